@@ -1,0 +1,252 @@
+"""Point-in-polygon assignment of incidents to districts, neighborhoods, zones and rings.
+
+The join is vectorised (shapely 2's ``intersects_xy`` on prepared polygons, with a bounding
+box prefilter) and about ten times faster than ``geopandas.sjoin``, with the same answer.
+
+**Edges.** A point exactly on an edge shared by two polygons goes to exactly one of them:
+the first in the layer's order (districts and neighborhoods are ordered by id). This is
+deterministic and documented; ``sjoin`` would return the point twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .errors import InputError
+from .geo import Layers, xy
+
+#: The kinds of area an incident can be in, relative to the Impact Zones.
+AREA_TYPES = ("zone", "ring", "control", "outside")
+
+
+def locate(x: np.ndarray, y: np.ndarray, polygons: Sequence) -> np.ndarray:
+    """Index of the first polygon containing each point (edges included), or -1.
+
+    Parameters
+    ----------
+    x, y : array of float
+        Point coordinates, in the polygons' CRS.
+    polygons : sequence of shapely geometries
+        Candidate polygons, in priority order.
+
+    Returns
+    -------
+    ndarray of int64
+        For each point, the position in ``polygons`` of the first polygon that contains it
+        or has it on its boundary; -1 where none does.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> squares = [box(0, 0, 1, 1), box(1, 0, 2, 1)]
+    >>> locate(np.array([0.5, 1.0, 5.0]), np.array([0.5, 0.5, 5.0]), squares)
+    array([ 0,  0, -1])
+    """
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    out = np.full(len(x), -1, dtype="int64")
+    if len(x) == 0:
+        return out
+    todo = np.arange(len(x))
+    for i, geom in enumerate(polygons):
+        if geom is None or geom.is_empty or len(todo) == 0:
+            continue
+        xmin, ymin, xmax, ymax = geom.bounds
+        tx, ty = x[todo], y[todo]
+        near = (tx >= xmin) & (tx <= xmax) & (ty >= ymin) & (ty <= ymax)
+        if not near.any():
+            continue
+        cand = todo[near]
+        shapely.prepare(geom)
+        hit = shapely.intersects_xy(geom, x[cand], y[cand])
+        out[cand[hit]] = i
+        if hit.any():
+            todo = np.setdiff1d(todo, cand[hit], assume_unique=True)
+    return out
+
+
+def locate_all(x: np.ndarray, y: np.ndarray, polygons: Sequence) -> np.ndarray:
+    """Boolean matrix (points x polygons): which polygons contain each point (edges too)."""
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    out = np.zeros((len(x), len(polygons)), dtype=bool)
+    for i, geom in enumerate(polygons):
+        if geom is None or geom.is_empty:
+            continue
+        xmin, ymin, xmax, ymax = geom.bounds
+        near = np.flatnonzero((x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax))
+        if len(near):
+            shapely.prepare(geom)
+            out[near, i] = shapely.intersects_xy(geom, x[near], y[near])
+    return out
+
+
+def ring_polygons(zones: gpd.GeoDataFrame, width: float, study_area=None) -> list:
+    """Displacement rings: each zone's buffer of ``width`` metres, minus every zone.
+
+    Parameters
+    ----------
+    zones : GeoDataFrame
+        The Impact Zones, in a metric CRS.
+    width : float
+        Ring width in metres (must be positive).
+    study_area : shapely geometry, optional
+        Clip the rings to it (the city).
+    """
+    if not np.isfinite(width) or width <= 0:
+        raise InputError(f"The ring width must be a positive number of metres, got {width!r}.")
+    if zones.crs is not None and not zones.crs.is_projected:
+        raise InputError("Rings need the zones in a metric (projected) CRS.")
+    all_zones = shapely.union_all(zones.geometry.to_numpy())
+    rings = []
+    for geom in zones.geometry:
+        r = shapely.difference(geom.buffer(width), all_zones)
+        if study_area is not None:
+            r = shapely.intersection(r, study_area)
+        rings.append(r)
+    return rings
+
+
+def assign(
+    incidents: gpd.GeoDataFrame,
+    layers: Layers,
+    *,
+    ring: float = 400.0,
+) -> gpd.GeoDataFrame:
+    """Add ``district``, ``neighborhood``, ``zone``, ``ring`` and ``area_type`` columns.
+
+    Parameters
+    ----------
+    incidents : GeoDataFrame
+        Point incidents, in the layers' CRS (a mismatch is an error, not a silent
+        reprojection).
+    layers : Layers
+        Boundary, districts, neighborhoods (optional) and zones.
+    ring : float, default 400
+        Width of each zone's displacement ring, in metres.
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy of ``incidents`` with:
+
+        * ``district``, ``neighborhood``: the id of the polygon holding the point
+          (``<NA>`` outside every polygon; edge points go to the first polygon by id);
+        * ``zone``: the name of the zone holding the point, or ``""``. Where zones overlap
+          the point goes to the first zone in the layer's order, and ``zones`` lists all of
+          them, separated by ``;``;
+        * ``ring``: for points outside every zone, the name of the first zone whose ring
+          holds it, or ``""``;
+        * ``area_type``: ``zone``, ``ring``, ``control`` (the rest of the study area) or
+          ``outside`` (outside the study area).
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> layers = st_louis()
+    >>> inc = assign(synthesize(seed=1, years=[2018]).incidents, layers)
+    >>> sorted(inc["area_type"].unique())
+    ['control', 'ring', 'zone']
+    """
+    if incidents.crs is None or layers.boundary.crs is None:
+        raise InputError("Incidents and layers both need a CRS before they can be joined.")
+    if not incidents.crs.equals(layers.boundary.crs):
+        raise InputError(
+            f"The incidents' CRS ({incidents.crs.to_string()}) differs from the layers' "
+            f"({layers.boundary.crs.to_string()}); reproject one with .to_crs() first."
+        )
+    out = incidents.copy()
+    x, y = xy(out)
+    out["district"] = _ids(layers.districts, "district", x, y)
+    if layers.neighborhoods is not None and "neighborhood" in layers.neighborhoods:
+        out["neighborhood"] = _ids(layers.neighborhoods, "neighborhood", x, y)
+    zones = layers.zones
+    names = zones["name"].astype(str).to_numpy()
+    inside = locate_all(x, y, list(zones.geometry))
+    first = np.where(inside.any(axis=1), inside.argmax(axis=1), -1)
+    out["zone"] = np.where(first >= 0, names[np.maximum(first, 0)], "")
+    out["zones"] = [";".join(names[row]) for row in inside] if inside.any() else ""
+    rings = ring_polygons(zones, ring, layers.study_area)
+    in_ring = locate(x, y, rings)
+    in_ring[first >= 0] = -1
+    out["ring"] = np.where(in_ring >= 0, names[np.maximum(in_ring, 0)], "")
+    in_study = shapely.intersects_xy(_prepared(layers.study_area), x, y)
+    area = np.where(first >= 0, "zone", np.where(in_ring >= 0, "ring", "control"))
+    out["area_type"] = np.where(in_study, area, "outside")
+    return out
+
+
+def _prepared(geom):
+    shapely.prepare(geom)
+    return geom
+
+
+def _ids(layer: gpd.GeoDataFrame, column: str, x, y) -> pd.Series:
+    pos = locate(x, y, list(layer.geometry))
+    ids = layer[column].to_numpy()
+    values = pd.array(
+        [ids[p] if p >= 0 else pd.NA for p in pos]
+        if len(pos) < 1000
+        else pd.Series(ids).reindex(pos).to_numpy(),
+    )
+    if pd.api.types.is_integer_dtype(layer[column]):
+        values = pd.array(values, dtype="Int64")
+    return pd.Series(values, dtype=values.dtype)
+
+
+def count_incidents(
+    incidents: pd.DataFrame,
+    by: Sequence[str] = ("year", "district", "group"),
+    *,
+    freq: str = "year",
+) -> pd.DataFrame:
+    """Counts by area x period x category or group, as a tidy table with zeros filled in.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        Assigned incidents (see :func:`assign`).
+    by : sequence of str
+        Columns to count by; ``"year"``, ``"month"`` (``YYYY-MM``) and ``"period"`` (by
+        ``freq``) are derived from ``occurred_at``.
+    freq : {"year", "month"}
+        What ``"period"`` means.
+
+    Returns
+    -------
+    DataFrame
+        One row per combination of the observed values of ``by`` (every combination, with
+        ``count`` 0 where there were none), sorted.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"occurred_at": pd.to_datetime(["2017-01-02", "2018-03-04"]),
+    ...                    "district": [1, 2], "group": ["violent", "violent"]})
+    >>> count_incidents(df, by=["year", "district"])["count"].tolist()
+    [1, 0, 0, 1]
+    """
+    df = pd.DataFrame(incidents).copy()
+    derived = {
+        "year": lambda d: d["occurred_at"].dt.year,
+        "month": lambda d: d["occurred_at"].dt.strftime("%Y-%m"),
+        "period": lambda d: (
+            d["occurred_at"].dt.year if freq == "year" else d["occurred_at"].dt.strftime("%Y-%m")
+        ),
+    }
+    for col in by:
+        if col not in df and col in derived:
+            df[col] = derived[col](df)
+        elif col not in df:
+            raise InputError(f"Cannot count by {col!r}: there is no such column.")
+    by = list(by)
+    counts = df.groupby(by, dropna=False).size()
+    levels = [sorted(df[c].dropna().unique().tolist()) for c in by]
+    full = pd.MultiIndex.from_product(levels, names=by)
+    counts = counts.reindex(full, fill_value=0)
+    return counts.rename("count").reset_index()

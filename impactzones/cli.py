@@ -1,0 +1,304 @@
+"""The ``impactzones`` command: a thin shell over the same functions a notebook calls.
+
+Exit codes: 0 success; 2 a problem with the input or the settings (one sentence says what
+and what to do next); 1 an unexpected error (rerun with ``--debug`` for the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from . import __version__
+from .errors import ImpactZonesError, InputError
+
+EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT = 0, 1, 2
+
+
+def _console(quiet: bool = False):
+    from rich.console import Console
+
+    return Console(quiet=quiet, highlight=False)
+
+
+def parse_columns(text: str | None) -> dict[str, str]:
+    """``"id=Complaint,occurred_at=DateOccur"`` -> ``{"incident_id": "Complaint", ...}``."""
+    if not text:
+        return {}
+    aliases = {"id": "incident_id", "date": "occurred_at", "time": "occurred_at"}
+    out = {}
+    for part in text.split(","):
+        if "=" not in part:
+            raise InputError(
+                f"--columns expects field=column pairs separated by commas; got {part!r}."
+            )
+        key, value = (s.strip() for s in part.split("=", 1))
+        key = aliases.get(key, key)
+        allowed = {
+            "incident_id",
+            "occurred_at",
+            "category",
+            "x",
+            "y",
+            "lat",
+            "lon",
+            "carjacking",
+            "firearm",
+            "domestic",
+        }
+        if key not in allowed:
+            raise InputError(
+                f"--columns: unknown field {key!r}; use one of {', '.join(sorted(allowed))}."
+            )
+        out[key] = value
+    return out
+
+
+@contextmanager
+def _steps(console, quiet: bool):
+    """A progress line that names each step while it runs."""
+    if quiet or not console.is_terminal:
+        yield lambda msg: None if quiet else console.print(f"[dim]... {msg}[/dim]")
+        return
+    with console.status("Starting") as status:
+        yield lambda msg: status.update(msg)
+
+
+# --------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------
+
+
+def cmd_demo(args) -> int:
+    from rich.table import Table
+
+    from .pipeline import run_demo
+
+    con = _console(args.quiet or args.json)
+    with _steps(con, args.quiet or args.json) as step:
+        res = run_demo(
+            args.out,
+            seed=args.seed,
+            boundary=args.boundary,
+            districts=args.districts,
+            zones=args.zones,
+            incidents=args.incidents,
+            columns=parse_columns(args.columns),
+            crs=args.crs,
+            ring=args.ring,
+            progress=step,
+        )
+    if args.json:
+        print(json.dumps(res.headline, indent=2, default=str))
+        return EXIT_OK
+    if res.load is not None:
+        _print_tally(con, res.load.tally)
+    pivot = res.counts.pivot_table(index="district", columns="year", values="count", aggfunc="sum")
+    t = Table(title="Incidents by district and year (all groups)")
+    t.add_column("district")
+    for y in pivot.columns:
+        t.add_column(str(y), justify="right")
+    for d, row in pivot.iterrows():
+        t.add_row(str(d), *[f"{int(v):,}" for v in row])
+    con.print(t)
+    h = res.headline
+    if "zone_change" in h:
+        zc, cc = h["zone_change"], h["citywide_change"]
+        con.print(
+            f"Violent crime, 2017 to 2018: [bold]{h['zone']} zone {zc['display']}[/bold] "
+            f"({zc['before']:,} to {zc['after']:,}); citywide {cc['display']} "
+            f"({cc['before']:,} to {cc['after']:,})."
+        )
+    if h.get("sensitive_not_exported"):
+        con.print(
+            f"{h['sensitive_not_exported']:,} rape and domestic-violence incidents are counted "
+            "in the tables but never exported or mapped as points."
+        )
+    con.print(f"Wrote {len(res.files)} files to {Path(args.out)}/ (open overview.html).")
+    return EXIT_OK
+
+
+def _print_tally(con, tally: dict) -> None:
+    con.print(
+        f"Read {tally['read']:,} rows: used {tally['used']:,}, rejected {tally['rejected']:,}."
+    )
+    for reason, n in tally["rejected_by_reason"].items():
+        con.print(f"  rejected, {reason.replace('_', ' ')}: {n:,}")
+
+
+def cmd_synth(args) -> int:
+    from .io import guard_outputs, write_vector
+    from .synth import synthesize, write_truth
+
+    con = _console(args.quiet)
+    years = [int(y) for y in args.years.split(",")] if args.years else None
+    with _steps(con, args.quiet) as step:
+        step("Generating synthetic incidents")
+        res = synthesize(seed=args.seed, scale=args.scale, years=years)
+        step("Writing")
+        guard_outputs([], [args.out])
+        path = write_vector(res.incidents, args.out)
+        truth_dir = Path(args.truth) if args.truth else path.parent
+        written = write_truth(res, truth_dir)
+    con.print(
+        f"Wrote {len(res.incidents):,} incidents to {path}; planted truth in "
+        f"{', '.join(str(p) for p in written)}."
+    )
+    con.print(
+        "These include rape and domestic-violence incidents as points: keep the file private."
+    )
+    return EXIT_OK
+
+
+def cmd_load(args) -> int:
+    from .io import guard_outputs, read_incidents, write_table, write_vector
+    from .pipeline import load_layers
+
+    con = _console(args.quiet or args.json)
+    guard_outputs(args.paths, [args.out, args.rejects])
+    with _steps(con, args.quiet or args.json) as step:
+        step("Loading the study area")
+        layers = load_layers(boundary=args.boundary)
+        step("Reading incidents")
+        res = read_incidents(
+            args.paths,
+            columns=parse_columns(args.columns),
+            crs=args.crs,
+            study_area=None if args.no_boundary else layers.study_area,
+        )
+        step("Writing")
+        write_vector(res.incidents, args.out)
+        rejects = args.rejects or str(Path(args.out).with_suffix("")) + "_rejects.csv"
+        write_table(res.rejects, rejects)
+    tally = res.tally | {"out": str(args.out), "rejects": str(rejects)}
+    if args.json:
+        print(json.dumps(tally, indent=2))
+    else:
+        _print_tally(con, tally)
+        con.print(f"Wrote {args.out} and the rejects table {rejects}.")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------
+# Parser
+# --------------------------------------------------------------------------------------
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+
+
+def _input_opts(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--columns",
+        metavar="MAP",
+        help="map schema fields to your columns, e.g. "
+        "id=Complaint,occurred_at=DateOccur,category=Offense,lat=Lat,lon=Lon",
+    )
+    p.add_argument("--crs", help="CRS of x/y columns or of a file without one, e.g. EPSG:26915")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="impactzones",
+        description="Crime hot spots and Impact Zone evaluation. St. Louis, MO is bundled: "
+        "`impactzones demo` runs the whole pipeline on it.",
+        epilog="Exit codes: 0 ok; 2 bad input or settings (the message says what to do); "
+        "1 unexpected error (rerun with --debug).",
+    )
+    parser.add_argument("--version", action="version", version=f"impactzones {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "demo",
+        help="run the whole pipeline on the bundled St. Louis data",
+        description="Run the pipeline on the bundled St. Louis layers and "
+        "synthetic incidents (or your own), writing maps and tables.",
+    )
+    p.add_argument("--out", default="maps", help="output folder (default: maps)")
+    p.add_argument("--seed", type=int, default=2018, help="synthetic data seed (default 2018)")
+    p.add_argument("--boundary", help="study-area polygon file (default: St. Louis city limit)")
+    p.add_argument("--districts", help="district polygons (default: bundled, approximate)")
+    p.add_argument("--zones", help="Impact Zone polygons with name and start columns")
+    p.add_argument(
+        "--incidents",
+        nargs="+",
+        metavar="PATH",
+        help="incident files or folders (default: synthetic incidents)",
+    )
+    p.add_argument(
+        "--ring", type=float, default=400.0, help="displacement ring width in metres (default 400)"
+    )
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _input_opts(p)
+    _common(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "synth",
+        help="generate synthetic St. Louis incidents with a known truth",
+        description="Generate incidents calibrated to the published St. Louis "
+        "counts, with planted hot spots and zone effects.",
+    )
+    p.add_argument("--out", required=True, help="incident file: .parquet, .gpkg, .geojson or .csv")
+    p.add_argument("--seed", type=int, default=2018, help="random seed (default 2018)")
+    p.add_argument(
+        "--scale", type=float, default=1.0, help="multiply every count (6 gives about 1M incidents)"
+    )
+    p.add_argument("--years", help="comma-separated years (default 2013 to 2019)")
+    p.add_argument("--truth", help="folder for the planted truth (default: next to --out)")
+    _common(p)
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser(
+        "load",
+        help="turn incident files or folders into one clean file",
+        description="Read incident files (SLMPD exports, CSV with x/y or "
+        "lat/lon, GeoJSON, GeoPackage, Shapefile, GeoParquet) and "
+        "write one clean incident file plus a rejects table.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
+    p.add_argument("--out", required=True, help="clean incident file (.parquet, .gpkg, ...)")
+    p.add_argument("--rejects", help="rejects table (default: OUT_rejects.csv)")
+    p.add_argument("--boundary", help="study-area polygons (default: St. Louis city limit)")
+    p.add_argument(
+        "--no-boundary",
+        action="store_true",
+        help="keep incidents wherever they are (no study-area check)",
+    )
+    p.add_argument("--json", action="store_true", help="print the tally as one JSON object")
+    _input_opts(p)
+    _common(p)
+    p.set_defaults(func=cmd_load)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_OK
+    try:
+        return args.func(args)
+    except ImpactZonesError as exc:
+        if args.debug:
+            raise
+        print(f"impactzones: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("impactzones: interrupted.", file=sys.stderr)
+        return EXIT_UNEXPECTED
+    except Exception as exc:  # never a bare traceback for a user
+        if args.debug:
+            raise
+        print(
+            f"impactzones: unexpected error ({type(exc).__name__}: {exc}); rerun with --debug "
+            "for the details and report it.",
+            file=sys.stderr,
+        )
+        return EXIT_UNEXPECTED

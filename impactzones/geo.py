@@ -1,0 +1,154 @@
+"""The bundled St. Louis layers and the metric working CRS.
+
+All analysis runs in metres in a projected CRS: for St. Louis, UTM zone 15N (EPSG:32615).
+The bundled layers are GeoJSON in WGS 84 under ``data/geo/`` (shipped in the wheel as
+``impactzones/_data/geo``) and are reprojected on load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+
+from .errors import InputError
+
+#: The default working CRS: UTM zone 15N, metres. Good for St. Louis (90.2 degrees W).
+WORK_CRS = CRS.from_epsg(32615)
+WGS84 = CRS.from_epsg(4326)
+
+LAYER_FILES = {
+    "boundary": "city_boundary.geojson",
+    "neighborhoods": "neighborhoods.geojson",
+    "districts": "districts.geojson",
+    "zones": "impact_zones.geojson",
+}
+
+
+def data_dir() -> Path:
+    """The folder holding the bundled layers (inside the installed package, or the repo's)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_data" / "geo", here.parent / "data" / "geo"):
+        if (candidate / LAYER_FILES["boundary"]).exists():
+            return candidate
+    raise InputError(
+        "The bundled St. Louis layers are missing from this installation; "
+        "reinstall impactzones with `pip install .` from a full checkout."
+    )
+
+
+def utm_crs_for(gdf: gpd.GeoDataFrame) -> CRS:
+    """A UTM CRS (metres) that suits the extent of ``gdf``."""
+    crs = gdf.estimate_utm_crs()
+    return CRS.from_user_input(crs)
+
+
+def to_work_crs(gdf: gpd.GeoDataFrame, crs: CRS | None = None) -> gpd.GeoDataFrame:
+    """Reproject ``gdf`` to the working CRS (``WORK_CRS`` unless given).
+
+    Raises a clear :class:`InputError` when ``gdf`` has no CRS at all.
+    """
+    if gdf.crs is None:
+        raise InputError(
+            "This layer has no coordinate reference system; give one (e.g. --crs EPSG:4326)."
+        )
+    target = CRS.from_user_input(crs) if crs is not None else WORK_CRS
+    if CRS.from_user_input(gdf.crs) == target:
+        return gdf
+    return gdf.to_crs(target)
+
+
+@cache
+def _read_bundled(name: str) -> gpd.GeoDataFrame:
+    gdf = gpd.read_file(data_dir() / LAYER_FILES[name])
+    if "start" in gdf:
+        gdf["start"] = pd.to_datetime(gdf["start"])
+    return gdf
+
+
+def load_layer(name: str, crs: CRS | str | None = None) -> gpd.GeoDataFrame:
+    """Load one bundled St. Louis layer, reprojected to ``crs`` (the working CRS by default).
+
+    Parameters
+    ----------
+    name : {"boundary", "neighborhoods", "districts", "zones"}
+        ``boundary`` is the city limit; ``neighborhoods`` the 79 neighborhoods and 9 parks
+        (numbered 1 to 88 with 2020 population); ``districts`` the six patrol districts
+        (approximate where a neighborhood is split between districts); ``zones`` the three
+        illustrative Impact Zones with ``name``, ``start`` and ``description``.
+    crs : CRS-like, optional
+        Output CRS. Default: :data:`WORK_CRS` (UTM 15N, metres). Pass ``"EPSG:4326"`` for
+        longitude/latitude.
+
+    Examples
+    --------
+    >>> districts = load_layer("districts")
+    >>> len(districts), districts.crs.to_epsg()
+    (6, 32615)
+    """
+    if name not in LAYER_FILES:
+        raise InputError(f"Unknown layer {name!r}; choose one of {sorted(LAYER_FILES)}.")
+    return to_work_crs(_read_bundled(name).copy(), crs)
+
+
+@dataclass(frozen=True)
+class Layers:
+    """The polygon layers one analysis runs on, all in the same metric CRS.
+
+    Attributes
+    ----------
+    boundary : GeoDataFrame
+        The study area (one or more polygons; their union is used).
+    districts : GeoDataFrame
+        Patrol districts, with a ``district`` id column and a ``name``.
+    neighborhoods : GeoDataFrame or None
+        Neighborhoods with a ``neighborhood`` id column, ``name`` and optional ``population``.
+    zones : GeoDataFrame
+        Impact Zones with ``name``, ``start`` (datetime) and ``description``.
+    """
+
+    boundary: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame
+    neighborhoods: gpd.GeoDataFrame | None
+    zones: gpd.GeoDataFrame
+
+    @property
+    def crs(self) -> CRS:
+        return CRS.from_user_input(self.boundary.crs)
+
+    @property
+    def study_area(self):
+        """The union of the boundary polygons (a shapely geometry, in metres)."""
+        return _union(self.boundary)
+
+
+def _union(gdf: gpd.GeoDataFrame):
+    return gdf.geometry.union_all()
+
+
+def st_louis(crs: CRS | str | None = None) -> Layers:
+    """All bundled St. Louis layers in the working CRS.
+
+    Examples
+    --------
+    >>> layers = st_louis()
+    >>> round(layers.study_area.area / 1e6)  # km^2, city limit including the river
+    172
+    """
+    return Layers(
+        boundary=load_layer("boundary", crs),
+        districts=load_layer("districts", crs),
+        neighborhoods=load_layer("neighborhoods", crs),
+        zones=load_layer("zones", crs),
+    )
+
+
+def xy(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The x and y coordinates of a point GeoDataFrame as float64 arrays."""
+    geom = gdf.geometry.array
+    return np.asarray(geom.x, dtype="float64"), np.asarray(geom.y, dtype="float64")

@@ -1,0 +1,141 @@
+"""The incident schema: column names, crime categories and their groups.
+
+Every stage of impactzones works on incidents with these columns (see ``DESIGN.md``):
+
+==============  ========  ==================================================================
+column          type      meaning
+==============  ========  ==================================================================
+incident_id     str       unique identifier
+occurred_at     datetime  local time in America/Chicago, stored without a time zone
+category        str       ``homicide``, ``rape``, ``robbery``, ``aggravated_assault``,
+                          ``burglary``, ``larceny_theft``, ``motor_vehicle_theft``; real
+                          exports also carry ``arson`` and Part II offenses under their names
+group           str       ``violent``, ``property`` or ``other``
+carjacking      bool      a robbery that was a carjacking (UCR counts it under robbery)
+firearm         bool      a firearm was used
+domestic        bool      a domestic-violence incident (kept private on maps)
+geometry        Point     in the working CRS (metres)
+==============  ========  ==================================================================
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+#: The columns of a clean incident table, in order.
+COLUMNS = [
+    "incident_id",
+    "occurred_at",
+    "category",
+    "group",
+    "carjacking",
+    "firearm",
+    "domestic",
+    "geometry",
+]
+
+VIOLENT = ("homicide", "rape", "robbery", "aggravated_assault")
+PROPERTY = ("burglary", "larceny_theft", "motor_vehicle_theft")
+#: The seven published Part I categories, in the order of the St. Louis reports.
+PART_I = VIOLENT + PROPERTY
+GROUPS = ("violent", "property", "other")
+#: Categories whose incidents are never shown as points on a map or in a map export.
+SENSITIVE_CATEGORIES = ("rape",)
+
+#: UCR category by the first two digits of an SLMPD crime code (FBI UCR Part I and II).
+UCR_CATEGORIES = {
+    1: "homicide",
+    2: "rape",
+    3: "robbery",
+    4: "aggravated_assault",
+    5: "burglary",
+    6: "larceny_theft",
+    7: "motor_vehicle_theft",
+    8: "arson",
+    9: "other_assaults",
+    10: "forgery_counterfeiting",
+    11: "fraud",
+    12: "embezzlement",
+    13: "stolen_property",
+    14: "vandalism",
+    15: "weapons",
+    16: "prostitution_vice",
+    17: "sex_offenses",
+    18: "drug_violations",
+    19: "gambling",
+    20: "offenses_family_children",
+    21: "dui",
+    22: "liquor_laws",
+    23: "drunkenness",
+    24: "disorderly_conduct",
+    25: "vagrancy",
+    26: "other_offenses",
+}
+
+#: Spellings seen in real exports, mapped onto the schema's category names.
+CATEGORY_ALIASES = {
+    "criminal homicide": "homicide",
+    "murder": "homicide",
+    "homicide": "homicide",
+    "forcible rape": "rape",
+    "rape": "rape",
+    "robbery": "robbery",
+    "aggravated assault": "aggravated_assault",
+    "agg assault": "aggravated_assault",
+    "burglary": "burglary",
+    "larceny": "larceny_theft",
+    "larceny-theft": "larceny_theft",
+    "larceny theft": "larceny_theft",
+    "theft": "larceny_theft",
+    "motor vehicle theft": "motor_vehicle_theft",
+    "auto theft": "motor_vehicle_theft",
+    "arson": "arson",
+}
+
+
+def group_of(category: str) -> str:
+    """Return the crime group (``violent``, ``property`` or ``other``) of a category."""
+    if category in VIOLENT:
+        return "violent"
+    if category in PROPERTY:
+        return "property"
+    return "other"
+
+
+def normalise_category(value: object) -> str | None:
+    """Map a category as written in a file onto the schema's snake_case name.
+
+    Known spellings (``"Aggravated Assault"``, ``"Larceny-theft"``) map onto the seven
+    published categories; any other non-empty name is kept, in snake_case, under its own
+    name (arson and Part II offenses are never rejected as unknown). Empty values give
+    ``None``.
+
+    Examples
+    --------
+    >>> normalise_category("Aggravated Assault")
+    'aggravated_assault'
+    >>> normalise_category("Drug Abuse Violations")
+    'drug_abuse_violations'
+    >>> normalise_category("  ") is None
+    True
+    """
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    key = " ".join(text.lower().replace("_", " ").split())
+    if key in CATEGORY_ALIASES:
+        return CATEGORY_ALIASES[key]
+    out = "".join(ch if ch.isalnum() else "_" for ch in key)
+    while "__" in out:
+        out = out.replace("__", "_")
+    return out.strip("_") or None
+
+
+def is_sensitive(df: pd.DataFrame) -> pd.Series:
+    """Boolean mask of incidents that must never be shown as points (rape, domestic)."""
+    mask = df["category"].isin(SENSITIVE_CATEGORIES)
+    if "domestic" in df:
+        mask |= df["domestic"].fillna(False).astype(bool)
+    return mask

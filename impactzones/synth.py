@@ -1,0 +1,702 @@
+"""Synthetic St. Louis incidents with a known truth.
+
+The generator reproduces the published citywide counts (``seed_counts.csv``) exactly, for
+every year and category, and plants what the analyses should find:
+
+* **space**: a background proportional to neighborhood population (uniform within each
+  neighborhood's land), plus hot spots (isotropic Gaussians, and a corridor along Washington
+  Avenue downtown). Violent and property crime have different hot spots.
+* **time**: monthly seasonality (a summer peak for violent crime) and an hour-of-day profile.
+* **zone effects**: violent crime inside the North Impact Zone is exactly 20% lower in 2018
+  than in 2017 (the published figure) while the citywide totals still match the table; the
+  Central and South zones get a configurable 2019 effect, compared on the same calendar
+  window (1 January to 1 September) of 2018; optional displacement into each zone's ring.
+
+Every planted element is returned with the incidents (:class:`SynthResult`), so tests and
+analysts can check a method against the truth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from .errors import InputError
+from .geo import WGS84, Layers, st_louis
+from .schema import COLUMNS, PART_I, group_of
+
+# --------------------------------------------------------------------------------------
+# The published table
+# --------------------------------------------------------------------------------------
+
+
+def published_counts() -> pd.DataFrame:
+    """The published St. Louis Part I counts, 2013 to 2019 (2019 through 1 September).
+
+    Columns: ``year, category, group, count, period_start, period_end, note``. The
+    ``carjacking`` rows (2018, 2019) are a subset of ``robbery`` and never add to totals.
+
+    Examples
+    --------
+    >>> t = published_counts()
+    >>> violent = t.query("group == 'violent' and category != 'carjacking'")
+    >>> int(violent.loc[violent["year"] == 2017, "count"].sum())
+    6459
+    """
+    path = resources.files("impactzones") / "seed_counts.csv"
+    with resources.as_file(path) as p:
+        table = pd.read_csv(p, parse_dates=["period_start", "period_end"])
+    table["note"] = table["note"].fillna("")
+    return table
+
+
+# --------------------------------------------------------------------------------------
+# Planted truth: hot spots and zone effects
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HotSpot:
+    """One planted hot spot.
+
+    Parameters
+    ----------
+    name : str
+        A readable name (``"Walnut Park East"``).
+    group : {"violent", "property"}
+        Which crime group it draws.
+    share : float
+        Expected share of that group's incidents drawn from this hot spot (0 to 1).
+    lon, lat : float
+        Centre (WGS 84 degrees); for a corridor, its first end.
+    sigma : float
+        Spread in metres: the Gaussian's standard deviation, or a corridor's half width.
+    lon2, lat2 : float, optional
+        A corridor's second end; ``None`` for a point hot spot.
+    zone : str, optional
+        The Impact Zone it lies under, if any (for the record).
+    """
+
+    name: str
+    group: str
+    share: float
+    lon: float
+    lat: float
+    sigma: float = 300.0
+    lon2: float | None = None
+    lat2: float | None = None
+    zone: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "corridor" if self.lon2 is not None else "point"
+
+
+WASHINGTON_AVE = dict(lon=-90.1880, lat=38.6305, lon2=-90.2080, lat2=38.6350)
+
+#: The default hot spots: the Washington Avenue corridor downtown (the report's most
+#: prominent pattern), north-end violent hot spots (two under the North zone), violent hot
+#: spots under the Central and South zones, and property hot spots in commercial areas.
+DEFAULT_HOTSPOTS: tuple[HotSpot, ...] = (
+    HotSpot("Walnut Park East", "violent", 0.060, -90.2511, 38.6982, zone="North"),
+    HotSpot("Mark Twain", "violent", 0.050, -90.2435, 38.6917, zone="North"),
+    HotSpot("JeffVanderLou", "violent", 0.070, -90.2220, 38.6502, zone="Central"),
+    HotSpot("Dutchtown", "violent", 0.060, -90.2482, 38.5783, zone="South"),
+    HotSpot("Gravois Park", "violent", 0.050, -90.2352, 38.5900, zone="South"),
+    HotSpot("Baden", "violent", 0.030, -90.2343, 38.7159),
+    HotSpot("Wells Goodfellow", "violent", 0.030, -90.2719, 38.6776),
+    HotSpot("O'Fallon", "violent", 0.025, -90.2255, 38.6740),
+    HotSpot("Hamilton Heights", "violent", 0.020, -90.2783, 38.6679),
+    HotSpot("Washington Avenue", "violent", 0.020, sigma=70.0, **WASHINGTON_AVE),
+    HotSpot("Washington Avenue", "property", 0.100, sigma=70.0, **WASHINGTON_AVE),
+    HotSpot("Central West End", "property", 0.060, -90.2526, 38.6408, sigma=350.0),
+    HotSpot("Downtown", "property", 0.040, -90.1909, 38.6257, sigma=350.0),
+    HotSpot("Soulard", "property", 0.040, -90.2098, 38.6036, sigma=350.0),
+    HotSpot("The Loop", "property", 0.035, -90.2937, 38.6508, sigma=350.0),
+    HotSpot("South Grand", "property", 0.035, -90.2374, 38.6010, sigma=350.0),
+    HotSpot("Bevo Mill", "property", 0.025, -90.2661, 38.5794, sigma=350.0),
+)
+
+
+@dataclass(frozen=True)
+class ZoneEffect:
+    """A planted change in one zone (and optionally its ring) between two windows.
+
+    The number of incidents of ``group`` inside ``zone`` during ``window`` of ``year`` is
+    exactly ``(1 + change)`` times the number in the same window of ``baseline_year``.
+
+    Parameters
+    ----------
+    zone : str
+        Zone name, as in the zones layer.
+    baseline_year, year : int
+        The years compared.
+    change : float
+        Relative change, e.g. ``-0.20`` for a 20% fall. The baseline count is rounded to a
+        multiple that makes the effect-year count a whole number, so the change is exact.
+    group : str
+        Crime group the effect applies to (default ``"violent"``).
+    window : (str, str)
+        Month-day bounds ``("MM-DD", "MM-DD")``, inclusive; default the whole year.
+    ring_change : float, optional
+        If set, the ring's count changes by exactly this much too (positive: displacement;
+        negative: diffusion of benefits). ``None`` leaves the ring to chance.
+    """
+
+    zone: str
+    baseline_year: int
+    year: int
+    change: float
+    group: str = "violent"
+    window: tuple[str, str] = ("01-01", "12-31")
+    ring_change: float | None = None
+
+
+def default_effects(central_south_change: float = -0.15) -> tuple[ZoneEffect, ...]:
+    """The published story: North -20% (2017 to 2018), Central and South 2019 effects.
+
+    Central and South are compared on 1 January to 1 September, the window of the
+    published 2019 counts.
+    """
+    partial = ("01-01", "09-01")
+    return (
+        ZoneEffect("North", 2017, 2018, -0.20),
+        ZoneEffect("Central", 2018, 2019, central_south_change, window=partial),
+        ZoneEffect("South", 2018, 2019, central_south_change, window=partial),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Time profiles
+# --------------------------------------------------------------------------------------
+
+_HOURS = np.arange(24)
+#: Relative frequency by hour of day: violent crime peaks late evening, property by day.
+HOUR_PROFILE = {
+    "violent": 1.0 + 0.9 * np.cos(2 * np.pi * (_HOURS - 22) / 24) + 0.15,
+    "property": 1.0 + 0.6 * np.cos(2 * np.pi * (_HOURS - 14) / 24) + 0.05,
+}
+#: Relative frequency by month: a summer peak (July) for violent crime, a milder one for
+#: property crime (August).
+MONTH_PROFILE = {
+    "violent": 1.0 + 0.18 * np.cos(2 * np.pi * (np.arange(1, 13) - 7) / 12),
+    "property": 1.0 + 0.08 * np.cos(2 * np.pi * (np.arange(1, 13) - 8) / 12),
+}
+FIREARM_SHARE = {"homicide": 0.88, "robbery": 0.55, "aggravated_assault": 0.45, "rape": 0.03}
+DOMESTIC_SHARE = {"homicide": 0.10, "aggravated_assault": 0.22, "rape": 0.35}
+
+
+# --------------------------------------------------------------------------------------
+# The result
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class SynthResult:
+    """Synthetic incidents and the truth planted in them.
+
+    Attributes
+    ----------
+    incidents : GeoDataFrame
+        Incidents in the schema of :mod:`impactzones.schema`, in the layers' CRS (metres).
+    hotspots : GeoDataFrame
+        The planted hot spots: name, group, share, sigma (m), kind, zone; geometry is the
+        centre point (a corridor's midpoint; its line is in ``line_wkt``).
+    effects : DataFrame
+        The planted zone effects with the exact counts they produced: ``zone, group,
+        baseline_year, year, window_start, window_end, baseline_count, count, change``.
+    params : dict
+        The generator's settings (seed, scale, effects), for the record.
+    """
+
+    incidents: gpd.GeoDataFrame
+    hotspots: gpd.GeoDataFrame
+    effects: pd.DataFrame
+    params: dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------
+# Spatial sampling
+# --------------------------------------------------------------------------------------
+
+
+class _Sampler:
+    """Draws points from a group's mixture (population background + hot spots)."""
+
+    def __init__(self, layers: Layers, hotspots, group: str, rng_seed: int):
+        self.group = group
+        nb = layers.neighborhoods
+        if nb is None or "population" not in nb:
+            raise InputError("Synthetic incidents need neighborhoods with a population column.")
+        # Land inside the city: the neighborhoods (which stop at the river), clipped to the
+        # study area (their edges stray a few metres past the city limit in places).
+        land = shapely.intersection(shapely.union_all(nb.geometry.to_numpy()), layers.study_area)
+        self.land = land
+        shapely.prepare(land)
+        # Background: triangles of the neighborhoods, weighted by population density.
+        tri_xy, tri_w = [], []
+        for geom, pop in zip(nb.geometry, nb["population"], strict=True):
+            if pop <= 0 or geom.is_empty:
+                continue
+            tris = shapely.get_parts(shapely.constrained_delaunay_triangles(geom))
+            if len(tris) == 0:
+                continue
+            coords = shapely.get_coordinates(shapely.get_exterior_ring(tris)).reshape(-1, 4, 2)
+            a = coords[:, 0]
+            b = coords[:, 1]
+            c = coords[:, 2]
+            area = 0.5 * np.abs(
+                (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1])
+                - (c[:, 0] - a[:, 0]) * (b[:, 1] - a[:, 1])
+            )
+            tri_xy.append(np.stack([a, b, c], axis=1))
+            tri_w.append(area / area.sum() * pop)
+        self.tri = np.concatenate(tri_xy)
+        w = np.concatenate(tri_w)
+        self.tri_p = w / w.sum()
+        to_m = Transformer.from_crs(WGS84, layers.crs, always_xy=True)
+        self.spots = []
+        for h in hotspots:
+            if h.group != group:
+                continue
+            x, y = to_m.transform(h.lon, h.lat)
+            if h.lon2 is not None:
+                x2, y2 = to_m.transform(h.lon2, h.lat2)
+            else:
+                x2, y2 = x, y
+            self.spots.append((h.share, x, y, x2, y2, h.sigma, h.lon2 is not None))
+        total = sum(s[0] for s in self.spots)
+        if total >= 1:
+            raise InputError(f"The {group} hot-spot shares add to {total:.2f}; keep them below 1.")
+        self.weights = np.array([1.0 - total] + [s[0] for s in self.spots])
+
+    def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` points (x, y in metres) from the mixture, all on land inside the city."""
+        x = np.empty(n)
+        y = np.empty(n)
+        todo = np.arange(n)
+        while len(todo):
+            px, py = self._draw_raw(rng, len(todo))
+            ok = shapely.contains_xy(self.land, px, py)
+            x[todo[ok]] = px[ok]
+            y[todo[ok]] = py[ok]
+            todo = todo[~ok]
+        return x, y
+
+    def _draw_raw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        comp = rng.choice(len(self.weights), size=n, p=self.weights)
+        x = np.empty(n)
+        y = np.empty(n)
+        bg = np.flatnonzero(comp == 0)
+        if len(bg):
+            t = self.tri[rng.choice(len(self.tri), size=len(bg), p=self.tri_p)]
+            r1 = rng.random(len(bg))
+            r2 = rng.random(len(bg))
+            flip = r1 + r2 > 1
+            r1[flip] = 1 - r1[flip]
+            r2[flip] = 1 - r2[flip]
+            pts = t[:, 0] + r1[:, None] * (t[:, 1] - t[:, 0]) + r2[:, None] * (t[:, 2] - t[:, 0])
+            x[bg] = pts[:, 0]
+            y[bg] = pts[:, 1]
+        for k, (_, sx, sy, sx2, sy2, sigma, corridor) in enumerate(self.spots, start=1):
+            idx = np.flatnonzero(comp == k)
+            m = len(idx)
+            if not m:
+                continue
+            if corridor:
+                u = rng.random(m)
+                dx, dy = sx2 - sx, sy2 - sy
+                length = np.hypot(dx, dy)
+                off = rng.normal(0, sigma, m)
+                x[idx] = sx + u * dx - off * dy / length
+                y[idx] = sy + u * dy + off * dx / length
+            else:
+                x[idx] = rng.normal(sx, sigma, m)
+                y[idx] = rng.normal(sy, sigma, m)
+        return x, y
+
+
+def _region_polygons(layers: Layers, ring: float):
+    """Zone polygons and ring polygons (buffer minus every zone), by zone name."""
+    zones = {}
+    for name, geom in zip(layers.zones["name"], layers.zones.geometry, strict=True):
+        zones[str(name)] = geom
+    all_zones = shapely.union_all(list(zones.values()))
+    rings = {
+        name: shapely.difference(shapely.intersection(g.buffer(ring), layers.study_area), all_zones)
+        for name, g in zones.items()
+    }
+    for g in [*zones.values(), *rings.values()]:
+        shapely.prepare(g)
+    return zones, rings
+
+
+def _in_region(geom, x, y) -> np.ndarray:
+    return shapely.intersects_xy(geom, x, y)
+
+
+# --------------------------------------------------------------------------------------
+# Time sampling
+# --------------------------------------------------------------------------------------
+
+
+def _days(start: dt.date, end: dt.date) -> pd.DatetimeIndex:
+    return pd.date_range(start, end, freq="D")
+
+
+def _draw_times(rng, n: int, days: pd.DatetimeIndex, group: str) -> np.ndarray:
+    month_w = MONTH_PROFILE.get(group, MONTH_PROFILE["property"])[days.month.to_numpy() - 1]
+    p = month_w / month_w.sum()
+    day = rng.choice(len(days), size=n, p=p)
+    hp = HOUR_PROFILE.get(group, HOUR_PROFILE["property"])
+    hour = rng.choice(24, size=n, p=hp / hp.sum())
+    minute = rng.integers(0, 60, size=n)
+    base = days.to_numpy()[day].astype("datetime64[m]")
+    return base + (hour * 60 + minute).astype("timedelta64[m]")
+
+
+def _in_window(times: np.ndarray, year: int, window: tuple[str, str]) -> np.ndarray:
+    lo = np.datetime64(f"{year}-{window[0]}T00:00", "m")
+    hi = np.datetime64(f"{year}-{window[1]}T23:59", "m")
+    return (times >= lo) & (times <= hi)
+
+
+def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
+    """Integers proportional to ``weights`` that add up to ``total`` exactly."""
+    weights = np.asarray(weights, dtype=float)
+    if total == 0 or weights.sum() == 0:
+        out = np.zeros(len(weights), dtype=int)
+        if total:
+            out[0] = total
+        return out
+    raw = weights / weights.sum() * total
+    out = np.floor(raw).astype(int)
+    rest = total - out.sum()
+    order = np.lexsort((np.arange(len(raw)), -(raw - out)))
+    out[order[:rest]] += 1
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# The generator
+# --------------------------------------------------------------------------------------
+
+
+def synthesize(
+    seed: int = 2018,
+    scale: float = 1.0,
+    *,
+    years: list[int] | None = None,
+    layers: Layers | None = None,
+    hotspots: tuple[HotSpot, ...] = DEFAULT_HOTSPOTS,
+    effects: tuple[ZoneEffect, ...] | None = None,
+    ring: float = 400.0,
+    counts: pd.DataFrame | None = None,
+) -> SynthResult:
+    """Generate synthetic incidents calibrated to the published St. Louis counts.
+
+    Parameters
+    ----------
+    seed : int, default 2018
+        Random seed; the same seed and settings give the same incidents, bit for bit.
+    scale : float, default 1.0
+        Multiplies every count (rounded to whole incidents). ``scale=6`` gives about 1M
+        incidents, for benchmarks.
+    years : list of int, optional
+        Years to generate (default: every year in the table, 2013 to 2019).
+    layers : Layers, optional
+        Boundary, neighborhoods (with ``population``) and zones; default the bundled
+        St. Louis layers.
+    hotspots : tuple of HotSpot
+        Planted hot spots; default :data:`DEFAULT_HOTSPOTS`.
+    effects : tuple of ZoneEffect, optional
+        Planted zone effects; default :func:`default_effects` (North -20% 2017 to 2018;
+        Central and South -15% 2018 to 2019 on 1 January to 1 September). Effects whose
+        zone is not in the layers, or whose two years are not both generated, are left out.
+    ring : float, default 400
+        Width in metres of the displacement ring used by effects with ``ring_change``.
+    counts : DataFrame, optional
+        A table like :func:`published_counts` to calibrate to instead.
+
+    Returns
+    -------
+    SynthResult
+        The incidents (working CRS, metres) and the planted truth.
+
+    Examples
+    --------
+    >>> res = synthesize(seed=1, years=[2017, 2018])
+    >>> int((res.incidents["occurred_at"].dt.year == 2017).sum())
+    25204
+    >>> res.effects.loc[0, ["zone", "baseline_count", "count"]].tolist()  # doctest: +SKIP
+    ['North', 1035, 828]
+    """
+    if not np.isfinite(scale) or scale <= 0:
+        raise InputError(f"scale must be a positive number, got {scale!r}.")
+    layers = layers or st_louis()
+    table = published_counts() if counts is None else counts.copy()
+    table = table[table["category"].isin(PART_I) | (table["category"] == "carjacking")]
+    if years is not None:
+        missing = set(years) - set(table["year"])
+        if missing:
+            raise InputError(f"No published counts for year(s) {sorted(missing)}.")
+        table = table[table["year"].isin(years)]
+    effects = default_effects() if effects is None else effects
+    zone_names = set(layers.zones["name"].astype(str))
+    generated = set(table["year"].astype(int))
+    # Effects apply only where their zone exists and both of their years are generated.
+    effects = tuple(
+        e for e in effects if e.zone in zone_names and {e.baseline_year, e.year} <= generated
+    )
+    samplers = {g: _Sampler(layers, hotspots, g, seed) for g in ("violent", "property")}
+    zones, rings = _region_polygons(layers, ring)
+
+    # Expected share of each group's incidents inside each zone / ring (Monte Carlo).
+    calib_rng = np.random.default_rng([seed, 7])
+    share = {}
+    for g, s in samplers.items():
+        cx, cy = s.draw(calib_rng, 200_000)
+        for name in zones:
+            share[(g, "zone", name)] = _in_region(zones[name], cx, cy).mean()
+            share[(g, "ring", name)] = _in_region(rings[name], cx, cy).mean()
+
+    periods = (
+        table.groupby("year")[["period_start", "period_end"]]
+        .first()
+        .apply(lambda r: (r["period_start"].date(), r["period_end"].date()), axis=1)
+    )
+    n_by = {
+        (int(r.year), r.category): round(r.count * scale)
+        for r in table.itertuples()
+        if r.category != "carjacking"
+    }
+    carjack_by = {
+        int(r.year): round(r.count * scale)
+        for r in table.itertuples()
+        if r.category == "carjacking"
+    }
+
+    # Times first (they decide which incidents fall in each effect's window).
+    times: dict[tuple[int, str], np.ndarray] = {}
+    for (year, cat), n in sorted(n_by.items()):
+        rng = np.random.default_rng([seed, year, PART_I.index(cat), 1])
+        t = np.sort(_draw_times(rng, n, _days(*periods[year]), group_of(cat)))
+        times[(year, cat)] = t
+
+    # Targets: (year, region kind, zone, group) -> (window, exact count).
+    targets: dict[tuple[int, str, str, str], tuple[tuple[str, str], int]] = {}
+    records = []
+    for e in effects:
+        for kind, change in (("zone", e.change), ("ring", e.ring_change)):
+            if change is None:
+                continue
+            cats = [c for c in PART_I if group_of(c) == e.group]
+            expected = sum(
+                share[(e.group, kind, e.zone)]
+                * _in_window(times[(e.baseline_year, c)], e.baseline_year, e.window).sum()
+                for c in cats
+                if (e.baseline_year, c) in times
+            )
+            step = Fraction(1 + change).limit_denominator(1000).denominator
+            base = max(step, round(expected / step) * step)
+            after = round(base * (1 + change))
+            for key, value in (
+                ((e.baseline_year, kind, e.zone, e.group), base),
+                ((e.year, kind, e.zone, e.group), after),
+            ):
+                if key in targets and targets[key] != (e.window, value):
+                    raise InputError(
+                        f"Two planted effects set the {kind} of {e.zone} in {key[0]}; "
+                        "give each zone one effect per year."
+                    )
+                targets[key] = (e.window, value)
+            records.append(
+                {
+                    "zone": e.zone,
+                    "area": kind,
+                    "group": e.group,
+                    "baseline_year": e.baseline_year,
+                    "year": e.year,
+                    "window_start": e.window[0],
+                    "window_end": e.window[1],
+                    "baseline_count": base,
+                    "count": after,
+                    "change": change,
+                }
+            )
+
+    frames = []
+    for year in sorted({y for y, _ in n_by}):
+        for group in ("violent", "property"):
+            cats = [c for c in PART_I if group_of(c) == group and (year, c) in n_by]
+            if not cats:
+                continue
+            # Split each target across the group's categories in proportion to how many
+            # of their incidents fall in the window.
+            alloc: dict[tuple[str, str], np.ndarray] = {}
+            for (ty, kind, zone, tg), (window, total) in targets.items():
+                if ty != year or tg != group:
+                    continue
+                eligible = np.array(
+                    [_in_window(times[(year, c)], year, window).sum() for c in cats], float
+                )
+                alloc[(kind, zone)] = _largest_remainder(total, eligible)
+            for ci, cat in enumerate(cats):
+                rng = np.random.default_rng([seed, year, PART_I.index(cat), 2])
+                t = times[(year, cat)]
+                n = len(t)
+                x = np.full(n, np.nan)
+                y = np.full(n, np.nan)
+                free = np.ones(n, bool)
+                constraints = []
+                for (kind, zone), counts_c in alloc.items():
+                    window = targets[(year, kind, zone, group)][0]
+                    elig = _in_window(t, year, window)
+                    region = zones[zone] if kind == "zone" else rings[zone]
+                    constraints.append((region, elig))
+                    k = int(counts_c[ci])
+                    cand = np.flatnonzero(elig & free)
+                    if k > len(cand):
+                        raise InputError(
+                            f"Cannot plant {k} {cat} incidents in the {zone} {kind}: only "
+                            f"{len(cand)} fall in the window."
+                        )
+                    pick = np.sort(rng.choice(cand, size=k, replace=False))
+                    px, py = _draw_in(samplers[group], rng, region, k)
+                    x[pick] = px
+                    y[pick] = py
+                    free[pick] = False
+                # Everyone else: the natural mixture, but never inside a constrained region
+                # during that region's window (that count is fixed).
+                todo = np.flatnonzero(free)
+                while len(todo):
+                    px, py = samplers[group].draw(rng, len(todo))
+                    bad = np.zeros(len(todo), bool)
+                    for region, elig in constraints:
+                        bad |= elig[todo] & _in_region(region, px, py)
+                    ok = ~bad
+                    x[todo[ok]] = px[ok]
+                    y[todo[ok]] = py[ok]
+                    todo = todo[bad]
+                frames.append(_attributes(seed, year, cat, t, x, y))
+    inc = pd.concat(frames, ignore_index=True)
+    inc = inc.sort_values(["occurred_at", "category"], kind="stable", ignore_index=True)
+    # Carjackings: flag robberies (never extra incidents).
+    inc["carjacking"] = False
+    rob_share = None
+    if 2018 in carjack_by and (2018, "robbery") in n_by:
+        rob_share = carjack_by[2018] / max(n_by[(2018, "robbery")], 1)
+    for year in sorted({y for y, _ in n_by}):
+        rob = np.flatnonzero(
+            (inc["category"].to_numpy() == "robbery")
+            & (inc["occurred_at"].dt.year.to_numpy() == year)
+        )
+        k = carjack_by.get(year)
+        if k is None:
+            if rob_share is None:
+                continue
+            k = round(rob_share * len(rob))
+        rng = np.random.default_rng([seed, year, 99])
+        inc.loc[rng.choice(rob, size=min(k, len(rob)), replace=False), "carjacking"] = True
+    cj = inc["carjacking"].to_numpy()
+    fire = inc["firearm"].to_numpy().copy()
+    fire[cj] = np.random.default_rng([seed, 98]).random(cj.sum()) < 0.85
+    inc["firearm"] = fire
+    year_str = inc["occurred_at"].dt.year.astype(str)
+    seq = inc.groupby(year_str).cumcount() + 1
+    inc["incident_id"] = "S" + year_str + "-" + seq.map("{:07d}".format)
+    gdf = gpd.GeoDataFrame(
+        inc[[c for c in COLUMNS if c != "geometry"]],
+        geometry=gpd.points_from_xy(inc["x"], inc["y"]),
+        crs=layers.crs,
+    )
+    return SynthResult(
+        incidents=gdf,
+        hotspots=_hotspot_frame(hotspots, layers),
+        effects=pd.DataFrame(records),
+        params={
+            "seed": seed,
+            "scale": scale,
+            "years": sorted({y for y, _ in n_by}),
+            "ring_m": ring,
+            "effects": [asdict(e) for e in effects],
+        },
+    )
+
+
+def _draw_in(sampler: _Sampler, rng, region, k: int):
+    """``k`` points from the mixture, conditioned on falling inside ``region``."""
+    xs, ys = [], []
+    need = k
+    tries = 0
+    while need > 0:
+        px, py = sampler.draw(rng, max(4 * need, 1000))
+        inside = _in_region(region, px, py)
+        xs.append(px[inside][:need])
+        ys.append(py[inside][:need])
+        need -= len(xs[-1])
+        tries += 1
+        if tries > 200:
+            raise InputError("A planted zone gets almost no incidents; check the zone layer.")
+    return np.concatenate(xs) if xs else np.empty(0), np.concatenate(ys) if ys else np.empty(0)
+
+
+def _attributes(seed: int, year: int, cat: str, t, x, y) -> pd.DataFrame:
+    rng = np.random.default_rng([seed, year, PART_I.index(cat), 3])
+    n = len(t)
+    return pd.DataFrame(
+        {
+            "occurred_at": t.astype("datetime64[ns]"),
+            "category": cat,
+            "group": group_of(cat),
+            "firearm": rng.random(n) < FIREARM_SHARE.get(cat, 0.0),
+            "domestic": rng.random(n) < DOMESTIC_SHARE.get(cat, 0.0),
+            "x": x,
+            "y": y,
+        }
+    )
+
+
+def _hotspot_frame(hotspots, layers: Layers) -> gpd.GeoDataFrame:
+    to_m = Transformer.from_crs(WGS84, layers.crs, always_xy=True)
+    rows = []
+    for h in hotspots:
+        x, y = to_m.transform(h.lon, h.lat)
+        line = None
+        if h.lon2 is not None:
+            x2, y2 = to_m.transform(h.lon2, h.lat2)
+            line = shapely.LineString([(x, y), (x2, y2)]).wkt
+            x, y = (x + x2) / 2, (y + y2) / 2
+        rows.append(
+            {
+                "name": h.name,
+                "group": h.group,
+                "share": h.share,
+                "sigma_m": h.sigma,
+                "kind": h.kind,
+                "zone": h.zone or "",
+                "line_wkt": line or "",
+                "geometry": shapely.Point(x, y),
+            }
+        )
+    return gpd.GeoDataFrame(rows, crs=layers.crs)
+
+
+def write_truth(result: SynthResult, folder: str | Path) -> list[Path]:
+    """Write the planted truth next to the incidents: hot spots (GeoJSON) and effects (CSV)."""
+    from .io import write_table, write_vector
+
+    folder = Path(folder)
+    return [
+        write_vector(result.hotspots, folder / "truth_hotspots.geojson"),
+        write_table(result.effects, folder / "truth_effects.csv"),
+    ]

@@ -1,0 +1,103 @@
+"""The command line: the demo's headline figures, the load tally, and clear errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from impactzones.cli import main
+
+
+def run(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "impactzones", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "maps"
+    proc = run("demo", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    return out, proc
+
+
+def test_demo_prints_the_published_story(demo):
+    out, proc = demo
+    text = " ".join(proc.stdout.split())
+    assert "North zone -20.0%" in text
+    assert "citywide -14.5%" in text
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["zone_change"]["before"] * 4 == summary["zone_change"]["after"] * 5
+    assert summary["citywide_change"] == {
+        "before": 6459,
+        "after": 5525,
+        "percent_change": pytest.approx(-14.4604427930),
+        "display": "-14.5%",
+    }
+
+
+def test_demo_outputs_keep_sensitive_incidents_private(demo):
+    out, _ = demo
+    import geopandas as gpd
+
+    inc = gpd.read_parquet(out / "incidents.parquet")
+    assert "rape" not in set(inc["category"])
+    assert not inc["domestic"].any()
+    html = (out / "overview.html").read_text()
+    assert "Impact Zones" in html and "Patrol districts" in html
+    counts = pd.read_csv(out / "counts_by_year.csv")
+    assert counts.query("year == 2018 and category == 'rape'")["count"].item() == 309
+
+
+def test_demo_is_deterministic(demo, tmp_path):
+    out, _ = demo
+    assert main(["demo", "--out", str(tmp_path), "--quiet"]) == 0
+    for name in ("counts_by_year_district.csv", "truth_effects.csv"):
+        assert (tmp_path / name).read_bytes() == (out / name).read_bytes()
+
+
+def test_load_prints_a_tally_that_adds_up(tmp_path, synth):
+    src = tmp_path / "in.csv"
+    from impactzones.io import write_vector
+
+    sample = synth.incidents.iloc[:200].copy()
+    sample.loc[sample.index[:3], "category"] = ""
+    write_vector(sample, src)
+    out = tmp_path / "clean.parquet"
+    proc = run("load", str(src), "--out", str(out), "--crs", "EPSG:32615", "--json")
+    assert proc.returncode == 0, proc.stderr
+    tally = json.loads(proc.stdout)
+    assert tally["read"] == 200 and tally["used"] == 197
+    assert tally["rejected_by_reason"] == {"unknown_category": 3}
+    assert len(pd.read_csv(tally["rejects"])) == 3
+
+
+def test_errors_are_one_sentence_without_traceback(tmp_path):
+    proc = run("load", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o.parquet"))
+    assert proc.returncode == 2
+    assert "does not exist" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    src = tmp_path / "a.csv"
+    src.write_text("id,date,category,lat,lon\n1,2018-01-01,robbery,38.6,-90.2\n")
+    proc = run("load", str(src), "--out", str(src))
+    assert proc.returncode == 2 and "one of the inputs" in proc.stderr
+    assert src.read_text().startswith("id,date")  # the input is untouched
+    proc = run("synth", "--out", str(tmp_path / "x.txt"), "--years", "2018")
+    assert proc.returncode == 2 and "extension" in proc.stderr
+
+
+def test_help_reads_well():
+    proc = run("--help")
+    assert proc.returncode == 0
+    for cmd in ("demo", "synth", "load"):
+        assert cmd in proc.stdout
+    assert "Exit codes" in proc.stdout

@@ -1,0 +1,283 @@
+"""Reading incidents and layers: every row used or rejected with a reason; clear errors."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from impactzones.errors import InputError
+from impactzones.io import read_incidents, read_layer, write_vector
+
+HEADER = (
+    "Complaint,CodedMonth,DateOccur,FlagCrime,FlagUnfounded,FlagAdministrative,Count,"
+    "FlagCleanup,Crime,District,Description,ILEADSAddress,ILEADSStreet,Neighborhood,"
+    "LocationName,LocationComment,CADAddress,CADStreet,XCoord,YCoord"
+)
+MAY_HEADER = (
+    "Complaint,Coded Month,Date Occur,Flag-Crime,Flag-Unfounded,Flag-Administrative,"
+    "Count,Flag Cleanup,Crime,ILeads Add,ILeads Approve,District,Beat,Description,"
+    "ILEADS-Address,ILEADS-Street,Neighborhood,ILeads Asg,ILeads Type,Location Name,"
+    "Location Comment,CAD-Address,CAD-Street,X-Coord,Y-Coord,Date Crime Coded"
+)
+# Two real locations in the city (Missouri State Plane East, US feet).
+IN1 = "890047.4,992586.3"
+IN2 = "884087.5,1030426"
+
+
+def row(complaint, date, count, code, desc, xy=IN1, month="2017-01"):
+    return (
+        f"{complaint},{month},{date},Y, , ,{count}, ,{code},1,{desc},6431,IDAHO AVE,1,"
+        f" ,O\u2019BRIEN ST,6431,IDAHO,{xy}"
+    )
+
+
+@pytest.fixture()
+def slmpd(tmp_path):
+    """Three monthly files with every quirk of the real exports, and the fate of each row."""
+    jan = [
+        row(
+            "17-000001",
+            "01/01/2017 00:01",
+            1,
+            " 31111",
+            "ROBBERY-HIGHWAY  /FIREARM USED/SUCCESSFUL",
+        ),
+        row("17-000002", "01/02/2017 10:00", 1, "69702", "LARCENY-ALL OTHER UNDER $500", IN2),
+        row("17-000003", "01/03/2017 11:00", 1, "51121", "BURGLARY-RESIDENCE", "0,0"),
+        row("17-000004", "13/45/2017 99:99", 1, "51121", "BURGLARY-RESIDENCE"),
+        row("17-000005", "01/05/2017 12:00", 1, "ABC", "GARBLED"),
+        row(
+            "17-000006",
+            "01/06/2017 13:00",
+            1,
+            "41013",
+            "AGG.ASSAULT-FIREARM/CITIZEN ADULT 3RD DEGREE",
+        ),
+        row("17-000007", "01/07/2017 14:00", 1, "31111", "ROBBERY", "800000,900000"),
+        row("17-000008", "01/08/2017 15:00", 1, "41013", "ASSLT-AGGRAV-FIREARM-3RD-ADULT-DOMESTIC"),
+        row("17-000008", "01/08/2017 15:00", 1, "41013", "ASSLT-AGGRAV-FIREARM-3RD-ADULT-DOMESTIC"),
+        row("17-000009", "01/09/2017 16:00", 1, "81000", "ARSON-RESIDENCE"),
+        row("17-000010", "01/10/2017 17:00", 1, "181100", "DRUGS-POSSESSION"),
+    ]
+    text = "\r\n".join([HEADER, *jan]) + "\r\n"
+    (tmp_path / "january2017.csv").write_bytes(b"\xef\xbb\xbf" + text.encode("cp1252"))
+    may = [
+        # May 2017: other header, M/D/YYYY H:MM, space-padded text
+        "17-000011,2017-05,5/9/2017 1:21,Y, , ,1, ,38111,5/9/2017 12:37,5/13/2017,4,424,"
+        "ROBBERY CARJACKING /FIREARM USED/SUCCESSFUL    ,721,N 2ND ST    ,35,304,, ,,721,2ND,"
+        f"{IN2},5/15/2017",
+        # retracts 17-000006 of January
+        "17-000006,2017-05,1/6/2017 13:00,Y,Y, ,-1, ,41013,,,1,,AGG.ASSAULT,,,1,,,,,,,0,0,5/15/2017",
+        # retracts nothing that was read
+        "16-999999,2017-05,12/6/2016 13:00,Y,Y, ,-1, ,41013,,,1,,AGG.ASSAULT,,,1,,,,,,,0,0,5/15/2017",
+    ]
+    (tmp_path / "may2017.csv").write_text("\r\n".join([MAY_HEADER, *may]) + "\r\n")
+    copy = [jan[1]]  # the same record again in a second download of January: a duplicate
+    (tmp_path / "january2017_copy.csv").write_text("\r\n".join([HEADER, *copy]) + "\r\n")
+    fate = {
+        ("january2017.csv", 1): "used",
+        ("january2017.csv", 2): "used",
+        ("january2017.csv", 3): "no_location",
+        ("january2017.csv", 4): "unparseable_date",
+        ("january2017.csv", 5): "unknown_category",
+        ("january2017.csv", 6): "retracted",
+        ("january2017.csv", 7): "outside_study_area",
+        ("january2017.csv", 8): "used",
+        ("january2017.csv", 9): "used",
+        ("january2017.csv", 10): "used",
+        ("january2017.csv", 11): "used",
+        ("january2017_copy.csv", 1): "duplicate_id",
+        ("may2017.csv", 1): "used",
+        ("may2017.csv", 2): "retraction",
+        ("may2017.csv", 3): "retraction",
+    }
+    return tmp_path, fate
+
+
+def test_slmpd_folder_every_row_accounted_for(slmpd, layers):
+    folder, fate = slmpd
+    res = read_incidents(folder, study_area=layers.study_area)
+    assert res.read == len(fate)
+    assert len(res.incidents) + len(res.rejects) == res.read
+    got = {}
+    for r in res.rejects.itertuples():
+        got[(r.source.rsplit("/", 1)[-1], r.row)] = r.reason
+    used = {k for k, v in fate.items() if v == "used"}
+    assert {k: v for k, v in fate.items() if v != "used"} == got
+    assert len(res.incidents) == len(used)
+    t = res.tally
+    assert t["used"] + t["rejected"] == t["read"]
+    assert t["rejected_by_reason"]["retraction"] == 2
+
+
+def test_slmpd_fields_are_decoded(slmpd, layers):
+    folder, _ = slmpd
+    inc = read_incidents(folder, study_area=layers.study_area).incidents.set_index("incident_id")
+    assert inc.loc["17-000001", "category"] == "robbery"
+    assert inc.loc["17-000001", "firearm"]
+    assert inc.loc["17-000002", "category"] == "larceny_theft"  # "69702": leading zero dropped
+    assert inc.loc["17-000009", "category"] == "arson"  # kept under its own name
+    assert inc.loc["17-000009", "group"] == "other"
+    assert inc.loc["17-000010", "category"] == "drug_violations"
+    # two identical rows in one file are two victims: both kept, ids made unique
+    assert inc.loc["17-000008", "domestic"] and inc.loc["17-000008#2", "domestic"]
+    may = inc.loc["17-000011"]
+    assert may["occurred_at"] == pd.Timestamp("2017-05-09 01:21")
+    assert may["carjacking"] and may["category"] == "robbery"
+    assert inc.crs.to_epsg() == 32615
+    # State Plane feet to UTM: the point is in the city
+    assert layers.study_area.contains(inc.loc["17-000001", "geometry"])
+
+
+def test_real_slmpd_exports(real_incidents_dir, layers):
+    res = read_incidents(real_incidents_dir, study_area=layers.study_area)
+    # SOURCES.md: 48,986 + 46,742 + 48,901 data rows
+    assert res.read == 144_629
+    assert len(res.incidents) + len(res.rejects) == res.read
+    assert res.incidents["incident_id"].is_unique
+    by = res.tally["rejected_by_reason"]
+    assert by["no_location"] > 1000 and by["retraction"] > 1000
+    assert "unknown_category" not in by  # every code is readable
+    inc = res.incidents
+    y = inc["occurred_at"].dt.year
+    # Geocoded robberies and aggravated assaults land within 5% of the published counts.
+    for year, cat, published in [
+        (2017, "robbery", 1944),
+        (2018, "robbery", 1452),
+        (2017, "aggravated_assault", 4021),
+        (2018, "aggravated_assault", 3577),
+    ]:
+        n = ((y == year) & (inc["category"] == cat)).sum()
+        assert abs(n - published) / published < 0.05, (year, cat, n)
+    assert inc["carjacking"].sum() > 300
+
+
+def test_generic_csv_latlon_and_mapping(tmp_path, layers):
+    df = pd.DataFrame(
+        {
+            "Case": ["a", "b", "c", "b", "e"],
+            "When": [
+                "2018-03-01T10:00",
+                "2018-03-02 11:00",
+                "2018-03-03",
+                "2018-03-04",
+                "2018-03-05",
+            ],
+            "Offense": ["Aggravated Assault", "Larceny-theft", "", "Robbery", "Arson"],
+            "Lat": [38.63, 38.60, 38.62, 38.61, 38.64],
+            "Long": [-90.20, -90.25, -90.22, -90.23, -90.24],
+        }
+    )
+    p = tmp_path / "inc.csv"
+    df.to_csv(p, index=False)
+    res = read_incidents(
+        p,
+        columns={
+            "incident_id": "Case",
+            "occurred_at": "When",
+            "category": "Offense",
+            "lat": "Lat",
+            "lon": "Long",
+        },
+        study_area=layers.study_area,
+    )
+    assert res.incidents["incident_id"].tolist() == ["a", "b", "e"]
+    assert res.incidents["category"].tolist() == ["aggravated_assault", "larceny_theft", "arson"]
+    assert dict(zip(res.rejects["row"], res.rejects["reason"], strict=True)) == {
+        3: "unknown_category",
+        4: "duplicate_id",
+    }
+
+
+def test_swapped_latlon_is_one_clear_error(tmp_path, layers):
+    df = pd.DataFrame(
+        {
+            "id": [1, 2],
+            "date": ["2018-01-01", "2018-01-02"],
+            "category": ["robbery", "robbery"],
+            "lat": [-90.20, -90.25],
+            "lon": [38.63, 38.60],
+        }
+    )
+    p = tmp_path / "swapped.csv"
+    df.to_csv(p, index=False)
+    with pytest.raises(InputError, match="swapped"):
+        read_incidents(p, study_area=layers.study_area)
+
+
+def test_xy_needs_a_crs(tmp_path, layers):
+    df = pd.DataFrame(
+        {
+            "id": [1],
+            "date": ["2018-01-01"],
+            "category": ["robbery"],
+            "x": [739000.0],
+            "y": [4280000.0],
+        }
+    )
+    p = tmp_path / "xy.csv"
+    df.to_csv(p, index=False)
+    with pytest.raises(InputError, match="--crs"):
+        read_incidents(p)
+    res = read_incidents(p, crs="EPSG:32615", study_area=layers.study_area)
+    assert len(res.incidents) == 1
+    assert res.incidents.geometry.x.item() == pytest.approx(739000.0)
+
+
+def test_vector_files_round_trip_and_non_points(tmp_path, synth, layers):
+    sample = synth.incidents.iloc[:50].copy()
+    for ext in ("geojson", "gpkg", "parquet", "csv"):
+        p = write_vector(sample, tmp_path / f"inc.{ext}")
+        res = read_incidents(
+            p, crs="EPSG:32615" if ext == "csv" else None, study_area=layers.study_area
+        )
+        assert res.read == 50 and len(res.incidents) == 50, ext
+        assert res.incidents["category"].tolist() == sample["category"].tolist()
+        assert np.allclose(res.incidents.geometry.x, sample.geometry.x, atol=0.05), ext
+    poly = sample.iloc[:3].copy()
+    poly["geometry"] = poly.buffer(10)
+    p = write_vector(poly, tmp_path / "poly.gpkg")
+    res = read_incidents(p)
+    assert set(res.rejects["reason"]) == {"not_a_point"} and len(res.rejects) == 3
+
+
+def test_clear_errors(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        read_incidents(tmp_path / "nope.csv")
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(InputError, match="empty"):
+        read_incidents(tmp_path / "empty.csv")
+    (tmp_path / "nocols.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(InputError, match="--columns"):
+        read_incidents(tmp_path / "nocols.csv")
+
+
+def test_layer_without_crs_and_invalid_geometry(tmp_path):
+    bowtie = shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])
+    gdf = gpd.GeoDataFrame({"name": ["Z"], "start": ["2018-01-01"]}, geometry=[bowtie])
+    p = tmp_path / "zones.shp"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gdf.to_file(p)  # no CRS: no .prj
+    with pytest.raises(InputError, match="no CRS"):
+        read_layer(p, kind="zones")
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        z = read_layer(p, kind="zones", crs="EPSG:32615")
+    assert any("repaired" in str(x.message) for x in w)
+    assert z.is_valid.all() and z.geometry.area.item() == pytest.approx(50.0)
+    assert z["start"].dt.year.item() == 2018
+
+
+def test_writes_are_atomic_and_geojson_is_wgs84(tmp_path, synth):
+    p = write_vector(synth.incidents.iloc[:5], tmp_path / "x.geojson")
+    doc = json.loads(p.read_text())
+    lon, lat = doc["features"][0]["geometry"]["coordinates"]
+    assert -91 < lon < -90 and 38 < lat < 39
+    assert [f.name for f in tmp_path.iterdir()] == ["x.geojson"]  # no temp files left

@@ -1,0 +1,98 @@
+"""The bundled St. Louis layers: valid, consistent, in WGS 84, shipped with the package."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from impactzones.geo import LAYER_FILES, data_dir
+
+UTM = 32615
+
+
+@pytest.fixture(scope="module")
+def raw():
+    return {k: gpd.read_file(data_dir() / f) for k, f in LAYER_FILES.items()}
+
+
+def test_files_are_geojson_in_wgs84(raw):
+    for name, f in LAYER_FILES.items():
+        doc = json.loads((data_dir() / f).read_text())
+        assert doc["type"] == "FeatureCollection", name
+        # RFC 7946: no crs member, or CRS84 / EPSG:4326
+        crs = doc.get("crs", {}).get("properties", {}).get("name", "OGC:CRS84")
+        assert "CRS84" in crs or "4326" in crs, (name, crs)
+        assert raw[name].crs.to_epsg() == 4326
+        lon, lat = raw[name].total_bounds[[0, 1]]
+        assert -90.4 < lon < -90.1 and 38.5 < lat < 38.8
+
+
+def test_geometries_valid(raw):
+    for name, gdf in raw.items():
+        assert gdf.is_valid.all(), name
+        assert not gdf.is_empty.any(), name
+        assert set(gdf.geom_type) <= {"Polygon", "MultiPolygon"}, name
+
+
+def test_neighborhoods_numbered_1_to_88_with_population(raw):
+    nb = raw["neighborhoods"]
+    assert sorted(nb["neighborhood"]) == list(range(1, 89))
+    assert nb["name"].notna().all()
+    # geocrime-stl's 2020 census totals sum to 301,578 with the id 99 pseudo-area (16 people)
+    assert nb["population"].sum() == 301_578 - 16
+    assert nb.loc[nb["neighborhood"] == 82, "name"].item() == "Forest Park"
+
+
+def test_districts_tile_the_neighborhoods(raw):
+    d = raw["districts"].to_crs(UTM)
+    nb = raw["neighborhoods"].to_crs(UTM)
+    assert sorted(d["district"]) == [1, 2, 3, 4, 5, 6]
+    geoms = list(d.geometry)
+    overlap = sum(geoms[i].intersection(geoms[j]).area for i in range(len(geoms)) for j in range(i))
+    assert overlap < 1.0  # m^2: none, up to floating-point dust
+    diff = nb.union_all().symmetric_difference(d.union_all()).area
+    assert diff < 0.01 * 1e6 * 1e-3  # < 10 m^2 over 160 km^2
+
+
+def test_districts_follow_the_shared_table(raw):
+    table = pd.read_csv(data_dir() / "neighborhood_district.csv")
+    d = raw["districts"].to_crs(UTM)
+    nb = raw["neighborhoods"].to_crs(UTM)
+    for row in table.itertuples():
+        pt = nb.loc[nb["neighborhood"] == row.neighborhood].geometry.item().representative_point()
+        assert d.loc[d.contains(pt), "district"].tolist() == [row.district], row.name
+
+
+def test_zones_inside_the_city(raw):
+    city = raw["boundary"].to_crs(UTM).union_all()
+    z = raw["zones"].to_crs(UTM)
+    assert list(z["name"]) == ["North", "Central", "South"]
+    assert list(pd.to_datetime(z["start"]).dt.strftime("%Y-%m-%d")) == [
+        "2018-01-01",
+        "2019-01-01",
+        "2019-01-01",
+    ]
+    assert z["description"].str.contains("illustrative").all()
+    for g in z.geometry:
+        assert city.contains(g)
+        assert 1.0e6 < g.area < 8.0e6  # a few km^2
+        assert g.geom_type == "Polygon"
+    north = z.loc[z["name"] == "North"].geometry.item()
+    assert north.centroid.y > city.centroid.y  # in the north end
+
+
+def test_neighborhoods_lie_in_the_city(raw):
+    city = raw["boundary"].to_crs(UTM).union_all()
+    nb = raw["neighborhoods"].to_crs(UTM)
+    outside = nb.union_all().difference(city).area
+    assert outside < 0.001 * nb.area.sum()
+    assert shapely.get_num_geometries(raw["boundary"].geometry).sum() >= 1
+
+
+def test_readme_credits_the_sources():
+    text = (data_dir() / "README.md").read_text()
+    assert "geocrime-stl" in text and "MIT" in text and "illustrative" in text.lower()
