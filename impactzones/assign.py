@@ -24,6 +24,10 @@ from .geo import Layers, xy
 AREA_TYPES = ("zone", "ring", "control", "outside")
 
 
+#: Above this many points, :func:`locate` first looks points up in a raster index.
+GRID_MIN_POINTS = 20_000
+
+
 def locate(x: np.ndarray, y: np.ndarray, polygons: Sequence) -> np.ndarray:
     """Index of the first polygon containing each point (edges included), or -1.
 
@@ -49,10 +53,16 @@ def locate(x: np.ndarray, y: np.ndarray, polygons: Sequence) -> np.ndarray:
     """
     x = np.asarray(x, dtype="float64")
     y = np.asarray(y, dtype="float64")
+    if len(x) >= GRID_MIN_POINTS and len(polygons) > 1:
+        return _locate_grid(x, y, list(polygons))
+    return _locate_exact(x, y, list(polygons), np.arange(len(x)))
+
+
+def _locate_exact(x, y, polygons, todo) -> np.ndarray:
+    """First polygon containing each point of ``todo`` (by exact tests), -1 elsewhere."""
     out = np.full(len(x), -1, dtype="int64")
     if len(x) == 0:
         return out
-    todo = np.arange(len(x))
     for i, geom in enumerate(polygons):
         if geom is None or geom.is_empty or len(todo) == 0:
             continue
@@ -67,6 +77,54 @@ def locate(x: np.ndarray, y: np.ndarray, polygons: Sequence) -> np.ndarray:
         out[cand[hit]] = i
         if hit.any():
             todo = np.setdiff1d(todo, cand[hit], assume_unique=True)
+    return out
+
+
+def _locate_grid(x, y, polygons) -> np.ndarray:
+    """:func:`locate` through a raster index: exact tests only near polygon edges.
+
+    The polygons are burnt into a grid of about a million cells (first polygon on top);
+    cells within two cells of any polygon edge are marked uncertain. A point in a certain
+    cell takes the cell's label; the others are tested exactly. Same answer, a few times
+    faster for large inputs.
+    """
+    from rasterio import features
+    from rasterio.transform import from_origin
+    from scipy import ndimage
+
+    geoms = [g for g in polygons if g is not None and not g.is_empty]
+    if not geoms:
+        return np.full(len(x), -1, dtype="int64")
+    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
+    cell = max(np.sqrt((xmax - xmin) * (ymax - ymin) / 1e6), 1e-9)
+    width = int(np.ceil((xmax - xmin) / cell)) + 4
+    height = int(np.ceil((ymax - ymin) / cell)) + 4
+    x0, y0 = xmin - 2 * cell, ymax + 2 * cell
+    transform = from_origin(x0, y0, cell, cell)
+    shapes = [
+        (g, i + 1)
+        for i, g in reversed(list(enumerate(polygons)))
+        if g is not None and not g.is_empty
+    ]
+    label = features.rasterize(
+        shapes, out_shape=(height, width), transform=transform, fill=0, dtype="int32"
+    )
+    edges = features.rasterize(
+        [(shapely.boundary(g), 1) for g, _ in shapes],
+        out_shape=(height, width), transform=transform, fill=0, all_touched=True, dtype="uint8",
+    ).astype(bool)
+    edges = ndimage.binary_dilation(edges, iterations=2)
+    col = np.floor((x - x0) / cell).astype("int64")
+    row = np.floor((y0 - y) / cell).astype("int64")
+    inside = (col >= 0) & (col < width) & (row >= 0) & (row < height)
+    out = np.full(len(x), -1, dtype="int64")
+    r, c = row[inside], col[inside]
+    sure = ~edges[r, c]
+    idx = np.flatnonzero(inside)
+    out[idx[sure]] = label[r[sure], c[sure]] - 1
+    todo = idx[~sure]
+    exact = _locate_exact(x, y, polygons, todo)
+    out[todo] = exact[todo]
     return out
 
 
@@ -171,7 +229,10 @@ def assign(
     inside = locate_all(x, y, list(zones.geometry))
     first = np.where(inside.any(axis=1), inside.argmax(axis=1), -1)
     out["zone"] = np.where(first >= 0, names[np.maximum(first, 0)], "")
-    out["zones"] = [";".join(names[row]) for row in inside] if inside.any() else ""
+    zones_col = out["zone"].to_numpy(dtype=object).copy()
+    for i in np.flatnonzero(inside.sum(axis=1) > 1):
+        zones_col[i] = ";".join(names[inside[i]])
+    out["zones"] = zones_col
     rings = ring_polygons(zones, ring, layers.study_area)
     in_ring = locate(x, y, rings)
     in_ring[first >= 0] = -1
@@ -189,15 +250,14 @@ def _prepared(geom):
 
 def _ids(layer: gpd.GeoDataFrame, column: str, x, y) -> pd.Series:
     pos = locate(x, y, list(layer.geometry))
-    ids = layer[column].to_numpy()
-    values = pd.array(
-        [ids[p] if p >= 0 else pd.NA for p in pos]
-        if len(pos) < 1000
-        else pd.Series(ids).reindex(pos).to_numpy(),
-    )
-    if pd.api.types.is_integer_dtype(layer[column]):
-        values = pd.array(values, dtype="Int64")
-    return pd.Series(values, dtype=values.dtype)
+    ids = layer[column]
+    if pd.api.types.is_integer_dtype(ids):
+        values = pd.array(ids.to_numpy()[np.maximum(pos, 0)], dtype="Int64")
+        values[pos < 0] = pd.NA
+        return pd.Series(values)
+    values = ids.to_numpy(dtype=object)[np.maximum(pos, 0)]
+    values[pos < 0] = None
+    return pd.Series(values, dtype=object)
 
 
 def count_incidents(

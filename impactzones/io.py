@@ -594,7 +594,9 @@ def read_layer(
         else:
             gdf["district"] = np.arange(1, len(gdf) + 1)
     if kind == "districts":
-        gdf["district"] = pd.to_numeric(gdf["district"], errors="ignore")
+        as_num = pd.to_numeric(gdf["district"], errors="coerce")
+        if as_num.notna().all() and (as_num == as_num.round()).all():
+            gdf["district"] = as_num.astype("int64")
         if "name" not in gdf:
             gdf["name"] = [f"District {d}" for d in gdf["district"]]
         gdf = gdf.sort_values("district", ignore_index=True)

@@ -50,8 +50,15 @@ def _for_map(gdf: gpd.GeoDataFrame, simplify: float = 5.0) -> gpd.GeoDataFrame:
     return escape_frame(out).to_crs(WGS84)
 
 
-def base_map(layers: Layers, *, tiles: str | None = "CartoDB positron") -> folium.Map:
-    """A map fitted to the study area with a light base map, a scale bar and fullscreen."""
+#: Base maps from xyzservices that need no API key: a light one and a street one.
+BASEMAPS = {"Light base map": "Esri.WorldGrayCanvas", "Street map": "OpenStreetMap.Mapnik"}
+
+
+def base_map(layers: Layers, *, tiles: bool = True) -> folium.Map:
+    """A map fitted to the study area with base maps, a scale bar and fullscreen.
+
+    ``tiles=False`` gives no base map (for offline maps).
+    """
     from folium.plugins import Fullscreen
 
     b = layers.boundary.to_crs(WGS84).total_bounds
@@ -63,8 +70,11 @@ def base_map(layers: Layers, *, tiles: str | None = "CartoDB positron") -> foliu
         prefer_canvas=False,
     )
     if tiles:
-        folium.TileLayer("CartoDB positron", name="Light base map", control=True).add_to(m)
-        folium.TileLayer("OpenStreetMap", name="Street map", control=True, show=False).add_to(m)
+        import xyzservices.providers as xyz
+
+        for i, (label, key) in enumerate(BASEMAPS.items()):
+            provider = xyz.query_name(key)
+            folium.TileLayer(provider, name=label, control=True, show=i == 0).add_to(m)
     m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
     Fullscreen().add_to(m)
     return m

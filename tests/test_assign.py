@@ -117,3 +117,24 @@ def test_locate_empty_and_count_table(toy):
     }
     with pytest.raises(InputError):
         count_incidents(inc, by=["nope"])
+
+
+def test_raster_index_gives_the_exact_answer_edges_included(layers):
+    """The fast path for large inputs agrees with exact tests, also on shared edges."""
+    from impactzones.assign import GRID_MIN_POINTS, _locate_exact
+
+    polys = list(layers.neighborhoods.geometry)
+    rng = np.random.default_rng(1)
+    xmin, ymin, xmax, ymax = layers.boundary.total_bounds
+    n = GRID_MIN_POINTS + 5000
+    x, y = rng.uniform(xmin, xmax, n), rng.uniform(ymin, ymax, n)
+    # vertices of the polygons: points exactly on shared edges and corners
+    import shapely
+
+    verts = shapely.get_coordinates(shapely.boundary(polys))[:: 7]
+    x = np.concatenate([x, verts[:, 0]])
+    y = np.concatenate([y, verts[:, 1]])
+    fast = locate(x, y, polys)
+    exact = _locate_exact(x, y, polys, np.arange(len(x)))
+    assert (fast == exact).all()
+    assert (exact[n:] >= 0).all()  # every vertex is in some neighborhood

@@ -101,3 +101,18 @@ def test_help_reads_well():
     for cmd in ("demo", "synth", "load"):
         assert cmd in proc.stdout
     assert "Exit codes" in proc.stdout
+
+
+def test_demo_on_real_exports_and_official_districts(real_incidents_dir, tmp_path):
+    from .conftest import REAL
+
+    shp = REAL / "districts" / "donojazz_Crime" / "GIS.STL.POLICE_DISTRICTS_2014.shp"
+    proc = run("demo", "--out", str(tmp_path), "--incidents", str(real_incidents_dir),
+               "--districts", str(shp), "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    load = summary["load"]
+    assert load["read"] == 144_629 and load["used"] + load["rejected"] == load["read"]
+    rejects = pd.read_csv(tmp_path / "rejects.csv")
+    assert len(rejects) == load["rejected"]
+    assert summary["citywide_change"]["before"] > 5000
