@@ -53,7 +53,7 @@ def locate(x: np.ndarray, y: np.ndarray, polygons: Sequence) -> np.ndarray:
     """
     x = np.asarray(x, dtype="float64")
     y = np.asarray(y, dtype="float64")
-    if len(x) >= GRID_MIN_POINTS and len(polygons) > 1:
+    if len(x) >= GRID_MIN_POINTS:
         return _locate_grid(x, y, list(polygons))
     return _locate_exact(x, y, list(polygons), np.arange(len(x)))
 
@@ -111,7 +111,11 @@ def _locate_grid(x, y, polygons) -> np.ndarray:
     )
     edges = features.rasterize(
         [(shapely.boundary(g), 1) for g, _ in shapes],
-        out_shape=(height, width), transform=transform, fill=0, all_touched=True, dtype="uint8",
+        out_shape=(height, width),
+        transform=transform,
+        fill=0,
+        all_touched=True,
+        dtype="uint8",
     ).astype(bool)
     edges = ndimage.binary_dilation(edges, iterations=2)
     col = np.floor((x - x0) / cell).astype("int64")

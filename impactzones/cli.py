@@ -96,9 +96,7 @@ def cmd_demo(args) -> int:
         return EXIT_OK
     if res.load is not None:
         _print_tally(con, res.load.tally)
-    pivot = res.counts.pivot_table(
-        index="district", columns="year", values="count", aggfunc="sum"
-    )
+    pivot = res.counts.pivot_table(index="district", columns="year", values="count", aggfunc="sum")
     # Real exports carry a few old incidents reported late: show the years that matter.
     share = pivot.sum() / pivot.to_numpy().sum()
     shown = [y for y in pivot.columns if share[y] >= 0.01][-8:]

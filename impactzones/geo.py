@@ -14,6 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS
 
 from .errors import InputError
@@ -126,6 +127,20 @@ class Layers:
         """The union of the boundary polygons (a shapely geometry, in metres)."""
         return _union(self.boundary)
 
+    @property
+    def land(self):
+        """Where incidents can happen: the neighborhoods inside the boundary (for St. Louis,
+        the city without the river), or the boundary when there are no neighborhoods.
+
+        Hot-spot grids and their statistics use this, so that empty river cells do not show
+        up as cold spots or dilute the averages.
+        """
+        if self.neighborhoods is None or len(self.neighborhoods) == 0:
+            return self.study_area
+        import shapely
+
+        return shapely.intersection(_union(self.neighborhoods), self.study_area)
+
 
 def _union(gdf: gpd.GeoDataFrame):
     return gdf.geometry.union_all()
@@ -149,6 +164,12 @@ def st_louis(crs: CRS | str | None = None) -> Layers:
 
 
 def xy(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The x and y coordinates of a point GeoDataFrame as float64 arrays."""
-    geom = gdf.geometry.array
-    return np.asarray(geom.x, dtype="float64"), np.asarray(geom.y, dtype="float64")
+    """The x and y coordinates of a point GeoDataFrame as float64 arrays.
+
+    Raises ``ValueError`` if a geometry is not a point (missing points give NaN).
+    """
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    types = shapely.get_type_id(geoms)
+    if ((types != 0) & (types != -1)).any():
+        raise ValueError("x and y are only defined for point geometries")
+    return shapely.get_x(geoms), shapely.get_y(geoms)

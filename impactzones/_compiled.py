@@ -1,0 +1,132 @@
+"""Compiled inner loops (numba, cached to disk), each with a pure-numpy twin.
+
+Numba is used where it measurably earns its place (lattice binning for KDE, the grid
+DBSCAN). Set ``IMPACTZONES_NO_NUMBA=1`` to force the pure-numpy paths (the tests run both).
+The first call in a fresh environment compiles (a few seconds, reported by the benchmark);
+later processes load the cache.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+try:  # pragma: no cover - exercised by the environment
+    if os.environ.get("IMPACTZONES_NO_NUMBA"):
+        raise ImportError("disabled by IMPACTZONES_NO_NUMBA")
+    import numba
+
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover
+    numba = None
+    HAVE_NUMBA = False
+
+
+def njit(*args, **kwargs):
+    """``numba.njit(cache=True)`` when numba is there; the plain function otherwise."""
+    kwargs.setdefault("cache", True)
+
+    def wrap(fn):
+        if not HAVE_NUMBA:
+            return fn
+        return numba.njit(**kwargs)(fn)
+
+    if args and callable(args[0]):
+        return wrap(args[0])
+    return wrap
+
+
+@njit
+def cubic_bin(fx, fy, w, ny, nx):  # pragma: no cover - compiled
+    """Spread each point over 4 x 4 lattice nodes with cubic Lagrange weights."""
+    out = np.zeros((ny, nx))
+    wx = np.empty(4)
+    wy = np.empty(4)
+    for i in range(fx.shape[0]):
+        ix = int(np.floor(fx[i]))
+        iy = int(np.floor(fy[i]))
+        tx = fx[i] - ix
+        ty = fy[i] - iy
+        wx[0] = -tx * (tx - 1) * (tx - 2) / 6
+        wx[1] = (tx + 1) * (tx - 1) * (tx - 2) / 2
+        wx[2] = -(tx + 1) * tx * (tx - 2) / 2
+        wx[3] = (tx + 1) * tx * (tx - 1) / 6
+        wy[0] = -ty * (ty - 1) * (ty - 2) / 6
+        wy[1] = (ty + 1) * (ty - 1) * (ty - 2) / 2
+        wy[2] = -(ty + 1) * ty * (ty - 2) / 2
+        wy[3] = (ty + 1) * ty * (ty - 1) / 6
+        for a in range(4):
+            r = iy - 1 + a
+            if r < 0 or r >= ny:
+                continue
+            wa = w[i] * wy[a]
+            for b in range(4):
+                c = ix - 1 + b
+                if c < 0 or c >= nx:
+                    continue
+                out[r, c] += wa * wx[b]
+    return out
+
+
+def _quartic_chunk(px, py, w, lo, hi, x0, y0, cell, height, width, h, out):
+    h2 = h * h
+    for i in range(lo, hi):
+        # the centre of column j is x0 + (j + 0.5) * cell, of row r is y0 - (r + 0.5) * cell
+        c0 = max(int(np.ceil((px[i] - h - x0) / cell - 0.5)), 0)
+        c1 = min(int(np.floor((px[i] + h - x0) / cell - 0.5)), width - 1)
+        r0 = max(int(np.ceil((y0 - py[i] - h) / cell - 0.5)), 0)
+        r1 = min(int(np.floor((y0 - py[i] + h) / cell - 0.5)), height - 1)
+        for r in range(r0, r1 + 1):
+            dy = y0 - (r + 0.5) * cell - py[i]
+            dy2 = dy * dy
+            if dy2 >= h2:
+                continue
+            for c in range(c0, c1 + 1):
+                dx = x0 + (c + 0.5) * cell - px[i]
+                u = (dx * dx + dy2) / h2
+                if u < 1.0:
+                    t = 1.0 - u
+                    out[r, c] += w[i] * t * t
+
+
+_quartic_chunk_c = njit(_quartic_chunk)
+
+
+def _quartic_direct(px, py, w, x0, y0, cell, height, width, h, nchunks):
+    n = px.shape[0]
+    buf = np.zeros((nchunks, height, width))
+    size = (n + nchunks - 1) // nchunks
+    for k in prange(nchunks):
+        lo = k * size
+        hi = min(n, lo + size)
+        _quartic_chunk_c(px, py, w, lo, hi, x0, y0, cell, height, width, h, buf[k])
+    return buf.sum(axis=0)
+
+
+if HAVE_NUMBA:  # pragma: no branch
+    prange = numba.prange
+    _quartic_direct_c = numba.njit(parallel=True, cache=True)(_quartic_direct)
+else:  # pragma: no cover
+    prange = range
+    _quartic_direct_c = _quartic_direct
+
+
+def quartic_direct(px, py, w, x0, y0, cell, height, width, h):
+    """Exact quartic sums ``sum_i w_i (1 - d^2/h^2)^2`` at every cell centre (unnormalised).
+
+    Compiled and parallel over chunks of points, each with its own buffer.
+    """
+    nchunks = 1 if len(px) < 50_000 else max(1, min(os.cpu_count() or 1, 8))
+    return _quartic_direct_c(
+        np.ascontiguousarray(px, dtype=np.float64),
+        np.ascontiguousarray(py, dtype=np.float64),
+        np.ascontiguousarray(w, dtype=np.float64),
+        float(x0),
+        float(y0),
+        float(cell),
+        int(height),
+        int(width),
+        float(h),
+        nchunks,
+    )

@@ -1,0 +1,299 @@
+"""The analysis grid shared by every raster step (kernel density, Gi*), and the raster type.
+
+A :class:`Grid` lives in the metric working CRS, is aligned to round coordinates (its edges
+are whole multiples of the cell size) and covers the study area; its ``mask`` marks the
+cells whose centre falls inside the study area. KDE and Gi* built on the same grid have
+cells that line up exactly.
+
+The automatic cell size (:func:`auto_cell_size`) follows sfhotspot's rule (the shorter side
+of the study area's bounding box divided by 50), rounded down to a "nice" number (1, 2, 2.5
+or 5 times a power of ten), never below 1 m, and widened with a warning when the grid would
+exceed ``max_cells``. It is computed from the study area, not from the points, so a stray
+point far outside the city cannot blow it up (such points are rejected first).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from affine import Affine
+from pyproj import CRS
+
+from .errors import InputError
+
+#: The largest grid (cells) built without a warning; the cell size is widened beyond it.
+MAX_CELLS = 4_000_000
+NICE = (1.0, 2.0, 2.5, 5.0)
+
+
+def nice_floor(value: float) -> float:
+    """The largest of 1, 2, 2.5, 5 x 10^k not above ``value`` (for round cell sizes).
+
+    Examples
+    --------
+    >>> nice_floor(243.0), nice_floor(0.7), nice_floor(50.0)
+    (200.0, 0.5, 50.0)
+    """
+    if not np.isfinite(value) or value <= 0:
+        raise InputError(f"A cell size must be a positive number of metres, got {value!r}.")
+    exp = math.floor(math.log10(value))
+    best = None
+    for e in (exp - 1, exp):
+        for m in NICE:
+            cand = m * 10.0**e
+            if cand <= value * (1 + 1e-12):
+                best = cand
+    return float(best)
+
+
+def nice_ceil(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 x 10^k not below ``value``."""
+    exp = math.floor(math.log10(value))
+    for e in (exp, exp + 1):
+        for m in NICE:
+            cand = m * 10.0**e
+            if cand >= value * (1 - 1e-12):
+                return float(cand)
+    return float(10.0 ** (exp + 1))  # pragma: no cover
+
+
+def auto_cell_size(study_area, *, max_cells: int = MAX_CELLS) -> tuple[float, str]:
+    """The automatic cell size (metres) for a study area, and the rule that produced it.
+
+    Rule: the shorter side of the study area's bounding box / 50 (sfhotspot's default),
+    rounded down to 1, 2, 2.5 or 5 x 10^k metres, at least 1 m.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> auto_cell_size(box(0, 0, 12_400, 19_000))[0]
+    200.0
+    """
+    xmin, ymin, xmax, ymax = study_area.bounds
+    short = min(xmax - xmin, ymax - ymin)
+    if not np.isfinite(short) or short <= 0:
+        raise InputError("The study area is empty or has no extent; check the boundary layer.")
+    raw = short / 50
+    cell = max(nice_floor(raw), 1.0)
+    rule = (
+        f"shorter side of the study area's bounding box ({short:,.0f} m) / 50 = {raw:,.1f} m, "
+        f"rounded down to {cell:g} m"
+    )
+    return cell, rule
+
+
+@dataclass
+class Grid:
+    """A raster grid in a metric CRS, aligned to multiples of its cell size.
+
+    Attributes
+    ----------
+    x0, y0 : float
+        The top-left corner (metres).
+    cell : float
+        Cell side in metres.
+    width, height : int
+        Columns and rows.
+    crs : pyproj.CRS
+    mask : ndarray of bool, shape (height, width)
+        Cells whose centre is inside the study area (all True without one).
+    rule : str
+        How the cell size was chosen (reported back with every result).
+    """
+
+    x0: float
+    y0: float
+    cell: float
+    width: int
+    height: int
+    crs: CRS
+    mask: np.ndarray = field(repr=False)
+    rule: str = ""
+
+    @property
+    def transform(self) -> Affine:
+        """The affine transform (rasterio convention: top-left origin, rows go south)."""
+        return Affine(self.cell, 0.0, self.x0, 0.0, -self.cell, self.y0)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.height, self.width)
+
+    @property
+    def cell_area_km2(self) -> float:
+        return self.cell * self.cell / 1e6
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        return (
+            self.x0,
+            self.y0 - self.height * self.cell,
+            self.x0 + self.width * self.cell,
+            self.y0,
+        )
+
+    def centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """x and y of every cell centre, each of shape (height, width)."""
+        xs = self.x0 + (np.arange(self.width) + 0.5) * self.cell
+        ys = self.y0 - (np.arange(self.height) + 0.5) * self.cell
+        return np.meshgrid(xs, ys)
+
+    def cell_of(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row, column and an in-grid flag for each point (edges go to the cell east/south)."""
+        col = np.floor((np.asarray(x) - self.x0) / self.cell).astype("int64")
+        row = np.floor((self.y0 - np.asarray(y)) / self.cell).astype("int64")
+        ok = (col >= 0) & (col < self.width) & (row >= 0) & (row < self.height)
+        return row, col, ok
+
+    def counts(self, x: np.ndarray, y: np.ndarray, weights=None) -> np.ndarray:
+        """Points (or weights) per cell, shape (height, width)."""
+        row, col, ok = self.cell_of(x, y)
+        w = None if weights is None else np.asarray(weights, float)[ok]
+        flat = np.bincount(
+            row[ok] * self.width + col[ok], weights=w, minlength=self.width * self.height
+        )
+        return flat.reshape(self.shape)
+
+    def polygons(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Square polygons of the given cells."""
+        x = self.x0 + cols * self.cell
+        y = self.y0 - rows * self.cell
+        return shapely.box(x, y - self.cell, x + self.cell, y)
+
+
+def make_grid(
+    study_area,
+    crs,
+    cell_size: float | None = None,
+    *,
+    max_cells: int = MAX_CELLS,
+    margin: float = 0.0,
+) -> Grid:
+    """The analysis grid over a study area (a shapely polygon in a metric CRS).
+
+    Parameters
+    ----------
+    study_area : shapely geometry
+        The area to cover; cells whose centre falls inside it are in ``mask``.
+    crs : CRS-like
+        The study area's CRS; must be projected (metres).
+    cell_size : float, optional
+        Cell side in metres. Default: :func:`auto_cell_size`.
+    max_cells : int, default 4,000,000
+        A grid larger than this gets a coarser cell (the next nice size up), with a warning.
+    margin : float, default 0
+        Extra metres around the study area's bounding box.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> g = make_grid(box(3, 3, 1001, 498), "EPSG:32615", 100)
+    >>> (g.x0, g.y0, g.width, g.height)
+    (0.0, 500.0, 11, 5)
+    """
+    crs = CRS.from_user_input(crs)
+    if not crs.is_projected:
+        raise InputError("The analysis grid needs a projected CRS in metres (e.g. UTM).")
+    rule = "given"
+    if cell_size is None:
+        cell_size, rule = auto_cell_size(study_area, max_cells=max_cells)
+    elif not np.isfinite(cell_size) or cell_size <= 0:
+        raise InputError(f"cell_size must be a positive number of metres, got {cell_size!r}.")
+    xmin, ymin, xmax, ymax = study_area.bounds
+    xmin, ymin, xmax, ymax = xmin - margin, ymin - margin, xmax + margin, ymax + margin
+
+    def dims(c):
+        x0, x1 = math.floor(xmin / c) * c, math.ceil(xmax / c) * c
+        y0, y1 = math.floor(ymin / c) * c, math.ceil(ymax / c) * c
+        return x0, y1, max(int(round((x1 - x0) / c)), 1), max(int(round((y1 - y0) / c)), 1)
+
+    x0, ytop, w, h = dims(cell_size)
+    if w * h > max_cells:
+        old = cell_size
+        cell_size = nice_ceil(cell_size * math.sqrt(w * h / max_cells))
+        x0, ytop, w, h = dims(cell_size)
+        warnings.warn(
+            f"A {old:g} m grid would have more than {max_cells:,} cells; using {cell_size:g} m.",
+            stacklevel=2,
+        )
+        rule += f"; widened from {old:g} m to {cell_size:g} m to stay under {max_cells:,} cells"
+    grid = Grid(
+        x0=float(x0),
+        y0=float(ytop),
+        cell=float(cell_size),
+        width=w,
+        height=h,
+        crs=crs,
+        mask=np.ones((h, w), bool),
+        rule=rule,
+    )
+    cx, cy = grid.centres()
+    shapely.prepare(study_area)
+    grid.mask = shapely.contains_xy(study_area, cx, cy)
+    return grid
+
+
+@dataclass
+class Surface:
+    """A raster surface on a :class:`Grid`: values, georeferencing and how it was made.
+
+    Attributes
+    ----------
+    values : ndarray, shape (height, width)
+        Values per cell (for a KDE, incidents per km^2); NaN outside the mask.
+    grid : Grid
+    units : str
+    params : dict
+        The parameters used (kernel, bandwidth and its rule, cell size and its rule, counts).
+    """
+
+    values: np.ndarray
+    grid: Grid
+    units: str = "incidents per km^2"
+    params: dict = field(default_factory=dict)
+
+    @property
+    def transform(self) -> Affine:
+        return self.grid.transform
+
+    @property
+    def crs(self) -> CRS:
+        return self.grid.crs
+
+    def total(self) -> float:
+        """The integral of the surface over the masked cells (incidents, for a KDE)."""
+        return float(np.nansum(self.values) * self.grid.cell_area_km2)
+
+    def to_geotiff(self, path, *, compress: str = "deflate"):
+        """Write the surface as a GeoTIFF (float32, nodata outside the mask, params as tags)."""
+        import rasterio
+
+        from .io import _atomic
+
+        data = np.where(self.grid.mask, self.values, np.nan).astype("float32")
+        profile = {
+            "driver": "GTiff",
+            "height": self.grid.height,
+            "width": self.grid.width,
+            "count": 1,
+            "dtype": "float32",
+            "crs": self.grid.crs.to_wkt(),
+            "transform": self.grid.transform,
+            "nodata": np.nan,
+            "compress": compress,
+            "tiled": self.grid.width >= 256 and self.grid.height >= 256,
+        }
+        tags = {k: str(v) for k, v in self.params.items()}
+        tags["units"] = self.units
+
+        def write(p):
+            with rasterio.open(p, "w", **profile) as dst:
+                dst.write(data, 1)
+                dst.update_tags(**tags)
+                dst.set_band_description(1, self.units)
+
+        return _atomic(path, write)

@@ -1,0 +1,17 @@
+"""Hot spots three ways, on one shared grid: kernel density, DBSCAN and Getis-Ord Gi*.
+
+One function per question, each with documented automatic defaults that it reports back
+in ``params``:
+
+* :func:`kde`: where is crime densest? (a :class:`~impactzones.grid.Surface`, with
+  :func:`hotspot_polygons` to turn it into areas);
+* :func:`dbscan`: where do incidents cluster? (:class:`Clusters`);
+* :func:`gistar`: which cells are significantly hotter or colder than the city?
+  (:class:`GiStar`).
+"""
+
+from .dbscan import Clusters, dbscan
+from .gistar import GiStar, gistar
+from .kde import auto_bandwidth, hotspot_polygons, kde
+
+__all__ = ["Clusters", "GiStar", "auto_bandwidth", "dbscan", "gistar", "hotspot_polygons", "kde"]

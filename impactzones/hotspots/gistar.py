@@ -1,0 +1,312 @@
+"""Getis-Ord Gi* hot and cold spots on grid counts, with FDR-corrected inference.
+
+The statistic is esda's ``G_Local(star=True)`` with binary distance-band weights (the
+cell itself included), computed on the analysis grid's counts:
+
+    z_i = (sum_j w_ij x_j - xbar W_i) / (s sqrt((n W_i - W_i^2) / (n - 1)))
+
+with ``W_i`` the number of cells within ``distance`` of cell ``i`` (itself included),
+``xbar`` and ``s`` the mean and standard deviation of the ``n`` counts in the study area.
+On a lattice the neighbour sums are box sums (a small correlation), so ``z`` is identical to
+esda's without building a weights object.
+
+Inference is two-sided. The analytic p-value is ``2 * sf(|z|)``. The permutation p-value
+follows esda's conditional randomisation (the cell's own count held fixed, its neighbours'
+counts drawn without replacement from the other cells, one set of draws shared by every
+cell). The two-sided p-value is ``2 (min(#draws >= observed, #draws <= observed) + 1) /
+(permutations + 1)``, capped at 1: esda's folded one-sided ``p_sim`` doubled, except that
+ties count on both sides. esda counts a tie only as "larger", which makes a cell at the
+smallest possible value (an empty cell among empty neighbours, common with crime counts)
+look like a 99% cold spot; counting ties on both sides keeps such cells not significant.
+The neighbour sums of every draw are prefix sums, and a cell's count of draws on each side
+is a binary search, so 999 permutations on 40k cells take a few hundredths of a second.
+
+Benjamini-Hochberg FDR correction (``scipy.stats.false_discovery_control``) is on by
+default; the bins are ArcGIS's: +-3, +-2, +-1 for hot (+) or cold (-) spots at 99%, 95% and
+90% confidence, 0 not significant.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+from scipy import ndimage, stats
+
+from ..errors import InputError
+from ..grid import Grid, make_grid
+from ._common import points_in_study_area
+
+BIN_LABELS = {
+    3: "Hot spot, 99% confidence",
+    2: "Hot spot, 95% confidence",
+    1: "Hot spot, 90% confidence",
+    0: "Not significant",
+    -1: "Cold spot, 90% confidence",
+    -2: "Cold spot, 95% confidence",
+    -3: "Cold spot, 99% confidence",
+}
+
+
+@dataclass
+class GiStar:
+    """The result of :func:`gistar`: one statistic, results as attributes (esda style).
+
+    Attributes
+    ----------
+    cells : GeoDataFrame
+        One row per grid cell in the study area: ``row, col, count, z, p_norm, p_sim,
+        p_value, p_adjusted, bin, label`` and the cell square as geometry.
+    Zs, Gs : ndarray
+        z-scores and G values, in the order of ``cells``.
+    p_norm, p_sim : ndarray
+        Two-sided analytic and permutation p-values (``p_sim`` is NaN without
+        permutations).
+    p_adjusted : ndarray
+        The p-value used for the bins (``p_sim`` if permutations were run, else
+        ``p_norm``), Benjamini-Hochberg adjusted unless ``fdr=False``.
+    grid : Grid
+    params : dict
+        Cell size, distance, neighbours, permutations, FDR, seed, and the rules behind
+        automatic choices.
+    """
+
+    cells: gpd.GeoDataFrame
+    Zs: np.ndarray
+    Gs: np.ndarray
+    p_norm: np.ndarray
+    p_sim: np.ndarray
+    p_adjusted: np.ndarray
+    grid: Grid
+    params: dict = field(default_factory=dict)
+
+    @property
+    def bins(self) -> np.ndarray:
+        return self.cells["bin"].to_numpy()
+
+    def summary(self) -> dict:
+        """Number of cells in each bin, by label."""
+        counts = self.cells["label"].value_counts()
+        return {lab: int(counts.get(lab, 0)) for lab in BIN_LABELS.values()}
+
+
+def footprint(cell: float, distance: float) -> np.ndarray:
+    """Binary window of the cells whose centres lie within ``distance`` metres."""
+    r = int(math.floor(distance / cell + 1e-9))
+    di, dj = np.mgrid[-r : r + 1, -r : r + 1]
+    return ((di * di + dj * dj) * cell * cell <= distance * distance * (1 + 1e-12)).astype(float)
+
+
+def gi_star_z(values: np.ndarray, mask: np.ndarray, window: np.ndarray):
+    """Gi* statistics on a lattice, exactly as esda's G_Local(star=True, transform="B").
+
+    Returns ``(S, W, G, z)`` arrays on the masked cells, where ``S`` is the neighbourhood
+    sum and ``W`` the neighbourhood size (the cell included).
+    """
+    x = np.where(mask, values, 0.0)
+    S = ndimage.correlate(x, window, mode="constant", cval=0.0)[mask]
+    W = ndimage.correlate(mask.astype(float), window, mode="constant", cval=0.0)[mask]
+    y = values[mask]
+    n = y.size
+    total = y.sum()
+    if n < 3 or total <= 0:
+        raise InputError("Gi* needs incidents in at least a few cells of the study area.")
+    mean = total / n
+    var = (y * y).sum() / n - mean * mean
+    if var <= 0:
+        raise InputError("Every cell has the same count: there is nothing for Gi* to find.")
+    G = S / total
+    EG = W / n
+    VG = W * (n - W) / (n - 1) / n**2 * var / mean**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (G - EG) / np.sqrt(VG)
+    return S, W, G, z
+
+
+def _draws(rng: np.random.Generator, n: int, k: int, permutations: int) -> np.ndarray:
+    """``permutations`` rows of ``k`` distinct cell indices, uniform without replacement."""
+    if k > n:
+        raise InputError(
+            "The Gi* neighbourhood is larger than the study area; use a smaller distance."
+        )
+    rows = rng.integers(0, n, size=(permutations, k))
+    while True:
+        srt = np.sort(rows, axis=1)
+        dup = (srt[:, 1:] == srt[:, :-1]).any(axis=1)
+        if not dup.any():
+            return rows
+        rows[dup] = rng.integers(0, n, size=(int(dup.sum()), k))
+
+
+def permutation_p(
+    y: np.ndarray, S: np.ndarray, card: np.ndarray, permutations: int, seed: int
+) -> np.ndarray:
+    """Two-sided conditional-permutation p-values for Gi* (see the module notes).
+
+    ``y`` are the counts, ``S`` the observed neighbourhood sums (cell included) and ``card``
+    the number of neighbours excluding the cell itself.
+    """
+    n = y.size
+    kmax = int(card.max())
+    rng = np.random.default_rng(seed)
+    draws = _draws(rng, n, kmax + 1, permutations)
+    prefix = np.zeros((permutations, kmax + 2))
+    np.cumsum(y[draws], axis=1, out=prefix[:, 1:])
+    target = S - y  # the neighbours' sum observed
+    ge = np.zeros(n, dtype=np.int64)  # draws at least as large as observed
+    le = np.zeros(n, dtype=np.int64)  # draws at most as large as observed
+    for c in np.unique(card):
+        idx = np.flatnonzero(card == c)
+        col = np.sort(prefix[:, c])
+        ge[idx] = permutations - np.searchsorted(col, target[idx], side="left")
+        le[idx] = np.searchsorted(col, target[idx], side="right")
+    # Draws that picked the cell itself among its first c ids use the next id instead.
+    p_ids = np.repeat(np.arange(permutations), kmax)
+    j_ids = np.tile(np.arange(kmax), permutations)
+    cells = draws[:, :kmax].ravel()
+    hit = j_ids < card[cells]
+    p_ids, cells = p_ids[hit], cells[hit]
+    c = card[cells]
+    old = prefix[p_ids, c]
+    new = prefix[p_ids, c + 1] - y[cells]
+    t = target[cells]
+    np.add.at(ge, cells, (new >= t).astype(np.int64) - (old >= t).astype(np.int64))
+    np.add.at(le, cells, (new <= t).astype(np.int64) - (old <= t).astype(np.int64))
+    return np.minimum(1.0, 2.0 * (np.minimum(ge, le) + 1) / (permutations + 1))
+
+
+def classify(z: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """ArcGIS-style bins: +-3/2/1 for p < 0.01/0.05/0.10, signed by z; 0 otherwise."""
+    level = np.select([p < 0.01, p < 0.05, p < 0.10], [3, 2, 1], 0)
+    return (np.sign(np.nan_to_num(z)) * level).astype(int)
+
+
+def gistar(
+    incidents: gpd.GeoDataFrame,
+    cell_size: float | None = None,
+    distance: float | None = None,
+    *,
+    permutations: int = 999,
+    fdr: bool = True,
+    mask=None,
+    grid: Grid | None = None,
+    weights=None,
+    seed: int = 0,
+    quiet: bool = True,
+) -> GiStar:
+    """Getis-Ord Gi* hot and cold spots of incident counts on the analysis grid.
+
+    Parameters
+    ----------
+    incidents : GeoDataFrame
+        Point incidents in a metric CRS.
+    cell_size : float, optional
+        Cell side in metres (default: the shared grid rule of
+        :func:`impactzones.grid.auto_cell_size`).
+    distance : float, optional
+        Neighbourhood radius in metres between cell centres; default ``cell * sqrt(2)``
+        (the cell and its 8 neighbours).
+    permutations : int, default 999
+        Conditional permutations for ``p_sim``; 0 for analytic p-values only.
+    fdr : bool, default True
+        Benjamini-Hochberg correction of the p-values before binning.
+    mask : polygon or GeoDataFrame, optional
+        Study area; default the incidents' bounding box.
+    grid : Grid, optional
+        A grid to reuse (e.g. a KDE's), so that the cells line up.
+    weights : str or array, optional
+        Weights to sum per cell instead of counting incidents.
+    seed : int, default 0
+        Seed of the permutations.
+
+    Returns
+    -------
+    GiStar
+
+    Examples
+    --------
+    >>> from impactzones.synth import synthesize
+    >>> from impactzones.geo import st_louis
+    >>> inc = synthesize(seed=1, years=[2018]).incidents
+    >>> g = gistar(inc[inc["group"] == "violent"], cell_size=250, mask=st_louis().boundary)
+    >>> g.params["neighbours"], int((g.bins == 3).sum()) > 0
+    (9, True)
+    """
+    if permutations < 0 or int(permutations) != permutations:
+        raise InputError(f"permutations must be a whole number >= 0, got {permutations!r}.")
+    x, y, w, area, outside = points_in_study_area(incidents, mask, weights)
+    if grid is None:
+        import shapely
+
+        region = (
+            area if area is not None else shapely.box(x.min(), y.min(), x.max() + 1, y.max() + 1)
+        )
+        grid = make_grid(region, incidents.crs, cell_size)
+    rule = "given"
+    if distance is None:
+        distance = grid.cell * math.sqrt(2)
+        rule = f"cell size x sqrt(2) = {distance:,.0f} m (the cell and its 8 neighbours)"
+    elif not np.isfinite(distance) or distance < grid.cell:
+        raise InputError(
+            f"distance must be at least the cell size ({grid.cell:g} m), got {distance!r}."
+        )
+    window = footprint(grid.cell, distance)
+    counts = grid.counts(x, y, w)
+    S, W, G, z = gi_star_z(counts, grid.mask, window)
+    p_norm = 2 * stats.norm.sf(np.abs(z))
+    yv = counts[grid.mask]
+    if permutations:
+        p_sim = permutation_p(yv, S, (W - 1).astype(np.int64), int(permutations), seed)
+        p_use = p_sim
+    else:
+        p_sim = np.full(yv.size, np.nan)
+        p_use = p_norm
+    p_adj = stats.false_discovery_control(p_use, method="bh") if fdr else p_use
+    bins = classify(z, p_adj)
+    rows, cols = np.nonzero(grid.mask)
+    cells = gpd.GeoDataFrame(
+        {
+            "row": rows,
+            "col": cols,
+            "count": yv,
+            "z": z,
+            "p_norm": p_norm,
+            "p_sim": p_sim,
+            "p_adjusted": p_adj,
+            "bin": bins,
+            "label": [BIN_LABELS[b] for b in bins],
+        },
+        geometry=grid.polygons(rows, cols),
+        crs=grid.crs,
+    )
+    params = {
+        "cell_size_m": grid.cell,
+        "cell_rule": grid.rule,
+        "distance_m": float(distance),
+        "distance_rule": rule,
+        "neighbours": int(window.sum()),
+        "cells": int(yv.size),
+        "incidents": int(len(x)),
+        "outside_study_area": int(outside),
+        "permutations": int(permutations),
+        "fdr": "Benjamini-Hochberg" if fdr else "none",
+        "p_used": "permutation" if permutations else "analytic",
+        "seed": seed,
+    }
+    if not quiet:
+        print(
+            f"gistar: {grid.cell:g} m cells ({grid.rule}); neighbours within "
+            f"{distance:,.0f} m ({rule}); {permutations} permutations; FDR {params['fdr']}"
+        )
+    return GiStar(
+        cells=cells,
+        Zs=z,
+        Gs=G,
+        p_norm=p_norm,
+        p_sim=p_sim,
+        p_adjusted=p_adj,
+        grid=grid,
+        params=params,
+    )

@@ -1,0 +1,365 @@
+"""Hot spots: KDE, DBSCAN and Gi* against the reference libraries, hand cases and the
+truth planted in the synthetic incidents."""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from scipy import stats
+from scipy.spatial import cKDTree
+
+from impactzones.errors import InputError
+from impactzones.geo import xy
+from impactzones.grid import auto_cell_size, make_grid
+from impactzones.hotspots import dbscan, gistar, hotspot_polygons, kde
+from impactzones.hotspots.kde import auto_bandwidth, kernel_values
+
+kde_mod = importlib.import_module("impactzones.hotspots.kde")
+dbscan_mod = importlib.import_module("impactzones.hotspots.dbscan")
+CRS = "EPSG:32615"
+
+
+@pytest.fixture(scope="module")
+def violent18(synth):
+    inc = synth.incidents
+    return inc[(inc["group"] == "violent") & (inc["occurred_at"].dt.year == 2018)]
+
+
+def points(xy_, **cols):
+    x, y = np.asarray(xy_, float).T
+    return gpd.GeoDataFrame(cols, geometry=gpd.points_from_xy(x, y), crs=CRS)
+
+
+# ----------------------------------------------------------------------------- grid
+
+
+def test_grid_is_aligned_and_masked(layers):
+    g = make_grid(layers.land, CRS, 250)
+    assert g.x0 % 250 == 0 and g.y0 % 250 == 0
+    cx, cy = g.centres()
+    assert shapely.contains_xy(layers.land, cx[g.mask], cy[g.mask]).all()
+    assert not shapely.contains_xy(layers.land, cx[~g.mask], cy[~g.mask]).any()
+
+
+def test_auto_cell_size_rule_and_cap(layers):
+    cell, rule = auto_cell_size(layers.land)
+    xmin, ymin, xmax, ymax = layers.land.bounds
+    assert cell <= min(xmax - xmin, ymax - ymin) / 50 < 2 * cell
+    assert cell in (100.0, 200.0, 250.0, 500.0) and "/ 50" in rule
+    with pytest.warns(UserWarning, match="more than"):
+        g = make_grid(layers.land, CRS, 5, max_cells=100_000)
+    assert g.width * g.height <= 100_000 and "widened" in g.rule
+    with pytest.raises(InputError):
+        make_grid(layers.land, CRS, 0)
+
+
+def test_a_stray_point_does_not_blow_up_the_grid(layers, violent18):
+    stray = points([(10_000_000, 100.0)], group=["violent"])
+    inc = pd.concat([violent18, stray])
+    s = kde(inc, mask=layers.land)
+    ref = kde(violent18, mask=layers.land)
+    assert s.grid.shape == ref.grid.shape
+    assert s.params["outside_study_area"] == 1 + ref.params["outside_study_area"]
+    assert np.allclose(s.values, ref.values, equal_nan=True)
+
+
+# ----------------------------------------------------------------------------- KDE
+
+
+def direct_sum(s, x, y, kernel, bw):
+    """The exact density at every masked cell centre (incidents per km^2)."""
+    cx, cy = s.grid.centres()
+    m = s.grid.mask
+    qx, qy = cx[m], cy[m]
+    tree = cKDTree(np.column_stack([x, y]))
+    out = np.zeros(len(qx))
+    radius = bw if kernel == "quartic" else 5 * bw
+    for i, idx in enumerate(tree.query_ball_point(np.column_stack([qx, qy]), radius)):
+        if idx:
+            d2 = (x[idx] - qx[i]) ** 2 + (y[idx] - qy[i]) ** 2
+            out[i] = kernel_values(kernel, d2, bw).sum()
+    return out * 1e6
+
+
+@pytest.mark.parametrize("cell,bw", [(50, 300), (100, 250)])
+def test_quartic_kde_matches_the_direct_sum(layers, violent18, cell, bw):
+    s = kde(violent18, cell_size=cell, bandwidth=bw, kernel="quartic", mask=layers.land)
+    x, y = xy(violent18)
+    ref = direct_sum(s, x, y, "quartic", bw)
+    got = s.values[s.grid.mask]
+    big = ref > 0.01 * ref.max()
+    assert np.max(np.abs(got[big] - ref[big]) / ref[big]) <= 1e-3
+
+
+@pytest.mark.parametrize("cell,bw", [(50, 150), (100, 300)])
+def test_gaussian_kde_matches_scikit_learn(layers, violent18, cell, bw):
+    from sklearn.neighbors import KernelDensity
+
+    s = kde(violent18, cell_size=cell, bandwidth=bw, kernel="gaussian", mask=layers.land)
+    x, y = xy(violent18)
+    cx, cy = s.grid.centres()
+    m = s.grid.mask
+    skl = KernelDensity(bandwidth=bw, kernel="gaussian", rtol=1e-8).fit(np.column_stack([x, y]))
+    ref = np.exp(skl.score_samples(np.column_stack([cx[m], cy[m]]))) * len(x) * 1e6
+    got = s.values[m]
+    big = ref > 0.01 * ref.max()
+    assert np.max(np.abs(got[big] - ref[big]) / ref[big]) <= 1e-3
+
+
+@pytest.mark.parametrize("kernel,bw", [("quartic", 300), ("gaussian", 150)])
+def test_pure_numpy_path_equals_the_compiled_one(layers, violent18, monkeypatch, kernel, bw):
+    s1 = kde(violent18, cell_size=100, bandwidth=bw, kernel=kernel, mask=layers.land)
+    monkeypatch.setattr(kde_mod, "HAVE_NUMBA", False)
+    s2 = kde(violent18, cell_size=100, bandwidth=bw, kernel=kernel, mask=layers.land)
+    assert s1.params["method"] == s2.params["method"]
+    assert np.allclose(s1.values, s2.values, rtol=1e-9, atol=1e-9, equal_nan=True)
+
+
+def test_wide_quartic_goes_through_the_lattice_and_stays_exact(layers, violent18, monkeypatch):
+    monkeypatch.setattr(kde_mod, "DIRECT_BUDGET", 0)
+    s = kde(violent18, cell_size=100, bandwidth=800, kernel="quartic", mask=layers.land)
+    assert "lattice" in s.params["method"]
+    x, y = xy(violent18)
+    ref = direct_sum(s, x, y, "quartic", 800)
+    got = s.values[s.grid.mask]
+    big = ref > 0.01 * ref.max()
+    assert np.max(np.abs(got[big] - ref[big]) / ref[big]) <= 1e-3
+
+
+def test_kde_integrates_to_the_incident_count(violent18):
+    area = shapely.box(*violent18.total_bounds).buffer(2000)
+    for kernel, bw in (("quartic", 400), ("gaussian", 200)):
+        s = kde(violent18, cell_size=100, bandwidth=bw, kernel=kernel, mask=area)
+        assert s.total() == pytest.approx(len(violent18), rel=1e-3)
+        assert s.units == "incidents per km^2"
+
+
+def test_auto_bandwidth_by_hand():
+    x = np.array([0.0, 100, 200, 300, 1000])
+    y = np.array([0.0, 0, 100, 300, 0])
+    mx, my = x.mean(), y.mean()
+    sd = np.sqrt(((x - mx) ** 2 + (y - my) ** 2).mean())
+    dm = np.median(np.hypot(x - mx, y - my))
+    expected = 0.9 * min(sd, np.sqrt(1 / np.log(2)) * dm) * 5**-0.2
+    assert auto_bandwidth(x, y)[0] == pytest.approx(expected)
+
+
+def test_narrow_bandwidth_is_widened_with_a_warning(layers, violent18):
+    with pytest.warns(UserWarning, match="widened"):
+        s = kde(violent18, cell_size=200, bandwidth=50, mask=layers.land)
+    assert s.params["bandwidth_m"] == 200
+    assert np.nanmax(s.values) > 0
+    with pytest.raises(InputError, match="kernel"):
+        kde(violent18, kernel="epanechnikov")
+    with pytest.raises(InputError, match="projected"):
+        kde(violent18.to_crs(4326))
+
+
+def test_geotiff_carries_crs_transform_nodata_and_tags(tmp_path, layers, violent18):
+    import rasterio
+
+    s = kde(violent18, cell_size=100, mask=layers.land)
+    path = s.to_geotiff(tmp_path / "kde.tif")
+    with rasterio.open(path) as src:
+        assert src.crs.to_epsg() == 32615
+        assert src.transform == s.transform
+        assert np.isnan(src.nodata)
+        band = src.read(1)
+        tags = src.tags()
+        assert src.compression.name.lower() == "deflate"
+    assert np.isnan(band[~s.grid.mask]).all()
+    assert np.allclose(band[s.grid.mask], s.values[s.grid.mask], rtol=1e-6)
+    assert tags["kernel"] == "quartic" and float(tags["bandwidth_m"]) == s.params["bandwidth_m"]
+    assert float(tags["cell_size_m"]) == 100 and int(tags["incidents"]) == len(violent18)
+
+
+def test_hotspot_polygons_cover_the_top_cells(layers, violent18):
+    s = kde(violent18, cell_size=100, mask=layers.land)
+    polys = hotspot_polygons(s, violent18, top=0.05)
+    n_cells = s.grid.mask.sum()
+    assert polys["area_km2"].sum() == pytest.approx(np.ceil(0.05 * n_cells) * 0.01, rel=0.02)
+    assert polys["incidents"].sum() <= len(violent18)
+    assert polys["share"].iloc[0] == polys["share"].max()
+    assert (polys.geometry.is_valid).all()
+
+
+# ----------------------------------------------------------------------------- DBSCAN
+
+
+def piled_points(seed=0):
+    """Clusters with many incidents on the same addresses, plus scattered noise."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 3000, (6, 2))
+    addresses = np.vstack([c + rng.normal(0, 80, (60, 2)) for c in centres])
+    addresses = np.vstack([addresses, rng.uniform(0, 3000, (200, 2))])
+    pick = rng.integers(0, len(addresses), 3000)
+    return np.round(addresses[pick], 1) + 700_000
+
+
+@pytest.mark.parametrize("engine", ["grid", "sklearn"])
+def test_dbscan_labels_equal_scikit_learn_on_raw_points(engine, monkeypatch):
+    from sklearn.cluster import DBSCAN
+
+    if engine == "sklearn":
+        monkeypatch.setattr(dbscan_mod, "HAVE_NUMBA", False)
+    pts = piled_points()
+    inc = points(pts, category=["robbery"] * len(pts))
+    for eps, ms in ((60.0, 25), (120.0, 60), (30.0, 8)):
+        res = dbscan(inc, eps=eps, min_samples=ms)
+        ref = DBSCAN(eps=eps, min_samples=ms).fit(pts)
+        assert (res.labels.to_numpy() == ref.labels_).all(), (eps, ms)
+        core = np.zeros(len(pts), bool)
+        core[ref.core_sample_indices_] = True
+        assert (res.core.to_numpy() == core).all()
+        assert res.params["unique_locations"] < len(pts)
+        assert len(res.clusters) == ref.labels_.max() + 1
+
+
+def test_dbscan_cluster_table(violent18, layers):
+    res = dbscan(violent18, mask=layers.land)
+    c = res.clusters
+    assert list(c["cluster"]) == list(range(len(c)))
+    for row in c.itertuples():
+        members = violent18[res.labels == row.cluster]
+        assert row.incidents == len(members)
+        assert row.dominant_category == members["category"].mode().iloc[0]
+        assert row.first == members["occurred_at"].min()
+        assert row.geometry.covers(shapely.MultiPoint(np.column_stack(xy(members))))
+    assert "half the ArcGIS" in res.params["eps_rule"]
+
+
+def test_hdbscan_runs(violent18):
+    res = dbscan(violent18, min_samples=40, method="hdbscan")
+    assert len(res.clusters) >= 3
+    with pytest.raises(InputError, match="method"):
+        dbscan(violent18, method="optics")
+
+
+# ----------------------------------------------------------------------------- Gi*
+
+
+def hand_gistar(values, mask, cell, distance):
+    """Getis-Ord (1995) Gi* by explicit loops over the cells."""
+    rows, cols = np.nonzero(mask)
+    x = values[mask].astype(float)
+    n = len(x)
+    xbar = x.mean()
+    s = np.sqrt((x**2).mean() - xbar**2)
+    z = np.empty(n)
+    for i in range(n):
+        d = np.hypot(rows - rows[i], cols - cols[i]) * cell
+        w = (d <= distance + 1e-9).astype(float)
+        W = w.sum()
+        z[i] = ((w * x).sum() - xbar * W) / (s * np.sqrt((n * W - W**2) / (n - 1)))
+    return z
+
+
+def test_gistar_z_equals_a_hand_computation():
+    from impactzones.hotspots.gistar import footprint, gi_star_z
+
+    values = np.array([[0, 1, 2, 0, 1], [3, 9, 8, 1, 0], [2, 7, 6, 0, 0], [0, 1, 0, 0, 2]], float)
+    mask = np.ones_like(values, bool)
+    mask[3, 4] = False
+    for distance in (100.0, 150.0, 200.0):
+        _, _, _, z = gi_star_z(values, mask, footprint(100.0, distance))
+        assert np.allclose(z, hand_gistar(values, mask, 100.0, distance), atol=1e-12)
+
+
+def test_gistar_matches_esda(violent18, layers):
+    import esda
+    import libpysal
+
+    g = gistar(violent18, cell_size=250, mask=layers.land, permutations=0)
+    c = g.cells
+    cen = np.column_stack([c.geometry.centroid.x, c.geometry.centroid.y])
+    w = libpysal.weights.DistanceBand(cen, threshold=g.params["distance_m"] + 1e-6,
+                                      binary=True, silence_warnings=True)
+    ref = esda.G_Local(c["count"].to_numpy(), w, transform="B", star=True, permutations=0)
+    assert np.allclose(g.Zs, ref.Zs, atol=1e-10)
+    assert np.allclose(g.Gs, ref.Gs, atol=1e-12)
+    assert np.allclose(g.p_norm, np.minimum(1, 2 * ref.p_norm), atol=1e-12)
+
+
+def test_gistar_permutation_p_values_follow_esdas_scheme(violent18, layers):
+    """On tie-free data the two-sided permutation p-values agree with esda's (doubled) to
+    within Monte Carlo error."""
+    import esda
+    import libpysal
+
+    rng = np.random.default_rng(3)
+    wts = rng.gamma(2.0, 1.0, len(violent18))
+    g = gistar(violent18, cell_size=250, mask=layers.land, weights=wts, permutations=4999,
+               seed=1)
+    c = g.cells
+    cen = np.column_stack([c.geometry.centroid.x, c.geometry.centroid.y])
+    w = libpysal.weights.DistanceBand(cen, threshold=g.params["distance_m"] + 1e-6,
+                                      binary=True, silence_warnings=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = esda.G_Local(c["count"].to_numpy(), w, transform="B", star=True,
+                           permutations=4999, seed=1, keep_simulations=False, n_jobs=1)
+    nonzero = c["count"].to_numpy() > 0
+    diff = (np.minimum(1, 2 * ref.p_sim) - g.p_sim)[nonzero]
+    # two independent Monte Carlo estimates of p ~ 0.5 with 4999 draws differ by about
+    # 0.017 (one standard deviation); no bias, and nothing far off
+    assert np.abs(diff).mean() < 0.02
+    assert abs(diff.mean()) < 0.005
+    assert np.abs(diff).max() < 0.1
+
+
+def test_ties_do_not_make_empty_cells_significant():
+    from impactzones.hotspots.gistar import permutation_p
+
+    y = np.zeros(400)
+    y[:40] = np.arange(1, 41)  # most cells empty
+    S = np.zeros(400)  # an empty cell with empty neighbours
+    S[:40] = y[:40]
+    card = np.full(400, 8)
+    p = permutation_p(y, S, card, 999, seed=0)
+    assert (p[40:] > 0.5).all()  # esda's folded p would put these at 0.001
+
+
+def test_fdr_against_a_hand_worked_list():
+    p = np.array([0.01, 0.04, 0.03, 0.005, 0.20])
+    # ranks 2, 4, 3, 1, 5: p * 5 / rank = .025 .05 .05 .025 .2, then running minima
+    assert np.allclose(stats.false_discovery_control(p, method="bh"),
+                       [0.025, 0.05, 0.05, 0.025, 0.20])
+
+
+def test_gistar_bins_and_shared_grid(violent18, layers):
+    s = kde(violent18, cell_size=250, mask=layers.land)
+    g = gistar(violent18, grid=s.grid, permutations=99)
+    assert g.grid is s.grid and len(g.cells) == s.grid.mask.sum()
+    hot = g.cells[g.cells["bin"] > 0]
+    assert (hot["z"] > 0).all() and (g.cells.loc[g.cells["bin"] < 0, "z"] < 0).all()
+    assert (hot["p_adjusted"] < 0.10).all()
+    assert g.params["fdr"] == "Benjamini-Hochberg" and g.params["neighbours"] == 9
+
+
+# ----------------------------------------------------------------------------- truth
+
+
+def test_each_method_finds_the_planted_hot_spots(synth, layers):
+    """Recall: planted centres inside the detections; precision: detections that hold a
+    planted centre. Both reported, and both high."""
+    inc = synth.incidents
+    report = {}
+    for group in ("violent", "property"):
+        sel = inc[(inc["group"] == group) & inc["occurred_at"].dt.year.isin([2017, 2018])]
+        centres = synth.hotspots[synth.hotspots["group"] == group].geometry
+        polys = hotspot_polygons(kde(sel, cell_size=100, mask=layers.land), sel, top=0.05)
+        clusters = dbscan(sel, mask=layers.land).clusters
+        for name, found in (("kde", polys), ("dbscan", clusters)):
+            union = found.union_all()
+            recall = np.mean([union.contains(c) for c in centres])
+            precision = np.mean([any(g.contains(c) for c in centres) for g in found.geometry])
+            report[(group, name)] = (recall, precision)
+            assert recall >= 0.9, (group, name, recall)
+            assert precision >= 0.8, (group, name, precision)
+    print(report)
