@@ -21,7 +21,8 @@ EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT = 0, 1, 2
 def _console(quiet: bool = False):
     from rich.console import Console
 
-    return Console(quiet=quiet, highlight=False)
+    # Piped output (logs, CI) gets a fixed, readable width instead of 80 columns.
+    return Console(quiet=quiet, highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 def parse_columns(text: str | None) -> dict[str, str]:
@@ -120,6 +121,15 @@ def cmd_demo(args) -> int:
             f"({zc['before']:,} to {zc['after']:,}); citywide {cc['display']} "
             f"({cc['before']:,} to {cc['after']:,})."
         )
+    for table in res.comparisons.values():
+        print_comparison(con, table)
+    if "hotspots" in h:
+        hs = h["hotspots"]
+        con.print(
+            f"Violent hot spots {hs['year']}: {hs['kde_polygons']} KDE areas (top 5%), "
+            f"{hs['dbscan_clusters']} DBSCAN clusters, {hs['gistar_hot_cells']} Gi* hot cells "
+            "(FDR-corrected); parameters in hotspots_params.json."
+        )
     if h.get("sensitive_not_exported"):
         con.print(
             f"{h['sensitive_not_exported']:,} rape and domestic-violence incidents are counted "
@@ -190,6 +200,172 @@ def cmd_load(args) -> int:
     return EXIT_OK
 
 
+def _read_any(paths, args):
+    """Incidents from files: clean files from `load`/`synth`, or raw exports."""
+    from .io import read_incidents
+    from .pipeline import load_layers
+
+    layers = load_layers(
+        boundary=getattr(args, "boundary", None), zones=getattr(args, "zones", None)
+    )
+    res = read_incidents(
+        paths,
+        columns=parse_columns(getattr(args, "columns", None)),
+        crs=getattr(args, "crs", None),
+        study_area=layers.study_area,
+    )
+    return res, layers
+
+
+def _filter(inc, args):
+    from .windows import select
+
+    cats = args.category.split(",") if getattr(args, "category", None) else None
+    groups = args.group.split(",") if getattr(args, "group", None) else None
+    out = select(
+        inc,
+        start=getattr(args, "from_", None),
+        end=getattr(args, "to", None),
+        category=cats,
+        group=groups,
+    )
+    if len(out) == 0:
+        raise InputError(
+            "No incidents match the period and categories asked for; check "
+            "--from/--to and --category/--group."
+        )
+    return out
+
+
+def cmd_hotspots(args) -> int:
+    from .io import guard_outputs
+    from .pipeline import hotspot_params, run_hotspots
+
+    con = _console(args.quiet or args.json)
+    guard_outputs(args.incidents, [args.out])
+    with _steps(con, args.quiet or args.json) as step:
+        step("Reading incidents")
+        res, layers = _read_any(args.incidents, args)
+        inc = _filter(res.incidents, args)
+        step(f"Finding hot spots ({', '.join(args.method)})")
+        results, files = run_hotspots(
+            inc,
+            layers.land,
+            Path(args.out),
+            methods=args.method,
+            cell_size=args.cell_size,
+            bandwidth=args.bandwidth,
+            kernel=args.kernel,
+            top=args.top,
+            eps=args.eps,
+            min_samples=args.min_samples,
+            distance=args.distance,
+            permutations=args.permutations,
+            seed=args.seed,
+        )
+    params = hotspot_params(results)
+    if args.json:
+        print(json.dumps(params | {"files": [str(f) for f in files]}, indent=2, default=str))
+        return EXIT_OK
+    con.print(f"{len(inc):,} incidents selected (of {res.tally['used']:,} read).")
+    for name, p in params.items():
+        con.print(f"[bold]{name}[/bold]")
+        for key, value in p.items():
+            if key.endswith("_rule") or key in (
+                "bandwidth_m",
+                "cell_size_m",
+                "eps_m",
+                "min_samples",
+                "distance_m",
+                "method",
+                "hotspots",
+                "bins",
+                "clusters",
+            ):
+                con.print(f"  {key}: {value}")
+    con.print(f"Wrote {len(files)} files to {args.out}/.")
+    return EXIT_OK
+
+
+def cmd_compare(args) -> int:
+    from .compare import compare_zones, to_markdown, to_records
+    from .io import guard_outputs, write_table, write_text
+
+    con = _console(args.quiet or args.json)
+    outs = [args.out] if args.out else []
+    guard_outputs(args.incidents, outs)
+    with _steps(con, args.quiet or args.json) as step:
+        step("Reading incidents")
+        res, layers = _read_any(args.incidents, args)
+        zones = layers.zones
+        if args.zone:
+            wanted = [z.strip() for z in args.zone.split(",")]
+            missing = set(wanted) - set(zones["name"])
+            if missing:
+                raise InputError(
+                    f"No zone named {', '.join(sorted(missing))}; the zones are "
+                    f"{', '.join(zones['name'])}."
+                )
+            zones = zones[zones["name"].isin(wanted)]
+        step("Comparing")
+        crimes = args.crimes.split(",") if args.crimes else None
+        table = compare_zones(
+            res.incidents,
+            zones,
+            args.before,
+            args.after,
+            by=args.by,
+            crimes=crimes,
+            ring=args.ring,
+            study_area=layers.study_area,
+            normalise=args.normalise,
+        )
+    if args.out:
+        out = Path(args.out)
+        write_table(table, out.with_suffix(".csv"))
+        write_text(json.dumps(to_records(table), indent=2, default=str), out.with_suffix(".json"))
+        write_text(to_markdown(table), out.with_suffix(".md"))
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "before": table.attrs["before"],
+                    "after": table.attrs["after"],
+                    "note": table.attrs["note"],
+                    "rows": to_records(table),
+                },
+                indent=2,
+                default=str,
+            )
+        )
+        return EXIT_OK
+    print_comparison(con, table)
+    if args.out:
+        con.print(f"Wrote {Path(args.out).with_suffix('')}.csv, .json and .md.")
+    return EXIT_OK
+
+
+def print_comparison(con, table) -> None:
+    """The comparison table and its verdicts, for a terminal."""
+    from rich.table import Table
+
+    from .compare import display_table
+
+    d = display_table(table).drop(columns=["IRR (95% CI)"])
+    d["vs control (95% CI)"] = d["vs control (95% CI)"].str.split(" ").str[0]
+    d = d.rename(columns={"vs control (95% CI)": "vs control"})
+    t = Table(title=f"{table.attrs['before']} vs {table.attrs['after']}")
+    for c in d.columns:
+        t.add_column(c, justify="left" if c in ("Zone", "Crime") else "right")
+    for row in d.itertuples(index=False):
+        t.add_row(*[str(v) for v in row])
+    con.print(t)
+    for v in table["verdict"]:
+        con.print(f"- {v}")
+    if table.attrs.get("note"):
+        con.print(f"[dim]{table.attrs['note']}[/dim]")
+
+
 # --------------------------------------------------------------------------------------
 # Parser
 # --------------------------------------------------------------------------------------
@@ -198,6 +374,13 @@ def cmd_load(args) -> int:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+
+
+def _selection_opts(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--from", dest="from_", metavar="DATE", help="first day (YYYY-MM-DD)")
+    p.add_argument("--to", metavar="DATE", help="last day, included (YYYY-MM-DD)")
+    p.add_argument("--category", help="categories, comma-separated (e.g. robbery,homicide)")
+    p.add_argument("--group", help="violent, property or other (comma-separated)")
 
 
 def _input_opts(p: argparse.ArgumentParser) -> None:
@@ -282,6 +465,91 @@ def build_parser() -> argparse.ArgumentParser:
     _input_opts(p)
     _common(p)
     p.set_defaults(func=cmd_load)
+
+    p = sub.add_parser(
+        "hotspots",
+        help="find hot spots by kernel density, DBSCAN and Gi*",
+        description="Find hot spots in incident files and write GeoTIFF, "
+        "GeoJSON and CSV outputs, printing every parameter chosen "
+        "and the rule behind it.",
+    )
+    p.add_argument("incidents", nargs="+", metavar="INCIDENTS", help="incident files or folders")
+    p.add_argument(
+        "--method",
+        nargs="+",
+        choices=["kde", "dbscan", "gistar"],
+        default=["kde", "dbscan", "gistar"],
+        help="methods to run (default: all)",
+    )
+    p.add_argument("--out", required=True, help="output folder")
+    _selection_opts(p)
+    p.add_argument("--cell-size", type=float, help="grid cell in metres (default: automatic)")
+    p.add_argument(
+        "--bandwidth",
+        type=float,
+        help="KDE bandwidth in metres (quartic radius / Gaussian sd; default: auto)",
+    )
+    p.add_argument("--kernel", choices=["quartic", "gaussian"], default="quartic")
+    p.add_argument(
+        "--top",
+        type=float,
+        default=0.05,
+        help="KDE hot-spot polygons: share of the area kept (default 0.05)",
+    )
+    p.add_argument("--eps", type=float, help="DBSCAN radius in metres (default: auto)")
+    p.add_argument("--min-samples", type=float, help="DBSCAN core size (default: auto)")
+    p.add_argument(
+        "--distance", type=float, help="Gi* neighbourhood in metres (default: cell x sqrt 2)"
+    )
+    p.add_argument(
+        "--permutations",
+        type=int,
+        default=9999,
+        help="Gi* permutations (default 9999; 0 for analytic p only)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed for the permutations")
+    p.add_argument("--boundary", help="study-area polygons (default: St. Louis)")
+    p.add_argument("--json", action="store_true", help="print the parameters as JSON")
+    _input_opts(p)
+    _common(p)
+    p.set_defaults(func=cmd_hotspots)
+
+    p = sub.add_parser(
+        "compare",
+        help="before/after evaluation of Impact Zones",
+        description="Compare crime in each Impact Zone, its displacement ring "
+        "and the rest of the city between two windows: percent "
+        "change, rate ratio, E-test, change relative to the control "
+        "area, WDQ and WDD, and a verdict in plain words.",
+    )
+    p.add_argument("incidents", nargs="+", metavar="INCIDENTS", help="incident files or folders")
+    p.add_argument("--zones", help="Impact Zone polygons (default: the bundled St. Louis zones)")
+    p.add_argument("--zone", help="only these zones (names, comma-separated)")
+    p.add_argument(
+        "--before",
+        required=True,
+        help="before window: a year (2017) or START:END (2017-01-01:2017-06-30)",
+    )
+    p.add_argument("--after", required=True, help="after window, the same way")
+    p.add_argument(
+        "--by",
+        choices=["group", "category"],
+        default="group",
+        help="rows per crime group or per category (default group)",
+    )
+    p.add_argument("--crimes", help="groups or categories to include, comma-separated")
+    p.add_argument("--ring", type=float, default=400.0, help="ring width in metres (400)")
+    p.add_argument(
+        "--normalise",
+        choices=["daily"],
+        help="compare daily rates when the windows differ in length",
+    )
+    p.add_argument("--out", help="write OUT.csv, OUT.json and OUT.md")
+    p.add_argument("--boundary", help="study-area polygons (default: St. Louis)")
+    p.add_argument("--json", action="store_true", help="print the table as JSON")
+    _input_opts(p)
+    _common(p)
+    p.set_defaults(func=cmd_compare)
     return parser
 
 

@@ -18,7 +18,15 @@ from .assign import assign, count_incidents
 from .change import format_pct, percent_change
 from .errors import InputError
 from .geo import Layers, st_louis
-from .io import LoadResult, read_incidents, read_layer, write_json, write_table, write_vector
+from .io import (
+    LoadResult,
+    read_incidents,
+    read_layer,
+    write_json,
+    write_table,
+    write_text,
+    write_vector,
+)
 from .schema import is_sensitive
 
 
@@ -33,6 +41,8 @@ class DemoResult:
     files: list[Path] = field(default_factory=list)
     load: LoadResult | None = None
     truth: object | None = None
+    hotspots: dict = field(default_factory=dict)
+    comparisons: dict = field(default_factory=dict)
 
 
 def load_layers(
@@ -126,8 +136,25 @@ def run_demo(
         headline["citywide_change"] = change_in(
             inc, inc["area_type"] != "outside", "violent", 2017, 2018
         )
-    step("Writing outputs")
+    step("Comparing the zones before and after")
+    comparisons = demo_comparisons(inc, layers, ring)
+    step("Finding hot spots (violent crime, the latest full year)")
+    hs_year = _latest_full_year(inc)
+    violent = inc[(inc["group"] == "violent") & (inc["occurred_at"].dt.year == hs_year)]
     files = []
+    hotspots: dict = {}
+    if len(violent) >= 10:
+        hotspots, hs_files = run_hotspots(
+            violent, layers.land, out, kde_cell_size=50, seed=seed, prefix="hotspots_"
+        )
+        files.extend(hs_files)
+        headline["hotspots"] = {
+            "year": hs_year,
+            "kde_polygons": len(hotspots["kde_hotspots"]),
+            "dbscan_clusters": len(hotspots["dbscan"].clusters),
+            "gistar_hot_cells": int((hotspots["gistar"].bins > 0).sum()),
+        }
+    step("Writing outputs")
     sensitive = is_sensitive(inc)
     export = inc[~sensitive].drop(columns=["zones"])
     files.append(write_vector(export, out / "incidents.parquet"))
@@ -140,6 +167,12 @@ def run_demo(
         from .synth import write_truth
 
         files.extend(write_truth(truth, out))
+    from .compare import to_markdown, to_records
+
+    for key, table in comparisons.items():
+        files.append(write_table(table, out / f"compare_{key}.csv"))
+        files.append(write_json(to_records(table), out / f"compare_{key}.json"))
+        files.append(write_text(to_markdown(table), out / f"compare_{key}.md"))
     if load is not None:
         files.append(write_table(load.rejects, out / "rejects.csv"))
         headline["load"] = load.tally
@@ -156,4 +189,141 @@ def run_demo(
     )
     files.append(save_map(m, out / "overview.html"))
     files.append(write_json(headline, out / "summary.json"))
-    return DemoResult(inc, layers, counts, headline, files, load, truth)
+    return DemoResult(inc, layers, counts, headline, files, load, truth, hotspots, comparisons)
+
+
+def demo_comparisons(inc, layers: Layers, ring: float) -> dict:
+    """Each zone against the year before it started (same calendar days when the data
+    stop early): the North zone 2017 vs 2018, the Central and South zones 2018 vs 2019."""
+    from .compare import compare_zones
+
+    out = {}
+    zones = layers.zones
+    years = set(inc["occurred_at"].dt.year.unique())
+    if "start" not in zones:
+        return out
+    for start_year, group in zones.groupby(zones["start"].dt.year):
+        if pd.isna(start_year):
+            continue
+        y = int(start_year)
+        if {y - 1, y} <= years:
+            key = "_".join(n.lower().replace(" ", "_") for n in group["name"])
+            out[key] = compare_zones(inc, group, y - 1, y, ring=ring, study_area=layers.study_area)
+    return out
+
+
+def _latest_full_year(inc: pd.DataFrame) -> int:
+    """The latest year with incidents in December (else the latest year)."""
+    t = inc["occurred_at"]
+    years = sorted(t.dt.year.unique())
+    for y in reversed(years):
+        if ((t.dt.year == y) & (t.dt.month == 12)).any():
+            return int(y)
+    return int(years[-1])
+
+
+HOTSPOT_METHODS = ("kde", "dbscan", "gistar")
+
+
+def run_hotspots(
+    incidents: gpd.GeoDataFrame,
+    mask,
+    out: str | Path | None = None,
+    *,
+    methods=HOTSPOT_METHODS,
+    cell_size: float | None = None,
+    kde_cell_size: float | None = None,
+    bandwidth: float | None = None,
+    kernel: str = "quartic",
+    top: float = 0.05,
+    eps: float | None = None,
+    min_samples: float | None = None,
+    dbscan_method: str = "dbscan",
+    distance: float | None = None,
+    permutations: int = 9999,
+    seed: int = 0,
+    prefix: str = "",
+) -> tuple[dict, list[Path]]:
+    """Run the chosen hot-spot methods and (given ``out``) write their outputs.
+
+    KDE and Gi* share one grid alignment: Gi* runs at ``cell_size`` (default by the grid
+    rule) and the KDE at ``kde_cell_size`` (default the same); sizes that divide one
+    another give cells that line up. Writes ``kde.tif``, ``kde_hotspots.geojson``,
+    ``dbscan_clusters.geojson``, ``dbscan_labels.csv`` (no rape or domestic-violence rows),
+    ``gistar.geojson``, ``gistar.csv`` and ``params.json`` (every parameter and rule).
+    """
+    from .hotspots import dbscan, gistar, hotspot_polygons, kde
+    from .schema import is_sensitive
+
+    unknown = set(methods) - set(HOTSPOT_METHODS)
+    if unknown:
+        raise InputError(f"Unknown method(s) {sorted(unknown)}; use kde, dbscan or gistar.")
+    if len(incidents) < 2:
+        raise InputError("Fewer than two incidents match; widen the period or the categories.")
+    results: dict = {}
+    files: list[Path] = []
+    out = Path(out) if out is not None else None
+    if "kde" in methods:
+        surface = kde(
+            incidents,
+            cell_size=kde_cell_size or cell_size,
+            bandwidth=bandwidth,
+            kernel=kernel,
+            mask=mask,
+        )
+        polys = hotspot_polygons(surface, incidents, top=top)
+        results["kde"] = surface
+        results["kde_hotspots"] = polys
+        if out is not None:
+            files.append(surface.to_geotiff(out / f"{prefix}kde.tif"))
+            files.append(write_vector(polys, out / f"{prefix}kde_hotspots.geojson"))
+    if "dbscan" in methods:
+        clusters = dbscan(
+            incidents, eps=eps, min_samples=min_samples, method=dbscan_method, mask=mask
+        )
+        results["dbscan"] = clusters
+        if out is not None:
+            files.append(write_vector(clusters.clusters, out / f"{prefix}dbscan_clusters.geojson"))
+            safe = ~is_sensitive(incidents).to_numpy()
+            labels = pd.DataFrame(
+                {
+                    "incident_id": incidents["incident_id"].to_numpy()[safe],
+                    "cluster": clusters.labels.to_numpy()[safe],
+                    "core": clusters.core.to_numpy()[safe],
+                }
+            )
+            files.append(write_table(labels, out / f"{prefix}dbscan_labels.csv"))
+    if "gistar" in methods:
+        g = gistar(
+            incidents,
+            cell_size=cell_size,
+            distance=distance,
+            permutations=permutations,
+            mask=mask,
+            seed=seed,
+        )
+        results["gistar"] = g
+        if out is not None:
+            files.append(write_vector(g.cells, out / f"{prefix}gistar.geojson"))
+            files.append(
+                write_table(
+                    pd.DataFrame(g.cells.drop(columns="geometry")), out / f"{prefix}gistar.csv"
+                )
+            )
+    if out is not None:
+        files.append(write_json(hotspot_params(results), out / f"{prefix}params.json"))
+    return results, files
+
+
+def hotspot_params(results: dict) -> dict:
+    """Every parameter and rule of a :func:`run_hotspots` run, for the record."""
+    out = {}
+    if "kde" in results:
+        out["kde"] = results["kde"].params | {
+            "hotspots": results["kde_hotspots"].attrs.get("rule", "")
+        }
+    if "dbscan" in results:
+        out["dbscan"] = results["dbscan"].params
+    if "gistar" in results:
+        out["gistar"] = results["gistar"].params | {"bins": results["gistar"].summary()}
+    return out

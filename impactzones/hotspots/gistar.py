@@ -188,7 +188,7 @@ def gistar(
     cell_size: float | None = None,
     distance: float | None = None,
     *,
-    permutations: int = 999,
+    permutations: int = 9999,
     fdr: bool = True,
     mask=None,
     grid: Grid | None = None,
@@ -208,7 +208,7 @@ def gistar(
     distance : float, optional
         Neighbourhood radius in metres between cell centres; default ``cell * sqrt(2)``
         (the cell and its 8 neighbours).
-    permutations : int, default 999
+    permutations : int, default 9999
         Conditional permutations for ``p_sim``; 0 for analytic p-values only.
     fdr : bool, default True
         Benjamini-Hochberg correction of the p-values before binning.

@@ -1,0 +1,262 @@
+"""Benchmark: our hot-spot methods against the reference libraries, side by side.
+
+Run by hand from the repository root::
+
+    python benchmarks/bench_hotspots.py [--sizes 10000 100000 1000000] [--quick]
+
+Every case runs in a fresh Python process, so that its peak memory (the rise in resident
+memory over the process after loading the data) is its own. Cases:
+
+* KDE, quartic, 50 m cells, 300 m radius: ours vs an exact KD-tree sum (the truth);
+  Gaussian, 50 m cells, sd 106 m (the same variance): ours vs scikit-learn's
+  ``KernelDensity`` (exact, rtol 1e-8) and KDEpy's ``FFTKDE`` if installed. scikit-learn
+  is timed on a sample of cells and scaled up when the full job would take minutes.
+* DBSCAN, eps 150 m, min_samples 3x the even-spread count: ours vs scikit-learn on the raw
+  points (skipped where its neighbour lists would not fit in memory).
+* Gi*, 60 m cells (about 44k cells), 999 permutations: ours vs building libpysal weights
+  and calling esda's ``G_Local`` (z compared cell by cell).
+
+Prints a table with times, ratios (reference / ours), peak memory and the largest
+relative error against the reference on cells above 1% of the maximum.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load(n: int):
+    from impactzones.geo import st_louis
+    from impactzones.synth import synthesize
+
+    layers = st_louis()
+    scale = max(n / 166_486, 0.01)
+    inc = synthesize(seed=1, scale=scale).incidents
+    if len(inc) > n:
+        inc = inc.sample(n=n, random_state=0).sort_index()
+    return inc, layers
+
+
+def exact_density(x, y, qx, qy, kernel, bw):
+    from scipy.spatial import cKDTree
+
+    from impactzones.hotspots.kde import kernel_values
+
+    tree = cKDTree(np.column_stack([x, y]))
+    radius = bw if kernel == "quartic" else 5 * bw
+    out = np.zeros(len(qx))
+    for i, idx in enumerate(tree.query_ball_point(np.column_stack([qx, qy]), radius)):
+        if idx:
+            d2 = (x[idx] - qx[i]) ** 2 + (y[idx] - qy[i]) ** 2
+            out[i] = kernel_values(kernel, d2, bw).sum()
+    return out * 1e6
+
+
+def max_rel(got, ref):
+    big = ref > 0.01 * ref.max()
+    return float(np.max(np.abs(got[big] - ref[big]) / ref[big]))
+
+
+def case(name: str, n: int) -> dict:
+    import warnings
+
+    warnings.simplefilter("ignore")
+    from impactzones.geo import xy
+    from impactzones.hotspots import dbscan, gistar, kde
+
+    inc, layers = load(n)
+    land = layers.land
+    x, y = xy(inc)
+    # warm up compiled code and imports outside the timing
+    if name.startswith("kde-ours") or name.startswith("dbscan-ours") or name == "gistar-ours":
+        kde(inc.iloc[:2000], cell_size=50, bandwidth=300, mask=land)
+        kde(inc.iloc[:2000], cell_size=50, bandwidth=106, kernel="gaussian", mask=land)
+        dbscan(inc.iloc[:2000], eps=150, min_samples=5)
+        gistar(inc.iloc[:2000], cell_size=60, mask=land, permutations=9)
+    base = _rss_mb()
+    out = {"case": name, "n": len(inc)}
+    if name == "kde-ours-quartic":
+        t = time.perf_counter()
+        s = kde(inc, cell_size=50, bandwidth=300, kernel="quartic", mask=land)
+        out["seconds"] = time.perf_counter() - t
+        m = s.grid.mask
+        cx, cy = s.grid.centres()
+        rng = np.random.default_rng(0)
+        pick = rng.choice(m.sum(), size=min(3000, m.sum()), replace=False)
+        inside = s.params["incidents"]
+        xi, yi = x[: len(x)], y[: len(y)]
+        ref = exact_density(xi, yi, cx[m][pick], cy[m][pick], "quartic", 300)
+        out["max_rel_error"] = max_rel(s.values[m][pick], ref)
+        out["grid"] = f"{s.grid.height} x {s.grid.width}"
+        out["method"] = s.params["method"]
+        out["incidents_in_area"] = inside
+    elif name == "kde-ours-gaussian":
+        t = time.perf_counter()
+        s = kde(inc, cell_size=50, bandwidth=106, kernel="gaussian", mask=land)
+        out["seconds"] = time.perf_counter() - t
+        m = s.grid.mask
+        cx, cy = s.grid.centres()
+        rng = np.random.default_rng(0)
+        pick = rng.choice(m.sum(), size=min(3000, m.sum()), replace=False)
+        ref = exact_density(x, y, cx[m][pick], cy[m][pick], "gaussian", 106)
+        out["max_rel_error"] = max_rel(s.values[m][pick], ref)
+        out["method"] = s.params["method"]
+    elif name == "kde-sklearn":
+        from sklearn.neighbors import KernelDensity
+
+        from impactzones.grid import make_grid
+
+        g = make_grid(land, inc.crs, 50)
+        cx, cy = g.centres()
+        q = np.column_stack([cx[g.mask], cy[g.mask]])
+        t = time.perf_counter()
+        model = KernelDensity(bandwidth=106, kernel="gaussian", rtol=1e-8).fit(
+            np.column_stack([x, y]))
+        sample = q if len(inc) <= 100_000 else q[:: max(1, len(q) // 2000)]
+        model.score_samples(sample)
+        el = time.perf_counter() - t
+        out["seconds"] = el * len(q) / len(sample)
+        out["note"] = "" if len(sample) == len(q) else f"timed on {len(sample)} cells, scaled"
+    elif name == "kde-kdepy":
+        try:
+            from KDEpy import FFTKDE
+        except ImportError:
+            return out | {"seconds": None, "note": "KDEpy not installed"}
+        from impactzones.grid import make_grid
+
+        g = make_grid(land, inc.crs, 50)
+        cx, cy = g.centres()
+        inside = np.flatnonzero(
+            __import__("shapely").contains_xy(land, x, y))
+        data = np.column_stack([x[inside], y[inside]])
+        grid_pts = np.column_stack([cx[::-1].ravel(), cy[::-1].ravel()])
+        # KDEpy wants a sorted grid that covers the data: x ascending, then y ascending
+        xs = np.sort(np.unique(cx))
+        ys = np.sort(np.unique(cy))
+        gx, gy = np.meshgrid(xs, ys, indexing="ij")
+        grid_pts = np.column_stack([gx.ravel(), gy.ravel()])
+        t = time.perf_counter()
+        vals = FFTKDE(kernel="gaussian", bw=106).fit(data).evaluate(grid_pts)
+        out["seconds"] = time.perf_counter() - t
+        dens = vals.reshape(len(xs), len(ys)).T[::-1] * len(data) * 1e6
+        m = g.mask
+        rng = np.random.default_rng(0)
+        pick = rng.choice(m.sum(), size=min(3000, m.sum()), replace=False)
+        ref = exact_density(x[inside], y[inside], cx[m][pick], cy[m][pick], "gaussian", 106)
+        out["max_rel_error"] = max_rel(dens[m][pick], ref)
+    elif name == "dbscan-ours":
+        t = time.perf_counter()
+        res = dbscan(inc, eps=150, mask=land)
+        out["seconds"] = time.perf_counter() - t
+        out["clusters"] = res.params["clusters"]
+        out["min_samples"] = res.params["min_samples"]
+        np.save(os.path.join(HERE, f".labels_{len(inc)}.npy"), res.labels.to_numpy())
+    elif name == "dbscan-sklearn":
+        from sklearn.cluster import DBSCAN
+
+        from impactzones.hotspots.dbscan import auto_parameters
+
+        if len(inc) > 300_000:
+            return out | {"seconds": None,
+                          "note": "skipped: neighbour lists need ~19 GB at 1M (out of memory)"}
+        inside = __import__("shapely").contains_xy(land, x, y)
+        _, _, _, _ = auto_parameters(x[inside], y[inside], np.ones(inside.sum()), land.area)
+        ms = max(5, np.ceil(3 * inside.sum() / land.area * np.pi * 150**2))
+        t = time.perf_counter()
+        lab = DBSCAN(eps=150, min_samples=int(ms)).fit(np.column_stack([x[inside], y[inside]])).labels_
+        out["seconds"] = time.perf_counter() - t
+        path = os.path.join(HERE, f".labels_{len(inc)}.npy")
+        if os.path.exists(path):
+            ours = np.load(path)[inside]
+            out["labels_equal"] = bool((ours == lab).all())
+            os.remove(path)
+    elif name == "gistar-ours":
+        t = time.perf_counter()
+        g = gistar(inc, cell_size=60, mask=land, permutations=999, seed=0)
+        out["seconds"] = time.perf_counter() - t
+        out["cells"] = g.params["cells"]
+        np.save(os.path.join(HERE, f".z_{len(inc)}.npy"), g.Zs)
+    elif name == "gistar-esda":
+        import esda
+        import libpysal
+
+        from impactzones.grid import make_grid
+
+        g = make_grid(land, inc.crs, 60)
+        inside = __import__("shapely").contains_xy(land, x, y)
+        counts = g.counts(x[inside], y[inside])[g.mask].astype(float)
+        cx, cy = g.centres()
+        t = time.perf_counter()
+        w = libpysal.weights.DistanceBand(np.column_stack([cx[g.mask], cy[g.mask]]),
+                                          threshold=60 * np.sqrt(2) + 1e-6, binary=True,
+                                          silence_warnings=True)
+        ref = esda.G_Local(counts, w, transform="B", star=True, permutations=999, seed=0,
+                           keep_simulations=False)
+        out["seconds"] = time.perf_counter() - t
+        path = os.path.join(HERE, f".z_{len(inc)}.npy")
+        if os.path.exists(path):
+            out["max_abs_z_diff"] = float(np.nanmax(np.abs(np.load(path) - ref.Zs)))
+            os.remove(path)
+    out["peak_mb"] = round(_rss_mb() - base, 1)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", nargs="+", type=int, default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--case")
+    ap.add_argument("--n", type=int)
+    args = ap.parse_args()
+    if args.case:
+        print(json.dumps(case(args.case, args.n)))
+        return
+    rows = []
+    for n in args.sizes:
+        for name in ("kde-ours-quartic", "kde-ours-gaussian", "kde-sklearn", "kde-kdepy",
+                     "dbscan-ours", "dbscan-sklearn", "gistar-ours", "gistar-esda"):
+            proc = subprocess.run([sys.executable, __file__, "--case", name, "--n", str(n)],
+                                  capture_output=True, text=True)
+            if proc.returncode != 0:
+                rows.append({"case": name, "n": n, "note": "failed: "
+                             + (proc.stderr.strip().splitlines() or ["?"])[-1][:60]})
+            else:
+                rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            print(json.dumps(rows[-1]), file=sys.stderr)
+    print(f"{'case':20} {'n':>9} {'seconds':>9} {'x ours':>7} {'peak MB':>8} {'max rel err':>12}"
+          "  notes   (x ours: this row's time / ours on the same job)")
+    # each reference is compared with our run of the same job
+    pair = {"kde-sklearn": "kde-ours-gaussian", "kde-kdepy": "kde-ours-gaussian",
+            "dbscan-sklearn": "dbscan-ours", "gistar-esda": "gistar-ours"}
+    ours = {(r["case"], r["n"]): r.get("seconds") for r in rows}
+    for r in rows:
+        key = (pair.get(r["case"], r["case"]), r["n"])
+        sec = r.get("seconds")
+        ratio = f"{sec / ours[key]:.1f}" if sec is not None and ours.get(key) else ""
+        err = r.get("max_rel_error", r.get("max_abs_z_diff"))
+        notes = [str(r[k]) for k in ("note", "method") if r.get(k)]
+        if "labels_equal" in r:
+            notes.append(f"labels equal to ours: {r['labels_equal']}")
+        if "max_abs_z_diff" in r:
+            notes.append("error column: max |z ours - z esda|")
+        print(f"{r['case']:20} {r.get('n', ''):>9} "
+              f"{(f'{sec:.3f}' if sec is not None else '-'):>9} {ratio:>7} "
+              f"{r.get('peak_mb', ''):>8} {(f'{err:.1e}' if err is not None else ''):>12}  "
+              + "; ".join(notes))
+
+
+if __name__ == "__main__":
+    main()

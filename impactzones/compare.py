@@ -1,0 +1,703 @@
+"""Before/after evaluation of Impact Zones: the change, whether it beats chance, and where
+the crime went.
+
+For each zone and crime group (or category) the table holds counts in three areas, before
+and after:
+
+* the **zone** itself;
+* its **displacement ring**: a buffer of ``ring`` metres around the zone, every zone
+  excluded (where crime pushed out of the zone would show up);
+* the **control area**: the rest of the city, outside every zone and every ring.
+
+and, from those counts:
+
+* the percent change in each area (:func:`impactzones.change.percent_change`);
+* the zone's **incidence rate ratio** (IRR = after rate / before rate) with an exact 95%
+  confidence interval (conditional on the total, from the Clopper-Pearson interval of a
+  binomial proportion), and the two-sided p-value of the Poisson **E-test** (Krishnamoorthy
+  & Thomson 2004; ``scipy.stats.poisson_means_test``), with exposures equal to the window
+  lengths in days;
+* the change **relative to the control area**: the ratio of the zone's IRR to the
+  control's (a difference in differences on the log scale), with a Wald 95% interval from
+  the Poisson variances (``1/a + 1/b`` per count on the log scale) and its p-value;
+* **displacement and diffusion**: the Weighted Displacement Quotient (Bowers & Johnson
+  2003) with its reading, and the Weighted Displacement Difference test (Wheeler &
+  Ratcliffe 2018), its standard error, z and p;
+* a plain-language **verdict**.
+
+Windows of different lengths are refused unless ``normalise="daily"`` compares daily
+rates. When the data stop before the end of the ``after`` year (the published 2019 counts
+run to 1 September), both windows are cut to the same calendar days, and the table says so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .assign import locate_all, ring_polygons
+from .change import UNDEFINED_REASON, format_pct, percent_change
+from .errors import InputError
+from .geo import xy
+from .schema import PART_I
+from .windows import Window, parse_window
+
+# --------------------------------------------------------------------------------------
+# Single statistics
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateRatio:
+    """The after/before incidence rate ratio with an exact CI and the E-test p-value."""
+
+    before: int
+    after: int
+    irr: float
+    low: float
+    high: float
+    p_value: float
+    exposure_before: float = 1.0
+    exposure_after: float = 1.0
+
+
+def rate_ratio(
+    before: int,
+    after: int,
+    exposure_before: float = 1.0,
+    exposure_after: float = 1.0,
+    conf: float = 0.95,
+) -> RateRatio:
+    """Incidence rate ratio ``(after / exposure_after) / (before / exposure_before)``.
+
+    The confidence interval is exact: given the total ``n = before + after``, ``after`` is
+    binomial with ``p = r t_a / (r t_a + t_b)`` under a rate ratio ``r``; the Clopper-Pearson
+    interval for ``p`` maps onto one for ``r``. The p-value is the E-test's (two-sided,
+    H0: equal rates).
+
+    Examples
+    --------
+    >>> rr = rate_ratio(100, 80)
+    >>> round(rr.irr, 3), round(rr.low, 3), round(rr.high, 3)
+    (0.8, 0.588, 1.084)
+    """
+    b, a = int(before), int(after)
+    if b < 0 or a < 0:
+        raise InputError("Counts cannot be negative.")
+    tb, ta = float(exposure_before), float(exposure_after)
+    irr = (a / ta) / (b / tb) if b > 0 else math.nan
+    n = a + b
+    if n == 0:
+        return RateRatio(b, a, math.nan, math.nan, math.nan, 1.0, tb, ta)
+    ci = stats.binomtest(a, n).proportion_ci(confidence_level=conf, method="exact")
+
+    def to_ratio(p):
+        if p >= 1:
+            return math.inf
+        return p / (1 - p) * tb / ta
+
+    p_value = float(stats.poisson_means_test(a, ta, b, tb).pvalue)
+    return RateRatio(b, a, irr, to_ratio(ci.low), to_ratio(ci.high), p_value, tb, ta)
+
+
+def e_test(
+    before: int, after: int, exposure_before: float = 1.0, exposure_after: float = 1.0
+) -> float:
+    """Two-sided p-value of the Poisson E-test for equal rates (Krishnamoorthy & Thomson).
+
+    Examples
+    --------
+    >>> round(e_test(0, 3, 100, 100), 4)  # the paper's example 1
+    0.0884
+    """
+    return float(
+        stats.poisson_means_test(
+            int(after), float(exposure_after), int(before), float(exposure_before)
+        ).pvalue
+    )
+
+
+@dataclass(frozen=True)
+class WDQ:
+    """The Weighted Displacement Quotient and its parts (Bowers & Johnson 2003).
+
+    ``success = R1/C1 - R0/C0`` (negative when the zone improved relative to the control),
+    ``displacement = D1/C1 - D0/C0`` (the same for the ring), ``wdq = displacement /
+    success``, and ``total_net_effect = (R0 C1/C0 - R1) + (D0 C1/C0 - D1)``: incidents
+    prevented in zone and ring together, relative to the control's trend.
+    """
+
+    wdq: float
+    success: float
+    displacement: float
+    total_net_effect: float
+    reading: str
+
+
+def wdq(treated: Sequence[int], ring: Sequence[int], control: Sequence[int]) -> WDQ:
+    """Weighted Displacement Quotient from (before, after) counts of zone, ring and control.
+
+    Readings (when the zone improved, ``success < 0``): ``wdq > 0`` diffusion of benefits
+    into the ring; ``wdq < 0`` displacement into the ring (``wdq < -1``: more displaced
+    than was prevented); ``wdq`` near 0 (within 0.1) no effect on the ring. When the zone
+    did not improve relative to the control there is nothing to displace, and the quotient
+    is not interpreted.
+
+    Examples
+    --------
+    >>> w = wdq((100, 80), (100, 120), (1000, 1000))  # displacement cancels the effect
+    >>> w.wdq, w.reading
+    (-1.0, 'displacement cancels the reduction')
+    """
+    r0, r1 = treated
+    d0, d1 = ring
+    c0, c1 = control
+    if c0 <= 0 or c1 <= 0:
+        return WDQ(math.nan, math.nan, math.nan, math.nan, "undefined: no control incidents")
+    success = r1 / c1 - r0 / c0
+    disp = d1 / c1 - d0 / c0
+    tne = (r0 * c1 / c0 - r1) + (d0 * c1 / c0 - d1)
+    if success >= 0:
+        return WDQ(
+            math.nan,
+            success,
+            disp,
+            tne,
+            "no reduction relative to the control, so no displacement to measure",
+        )
+    # the C0 C1 denominators cancel: exact for whole counts (e.g. exactly -1)
+    q = (d1 * c0 - d0 * c1) / (r1 * c0 - r0 * c1)
+    if abs(q + 1) < 1e-12:
+        reading = "displacement cancels the reduction"
+    elif q < -1:
+        reading = "displacement larger than the reduction"
+    elif q < -0.1:
+        reading = "some displacement into the ring"
+    elif q > 0.1:
+        reading = "diffusion of benefits into the ring"
+    else:
+        reading = "no effect on the ring"
+    return WDQ(q, success, disp, tne, reading)
+
+
+@dataclass(frozen=True)
+class WDD:
+    """Weighted Displacement Difference test (Wheeler & Ratcliffe 2018)."""
+
+    estimate: float
+    se: float
+    z: float
+    p_value: float
+    low: float
+    high: float
+    local: float
+    displacement: float
+
+
+def wdd(
+    control: Sequence[float],
+    treated: Sequence[float],
+    disp_control: Sequence[float] = (0, 0),
+    disp_treated: Sequence[float] = (0, 0),
+    time_weights: Sequence[float] = (1, 1),
+    area_weights: Sequence[float] = (1, 1, 1, 1),
+    alpha: float = 0.05,
+) -> WDD:
+    """The WDD test, as R's ``ptools::wdd`` computes it.
+
+    ``WDD = dT - dCt + dD - dCd`` with each ``d`` the after minus the before count, every
+    count divided by its time weight and its area weight (``area_weights`` in the order
+    control, treated, displacement control, displacement treated); the variance is the sum
+    of the counts divided by the squared weights (Poisson). Returns the estimate, its
+    standard error, z, the two-sided p-value, the ``1 - alpha`` interval, and the local
+    (``dT - dCt``) and displacement (``dD - dCd``) parts.
+
+    Examples
+    --------
+    >>> r = wdd((308, 318), (207, 110), (150, 140), (178, 157))  # the paper's example
+    >>> r.estimate, round(r.se**2), round(r.z, 2)
+    (-118.0, 1568, -2.98)
+    """
+    tw0, tw1 = time_weights
+    ac, at, adc, adt = area_weights
+
+    def delta(pair, a):
+        return pair[1] / (tw1 * a) - pair[0] / (tw0 * a)
+
+    def var(pair, a):
+        return pair[0] / (tw0 * a) ** 2 + pair[1] / (tw1 * a) ** 2
+
+    local = delta(treated, at) - delta(control, ac)
+    disp = delta(disp_treated, adt) - delta(disp_control, adc)
+    est = local + disp
+    v = var(treated, at) + var(control, ac) + var(disp_treated, adt) + var(disp_control, adc)
+    se = math.sqrt(v)
+    z = est / se if se > 0 else math.nan
+    p = 2 * stats.norm.sf(abs(z)) if se > 0 else math.nan
+    q = stats.norm.ppf(1 - alpha / 2)
+    return WDD(est, se, z, p, est - q * se, est + q * se, local, disp)
+
+
+def wdd_shared_control(treated: Sequence[int], ring: Sequence[int], control: Sequence[int]) -> WDD:
+    """WDD for a zone and its ring judged against one shared control area.
+
+    The control is scaled to each area's before count (area weights ``C0/T0`` and
+    ``C0/D0``), so the estimate is the zone's and ring's change beyond the control's trend:
+    ``(T1 - T0 C1/C0) + (D1 - D0 C1/C0)``, minus the Bowers & Johnson total net effect. As
+    the same control counts enter twice, its variance term is ``(T0/C0 + D0/C0)^2 (C0 +
+    C1)``, not the sum of two independent terms.
+    """
+    t0, t1 = treated
+    d0, d1 = ring
+    c0, c1 = control
+    if c0 <= 0:
+        return WDD(*(math.nan,) * 8)
+    k_t, k_d = t0 / c0, d0 / c0
+    local = (t1 - t0) - k_t * (c1 - c0)
+    disp = (d1 - d0) - k_d * (c1 - c0)
+    est = local + disp
+    v = t0 + t1 + d0 + d1 + (k_t + k_d) ** 2 * (c0 + c1)
+    se = math.sqrt(v)
+    z = est / se if se > 0 else math.nan
+    p = 2 * stats.norm.sf(abs(z)) if se > 0 else math.nan
+    q = stats.norm.ppf(0.975)
+    return WDD(est, se, z, p, est - q * se, est + q * se, local, disp)
+
+
+def relative_change(treated: Sequence[int], control: Sequence[int], conf: float = 0.95):
+    """The zone's rate ratio over the control's (a log-scale difference in differences).
+
+    Returns ``(ratio, low, high, p)``: the ratio ``(T1/T0) / (C1/C0)``, its Wald interval on
+    the log scale with variance ``1/T0 + 1/T1 + 1/C0 + 1/C1``, and the two-sided p-value.
+    Undefined (NaN) when a count is zero.
+    """
+    t0, t1 = treated
+    c0, c1 = control
+    if min(t0, t1, c0, c1) <= 0:
+        return math.nan, math.nan, math.nan, math.nan
+    lr = math.log((t1 / t0) / (c1 / c0))
+    se = math.sqrt(1 / t0 + 1 / t1 + 1 / c0 + 1 / c1)
+    q = stats.norm.ppf(1 - (1 - conf) / 2)
+    p = 2 * stats.norm.sf(abs(lr / se))
+    return math.exp(lr), math.exp(lr - q * se), math.exp(lr + q * se), p
+
+
+# --------------------------------------------------------------------------------------
+# Windows
+# --------------------------------------------------------------------------------------
+
+
+def align_windows(before, after, data_end=None, *, normalise: str | None = None):
+    """Comparison windows, checked for like-for-like, and a note on what was done.
+
+    A year whose data stop early (``data_end``) is cut to the days covered, and the other
+    window to the same calendar days. Windows of different lengths raise an
+    :class:`InputError` unless ``normalise="daily"``.
+    """
+    b, a = parse_window(before), parse_window(after)
+    note = ""
+    if data_end is not None and a.end > data_end >= a.start:
+        cut = Window(a.start, data_end)
+        b_cut = cut.same_days_in(b.start.year) if b.days == a.days else b
+        note = (
+            f"The data end on {data_end.isoformat()}: compared {b_cut.label} with "
+            f"{cut.label}, the same calendar days."
+        )
+        a, b = cut, b_cut
+    if a.days != b.days and normalise != "daily":
+        raise InputError(
+            f"The windows differ in length ({b.label}: {b.days} days; {a.label}: {a.days} "
+            "days), so their counts are not like for like. Give windows of equal length, or "
+            "compare daily rates with normalise='daily' (--normalise daily)."
+        )
+    if normalise not in (None, "daily"):
+        raise InputError(f"normalise must be None or 'daily', got {normalise!r}.")
+    return b, a, note
+
+
+# --------------------------------------------------------------------------------------
+# The table
+# --------------------------------------------------------------------------------------
+
+COLUMNS = [
+    "zone",
+    "crime",
+    "before_window",
+    "after_window",
+    "zone_before",
+    "zone_after",
+    "zone_pct_change",
+    "irr",
+    "irr_low",
+    "irr_high",
+    "p_value",
+    "ring_before",
+    "ring_after",
+    "ring_pct_change",
+    "control_before",
+    "control_after",
+    "control_pct_change",
+    "relative_ratio",
+    "relative_low",
+    "relative_high",
+    "relative_p",
+    "wdq",
+    "wdq_reading",
+    "total_net_effect",
+    "wdd",
+    "wdd_se",
+    "wdd_z",
+    "wdd_p",
+    "note",
+    "verdict",
+]
+
+
+def _fmt_p(p: float) -> str:
+    if p is None or not np.isfinite(p):
+        return "p undefined"
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.3f}"
+
+
+def _p_short(p: float) -> str:
+    if p is None or not np.isfinite(p):
+        return "-"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _crime_label(crime: str) -> str:
+    return {"violent": "Violent crime", "property": "Property crime"}.get(
+        crime, crime.replace("_", " ").capitalize()
+    )
+
+
+def _verdict(zone, crime, r, ring_m) -> str:
+    name = _crime_label(crime)
+    where = "citywide" if zone == "Citywide" else f"in the {zone} zone"
+    pct = r["zone_pct_change"]
+    if not np.isfinite(pct):
+        return f"{name}: no incidents {where} before, so the change is undefined."
+    verb = "fell" if pct < 0 else "rose" if pct > 0 else "did not change"
+    head = f"{name} {verb}"
+    if pct != 0:
+        head += f" {format_pct(abs(pct), sign=False)}"
+    head += f" {where} ({r['zone_before']:,} to {r['zone_after']:,}; {_fmt_p(r['p_value'])})"
+    if zone == "Citywide":
+        return head + "."
+    ctrl = r["control_pct_change"]
+    if np.isfinite(ctrl):
+        cverb = "fell" if ctrl < 0 else "rose" if ctrl > 0 else "did not change"
+        head += f"; the rest of the city {cverb}"
+        if ctrl != 0:
+            head += f" {format_pct(abs(ctrl), sign=False)}"
+        ratio, lo, hi = r["relative_ratio"], r["relative_low"], r["relative_high"]
+        ci = f"ratio {ratio:.2f}, 95% CI {lo:.2f} to {hi:.2f}" if np.isfinite(ratio) else ""
+        if np.isfinite(lo) and hi < 1:
+            head += (
+                f", so the zone did {format_pct((1 - ratio) * 100, sign=False)} better "
+                f"than the rest of the city ({ci})"
+            )
+        elif np.isfinite(lo) and lo > 1:
+            head += f", so the zone did worse than the rest of the city ({ci})"
+        elif np.isfinite(lo):
+            head += f"; the difference between them is within chance ({ci})"
+    reading = r["wdq_reading"]
+    ring_p = r["ring_relative_p"]
+    detail = []
+    if np.isfinite(r["wdq"]):
+        detail.append(f"WDQ {r['wdq']:.2f}")
+    if np.isfinite(r["wdd_p"]):
+        detail.append(f"WDD {r['wdd']:+.0f}, {_fmt_p(r['wdd_p'])}")
+    detail = f" ({'; '.join(detail)})" if detail else ""
+    ring_txt = f"the {ring_m:g} m ring"
+    if reading.startswith("no reduction"):
+        tail = f"no reduction to displace, so {ring_txt} is not judged{detail}"
+    elif not (np.isfinite(ring_p) and ring_p < 0.05) or reading == "no effect on the ring":
+        tail = f"no sign of displacement into {ring_txt}{detail}"
+    elif "diffusion" in reading:
+        tail = f"diffusion of benefits into {ring_txt}{detail}"
+    else:
+        tail = f"{reading.replace('the ring', ring_txt)}{detail}"
+    return f"{head}; {tail}."
+
+
+def _memberships(incidents, zones, ring: float, study_area):
+    x, y = xy(incidents)
+    in_zone = locate_all(x, y, list(zones.geometry))
+    rings = ring_polygons(zones, ring, study_area)
+    in_ring = locate_all(x, y, rings) & ~in_zone.any(axis=1)[:, None]
+    control = ~in_zone.any(axis=1) & ~in_ring.any(axis=1)
+    if study_area is not None:
+        from .assign import locate
+
+        inside = locate(x, y, [study_area]) == 0
+        control &= inside
+        in_zone &= inside[:, None]
+        in_ring &= inside[:, None]
+    else:
+        inside = np.ones(len(x), bool)
+    return in_zone, in_ring, control, inside
+
+
+def compare_zones(
+    incidents: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
+    before,
+    after,
+    *,
+    by: str = "group",
+    crimes: Sequence[str] | None = None,
+    ring: float = 400.0,
+    study_area=None,
+    normalise: str | None = None,
+    citywide: bool = True,
+) -> pd.DataFrame:
+    """The zone comparison table: one row per zone x crime group (or category), plus
+    citywide rows.
+
+    Parameters
+    ----------
+    incidents : GeoDataFrame
+        Incidents in the zones' metric CRS.
+    zones : GeoDataFrame
+        Impact Zones with a ``name``.
+    before, after : int, "START:END" or (start, end)
+        The windows compared (years or inclusive date ranges). See :func:`align_windows`.
+    by : {"group", "category"}
+        Rows per crime group (violent, property) or per Part I category.
+    crimes : sequence of str, optional
+        Which groups or categories (default violent and property, or the seven Part I
+        categories).
+    ring : float, default 400
+        Displacement ring width in metres.
+    study_area : shapely geometry, optional
+        The city: incidents outside it are left out, and the control area is inside it.
+    normalise : {None, "daily"}
+        Compare daily rates when the windows differ in length (refused otherwise).
+    citywide : bool, default True
+        Add a citywide row per crime.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`COLUMNS`; ``attrs`` carries the windows and any note. Percent
+        changes are exact floats (NaN where undefined, with the reason in ``note``); round
+        only for display.
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> layers = st_louis()
+    >>> inc = synthesize(seed=2018, years=[2017, 2018]).incidents
+    >>> t = compare_zones(inc, layers.zones.iloc[:1], 2017, 2018, study_area=layers.study_area)
+    >>> t.loc[0, ["zone", "crime", "zone_pct_change"]].tolist()
+    ['North', 'violent', -20.0]
+    """
+    if by not in ("group", "category"):
+        raise InputError(f"by must be 'group' or 'category', got {by!r}.")
+    if incidents.crs is None or not incidents.crs.equals(zones.crs):
+        raise InputError("The incidents and zones need the same (metric) CRS; reproject one.")
+    if "name" not in zones:
+        raise InputError("The zones need a 'name' column.")
+    crimes = (
+        list(crimes)
+        if crimes is not None
+        else (["violent", "property"] if by == "group" else list(PART_I))
+    )
+    data_end = incidents["occurred_at"].max()
+    data_end = data_end.date() if pd.notna(data_end) else None
+    b, a, note = align_windows(before, after, data_end, normalise=normalise)
+    exp_b, exp_a = (float(b.days), float(a.days)) if normalise == "daily" else (1.0, 1.0)
+    if normalise == "daily" and b.days != a.days:
+        note = (note + " " if note else "") + (
+            f"Windows differ in length ({b.days} and {a.days} days): rates per day compared."
+        )
+    in_zone, in_ring, control, inside = _memberships(incidents, zones, ring, study_area)
+    tb = b.contains(incidents["occurred_at"]).to_numpy()
+    ta = a.contains(incidents["occurred_at"]).to_numpy()
+    col = incidents[by].to_numpy()
+    rows = []
+    names = zones["name"].astype(str).tolist()
+    for crime in crimes:
+        sel = col == crime
+        cb = int((control & sel & tb).sum())
+        ca = int((control & sel & ta).sum())
+        for zi, zname in enumerate(names):
+            z = in_zone[:, zi] & sel
+            rg = in_ring[:, zi] & sel
+            T = (int((z & tb).sum()), int((z & ta).sum()))
+            D = (int((rg & tb).sum()), int((rg & ta).sum()))
+            rows.append(_row(zname, crime, b, a, T, D, (cb, ca), exp_b, exp_a, ring, note))
+        if citywide:
+            allc = inside & sel
+            T = (int((allc & tb).sum()), int((allc & ta).sum()))
+            rows.append(_row("Citywide", crime, b, a, T, None, None, exp_b, exp_a, ring, note))
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    table.attrs.update(
+        {"before": b.label, "after": a.label, "note": note, "ring_m": ring, "by": by}
+    )
+    return table
+
+
+def _rates(pair, exp_b, exp_a):
+    return pair[0] / exp_b, pair[1] / exp_a
+
+
+def _row(zone, crime, b, a, T, D, C, exp_b, exp_a, ring, note) -> dict:
+    rr = rate_ratio(T[0], T[1], exp_b, exp_a)
+    r = {
+        "zone": zone,
+        "crime": crime,
+        "before_window": b.label,
+        "after_window": a.label,
+        "zone_before": T[0],
+        "zone_after": T[1],
+        "zone_pct_change": percent_change(*_rates(T, exp_b, exp_a)),
+        "irr": rr.irr,
+        "irr_low": rr.low,
+        "irr_high": rr.high,
+        "p_value": rr.p_value,
+        "note": note,
+    }
+    nan = math.nan
+    if D is None:
+        r.update({k: nan for k in COLUMNS if k not in r and k not in ("wdq_reading", "verdict")})
+        r["ring_before"] = r["ring_after"] = r["control_before"] = r["control_after"] = pd.NA
+        r["wdq_reading"] = ""
+    else:
+        Tn, Dn, Cn = (_rates(p, exp_b, exp_a) for p in (T, D, C))
+        w = wdq(Tn, Dn, Cn)
+        d = (
+            wdd_shared_control(T, D, C)
+            if exp_b == exp_a
+            else wdd(
+                C,
+                T,
+                C,
+                D,
+                time_weights=(exp_b / exp_a, 1.0),
+                area_weights=(C[0] / max(T[0], 1), 1, C[0] / max(D[0], 1), 1),
+            )
+        )
+        rel = (
+            relative_change(T, C)
+            if exp_b == exp_a
+            else relative_change((T[0] / exp_b * exp_a, T[1]), (C[0] / exp_b * exp_a, C[1]))
+        )
+        r.update(
+            {
+                "ring_before": D[0],
+                "ring_after": D[1],
+                "ring_pct_change": percent_change(*Dn),
+                "control_before": C[0],
+                "control_after": C[1],
+                "control_pct_change": percent_change(*Cn),
+                "relative_ratio": rel[0],
+                "relative_low": rel[1],
+                "relative_high": rel[2],
+                "relative_p": rel[3],
+                "ring_relative_p": (
+                    relative_change(D, C)
+                    if exp_b == exp_a
+                    else relative_change((D[0] / exp_b * exp_a, D[1]), (C[0] / exp_b * exp_a, C[1]))
+                )[3],
+                "wdq": w.wdq,
+                "wdq_reading": w.reading,
+                "total_net_effect": w.total_net_effect,
+                "wdd": d.estimate,
+                "wdd_se": d.se,
+                "wdd_z": d.z,
+                "wdd_p": d.p_value,
+            }
+        )
+    if not np.isfinite(r["zone_pct_change"]):
+        r["note"] = (note + " " if note else "") + UNDEFINED_REASON
+    r["verdict"] = _verdict(zone, crime, r, ring)
+    return r
+
+
+# --------------------------------------------------------------------------------------
+# Exports
+# --------------------------------------------------------------------------------------
+
+DISPLAY = [
+    ("zone", "Zone"),
+    ("crime", "Crime"),
+    ("zone_before", "Before"),
+    ("zone_after", "After"),
+    ("zone_pct_change", "Change"),
+    ("p_value", "E-test p"),
+    ("irr", "IRR (95% CI)"),
+    ("ring_pct_change", "Ring"),
+    ("control_pct_change", "Control"),
+    ("relative_ratio", "vs control (95% CI)"),
+    ("wdq", "WDQ"),
+    ("wdd", "WDD (p)"),
+]
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as text for people: percents to one decimal (half away from zero)."""
+    out = []
+    for r in table.to_dict("records"):
+
+        def ci(v, lo, hi):
+            if v is None or not np.isfinite(v):
+                return "-"
+            return f"{v:.2f} ({lo:.2f}-{hi:.2f})"
+
+        out.append(
+            {
+                "Zone": r["zone"],
+                "Crime": r["crime"].replace("_", " "),
+                "Before": f"{r['zone_before']:,}",
+                "After": f"{r['zone_after']:,}",
+                "Change": format_pct(r["zone_pct_change"]),
+                "E-test p": _p_short(r["p_value"]),
+                "IRR (95% CI)": ci(r["irr"], r["irr_low"], r["irr_high"]),
+                "Ring": format_pct(r["ring_pct_change"]) if pd.notna(r["ring_before"]) else "-",
+                "Control": (
+                    format_pct(r["control_pct_change"]) if pd.notna(r["control_before"]) else "-"
+                ),
+                "vs control (95% CI)": ci(
+                    r["relative_ratio"], r["relative_low"], r["relative_high"]
+                ),
+                "WDQ": f"{r['wdq']:.2f}" if np.isfinite(r["wdq"]) else "-",
+                "WDD (p)": (
+                    f"{r['wdd']:+.0f} (p {_p_short(r['wdd_p'])})"
+                    if np.isfinite(r["wdd"])
+                    else "-"
+                ),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    """A Markdown table of :func:`display_table`, with the verdicts and notes below it."""
+    d = display_table(table)
+    lines = ["| " + " | ".join(d.columns) + " |", "|" + "---|" * len(d.columns)]
+    lines += [
+        "| " + " | ".join(str(v).replace("|", "/") for v in row) + " |"
+        for row in d.itertuples(index=False)
+    ]
+    lines.append("")
+    lines += [f"- {v}" for v in table["verdict"]]
+    if table.attrs.get("note"):
+        lines += ["", f"Note: {table.attrs['note']}"]
+    return "\n".join(lines) + "\n"
+
+
+def to_records(table: pd.DataFrame) -> list[dict]:
+    """JSON-ready rows (NaN as null)."""
+    clean = table.astype(object).where(pd.notna(table), None)
+    return clean.to_dict("records")
