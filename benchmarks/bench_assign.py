@@ -36,32 +36,46 @@ def main() -> None:
     ours = assign(inc, layers)
     t_ours = time.perf_counter() - t
     t = time.perf_counter()
-    pts = gpd.GeoDataFrame(inc.drop(columns="geometry"), geometry=gpd.points_from_xy(x, y),
-                           crs=inc.crs)
+    pts = gpd.GeoDataFrame(
+        inc.drop(columns="geometry"), geometry=gpd.points_from_xy(x, y), crs=inc.crs
+    )
     assign(pts, layers)
     t_ours_pts = time.perf_counter() - t
 
     t = time.perf_counter()
     pts2 = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x, y), crs=inc.crs)
     ref = {}
-    for layer, col in ((layers.districts, "district"), (layers.neighborhoods, "neighborhood"),
-                       (layers.zones.rename(columns={"name": "zone"}), "zone")):
+    for layer, col in (
+        (layers.districts, "district"),
+        (layers.neighborhoods, "neighborhood"),
+        (layers.zones.rename(columns={"name": "zone"}), "zone"),
+    ):
         j = gpd.sjoin(pts2, layer[[col, "geometry"]], predicate="intersects", how="left")
         ref[col] = j[~j.index.duplicated(keep="first")][col]
     t_ref = time.perf_counter() - t
 
     same = all(
-        (ours[c].astype(str).replace({"<NA>": "", "nan": ""}).to_numpy()
-         == ref[c].astype(object).where(ref[c].notna(), "").astype(str)
-         .str.replace(r"\.0$", "", regex=True).to_numpy()).all()
+        (
+            ours[c].astype(str).replace({"<NA>": "", "nan": ""}).to_numpy()
+            == ref[c]
+            .astype(object)
+            .where(ref[c].notna(), "")
+            .astype(str)
+            .str.replace(r"\.0$", "", regex=True)
+            .to_numpy()
+        ).all()
         for c in ("district", "neighborhood", "zone")
     )
     table = pd.DataFrame(
-        {"method": ["impactzones.assign (districts, neighborhoods, zones, rings)",
-                    "  the same, building the points included",
-                    "geopandas.sjoin x3, building the points included"],
-         "seconds": [t_ours, t_ours_pts, t_ref],
-         "x slower than ours": [1.0, t_ours_pts / t_ours, t_ref / t_ours]}
+        {
+            "method": [
+                "impactzones.assign (districts, neighborhoods, zones, rings)",
+                "  the same, building the points included",
+                "geopandas.sjoin x3, building the points included",
+            ],
+            "seconds": [t_ours, t_ours_pts, t_ref],
+            "x slower than ours": [1.0, t_ours_pts / t_ours, t_ref / t_ours],
+        }
     )
     print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     print(f"same answer as sjoin: {same}")

@@ -125,7 +125,8 @@ def case(name: str, n: int) -> dict:
         q = np.column_stack([cx[g.mask], cy[g.mask]])
         t = time.perf_counter()
         model = KernelDensity(bandwidth=106, kernel="gaussian", rtol=1e-8).fit(
-            np.column_stack([x, y]))
+            np.column_stack([x, y])
+        )
         sample = q if len(inc) <= 100_000 else q[:: max(1, len(q) // 2000)]
         model.score_samples(sample)
         el = time.perf_counter() - t
@@ -140,8 +141,7 @@ def case(name: str, n: int) -> dict:
 
         g = make_grid(land, inc.crs, 50)
         cx, cy = g.centres()
-        inside = np.flatnonzero(
-            __import__("shapely").contains_xy(land, x, y))
+        inside = np.flatnonzero(__import__("shapely").contains_xy(land, x, y))
         data = np.column_stack([x[inside], y[inside]])
         grid_pts = np.column_stack([cx[::-1].ravel(), cy[::-1].ravel()])
         # KDEpy wants a sorted grid that covers the data: x ascending, then y ascending
@@ -171,13 +171,19 @@ def case(name: str, n: int) -> dict:
         from impactzones.hotspots.dbscan import auto_parameters
 
         if len(inc) > 300_000:
-            return out | {"seconds": None,
-                          "note": "skipped: neighbour lists need ~19 GB at 1M (out of memory)"}
+            return out | {
+                "seconds": None,
+                "note": "skipped: neighbour lists need ~19 GB at 1M (out of memory)",
+            }
         inside = __import__("shapely").contains_xy(land, x, y)
         _, _, _, _ = auto_parameters(x[inside], y[inside], np.ones(inside.sum()), land.area)
         ms = max(5, np.ceil(3 * inside.sum() / land.area * np.pi * 150**2))
         t = time.perf_counter()
-        lab = DBSCAN(eps=150, min_samples=int(ms)).fit(np.column_stack([x[inside], y[inside]])).labels_
+        lab = (
+            DBSCAN(eps=150, min_samples=int(ms))
+            .fit(np.column_stack([x[inside], y[inside]]))
+            .labels_
+        )
         out["seconds"] = time.perf_counter() - t
         path = os.path.join(HERE, f".labels_{len(inc)}.npy")
         if os.path.exists(path):
@@ -201,11 +207,15 @@ def case(name: str, n: int) -> dict:
         counts = g.counts(x[inside], y[inside])[g.mask].astype(float)
         cx, cy = g.centres()
         t = time.perf_counter()
-        w = libpysal.weights.DistanceBand(np.column_stack([cx[g.mask], cy[g.mask]]),
-                                          threshold=60 * np.sqrt(2) + 1e-6, binary=True,
-                                          silence_warnings=True)
-        ref = esda.G_Local(counts, w, transform="B", star=True, permutations=999, seed=0,
-                           keep_simulations=False)
+        w = libpysal.weights.DistanceBand(
+            np.column_stack([cx[g.mask], cy[g.mask]]),
+            threshold=60 * np.sqrt(2) + 1e-6,
+            binary=True,
+            silence_warnings=True,
+        )
+        ref = esda.G_Local(
+            counts, w, transform="B", star=True, permutations=999, seed=0, keep_simulations=False
+        )
         out["seconds"] = time.perf_counter() - t
         path = os.path.join(HERE, f".z_{len(inc)}.npy")
         if os.path.exists(path):
@@ -226,21 +236,43 @@ def main() -> None:
         return
     rows = []
     for n in args.sizes:
-        for name in ("kde-ours-quartic", "kde-ours-gaussian", "kde-sklearn", "kde-kdepy",
-                     "dbscan-ours", "dbscan-sklearn", "gistar-ours", "gistar-esda"):
-            proc = subprocess.run([sys.executable, __file__, "--case", name, "--n", str(n)],
-                                  capture_output=True, text=True)
+        for name in (
+            "kde-ours-quartic",
+            "kde-ours-gaussian",
+            "kde-sklearn",
+            "kde-kdepy",
+            "dbscan-ours",
+            "dbscan-sklearn",
+            "gistar-ours",
+            "gistar-esda",
+        ):
+            proc = subprocess.run(
+                [sys.executable, __file__, "--case", name, "--n", str(n)],
+                capture_output=True,
+                text=True,
+            )
             if proc.returncode != 0:
-                rows.append({"case": name, "n": n, "note": "failed: "
-                             + (proc.stderr.strip().splitlines() or ["?"])[-1][:60]})
+                rows.append(
+                    {
+                        "case": name,
+                        "n": n,
+                        "note": "failed: " + (proc.stderr.strip().splitlines() or ["?"])[-1][:60],
+                    }
+                )
             else:
                 rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
             print(json.dumps(rows[-1]), file=sys.stderr)
-    print(f"{'case':20} {'n':>9} {'seconds':>9} {'x ours':>7} {'peak MB':>8} {'max rel err':>12}"
-          "  notes   (x ours: this row's time / ours on the same job)")
+    print(
+        f"{'case':20} {'n':>9} {'seconds':>9} {'x ours':>7} {'peak MB':>8} {'max rel err':>12}"
+        "  notes   (x ours: this row's time / ours on the same job)"
+    )
     # each reference is compared with our run of the same job
-    pair = {"kde-sklearn": "kde-ours-gaussian", "kde-kdepy": "kde-ours-gaussian",
-            "dbscan-sklearn": "dbscan-ours", "gistar-esda": "gistar-ours"}
+    pair = {
+        "kde-sklearn": "kde-ours-gaussian",
+        "kde-kdepy": "kde-ours-gaussian",
+        "dbscan-sklearn": "dbscan-ours",
+        "gistar-esda": "gistar-ours",
+    }
     ours = {(r["case"], r["n"]): r.get("seconds") for r in rows}
     for r in rows:
         key = (pair.get(r["case"], r["case"]), r["n"])
@@ -252,10 +284,12 @@ def main() -> None:
             notes.append(f"labels equal to ours: {r['labels_equal']}")
         if "max_abs_z_diff" in r:
             notes.append("error column: max |z ours - z esda|")
-        print(f"{r['case']:20} {r.get('n', ''):>9} "
-              f"{(f'{sec:.3f}' if sec is not None else '-'):>9} {ratio:>7} "
-              f"{r.get('peak_mb', ''):>8} {(f'{err:.1e}' if err is not None else ''):>12}  "
-              + "; ".join(notes))
+        print(
+            f"{r['case']:20} {r.get('n', ''):>9} "
+            f"{(f'{sec:.3f}' if sec is not None else '-'):>9} {ratio:>7} "
+            f"{r.get('peak_mb', ''):>8} {(f'{err:.1e}' if err is not None else ''):>12}  "
+            + "; ".join(notes)
+        )
 
 
 if __name__ == "__main__":

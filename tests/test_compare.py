@@ -107,6 +107,7 @@ def test_relative_change_by_hand():
     se = np.sqrt(1 / 100 + 1 / 80 + 2 / 1000)
     assert ratio == pytest.approx(0.8)
     assert lo == pytest.approx(0.8 * np.exp(-1.959964 * se), rel=1e-5)
+    assert hi == pytest.approx(0.8 * np.exp(1.959964 * se), rel=1e-5)
     assert p == pytest.approx(2 * stats.norm.sf(abs(np.log(0.8)) / se))
 
 
