@@ -83,7 +83,7 @@ def case(name: str, n: int) -> dict:
     x, y = xy(inc)
     # warm up compiled code and imports outside the timing
     if name.startswith("kde-ours") or name.startswith("dbscan-ours") or name == "gistar-ours":
-        kde(inc.iloc[:2000], cell_size=50, bandwidth=300, mask=land)
+        kde(inc.iloc[:60000], cell_size=50, bandwidth=300, mask=land)  # threads too
         kde(inc.iloc[:2000], cell_size=50, bandwidth=106, kernel="gaussian", mask=land)
         dbscan(inc.iloc[:2000], eps=150, min_samples=5)
         gistar(inc.iloc[:2000], cell_size=60, mask=land, permutations=9)
@@ -145,14 +145,15 @@ def case(name: str, n: int) -> dict:
         data = np.column_stack([x[inside], y[inside]])
         grid_pts = np.column_stack([cx[::-1].ravel(), cy[::-1].ravel()])
         # KDEpy wants a sorted grid that covers the data: x ascending, then y ascending
-        xs = np.sort(np.unique(cx))
-        ys = np.sort(np.unique(cy))
+        # one extra cell on every side, so that the grid covers every point
+        xs = np.concatenate([[cx.min() - 50], np.sort(np.unique(cx)), [cx.max() + 50]])
+        ys = np.concatenate([[cy.min() - 50], np.sort(np.unique(cy)), [cy.max() + 50]])
         gx, gy = np.meshgrid(xs, ys, indexing="ij")
         grid_pts = np.column_stack([gx.ravel(), gy.ravel()])
         t = time.perf_counter()
         vals = FFTKDE(kernel="gaussian", bw=106).fit(data).evaluate(grid_pts)
         out["seconds"] = time.perf_counter() - t
-        dens = vals.reshape(len(xs), len(ys)).T[::-1] * len(data) * 1e6
+        dens = vals.reshape(len(xs), len(ys)).T[::-1][1:-1, 1:-1] * len(data) * 1e6
         m = g.mask
         rng = np.random.default_rng(0)
         pick = rng.choice(m.sum(), size=min(3000, m.sum()), replace=False)
@@ -206,6 +207,12 @@ def case(name: str, n: int) -> dict:
         inside = __import__("shapely").contains_xy(land, x, y)
         counts = g.counts(x[inside], y[inside])[g.mask].astype(float)
         cx, cy = g.centres()
+        small = np.column_stack([cx[g.mask], cy[g.mask]])[:500]
+        wsmall = libpysal.weights.DistanceBand(small, threshold=60 * np.sqrt(2) + 1e-6,
+                                               binary=True, silence_warnings=True)
+        esda.G_Local(counts[:500], wsmall, transform="B", star=True, permutations=9, seed=0,
+                     keep_simulations=False)  # warm up esda's compiled code
+        base = _rss_mb()
         t = time.perf_counter()
         w = libpysal.weights.DistanceBand(
             np.column_stack([cx[g.mask], cy[g.mask]]),

@@ -90,6 +90,7 @@ def cmd_demo(args) -> int:
             columns=parse_columns(args.columns),
             crs=args.crs,
             ring=args.ring,
+            self_contained=args.self_contained,
             progress=step,
         )
     if args.json:
@@ -135,7 +136,8 @@ def cmd_demo(args) -> int:
             f"{h['sensitive_not_exported']:,} rape and domestic-violence incidents are counted "
             "in the tables but never exported or mapped as points."
         )
-    con.print(f"Wrote {len(res.files)} files to {Path(args.out)}/ (open overview.html).")
+    con.print(f"Wrote {len(res.files)} files to {Path(args.out)}/; open "
+              f"{Path(args.out) / 'index.html'} in a browser for the maps.")
     return EXIT_OK
 
 
@@ -425,6 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--ring", type=float, default=400.0, help="displacement ring width in metres (default 400)"
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--self-contained", action="store_true",
+                   help="maps that open with no network (Leaflet inlined, no tiles)")
     _input_opts(p)
     _common(p)
     p.set_defaults(func=cmd_demo)

@@ -85,6 +85,7 @@ def run_demo(
     columns=None,
     crs=None,
     ring: float = 400.0,
+    self_contained: bool = False,
     progress=None,
 ) -> DemoResult:
     """Run the pipeline on the bundled (or given) layers and synthetic (or given) incidents.
@@ -92,10 +93,9 @@ def run_demo(
     Writes into ``out``: ``incidents.parquet`` (non-sensitive incidents as points; rape and
     domestic-violence incidents are counted in the tables but never exported as points),
     ``counts_by_year_district.csv``, ``summary.json``, the planted truth (synthetic runs) or
-    the rejects table (real runs), and ``overview.html``.
+    the rejects table (real runs), the comparison tables, the hot-spot outputs, and the maps
+    (``index.html`` links them).
     """
-    from .webmap import overview_map, save_map
-
     step = progress or (lambda _msg: None)
     out = Path(out)
     step("Loading layers")
@@ -176,18 +176,13 @@ def run_demo(
     if load is not None:
         files.append(write_table(load.rejects, out / "rejects.csv"))
         headline["load"] = load.tally
-    lines = [f"Data: {source}", f"Run: {headline['run_date']}, impactzones {__version__}"]
-    if "zone_change" in headline:
-        zc, cc = headline["zone_change"], headline["citywide_change"]
-        lines.insert(
-            0,
-            f"Violent crime 2017 to 2018: {headline['zone']} zone {zc['display']}, "
-            f"citywide {cc['display']}",
-        )
-    m = overview_map(
-        layers, inc, title="Patrol districts and Impact Zones", lines=lines, ring=ring, seed=seed
-    )
-    files.append(save_map(m, out / "overview.html"))
+    step("Drawing the maps")
+    from .maps import build_maps
+
+    if hotspots:
+        hotspots["year"] = hs_year
+    files.extend(build_maps(inc, layers, out, comparisons=comparisons, hotspots=hotspots,
+                            source=source, ring=ring, self_contained=self_contained))
     files.append(write_json(headline, out / "summary.json"))
     return DemoResult(inc, layers, counts, headline, files, load, truth, hotspots, comparisons)
 

@@ -55,7 +55,9 @@ def test_districts_tile_the_neighborhoods(raw):
     overlap = sum(geoms[i].intersection(geoms[j]).area for i in range(len(geoms)) for j in range(i))
     assert overlap < 1.0  # m^2: none, up to floating-point dust
     diff = nb.union_all().symmetric_difference(d.union_all()).area
-    assert diff < 0.01 * 1e6 * 1e-3  # < 10 m^2 over 160 km^2
+    # equal up to the few slivers (< 100 m^2 in all, of 161 km^2) where neighborhood edges do
+    # not quite meet and the districts fill the gap
+    assert diff < 100.0
 
 
 def test_districts_follow_the_shared_table(raw):
