@@ -31,8 +31,11 @@ def trends(incidents: pd.DataFrame, layers: Layers, group: str = "violent") -> d
     """Monthly counts of ``group`` for every zone and district, over the data's months."""
     sel = incidents["group"] == group
     t = incidents["occurred_at"]
-    months = pd.date_range(t.min().to_period("M").to_timestamp(),
-                           t.max().to_period("M").to_timestamp(), freq="MS")
+    last = t.max()
+    end = last.to_period("M").to_timestamp()
+    if (last + pd.Timedelta(days=1)).month == last.month:  # the last month is not complete
+        end -= pd.offsets.MonthBegin(1)
+    months = pd.date_range(t.min().to_period("M").to_timestamp(), end, freq="MS")
     months = months[-48:]  # the last four years at most
     out = {}
     for name in layers.zones["name"].astype(str):

@@ -194,7 +194,7 @@ def trend_svg(series: pd.Series, start: pd.Timestamp | None, width=240, height=7
     v = series.to_numpy(float)
     top = max(v.max(), 1.0)
     xs = np.linspace(4, width - 4, len(v))
-    ys = height - 14 - (v / top) * (height - 22)
+    ys = height - 14 - (v / top) * (height - 28)
     pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'role="img" aria-label="monthly counts">',
@@ -206,14 +206,15 @@ def trend_svg(series: pd.Series, start: pd.Timestamp | None, width=240, height=7
             x = xs[pos] - (xs[1] - xs[0]) / 2
             parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="4" y2="{height - 12}" '
                          'stroke="#7b1fa2" stroke-dasharray="3 3"/>')
-            parts.append(f'<text x="{x + 3:.1f}" y="12" font-size="9" fill="#7b1fa2">'
-                         'zone began</text>')
+            anchor = "end" if x > width / 2 else "start"
+            tx = x - 3 if anchor == "end" else x + 3
+            parts.append(f'<text x="{tx:.1f}" y="{height - 16}" font-size="9" fill="#7b1fa2" '
+                         f'text-anchor="{anchor}">zone began</text>')
     first, last = series.index[0], series.index[-1]
     parts.append(f'<text x="2" y="{height - 2}" font-size="9">{first:%b %Y}</text>')
     parts.append(f'<text x="{width - 2}" y="{height - 2}" font-size="9" text-anchor="end">'
                  f'{last:%b %Y}</text>')
-    parts.append(f'<text x="{width - 2}" y="12" font-size="9" text-anchor="end">'
-                 f'max {int(top)}/month</text>')
+    parts.append(f'<text x="2" y="10" font-size="9">up to {int(top)} a month</text>')
     parts.append("</svg>")
     return "".join(parts)
 
