@@ -208,6 +208,28 @@ def _quartic_direct_numpy(grid: Grid, x, y, w, h: float) -> np.ndarray:
     return out.reshape(grid.shape)
 
 
+def density_on_grid(grid: Grid, x, y, w, kernel: str, bandwidth: float):
+    """The density (incidents per km^2) at every cell centre of ``grid``, from arrays.
+
+    The computing core of :func:`kde`, without input handling or masking. Returns the
+    density, a description of the method, and the lattice oversampling (0: direct sum).
+    """
+    reach = 2 * bandwidth / grid.cell + 1
+    if kernel == "quartic" and len(x) * reach * reach <= DIRECT_BUDGET:
+        if HAVE_NUMBA:
+            dens = quartic_direct(x, y, w, grid.x0, grid.y0, grid.cell, grid.height,
+                                  grid.width, bandwidth)
+        else:
+            dens = _quartic_direct_numpy(grid, x, y, w, bandwidth)
+        dens *= 3.0 / (math.pi * bandwidth**2) * 1e6
+        return dens, "direct sum over every incident (exact)", 0
+    f = choose_oversample(kernel, bandwidth, grid.cell)
+    dens = _polyphase_density(grid, kernel, bandwidth, f, x, y, w) * 1e6
+    method = (f"cubic binning on a lattice of {f} x {f} nodes per cell, FFT convolution at "
+              "the cell centres")
+    return dens, method, f
+
+
 def kde(
     incidents: gpd.GeoDataFrame,
     cell_size: float | None = None,
@@ -292,23 +314,7 @@ def kde(
         )
         rule += f"; widened from {bandwidth:g} m to {floor:g} m (the grid's resolution)"
         bandwidth = floor
-    reach = 2 * bandwidth / grid.cell + 1
-    if kernel == "quartic" and len(x) * reach * reach <= DIRECT_BUDGET:
-        f = 0
-        dens = (
-            quartic_direct(x, y, w, grid.x0, grid.y0, grid.cell, grid.height, grid.width, bandwidth)
-            if HAVE_NUMBA
-            else _quartic_direct_numpy(grid, x, y, w, bandwidth)
-        )
-        dens *= 3.0 / (math.pi * bandwidth**2) * 1e6
-        method = "direct sum over every incident (exact)"
-    else:
-        f = choose_oversample(kernel, bandwidth, grid.cell)
-        dens = _polyphase_density(grid, kernel, bandwidth, f, x, y, w) * 1e6
-        method = (
-            f"cubic binning on a lattice of {f} x {f} nodes per cell, FFT convolution "
-            "at the cell centres"
-        )
+    dens, method, f = density_on_grid(grid, x, y, w, kernel, bandwidth)
     dens[dens < 0] = 0.0  # FFT round-off far from any point
     total_mass = float(dens.sum() * grid.cell_area_km2)
     values = np.where(grid.mask, dens, np.nan)
