@@ -141,6 +141,15 @@ def cmd_demo(args) -> int:
     return EXIT_OK
 
 
+def cmd_map(args) -> int:
+    """`impactzones map`: the demo's pipeline and maps on a user's incident files."""
+    from .io import guard_outputs
+
+    guard_outputs(args.incidents, [args.out])
+    args.seed = 0
+    return cmd_demo(args)
+
+
 def _print_tally(con, tally: dict) -> None:
     con.print(
         f"Read {tally['read']:,} rows: used {tally['used']:,}, rejected {tally['rejected']:,}."
@@ -554,6 +563,23 @@ def build_parser() -> argparse.ArgumentParser:
     _input_opts(p)
     _common(p)
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("map", help="build the commander, citywide and analyst maps from files",
+                       description="Run the comparison and hot-spot pipeline on your incident "
+                                   "files and write the commander maps (one per zone), the "
+                                   "citywide and analyst maps, static PNGs and index.html.")
+    p.add_argument("incidents", nargs="+", metavar="INCIDENTS", help="incident files or folders")
+    p.add_argument("--out", default="maps", help="output folder (default: maps)")
+    p.add_argument("--zones", help="Impact Zone polygons with name and start columns")
+    p.add_argument("--districts", help="district polygons (default: bundled, approximate)")
+    p.add_argument("--boundary", help="study-area polygons (default: St. Louis)")
+    p.add_argument("--ring", type=float, default=400.0, help="ring width in metres (400)")
+    p.add_argument("--self-contained", action="store_true",
+                   help="maps that open with no network (Leaflet inlined, no tiles)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _input_opts(p)
+    _common(p)
+    p.set_defaults(func=cmd_map)
     return parser
 
 

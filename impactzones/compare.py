@@ -85,7 +85,7 @@ def rate_ratio(
     --------
     >>> rr = rate_ratio(100, 80)
     >>> round(rr.irr, 3), round(rr.low, 3), round(rr.high, 3)
-    (0.8, 0.588, 1.084)
+    (0.8, 0.589, 1.084)
     """
     b, a = int(before), int(after)
     if b < 0 or a < 0:
@@ -499,8 +499,8 @@ def compare_zones(
     >>> layers = st_louis()
     >>> inc = synthesize(seed=2018, years=[2017, 2018]).incidents
     >>> t = compare_zones(inc, layers.zones.iloc[:1], 2017, 2018, study_area=layers.study_area)
-    >>> t.loc[0, ["zone", "crime", "zone_pct_change"]].tolist()
-    ['North', 'violent', -20.0]
+    >>> t.loc[0, "zone"], t.loc[0, "crime"], float(t.loc[0, "zone_pct_change"])
+    ('North', 'violent', -20.0)
     """
     if by not in ("group", "category"):
         raise InputError(f"by must be 'group' or 'category', got {by!r}.")

@@ -35,6 +35,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from .change import format_pct
 from .errors import InputError
@@ -161,14 +162,17 @@ def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def for_map(gdf: gpd.GeoDataFrame, simplify: float = SIMPLIFY_M) -> gpd.GeoDataFrame:
-    """Simplified (metres), escaped, with dates as text, in WGS 84."""
+    """Simplified (metres), escaped, with dates as text, in WGS 84, to about a metre."""
     out = gdf.copy()
     if out.crs is not None and out.crs.is_projected and simplify > 0:
         out["geometry"] = out.geometry.simplify(simplify, preserve_topology=True)
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.strftime("%Y-%m-%d").fillna("")
-    return escape_frame(out).to_crs(WGS84)
+    out = escape_frame(out).to_crs(WGS84)
+    # 5 decimals of a degree is about a metre: all the screen can show, half the bytes
+    out["geometry"] = shapely.transform(out.geometry.to_numpy(), lambda c: np.round(c, 5))
+    return out
 
 
 def _rgba_hex(rgba) -> str:

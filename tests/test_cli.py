@@ -52,7 +52,7 @@ def test_demo_outputs_keep_sensitive_incidents_private(demo):
     inc = gpd.read_parquet(out / "incidents.parquet")
     assert "rape" not in set(inc["category"])
     assert not inc["domestic"].any()
-    html = (out / "overview.html").read_text()
+    html = (out / "commander_north.html").read_text()
     assert "Impact Zones" in html and "Patrol districts" in html
     counts = pd.read_csv(out / "counts_by_year.csv")
     assert counts.query("year == 2018 and category == 'rape'")["count"].item() == 309

@@ -62,7 +62,7 @@ def auto_bandwidth(x: np.ndarray, y: np.ndarray, weights=None) -> tuple[float, s
     >>> rng = np.random.default_rng(0)
     >>> h, rule = auto_bandwidth(rng.normal(0, 1000, 10_000), rng.normal(0, 1000, 10_000))
     >>> round(h)
-    143
+    201
     """
     x = np.asarray(x, float)
     y = np.asarray(y, float)
