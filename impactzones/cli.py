@@ -12,6 +12,8 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+import pandas as pd
+
 from . import __version__
 from .errors import ImpactZonesError, InputError
 
@@ -124,6 +126,8 @@ def cmd_demo(args) -> int:
         )
     for table in res.comparisons.values():
         print_comparison(con, table)
+    if res.proposals is not None:
+        print_proposals(con, res.proposals, res.backtest)
     if "hotspots" in h:
         hs = h["hotspots"]
         con.print(
@@ -356,6 +360,84 @@ def cmd_compare(args) -> int:
     return EXIT_OK
 
 
+def cmd_propose(args) -> int:
+    from .io import guard_outputs, write_table, write_vector
+    from .propose import backtest, propose_zones
+
+    con = _console(args.quiet or args.json)
+    guard_outputs(args.incidents, [args.out])
+    with _steps(con, args.quiet or args.json) as step:
+        step("Reading incidents")
+        res, layers = _read_any(args.incidents, args)
+        step("Proposing zones")
+        existing = layers.zones
+        if args.existing:
+            keep = [z.strip() for z in args.existing.split(",")]
+            existing = existing[existing["name"].isin(keep)]
+        elif args.zones is None:
+            # the bundled zones that had started by the end of the proposal period
+            from .windows import parse_window
+
+            end = pd.Timestamp(parse_window(args.period).end)
+            existing = existing[existing["start"].isna() | (existing["start"] <= end)]
+        props = propose_zones(
+            res.incidents, period=args.period, k=args.k, max_area_km2=args.max_area_km2,
+            min_area_km2=args.min_area_km2, exclude=existing, method=args.method,
+            group=None if args.category else (args.group or "violent"),
+            category=args.category.split(",") if args.category else None, layers=layers,
+            gap=args.gap, threshold=args.threshold, snap=args.snap,
+        )
+        bt = None
+        test_period = args.test_period
+        if test_period is None and str(args.period).isdigit():
+            test_period = int(args.period) + 1
+        if test_period is not None:
+            step("Backtesting on the next period")
+            try:
+                bt = backtest(props, res.incidents, period=test_period, before=args.period,
+                              existing=existing, layers=layers,
+                              group=None if args.category else (args.group or "violent"),
+                              category=args.category.split(",") if args.category else None)
+            except InputError:
+                bt = None
+        if args.out:
+            write_vector(props, args.out)
+            if bt is not None:
+                write_table(bt, Path(args.out).with_suffix("").as_posix() + "_backtest.csv")
+    if args.json:
+        out = {"proposals": pd.DataFrame(props.drop(columns="geometry")).to_dict("records"),
+               "backtest": None if bt is None else bt.to_dict("records")}
+        print(json.dumps(out, indent=2, default=str))
+        return EXIT_OK
+    print_proposals(con, props, bt)
+    if args.out:
+        con.print(f"Wrote {args.out}" + (" and its backtest table." if bt is not None else "."))
+    return EXIT_OK
+
+
+def print_proposals(con, props, bt) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"Proposed zones from {props.attrs.get('period', '')}")
+    for c in ("Rank", "Name", "km^2", "Incidents", "Share", "PAI", "Neighborhoods"):
+        t.add_column(c, justify="left" if c in ("Name", "Neighborhoods") else "right")
+    for r in props.itertuples():
+        t.add_row(str(r.rank), r.name, f"{r.area_km2:.2f}", f"{r.incidents:,}",
+                  f"{r.share:.1%}", f"{r.pai:.1f}", r.neighborhoods)
+    con.print(t)
+    for line in props["summary"]:
+        con.print(f"- {line}")
+    if bt is not None:
+        b = Table(title=f"Backtest on {bt.attrs.get('period', '')} "
+                        f"({bt.attrs.get('incidents', 0):,} incidents)")
+        for c in ("Set", "Name", "km^2", "Hits", "Hit rate", "PAI", "PEI", "RRI"):
+            b.add_column(c, justify="left" if c in ("Set", "Name") else "right")
+        for r in bt.itertuples():
+            b.add_row(r.set, r.name, f"{r.area_km2:.2f}", f"{r.hits:,}", f"{r.hit_rate:.1%}",
+                      f"{r.pai:.1f}", f"{r.pei:.2f}", f"{r.rri:.2f}")
+        con.print(b)
+
+
 def print_comparison(con, table) -> None:
     """The comparison table and its verdicts, for a terminal."""
     from rich.table import Table
@@ -563,6 +645,35 @@ def build_parser() -> argparse.ArgumentParser:
     _input_opts(p)
     _common(p)
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("propose", help="propose new Impact Zones and backtest them",
+                       description="Propose up to K new Impact Zones from the hot spots of a "
+                                   "period, under area limits and away from existing zones, "
+                                   "and score them on the next period (PAI, PEI, RRI) beside "
+                                   "the existing zones and a naive baseline.")
+    p.add_argument("incidents", nargs="+", metavar="INCIDENTS", help="incident files or folders")
+    p.add_argument("--zones", help="existing zones (default: the bundled St. Louis zones that "
+                                   "had begun by the end of --period)")
+    p.add_argument("--existing", help="only these existing zones (names, comma-separated)")
+    p.add_argument("--period", required=True, help="proposal period: a year or START:END")
+    p.add_argument("--test-period", help="period to backtest on (default: the next year)")
+    p.add_argument("--k", type=int, default=2, help="zones to propose (default 2)")
+    p.add_argument("--max-area-km2", type=float, default=3.0, help="largest zone (3 km^2)")
+    p.add_argument("--min-area-km2", type=float, default=0.5, help="smallest zone (0.5 km^2)")
+    p.add_argument("--gap", type=float, default=400.0,
+                   help="metres kept clear around existing zones (400)")
+    p.add_argument("--method", choices=["kde", "gistar", "dbscan"], default="kde")
+    p.add_argument("--threshold", type=float, default=0.6,
+                   help="grow while density >= this share of the peak (0.6)")
+    p.add_argument("--snap", choices=["neighborhoods"], help="snap outlines to neighborhoods")
+    p.add_argument("--group", help="crime group (default violent)")
+    p.add_argument("--category", help="categories instead of a group, comma-separated")
+    p.add_argument("--out", help="proposals file (.geojson, .gpkg, .parquet)")
+    p.add_argument("--boundary", help="study-area polygons (default: St. Louis)")
+    p.add_argument("--json", action="store_true", help="print proposals and backtest as JSON")
+    _input_opts(p)
+    _common(p)
+    p.set_defaults(func=cmd_propose)
 
     p = sub.add_parser("map", help="build the commander, citywide and analyst maps from files",
                        description="Run the comparison and hot-spot pipeline on your incident "

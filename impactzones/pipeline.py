@@ -43,6 +43,8 @@ class DemoResult:
     truth: object | None = None
     hotspots: dict = field(default_factory=dict)
     comparisons: dict = field(default_factory=dict)
+    proposals: gpd.GeoDataFrame | None = None
+    backtest: pd.DataFrame | None = None
 
 
 def load_layers(
@@ -154,6 +156,13 @@ def run_demo(
             "dbscan_clusters": len(hotspots["dbscan"].clusters),
             "gistar_hot_cells": int((hotspots["gistar"].bins > 0).sum()),
         }
+    step("Proposing new zones and backtesting them")
+    proposals, backtest_table = demo_proposals(inc, layers)
+    if proposals is not None:
+        files.append(write_vector(proposals, out / "proposals.geojson"))
+        headline["proposals"] = proposals["summary"].tolist()
+        if backtest_table is not None:
+            files.append(write_table(backtest_table, out / "proposals_backtest.csv"))
     step("Writing outputs")
     sensitive = is_sensitive(inc)
     export = inc[~sensitive].drop(columns=["zones"])
@@ -182,9 +191,35 @@ def run_demo(
     if hotspots:
         hotspots["year"] = hs_year
     files.extend(build_maps(inc, layers, out, comparisons=comparisons, hotspots=hotspots,
-                            source=source, ring=ring, self_contained=self_contained))
+                            proposals=proposals, source=source, ring=ring,
+                            self_contained=self_contained))
     files.append(write_json(headline, out / "summary.json"))
-    return DemoResult(inc, layers, counts, headline, files, load, truth, hotspots, comparisons)
+    return DemoResult(inc, layers, counts, headline, files, load, truth, hotspots, comparisons,
+                      proposals, backtest_table)
+
+
+def demo_proposals(inc, layers: Layers):
+    """Two zones proposed from the year before the newest zones began, away from the zones
+    that had begun by then, backtested on the next year (same calendar days)."""
+    from .propose import backtest, propose_zones
+
+    zones = layers.zones
+    if "start" not in zones or zones["start"].isna().all():
+        return None, None
+    newest = int(zones["start"].dt.year.max())
+    year = newest - 1
+    years = set(inc["occurred_at"].dt.year.unique())
+    if year not in years:
+        return None, None
+    existing = zones[zones["start"] <= pd.Timestamp(f"{year}-12-31")]
+    try:
+        props = propose_zones(inc, period=year, k=2, exclude=existing, layers=layers)
+    except InputError:
+        return None, None
+    bt = None
+    if newest in years:
+        bt = backtest(props, inc, period=newest, before=year, existing=existing, layers=layers)
+    return props, bt
 
 
 def demo_comparisons(inc, layers: Layers, ring: float) -> dict:
