@@ -154,6 +154,62 @@ def cmd_map(args) -> int:
     return cmd_demo(args)
 
 
+RUN_KEYS = {
+    "incidents": list, "boundary": str, "districts": str, "zones": str, "columns": dict,
+    "crs": str, "seed": int, "scale": float, "ring": float, "out": str,
+    "self_contained": bool,
+}
+
+
+def cmd_run(args) -> int:
+    """`impactzones run study.toml`: the demo's pipeline with settings kept in a file."""
+    import tomllib
+
+    from .io import write_json
+    from .pipeline import run_demo
+
+    path = Path(args.settings)
+    if not path.exists():
+        raise InputError(f"{path} does not exist; write the study's settings there first.")
+    try:
+        settings = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path} is not valid TOML: {exc}.") from exc
+    flat = {}
+    for section, values in settings.items():
+        if isinstance(values, dict) and section != "columns":
+            flat.update(values)
+        else:
+            flat[section] = values
+    unknown = set(flat) - set(RUN_KEYS)
+    if unknown:
+        raise InputError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: "
+                         f"{', '.join(sorted(RUN_KEYS))}.")
+    if isinstance(flat.get("incidents"), str):
+        flat["incidents"] = [flat["incidents"]]
+    base = path.parent
+    for key in ("boundary", "districts", "zones"):
+        if flat.get(key):
+            flat[key] = str((base / flat[key]).resolve())
+    if flat.get("incidents"):
+        flat["incidents"] = [str((base / p).resolve()) for p in flat["incidents"]]
+    out = Path(args.out or flat.pop("out", "maps"))
+    flat.pop("out", None)
+    if not out.is_absolute() and not args.out:
+        out = base / out
+    con = _console(args.quiet or args.json)
+    with _steps(con, args.quiet or args.json) as step:
+        res = run_demo(out, progress=step, **flat)
+    write_json({"settings_file": str(path), "settings": settings, "version": __version__},
+               out / "run_settings.json")
+    if args.json:
+        print(json.dumps(res.headline, indent=2, default=str))
+    else:
+        con.print(f"Ran {path} (impactzones {__version__}); wrote {len(res.files) + 1} files to "
+                  f"{out}/ (settings recorded in run_settings.json).")
+    return EXIT_OK
+
+
 def _print_tally(con, tally: dict) -> None:
     con.print(
         f"Read {tally['read']:,} rows: used {tally['used']:,}, rejected {tally['rejected']:,}."
@@ -674,6 +730,18 @@ def build_parser() -> argparse.ArgumentParser:
     _input_opts(p)
     _common(p)
     p.set_defaults(func=cmd_propose)
+
+    p = sub.add_parser("run", help="run a study described in a TOML file",
+                       description="Run the whole pipeline with the settings in a TOML file, "
+                                   "so that a study can be kept, shared and rerun. Keys: "
+                                   + ", ".join(sorted(RUN_KEYS)) + " (at the top level or in "
+                                   "sections). The outputs record the settings and the "
+                                   "package version in run_settings.json.")
+    p.add_argument("settings", metavar="STUDY.toml", help="the study's settings")
+    p.add_argument("--out", help="output folder (overrides the file's out)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _common(p)
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("map", help="build the commander, citywide and analyst maps from files",
                        description="Run the comparison and hot-spot pipeline on your incident "

@@ -116,3 +116,67 @@ def test_demo_on_real_exports_and_official_districts(real_incidents_dir, tmp_pat
     rejects = pd.read_csv(tmp_path / "rejects.csv")
     assert len(rejects) == load["rejected"]
     assert summary["citywide_change"]["before"] > 5000
+
+
+@pytest.fixture(scope="module")
+def synth_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("synth") / "inc.parquet"
+    proc = run("synth", "--out", str(path), "--years", "2017,2018,2019", "-q")
+    assert proc.returncode == 0, proc.stderr
+    return path
+
+
+def test_compare_command_writes_three_formats(synth_file, tmp_path):
+    out = tmp_path / "north"
+    proc = run("compare", str(synth_file), "--zone", "North", "--before", "2017", "--after",
+               "2018", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "-20.0%" in proc.stdout
+    assert "Violent crime fell 20.0% in the North zone" in " ".join(proc.stdout.split())
+    rows = json.loads(out.with_suffix(".json").read_text())
+    north = [r for r in rows if r["zone"] == "North" and r["crime"] == "violent"][0]
+    assert north["zone_pct_change"] == -20.0
+    assert out.with_suffix(".md").read_text().startswith("| Zone |")
+    proc = run("compare", str(synth_file), "--before", "2018", "--after",
+               "2019-01-01:2019-06-30")
+    assert proc.returncode == 2 and "not like for like" in proc.stderr
+
+
+def test_hotspots_command_reports_its_parameters(synth_file, tmp_path):
+    proc = run("hotspots", str(synth_file), "--group", "violent", "--from", "2018-01-01",
+               "--to", "2018-12-31", "--out", str(tmp_path), "--json", "--permutations", "99")
+    assert proc.returncode == 0, proc.stderr
+    params = json.loads(proc.stdout)
+    assert "ArcGIS default search radius" in params["kde"]["bandwidth_rule"]
+    assert params["dbscan"]["eps_rule"].startswith("half the ArcGIS")
+    assert params["gistar"]["incidents"] == 5525
+    for name in ("kde.tif", "kde_hotspots.geojson", "dbscan_clusters.geojson", "gistar.geojson"):
+        assert (tmp_path / name).exists()
+
+
+def test_propose_command_prints_the_backtest(synth_file, tmp_path):
+    out = tmp_path / "proposals.geojson"
+    proc = run("propose", str(synth_file), "--period", "2018", "--k", "2", "--max-area-km2",
+               "3", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())
+    assert "Proposal A" in text and "Backtest on 2019" in text and "naive" in text
+    assert out.exists() and (tmp_path / "proposals_backtest.csv").exists()
+
+
+def test_run_command_records_the_settings(tmp_path):
+    study = tmp_path / "study.toml"
+    study.write_text('[data]\nseed = 2018\n[output]\nout = "out"\n')
+    proc = run("run", str(study), "-q")
+    assert proc.returncode == 0, proc.stderr
+    rec = json.loads((tmp_path / "out" / "run_settings.json").read_text())
+    assert rec["settings"]["data"]["seed"] == 2018 and rec["version"]
+    study.write_text("[data]\nseeed = 1\n")
+    proc = run("run", str(study))
+    assert proc.returncode == 2 and "unknown setting" in proc.stderr
+
+
+def test_every_subcommand_has_help():
+    for cmd in ("demo", "synth", "load", "hotspots", "compare", "propose", "map", "run"):
+        proc = run(cmd, "--help")
+        assert proc.returncode == 0 and "usage: impactzones" in proc.stdout
