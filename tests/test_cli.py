@@ -134,7 +134,7 @@ def test_compare_command_writes_three_formats(synth_file, tmp_path):
     assert "-20.0%" in proc.stdout
     assert "Violent crime fell 20.0% in the North zone" in " ".join(proc.stdout.split())
     rows = json.loads(out.with_suffix(".json").read_text())
-    north = [r for r in rows if r["zone"] == "North" and r["crime"] == "violent"][0]
+    north = next(r for r in rows if r["zone"] == "North" and r["crime"] == "violent")
     assert north["zone_pct_change"] == -20.0
     assert out.with_suffix(".md").read_text().startswith("| Zone |")
     proc = run("compare", str(synth_file), "--before", "2018", "--after",
