@@ -61,13 +61,30 @@ def parse_columns(text: str | None) -> dict[str, str]:
 
 
 @contextmanager
-def _steps(console, quiet: bool):
-    """A progress line that names each step while it runs."""
+def _steps(console, quiet: bool, total: int = 4):
+    """A progress bar that advances and names each step while it runs (a plain line per
+    step when the output is not a terminal; nothing with --quiet)."""
     if quiet or not console.is_terminal:
         yield lambda msg: None if quiet else console.print(f"[dim]... {msg}[/dim]")
         return
-    with console.status("Starting") as status:
-        yield lambda msg: status.update(msg)
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description:<50}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("Starting", total=total)
+        state = {"n": 0}
+
+        def step(msg: str) -> None:
+            if state["n"]:
+                progress.advance(task)
+            state["n"] += 1
+            if state["n"] > progress.tasks[0].total:
+                progress.update(task, total=state["n"])
+            progress.update(task, description=msg)
+
+        yield step
+        progress.update(task, completed=progress.tasks[0].total)
 
 
 # --------------------------------------------------------------------------------------
@@ -81,7 +98,7 @@ def cmd_demo(args) -> int:
     from .pipeline import run_demo
 
     con = _console(args.quiet or args.json)
-    with _steps(con, args.quiet or args.json) as step:
+    with _steps(con, args.quiet or args.json, total=8) as step:
         res = run_demo(
             args.out,
             seed=args.seed,
@@ -198,7 +215,7 @@ def cmd_run(args) -> int:
     if not out.is_absolute() and not args.out:
         out = base / out
     con = _console(args.quiet or args.json)
-    with _steps(con, args.quiet or args.json) as step:
+    with _steps(con, args.quiet or args.json, total=8) as step:
         res = run_demo(out, progress=step, **flat)
     write_json({"settings_file": str(path), "settings": settings, "version": __version__},
                out / "run_settings.json")

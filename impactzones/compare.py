@@ -276,6 +276,12 @@ def relative_change(treated: Sequence[int], control: Sequence[int], conf: float 
     Returns ``(ratio, low, high, p)``: the ratio ``(T1/T0) / (C1/C0)``, its Wald interval on
     the log scale with variance ``1/T0 + 1/T1 + 1/C0 + 1/C1``, and the two-sided p-value.
     Undefined (NaN) when a count is zero.
+
+    Examples
+    --------
+    >>> ratio, low, high, p = relative_change((100, 80), (1000, 1000))
+    >>> round(ratio, 2), round(low, 2), round(high, 2)
+    (0.8, 0.59, 1.09)
     """
     t0, t1 = treated
     c0, c1 = control

@@ -380,7 +380,7 @@ def read_incidents(
     study_area=None,
     work_crs: str | CRS | None = None,
 ) -> LoadResult:
-    """Read incidents from files or folders into the schema, with every reject explained.
+    r"""Read incidents from files or folders into the schema, with every reject explained.
 
     Parameters
     ----------
@@ -414,6 +414,17 @@ def read_incidents(
     repeated complaint numbers are kept with a ``#2``, ``#3`` suffix, and only a row that
     repeats, byte for byte, a row of an earlier file is rejected as a duplicate. A path given
     twice is read once.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "inc.csv"
+    >>> _ = path.write_text("id,date,category,lat,lon\n"
+    ...                     "1,2018-05-01 10:00,Robbery,38.63,-90.20\n"
+    ...                     "2,2018-05-02 11:00,,38.62,-90.21\n")
+    >>> res = read_incidents(path)
+    >>> res.tally["used"], res.rejects.loc[0, "reason"]
+    (1, 'unknown_category')
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -668,6 +679,14 @@ def write_vector(gdf: gpd.GeoDataFrame, path: str | Path) -> Path:
     ``.geojson``/``.json`` (always WGS 84, as the GeoJSON spec requires), ``.gpkg``,
     ``.parquet``/``.geoparquet`` (GeoParquet, in the frame's CRS) or ``.csv`` (``x``, ``y``
     in the frame's CRS plus ``lon``, ``lat``; times in ISO 8601).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from impactzones.geo import load_layer
+    >>> out = write_vector(load_layer("zones"), pathlib.Path(tempfile.mkdtemp()) / "z.geojson")
+    >>> out.suffix
+    '.geojson'
     """
     path = Path(path)
     ext = path.suffix.lower()

@@ -446,6 +446,18 @@ def backtest(
         One row per proposal, one per existing zone, and one row each for all proposals,
         all existing zones and the naive baseline together: ``set, name, area_km2, hits,
         hit_rate, pai, pei, rri``.
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> layers = st_louis()
+    >>> inc = synthesize(seed=2018, years=[2018, 2019]).incidents
+    >>> north = layers.zones.iloc[:1]
+    >>> props = propose_zones(inc, period=2018, exclude=north, layers=layers)
+    >>> bt = backtest(props, inc, period=2019, existing=north, layers=layers)
+    >>> list(bt["set"].unique())
+    ['proposals', 'existing', 'baseline']
     """
     after_w = parse_window(period)
     before_w = parse_window(before if before is not None else _period_label(proposals))

@@ -369,6 +369,16 @@ def hotspot_polygons(
         One polygon per connected group of kept cells (cells touching at an edge or a
         corner), dissolved, with ``area_km2``, ``peak_density``, ``mean_density`` and, given
         incidents, ``incidents`` and ``share`` (of all incidents), largest share first.
+
+    Examples
+    --------
+    >>> from impactzones.synth import synthesize
+    >>> from impactzones.geo import st_louis
+    >>> inc = synthesize(seed=1, years=[2018]).incidents
+    >>> violent = inc[inc["group"] == "violent"]
+    >>> polys = hotspot_polygons(kde(violent, cell_size=100, mask=st_louis().land), violent)
+    >>> bool(polys["share"].sum() > 0.1)
+    True
     """
     from rasterio import features
 
