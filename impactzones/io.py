@@ -264,7 +264,7 @@ def _prepare_table(
             ~geom.is_empty.to_numpy()
         )
         return out, src_crs
-    if found["x"] and found["y"]:
+    if found["x"] and found["y"] and not (crs is None and found["lat"] and found["lon"]):
         if crs is None:
             raise InputError(
                 f"{source} has x/y columns ({found['x']}, {found['y']}) but no CRS is known; "

@@ -281,3 +281,11 @@ def test_writes_are_atomic_and_geojson_is_wgs84(tmp_path, synth):
     lon, lat = doc["features"][0]["geometry"]["coordinates"]
     assert -91 < lon < -90 and 38 < lat < 39
     assert [f.name for f in tmp_path.iterdir()] == ["x.geojson"]  # no temp files left
+
+
+def test_our_own_csv_reads_back_without_a_crs(tmp_path, synth, layers):
+    """A CSV written by write_vector has x/y and lon/lat: lon/lat need no CRS."""
+    p = write_vector(synth.incidents.iloc[:30], tmp_path / "inc.csv")
+    res = read_incidents(p, study_area=layers.study_area)
+    assert len(res.incidents) == 30
+    assert np.allclose(res.incidents.geometry.x, synth.incidents.geometry.x[:30], atol=0.5)
