@@ -15,7 +15,7 @@ import pandas as pd
 from . import __version__
 from .change import format_pct, percent_change
 from .geo import Layers
-from .windows import Window, parse_window
+from .windows import Window, compare_phrase, parse_window
 
 #: Neighborhoods with fewer incidents than this in the before window get no colour.
 MIN_BEFORE = 10
@@ -126,11 +126,12 @@ def build_maps(
         after = parse_window(_window(table.attrs["after"]))
         start = layers.zones.loc[layers.zones["name"] == zone, "start"]
         start = pd.Timestamp(start.iloc[0]) if len(start) and pd.notna(start.iloc[0]) else None
+        phrase = compare_phrase(before, after)
         data = MapData(
-            title=f"{zone} Impact Zone: {before.label} vs {after.label}", zone=zone,
+            title=f"{zone} Impact Zone: {phrase}", zone=zone,
             headline=_zone_headline(table, zone),
             change=change_by_neighborhood(incidents, layers, before, after),
-            change_label=f"Change in violent crime, {before.label} to {after.label}",
+            change_label=f"Change in violent crime, {phrase}",
             trend_start=start, **common)
         slug = "".join(ch if ch.isalnum() else "_" for ch in zone.lower())
         name = f"commander_{slug}.html"
@@ -151,17 +152,17 @@ def build_maps(
             a = int(after.contains(g["occurred_at"]).sum())
             lines.append(f"{label} {format_pct(percent_change(b, a))} citywide "
                          f"({b:,} to {a:,})")
-        data = MapData(title=f"Citywide: {before.label} vs {after.label}", zone=None,
+        data = MapData(title=f"Citywide: {compare_phrase(before, after)}", zone=None,
                        headline=lines, show_change=False, show_kde=True,
                        change=change_by_neighborhood(incidents, layers, before, after),
-                       change_label=f"Change in violent crime, {before.label} to {after.label}",
+                       change_label=f"Change in violent crime, {compare_phrase(before, after)}",
                        **common)
         files.append(save_map(commander_map(data, self_contained=self_contained),
                               out / "citywide.html"))
         entries.append(("Citywide", "citywide.html", " ".join(lines)))
         if static:
             files.append(static_map(data, out / "citywide.png"))
-        data.title = f"Analyst map: {before.label} vs {after.label}"
+        data.title = f"Analyst map: {compare_phrase(before, after)}"
         files.append(save_map(commander_map(data, self_contained=self_contained, analyst=True),
                               out / "analyst.html"))
         entries.append(("Analyst map", "analyst.html",

@@ -50,6 +50,9 @@ LEAFLET_JS = f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist/leafl
 LEAFLET_CSS = f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist/leaflet.css"
 #: Base maps from xyzservices that need no API key: a light one and a street one.
 BASEMAPS = {"Light base map": "Esri.WorldGrayCanvas", "Street map": "OpenStreetMap.Mapnik"}
+#: Fit the area between the layer control (left) and the title and legend (right), in px.
+FIT_TOP_LEFT = (360, 20)
+FIT_BOTTOM_RIGHT = (270, 20)
 #: Geometry simplification for the screen, in metres.
 SIMPLIFY_M = 8.0
 
@@ -324,7 +327,8 @@ def base_map(layers: Layers, *, self_contained: bool = False) -> folium.Map:
     and only Leaflet as a script."""
     b = layers.boundary.to_crs(WGS84).total_bounds
     m = folium.Map(location=[(b[1] + b[3]) / 2, (b[0] + b[2]) / 2], zoom_start=12,
-                   tiles=None, control_scale=True, prefer_canvas=False)
+                   tiles=None, control_scale=True, prefer_canvas=False, zoom_snap=0.25,
+                   zoom_delta=0.5)
     m.default_js = [] if self_contained else [("leaflet", LEAFLET_JS)]
     m.default_css = [] if self_contained else [("leaflet_css", LEAFLET_CSS)]
     root = m.get_root()
@@ -343,7 +347,8 @@ def base_map(layers: Layers, *, self_contained: bool = False) -> folium.Map:
     root.header.add_child(folium.Element(f"<style>{CSS}</style>"), name="iz_css")
     root.header.add_child(folium.Element(
         '<meta name="generator" content="impactzones">'), name="iz_meta")
-    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
+    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]], padding_top_left=FIT_TOP_LEFT,
+                 padding_bottom_right=FIT_BOTTOM_RIGHT)
     _Fullscreen().add_to(m)
     return m
 
@@ -657,7 +662,8 @@ def commander_map(data: MapData, *, self_contained: bool = False,
 
             ring = ring_polygons(zone, data.ring or 1.0)[0].union(zone.geometry.iloc[0])
             b = gpd.GeoSeries([ring], crs=zone.crs).to_crs(WGS84).total_bounds
-            m.fit_bounds([[b[1], b[0]], [b[3], b[2]]], padding=(30, 30))
+            m.fit_bounds([[b[1], b[0]], [b[3], b[2]]], padding_top_left=FIT_TOP_LEFT,
+                         padding_bottom_right=FIT_BOTTOM_RIGHT)
     add_title(m, data.title, data.headline, data.data_note)
     add_legend(m, legend)
     folium.LayerControl(collapsed=False, position="topleft").add_to(m)

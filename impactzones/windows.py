@@ -64,6 +64,29 @@ class Window:
         return Window(move(self.start), move(self.end))
 
 
+def compare_phrase(before: Window, after: Window) -> str:
+    """Two windows in a few words: ``"2017 vs 2018"`` or ``"2018 vs 2019, 1 January to 1
+    September"`` when they cover the same calendar days of two years.
+
+    Examples
+    --------
+    >>> compare_phrase(Window.year(2017), Window.year(2018))
+    '2017 vs 2018'
+    >>> compare_phrase(Window.year(2018, end="09-01"), Window.year(2019, end="09-01"))
+    '2018 vs 2019, 1 January to 1 September'
+    """
+    b, a = before, after
+    if b.label.isdigit() and a.label.isdigit():
+        return f"{b.label} vs {a.label}"
+    same_days = (b.start.year == b.end.year and a.start.year == a.end.year
+                 and (b.start.month, b.start.day, b.end.month, b.end.day)
+                 == (a.start.month, a.start.day, a.end.month, a.end.day))
+    if same_days:
+        return (f"{b.start.year} vs {a.start.year}, {b.start.day} {b.start:%B} to "
+                f"{b.end.day} {b.end:%B}")
+    return f"{b.label} vs {a.label}"
+
+
 def parse_window(value) -> Window:
     """A window from a year (``2018``), a ``"START:END"`` string, a pair of dates, or a Window.
 
