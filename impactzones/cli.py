@@ -326,11 +326,12 @@ def _filter(inc, args):
 
 
 def cmd_hotspots(args) -> int:
-    from .io import guard_outputs
     from .pipeline import hotspot_params, run_hotspots
 
     con = _console(args.quiet or args.json)
-    guard_outputs(args.incidents, [args.out])
+    from .pipeline import guard_folder
+
+    guard_folder([*args.incidents, args.boundary], Path(args.out))
     with _steps(con, args.quiet or args.json) as step:
         step("Reading incidents")
         res, layers = _read_any(args.incidents, args)
@@ -380,8 +381,8 @@ def cmd_compare(args) -> int:
     from .io import guard_outputs, write_table, write_text
 
     con = _console(args.quiet or args.json)
-    outs = [args.out] if args.out else []
-    guard_outputs(args.incidents, outs)
+    outs = [Path(args.out).with_suffix(e) for e in (".csv", ".json", ".md")] if args.out else []
+    guard_outputs([*args.incidents, args.zones, args.boundary], outs)
     with _steps(con, args.quiet or args.json) as step:
         step("Reading incidents")
         res, layers = _read_any(args.incidents, args)

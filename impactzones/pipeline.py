@@ -47,6 +47,21 @@ class DemoResult:
     backtest: pd.DataFrame | None = None
 
 
+def guard_folder(inputs, out: Path) -> None:
+    """Refuse an output folder that holds any of the inputs (outputs never go over one)."""
+    from .io import expand_paths
+
+    out = Path(out).resolve()
+    paths = [p for p in inputs if p]
+    if not paths:
+        return
+    for f in expand_paths(paths):
+        f = f.resolve()
+        if f == out or out in f.parents:
+            raise InputError(f"The output folder {out} holds the input {f}; write the outputs "
+                             "to another folder (--out).")
+
+
 def load_layers(
     boundary: str | Path | None = None,
     districts: str | Path | None = None,
@@ -100,6 +115,8 @@ def run_demo(
     """
     step = progress or (lambda _msg: None)
     out = Path(out)
+    guard_folder([*(incidents if isinstance(incidents, (list, tuple)) else [incidents]),
+                  boundary, districts, zones], out)
     step("Loading layers")
     layers = load_layers(boundary, districts, zones)
     load = truth = None

@@ -670,9 +670,23 @@ def commander_map(data: MapData, *, self_contained: bool = False,
     return m
 
 
+def stable_ids(page: str) -> str:
+    """Replace folium's random element ids with ids numbered in order of appearance, so that
+    the same map gives the same bytes."""
+    seen: dict[str, str] = {}
+
+    def sub(match):
+        key = match.group(0)
+        if key not in seen:
+            seen[key] = f"{len(seen):032x}"
+        return seen[key]
+
+    return re.sub(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])", sub, page)
+
+
 def save_map(m: folium.Map, path: str | Path) -> Path:
-    """Write a map's HTML atomically."""
-    return write_text(m.get_root().render(), path)
+    """Write a map's HTML atomically, with stable element ids."""
+    return write_text(stable_ids(m.get_root().render()), path)
 
 
 def overview_map(layers: Layers, incidents: gpd.GeoDataFrame | None = None, *,

@@ -61,8 +61,10 @@ def test_demo_outputs_keep_sensitive_incidents_private(demo):
 def test_demo_is_deterministic(demo, tmp_path):
     out, _ = demo
     assert main(["demo", "--out", str(tmp_path), "--quiet"]) == 0
-    for name in ("counts_by_year_district.csv", "truth_effects.csv"):
-        assert (tmp_path / name).read_bytes() == (out / name).read_bytes()
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(p.name for p in tmp_path.iterdir())
+    for name in names:  # every table, surface, map and picture, byte for byte
+        assert (tmp_path / name).read_bytes() == (out / name).read_bytes(), name
 
 
 def test_load_prints_a_tally_that_adds_up(tmp_path, synth):
@@ -93,6 +95,13 @@ def test_errors_are_one_sentence_without_traceback(tmp_path):
     assert src.read_text().startswith("id,date")  # the input is untouched
     proc = run("synth", "--out", str(tmp_path / "x.txt"), "--years", "2018")
     assert proc.returncode == 2 and "extension" in proc.stderr
+    # a demo whose output folder holds its input is refused before anything is written
+    (tmp_path / "maps").mkdir()
+    src2 = tmp_path / "maps" / "mine.csv"
+    src2.write_text(src.read_text())
+    proc = run("demo", "--incidents", str(src2), "--out", str(tmp_path / "maps"))
+    assert proc.returncode == 2 and "holds the input" in proc.stderr
+    assert [p.name for p in (tmp_path / "maps").iterdir()] == ["mine.csv"]
 
 
 def test_help_reads_well():
