@@ -88,8 +88,8 @@ def _locate_grid(x, y, polygons) -> np.ndarray:
     cell takes the cell's label; the others are tested exactly. Same answer, a few times
     faster for large inputs.
     """
+    from affine import Affine
     from rasterio import features
-    from rasterio.transform import from_origin
     from scipy import ndimage
 
     geoms = [g for g in polygons if g is not None and not g.is_empty]
@@ -100,7 +100,7 @@ def _locate_grid(x, y, polygons) -> np.ndarray:
     width = int(np.ceil((xmax - xmin) / cell)) + 4
     height = int(np.ceil((ymax - ymin) / cell)) + 4
     x0, y0 = xmin - 2 * cell, ymax + 2 * cell
-    transform = from_origin(x0, y0, cell, cell)
+    transform = Affine(cell, 0.0, x0, 0.0, -cell, y0)
     shapes = [
         (g, i + 1)
         for i, g in reversed(list(enumerate(polygons)))

@@ -28,6 +28,7 @@ import base64
 import html
 import io
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -492,12 +493,14 @@ def surface_png(surface, *, cmap: str = "YlOrRd", floor: float = 0.05):
     g = surface.grid
     left, bottom, right, top = g.bounds
     dst_crs = "EPSG:3857"
-    transform, width, height = calculate_default_transform(
-        g.crs, dst_crs, g.width, g.height, left, bottom, right, top)
-    dst = np.full((height, width), np.nan, dtype="float32")
-    reproject(src, dst, src_transform=g.transform, src_crs=g.crs, dst_transform=transform,
-              dst_crs=dst_crs, resampling=Resampling.bilinear, src_nodata=np.nan,
-              dst_nodata=np.nan)
+    with warnings.catch_warnings():  # rasterio's own use of Affine's `*` (not ours)
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        transform, width, height = calculate_default_transform(
+            g.crs, dst_crs, g.width, g.height, left, bottom, right, top)
+        dst = np.full((height, width), np.nan, dtype="float32")
+        reproject(src, dst, src_transform=g.transform, src_crs=g.crs, dst_transform=transform,
+                  dst_crs=dst_crs, resampling=Resampling.bilinear, src_nodata=np.nan,
+                  dst_nodata=np.nan)
     vmax = float(np.nanmax(dst)) if np.isfinite(dst).any() else 1.0
     vmin = floor * vmax
     norm = np.clip((dst - vmin) / max(vmax - vmin, 1e-12), 0, 1)

@@ -191,7 +191,7 @@ def dbscan(
         from sklearn.cluster import HDBSCAN
 
         mcs = max(int(round(min_samples)), 2)
-        model = HDBSCAN(min_cluster_size=mcs, cluster_selection_epsilon=0.0).fit(
+        model = HDBSCAN(min_cluster_size=mcs, cluster_selection_epsilon=0.0, copy=True).fit(
             np.column_stack([x, y])
         )
         lab = model.labels_
