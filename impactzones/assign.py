@@ -133,7 +133,15 @@ def _locate_grid(x, y, polygons) -> np.ndarray:
 
 
 def locate_all(x: np.ndarray, y: np.ndarray, polygons: Sequence) -> np.ndarray:
-    """Boolean matrix (points x polygons): which polygons contain each point (edges too)."""
+    """Boolean matrix (points x polygons): which polygons contain each point (edges too).
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> locate_all(np.array([0.5, 1.5]), np.array([0.5, 0.5]), [box(0, 0, 2, 1), box(1, 0, 2, 1)])
+    array([[ True, False],
+           [ True,  True]])
+    """
     x = np.asarray(x, dtype="float64")
     y = np.asarray(y, dtype="float64")
     out = np.zeros((len(x), len(polygons)), dtype=bool)
@@ -159,6 +167,13 @@ def ring_polygons(zones: gpd.GeoDataFrame, width: float, study_area=None) -> lis
         Ring width in metres (must be positive).
     study_area : shapely geometry, optional
         Clip the rings to it (the city).
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> zones = gpd.GeoDataFrame(geometry=[box(0, 0, 100, 100)], crs="EPSG:32615")
+    >>> round(ring_polygons(zones, 50)[0].area)  # a 200 m square with round corners, less the zone
+    27841
     """
     if not np.isfinite(width) or width <= 0:
         raise InputError(f"The ring width must be a positive number of metres, got {width!r}.")

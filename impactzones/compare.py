@@ -252,6 +252,12 @@ def wdd_shared_control(treated: Sequence[int], ring: Sequence[int], control: Seq
     ``(T1 - T0 C1/C0) + (D1 - D0 C1/C0)``, minus the Bowers & Johnson total net effect. As
     the same control counts enter twice, its variance term is ``(T0/C0 + D0/C0)^2 (C0 +
     C1)``, not the sum of two independent terms.
+
+    Examples
+    --------
+    >>> r = wdd_shared_control((100, 80), (100, 100), (1000, 1000))
+    >>> r.estimate, r.local, r.displacement
+    (-20.0, -20.0, 0.0)
     """
     t0, t1 = treated
     d0, d1 = ring
@@ -305,6 +311,13 @@ def align_windows(before, after, data_end=None, *, normalise: str | None = None)
     A year whose data stop early (``data_end``) is cut to the days covered, and the other
     window to the same calendar days. Windows of different lengths raise an
     :class:`InputError` unless ``normalise="daily"``.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> b, a, note = align_windows(2018, 2019, dt.date(2019, 9, 1))
+    >>> b.label, a.label
+    ('2018-01-01 to 2018-09-01', '2019-01-01 to 2019-09-01')
     """
     b, a = parse_window(before), parse_window(after)
     note = ""
@@ -652,7 +665,18 @@ DISPLAY = [
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The table as text for people: percents to one decimal (half away from zero)."""
+    """The table as text for people: percents to one decimal (half away from zero).
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> layers = st_louis()
+    >>> inc = synthesize(seed=2018, years=[2017, 2018]).incidents
+    >>> t = compare_zones(inc, layers.zones.iloc[:1], 2017, 2018, study_area=layers.study_area)
+    >>> display_table(t).loc[0, ["Zone", "Change"]].tolist()
+    ['North', '-20.0%']
+    """
     out = []
     for r in table.to_dict("records"):
 
@@ -689,7 +713,18 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_markdown(table: pd.DataFrame) -> str:
-    """A Markdown table of :func:`display_table`, with the verdicts and notes below it."""
+    """A Markdown table of :func:`display_table`, with the verdicts and notes below it.
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> layers = st_louis()
+    >>> inc = synthesize(seed=2018, years=[2017, 2018]).incidents
+    >>> t = compare_zones(inc, layers.zones.iloc[:1], 2017, 2018, study_area=layers.study_area)
+    >>> to_markdown(t).splitlines()[0].split(" | ")[:3]
+    ['| Zone', 'Crime', 'Before']
+    """
     d = display_table(table)
     lines = ["| " + " | ".join(d.columns) + " |", "|" + "---|" * len(d.columns)]
     lines += [
@@ -704,6 +739,12 @@ def to_markdown(table: pd.DataFrame) -> str:
 
 
 def to_records(table: pd.DataFrame) -> list[dict]:
-    """JSON-ready rows (NaN as null)."""
+    """JSON-ready rows (NaN as null).
+
+    Examples
+    --------
+    >>> to_records(pd.DataFrame({"pct": [float("nan"), -20.0]}))
+    [{'pct': None}, {'pct': -20.0}]
+    """
     clean = table.astype(object).where(pd.notna(table), None)
     return clean.to_dict("records")

@@ -32,7 +32,13 @@ LAYER_FILES = {
 
 
 def data_dir() -> Path:
-    """The folder holding the bundled layers (inside the installed package, or the repo's)."""
+    """The folder holding the bundled layers (inside the installed package, or the repo's).
+
+    Examples
+    --------
+    >>> (data_dir() / "districts.geojson").exists()
+    True
+    """
     here = Path(__file__).resolve().parent
     for candidate in (here / "_data" / "geo", here.parent / "data" / "geo"):
         if (candidate / LAYER_FILES["boundary"]).exists():
@@ -44,7 +50,13 @@ def data_dir() -> Path:
 
 
 def utm_crs_for(gdf: gpd.GeoDataFrame) -> CRS:
-    """A UTM CRS (metres) that suits the extent of ``gdf``."""
+    """A UTM CRS (metres) that suits the extent of ``gdf``.
+
+    Examples
+    --------
+    >>> utm_crs_for(load_layer("boundary", "EPSG:4326")).to_epsg()
+    32615
+    """
     crs = gdf.estimate_utm_crs()
     return CRS.from_user_input(crs)
 
@@ -53,6 +65,11 @@ def to_work_crs(gdf: gpd.GeoDataFrame, crs: CRS | None = None) -> gpd.GeoDataFra
     """Reproject ``gdf`` to the working CRS (``WORK_CRS`` unless given).
 
     Raises a clear :class:`InputError` when ``gdf`` has no CRS at all.
+
+    Examples
+    --------
+    >>> to_work_crs(load_layer("zones", "EPSG:4326")).crs.to_epsg()
+    32615
     """
     if gdf.crs is None:
         raise InputError(
@@ -167,6 +184,12 @@ def xy(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The x and y coordinates of a point GeoDataFrame as float64 arrays.
 
     Raises ``ValueError`` if a geometry is not a point (missing points give NaN).
+
+    Examples
+    --------
+    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([1.0, 2.0], [3.0, 4.0]))
+    >>> xy(pts)
+    (array([1., 2.]), array([3., 4.]))
     """
     geoms = np.asarray(gdf.geometry.array, dtype=object)
     types = shapely.get_type_id(geoms)

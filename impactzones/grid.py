@@ -51,7 +51,13 @@ def nice_floor(value: float) -> float:
 
 
 def nice_ceil(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 x 10^k not below ``value``."""
+    """The smallest of 1, 2, 2.5, 5 x 10^k not below ``value``.
+
+    Examples
+    --------
+    >>> nice_ceil(243.0), nice_ceil(0.7)
+    (250.0, 1.0)
+    """
     exp = math.floor(math.log10(value))
     for e in (exp, exp + 1):
         for m in NICE:

@@ -136,7 +136,16 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files from a list of files and folders (a folder gives its supported files, sorted)."""
+    """Files from a list of files and folders (a folder gives its supported files, sorted).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "b.csv").write_text("x"); _ = (d / "a.csv").write_text("x")
+    >>> [p.name for p in expand_paths([d, d / "a.csv"])]
+    ['a.csv', 'b.csv']
+    """
     out: list[Path] = []
     seen: set[Path] = set()
     for p in paths:
@@ -571,6 +580,13 @@ def read_layer(
     no CRS needs ``crs``. Districts get a ``district`` column (from ``district``,
     ``DISTNO``, ``dist`` or ``name``); zones need ``name`` and get ``start`` as a datetime
     (missing starts are allowed and stay empty).
+
+    Examples
+    --------
+    >>> from impactzones.geo import data_dir
+    >>> z = read_layer(data_dir() / "impact_zones.geojson", kind="zones")
+    >>> list(z["name"]), z.crs.to_epsg()
+    (['North', 'Central', 'South'], 32615)
     """
     path = Path(path)
     if not path.exists():
@@ -650,7 +666,16 @@ def _atomic(path: Path, write) -> Path:
 
 
 def guard_outputs(inputs: Iterable[str | Path], outputs: Iterable[str | Path]) -> None:
-    """Refuse to write an output over an input file."""
+    """Refuse to write an output over an input file.
+
+    Examples
+    --------
+    >>> guard_outputs(["in.csv"], ["out.parquet"])  # fine
+    >>> guard_outputs(["in.csv"], ["in.csv"])
+    Traceback (most recent call last):
+    ...
+    impactzones.errors.InputError: in.csv is one of the inputs; write the output somewhere else.
+    """
     ins = {Path(p).resolve() for p in inputs if p is not None}
     for out in outputs:
         if out is not None and Path(out).resolve() in ins:
@@ -658,12 +683,27 @@ def guard_outputs(inputs: Iterable[str | Path], outputs: Iterable[str | Path]) -
 
 
 def write_text(text: str, path: str | Path) -> Path:
-    """Write text atomically (a temporary file, then a rename)."""
+    """Write text atomically (a temporary file, then a rename).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> write_text("hello", pathlib.Path(tempfile.mkdtemp()) / "a.txt").read_text()
+    'hello'
+    """
     return _atomic(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write a table atomically as CSV, JSON (records) or Parquet, by extension."""
+    """Write a table atomically as CSV, JSON (records) or Parquet, by extension.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = write_table(pd.DataFrame({"a": [1, 2]}), pathlib.Path(tempfile.mkdtemp()) / "t.csv")
+    >>> p.read_text()
+    'a\\n1\\n2\\n'
+    """
     path = Path(path)
     ext = path.suffix.lower()
     if ext == ".json":
@@ -717,5 +757,12 @@ def write_vector(gdf: gpd.GeoDataFrame, path: str | Path) -> Path:
 
 
 def write_json(obj, path: str | Path) -> Path:
-    """Write JSON atomically (sorted keys, so that the same result gives the same bytes)."""
+    """Write JSON atomically (sorted keys, so that the same result gives the same bytes).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> write_json({"b": 1, "a": 2}, pathlib.Path(tempfile.mkdtemp()) / "s.json").read_text()
+    '{\\n  "a": 2,\\n  "b": 1\\n}\\n'
+    """
     return write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n", path)

@@ -21,13 +21,13 @@ from .windows import Window, compare_phrase, parse_window
 MIN_BEFORE = 10
 
 
-def monthly(incidents: pd.DataFrame, mask, months: pd.DatetimeIndex) -> pd.Series:
+def _monthly(incidents: pd.DataFrame, mask, months: pd.DatetimeIndex) -> pd.Series:
     """Counts per month (indexed by month start) where ``mask`` holds."""
     t = incidents.loc[mask, "occurred_at"].dt.to_period("M").dt.to_timestamp()
     return t.value_counts().reindex(months, fill_value=0).sort_index()
 
 
-def trends(incidents: pd.DataFrame, layers: Layers, group: str = "violent") -> dict:
+def _trends(incidents: pd.DataFrame, layers: Layers, group: str = "violent") -> dict:
     """Monthly counts of ``group`` for every zone and district, over the data's months."""
     sel = incidents["group"] == group
     t = incidents["occurred_at"]
@@ -39,15 +39,27 @@ def trends(incidents: pd.DataFrame, layers: Layers, group: str = "violent") -> d
     months = months[-48:]  # the last four years at most
     out = {}
     for name in layers.zones["name"].astype(str):
-        out[f"zone:{name}"] = monthly(incidents, sel & (incidents["zone"] == name), months)
+        out[f"zone:{name}"] = _monthly(incidents, sel & (incidents["zone"] == name), months)
     for d in layers.districts["district"]:
-        out[f"district:{d}"] = monthly(incidents, sel & (incidents["district"] == d), months)
+        out[f"district:{d}"] = _monthly(incidents, sel & (incidents["district"] == d), months)
     return out
 
 
 def change_by_neighborhood(incidents: pd.DataFrame, layers: Layers, before: Window,
                            after: Window, group: str = "violent") -> gpd.GeoDataFrame | None:
-    """Counts of ``group`` per neighborhood in two windows, and the percent change."""
+    """Counts of ``group`` per neighborhood in two windows, and the percent change.
+
+    Examples
+    --------
+    >>> from impactzones.assign import assign
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> layers = st_louis()
+    >>> inc = assign(synthesize(seed=1, years=[2017, 2018]).incidents, layers)
+    >>> ch = change_by_neighborhood(inc, layers, Window.year(2017), Window.year(2018))
+    >>> int(ch["before"].sum()), int(ch["after"].sum())
+    (6459, 5525)
+    """
     nb = layers.neighborhoods
     if nb is None or "neighborhood" not in incidents:
         return None
@@ -100,6 +112,14 @@ def build_maps(
     the analyst map, static PNGs and ``index.html`` into ``out``.
 
     ``incidents`` must be assigned (:func:`impactzones.assign.assign`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from impactzones.pipeline import run_demo
+    >>> res = run_demo(tempfile.mkdtemp(), seed=1)  # calls build_maps
+    >>> sorted(p.name for p in res.files if p.name.endswith(".html"))[:2]
+    ['analyst.html', 'citywide.html']
     """
     from .webmap import MapData, commander_map, save_map, static_map, write_index
 
@@ -108,7 +128,7 @@ def build_maps(
     entries = []
     note = (f"Data: {source}. Run {dt.date.today().isoformat()}, impactzones {__version__}. "
             "Zones are illustrative where they come from the bundled layers.")
-    tr = trends(incidents, layers)
+    tr = _trends(incidents, layers)
     kde_year = None
     if "kde" in hotspots:
         kde_year = hotspots.get("year")

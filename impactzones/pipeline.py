@@ -48,7 +48,18 @@ class DemoResult:
 
 
 def guard_folder(inputs, out: Path) -> None:
-    """Refuse an output folder that holds any of the inputs (outputs never go over one)."""
+    """Refuse an output folder that holds any of the inputs (outputs never go over one).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "in.csv").write_text("x")
+    >>> guard_folder([d / "in.csv"], d / "out")  # fine
+    >>> guard_folder([d / "in.csv"], d)
+    Traceback (most recent call last):
+    ...
+    impactzones.errors.InputError: The output folder ... holds the input ...
+    """
     from .io import expand_paths
 
     out = Path(out).resolve()
@@ -68,7 +79,13 @@ def load_layers(
     zones: str | Path | None = None,
     neighborhoods: str | Path | None = None,
 ) -> Layers:
-    """The bundled St. Louis layers, with any of them replaced by a user's file."""
+    """The bundled St. Louis layers, with any of them replaced by a user's file.
+
+    Examples
+    --------
+    >>> len(load_layers().districts)
+    6
+    """
     base = st_louis()
     return Layers(
         boundary=read_layer(boundary, kind="boundary") if boundary else base.boundary,
@@ -80,7 +97,7 @@ def load_layers(
     )
 
 
-def change_in(incidents: pd.DataFrame, mask, group: str, before: int, after: int) -> dict:
+def _change_in(incidents: pd.DataFrame, mask, group: str, before: int, after: int) -> dict:
     """Counts of ``group`` in two calendar years where ``mask`` holds, and the change."""
     sel = incidents[mask & (incidents["group"] == group)]
     years = sel["occurred_at"].dt.year
@@ -112,6 +129,13 @@ def run_demo(
     ``counts_by_year_district.csv``, ``summary.json``, the planted truth (synthetic runs) or
     the rejects table (real runs), the comparison tables, the hot-spot outputs, and the maps
     (``index.html`` links them).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> res = run_demo(tempfile.mkdtemp(), seed=2018)
+    >>> res.headline["zone_change"]["display"], res.headline["citywide_change"]["display"]
+    ('-20.0%', '-14.5%')
     """
     step = progress or (lambda _msg: None)
     out = Path(out)
@@ -149,14 +173,14 @@ def run_demo(
     if {2017, 2018} <= set(years):
         first = layers.zones.iloc[0]
         headline["zone"] = str(first["name"])
-        headline["zone_change"] = change_in(
+        headline["zone_change"] = _change_in(
             inc, inc["zone"] == first["name"], "violent", 2017, 2018
         )
-        headline["citywide_change"] = change_in(
+        headline["citywide_change"] = _change_in(
             inc, inc["area_type"] != "outside", "violent", 2017, 2018
         )
     step("Comparing the zones before and after")
-    comparisons = demo_comparisons(inc, layers, ring)
+    comparisons = _demo_comparisons(inc, layers, ring)
     step("Finding hot spots (violent crime, the latest full year)")
     hs_year = _latest_full_year(inc)
     violent = inc[(inc["group"] == "violent") & (inc["occurred_at"].dt.year == hs_year)]
@@ -174,7 +198,7 @@ def run_demo(
             "gistar_hot_cells": int((hotspots["gistar"].bins > 0).sum()),
         }
     step("Proposing new zones and backtesting them")
-    proposals, backtest_table = demo_proposals(inc, layers)
+    proposals, backtest_table = _demo_proposals(inc, layers)
     if proposals is not None:
         files.append(write_vector(proposals, out / "proposals.geojson"))
         headline["proposals"] = proposals["summary"].tolist()
@@ -215,7 +239,7 @@ def run_demo(
                       proposals, backtest_table)
 
 
-def demo_proposals(inc, layers: Layers):
+def _demo_proposals(inc, layers: Layers):
     """Two zones proposed from the year before the newest zones began, away from the zones
     that had begun by then, backtested on the next year (same calendar days)."""
     from .propose import backtest, propose_zones
@@ -239,7 +263,7 @@ def demo_proposals(inc, layers: Layers):
     return props, bt
 
 
-def demo_comparisons(inc, layers: Layers, ring: float) -> dict:
+def _demo_comparisons(inc, layers: Layers, ring: float) -> dict:
     """Each zone against the year before it started (same calendar days when the data
     stop early): the North zone 2017 vs 2018, the Central and South zones 2018 vs 2019."""
     from .compare import compare_zones
@@ -298,6 +322,16 @@ def run_hotspots(
     another give cells that line up. Writes ``kde.tif``, ``kde_hotspots.geojson``,
     ``dbscan_clusters.geojson``, ``dbscan_labels.csv`` (no rape or domestic-violence rows),
     ``gistar.geojson``, ``gistar.csv`` and ``params.json`` (every parameter and rule).
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> inc = synthesize(seed=1, years=[2018]).incidents
+    >>> results, files = run_hotspots(inc[inc["group"] == "violent"], st_louis().land,
+    ...                               permutations=99)
+    >>> sorted(results), files
+    (['dbscan', 'gistar', 'kde', 'kde_hotspots'], [])
     """
     from .hotspots import dbscan, gistar, hotspot_polygons, kde
     from .schema import is_sensitive
@@ -363,7 +397,17 @@ def run_hotspots(
 
 
 def hotspot_params(results: dict) -> dict:
-    """Every parameter and rule of a :func:`run_hotspots` run, for the record."""
+    """Every parameter and rule of a :func:`run_hotspots` run, for the record.
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> inc = synthesize(seed=1, years=[2018]).incidents
+    >>> results, _ = run_hotspots(inc, st_louis().land, methods=["kde"])
+    >>> sorted(hotspot_params(results))
+    ['kde']
+    """
     out = {}
     if "kde" in results:
         out["kde"] = results["kde"].params | {

@@ -394,7 +394,13 @@ def rri(hits_after: int, hits_before: int, total_after: int, total_before: int) 
 
 
 def best_hits(counts: np.ndarray, n_cells: int) -> int:
-    """The most incidents any ``n_cells`` grid cells held (the PEI's best case)."""
+    """The most incidents any ``n_cells`` grid cells held (the PEI's best case).
+
+    Examples
+    --------
+    >>> best_hits(np.array([[5, 0, 3], [3, 1, 0]]), 2)
+    8
+    """
     v = np.sort(np.asarray(counts).ravel())[::-1]
     return int(v[:max(int(n_cells), 0)].sum())
 
@@ -404,6 +410,12 @@ def naive_cells(counts_before: np.ndarray, allowed: np.ndarray, n_cells: int) ->
 
     Ties are broken by cell order (row by row, from the north-west), a rule that looks at
     nothing from the period being predicted.
+
+    Examples
+    --------
+    >>> naive_cells(np.array([[2, 0, 2], [2, 1, 0]]), np.ones((2, 3), bool), 2).astype(int)
+    array([[1, 0, 1],
+           [0, 0, 0]])
     """
     flat = np.where(allowed, counts_before, -1).ravel()
     order = np.lexsort((np.arange(flat.size), -flat))
@@ -522,7 +534,18 @@ def _period_label(proposals) -> object:
 
 def rolling_backtest(incidents, years, *, k=2, exclude=None, layers=None, **kwargs
                      ) -> pd.DataFrame:
-    """Propose from each year and score on the next: one row per year and set."""
+    """Propose from each year and score on the next: one row per year and set.
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> layers = st_louis()
+    >>> inc = synthesize(seed=2018, years=[2016, 2017]).incidents
+    >>> rb = rolling_backtest(inc, [2016], exclude=layers.zones.iloc[:1], layers=layers)
+    >>> sorted(rb["set"])
+    ['baseline', 'existing', 'proposals']
+    """
     rows = []
     for y in years:
         p = propose_zones(incidents, period=y, k=k, exclude=exclude, layers=layers, **kwargs)

@@ -94,7 +94,13 @@ CATEGORY_ALIASES = {
 
 
 def group_of(category: str) -> str:
-    """Return the crime group (``violent``, ``property`` or ``other``) of a category."""
+    """Return the crime group (``violent``, ``property`` or ``other``) of a category.
+
+    Examples
+    --------
+    >>> group_of("robbery"), group_of("burglary"), group_of("arson")
+    ('violent', 'property', 'other')
+    """
     if category in VIOLENT:
         return "violent"
     if category in PROPERTY:
@@ -134,7 +140,15 @@ def normalise_category(value: object) -> str | None:
 
 
 def is_sensitive(df: pd.DataFrame) -> pd.Series:
-    """Boolean mask of incidents that must never be shown as points (rape, domestic)."""
+    """Boolean mask of incidents that must never be shown as points (rape, domestic).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"category": ["rape", "robbery", "aggravated_assault"],
+    ...                    "domestic": [False, False, True]})
+    >>> is_sensitive(df).tolist()
+    [True, False, True]
+    """
     mask = df["category"].isin(SENSITIVE_CATEGORIES)
     if "domestic" in df:
         mask |= df["domestic"].fillna(False).astype(bool)

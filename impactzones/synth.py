@@ -166,6 +166,11 @@ def default_effects(central_south_change: float = -0.15) -> tuple[ZoneEffect, ..
 
     Central and South are compared on 1 January to 1 September, the window of the
     published 2019 counts.
+
+    Examples
+    --------
+    >>> [(e.zone, e.baseline_year, e.year, e.change) for e in default_effects()]
+    [('North', 2017, 2018, -0.2), ('Central', 2018, 2019, -0.15), ('South', 2018, 2019, -0.15)]
     """
     partial = ("01-01", "09-01")
     return (
@@ -692,7 +697,14 @@ def _hotspot_frame(hotspots, layers: Layers) -> gpd.GeoDataFrame:
 
 
 def write_truth(result: SynthResult, folder: str | Path) -> list[Path]:
-    """Write the planted truth next to the incidents: hot spots (GeoJSON) and effects (CSV)."""
+    """Write the planted truth next to the incidents: hot spots (GeoJSON) and effects (CSV).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> [p.name for p in write_truth(synthesize(seed=1, years=[2018]), tempfile.mkdtemp())]
+    ['truth_hotspots.geojson', 'truth_effects.csv']
+    """
     from .io import write_table, write_vector
 
     folder = Path(folder)

@@ -149,12 +149,24 @@ class MapData:
 
 
 def esc(value) -> str:
-    """HTML-escape anything for the page."""
+    """HTML-escape anything for the page.
+
+    Examples
+    --------
+    >>> esc("<img src=x onerror=alert(1)>")
+    '&lt;img src=x onerror=alert(1)&gt;'
+    """
     return html.escape("" if value is None else str(value), quote=True)
 
 
 def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy with every text cell HTML-escaped."""
+    """A copy with every text cell HTML-escaped.
+
+    Examples
+    --------
+    >>> escape_frame(pd.DataFrame({"name": ["<b>x</b>"], "n": [1]})).loc[0, "name"]
+    '&lt;b&gt;x&lt;/b&gt;'
+    """
     out = df.copy()
     geom = getattr(out, "_geometry_column_name", None)
     for col in out.columns:
@@ -165,7 +177,7 @@ def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def for_map(gdf: gpd.GeoDataFrame, simplify: float = SIMPLIFY_M) -> gpd.GeoDataFrame:
+def _for_map(gdf: gpd.GeoDataFrame, simplify: float = SIMPLIFY_M) -> gpd.GeoDataFrame:
     """Simplified (metres), escaped, with dates as text, in WGS 84, to about a metre."""
     out = gdf.copy()
     if out.crs is not None and out.crs.is_projected and simplify > 0:
@@ -185,7 +197,13 @@ def _rgba_hex(rgba) -> str:
 
 
 def change_colour(pct: float) -> str:
-    """Diverging colour for a percent change, centred on zero (blue down, red up)."""
+    """Diverging colour for a percent change, centred on zero (blue down, red up).
+
+    Examples
+    --------
+    >>> change_colour(-50.0), change_colour(float("nan"))
+    ('#053061', '#bdbdbd')
+    """
     import matplotlib
 
     if pct is None or not np.isfinite(pct):
@@ -196,7 +214,14 @@ def change_colour(pct: float) -> str:
 
 
 def trend_svg(series: pd.Series, start: pd.Timestamp | None, width=240, height=70) -> str:
-    """A small SVG line chart of monthly counts, with a line where the zone began."""
+    """A small SVG line chart of monthly counts, with a line where the zone began.
+
+    Examples
+    --------
+    >>> s = pd.Series([3, 5, 2], index=pd.date_range("2018-01-01", periods=3, freq="MS"))
+    >>> trend_svg(s, pd.Timestamp("2018-02-01")).startswith("<svg")
+    True
+    """
     if series is None or len(series) < 2:
         return ""
     v = series.to_numpy(float)
@@ -325,7 +350,15 @@ def _leaflet_inline() -> tuple[str, str]:
 
 def base_map(layers: Layers, *, self_contained: bool = False) -> folium.Map:
     """A map fitted to the study area: base maps (or none offline), scale bar, fullscreen,
-    and only Leaflet as a script."""
+    and only Leaflet as a script.
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> m = base_map(st_louis())
+    >>> m.default_js
+    [('leaflet', 'https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js')]
+    """
     b = layers.boundary.to_crs(WGS84).total_bounds
     m = folium.Map(location=[(b[1] + b[3]) / 2, (b[0] + b[2]) / 2], zoom_start=12,
                    tiles=None, control_scale=True, prefer_canvas=False, zoom_snap=0.25,
@@ -354,7 +387,7 @@ def base_map(layers: Layers, *, self_contained: bool = False) -> folium.Map:
     return m
 
 
-def add_title(m: folium.Map, title: str, lines: list[str], note: str = "") -> None:
+def _add_title(m: folium.Map, title: str, lines: list[str], note: str = "") -> None:
     """The title block: an escaped title, headline lines and a data note."""
     body = "".join(f'<div class="iz-head">{esc(line)}</div>' for line in lines)
     if note:
@@ -362,7 +395,7 @@ def add_title(m: folium.Map, title: str, lines: list[str], note: str = "") -> No
     _Box(f"<h1>{esc(title)}</h1>{body}", "topright", "iz-box iz-title").add_to(m)
 
 
-def add_legend(m: folium.Map, sections: list[str]) -> None:
+def _add_legend(m: folium.Map, sections: list[str]) -> None:
     if sections:
         _Box("".join(sections), "bottomright", "iz-box iz-legend").add_to(m)
 
@@ -379,7 +412,7 @@ def _ramp(title: str, cmap_name: str, lo: str, mid: str | None, hi: str,
             f"to right,{stops})'></div><div class='iz-ticks'>{ticks}</div>")
 
 
-def add_areas(m: folium.Map, data: MapData, *, self_contained: bool = False) -> list[str]:
+def _add_areas(m: folium.Map, data: MapData, *, self_contained: bool = False) -> list[str]:
     """Neighborhoods (light vector base offline), districts with trend popups, the
     choropleth of change. Returns legend sections."""
     legend = []
@@ -391,7 +424,7 @@ def add_areas(m: folium.Map, data: MapData, *, self_contained: bool = False) -> 
         if self_contained:
             style.update({"fill": True, "fillColor": "#ffffff", "fillOpacity": 1.0})
         folium.GeoJson(
-            for_map(nb[cols]), name="Neighborhoods",
+            _for_map(nb[cols]), name="Neighborhoods",
             style_function=lambda _f, s=style: s,
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Neighborhood"]),
             show=self_contained, control=True,
@@ -402,7 +435,7 @@ def add_areas(m: folium.Map, data: MapData, *, self_contained: bool = False) -> 
         ch["label"] = [
             f"{b:,} to {a:,} ({format_pct(p)})" for b, a, p in
             zip(ch["before"], ch["after"], ch["pct"], strict=True)]
-        shown = for_map(ch[["name", "label", "colour", "geometry"]])
+        shown = _for_map(ch[["name", "label", "colour", "geometry"]])
         folium.GeoJson(
             shown, name=esc(data.change_label),
             style_function=lambda f: {"color": "#666", "weight": 0.5, "fillOpacity": 0.55,
@@ -423,7 +456,7 @@ def add_areas(m: folium.Map, data: MapData, *, self_contained: bool = False) -> 
         lines = []
         if series is not None:
             lines.append(f"{int(series.sum()):,} incidents in the chart's months")
-        layer = folium.GeoJson(for_map(gdf), style_function=lambda _f: DISTRICT_STYLE,
+        layer = folium.GeoJson(_for_map(gdf), style_function=lambda _f: DISTRICT_STYLE,
                                tooltip=esc(row.name))
         layer.add_child(_popup(str(row.name), lines, trend_svg(series, data.trend_start)))
         layer.add_to(group)
@@ -433,7 +466,7 @@ def add_areas(m: folium.Map, data: MapData, *, self_contained: bool = False) -> 
     return legend
 
 
-def add_zones(m: folium.Map, data: MapData) -> list[str]:
+def _add_zones(m: folium.Map, data: MapData) -> list[str]:
     """Impact Zones (with trend popups) and their displacement rings."""
     from .assign import ring_polygons
 
@@ -445,7 +478,7 @@ def add_zones(m: folium.Map, data: MapData) -> list[str]:
             {"name": [f"{z} ring ({data.ring:g} m)" for z in zones["name"].astype(str)]},
             geometry=ring_polygons(zones, data.ring, layers.study_area), crs=zones.crs)
         folium.GeoJson(
-            for_map(rings), name=f"Displacement rings ({data.ring:g} m)",
+            _for_map(rings), name=f"Displacement rings ({data.ring:g} m)",
             style_function=lambda _f: RING_STYLE,
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Ring"]),
         ).add_to(m)
@@ -467,7 +500,7 @@ def add_zones(m: folium.Map, data: MapData) -> list[str]:
         style = dict(ZONE_STYLE)
         if data.zone is not None and name != data.zone:
             style.update({"weight": 1.5, "opacity": 0.6})
-        layer = folium.GeoJson(for_map(gdf), style_function=lambda _f, s=style: s,
+        layer = folium.GeoJson(_for_map(gdf), style_function=lambda _f, s=style: s,
                                tooltip=f"Impact Zone: {esc(name)}")
         began = pd.Timestamp(start) if start is not None and pd.notna(start) else None
         layer.add_child(_popup(f"Impact Zone: {name}", lines, trend_svg(series, began)))
@@ -483,6 +516,16 @@ def surface_png(surface, *, cmap: str = "YlOrRd", floor: float = 0.05):
     WGS 84 bounds and the value range the colours span.
 
     Cells below ``floor`` x the maximum are transparent, so the base map shows through.
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.hotspots import kde
+    >>> from impactzones.synth import synthesize
+    >>> inc = synthesize(seed=1, years=[2018]).incidents
+    >>> png, bounds, (lo, hi) = surface_png(kde(inc, cell_size=200, mask=st_louis().land))
+    >>> png[:4], lo < hi
+    (b'\\x89PNG', True)
     """
     import matplotlib
     from PIL import Image
@@ -517,7 +560,7 @@ def surface_png(surface, *, cmap: str = "YlOrRd", floor: float = 0.05):
     return buf.getvalue(), [[lat0, lon0], [lat1, lon1]], (vmin, vmax)
 
 
-def add_kde(m: folium.Map, data: MapData) -> list[str]:
+def _add_kde(m: folium.Map, data: MapData) -> list[str]:
     if data.kde is None:
         return []
     png, bounds, (vmin, vmax) = surface_png(data.kde)
@@ -533,7 +576,7 @@ def add_kde(m: folium.Map, data: MapData) -> list[str]:
               f"{p.get('bandwidth_m', 0):,.0f} m, {p.get('cell_size_m', 0):g} m cells</div>"]
 
 
-def add_clusters(m: folium.Map, data: MapData) -> list[str]:
+def _add_clusters(m: folium.Map, data: MapData) -> list[str]:
     c = data.clusters
     if c is None or len(c) == 0:
         return []
@@ -547,7 +590,7 @@ def add_clusters(m: folium.Map, data: MapData) -> list[str]:
     aliases = {"cluster": "Cluster", "incidents": "Incidents", "area_km2": "Area (km^2)",
                "dominant_category": "Most common", "first": "First", "last": "Last"}
     folium.GeoJson(
-        for_map(shown), name="DBSCAN clusters", style_function=lambda _f: CLUSTER_STYLE,
+        _for_map(shown), name="DBSCAN clusters", style_function=lambda _f: CLUSTER_STYLE,
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[aliases[f] for f in fields]),
         show=False,
     ).add_to(m)
@@ -555,7 +598,7 @@ def add_clusters(m: folium.Map, data: MapData) -> list[str]:
             "</span>DBSCAN cluster</div>"]
 
 
-def add_gistar(m: folium.Map, data: MapData, *, analyst: bool = False) -> list[str]:
+def _add_gistar(m: folium.Map, data: MapData, *, analyst: bool = False) -> list[str]:
     g = data.gistar
     if g is None:
         return []
@@ -566,7 +609,7 @@ def add_gistar(m: folium.Map, data: MapData, *, analyst: bool = False) -> list[s
         merged["label"] = merged["bin"].map(GI_LABELS)
         merged["colour"] = merged["bin"].map(GI_COLOURS)
         folium.GeoJson(
-            for_map(merged, simplify=0), name="Gi* hot and cold spots (FDR-corrected)",
+            _for_map(merged, simplify=0), name="Gi* hot and cold spots (FDR-corrected)",
             style_function=lambda f: {"color": f["properties"]["colour"], "weight": 0.5,
                                       "fillColor": f["properties"]["colour"],
                                       "fillOpacity": 0.55},
@@ -579,7 +622,7 @@ def add_gistar(m: folium.Map, data: MapData, *, analyst: bool = False) -> list[s
         for col in ("p_sim", "p_adjusted"):
             grid[col] = grid[col].round(4)
         folium.GeoJson(
-            for_map(grid, simplify=0), name="Gi* grid (z, p, counts)",
+            _for_map(grid, simplify=0), name="Gi* grid (z, p, counts)",
             style_function=lambda _f: {"color": "#555", "weight": 0.3, "fillOpacity": 0.0},
             popup=folium.GeoJsonPopup(fields=["count", "z", "p_sim", "p_adjusted", "label"],
                                       aliases=["Incidents", "z", "p (permutation)",
@@ -595,7 +638,7 @@ def add_gistar(m: folium.Map, data: MapData, *, analyst: bool = False) -> list[s
             f"{esc(p.get('fdr', ''))} FDR</div>"]
 
 
-def add_proposals(m: folium.Map, data: MapData) -> list[str]:
+def _add_proposals(m: folium.Map, data: MapData) -> list[str]:
     p = data.proposals
     if p is None or len(p) == 0:
         return []
@@ -607,7 +650,7 @@ def add_proposals(m: folium.Map, data: MapData) -> list[str]:
         shown["pai"] = shown["pai"].round(1)
     fields = [c for c in cols if c not in ("geometry",)]
     folium.GeoJson(
-        for_map(shown), name="Proposed zones", style_function=lambda _f: PROPOSAL_STYLE,
+        _for_map(shown), name="Proposed zones", style_function=lambda _f: PROPOSAL_STYLE,
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[f.replace("_", " ").capitalize()
                                                               for f in fields]),
     ).add_to(m)
@@ -621,6 +664,13 @@ def add_incident_sample(m: folium.Map, incidents: gpd.GeoDataFrame, *, n: int = 
 
     Rape and domestic-violence incidents are removed first, always. Returns the number of
     points drawn.
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> add_incident_sample(base_map(st_louis()), synthesize(seed=1, years=[2018]).incidents)
+    2000
     """
     safe = incidents[~is_sensitive(incidents)]
     n = min(n, MAX_POINTS, len(safe))
@@ -647,15 +697,23 @@ def add_incident_sample(m: folium.Map, incidents: gpd.GeoDataFrame, *, n: int = 
 
 def commander_map(data: MapData, *, self_contained: bool = False,
                   analyst: bool = False) -> folium.Map:
-    """The map for one zone (or the city): see the module notes for what it holds."""
+    """The map for one zone (or the city): see the module notes for what it holds.
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> m = commander_map(MapData(layers=st_louis(), title="Overview"))
+    >>> "Impact Zones" in m.get_root().render()
+    True
+    """
     m = base_map(data.layers, self_contained=self_contained)
     legend = []
-    legend += add_areas(m, data, self_contained=self_contained)
-    legend += add_kde(m, data)
-    legend += add_clusters(m, data)
-    legend += add_gistar(m, data, analyst=analyst)
-    legend = add_zones(m, data) + legend
-    legend += add_proposals(m, data)
+    legend += _add_areas(m, data, self_contained=self_contained)
+    legend += _add_kde(m, data)
+    legend += _add_clusters(m, data)
+    legend += _add_gistar(m, data, analyst=analyst)
+    legend = _add_zones(m, data) + legend
+    legend += _add_proposals(m, data)
     if data.sample is not None:
         add_incident_sample(m, data.sample)
     if data.zone is not None:
@@ -667,15 +725,21 @@ def commander_map(data: MapData, *, self_contained: bool = False,
             b = gpd.GeoSeries([ring], crs=zone.crs).to_crs(WGS84).total_bounds
             m.fit_bounds([[b[1], b[0]], [b[3], b[2]]], padding_top_left=FIT_TOP_LEFT,
                          padding_bottom_right=FIT_BOTTOM_RIGHT)
-    add_title(m, data.title, data.headline, data.data_note)
-    add_legend(m, legend)
+    _add_title(m, data.title, data.headline, data.data_note)
+    _add_legend(m, legend)
     folium.LayerControl(collapsed=False, position="topleft").add_to(m)
     return m
 
 
 def stable_ids(page: str) -> str:
     """Replace folium's random element ids with ids numbered in order of appearance, so that
-    the same map gives the same bytes."""
+    the same map gives the same bytes.
+
+    Examples
+    --------
+    >>> stable_ids("map_" + "ab" * 16 + " map_" + "ab" * 16)
+    'map_00000000000000000000000000000000 map_00000000000000000000000000000000'
+    """
     seen: dict[str, str] = {}
 
     def sub(match):
@@ -688,7 +752,16 @@ def stable_ids(page: str) -> str:
 
 
 def save_map(m: folium.Map, path: str | Path) -> Path:
-    """Write a map's HTML atomically, with stable element ids."""
+    """Write a map's HTML atomically, with stable element ids.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from impactzones.geo import st_louis
+    >>> p = save_map(overview_map(st_louis()), pathlib.Path(tempfile.mkdtemp()) / "m.html")
+    >>> p.read_text().startswith("<!DOCTYPE html>")
+    True
+    """
     return write_text(stable_ids(m.get_root().render()), path)
 
 
@@ -696,7 +769,14 @@ def overview_map(layers: Layers, incidents: gpd.GeoDataFrame | None = None, *,
                  title: str = "Patrol districts and Impact Zones",
                  lines: list[str] | None = None, ring: float = 400.0,
                  seed: int = 0) -> folium.Map:
-    """A simple overview: districts, neighborhoods, zones, rings and a point sample."""
+    """A simple overview: districts, neighborhoods, zones, rings and a point sample.
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> type(overview_map(st_louis())).__name__
+    'Map'
+    """
     data = MapData(layers=layers, title=title, headline=lines or [], ring=ring,
                    sample=incidents)
     return commander_map(data)
@@ -704,7 +784,16 @@ def overview_map(layers: Layers, incidents: gpd.GeoDataFrame | None = None, *,
 
 def write_index(entries: list[tuple[str, str, str]], path: str | Path, *,
                 title: str = "impactzones maps", note: str = "") -> Path:
-    """An index page linking the maps: entries are (title, file name, description)."""
+    """An index page linking the maps: entries are (title, file name, description).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = write_index([("North", "north.html", "a <b>zone</b>")],
+    ...                 pathlib.Path(tempfile.mkdtemp()) / "index.html")
+    >>> 'href="north.html"' in p.read_text(), "&lt;b&gt;" in p.read_text()
+    (True, True)
+    """
     items = "".join(
         f'<li><a href="{esc(href)}">{esc(t)}</a><div>{esc(d)}</div></li>'
         for t, href, d in entries)
@@ -720,7 +809,17 @@ def write_index(entries: list[tuple[str, str, str]], path: str | Path, *,
 
 
 def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
-    """A static PNG of the commander map (matplotlib), for briefings and print."""
+    """A static PNG of the commander map (matplotlib), for briefings and print.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from impactzones.geo import st_louis
+    >>> p = static_map(MapData(layers=st_louis(), title="Zones"),
+    ...                pathlib.Path(tempfile.mkdtemp()) / "zones.png", dpi=40)
+    >>> p.read_bytes()[:4]
+    b'\\x89PNG'
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -800,7 +899,7 @@ def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
         plt.close(fig)
 
 
-def layer_names(m: folium.Map) -> list[str]:
+def _layer_names(m: folium.Map) -> list[str]:
     """Names in the layer control (for tests and reports)."""
     names = []
     for child in m._children.values():

@@ -65,11 +65,20 @@ class Clusters:
 
 
 def auto_parameters(x, y, w, area_m2: float) -> tuple[float, float, str, str]:
-    """The automatic ``eps`` (m) and ``min_samples``, and the rules as text."""
+    """The automatic ``eps`` (m) and ``min_samples``, and the rules as text.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x, y = rng.uniform(0, 5000, 2000), rng.uniform(0, 5000, 2000)
+    >>> eps, ms, _, _ = auto_parameters(x, y, np.ones(2000), 25e6)
+    >>> eps, ms
+    (200.0, 31.0)
+    """
     from .kde import auto_bandwidth
 
     h, _ = auto_bandwidth(x, y, w)
-    eps = max(5.0, round(h / 2 / 5) * 5)
+    eps = float(max(5.0, round(h / 2 / 5) * 5))
     n = float(w.sum())
     expected = n / area_m2 * math.pi * eps * eps
     min_samples = float(max(5, math.ceil(3 * expected)))
@@ -81,7 +90,14 @@ def auto_parameters(x, y, w, area_m2: float) -> tuple[float, float, str, str]:
 
 
 def unique_locations(x: np.ndarray, y: np.ndarray):
-    """Unique (x, y) in the order of their first occurrence, their counts and the inverse."""
+    """Unique (x, y) in the order of their first occurrence, their counts and the inverse.
+
+    Examples
+    --------
+    >>> ux, uy, n, inv = unique_locations(np.array([5.0, 1.0, 5.0]), np.array([5.0, 1.0, 5.0]))
+    >>> ux.tolist(), n.tolist(), inv.tolist()
+    ([5.0, 1.0], [2.0, 1.0], [0, 1, 0])
+    """
     key = x.astype(np.complex128) + 1j * y
     uniq, first, inverse, counts = np.unique(
         key, return_index=True, return_inverse=True, return_counts=True
@@ -232,7 +248,16 @@ def dbscan(
 def cluster_outlines(
     members: gpd.GeoDataFrame, labels: np.ndarray, core: np.ndarray, eps: float
 ) -> gpd.GeoDataFrame:
-    """Outlines and attributes of each cluster (see :class:`Clusters`)."""
+    """Outlines and attributes of each cluster (see :class:`Clusters`).
+
+    Examples
+    --------
+    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([0, 10, 0, 10], [0, 0, 10, 10]),
+    ...                        crs="EPSG:32615")
+    >>> out = cluster_outlines(pts, np.array([0, 0, 0, 0]), np.ones(4, bool), 20.0)
+    >>> int(out.loc[0, "incidents"]), bool(out.geometry[0].covers(pts.union_all()))
+    (4, True)
+    """
     from ..geo import xy
 
     x, y = xy(members)

@@ -93,7 +93,15 @@ class GiStar:
 
 
 def footprint(cell: float, distance: float) -> np.ndarray:
-    """Binary window of the cells whose centres lie within ``distance`` metres."""
+    """Binary window of the cells whose centres lie within ``distance`` metres.
+
+    Examples
+    --------
+    >>> footprint(100, 100).astype(int)
+    array([[0, 1, 0],
+           [1, 1, 1],
+           [0, 1, 0]])
+    """
     r = int(math.floor(distance / cell + 1e-9))
     di, dj = np.mgrid[-r : r + 1, -r : r + 1]
     return ((di * di + dj * dj) * cell * cell <= distance * distance * (1 + 1e-12)).astype(float)
@@ -104,6 +112,13 @@ def gi_star_z(values: np.ndarray, mask: np.ndarray, window: np.ndarray):
 
     Returns ``(S, W, G, z)`` arrays on the masked cells, where ``S`` is the neighbourhood
     sum and ``W`` the neighbourhood size (the cell included).
+
+    Examples
+    --------
+    >>> v = np.array([[0, 0, 0, 0], [0, 9, 8, 0], [0, 7, 0, 0], [0, 0, 0, 1.0]])
+    >>> S, W, G, z = gi_star_z(v, np.ones_like(v, bool), footprint(1, 1.5))
+    >>> int(np.argmax(z)), float(W.max())
+    (10, 9.0)
     """
     x = np.where(mask, values, 0.0)
     S = ndimage.correlate(x, window, mode="constant", cval=0.0)[mask]
@@ -147,6 +162,13 @@ def permutation_p(
 
     ``y`` are the counts, ``S`` the observed neighbourhood sums (cell included) and ``card``
     the number of neighbours excluding the cell itself.
+
+    Examples
+    --------
+    >>> y = np.zeros(200); y[:5] = 10
+    >>> p = permutation_p(y, np.where(y > 0, 50.0, 0.0), np.full(200, 4), 999, seed=0)
+    >>> bool(p[0] < 0.01), bool(p[100] > 0.5)
+    (True, True)
     """
     n = y.size
     kmax = int(card.max())
@@ -178,7 +200,13 @@ def permutation_p(
 
 
 def classify(z: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """ArcGIS-style bins: +-3/2/1 for p < 0.01/0.05/0.10, signed by z; 0 otherwise."""
+    """ArcGIS-style bins: +-3/2/1 for p < 0.01/0.05/0.10, signed by z; 0 otherwise.
+
+    Examples
+    --------
+    >>> classify(np.array([3.1, -2.0, 1.0, 2.5]), np.array([0.001, 0.04, 0.5, 0.08])).tolist()
+    [3, -2, 0, 1]
+    """
     level = np.select([p < 0.01, p < 0.05, p < 0.10], [3, 2, 1], 0)
     return (np.sign(np.nan_to_num(z)) * level).astype(int)
 
