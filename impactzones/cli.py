@@ -69,9 +69,15 @@ def _steps(console, quiet: bool, total: int = 4):
         return
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description:<50}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description:<50}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("Starting", total=total)
         state = {"n": 0}
 
@@ -157,8 +163,10 @@ def cmd_demo(args) -> int:
             f"{h['sensitive_not_exported']:,} rape and domestic-violence incidents are counted "
             "in the tables but never exported or mapped as points."
         )
-    con.print(f"Wrote {len(res.files)} files to {Path(args.out)}/; open "
-              f"{Path(args.out) / 'index.html'} in a browser for the maps.")
+    con.print(
+        f"Wrote {len(res.files)} files to {Path(args.out)}/; open "
+        f"{Path(args.out) / 'index.html'} in a browser for the maps."
+    )
     return EXIT_OK
 
 
@@ -172,8 +180,16 @@ def cmd_map(args) -> int:
 
 
 RUN_KEYS = {
-    "incidents": list, "boundary": str, "districts": str, "zones": str, "columns": dict,
-    "crs": str, "seed": int, "scale": float, "ring": float, "out": str,
+    "incidents": list,
+    "boundary": str,
+    "districts": str,
+    "zones": str,
+    "columns": dict,
+    "crs": str,
+    "seed": int,
+    "scale": float,
+    "ring": float,
+    "out": str,
     "self_contained": bool,
 }
 
@@ -200,8 +216,10 @@ def cmd_run(args) -> int:
             flat[section] = values
     unknown = set(flat) - set(RUN_KEYS)
     if unknown:
-        raise InputError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: "
-                         f"{', '.join(sorted(RUN_KEYS))}.")
+        raise InputError(
+            f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: "
+            f"{', '.join(sorted(RUN_KEYS))}."
+        )
     if isinstance(flat.get("incidents"), str):
         flat["incidents"] = [flat["incidents"]]
     base = path.parent
@@ -217,13 +235,17 @@ def cmd_run(args) -> int:
     con = _console(args.quiet or args.json)
     with _steps(con, args.quiet or args.json, total=8) as step:
         res = run_demo(out, progress=step, **flat)
-    write_json({"settings_file": str(path), "settings": settings, "version": __version__},
-               out / "run_settings.json")
+    write_json(
+        {"settings_file": str(path), "settings": settings, "version": __version__},
+        out / "run_settings.json",
+    )
     if args.json:
         print(json.dumps(res.headline, indent=2, default=str))
     else:
-        con.print(f"Ran {path} (impactzones {__version__}); wrote {len(res.files) + 1} files to "
-                  f"{out}/ (settings recorded in run_settings.json).")
+        con.print(
+            f"Ran {path} (impactzones {__version__}); wrote {len(res.files) + 1} files to "
+            f"{out}/ (settings recorded in run_settings.json)."
+        )
     return EXIT_OK
 
 
@@ -370,6 +392,8 @@ def cmd_hotspots(args) -> int:
                 "hotspots",
                 "bins",
                 "clusters",
+                "slices",
+                "patterns",
             ):
                 con.print(f"  {key}: {value}")
     con.print(f"Wrote {len(files)} files to {args.out}/.")
@@ -455,11 +479,19 @@ def cmd_propose(args) -> int:
             end = pd.Timestamp(parse_window(args.period).end)
             existing = existing[existing["start"].isna() | (existing["start"] <= end)]
         props = propose_zones(
-            res.incidents, period=args.period, k=args.k, max_area_km2=args.max_area_km2,
-            min_area_km2=args.min_area_km2, exclude=existing, method=args.method,
+            res.incidents,
+            period=args.period,
+            k=args.k,
+            max_area_km2=args.max_area_km2,
+            min_area_km2=args.min_area_km2,
+            exclude=existing,
+            method=args.method,
             group=None if args.category else (args.group or "violent"),
-            category=args.category.split(",") if args.category else None, layers=layers,
-            gap=args.gap, threshold=args.threshold, snap=args.snap,
+            category=args.category.split(",") if args.category else None,
+            layers=layers,
+            gap=args.gap,
+            threshold=args.threshold,
+            snap=args.snap,
         )
         bt = None
         test_period = args.test_period
@@ -468,10 +500,16 @@ def cmd_propose(args) -> int:
         if test_period is not None:
             step("Backtesting on the next period")
             try:
-                bt = backtest(props, res.incidents, period=test_period, before=args.period,
-                              existing=existing, layers=layers,
-                              group=None if args.category else (args.group or "violent"),
-                              category=args.category.split(",") if args.category else None)
+                bt = backtest(
+                    props,
+                    res.incidents,
+                    period=test_period,
+                    before=args.period,
+                    existing=existing,
+                    layers=layers,
+                    group=None if args.category else (args.group or "violent"),
+                    category=args.category.split(",") if args.category else None,
+                )
             except InputError:
                 bt = None
         if args.out:
@@ -479,8 +517,10 @@ def cmd_propose(args) -> int:
             if bt is not None:
                 write_table(bt, Path(args.out).with_suffix("").as_posix() + "_backtest.csv")
     if args.json:
-        out = {"proposals": pd.DataFrame(props.drop(columns="geometry")).to_dict("records"),
-               "backtest": None if bt is None else bt.to_dict("records")}
+        out = {
+            "proposals": pd.DataFrame(props.drop(columns="geometry")).to_dict("records"),
+            "backtest": None if bt is None else bt.to_dict("records"),
+        }
         print(json.dumps(out, indent=2, default=str))
         return EXIT_OK
     print_proposals(con, props, bt)
@@ -496,19 +536,36 @@ def print_proposals(con, props, bt) -> None:
     for c in ("Rank", "Name", "km^2", "Incidents", "Share", "PAI", "Neighborhoods"):
         t.add_column(c, justify="left" if c in ("Name", "Neighborhoods") else "right")
     for r in props.itertuples():
-        t.add_row(str(r.rank), r.name, f"{r.area_km2:.2f}", f"{r.incidents:,}",
-                  f"{r.share:.1%}", f"{r.pai:.1f}", r.neighborhoods)
+        t.add_row(
+            str(r.rank),
+            r.name,
+            f"{r.area_km2:.2f}",
+            f"{r.incidents:,}",
+            f"{r.share:.1%}",
+            f"{r.pai:.1f}",
+            r.neighborhoods,
+        )
     con.print(t)
     for line in props["summary"]:
         con.print(f"- {line}")
     if bt is not None:
-        b = Table(title=f"Backtest on {bt.attrs.get('period', '')} "
-                        f"({bt.attrs.get('incidents', 0):,} incidents)")
+        b = Table(
+            title=f"Backtest on {bt.attrs.get('period', '')} "
+            f"({bt.attrs.get('incidents', 0):,} incidents)"
+        )
         for c in ("Set", "Name", "km^2", "Hits", "Hit rate", "PAI", "PEI", "RRI"):
             b.add_column(c, justify="left" if c in ("Set", "Name") else "right")
         for r in bt.itertuples():
-            b.add_row(r.set, r.name, f"{r.area_km2:.2f}", f"{r.hits:,}", f"{r.hit_rate:.1%}",
-                      f"{r.pai:.1f}", f"{r.pei:.2f}", f"{r.rri:.2f}")
+            b.add_row(
+                r.set,
+                r.name,
+                f"{r.area_km2:.2f}",
+                f"{r.hits:,}",
+                f"{r.hit_rate:.1%}",
+                f"{r.pai:.1f}",
+                f"{r.pei:.2f}",
+                f"{r.rri:.2f}",
+            )
         con.print(b)
 
 
@@ -592,8 +649,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--ring", type=float, default=400.0, help="displacement ring width in metres (default 400)"
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--self-contained", action="store_true",
-                   help="maps that open with no network (Leaflet inlined, no tiles)")
+    p.add_argument(
+        "--self-contained",
+        action="store_true",
+        help="maps that open with no network (Leaflet inlined, no tiles)",
+    )
     _input_opts(p)
     _common(p)
     p.set_defaults(func=cmd_demo)
@@ -646,9 +706,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--method",
         nargs="+",
-        choices=["kde", "dbscan", "gistar"],
+        choices=["kde", "dbscan", "gistar", "emerging"],
         default=["kde", "dbscan", "gistar"],
-        help="methods to run (default: all)",
+        help="methods to run (default: kde dbscan gistar; emerging: Gi* per month and a "
+        "trend per cell)",
     )
     p.add_argument("--out", required=True, help="output folder")
     _selection_opts(p)
@@ -720,25 +781,36 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("propose", help="propose new Impact Zones and backtest them",
-                       description="Propose up to K new Impact Zones from the hot spots of a "
-                                   "period, under area limits and away from existing zones, "
-                                   "and score them on the next period (PAI, PEI, RRI) beside "
-                                   "the existing zones and a naive baseline.")
+    p = sub.add_parser(
+        "propose",
+        help="propose new Impact Zones and backtest them",
+        description="Propose up to K new Impact Zones from the hot spots of a "
+        "period, under area limits and away from existing zones, "
+        "and score them on the next period (PAI, PEI, RRI) beside "
+        "the existing zones and a naive baseline.",
+    )
     p.add_argument("incidents", nargs="+", metavar="INCIDENTS", help="incident files or folders")
-    p.add_argument("--zones", help="existing zones (default: the bundled St. Louis zones that "
-                                   "had begun by the end of --period)")
+    p.add_argument(
+        "--zones",
+        help="existing zones (default: the bundled St. Louis zones that "
+        "had begun by the end of --period)",
+    )
     p.add_argument("--existing", help="only these existing zones (names, comma-separated)")
     p.add_argument("--period", required=True, help="proposal period: a year or START:END")
     p.add_argument("--test-period", help="period to backtest on (default: the next year)")
     p.add_argument("--k", type=int, default=2, help="zones to propose (default 2)")
     p.add_argument("--max-area-km2", type=float, default=3.0, help="largest zone (3 km^2)")
     p.add_argument("--min-area-km2", type=float, default=0.5, help="smallest zone (0.5 km^2)")
-    p.add_argument("--gap", type=float, default=400.0,
-                   help="metres kept clear around existing zones (400)")
+    p.add_argument(
+        "--gap", type=float, default=400.0, help="metres kept clear around existing zones (400)"
+    )
     p.add_argument("--method", choices=["kde", "gistar", "dbscan"], default="kde")
-    p.add_argument("--threshold", type=float, default=0.6,
-                   help="grow while density >= this share of the peak (0.6)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.6,
+        help="grow while density >= this share of the peak (0.6)",
+    )
     p.add_argument("--snap", choices=["neighborhoods"], help="snap outlines to neighborhoods")
     p.add_argument("--group", help="crime group (default violent)")
     p.add_argument("--category", help="categories instead of a group, comma-separated")
@@ -749,30 +821,40 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_propose)
 
-    p = sub.add_parser("run", help="run a study described in a TOML file",
-                       description="Run the whole pipeline with the settings in a TOML file, "
-                                   "so that a study can be kept, shared and rerun. Keys: "
-                                   + ", ".join(sorted(RUN_KEYS)) + " (at the top level or in "
-                                   "sections). The outputs record the settings and the "
-                                   "package version in run_settings.json.")
+    p = sub.add_parser(
+        "run",
+        help="run a study described in a TOML file",
+        description="Run the whole pipeline with the settings in a TOML file, "
+        "so that a study can be kept, shared and rerun. Keys: "
+        + ", ".join(sorted(RUN_KEYS))
+        + " (at the top level or in "
+        "sections). The outputs record the settings and the "
+        "package version in run_settings.json.",
+    )
     p.add_argument("settings", metavar="STUDY.toml", help="the study's settings")
     p.add_argument("--out", help="output folder (overrides the file's out)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     _common(p)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("map", help="build the commander, citywide and analyst maps from files",
-                       description="Run the comparison and hot-spot pipeline on your incident "
-                                   "files and write the commander maps (one per zone), the "
-                                   "citywide and analyst maps, static PNGs and index.html.")
+    p = sub.add_parser(
+        "map",
+        help="build the commander, citywide and analyst maps from files",
+        description="Run the comparison and hot-spot pipeline on your incident "
+        "files and write the commander maps (one per zone), the "
+        "citywide and analyst maps, static PNGs and index.html.",
+    )
     p.add_argument("incidents", nargs="+", metavar="INCIDENTS", help="incident files or folders")
     p.add_argument("--out", default="maps", help="output folder (default: maps)")
     p.add_argument("--zones", help="Impact Zone polygons with name and start columns")
     p.add_argument("--districts", help="district polygons (default: bundled, approximate)")
     p.add_argument("--boundary", help="study-area polygons (default: St. Louis)")
     p.add_argument("--ring", type=float, default=400.0, help="ring width in metres (400)")
-    p.add_argument("--self-contained", action="store_true",
-                   help="maps that open with no network (Leaflet inlined, no tiles)")
+    p.add_argument(
+        "--self-contained",
+        action="store_true",
+        help="maps that open with no network (Leaflet inlined, no tiles)",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     _input_opts(p)
     _common(p)

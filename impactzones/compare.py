@@ -703,9 +703,7 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
                 ),
                 "WDQ": f"{r['wdq']:.2f}" if np.isfinite(r["wdq"]) else "-",
                 "WDD (p)": (
-                    f"{r['wdd']:+.0f} (p {_p_short(r['wdd_p'])})"
-                    if np.isfinite(r["wdd"])
-                    else "-"
+                    f"{r['wdd']:+.0f} (p {_p_short(r['wdd_p'])})" if np.isfinite(r["wdd"]) else "-"
                 ),
             }
         )

@@ -735,8 +735,9 @@ def write_vector(gdf: gpd.GeoDataFrame, path: str | Path) -> Path:
         # the layer is named after the final file, not the temporary one (deterministic bytes)
         return _atomic(
             path,
-            lambda p: out.to_file(p, driver="GeoJSON", engine="pyogrio", layer=path.stem,
-                                  COORDINATE_PRECISION=7),
+            lambda p: out.to_file(
+                p, driver="GeoJSON", engine="pyogrio", layer=path.stem, COORDINATE_PRECISION=7
+            ),
         )
     if ext == ".gpkg":
         layer = "".join(ch if ch.isalnum() else "_" for ch in path.stem) or "incidents"

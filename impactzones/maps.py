@@ -45,8 +45,9 @@ def _trends(incidents: pd.DataFrame, layers: Layers, group: str = "violent") -> 
     return out
 
 
-def change_by_neighborhood(incidents: pd.DataFrame, layers: Layers, before: Window,
-                           after: Window, group: str = "violent") -> gpd.GeoDataFrame | None:
+def change_by_neighborhood(
+    incidents: pd.DataFrame, layers: Layers, before: Window, after: Window, group: str = "violent"
+) -> gpd.GeoDataFrame | None:
     """Counts of ``group`` per neighborhood in two windows, and the percent change.
 
     Examples
@@ -70,8 +71,10 @@ def change_by_neighborhood(incidents: pd.DataFrame, layers: Layers, before: Wind
     out["before"] = out["neighborhood"].map(b).fillna(0).astype(int)
     out["after"] = out["neighborhood"].map(a).fillna(0).astype(int)
     # a percent change on a handful of incidents says nothing: shown grey instead
-    out["pct"] = [percent_change(x, y) if x >= MIN_BEFORE else float("nan")
-                  for x, y in zip(out["before"], out["after"], strict=True)]
+    out["pct"] = [
+        percent_change(x, y) if x >= MIN_BEFORE else float("nan")
+        for x, y in zip(out["before"], out["after"], strict=True)
+    ]
     return out
 
 
@@ -85,9 +88,11 @@ def _zone_headline(table: pd.DataFrame, zone: str) -> list[str]:
         p = r["p_value"]
         ptxt = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
         label = "Violent crime" if crime == "violent" else "Property crime"
-        line = (f"{label} {format_pct(r['zone_pct_change'])} ({r['zone_before']:,} to "
-                f"{r['zone_after']:,}, {ptxt}); rest of city "
-                f"{format_pct(r['control_pct_change'])}")
+        line = (
+            f"{label} {format_pct(r['zone_pct_change'])} ({r['zone_before']:,} to "
+            f"{r['zone_after']:,}, {ptxt}); rest of city "
+            f"{format_pct(r['control_pct_change'])}"
+        )
         if crime == "violent":
             reading = r["wdq_reading"] or ""
             line += f"; ring: {reading}" if reading else ""
@@ -126,16 +131,26 @@ def build_maps(
     out = Path(out)
     files: list[Path] = []
     entries = []
-    note = (f"Data: {source}. Run {dt.date.today().isoformat()}, impactzones {__version__}. "
-            "Zones are illustrative where they come from the bundled layers.")
+    note = (
+        f"Data: {source}. Run {dt.date.today().isoformat()}, impactzones {__version__}. "
+        "Zones are illustrative where they come from the bundled layers."
+    )
     tr = _trends(incidents, layers)
     kde_year = None
     if "kde" in hotspots:
         kde_year = hotspots.get("year")
     kde_label = f"Violent crime density (KDE{', ' + str(kde_year) if kde_year else ''})"
-    common = dict(layers=layers, data_note=note, kde=hotspots.get("kde"), kde_label=kde_label,
-                  clusters=hotspots["dbscan"].clusters if "dbscan" in hotspots else None,
-                  gistar=hotspots.get("gistar"), proposals=proposals, trends=tr, ring=ring)
+    common = dict(
+        layers=layers,
+        data_note=note,
+        kde=hotspots.get("kde"),
+        kde_label=kde_label,
+        clusters=hotspots["dbscan"].clusters if "dbscan" in hotspots else None,
+        gistar=hotspots.get("gistar"),
+        proposals=proposals,
+        trends=tr,
+        ring=ring,
+    )
     zone_table = {}
     for table in comparisons.values():
         for zone in table["zone"].unique():
@@ -148,11 +163,14 @@ def build_maps(
         start = pd.Timestamp(start.iloc[0]) if len(start) and pd.notna(start.iloc[0]) else None
         phrase = compare_phrase(before, after)
         data = MapData(
-            title=f"{zone} Impact Zone: {phrase}", zone=zone,
+            title=f"{zone} Impact Zone: {phrase}",
+            zone=zone,
             headline=_zone_headline(table, zone),
             change=change_by_neighborhood(incidents, layers, before, after),
             change_label=f"Change in violent crime, {phrase}",
-            trend_start=start, **common)
+            trend_start=start,
+            **common,
+        )
         slug = "".join(ch if ch.isalnum() else "_" for ch in zone.lower())
         name = f"commander_{slug}.html"
         files.append(save_map(commander_map(data, self_contained=self_contained), out / name))
@@ -170,25 +188,38 @@ def build_maps(
             g = sel[sel["group"] == group]
             b = int(before.contains(g["occurred_at"]).sum())
             a = int(after.contains(g["occurred_at"]).sum())
-            lines.append(f"{label} {format_pct(percent_change(b, a))} citywide "
-                         f"({b:,} to {a:,})")
-        data = MapData(title=f"Citywide: {compare_phrase(before, after)}", zone=None,
-                       headline=lines, show_change=False, show_kde=True,
-                       change=change_by_neighborhood(incidents, layers, before, after),
-                       change_label=f"Change in violent crime, {compare_phrase(before, after)}",
-                       **common)
-        files.append(save_map(commander_map(data, self_contained=self_contained),
-                              out / "citywide.html"))
+            lines.append(f"{label} {format_pct(percent_change(b, a))} citywide ({b:,} to {a:,})")
+        data = MapData(
+            title=f"Citywide: {compare_phrase(before, after)}",
+            zone=None,
+            headline=lines,
+            show_change=False,
+            show_kde=True,
+            change=change_by_neighborhood(incidents, layers, before, after),
+            change_label=f"Change in violent crime, {compare_phrase(before, after)}",
+            **common,
+        )
+        files.append(
+            save_map(commander_map(data, self_contained=self_contained), out / "citywide.html")
+        )
         entries.append(("Citywide", "citywide.html", " ".join(lines)))
         if static:
             files.append(static_map(data, out / "citywide.png"))
         data.title = f"Analyst map: {compare_phrase(before, after)}"
-        files.append(save_map(commander_map(data, self_contained=self_contained, analyst=True),
-                              out / "analyst.html"))
-        entries.append(("Analyst map", "analyst.html",
-                        "The citywide map plus the Gi* grid with counts, z and p in popups."))
-    files.append(write_index(entries, out / "index.html", title="impactzones maps",
-                             note=note))
+        files.append(
+            save_map(
+                commander_map(data, self_contained=self_contained, analyst=True),
+                out / "analyst.html",
+            )
+        )
+        entries.append(
+            (
+                "Analyst map",
+                "analyst.html",
+                "The citywide map plus the Gi* grid with counts, z and p in popups.",
+            )
+        )
+    files.append(write_index(entries, out / "index.html", title="impactzones maps", note=note))
     return files
 
 

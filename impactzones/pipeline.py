@@ -69,8 +69,10 @@ def guard_folder(inputs, out: Path) -> None:
     for f in expand_paths(paths):
         f = f.resolve()
         if f == out or out in f.parents:
-            raise InputError(f"The output folder {out} holds the input {f}; write the outputs "
-                             "to another folder (--out).")
+            raise InputError(
+                f"The output folder {out} holds the input {f}; write the outputs "
+                "to another folder (--out)."
+            )
 
 
 def load_layers(
@@ -139,8 +141,15 @@ def run_demo(
     """
     step = progress or (lambda _msg: None)
     out = Path(out)
-    guard_folder([*(incidents if isinstance(incidents, (list, tuple)) else [incidents]),
-                  boundary, districts, zones], out)
+    guard_folder(
+        [
+            *(incidents if isinstance(incidents, (list, tuple)) else [incidents]),
+            boundary,
+            districts,
+            zones,
+        ],
+        out,
+    )
     step("Loading layers")
     layers = load_layers(boundary, districts, zones)
     load = truth = None
@@ -231,12 +240,33 @@ def run_demo(
 
     if hotspots:
         hotspots["year"] = hs_year
-    files.extend(build_maps(inc, layers, out, comparisons=comparisons, hotspots=hotspots,
-                            proposals=proposals, source=source, ring=ring,
-                            self_contained=self_contained))
+    files.extend(
+        build_maps(
+            inc,
+            layers,
+            out,
+            comparisons=comparisons,
+            hotspots=hotspots,
+            proposals=proposals,
+            source=source,
+            ring=ring,
+            self_contained=self_contained,
+        )
+    )
     files.append(write_json(headline, out / "summary.json"))
-    return DemoResult(inc, layers, counts, headline, files, load, truth, hotspots, comparisons,
-                      proposals, backtest_table)
+    return DemoResult(
+        inc,
+        layers,
+        counts,
+        headline,
+        files,
+        load,
+        truth,
+        hotspots,
+        comparisons,
+        proposals,
+        backtest_table,
+    )
 
 
 def _demo_proposals(inc, layers: Layers):
@@ -293,7 +323,9 @@ def _latest_full_year(inc: pd.DataFrame) -> int:
     return int(years[-1])
 
 
-HOTSPOT_METHODS = ("kde", "dbscan", "gistar")
+HOTSPOT_METHODS = ("kde", "dbscan", "gistar", "emerging")
+#: What runs unless asked otherwise (emerging needs a span of months, not one period).
+DEFAULT_METHODS = ("kde", "dbscan", "gistar")
 
 
 def run_hotspots(
@@ -301,7 +333,7 @@ def run_hotspots(
     mask,
     out: str | Path | None = None,
     *,
-    methods=HOTSPOT_METHODS,
+    methods=DEFAULT_METHODS,
     cell_size: float | None = None,
     kde_cell_size: float | None = None,
     bandwidth: float | None = None,
@@ -338,7 +370,9 @@ def run_hotspots(
 
     unknown = set(methods) - set(HOTSPOT_METHODS)
     if unknown:
-        raise InputError(f"Unknown method(s) {sorted(unknown)}; use kde, dbscan or gistar.")
+        raise InputError(
+            f"Unknown method(s) {sorted(unknown)}; use kde, dbscan, gistar or emerging."
+        )
     if len(incidents) < 2:
         raise InputError("Fewer than two incidents match; widen the period or the categories.")
     results: dict = {}
@@ -391,6 +425,22 @@ def run_hotspots(
                     pd.DataFrame(g.cells.drop(columns="geometry")), out / f"{prefix}gistar.csv"
                 )
             )
+    if "emerging" in methods:
+        from .hotspots import emerging
+
+        e = emerging(incidents, cell_size=cell_size, distance=distance, mask=mask)
+        results["emerging"] = e
+        if out is not None:
+            files.append(
+                write_vector(
+                    e.cells[e.cells["pattern"] != "no pattern"], out / f"{prefix}emerging.geojson"
+                )
+            )
+            files.append(
+                write_table(
+                    pd.DataFrame(e.cells.drop(columns="geometry")), out / f"{prefix}emerging.csv"
+                )
+            )
     if out is not None:
         files.append(write_json(hotspot_params(results), out / f"{prefix}params.json"))
     return results, files
@@ -417,4 +467,6 @@ def hotspot_params(results: dict) -> dict:
         out["dbscan"] = results["dbscan"].params
     if "gistar" in results:
         out["gistar"] = results["gistar"].params | {"bins": results["gistar"].summary()}
+    if "emerging" in results:
+        out["emerging"] = results["emerging"].params | {"patterns": results["emerging"].summary()}
     return out

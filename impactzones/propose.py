@@ -98,8 +98,7 @@ def _surface(sel, land, method: str, cell: float, bandwidth):
     return s.grid, values, note
 
 
-def _grow(values: np.ndarray, free: np.ndarray, cell_km2: float, c: Constraints,
-          threshold: float):
+def _grow(values: np.ndarray, free: np.ndarray, cell_km2: float, c: Constraints, threshold: float):
     """Cells grown from the densest free cell (see the module notes), or None."""
     score = np.where(free, values, -np.inf)
     seed = np.unravel_index(np.argmax(score), score.shape)
@@ -272,10 +271,15 @@ def propose_zones(
     window = parse_window(period)
     sel = select(incidents, window=window, group=group, category=category)
     if len(sel) < 10:
-        raise InputError(f"Only {len(sel)} incidents match {window.label}: too few to propose "
-                         "zones from; widen the period or the crimes.")
-    land = study_area if study_area is not None else (
-        layers.land if layers is not None else shapely.box(*incidents.total_bounds))
+        raise InputError(
+            f"Only {len(sel)} incidents match {window.label}: too few to propose "
+            "zones from; widen the period or the crimes."
+        )
+    land = (
+        study_area
+        if study_area is not None
+        else (layers.land if layers is not None else shapely.box(*incidents.total_bounds))
+    )
     grid, values, note = _surface(sel, land, method, cell_size, bandwidth)
     blocked = shapely.Polygon()
     if exclude is not None and len(exclude):
@@ -283,8 +287,11 @@ def propose_zones(
             raise InputError("The existing zones and the incidents have different CRSs.")
         blocked = exclude.geometry.union_all().buffer(gap, quad_segs=BUFFER_SEGMENTS)
     cx, cy = grid.centres()
-    free = grid.mask & ~shapely.contains_xy(blocked, cx, cy) if not blocked.is_empty \
+    free = (
+        grid.mask & ~shapely.contains_xy(blocked, cx, cy)
+        if not blocked.is_empty
         else grid.mask.copy()
+    )
     x, y = xy(sel)
     rows = []
     tries = 0
@@ -308,8 +315,10 @@ def propose_zones(
         hits = int(shapely.intersects_xy(shape, x, y).sum())
         rows.append({"geometry": shape, "incidents": hits})
     if not rows:
-        raise InputError("No zone fits the constraints: allow a larger area, a smaller gap, or "
-                         "fewer existing zones to avoid.")
+        raise InputError(
+            "No zone fits the constraints: allow a larger area, a smaller gap, or "
+            "fewer existing zones to avoid."
+        )
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=incidents.crs)
     land_km2 = land.area / 1e6
     out["area_km2"] = out.area / 1e6
@@ -325,9 +334,11 @@ def propose_zones(
     out["districts"] = ["; ".join(_covers(g, dist, "district")) for g in out.geometry]
     crime = group or ", ".join([category] if isinstance(category, str) else category or [])
     out["method"] = method
-    out["params"] = (f"{note}; {cell_size:g} m cells; growth threshold {threshold:g}; areas "
-                     f"{min_area_km2:g} to {max_area_km2:g} km^2; gap {gap:g} m; period "
-                     f"{window.label}" + (f"; snapped to {snap}" if snap else ""))
+    out["params"] = (
+        f"{note}; {cell_size:g} m cells; growth threshold {threshold:g}; areas "
+        f"{min_area_km2:g} to {max_area_km2:g} km^2; gap {gap:g} m; period "
+        f"{window.label}" + (f"; snapped to {snap}" if snap else "")
+    )
     out["summary"] = [
         f"{r.name}, {r.area_km2:.1f} km^2"
         + (f" around {_first(r.neighborhoods, 2)}" if r.neighborhoods else "")
@@ -335,11 +346,30 @@ def propose_zones(
         f"{r.area_km2 / land_km2:.1%} of the city's area (PAI {r.pai:.1f})."
         for r in out.itertuples()
     ]
-    cols = ["rank", "name", "area_km2", "incidents", "share", "pai", "per_km2", "districts",
-            "neighborhoods", "method", "params", "summary", "geometry"]
+    cols = [
+        "rank",
+        "name",
+        "area_km2",
+        "incidents",
+        "share",
+        "pai",
+        "per_km2",
+        "districts",
+        "neighborhoods",
+        "method",
+        "params",
+        "summary",
+        "geometry",
+    ]
     out = out[cols]
-    out.attrs.update({"period": window.label, "incidents": len(sel), "land_km2": land_km2,
-                      "cell_size": cell_size})
+    out.attrs.update(
+        {
+            "period": window.label,
+            "incidents": len(sel),
+            "land_km2": land_km2,
+            "cell_size": cell_size,
+        }
+    )
     return out
 
 
@@ -350,8 +380,11 @@ def _first(names: str, n: int) -> str:
 
 def _snap(shape, neighborhoods, allowed, c: Constraints):
     """The union of the neighborhoods mostly inside ``shape``, if it meets the constraints."""
-    picked = [g for g in neighborhoods.geometry
-              if g.intersects(shape) and g.intersection(shape).area >= 0.5 * g.area]
+    picked = [
+        g
+        for g in neighborhoods.geometry
+        if g.intersects(shape) and g.intersection(shape).area >= 0.5 * g.area
+    ]
     if not picked:
         return None
     snapped = _largest(shapely.intersection(shapely.union_all(picked), allowed))
@@ -402,7 +435,7 @@ def best_hits(counts: np.ndarray, n_cells: int) -> int:
     8
     """
     v = np.sort(np.asarray(counts).ravel())[::-1]
-    return int(v[:max(int(n_cells), 0)].sum())
+    return int(v[: max(int(n_cells), 0)].sum())
 
 
 def naive_cells(counts_before: np.ndarray, allowed: np.ndarray, n_cells: int) -> np.ndarray:
@@ -473,8 +506,11 @@ def backtest(
     """
     after_w = parse_window(period)
     before_w = parse_window(before if before is not None else _period_label(proposals))
-    land = study_area if study_area is not None else (
-        layers.land if layers is not None else shapely.box(*incidents.total_bounds))
+    land = (
+        study_area
+        if study_area is not None
+        else (layers.land if layers is not None else shapely.box(*incidents.total_bounds))
+    )
     land_km2 = land.area / 1e6
     a = select(incidents, window=after_w, group=group, category=category)
     b = select(incidents, window=before_w, group=group, category=category)
@@ -495,18 +531,26 @@ def backtest(
         area = shapely.intersection(geom, land).area / 1e6
         p = pai(ha, total_a, area, land_km2)
         n_cells = int(round(area / grid.cell_area_km2))
-        best = pai(best_hits(counts_a, n_cells), total_a, n_cells * grid.cell_area_km2,
-                   land_km2)
-        return {"set": set_name, "name": name, "area_km2": area, "hits": ha,
-                "hit_rate": ha / total_a if total_a else math.nan, "pai": p,
-                "pei": p / best if best and np.isfinite(best) and best > 0 else math.nan,
-                "rri": rri(ha, hb, total_a, total_b), "hits_before": hb}
+        best = pai(best_hits(counts_a, n_cells), total_a, n_cells * grid.cell_area_km2, land_km2)
+        return {
+            "set": set_name,
+            "name": name,
+            "area_km2": area,
+            "hits": ha,
+            "hit_rate": ha / total_a if total_a else math.nan,
+            "pai": p,
+            "pei": p / best if best and np.isfinite(best) and best > 0 else math.nan,
+            "rri": rri(ha, hb, total_a, total_b),
+            "hits_before": hb,
+        }
 
     rows = [score("proposals", r.name, r.geometry) for r in proposals.itertuples()]
     rows.append(score("proposals", "all proposals", proposals.geometry.union_all()))
     if existing is not None and len(existing):
-        rows += [score("existing", str(n), g) for n, g in
-                 zip(existing["name"], existing.geometry, strict=True)]
+        rows += [
+            score("existing", str(n), g)
+            for n, g in zip(existing["name"], existing.geometry, strict=True)
+        ]
         rows.append(score("existing", "all existing zones", existing.geometry.union_all()))
     # naive baseline: last period's top cells, as much area as all the proposals
     total_cells = int(round(proposals.area.sum() / 1e6 / grid.cell_area_km2))
@@ -532,8 +576,7 @@ def _period_label(proposals) -> object:
     return int(label)
 
 
-def rolling_backtest(incidents, years, *, k=2, exclude=None, layers=None, **kwargs
-                     ) -> pd.DataFrame:
+def rolling_backtest(incidents, years, *, k=2, exclude=None, layers=None, **kwargs) -> pd.DataFrame:
     """Propose from each year and score on the next: one row per year and set.
 
     Examples
@@ -550,8 +593,20 @@ def rolling_backtest(incidents, years, *, k=2, exclude=None, layers=None, **kwar
     for y in years:
         p = propose_zones(incidents, period=y, k=k, exclude=exclude, layers=layers, **kwargs)
         bt = backtest(p, incidents, period=y + 1, before=y, existing=exclude, layers=layers)
-        for r in bt[bt["name"].isin(["all proposals", "all existing zones",
-                                     "naive: last period's top cells"])].itertuples():
-            rows.append({"year": y, "set": r.set, "pai": r.pai, "pei": r.pei, "rri": r.rri,
-                         "hit_rate": r.hit_rate, "area_km2": r.area_km2})
+        for r in bt[
+            bt["name"].isin(
+                ["all proposals", "all existing zones", "naive: last period's top cells"]
+            )
+        ].itertuples():
+            rows.append(
+                {
+                    "year": y,
+                    "set": r.set,
+                    "pai": r.pai,
+                    "pei": r.pei,
+                    "rri": r.rri,
+                    "hit_rate": r.hit_rate,
+                    "area_km2": r.area_km2,
+                }
+            )
     return pd.DataFrame(rows)

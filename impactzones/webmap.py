@@ -63,10 +63,15 @@ DISTRICT_STYLE = {"color": "#222222", "weight": 2, "fill": False}
 NEIGHBORHOOD_STYLE = {"color": "#777777", "weight": 0.6, "fill": False}
 PROPOSAL_STYLE = {"color": "#00897b", "weight": 3, "dashArray": "2 6", "fill": False}
 CLUSTER_STYLE = {"color": "#e65100", "weight": 2, "fillColor": "#ff9800", "fillOpacity": 0.08}
-GI_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a9cf",
-              -3: "#2166ac"}
-GI_LABELS = {3: "Hot spot, 99%", 2: "Hot spot, 95%", 1: "Hot spot, 90%",
-             -1: "Cold spot, 90%", -2: "Cold spot, 95%", -3: "Cold spot, 99%"}
+GI_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a9cf", -3: "#2166ac"}
+GI_LABELS = {
+    3: "Hot spot, 99%",
+    2: "Hot spot, 95%",
+    1: "Hot spot, 90%",
+    -1: "Cold spot, 90%",
+    -2: "Cold spot, 95%",
+    -3: "Cold spot, 99%",
+}
 CHANGE_LIMIT = 50.0  # the choropleth's colour scale runs from -50% to +50%
 
 CSS = """
@@ -229,24 +234,32 @@ def trend_svg(series: pd.Series, start: pd.Timestamp | None, width=240, height=7
     xs = np.linspace(4, width - 4, len(v))
     ys = height - 14 - (v / top) * (height - 28)
     pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'role="img" aria-label="monthly counts">',
-             f'<polyline fill="none" stroke="#333" stroke-width="1.5" points="{pts}"/>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" aria-label="monthly counts">',
+        f'<polyline fill="none" stroke="#333" stroke-width="1.5" points="{pts}"/>',
+    ]
     if start is not None:
         idx = series.index
         pos = np.searchsorted(idx.to_numpy(), np.datetime64(start))
         if 0 < pos < len(v):
             x = xs[pos] - (xs[1] - xs[0]) / 2
-            parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="4" y2="{height - 12}" '
-                         'stroke="#7b1fa2" stroke-dasharray="3 3"/>')
+            parts.append(
+                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="4" y2="{height - 12}" '
+                'stroke="#7b1fa2" stroke-dasharray="3 3"/>'
+            )
             anchor = "end" if x > width / 2 else "start"
             tx = x - 3 if anchor == "end" else x + 3
-            parts.append(f'<text x="{tx:.1f}" y="{height - 16}" font-size="9" fill="#7b1fa2" '
-                         f'text-anchor="{anchor}">zone began</text>')
+            parts.append(
+                f'<text x="{tx:.1f}" y="{height - 16}" font-size="9" fill="#7b1fa2" '
+                f'text-anchor="{anchor}">zone began</text>'
+            )
     first, last = series.index[0], series.index[-1]
     parts.append(f'<text x="2" y="{height - 2}" font-size="9">{first:%b %Y}</text>')
-    parts.append(f'<text x="{width - 2}" y="{height - 2}" font-size="9" text-anchor="end">'
-                 f'{last:%b %Y}</text>')
+    parts.append(
+        f'<text x="{width - 2}" y="{height - 2}" font-size="9" text-anchor="end">'
+        f"{last:%b %Y}</text>"
+    )
     parts.append(f'<text x="2" y="10" font-size="9">up to {int(top)} a month</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -360,9 +373,15 @@ def base_map(layers: Layers, *, self_contained: bool = False) -> folium.Map:
     [('leaflet', 'https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js')]
     """
     b = layers.boundary.to_crs(WGS84).total_bounds
-    m = folium.Map(location=[(b[1] + b[3]) / 2, (b[0] + b[2]) / 2], zoom_start=12,
-                   tiles=None, control_scale=True, prefer_canvas=False, zoom_snap=0.25,
-                   zoom_delta=0.5)
+    m = folium.Map(
+        location=[(b[1] + b[3]) / 2, (b[0] + b[2]) / 2],
+        zoom_start=12,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=False,
+        zoom_snap=0.25,
+        zoom_delta=0.5,
+    )
     m.default_js = [] if self_contained else [("leaflet", LEAFLET_JS)]
     m.default_css = [] if self_contained else [("leaflet_css", LEAFLET_CSS)]
     root = m.get_root()
@@ -370,8 +389,9 @@ def base_map(layers: Layers, *, self_contained: bool = False) -> folium.Map:
         js, css = _leaflet_inline()
         root.header.add_child(folium.Element(f"<style>{css}</style>"), name="leaflet_css")
         root.header.add_child(folium.Element(f"<script>{js}</script>"), name="leaflet_js")
-        root.header.add_child(folium.Element(
-            "<style>.leaflet-container{background:#f4f3ef}</style>"), name="iz_bg")
+        root.header.add_child(
+            folium.Element("<style>.leaflet-container{background:#f4f3ef}</style>"), name="iz_bg"
+        )
     else:
         import xyzservices.providers as xyz
 
@@ -379,10 +399,14 @@ def base_map(layers: Layers, *, self_contained: bool = False) -> folium.Map:
             folium.TileLayer(xyz.query_name(key), name=label, show=i == 0).add_to(m)
         folium.FeatureGroup(name="No base map", overlay=False, show=False).add_to(m)
     root.header.add_child(folium.Element(f"<style>{CSS}</style>"), name="iz_css")
-    root.header.add_child(folium.Element(
-        '<meta name="generator" content="impactzones">'), name="iz_meta")
-    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]], padding_top_left=FIT_TOP_LEFT,
-                 padding_bottom_right=FIT_BOTTOM_RIGHT)
+    root.header.add_child(
+        folium.Element('<meta name="generator" content="impactzones">'), name="iz_meta"
+    )
+    m.fit_bounds(
+        [[b[1], b[0]], [b[3], b[2]]],
+        padding_top_left=FIT_TOP_LEFT,
+        padding_bottom_right=FIT_BOTTOM_RIGHT,
+    )
     _Fullscreen().add_to(m)
     return m
 
@@ -400,16 +424,22 @@ def _add_legend(m: folium.Map, sections: list[str]) -> None:
         _Box("".join(sections), "bottomright", "iz-box iz-legend").add_to(m)
 
 
-def _ramp(title: str, cmap_name: str, lo: str, mid: str | None, hi: str,
-          centre: bool = False) -> str:
+def _ramp(
+    title: str, cmap_name: str, lo: str, mid: str | None, hi: str, centre: bool = False
+) -> str:
     import matplotlib
 
     cmap = matplotlib.colormaps[cmap_name]
     stops = ",".join(_rgba_hex(cmap(t)) for t in np.linspace(0, 1, 9))
-    ticks = f"<span>{esc(lo)}</span>" + (f"<span>{esc(mid)}</span>" if mid else "") + \
-        f"<span>{esc(hi)}</span>"
-    return (f"<h2>{esc(title)}</h2><div class='iz-ramp' style='background:linear-gradient("
-            f"to right,{stops})'></div><div class='iz-ticks'>{ticks}</div>")
+    ticks = (
+        f"<span>{esc(lo)}</span>"
+        + (f"<span>{esc(mid)}</span>" if mid else "")
+        + f"<span>{esc(hi)}</span>"
+    )
+    return (
+        f"<h2>{esc(title)}</h2><div class='iz-ramp' style='background:linear-gradient("
+        f"to right,{stops})'></div><div class='iz-ticks'>{ticks}</div>"
+    )
 
 
 def _add_areas(m: folium.Map, data: MapData, *, self_contained: bool = False) -> list[str]:
@@ -424,30 +454,48 @@ def _add_areas(m: folium.Map, data: MapData, *, self_contained: bool = False) ->
         if self_contained:
             style.update({"fill": True, "fillColor": "#ffffff", "fillOpacity": 1.0})
         folium.GeoJson(
-            _for_map(nb[cols]), name="Neighborhoods",
+            _for_map(nb[cols]),
+            name="Neighborhoods",
             style_function=lambda _f, s=style: s,
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Neighborhood"]),
-            show=self_contained, control=True,
+            show=self_contained,
+            control=True,
         ).add_to(m)
     if data.change is not None and len(data.change):
         ch = data.change.copy()
         ch["colour"] = [change_colour(p) for p in ch["pct"]]
         ch["label"] = [
-            f"{b:,} to {a:,} ({format_pct(p)})" for b, a, p in
-            zip(ch["before"], ch["after"], ch["pct"], strict=True)]
+            f"{b:,} to {a:,} ({format_pct(p)})"
+            for b, a, p in zip(ch["before"], ch["after"], ch["pct"], strict=True)
+        ]
         shown = _for_map(ch[["name", "label", "colour", "geometry"]])
         folium.GeoJson(
-            shown, name=esc(data.change_label),
-            style_function=lambda f: {"color": "#666", "weight": 0.5, "fillOpacity": 0.55,
-                                      "fillColor": f["properties"]["colour"]},
-            tooltip=folium.GeoJsonTooltip(fields=["name", "label"],
-                                          aliases=["Area", "Before to after"]),
+            shown,
+            name=esc(data.change_label),
+            style_function=lambda f: {
+                "color": "#666",
+                "weight": 0.5,
+                "fillOpacity": 0.55,
+                "fillColor": f["properties"]["colour"],
+            },
+            tooltip=folium.GeoJsonTooltip(
+                fields=["name", "label"], aliases=["Area", "Before to after"]
+            ),
             show=data.show_change,
         ).add_to(m)
-        legend.append(_ramp(data.change_label, "RdBu_r", f"-{CHANGE_LIMIT:g}% or less", "0%",
-                            f"+{CHANGE_LIMIT:g}% or more"))
-        legend.append("<div><span class='iz-swatch' style='background:#bdbdbd'></span>"
-                      "too few incidents before to tell</div>")
+        legend.append(
+            _ramp(
+                data.change_label,
+                "RdBu_r",
+                f"-{CHANGE_LIMIT:g}% or less",
+                "0%",
+                f"+{CHANGE_LIMIT:g}% or more",
+            )
+        )
+        legend.append(
+            "<div><span class='iz-swatch' style='background:#bdbdbd'></span>"
+            "too few incidents before to tell</div>"
+        )
     d = layers.districts
     group = folium.FeatureGroup(name="Patrol districts", show=True)
     for row in d.itertuples():
@@ -456,13 +504,15 @@ def _add_areas(m: folium.Map, data: MapData, *, self_contained: bool = False) ->
         lines = []
         if series is not None:
             lines.append(f"{int(series.sum()):,} incidents in the chart's months")
-        layer = folium.GeoJson(_for_map(gdf), style_function=lambda _f: DISTRICT_STYLE,
-                               tooltip=esc(row.name))
+        layer = folium.GeoJson(
+            _for_map(gdf), style_function=lambda _f: DISTRICT_STYLE, tooltip=esc(row.name)
+        )
         layer.add_child(_popup(str(row.name), lines, trend_svg(series, data.trend_start)))
         layer.add_to(group)
     group.add_to(m)
-    legend.append("<div><span class='iz-line' style='border-color:#222'></span>"
-                  "Patrol district</div>")
+    legend.append(
+        "<div><span class='iz-line' style='border-color:#222'></span>Patrol district</div>"
+    )
     return legend
 
 
@@ -476,15 +526,20 @@ def _add_zones(m: folium.Map, data: MapData) -> list[str]:
     if data.ring:
         rings = gpd.GeoDataFrame(
             {"name": [f"{z} ring ({data.ring:g} m)" for z in zones["name"].astype(str)]},
-            geometry=ring_polygons(zones, data.ring, layers.study_area), crs=zones.crs)
+            geometry=ring_polygons(zones, data.ring, layers.study_area),
+            crs=zones.crs,
+        )
         folium.GeoJson(
-            _for_map(rings), name=f"Displacement rings ({data.ring:g} m)",
+            _for_map(rings),
+            name=f"Displacement rings ({data.ring:g} m)",
             style_function=lambda _f: RING_STYLE,
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Ring"]),
         ).add_to(m)
-        legend.append("<div><span class='iz-line' style='border-color:#7b1fa2;"
-                      f"border-top-style:dashed'></span>Displacement ring ({data.ring:g} m)"
-                      "</div>")
+        legend.append(
+            "<div><span class='iz-line' style='border-color:#7b1fa2;"
+            f"border-top-style:dashed'></span>Displacement ring ({data.ring:g} m)"
+            "</div>"
+        )
     group = folium.FeatureGroup(name="Impact Zones", show=True)
     for row in zones.itertuples():
         name = str(row.name)
@@ -500,14 +555,16 @@ def _add_zones(m: folium.Map, data: MapData) -> list[str]:
         style = dict(ZONE_STYLE)
         if data.zone is not None and name != data.zone:
             style.update({"weight": 1.5, "opacity": 0.6})
-        layer = folium.GeoJson(_for_map(gdf), style_function=lambda _f, s=style: s,
-                               tooltip=f"Impact Zone: {esc(name)}")
+        layer = folium.GeoJson(
+            _for_map(gdf), style_function=lambda _f, s=style: s, tooltip=f"Impact Zone: {esc(name)}"
+        )
         began = pd.Timestamp(start) if start is not None and pd.notna(start) else None
         layer.add_child(_popup(f"Impact Zone: {name}", lines, trend_svg(series, began)))
         layer.add_to(group)
     group.add_to(m)
-    legend.insert(0, "<div><span class='iz-line' style='border-color:#7b1fa2'></span>"
-                     "Impact Zone</div>")
+    legend.insert(
+        0, "<div><span class='iz-line' style='border-color:#7b1fa2'></span>Impact Zone</div>"
+    )
     return legend
 
 
@@ -539,11 +596,20 @@ def surface_png(surface, *, cmap: str = "YlOrRd", floor: float = 0.05):
     with warnings.catch_warnings():  # rasterio's own use of Affine's `*` (not ours)
         warnings.simplefilter("ignore", PendingDeprecationWarning)
         transform, width, height = calculate_default_transform(
-            g.crs, dst_crs, g.width, g.height, left, bottom, right, top)
+            g.crs, dst_crs, g.width, g.height, left, bottom, right, top
+        )
         dst = np.full((height, width), np.nan, dtype="float32")
-        reproject(src, dst, src_transform=g.transform, src_crs=g.crs, dst_transform=transform,
-                  dst_crs=dst_crs, resampling=Resampling.bilinear, src_nodata=np.nan,
-                  dst_nodata=np.nan)
+        reproject(
+            src,
+            dst,
+            src_transform=g.transform,
+            src_crs=g.crs,
+            dst_transform=transform,
+            dst_crs=dst_crs,
+            resampling=Resampling.bilinear,
+            src_nodata=np.nan,
+            dst_nodata=np.nan,
+        )
     vmax = float(np.nanmax(dst)) if np.isfinite(dst).any() else 1.0
     vmin = floor * vmax
     norm = np.clip((dst - vmin) / max(vmax - vmin, 1e-12), 0, 1)
@@ -566,36 +632,66 @@ def _add_kde(m: folium.Map, data: MapData) -> list[str]:
     png, bounds, (vmin, vmax) = surface_png(data.kde)
     url = "data:image/png;base64," + base64.b64encode(png).decode()
     folium.raster_layers.ImageOverlay(
-        image=url, bounds=bounds, name=esc(data.kde_label), opacity=1.0, interactive=False,
-        cross_origin=False, zindex=2, show=data.show_kde,
+        image=url,
+        bounds=bounds,
+        name=esc(data.kde_label),
+        opacity=1.0,
+        interactive=False,
+        cross_origin=False,
+        zindex=2,
+        show=data.show_kde,
     ).add_to(m)
     p = data.kde.params
-    return [_ramp(f"{data.kde_label}, incidents per km^2", "YlOrRd", f"{vmin:,.0f}", None,
-                  f"{vmax:,.0f}")
-            + f"<div class='iz-note'>{esc(p.get('kernel', ''))} kernel, bandwidth "
-              f"{p.get('bandwidth_m', 0):,.0f} m, {p.get('cell_size_m', 0):g} m cells</div>"]
+    return [
+        _ramp(
+            f"{data.kde_label}, incidents per km^2", "YlOrRd", f"{vmin:,.0f}", None, f"{vmax:,.0f}"
+        )
+        + f"<div class='iz-note'>{esc(p.get('kernel', ''))} kernel, bandwidth "
+        f"{p.get('bandwidth_m', 0):,.0f} m, {p.get('cell_size_m', 0):g} m cells</div>"
+    ]
 
 
 def _add_clusters(m: folium.Map, data: MapData) -> list[str]:
     c = data.clusters
     if c is None or len(c) == 0:
         return []
-    cols = [k for k in ("cluster", "incidents", "area_km2", "dominant_category", "first",
-                        "last", "geometry") if k in c]
+    cols = [
+        k
+        for k in (
+            "cluster",
+            "incidents",
+            "area_km2",
+            "dominant_category",
+            "first",
+            "last",
+            "geometry",
+        )
+        if k in c
+    ]
     shown = c[cols].copy()
     shown["area_km2"] = shown["area_km2"].round(2)
     if "dominant_category" in shown:
         shown["dominant_category"] = shown["dominant_category"].str.replace("_", " ")
     fields = [k for k in cols if k != "geometry"]
-    aliases = {"cluster": "Cluster", "incidents": "Incidents", "area_km2": "Area (km^2)",
-               "dominant_category": "Most common", "first": "First", "last": "Last"}
+    aliases = {
+        "cluster": "Cluster",
+        "incidents": "Incidents",
+        "area_km2": "Area (km^2)",
+        "dominant_category": "Most common",
+        "first": "First",
+        "last": "Last",
+    }
     folium.GeoJson(
-        _for_map(shown), name="DBSCAN clusters", style_function=lambda _f: CLUSTER_STYLE,
+        _for_map(shown),
+        name="DBSCAN clusters",
+        style_function=lambda _f: CLUSTER_STYLE,
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[aliases[f] for f in fields]),
         show=False,
     ).add_to(m)
-    return ["<div><span class='iz-swatch' style='background:#ffe0b2;border-color:#e65100'>"
-            "</span>DBSCAN cluster</div>"]
+    return [
+        "<div><span class='iz-swatch' style='background:#ffe0b2;border-color:#e65100'>"
+        "</span>DBSCAN cluster</div>"
+    ]
 
 
 def _add_gistar(m: folium.Map, data: MapData, *, analyst: bool = False) -> list[str]:
@@ -609,10 +705,14 @@ def _add_gistar(m: folium.Map, data: MapData, *, analyst: bool = False) -> list[
         merged["label"] = merged["bin"].map(GI_LABELS)
         merged["colour"] = merged["bin"].map(GI_COLOURS)
         folium.GeoJson(
-            _for_map(merged, simplify=0), name="Gi* hot and cold spots (FDR-corrected)",
-            style_function=lambda f: {"color": f["properties"]["colour"], "weight": 0.5,
-                                      "fillColor": f["properties"]["colour"],
-                                      "fillOpacity": 0.55},
+            _for_map(merged, simplify=0),
+            name="Gi* hot and cold spots (FDR-corrected)",
+            style_function=lambda f: {
+                "color": f["properties"]["colour"],
+                "weight": 0.5,
+                "fillColor": f["properties"]["colour"],
+                "fillOpacity": 0.55,
+            },
             tooltip=folium.GeoJsonTooltip(fields=["label"], aliases=["Gi*"]),
             show=False,
         ).add_to(m)
@@ -622,20 +722,26 @@ def _add_gistar(m: folium.Map, data: MapData, *, analyst: bool = False) -> list[
         for col in ("p_sim", "p_adjusted"):
             grid[col] = grid[col].round(4)
         folium.GeoJson(
-            _for_map(grid, simplify=0), name="Gi* grid (z, p, counts)",
+            _for_map(grid, simplify=0),
+            name="Gi* grid (z, p, counts)",
             style_function=lambda _f: {"color": "#555", "weight": 0.3, "fillOpacity": 0.0},
-            popup=folium.GeoJsonPopup(fields=["count", "z", "p_sim", "p_adjusted", "label"],
-                                      aliases=["Incidents", "z", "p (permutation)",
-                                               "p (FDR-adjusted)", "Reading"]),
+            popup=folium.GeoJsonPopup(
+                fields=["count", "z", "p_sim", "p_adjusted", "label"],
+                aliases=["Incidents", "z", "p (permutation)", "p (FDR-adjusted)", "Reading"],
+            ),
             show=False,
         ).add_to(m)
     p = g.params
     items = "".join(
         f"<div><span class='iz-swatch' style='background:{GI_COLOURS[b]}'></span>"
-        f"{GI_LABELS[b]}</div>" for b in (3, 2, 1, -1, -2, -3))
-    return [f"<h2>Gi* hot and cold spots</h2>{items}<div class='iz-note'>"
-            f"{p.get('cell_size_m', 0):g} m cells, {p.get('permutations', 0):,} permutations, "
-            f"{esc(p.get('fdr', ''))} FDR</div>"]
+        f"{GI_LABELS[b]}</div>"
+        for b in (3, 2, 1, -1, -2, -3)
+    )
+    return [
+        f"<h2>Gi* hot and cold spots</h2>{items}<div class='iz-note'>"
+        f"{p.get('cell_size_m', 0):g} m cells, {p.get('permutations', 0):,} permutations, "
+        f"{esc(p.get('fdr', ''))} FDR</div>"
+    ]
 
 
 def _add_proposals(m: folium.Map, data: MapData) -> list[str]:
@@ -650,16 +756,22 @@ def _add_proposals(m: folium.Map, data: MapData) -> list[str]:
         shown["pai"] = shown["pai"].round(1)
     fields = [c for c in cols if c not in ("geometry",)]
     folium.GeoJson(
-        _for_map(shown), name="Proposed zones", style_function=lambda _f: PROPOSAL_STYLE,
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[f.replace("_", " ").capitalize()
-                                                              for f in fields]),
+        _for_map(shown),
+        name="Proposed zones",
+        style_function=lambda _f: PROPOSAL_STYLE,
+        tooltip=folium.GeoJsonTooltip(
+            fields=fields, aliases=[f.replace("_", " ").capitalize() for f in fields]
+        ),
     ).add_to(m)
-    return ["<div><span class='iz-line' style='border-color:#00897b;border-top-style:dotted'>"
-            "</span>Proposed zone</div>"]
+    return [
+        "<div><span class='iz-line' style='border-color:#00897b;border-top-style:dotted'>"
+        "</span>Proposed zone</div>"
+    ]
 
 
-def add_incident_sample(m: folium.Map, incidents: gpd.GeoDataFrame, *, n: int = MAX_POINTS,
-                        seed: int = 0) -> int:
+def add_incident_sample(
+    m: folium.Map, incidents: gpd.GeoDataFrame, *, n: int = MAX_POINTS, seed: int = 0
+) -> int:
     """A capped, seeded sample of non-sensitive incidents, off by default.
 
     Rape and domestic-violence incidents are removed first, always. Returns the number of
@@ -683,9 +795,15 @@ def add_incident_sample(m: folium.Map, incidents: gpd.GeoDataFrame, *, n: int = 
     when = sample["occurred_at"].dt.strftime("%Y-%m-%d").tolist()
     layer = folium.FeatureGroup(name=f"Sample of incidents ({n:,}, not sensitive)", show=False)
     for (lat, lon), cat, day in zip(coords, cats, when, strict=True):
-        folium.CircleMarker(location=[float(lat), float(lon)], radius=3, weight=0, fill=True,
-                            fill_color="#37474f", fill_opacity=0.7,
-                            tooltip=f"{cat}, {day}").add_to(layer)
+        folium.CircleMarker(
+            location=[float(lat), float(lon)],
+            radius=3,
+            weight=0,
+            fill=True,
+            fill_color="#37474f",
+            fill_opacity=0.7,
+            tooltip=f"{cat}, {day}",
+        ).add_to(layer)
     layer.add_to(m)
     return n
 
@@ -695,8 +813,9 @@ def add_incident_sample(m: folium.Map, incidents: gpd.GeoDataFrame, *, n: int = 
 # --------------------------------------------------------------------------------------
 
 
-def commander_map(data: MapData, *, self_contained: bool = False,
-                  analyst: bool = False) -> folium.Map:
+def commander_map(
+    data: MapData, *, self_contained: bool = False, analyst: bool = False
+) -> folium.Map:
     """The map for one zone (or the city): see the module notes for what it holds.
 
     Examples
@@ -723,8 +842,11 @@ def commander_map(data: MapData, *, self_contained: bool = False,
 
             ring = ring_polygons(zone, data.ring or 1.0)[0].union(zone.geometry.iloc[0])
             b = gpd.GeoSeries([ring], crs=zone.crs).to_crs(WGS84).total_bounds
-            m.fit_bounds([[b[1], b[0]], [b[3], b[2]]], padding_top_left=FIT_TOP_LEFT,
-                         padding_bottom_right=FIT_BOTTOM_RIGHT)
+            m.fit_bounds(
+                [[b[1], b[0]], [b[3], b[2]]],
+                padding_top_left=FIT_TOP_LEFT,
+                padding_bottom_right=FIT_BOTTOM_RIGHT,
+            )
     _add_title(m, data.title, data.headline, data.data_note)
     _add_legend(m, legend)
     folium.LayerControl(collapsed=False, position="topleft").add_to(m)
@@ -765,10 +887,15 @@ def save_map(m: folium.Map, path: str | Path) -> Path:
     return write_text(stable_ids(m.get_root().render()), path)
 
 
-def overview_map(layers: Layers, incidents: gpd.GeoDataFrame | None = None, *,
-                 title: str = "Patrol districts and Impact Zones",
-                 lines: list[str] | None = None, ring: float = 400.0,
-                 seed: int = 0) -> folium.Map:
+def overview_map(
+    layers: Layers,
+    incidents: gpd.GeoDataFrame | None = None,
+    *,
+    title: str = "Patrol districts and Impact Zones",
+    lines: list[str] | None = None,
+    ring: float = 400.0,
+    seed: int = 0,
+) -> folium.Map:
     """A simple overview: districts, neighborhoods, zones, rings and a point sample.
 
     Examples
@@ -777,13 +904,17 @@ def overview_map(layers: Layers, incidents: gpd.GeoDataFrame | None = None, *,
     >>> type(overview_map(st_louis())).__name__
     'Map'
     """
-    data = MapData(layers=layers, title=title, headline=lines or [], ring=ring,
-                   sample=incidents)
+    data = MapData(layers=layers, title=title, headline=lines or [], ring=ring, sample=incidents)
     return commander_map(data)
 
 
-def write_index(entries: list[tuple[str, str, str]], path: str | Path, *,
-                title: str = "impactzones maps", note: str = "") -> Path:
+def write_index(
+    entries: list[tuple[str, str, str]],
+    path: str | Path,
+    *,
+    title: str = "impactzones maps",
+    note: str = "",
+) -> Path:
     """An index page linking the maps: entries are (title, file name, description).
 
     Examples
@@ -795,8 +926,8 @@ def write_index(entries: list[tuple[str, str, str]], path: str | Path, *,
     (True, True)
     """
     items = "".join(
-        f'<li><a href="{esc(href)}">{esc(t)}</a><div>{esc(d)}</div></li>'
-        for t, href, d in entries)
+        f'<li><a href="{esc(href)}">{esc(t)}</a><div>{esc(d)}</div></li>' for t, href, d in entries
+    )
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{esc(title)}</title><meta name='viewport' content='width=device-width'>"
@@ -836,41 +967,53 @@ def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
         layers.neighborhoods.boundary.plot(ax=ax, color="#bbbbbb", linewidth=0.4)
     handles = []
     if data.change is not None and len(data.change):
-        data.change.plot(ax=ax, color=[change_colour(p) for p in data.change["pct"]],
-                         alpha=0.35, edgecolor="none")
-        handles.append(Patch(color="#f4a582", alpha=0.5,
-                             label=f"{data.change_label} (blue down, red up)"))
+        data.change.plot(
+            ax=ax,
+            color=[change_colour(p) for p in data.change["pct"]],
+            alpha=0.35,
+            edgecolor="none",
+        )
+        handles.append(
+            Patch(color="#f4a582", alpha=0.5, label=f"{data.change_label} (blue down, red up)")
+        )
     if data.kde is not None:
         s = data.kde
-        vals = np.ma.masked_where(~np.isfinite(s.values) | (s.values < 0.05 *
-                                  np.nanmax(s.values)), s.values)
+        vals = np.ma.masked_where(
+            ~np.isfinite(s.values) | (s.values < 0.05 * np.nanmax(s.values)), s.values
+        )
         left, bottom, right, top = s.grid.bounds
-        ax.imshow(vals, extent=(left, right, bottom, top), cmap="YlOrRd", alpha=0.75,
-                  zorder=2)
+        ax.imshow(vals, extent=(left, right, bottom, top), cmap="YlOrRd", alpha=0.75, zorder=2)
         handles.append(Patch(color="#fd8d3c", label=data.kde_label))
     if data.gistar is not None:
         hot = data.gistar.cells[data.gistar.cells["bin"] >= 2]
         if len(hot):
             gpd.GeoSeries([hot.union_all()], crs=hot.crs).boundary.plot(
-                ax=ax, color="#b2182b", linewidth=1.0, zorder=3)
+                ax=ax, color="#b2182b", linewidth=1.0, zorder=3
+            )
             handles.append(Line2D([], [], color="#b2182b", label="Gi* hot spot (95%+)"))
     layers.districts.boundary.plot(ax=ax, color="#222222", linewidth=1.2, zorder=4)
     handles.append(Line2D([], [], color="#222222", label="Patrol district"))
     zones = layers.zones
-    gpd.GeoSeries(ring_polygons(zones, data.ring or 1.0, layers.study_area),
-                  crs=zones.crs).boundary.plot(ax=ax, color="#7b1fa2", linewidth=1,
-                                               linestyle="--", zorder=5)
+    gpd.GeoSeries(
+        ring_polygons(zones, data.ring or 1.0, layers.study_area), crs=zones.crs
+    ).boundary.plot(ax=ax, color="#7b1fa2", linewidth=1, linestyle="--", zorder=5)
     zones.boundary.plot(ax=ax, color="#7b1fa2", linewidth=2.5, zorder=6)
     handles.append(Line2D([], [], color="#7b1fa2", lw=2.5, label="Impact Zone"))
     handles.append(Line2D([], [], color="#7b1fa2", ls="--", label=f"Ring ({data.ring:g} m)"))
     if data.proposals is not None and len(data.proposals):
-        data.proposals.boundary.plot(ax=ax, color="#00897b", linewidth=2, linestyle=":",
-                                     zorder=7)
+        data.proposals.boundary.plot(ax=ax, color="#00897b", linewidth=2, linestyle=":", zorder=7)
         handles.append(Line2D([], [], color="#00897b", ls=":", label="Proposed zone"))
     for row in zones.itertuples():
         c = row.geometry.representative_point()
-        ax.annotate(str(row.name), (c.x, c.y), color="#4a148c", fontsize=9,
-                    fontweight="bold", ha="center", zorder=8)
+        ax.annotate(
+            str(row.name),
+            (c.x, c.y),
+            color="#4a148c",
+            fontsize=9,
+            fontweight="bold",
+            ha="center",
+            zorder=8,
+        )
     if data.zone is not None and (zones["name"] == data.zone).any():
         z = zones[zones["name"] == data.zone].geometry.iloc[0].buffer(2500)
         x0, y0, x1, y1 = z.bounds

@@ -78,12 +78,17 @@ def compare_phrase(before: Window, after: Window) -> str:
     b, a = before, after
     if b.label.isdigit() and a.label.isdigit():
         return f"{b.label} vs {a.label}"
-    same_days = (b.start.year == b.end.year and a.start.year == a.end.year
-                 and (b.start.month, b.start.day, b.end.month, b.end.day)
-                 == (a.start.month, a.start.day, a.end.month, a.end.day))
+    same_days = (
+        b.start.year == b.end.year
+        and a.start.year == a.end.year
+        and (b.start.month, b.start.day, b.end.month, b.end.day)
+        == (a.start.month, a.start.day, a.end.month, a.end.day)
+    )
     if same_days:
-        return (f"{b.start.year} vs {a.start.year}, {b.start.day} {b.start:%B} to "
-                f"{b.end.day} {b.end:%B}")
+        return (
+            f"{b.start.year} vs {a.start.year}, {b.start.day} {b.start:%B} to "
+            f"{b.end.day} {b.end:%B}"
+        )
     return f"{b.label} vs {a.label}"
 
 

@@ -161,6 +161,12 @@ def test_hotspots_command_reports_its_parameters(synth_file, tmp_path):
     assert params["gistar"]["incidents"] == 5525
     for name in ("kde.tif", "kde_hotspots.geojson", "dbscan_clusters.geojson", "gistar.geojson"):
         assert (tmp_path / name).exists()
+    proc = run("hotspots", str(synth_file), "--group", "violent", "--method", "emerging",
+               "--out", str(tmp_path / "em"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    params = json.loads(proc.stdout)
+    assert params["emerging"]["slices"] == 32  # 2017, 2018 and 2019 to August (1 Sep dropped)
+    assert params["emerging"]["patterns"]["persistent"] > 0
 
 
 def test_propose_command_prints_the_backtest(synth_file, tmp_path):

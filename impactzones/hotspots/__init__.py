@@ -7,11 +7,24 @@ in ``params``:
   :func:`hotspot_polygons` to turn it into areas);
 * :func:`dbscan`: where do incidents cluster? (:class:`Clusters`);
 * :func:`gistar`: which cells are significantly hotter or colder than the city?
-  (:class:`GiStar`).
+  (:class:`GiStar`);
+* :func:`emerging`: which hot spots are new, persistent, intensifying or fading?
+  (:class:`Emerging`: Gi* per month and a Mann-Kendall trend per cell).
 """
 
 from .dbscan import Clusters, dbscan
+from .emerging import Emerging, emerging
 from .gistar import GiStar, gistar
 from .kde import auto_bandwidth, hotspot_polygons, kde
 
-__all__ = ["Clusters", "GiStar", "auto_bandwidth", "dbscan", "gistar", "hotspot_polygons", "kde"]
+__all__ = [
+    "Clusters",
+    "Emerging",
+    "GiStar",
+    "auto_bandwidth",
+    "dbscan",
+    "emerging",
+    "gistar",
+    "hotspot_polygons",
+    "kde",
+]

@@ -238,16 +238,19 @@ def density_on_grid(grid: Grid, x, y, w, kernel: str, bandwidth: float):
     reach = 2 * bandwidth / grid.cell + 1
     if kernel == "quartic" and len(x) * reach * reach <= DIRECT_BUDGET:
         if HAVE_NUMBA:
-            dens = quartic_direct(x, y, w, grid.x0, grid.y0, grid.cell, grid.height,
-                                  grid.width, bandwidth)
+            dens = quartic_direct(
+                x, y, w, grid.x0, grid.y0, grid.cell, grid.height, grid.width, bandwidth
+            )
         else:
             dens = _quartic_direct_numpy(grid, x, y, w, bandwidth)
         dens *= 3.0 / (math.pi * bandwidth**2) * 1e6
         return dens, "direct sum over every incident (exact)", 0
     f = choose_oversample(kernel, bandwidth, grid.cell)
     dens = _polyphase_density(grid, kernel, bandwidth, f, x, y, w) * 1e6
-    method = (f"cubic binning on a lattice of {f} x {f} nodes per cell, FFT convolution at "
-              "the cell centres")
+    method = (
+        f"cubic binning on a lattice of {f} x {f} nodes per cell, FFT convolution at "
+        "the cell centres"
+    )
     return dens, method, f
 
 
