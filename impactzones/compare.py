@@ -648,21 +648,6 @@ def _row(zone, crime, b, a, T, D, C, exp_b, exp_a, ring, note) -> dict:
 # Exports
 # --------------------------------------------------------------------------------------
 
-DISPLAY = [
-    ("zone", "Zone"),
-    ("crime", "Crime"),
-    ("zone_before", "Before"),
-    ("zone_after", "After"),
-    ("zone_pct_change", "Change"),
-    ("p_value", "E-test p"),
-    ("irr", "IRR (95% CI)"),
-    ("ring_pct_change", "Ring"),
-    ("control_pct_change", "Control"),
-    ("relative_ratio", "vs control (95% CI)"),
-    ("wdq", "WDQ"),
-    ("wdd", "WDD (p)"),
-]
-
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """The table as text for people: percents to one decimal (half away from zero).
