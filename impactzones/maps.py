@@ -94,8 +94,16 @@ def _zone_headline(table: pd.DataFrame, zone: str) -> list[str]:
             f"{format_pct(r['control_pct_change'])}"
         )
         if crime == "violent":
+            # the same rule as the verdict: a ring reading counts only when the ring
+            # changed differently from the control at 5%
             reading = r["wdq_reading"] or ""
-            line += f"; ring: {reading}" if reading else ""
+            ring_p = r.get("ring_relative_p", float("nan"))
+            if reading.startswith("no reduction"):
+                line += "; ring not judged (no reduction to displace)"
+            elif reading and pd.notna(ring_p) and ring_p < 0.05 and "no effect" not in reading:
+                line += f"; ring: {reading}"
+            else:
+                line += "; no sign of displacement into the ring"
         lines.append(line)
     return lines
 

@@ -127,3 +127,19 @@ def test_static_png_is_an_image(demo_run):
 
     img = Image.open(out_dir(demo_run) / "commander_north.png")
     assert img.size[0] >= 1000 and img.size[1] >= 1000
+
+
+def test_map_headline_agrees_with_the_verdict(demo_run):
+    """The title block reads the ring as the verdict does (significance included)."""
+    from impactzones.maps import _zone_headline
+
+    for table in demo_run.comparisons.values():
+        for zone in table["zone"].unique():
+            if zone == "Citywide":
+                continue
+            row = table[(table["zone"] == zone) & (table["crime"] == "violent")].iloc[0]
+            line = _zone_headline(table, zone)[0]
+            if "no sign of displacement" in row["verdict"]:
+                assert "no sign of displacement" in line
+            elif "displacement into" in row["verdict"] or "diffusion" in row["verdict"]:
+                assert "ring:" in line
