@@ -366,6 +366,7 @@ COLUMNS = [
     "relative_low",
     "relative_high",
     "relative_p",
+    "ring_relative_p",
     "wdq",
     "wdq_reading",
     "total_net_effect",
