@@ -331,22 +331,16 @@ class _Sampler:
 
 
 def _region_polygons(layers: Layers, ring: float):
-    """Zone polygons and ring polygons (buffer minus every zone), by zone name."""
-    zones = {}
-    for name, geom in zip(layers.zones["name"], layers.zones.geometry, strict=True):
-        zones[str(name)] = geom
-    all_zones = shapely.union_all(list(zones.values()))
-    rings = {
-        name: shapely.difference(shapely.intersection(g.buffer(ring), layers.study_area), all_zones)
-        for name, g in zones.items()
-    }
+    """Zone polygons and their rings (the same rings :func:`impactzones.assign.assign`
+    uses), by zone name, prepared for point tests."""
+    from .assign import ring_polygons
+
+    names = [str(n) for n in layers.zones["name"]]
+    zones = dict(zip(names, layers.zones.geometry, strict=True))
+    rings = dict(zip(names, ring_polygons(layers.zones, ring, layers.study_area), strict=True))
     for g in [*zones.values(), *rings.values()]:
         shapely.prepare(g)
     return zones, rings
-
-
-def _in_region(geom, x, y) -> np.ndarray:
-    return shapely.intersects_xy(geom, x, y)
 
 
 # --------------------------------------------------------------------------------------
@@ -471,8 +465,8 @@ def synthesize(
     for g, s in samplers.items():
         cx, cy = s.draw(calib_rng, 200_000)
         for name in zones:
-            share[(g, "zone", name)] = _in_region(zones[name], cx, cy).mean()
-            share[(g, "ring", name)] = _in_region(rings[name], cx, cy).mean()
+            share[(g, "zone", name)] = shapely.intersects_xy(zones[name], cx, cy).mean()
+            share[(g, "ring", name)] = shapely.intersects_xy(rings[name], cx, cy).mean()
 
     periods = (
         table.groupby("year")[["period_start", "period_end"]]
@@ -587,7 +581,7 @@ def synthesize(
                     px, py = samplers[group].draw(rng, len(todo))
                     bad = np.zeros(len(todo), bool)
                     for region, elig in constraints:
-                        bad |= elig[todo] & _in_region(region, px, py)
+                        bad |= elig[todo] & shapely.intersects_xy(region, px, py)
                     ok = ~bad
                     x[todo[ok]] = px[ok]
                     y[todo[ok]] = py[ok]
@@ -645,7 +639,7 @@ def _draw_in(sampler: _Sampler, rng, region, k: int):
     tries = 0
     while need > 0:
         px, py = sampler.draw(rng, max(4 * need, 1000))
-        inside = _in_region(region, px, py)
+        inside = shapely.intersects_xy(region, px, py)
         xs.append(px[inside][:need])
         ys.append(py[inside][:need])
         need -= len(xs[-1])
