@@ -143,7 +143,8 @@ def cmd_demo(args) -> int:
     if "zone_change" in h:
         zc, cc = h["zone_change"], h["citywide_change"]
         con.print(
-            f"Violent crime, 2017 to 2018: [bold]{h['zone']} zone {zc['display']}[/bold] "
+            f"Violent crime, {h['windows'][0]} to {h['windows'][1]}: "
+            f"[bold]{h['zone']} zone {zc['display']}[/bold] "
             f"({zc['before']:,} to {zc['after']:,}); citywide {cc['display']} "
             f"({cc['before']:,} to {cc['after']:,})."
         )

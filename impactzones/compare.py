@@ -508,9 +508,10 @@ def compare_zones(
     Returns
     -------
     DataFrame
-        Columns :data:`COLUMNS`; ``attrs`` carries the windows and any note. Percent
-        changes are exact floats (NaN where undefined, with the reason in ``note``); round
-        only for display.
+        Columns :data:`COLUMNS`; ``attrs`` carries the windows (``windows``: the two
+        :class:`~impactzones.windows.Window`; ``before``/``after``: their labels) and any
+        note. Percent changes are exact floats (NaN where undefined, with the reason in
+        ``note``); round only for display.
 
     Examples
     --------
@@ -563,7 +564,14 @@ def compare_zones(
             rows.append(_row("Citywide", crime, b, a, T, None, None, exp_b, exp_a, ring, note))
     table = pd.DataFrame(rows, columns=COLUMNS)
     table.attrs.update(
-        {"before": b.label, "after": a.label, "note": note, "ring_m": ring, "by": by}
+        {
+            "before": b.label,
+            "after": a.label,
+            "windows": (b, a),
+            "note": note,
+            "ring_m": ring,
+            "by": by,
+        }
     )
     return table
 

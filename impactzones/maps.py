@@ -15,7 +15,7 @@ import pandas as pd
 from . import __version__
 from .change import format_pct, percent_change
 from .geo import Layers
-from .windows import Window, compare_phrase, parse_window
+from .windows import Window, compare_phrase
 
 #: Neighborhoods with fewer incidents than this in the before window get no colour.
 MIN_BEFORE = 10
@@ -165,8 +165,7 @@ def build_maps(
             if zone != "Citywide":
                 zone_table[zone] = table
     for zone, table in zone_table.items():
-        before = parse_window(_window(table.attrs["before"]))
-        after = parse_window(_window(table.attrs["after"]))
+        before, after = table.attrs["windows"]
         start = layers.zones.loc[layers.zones["name"] == zone, "start"]
         start = pd.Timestamp(start.iloc[0]) if len(start) and pd.notna(start.iloc[0]) else None
         phrase = compare_phrase(before, after)
@@ -229,10 +228,3 @@ def build_maps(
         )
     files.append(write_index(entries, out / "index.html", title="impactzones maps", note=note))
     return files
-
-
-def _window(label: str):
-    """A window from its label ("2018" or "2018-01-01 to 2018-09-01")."""
-    if " to " in label:
-        return tuple(label.split(" to "))
-    return int(label)

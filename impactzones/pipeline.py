@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import __version__
 from .assign import assign, count_incidents
-from .change import format_pct, percent_change
+from .change import format_pct
 from .errors import InputError
 from .geo import Layers, st_louis
 from .io import (
@@ -99,16 +99,6 @@ def load_layers(
     )
 
 
-def _change_in(incidents: pd.DataFrame, mask, group: str, before: int, after: int) -> dict:
-    """Counts of ``group`` in two calendar years where ``mask`` holds, and the change."""
-    sel = incidents[mask & (incidents["group"] == group)]
-    years = sel["occurred_at"].dt.year
-    b = int((years == before).sum())
-    a = int((years == after).sum())
-    pct = percent_change(b, a)
-    return {"before": b, "after": a, "percent_change": pct, "display": format_pct(pct)}
-
-
 def run_demo(
     out: str | Path = "maps",
     *,
@@ -179,17 +169,9 @@ def run_demo(
         "incidents": len(inc),
         "years": [int(y) for y in years],
     }
-    if {2017, 2018} <= set(years):
-        first = layers.zones.iloc[0]
-        headline["zone"] = str(first["name"])
-        headline["zone_change"] = _change_in(
-            inc, inc["zone"] == first["name"], "violent", 2017, 2018
-        )
-        headline["citywide_change"] = _change_in(
-            inc, inc["area_type"] != "outside", "violent", 2017, 2018
-        )
     step("Comparing the zones before and after")
     comparisons = _demo_comparisons(inc, layers, ring)
+    headline.update(_headline_change(comparisons))
     step("Finding hot spots (violent crime, the latest full year)")
     hs_year = _latest_full_year(inc)
     violent = inc[(inc["group"] == "violent") & (inc["occurred_at"].dt.year == hs_year)]
@@ -291,6 +273,32 @@ def _demo_proposals(inc, layers: Layers):
     if newest in years:
         bt = backtest(props, inc, period=newest, before=year, existing=existing, layers=layers)
     return props, bt
+
+
+def _headline_change(comparisons: dict) -> dict:
+    """The first zone's violent-crime change beside the citywide one, read from its
+    comparison table (the numbers the tables and maps show)."""
+    if not comparisons:
+        return {}
+    table = next(iter(comparisons.values()))
+    violent = table[table["crime"] == "violent"].set_index("zone")
+    zone = next(z for z in violent.index if z != "Citywide")
+
+    def change(row) -> dict:
+        pct = float(row["zone_pct_change"])
+        return {
+            "before": int(row["zone_before"]),
+            "after": int(row["zone_after"]),
+            "percent_change": pct,
+            "display": format_pct(pct),
+        }
+
+    return {
+        "zone": zone,
+        "windows": [table.attrs["before"], table.attrs["after"]],
+        "zone_change": change(violent.loc[zone]),
+        "citywide_change": change(violent.loc["Citywide"]),
+    }
 
 
 def _demo_comparisons(inc, layers: Layers, ring: float) -> dict:

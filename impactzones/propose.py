@@ -365,6 +365,7 @@ def propose_zones(
     out.attrs.update(
         {
             "period": window.label,
+            "window": window,
             "incidents": len(sel),
             "land_km2": land_km2,
             "cell_size": cell_size,
@@ -476,7 +477,7 @@ def backtest(
     Parameters
     ----------
     proposals : GeoDataFrame
-        From :func:`propose_zones` (its ``attrs["period"]`` is the default ``before``).
+        From :func:`propose_zones` (its ``attrs["window"]`` is the default ``before``).
     incidents : GeoDataFrame
     period : int, "START:END" or (start, end)
         The period predicted (e.g. the year after the proposals').
@@ -505,7 +506,9 @@ def backtest(
     ['proposals', 'existing', 'baseline']
     """
     after_w = parse_window(period)
-    before_w = parse_window(before if before is not None else _period_label(proposals))
+    if before is None and "window" not in proposals.attrs:
+        raise InputError("Give the proposal period as before=... (the proposals do not say).")
+    before_w = parse_window(before) if before is not None else proposals.attrs["window"]
     land = (
         study_area
         if study_area is not None
@@ -565,15 +568,6 @@ def backtest(
     out = pd.DataFrame(rows)
     out.attrs.update({"period": after_w.label, "before": before_w.label, "incidents": total_a})
     return out
-
-
-def _period_label(proposals) -> object:
-    label = proposals.attrs.get("period")
-    if label is None:
-        raise InputError("Give the proposal period as before=... (the proposals do not say).")
-    if " to " in str(label):
-        return tuple(str(label).split(" to "))
-    return int(label)
 
 
 def rolling_backtest(incidents, years, *, k=2, exclude=None, layers=None, **kwargs) -> pd.DataFrame:
