@@ -179,7 +179,10 @@ def case(name: str, n: int) -> dict:
                 "seconds": None,
                 "note": "skipped: neighbour lists need ~19 GB at 1M (out of memory)",
             }
-        ms = int(max(5, np.ceil(3 * len(xi) / land.area * np.pi * 150**2)))
+        from impactzones.hotspots.dbscan import auto_parameters
+
+        # the min_samples our run chose for eps = 150 m
+        ms = int(auto_parameters(xi, yi, np.ones(len(xi)), land.area, eps=150.0)[1])
         t = time.perf_counter()
         lab = DBSCAN(eps=150, min_samples=ms).fit(np.column_stack([xi, yi])).labels_
         out["seconds"] = time.perf_counter() - t

@@ -64,8 +64,12 @@ class Clusters:
     params: dict = field(default_factory=dict)
 
 
-def auto_parameters(x, y, w, area_m2: float) -> tuple[float, float, str, str]:
+def auto_parameters(
+    x, y, w, area_m2: float, eps: float | None = None
+) -> tuple[float, float, str, str]:
     """The automatic ``eps`` (m) and ``min_samples``, and the rules as text.
+
+    With ``eps`` given, only ``min_samples`` is derived (from that ``eps``).
 
     Examples
     --------
@@ -75,14 +79,17 @@ def auto_parameters(x, y, w, area_m2: float) -> tuple[float, float, str, str]:
     >>> eps, ms
     (200.0, 31.0)
     """
-    from .kde import auto_bandwidth
+    if eps is None:
+        from .kde import auto_bandwidth
 
-    h, _ = auto_bandwidth(x, y, w)
-    eps = float(max(5.0, round(h / 2 / 5) * 5))
+        h, _ = auto_bandwidth(x, y, w)
+        eps = float(max(5.0, round(h / 2 / 5) * 5))
+        eps_rule = f"half the ArcGIS/Silverman search radius ({h:,.0f} m), rounded to 5 m"
+    else:
+        eps_rule = "given"
     n = float(w.sum())
     expected = n / area_m2 * math.pi * eps * eps
     min_samples = float(max(5, math.ceil(3 * expected)))
-    eps_rule = f"half the ArcGIS/Silverman search radius ({h:,.0f} m), rounded to 5 m"
     ms_rule = (
         f"3 x the count expected within eps under an even spread ({expected:,.1f}), at least 5"
     )
@@ -164,19 +171,9 @@ def dbscan(
         area_m2 = area.area
     elif area_m2 is None:
         area_m2 = max((x.max() - x.min()) * (y.max() - y.min()), 1.0)
-    a_eps, a_ms, eps_rule, ms_rule = auto_parameters(x, y, w, area_m2)
-    if eps is None:
-        eps = a_eps
-    else:
-        eps_rule = "given"
+    eps, auto_ms, eps_rule, ms_rule = auto_parameters(x, y, w, area_m2, eps)
     if min_samples is None:
-        min_samples = (
-            a_ms
-            if eps == a_eps
-            else float(max(5, math.ceil(3 * len(x) / area_m2 * math.pi * eps * eps)))
-        )
-        if eps != a_eps:
-            ms_rule = "3 x the count expected within eps under an even spread, at least 5"
+        min_samples = auto_ms
     else:
         ms_rule = "given"
     ux, uy, counts, inverse = unique_locations(x, y)
