@@ -34,7 +34,7 @@ from scipy import stats
 from ..errors import InputError
 from ..grid import Grid, make_grid
 from ._common import points_in_study_area
-from .gistar import classify, footprint, gi_star_z, permutation_p
+from .gistar import footprint, gi_star_z, permutation_p
 
 PATTERNS = (
     "new",
@@ -242,10 +242,10 @@ def emerging(
         else:
             p = 2 * stats.norm.sf(np.abs(zk))
         p_adj = stats.false_discovery_control(np.nan_to_num(p, nan=1.0), method="bh")
-        bins = classify(zk, np.where(p_adj < alpha, 0.0, 1.0))
         z[k] = np.nan_to_num(zk)
-        hot[k] = bins > 0
-        cold[k] = bins < 0
+        significant = p_adj < alpha
+        hot[k] = significant & (z[k] > 0)
+        cold[k] = significant & (z[k] < 0)
     s, mk_z, mk_p = mann_kendall(z)
     patterns = classify_patterns(hot, cold, mk_z, mk_p, alpha)
     rows, cols = np.nonzero(grid.mask)
