@@ -608,6 +608,30 @@ def _selection_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--group", help="violent, property or other (comma-separated)")
 
 
+def _incidents_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("incidents", nargs="+", metavar="INCIDENTS", help="incident files or folders")
+
+
+def _finish(
+    p: argparse.ArgumentParser,
+    func,
+    *,
+    inputs: bool = True,
+    json_help: str | None = None,
+    boundary_help: str | None = None,
+) -> None:
+    """The options every command shares, in one order: --boundary, --json, the input
+    options (--columns, --crs), --quiet and --debug; then the function that runs it."""
+    if boundary_help:
+        p.add_argument("--boundary", help=boundary_help)
+    if json_help:
+        p.add_argument("--json", action="store_true", help=json_help)
+    if inputs:
+        _input_opts(p)
+    _common(p)
+    p.set_defaults(func=func)
+
+
 def _input_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--columns",
@@ -655,9 +679,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="maps that open with no network (Leaflet inlined, no tiles)",
     )
-    _input_opts(p)
-    _common(p)
-    p.set_defaults(func=cmd_demo)
+    _finish(p, cmd_demo)
 
     p = sub.add_parser(
         "synth",
@@ -672,8 +694,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--years", help="comma-separated years (default 2013 to 2019)")
     p.add_argument("--truth", help="folder for the planted truth (default: next to --out)")
-    _common(p)
-    p.set_defaults(func=cmd_synth)
+    _finish(p, cmd_synth, inputs=False)
 
     p = sub.add_parser(
         "load",
@@ -691,10 +712,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep incidents wherever they are (no study-area check)",
     )
-    p.add_argument("--json", action="store_true", help="print the tally as one JSON object")
-    _input_opts(p)
-    _common(p)
-    p.set_defaults(func=cmd_load)
+    _finish(p, cmd_load, json_help="print the tally as one JSON object")
 
     p = sub.add_parser(
         "hotspots",
@@ -703,7 +721,7 @@ def build_parser() -> argparse.ArgumentParser:
         "GeoJSON and CSV outputs, printing every parameter chosen "
         "and the rule behind it.",
     )
-    p.add_argument("incidents", nargs="+", metavar="INCIDENTS", help="incident files or folders")
+    _incidents_arg(p)
     p.add_argument(
         "--method",
         nargs="+",
@@ -739,11 +757,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="Gi* permutations (default 9999; 0 for analytic p only)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed for the permutations")
-    p.add_argument("--boundary", help="study-area polygons (default: St. Louis)")
-    p.add_argument("--json", action="store_true", help="print the parameters as JSON")
-    _input_opts(p)
-    _common(p)
-    p.set_defaults(func=cmd_hotspots)
+    _finish(
+        p,
+        cmd_hotspots,
+        json_help="print the parameters as JSON",
+        boundary_help="study-area polygons (default: St. Louis)",
+    )
 
     p = sub.add_parser(
         "compare",
@@ -753,7 +772,7 @@ def build_parser() -> argparse.ArgumentParser:
         "change, rate ratio, E-test, change relative to the control "
         "area, WDQ and WDD, and a verdict in plain words.",
     )
-    p.add_argument("incidents", nargs="+", metavar="INCIDENTS", help="incident files or folders")
+    _incidents_arg(p)
     p.add_argument("--zones", help="Impact Zone polygons (default: the bundled St. Louis zones)")
     p.add_argument("--zone", help="only these zones (names, comma-separated)")
     p.add_argument(
@@ -776,11 +795,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare daily rates when the windows differ in length",
     )
     p.add_argument("--out", help="write OUT.csv, OUT.json and OUT.md")
-    p.add_argument("--boundary", help="study-area polygons (default: St. Louis)")
-    p.add_argument("--json", action="store_true", help="print the table as JSON")
-    _input_opts(p)
-    _common(p)
-    p.set_defaults(func=cmd_compare)
+    _finish(
+        p,
+        cmd_compare,
+        json_help="print the table as JSON",
+        boundary_help="study-area polygons (default: St. Louis)",
+    )
 
     p = sub.add_parser(
         "propose",
@@ -790,7 +810,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and score them on the next period (PAI, PEI, RRI) beside "
         "the existing zones and a naive baseline.",
     )
-    p.add_argument("incidents", nargs="+", metavar="INCIDENTS", help="incident files or folders")
+    _incidents_arg(p)
     p.add_argument(
         "--zones",
         help="existing zones (default: the bundled St. Louis zones that "
@@ -816,11 +836,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--group", help="crime group (default violent)")
     p.add_argument("--category", help="categories instead of a group, comma-separated")
     p.add_argument("--out", help="proposals file (.geojson, .gpkg, .parquet)")
-    p.add_argument("--boundary", help="study-area polygons (default: St. Louis)")
-    p.add_argument("--json", action="store_true", help="print proposals and backtest as JSON")
-    _input_opts(p)
-    _common(p)
-    p.set_defaults(func=cmd_propose)
+    _finish(
+        p,
+        cmd_propose,
+        json_help="print proposals and backtest as JSON",
+        boundary_help="study-area polygons (default: St. Louis)",
+    )
 
     p = sub.add_parser(
         "run",
@@ -834,9 +855,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("settings", metavar="STUDY.toml", help="the study's settings")
     p.add_argument("--out", help="output folder (overrides the file's out)")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    _common(p)
-    p.set_defaults(func=cmd_run)
+    _finish(p, cmd_run, inputs=False, json_help="print the summary as JSON")
 
     p = sub.add_parser(
         "map",
@@ -845,7 +864,7 @@ def build_parser() -> argparse.ArgumentParser:
         "files and write the commander maps (one per zone), the "
         "citywide and analyst maps, static PNGs and index.html.",
     )
-    p.add_argument("incidents", nargs="+", metavar="INCIDENTS", help="incident files or folders")
+    _incidents_arg(p)
     p.add_argument("--out", default="maps", help="output folder (default: maps)")
     p.add_argument("--zones", help="Impact Zone polygons with name and start columns")
     p.add_argument("--districts", help="district polygons (default: bundled, approximate)")
@@ -856,10 +875,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="maps that open with no network (Leaflet inlined, no tiles)",
     )
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    _input_opts(p)
-    _common(p)
-    p.set_defaults(func=cmd_map)
+    _finish(p, cmd_map, json_help="print the summary as JSON")
     return parser
 
 
