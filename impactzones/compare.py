@@ -305,12 +305,18 @@ def relative_change(treated: Sequence[int], control: Sequence[int], conf: float 
 # --------------------------------------------------------------------------------------
 
 
+def _is_year(value) -> bool:
+    return isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
+
+
 def align_windows(before, after, data_end=None, *, normalise: str | None = None):
     """Comparison windows, checked for like-for-like, and a note on what was done.
 
-    A year whose data stop early (``data_end``) is cut to the days covered, and the other
-    window to the same calendar days. Windows of different lengths raise an
-    :class:`InputError` unless ``normalise="daily"``.
+    When ``after`` is given as a year and the data stop early in it (``data_end``), it is
+    cut to the days covered, and a ``before`` year to the same calendar days; windows given
+    as dates are taken as given. Two calendar years are like for like (a leap day is
+    ignored); other windows of different lengths raise an :class:`InputError` unless
+    ``normalise="daily"``.
 
     Examples
     --------
@@ -320,16 +326,21 @@ def align_windows(before, after, data_end=None, *, normalise: str | None = None)
     ('2018-01-01 to 2018-09-01', '2019-01-01 to 2019-09-01')
     """
     b, a = parse_window(before), parse_window(after)
+    b_year, a_year = _is_year(before), _is_year(after)
     note = ""
-    if data_end is not None and a.end > data_end >= a.start:
-        cut = Window(a.start, data_end)
-        b_cut = cut.same_days_in(b.start.year) if b.days == a.days else b
-        note = (
-            f"The data end on {data_end.isoformat()}: compared {b_cut.label} with "
-            f"{cut.label}, the same calendar days."
-        )
-        a, b = cut, b_cut
-    if a.days != b.days and normalise != "daily":
+    if a_year and data_end is not None and a.end > data_end >= a.start:
+        a = Window(a.start, data_end)
+        if b_year:
+            b = a.same_days_in(b.start.year)
+            note = (
+                f"The data end on {data_end.isoformat()}: compared {b.label} with "
+                f"{a.label}, the same calendar days."
+            )
+        else:
+            note = f"The data end on {data_end.isoformat()}: the after window is {a.label}."
+        b_year = a_year = False
+    like = a.days == b.days or (a_year and b_year)
+    if not like and normalise != "daily":
         raise InputError(
             f"The windows differ in length ({b.label}: {b.days} days; {a.label}: {a.days} "
             "days), so their counts are not like for like. Give windows of equal length, or "

@@ -220,3 +220,34 @@ def test_exports(north_table):
     assert md.splitlines()[0].startswith("| Zone | Crime |")
     assert "-20.0%" in md and "-14.5%" in md
     assert "Violent crime fell 20.0% in the North zone" in md
+
+
+def test_daily_normalisation_by_hand():
+    """2018 (365 days) against 1 January to 31 March 2019 (90 days), as daily rates."""
+    crs = "EPSG:32615"
+    zones = gpd.GeoDataFrame({"name": ["Z"]}, geometry=[box(0, 0, 100, 100)], crs=crs)
+    when = (["2018-06-01"] * 100 + ["2019-02-01"] * 40      # in the zone
+            + ["2018-06-01"] * 730 + ["2019-02-01"] * 180)  # far away: the control
+    x = [50] * 140 + [5000] * 910
+    inc = gpd.GeoDataFrame({"occurred_at": pd.to_datetime(when), "group": "violent",
+                            "category": "robbery"},
+                           geometry=gpd.points_from_xy(x, x), crs=crs)
+    with pytest.raises(InputError, match="not like for like"):
+        compare_zones(inc, zones, 2018, "2019-01-01:2019-03-31", crimes=["violent"])
+    t = compare_zones(inc, zones, 2018, "2019-01-01:2019-03-31", crimes=["violent"],
+                      normalise="daily", citywide=False)
+    row = t.iloc[0]
+    assert row["zone_pct_change"] == pytest.approx(((40 / 90) / (100 / 365) - 1) * 100)
+    assert row["irr"] == pytest.approx((40 / 90) / (100 / 365))
+    assert row["control_pct_change"] == pytest.approx(((180 / 90) / (730 / 365) - 1) * 100)
+    assert row["p_value"] == pytest.approx(stats.poisson_means_test(40, 90, 100, 365).pvalue)
+    assert "rates per day" in row["note"]
+
+
+def test_calendar_years_are_like_for_like_across_a_leap_year():
+    b, a, note = align_windows(2019, 2020)
+    assert (b.days, a.days) == (365, 366) and note == ""
+    # dates given explicitly are taken as given, whatever the data cover
+    b, a, note = align_windows("2019-01-01:2019-03-31", "2020-01-01:2020-03-30",
+                               pd.Timestamp("2020-02-01").date())
+    assert a.label == "2020-01-01 to 2020-03-30" and note == ""
