@@ -290,13 +290,14 @@ def cmd_load(args) -> int:
     guard_outputs(args.paths, [args.out, args.rejects])
     with _steps(con, args.quiet or args.json) as step:
         step("Loading the study area")
-        layers = load_layers(boundary=args.boundary)
+        layers = load_layers(boundary=args.boundary, strict=False)
         step("Reading incidents")
         res = read_incidents(
             args.paths,
             columns=parse_columns(args.columns),
             crs=args.crs,
             study_area=None if args.no_boundary else layers.study_area,
+            work_crs=layers.crs,
         )
         step("Writing")
         write_vector(res.incidents, args.out)
@@ -324,6 +325,7 @@ def _read_any(paths, args):
         columns=parse_columns(getattr(args, "columns", None)),
         crs=getattr(args, "crs", None),
         study_area=layers.study_area,
+        work_crs=layers.crs,
     )
     return res, layers
 

@@ -80,22 +80,59 @@ def load_layers(
     districts: str | Path | None = None,
     zones: str | Path | None = None,
     neighborhoods: str | Path | None = None,
+    *,
+    strict: bool = True,
 ) -> Layers:
     """The bundled St. Louis layers, with any of them replaced by a user's file.
+
+    With a user's boundary, the working CRS is the UTM zone of that boundary, and a bundled
+    layer is kept only where it overlaps the boundary: neighborhoods are otherwise dropped,
+    and districts and zones must then be given (an error), or are left out when
+    ``strict=False`` (for commands that need only the study area).
 
     Examples
     --------
     >>> len(load_layers().districts)
     6
     """
-    base = st_louis()
+    from .geo import WGS84, utm_crs_for
+
+    crs = None
+    if boundary:
+        b = read_layer(boundary, kind="boundary", work_crs=WGS84)
+        crs = utm_crs_for(b)
+    base = st_louis(crs)
+    b_layer = read_layer(boundary, kind="boundary", work_crs=crs) if boundary else base.boundary
+    area = b_layer.geometry.union_all()
+
+    def bundled(layer, kind: str, required: bool):
+        overlap = layer.geometry.union_all().intersection(area).area
+        if overlap >= 0.5 * layer.geometry.union_all().area:
+            return layer
+        if required and strict:
+            raise InputError(
+                f"The bundled St. Louis {kind} do not lie in your boundary; give your own "
+                f"with --{kind}."
+            )
+        return None
+
     return Layers(
-        boundary=read_layer(boundary, kind="boundary") if boundary else base.boundary,
-        districts=read_layer(districts, kind="districts") if districts else base.districts,
-        neighborhoods=(
-            read_layer(neighborhoods, kind="neighborhoods") if neighborhoods else base.neighborhoods
+        boundary=b_layer,
+        districts=(
+            read_layer(districts, kind="districts", work_crs=crs)
+            if districts
+            else bundled(base.districts, "districts", True)
         ),
-        zones=read_layer(zones, kind="zones") if zones else base.zones,
+        neighborhoods=(
+            read_layer(neighborhoods, kind="neighborhoods", work_crs=crs)
+            if neighborhoods
+            else bundled(base.neighborhoods, "neighborhoods", False)
+        ),
+        zones=(
+            read_layer(zones, kind="zones", work_crs=crs)
+            if zones
+            else bundled(base.zones, "zones", True)
+        ),
     )
 
 
@@ -146,7 +183,9 @@ def run_demo(
     if incidents:
         step("Reading incidents")
         inputs = [incidents] if isinstance(incidents, (str, Path)) else list(incidents)
-        load = read_incidents(inputs, columns=columns, crs=crs, study_area=layers.study_area)
+        load = read_incidents(
+            inputs, columns=columns, crs=crs, study_area=layers.study_area, work_crs=layers.crs
+        )
         inc = load.incidents
         source = ", ".join(str(p) for p in inputs)
     else:

@@ -880,32 +880,12 @@ def save_map(m: folium.Map, path: str | Path) -> Path:
     --------
     >>> import tempfile, pathlib
     >>> from impactzones.geo import st_louis
-    >>> p = save_map(overview_map(st_louis()), pathlib.Path(tempfile.mkdtemp()) / "m.html")
+    >>> m = commander_map(MapData(layers=st_louis(), title="Zones"))
+    >>> p = save_map(m, pathlib.Path(tempfile.mkdtemp()) / "m.html")
     >>> p.read_text().startswith("<!DOCTYPE html>")
     True
     """
     return write_text(stable_ids(m.get_root().render()), path)
-
-
-def overview_map(
-    layers: Layers,
-    incidents: gpd.GeoDataFrame | None = None,
-    *,
-    title: str = "Patrol districts and Impact Zones",
-    lines: list[str] | None = None,
-    ring: float = 400.0,
-    seed: int = 0,
-) -> folium.Map:
-    """A simple overview: districts, neighborhoods, zones, rings and a point sample.
-
-    Examples
-    --------
-    >>> from impactzones.geo import st_louis
-    >>> type(overview_map(st_louis())).__name__
-    'Map'
-    """
-    data = MapData(layers=layers, title=title, headline=lines or [], ring=ring, sample=incidents)
-    return commander_map(data)
 
 
 def write_index(

@@ -195,3 +195,30 @@ def test_every_subcommand_has_help():
     for cmd in ("demo", "synth", "load", "hotspots", "compare", "propose", "map", "run"):
         proc = run(cmd, "--help")
         assert proc.returncode == 0 and "usage: impactzones" in proc.stdout
+
+
+def test_a_city_elsewhere_gets_its_own_utm_zone(tmp_path):
+    """A boundary in Vienna: UTM zone 33N, and the St. Louis layers are not used for it."""
+    import geopandas as gpd
+    from shapely import box
+
+    from impactzones.errors import InputError
+    from impactzones.pipeline import load_layers
+
+    b = tmp_path / "vienna.geojson"
+    gpd.GeoDataFrame({"name": ["Wien"]}, geometry=[box(16.2, 48.1, 16.5, 48.3)],
+                     crs="EPSG:4326").to_file(b)
+    layers = load_layers(boundary=b, strict=False)
+    assert layers.crs.to_epsg() == 32633
+    assert layers.neighborhoods is None and layers.districts is None
+    with pytest.raises(InputError, match="--districts"):
+        load_layers(boundary=b)
+    src = tmp_path / "inc.csv"
+    src.write_text("id,date,category,lat,lon\n1,2018-01-01,robbery,48.2,16.37\n"
+                   "2,2018-01-02,robbery,38.6,-90.2\n")
+    proc = run("load", str(src), "--boundary", str(b), "--out", str(tmp_path / "o.parquet"),
+               "--json")
+    assert proc.returncode == 0, proc.stderr
+    tally = json.loads(proc.stdout)
+    assert tally["used"] == 1 and tally["rejected_by_reason"] == {"outside_study_area": 1}
+    assert gpd.read_parquet(tmp_path / "o.parquet").crs.to_epsg() == 32633
