@@ -76,7 +76,11 @@ def test_shared_control_wdd_is_minus_the_total_net_effect():
     T, D, C = (200, 150), (120, 110), (2000, 1800)
     w = wdq(T, D, C)
     d = wdd_shared_control(T, D, C)
-    assert d.estimate == pytest.approx(-w.total_net_effect)
+    # by hand: the control fell 10%, so the zone "should" have had 180 and the ring 108;
+    # it had 150 and 110: 30 prevented in the zone, 2 more in the ring, net 28
+    assert w.total_net_effect == pytest.approx(28)
+    assert d.estimate == pytest.approx(-28)
+    assert (d.local, d.displacement) == (pytest.approx(-30), pytest.approx(2))
     # variance: the control enters twice, with weights that add up
     k = (200 + 120) / 2000
     assert d.se**2 == pytest.approx(200 + 150 + 120 + 110 + k**2 * 3800)
