@@ -581,7 +581,9 @@ def print_comparison(con, table) -> None:
     d = display_table(table).drop(columns=["IRR (95% CI)"])
     d["vs control (95% CI)"] = d["vs control (95% CI)"].str.split(" ").str[0]
     d = d.rename(columns={"vs control (95% CI)": "vs control"})
-    t = Table(title=f"{table.attrs['before']} vs {table.attrs['after']}")
+    from .windows import compare_phrase
+
+    t = Table(title=compare_phrase(*table.attrs["windows"]))
     for c in d.columns:
         t.add_column(c, justify="left" if c in ("Zone", "Crime") else "right")
     for row in d.itertuples(index=False):

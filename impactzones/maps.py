@@ -181,7 +181,7 @@ def build_maps(
         slug = "".join(ch if ch.isalnum() else "_" for ch in zone.lower())
         name = f"commander_{slug}.html"
         files.append(save_map(commander_map(data, self_contained=self_contained), out / name))
-        entries.append((f"{zone} Impact Zone", name, " ".join(data.headline)))
+        entries.append((f"{zone} Impact Zone", name, ". ".join(data.headline) + "."))
         if static:
             files.append(static_map(data, out / f"commander_{slug}.png"))
     # citywide: the latest full year against the year before
@@ -209,7 +209,7 @@ def build_maps(
         files.append(
             save_map(commander_map(data, self_contained=self_contained), out / "citywide.html")
         )
-        entries.append(("Citywide", "citywide.html", " ".join(lines)))
+        entries.append(("Citywide", "citywide.html", ". ".join(lines) + "."))
         if static:
             files.append(static_map(data, out / "citywide.png"))
         data.title = f"Analyst map: {compare_phrase(before, after)}"
@@ -226,5 +226,7 @@ def build_maps(
                 "The citywide map plus the Gi* grid with counts, z and p in popups.",
             )
         )
+    note += (" Beside the maps: the comparison tables (compare_*.md, .csv, .json), the hot-spot "
+             "layers (hotspots_*), the proposals and their backtest, and summary.json.")
     files.append(write_index(entries, out / "index.html", title="impactzones maps", note=note))
     return files
