@@ -226,7 +226,9 @@ def build_maps(
                 "The citywide map plus the Gi* grid with counts, z and p in popups.",
             )
         )
-    note += (" Beside the maps: the comparison tables (compare_*.md, .csv, .json), the hot-spot "
-             "layers (hotspots_*), the proposals and their backtest, and summary.json.")
+    note += (
+        " Beside the maps: the comparison tables (compare_*.md, .csv, .json), the hot-spot "
+        "layers (hotspots_*), the proposals and their backtest, and summary.json."
+    )
     files.append(write_index(entries, out / "index.html", title="impactzones maps", note=note))
     return files

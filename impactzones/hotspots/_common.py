@@ -21,6 +21,19 @@ def study_geometry(mask):
     raise InputError("mask must be a polygon or a GeoDataFrame of polygons.")
 
 
+def grid_for(x, y, area, crs, cell_size):
+    """The analysis grid over the study area, or over the points' bounding box without one."""
+    from ..grid import make_grid
+
+    if area is None:
+        if len(x) == 0:
+            raise InputError("There are no incidents in the study area.")
+        area = shapely.box(
+            float(x.min()), float(y.min()), float(x.max()) + 1.0, float(y.max()) + 1.0
+        )
+    return make_grid(area, crs, cell_size)
+
+
 def points_in_study_area(
     incidents: gpd.GeoDataFrame, mask, weights=None, *, positions: bool = False
 ):

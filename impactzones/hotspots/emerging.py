@@ -32,8 +32,8 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import InputError
-from ..grid import Grid, make_grid
-from ._common import points_in_study_area
+from ..grid import Grid
+from ._common import grid_for, points_in_study_area
 from .gistar import footprint, gi_star_z, permutation_p
 
 PATTERNS = (
@@ -214,12 +214,7 @@ def emerging(
     if len(slices) < 3:
         raise InputError("Emerging hot spots need at least three complete time slices.")
     if grid is None:
-        import shapely
-
-        region = (
-            area if area is not None else shapely.box(x.min(), y.min(), x.max() + 1, y.max() + 1)
-        )
-        grid = make_grid(region, incidents.crs, cell_size)
+        grid = grid_for(x, y, area, incidents.crs, cell_size)
     if distance is None:
         distance = grid.cell * np.sqrt(2)
     window = footprint(grid.cell, distance)

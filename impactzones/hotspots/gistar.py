@@ -36,8 +36,8 @@ import numpy as np
 from scipy import ndimage, stats
 
 from ..errors import InputError
-from ..grid import Grid, make_grid
-from ._common import points_in_study_area
+from ..grid import Grid
+from ._common import grid_for, points_in_study_area
 
 BIN_LABELS = {
     3: "Hot spot, 99% confidence",
@@ -266,12 +266,7 @@ def gistar(
         raise InputError(f"permutations must be a whole number >= 0, got {permutations!r}.")
     x, y, w, area, outside = points_in_study_area(incidents, mask, weights)
     if grid is None:
-        import shapely
-
-        region = (
-            area if area is not None else shapely.box(x.min(), y.min(), x.max() + 1, y.max() + 1)
-        )
-        grid = make_grid(region, incidents.crs, cell_size)
+        grid = grid_for(x, y, area, incidents.crs, cell_size)
     rule = "given"
     if distance is None:
         distance = grid.cell * math.sqrt(2)

@@ -39,8 +39,8 @@ from scipy import fft as sfft
 
 from .._compiled import HAVE_NUMBA, cubic_bin, quartic_direct
 from ..errors import InputError
-from ..grid import Grid, Surface, make_grid
-from ._common import points_in_study_area
+from ..grid import Grid, Surface
+from ._common import grid_for, points_in_study_area
 
 KERNELS = ("quartic", "gaussian")
 #: Quartic kernels are summed exactly over every incident while
@@ -311,8 +311,7 @@ def kde(
         raise InputError(f"bandwidth must be a positive number of metres, got {bandwidth!r}.")
     x, y, w, area, outside = points_in_study_area(incidents, mask, weights)
     if grid is None:
-        region = area if area is not None else shapely.box(*_bbox(x, y))
-        grid = make_grid(region, incidents.crs, cell_size)
+        grid = grid_for(x, y, area, incidents.crs, cell_size)
     params: dict = {
         "kernel": kernel,
         "cell_size_m": grid.cell,
@@ -358,12 +357,6 @@ def kde(
             f"cell {grid.cell:g} m ({grid.rule}); {len(x):,} incidents"
         )
     return Surface(values=values, grid=grid, units="incidents per km^2", params=params)
-
-
-def _bbox(x, y):
-    if len(x) == 0:
-        raise InputError("There are no incidents to estimate a density from.")
-    return float(x.min()), float(y.min()), float(x.max()) + 1.0, float(y.max()) + 1.0
 
 
 def hotspot_polygons(
