@@ -481,6 +481,11 @@ def cmd_propose(args) -> int:
 
             end = pd.Timestamp(parse_window(args.period).end)
             existing = existing[existing["start"].isna() | (existing["start"] <= end)]
+        if getattr(args, "exclude", None):
+            from .io import read_layer
+
+            extra = read_layer(args.exclude, kind="zones", work_crs=layers.crs)
+            existing = pd.concat([existing, extra], ignore_index=True)
         props = propose_zones(
             res.incidents,
             period=args.period,
@@ -495,6 +500,7 @@ def cmd_propose(args) -> int:
             gap=args.gap,
             threshold=args.threshold,
             snap=args.snap,
+            stability=args.stability,
         )
         bt = None
         test_period = args.test_period
@@ -823,13 +829,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--existing", help="only these existing zones (names, comma-separated)")
     p.add_argument("--period", required=True, help="proposal period: a year or START:END")
     p.add_argument("--test-period", help="period to backtest on (default: the next year)")
-    p.add_argument("--k", type=int, default=2, help="zones to propose (default 2)")
+    p.add_argument(
+        "--k", type=int, default=8, help="zones to propose (default 8, tuned on real data)"
+    )
     p.add_argument("--max-area-km2", type=float, default=3.0, help="largest zone (3 km^2)")
     p.add_argument("--min-area-km2", type=float, default=0.5, help="smallest zone (0.5 km^2)")
     p.add_argument(
         "--gap", type=float, default=400.0, help="metres kept clear around existing zones (400)"
     )
-    p.add_argument("--method", choices=["kde", "gistar", "dbscan"], default="kde")
+    p.add_argument(
+        "--exclude",
+        help="more zones to keep clear of (e.g. a zone drawn on the `explore` page, GeoJSON)",
+    )
+    p.add_argument(
+        "--method",
+        choices=["cells", "kde", "gistar", "dbscan"],
+        default="cells",
+        help="priority surface (default cells: counts per 100 m cell, lightly smoothed)",
+    )
+    p.add_argument(
+        "--stability",
+        action="store_true",
+        help="favour cells hot in many months over one-month spikes",
+    )
     p.add_argument(
         "--threshold",
         type=float,
