@@ -17,6 +17,22 @@ import pandas as pd
 from . import __version__
 from .errors import ImpactZonesError, InputError
 
+__all__ = [
+    "build_parser",
+    "cmd_compare",
+    "cmd_demo",
+    "cmd_hotspots",
+    "cmd_load",
+    "cmd_map",
+    "cmd_propose",
+    "cmd_run",
+    "cmd_synth",
+    "main",
+    "parse_columns",
+    "print_comparison",
+    "print_proposals",
+]
+
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT = 0, 1, 2
 
 

@@ -30,6 +30,19 @@ from .errors import InputError
 from .geo import WGS84, WORK_CRS
 from .schema import COLUMNS, UCR_CATEGORIES, group_of, normalise_category
 
+__all__ = [
+    "REASONS",
+    "LoadResult",
+    "expand_paths",
+    "guard_outputs",
+    "read_incidents",
+    "read_layer",
+    "write_json",
+    "write_table",
+    "write_text",
+    "write_vector",
+]
+
 #: Reject reasons and what they mean.
 REASONS = {
     "no_location": "no coordinates (missing, empty, or 0 meaning 'no location')",

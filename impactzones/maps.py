@@ -18,6 +18,11 @@ from .change import format_pct, percent_change
 from .geo import Layers
 from .windows import Window, compare_phrase
 
+__all__ = [
+    "build_maps",
+    "change_by_neighborhood",
+]
+
 #: Neighborhoods with fewer incidents than this in the before window get no colour.
 MIN_BEFORE = 10
 

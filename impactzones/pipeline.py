@@ -29,6 +29,17 @@ from .io import (
 )
 from .schema import is_sensitive
 
+__all__ = [
+    "DEFAULT_METHODS",
+    "HOTSPOT_METHODS",
+    "DemoResult",
+    "guard_folder",
+    "hotspot_params",
+    "load_layers",
+    "run_demo",
+    "run_hotspots",
+]
+
 
 @dataclass
 class DemoResult:

@@ -49,6 +49,23 @@ if TYPE_CHECKING:
     from .grid import Surface
     from .hotspots.gistar import GiStar
 
+__all__ = [
+    "MAX_POINTS",
+    "MapData",
+    "add_incident_sample",
+    "base_map",
+    "change_colour",
+    "commander_map",
+    "esc",
+    "escape_frame",
+    "save_map",
+    "stable_ids",
+    "static_map",
+    "surface_png",
+    "trend_svg",
+    "write_index",
+]
+
 #: Most incident points any map layer carries (a seeded sample beyond that).
 MAX_POINTS = 2000
 LEAFLET_VERSION = "1.9.3"
