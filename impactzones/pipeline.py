@@ -27,7 +27,19 @@ from .io import (
     write_text,
     write_vector,
 )
+from .safety import Slugs, writes_into
 from .schema import is_sensitive
+
+__all__ = [
+    "DEFAULT_METHODS",
+    "HOTSPOT_METHODS",
+    "DemoResult",
+    "guard_folder",
+    "hotspot_params",
+    "load_layers",
+    "run_demo",
+    "run_hotspots",
+]
 
 
 @dataclass
@@ -136,6 +148,7 @@ def load_layers(
     )
 
 
+@writes_into("out")
 def run_demo(
     out: str | Path = "maps",
     *,
@@ -368,17 +381,18 @@ def _demo_comparisons(inc, layers: Layers, ring: float) -> dict:
     stop early): the North zone 2017 vs 2018, the Central and South zones 2018 vs 2019."""
     from .compare import compare_zones
 
-    out = {}
+    out: dict = {}
     zones = layers.zones
     years = set(inc["occurred_at"].dt.year.unique())
     if "start" not in zones:
         return out
+    slugs = Slugs()  # file names: compare_<key>.csv, safe and unique whatever the names
     for start_year, group in zones.groupby(zones["start"].dt.year):
         if pd.isna(start_year):
             continue
         y = int(start_year)
         if {y - 1, y} <= years:
-            key = "_".join(n.lower().replace(" ", "_") for n in group["name"])
+            key = slugs("_".join(str(n) for n in group["name"]))
             out[key] = compare_zones(inc, group, y - 1, y, ring=ring, study_area=layers.study_area)
     return out
 
@@ -398,6 +412,7 @@ HOTSPOT_METHODS = ("kde", "dbscan", "gistar", "emerging")
 DEFAULT_METHODS = ("kde", "dbscan", "gistar")
 
 
+@writes_into("out")
 def run_hotspots(
     incidents: gpd.GeoDataFrame,
     mask,

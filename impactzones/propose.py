@@ -55,6 +55,28 @@ from .geo import Layers, xy
 from .grid import make_grid
 from .windows import parse_window, select
 
+__all__ = [
+    "CAPTURE_SHARES",
+    "COMPACT",
+    "HINDSIGHT",
+    "METHODS",
+    "NAIVE",
+    "RANDOM",
+    "Constraints",
+    "backtest",
+    "best_hits",
+    "capture_curve",
+    "capture_table",
+    "compact_baseline",
+    "naive_cells",
+    "pai",
+    "plot_capture_curve",
+    "propose_zones",
+    "random_placements",
+    "rolling_backtest",
+    "rri",
+]
+
 METHODS = ("cells", "kde", "gistar", "dbscan")
 #: Segments per quarter circle of the gap buffers: gaps are kept to within 0.03% (the
 #: polygon's chords cut the true circle by at most gap x (1 - cos(pi / 128))).
@@ -352,7 +374,7 @@ def propose_zones(
         raise InputError(f"floor must be a quantile in [0, 1), got {floor!r}.")
     floor_value = float(np.quantile(values[free], floor)) if floor and free.any() else 0.0
     x, y = xy(sel)
-    rows = []
+    rows: list[dict] = []
     tries = 0
     while len(rows) < k and tries < 4 * k + 4:
         tries += 1
