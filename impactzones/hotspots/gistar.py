@@ -55,6 +55,20 @@ from ..errors import InputError
 from ..grid import Grid
 from ._common import grid_for, points_in_study_area
 
+__all__ = [
+    "BIN_LABELS",
+    "INFERENCE",
+    "NULLS",
+    "GiStar",
+    "auto_permutations",
+    "classify",
+    "footprint",
+    "gi_star_z",
+    "gistar",
+    "permutation_p",
+    "randomisation_p",
+]
+
 INFERENCE = ("exact", "normal", "permutation")
 #: The null hypothesis behind each inference, in words (reported in ``params``).
 NULLS = {
