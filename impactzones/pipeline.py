@@ -27,6 +27,7 @@ from .io import (
     write_text,
     write_vector,
 )
+from .safety import Slugs, writes_into
 from .schema import is_sensitive
 
 __all__ = [
@@ -147,6 +148,7 @@ def load_layers(
     )
 
 
+@writes_into("out")
 def run_demo(
     out: str | Path = "maps",
     *,
@@ -361,12 +363,13 @@ def _demo_comparisons(inc, layers: Layers, ring: float) -> dict:
     years = set(inc["occurred_at"].dt.year.unique())
     if "start" not in zones:
         return out
+    slugs = Slugs()  # file names: compare_<key>.csv, safe and unique whatever the names
     for start_year, group in zones.groupby(zones["start"].dt.year):
         if pd.isna(start_year):
             continue
         y = int(start_year)
         if {y - 1, y} <= years:
-            key = "_".join(n.lower().replace(" ", "_") for n in group["name"])
+            key = slugs("_".join(str(n) for n in group["name"]))
             out[key] = compare_zones(inc, group, y - 1, y, ring=ring, study_area=layers.study_area)
     return out
 
@@ -386,6 +389,7 @@ HOTSPOT_METHODS = ("kde", "dbscan", "gistar", "emerging")
 DEFAULT_METHODS = ("kde", "dbscan", "gistar")
 
 
+@writes_into("out")
 def run_hotspots(
     incidents: gpd.GeoDataFrame,
     mask,
