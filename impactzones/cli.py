@@ -391,6 +391,7 @@ def cmd_hotspots(args) -> int:
             min_samples=args.min_samples,
             distance=args.distance,
             permutations=args.permutations,
+            inference=args.inference,
             seed=args.seed,
         )
     params = hotspot_params(results)
@@ -779,8 +780,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--permutations",
         type=int,
-        default=9999,
-        help="Gi* permutations (default 9999; 0 for analytic p only)",
+        default=None,
+        help="Gi* conditional permutations (default: none, or with --inference permutation "
+        "enough for the smallest p to pass the FDR correction)",
+    )
+    p.add_argument(
+        "--inference",
+        choices=["exact", "normal", "permutation"],
+        default="exact",
+        help="Gi* p-values: exact randomisation (default), normal (ArcGIS) or conditional "
+        "permutation",
     )
     p.add_argument("--seed", type=int, default=0, help="seed for the permutations")
     _finish(

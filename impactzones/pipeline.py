@@ -428,7 +428,8 @@ def run_hotspots(
     min_samples: float | None = None,
     dbscan_method: str = "dbscan",
     distance: float | None = None,
-    permutations: int = 9999,
+    permutations: int | None = None,
+    inference: str = "exact",
     seed: int = 0,
     prefix: str = "",
 ) -> tuple[dict, list[Path]]:
@@ -498,6 +499,7 @@ def run_hotspots(
             incidents,
             cell_size=cell_size,
             distance=distance,
+            inference=inference,
             permutations=permutations,
             mask=mask,
             seed=seed,
