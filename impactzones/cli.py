@@ -478,6 +478,38 @@ def cmd_compare(args) -> int:
     return EXIT_OK
 
 
+def cmd_explore(args) -> int:
+    """Write the proposal page: draw a zone and read its figures, offline."""
+    from .explore import write_explore
+    from .io import guard_outputs
+    from .propose import propose_zones
+
+    con = _console(args.quiet)
+    guard_outputs(args.incidents, [args.out])
+    with _steps(con, args.quiet) as step:
+        step("Reading incidents")
+        res, layers = _read_any(args.incidents, args)
+        inc = res.incidents
+        if len(inc) == 0:
+            raise InputError("No incidents are left to show; see the rejects for why.")
+        step("Proposing zones from the latest full year")
+        year = int(inc["occurred_at"].dt.year.max())
+        if not (inc["occurred_at"].dt.year == year).sum() >= 0.5 * len(inc) / max(
+            inc["occurred_at"].dt.year.nunique(), 1
+        ):
+            year -= 1
+        zones = layers.zones
+        existing = zones[zones["start"].isna() | (zones["start"] <= pd.Timestamp(f"{year}-12-31"))]
+        try:
+            props = propose_zones(inc, period=year, exclude=existing, layers=layers)
+        except InputError:
+            props = None
+        step("Writing the page")
+        path = write_explore(inc, layers, args.out, proposals=props, cell=args.cell)
+    con.print(f"Wrote {path}; open it in a browser (it works offline).")
+    return EXIT_OK
+
+
 def cmd_propose(args) -> int:
     from .io import guard_outputs, write_table, write_vector
     from .propose import backtest, propose_zones
@@ -893,6 +925,21 @@ def build_parser() -> argparse.ArgumentParser:
         json_help="print proposals and backtest as JSON",
         boundary_help="study-area polygons (default: St. Louis)",
     )
+
+    p = sub.add_parser(
+        "explore",
+        help="write the proposal page: draw a zone and read its figures (offline HTML)",
+        description="Write one self-contained HTML page showing the density, hot cells, "
+        "existing zones and proposals, on which you draw or edit a zone and read its area, "
+        "counts per year, share of the city's crime, PAI, before/after change and ring "
+        "counts, computed from an embedded grid of counts (no incident points). Export "
+        "the zone as GeoJSON for `compare --zones` or `propose --exclude`.",
+    )
+    _incidents_arg(p)
+    p.add_argument("--out", default="explore.html", help="the page (default explore.html)")
+    p.add_argument("--zones", help="Impact Zone polygons with name and start columns")
+    p.add_argument("--cell", type=float, default=100.0, help="grid cell in metres (100)")
+    _finish(p, cmd_explore, boundary_help="study-area polygons (default: St. Louis)")
 
     p = sub.add_parser(
         "run",
