@@ -12,8 +12,6 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-import pandas as pd
-
 from . import __version__
 from .errors import ImpactZonesError, InputError
 
@@ -477,6 +475,8 @@ def cmd_propose(args) -> int:
             existing = existing[existing["name"].isin(keep)]
         elif args.zones is None:
             # the bundled zones that had started by the end of the proposal period
+            import pandas as pd
+
             from .windows import parse_window
 
             end = pd.Timestamp(parse_window(args.period).end)
@@ -521,7 +521,7 @@ def cmd_propose(args) -> int:
                 write_table(bt, Path(args.out).with_suffix("").as_posix() + "_backtest.csv")
     if args.json:
         out = {
-            "proposals": pd.DataFrame(props.drop(columns="geometry")).to_dict("records"),
+            "proposals": props.drop(columns="geometry").to_dict("records"),
             "backtest": None if bt is None else bt.to_dict("records"),
         }
         print(json.dumps(out, indent=2, default=str))
