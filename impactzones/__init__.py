@@ -5,8 +5,7 @@ after (percent change, whether it beats chance, displacement) and write Folium m
 commander can open. St. Louis, MO is the bundled example.
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .errors import ImpactZonesError, InputError
 
 # The public names below are imported on first use (PEP 562), so that ``import
@@ -26,7 +25,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'impactzones' has no attribute {name!r}")
@@ -37,7 +36,7 @@ def __getattr__(name: str):
     return value
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 

@@ -15,6 +15,22 @@ from pathlib import Path
 from . import __version__
 from .errors import ImpactZonesError, InputError
 
+__all__ = [
+    "build_parser",
+    "cmd_compare",
+    "cmd_demo",
+    "cmd_hotspots",
+    "cmd_load",
+    "cmd_map",
+    "cmd_propose",
+    "cmd_run",
+    "cmd_synth",
+    "main",
+    "parse_columns",
+    "print_comparison",
+    "print_proposals",
+]
+
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT = 0, 1, 2
 
 
@@ -83,7 +99,7 @@ def _steps(console, quiet: bool, total: int = 4):
             if state["n"]:
                 progress.advance(task)
             state["n"] += 1
-            if state["n"] > progress.tasks[0].total:
+            if state["n"] > (progress.tasks[0].total or 0):
                 progress.update(task, total=state["n"])
             progress.update(task, description=msg)
 

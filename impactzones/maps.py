@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -16,6 +17,11 @@ from . import __version__
 from .change import format_pct, percent_change
 from .geo import Layers
 from .windows import Window, compare_phrase
+
+__all__ = [
+    "build_maps",
+    "change_by_neighborhood",
+]
 
 #: Neighborhoods with fewer incidents than this in the before window get no colour.
 MIN_BEFORE = 10
@@ -148,7 +154,7 @@ def build_maps(
     if "kde" in hotspots:
         kde_year = hotspots.get("year")
     kde_label = f"Violent crime density (KDE{', ' + str(kde_year) if kde_year else ''})"
-    common = dict(
+    common: dict[str, Any] = dict(
         layers=layers,
         data_note=note,
         kde=hotspots.get("kde"),

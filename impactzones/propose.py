@@ -50,6 +50,18 @@ from .geo import Layers, xy
 from .grid import make_grid
 from .windows import parse_window, select
 
+__all__ = [
+    "METHODS",
+    "Constraints",
+    "backtest",
+    "best_hits",
+    "naive_cells",
+    "pai",
+    "propose_zones",
+    "rolling_backtest",
+    "rri",
+]
+
 METHODS = ("kde", "gistar", "dbscan")
 #: Segments per quarter circle of the gap buffers: gaps are kept to within 0.03% (the
 #: polygon's chords cut the true circle by at most gap x (1 - cos(pi / 128))).
@@ -293,7 +305,7 @@ def propose_zones(
         else grid.mask.copy()
     )
     x, y = xy(sel)
-    rows = []
+    rows: list[dict] = []
     tries = 0
     while len(rows) < k and tries < 4 * k + 4:
         tries += 1

@@ -39,6 +39,16 @@ from ..errors import InputError
 from ..grid import Grid
 from ._common import grid_for, points_in_study_area
 
+__all__ = [
+    "BIN_LABELS",
+    "GiStar",
+    "classify",
+    "footprint",
+    "gi_star_z",
+    "gistar",
+    "permutation_p",
+]
+
 BIN_LABELS = {
     3: "Hot spot, 99% confidence",
     2: "Hot spot, 95% confidence",
