@@ -667,7 +667,10 @@ def read_layer(
 
 
 def _atomic(path: Path, write) -> Path:
+    from .safety import check_inside
+
     path = Path(path)
+    check_inside(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
