@@ -42,9 +42,11 @@ __all__ = [
     "build_cube",
     "cube_counts",
     "cube_grid",
+    "cube_to_grid_counts",
     "is_cube",
     "periods",
     "read_cube",
+    "to_dataset",
     "write_cube",
 ]
 
