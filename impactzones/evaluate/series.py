@@ -422,7 +422,8 @@ def _coef_effect(res, term: str, conf: float) -> Effect:
     b, se = float(res.params[term]), float(res.bse[term])
     q = stats.norm.ppf(0.5 + conf / 2)
     p = float(2 * stats.norm.sf(abs(b / se))) if se > 0 else math.nan
-    return Effect(*(100 * (math.exp(v) - 1) for v in (b, b - q * se, b + q * se)), p)
+    pct = [100 * (math.exp(v) - 1) for v in (b, b - q * se, b + q * se)]
+    return Effect(pct[0], pct[1], pct[2], p)
 
 
 def _avg_effect(res, data: pd.DataFrame, rows: np.ndarray, terms: list[str], conf: float):
@@ -444,8 +445,8 @@ def _avg_effect(res, data: pd.DataFrame, rows: np.ndarray, terms: list[str], con
     se = math.sqrt(max(float(g @ V @ g), 0.0))
     q = stats.norm.ppf(0.5 + conf / 2)
     p = float(2 * stats.norm.sf(abs(log_r / se))) if se > 0 else math.nan
-    pcts = (100 * (math.exp(v) - 1) for v in (log_r, log_r - q * se, log_r + q * se))
-    return Effect(*pcts, p)
+    pct = [100 * (math.exp(v) - 1) for v in (log_r, log_r - q * se, log_r + q * se)]
+    return Effect(pct[0], pct[1], pct[2], p)
 
 
 def _counterfactual(res, data: pd.DataFrame, terms: list[str], conf: float) -> pd.DataFrame:
