@@ -30,6 +30,19 @@ from .errors import InputError
 from .geo import WGS84, WORK_CRS
 from .schema import COLUMNS, UCR_CATEGORIES, group_of, normalise_category
 
+__all__ = [
+    "REASONS",
+    "LoadResult",
+    "expand_paths",
+    "guard_outputs",
+    "read_incidents",
+    "read_layer",
+    "write_json",
+    "write_table",
+    "write_text",
+    "write_vector",
+]
+
 #: Reject reasons and what they mean.
 REASONS = {
     "no_location": "no coordinates (missing, empty, or 0 meaning 'no location')",
@@ -205,7 +218,11 @@ def _prepare_slmpd(df: pd.DataFrame, source: str) -> tuple[pd.DataFrame, CRS]:
     padded = code.where(code_ok, "").str.zfill(6)
     ucr = pd.to_numeric(padded.str[:2], errors="coerce")
     category = ucr.map(UCR_CATEGORIES)
-    desc = df[cols["description"]].astype(str).str.upper() if "description" in cols else ""
+    desc = (
+        df[cols["description"]].astype(str).str.upper()
+        if "description" in cols
+        else pd.Series("", index=df.index)
+    )
     count = pd.to_numeric(df[cols["count"]].str.strip(), errors="coerce") if "count" in cols else 1
     out = pd.DataFrame(
         {
@@ -629,9 +646,9 @@ def read_layer(
         gdf = gdf.sort_values("district", ignore_index=True)
     if kind == "zones":
         if "name" not in gdf.columns:
-            cand = keys.get("zone") or keys.get("zonename")
+            zcol = keys.get("zone") or keys.get("zonename")
             gdf["name"] = (
-                gdf[cand].astype(str) if cand else [f"Zone {i}" for i in range(1, len(gdf) + 1)]
+                gdf[zcol].astype(str) if zcol else [f"Zone {i}" for i in range(1, len(gdf) + 1)]
             )
         gdf["name"] = gdf["name"].astype(str)
         if gdf["name"].duplicated().any():
@@ -650,7 +667,10 @@ def read_layer(
 
 
 def _atomic(path: Path, write) -> Path:
+    from .safety import check_inside
+
     path = Path(path)
+    check_inside(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
