@@ -20,26 +20,15 @@ from pathlib import Path
 LEAFLET_URL = re.compile(r"https://cdn\.jsdelivr\.net/npm/leaflet@[\d.]+/dist/(?P<file>.+)$")
 TILE_URL = re.compile(r"/\d+/\d+/\d+(@2x)?(\.(png|jpg|jpeg))?(\?.*)?$")
 CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--no-default-browser-check",
-    "--hide-scrollbars",
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage", "--no-default-browser-check", "--hide-scrollbars",
 ]
 
 
 def chromium_path() -> str | None:
-    for cand in (
-        os.environ.get("CHROMIUM"),
-        "/usr/lib/chromium/chromium",
-        "/usr/bin/chromium",
-        shutil.which("chromium"),
-    ):
+    for cand in (os.environ.get("CHROMIUM"), "/usr/lib/chromium/chromium",
+                 "/usr/bin/chromium", shutil.which("chromium")):
         if cand and os.path.exists(cand):
             return cand
     return None
@@ -55,12 +44,8 @@ def _grey_png(size: int = 256) -> bytes:
         return c + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
 
     ihdr = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw))
+            + chunk(b"IEND", b""))
 
 
 TILE = _grey_png()
@@ -106,13 +91,8 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return (
-            bool(self.probe.get("leaflet"))
-            and self.probe.get("maps", 0) >= 1
-            and not self.console_errors
-            and not self.page_errors
-            and not self.refused
-        )
+        return (bool(self.probe.get("leaflet")) and self.probe.get("maps", 0) >= 1
+                and not self.console_errors and not self.page_errors and not self.refused)
 
 
 class Browser:
@@ -134,23 +114,14 @@ class Browser:
         self._browser.close()
         self._pw.stop()
 
-    def open(
-        self,
-        path: str | Path,
-        screenshot: str | Path | None = None,
-        *,
-        width: int = 1280,
-        height: int = 850,
-        allow_network: bool = True,
-        settle_ms: int = 400,
-        actions=None,
-    ) -> Report:
+    def open(self, path: str | Path, screenshot: str | Path | None = None, *,
+             width: int = 1280, height: int = 850, allow_network: bool = True,
+             settle_ms: int = 400, actions=None) -> Report:
         """Load a map, wait for Leaflet, probe it, and take a screenshot."""
         rep = Report()
         page = self._browser.new_page(viewport={"width": width, "height": height})
-        page.on(
-            "console", lambda m: rep.console_errors.append(m.text) if m.type == "error" else None
-        )
+        page.on("console", lambda m: rep.console_errors.append(m.text)
+                if m.type == "error" else None)
         page.on("pageerror", lambda e: rep.page_errors.append(str(e)))
 
         def on_dialog(d):
@@ -178,11 +149,9 @@ class Browser:
         page.route("**/*", route)
         t0 = time.perf_counter()
         page.goto(Path(path).resolve().as_uri(), wait_until="load")
-        page.wait_for_function(
-            "() => window.L && document.querySelector('.leaflet-container')"
-            " && document.querySelector('.leaflet-control-layers')",
-            timeout=15000,
-        )
+        page.wait_for_function("() => window.L && document.querySelector('.leaflet-container')"
+                               " && document.querySelector('.leaflet-control-layers')",
+                               timeout=15000)
         rep.ready_ms = (time.perf_counter() - t0) * 1000
         if actions:
             actions(page)

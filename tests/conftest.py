@@ -61,7 +61,7 @@ def evil_layers(layers):
 
     zones = layers.zones.copy()
     zones.loc[0, "name"] = "<img src=x onerror=window.__xss=1;alert(1)>"
-    zones.loc[0, "description"] = '<script>window.__xss=2</script> & "quotes"'
+    zones.loc[0, "description"] = "<script>window.__xss=2</script> & \"quotes\""
     nb = layers.neighborhoods.copy()
     nb.loc[0, "name"] = "<b onmouseover=alert(3)>Carondelet</b>"
     d = layers.districts.copy()

@@ -131,7 +131,7 @@ def test_raster_index_gives_the_exact_answer_edges_included(layers):
     # vertices of the polygons: points exactly on shared edges and corners
     import shapely
 
-    verts = shapely.get_coordinates(shapely.boundary(polys))[::7]
+    verts = shapely.get_coordinates(shapely.boundary(polys))[:: 7]
     x = np.concatenate([x, verts[:, 0]])
     y = np.concatenate([y, verts[:, 1]])
     fast = locate(x, y, polys)

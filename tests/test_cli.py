@@ -116,16 +116,8 @@ def test_demo_on_real_exports_and_official_districts(real_incidents_dir, tmp_pat
     from .conftest import REAL
 
     shp = REAL / "districts" / "donojazz_Crime" / "GIS.STL.POLICE_DISTRICTS_2014.shp"
-    proc = run(
-        "demo",
-        "--out",
-        str(tmp_path),
-        "--incidents",
-        str(real_incidents_dir),
-        "--districts",
-        str(shp),
-        "--json",
-    )
+    proc = run("demo", "--out", str(tmp_path), "--incidents", str(real_incidents_dir),
+               "--districts", str(shp), "--json")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     load = summary["load"]
@@ -145,18 +137,8 @@ def synth_file(tmp_path_factory):
 
 def test_compare_command_writes_three_formats(synth_file, tmp_path):
     out = tmp_path / "north"
-    proc = run(
-        "compare",
-        str(synth_file),
-        "--zone",
-        "North",
-        "--before",
-        "2017",
-        "--after",
-        "2018",
-        "--out",
-        str(out),
-    )
+    proc = run("compare", str(synth_file), "--zone", "North", "--before", "2017", "--after",
+               "2018", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "-20.0%" in proc.stdout
     assert "Violent crime fell 20.0% in the North zone" in " ".join(proc.stdout.split())
@@ -164,26 +146,14 @@ def test_compare_command_writes_three_formats(synth_file, tmp_path):
     north = next(r for r in rows if r["zone"] == "North" and r["crime"] == "violent")
     assert north["zone_pct_change"] == -20.0
     assert out.with_suffix(".md").read_text().startswith("| Zone |")
-    proc = run("compare", str(synth_file), "--before", "2018", "--after", "2019-01-01:2019-06-30")
+    proc = run("compare", str(synth_file), "--before", "2018", "--after",
+               "2019-01-01:2019-06-30")
     assert proc.returncode == 2 and "not like for like" in proc.stderr
 
 
 def test_hotspots_command_reports_its_parameters(synth_file, tmp_path):
-    proc = run(
-        "hotspots",
-        str(synth_file),
-        "--group",
-        "violent",
-        "--from",
-        "2018-01-01",
-        "--to",
-        "2018-12-31",
-        "--out",
-        str(tmp_path),
-        "--json",
-        "--permutations",
-        "99",
-    )
+    proc = run("hotspots", str(synth_file), "--group", "violent", "--from", "2018-01-01",
+               "--to", "2018-12-31", "--out", str(tmp_path), "--json", "--permutations", "99")
     assert proc.returncode == 0, proc.stderr
     params = json.loads(proc.stdout)
     assert "ArcGIS default search radius" in params["kde"]["bandwidth_rule"]
@@ -191,17 +161,8 @@ def test_hotspots_command_reports_its_parameters(synth_file, tmp_path):
     assert params["gistar"]["incidents"] == 5525
     for name in ("kde.tif", "kde_hotspots.geojson", "dbscan_clusters.geojson", "gistar.geojson"):
         assert (tmp_path / name).exists()
-    proc = run(
-        "hotspots",
-        str(synth_file),
-        "--group",
-        "violent",
-        "--method",
-        "emerging",
-        "--out",
-        str(tmp_path / "em"),
-        "--json",
-    )
+    proc = run("hotspots", str(synth_file), "--group", "violent", "--method", "emerging",
+               "--out", str(tmp_path / "em"), "--json")
     assert proc.returncode == 0, proc.stderr
     params = json.loads(proc.stdout)
     assert params["emerging"]["slices"] == 32  # 2017, 2018 and 2019 to August (1 Sep dropped)
@@ -210,18 +171,8 @@ def test_hotspots_command_reports_its_parameters(synth_file, tmp_path):
 
 def test_propose_command_prints_the_backtest(synth_file, tmp_path):
     out = tmp_path / "proposals.geojson"
-    proc = run(
-        "propose",
-        str(synth_file),
-        "--period",
-        "2018",
-        "--k",
-        "2",
-        "--max-area-km2",
-        "3",
-        "--out",
-        str(out),
-    )
+    proc = run("propose", str(synth_file), "--period", "2018", "--k", "2", "--max-area-km2",
+               "3", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     text = " ".join(proc.stdout.split())
     assert "Proposal A" in text and "Backtest on 2019" in text and "naive" in text
@@ -255,22 +206,18 @@ def test_a_city_elsewhere_gets_its_own_utm_zone(tmp_path):
     from impactzones.pipeline import load_layers
 
     b = tmp_path / "vienna.geojson"
-    gpd.GeoDataFrame(
-        {"name": ["Wien"]}, geometry=[box(16.2, 48.1, 16.5, 48.3)], crs="EPSG:4326"
-    ).to_file(b)
+    gpd.GeoDataFrame({"name": ["Wien"]}, geometry=[box(16.2, 48.1, 16.5, 48.3)],
+                     crs="EPSG:4326").to_file(b)
     layers = load_layers(boundary=b, strict=False)
     assert layers.crs.to_epsg() == 32633
     assert layers.neighborhoods is None and layers.districts is None
     with pytest.raises(InputError, match="--districts"):
         load_layers(boundary=b)
     src = tmp_path / "inc.csv"
-    src.write_text(
-        "id,date,category,lat,lon\n1,2018-01-01,robbery,48.2,16.37\n"
-        "2,2018-01-02,robbery,38.6,-90.2\n"
-    )
-    proc = run(
-        "load", str(src), "--boundary", str(b), "--out", str(tmp_path / "o.parquet"), "--json"
-    )
+    src.write_text("id,date,category,lat,lon\n1,2018-01-01,robbery,48.2,16.37\n"
+                   "2,2018-01-02,robbery,38.6,-90.2\n")
+    proc = run("load", str(src), "--boundary", str(b), "--out", str(tmp_path / "o.parquet"),
+               "--json")
     assert proc.returncode == 0, proc.stderr
     tally = json.loads(proc.stdout)
     assert tally["used"] == 1 and tally["rejected_by_reason"] == {"outside_study_area": 1}

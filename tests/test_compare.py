@@ -69,8 +69,7 @@ def test_wdq_hand_cases():
     assert np.isnan(w.wdq) and w.reading.startswith("no reduction")
     # more displaced than prevented
     assert wdq((100, 80), (100, 130), (1000, 1000)).reading == (
-        "displacement larger than the reduction"
-    )
+        "displacement larger than the reduction")
 
 
 def test_shared_control_wdd_is_minus_the_total_net_effect():
@@ -149,7 +148,8 @@ def test_windows():
 
 @pytest.fixture(scope="module")
 def north_table(synth, layers):
-    return compare_zones(synth.incidents, layers.zones, 2017, 2018, study_area=layers.study_area)
+    return compare_zones(synth.incidents, layers.zones, 2017, 2018,
+                         study_area=layers.study_area)
 
 
 def test_north_zone_falls_exactly_20_percent(north_table, synth):
@@ -175,18 +175,14 @@ def test_areas_partition_the_city(north_table):
         city = t.loc["Citywide"]
         zones = t.drop(index="Citywide")
         for when in ("before", "after"):
-            total = (
-                zones[f"zone_{when}"].sum()
-                + zones[f"ring_{when}"].sum()
-                + zones[f"control_{when}"].iloc[0]
-            )
+            total = zones[f"zone_{when}"].sum() + zones[f"ring_{when}"].sum() + \
+                zones[f"control_{when}"].iloc[0]
             assert total == city[f"zone_{when}"]
 
 
 def test_central_and_south_compare_the_same_calendar_days(synth, layers):
-    t = compare_zones(
-        synth.incidents, layers.zones.iloc[1:], 2018, 2019, study_area=layers.study_area
-    )
+    t = compare_zones(synth.incidents, layers.zones.iloc[1:], 2018, 2019,
+                      study_area=layers.study_area)
     assert t.attrs["before"] == "2018-01-01 to 2018-09-01"
     v = t[t["crime"] == "violent"].set_index("zone")
     for zone in ("Central", "South"):
@@ -197,29 +193,15 @@ def test_central_and_south_compare_the_same_calendar_days(synth, layers):
 def test_planted_displacement_is_read_as_displacement(layers):
     eff = (ZoneEffect("North", 2017, 2018, -0.30, ring_change=0.40),)
     inc = synthesize(seed=11, years=[2017, 2018], effects=eff).incidents
-    t = compare_zones(
-        inc,
-        layers.zones.iloc[:1],
-        2017,
-        2018,
-        study_area=layers.study_area,
-        crimes=["violent"],
-        citywide=False,
-    )
+    t = compare_zones(inc, layers.zones.iloc[:1], 2017, 2018, study_area=layers.study_area,
+                      crimes=["violent"], citywide=False)
     row = t.iloc[0]
     assert row["wdq"] < 0 and "displacement" in row["wdq_reading"]
     assert "displacement" in row["verdict"] and "no sign" not in row["verdict"]
     eff = (ZoneEffect("North", 2017, 2018, -0.30, ring_change=-0.50),)
     inc = synthesize(seed=11, years=[2017, 2018], effects=eff).incidents
-    row = compare_zones(
-        inc,
-        layers.zones.iloc[:1],
-        2017,
-        2018,
-        study_area=layers.study_area,
-        crimes=["violent"],
-        citywide=False,
-    ).iloc[0]
+    row = compare_zones(inc, layers.zones.iloc[:1], 2017, 2018, study_area=layers.study_area,
+                        crimes=["violent"], citywide=False).iloc[0]
     assert row["wdq"] > 0 and "diffusion" in row["verdict"]
 
 
@@ -227,14 +209,9 @@ def test_zero_before_is_undefined_not_an_error():
     crs = "EPSG:32615"
     zones = gpd.GeoDataFrame({"name": ["Z"]}, geometry=[box(0, 0, 100, 100)], crs=crs)
     inc = gpd.GeoDataFrame(
-        {
-            "occurred_at": pd.to_datetime(["2019-03-01", "2019-04-01", "2018-05-05"]),
-            "group": "violent",
-            "category": "robbery",
-        },
-        geometry=gpd.points_from_xy([50, 60, 900], [50, 60, 900]),
-        crs=crs,
-    )
+        {"occurred_at": pd.to_datetime(["2019-03-01", "2019-04-01", "2018-05-05"]),
+         "group": "violent", "category": "robbery"},
+        geometry=gpd.points_from_xy([50, 60, 900], [50, 60, 900]), crs=crs)
     t = compare_zones(inc, zones, 2018, 2019, crimes=["violent"], citywide=False)
     row = t.iloc[0]
     assert np.isnan(row["zone_pct_change"]) and "undefined" in row["note"]
@@ -253,29 +230,16 @@ def test_daily_normalisation_by_hand():
     """2018 (365 days) against 1 January to 31 March 2019 (90 days), as daily rates."""
     crs = "EPSG:32615"
     zones = gpd.GeoDataFrame({"name": ["Z"]}, geometry=[box(0, 0, 100, 100)], crs=crs)
-    when = (
-        ["2018-06-01"] * 100
-        + ["2019-02-01"] * 40  # in the zone
-        + ["2018-06-01"] * 730
-        + ["2019-02-01"] * 180
-    )  # far away: the control
+    when = (["2018-06-01"] * 100 + ["2019-02-01"] * 40      # in the zone
+            + ["2018-06-01"] * 730 + ["2019-02-01"] * 180)  # far away: the control
     x = [50] * 140 + [5000] * 910
-    inc = gpd.GeoDataFrame(
-        {"occurred_at": pd.to_datetime(when), "group": "violent", "category": "robbery"},
-        geometry=gpd.points_from_xy(x, x),
-        crs=crs,
-    )
+    inc = gpd.GeoDataFrame({"occurred_at": pd.to_datetime(when), "group": "violent",
+                            "category": "robbery"},
+                           geometry=gpd.points_from_xy(x, x), crs=crs)
     with pytest.raises(InputError, match="not like for like"):
         compare_zones(inc, zones, 2018, "2019-01-01:2019-03-31", crimes=["violent"])
-    t = compare_zones(
-        inc,
-        zones,
-        2018,
-        "2019-01-01:2019-03-31",
-        crimes=["violent"],
-        normalise="daily",
-        citywide=False,
-    )
+    t = compare_zones(inc, zones, 2018, "2019-01-01:2019-03-31", crimes=["violent"],
+                      normalise="daily", citywide=False)
     row = t.iloc[0]
     assert row["zone_pct_change"] == pytest.approx(((40 / 90) / (100 / 365) - 1) * 100)
     assert row["irr"] == pytest.approx((40 / 90) / (100 / 365))
@@ -288,7 +252,6 @@ def test_calendar_years_are_like_for_like_across_a_leap_year():
     b, a, note = align_windows(2019, 2020)
     assert (b.days, a.days) == (365, 366) and note == ""
     # dates given explicitly are taken as given, whatever the data cover
-    b, a, note = align_windows(
-        "2019-01-01:2019-03-31", "2020-01-01:2020-03-30", pd.Timestamp("2020-02-01").date()
-    )
+    b, a, note = align_windows("2019-01-01:2019-03-31", "2020-01-01:2020-03-30",
+                               pd.Timestamp("2020-02-01").date())
     assert a.label == "2020-01-01 to 2020-03-30" and note == ""

@@ -8,22 +8,11 @@ import inspect
 import pytest
 
 MODULES = [
-    "impactzones.assign",
-    "impactzones.change",
-    "impactzones.compare",
-    "impactzones.geo",
-    "impactzones.grid",
-    "impactzones.io",
-    "impactzones.synth",
-    "impactzones.windows",
-    "impactzones.schema",
-    "impactzones.propose",
-    "impactzones.hotspots.kde",
-    "impactzones.hotspots.dbscan",
-    "impactzones.hotspots.gistar",
-    "impactzones.webmap",
-    "impactzones.maps",
-    "impactzones.pipeline",
+    "impactzones.assign", "impactzones.change", "impactzones.compare", "impactzones.geo",
+    "impactzones.grid", "impactzones.io", "impactzones.synth", "impactzones.windows",
+    "impactzones.schema", "impactzones.propose", "impactzones.hotspots.kde",
+    "impactzones.hotspots.dbscan", "impactzones.hotspots.gistar", "impactzones.webmap",
+    "impactzones.maps", "impactzones.pipeline", "impactzones.evaluate.series",
 ]
 
 
@@ -31,11 +20,8 @@ MODULES = [
 def test_public_functions_have_examples(name):
     mod = importlib.import_module(name)
     missing = [
-        fn
-        for fn, obj in vars(mod).items()
-        if not fn.startswith("_")
-        and inspect.isfunction(obj)
-        and obj.__module__ == name
+        fn for fn, obj in vars(mod).items()
+        if not fn.startswith("_") and inspect.isfunction(obj) and obj.__module__ == name
         and ">>>" not in (obj.__doc__ or "")
     ]
     assert missing == [], f"{name}: public functions without a doctest example: {missing}"
@@ -45,16 +31,6 @@ def test_methods_doc_covers_every_method():
     from .conftest import ROOT
 
     text = (ROOT / "docs" / "methods.md").read_text()
-    for word in (
-        "Kernel density",
-        "DBSCAN",
-        "Gi\\*",
-        "E-test",
-        "Weighted Displacement Quotient",
-        "Weighted Displacement Difference",
-        "PAI",
-        "PEI",
-        "RRI",
-        "Benjamini",
-    ):
+    for word in ("Kernel density", "DBSCAN", "Gi\\*", "E-test", "Weighted Displacement Quotient",
+                 "Weighted Displacement Difference", "PAI", "PEI", "RRI", "Benjamini"):
         assert word in text, word

@@ -41,14 +41,8 @@ def test_patterns_by_hand():
     mk_z = np.array([0.0, 3.0, -3.0, 0.0, 0.0, 0.0])
     mk_p = np.array([0.5, 0.001, 0.001, 0.5, 0.5, 0.5])
     got = classify_patterns(hot, cold, mk_z, mk_p).tolist()
-    assert got == [
-        "persistent",
-        "intensifying",
-        "diminishing",
-        "historical",
-        "consecutive",
-        "oscillating",
-    ]
+    assert got == ["persistent", "intensifying", "diminishing", "historical", "consecutive",
+                   "oscillating"]
 
 
 def planted_city(seed=0):
@@ -67,9 +61,8 @@ def planted_city(seed=0):
         days = month + pd.to_timedelta(rng.integers(0, 28, len(p)), unit="D")
         rows.append(pd.DataFrame({"x": p[:, 0], "y": p[:, 1], "occurred_at": days}))
     df = pd.concat(rows, ignore_index=True)
-    return gpd.GeoDataFrame(
-        df[["occurred_at"]], geometry=gpd.points_from_xy(df.x, df.y), crs="EPSG:32615"
-    )
+    return gpd.GeoDataFrame(df[["occurred_at"]], geometry=gpd.points_from_xy(df.x, df.y),
+                            crs="EPSG:32615")
 
 
 def test_planted_patterns_are_found():

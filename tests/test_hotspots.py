@@ -278,9 +278,8 @@ def test_gistar_matches_esda(violent18, layers):
     g = gistar(violent18, cell_size=250, mask=layers.land, permutations=0)
     c = g.cells
     cen = np.column_stack([c.geometry.centroid.x, c.geometry.centroid.y])
-    w = libpysal.weights.DistanceBand(
-        cen, threshold=g.params["distance_m"] + 1e-6, binary=True, silence_warnings=True
-    )
+    w = libpysal.weights.DistanceBand(cen, threshold=g.params["distance_m"] + 1e-6,
+                                      binary=True, silence_warnings=True)
     ref = esda.G_Local(c["count"].to_numpy(), w, transform="B", star=True, permutations=0)
     assert np.allclose(g.Zs, ref.Zs, atol=1e-10)
     assert np.allclose(g.Gs, ref.Gs, atol=1e-12)
@@ -295,24 +294,16 @@ def test_gistar_permutation_p_values_follow_esdas_scheme(violent18, layers):
 
     rng = np.random.default_rng(3)
     wts = rng.gamma(2.0, 1.0, len(violent18))
-    g = gistar(violent18, cell_size=250, mask=layers.land, weights=wts, permutations=4999, seed=1)
+    g = gistar(violent18, cell_size=250, mask=layers.land, weights=wts, permutations=4999,
+               seed=1)
     c = g.cells
     cen = np.column_stack([c.geometry.centroid.x, c.geometry.centroid.y])
-    w = libpysal.weights.DistanceBand(
-        cen, threshold=g.params["distance_m"] + 1e-6, binary=True, silence_warnings=True
-    )
+    w = libpysal.weights.DistanceBand(cen, threshold=g.params["distance_m"] + 1e-6,
+                                      binary=True, silence_warnings=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = esda.G_Local(
-            c["count"].to_numpy(),
-            w,
-            transform="B",
-            star=True,
-            permutations=4999,
-            seed=1,
-            keep_simulations=False,
-            n_jobs=1,
-        )
+        ref = esda.G_Local(c["count"].to_numpy(), w, transform="B", star=True,
+                           permutations=4999, seed=1, keep_simulations=False, n_jobs=1)
     nonzero = c["count"].to_numpy() > 0
     diff = (np.minimum(1, 2 * ref.p_sim) - g.p_sim)[nonzero]
     # two independent Monte Carlo estimates of p ~ 0.5 with 4999 draws differ by about
@@ -337,9 +328,8 @@ def test_ties_do_not_make_empty_cells_significant():
 def test_fdr_against_a_hand_worked_list():
     p = np.array([0.01, 0.04, 0.03, 0.005, 0.20])
     # ranks 2, 4, 3, 1, 5: p * 5 / rank = .025 .05 .05 .025 .2, then running minima
-    assert np.allclose(
-        stats.false_discovery_control(p, method="bh"), [0.025, 0.05, 0.05, 0.025, 0.20]
-    )
+    assert np.allclose(stats.false_discovery_control(p, method="bh"),
+                       [0.025, 0.05, 0.05, 0.025, 0.20])
 
 
 def test_gistar_bins_and_shared_grid(violent18, layers):

@@ -9,13 +9,8 @@ import pytest
 
 from impactzones.schema import is_sensitive
 
-MAPS = [
-    "commander_north.html",
-    "commander_central.html",
-    "commander_south.html",
-    "citywide.html",
-    "analyst.html",
-]
+MAPS = ["commander_north.html", "commander_central.html", "commander_south.html",
+        "citywide.html", "analyst.html"]
 
 
 def out_dir(demo_run):
@@ -46,8 +41,10 @@ def test_no_sensitive_incident_appears_on_any_map(demo_run):
     inc = demo_run.incidents
     sens = inc[is_sensitive(inc)].to_crs(4326)
     assert len(sens) > 1000
-    coords = {f"{y:.5f}, {x:.5f}" for x, y in zip(sens.geometry.x, sens.geometry.y, strict=True)}
-    coords |= {f"[{y:.5f}, {x:.5f}]" for x, y in zip(sens.geometry.x, sens.geometry.y, strict=True)}
+    coords = {f"{y:.5f}, {x:.5f}" for x, y in zip(sens.geometry.x, sens.geometry.y,
+                                                  strict=True)}
+    coords |= {f"[{y:.5f}, {x:.5f}]" for x, y in zip(sens.geometry.x, sens.geometry.y,
+                                                     strict=True)}
     for name in MAPS:
         html = (out / name).read_text()
         assert not any(c in html for c in list(coords)[:3000]), name
@@ -61,11 +58,8 @@ def test_point_layer_is_capped_off_by_default_and_never_sensitive(synth, layers)
     m = base_map(layers)
     n = add_incident_sample(m, synth.incidents, n=10 * MAX_POINTS)
     assert n == MAX_POINTS
-    group = next(
-        c
-        for c in m._children.values()
-        if isinstance(c, folium.FeatureGroup) and "Sample" in c.layer_name
-    )
+    group = next(c for c in m._children.values() if isinstance(c, folium.FeatureGroup)
+             and "Sample" in c.layer_name)
     assert group.show is False
     html = m.get_root().render()
     sens = synth.incidents[is_sensitive(synth.incidents)].to_crs(4326)
@@ -79,18 +73,10 @@ def test_hostile_strings_are_escaped_in_the_html(evil_layers, synth, tmp_path):
     from impactzones.maps import build_maps
 
     inc = assign(synth.incidents, evil_layers)
-    table = compare_zones(
-        inc, evil_layers.zones.iloc[:1], 2017, 2018, study_area=evil_layers.study_area
-    )
-    files = build_maps(
-        inc,
-        evil_layers,
-        tmp_path,
-        comparisons={"x": table},
-        hotspots={},
-        source="<script>alert(4)</script>",
-        static=False,
-    )
+    table = compare_zones(inc, evil_layers.zones.iloc[:1], 2017, 2018,
+                          study_area=evil_layers.study_area)
+    files = build_maps(inc, evil_layers, tmp_path, comparisons={"x": table}, hotspots={},
+                       source="<script>alert(4)</script>", static=False)
     for f in files:
         text = f.read_text()
         assert "<img src=x" not in text, f.name
@@ -104,18 +90,11 @@ def test_self_contained_map_needs_no_network(demo_run, tmp_path):
     from impactzones.maps import build_maps
 
     d = demo_run
-    files = build_maps(
-        d.incidents,
-        d.layers,
-        tmp_path,
-        comparisons=d.comparisons,
-        hotspots=d.hotspots,
-        source="test",
-        self_contained=True,
-        static=False,
-    )
+    files = build_maps(d.incidents, d.layers, tmp_path, comparisons=d.comparisons,
+                       hotspots=d.hotspots, source="test", self_contained=True,
+                       static=False)
     html = (tmp_path / "commander_north.html").read_text()
-    assert not re.findall(r"<script[^>]+src=", html)
+    assert not re.findall(r'<script[^>]+src=', html)
     assert not re.findall(r'<link[^>]+href="http', html)
     assert "tile.openstreetmap" not in html and "arcgisonline" not in html
     assert "L.version" in html or "Leaflet" in html

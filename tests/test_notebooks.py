@@ -36,7 +36,6 @@ def test_notebook_runs(path, tmp_path):
     if shared.exists():
         (tmp_path / "shared").symlink_to(shared)
     nb = nbformat.read(work / path.name, as_version=4)
-    client = nbclient.NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}
-    )
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                                     resources={"metadata": {"path": str(work)}})
     client.execute()

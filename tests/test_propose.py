@@ -45,13 +45,12 @@ def test_recovers_the_planted_central_and_south_hot_spots(proposals, synth, laye
     covers_central = [any(g.contains(c) for c in central) for g in proposals.geometry]
     covers_south = [any(g.contains(c) for c in south) for g in proposals.geometry]
     # each proposal covers one of the two, and between them they cover both
-    assert sorted(zip(covers_central, covers_south, strict=True)) == [(False, True), (True, False)]
+    assert sorted(zip(covers_central, covers_south, strict=True)) == [(False, True),
+                                                                      (True, False)]
     zones = layers.zones.set_index("name")
-    overlap = {
-        z: max(g.intersection(zones.loc[z, "geometry"]).area for g in proposals.geometry)
-        / min(zones.loc[z, "geometry"].area, proposals.area.max())
-        for z in ("Central", "South")
-    }
+    overlap = {z: max(g.intersection(zones.loc[z, "geometry"]).area for g in proposals.geometry)
+               / min(zones.loc[z, "geometry"].area, proposals.area.max())
+               for z in ("Central", "South")}
     assert all(v > 0.5 for v in overlap.values()), overlap
 
 
@@ -70,20 +69,16 @@ def test_candidate_attributes(proposals, synth, layers):
     p = proposals
     assert list(p["rank"]) == [1, 2] and list(p["name"]) == ["Proposal A", "Proposal B"]
     assert (p["per_km2"].diff().dropna() <= 0).all()  # ranked by incidents per km^2
-    v = synth.incidents[
-        (synth.incidents["group"] == "violent") & (synth.incidents["occurred_at"].dt.year == 2018)
-    ]
+    v = synth.incidents[(synth.incidents["group"] == "violent")
+                        & (synth.incidents["occurred_at"].dt.year == 2018)]
     for r in p.itertuples():
         inside = v[v.intersects(r.geometry)]
         assert r.incidents == len(inside)
         assert r.share == pytest.approx(len(inside) / len(v))
         assert r.pai == pytest.approx(r.share / (r.area_km2 / (layers.land.area / 1e6)))
         assert r.summary.startswith(f"{r.name}, {r.area_km2:.1f} km^2")
-        assert (
-            "Gravois Park" in r.neighborhoods
-            or "Jeff Vanderlou" in r.neighborhoods
+        assert "Gravois Park" in r.neighborhoods or "Jeff Vanderlou" in r.neighborhoods \
             or "Dutchtown" in r.neighborhoods
-        )
         assert r.districts
         g = r.geometry
         assert g.geom_type == "Polygon" and len(g.interiors) == 0 and g.is_valid
@@ -113,20 +108,12 @@ def test_backtest_on_a_hand_made_city():
     before_out = [(7000 + i, 7000) for i in range(40)]
     xy_ = pts_in + pts_out + before_in + before_out
     dates = ["2019-06-01"] * 100 + ["2018-06-01"] * 50
-    inc = gpd.GeoDataFrame(
-        {"occurred_at": pd.to_datetime(dates), "group": "violent", "category": "robbery"},
-        geometry=gpd.points_from_xy(*zip(*xy_, strict=True)),
-        crs=crs,
-    )
+    inc = gpd.GeoDataFrame({"occurred_at": pd.to_datetime(dates), "group": "violent",
+                            "category": "robbery"},
+                           geometry=gpd.points_from_xy(*zip(*xy_, strict=True)), crs=crs)
     prop = gpd.GeoDataFrame({"name": ["P"]}, geometry=[shapely.box(0, 0, 1000, 1000)], crs=crs)
-    bt = backtest(
-        prop,
-        inc,
-        period=2019,
-        before=2018,
-        study_area=shapely.box(0, 0, 10_000, 10_000),
-        cell_size=1000,
-    )
+    bt = backtest(prop, inc, period=2019, before=2018,
+                  study_area=shapely.box(0, 0, 10_000, 10_000), cell_size=1000)
     row = bt.set_index("name").loc["P"]
     assert row["hits"] == 30 and row["hit_rate"] == pytest.approx(0.30)
     assert row["pai"] == pytest.approx(0.30 / 0.01)
@@ -137,47 +124,26 @@ def test_backtest_on_a_hand_made_city():
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    seed=st.integers(0, 10_000),
-    k=st.integers(1, 3),
-    max_area=st.floats(0.6, 4.0),
-    gap=st.floats(0, 600),
-)
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 3),
+       max_area=st.floats(0.6, 4.0), gap=st.floats(0, 600))
 def test_constraints_always_hold(seed, k, max_area, gap):
     rng = np.random.default_rng(seed)
     city = shapely.box(0, 0, 8000, 8000).difference(shapely.box(6000, 0, 8000, 2500))
     centres = rng.uniform(800, 7200, (5, 2))
-    pts = np.vstack(
-        [c + rng.normal(0, 250, (150, 2)) for c in centres] + [rng.uniform(0, 8000, (300, 2))]
-    )
+    pts = np.vstack([c + rng.normal(0, 250, (150, 2)) for c in centres]
+                    + [rng.uniform(0, 8000, (300, 2))])
     pts = pts[shapely.contains_xy(city, pts[:, 0], pts[:, 1])]
     n = len(pts)
-    inc = gpd.GeoDataFrame(
-        {
-            "occurred_at": [pd.Timestamp("2018-05-01")] * n,
-            "group": ["violent"] * n,
-            "category": ["robbery"] * n,
-        },
-        geometry=gpd.points_from_xy(pts[:, 0], pts[:, 1]),
-        crs=CRS,
-    )
-    existing = gpd.GeoDataFrame(
-        {"name": ["E"]}, geometry=[shapely.Point(*centres[0]).buffer(500)], crs=CRS
-    )
+    inc = gpd.GeoDataFrame({"occurred_at": [pd.Timestamp("2018-05-01")] * n,
+                            "group": ["violent"] * n, "category": ["robbery"] * n},
+                           geometry=gpd.points_from_xy(pts[:, 0], pts[:, 1]), crs=CRS)
+    existing = gpd.GeoDataFrame({"name": ["E"]}, geometry=[
+        shapely.Point(*centres[0]).buffer(500)], crs=CRS)
     min_area = min(0.3, max_area)
     try:
-        p = propose_zones(
-            inc,
-            period=2018,
-            k=k,
-            max_area_km2=max_area,
-            min_area_km2=min_area,
-            exclude=existing,
-            study_area=city,
-            gap=gap,
-            cell_size=100,
-            threshold=0.5,
-        )
+        p = propose_zones(inc, period=2018, k=k, max_area_km2=max_area, min_area_km2=min_area,
+                          exclude=existing, study_area=city, gap=gap, cell_size=100,
+                          threshold=0.5)
     except InputError:
         return  # nothing fits: an honest answer, not a violated constraint
     assert 1 <= len(p) <= k
@@ -194,15 +160,8 @@ def test_constraints_always_hold(seed, k, max_area, gap):
 
 def test_snap_to_neighborhoods_keeps_the_constraints(synth, layers):
     north = layers.zones[layers.zones["name"] == "North"]
-    p = propose_zones(
-        synth.incidents,
-        period=2018,
-        k=1,
-        exclude=north,
-        layers=layers,
-        snap="neighborhoods",
-        max_area_km2=4.0,
-    )
+    p = propose_zones(synth.incidents, period=2018, k=1, exclude=north, layers=layers,
+                      snap="neighborhoods", max_area_km2=4.0)
     g = p.geometry.iloc[0]
     assert 0.5e6 <= g.area <= 4.0e6
     assert "snapped" in p["params"].iloc[0]
@@ -210,7 +169,8 @@ def test_snap_to_neighborhoods_keeps_the_constraints(synth, layers):
 
 def test_bad_settings_fail_clearly(synth, layers):
     with pytest.raises(InputError, match="min_area"):
-        propose_zones(synth.incidents, period=2018, max_area_km2=1, min_area_km2=2, layers=layers)
+        propose_zones(synth.incidents, period=2018, max_area_km2=1, min_area_km2=2,
+                      layers=layers)
     with pytest.raises(InputError, match="method"):
         propose_zones(synth.incidents, period=2018, method="magic", layers=layers)
     with pytest.raises(InputError, match="too few"):
