@@ -280,7 +280,7 @@ def _tree(items: list, combine):
 
 
 def summarise_parquet(
-    path: str | Path,
+    path: str | Path | list,
     layers: Layers,
     *,
     grid: Grid | None = None,
@@ -294,10 +294,10 @@ def summarise_parquet(
 
     Parameters
     ----------
-    path : str or Path
+    path : str, Path or list of them
         A GeoParquet file, a folder of them (one partition per file, e.g. from
-        ``impactzones synth --partitions N``) or a glob; local or any fsspec URL the
-        workers can read (``s3://...``).
+        ``impactzones synth --partitions N``), a glob or a list of files; local or any
+        fsspec URL the workers can read (``s3://...``).
     layers : Layers
         Study area, districts and zones (sent once to every worker).
     grid, cell_size, freq, ring
@@ -331,7 +331,7 @@ def summarise_parquet(
         raise InputError(
             "The distributed path needs dask-geopandas: pip install 'impactzones[scale]'."
         ) from exc
-    path = str(path)
+    path = [str(p) for p in path] if isinstance(path, (list, tuple)) else str(path)
     ddf = dask_geopandas.read_parquet(path)
     cols = [c for c in columns if c in ddf.columns or c == ddf.geometry.name]
     if "occurred_at" not in cols or "category" not in cols:
