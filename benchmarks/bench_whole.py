@@ -60,6 +60,7 @@ def address_like(n: int, addresses: int, seed: int = 1):
     inc = synthesize(seed=seed, scale=max(n / 166_486, 0.01), layers=layers).incidents
     if len(inc) > n:
         inc = inc.iloc[np.sort(np.random.default_rng(0).choice(len(inc), n, replace=False))]
+    x, y = xy(inc)
     rng = np.random.default_rng(seed + 1)
     pick = rng.choice(len(x), size=min(addresses, len(x)), replace=False)
     ax, ay = np.round(x[pick], 1), np.round(y[pick], 1)
