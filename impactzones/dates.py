@@ -29,6 +29,14 @@ import pandas as pd
 
 from .errors import InputError
 
+__all__ = [
+    "DEFAULT_TIMEZONE",
+    "ParsedDates",
+    "check_range",
+    "infer_format",
+    "parse_dates",
+]
+
 #: The time zone of the bundled city (St. Louis).
 DEFAULT_TIMEZONE = "America/Chicago"
 

@@ -25,6 +25,16 @@ from pyproj import CRS
 
 from .errors import InputError
 
+__all__ = [
+    "MAX_CELLS",
+    "Grid",
+    "Surface",
+    "auto_cell_size",
+    "make_grid",
+    "nice_ceil",
+    "nice_floor",
+]
+
 #: The largest grid (cells) built without a warning; the cell size is widened beyond it.
 MAX_CELLS = 4_000_000
 NICE = (1.0, 2.0, 2.5, 5.0)
@@ -41,7 +51,7 @@ def nice_floor(value: float) -> float:
     if not np.isfinite(value) or value <= 0:
         raise InputError(f"A cell size must be a positive number of metres, got {value!r}.")
     exp = math.floor(math.log10(value))
-    best = None
+    best = float("nan")
     for e in (exp - 1, exp):
         for m in NICE:
             cand = m * 10.0**e

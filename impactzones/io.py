@@ -37,6 +37,20 @@ from .schema import (
     group_of,
 )
 
+__all__ = [
+    "EXTRA_COLUMNS",
+    "REASONS",
+    "LoadResult",
+    "expand_paths",
+    "guard_outputs",
+    "read_incidents",
+    "read_layer",
+    "write_json",
+    "write_table",
+    "write_text",
+    "write_vector",
+]
+
 #: Reject reasons and what they mean.
 REASONS = {
     "no_location": "no coordinates (missing, empty, or 0 meaning 'no location')",
@@ -253,10 +267,9 @@ def _sensitive_text(*labels) -> np.ndarray:
     """Rows whose label(s) match the sensitivity rule's label pattern."""
     from .offenses import norm_label
 
-    out = None
+    out = np.zeros(len(labels[0]), bool)
     for lab in labels:
-        hit = norm_label(lab).str.contains(SENSITIVE_LABEL, regex=True).to_numpy()
-        out = hit if out is None else out | hit
+        out |= norm_label(lab).str.contains(SENSITIVE_LABEL, regex=True).to_numpy(bool)
     return out
 
 
@@ -287,7 +300,9 @@ def _prepare_slmpd(df: pd.DataFrame, source: str, opts: _Options) -> tuple[pd.Da
     category = padded.str[:2].map(dict(zip(table["code"], table["category"], strict=True)))
     sens_code = padded.str[:2].map(dict(zip(table["code"], table["sensitive"], strict=True)))
     raw_desc = (
-        df[cols["description"]].astype(str) if "description" in cols else pd.Series([""] * len(df))
+        df[cols["description"]].astype(str)
+        if "description" in cols
+        else pd.Series("", index=df.index)
     )
     desc = raw_desc.str.upper()
     count = pd.to_numeric(df[cols["count"]].str.strip(), errors="coerce") if "count" in cols else 1
@@ -911,9 +926,9 @@ def read_layer(
         gdf = gdf.sort_values("district", ignore_index=True)
     if kind == "zones":
         if "name" not in gdf.columns:
-            cand = keys.get("zone") or keys.get("zonename")
+            zcol = keys.get("zone") or keys.get("zonename")
             gdf["name"] = (
-                gdf[cand].astype(str) if cand else [f"Zone {i}" for i in range(1, len(gdf) + 1)]
+                gdf[zcol].astype(str) if zcol else [f"Zone {i}" for i in range(1, len(gdf) + 1)]
             )
         gdf["name"] = gdf["name"].astype(str)
         if gdf["name"].duplicated().any():
@@ -932,7 +947,10 @@ def read_layer(
 
 
 def _atomic(path: Path, write) -> Path:
+    from .safety import check_inside
+
     path = Path(path)
+    check_inside(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)

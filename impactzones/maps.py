@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -15,7 +16,13 @@ import pandas as pd
 from . import __version__
 from .change import format_pct, percent_change
 from .geo import Layers
+from .safety import Slugs, writes_into
 from .windows import Window, compare_phrase
+
+__all__ = [
+    "build_maps",
+    "change_by_neighborhood",
+]
 
 #: Neighborhoods with fewer incidents than this in the before window get no colour.
 MIN_BEFORE = 10
@@ -108,6 +115,7 @@ def _zone_headline(table: pd.DataFrame, zone: str) -> list[str]:
     return lines
 
 
+@writes_into("out")
 def build_maps(
     incidents: gpd.GeoDataFrame,
     layers: Layers,
@@ -148,7 +156,7 @@ def build_maps(
     if "kde" in hotspots:
         kde_year = hotspots.get("year")
     kde_label = f"Violent crime density (KDE{', ' + str(kde_year) if kde_year else ''})"
-    common = dict(
+    common: dict[str, Any] = dict(
         layers=layers,
         data_note=note,
         kde=hotspots.get("kde"),
@@ -160,6 +168,7 @@ def build_maps(
         ring=ring,
     )
     zone_table = {}
+    slugs = Slugs()  # commander_<slug>.html: safe, and unique when names differ by case
     for table in comparisons.values():
         for zone in table["zone"].unique():
             if zone != "Citywide":
@@ -178,7 +187,7 @@ def build_maps(
             trend_start=start,
             **common,
         )
-        slug = "".join(ch if ch.isalnum() else "_" for ch in zone.lower())
+        slug = slugs(zone)
         name = f"commander_{slug}.html"
         files.append(save_map(commander_map(data, self_contained=self_contained), out / name))
         entries.append((f"{zone} Impact Zone", name, ". ".join(data.headline) + "."))

@@ -43,6 +43,19 @@ import pandas as pd
 from .errors import InputError
 from .schema import SENSITIVE_CATEGORIES, SENSITIVE_LABEL, normalise_category
 
+__all__ = [
+    "CROSSWALK_DIR",
+    "SCHEMES",
+    "Classified",
+    "classify",
+    "crosswalk",
+    "known_categories",
+    "norm_code",
+    "norm_label",
+    "read_mapping",
+    "synonyms",
+]
+
 #: The folder holding the crosswalk tables.
 CROSSWALK_DIR = Path(__file__).resolve().parent / "crosswalks"
 

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 
 from .errors import InputError
 
+__all__ = ["PROFILES", "Profile", "detect", "get", "key"]
+
 
 def key(name: str) -> str:
     """A column name compared loosely: lower case, letters and digits only.

@@ -22,6 +22,23 @@ from __future__ import annotations
 
 import pandas as pd
 
+__all__ = [
+    "COLUMNS",
+    "DOMESTIC_COLUMNS",
+    "DOMESTIC_NO",
+    "GROUPS",
+    "PART_I",
+    "PROPERTY",
+    "SENSITIVE_CATEGORIES",
+    "SENSITIVE_LABEL",
+    "UCR_CATEGORIES",
+    "VIOLENT",
+    "domestic_flag",
+    "group_of",
+    "is_sensitive",
+    "normalise_category",
+]
+
 #: The columns of a clean incident table, in order.
 COLUMNS = [
     "incident_id",

@@ -42,6 +42,17 @@ from ..errors import InputError
 from ..grid import Grid, Surface
 from ._common import grid_for, points_in_study_area
 
+__all__ = [
+    "DIRECT_BUDGET",
+    "KERNELS",
+    "auto_bandwidth",
+    "choose_oversample",
+    "density_on_grid",
+    "hotspot_polygons",
+    "kde",
+    "kernel_values",
+]
+
 KERNELS = ("quartic", "gaussian")
 #: Quartic kernels are summed exactly over every incident while
 #: ``incidents x (2 bandwidth / cell + 1)^2`` stays under this (about 0.3 s on 2 cores).
@@ -414,7 +425,7 @@ def hotspot_polygons(
     from scipy import ndimage
 
     labels, nlab = ndimage.label(keep, structure=np.ones((3, 3), int))
-    geoms = {}
+    geoms: dict[int, list] = {}
     for geom, value in features.shapes(
         labels.astype("int32"), mask=keep, transform=surface.grid.transform, connectivity=8
     ):
