@@ -247,6 +247,7 @@ def run_demo(
         headline["proposals"] = proposals["summary"].tolist()
         if backtest_table is not None:
             files.append(write_table(backtest_table, out / "proposals_backtest.csv"))
+            files.extend(_demo_capture(inc, layers, backtest_table, out))
     step("Writing outputs")
     sensitive = is_sensitive(inc)
     export = inc[~sensitive].drop(columns=["zones"])
@@ -304,8 +305,8 @@ def run_demo(
 
 
 def _demo_proposals(inc, layers: Layers):
-    """Two zones proposed from the year before the newest zones began, away from the zones
-    that had begun by then, backtested on the next year (same calendar days)."""
+    """Zones proposed (the tuned defaults) from the year before the newest zones began, away
+    from the zones that had begun by then, backtested on the next year (same calendar days)."""
     from .propose import backtest, propose_zones
 
     zones = layers.zones
@@ -318,13 +319,35 @@ def _demo_proposals(inc, layers: Layers):
         return None, None
     existing = zones[zones["start"] <= pd.Timestamp(f"{year}-12-31")]
     try:
-        props = propose_zones(inc, period=year, k=2, exclude=existing, layers=layers)
+        props = propose_zones(inc, period=year, exclude=existing, layers=layers)
     except InputError:
         return None, None
     bt = None
     if newest in years:
         bt = backtest(props, inc, period=newest, before=year, existing=existing, layers=layers)
     return props, bt
+
+
+def _demo_capture(inc, layers: Layers, bt, out: Path) -> list[Path]:
+    """The capture curves of the demo's backtest (same periods, same existing zones) as a
+    table, a summary table at a few area shares and a plot."""
+    from .propose import capture_curve, capture_table, plot_capture_curve
+
+    before, after = bt.attrs["before"], bt.attrs["period"]
+    year = int(before[:4])
+    existing = layers.zones[layers.zones["start"] <= pd.Timestamp(f"{year}-12-31")]
+    try:
+        curve = capture_curve(
+            inc, period=int(after[:4]), before=year, existing=existing, layers=layers, draws=20
+        )
+    except InputError:
+        return []
+    title = f"Violent crime captured in {after} by zones chosen from {before}"
+    return [
+        write_table(curve, out / "capture_curve.csv"),
+        write_table(capture_table(curve), out / "capture_table.csv"),
+        plot_capture_curve(curve, out / "capture_curve.png", title=title),
+    ]
 
 
 def _headline_change(comparisons: dict) -> dict:
@@ -405,7 +428,8 @@ def run_hotspots(
     min_samples: float | None = None,
     dbscan_method: str = "dbscan",
     distance: float | None = None,
-    permutations: int = 9999,
+    permutations: int | None = None,
+    inference: str = "exact",
     seed: int = 0,
     prefix: str = "",
 ) -> tuple[dict, list[Path]]:
@@ -475,6 +499,7 @@ def run_hotspots(
             incidents,
             cell_size=cell_size,
             distance=distance,
+            inference=inference,
             permutations=permutations,
             mask=mask,
             seed=seed,

@@ -778,7 +778,7 @@ def _add_gistar(m: folium.Map, data: MapData, *, analyst: bool = False) -> list[
     )
     return [
         f"<h2>Gi* hot and cold spots</h2>{items}<div class='iz-note'>"
-        f"{p.get('cell_size_m', 0):g} m cells, {p.get('permutations', 0):,} permutations, "
+        f"{p.get('cell_size_m', 0):g} m cells, {esc(p.get('p_used', 'permutation'))} p-values, "
         f"{esc(p.get('fdr', ''))} FDR</div>"
     ]
 
