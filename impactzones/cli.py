@@ -540,6 +540,8 @@ def cmd_compare(args) -> int:
 
 def cmd_explore(args) -> int:
     """Write the proposal page: draw a zone and read its figures, offline."""
+    import pandas as pd
+
     from .explore import write_explore
     from .io import guard_outputs
     from .propose import propose_zones
