@@ -54,11 +54,13 @@ from .windows import Window, parse_window
 
 __all__ = [
     "COLUMNS",
+    "E_TEST_EXACT_MAX",
     "WDD",
     "WDQ",
     "RateRatio",
     "align_windows",
     "compare_zones",
+    "dispersion",
     "display_table",
     "e_test",
     "rate_ratio",
