@@ -12,8 +12,6 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-import pandas as pd
-
 from . import __version__
 from .errors import ImpactZonesError, InputError
 
@@ -316,6 +314,23 @@ def cmd_synth(args) -> int:
 
     con = _console(args.quiet)
     years = [int(y) for y in args.years.split(",")] if args.years else None
+    if args.partitions is not None:
+        from .synth import write_partitions
+
+        guard_outputs([], [args.out])
+        with _steps(con, args.quiet) as step:
+            step(f"Generating and writing {args.partitions} partitions")
+            files = write_partitions(
+                args.out, args.partitions, seed=args.seed, scale=args.scale, years=years
+            )
+        con.print(
+            f"Wrote {len(files)} GeoParquet partitions to {Path(args.out)}/ "
+            "(no planted-truth files: each partition has its own draw)."
+        )
+        con.print(
+            "These include rape and domestic-violence incidents as points: keep them private."
+        )
+        return EXIT_OK
     with _steps(con, args.quiet) as step:
         step("Generating synthetic incidents")
         res = synthesize(seed=args.seed, scale=args.scale, years=years)
@@ -552,6 +567,8 @@ def cmd_propose(args) -> int:
             existing = existing[existing["name"].isin(keep)]
         elif args.zones is None:
             # the bundled zones that had started by the end of the proposal period
+            import pandas as pd
+
             from .windows import parse_window
 
             end = pd.Timestamp(parse_window(args.period).end)
@@ -602,7 +619,7 @@ def cmd_propose(args) -> int:
                 write_table(bt, Path(args.out).with_suffix("").as_posix() + "_backtest.csv")
     if args.json:
         out = {
-            "proposals": pd.DataFrame(props.drop(columns="geometry")).to_dict("records"),
+            "proposals": props.drop(columns="geometry").to_dict("records"),
             "backtest": None if bt is None else bt.to_dict("records"),
         }
         print(json.dumps(out, indent=2, default=str))
@@ -886,6 +903,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--years", type=_years, help="comma-separated years (default 2013 to 2019)")
     p.add_argument("--truth", help="folder for the planted truth (default: next to --out)")
+    p.add_argument(
+        "--partitions",
+        type=int,
+        metavar="N",
+        help="write N GeoParquet partitions into the folder --out, one at a time, so that "
+        "any --scale fits in memory (for the distributed path)",
+    )
     _finish(p, cmd_synth, inputs=False)
 
     p = sub.add_parser(

@@ -505,7 +505,7 @@ def run_hotspots(
     >>> sorted(results), files
     (['dbscan', 'gistar', 'kde', 'kde_hotspots'], [])
     """
-    from .hotspots import dbscan, gistar, hotspot_polygons, kde
+    from .hotspots import dbscan, gistar, hotspot_polygons, kde, prepare_points
     from .schema import is_sensitive
 
     unknown = set(methods) - set(HOTSPOT_METHODS)
@@ -518,13 +518,14 @@ def run_hotspots(
     results: dict = {}
     files: list[Path] = []
     out = Path(out) if out is not None else None
+    # the coordinates and the study-area test, once for every method
+    points = prepare_points(incidents, mask)
     if "kde" in methods:
         surface = kde(
-            incidents,
+            points,
             cell_size=kde_cell_size or cell_size,
             bandwidth=bandwidth,
             kernel=kernel,
-            mask=mask,
         )
         polys = hotspot_polygons(surface, incidents, top=top)
         results["kde"] = surface
@@ -533,9 +534,7 @@ def run_hotspots(
             files.append(surface.to_geotiff(out / f"{prefix}kde.tif"))
             files.append(write_vector(polys, out / f"{prefix}kde_hotspots.geojson"))
     if "dbscan" in methods:
-        clusters = dbscan(
-            incidents, eps=eps, min_samples=min_samples, method=dbscan_method, mask=mask
-        )
+        clusters = dbscan(points, eps=eps, min_samples=min_samples, method=dbscan_method)
         results["dbscan"] = clusters
         if out is not None:
             files.append(write_vector(clusters.clusters, out / f"{prefix}dbscan_clusters.geojson"))
@@ -550,12 +549,11 @@ def run_hotspots(
             files.append(write_table(labels, out / f"{prefix}dbscan_labels.csv"))
     if "gistar" in methods:
         g = gistar(
-            incidents,
+            points,
             cell_size=cell_size,
             distance=distance,
             inference=inference,
             permutations=permutations,
-            mask=mask,
             seed=seed,
         )
         results["gistar"] = g
