@@ -296,16 +296,22 @@ def run_demo(
         }
     step("Proposing new zones and backtesting them")
     proposals, backtest_table = _demo_proposals(inc, layers)
+    capture = None
     if proposals is not None:
         files.append(write_vector(proposals, out / "proposals.geojson"))
         headline["proposals"] = proposals["summary"].tolist()
         if backtest_table is not None:
             files.append(write_table(backtest_table, out / "proposals_backtest.csv"))
-            files.extend(_demo_capture(inc, layers, backtest_table, out))
+            capture_files, capture = _demo_capture(inc, layers, backtest_table, out)
+            files.extend(capture_files)
     step("Writing the proposal page")
     from .explore import write_explore
 
-    files.append(write_explore(inc, layers, out / "explore.html", proposals=proposals, ring=ring))
+    files.append(
+        write_explore(
+            inc, layers, out / "explore.html", proposals=proposals, ring=ring, capture=capture
+        )
+    )
     step("Writing outputs")
     sensitive = is_sensitive(inc)
     export = inc[~sensitive].drop(columns=["zones"])
@@ -386,7 +392,7 @@ def _demo_proposals(inc, layers: Layers):
     return props, bt
 
 
-def _demo_capture(inc, layers: Layers, bt, out: Path) -> list[Path]:
+def _demo_capture(inc, layers: Layers, bt, out: Path):
     """The capture curves of the demo's backtest (same periods, same existing zones) as a
     table, a summary table at a few area shares and a plot."""
     from .propose import capture_curve, capture_table, plot_capture_curve
@@ -399,13 +405,13 @@ def _demo_capture(inc, layers: Layers, bt, out: Path) -> list[Path]:
             inc, period=int(after[:4]), before=year, existing=existing, layers=layers, draws=20
         )
     except InputError:
-        return []
+        return [], None
     title = f"Violent crime captured in {after} by zones chosen from {before}"
     return [
         write_table(curve, out / "capture_curve.csv"),
         write_table(capture_table(curve), out / "capture_table.csv"),
         plot_capture_curve(curve, out / "capture_curve.png", title=title),
-    ]
+    ], curve
 
 
 def _headline_change(comparisons: dict) -> dict:
