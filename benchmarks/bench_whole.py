@@ -124,10 +124,10 @@ def kde_cases(inc, layers):
         return vals.reshape(len(xs), len(ys)).T[::-1][1:-1, 1:-1] * len(data_km)
 
     def err_ours(s):
-        return max_rel(s.values[m][pick], ref)
+        return f"max rel err {max_rel(s.values[m][pick], ref):.1e}"
 
     def err_kdepy(dens):
-        return max_rel(dens[m][pick], ref)  # per km^2 already
+        return f"max rel err {max_rel(dens[m][pick], ref):.1e}"  # per km^2 already
 
     return {
         "kde: ours, GeoDataFrame in": (ours, err_ours),
