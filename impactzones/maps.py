@@ -10,6 +10,7 @@ import datetime as dt
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from . import __version__
@@ -78,34 +79,117 @@ def change_by_neighborhood(
     return out
 
 
-def _zone_headline(table: pd.DataFrame, zone: str) -> list[str]:
+#: The words every output uses for how a zone's change compares with the rest of the city.
+WITHIN_CHANCE = "within chance"
+GLOSSARY = {
+    "PAI": "Predictive Accuracy Index: share of incidents captured / share of area used",
+    "PEI": "Predictive Efficiency Index: incidents captured / the most the same area "
+    "could have captured",
+    "RRI": "Recapture Rate Index: next period's PAI / this period's (above 1: held up)",
+    "WDQ": "Weighted Displacement Quotient: the ring's change / the zone's, both relative "
+    "to the control (below 0 displacement, above 0 diffusion of benefits)",
+    "WDD": "Weighted Displacement Difference: incidents prevented in zone and ring together, "
+    "relative to the control (negative is fewer)",
+    "E-test p": "chance of a change at least this big if the rate had not changed",
+}
+
+
+def _moved(pct: float) -> str:
+    """'fell 20%', 'rose 28%', 'did not change' (whole percent)."""
+    if not np.isfinite(pct):
+        return "cannot be compared (none before)"
+    if round(pct) == 0:
+        return "did not change" if pct == 0 else f"{'fell' if pct < 0 else 'rose'} under 1%"
+    return f"{'fell' if pct < 0 else 'rose'} {abs(pct):.0f}%"
+
+
+def relation_words(row) -> str:
+    """How a zone's change compares with the rest of the city, in the verdict's words:
+    'better than the rest of the city', 'worse than the rest of the city' or 'within
+    chance' (the 95% interval of the ratio of their changes).
+
+    Examples
+    --------
+    >>> relation_words({"relative_low": 0.7, "relative_high": 1.1})
+    'within chance'
+    >>> relation_words({"relative_low": 0.6, "relative_high": 0.9})
+    'better than the rest of the city'
+    """
+    lo, hi = row["relative_low"], row["relative_high"]
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return "not comparable"
+    if hi < 1:
+        return "better than the rest of the city"
+    if lo > 1:
+        return "worse than the rest of the city"
+    return WITHIN_CHANCE
+
+
+def ring_words(row, ring_m: float) -> str:
+    """The ring's reading by the verdict's rule: judged only when the zone fell, and a
+    displacement or diffusion only when the ring changed differently from the rest of the
+    city at 5%.
+
+    Examples
+    --------
+    >>> ring_words({"wdq_reading": "displacement", "ring_relative_p": 0.4}, 400)
+    'not beyond chance: no sign of displacement into the 400 m ring'
+    """
+    reading = row["wdq_reading"] or ""
+    ring_p = row.get("ring_relative_p", float("nan"))
+    if reading.startswith("no reduction"):
+        return "not judged: no reduction in the zone to displace"
+    if not (pd.notna(ring_p) and ring_p < 0.05) or reading == "no effect on the ring":
+        return f"not beyond chance: no sign of displacement into the {ring_m:g} m ring"
+    if "diffusion" in reading:
+        return f"beyond chance: diffusion of benefits into the {ring_m:g} m ring"
+    return f"beyond chance: {reading.replace('the ring', f'the {ring_m:g} m ring')}"
+
+
+def zone_headline(table: pd.DataFrame, zone: str, ring_m: float = 400.0) -> list[str]:
+    """The first lines of a zone's map, brief and index: the change in the zone, in the
+    rest of the city and in the ring, and whether that is more than chance, in the
+    verdict table's words.
+
+    Examples
+    --------
+    >>> from impactzones.assign import assign
+    >>> from impactzones.compare import compare_zones
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> layers = st_louis()
+    >>> inc = synthesize(seed=2018, years=[2017, 2018]).incidents
+    >>> t = compare_zones(inc, layers.zones.iloc[:1], 2017, 2018, study_area=layers.study_area)
+    >>> zone_headline(t, "North")[0]
+    'Violent crime fell 20% in the zone (740 to 592); the rest of the city fell 14%: within chance.'
+    """
     lines = []
     for crime in ("violent", "property"):
         r = table[(table["zone"] == zone) & (table["crime"] == crime)]
         if not len(r):
             continue
         r = r.iloc[0]
-        p = r["p_value"]
-        ptxt = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
         label = "Violent crime" if crime == "violent" else "Property crime"
-        line = (
-            f"{label} {format_pct(r['zone_pct_change'])} ({r['zone_before']:,} to "
-            f"{r['zone_after']:,}, {ptxt}); rest of city "
-            f"{format_pct(r['control_pct_change'])}"
+        rel = relation_words(r)
+        rel_txt = {
+            WITHIN_CHANCE: WITHIN_CHANCE,
+            "not comparable": "not comparable",
+        }.get(rel, f"the zone did {rel}")
+        lines.append(
+            f"{label} {_moved(r['zone_pct_change'])} in the zone ({r['zone_before']:,} to "
+            f"{r['zone_after']:,}); the rest of the city {_moved(r['control_pct_change'])}: "
+            f"{rel_txt}."
         )
-        if crime == "violent":
-            # the same rule as the verdict: a ring reading counts only when the ring
-            # changed differently from the control at 5%
-            reading = r["wdq_reading"] or ""
-            ring_p = r.get("ring_relative_p", float("nan"))
-            if reading.startswith("no reduction"):
-                line += "; ring not judged (no reduction to displace)"
-            elif reading and pd.notna(ring_p) and ring_p < 0.05 and "no effect" not in reading:
-                line += f"; ring: {reading}"
-            else:
-                line += "; no sign of displacement into the ring"
-        lines.append(line)
+        if crime == "violent" and pd.notna(r.get("ring_before")):
+            lines.append(
+                f"In the ring: {_moved(r['ring_pct_change'])} ({int(r['ring_before']):,} to "
+                f"{int(r['ring_after']):,}), {ring_words(r, ring_m)}."
+            )
     return lines
+
+
+def _zone_headline(table: pd.DataFrame, zone: str, ring_m: float = 400.0) -> list[str]:
+    return zone_headline(table, zone, ring_m)
 
 
 def build_maps(
