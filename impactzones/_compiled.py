@@ -19,7 +19,7 @@ try:  # pragma: no cover - exercised by the environment
 
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover
-    numba = None
+    numba = None  # type: ignore[assignment]
     HAVE_NUMBA = False
 
 
@@ -108,8 +108,8 @@ if HAVE_NUMBA:  # pragma: no branch
     prange = numba.prange
     _quartic_direct_c = numba.njit(parallel=True, cache=True)(_quartic_direct)
 else:  # pragma: no cover
-    prange = range
-    _quartic_direct_c = _quartic_direct
+    prange = range  # type: ignore[misc]
+    _quartic_direct_c = _quartic_direct  # type: ignore[assignment]
 
 
 def quartic_direct(px, py, w, x0, y0, cell, height, width, h):

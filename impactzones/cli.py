@@ -85,7 +85,7 @@ def _steps(console, quiet: bool, total: int = 4):
             if state["n"]:
                 progress.advance(task)
             state["n"] += 1
-            if state["n"] > progress.tasks[0].total:
+            if state["n"] > (progress.tasks[0].total or 0):
                 progress.update(task, total=state["n"])
             progress.update(task, description=msg)
 

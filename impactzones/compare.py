@@ -447,16 +447,16 @@ def _verdict(zone, crime, r, ring_m) -> str:
         detail.append(f"WDQ {r['wdq']:.2f}")
     if np.isfinite(r["wdd_p"]):
         detail.append(f"WDD {r['wdd']:+.0f}, {_fmt_p(r['wdd_p'])}")
-    detail = f" ({'; '.join(detail)})" if detail else ""
+    detail_txt = f" ({'; '.join(detail)})" if detail else ""
     ring_txt = f"the {ring_m:g} m ring"
     if reading.startswith("no reduction"):
-        tail = f"no reduction to displace, so {ring_txt} is not judged{detail}"
+        tail = f"no reduction to displace, so {ring_txt} is not judged{detail_txt}"
     elif not (np.isfinite(ring_p) and ring_p < 0.05) or reading == "no effect on the ring":
-        tail = f"no sign of displacement into {ring_txt}{detail}"
+        tail = f"no sign of displacement into {ring_txt}{detail_txt}"
     elif "diffusion" in reading:
-        tail = f"diffusion of benefits into {ring_txt}{detail}"
+        tail = f"diffusion of benefits into {ring_txt}{detail_txt}"
     else:
-        tail = f"{reading.replace('the ring', ring_txt)}{detail}"
+        tail = f"{reading.replace('the ring', ring_txt)}{detail_txt}"
     return f"{head}; {tail}."
 
 
@@ -464,7 +464,7 @@ def _memberships(incidents, zones, ring: float, study_area):
     x, y = xy(incidents)
     in_zone = locate_all(x, y, list(zones.geometry))
     rings = ring_polygons(zones, ring, study_area)
-    in_ring = locate_all(x, y, rings) & ~in_zone.any(axis=1)[:, None]
+    in_ring = locate_all(x, y, rings) & ~in_zone.any(axis=1, keepdims=True)
     control = ~in_zone.any(axis=1) & ~in_ring.any(axis=1)
     if study_area is not None:
         from .assign import locate

@@ -61,7 +61,7 @@ def utm_crs_for(gdf: gpd.GeoDataFrame) -> CRS:
     return CRS.from_user_input(crs)
 
 
-def to_work_crs(gdf: gpd.GeoDataFrame, crs: CRS | None = None) -> gpd.GeoDataFrame:
+def to_work_crs(gdf: gpd.GeoDataFrame, crs: CRS | str | None = None) -> gpd.GeoDataFrame:
     """Reproject ``gdf`` to the working CRS (``WORK_CRS`` unless given).
 
     Raises a clear :class:`InputError` when ``gdf`` has no CRS at all.

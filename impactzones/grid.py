@@ -41,7 +41,7 @@ def nice_floor(value: float) -> float:
     if not np.isfinite(value) or value <= 0:
         raise InputError(f"A cell size must be a positive number of metres, got {value!r}.")
     exp = math.floor(math.log10(value))
-    best = None
+    best = float("nan")
     for e in (exp - 1, exp):
         for m in NICE:
             cand = m * 10.0**e

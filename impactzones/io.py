@@ -205,7 +205,11 @@ def _prepare_slmpd(df: pd.DataFrame, source: str) -> tuple[pd.DataFrame, CRS]:
     padded = code.where(code_ok, "").str.zfill(6)
     ucr = pd.to_numeric(padded.str[:2], errors="coerce")
     category = ucr.map(UCR_CATEGORIES)
-    desc = df[cols["description"]].astype(str).str.upper() if "description" in cols else ""
+    desc = (
+        df[cols["description"]].astype(str).str.upper()
+        if "description" in cols
+        else pd.Series("", index=df.index)
+    )
     count = pd.to_numeric(df[cols["count"]].str.strip(), errors="coerce") if "count" in cols else 1
     out = pd.DataFrame(
         {
@@ -629,9 +633,9 @@ def read_layer(
         gdf = gdf.sort_values("district", ignore_index=True)
     if kind == "zones":
         if "name" not in gdf.columns:
-            cand = keys.get("zone") or keys.get("zonename")
+            zcol = keys.get("zone") or keys.get("zonename")
             gdf["name"] = (
-                gdf[cand].astype(str) if cand else [f"Zone {i}" for i in range(1, len(gdf) + 1)]
+                gdf[zcol].astype(str) if zcol else [f"Zone {i}" for i in range(1, len(gdf) + 1)]
             )
         gdf["name"] = gdf["name"].astype(str)
         if gdf["name"].duplicated().any():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -232,7 +233,7 @@ def build_maps(
     if "kde" in hotspots:
         kde_year = hotspots.get("year")
     kde_label = f"Violent crime density (KDE{', ' + str(kde_year) if kde_year else ''})"
-    common = dict(
+    common: dict[str, Any] = dict(
         layers=layers,
         data_note=note,
         kde=hotspots.get("kde"),

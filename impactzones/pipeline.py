@@ -345,7 +345,7 @@ def _demo_comparisons(inc, layers: Layers, ring: float) -> dict:
     stop early): the North zone 2017 vs 2018, the Central and South zones 2018 vs 2019."""
     from .compare import compare_zones
 
-    out = {}
+    out: dict = {}
     zones = layers.zones
     years = set(inc["occurred_at"].dt.year.unique())
     if "start" not in zones:

@@ -293,7 +293,7 @@ def propose_zones(
         else grid.mask.copy()
     )
     x, y = xy(sel)
-    rows = []
+    rows: list[dict] = []
     tries = 0
     while len(rows) < k and tries < 4 * k + 4:
         tries += 1

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -101,7 +102,7 @@ class HotSpot:
         return "corridor" if self.lon2 is not None else "point"
 
 
-WASHINGTON_AVE = dict(lon=-90.1880, lat=38.6305, lon2=-90.2080, lat2=38.6350)
+WASHINGTON_AVE: dict[str, Any] = dict(lon=-90.1880, lat=38.6305, lon2=-90.2080, lat2=38.6350)
 
 #: The default hot spots: the Washington Avenue corridor downtown (the report's most
 #: prominent pattern), north-end violent hot spots (two under the North zone), violent hot
@@ -599,13 +600,13 @@ def synthesize(
             (inc["category"].to_numpy() == "robbery")
             & (inc["occurred_at"].dt.year.to_numpy() == year)
         )
-        k = carjack_by.get(year)
-        if k is None:
+        n_cj = carjack_by.get(year)
+        if n_cj is None:
             if rob_share is None:
                 continue
-            k = round(rob_share * len(rob))
+            n_cj = round(rob_share * len(rob))
         rng = np.random.default_rng([seed, year, 99])
-        inc.loc[rng.choice(rob, size=min(k, len(rob)), replace=False), "carjacking"] = True
+        inc.loc[rng.choice(rob, size=min(n_cj, len(rob)), replace=False), "carjacking"] = True
     cj = inc["carjacking"].to_numpy()
     fire = inc["firearm"].to_numpy().copy()
     fire[cj] = np.random.default_rng([seed, 98]).random(cj.sum()) < 0.85

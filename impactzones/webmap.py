@@ -31,6 +31,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import folium
 import geopandas as gpd
@@ -43,6 +44,10 @@ from .errors import InputError
 from .geo import WGS84, Layers
 from .io import write_text
 from .schema import is_sensitive
+
+if TYPE_CHECKING:
+    from .grid import Surface
+    from .hotspots.gistar import GiStar
 
 #: Most incident points any map layer carries (a seeded sample beyond that).
 MAX_POINTS = 2000
@@ -182,10 +187,10 @@ class MapData:
     data_note: str = ""
     change: gpd.GeoDataFrame | None = None
     change_label: str = "Change in crime by neighborhood"
-    kde: object | None = None
+    kde: Surface | None = None
     kde_label: str = "Crime density (KDE)"
     clusters: gpd.GeoDataFrame | None = None
-    gistar: object | None = None
+    gistar: GiStar | None = None
     proposals: gpd.GeoDataFrame | None = None
     trends: dict = field(default_factory=dict)
     trend_start: pd.Timestamp | None = None
@@ -483,7 +488,7 @@ def base_map(
     )
     m.default_js = []
     m.default_css = []
-    root = m.get_root()
+    root = cast(folium.Figure, m.get_root())
     js, css = _leaflet_inline()
     root.header.add_child(folium.Element(f"<style>{css}</style>"), name="leaflet_css")
     root.header.add_child(folium.Element(f"<script>{js}</script>"), name="leaflet_js")
@@ -1338,6 +1343,7 @@ def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.artist import Artist
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -1348,7 +1354,7 @@ def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
     fig, ax = plt.subplots(figsize=(10, 10), dpi=dpi)
     if layers.neighborhoods is not None:
         layers.neighborhoods.boundary.plot(ax=ax, color="#bbbbbb", linewidth=0.4)
-    handles = []
+    handles: list[Artist] = []
     if data.change is not None and len(data.change):
         data.change.plot(
             ax=ax,

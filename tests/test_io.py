@@ -289,3 +289,16 @@ def test_our_own_csv_reads_back_without_a_crs(tmp_path, synth, layers):
     res = read_incidents(p, study_area=layers.study_area)
     assert len(res.incidents) == 30
     assert np.allclose(res.incidents.geometry.x, synth.incidents.geometry.x[:30], atol=0.5)
+
+
+def test_slmpd_file_without_a_description_column_reads(tmp_path):
+    """The five columns that identify an SLMPD export are enough (no Description column)."""
+    p = tmp_path / "bare.csv"
+    p.write_text(
+        "Complaint,DateOccur,Crime,XCoord,YCoord\n"
+        f"17-000001,01/01/2017 00:01,31111,{IN1}\n"
+        f"17-000002,01/02/2017 10:00,69702,{IN2}\n"
+    )
+    res = read_incidents(p)
+    assert list(res.incidents["category"]) == ["robbery", "larceny_theft"]
+    assert not res.incidents["carjacking"].any()

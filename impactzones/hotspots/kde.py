@@ -414,7 +414,7 @@ def hotspot_polygons(
     from scipy import ndimage
 
     labels, nlab = ndimage.label(keep, structure=np.ones((3, 3), int))
-    geoms = {}
+    geoms: dict[int, list] = {}
     for geom, value in features.shapes(
         labels.astype("int32"), mask=keep, transform=surface.grid.transform, connectivity=8
     ):
