@@ -115,7 +115,8 @@ def cmd_demo(args) -> int:
             columns=parse_columns(args.columns),
             crs=args.crs,
             ring=args.ring,
-            self_contained=args.self_contained,
+            online_tiles=args.online_tiles,
+            basemap=getattr(args, "basemap", None),
             progress=step,
         )
     if args.json:
@@ -192,6 +193,8 @@ RUN_KEYS = {
     "ring": float,
     "out": str,
     "self_contained": bool,
+    "online_tiles": bool,
+    "basemap": str,
 }
 
 
@@ -224,7 +227,7 @@ def cmd_run(args) -> int:
     if isinstance(flat.get("incidents"), str):
         flat["incidents"] = [flat["incidents"]]
     base = path.parent
-    for key in ("boundary", "districts", "zones"):
+    for key in ("boundary", "districts", "zones", "basemap"):
         if flat.get(key):
             flat[key] = str((base / flat[key]).resolve())
     if flat.get("incidents"):
@@ -646,6 +649,21 @@ def _input_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--crs", help="CRS of x/y columns or of a file without one, e.g. EPSG:26915")
 
 
+def _map_opts(p: argparse.ArgumentParser) -> None:
+    """Map options: every map is self-contained; tiles and a base layer on request."""
+    p.add_argument(
+        "--online-tiles",
+        action="store_true",
+        help="also offer online tile base maps (they load over the offline base)",
+    )
+    p.add_argument(
+        "--basemap",
+        metavar="PATH",
+        help="a line layer (streets) to draw as the offline base map for another city",
+    )
+    p.add_argument("--self-contained", action="store_true", help=argparse.SUPPRESS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="impactzones",
@@ -678,11 +696,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--ring", type=float, default=400.0, help="displacement ring width in metres (default 400)"
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument(
-        "--self-contained",
-        action="store_true",
-        help="maps that open with no network (Leaflet inlined, no tiles)",
-    )
+    _map_opts(p)
     _finish(p, cmd_demo)
 
     p = sub.add_parser(
@@ -874,11 +888,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--districts", help="district polygons (default: bundled, approximate)")
     p.add_argument("--boundary", help="study-area polygons (default: St. Louis)")
     p.add_argument("--ring", type=float, default=400.0, help="ring width in metres (400)")
-    p.add_argument(
-        "--self-contained",
-        action="store_true",
-        help="maps that open with no network (Leaflet inlined, no tiles)",
-    )
+    _map_opts(p)
     _finish(p, cmd_map, json_help="print the summary as JSON")
     return parser
 

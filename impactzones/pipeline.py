@@ -148,7 +148,9 @@ def run_demo(
     columns=None,
     crs=None,
     ring: float = 400.0,
-    self_contained: bool = False,
+    online_tiles: bool = False,
+    basemap=None,
+    self_contained: bool | None = None,
     progress=None,
 ) -> DemoResult:
     """Run the pipeline on the bundled (or given) layers and synthetic (or given) incidents.
@@ -256,6 +258,7 @@ def run_demo(
     if load is not None:
         files.append(write_table(load.rejects, out / "rejects.csv"))
         headline["load"] = load.tally
+    extra: list = []
     step("Drawing the maps")
     from .maps import build_maps
 
@@ -271,7 +274,10 @@ def run_demo(
             proposals=proposals,
             source=source,
             ring=ring,
-            self_contained=self_contained,
+            backtest=backtest_table,
+            online_tiles=online_tiles,
+            basemap=read_layer(basemap, kind="basemap", work_crs=layers.crs) if basemap else None,
+            extra=extra,
         )
     )
     files.append(write_json(headline, out / "summary.json"))

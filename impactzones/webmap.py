@@ -53,8 +53,10 @@ if TYPE_CHECKING:
 MAX_POINTS = 2000
 LEAFLET_VERSION = "1.9.3"
 #: Base maps from xyzservices that need no API key (only with ``online_tiles``).
-BASEMAPS = {"Light base map (online)": "Esri.WorldGrayCanvas",
-            "Street map (online)": "OpenStreetMap.Mapnik"}
+BASEMAPS = {
+    "Light base map (online)": "Esri.WorldGrayCanvas",
+    "Street map (online)": "OpenStreetMap.Mapnik",
+}
 #: Map panes and their z-index: the offline base under any tiles (200), area fills in
 #: Leaflet's overlay pane (400), the density above them, zone outlines above that, labels
 #: on top.
@@ -565,8 +567,12 @@ def _add_offline_base(m: folium.Map, layers: Layers, basemap=None) -> None:
     if river is not None:
         folium.GeoJson(
             _for_map(river[["name", "geometry"]], simplify=0),
-            style_function=lambda _f: {"color": "#8fb4d4", "weight": 0.5,
-                                       "fillColor": "#b9d3ea", "fillOpacity": 1},
+            style_function=lambda _f: {
+                "color": "#8fb4d4",
+                "weight": 0.5,
+                "fillColor": "#b9d3ea",
+                "fillOpacity": 1,
+            },
             interactive=False,
             pane="izBase",
         ).add_to(group)
@@ -800,8 +806,9 @@ def _add_areas(m: folium.Map, data: MapData) -> list[str]:
             change_colour(p) if np.isfinite(p) else HATCH for p in ch["pct"].astype(float)
         ]
         ch["label"] = [
-            f"{b:,} to {a:,} ({format_pct(p)})" if np.isfinite(p) else f"{b:,} to {a:,} "
-            "(too few before to tell)"
+            f"{b:,} to {a:,} ({format_pct(p)})"
+            if np.isfinite(p)
+            else f"{b:,} to {a:,} (too few before to tell)"
             for b, a, p in zip(ch["before"], ch["after"], ch["pct"].astype(float), strict=True)
         ]
         shown = _for_map(ch[["name", "label", "colour", "geometry"]])
@@ -881,8 +888,9 @@ def _add_zones(m: folium.Map, data: MapData) -> list[str]:
         group = folium.FeatureGroup(name=ring_name, show=True)
         labels = []
         for name, geom in zip(zones["name"].astype(str), geoms, strict=True):
-            gdf = gpd.GeoDataFrame({"name": [f"{name} ring ({data.ring:g} m)"]},
-                                   geometry=[geom], crs=zones.crs)
+            gdf = gpd.GeoDataFrame(
+                {"name": [f"{name} ring ({data.ring:g} m)"]}, geometry=[geom], crs=zones.crs
+            )
             style = dict(RING_STYLE)
             if name == data.zone:
                 style["className"] = "iz-ring-main"
@@ -894,13 +902,20 @@ def _add_zones(m: folium.Map, data: MapData) -> list[str]:
             ).add_to(group)
             if data.zone is None or name == data.zone:
                 top = gpd.GeoSeries([geom], crs=zones.crs).to_crs(WGS84).total_bounds
-                labels.append([round(float(top[3]), 5), round(float((top[0] + top[2]) / 2), 5),
-                               esc(f"{name} ring, {data.ring:g} m"), "iz-lbl-ring"])
+                labels.append(
+                    [
+                        round(float(top[3]), 5),
+                        round(float((top[0] + top[2]) / 2), 5),
+                        esc(f"{name} ring, {data.ring:g} m"),
+                        "iz-lbl-ring",
+                    ]
+                )
         _Labels(labels).add_to(group)
         group.add_to(m)
         legend.append(
-            _section(ring_name, _line_key("#7b1fa2", f"Displacement ring ({data.ring:g} m)",
-                                          "dashed"))
+            _section(
+                ring_name, _line_key("#7b1fa2", f"Displacement ring ({data.ring:g} m)", "dashed")
+            )
         )
     group = folium.FeatureGroup(name="Impact Zones", show=True)
     labels = []
@@ -984,7 +999,8 @@ def surface_png(surface, *, cmap: str = DENSITY_CMAP, floor: float = 0.05):
     vmin = floor * vmax
     norm = np.clip((dst - vmin) / max(vmax - vmin, 1e-12), 0, 1)
     rgba = matplotlib.colormaps[cmap](norm)
-    rgba[..., 3] = np.where(np.isfinite(dst) & (dst >= vmin), 0.75, 0.0)
+    # opacity grows with the density, so the low end leaves the map beneath readable
+    rgba[..., 3] = np.where(np.isfinite(dst) & (dst >= vmin), 0.25 + 0.6 * norm, 0.0)
     img = Image.fromarray((rgba * 255).astype("uint8"), mode="RGBA")
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=True)
@@ -1297,38 +1313,244 @@ def save_map(m: folium.Map, path: str | Path) -> Path:
 
 
 def write_index(
-    entries: list[tuple[str, str, str]],
+    entries: list[tuple],
     path: str | Path,
     *,
     title: str = "impactzones maps",
     note: str = "",
+    missing: list[str] | None = None,
+    files: list[tuple[str, str]] | None = None,
+    glossary: dict[str, str] | None = None,
 ) -> Path:
-    """An index page linking the maps: entries are (title, file name, description).
+    """An index page: entries are (title, file name, description[, [(label, file), ...]]),
+    then why any map is missing, the other files, and a glossary.
 
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> p = write_index([("North", "north.html", "a <b>zone</b>")],
+    >>> p = write_index([("North", "north.html", "a <b>zone</b>", [("PDF", "n.pdf")])],
     ...                 pathlib.Path(tempfile.mkdtemp()) / "index.html")
     >>> 'href="north.html"' in p.read_text(), "&lt;b&gt;" in p.read_text()
     (True, True)
     """
-    items = "".join(
-        f'<li><a href="{esc(href)}">{esc(t)}</a><div>{esc(d)}</div></li>' for t, href, d in entries
-    )
+    items = []
+    for entry in entries:
+        t, href, d = entry[:3]
+        links = entry[3] if len(entry) > 3 else []
+        more = "".join(f' &middot; <a href="{esc(h)}">{esc(lbl)}</a>' for lbl, h in links)
+        items.append(f'<li><a href="{esc(href)}">{esc(t)}</a>{more}<div>{esc(d)}</div></li>')
+    body = f"<ul>{''.join(items)}</ul>"
+    if missing:
+        body += "<h2>Not drawn</h2><ul>" + "".join(f"<li>{esc(m)}</li>" for m in missing)
+        body += "</ul>"
+    if files:
+        body += (
+            "<h2>Other files in this folder</h2><ul>"
+            + "".join(f"<li><code>{esc(f)}</code>: {esc(d)}</li>" for f, d in files)
+            + "</ul>"
+        )
+    if glossary:
+        body += (
+            "<h2>Glossary</h2><dl>"
+            + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in glossary.items())
+            + "</dl>"
+        )
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{esc(title)}</title><meta name='viewport' content='width=device-width'>"
+        f"<title>{esc(title)}</title>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         "<style>body{font:15px/1.5 Arial,Helvetica,sans-serif;max-width:760px;margin:2em auto;"
-        "padding:0 1em;color:#222}li{margin:.8em 0}li div{color:#555;font-size:13px}</style>"
-        f"</head><body><h1>{esc(title)}</h1><ul>{items}</ul>"
+        "padding:0 1em;color:#222}li{margin:.8em 0}li div{color:#555;font-size:13px}"
+        "h2{font-size:16px;margin-top:1.6em}dt{font-weight:bold}dd{margin:0 0 .5em 1em;"
+        "color:#444;font-size:13px}</style>"
+        f"</head><body><h1>{esc(title)}</h1>{body}"
         f"<p style='color:#666;font-size:13px'>{esc(note)}</p></body></html>"
     )
     return write_text(page, path)
 
 
+def _draw_map(ax, data: MapData, *, label_size: float = 9) -> list:
+    """Draw a map's layers on a matplotlib axes (metres, the layers' CRS), with the same
+    rules as the web map: offline base, change (diverging), density (sequential) above the
+    fills, Gi* hot spots (analyst), districts, rings, zones and their labels. Returns the
+    legend handles; the colour scales are drawn by :func:`_draw_scales`."""
+    import matplotlib
+    import matplotlib.patheffects as pe
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from .assign import ring_polygons
+
+    layers = data.layers
+    crs = layers.zones.crs
+    halo = [pe.withStroke(linewidth=3, foreground="white")]
+    ax.set_facecolor("#e4e7ea")
+    layers.boundary.plot(ax=ax, color="#fbfaf6", edgecolor="#b9b4a6", linewidth=0.6, zorder=0)
+    roads, river = _bundled_roads(layers)
+    if data.basemap is not None and len(data.basemap):
+        roads = data.basemap.assign(kind="arterial")
+    if river is not None:
+        river.to_crs(crs).plot(ax=ax, color="#b9d3ea", edgecolor="none", zorder=0.5)
+    if roads is not None:
+        for kind, style in ROAD_STYLE.items():
+            part = roads[roads.get("kind", "arterial") == kind]
+            if len(part):
+                part.to_crs(crs).plot(
+                    ax=ax,
+                    color=style["color"],
+                    zorder=0.6,
+                    linewidth=0.6 * float(str(style["weight"])),
+                )
+    handles: list = []
+    if data.change is not None and len(data.change):
+        ch = data.change
+        ok = ch["pct"].astype(float).apply(np.isfinite)
+        if ok.any():
+            ch[ok].plot(
+                ax=ax,
+                color=[change_colour(p) for p in ch.loc[ok, "pct"]],
+                alpha=0.6,
+                edgecolor="#999999",
+                linewidth=0.3,
+                zorder=1,
+            )
+        if (~ok).any():
+            ch[~ok].plot(
+                ax=ax, facecolor="white", edgecolor="#9e9e9e", hatch="////", linewidth=0.3, zorder=1
+            )
+            handles.append(
+                Patch(
+                    facecolor="white",
+                    edgecolor="#9e9e9e",
+                    hatch="////",
+                    label="Too few incidents before to tell",
+                )
+            )
+    if layers.neighborhoods is not None:
+        layers.neighborhoods.boundary.plot(ax=ax, color="#8a8a8a", linewidth=0.35, zorder=1.5)
+        handles.append(Line2D([], [], color="#8a8a8a", lw=0.6, label="Neighborhood"))
+    if data.kde is not None and data.show_kde:
+        s = data.kde
+        v = np.where(s.grid.mask, s.values, np.nan) if hasattr(s.grid, "mask") else s.values
+        vmax = np.nanmax(v)
+        vals = np.ma.masked_where(~np.isfinite(v) | (v < 0.05 * vmax), v)
+        left, bottom, right, top = s.grid.bounds
+        norm = np.clip((np.nan_to_num(v) - 0.05 * vmax) / (0.95 * vmax), 0, 1)
+        ax.imshow(
+            vals,
+            extent=(left, right, bottom, top),
+            cmap=DENSITY_CMAP,
+            alpha=np.where(vals.mask, 0, 0.25 + 0.6 * norm),
+            zorder=2,
+            interpolation="bilinear",
+            vmin=0.05 * vmax,
+            vmax=vmax,
+        )
+    if data.gistar is not None and data.show_gistar:
+        cells = data.gistar.cells
+        for b in (3, 2, -2, -3):
+            part = cells[cells["bin"] == b]
+            if len(part):
+                part.plot(ax=ax, color=GI_COLOURS[b], alpha=0.6, zorder=2.5, edgecolor="none")
+                handles.append(Patch(color=GI_COLOURS[b], alpha=0.6, label=GI_LABELS[b]))
+    layers.districts.boundary.plot(ax=ax, color="#222222", linewidth=1.2, zorder=4)
+    handles.append(Line2D([], [], color="#222222", label="Patrol district"))
+    zones = layers.zones
+    gpd.GeoSeries(ring_polygons(zones, data.ring or 1.0, layers.study_area), crs=crs).boundary.plot(
+        ax=ax, color="#7b1fa2", linewidth=1, linestyle="--", zorder=5
+    )
+    zones.boundary.plot(ax=ax, color="#7b1fa2", linewidth=2.5, zorder=6)
+    handles.insert(0, Line2D([], [], color="#7b1fa2", lw=2.5, label="Impact Zone"))
+    handles.insert(
+        1, Line2D([], [], color="#7b1fa2", ls="--", label=f"Displacement ring ({data.ring:g} m)")
+    )
+    if data.proposals is not None and len(data.proposals):
+        data.proposals.to_crs(crs).boundary.plot(
+            ax=ax, color="#00897b", linewidth=2, linestyle=":", zorder=7
+        )
+        handles.append(Line2D([], [], color="#00897b", ls=":", label="Proposed zone"))
+    if data.zone is not None and (zones["name"] == data.zone).any():
+        z = zones[zones["name"] == data.zone].geometry.iloc[0].buffer((data.ring or 0) + 900)
+        x0, y0, x1, y1 = z.bounds
+    else:
+        x0, y0, x1, y1 = layers.boundary.total_bounds
+    # square-ish frame around the target so labels near the edge are not cut
+    cx, cy, half = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) / 2
+    ax.set_xlim(cx - half, cx + half)
+    ax.set_ylim(cy - half, cy + half)
+    for row in zones.itertuples():
+        c = row.geometry.representative_point()
+        ax.annotate(
+            str(row.name),
+            (c.x, c.y),
+            color="#4a148c",
+            fontsize=label_size,
+            fontweight="bold",
+            ha="center",
+            va="center",
+            zorder=8,
+            clip_on=True,
+            path_effects=halo,
+            annotation_clip=True,
+        )
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    # scale bar: a round length about a fifth of the frame, on a white ground
+    span = 2 * half
+    length = float(_nice_top(span / 5) / 2) if span > 0 else 1000.0
+    sx, sy = cx - half + 0.04 * span, cy - half + 0.04 * span
+    ax.add_patch(
+        matplotlib.patches.Rectangle(
+            (sx - 0.01 * span, sy - 0.015 * span),
+            length + 0.02 * span,
+            0.06 * span,
+            color="white",
+            alpha=0.85,
+            zorder=9,
+        )
+    )
+    ax.plot([sx, sx + length], [sy, sy], color="black", lw=3, zorder=10)
+    unit = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(sx + length / 2, sy + 0.012 * span, unit, ha="center", fontsize=8, zorder=10)
+    return handles
+
+
+def _draw_scales(fig, data: MapData, rect) -> None:
+    """Colour bars for the change (diverging) and the density (sequential) in ``rect``
+    (figure fractions: left, bottom, width, height)."""
+    import matplotlib
+    from matplotlib.colors import Normalize
+
+    left, bottom, width, height = rect
+    bars = []
+    if data.change is not None and len(data.change):
+        bars.append(
+            (CHANGE_CMAP, Normalize(-CHANGE_LIMIT, CHANGE_LIMIT), f"{data.change_label} (%)")
+        )
+    if data.kde is not None and data.show_kde:
+        v = data.kde.values
+        vmax = float(np.nanmax(v)) if np.isfinite(v).any() else 1.0
+        bars.append(
+            (
+                DENSITY_CMAP,
+                Normalize(0.05 * vmax, vmax),
+                f"{data.kde_label}, incidents per km\u00b2",
+            )
+        )
+    for i, (cmap, norm, label) in enumerate(bars):
+        h = height / max(len(bars), 1)
+        cax = fig.add_axes((left, bottom + (len(bars) - 1 - i) * h + 0.55 * h, width, 0.2 * h))
+        cb = fig.colorbar(
+            matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal"
+        )
+        cb.ax.tick_params(labelsize=7)
+        cb.set_label(label, fontsize=7)
+
+
 def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
-    """A static PNG of the commander map (matplotlib), for briefings and print.
+    """A static PNG of the commander map (matplotlib), for briefings and print: the title
+    and headline above the map, the legend and colour scales below it (never over the
+    data), a scale bar.
 
     Examples
     --------
@@ -1339,91 +1561,35 @@ def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
     >>> p.read_bytes()[:4]
     b'\\x89PNG'
     """
+    import textwrap
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.artist import Artist
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
-    from .assign import ring_polygons
     from .io import _atomic
 
-    layers = data.layers
-    fig, ax = plt.subplots(figsize=(10, 10), dpi=dpi)
-    if layers.neighborhoods is not None:
-        layers.neighborhoods.boundary.plot(ax=ax, color="#bbbbbb", linewidth=0.4)
-    handles: list[Artist] = []
-    if data.change is not None and len(data.change):
-        data.change.plot(
-            ax=ax,
-            color=[change_colour(p) for p in data.change["pct"]],
-            alpha=0.35,
-            edgecolor="none",
-        )
-        handles.append(
-            Patch(color="#f4a582", alpha=0.5, label=f"{data.change_label} (blue down, red up)")
-        )
-    if data.kde is not None:
-        s = data.kde
-        vals = np.ma.masked_where(
-            ~np.isfinite(s.values) | (s.values < 0.05 * np.nanmax(s.values)), s.values
-        )
-        left, bottom, right, top = s.grid.bounds
-        ax.imshow(vals, extent=(left, right, bottom, top), cmap="YlOrRd", alpha=0.75, zorder=2)
-        handles.append(Patch(color="#fd8d3c", label=data.kde_label))
-    if data.gistar is not None:
-        hot = data.gistar.cells[data.gistar.cells["bin"] >= 2]
-        if len(hot):
-            gpd.GeoSeries([hot.union_all()], crs=hot.crs).boundary.plot(
-                ax=ax, color="#b2182b", linewidth=1.0, zorder=3
-            )
-            handles.append(Line2D([], [], color="#b2182b", label="Gi* hot spot (95%+)"))
-    layers.districts.boundary.plot(ax=ax, color="#222222", linewidth=1.2, zorder=4)
-    handles.append(Line2D([], [], color="#222222", label="Patrol district"))
-    zones = layers.zones
-    gpd.GeoSeries(
-        ring_polygons(zones, data.ring or 1.0, layers.study_area), crs=zones.crs
-    ).boundary.plot(ax=ax, color="#7b1fa2", linewidth=1, linestyle="--", zorder=5)
-    zones.boundary.plot(ax=ax, color="#7b1fa2", linewidth=2.5, zorder=6)
-    handles.append(Line2D([], [], color="#7b1fa2", lw=2.5, label="Impact Zone"))
-    handles.append(Line2D([], [], color="#7b1fa2", ls="--", label=f"Ring ({data.ring:g} m)"))
-    if data.proposals is not None and len(data.proposals):
-        data.proposals.boundary.plot(ax=ax, color="#00897b", linewidth=2, linestyle=":", zorder=7)
-        handles.append(Line2D([], [], color="#00897b", ls=":", label="Proposed zone"))
-    for row in zones.itertuples():
-        c = row.geometry.representative_point()
-        ax.annotate(
-            str(row.name),
-            (c.x, c.y),
-            color="#4a148c",
-            fontsize=9,
-            fontweight="bold",
-            ha="center",
-            zorder=8,
-        )
-    if data.zone is not None and (zones["name"] == data.zone).any():
-        z = zones[zones["name"] == data.zone].geometry.iloc[0].buffer(2500)
-        x0, y0, x1, y1 = z.bounds
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(y0, y1)
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    ax.set_title(data.title, fontsize=14, loc="left")
-    text = "\n".join(data.headline + ([data.data_note] if data.data_note else []))
-    fig.text(0.02, 0.02, text, fontsize=8, va="bottom", wrap=True)
-    ax.legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.9)
-    # scale bar: 1 km
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    sx, sy = x0 + 0.05 * (x1 - x0), y0 + 0.04 * (y1 - y0)
-    ax.plot([sx, sx + 1000], [sy, sy], color="black", lw=3)
-    ax.text(sx + 500, sy + 0.01 * (y1 - y0), "1 km", ha="center", fontsize=8)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig = plt.figure(figsize=(10, 12), dpi=dpi)
+    head = [textwrap.fill(line, 110) for line in data.headline]
+    fig.text(0.03, 0.985, data.title, fontsize=15, fontweight="bold", va="top")
+    fig.text(0.03, 0.955, "\n".join(head), fontsize=9, va="top", linespacing=1.4)
+    ax = fig.add_axes((0.03, 0.2, 0.94, 0.68))
+    handles = _draw_map(ax, data)
+    fig.legend(
+        handles=handles,
+        loc="lower left",
+        bbox_to_anchor=(0.03, 0.045),
+        ncol=2,
+        fontsize=8,
+        frameon=False,
+    )
+    _draw_scales(fig, data, (0.58, 0.05, 0.39, 0.13))
+    if data.data_note:
+        fig.text(0.03, 0.012, textwrap.fill(data.data_note, 150), fontsize=6.5, color="#555")
 
     def write(p):
-        fig.savefig(p, format="png", dpi=dpi)
+        fig.savefig(p, format="png", dpi=dpi, metadata={"Software": None})
 
     try:
         return _atomic(Path(path), write)

@@ -60,9 +60,7 @@ def write(gdf: gpd.GeoDataFrame, path: Path) -> None:
 def main(ref: Path) -> None:
     roads = gpd.read_file(ref / "stl_major_roads.geojson").to_crs(UTM)
     length = roads.length.groupby(roads["name"]).transform("sum")
-    keep = roads["road_class"].isin(["interstate", "principal_arterial"]) | (
-        length >= MIN_MINOR_M
-    )
+    keep = roads["road_class"].isin(["interstate", "principal_arterial"]) | (length >= MIN_MINOR_M)
     roads = roads[keep].copy()
     roads["label"] = [
         pretty(n, r if isinstance(r, str) and r else None)
