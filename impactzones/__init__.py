@@ -5,8 +5,7 @@ after (percent change, whether it beats chance, displacement) and write Folium m
 commander can open. St. Louis, MO is the bundled example.
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .assign import assign, count_incidents
 from .change import format_pct, percent_change
 from .errors import ImpactZonesError, InputError

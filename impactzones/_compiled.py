@@ -1,7 +1,10 @@
 """Compiled inner loops (numba, cached to disk), each with a pure-numpy twin.
 
 Numba is used where it measurably earns its place (lattice binning for KDE, the grid
-DBSCAN). Set ``IMPACTZONES_NO_NUMBA=1`` to force the pure-numpy paths (the tests run both).
+DBSCAN). It is a required dependency: without it DBSCAN falls back to scikit-learn, whose
+neighbour lists do not fit in memory at a million incidents. The pure-numpy twins are the
+reference the tests check the compiled code against; ``IMPACTZONES_NO_NUMBA=1`` forces them
+(the tests run both). A missing or broken numba warns once and uses them.
 The first call in a fresh environment compiles (a few seconds, reported by the benchmark);
 later processes load the cache.
 """
@@ -9,6 +12,7 @@ later processes load the cache.
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 
@@ -18,7 +22,14 @@ try:  # pragma: no cover - exercised by the environment
     import numba
 
     HAVE_NUMBA = True
-except ImportError:  # pragma: no cover
+except ImportError as exc:  # pragma: no cover
+    if not os.environ.get("IMPACTZONES_NO_NUMBA"):
+        warnings.warn(
+            f"numba could not be imported ({exc}); impactzones runs its slower pure-numpy "
+            "paths. Reinstall it with `python3 -m pip install numba`.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     numba = None  # type: ignore[assignment]
     HAVE_NUMBA = False
 

@@ -20,6 +20,16 @@ import shapely
 from .errors import InputError
 from .geo import Layers, xy
 
+__all__ = [
+    "AREA_TYPES",
+    "GRID_MIN_POINTS",
+    "assign",
+    "count_incidents",
+    "locate",
+    "locate_all",
+    "ring_polygons",
+]
+
 #: The kinds of area an incident can be in, relative to the Impact Zones.
 AREA_TYPES = ("zone", "ring", "control", "outside")
 

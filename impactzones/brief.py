@@ -127,8 +127,9 @@ def write_brief(
     from .io import _atomic
     from .webmap import _draw_map, _draw_scales
 
+    # TrueType fonts keep the text searchable; a "$" in a user's name is text, not maths
     with matplotlib.rc_context(
-        {"pdf.fonttype": 42, "font.family": "DejaVu Sans", "svg.hashsalt": "impactzones"}
+        {"pdf.fonttype": 42, "font.family": "DejaVu Sans", "text.parse_math": False}
     ):
         fig = plt.figure(figsize=LETTER)
         fig.text(0.06, 0.965, data.title, fontsize=15, fontweight="bold", va="top")

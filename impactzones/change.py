@@ -14,6 +14,13 @@ from fractions import Fraction
 
 import numpy as np
 
+__all__ = [
+    "UNDEFINED_REASON",
+    "format_pct",
+    "percent_change",
+    "round_half_away",
+]
+
 #: Reason given where a percent change is undefined.
 UNDEFINED_REASON = "undefined: no incidents before"
 

@@ -17,6 +17,22 @@ import pandas as pd
 from . import __version__
 from .errors import ImpactZonesError, InputError
 
+__all__ = [
+    "build_parser",
+    "cmd_compare",
+    "cmd_demo",
+    "cmd_hotspots",
+    "cmd_load",
+    "cmd_map",
+    "cmd_propose",
+    "cmd_run",
+    "cmd_synth",
+    "main",
+    "parse_columns",
+    "print_comparison",
+    "print_proposals",
+]
+
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT = 0, 1, 2
 
 
@@ -378,6 +394,7 @@ def cmd_hotspots(args) -> int:
             min_samples=args.min_samples,
             distance=args.distance,
             permutations=args.permutations,
+            inference=args.inference,
             seed=args.seed,
         )
     params = hotspot_params(results)
@@ -484,6 +501,11 @@ def cmd_propose(args) -> int:
 
             end = pd.Timestamp(parse_window(args.period).end)
             existing = existing[existing["start"].isna() | (existing["start"] <= end)]
+        if getattr(args, "exclude", None):
+            from .io import read_layer
+
+            extra = read_layer(args.exclude, kind="zones", work_crs=layers.crs)
+            existing = pd.concat([existing, extra], ignore_index=True)
         props = propose_zones(
             res.incidents,
             period=args.period,
@@ -498,6 +520,7 @@ def cmd_propose(args) -> int:
             gap=args.gap,
             threshold=args.threshold,
             snap=args.snap,
+            stability=args.stability,
         )
         bt = None
         test_period = args.test_period
@@ -771,8 +794,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--permutations",
         type=int,
-        default=9999,
-        help="Gi* permutations (default 9999; 0 for analytic p only)",
+        default=None,
+        help="Gi* conditional permutations (default: none, or with --inference permutation "
+        "enough for the smallest p to pass the FDR correction)",
+    )
+    p.add_argument(
+        "--inference",
+        choices=["exact", "normal", "permutation"],
+        default="exact",
+        help="Gi* p-values: exact randomisation (default), normal (ArcGIS) or conditional "
+        "permutation",
     )
     p.add_argument("--seed", type=int, default=0, help="seed for the permutations")
     _finish(
@@ -837,13 +868,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--existing", help="only these existing zones (names, comma-separated)")
     p.add_argument("--period", required=True, help="proposal period: a year or START:END")
     p.add_argument("--test-period", help="period to backtest on (default: the next year)")
-    p.add_argument("--k", type=int, default=2, help="zones to propose (default 2)")
+    p.add_argument(
+        "--k", type=int, default=8, help="zones to propose (default 8, tuned on real data)"
+    )
     p.add_argument("--max-area-km2", type=float, default=3.0, help="largest zone (3 km^2)")
     p.add_argument("--min-area-km2", type=float, default=0.5, help="smallest zone (0.5 km^2)")
     p.add_argument(
         "--gap", type=float, default=400.0, help="metres kept clear around existing zones (400)"
     )
-    p.add_argument("--method", choices=["kde", "gistar", "dbscan"], default="kde")
+    p.add_argument(
+        "--exclude",
+        help="more zones to keep clear of (e.g. a zone drawn on the `explore` page, GeoJSON)",
+    )
+    p.add_argument(
+        "--method",
+        choices=["cells", "kde", "gistar", "dbscan"],
+        default="cells",
+        help="priority surface (default cells: counts per 100 m cell, lightly smoothed)",
+    )
+    p.add_argument(
+        "--stability",
+        action="store_true",
+        help="favour cells hot in many months over one-month spikes",
+    )
     p.add_argument(
         "--threshold",
         type=float,

@@ -48,6 +48,24 @@ from .geo import xy
 from .schema import PART_I
 from .windows import Window, parse_window
 
+__all__ = [
+    "COLUMNS",
+    "WDD",
+    "WDQ",
+    "RateRatio",
+    "align_windows",
+    "compare_zones",
+    "display_table",
+    "e_test",
+    "rate_ratio",
+    "relative_change",
+    "to_markdown",
+    "to_records",
+    "wdd",
+    "wdd_shared_control",
+    "wdq",
+]
+
 # --------------------------------------------------------------------------------------
 # Single statistics
 # --------------------------------------------------------------------------------------

@@ -1,5 +1,10 @@
 """Errors that impactzones reports to a user as one clear sentence."""
 
+__all__ = [
+    "ImpactZonesError",
+    "InputError",
+]
+
 
 class ImpactZonesError(Exception):
     """A problem with the user's input or settings, with what to do next.

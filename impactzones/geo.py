@@ -19,6 +19,19 @@ from pyproj import CRS
 
 from .errors import InputError
 
+__all__ = [
+    "LAYER_FILES",
+    "WGS84",
+    "WORK_CRS",
+    "Layers",
+    "data_dir",
+    "load_layer",
+    "st_louis",
+    "to_work_crs",
+    "utm_crs_for",
+    "xy",
+]
+
 #: The default working CRS: UTM zone 15N, metres. Good for St. Louis (90.2 degrees W).
 WORK_CRS = CRS.from_epsg(32615)
 WGS84 = CRS.from_epsg(4326)

@@ -25,6 +25,16 @@ from pyproj import CRS
 
 from .errors import InputError
 
+__all__ = [
+    "MAX_CELLS",
+    "Grid",
+    "Surface",
+    "auto_cell_size",
+    "make_grid",
+    "nice_ceil",
+    "nice_floor",
+]
+
 #: The largest grid (cells) built without a warning; the cell size is widened beyond it.
 MAX_CELLS = 4_000_000
 NICE = (1.0, 2.0, 2.5, 5.0)

@@ -30,6 +30,19 @@ from .errors import InputError
 from .geo import WGS84, WORK_CRS
 from .schema import COLUMNS, UCR_CATEGORIES, group_of, normalise_category
 
+__all__ = [
+    "REASONS",
+    "LoadResult",
+    "expand_paths",
+    "guard_outputs",
+    "read_incidents",
+    "read_layer",
+    "write_json",
+    "write_table",
+    "write_text",
+    "write_vector",
+]
+
 #: Reject reasons and what they mean.
 REASONS = {
     "no_location": "no coordinates (missing, empty, or 0 meaning 'no location')",
@@ -654,7 +667,10 @@ def read_layer(
 
 
 def _atomic(path: Path, write) -> Path:
+    from .safety import check_inside
+
     path = Path(path)
+    check_inside(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)

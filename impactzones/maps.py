@@ -17,7 +17,18 @@ import pandas as pd
 from . import __version__
 from .change import percent_change
 from .geo import Layers
+from .safety import Slugs, writes_into
 from .windows import Window, compare_phrase
+
+__all__ = [
+    "GLOSSARY",
+    "annotate_proposals",
+    "build_maps",
+    "change_by_neighborhood",
+    "relation_words",
+    "ring_words",
+    "zone_headline",
+]
 
 #: Neighborhoods with fewer incidents than this in the before window get no colour.
 MIN_BEFORE = 10
@@ -265,6 +276,7 @@ def _citywide_lines(incidents: pd.DataFrame, before: Window, after: Window) -> l
     return lines
 
 
+@writes_into("out")
 def build_maps(
     incidents: gpd.GeoDataFrame,
     layers: Layers,
@@ -323,6 +335,7 @@ def build_maps(
         basemap=basemap,
     )
     zone_table = {}
+    slugs = Slugs()  # commander_<slug>.html: safe, and unique when names differ by case
     for table in comparisons.values():
         for zone in table["zone"].unique():
             if zone != "Citywide":
@@ -350,7 +363,7 @@ def build_maps(
             ),
             **common,
         )
-        slug = _slug(zone)
+        slug = slugs(zone)
         name = f"commander_{slug}.html"
         files.append(save_map(commander_map(data, online_tiles=online_tiles), out / name))
         links = []
@@ -456,10 +469,6 @@ def build_maps(
         )
     files.append(_write_index(entries, missing, out, note))
     return files
-
-
-def _slug(name: str) -> str:
-    return "".join(ch if ch.isalnum() else "_" for ch in str(name).lower())
 
 
 def _write_index(entries: list[dict], missing: list[str], out: Path, note: str) -> Path:

@@ -27,7 +27,19 @@ from .io import (
     write_text,
     write_vector,
 )
+from .safety import Slugs, writes_into
 from .schema import is_sensitive
+
+__all__ = [
+    "DEFAULT_METHODS",
+    "HOTSPOT_METHODS",
+    "DemoResult",
+    "guard_folder",
+    "hotspot_params",
+    "load_layers",
+    "run_demo",
+    "run_hotspots",
+]
 
 
 @dataclass
@@ -136,6 +148,7 @@ def load_layers(
     )
 
 
+@writes_into("out")
 def run_demo(
     out: str | Path = "maps",
     *,
@@ -236,6 +249,7 @@ def run_demo(
         headline["proposals"] = proposals["summary"].tolist()
         if backtest_table is not None:
             files.append(write_table(backtest_table, out / "proposals_backtest.csv"))
+            files.extend(_demo_capture(inc, layers, backtest_table, out))
     step("Writing outputs")
     sensitive = is_sensitive(inc)
     export = inc[~sensitive].drop(columns=["zones"])
@@ -297,8 +311,8 @@ def run_demo(
 
 
 def _demo_proposals(inc, layers: Layers):
-    """Two zones proposed from the year before the newest zones began, away from the zones
-    that had begun by then, backtested on the next year (same calendar days)."""
+    """Zones proposed (the tuned defaults) from the year before the newest zones began, away
+    from the zones that had begun by then, backtested on the next year (same calendar days)."""
     from .propose import backtest, propose_zones
 
     zones = layers.zones
@@ -311,13 +325,35 @@ def _demo_proposals(inc, layers: Layers):
         return None, None
     existing = zones[zones["start"] <= pd.Timestamp(f"{year}-12-31")]
     try:
-        props = propose_zones(inc, period=year, k=2, exclude=existing, layers=layers)
+        props = propose_zones(inc, period=year, exclude=existing, layers=layers)
     except InputError:
         return None, None
     bt = None
     if newest in years:
         bt = backtest(props, inc, period=newest, before=year, existing=existing, layers=layers)
     return props, bt
+
+
+def _demo_capture(inc, layers: Layers, bt, out: Path) -> list[Path]:
+    """The capture curves of the demo's backtest (same periods, same existing zones) as a
+    table, a summary table at a few area shares and a plot."""
+    from .propose import capture_curve, capture_table, plot_capture_curve
+
+    before, after = bt.attrs["before"], bt.attrs["period"]
+    year = int(before[:4])
+    existing = layers.zones[layers.zones["start"] <= pd.Timestamp(f"{year}-12-31")]
+    try:
+        curve = capture_curve(
+            inc, period=int(after[:4]), before=year, existing=existing, layers=layers, draws=20
+        )
+    except InputError:
+        return []
+    title = f"Violent crime captured in {after} by zones chosen from {before}"
+    return [
+        write_table(curve, out / "capture_curve.csv"),
+        write_table(capture_table(curve), out / "capture_table.csv"),
+        plot_capture_curve(curve, out / "capture_curve.png", title=title),
+    ]
 
 
 def _headline_change(comparisons: dict) -> dict:
@@ -356,12 +392,13 @@ def _demo_comparisons(inc, layers: Layers, ring: float) -> dict:
     years = set(inc["occurred_at"].dt.year.unique())
     if "start" not in zones:
         return out
+    slugs = Slugs()  # file names: compare_<key>.csv, safe and unique whatever the names
     for start_year, group in zones.groupby(zones["start"].dt.year):
         if pd.isna(start_year):
             continue
         y = int(start_year)
         if {y - 1, y} <= years:
-            key = "_".join(n.lower().replace(" ", "_") for n in group["name"])
+            key = slugs("_".join(str(n) for n in group["name"]))
             out[key] = compare_zones(inc, group, y - 1, y, ring=ring, study_area=layers.study_area)
     return out
 
@@ -381,6 +418,7 @@ HOTSPOT_METHODS = ("kde", "dbscan", "gistar", "emerging")
 DEFAULT_METHODS = ("kde", "dbscan", "gistar")
 
 
+@writes_into("out")
 def run_hotspots(
     incidents: gpd.GeoDataFrame,
     mask,
@@ -396,7 +434,8 @@ def run_hotspots(
     min_samples: float | None = None,
     dbscan_method: str = "dbscan",
     distance: float | None = None,
-    permutations: int = 9999,
+    permutations: int | None = None,
+    inference: str = "exact",
     seed: int = 0,
     prefix: str = "",
 ) -> tuple[dict, list[Path]]:
@@ -466,6 +505,7 @@ def run_hotspots(
             incidents,
             cell_size=cell_size,
             distance=distance,
+            inference=inference,
             permutations=permutations,
             mask=mask,
             seed=seed,

@@ -22,6 +22,19 @@ from __future__ import annotations
 
 import pandas as pd
 
+__all__ = [
+    "COLUMNS",
+    "GROUPS",
+    "PART_I",
+    "PROPERTY",
+    "SENSITIVE_CATEGORIES",
+    "UCR_CATEGORIES",
+    "VIOLENT",
+    "group_of",
+    "is_sensitive",
+    "normalise_category",
+]
+
 #: The columns of a clean incident table, in order.
 COLUMNS = [
     "incident_id",

@@ -35,6 +35,16 @@ from .errors import InputError
 from .geo import WGS84, Layers, st_louis
 from .schema import COLUMNS, PART_I, group_of
 
+__all__ = [
+    "HotSpot",
+    "SynthResult",
+    "ZoneEffect",
+    "default_effects",
+    "published_counts",
+    "synthesize",
+    "write_truth",
+]
+
 # --------------------------------------------------------------------------------------
 # The published table
 # --------------------------------------------------------------------------------------

@@ -43,11 +43,29 @@ from .change import format_pct
 from .errors import InputError
 from .geo import WGS84, Layers
 from .io import write_text
+from .safety import js_literal
 from .schema import is_sensitive
 
 if TYPE_CHECKING:
     from .grid import Surface
     from .hotspots.gistar import GiStar
+
+__all__ = [
+    "MAX_POINTS",
+    "MapData",
+    "add_incident_sample",
+    "base_map",
+    "change_colour",
+    "commander_map",
+    "esc",
+    "escape_frame",
+    "save_map",
+    "stable_ids",
+    "static_map",
+    "surface_png",
+    "trend_svg",
+    "write_index",
+]
 
 #: Most incident points any map layer carries (a seeded sample beyond that).
 MAX_POINTS = 2000
@@ -358,13 +376,30 @@ class _BoundPopup(folium.MacroElement):
 
     _template = folium.elements.Template("""
 {% macro script(this, kwargs) %}
-{{ this._parent.get_name() }}.bindPopup({{ this.html|tojson }}, {maxWidth: 380});
+{{ this._parent.get_name() }}.bindPopup({{ this.html_js }}, {maxWidth: 380});
 {% endmacro %}
 """)
 
     def __init__(self, html_text: str):
         super().__init__()
         self.html = html_text
+        self.html_js = js_literal(html_text)
+
+
+class _BoundTooltip(folium.MacroElement):
+    """A tooltip bound to its parent layer, its text JSON-encoded into the script (folium's
+    string tooltip splices the text into a JavaScript template literal, where a backtick
+    or ``${...}`` in a name would end it or run)."""
+
+    _template = folium.elements.Template("""
+{% macro script(this, kwargs) %}
+{{ this._parent.get_name() }}.bindTooltip({{ this.text_js }}, {sticky: true});
+{% endmacro %}
+""")
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text_js = js_literal(f"<div>{esc(text)}</div>")
 
 
 def _popup(title: str, lines: list[str], chart: str = "") -> _BoundPopup:
@@ -407,6 +442,7 @@ class _Box(folium.MacroElement):
     def __init__(self, html_text: str, position: str, css_class: str):
         super().__init__()
         self.html_text = html_text
+        self.html_text_js = js_literal(html_text)
         self.position = position
         self.css_class = css_class
         self._template = folium.elements.Template("""
@@ -414,7 +450,7 @@ class _Box(folium.MacroElement):
 (function(){
   var Box = L.Control.extend({options:{position: {{ this.position|tojson }} },
     onAdd:function(){ var d = L.DomUtil.create('div', {{ this.css_class|tojson }});
-      d.innerHTML = {{ this.html_text|tojson }};
+      d.innerHTML = {{ this.html_text_js }};
       L.DomEvent.disableClickPropagation(d); L.DomEvent.disableScrollPropagation(d);
       return d; }});
   {{ this._parent.get_name() }}.addControl(new Box());
@@ -864,9 +900,8 @@ def _add_areas(m: folium.Map, data: MapData) -> list[str]:
         lines = []
         if series is not None:
             lines.append(f"{int(series.sum()):,} violent incidents in the chart's months")
-        layer = folium.GeoJson(
-            _for_map(gdf), style_function=lambda _f: DISTRICT_STYLE, tooltip=esc(row.name)
-        )
+        layer = folium.GeoJson(_for_map(gdf), style_function=lambda _f: DISTRICT_STYLE)
+        layer.add_child(_BoundTooltip(str(row.name)))
         layer.add_child(_popup(str(row.name), lines, trend_svg(series, data.trend_start)))
         layer.add_to(group)
     group.add_to(m)
@@ -935,12 +970,8 @@ def _add_zones(m: folium.Map, data: MapData) -> list[str]:
             style.update({"weight": 1.5, "opacity": 0.6})
         if name == data.zone:
             style["className"] = "iz-zone-main"
-        layer = folium.GeoJson(
-            _for_map(gdf),
-            style_function=lambda _f, s=style: s,
-            tooltip=f"Impact Zone: {esc(name)}",
-            pane="izZones",
-        )
+        layer = folium.GeoJson(_for_map(gdf), style_function=lambda _f, s=style: s, pane="izZones")
+        layer.add_child(_BoundTooltip(f"Impact Zone: {name}"))
         began = pd.Timestamp(start) if start is not None and pd.notna(start) else None
         layer.add_child(_popup(f"Impact Zone: {name}", lines, trend_svg(series, began)))
         layer.add_to(group)
@@ -1139,8 +1170,8 @@ def _add_gistar(m: folium.Map, data: MapData, *, analyst: bool = False) -> list[
         _section(
             GI_LAYER,
             f"<h2>Gi* hot and cold spots</h2>{items}<div class='iz-note'>"
-            f"{p.get('cell_size_m', 0):g} m cells, {p.get('permutations', 0):,} permutations, "
-            f"{esc(p.get('fdr', ''))} FDR</div>",
+            f"{p.get('cell_size_m', 0):g} m cells, {esc(p.get('p_used', 'permutation'))} "
+            f"p-values, {esc(p.get('fdr', ''))} FDR</div>",
         )
     ]
 
@@ -1205,7 +1236,7 @@ def add_incident_sample(
     sample = safe.sample(n=n, random_state=seed).sort_values("occurred_at")
     pts = sample.to_crs(WGS84)
     coords = np.column_stack([pts.geometry.y.round(5), pts.geometry.x.round(5)])
-    cats = [esc(c.replace("_", " ")) for c in sample["category"]]
+    cats = [str(c).replace("_", " ") for c in sample["category"]]
     when = sample["occurred_at"].dt.strftime("%Y-%m-%d").tolist()
     layer = folium.FeatureGroup(name=f"Sample of incidents ({n:,}, not sensitive)", show=False)
     for (lat, lon), cat, day in zip(coords, cats, when, strict=True):
@@ -1216,8 +1247,7 @@ def add_incident_sample(
             fill=True,
             fill_color="#37474f",
             fill_opacity=0.7,
-            tooltip=f"{cat}, {day}",
-        ).add_to(layer)
+        ).add_child(_BoundTooltip(f"{cat}, {day}")).add_to(layer)
     layer.add_to(m)
     return n
 
@@ -1570,31 +1600,32 @@ def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
 
     from .io import _atomic
 
-    fig = plt.figure(figsize=(10, 12), dpi=dpi)
-    head = [textwrap.fill(line, 110) for line in data.headline]
-    fig.text(0.03, 0.985, data.title, fontsize=15, fontweight="bold", va="top")
-    fig.text(0.03, 0.955, "\n".join(head), fontsize=9, va="top", linespacing=1.4)
-    ax = fig.add_axes((0.03, 0.2, 0.94, 0.68))
-    handles = _draw_map(ax, data)
-    fig.legend(
-        handles=handles,
-        loc="lower left",
-        bbox_to_anchor=(0.03, 0.045),
-        ncol=2,
-        fontsize=8,
-        frameon=False,
-    )
-    _draw_scales(fig, data, (0.58, 0.05, 0.39, 0.13))
-    if data.data_note:
-        fig.text(0.03, 0.012, textwrap.fill(data.data_note, 150), fontsize=6.5, color="#555")
+    with matplotlib.rc_context({"text.parse_math": False}):  # "$" in a name is text
+        fig = plt.figure(figsize=(10, 12), dpi=dpi)
+        head = [textwrap.fill(line, 110) for line in data.headline]
+        fig.text(0.03, 0.985, data.title, fontsize=15, fontweight="bold", va="top")
+        fig.text(0.03, 0.955, "\n".join(head), fontsize=9, va="top", linespacing=1.4)
+        ax = fig.add_axes((0.03, 0.2, 0.94, 0.68))
+        handles = _draw_map(ax, data)
+        fig.legend(
+            handles=handles,
+            loc="lower left",
+            bbox_to_anchor=(0.03, 0.045),
+            ncol=2,
+            fontsize=8,
+            frameon=False,
+        )
+        _draw_scales(fig, data, (0.58, 0.05, 0.39, 0.13))
+        if data.data_note:
+            fig.text(0.03, 0.012, textwrap.fill(data.data_note, 150), fontsize=6.5, color="#555")
 
-    def write(p):
-        fig.savefig(p, format="png", dpi=dpi, metadata={"Software": None})
+        def write(p):
+            fig.savefig(p, format="png", dpi=dpi, metadata={"Software": None})
 
-    try:
-        return _atomic(Path(path), write)
-    finally:
-        plt.close(fig)
+        try:
+            return _atomic(Path(path), write)
+        finally:
+            plt.close(fig)
 
 
 def _layer_names(m: folium.Map) -> list[str]:

@@ -15,6 +15,13 @@ import pandas as pd
 from .errors import InputError
 from .schema import GROUPS
 
+__all__ = [
+    "Window",
+    "compare_phrase",
+    "parse_window",
+    "select",
+]
+
 
 @dataclass(frozen=True)
 class Window:

@@ -33,6 +33,15 @@ from .._compiled import HAVE_NUMBA
 from ..errors import InputError
 from ._common import points_in_study_area
 
+__all__ = [
+    "METHODS",
+    "Clusters",
+    "auto_parameters",
+    "cluster_outlines",
+    "dbscan",
+    "unique_locations",
+]
+
 METHODS = ("dbscan", "hdbscan")
 #: HDBSCAN has no sample weights and keeps full neighbour structures: this many points at most.
 HDBSCAN_MAX_POINTS = 200_000

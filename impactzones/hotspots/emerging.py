@@ -36,6 +36,14 @@ from ..grid import Grid
 from ._common import grid_for, points_in_study_area
 from .gistar import footprint, gi_star_z, permutation_p
 
+__all__ = [
+    "PATTERNS",
+    "Emerging",
+    "classify_patterns",
+    "emerging",
+    "mann_kendall",
+]
+
 PATTERNS = (
     "new",
     "consecutive",

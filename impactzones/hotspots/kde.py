@@ -42,6 +42,17 @@ from ..errors import InputError
 from ..grid import Grid, Surface
 from ._common import grid_for, points_in_study_area
 
+__all__ = [
+    "DIRECT_BUDGET",
+    "KERNELS",
+    "auto_bandwidth",
+    "choose_oversample",
+    "density_on_grid",
+    "hotspot_polygons",
+    "kde",
+    "kernel_values",
+]
+
 KERNELS = ("quartic", "gaussian")
 #: Quartic kernels are summed exactly over every incident while
 #: ``incidents x (2 bandwidth / cell + 1)^2`` stays under this (about 0.3 s on 2 cores).
