@@ -17,9 +17,13 @@ Design rules:
   layer of other incidents is off by default and capped at :data:`MAX_POINTS`.
 * **Safe.** Every string that comes from a user's file is HTML-escaped before it reaches
   the page (a zone named ``<img src=x onerror=alert(1)>`` shows as text).
-* **Offline.** ``self_contained=True`` inlines Leaflet (from the ``xstatic-leaflet``
-  package, the ``offline`` extra) and replaces the tiled base maps with a light vector base
-  of the neighborhoods, so that one HTML file opens on a machine with no network.
+* **Offline.** Every map inlines Leaflet (from the pinned ``xstatic-leaflet`` package)
+  and draws a light vector base of its own (land, the river, major roads and their names),
+  so that one HTML file opens on a machine with no network; ``online_tiles=True`` adds
+  tiled base maps, drawn over that base.
+* **Any screen.** The view fits the zone and its ring into the part of the screen the
+  title, legend and controls leave free; on small screens the legend and the layer control
+  collapse to buttons.
 """
 
 from __future__ import annotations
