@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+__all__ = ["BRIEF_COLUMNS", "BRIEF_GLOSSARY", "LETTER", "write_brief"]
+
 #: US letter, in inches.
 LETTER = (8.5, 11.0)
 #: The comparison table's columns on the brief (all fit a letter page's width).
