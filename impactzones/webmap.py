@@ -649,9 +649,9 @@ class _Labels(folium.MacroElement):
 {% macro script(this, kwargs) %}
 (function(){
   var parent = {{ this._parent.get_name() }};
-  {{ this.items|tojson }}.forEach(function(d){
-    L.marker([d[0], d[1]], {pane: 'izLabels', interactive: false, keyboard: false,
-      icon: L.divIcon({className: 'iz-lbl ' + d[3], html: '<span>' + d[2] + '</span>',
+  {{ this.items_js }}.forEach(function(d){
+    L.marker([d.lat, d.lon], {pane: 'izLabels', interactive: false, keyboard: false,
+      icon: L.divIcon({className: 'iz-lbl ' + d.cls, html: '<span>' + d.name + '</span>',
                        iconSize: null})}).addTo(parent);
   });
 })();
@@ -660,7 +660,9 @@ class _Labels(folium.MacroElement):
 
     def __init__(self, items: list):
         super().__init__()
-        self.items = items
+        # [lat, lon, escaped text, class] rows, JSON-encoded as objects (one per line)
+        rows = [{"lat": r[0], "lon": r[1], "name": r[2], "cls": r[3]} for r in items]
+        self.items_js = "[\n" + ",\n".join(js_literal(r) for r in rows) + "\n]"
 
 
 class _ZoomClasses(folium.MacroElement):
