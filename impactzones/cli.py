@@ -12,8 +12,6 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-import pandas as pd
-
 from . import __version__
 from .errors import ImpactZonesError, InputError
 
@@ -31,9 +29,34 @@ __all__ = [
     "parse_columns",
     "print_comparison",
     "print_proposals",
+    "read_options",
 ]
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT = 0, 1, 2
+
+
+def os_error_sentence(exc: OSError) -> str:
+    """One sentence for a file-system refusal (permissions, a file where a folder must be...).
+
+    Examples
+    --------
+    >>> os_error_sentence(PermissionError(13, "Permission denied", "/x/y.csv"))
+    'Cannot write or read /x/y.csv: permission denied; choose a folder you can write to (--out).'
+    """
+    import errno
+
+    where = exc.filename or "a file"
+    advice = {
+        errno.EACCES: "permission denied; choose a folder you can write to (--out)",
+        errno.EPERM: "permission denied; choose a folder you can write to (--out)",
+        errno.EROFS: "the file system is read-only; choose another folder (--out)",
+        errno.ENOTDIR: "part of the path is a file, not a folder; choose another path",
+        errno.EISDIR: "it is a folder where a file is expected; give a file name",
+        errno.EEXIST: "a file is in the way of a folder; choose another path",
+        errno.ENOSPC: "the disk is full; free some space or choose another folder",
+        errno.ENAMETOOLONG: "the path is too long; choose a shorter one",
+    }.get(exc.errno or 0, f"{(exc.strerror or str(exc)).lower()}; check the path")
+    return f"Cannot write or read {where}: {advice}."
 
 
 def _console(quiet: bool = False):
@@ -74,6 +97,17 @@ def parse_columns(text: str | None) -> dict[str, str]:
             )
         out[key] = value
     return out
+
+
+def read_options(args) -> dict:
+    """The reading options every command shares (crosswalk, privacy, dates), as keywords
+    of :func:`impactzones.io.read_incidents`."""
+    extra = getattr(args, "sensitive_categories", None)
+    return {
+        "categories": getattr(args, "categories", None),
+        "sensitive_categories": [s for s in extra.split(",") if s.strip()] if extra else (),
+        "domestic_column": getattr(args, "domestic_column", None),
+    }
 
 
 @contextmanager
@@ -130,6 +164,7 @@ def cmd_demo(args) -> int:
             incidents=args.incidents,
             columns=parse_columns(args.columns),
             crs=args.crs,
+            read_options=read_options(args),
             ring=args.ring,
             self_contained=args.self_contained,
             progress=step,
@@ -196,49 +231,20 @@ def cmd_map(args) -> int:
     return cmd_demo(args)
 
 
-RUN_KEYS = {
-    "incidents": list,
-    "boundary": str,
-    "districts": str,
-    "zones": str,
-    "columns": dict,
-    "crs": str,
-    "seed": int,
-    "scale": float,
-    "ring": float,
-    "out": str,
-    "self_contained": bool,
-}
+def _run_keys():
+    from .study import STUDY_SCHEMA
+
+    return STUDY_SCHEMA
 
 
 def cmd_run(args) -> int:
     """`impactzones run study.toml`: the demo's pipeline with settings kept in a file."""
-    import tomllib
-
     from .io import write_json
     from .pipeline import run_demo
+    from .study import read_study
 
     path = Path(args.settings)
-    if not path.exists():
-        raise InputError(f"{path} does not exist; write the study's settings there first.")
-    try:
-        settings = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path} is not valid TOML: {exc}.") from exc
-    flat = {}
-    for section, values in settings.items():
-        if isinstance(values, dict) and section != "columns":
-            flat.update(values)
-        else:
-            flat[section] = values
-    unknown = set(flat) - set(RUN_KEYS)
-    if unknown:
-        raise InputError(
-            f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: "
-            f"{', '.join(sorted(RUN_KEYS))}."
-        )
-    if isinstance(flat.get("incidents"), str):
-        flat["incidents"] = [flat["incidents"]]
+    settings, flat = read_study(path)  # every key checked against one schema first
     base = path.parent
     for key in ("boundary", "districts", "zones"):
         if flat.get(key):
@@ -272,6 +278,21 @@ def _print_tally(con, tally: dict) -> None:
     )
     for reason, n in tally["rejected_by_reason"].items():
         con.print(f"  rejected, {reason.replace('_', ' ')}: {n:,}")
+    unmapped = tally.get("unmapped_categories") or {}
+    if unmapped:
+        top = sorted(unmapped.items(), key=lambda kv: (-kv[1], kv[0]))
+        shown = ", ".join(f"{k!r} ({v:,})" for k, v in top[:8])
+        more = f" and {len(top) - 8} more" if len(top) > 8 else ""
+        con.print(
+            f"  {sum(unmapped.values()):,} rows have offense labels no crosswalk knows, kept "
+            f"under their own names (group other): {shown}{more}. Map them with --categories "
+            "mapping.csv (columns label,category)."
+        )
+    if tally.get("code_label_disagreements"):
+        con.print(
+            f"  {tally['code_label_disagreements']:,} rows had a code and a label that disagree; "
+            "the code was used."
+        )
 
 
 def cmd_synth(args) -> int:
@@ -280,6 +301,23 @@ def cmd_synth(args) -> int:
 
     con = _console(args.quiet)
     years = [int(y) for y in args.years.split(",")] if args.years else None
+    if args.partitions is not None:
+        from .synth import write_partitions
+
+        guard_outputs([], [args.out])
+        with _steps(con, args.quiet) as step:
+            step(f"Generating and writing {args.partitions} partitions")
+            files = write_partitions(
+                args.out, args.partitions, seed=args.seed, scale=args.scale, years=years
+            )
+        con.print(
+            f"Wrote {len(files)} GeoParquet partitions to {Path(args.out)}/ "
+            "(no planted-truth files: each partition has its own draw)."
+        )
+        con.print(
+            "These include rape and domestic-violence incidents as points: keep them private."
+        )
+        return EXIT_OK
     with _steps(con, args.quiet) as step:
         step("Generating synthetic incidents")
         res = synthesize(seed=args.seed, scale=args.scale, years=years)
@@ -300,7 +338,7 @@ def cmd_synth(args) -> int:
 
 def cmd_load(args) -> int:
     from .io import guard_outputs, read_incidents, write_table, write_vector
-    from .pipeline import load_layers
+    from .pipeline import blank_sensitive, load_layers
 
     con = _console(args.quiet or args.json)
     guard_outputs(args.paths, [args.out, args.rejects])
@@ -314,16 +352,37 @@ def cmd_load(args) -> int:
             crs=args.crs,
             study_area=None if args.no_boundary else layers.study_area,
             work_crs=layers.crs,
+            **read_options(args),
         )
         step("Writing")
-        write_vector(res.incidents, args.out)
+        inc, blanked = res.incidents, 0
+        if not args.keep_sensitive_points:
+            inc, blanked = blank_sensitive(inc, layers)
+        write_vector(inc, args.out)
         rejects = args.rejects or str(Path(args.out).with_suffix("")) + "_rejects.csv"
         write_table(res.rejects, rejects)
-    tally = res.tally | {"out": str(args.out), "rejects": str(rejects)}
+    tally = res.tally | {
+        "out": str(args.out),
+        "rejects": str(rejects),
+        "sensitive_points_blanked": blanked,
+    }
+    warn = (
+        f"--keep-sensitive-points: {tally['sensitive']:,} rape, sexual-assault and "
+        f"domestic-violence incidents are written WITH their points to {args.out}; keep the "
+        "file private and never map or share it."
+    )
+    if args.keep_sensitive_points and tally["sensitive"]:
+        print(f"impactzones: warning: {warn}", file=sys.stderr)
     if args.json:
         print(json.dumps(tally, indent=2))
     else:
         _print_tally(con, tally)
+        if blanked:
+            con.print(
+                f"Kept private: {blanked:,} rape, sexual-assault and domestic-violence "
+                "incidents are written without their points (empty geometry; district, "
+                "neighborhood and zone kept, so counts add up)."
+            )
         con.print(f"Wrote {args.out} and the rejects table {rejects}.")
     return EXIT_OK
 
@@ -342,6 +401,7 @@ def _read_any(paths, args):
         crs=getattr(args, "crs", None),
         study_area=layers.study_area,
         work_crs=layers.crs,
+        **read_options(args),
     )
     return res, layers
 
@@ -391,6 +451,7 @@ def cmd_hotspots(args) -> int:
             min_samples=args.min_samples,
             distance=args.distance,
             permutations=args.permutations,
+            inference=args.inference,
             seed=args.seed,
         )
     params = hotspot_params(results)
@@ -493,10 +554,17 @@ def cmd_propose(args) -> int:
             existing = existing[existing["name"].isin(keep)]
         elif args.zones is None:
             # the bundled zones that had started by the end of the proposal period
+            import pandas as pd
+
             from .windows import parse_window
 
             end = pd.Timestamp(parse_window(args.period).end)
             existing = existing[existing["start"].isna() | (existing["start"] <= end)]
+        if getattr(args, "exclude", None):
+            from .io import read_layer
+
+            extra = read_layer(args.exclude, kind="zones", work_crs=layers.crs)
+            existing = pd.concat([existing, extra], ignore_index=True)
         props = propose_zones(
             res.incidents,
             period=args.period,
@@ -511,6 +579,7 @@ def cmd_propose(args) -> int:
             gap=args.gap,
             threshold=args.threshold,
             snap=args.snap,
+            stability=args.stability,
         )
         bt = None
         test_period = args.test_period
@@ -537,7 +606,7 @@ def cmd_propose(args) -> int:
                 write_table(bt, Path(args.out).with_suffix("").as_posix() + "_backtest.csv")
     if args.json:
         out = {
-            "proposals": pd.DataFrame(props.drop(columns="geometry")).to_dict("records"),
+            "proposals": props.drop(columns="geometry").to_dict("records"),
             "backtest": None if bt is None else bt.to_dict("records"),
         }
         print(json.dumps(out, indent=2, default=str))
@@ -616,14 +685,59 @@ def print_comparison(con, table) -> None:
 # --------------------------------------------------------------------------------------
 
 
+def _seed(text: str) -> int:
+    """An argparse type: a whole number >= 0 (numpy's generators refuse negative seeds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def _positive(text: str) -> float:
+    """An argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
+def _day(text: str) -> str:
+    """An argparse type: a YYYY-MM-DD day (returned as given)."""
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a day as YYYY-MM-DD (e.g. 2018-01-31), got {text!r}"
+        ) from None
+    return text.strip()
+
+
+def _years(text: str) -> str:
+    """An argparse type: comma-separated years such as 2017,2018 (returned as given)."""
+    parts = [p.strip() for p in text.split(",")]
+    if not all(p.isdigit() and 1900 <= int(p) <= 2100 for p in parts):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated years such as 2017,2018, got {text!r}"
+        )
+    return text
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
 
 
 def _selection_opts(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--from", dest="from_", metavar="DATE", help="first day (YYYY-MM-DD)")
-    p.add_argument("--to", metavar="DATE", help="last day, included (YYYY-MM-DD)")
+    p.add_argument("--from", dest="from_", metavar="DATE", type=_day, help="first day (YYYY-MM-DD)")
+    p.add_argument("--to", metavar="DATE", type=_day, help="last day, included (YYYY-MM-DD)")
     p.add_argument("--category", help="categories, comma-separated (e.g. robbery,homicide)")
     p.add_argument("--group", help="violent, property or other (comma-separated)")
 
@@ -660,10 +774,35 @@ def _input_opts(p: argparse.ArgumentParser) -> None:
         "id=Complaint,occurred_at=DateOccur,category=Offense,lat=Lat,lon=Lon",
     )
     p.add_argument("--crs", help="CRS of x/y columns or of a file without one, e.g. EPSG:26915")
+    p.add_argument(
+        "--categories",
+        metavar="CSV",
+        help="your own offense mapping (columns label or code, and category; optional "
+        "sensitive), extending the built-in crosswalks",
+    )
+    p.add_argument(
+        "--sensitive-categories",
+        metavar="LIST",
+        help="more categories or offense words to keep private (never drawn or written as "
+        "points), comma-separated, on top of rape, sex offenses and domestic violence",
+    )
+    p.add_argument(
+        "--domestic-column",
+        metavar="COLUMN",
+        help="the column holding a domestic-violence flag, if not a usual name "
+        "(domestic, IsDomestic, DV, ...)",
+    )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one sentence for a bad argument (exit 2), not the whole usage block."""
+
+    def error(self, message: str):
+        self.exit(EXIT_INPUT, f"{self.prog}: {message}; see {self.prog} --help.\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="impactzones",
         description="Crime hot spots and Impact Zone evaluation. St. Louis, MO is bundled: "
         "`impactzones demo` runs the whole pipeline on it.",
@@ -680,7 +819,7 @@ def build_parser() -> argparse.ArgumentParser:
         "synthetic incidents (or your own), writing maps and tables.",
     )
     p.add_argument("--out", default="maps", help="output folder (default: maps)")
-    p.add_argument("--seed", type=int, default=2018, help="synthetic data seed (default 2018)")
+    p.add_argument("--seed", type=_seed, default=2018, help="synthetic data seed (default 2018)")
     p.add_argument("--boundary", help="study-area polygon file (default: St. Louis city limit)")
     p.add_argument("--districts", help="district polygons (default: bundled, approximate)")
     p.add_argument("--zones", help="Impact Zone polygons with name and start columns")
@@ -691,7 +830,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="incident files or folders (default: synthetic incidents)",
     )
     p.add_argument(
-        "--ring", type=float, default=400.0, help="displacement ring width in metres (default 400)"
+        "--ring",
+        type=_positive,
+        default=400.0,
+        help="displacement ring width in metres (default 400)",
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument(
@@ -708,12 +850,22 @@ def build_parser() -> argparse.ArgumentParser:
         "counts, with planted hot spots and zone effects.",
     )
     p.add_argument("--out", required=True, help="incident file: .parquet, .gpkg, .geojson or .csv")
-    p.add_argument("--seed", type=int, default=2018, help="random seed (default 2018)")
+    p.add_argument("--seed", type=_seed, default=2018, help="random seed (default 2018)")
     p.add_argument(
-        "--scale", type=float, default=1.0, help="multiply every count (6 gives about 1M incidents)"
+        "--scale",
+        type=_positive,
+        default=1.0,
+        help="multiply every count (6 gives about 1M incidents)",
     )
-    p.add_argument("--years", help="comma-separated years (default 2013 to 2019)")
+    p.add_argument("--years", type=_years, help="comma-separated years (default 2013 to 2019)")
     p.add_argument("--truth", help="folder for the planted truth (default: next to --out)")
+    p.add_argument(
+        "--partitions",
+        type=int,
+        metavar="N",
+        help="write N GeoParquet partitions into the folder --out, one at a time, so that "
+        "any --scale fits in memory (for the distributed path)",
+    )
     _finish(p, cmd_synth, inputs=False)
 
     p = sub.add_parser(
@@ -731,6 +883,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-boundary",
         action="store_true",
         help="keep incidents wherever they are (no study-area check)",
+    )
+    p.add_argument(
+        "--keep-sensitive-points",
+        action="store_true",
+        help="write rape, sexual-assault and domestic-violence incidents WITH their points "
+        "(for an analyst's private working file only; maps never use it)",
     )
     _finish(p, cmd_load, json_help="print the tally as one JSON object")
 
@@ -752,7 +910,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", required=True, help="output folder")
     _selection_opts(p)
-    p.add_argument("--cell-size", type=float, help="grid cell in metres (default: automatic)")
+    p.add_argument("--cell-size", type=_positive, help="grid cell in metres (default: automatic)")
     p.add_argument(
         "--bandwidth",
         type=float,
@@ -773,10 +931,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--permutations",
         type=int,
-        default=9999,
-        help="Gi* permutations (default 9999; 0 for analytic p only)",
+        default=None,
+        help="Gi* conditional permutations (default: none, or with --inference permutation "
+        "enough for the smallest p to pass the FDR correction)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed for the permutations")
+    p.add_argument(
+        "--inference",
+        choices=["exact", "normal", "permutation"],
+        default="exact",
+        help="Gi* p-values: exact randomisation (default), normal (ArcGIS) or conditional "
+        "permutation",
+    )
+    p.add_argument("--seed", type=_seed, default=0, help="seed for the permutations")
     _finish(
         p,
         cmd_hotspots,
@@ -808,7 +974,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows per crime group or per category (default group)",
     )
     p.add_argument("--crimes", help="groups or categories to include, comma-separated")
-    p.add_argument("--ring", type=float, default=400.0, help="ring width in metres (400)")
+    p.add_argument("--ring", type=_positive, default=400.0, help="ring width in metres (400)")
     p.add_argument(
         "--normalise",
         choices=["daily"],
@@ -839,13 +1005,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--existing", help="only these existing zones (names, comma-separated)")
     p.add_argument("--period", required=True, help="proposal period: a year or START:END")
     p.add_argument("--test-period", help="period to backtest on (default: the next year)")
-    p.add_argument("--k", type=int, default=2, help="zones to propose (default 2)")
+    p.add_argument(
+        "--k", type=int, default=8, help="zones to propose (default 8, tuned on real data)"
+    )
     p.add_argument("--max-area-km2", type=float, default=3.0, help="largest zone (3 km^2)")
     p.add_argument("--min-area-km2", type=float, default=0.5, help="smallest zone (0.5 km^2)")
     p.add_argument(
         "--gap", type=float, default=400.0, help="metres kept clear around existing zones (400)"
     )
-    p.add_argument("--method", choices=["kde", "gistar", "dbscan"], default="kde")
+    p.add_argument(
+        "--exclude",
+        help="more zones to keep clear of (e.g. a zone drawn on the `explore` page, GeoJSON)",
+    )
+    p.add_argument(
+        "--method",
+        choices=["cells", "kde", "gistar", "dbscan"],
+        default="cells",
+        help="priority surface (default cells: counts per 100 m cell, lightly smoothed)",
+    )
+    p.add_argument(
+        "--stability",
+        action="store_true",
+        help="favour cells hot in many months over one-month spikes",
+    )
     p.add_argument(
         "--threshold",
         type=float,
@@ -868,7 +1050,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a study described in a TOML file",
         description="Run the whole pipeline with the settings in a TOML file, "
         "so that a study can be kept, shared and rerun. Keys: "
-        + ", ".join(sorted(RUN_KEYS))
+        + ", ".join(sorted(_run_keys()))
         + " (at the top level or in "
         "sections). The outputs record the settings and the "
         "package version in run_settings.json.",
@@ -889,7 +1071,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--zones", help="Impact Zone polygons with name and start columns")
     p.add_argument("--districts", help="district polygons (default: bundled, approximate)")
     p.add_argument("--boundary", help="study-area polygons (default: St. Louis)")
-    p.add_argument("--ring", type=float, default=400.0, help="ring width in metres (400)")
+    p.add_argument("--ring", type=_positive, default=400.0, help="ring width in metres (400)")
     p.add_argument(
         "--self-contained",
         action="store_true",
@@ -915,6 +1097,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("impactzones: interrupted.", file=sys.stderr)
         return EXIT_UNEXPECTED
+    except OSError as exc:  # the file system said no: a setting to change, not a bug
+        if args.debug:
+            raise
+        print(f"impactzones: {os_error_sentence(exc)}", file=sys.stderr)
+        return EXIT_INPUT
     except Exception as exc:  # never a bare traceback for a user
         if args.debug:
             raise

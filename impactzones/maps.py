@@ -16,6 +16,7 @@ import pandas as pd
 from . import __version__
 from .change import format_pct, percent_change
 from .geo import Layers
+from .safety import Slugs, writes_into
 from .windows import Window, compare_phrase
 
 __all__ = [
@@ -114,6 +115,7 @@ def _zone_headline(table: pd.DataFrame, zone: str) -> list[str]:
     return lines
 
 
+@writes_into("out")
 def build_maps(
     incidents: gpd.GeoDataFrame,
     layers: Layers,
@@ -171,6 +173,7 @@ def build_maps(
         ring=ring,
     )
     zone_table = {}
+    slugs = Slugs()  # commander_<slug>.html: safe, and unique when names differ by case
     for table in comparisons.values():
         for zone in table["zone"].unique():
             if zone != "Citywide":
@@ -189,7 +192,7 @@ def build_maps(
             trend_start=start,
             **common,
         )
-        slug = "".join(ch if ch.isalnum() else "_" for ch in zone.lower())
+        slug = slugs(zone)
         name = f"commander_{slug}.html"
         files.append(save_map(commander_map(data, self_contained=self_contained), out / name))
         entries.append((f"{zone} Impact Zone", name, ". ".join(data.headline) + "."))

@@ -27,12 +27,14 @@ from .io import (
     write_text,
     write_vector,
 )
+from .safety import Slugs, writes_into
 from .schema import is_sensitive
 
 __all__ = [
     "DEFAULT_METHODS",
     "HOTSPOT_METHODS",
     "DemoResult",
+    "blank_sensitive",
     "guard_folder",
     "hotspot_params",
     "load_layers",
@@ -56,6 +58,53 @@ class DemoResult:
     comparisons: dict = field(default_factory=dict)
     proposals: gpd.GeoDataFrame | None = None
     backtest: pd.DataFrame | None = None
+
+
+def blank_sensitive(incidents: gpd.GeoDataFrame, layers: Layers | None = None):
+    """Private incidents without their points, their areas kept so that counts add up.
+
+    Every row is kept. Rows that :func:`impactzones.schema.is_sensitive` marks private get
+    an empty geometry; ``district``, ``neighborhood`` and ``zone`` are filled for every row
+    from the layers given (those the layers have) before the points go, so that counts by
+    area from the file still add up.
+
+    Returns
+    -------
+    (GeoDataFrame, int)
+        The incidents, and the number of points blanked.
+
+    Examples
+    --------
+    >>> from impactzones.synth import synthesize
+    >>> from impactzones.geo import st_louis
+    >>> inc = synthesize(seed=1, years=[2018]).incidents
+    >>> out, n = blank_sensitive(inc, st_louis())
+    >>> n == int(is_sensitive(inc).sum()) == int(out.geometry.is_empty.sum())
+    True
+    >>> bool(out["district"].notna().all())
+    True
+    """
+    import shapely
+
+    from .assign import _ids, locate
+    from .geo import xy
+
+    out = incidents.copy()
+    if layers is not None:
+        x, y = xy(out)
+        if layers.districts is not None:
+            out["district"] = _ids(layers.districts, "district", x, y)
+        if layers.neighborhoods is not None and "neighborhood" in layers.neighborhoods:
+            out["neighborhood"] = _ids(layers.neighborhoods, "neighborhood", x, y)
+        if layers.zones is not None:
+            names = layers.zones["name"].astype(str).to_numpy()
+            first = locate(x, y, list(layers.zones.geometry))
+            out["zone"] = [names[i] if i >= 0 else "" for i in first]
+    private = is_sensitive(out).to_numpy()
+    geoms = out.geometry.array.to_numpy().copy()
+    geoms[private] = shapely.Point()
+    out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
+    return out, int(private.sum())
 
 
 def guard_folder(inputs, out: Path) -> None:
@@ -147,6 +196,7 @@ def load_layers(
     )
 
 
+@writes_into("out")
 def run_demo(
     out: str | Path = "maps",
     *,
@@ -161,6 +211,7 @@ def run_demo(
     ring: float = 400.0,
     self_contained: bool = False,
     progress=None,
+    read_options: dict | None = None,
 ) -> DemoResult:
     """Run the pipeline on the bundled (or given) layers and synthetic (or given) incidents.
 
@@ -199,7 +250,12 @@ def run_demo(
         step("Reading incidents")
         inputs = [incidents] if isinstance(incidents, (str, Path)) else list(incidents)
         load = read_incidents(
-            inputs, columns=columns, crs=crs, study_area=layers.study_area, work_crs=layers.crs
+            inputs,
+            columns=columns,
+            crs=crs,
+            study_area=layers.study_area,
+            work_crs=layers.crs,
+            **(read_options or {}),
         )
         inc = load.incidents
         source = ", ".join(str(p) for p in inputs)
@@ -249,6 +305,7 @@ def run_demo(
         headline["proposals"] = proposals["summary"].tolist()
         if backtest_table is not None:
             files.append(write_table(backtest_table, out / "proposals_backtest.csv"))
+            files.extend(_demo_capture(inc, layers, backtest_table, out))
     step("Writing outputs")
     sensitive = is_sensitive(inc)
     export = inc[~sensitive].drop(columns=["zones"])
@@ -306,8 +363,8 @@ def run_demo(
 
 
 def _demo_proposals(inc, layers: Layers):
-    """Two zones proposed from the year before the newest zones began, away from the zones
-    that had begun by then, backtested on the next year (same calendar days)."""
+    """Zones proposed (the tuned defaults) from the year before the newest zones began, away
+    from the zones that had begun by then, backtested on the next year (same calendar days)."""
     from .propose import backtest, propose_zones
 
     zones = layers.zones
@@ -320,13 +377,35 @@ def _demo_proposals(inc, layers: Layers):
         return None, None
     existing = zones[zones["start"] <= pd.Timestamp(f"{year}-12-31")]
     try:
-        props = propose_zones(inc, period=year, k=2, exclude=existing, layers=layers)
+        props = propose_zones(inc, period=year, exclude=existing, layers=layers)
     except InputError:
         return None, None
     bt = None
     if newest in years:
         bt = backtest(props, inc, period=newest, before=year, existing=existing, layers=layers)
     return props, bt
+
+
+def _demo_capture(inc, layers: Layers, bt, out: Path) -> list[Path]:
+    """The capture curves of the demo's backtest (same periods, same existing zones) as a
+    table, a summary table at a few area shares and a plot."""
+    from .propose import capture_curve, capture_table, plot_capture_curve
+
+    before, after = bt.attrs["before"], bt.attrs["period"]
+    year = int(before[:4])
+    existing = layers.zones[layers.zones["start"] <= pd.Timestamp(f"{year}-12-31")]
+    try:
+        curve = capture_curve(
+            inc, period=int(after[:4]), before=year, existing=existing, layers=layers, draws=20
+        )
+    except InputError:
+        return []
+    title = f"Violent crime captured in {after} by zones chosen from {before}"
+    return [
+        write_table(curve, out / "capture_curve.csv"),
+        write_table(capture_table(curve), out / "capture_table.csv"),
+        plot_capture_curve(curve, out / "capture_curve.png", title=title),
+    ]
 
 
 def _headline_change(comparisons: dict) -> dict:
@@ -365,12 +444,13 @@ def _demo_comparisons(inc, layers: Layers, ring: float) -> dict:
     years = set(inc["occurred_at"].dt.year.unique())
     if "start" not in zones:
         return out
+    slugs = Slugs()  # file names: compare_<key>.csv, safe and unique whatever the names
     for start_year, group in zones.groupby(zones["start"].dt.year):
         if pd.isna(start_year):
             continue
         y = int(start_year)
         if {y - 1, y} <= years:
-            key = "_".join(n.lower().replace(" ", "_") for n in group["name"])
+            key = slugs("_".join(str(n) for n in group["name"]))
             out[key] = compare_zones(inc, group, y - 1, y, ring=ring, study_area=layers.study_area)
     return out
 
@@ -390,6 +470,7 @@ HOTSPOT_METHODS = ("kde", "dbscan", "gistar", "emerging")
 DEFAULT_METHODS = ("kde", "dbscan", "gistar")
 
 
+@writes_into("out")
 def run_hotspots(
     incidents: gpd.GeoDataFrame,
     mask,
@@ -405,7 +486,8 @@ def run_hotspots(
     min_samples: float | None = None,
     dbscan_method: str = "dbscan",
     distance: float | None = None,
-    permutations: int = 9999,
+    permutations: int | None = None,
+    inference: str = "exact",
     seed: int = 0,
     prefix: str = "",
 ) -> tuple[dict, list[Path]]:
@@ -427,7 +509,7 @@ def run_hotspots(
     >>> sorted(results), files
     (['dbscan', 'gistar', 'kde', 'kde_hotspots'], [])
     """
-    from .hotspots import dbscan, gistar, hotspot_polygons, kde
+    from .hotspots import dbscan, gistar, hotspot_polygons, kde, prepare_points
     from .schema import is_sensitive
 
     unknown = set(methods) - set(HOTSPOT_METHODS)
@@ -440,13 +522,14 @@ def run_hotspots(
     results: dict = {}
     files: list[Path] = []
     out = Path(out) if out is not None else None
+    # the coordinates and the study-area test, once for every method
+    points = prepare_points(incidents, mask)
     if "kde" in methods:
         surface = kde(
-            incidents,
+            points,
             cell_size=kde_cell_size or cell_size,
             bandwidth=bandwidth,
             kernel=kernel,
-            mask=mask,
         )
         polys = hotspot_polygons(surface, incidents, top=top)
         results["kde"] = surface
@@ -455,9 +538,7 @@ def run_hotspots(
             files.append(surface.to_geotiff(out / f"{prefix}kde.tif"))
             files.append(write_vector(polys, out / f"{prefix}kde_hotspots.geojson"))
     if "dbscan" in methods:
-        clusters = dbscan(
-            incidents, eps=eps, min_samples=min_samples, method=dbscan_method, mask=mask
-        )
+        clusters = dbscan(points, eps=eps, min_samples=min_samples, method=dbscan_method)
         results["dbscan"] = clusters
         if out is not None:
             files.append(write_vector(clusters.clusters, out / f"{prefix}dbscan_clusters.geojson"))
@@ -472,11 +553,11 @@ def run_hotspots(
             files.append(write_table(labels, out / f"{prefix}dbscan_labels.csv"))
     if "gistar" in methods:
         g = gistar(
-            incidents,
+            points,
             cell_size=cell_size,
             distance=distance,
+            inference=inference,
             permutations=permutations,
-            mask=mask,
             seed=seed,
         )
         results["gistar"] = g

@@ -3,7 +3,9 @@ backtesting them on the following period.
 
 Proposal (:func:`propose_zones`), one zone at a time, greedily:
 
-1. a priority surface on the analysis grid from the proposal period's incidents: the kernel
+1. a priority surface on the analysis grid from the proposal period's incidents: the
+   counts per cell lightly smoothed (``method="cells"``, the default; optionally the
+   months with an incident, ``stability=True``), the kernel
    density (``method="kde"``), the Gi* z-score (``"gistar"``, only significant hot cells)
    or the kernel density inside DBSCAN clusters (``"dbscan"``);
 2. cells inside existing zones, within ``gap`` metres of them (default 400 m: their
@@ -11,7 +13,8 @@ Proposal (:func:`propose_zones`), one zone at a time, greedily:
    masked out;
 3. from the densest free cell, the region grows one edge-neighbouring cell at a time,
    always the densest on its border, while the density stays above ``threshold`` times the
-   seed's and the area below ``max_area_km2`` (and at least to ``min_area_km2``);
+   seed's (and the ``floor`` quantile) and the area below ``max_area_km2`` (and at least
+   to ``min_area_km2``);
 4. the cells are turned into a patrol-friendly outline: closed and opened by half a cell,
    holes filled, simplified, clipped to the study area and away from other zones, kept as
    its largest single polygon, and shrunk (or grown) back within the area limits;
@@ -39,11 +42,13 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.affinity
 
 from .errors import InputError
 from .geo import Layers, xy
@@ -51,22 +56,35 @@ from .grid import make_grid
 from .windows import parse_window, select
 
 __all__ = [
+    "CAPTURE_SHARES",
+    "COMPACT",
+    "HINDSIGHT",
     "METHODS",
+    "NAIVE",
+    "RANDOM",
     "Constraints",
     "backtest",
     "best_hits",
+    "capture_curve",
+    "capture_table",
+    "compact_baseline",
     "naive_cells",
     "pai",
+    "plot_capture_curve",
     "propose_zones",
+    "random_placements",
     "rolling_backtest",
     "rri",
 ]
 
-METHODS = ("kde", "gistar", "dbscan")
+METHODS = ("cells", "kde", "gistar", "dbscan")
 #: Segments per quarter circle of the gap buffers: gaps are kept to within 0.03% (the
 #: polygon's chords cut the true circle by at most gap x (1 - cos(pi / 128))).
 BUFFER_SEGMENTS = 32
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+NAIVE = "naive: last period's top cells"
+COMPACT = "compact naive: discs on last period's densest cells"
+RANDOM = "random placements of the same shapes (mean)"
 
 
 @dataclass(frozen=True)
@@ -87,9 +105,33 @@ class Constraints:
             raise InputError(f"gap must be >= 0 metres, got {self.gap_m}.")
 
 
-def _surface(sel, land, method: str, cell: float, bandwidth):
+def _cell_surface(sel, land, cell: float, smooth: float, stability: bool):
+    """Counts per cell, lightly smoothed (Gaussian, ``smooth`` metres), or with
+    ``stability`` the number of months each cell had an incident, smoothed alike."""
+    from scipy import ndimage
+
+    grid = make_grid(land, sel.crs, cell)
+    x, y = xy(sel)
+    if stability:
+        month = sel["occurred_at"].dt.to_period("M").to_numpy()
+        counts = np.zeros(grid.shape)
+        for m in np.unique(month):
+            counts += grid.counts(x[month == m], y[month == m]) > 0
+        what = "months with an incident"
+    else:
+        counts = grid.counts(x, y).astype(float)
+        what = "incidents"
+    counts = np.where(grid.mask, counts, 0.0)
+    values = ndimage.gaussian_filter(counts, smooth / cell, mode="constant") if smooth else counts
+    note = f"{what} per {cell:g} m cell, Gaussian smoothing {smooth:g} m"
+    return grid, np.where(grid.mask, values, 0.0), note
+
+
+def _surface(sel, land, method: str, cell: float, bandwidth, smooth=100.0, stability=False):
     from .hotspots import dbscan, gistar, kde
 
+    if method == "cells":
+        return _cell_surface(sel, land, cell, smooth, stability)
     s = kde(sel, cell_size=cell, bandwidth=bandwidth, mask=land)
     values = np.nan_to_num(s.values, nan=0.0)
     note = f"KDE ({s.params['kernel']}, bandwidth {s.params['bandwidth_m']:,.0f} m)"
@@ -110,8 +152,18 @@ def _surface(sel, land, method: str, cell: float, bandwidth):
     return s.grid, values, note
 
 
-def _grow(values: np.ndarray, free: np.ndarray, cell_km2: float, c: Constraints, threshold: float):
-    """Cells grown from the densest free cell (see the module notes), or None."""
+def _grow(
+    values: np.ndarray,
+    free: np.ndarray,
+    cell_km2: float,
+    c: Constraints,
+    threshold: float,
+    floor: float = 0.0,
+):
+    """Cells grown from the densest free cell (see the module notes), or None.
+
+    Growth stops (once the minimum area is reached) at the first border cell below both
+    ``threshold`` times the seed's value and ``floor`` (an absolute value)."""
     score = np.where(free, values, -np.inf)
     seed = np.unravel_index(np.argmax(score), score.shape)
     peak = score[seed]
@@ -126,7 +178,7 @@ def _grow(values: np.ndarray, free: np.ndarray, cell_km2: float, c: Constraints,
     h, w = values.shape
     while heap and n < max_cells:
         neg, (r, k) = heapq.heappop(heap)
-        if -neg < threshold * peak and n >= min_cells:
+        if -neg < max(threshold * peak, floor) and n >= min_cells:
             break
         region[r, k] = True
         n += 1
@@ -206,11 +258,11 @@ def propose_zones(
     incidents: gpd.GeoDataFrame,
     *,
     period,
-    k: int = 2,
+    k: int = 8,
     max_area_km2: float = 3.0,
     min_area_km2: float = 0.5,
     exclude: gpd.GeoDataFrame | None = None,
-    method: str = "kde",
+    method: str = "cells",
     group: str | None = "violent",
     category: str | list[str] | None = None,
     layers: Layers | None = None,
@@ -220,6 +272,9 @@ def propose_zones(
     bandwidth: float | None = None,
     threshold: float = 0.6,
     snap: str | None = None,
+    smooth: float = 100.0,
+    stability: bool = False,
+    floor: float = 0.0,
 ) -> gpd.GeoDataFrame:
     """Up to ``k`` candidate Impact Zones from the hot spots of ``period``.
 
@@ -229,14 +284,17 @@ def propose_zones(
         Incidents in a metric CRS.
     period : int, "START:END" or (start, end)
         The proposal period (e.g. ``2018``).
-    k : int, default 2
-        How many zones to propose.
+    k : int, default 8
+        How many zones to propose. Eight half-km^2 zones hold far more of the next
+        year's crime per km^2 than two zones of the same total area (tuned on the real
+        St. Louis 2017 -> 2018 backtest; see docs/proposals.md).
     max_area_km2, min_area_km2 : float, default 3 and 0.5
         Area limits of each zone, in km^2.
     exclude : GeoDataFrame, optional
         Existing zones: proposals stay ``gap`` metres away from them.
-    method : {"kde", "gistar", "dbscan"}
-        The priority surface (see the module notes).
+    method : {"cells", "kde", "gistar", "dbscan"}
+        The priority surface (see the module notes); the default, lightly smoothed
+        counts per cell, keeps the hot addresses that a wide kernel spreads out.
     group, category : str, optional
         Which incidents count (default violent crime).
     layers : Layers, optional
@@ -255,6 +313,14 @@ def propose_zones(
         that catch more incidents at a lower density (and a lower PAI).
     snap : {None, "neighborhoods"}
         Snap each outline to whole neighborhoods when that still meets the constraints.
+    smooth : float, default 100
+        ``method="cells"``: the Gaussian smoothing of the cell counts (sigma, metres).
+    stability : bool, default False
+        ``method="cells"``: count the months in which each cell had an incident rather
+        than the incidents (places that stayed hot over a one-month spike).
+    floor : float, default 0
+        Growth also stops (once the minimum area is reached) at cells below this
+        quantile (0-1) of the surface over the free cells: a citywide density floor.
 
     Returns
     -------
@@ -292,7 +358,7 @@ def propose_zones(
         if study_area is not None
         else (layers.land if layers is not None else shapely.box(*incidents.total_bounds))
     )
-    grid, values, note = _surface(sel, land, method, cell_size, bandwidth)
+    grid, values, note = _surface(sel, land, method, cell_size, bandwidth, smooth, stability)
     blocked = shapely.Polygon()
     if exclude is not None and len(exclude):
         if exclude.crs is not None and not exclude.crs.equals(incidents.crs):
@@ -304,12 +370,15 @@ def propose_zones(
         if not blocked.is_empty
         else grid.mask.copy()
     )
+    if not 0 <= floor < 1:
+        raise InputError(f"floor must be a quantile in [0, 1), got {floor!r}.")
+    floor_value = float(np.quantile(values[free], floor)) if floor and free.any() else 0.0
     x, y = xy(sel)
     rows: list[dict] = []
     tries = 0
     while len(rows) < k and tries < 4 * k + 4:
         tries += 1
-        region = _grow(values, free, grid.cell_area_km2, c, threshold)
+        region = _grow(values, free, grid.cell_area_km2, c, threshold, floor_value)
         if region is None:
             break
         allowed = shapely.difference(land, blocked)
@@ -470,6 +539,134 @@ def naive_cells(counts_before: np.ndarray, allowed: np.ndarray, n_cells: int) ->
     return (keep & (flat >= 0)).reshape(counts_before.shape)
 
 
+def compact_baseline(
+    counts_before: np.ndarray, grid, allowed: np.ndarray, areas_km2, land, gap: float = 400.0
+) -> list:
+    """Discs of the given areas around last period's densest allowed cells, one at a time.
+
+    Each disc is centred on the densest cell left (ties by cell order) and clipped to
+    ``land``; cells within the disc plus ``gap`` plus the largest radius are then taken
+    out, so the discs never overlap and keep the proposals' spacing.
+
+    Examples
+    --------
+    >>> from impactzones.grid import make_grid
+    >>> g = make_grid(shapely.box(0, 0, 1000, 1000), "EPSG:32615", 100)
+    >>> c = np.zeros(g.shape); c[2, 7] = 5
+    >>> d = compact_baseline(c, g, g.mask, [0.05], shapely.box(0, 0, 1000, 1000))
+    >>> [round(v) for v in d[0].centroid.coords[0]], round(d[0].area / 1e4)
+    ([750, 750], 5)
+    """
+    allowed = allowed.copy()
+    cx, cy = grid.centres()
+    r_max = max(math.sqrt(a * 1e6 / math.pi) for a in areas_km2) if len(areas_km2) else 0.0
+    discs = []
+    for a in areas_km2:
+        if not allowed.any():
+            break
+        cell = naive_cells(counts_before, allowed, 1)
+        r, k = np.nonzero(cell)
+        centre = shapely.Point(cx[r[0], k[0]], cy[r[0], k[0]])
+        disc = centre.buffer(math.sqrt(a * 1e6 / math.pi), quad_segs=BUFFER_SEGMENTS)
+        discs.append(shapely.intersection(disc, land))
+        allowed &= ~shapely.contains_xy(disc.buffer(gap + r_max), cx, cy)
+    return discs
+
+
+def random_placements(shapes, land, n: int = 200, seed: int = 0):
+    """``n`` random placements of the same shapes: each shape moved (not turned) so that
+    its centroid falls on a uniformly random point of ``land``.
+
+    Examples
+    --------
+    >>> land = shapely.box(0, 0, 1000, 1000)
+    >>> draws = random_placements([shapely.box(0, 0, 10, 10)], land, n=3, seed=1)
+    >>> len(draws), len(draws[0]), round(draws[0][0].area)
+    (3, 1, 100)
+    """
+    rng = np.random.default_rng(seed)
+    xmin, ymin, xmax, ymax = land.bounds
+    shapely.prepare(land)
+    out = []
+    for _ in range(n):
+        placed = []
+        for g in shapes:
+            while True:
+                px, py = rng.uniform(xmin, xmax), rng.uniform(ymin, ymax)
+                if shapely.contains_xy(land, px, py):
+                    break
+            c = g.centroid
+            placed.append(shapely.affinity.translate(g, px - c.x, py - c.y))
+        out.append(placed)
+    return out
+
+
+class _Scorer:
+    """Hits, hit rate, PAI, PEI and RRI of any area, for one pair of periods."""
+
+    def __init__(self, incidents, before_w, after_w, group, category, land, cell_size):
+        self.land = land
+        self.land_km2 = land.area / 1e6
+        shapely.prepare(land)
+        pts = {}
+        for key, w in (("a", after_w), ("b", before_w)):
+            x, y = xy(select(incidents, window=w, group=group, category=category))
+            inside = shapely.intersects_xy(land, x, y)
+            pts[key] = (x[inside], y[inside])
+        self.pts = pts
+        self.total_a, self.total_b = len(pts["a"][0]), len(pts["b"][0])
+        self.grid = make_grid(land, incidents.crs, cell_size)
+        g = self.grid
+        self.counts_a = np.where(g.mask, g.counts(*pts["a"]), 0)
+        self.counts_b = np.where(g.mask, g.counts(*pts["b"]), 0)
+
+    def hits(self, geom, key="a") -> int:
+        shapely.prepare(geom)
+        return int(shapely.intersects_xy(geom, *self.pts[key]).sum())
+
+    def __call__(self, set_name: str, name: str, geom) -> dict:
+        ha, hb = self.hits(geom, "a"), self.hits(geom, "b")
+        area = shapely.intersection(geom, self.land).area / 1e6
+        p = pai(ha, self.total_a, area, self.land_km2)
+        n_cells = int(round(area / self.grid.cell_area_km2))
+        best = pai(
+            best_hits(self.counts_a, n_cells),
+            self.total_a,
+            n_cells * self.grid.cell_area_km2,
+            self.land_km2,
+        )
+        return {
+            "set": set_name,
+            "name": name,
+            "area_km2": area,
+            "hits": ha,
+            "hit_rate": ha / self.total_a if self.total_a else math.nan,
+            "pai": p,
+            "pei": p / best if best and np.isfinite(best) and best > 0 else math.nan,
+            "rri": rri(ha, hb, self.total_a, self.total_b),
+            "hits_before": hb,
+        }
+
+    def allowed(self, existing, gap: float) -> np.ndarray:
+        """Cells in the study area and ``gap`` metres clear of the existing zones."""
+        ok = self.grid.mask.copy()
+        if existing is not None and len(existing):
+            cx, cy = self.grid.centres()
+            ok &= ~shapely.contains_xy(existing.geometry.union_all().buffer(gap), cx, cy)
+        return ok
+
+    def naive(self, allowed: np.ndarray, area_km2: float):
+        n = int(round(area_km2 / self.grid.cell_area_km2))
+        r, k = np.nonzero(naive_cells(self.counts_b, allowed, n))
+        return shapely.union_all(self.grid.polygons(r, k))
+
+
+def _land(layers, study_area, incidents):
+    if study_area is not None:
+        return study_area
+    return layers.land if layers is not None else shapely.box(*incidents.total_bounds)
+
+
 def backtest(
     proposals: gpd.GeoDataFrame,
     incidents: gpd.GeoDataFrame,
@@ -483,8 +680,16 @@ def backtest(
     study_area=None,
     cell_size: float = 100.0,
     gap: float = 400.0,
+    draws: int = 200,
+    seed: int = 0,
 ) -> pd.DataFrame:
-    """How the proposals, the existing zones and a naive baseline did in ``period``.
+    """How the proposals, the existing zones and three baselines did in ``period``.
+
+    The baselines cover the proposals' total area: the naive top cells of the proposal
+    period (the upper reference for any design: scattered, not a zone), the compact naive
+    baseline (:func:`compact_baseline`: discs of the proposals' sizes on last period's
+    densest cells) and random placements of the proposals' shapes
+    (:func:`random_placements`; means over ``draws`` draws, ``seed`` fixed).
 
     Parameters
     ----------
@@ -494,7 +699,7 @@ def backtest(
     period : int, "START:END" or (start, end)
         The period predicted (e.g. the year after the proposals').
     before : optional
-        The proposal period (for RRI and the baseline).
+        The proposal period (for RRI and the baselines).
     existing : GeoDataFrame, optional
         Existing zones, scored on the same terms.
 
@@ -502,8 +707,8 @@ def backtest(
     -------
     DataFrame
         One row per proposal, one per existing zone, and one row each for all proposals,
-        all existing zones and the naive baseline together: ``set, name, area_km2, hits,
-        hit_rate, pai, pei, rri``.
+        all existing zones and each baseline: ``set, name, area_km2, hits, hit_rate, pai,
+        pei, rri, hits_before``.
 
     Examples
     --------
@@ -513,7 +718,7 @@ def backtest(
     >>> inc = synthesize(seed=2018, years=[2018, 2019]).incidents
     >>> north = layers.zones.iloc[:1]
     >>> props = propose_zones(inc, period=2018, exclude=north, layers=layers)
-    >>> bt = backtest(props, inc, period=2019, existing=north, layers=layers)
+    >>> bt = backtest(props, inc, period=2019, existing=north, layers=layers, draws=20)
     >>> list(bt["set"].unique())
     ['proposals', 'existing', 'baseline']
     """
@@ -521,64 +726,29 @@ def backtest(
     if before is None and "window" not in proposals.attrs:
         raise InputError("Give the proposal period as before=... (the proposals do not say).")
     before_w = parse_window(before) if before is not None else proposals.attrs["window"]
-    land = (
-        study_area
-        if study_area is not None
-        else (layers.land if layers is not None else shapely.box(*incidents.total_bounds))
-    )
-    land_km2 = land.area / 1e6
-    a = select(incidents, window=after_w, group=group, category=category)
-    b = select(incidents, window=before_w, group=group, category=category)
-    ax, ay = xy(a)
-    bx, by = xy(b)
-    shapely.prepare(land)
-    in_land_a = shapely.intersects_xy(land, ax, ay)
-    in_land_b = shapely.intersects_xy(land, bx, by)
-    total_a, total_b = int(in_land_a.sum()), int(in_land_b.sum())
-    grid = make_grid(land, incidents.crs, cell_size)
-    counts_a = np.where(grid.mask, grid.counts(ax[in_land_a], ay[in_land_a]), 0)
-    counts_b = np.where(grid.mask, grid.counts(bx[in_land_b], by[in_land_b]), 0)
-
-    def score(set_name, name, geom) -> dict:
-        shapely.prepare(geom)
-        ha = int(shapely.intersects_xy(geom, ax[in_land_a], ay[in_land_a]).sum())
-        hb = int(shapely.intersects_xy(geom, bx[in_land_b], by[in_land_b]).sum())
-        area = shapely.intersection(geom, land).area / 1e6
-        p = pai(ha, total_a, area, land_km2)
-        n_cells = int(round(area / grid.cell_area_km2))
-        best = pai(best_hits(counts_a, n_cells), total_a, n_cells * grid.cell_area_km2, land_km2)
-        return {
-            "set": set_name,
-            "name": name,
-            "area_km2": area,
-            "hits": ha,
-            "hit_rate": ha / total_a if total_a else math.nan,
-            "pai": p,
-            "pei": p / best if best and np.isfinite(best) and best > 0 else math.nan,
-            "rri": rri(ha, hb, total_a, total_b),
-            "hits_before": hb,
-        }
-
-    rows = [score("proposals", r.name, r.geometry) for r in proposals.itertuples()]
-    rows.append(score("proposals", "all proposals", proposals.geometry.union_all()))
+    land = _land(layers, study_area, incidents)
+    sc = _Scorer(incidents, before_w, after_w, group, category, land, cell_size)
+    rows = [sc("proposals", r.name, r.geometry) for r in proposals.itertuples()]
+    rows.append(sc("proposals", "all proposals", proposals.geometry.union_all()))
     if existing is not None and len(existing):
         rows += [
-            score("existing", str(n), g)
+            sc("existing", str(n), g)
             for n, g in zip(existing["name"], existing.geometry, strict=True)
         ]
-        rows.append(score("existing", "all existing zones", existing.geometry.union_all()))
-    # naive baseline: last period's top cells, as much area as all the proposals
-    total_cells = int(round(proposals.area.sum() / 1e6 / grid.cell_area_km2))
-    allowed = grid.mask.copy()
-    if existing is not None and len(existing):
-        cx, cy = grid.centres()
-        allowed &= ~shapely.contains_xy(existing.geometry.union_all().buffer(gap), cx, cy)
-    cells = naive_cells(counts_b, allowed, total_cells)
-    r, k = np.nonzero(cells)
-    naive = shapely.union_all(grid.polygons(r, k))
-    rows.append(score("baseline", "naive: last period's top cells", naive))
+        rows.append(sc("existing", "all existing zones", existing.geometry.union_all()))
+    allowed = sc.allowed(existing, gap)
+    areas = list(proposals.area / 1e6)
+    rows.append(sc("baseline", NAIVE, sc.naive(allowed, sum(areas))))
+    discs = compact_baseline(sc.counts_b, sc.grid, allowed, areas, land, gap)
+    rows.append(sc("baseline", COMPACT, shapely.union_all(discs)))
+    scored = [
+        sc("baseline", RANDOM, shapely.union_all(d))
+        for d in random_placements(list(proposals.geometry), land, draws, seed)
+    ]
+    mean = pd.DataFrame(scored)[["area_km2", "hits", "hit_rate", "pai", "pei", "rri"]].mean()
+    rows.append({"set": "baseline", "name": RANDOM, **mean.to_dict(), "hits_before": math.nan})
     out = pd.DataFrame(rows)
-    out.attrs.update({"period": after_w.label, "before": before_w.label, "incidents": total_a})
+    out.attrs.update({"period": after_w.label, "before": before_w.label, "incidents": sc.total_a})
     return out
 
 
@@ -592,22 +762,20 @@ def rolling_backtest(incidents, years, *, k=2, exclude=None, layers=None, **kwar
     >>> layers = st_louis()
     >>> inc = synthesize(seed=2018, years=[2016, 2017]).incidents
     >>> rb = rolling_backtest(inc, [2016], exclude=layers.zones.iloc[:1], layers=layers)
-    >>> sorted(rb["set"])
+    >>> sorted(rb["set"].unique())
     ['baseline', 'existing', 'proposals']
     """
     rows = []
     for y in years:
         p = propose_zones(incidents, period=y, k=k, exclude=exclude, layers=layers, **kwargs)
         bt = backtest(p, incidents, period=y + 1, before=y, existing=exclude, layers=layers)
-        for r in bt[
-            bt["name"].isin(
-                ["all proposals", "all existing zones", "naive: last period's top cells"]
-            )
-        ].itertuples():
+        keep = bt["name"].isin(["all proposals", "all existing zones", NAIVE, COMPACT, RANDOM])
+        for r in bt[keep].itertuples():
             rows.append(
                 {
                     "year": y,
                     "set": r.set,
+                    "name": r.name,
                     "pai": r.pai,
                     "pei": r.pei,
                     "rri": r.rri,
@@ -616,3 +784,232 @@ def rolling_backtest(incidents, years, *, k=2, exclude=None, layers=None, **kwar
                 }
             )
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------
+# Capture curves
+# --------------------------------------------------------------------------------------
+
+#: Area shares (of the study area) at which the capture table reads every curve.
+CAPTURE_SHARES = (0.005, 0.01, 0.025, 0.05, 0.10)
+
+
+def _cumulative(strategy: str, sc: _Scorer, geoms) -> list[dict]:
+    """Running area and capture of a list of zones, added one at a time."""
+    rows, union = [], shapely.Polygon()
+    for i, g in enumerate(geoms, start=1):
+        union = shapely.union(union, g)
+        area = shapely.intersection(union, sc.land).area / 1e6
+        rows.append(
+            {
+                "strategy": strategy,
+                "zones": i,
+                "area_km2": area,
+                "capture": sc.hits(union) / max(sc.total_a, 1),
+            }
+        )
+    return rows
+
+
+def _cells_curve(strategy: str, sc: _Scorer, ranking, allowed, max_share: float) -> list[dict]:
+    """Cells taken in the order of ``ranking`` (highest first; ties by cell order)."""
+    n_max = int(round(max_share * sc.land_km2 / sc.grid.cell_area_km2))
+    flat = np.where(allowed, ranking, -1).ravel()
+    order = np.lexsort((np.arange(flat.size), -flat))[:n_max]
+    order = order[flat[order] >= 0]
+    got = np.cumsum(sc.counts_a.ravel()[order]) / max(sc.total_a, 1)
+    steps = np.unique(np.linspace(1, len(order), min(len(order), 200)).astype(int))
+    return [
+        {
+            "strategy": strategy,
+            "zones": math.nan,
+            "area_km2": n * sc.grid.cell_area_km2,
+            "capture": float(got[n - 1]),
+        }
+        for n in steps
+    ]
+
+
+def capture_curve(
+    incidents: gpd.GeoDataFrame,
+    *,
+    period,
+    before,
+    existing: gpd.GeoDataFrame | None = None,
+    layers: Layers | None = None,
+    study_area=None,
+    group: str | None = "violent",
+    category=None,
+    max_share: float = 0.10,
+    gap: float = 400.0,
+    draws: int = 50,
+    seed: int = 0,
+    **propose_kwargs,
+) -> pd.DataFrame:
+    """The share of ``period``'s incidents captured against the area covered, per strategy.
+
+    Strategies (all chosen from ``before`` only, except the hindsight line): the proposals
+    (:func:`propose_zones` asked for as many zones as fit in ``max_share`` of the study
+    area, added in rank order), the compact naive discs of the same sizes, random
+    placements of the same shapes (mean over ``draws``), the naive top cells of
+    ``before``, the existing zones, and hindsight (``period``'s own top cells: no design
+    can do better at any area).
+
+    Returns
+    -------
+    DataFrame
+        ``strategy, zones, area_km2, area_share, capture, pai``, one row per point.
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> layers = st_louis()
+    >>> inc = synthesize(seed=2018, years=[2018, 2019]).incidents
+    >>> cc = capture_curve(inc, period=2019, before=2018, layers=layers, max_share=0.02,
+    ...                    existing=layers.zones.iloc[:1], draws=5)
+    >>> sorted(cc["strategy"].unique())[:2]
+    ['compact naive', "hindsight: the period's own top cells"]
+    >>> bool((cc["capture"] <= 1).all())
+    True
+    """
+    land = _land(layers, study_area, incidents)
+    sc = _Scorer(
+        incidents,
+        parse_window(before),
+        parse_window(period),
+        group,
+        category,
+        land,
+        propose_kwargs.get("cell_size", 100.0),
+    )
+    allowed = sc.allowed(existing, gap)
+    kwargs = {"k": 2, "max_area_km2": 3.0, "min_area_km2": 0.5, **propose_kwargs}
+    k_max = max(int(math.ceil(max_share * sc.land_km2 / kwargs["min_area_km2"])), 1)
+    kwargs["k"] = min(max(kwargs["k"], k_max), 60)
+    props = propose_zones(
+        incidents,
+        period=before,
+        exclude=existing,
+        layers=layers,
+        study_area=study_area,
+        group=group,
+        category=category,
+        gap=gap,
+        **kwargs,
+    )
+    rows = _cumulative("proposals", sc, list(props.geometry))
+    areas = list(props.area / 1e6)
+    rows += _cumulative(
+        "compact naive", sc, compact_baseline(sc.counts_b, sc.grid, allowed, areas, land, gap)
+    )
+    runs = [
+        pd.DataFrame(_cumulative("random", sc, d))
+        for d in random_placements(list(props.geometry), land, draws, seed)
+    ]
+    if runs:
+        mean = pd.concat(runs).groupby("zones", as_index=False)[["area_km2", "capture"]].mean()
+        rows += [{"strategy": "random placements", **r} for r in mean.to_dict("records")]
+    rows += _cells_curve("naive top cells", sc, sc.counts_b, allowed, max_share)
+    rows += _cells_curve(HINDSIGHT, sc, sc.counts_a, sc.grid.mask, max_share)
+    if existing is not None and len(existing):
+        rows += _cumulative("existing zones", sc, list(existing.geometry))
+    out = pd.DataFrame(rows)
+    out["area_share"] = out["area_km2"] / sc.land_km2
+    out = out[out["area_share"] <= max_share * (1 + 1e-9)].reset_index(drop=True)
+    out["pai"] = out["capture"] / out["area_share"]
+    out.attrs.update(
+        {
+            "period": parse_window(period).label,
+            "before": parse_window(before).label,
+            "land_km2": sc.land_km2,
+            "proposals": props,
+        }
+    )
+    return out[["strategy", "zones", "area_km2", "area_share", "capture", "pai"]]
+
+
+HINDSIGHT = "hindsight: the period's own top cells"
+
+
+def capture_table(curve: pd.DataFrame, shares=CAPTURE_SHARES) -> pd.DataFrame:
+    """Each strategy's capture (share of incidents) read at given area shares.
+
+    Between two points of a curve the capture is interpolated linearly; beyond a curve's
+    last point (a strategy that cannot cover that much area) it is missing.
+
+    Examples
+    --------
+    >>> cc = pd.DataFrame({"strategy": ["a", "a"], "area_share": [0.01, 0.03],
+    ...                    "capture": [0.1, 0.2]})
+    >>> capture_table(cc, shares=(0.02, 0.05)).round(3).to_dict("records")
+    [{'strategy': 'a', 'capture_at_2%': 0.15, 'capture_at_5%': nan}]
+    """
+    rows = []
+    for name, part in curve.groupby("strategy", sort=False):
+        part = part.sort_values("area_share")
+        x = np.r_[0.0, part["area_share"].to_numpy()]
+        y = np.r_[0.0, part["capture"].to_numpy()]
+        row = {"strategy": name}
+        for s in shares:
+            row[f"capture_at_{s:.1%}".replace(".0%", "%")] = (
+                float(np.interp(s, x, y)) if s <= x[-1] * 1.02 else math.nan
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def plot_capture_curve(curve: pd.DataFrame, path, *, title: str = "", dpi: int = 100):
+    """Draw the capture curves (share of incidents against share of area) as a PNG.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> cc = pd.DataFrame({"strategy": ["a", "a"], "area_share": [0.01, 0.03],
+    ...                    "capture": [0.1, 0.2]})
+    >>> p = plot_capture_curve(cc, pathlib.Path(tempfile.mkdtemp()) / "c.png", dpi=40)
+    >>> p.read_bytes()[:4]
+    b'\\x89PNG'
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .io import _atomic
+
+    styles = {
+        "proposals": ("#00897b", "-", "o"),
+        "compact naive": ("#ef6c00", "-", "s"),
+        "random placements": ("#9e9e9e", "-", "."),
+        "naive top cells": ("#1565c0", "--", ""),
+        HINDSIGHT: ("#000000", ":", ""),
+        "existing zones": ("#7b1fa2", "", "D"),
+    }
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=dpi)
+    for name, part in curve.groupby("strategy", sort=False):
+        colour, ls, marker = styles.get(name, ("#555555", "-", ""))
+        part = part.sort_values("area_share")
+        ax.plot(
+            np.r_[0, part["area_share"]] * 100,
+            np.r_[0, part["capture"]] * 100,
+            color=colour,
+            linestyle=ls or "none",
+            marker=marker or None,
+            markersize=4,
+            label=name,
+        )
+    ax.set_xlabel("Area covered (% of the city)")
+    ax.set_ylabel("Incidents captured in the next period (%)")
+    ax.set_xlim(0, None)
+    ax.set_ylim(0, None)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title(title, fontsize=10, loc="left")
+    fig.tight_layout()
+    try:
+        return _atomic(
+            Path(path), lambda p: fig.savefig(p, format="png", dpi=dpi, metadata={"Software": None})
+        )
+    finally:
+        plt.close(fig)

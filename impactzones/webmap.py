@@ -43,6 +43,7 @@ from .change import format_pct
 from .errors import InputError
 from .geo import WGS84, Layers
 from .io import write_text
+from .safety import js_literal
 from .schema import is_sensitive
 
 if TYPE_CHECKING:
@@ -292,13 +293,30 @@ class _BoundPopup(folium.MacroElement):
 
     _template = folium.elements.Template("""
 {% macro script(this, kwargs) %}
-{{ this._parent.get_name() }}.bindPopup({{ this.html|tojson }}, {maxWidth: 280});
+{{ this._parent.get_name() }}.bindPopup({{ this.html_js }}, {maxWidth: 280});
 {% endmacro %}
 """)
 
     def __init__(self, html_text: str):
         super().__init__()
         self.html = html_text
+        self.html_js = js_literal(html_text)
+
+
+class _BoundTooltip(folium.MacroElement):
+    """A tooltip bound to its parent layer, its text JSON-encoded into the script (folium's
+    string tooltip splices the text into a JavaScript template literal, where a backtick
+    or ``${...}`` in a name would end it or run)."""
+
+    _template = folium.elements.Template("""
+{% macro script(this, kwargs) %}
+{{ this._parent.get_name() }}.bindTooltip({{ this.text_js }}, {sticky: true});
+{% endmacro %}
+""")
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text_js = js_literal(f"<div>{esc(text)}</div>")
 
 
 def _popup(title: str, lines: list[str], chart: str = "") -> _BoundPopup:
@@ -341,6 +359,7 @@ class _Box(folium.MacroElement):
     def __init__(self, html_text: str, position: str, css_class: str):
         super().__init__()
         self.html_text = html_text
+        self.html_text_js = js_literal(html_text)
         self.position = position
         self.css_class = css_class
         self._template = folium.elements.Template("""
@@ -348,7 +367,7 @@ class _Box(folium.MacroElement):
 (function(){
   var Box = L.Control.extend({options:{position: {{ this.position|tojson }} },
     onAdd:function(){ var d = L.DomUtil.create('div', {{ this.css_class|tojson }});
-      d.innerHTML = {{ this.html_text|tojson }};
+      d.innerHTML = {{ this.html_text_js }};
       L.DomEvent.disableClickPropagation(d); L.DomEvent.disableScrollPropagation(d);
       return d; }});
   {{ this._parent.get_name() }}.addControl(new Box());
@@ -526,9 +545,8 @@ def _add_areas(m: folium.Map, data: MapData, *, self_contained: bool = False) ->
         lines = []
         if series is not None:
             lines.append(f"{int(series.sum()):,} incidents in the chart's months")
-        layer = folium.GeoJson(
-            _for_map(gdf), style_function=lambda _f: DISTRICT_STYLE, tooltip=esc(row.name)
-        )
+        layer = folium.GeoJson(_for_map(gdf), style_function=lambda _f: DISTRICT_STYLE)
+        layer.add_child(_BoundTooltip(str(row.name)))
         layer.add_child(_popup(str(row.name), lines, trend_svg(series, data.trend_start)))
         layer.add_to(group)
     group.add_to(m)
@@ -577,9 +595,8 @@ def _add_zones(m: folium.Map, data: MapData) -> list[str]:
         style = dict(ZONE_STYLE)
         if data.zone is not None and name != data.zone:
             style.update({"weight": 1.5, "opacity": 0.6})
-        layer = folium.GeoJson(
-            _for_map(gdf), style_function=lambda _f, s=style: s, tooltip=f"Impact Zone: {esc(name)}"
-        )
+        layer = folium.GeoJson(_for_map(gdf), style_function=lambda _f, s=style: s)
+        layer.add_child(_BoundTooltip(f"Impact Zone: {name}"))
         began = pd.Timestamp(start) if start is not None and pd.notna(start) else None
         layer.add_child(_popup(f"Impact Zone: {name}", lines, trend_svg(series, began)))
         layer.add_to(group)
@@ -761,7 +778,7 @@ def _add_gistar(m: folium.Map, data: MapData, *, analyst: bool = False) -> list[
     )
     return [
         f"<h2>Gi* hot and cold spots</h2>{items}<div class='iz-note'>"
-        f"{p.get('cell_size_m', 0):g} m cells, {p.get('permutations', 0):,} permutations, "
+        f"{p.get('cell_size_m', 0):g} m cells, {esc(p.get('p_used', 'permutation'))} p-values, "
         f"{esc(p.get('fdr', ''))} FDR</div>"
     ]
 
@@ -813,7 +830,7 @@ def add_incident_sample(
     sample = safe.sample(n=n, random_state=seed).sort_values("occurred_at")
     pts = sample.to_crs(WGS84)
     coords = np.column_stack([pts.geometry.y.round(5), pts.geometry.x.round(5)])
-    cats = [esc(c.replace("_", " ")) for c in sample["category"]]
+    cats = [str(c).replace("_", " ") for c in sample["category"]]
     when = sample["occurred_at"].dt.strftime("%Y-%m-%d").tolist()
     layer = folium.FeatureGroup(name=f"Sample of incidents ({n:,}, not sensitive)", show=False)
     for (lat, lon), cat, day in zip(coords, cats, when, strict=True):
@@ -824,8 +841,7 @@ def add_incident_sample(
             fill=True,
             fill_color="#37474f",
             fill_opacity=0.7,
-            tooltip=f"{cat}, {day}",
-        ).add_to(layer)
+        ).add_child(_BoundTooltip(f"{cat}, {day}")).add_to(layer)
     layer.add_to(m)
     return n
 
@@ -1016,6 +1032,7 @@ def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
             fontweight="bold",
             ha="center",
             zorder=8,
+            parse_math=False,  # a "$" in a name is text, not mathtext
         )
     if data.zone is not None and (zones["name"] == data.zone).any():
         z = zones[zones["name"] == data.zone].geometry.iloc[0].buffer(2500)
@@ -1024,9 +1041,9 @@ def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
         ax.set_ylim(y0, y1)
     ax.set_axis_off()
     ax.set_aspect("equal")
-    ax.set_title(data.title, fontsize=14, loc="left")
+    ax.set_title(data.title, fontsize=14, loc="left", parse_math=False)
     text = "\n".join(data.headline + ([data.data_note] if data.data_note else []))
-    fig.text(0.02, 0.02, text, fontsize=8, va="bottom", wrap=True)
+    fig.text(0.02, 0.02, text, fontsize=8, va="bottom", wrap=True, parse_math=False)
     ax.legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.9)
     # scale bar: 1 km
     x0, x1 = ax.get_xlim()

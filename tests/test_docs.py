@@ -12,7 +12,8 @@ MODULES = [
     "impactzones.grid", "impactzones.io", "impactzones.synth", "impactzones.windows",
     "impactzones.schema", "impactzones.propose", "impactzones.hotspots.kde",
     "impactzones.hotspots.dbscan", "impactzones.hotspots.gistar", "impactzones.webmap",
-    "impactzones.maps", "impactzones.pipeline",
+    "impactzones.maps", "impactzones.pipeline", "impactzones.evaluate.series",
+    "impactzones.safety", "impactzones.study",
 ]
 
 
