@@ -26,6 +26,7 @@ __all__ = [
     "cmd_run",
     "cmd_synth",
     "main",
+    "os_error_sentence",
     "parse_columns",
     "print_comparison",
     "print_proposals",

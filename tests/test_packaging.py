@@ -139,3 +139,14 @@ def test_version_without_installed_metadata():
     from impactzones._version import _source_version
 
     assert _source_version() == tomllib.loads(PYPROJECT.read_text())["project"]["version"]
+
+
+def test_top_level_names_stay_functions_after_their_modules_load():
+    """``impactzones.assign`` is the function even once ``impactzones.assign`` the module
+    is imported (notebooks call ``iz.assign`` after ``iz.synthesize`` loaded it)."""
+    code = (
+        "import impactzones as iz, impactzones.assign, impactzones.change; "
+        "assert callable(iz.assign) and callable(iz.percent_change); print('ok')"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stdout.strip() == "ok", proc.stderr
