@@ -19,6 +19,7 @@ __all__ = [
     "build_parser",
     "cmd_compare",
     "cmd_demo",
+    "cmd_explore",
     "cmd_hotspots",
     "cmd_load",
     "cmd_map",
