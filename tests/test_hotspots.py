@@ -390,3 +390,18 @@ def test_each_method_finds_the_planted_hot_spots(synth, layers):
             assert recall >= 0.9, (group, name, recall)
             assert precision >= 0.8, (group, name, precision)
     print(report)
+
+
+def test_sfhotspots_exact_cell_size_rule_by_hand():
+    """sfhotspot's set_cell_size: the points' bounding box, shorter side / 50, floored to a
+    multiple of 100 m; unrounded when that floor is 0 (sides under 5 km)."""
+    from impactzones.grid import sfhotspot_cell_size
+
+    # 12.4 x 19 km: 248 m, floored to 200 m; 30 x 40 km: 600 m exactly; 4 x 9 km: 80 m
+    assert sfhotspot_cell_size(np.array([5.0, 12_405]), np.array([0.0, 19_000])) == 200
+    assert sfhotspot_cell_size(np.array([0.0, 30_000]), np.array([0.0, 40_000])) == 600
+    assert sfhotspot_cell_size(np.array([0.0, 4_000]), np.array([0.0, 9_000])) == 80
+    # ours looks at the study area and rounds to 1-2-2.5-5: 12.4 km / 50 = 248 -> 200 m,
+    # but 14 km / 50 = 280 m gives 250 m where sfhotspot gives 200 m
+    assert auto_cell_size(shapely.box(0, 0, 14_000, 20_000))[0] == 250
+    assert sfhotspot_cell_size(np.array([0.0, 14_000]), np.array([0.0, 20_000])) == 200
