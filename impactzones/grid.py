@@ -10,8 +10,9 @@ shorter side" from sfhotspot, takes the study area's bounding box (not the point
 rounds down to a "nice" number (1, 2, 2.5 or 5 times a power of ten), never below 1 m,
 widened with a warning when the grid would exceed ``max_cells``. sfhotspot's exact rule
 (the points' bounding box, rounded down to a multiple of 100 m, or unrounded below 5 km) is
-:func:`sfhotspot_cell_size`, for comparisons with R. It is computed from the study area, not from the points, so a stray
-point far outside the city cannot blow it up (such points are rejected first).
+:func:`sfhotspot_cell_size`, for comparisons with R. Ours is computed from the study area,
+not from the points, so a stray point far outside the city cannot blow it up (such points
+are rejected first).
 """
 
 from __future__ import annotations
@@ -32,10 +33,10 @@ __all__ = [
     "Grid",
     "Surface",
     "auto_cell_size",
-    "sfhotspot_cell_size",
     "make_grid",
     "nice_ceil",
     "nice_floor",
+    "sfhotspot_cell_size",
 ]
 
 #: The largest grid (cells) built without a warning; the cell size is widened beyond it.
