@@ -209,7 +209,9 @@ def run_demo(
     columns=None,
     crs=None,
     ring: float = 400.0,
-    self_contained: bool = False,
+    online_tiles: bool = False,
+    basemap=None,
+    self_contained: bool | None = None,
     progress=None,
     read_options: dict | None = None,
 ) -> DemoResult:
@@ -302,6 +304,10 @@ def run_demo(
         if backtest_table is not None:
             files.append(write_table(backtest_table, out / "proposals_backtest.csv"))
             files.extend(_demo_capture(inc, layers, backtest_table, out))
+    step("Writing the proposal page")
+    from .explore import write_explore
+
+    files.append(write_explore(inc, layers, out / "explore.html", proposals=proposals, ring=ring))
     step("Writing outputs")
     sensitive = is_sensitive(inc)
     export = inc[~sensitive].drop(columns=["zones"])
@@ -324,6 +330,7 @@ def run_demo(
     if load is not None:
         files.append(write_table(load.rejects, out / "rejects.csv"))
         headline["load"] = load.tally
+    extra: list = []
     step("Drawing the maps")
     from .maps import build_maps
 
@@ -339,7 +346,10 @@ def run_demo(
             proposals=proposals,
             source=source,
             ring=ring,
-            self_contained=self_contained,
+            backtest=backtest_table,
+            online_tiles=online_tiles,
+            basemap=read_layer(basemap, kind="basemap", work_crs=layers.crs) if basemap else None,
+            extra=extra,
         )
     )
     files.append(write_json(headline, out / "summary.json"))
