@@ -68,7 +68,8 @@ def auto_bandwidth(x: np.ndarray, y: np.ndarray, weights=None) -> tuple[float, s
 
     ``h = 0.9 * min(SD, sqrt(1 / ln 2) * Dm) * n ** -0.2`` with ``SD`` the (weighted)
     standard distance, ``Dm`` the (weighted) median distance to the (weighted) mean centre
-    (the true median: the midpoint of the two middle distances for an even count) and ``n`` the number of points (or the sum of the weights).
+    (the true median: the midpoint of the two middle distances for an even count) and
+    ``n`` the number of points (or the sum of the weights).
 
     Examples
     --------
