@@ -361,7 +361,7 @@ def cmd_load(args) -> int:
     guard_outputs(args.paths, [args.out, args.rejects])
     with _steps(con, args.quiet or args.json) as step:
         step("Loading the study area")
-        layers = load_layers(boundary=args.boundary, strict=False)
+        layers = load_layers(boundary=args.boundary, strict=False, layer_crs=args.crs)
         step("Reading incidents")
         res = read_incidents(
             args.paths,
@@ -410,7 +410,9 @@ def _read_any(paths, args):
     from .pipeline import load_layers
 
     layers = load_layers(
-        boundary=getattr(args, "boundary", None), zones=getattr(args, "zones", None)
+        boundary=getattr(args, "boundary", None),
+        zones=getattr(args, "zones", None),
+        layer_crs=getattr(args, "crs", None),
     )
     res = read_incidents(
         paths,
@@ -667,8 +669,22 @@ def cmd_explore(args) -> int:
             props = propose_zones(inc, period=year, exclude=existing, layers=layers)
         except InputError:
             props = None
+        curve = None
+        if (inc["occurred_at"].dt.year == year - 1).any():
+            from .propose import capture_curve
+
+            step("Backtesting the proposals' strategy on the year before")
+            before = zones[
+                zones["start"].isna() | (zones["start"] <= pd.Timestamp(f"{year - 1}-12-31"))
+            ]
+            try:
+                curve = capture_curve(
+                    inc, period=year, before=year - 1, existing=before, layers=layers, draws=20
+                )
+            except InputError:
+                curve = None
         step("Writing the page")
-        path = write_explore(inc, layers, args.out, proposals=props, cell=args.cell)
+        path = write_explore(inc, layers, args.out, proposals=props, cell=args.cell, capture=curve)
     con.print(f"Wrote {path}; open it in a browser (it works offline).")
     return EXIT_OK
 
