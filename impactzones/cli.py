@@ -732,6 +732,7 @@ def cmd_propose(args) -> int:
             threshold=args.threshold,
             snap=args.snap,
             stability=args.stability,
+            solidity=args.solidity,
         )
         bt = None
         test_period = args.test_period
@@ -1279,6 +1280,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--stability",
         action="store_true",
         help="favour cells hot in many months over one-month spikes",
+    )
+    p.add_argument(
+        "--solidity",
+        type=float,
+        default=0.0,
+        help="least share of its convex hull a zone must fill, 0-1 (0: follow the hot spot)",
     )
     p.add_argument(
         "--threshold",
