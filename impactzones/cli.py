@@ -70,7 +70,7 @@ def parse_columns(text: str | None) -> dict[str, str]:
     """``"id=Complaint,occurred_at=DateOccur"`` -> ``{"incident_id": "Complaint", ...}``."""
     if not text:
         return {}
-    aliases = {"id": "incident_id", "date": "occurred_at", "time": "occurred_at"}
+    aliases = {"id": "incident_id", "date": "occurred_at"}
     out = {}
     for part in text.split(","):
         if "=" not in part:
@@ -90,6 +90,8 @@ def parse_columns(text: str | None) -> dict[str, str]:
             "carjacking",
             "firearm",
             "domestic",
+            "code",
+            "time",
         }
         if key not in allowed:
             raise InputError(
@@ -404,13 +406,19 @@ def cmd_load(args) -> int:
 def _read_any(paths, args):
     """Incidents from files: clean files from `load`/`synth`, or raw exports."""
     from .io import read_incidents
-    from .pipeline import load_layers
+    from .pipeline import fill_missing_layers, load_layers
 
+    boundary = getattr(args, "boundary", None)
     layers = load_layers(
-        boundary=getattr(args, "boundary", None),
+        boundary=boundary,
         zones=getattr(args, "zones", None),
         layer_crs=getattr(args, "crs", None),
+        strict=not boundary,  # another city: its boundary alone is enough
     )
+    layers, skipped = fill_missing_layers(layers)
+    if skipped and not getattr(args, "quiet", False) and not getattr(args, "json", False):
+        for line in skipped:
+            print(line, file=sys.stderr)
     res = read_incidents(
         paths,
         columns=parse_columns(getattr(args, "columns", None)),

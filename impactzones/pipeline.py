@@ -35,6 +35,7 @@ __all__ = [
     "HOTSPOT_METHODS",
     "DemoResult",
     "blank_sensitive",
+    "fill_missing_layers",
     "guard_folder",
     "hotspot_params",
     "load_layers",
@@ -58,6 +59,50 @@ class DemoResult:
     comparisons: dict = field(default_factory=dict)
     proposals: gpd.GeoDataFrame | None = None
     backtest: pd.DataFrame | None = None
+
+
+def fill_missing_layers(layers: Layers) -> tuple[Layers, list[str]]:
+    """Stand-ins for the layers another city's run may lack, and one line for each.
+
+    Without districts, the study area is one district (``district`` 1, named after the
+    boundary), so that counts by district are the citywide counts; without zones, an empty
+    zone layer, so that zone comparisons and commander maps are skipped (nothing to compare)
+    and the hot spots, citywide and analyst maps and proposals are still made.
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> base = st_louis()
+    >>> filled, lines = fill_missing_layers(Layers(base.boundary, None, None, None))
+    >>> len(filled.districts), len(filled.zones), len(lines)
+    (1, 0, 2)
+    """
+    lines = []
+    districts, zones = layers.districts, layers.zones
+    if districts is None:
+        name = str(layers.boundary["name"].iloc[0]) if "name" in layers.boundary else "Study area"
+        districts = gpd.GeoDataFrame(
+            {"district": [1], "name": [name]},
+            geometry=[layers.study_area],
+            crs=layers.boundary.crs,
+        )
+        lines.append(
+            "No districts given (--districts): counts by district are for the whole study area."
+        )
+    if zones is None:
+        zones = gpd.GeoDataFrame(
+            {
+                "name": pd.Series([], dtype=str),
+                "start": pd.Series([], dtype="datetime64[ns]"),
+                "description": pd.Series([], dtype=str),
+            },
+            geometry=[],
+            crs=layers.boundary.crs,
+        )
+        lines.append(
+            "No Impact Zones given (--zones): zone comparisons and commander maps are skipped."
+        )
+    return Layers(layers.boundary, districts, layers.neighborhoods, zones), lines
 
 
 def blank_sensitive(incidents: gpd.GeoDataFrame, layers: Layers | None = None):
@@ -249,7 +294,11 @@ def run_demo(
         out,
     )
     step("Loading layers")
-    layers = load_layers(boundary, districts, zones, layer_crs=crs)
+    # a user's boundary alone is enough: outputs that need districts or zones are skipped
+    layers = load_layers(boundary, districts, zones, layer_crs=crs, strict=not boundary)
+    layers, skipped = fill_missing_layers(layers)
+    for line in skipped:
+        step(line)
     load = truth = None
     if incidents:
         step("Reading incidents")
