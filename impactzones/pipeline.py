@@ -277,9 +277,13 @@ def run_demo(
 
     Examples
     --------
+    A minute of work, so doctest skips it; ``tests/test_demo.py`` checks these figures on
+    the test session's one demo run.
+
     >>> import tempfile
-    >>> res = run_demo(tempfile.mkdtemp(), seed=2018)
+    >>> res = run_demo(tempfile.mkdtemp(), seed=2018)  # doctest: +SKIP
     >>> res.headline["zone_change"]["display"], res.headline["citywide_change"]["display"]
+    ... # doctest: +SKIP
     ('-20.0%', '-14.5%')
     """
     step = progress or (lambda _msg: None)
@@ -392,7 +396,29 @@ def run_demo(
     if load is not None:
         files.append(write_table(load.rejects, out / "rejects.csv"))
         headline["load"] = load.tally
-    extra: list = []
+    step("Writing the CompStat report")
+    from .compstat import write_compstat
+
+    as_of = inc["occurred_at"].max()
+    cs, cs_files = write_compstat(inc, layers, as_of, out, source=source, online_tiles=online_tiles)
+    files.extend(cs_files)
+    city = cs[(cs["area"] == "Citywide") & (cs["crime"] == "violent")].iloc[0]
+    extra: list = [
+        (
+            "CompStat report",
+            "compstat.html",
+            f"7 days, 28 days and the year to {as_of:%d %B %Y}, each vs a year earlier",
+            f"Violent crime citywide in the last 28 days: {city['28 days']:,} against "
+            f"{city['28 days, year before']:,} a year earlier; by district and zone, per "
+            "group and Part I category.",
+            [("table (CSV)", "compstat.csv")]
+            + (
+                [("28-day hot spots map", "compstat_hotspots.html")]
+                if any(p.name == "compstat_hotspots.html" for p in cs_files)
+                else []
+            ),
+        )
+    ]
     step("Drawing the maps")
     from .maps import build_maps
 
