@@ -13,6 +13,8 @@ MODULES = [
     "impactzones.schema", "impactzones.propose", "impactzones.hotspots.kde",
     "impactzones.hotspots.dbscan", "impactzones.hotspots.gistar", "impactzones.webmap",
     "impactzones.maps", "impactzones.pipeline", "impactzones.evaluate.series",
+    "impactzones.evaluate.power", "impactzones.evaluate.concentration",
+    "impactzones.evaluate.nearrepeat",
 ]
 
 
