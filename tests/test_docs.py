@@ -14,7 +14,7 @@ MODULES = [
     "impactzones.hotspots.dbscan", "impactzones.hotspots.gistar", "impactzones.webmap",
     "impactzones.maps", "impactzones.pipeline", "impactzones.evaluate.series",
     "impactzones.evaluate.power", "impactzones.evaluate.concentration",
-    "impactzones.evaluate.nearrepeat",
+    "impactzones.evaluate.nearrepeat", "impactzones.evaluate.synthetic_control",
 ]
 
 
