@@ -39,6 +39,7 @@ __all__ = [
     "HotSpot",
     "SynthResult",
     "ZoneEffect",
+    "add_near_repeats",
     "default_effects",
     "published_counts",
     "synthesize",

@@ -35,6 +35,17 @@ import pandas as pd
 
 from ..errors import InputError
 
+__all__ = [
+    "Concentration",
+    "cell_counts",
+    "concentration",
+    "concentration_report",
+    "gini",
+    "lorenz_curve",
+    "plot_lorenz",
+    "top_share",
+]
+
 TOP_SHARES = (0.01, 0.05, 0.10)
 
 

@@ -37,6 +37,14 @@ import pandas as pd
 
 from ..errors import InputError
 
+__all__ = [
+    "NearRepeat",
+    "close_pairs",
+    "near_repeat",
+    "near_repeat_incidents",
+    "plot_near_repeat",
+]
+
 SAME_PLACE_M = 0.5
 _CHUNK = 4_000_000
 

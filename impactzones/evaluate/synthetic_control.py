@@ -35,6 +35,15 @@ from scipy import optimize
 
 from ..errors import InputError
 
+__all__ = [
+    "SyntheticControl",
+    "fit_weights",
+    "plot_synthetic_control",
+    "simulate_panel",
+    "synthetic_control",
+    "synthetic_control_from_panel",
+]
+
 
 @dataclass(frozen=True)
 class SyntheticControl:
