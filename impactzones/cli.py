@@ -36,6 +36,30 @@ __all__ = [
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT = 0, 1, 2
 
 
+def os_error_sentence(exc: OSError) -> str:
+    """One sentence for a file-system refusal (permissions, a file where a folder must be...).
+
+    Examples
+    --------
+    >>> os_error_sentence(PermissionError(13, "Permission denied", "/x/y.csv"))
+    'Cannot write or read /x/y.csv: permission denied; choose a folder you can write to (--out).'
+    """
+    import errno
+
+    where = exc.filename or "a file"
+    advice = {
+        errno.EACCES: "permission denied; choose a folder you can write to (--out)",
+        errno.EPERM: "permission denied; choose a folder you can write to (--out)",
+        errno.EROFS: "the file system is read-only; choose another folder (--out)",
+        errno.ENOTDIR: "part of the path is a file, not a folder; choose another path",
+        errno.EISDIR: "it is a folder where a file is expected; give a file name",
+        errno.EEXIST: "a file is in the way of a folder; choose another path",
+        errno.ENOSPC: "the disk is full; free some space or choose another folder",
+        errno.ENAMETOOLONG: "the path is too long; choose a shorter one",
+    }.get(exc.errno or 0, f"{(exc.strerror or str(exc)).lower()}; check the path")
+    return f"Cannot write or read {where}: {advice}."
+
+
 def _console(quiet: bool = False):
     from rich.console import Console
 
@@ -196,49 +220,20 @@ def cmd_map(args) -> int:
     return cmd_demo(args)
 
 
-RUN_KEYS = {
-    "incidents": list,
-    "boundary": str,
-    "districts": str,
-    "zones": str,
-    "columns": dict,
-    "crs": str,
-    "seed": int,
-    "scale": float,
-    "ring": float,
-    "out": str,
-    "self_contained": bool,
-}
+def _run_keys():
+    from .study import STUDY_SCHEMA
+
+    return STUDY_SCHEMA
 
 
 def cmd_run(args) -> int:
     """`impactzones run study.toml`: the demo's pipeline with settings kept in a file."""
-    import tomllib
-
     from .io import write_json
     from .pipeline import run_demo
+    from .study import read_study
 
     path = Path(args.settings)
-    if not path.exists():
-        raise InputError(f"{path} does not exist; write the study's settings there first.")
-    try:
-        settings = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path} is not valid TOML: {exc}.") from exc
-    flat = {}
-    for section, values in settings.items():
-        if isinstance(values, dict) and section != "columns":
-            flat.update(values)
-        else:
-            flat[section] = values
-    unknown = set(flat) - set(RUN_KEYS)
-    if unknown:
-        raise InputError(
-            f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: "
-            f"{', '.join(sorted(RUN_KEYS))}."
-        )
-    if isinstance(flat.get("incidents"), str):
-        flat["incidents"] = [flat["incidents"]]
+    settings, flat = read_study(path)  # every key checked against one schema first
     base = path.parent
     for key in ("boundary", "districts", "zones"):
         if flat.get(key):
@@ -623,14 +618,59 @@ def print_comparison(con, table) -> None:
 # --------------------------------------------------------------------------------------
 
 
+def _seed(text: str) -> int:
+    """An argparse type: a whole number >= 0 (numpy's generators refuse negative seeds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def _positive(text: str) -> float:
+    """An argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
+def _day(text: str) -> str:
+    """An argparse type: a YYYY-MM-DD day (returned as given)."""
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a day as YYYY-MM-DD (e.g. 2018-01-31), got {text!r}"
+        ) from None
+    return text.strip()
+
+
+def _years(text: str) -> str:
+    """An argparse type: comma-separated years such as 2017,2018 (returned as given)."""
+    parts = [p.strip() for p in text.split(",")]
+    if not all(p.isdigit() and 1900 <= int(p) <= 2100 for p in parts):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated years such as 2017,2018, got {text!r}"
+        )
+    return text
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
 
 
 def _selection_opts(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--from", dest="from_", metavar="DATE", help="first day (YYYY-MM-DD)")
-    p.add_argument("--to", metavar="DATE", help="last day, included (YYYY-MM-DD)")
+    p.add_argument("--from", dest="from_", metavar="DATE", type=_day, help="first day (YYYY-MM-DD)")
+    p.add_argument("--to", metavar="DATE", type=_day, help="last day, included (YYYY-MM-DD)")
     p.add_argument("--category", help="categories, comma-separated (e.g. robbery,homicide)")
     p.add_argument("--group", help="violent, property or other (comma-separated)")
 
@@ -669,8 +709,15 @@ def _input_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--crs", help="CRS of x/y columns or of a file without one, e.g. EPSG:26915")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one sentence for a bad argument (exit 2), not the whole usage block."""
+
+    def error(self, message: str):
+        self.exit(EXIT_INPUT, f"{self.prog}: {message}; see {self.prog} --help.\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="impactzones",
         description="Crime hot spots and Impact Zone evaluation. St. Louis, MO is bundled: "
         "`impactzones demo` runs the whole pipeline on it.",
@@ -687,7 +734,7 @@ def build_parser() -> argparse.ArgumentParser:
         "synthetic incidents (or your own), writing maps and tables.",
     )
     p.add_argument("--out", default="maps", help="output folder (default: maps)")
-    p.add_argument("--seed", type=int, default=2018, help="synthetic data seed (default 2018)")
+    p.add_argument("--seed", type=_seed, default=2018, help="synthetic data seed (default 2018)")
     p.add_argument("--boundary", help="study-area polygon file (default: St. Louis city limit)")
     p.add_argument("--districts", help="district polygons (default: bundled, approximate)")
     p.add_argument("--zones", help="Impact Zone polygons with name and start columns")
@@ -698,7 +745,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="incident files or folders (default: synthetic incidents)",
     )
     p.add_argument(
-        "--ring", type=float, default=400.0, help="displacement ring width in metres (default 400)"
+        "--ring",
+        type=_positive,
+        default=400.0,
+        help="displacement ring width in metres (default 400)",
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument(
@@ -715,11 +765,14 @@ def build_parser() -> argparse.ArgumentParser:
         "counts, with planted hot spots and zone effects.",
     )
     p.add_argument("--out", required=True, help="incident file: .parquet, .gpkg, .geojson or .csv")
-    p.add_argument("--seed", type=int, default=2018, help="random seed (default 2018)")
+    p.add_argument("--seed", type=_seed, default=2018, help="random seed (default 2018)")
     p.add_argument(
-        "--scale", type=float, default=1.0, help="multiply every count (6 gives about 1M incidents)"
+        "--scale",
+        type=_positive,
+        default=1.0,
+        help="multiply every count (6 gives about 1M incidents)",
     )
-    p.add_argument("--years", help="comma-separated years (default 2013 to 2019)")
+    p.add_argument("--years", type=_years, help="comma-separated years (default 2013 to 2019)")
     p.add_argument("--truth", help="folder for the planted truth (default: next to --out)")
     _finish(p, cmd_synth, inputs=False)
 
@@ -759,7 +812,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", required=True, help="output folder")
     _selection_opts(p)
-    p.add_argument("--cell-size", type=float, help="grid cell in metres (default: automatic)")
+    p.add_argument("--cell-size", type=_positive, help="grid cell in metres (default: automatic)")
     p.add_argument(
         "--bandwidth",
         type=float,
@@ -791,7 +844,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="Gi* p-values: exact randomisation (default), normal (ArcGIS) or conditional "
         "permutation",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed for the permutations")
+    p.add_argument("--seed", type=_seed, default=0, help="seed for the permutations")
     _finish(
         p,
         cmd_hotspots,
@@ -823,7 +876,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows per crime group or per category (default group)",
     )
     p.add_argument("--crimes", help="groups or categories to include, comma-separated")
-    p.add_argument("--ring", type=float, default=400.0, help="ring width in metres (400)")
+    p.add_argument("--ring", type=_positive, default=400.0, help="ring width in metres (400)")
     p.add_argument(
         "--normalise",
         choices=["daily"],
@@ -899,7 +952,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a study described in a TOML file",
         description="Run the whole pipeline with the settings in a TOML file, "
         "so that a study can be kept, shared and rerun. Keys: "
-        + ", ".join(sorted(RUN_KEYS))
+        + ", ".join(sorted(_run_keys()))
         + " (at the top level or in "
         "sections). The outputs record the settings and the "
         "package version in run_settings.json.",
@@ -920,7 +973,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--zones", help="Impact Zone polygons with name and start columns")
     p.add_argument("--districts", help="district polygons (default: bundled, approximate)")
     p.add_argument("--boundary", help="study-area polygons (default: St. Louis)")
-    p.add_argument("--ring", type=float, default=400.0, help="ring width in metres (400)")
+    p.add_argument("--ring", type=_positive, default=400.0, help="ring width in metres (400)")
     p.add_argument(
         "--self-contained",
         action="store_true",
@@ -946,6 +999,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("impactzones: interrupted.", file=sys.stderr)
         return EXIT_UNEXPECTED
+    except OSError as exc:  # the file system said no: a setting to change, not a bug
+        if args.debug:
+            raise
+        print(f"impactzones: {os_error_sentence(exc)}", file=sys.stderr)
+        return EXIT_INPUT
     except Exception as exc:  # never a bare traceback for a user
         if args.debug:
             raise

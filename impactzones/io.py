@@ -166,10 +166,14 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
         if not p.exists():
             raise InputError(f"{p} does not exist; check the path.")
         if p.is_dir():
+            # dot-files and dot-folders are skipped: hidden temporaries of a killed run
+            # (.incidents.XXXX.parquet), editors' backups, .git
             found = sorted(
                 f
                 for f in p.rglob("*")
-                if f.is_file() and f.suffix.lower() in VECTOR_EXT | TABLE_EXT
+                if f.is_file()
+                and f.suffix.lower() in VECTOR_EXT | TABLE_EXT
+                and not any(part.startswith(".") for part in f.relative_to(p).parts)
             )
             if not found:
                 raise InputError(
@@ -671,6 +675,12 @@ def _atomic(path: Path, write) -> Path:
 
     path = Path(path)
     check_inside(path)
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give a file name for this output.")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise InputError(
+            f"{path.parent} is a file, not a folder; choose another output folder (--out)."
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
