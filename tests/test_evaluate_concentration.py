@@ -58,7 +58,7 @@ def test_top_shares_by_hand():
 
 def test_cell_counts_and_report(synth, layers):
     inc = synth.incidents[synth.incidents["occurred_at"].dt.year == 2018]
-    counts, cx, cy = cell_counts(inc, layers.land, 250)
+    counts, _, _ = cell_counts(inc, layers.land, 250)
     assert counts.sum() <= len(inc) and counts.sum() > 0.95 * len(inc)
     t = concentration_report(inc, layers.land, cell_size=250, districts=layers.districts)
     city = t.iloc[0]
