@@ -15,6 +15,7 @@ MODULES = [
     "impactzones.maps", "impactzones.pipeline", "impactzones.evaluate.series",
     "impactzones.evaluate.power", "impactzones.evaluate.concentration",
     "impactzones.evaluate.nearrepeat", "impactzones.evaluate.synthetic_control",
+    "impactzones.evaluate.harm", "impactzones.evaluate.run",
     "impactzones.safety", "impactzones.study",
 ]
 
