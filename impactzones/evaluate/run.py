@@ -63,7 +63,7 @@ def evaluate_zone(
     >>> inc = synthesize(seed=1, years=[2016, 2017, 2018]).incidents
     >>> ev = evaluate_zone(inc, layers, "North", synthetic=False)
     >>> sorted(ev.summary)[:3]
-    ['interrupted_time_series', 'power', 'synthetic_control']
+    ['crime', 'interrupted_time_series', 'power']
     """
     from ..safety import slugify
     from .power import zone_power
