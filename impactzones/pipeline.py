@@ -57,6 +57,9 @@ class DemoResult:
     comparisons: dict = field(default_factory=dict)
     proposals: gpd.GeoDataFrame | None = None
     backtest: pd.DataFrame | None = None
+    #: zone name -> :class:`impactzones.evaluate.run.ZoneEvaluation` (time series,
+    #: synthetic control and power, with the counterfactual PNG among its files)
+    evaluations: dict = field(default_factory=dict)
 
 
 def guard_folder(inputs, out: Path) -> None:
@@ -270,6 +273,20 @@ def run_demo(
     if load is not None:
         files.append(write_table(load.rejects, out / "rejects.csv"))
         headline["load"] = load.tally
+    step("Evaluating the zones over time (time series, synthetic control)")
+    evaluations = _demo_evaluations(inc, layers, ring, out)
+    for ev in evaluations.values():
+        files.extend(ev.files)
+    if evaluations:
+        headline["evaluation"] = {
+            name: {
+                "verdict": ev.series.verdict,
+                "counterfactual_png": ev.summary.get("counterfactual_png"),
+                "synthetic_control": ev.synthetic.verdict if ev.synthetic is not None else None,
+                "power": ev.power.verdict,
+            }
+            for name, ev in evaluations.items()
+        }
     step("Drawing the maps")
     from .maps import build_maps
 
@@ -301,7 +318,29 @@ def run_demo(
         comparisons,
         proposals,
         backtest_table,
+        evaluations=evaluations,
     )
+
+
+def _demo_evaluations(inc, layers: Layers, ring: float, out: Path) -> dict:
+    """Interrupted time series, synthetic control and power for each zone with a start
+    date inside the data (the North zone from 2018 in the bundled story); a zone the data
+    cannot evaluate (too few months before or after) is left out."""
+    from .evaluate.run import evaluate_zone
+
+    zones = layers.zones
+    if "start" not in zones:
+        return {}
+    slugs = Slugs()
+    done = {}
+    for name, start in zip(zones["name"].astype(str), zones["start"], strict=True):
+        if pd.isna(start):
+            continue
+        try:
+            done[name] = evaluate_zone(inc, layers, name, ring=ring, out=out, slug=slugs(name))
+        except InputError:
+            continue
+    return done
 
 
 def _demo_proposals(inc, layers: Layers):
