@@ -27,7 +27,7 @@ from .io import (
     write_text,
     write_vector,
 )
-from .safety import Slugs, writes_into
+from .safety import Slugs, slugify, writes_into
 from .schema import is_sensitive
 
 __all__ = [
@@ -166,6 +166,12 @@ def run_demo(
     ring: float = 400.0,
     self_contained: bool = False,
     progress=None,
+    evaluate: bool = True,
+    evaluate_model: str = "quasipoisson",
+    evaluate_freq: str = "M",
+    nearrepeat_category: str | None = None,
+    nearrepeat_permutations: int = 99,
+    concentration: bool = True,
 ) -> DemoResult:
     """Run the pipeline on the bundled (or given) layers and synthetic (or given) incidents.
 
@@ -182,6 +188,7 @@ def run_demo(
     >>> res.headline["zone_change"]["display"], res.headline["citywide_change"]["display"]
     ('-20.0%', '-14.5%')
     """
+    _check_evaluation(evaluate_model, evaluate_freq)
     step = progress or (lambda _msg: None)
     out = Path(out)
     guard_folder(
@@ -274,7 +281,23 @@ def run_demo(
         files.append(write_table(load.rejects, out / "rejects.csv"))
         headline["load"] = load.tally
     step("Evaluating the zones over time (time series, synthetic control)")
-    evaluations = _demo_evaluations(inc, layers, ring, out)
+    evaluations = (
+        _demo_evaluations(inc, layers, ring, out, model=evaluate_model, freq=evaluate_freq)
+        if evaluate
+        else {}
+    )
+    files.extend(
+        _demo_patterns(
+            inc,
+            layers,
+            out,
+            headline,
+            concentration,
+            nearrepeat_category,
+            nearrepeat_permutations,
+            seed,
+        )
+    )
     for ev in evaluations.values():
         files.extend(ev.files)
     if evaluations:
@@ -322,12 +345,53 @@ def run_demo(
     )
 
 
-def _demo_evaluations(inc, layers: Layers, ring: float, out: Path) -> dict:
+def _check_evaluation(model: str, freq: str) -> None:
+    from .evaluate.series import MODELS
+
+    if model not in MODELS or freq not in ("M", "W"):
+        raise InputError(
+            f"evaluate_model must be one of {', '.join(MODELS)} and evaluate_freq M or W; "
+            f"got {model!r} and {freq!r}."
+        )
+
+
+def _demo_patterns(inc, layers, out, headline, concentration, nr_category, nr_perms, seed):
+    """Concentration (the latest full year, city and districts, 150 m cells) and, when a
+    category is named, its near-repeat table; both written to ``out``."""
+    files: list[Path] = []
+    year = _latest_full_year(inc)
+    this_year = inc[inc["occurred_at"].dt.year == year]
+    if concentration and len(this_year):
+        from .evaluate.concentration import concentration_report, plot_lorenz
+
+        table = concentration_report(this_year, layers.land, districts=layers.districts)
+        files.append(write_table(table, out / "concentration.csv"))
+        png = out / "concentration_lorenz.png"
+        plot_lorenz(table.attrs["results"], png)
+        files.append(png)
+        headline["concentration"] = {"year": year, "city": table.loc[0, "verdict"]}
+    if nr_category:
+        from .evaluate.nearrepeat import near_repeat_incidents
+        from .evaluate.run import write_near_repeat
+
+        sel = this_year[this_year["category"] == nr_category]
+        if len(sel) < 2:
+            raise InputError(f"No {nr_category} incidents in {year} for the near-repeat table.")
+        r = near_repeat_incidents(sel, permutations=nr_perms, seed=seed)
+        files.extend(write_near_repeat(r, out, stem=f"nearrepeat_{slugify(nr_category)}"))
+        headline["nearrepeat"] = {"year": year, "category": nr_category, "verdict": r.verdict}
+    return files
+
+
+def _demo_evaluations(
+    inc, layers: Layers, ring: float, out: Path, *, model="quasipoisson", freq="M"
+) -> dict:
     """Interrupted time series, synthetic control and power for each zone with a start
     date inside the data (the North zone from 2018 in the bundled story); a zone the data
     cannot evaluate (too few months before or after) is left out."""
     from .evaluate.run import evaluate_zone
 
+    _check_evaluation(model, freq)
     zones = layers.zones
     if "start" not in zones:
         return {}
@@ -337,7 +401,9 @@ def _demo_evaluations(inc, layers: Layers, ring: float, out: Path) -> dict:
         if pd.isna(start):
             continue
         try:
-            done[name] = evaluate_zone(inc, layers, name, ring=ring, out=out, slug=slugs(name))
+            done[name] = evaluate_zone(
+                inc, layers, name, ring=ring, out=out, slug=slugs(name), model=model, freq=freq
+            )
         except InputError:
             continue
     return done

@@ -41,6 +41,12 @@ STUDY_SCHEMA: dict[str, Setting] = {
     "ring": Setting("number", "displacement ring width in metres", 0, exclusive_minimum=True),
     "out": Setting("path", "output folder"),
     "self_contained": Setting("bool", "maps that open with no network (true or false)"),
+    "evaluate": Setting("bool", "time series, synthetic control and power per zone (true)"),
+    "evaluate_model": Setting("text", "count model: quasipoisson, poisson or negbin"),
+    "evaluate_freq": Setting("text", "series of months (M) or weeks (W)"),
+    "concentration": Setting("bool", "crime concentration table and Lorenz plot (true)"),
+    "nearrepeat_category": Setting("text", "a category for the near-repeat table"),
+    "nearrepeat_permutations": Setting("int", "near-repeat permutations (99)", minimum=1),
 }
 
 _KIND_WORDS = {
