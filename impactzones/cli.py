@@ -107,6 +107,10 @@ def read_options(args) -> dict:
         "categories": getattr(args, "categories", None),
         "sensitive_categories": [s for s in extra.split(",") if s.strip()] if extra else (),
         "domestic_column": getattr(args, "domestic_column", None),
+        "profile": getattr(args, "profile", None),
+        "timezone": getattr(args, "timezone", None),
+        "dayfirst": getattr(args, "dayfirst", None),
+        "date_floor": getattr(args, "date_floor", None) or "1970-01-01",
     }
 
 
@@ -278,6 +282,15 @@ def _print_tally(con, tally: dict) -> None:
     )
     for reason, n in tally["rejected_by_reason"].items():
         con.print(f"  rejected, {reason.replace('_', ' ')}: {n:,}")
+    layouts: dict = {}
+    for info in (tally.get("profiles") or {}).values():
+        layouts.setdefault((info["profile"], info["why"]), 0)
+        layouts[(info["profile"], info["why"])] += 1
+    for (name, why), n in sorted(layouts.items()):
+        con.print(f"  layout: {name} ({why}; {n} file{'s' if n > 1 else ''})")
+    slow = sum(d.get("parsed_row_by_row", 0) for d in (tally.get("dates") or {}).values())
+    if slow:
+        con.print(f"  {slow:,} dates did not fit their column's format and were read one by one.")
     unmapped = tally.get("unmapped_categories") or {}
     if unmapped:
         top = sorted(unmapped.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -785,6 +798,37 @@ def _input_opts(p: argparse.ArgumentParser) -> None:
         metavar="LIST",
         help="more categories or offense words to keep private (never drawn or written as "
         "points), comma-separated, on top of rape, sex offenses and domestic violence",
+    )
+    p.add_argument(
+        "--profile",
+        choices=["slmpd", "chicago", "nypd", "lapd", "philadelphia", "generic"],
+        help="the export's layout (default: recognised from the header)",
+    )
+    p.add_argument(
+        "--timezone",
+        metavar="TZ",
+        help="the study's time zone, e.g. America/New_York (default: the profile's, or "
+        "America/Chicago); times with Z or an offset are converted to it",
+    )
+    order = p.add_mutually_exclusive_group()
+    order.add_argument(
+        "--dayfirst",
+        dest="dayfirst",
+        action="store_const",
+        const=True,
+        help="dates like 01/05/2018 are 1 May (default: decided from the data)",
+    )
+    order.add_argument(
+        "--monthfirst",
+        dest="dayfirst",
+        action="store_const",
+        const=False,
+        help="dates like 01/05/2018 are 5 January",
+    )
+    p.add_argument(
+        "--date-floor",
+        metavar="DATE",
+        help="reject dates before this day (default 1970-01-01; exports use 1900 as a placeholder)",
     )
     p.add_argument(
         "--domestic-column",
