@@ -1229,7 +1229,7 @@ def cmd_nearrepeat(args) -> int:
     return EXIT_OK
 
 
-def _positive(kind):
+def _positive_of(kind):
     def parse(text: str):
         try:
             v = kind(text)
@@ -1263,7 +1263,7 @@ def _add_evaluation_commands(sub) -> None:
         help="--crime names a group or a category (default group)",
     )
     p.add_argument(
-        "--ring", type=_positive(float), default=400.0, help="ring width in metres (400)"
+        "--ring", type=_positive_of(float), default=400.0, help="ring width in metres (400)"
     )
     p.add_argument("--freq", choices=["M", "W"], default="M", help="months or weeks (M)")
     p.add_argument(
@@ -1298,21 +1298,21 @@ def _add_evaluation_commands(sub) -> None:
     _selection_opts(p)
     p.add_argument(
         "--distance",
-        type=_positive(float),
+        type=_positive_of(float),
         default=100.0,
         help="spatial band width in metres (100)",
     )
-    p.add_argument("--distance-bands", type=_positive(int), default=4, help="spatial bands (4)")
+    p.add_argument("--distance-bands", type=_positive_of(int), default=4, help="spatial bands (4)")
     p.add_argument(
-        "--days", type=_positive(float), default=7.0, help="temporal band width in days (7)"
+        "--days", type=_positive_of(float), default=7.0, help="temporal band width in days (7)"
     )
-    p.add_argument("--day-bands", type=_positive(int), default=4, help="temporal bands (4)")
+    p.add_argument("--day-bands", type=_positive_of(int), default=4, help="temporal bands (4)")
     p.add_argument(
         "--same-location", action="store_true", help="a first band for pairs at the same place"
     )
     p.add_argument(
         "--permutations",
-        type=_positive(int),
+        type=_positive_of(int),
         default=99,
         help="Monte Carlo permutations of the times (99)",
     )

@@ -187,7 +187,7 @@ def add_area_wdd(table: pd.DataFrame, zones, ring: float, study_area) -> pd.Data
     ring_union = zone_union.union(zones.geometry.buffer(ring).union_all())
     control = study_area.difference(ring_union) if study_area is not None else None
     ac = control.area / 1e6 if control is not None else math.nan
-    cols = {
+    cols: dict[str, list[float]] = {
         k: [] for k in ("zone_km2", "ring_km2", "control_km2", "wdd_km2", "wdd_km2_se", "wdd_km2_p")
     }
     for r in out.itertuples(index=False):

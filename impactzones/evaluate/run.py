@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError
 
@@ -18,9 +19,9 @@ class ZoneEvaluation:
     """The evaluation of one zone: the results, a JSON-ready summary and the files."""
 
     zone: str
-    series: object
-    synthetic: object | None
-    power: object
+    series: Any
+    synthetic: Any
+    power: Any
     summary: dict
     files: list[Path] = field(default_factory=list)
 

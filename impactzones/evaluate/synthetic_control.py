@@ -198,6 +198,11 @@ def _with_verdict(r: SyntheticControl) -> SyntheticControl:
         f"(largest: {top}; pre-period error {r.pre_rmspe:.2f} of its mean). Among the "
         f"{r.params['donors']} placebo fits that gap is {sig} (rank p = {r.p_value:.3f})."
     )
+    if len(r.weights) * 2 > r.params["periods_before"]:
+        text += (
+            f" With {r.params['periods_before']} periods before and {len(r.weights)} donors "
+            "in the blend, the close pre-period fit may be over-fitted; read it with care."
+        )
     return replace(r, verdict=text)
 
 
