@@ -170,7 +170,8 @@ def cmd_demo(args) -> int:
             crs=args.crs,
             read_options=read_options(args),
             ring=args.ring,
-            self_contained=args.self_contained,
+            online_tiles=args.online_tiles,
+            basemap=getattr(args, "basemap", None),
             progress=step,
         )
     if args.json:
@@ -250,7 +251,7 @@ def cmd_run(args) -> int:
     path = Path(args.settings)
     settings, flat = read_study(path)  # every key checked against one schema first
     base = path.parent
-    for key in ("boundary", "districts", "zones"):
+    for key in ("boundary", "districts", "zones", "basemap"):
         if flat.get(key):
             flat[key] = str((base / flat[key]).resolve())
     if flat.get("incidents"):
@@ -551,6 +552,40 @@ def cmd_compare(args) -> int:
     return EXIT_OK
 
 
+def cmd_explore(args) -> int:
+    """Write the proposal page: draw a zone and read its figures, offline."""
+    import pandas as pd
+
+    from .explore import write_explore
+    from .io import guard_outputs
+    from .propose import propose_zones
+
+    con = _console(args.quiet)
+    guard_outputs(args.incidents, [args.out])
+    with _steps(con, args.quiet) as step:
+        step("Reading incidents")
+        res, layers = _read_any(args.incidents, args)
+        inc = res.incidents
+        if len(inc) == 0:
+            raise InputError("No incidents are left to show; see the rejects for why.")
+        step("Proposing zones from the latest full year")
+        year = int(inc["occurred_at"].dt.year.max())
+        if not (inc["occurred_at"].dt.year == year).sum() >= 0.5 * len(inc) / max(
+            inc["occurred_at"].dt.year.nunique(), 1
+        ):
+            year -= 1
+        zones = layers.zones
+        existing = zones[zones["start"].isna() | (zones["start"] <= pd.Timestamp(f"{year}-12-31"))]
+        try:
+            props = propose_zones(inc, period=year, exclude=existing, layers=layers)
+        except InputError:
+            props = None
+        step("Writing the page")
+        path = write_explore(inc, layers, args.out, proposals=props, cell=args.cell)
+    con.print(f"Wrote {path}; open it in a browser (it works offline).")
+    return EXIT_OK
+
+
 def cmd_propose(args) -> int:
     from .io import guard_outputs, write_table, write_vector
     from .propose import backtest, propose_zones
@@ -838,6 +873,21 @@ def _input_opts(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _map_opts(p: argparse.ArgumentParser) -> None:
+    """Map options: every map is self-contained; tiles and a base layer on request."""
+    p.add_argument(
+        "--online-tiles",
+        action="store_true",
+        help="also offer online tile base maps (they load over the offline base)",
+    )
+    p.add_argument(
+        "--basemap",
+        metavar="PATH",
+        help="a line layer (streets) to draw as the offline base map for another city",
+    )
+    p.add_argument("--self-contained", action="store_true", help=argparse.SUPPRESS)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one sentence for a bad argument (exit 2), not the whole usage block."""
 
@@ -880,11 +930,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="displacement ring width in metres (default 400)",
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument(
-        "--self-contained",
-        action="store_true",
-        help="maps that open with no network (Leaflet inlined, no tiles)",
-    )
+    _map_opts(p)
     _finish(p, cmd_demo)
 
     p = sub.add_parser(
@@ -1090,6 +1136,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser(
+        "explore",
+        help="write the proposal page: draw a zone and read its figures (offline HTML)",
+        description="Write one self-contained HTML page showing the density, hot cells, "
+        "existing zones and proposals, on which you draw or edit a zone and read its area, "
+        "counts per year, share of the city's crime, PAI, before/after change and ring "
+        "counts, computed from an embedded grid of counts (no incident points). Export "
+        "the zone as GeoJSON for `compare --zones` or `propose --exclude`.",
+    )
+    _incidents_arg(p)
+    p.add_argument("--out", default="explore.html", help="the page (default explore.html)")
+    p.add_argument("--zones", help="Impact Zone polygons with name and start columns")
+    p.add_argument("--cell", type=float, default=100.0, help="grid cell in metres (100)")
+    _finish(p, cmd_explore, boundary_help="study-area polygons (default: St. Louis)")
+
+    p = sub.add_parser(
         "run",
         help="run a study described in a TOML file",
         description="Run the whole pipeline with the settings in a TOML file, "
@@ -1116,11 +1177,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--districts", help="district polygons (default: bundled, approximate)")
     p.add_argument("--boundary", help="study-area polygons (default: St. Louis)")
     p.add_argument("--ring", type=_positive, default=400.0, help="ring width in metres (400)")
-    p.add_argument(
-        "--self-contained",
-        action="store_true",
-        help="maps that open with no network (Leaflet inlined, no tiles)",
-    )
+    _map_opts(p)
     _finish(p, cmd_map, json_help="print the summary as JSON")
     _add_evaluation_commands(sub)
     return parser

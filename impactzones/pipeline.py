@@ -212,7 +212,9 @@ def run_demo(
     columns=None,
     crs=None,
     ring: float = 400.0,
-    self_contained: bool = False,
+    online_tiles: bool = False,
+    basemap=None,
+    self_contained: bool | None = None,
     progress=None,
     evaluate: bool = True,
     evaluate_model: str = "quasipoisson",
@@ -312,6 +314,10 @@ def run_demo(
         if backtest_table is not None:
             files.append(write_table(backtest_table, out / "proposals_backtest.csv"))
             files.extend(_demo_capture(inc, layers, backtest_table, out))
+    step("Writing the proposal page")
+    from .explore import write_explore
+
+    files.append(write_explore(inc, layers, out / "explore.html", proposals=proposals, ring=ring))
     step("Writing outputs")
     sensitive = is_sensitive(inc)
     export = inc[~sensitive].drop(columns=["zones"])
@@ -364,6 +370,19 @@ def run_demo(
             }
             for name, ev in evaluations.items()
         }
+    extra: list = []
+    for name, ev in evaluations.items():  # the counterfactual plots, linked from the index
+        if ev.summary.get("counterfactual_png"):
+            p = ev.series.params
+            extra.append(
+                (
+                    f"{name} zone over time: observed against expected",
+                    ev.summary["counterfactual_png"],
+                    f"{p['first_period'][:7]} to {p['last_period'][:7]}, by "
+                    + ("month" if p["freq"] == "M" else "week"),
+                    ev.series.verdict,
+                )
+            )
     step("Drawing the maps")
     from .maps import build_maps
 
@@ -379,7 +398,10 @@ def run_demo(
             proposals=proposals,
             source=source,
             ring=ring,
-            self_contained=self_contained,
+            backtest=backtest_table,
+            online_tiles=online_tiles,
+            basemap=read_layer(basemap, kind="basemap", work_crs=layers.crs) if basemap else None,
+            extra=extra,
         )
     )
     files.append(write_json(headline, out / "summary.json"))

@@ -16,7 +16,7 @@ MODULES = [
     "impactzones.evaluate.power", "impactzones.evaluate.concentration",
     "impactzones.evaluate.nearrepeat", "impactzones.evaluate.synthetic_control",
     "impactzones.evaluate.harm", "impactzones.evaluate.run",
-    "impactzones.safety", "impactzones.study",
+    "impactzones.safety", "impactzones.study", "impactzones.explore",
 ]
 
 
