@@ -83,7 +83,8 @@ def test_comparison_table_carries_area_wdd_and_power(synth, layers):
         (row["zone_km2"], row["ring_km2"], row["control_km2"]),
     )
     assert row["wdd_km2"] == pytest.approx(again.estimate)
-    assert row["power_20"] == pytest.approx(zone_power(row["zone_before"]).power)
+    phi = float(row["dispersion"]) if "dispersion" in t and row["dispersion"] > 0 else 1.0
+    assert row["power_20"] == pytest.approx(zone_power(row["zone_before"], dispersion=phi).power)
     assert "Power:" in to_markdown(t)
 
 

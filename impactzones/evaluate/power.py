@@ -33,6 +33,7 @@ from ..errors import InputError
 
 __all__ = [
     "PowerResult",
+    "add_power",
     "minimum_detectable_effect",
     "power_for",
     "simulate_power",
