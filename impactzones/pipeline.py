@@ -145,13 +145,16 @@ def load_layers(
     neighborhoods: str | Path | None = None,
     *,
     strict: bool = True,
+    layer_crs=None,
 ) -> Layers:
     """The bundled St. Louis layers, with any of them replaced by a user's file.
 
     With a user's boundary, the working CRS is the UTM zone of that boundary, and a bundled
     layer is kept only where it overlaps the boundary: neighborhoods are otherwise dropped,
     and districts and zones must then be given (an error), or are left out when
-    ``strict=False`` (for commands that need only the study area).
+    ``strict=False`` (for commands that need only the study area). ``layer_crs`` (the CLI's
+    ``--crs``) is the CRS of a user's layer that names none, or that names WGS 84 with
+    coordinates that cannot be degrees (GeoJSON in feet without a ``crs`` member).
 
     Examples
     --------
@@ -162,10 +165,14 @@ def load_layers(
 
     crs = None
     if boundary:
-        b = read_layer(boundary, kind="boundary", work_crs=WGS84)
+        b = read_layer(boundary, kind="boundary", work_crs=WGS84, crs=layer_crs)
         crs = utm_crs_for(b)
     base = st_louis(crs)
-    b_layer = read_layer(boundary, kind="boundary", work_crs=crs) if boundary else base.boundary
+    b_layer = (
+        read_layer(boundary, kind="boundary", work_crs=crs, crs=layer_crs)
+        if boundary
+        else base.boundary
+    )
     area = b_layer.geometry.union_all()
 
     def bundled(layer, kind: str, required: bool):
@@ -182,17 +189,17 @@ def load_layers(
     return Layers(
         boundary=b_layer,
         districts=(
-            read_layer(districts, kind="districts", work_crs=crs)
+            read_layer(districts, kind="districts", work_crs=crs, crs=layer_crs)
             if districts
             else bundled(base.districts, "districts", True)
         ),
         neighborhoods=(
-            read_layer(neighborhoods, kind="neighborhoods", work_crs=crs)
+            read_layer(neighborhoods, kind="neighborhoods", work_crs=crs, crs=layer_crs)
             if neighborhoods
             else bundled(base.neighborhoods, "neighborhoods", False)
         ),
         zones=(
-            read_layer(zones, kind="zones", work_crs=crs)
+            read_layer(zones, kind="zones", work_crs=crs, crs=layer_crs)
             if zones
             else bundled(base.zones, "zones", True)
         ),
@@ -252,7 +259,7 @@ def run_demo(
         out,
     )
     step("Loading layers")
-    layers = load_layers(boundary, districts, zones)
+    layers = load_layers(boundary, districts, zones, layer_crs=crs)
     load = truth = None
     if incidents:
         step("Reading incidents")
@@ -308,16 +315,22 @@ def run_demo(
         }
     step("Proposing new zones and backtesting them")
     proposals, backtest_table = _demo_proposals(inc, layers)
+    capture = None
     if proposals is not None:
         files.append(write_vector(proposals, out / "proposals.geojson"))
         headline["proposals"] = proposals["summary"].tolist()
         if backtest_table is not None:
             files.append(write_table(backtest_table, out / "proposals_backtest.csv"))
-            files.extend(_demo_capture(inc, layers, backtest_table, out))
+            capture_files, capture = _demo_capture(inc, layers, backtest_table, out)
+            files.extend(capture_files)
     step("Writing the proposal page")
     from .explore import write_explore
 
-    files.append(write_explore(inc, layers, out / "explore.html", proposals=proposals, ring=ring))
+    files.append(
+        write_explore(
+            inc, layers, out / "explore.html", proposals=proposals, ring=ring, capture=capture
+        )
+    )
     step("Writing outputs")
     sensitive = is_sensitive(inc)
     export = inc[~sensitive].drop(columns=["zones"])
@@ -370,7 +383,29 @@ def run_demo(
             }
             for name, ev in evaluations.items()
         }
-    extra: list = []
+    step("Writing the CompStat report")
+    from .compstat import write_compstat
+
+    as_of = inc["occurred_at"].max()
+    cs, cs_files = write_compstat(inc, layers, as_of, out, source=source, online_tiles=online_tiles)
+    files.extend(cs_files)
+    city = cs[(cs["area"] == "Citywide") & (cs["crime"] == "violent")].iloc[0]
+    extra: list = [
+        (
+            "CompStat report",
+            "compstat.html",
+            f"7 days, 28 days and the year to {as_of:%d %B %Y}, each vs a year earlier",
+            f"Violent crime citywide in the last 28 days: {city['28 days']:,} against "
+            f"{city['28 days, year before']:,} a year earlier; by district and zone, per "
+            "group and Part I category.",
+            [("table (CSV)", "compstat.csv")]
+            + (
+                [("28-day hot spots map", "compstat_hotspots.html")]
+                if any(p.name == "compstat_hotspots.html" for p in cs_files)
+                else []
+            ),
+        )
+    ]
     for name, ev in evaluations.items():  # the counterfactual plots, linked from the index
         if ev.summary.get("counterfactual_png"):
             p = ev.series.params
@@ -509,7 +544,7 @@ def _demo_proposals(inc, layers: Layers):
     return props, bt
 
 
-def _demo_capture(inc, layers: Layers, bt, out: Path) -> list[Path]:
+def _demo_capture(inc, layers: Layers, bt, out: Path):
     """The capture curves of the demo's backtest (same periods, same existing zones) as a
     table, a summary table at a few area shares and a plot."""
     from .propose import capture_curve, capture_table, plot_capture_curve
@@ -522,13 +557,13 @@ def _demo_capture(inc, layers: Layers, bt, out: Path) -> list[Path]:
             inc, period=int(after[:4]), before=year, existing=existing, layers=layers, draws=20
         )
     except InputError:
-        return []
+        return [], None
     title = f"Violent crime captured in {after} by zones chosen from {before}"
     return [
         write_table(curve, out / "capture_curve.csv"),
         write_table(capture_table(curve), out / "capture_table.csv"),
         plot_capture_curve(curve, out / "capture_curve.png", title=title),
-    ]
+    ], curve
 
 
 def _headline_change(comparisons: dict) -> dict:

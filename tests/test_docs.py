@@ -17,6 +17,7 @@ MODULES = [
     "impactzones.evaluate.nearrepeat", "impactzones.evaluate.synthetic_control",
     "impactzones.evaluate.harm", "impactzones.evaluate.run",
     "impactzones.safety", "impactzones.study", "impactzones.explore",
+    "impactzones.brief", "impactzones.compstat",
 ]
 
 
