@@ -20,6 +20,7 @@ __all__ = [
     "cmd_compare",
     "cmd_compstat",
     "cmd_demo",
+    "cmd_explore",
     "cmd_hotspots",
     "cmd_load",
     "cmd_map",

@@ -232,9 +232,13 @@ def run_demo(
 
     Examples
     --------
+    A minute of work, so doctest skips it; ``tests/test_demo.py`` checks these figures on
+    the test session's one demo run.
+
     >>> import tempfile
-    >>> res = run_demo(tempfile.mkdtemp(), seed=2018)
+    >>> res = run_demo(tempfile.mkdtemp(), seed=2018)  # doctest: +SKIP
     >>> res.headline["zone_change"]["display"], res.headline["citywide_change"]["display"]
+    ... # doctest: +SKIP
     ('-20.0%', '-14.5%')
     """
     step = progress or (lambda _msg: None)

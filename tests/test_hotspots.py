@@ -309,6 +309,7 @@ def test_gistar_matches_esda(violent18, layers):
     assert np.allclose(g.p_norm, np.minimum(1, 2 * ref.p_norm), atol=1e-12)
 
 
+@pytest.mark.slow
 def test_gistar_permutation_p_values_follow_esdas_scheme(violent18, layers):
     """On tie-free data the two-sided permutation p-values agree with esda's (doubled) to
     within Monte Carlo error."""
