@@ -94,10 +94,10 @@ def compstat(incidents: pd.DataFrame, layers: Layers, as_of) -> pd.DataFrame:
     crimes = [("group", g) for g in GROUPS] + [("Part I", c) for c in PART_I]
     rows = []
     for kind, name, area in _areas(incidents, layers):
-        area = area.to_numpy()
+        area = area.fillna(False).to_numpy(dtype=bool)  # unknown district: not in it
         for level, crime in crimes:
             col = "group" if level == "group" else "category"
-            sel = area & (incidents[col] == crime).to_numpy()
+            sel = area & (incidents[col] == crime).fillna(False).to_numpy(dtype=bool)
             row: dict[str, object] = {
                 "area_type": kind,
                 "area": name,
