@@ -989,6 +989,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_OK
+    import warnings
+
+    def show(message, category, *_args, **_kwargs):  # one line, no source path
+        print(f"impactzones: warning: {message}", file=sys.stderr)
+
+    previous, warnings.showwarning = warnings.showwarning, show
     try:
         return args.func(args)
     except ImpactZonesError as exc:
@@ -1013,3 +1019,5 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_UNEXPECTED
+    finally:
+        warnings.showwarning = previous
