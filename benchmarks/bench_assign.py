@@ -19,9 +19,16 @@ from impactzones.synth import synthesize
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--scale", type=float, default=6.0)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument(
+        "--n", type=int, help="incidents (default about 1,000,000; overrides --scale)"
+    )
+    ap.add_argument(
+        "--scale", type=float, default=6.0, help="synthetic scale (default 6: about 1M)"
+    )
     args = ap.parse_args()
+    if args.n:
+        args.scale = args.n / 166_486
     layers = st_louis()
     t = time.perf_counter()
     res = synthesize(seed=1, scale=args.scale)

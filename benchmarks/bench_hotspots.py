@@ -237,10 +237,21 @@ def case(name: str, n: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sizes", nargs="+", type=int, default=[10_000, 100_000, 1_000_000])
-    ap.add_argument("--case")
-    ap.add_argument("--n", type=int)
+    ap.add_argument(
+        "--sizes",
+        nargs="+",
+        type=int,
+        default=[10_000, 100_000, 1_000_000],
+        help="incident counts to run (default 10000 100000 1000000)",
+    )
+    ap.add_argument(
+        "--quick", action="store_true", help="only 10,000 and 100,000 incidents (a minute)"
+    )
+    ap.add_argument("--case", help="run one case in this process (used internally)")
+    ap.add_argument("--n", type=int, help="incidents for --case")
     args = ap.parse_args()
+    if args.quick:
+        args.sizes = [n for n in args.sizes if n <= 100_000] or [10_000]
     if args.case:
         print(json.dumps(case(args.case, args.n)))
         return

@@ -26,9 +26,15 @@ from tests.browser import Browser
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--scales", nargs="+", type=float, default=[0.06, 6.0])
-    ap.add_argument("--runs", type=int, default=3)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument(
+        "--scales",
+        nargs="+",
+        type=float,
+        default=[0.06, 6.0],
+        help="synthetic scales of the demo (default 0.06 6: about 10k and 1M incidents)",
+    )
+    ap.add_argument("--runs", type=int, default=3, help="openings of each map (default 3)")
     args = ap.parse_args()
     browser = Browser()
     rows = []

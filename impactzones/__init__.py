@@ -6,12 +6,39 @@ commander can open. St. Louis, MO is the bundled example.
 """
 
 from ._version import __version__
-from .assign import assign, count_incidents
-from .change import format_pct, percent_change
 from .errors import ImpactZonesError, InputError
-from .geo import Layers, load_layer, st_louis
-from .io import LoadResult, read_incidents, read_layer
-from .synth import synthesize
+
+# The public names below are imported on first use (PEP 562), so that ``import
+# impactzones`` and ``impactzones --help`` do not pay for geopandas and pandas.
+_LAZY = {
+    "assign": "assign",
+    "count_incidents": "assign",
+    "format_pct": "change",
+    "percent_change": "change",
+    "Layers": "geo",
+    "load_layer": "geo",
+    "st_louis": "geo",
+    "LoadResult": "io",
+    "read_incidents": "io",
+    "read_layer": "io",
+    "synthesize": "synth",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'impactzones' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "ImpactZonesError",

@@ -141,3 +141,22 @@ def quartic_direct(px, py, w, x0, y0, cell, height, width, h):
         float(h),
         nchunks,
     )
+
+
+@njit
+def raster_lookup(x, y, x0, y0, cell, label, edges):  # pragma: no cover - compiled
+    """Label (``label - 1``) of each point's raster cell; -1 outside the raster; -2 where
+    the cell is near a polygon edge (an exact test decides)."""
+    n = x.shape[0]
+    height, width = label.shape
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        fc = (x[i] - x0) / cell
+        fr = (y0 - y[i]) / cell
+        if not (fc >= 0 and fr >= 0 and fc < width and fr < height):  # NaN goes here too
+            out[i] = -1
+            continue
+        r = int(fr)
+        c = int(fc)
+        out[i] = -2 if edges[r, c] else label[r, c] - 1
+    return out

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._compiled import HAVE_NUMBA, raster_lookup
 from .errors import InputError
 from .geo import Layers, xy
 
@@ -128,15 +129,20 @@ def _locate_grid(x, y, polygons) -> np.ndarray:
         dtype="uint8",
     ).astype(bool)
     edges = ndimage.binary_dilation(edges, iterations=2)
-    col = np.floor((x - x0) / cell).astype("int64")
-    row = np.floor((y0 - y) / cell).astype("int64")
-    inside = (col >= 0) & (col < width) & (row >= 0) & (row < height)
-    out = np.full(len(x), -1, dtype="int64")
-    r, c = row[inside], col[inside]
-    sure = ~edges[r, c]
-    idx = np.flatnonzero(inside)
-    out[idx[sure]] = label[r[sure], c[sure]] - 1
-    todo = idx[~sure]
+    if HAVE_NUMBA:  # one compiled pass instead of a dozen array temporaries
+        out = raster_lookup(x, y, x0, y0, cell, label, edges)
+        todo = np.flatnonzero(out == -2)
+        out[todo] = -1
+    else:
+        col = np.floor((x - x0) / cell).astype("int64")
+        row = np.floor((y0 - y) / cell).astype("int64")
+        inside = (col >= 0) & (col < width) & (row >= 0) & (row < height)
+        out = np.full(len(x), -1, dtype="int64")
+        r, c = row[inside], col[inside]
+        sure = ~edges[r, c]
+        idx = np.flatnonzero(inside)
+        out[idx[sure]] = label[r[sure], c[sure]] - 1
+        todo = idx[~sure]
     exact = _locate_exact(x, y, polygons, todo)
     out[todo] = exact[todo]
     return out
@@ -220,7 +226,9 @@ def assign(
     Returns
     -------
     GeoDataFrame
-        A copy of ``incidents`` with:
+        ``incidents`` with these columns added (a shallow copy: with pandas'
+        copy-on-write the input's columns are shared, not copied, and the input is left
+        unchanged):
 
         * ``district``, ``neighborhood``: the id of the polygon holding the point
           (``<NA>`` outside every polygon; edge points go to the first polygon by id);
@@ -248,28 +256,42 @@ def assign(
             f"The incidents' CRS ({incidents.crs.to_string()}) differs from the layers' "
             f"({layers.boundary.crs.to_string()}); reproject one with .to_crs() first."
         )
-    out = incidents.copy()
+    out = incidents.copy(deep=False)
     x, y = xy(out)
-    out["district"] = _ids(layers.districts, "district", x, y)
+    # .array: positional, whatever the input's index
+    out["district"] = _ids(layers.districts, "district", x, y).array
     if layers.neighborhoods is not None and "neighborhood" in layers.neighborhoods:
-        out["neighborhood"] = _ids(layers.neighborhoods, "neighborhood", x, y)
+        out["neighborhood"] = _ids(layers.neighborhoods, "neighborhood", x, y).array
     zones = layers.zones
     names = zones["name"].astype(str).to_numpy()
     inside = locate_all(x, y, list(zones.geometry))
     first = np.where(inside.any(axis=1), inside.argmax(axis=1), -1)
-    out["zone"] = np.where(first >= 0, names[np.maximum(first, 0)], "")
-    zones_col = out["zone"].to_numpy(dtype=object).copy()
-    for i in np.flatnonzero(inside.sum(axis=1) > 1):
-        zones_col[i] = ";".join(names[inside[i]])
-    out["zones"] = zones_col
+    # String columns are built from a few labels by position (an Arrow take), not by
+    # converting a million Python strings.
+    out["zone"] = _labels(first, names)
+    multi = np.flatnonzero(inside.sum(axis=1) > 1)
+    if len(multi):
+        combos = [";".join(names[inside[i]]) for i in multi]
+        extra, which = np.unique(combos, return_inverse=True)
+        codes = first.copy()
+        codes[multi] = len(names) + which
+        out["zones"] = _labels(codes, np.concatenate([names, extra]))
+    else:
+        out["zones"] = out["zone"]
     rings = ring_polygons(zones, ring, layers.study_area)
     in_ring = locate(x, y, rings)
     in_ring[first >= 0] = -1
-    out["ring"] = np.where(in_ring >= 0, names[np.maximum(in_ring, 0)], "")
+    out["ring"] = _labels(in_ring, names)
     in_study = shapely.intersects_xy(_prepared(layers.study_area), x, y)
-    area = np.where(first >= 0, "zone", np.where(in_ring >= 0, "ring", "control"))
-    out["area_type"] = np.where(in_study, area, "outside")
+    area = np.where(first >= 0, 0, np.where(in_ring >= 0, 1, 2))
+    out["area_type"] = _labels(np.where(in_study, area, 3), np.array(AREA_TYPES, object))
     return out
+
+
+def _labels(codes: np.ndarray, names, missing: str = "") -> pd.api.extensions.ExtensionArray:
+    """``names[codes]`` as a pandas string array, ``missing`` where ``codes`` is -1."""
+    table = pd.array([*[str(v) for v in names], missing], dtype="str")
+    return table.take(np.where(codes >= 0, codes, len(names)))
 
 
 def _prepared(geom):

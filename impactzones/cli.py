@@ -12,8 +12,6 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-import pandas as pd
-
 from . import __version__
 from .errors import ImpactZonesError, InputError
 
@@ -31,6 +29,7 @@ __all__ = [
     "parse_columns",
     "print_comparison",
     "print_proposals",
+    "read_options",
 ]
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT = 0, 1, 2
@@ -100,6 +99,17 @@ def parse_columns(text: str | None) -> dict[str, str]:
     return out
 
 
+def read_options(args) -> dict:
+    """The reading options every command shares (crosswalk, privacy, dates), as keywords
+    of :func:`impactzones.io.read_incidents`."""
+    extra = getattr(args, "sensitive_categories", None)
+    return {
+        "categories": getattr(args, "categories", None),
+        "sensitive_categories": [s for s in extra.split(",") if s.strip()] if extra else (),
+        "domestic_column": getattr(args, "domestic_column", None),
+    }
+
+
 @contextmanager
 def _steps(console, quiet: bool, total: int = 4):
     """A progress bar that advances and names each step while it runs (a plain line per
@@ -154,6 +164,7 @@ def cmd_demo(args) -> int:
             incidents=args.incidents,
             columns=parse_columns(args.columns),
             crs=args.crs,
+            read_options=read_options(args),
             ring=args.ring,
             self_contained=args.self_contained,
             progress=step,
@@ -267,6 +278,21 @@ def _print_tally(con, tally: dict) -> None:
     )
     for reason, n in tally["rejected_by_reason"].items():
         con.print(f"  rejected, {reason.replace('_', ' ')}: {n:,}")
+    unmapped = tally.get("unmapped_categories") or {}
+    if unmapped:
+        top = sorted(unmapped.items(), key=lambda kv: (-kv[1], kv[0]))
+        shown = ", ".join(f"{k!r} ({v:,})" for k, v in top[:8])
+        more = f" and {len(top) - 8} more" if len(top) > 8 else ""
+        con.print(
+            f"  {sum(unmapped.values()):,} rows have offense labels no crosswalk knows, kept "
+            f"under their own names (group other): {shown}{more}. Map them with --categories "
+            "mapping.csv (columns label,category)."
+        )
+    if tally.get("code_label_disagreements"):
+        con.print(
+            f"  {tally['code_label_disagreements']:,} rows had a code and a label that disagree; "
+            "the code was used."
+        )
 
 
 def cmd_synth(args) -> int:
@@ -275,6 +301,23 @@ def cmd_synth(args) -> int:
 
     con = _console(args.quiet)
     years = [int(y) for y in args.years.split(",")] if args.years else None
+    if args.partitions is not None:
+        from .synth import write_partitions
+
+        guard_outputs([], [args.out])
+        with _steps(con, args.quiet) as step:
+            step(f"Generating and writing {args.partitions} partitions")
+            files = write_partitions(
+                args.out, args.partitions, seed=args.seed, scale=args.scale, years=years
+            )
+        con.print(
+            f"Wrote {len(files)} GeoParquet partitions to {Path(args.out)}/ "
+            "(no planted-truth files: each partition has its own draw)."
+        )
+        con.print(
+            "These include rape and domestic-violence incidents as points: keep them private."
+        )
+        return EXIT_OK
     with _steps(con, args.quiet) as step:
         step("Generating synthetic incidents")
         res = synthesize(seed=args.seed, scale=args.scale, years=years)
@@ -295,7 +338,7 @@ def cmd_synth(args) -> int:
 
 def cmd_load(args) -> int:
     from .io import guard_outputs, read_incidents, write_table, write_vector
-    from .pipeline import load_layers
+    from .pipeline import blank_sensitive, load_layers
 
     con = _console(args.quiet or args.json)
     guard_outputs(args.paths, [args.out, args.rejects])
@@ -309,16 +352,37 @@ def cmd_load(args) -> int:
             crs=args.crs,
             study_area=None if args.no_boundary else layers.study_area,
             work_crs=layers.crs,
+            **read_options(args),
         )
         step("Writing")
-        write_vector(res.incidents, args.out)
+        inc, blanked = res.incidents, 0
+        if not args.keep_sensitive_points:
+            inc, blanked = blank_sensitive(inc, layers)
+        write_vector(inc, args.out)
         rejects = args.rejects or str(Path(args.out).with_suffix("")) + "_rejects.csv"
         write_table(res.rejects, rejects)
-    tally = res.tally | {"out": str(args.out), "rejects": str(rejects)}
+    tally = res.tally | {
+        "out": str(args.out),
+        "rejects": str(rejects),
+        "sensitive_points_blanked": blanked,
+    }
+    warn = (
+        f"--keep-sensitive-points: {tally['sensitive']:,} rape, sexual-assault and "
+        f"domestic-violence incidents are written WITH their points to {args.out}; keep the "
+        "file private and never map or share it."
+    )
+    if args.keep_sensitive_points and tally["sensitive"]:
+        print(f"impactzones: warning: {warn}", file=sys.stderr)
     if args.json:
         print(json.dumps(tally, indent=2))
     else:
         _print_tally(con, tally)
+        if blanked:
+            con.print(
+                f"Kept private: {blanked:,} rape, sexual-assault and domestic-violence "
+                "incidents are written without their points (empty geometry; district, "
+                "neighborhood and zone kept, so counts add up)."
+            )
         con.print(f"Wrote {args.out} and the rejects table {rejects}.")
     return EXIT_OK
 
@@ -337,6 +401,7 @@ def _read_any(paths, args):
         crs=getattr(args, "crs", None),
         study_area=layers.study_area,
         work_crs=layers.crs,
+        **read_options(args),
     )
     return res, layers
 
@@ -489,6 +554,8 @@ def cmd_propose(args) -> int:
             existing = existing[existing["name"].isin(keep)]
         elif args.zones is None:
             # the bundled zones that had started by the end of the proposal period
+            import pandas as pd
+
             from .windows import parse_window
 
             end = pd.Timestamp(parse_window(args.period).end)
@@ -539,7 +606,7 @@ def cmd_propose(args) -> int:
                 write_table(bt, Path(args.out).with_suffix("").as_posix() + "_backtest.csv")
     if args.json:
         out = {
-            "proposals": pd.DataFrame(props.drop(columns="geometry")).to_dict("records"),
+            "proposals": props.drop(columns="geometry").to_dict("records"),
             "backtest": None if bt is None else bt.to_dict("records"),
         }
         print(json.dumps(out, indent=2, default=str))
@@ -707,6 +774,24 @@ def _input_opts(p: argparse.ArgumentParser) -> None:
         "id=Complaint,occurred_at=DateOccur,category=Offense,lat=Lat,lon=Lon",
     )
     p.add_argument("--crs", help="CRS of x/y columns or of a file without one, e.g. EPSG:26915")
+    p.add_argument(
+        "--categories",
+        metavar="CSV",
+        help="your own offense mapping (columns label or code, and category; optional "
+        "sensitive), extending the built-in crosswalks",
+    )
+    p.add_argument(
+        "--sensitive-categories",
+        metavar="LIST",
+        help="more categories or offense words to keep private (never drawn or written as "
+        "points), comma-separated, on top of rape, sex offenses and domestic violence",
+    )
+    p.add_argument(
+        "--domestic-column",
+        metavar="COLUMN",
+        help="the column holding a domestic-violence flag, if not a usual name "
+        "(domestic, IsDomestic, DV, ...)",
+    )
 
 
 class _Parser(argparse.ArgumentParser):
@@ -774,6 +859,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--years", type=_years, help="comma-separated years (default 2013 to 2019)")
     p.add_argument("--truth", help="folder for the planted truth (default: next to --out)")
+    p.add_argument(
+        "--partitions",
+        type=int,
+        metavar="N",
+        help="write N GeoParquet partitions into the folder --out, one at a time, so that "
+        "any --scale fits in memory (for the distributed path)",
+    )
     _finish(p, cmd_synth, inputs=False)
 
     p = sub.add_parser(
@@ -791,6 +883,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-boundary",
         action="store_true",
         help="keep incidents wherever they are (no study-area check)",
+    )
+    p.add_argument(
+        "--keep-sensitive-points",
+        action="store_true",
+        help="write rape, sexual-assault and domestic-violence incidents WITH their points "
+        "(for an analyst's private working file only; maps never use it)",
     )
     _finish(p, cmd_load, json_help="print the tally as one JSON object")
 

@@ -208,4 +208,10 @@ def xy(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     types = shapely.get_type_id(geoms)
     if ((types != 0) & (types != -1)).any():
         raise ValueError("x and y are only defined for point geometries")
+    if len(geoms) and (types == 0).all():
+        # one pass over the points (half the time of get_x and get_y); empty points
+        # have no coordinates, so the count tells whether this is safe
+        coords = shapely.get_coordinates(geoms)
+        if len(coords) == len(geoms):
+            return coords[:, 0].copy(), coords[:, 1].copy()
     return shapely.get_x(geoms), shapely.get_y(geoms)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,9 +29,16 @@ from pyproj.exceptions import CRSError
 
 from .errors import InputError
 from .geo import WGS84, WORK_CRS
-from .schema import COLUMNS, UCR_CATEGORIES, group_of, normalise_category
+from .schema import (
+    COLUMNS,
+    DOMESTIC_COLUMNS,
+    SENSITIVE_LABEL,
+    domestic_flag,
+    group_of,
+)
 
 __all__ = [
+    "EXTRA_COLUMNS",
     "REASONS",
     "LoadResult",
     "expand_paths",
@@ -53,7 +61,15 @@ REASONS = {
     "retraction": "a Count = -1 row that retracts an earlier record",
     "retracted": "a record cancelled by a later Count = -1 row",
     "not_a_point": "the geometry is not a point",
+    "future_date": "the date is in the future",
+    "date_before_floor": "the date is before the floor (default 1970-01-01; --date-floor)",
+    "sensitive_no_point": "a private (sensitive) incident stored without its point, as "
+    "`load` writes them; its district, neighborhood and zone are in the file",
 }
+
+#: Columns of the clean incidents after the schema's: the agency's own offense code and
+#: label (for audit) and the privacy flag of :func:`impactzones.schema.is_sensitive`.
+EXTRA_COLUMNS = ["source_code", "source_label", "sensitive"]
 
 #: SLMPD exports: Missouri State Plane East (NAD83), US survey feet.
 SLMPD_CRS = CRS.from_user_input("ESRI:102696")
@@ -67,14 +83,37 @@ AUTO_COLUMNS = {
     "incident_id": ["incidentid", "id", "complaint", "casenumber", "caseno", "reportnumber"],
     "occurred_at": ["occurredat", "dateoccur", "occurred", "datetime", "date", "occurdate"],
     "category": ["category", "crimecategory", "offense", "crime", "type", "ucrcategory"],
+    "code": ["offensecode", "crimecode", "ucrcode", "nibrscode", "code"],
     "x": ["x", "xcoord", "easting", "pointx"],
     "y": ["y", "ycoord", "northing", "pointy"],
     "lat": ["lat", "latitude"],
     "lon": ["lon", "lng", "long", "longitude"],
     "carjacking": ["carjacking"],
     "firearm": ["firearm"],
-    "domestic": ["domestic"],
+    "domestic": list(DOMESTIC_COLUMNS),
 }
+
+#: Further label columns read only for the sensitivity rule (a second description).
+DESCRIPTION_KEYS = ("description", "offensedescription", "crimedescription", "pddesc", "desc")
+
+
+@dataclass
+class _Options:
+    """Reading options shared by every file of one call, and what was learnt."""
+
+    mapping: Mapping[str, str]
+    crs: CRS | None
+    categories: pd.DataFrame | None = None
+    sensitive_extra: tuple[str, ...] = ()
+    domestic_column: str | None = None
+    schemes: tuple[str, ...] = ("nibrs", "srs")
+    profile: str | None = None
+    timezone: str | None = None
+    dayfirst: bool | None = None
+    unmapped: dict = field(default_factory=dict)
+    disagreements: int = 0
+    profiles: dict = field(default_factory=dict)
+    dates: dict = field(default_factory=dict)
 
 
 def _key(name: str) -> str:
@@ -105,16 +144,29 @@ class LoadResult:
     incidents: gpd.GeoDataFrame
     rejects: pd.DataFrame
     read: int
+    unmapped: dict = field(default_factory=dict)
+    disagreements: int = 0
+    profiles: dict = field(default_factory=dict)
+    dates: dict = field(default_factory=dict)
 
     @property
     def tally(self) -> dict:
-        """Counts for the record: read, used, rejected and rejected by reason."""
+        """Counts for the record: read, used, rejected, rejected by reason, the rows kept
+        private (``sensitive``), the offense labels no crosswalk knew (``unmapped``, kept
+        under their own names) and the rows whose code and label disagreed (the code won).
+        """
         by = self.rejects["reason"].value_counts().sort_index()
+        inc = self.incidents
         return {
             "read": int(self.read),
-            "used": len(self.incidents),
+            "used": len(inc),
             "rejected": len(self.rejects),
             "rejected_by_reason": {str(k): int(v) for k, v in by.items()},
+            "sensitive": int(inc["sensitive"].sum()) if "sensitive" in inc else 0,
+            "unmapped_categories": dict(self.unmapped),
+            "code_label_disagreements": int(self.disagreements),
+            "profiles": {k: dict(v) for k, v in self.profiles.items()},
+            "dates": {k: dict(v) for k, v in self.dates.items()},
         }
 
 
@@ -215,30 +267,66 @@ def _find(cols: list[str], field: str, mapping: Mapping[str, str]) -> str | None
     return None
 
 
-def _prepare_slmpd(df: pd.DataFrame, source: str) -> tuple[pd.DataFrame, CRS]:
+def _sensitive_text(*labels) -> np.ndarray:
+    """Rows whose label(s) match the sensitivity rule's label pattern."""
+    from .offenses import norm_label
+
+    out = np.zeros(len(labels[0]), bool)
+    for lab in labels:
+        out |= norm_label(lab).str.contains(SENSITIVE_LABEL, regex=True).to_numpy(bool)
+    return out
+
+
+def _user_sensitive(category: pd.Series, labels: list, extra: tuple[str, ...]) -> np.ndarray:
+    """Rows made private by the user's ``--sensitive-categories`` (names or label words)."""
+    from .offenses import norm_label
+
+    mask = np.zeros(len(category), bool)
+    if not extra:
+        return mask
+    mask |= pd.Series(category).isin(extra).to_numpy()
+    words = [" ".join(e.upper().replace("_", " ").split()) for e in extra]
+    pat = "|".join(rf"\b{re.escape(w)}\b" for w in words if w)
+    if pat:
+        for lab in labels:
+            mask |= norm_label(lab).str.contains(pat, regex=True).to_numpy()
+    return mask
+
+
+def _prepare_slmpd(df: pd.DataFrame, source: str, opts: _Options) -> tuple[pd.DataFrame, CRS]:
+    from .offenses import crosswalk
+
     cols = {_key(c): c for c in df.columns}
     code = df[cols["crime"]].astype(str).str.strip()
     code_ok = code.str.fullmatch(r"\d{1,6}")
     padded = code.where(code_ok, "").str.zfill(6)
-    ucr = pd.to_numeric(padded.str[:2], errors="coerce")
-    category = ucr.map(UCR_CATEGORIES)
-    desc = (
-        df[cols["description"]].astype(str).str.upper()
+    table = crosswalk("slmpd")
+    category = padded.str[:2].map(dict(zip(table["code"], table["category"], strict=True)))
+    sens_code = padded.str[:2].map(dict(zip(table["code"], table["sensitive"], strict=True)))
+    raw_desc = (
+        df[cols["description"]].astype(str)
         if "description" in cols
         else pd.Series("", index=df.index)
     )
+    desc = raw_desc.str.upper()
     count = pd.to_numeric(df[cols["count"]].str.strip(), errors="coerce") if "count" in cols else 1
+    domestic = desc.str.contains("DOMESTIC", regex=False) if len(df) else False
+    sensitive = sens_code.fillna(False).astype(bool).to_numpy() | _sensitive_text(raw_desc)
+    sensitive |= _user_sensitive(category, [raw_desc], opts.sensitive_extra)
     out = pd.DataFrame(
         {
             "source": source,
             "row": np.arange(1, len(df) + 1),
             "incident_id": df[cols["complaint"]].astype(str).str.strip(),
-            "occurred_at": df[cols["dateoccur"]].astype(str).str.strip(),
+            "occurred_at": _slmpd_dates(df[cols["dateoccur"]], source, opts),
             "category": category,
             "code": padded.where(category.notna(), code),
             "carjacking": desc.str.contains("CARJACK", regex=False) if len(df) else False,
             "firearm": desc.str.contains("FIREARM", regex=False) if len(df) else False,
-            "domestic": desc.str.contains("DOMESTIC", regex=False) if len(df) else False,
+            "domestic": domestic,
+            "source_code": code,
+            "source_label": raw_desc.str.strip(),
+            "sensitive": sensitive | np.asarray(domestic, bool),
             "x": pd.to_numeric(df[cols["xcoord"]].str.strip(), errors="coerce"),
             "y": pd.to_numeric(df[cols["ycoord"]].str.strip(), errors="coerce"),
             "count": count,
@@ -251,19 +339,124 @@ def _prepare_slmpd(df: pd.DataFrame, source: str) -> tuple[pd.DataFrame, CRS]:
     return out, SLMPD_CRS
 
 
-def _prepare_table(
-    df: pd.DataFrame, source: str, mapping: Mapping[str, str], crs: CRS | None
-) -> tuple[pd.DataFrame, CRS | None]:
+def _slmpd_dates(values: pd.Series, source: str, opts: _Options) -> np.ndarray:
+    from .dates import parse_dates
+
+    dates = parse_dates(
+        values,
+        dayfirst=False if opts.dayfirst is None else opts.dayfirst,
+        timezone=opts.timezone or "America/Chicago",
+        name=f"{source} column DateOccur",
+    )
+    opts.dates[source] = {
+        "column": values.name,
+        "time_column": None,
+        "format": dates.format,
+        "parsed_row_by_row": dates.fallback,
+        "converted_from_offsets": dates.converted,
+    }
+    return dates.values.to_numpy()
+
+
+def _classify_table(df: pd.DataFrame, found: dict, opts: _Options, profile) -> pd.DataFrame:
+    """Category, flags and privacy of a generic table's rows, through the crosswalks."""
+    from .offenses import classify
+
+    n = len(df)
+    keys = {_key(c): c for c in df.columns}
+    labels = df[found["category"]] if found["category"] else None
+    code_cols = [(keys[k], sch) for k, sch in profile.codes if k in keys]
+    if found.get("code") and not code_cols:
+        code_cols = [(found["code"], None)]
+    first = code_cols[0] if code_cols else (None, None)
+    codes = df[first[0]] if first[0] else None
+    schemes = (first[1],) if first[1] else opts.schemes
+    res = classify(codes, labels, schemes=schemes, mapping=opts.categories)
+    category, sensitive = res.category.copy(), res.sensitive.copy()
+    for col, sch in code_cols[1:]:
+        more = classify(df[col], None, schemes=(sch,), mapping=opts.categories)
+        sensitive |= more.sensitive
+        fill = category.isna() | category.str.startswith("code_").fillna(False)
+        category = category.where(~fill | more.category.isna(), more.category)
+    for k, v in res.unmapped.items():
+        opts.unmapped[k] = opts.unmapped.get(k, 0) + v
+    opts.disagreements += res.disagreements
+    lab = labels.astype(str).str.strip().to_numpy() if labels is not None else np.full(n, "")
+    texts = [pd.Series(lab)]
+    for k in (*profile.descriptions, *DESCRIPTION_KEYS):
+        if k in keys and keys[k] != found["category"]:
+            texts.append(df[keys[k]].astype(str).reset_index(drop=True))
+    out = pd.DataFrame(
+        {
+            "category": category.to_numpy(),
+            "source_code": (
+                codes.astype(str).str.strip().to_numpy() if codes is not None else np.full(n, "")
+            ),
+            "source_label": lab,
+        }
+    )
+    dom_col = opts.domestic_column or found["domestic"]
+    if opts.domestic_column and opts.domestic_column not in df.columns:
+        raise InputError(
+            f"--domestic-column {opts.domestic_column!r} is not in the file; it has: "
+            f"{', '.join(map(str, df.columns))}."
+        )
+    domestic = domestic_flag(df[dom_col].to_numpy()).to_numpy() if dom_col else np.zeros(n, bool)
+    out["domestic"] = domestic | out["category"].eq("domestic_violence").to_numpy()
+    sensitive |= _sensitive_text(*texts) | out["domestic"].to_numpy()
+    sensitive |= _user_sensitive(out["category"], texts, opts.sensitive_extra)
+    out["sensitive"] = sensitive
+    out["carjacking_code"] = res.carjacking
+    return out
+
+
+def _columns(df: pd.DataFrame, opts: _Options, profile) -> dict:
+    """Schema field -> file column: the user's mapping, then the profile, then usual names."""
     cols = list(df.columns)
-    found = {f: _find(cols, f, mapping) for f in AUTO_COLUMNS}
-    if found["occurred_at"] is None or found["category"] is None:
+    keys = {_key(c): c for c in cols}
+    found: dict = {}
+    for f in [*AUTO_COLUMNS, "time"]:
+        if f in opts.mapping:
+            found[f] = _find(cols, f, opts.mapping)
+        elif f in profile.columns:
+            found[f] = keys.get(profile.columns[f])
+        elif f == "time" or (profile.columns and f == "code"):
+            found[f] = None
+        else:
+            found[f] = _find(cols, f, {})
+    return found
+
+
+def _prepare_table(
+    df: pd.DataFrame, source: str, opts: _Options, profile
+) -> tuple[pd.DataFrame, CRS | None]:
+    from .dates import parse_dates
+
+    cols = list(df.columns)
+    found = _columns(df, opts, profile)
+    has_code = found["code"] is not None or any(_key(c) in dict(profile.codes) for c in cols)
+    if found["occurred_at"] is None or (found["category"] is None and not has_code):
         missing = [f for f in ("occurred_at", "category") if found[f] is None]
         raise InputError(
             f"{source}: cannot find the {' and '.join(missing)} column(s); map them with "
-            f"--columns, e.g. --columns occurred_at=Date,category=Offense (columns: "
-            f"{', '.join(map(str, cols))})."
+            f"--columns, e.g. --columns occurred_at=Date,category=Offense, or name the "
+            f"layout with --profile (columns: {', '.join(map(str, cols))})."
         )
-    has_geom = isinstance(df, gpd.GeoDataFrame)
+    classes = _classify_table(df, found, opts, profile)
+    dates = parse_dates(
+        df[found["occurred_at"]],
+        time=df[found["time"]] if found.get("time") else None,
+        dayfirst=opts.dayfirst if opts.dayfirst is not None else profile.dayfirst,
+        timezone=opts.timezone or profile.timezone,
+        name=f"{source} column {found['occurred_at']!r}",
+    )
+    opts.dates[source] = {
+        "column": found["occurred_at"],
+        "time_column": found.get("time"),
+        "format": dates.format,
+        "parsed_row_by_row": dates.fallback,
+        "converted_from_offsets": dates.converted,
+    }
     out = pd.DataFrame(
         {
             "source": source,
@@ -273,39 +466,61 @@ def _prepare_table(
                 if found["incident_id"]
                 else pd.Series([f"{Path(source).stem}-{i}" for i in range(1, len(df) + 1)])
             ).to_numpy(),
-            "occurred_at": df[found["occurred_at"]].to_numpy(),
-            "category": df[found["category"]].map(normalise_category).to_numpy(),
+            "occurred_at": dates.values.to_numpy(),
+            "category": classes["category"].to_numpy(),
+            "code": classes["source_code"].to_numpy(),
         }
     )
-    for flag in ("carjacking", "firearm", "domestic"):
+    for flag in ("carjacking", "firearm"):
         out[flag] = _bool(df[found[flag]]).to_numpy() if found[flag] else False
+    out["carjacking"] = out["carjacking"].to_numpy() | classes["carjacking_code"].to_numpy()
+    for col in ("domestic", "source_code", "source_label", "sensitive"):
+        out[col] = classes[col].to_numpy()
+    if "sensitive" in df.columns and found["category"]:
+        # our own clean files carry the flag: keep it
+        out["sensitive"] |= domestic_flag(df["sensitive"].to_numpy()).to_numpy()
     out["count"] = 1
     out["raw_key"] = 0  # generic files: duplicates are judged by id, not by content
     out["slmpd"] = False
-    if has_geom:
+    return _coordinates(df, out, found, source, opts.crs, profile)
+
+
+def _coordinates(df, out, found, source, crs, profile):
+    """x/y (in the profile's or the user's CRS), lat/lon or a geometry, into ``out``."""
+    if isinstance(df, gpd.GeoDataFrame):
         geom = df.geometry
         if geom.crs is None and crs is None:
             raise InputError(f"{source} has no coordinate reference system; give one with --crs.")
         src_crs = CRS.from_user_input(geom.crs) if geom.crs is not None else crs
-        is_pt = geom.geom_type.eq("Point").to_numpy() & ~geom.is_empty.to_numpy()
-        out["x"] = np.where(is_pt, shapely.get_x(geom.array.to_numpy()), np.nan)
-        out["y"] = np.where(is_pt, shapely.get_y(geom.array.to_numpy()), np.nan)
-        out["not_point"] = (~geom.geom_type.isin(["Point"]) & geom.notna()).to_numpy() & (
-            ~geom.is_empty.to_numpy()
-        )
+        arr = geom.array.to_numpy()
+        is_pt = geom.geom_type.eq("Point").to_numpy() & ~shapely.is_empty(arr)
+        x, y = np.full(len(arr), np.nan), np.full(len(arr), np.nan)
+        x[is_pt], y[is_pt] = shapely.get_x(arr[is_pt]), shapely.get_y(arr[is_pt])
+        out["x"], out["y"] = x, y
+        missing = shapely.is_missing(arr)
+        empty = missing | shapely.is_empty(arr)
+        out["not_point"] = ~geom.geom_type.isin(["Point"]).to_numpy() & ~empty
+        # a private incident `load` wrote without its point
+        out["private_blank"] = empty & out["sensitive"].to_numpy(bool)
         return out, src_crs
-    if found["x"] and found["y"] and not (crs is None and found["lat"] and found["lon"]):
-        if crs is None:
+    xy_crs = crs or (CRS.from_user_input(profile.crs) if profile.crs else None)
+    if profile.columns and not crs and found["lat"] and found["lon"]:
+        # agency layouts with both: lat/lon where the file fills them (exact, no CRS)
+        lat = _number(df[found["lat"]])
+        if np.isfinite(lat).mean() >= 0.5 or not (found["x"] and found["y"]):
+            found = {**found, "x": None, "y": None}
+    if found["x"] and found["y"] and not (xy_crs is None and found["lat"] and found["lon"]):
+        if xy_crs is None:
             raise InputError(
                 f"{source} has x/y columns ({found['x']}, {found['y']}) but no CRS is known; "
                 "give it with --crs (e.g. --crs EPSG:26915), or use lat/lon columns."
             )
-        out["x"] = pd.to_numeric(df[found["x"]], errors="coerce").to_numpy()
-        out["y"] = pd.to_numeric(df[found["y"]], errors="coerce").to_numpy()
-        return out, crs
+        out["x"] = _number(df[found["x"]])
+        out["y"] = _number(df[found["y"]])
+        return out, xy_crs
     if found["lat"] and found["lon"]:
-        out["x"] = pd.to_numeric(df[found["lon"]], errors="coerce").to_numpy()
-        out["y"] = pd.to_numeric(df[found["lat"]], errors="coerce").to_numpy()
+        out["x"] = _number(df[found["lon"]])
+        out["y"] = _number(df[found["lat"]])
         out["latlon"] = True
         return out, WGS84
     raise InputError(
@@ -314,7 +529,15 @@ def _prepare_table(
     )
 
 
-def _read_one(path: Path, mapping: Mapping[str, str], crs: CRS | None):
+def _number(values) -> np.ndarray:
+    """Numbers from text (thousands separators tolerated); NaN where not a number."""
+    s = pd.Series(values)
+    if s.dtype == object:
+        s = s.astype(str).str.strip().str.replace(",", "", regex=False)
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+
+
+def _read_one(path: Path, opts: _Options):
     source = str(path)
     ext = path.suffix.lower()
     try:
@@ -338,34 +561,20 @@ def _read_one(path: Path, mapping: Mapping[str, str], crs: CRS | None):
         raise InputError(f"Could not read {path}: {exc}".rstrip(".") + ".") from exc
     if len(df.columns) == 0:
         raise InputError(f"{path} is empty: it has no columns.")
-    if _is_slmpd(df.columns) and not mapping:
-        return _prepare_slmpd(df, source)
-    return _prepare_table(df, source, mapping, crs)
+    from . import profiles
+
+    profile = profiles.get(opts.profile) if opts.profile else profiles.detect(df.columns)
+    opts.profiles[source] = {"profile": profile.name, "why": profile.why(df.columns)}
+    if profile.name == "slmpd" and _is_slmpd(df.columns) and not opts.mapping:
+        return _prepare_slmpd(df, source, opts)
+    if profile.name == "slmpd":
+        profile = profiles.get("generic")
+    return _prepare_table(df, source, opts, profile)
 
 
 # --------------------------------------------------------------------------------------
 # Validation
 # --------------------------------------------------------------------------------------
-
-
-def _parse_dates(values: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(values):
-        out = values
-    else:
-        text = values.astype(str).str.strip()
-        out = pd.to_datetime(text, format="%m/%d/%Y %H:%M", errors="coerce")
-        todo = out.isna() & text.ne("")
-        if todo.any():
-            out[todo] = pd.to_datetime(text[todo], format="ISO8601", errors="coerce", utc=False)
-        todo = out.isna() & text.ne("")
-        if todo.any():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                out[todo] = pd.to_datetime(text[todo], format="mixed", errors="coerce")
-    out = pd.to_datetime(out, errors="coerce")
-    if getattr(out.dt, "tz", None) is not None:
-        out = out.dt.tz_convert("America/Chicago").dt.tz_localize(None)
-    return out.astype("datetime64[ns]")
 
 
 def _reject(frame: pd.DataFrame, mask, reason: str, detail) -> pd.DataFrame:
@@ -409,6 +618,14 @@ def read_incidents(
     crs: str | CRS | None = None,
     study_area=None,
     work_crs: str | CRS | None = None,
+    categories: str | Path | pd.DataFrame | None = None,
+    sensitive_categories: Iterable[str] = (),
+    domestic_column: str | None = None,
+    profile: str | None = None,
+    timezone: str | None = None,
+    dayfirst: bool | None = None,
+    date_floor: str = "1970-01-01",
+    as_of=None,
 ) -> LoadResult:
     r"""Read incidents from files or folders into the schema, with every reject explained.
 
@@ -427,6 +644,26 @@ def read_incidents(
         In the working CRS; incidents outside it are rejected as ``outside_study_area``.
     work_crs : CRS-like, optional
         The output CRS (default :data:`~impactzones.geo.WORK_CRS`, UTM 15N, metres).
+    categories : path or DataFrame, optional
+        A category mapping (:func:`impactzones.offenses.read_mapping`) that extends or
+        overrides the crosswalks.
+    sensitive_categories : iterable of str
+        More categories (or words of offense labels) to keep private, on top of the
+        sensitivity rule of :mod:`impactzones.offenses`.
+    domestic_column : str, optional
+        The column holding the domestic-violence flag, when its name is not a usual one.
+    profile : str, optional
+        Force a dataset profile (:mod:`impactzones.profiles`); default: from the header.
+    timezone : str, optional
+        The study's time zone (default: the profile's, ``America/Chicago`` for St. Louis).
+    dayfirst : bool, optional
+        Day first (True) or month first (False) for slash/dot dates; default: decided per
+        column from the data (an ambiguous column is refused).
+    date_floor : date-like
+        Dates before it are rejected (``date_before_floor``); later than ``as_of`` (default
+        today) as ``future_date``.
+    as_of : date-like, optional
+        The day the data is read as of (default today).
 
     Returns
     -------
@@ -468,9 +705,23 @@ def read_incidents(
         except CRSError as exc:
             raise InputError(f"{crs!r} is not a coordinate reference system I know.") from exc
     target = CRS.from_user_input(work_crs) if work_crs is not None else WORK_CRS
+    from .offenses import read_mapping
+
+    if categories is not None and not isinstance(categories, pd.DataFrame):
+        categories = read_mapping(categories)
+    opts = _Options(
+        mapping=columns or {},
+        crs=user_crs,
+        categories=categories,
+        sensitive_extra=tuple(s.strip() for s in sensitive_categories if s.strip()),
+        domestic_column=domestic_column,
+        profile=profile,
+        timezone=timezone,
+        dayfirst=dayfirst,
+    )
     parts = []
     for path in files:
-        frame, src_crs = _read_one(path, columns or {}, user_crs)
+        frame, src_crs = _read_one(path, opts)
         if len(frame):
             x, y = frame["x"].to_numpy(float), frame["y"].to_numpy(float)
             if src_crs is not None and CRS.from_user_input(src_crs) != target:
@@ -491,11 +742,17 @@ def read_incidents(
     parts.sort(key=lambda f: str(f["coded"].min()) if "coded" in f and len(f) else "")
     frame = pd.concat(parts, ignore_index=True)
     read = len(frame)
-    for col, default in (("not_point", False), ("code", ""), ("no_loc", False), ("slmpd", False)):
+    for col, default in (
+        ("not_point", False),
+        ("code", ""),
+        ("no_loc", False),
+        ("slmpd", False),
+        ("private_blank", False),
+    ):
         if col not in frame:
             frame[col] = default
         frame[col] = frame[col].fillna(default)
-    frame["occurred_at"] = _parse_dates(frame["occurred_at"])
+    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"]).astype("datetime64[ns]")
 
     rejects = []
     alive = np.ones(read, bool)
@@ -516,8 +773,19 @@ def read_incidents(
     dup_raw = slmpd & frame["source"].ne(first_source).to_numpy()
     take(dup_raw, "duplicate_id", "an identical record appeared in an earlier file")
     take(frame["not_point"].to_numpy(), "not_a_point", "only point incidents are used")
+    take(frame["private_blank"].to_numpy(), "sensitive_no_point", REASONS["sensitive_no_point"])
     take(frame["no_loc"].to_numpy(), "no_location", REASONS["no_location"])
     take(frame["occurred_at"].isna().to_numpy(), "unparseable_date", REASONS["unparseable_date"])
+    from .dates import check_range
+
+    future, too_old = check_range(frame["occurred_at"], floor=date_floor, today=as_of)
+    take(future, "future_date", "the date is after the day the data was read (--as-of)")
+    take(
+        too_old,
+        "date_before_floor",
+        f"the date is before {pd.Timestamp(date_floor).date()} "
+        "(a placeholder such as 1900-01-01?); lower the floor with --date-floor",
+    )
     bad_cat = frame["category"].isna().to_numpy()
     take(
         bad_cat,
@@ -545,11 +813,15 @@ def read_incidents(
     used["incident_id"] = used["incident_id"].astype(str) + suffix[alive]
     used["category"] = used["category"].astype(str)
     used["group"] = used["category"].map(group_of)
-    for flag in ("carjacking", "firearm", "domestic"):
+    for flag in ("carjacking", "firearm", "domestic", "sensitive"):
         used[flag] = used[flag].astype(bool)
     used["carjacking"] &= used["category"].eq("robbery")
+    for col in ("source_code", "source_label"):
+        used[col] = used[col].fillna("").astype(str)
     gdf = gpd.GeoDataFrame(
-        used[[c for c in COLUMNS if c != "geometry"] + ["source"]].reset_index(drop=True),
+        used[[c for c in COLUMNS if c != "geometry"] + EXTRA_COLUMNS + ["source"]].reset_index(
+            drop=True
+        ),
         geometry=gpd.points_from_xy(used["x"], used["y"]),
         crs=target,
     )
@@ -559,7 +831,15 @@ def read_incidents(
         else pd.DataFrame(columns=["source", "row", "incident_id", "reason", "detail"])
     )
     rej = rej.sort_values(["source", "row"], kind="stable", ignore_index=True)
-    result = LoadResult(incidents=gdf, rejects=rej, read=read)
+    result = LoadResult(
+        incidents=gdf,
+        rejects=rej,
+        read=read,
+        unmapped=dict(sorted(opts.unmapped.items())),
+        disagreements=opts.disagreements,
+        profiles=opts.profiles,
+        dates=opts.dates,
+    )
     assert len(gdf) + len(rej) == read, "every row is used or rejected"
     return result
 

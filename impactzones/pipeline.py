@@ -34,6 +34,7 @@ __all__ = [
     "DEFAULT_METHODS",
     "HOTSPOT_METHODS",
     "DemoResult",
+    "blank_sensitive",
     "guard_folder",
     "hotspot_params",
     "load_layers",
@@ -57,6 +58,53 @@ class DemoResult:
     comparisons: dict = field(default_factory=dict)
     proposals: gpd.GeoDataFrame | None = None
     backtest: pd.DataFrame | None = None
+
+
+def blank_sensitive(incidents: gpd.GeoDataFrame, layers: Layers | None = None):
+    """Private incidents without their points, their areas kept so that counts add up.
+
+    Every row is kept. Rows that :func:`impactzones.schema.is_sensitive` marks private get
+    an empty geometry; ``district``, ``neighborhood`` and ``zone`` are filled for every row
+    from the layers given (those the layers have) before the points go, so that counts by
+    area from the file still add up.
+
+    Returns
+    -------
+    (GeoDataFrame, int)
+        The incidents, and the number of points blanked.
+
+    Examples
+    --------
+    >>> from impactzones.synth import synthesize
+    >>> from impactzones.geo import st_louis
+    >>> inc = synthesize(seed=1, years=[2018]).incidents
+    >>> out, n = blank_sensitive(inc, st_louis())
+    >>> n == int(is_sensitive(inc).sum()) == int(out.geometry.is_empty.sum())
+    True
+    >>> bool(out["district"].notna().all())
+    True
+    """
+    import shapely
+
+    from .assign import _ids, locate
+    from .geo import xy
+
+    out = incidents.copy()
+    if layers is not None:
+        x, y = xy(out)
+        if layers.districts is not None:
+            out["district"] = _ids(layers.districts, "district", x, y)
+        if layers.neighborhoods is not None and "neighborhood" in layers.neighborhoods:
+            out["neighborhood"] = _ids(layers.neighborhoods, "neighborhood", x, y)
+        if layers.zones is not None:
+            names = layers.zones["name"].astype(str).to_numpy()
+            first = locate(x, y, list(layers.zones.geometry))
+            out["zone"] = [names[i] if i >= 0 else "" for i in first]
+    private = is_sensitive(out).to_numpy()
+    geoms = out.geometry.array.to_numpy().copy()
+    geoms[private] = shapely.Point()
+    out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
+    return out, int(private.sum())
 
 
 def guard_folder(inputs, out: Path) -> None:
@@ -217,6 +265,7 @@ def run_demo(
     ring: float = 400.0,
     self_contained: bool = False,
     progress=None,
+    read_options: dict | None = None,
 ) -> DemoResult:
     """Run the pipeline on the bundled (or given) layers and synthetic (or given) incidents.
 
@@ -251,7 +300,12 @@ def run_demo(
         step("Reading incidents")
         inputs = [incidents] if isinstance(incidents, (str, Path)) else list(incidents)
         load = read_incidents(
-            inputs, columns=columns, crs=crs, study_area=layers.study_area, work_crs=layers.crs
+            inputs,
+            columns=columns,
+            crs=crs,
+            study_area=layers.study_area,
+            work_crs=layers.crs,
+            **(read_options or {}),
         )
         inc = load.incidents
         source = ", ".join(str(p) for p in inputs)
@@ -505,7 +559,7 @@ def run_hotspots(
     >>> sorted(results), files
     (['dbscan', 'gistar', 'kde', 'kde_hotspots'], [])
     """
-    from .hotspots import dbscan, gistar, hotspot_polygons, kde
+    from .hotspots import dbscan, gistar, hotspot_polygons, kde, prepare_points
     from .schema import is_sensitive
 
     unknown = set(methods) - set(HOTSPOT_METHODS)
@@ -518,13 +572,14 @@ def run_hotspots(
     results: dict = {}
     files: list[Path] = []
     out = Path(out) if out is not None else None
+    # the coordinates and the study-area test, once for every method
+    points = prepare_points(incidents, mask)
     if "kde" in methods:
         surface = kde(
-            incidents,
+            points,
             cell_size=kde_cell_size or cell_size,
             bandwidth=bandwidth,
             kernel=kernel,
-            mask=mask,
         )
         polys = hotspot_polygons(surface, incidents, top=top)
         results["kde"] = surface
@@ -533,9 +588,7 @@ def run_hotspots(
             files.append(surface.to_geotiff(out / f"{prefix}kde.tif"))
             files.append(write_vector(polys, out / f"{prefix}kde_hotspots.geojson"))
     if "dbscan" in methods:
-        clusters = dbscan(
-            incidents, eps=eps, min_samples=min_samples, method=dbscan_method, mask=mask
-        )
+        clusters = dbscan(points, eps=eps, min_samples=min_samples, method=dbscan_method)
         results["dbscan"] = clusters
         if out is not None:
             files.append(write_vector(clusters.clusters, out / f"{prefix}dbscan_clusters.geojson"))
@@ -550,12 +603,11 @@ def run_hotspots(
             files.append(write_table(labels, out / f"{prefix}dbscan_labels.csv"))
     if "gistar" in methods:
         g = gistar(
-            incidents,
+            points,
             cell_size=cell_size,
             distance=distance,
             inference=inference,
             permutations=permutations,
-            mask=mask,
             seed=seed,
         )
         results["gistar"] = g

@@ -24,12 +24,16 @@ import pandas as pd
 
 __all__ = [
     "COLUMNS",
+    "DOMESTIC_COLUMNS",
+    "DOMESTIC_NO",
     "GROUPS",
     "PART_I",
     "PROPERTY",
     "SENSITIVE_CATEGORIES",
+    "SENSITIVE_LABEL",
     "UCR_CATEGORIES",
     "VIOLENT",
+    "domestic_flag",
     "group_of",
     "is_sensitive",
     "normalise_category",
@@ -52,8 +56,41 @@ PROPERTY = ("burglary", "larceny_theft", "motor_vehicle_theft")
 #: The seven published Part I categories, in the order of the St. Louis reports.
 PART_I = VIOLENT + PROPERTY
 GROUPS = ("violent", "property", "other")
-#: Categories whose incidents are never shown as points on a map or in a map export.
-SENSITIVE_CATEGORIES = ("rape",)
+#: Categories whose incidents are never shown as points on a map or in a map export
+#: (rape under the legacy and revised definitions, other sex offenses, domestic violence,
+#: sex trafficking). See :mod:`impactzones.offenses` for the whole sensitivity rule.
+SENSITIVE_CATEGORIES = ("rape", "sex_offenses", "domestic_violence", "human_trafficking")
+
+#: Offense labels that make an incident private, in any agency's words (searched in the
+#: label after upper-casing and turning punctuation into spaces).
+SENSITIVE_LABEL = (
+    r"\bRAPE\b|\bSEX(?:UAL)?\b|\bSEX OFF|\bCRIM SEX|\bSODOMY\b|\bFONDL|\bMOLEST|\bINCEST\b"
+    r"|\bINDECEN|\bLEWD\b|\bORAL COPULATION\b|\bDOMESTIC\b|\bDV\b|\bINTIMATE PARTNER\b"
+    r"|\bFAMILY VIOLENCE\b|\bSEXUAL PENETRATION\b"
+)
+
+#: Column names read as a domestic-violence flag (compared lower-case, letters and
+#: digits only): ``domestic``, ``IsDomestic``, ``Domestic``, ``DV``, ``DV_FLAG`` ...
+DOMESTIC_COLUMNS = (
+    "domestic",
+    "isdomestic",
+    "dv",
+    "isdv",
+    "dvflag",
+    "domesticflag",
+    "domesticviolence",
+    "domesticind",
+    "domesticindicator",
+    "domesticrelated",
+    "domesticincident",
+    "familyviolence",
+)
+
+#: Values read as "not domestic"; anything else that is not empty counts as domestic (an
+#: unknown code errs on the side of privacy).
+DOMESTIC_NO = frozenset(
+    {"", "n", "no", "false", "f", "0", "0.0", "nan", "none", "null", "na", "n/a", "-"}
+)
 
 #: UCR category by the first two digits of an SLMPD crime code (FBI UCR Part I and II).
 UCR_CATEGORIES = {
@@ -152,17 +189,48 @@ def normalise_category(value: object) -> str | None:
     return out.strip("_") or None
 
 
-def is_sensitive(df: pd.DataFrame) -> pd.Series:
-    """Boolean mask of incidents that must never be shown as points (rape, domestic).
+def domestic_flag(values) -> pd.Series:
+    """Read a domestic-violence flag column in any of the usual encodings.
+
+    ``Y``/``N``, ``yes``/``no``, ``true``/``false``, ``T``/``F``, ``1``/``0`` (any case);
+    empty means no. Any other value (``"DV"``, ``"Domestic"``, ``"U"``) counts as domestic:
+    an unknown code errs on the side of privacy.
 
     Examples
     --------
-    >>> df = pd.DataFrame({"category": ["rape", "robbery", "aggravated_assault"],
-    ...                    "domestic": [False, False, True]})
+    >>> domestic_flag(["Y", "n", "true", "FALSE", "1", "0", "", "DV", None]).tolist()
+    [True, False, True, False, True, False, False, True, False]
+    """
+    s = pd.Series(values, dtype="object")
+    if s.map(type).eq(bool).all():
+        return s.astype(bool)
+    text = s.fillna("").astype(str).str.strip().str.lower()
+    return ~text.isin(DOMESTIC_NO)
+
+
+def is_sensitive(df: pd.DataFrame) -> pd.Series:
+    """Boolean mask of incidents that must never be shown as points.
+
+    The one sensitivity rule (see :mod:`impactzones.offenses`): a sensitive category
+    (:data:`SENSITIVE_CATEGORIES`), the domestic flag, the ``sensitive`` column set by the
+    readers (codes and labels from the crosswalks, the user's additions), or a
+    ``source_label`` matching :data:`SENSITIVE_LABEL`.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"category": ["rape", "robbery", "aggravated_assault", "other"],
+    ...                    "domestic": [False, False, True, False],
+    ...                    "source_label": ["", "", "", "CRIM SEXUAL ASSAULT"]})
     >>> is_sensitive(df).tolist()
-    [True, False, True]
+    [True, False, True, True]
     """
     mask = df["category"].isin(SENSITIVE_CATEGORIES)
     if "domestic" in df:
         mask |= df["domestic"].fillna(False).astype(bool)
+    if "sensitive" in df:
+        mask |= df["sensitive"].fillna(True).astype(bool)
+    if "source_label" in df:
+        label = df["source_label"].fillna("").astype(str).str.upper()
+        label = label.str.replace(r"[^0-9A-Z]+", " ", regex=True)
+        mask |= label.str.contains(SENSITIVE_LABEL, regex=True)
     return mask

@@ -77,7 +77,12 @@ def _imported_top_level(root: Path) -> set[str]:
 
 
 # import name -> distribution name, where they differ
-DIST = {"sklearn": "scikit-learn", "PIL": "pillow", "xstatic": "xstatic-leaflet"}
+DIST = {
+    "sklearn": "scikit-learn",
+    "PIL": "pillow",
+    "xstatic": "xstatic-leaflet",
+    "dask_geopandas": "dask-geopandas",
+}
 
 
 def test_every_third_party_import_is_a_declared_dependency():

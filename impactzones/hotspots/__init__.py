@@ -10,8 +10,12 @@ in ``params``:
   (:class:`GiStar`);
 * :func:`emerging`: which hot spots are new, persistent, intensifying or fading?
   (:class:`Emerging`: Gi* per month and a Mann-Kendall trend per cell).
+
+:func:`prepare_points` extracts the coordinates inside a study area once; ``kde``,
+``dbscan`` and ``gistar`` accept its :class:`Points` in place of the GeoDataFrame.
 """
 
+from ._common import Points, prepare_points
 from .dbscan import Clusters, dbscan
 from .emerging import Emerging, emerging
 from .gistar import GiStar, gistar
@@ -21,10 +25,12 @@ __all__ = [
     "Clusters",
     "Emerging",
     "GiStar",
+    "Points",
     "auto_bandwidth",
     "dbscan",
     "emerging",
     "gistar",
     "hotspot_polygons",
     "kde",
+    "prepare_points",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -34,12 +36,96 @@ def grid_for(x, y, area, crs, cell_size):
     return make_grid(area, crs, cell_size)
 
 
+@dataclass(frozen=True)
+class Points:
+    """Incidents inside a study area as coordinate arrays, extracted once for several calls.
+
+    Pulling the coordinates out of a GeoDataFrame and testing them against the study area
+    costs more than a kernel density on a million incidents; :func:`prepare_points` does
+    it once and :func:`~impactzones.hotspots.kde`, :func:`~impactzones.hotspots.dbscan`
+    and :func:`~impactzones.hotspots.gistar` accept the result in place of the
+    GeoDataFrame (then without a ``mask``: the study area travels with the points).
+
+    Attributes
+    ----------
+    x, y : ndarray of float64
+        Coordinates (metres) of the incidents inside the study area.
+    positions : ndarray of int64
+        Their positions in ``frame``.
+    area : shapely geometry or None
+        The study area.
+    outside : int
+        Incidents left out (outside the study area, or without coordinates).
+    frame : GeoDataFrame
+        The incidents the points came from (for weights, categories, times and the index).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    positions: np.ndarray
+    area: object
+    outside: int
+    frame: gpd.GeoDataFrame = field(repr=False)
+
+    @property
+    def crs(self):
+        """The CRS of the incidents."""
+        return self.frame.crs
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def prepare_points(incidents: gpd.GeoDataFrame, mask=None) -> Points:
+    """The incidents inside ``mask`` as :class:`Points`, to pass to several hot-spot calls.
+
+    Examples
+    --------
+    >>> from impactzones.synth import synthesize
+    >>> from impactzones.geo import st_louis
+    >>> inc = synthesize(seed=1, years=[2018]).incidents
+    >>> pts = prepare_points(inc, st_louis().land)
+    >>> len(pts.x) + pts.outside == len(inc)
+    True
+    """
+    x, y, _w, area, outside, pos = points_in_study_area(incidents, mask, positions=True)
+    return Points(x=x, y=y, positions=pos, area=area, outside=outside, frame=incidents)
+
+
+def _weights(frame, weights, n: int) -> np.ndarray:
+    if weights is None:
+        w = np.ones(n)
+    elif isinstance(weights, str):
+        if weights not in frame:
+            raise InputError(f"There is no weights column {weights!r}.")
+        w = frame[weights].to_numpy(float)
+    else:
+        w = np.asarray(weights, float)
+        if w.shape != (n,):
+            raise InputError("weights must have one value per incident.")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise InputError("weights must be finite and non-negative.")
+    return w
+
+
 def points_in_study_area(
-    incidents: gpd.GeoDataFrame, mask, weights=None, *, positions: bool = False
+    incidents: gpd.GeoDataFrame | Points, mask, weights=None, *, positions: bool = False
 ):
     """x, y and weights of the incidents inside the study area, the area, and how many fell
     outside it (they are left out, and the count is reported with the result); with
-    ``positions``, also the positions of the incidents kept."""
+    ``positions``, also the positions of the incidents kept. ``incidents`` may be
+    :class:`Points` prepared earlier (then ``mask`` must be None)."""
+    if isinstance(incidents, Points):
+        if mask is not None:
+            raise InputError(
+                "These points were prepared with their study area; call without a mask "
+                "(or prepare them again with the new one)."
+            )
+        p = incidents
+        w = _weights(p.frame, weights, len(p.frame))[p.positions]
+        if positions:
+            return p.x, p.y, w, p.area, p.outside, p.positions
+        return p.x, p.y, w, p.area, p.outside
     if not isinstance(incidents, gpd.GeoDataFrame):
         raise InputError("Hot-spot methods take a GeoDataFrame of point incidents.")
     if incidents.crs is None or not incidents.crs.is_projected:
@@ -58,18 +144,7 @@ def points_in_study_area(
         x, y = xy(incidents)
     except ValueError as exc:
         raise InputError("Hot-spot methods need point incidents.") from exc
-    if weights is None:
-        w = np.ones(len(x))
-    elif isinstance(weights, str):
-        if weights not in incidents:
-            raise InputError(f"There is no weights column {weights!r}.")
-        w = incidents[weights].to_numpy(float)
-    else:
-        w = np.asarray(weights, float)
-        if w.shape != x.shape:
-            raise InputError("weights must have one value per incident.")
-    if not np.isfinite(w).all() or (w < 0).any():
-        raise InputError("weights must be finite and non-negative.")
+    w = _weights(incidents, weights, len(x))
     area = study_geometry(mask)
     ok = np.isfinite(x) & np.isfinite(y)
     if area is not None:
@@ -77,6 +152,28 @@ def points_in_study_area(
 
         ok &= locate(x, y, [area]) == 0
     outside = int((~ok).sum())
+    if ok.all():  # no copies when nothing is left out
+        if positions:
+            return x, y, w, area, outside, np.arange(len(x))
+        return x, y, w, area, outside
     if positions:
         return x[ok], y[ok], w[ok], area, outside, np.flatnonzero(ok)
     return x[ok], y[ok], w[ok], area, outside
+
+
+def cube_points(cube, grid=None):
+    """A count cube as weighted points at its cell centres: x, y, counts, the grid, and
+    the incidents the cube left out (outside its study area).
+
+    Sums over every dimension but ``y`` and ``x``: select a group or a period first.
+    """
+    from ..cube import cube_to_grid_counts
+
+    cgrid, counts = cube_to_grid_counts(cube)
+    if grid is not None and (grid.transform != cgrid.transform or grid.shape != cgrid.shape):
+        raise InputError("A count cube carries its own grid; call without grid=.")
+    rows, cols = np.nonzero(counts)
+    cx = cgrid.x0 + (cols + 0.5) * cgrid.cell
+    cy = cgrid.y0 - (rows + 0.5) * cgrid.cell
+    outside = int(getattr(cube, "attrs", {}).get("outside_study_area", 0))
+    return cx, cy, counts[rows, cols], cgrid, outside

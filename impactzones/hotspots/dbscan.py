@@ -21,7 +21,6 @@ Automatic parameters (reported in ``params``):
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -31,7 +30,7 @@ import shapely
 
 from .._compiled import HAVE_NUMBA
 from ..errors import InputError
-from ._common import points_in_study_area
+from ._common import Points, points_in_study_area
 
 __all__ = [
     "METHODS",
@@ -56,8 +55,8 @@ class Clusters:
     clusters : GeoDataFrame
         One row per cluster: ``cluster`` (0, 1, ...), ``incidents``, ``core_incidents``,
         ``area_km2``, ``density_per_km2``, ``dominant_category``, ``first``, ``last``
-        and the outline (the concave hull of the members, snapped to an ``eps / 4``
-        lattice, buffered by ``eps / 2``).
+        and the outline (the ``eps / 4`` lattice cells holding the members, merged and
+        buffered by ``eps / 2``: see :func:`cluster_outlines`).
     labels : Series
         Cluster of each input incident (aligned on the input index); -1 is noise, and
         incidents outside the study area are -1 too (``params["outside_study_area"]``).
@@ -114,14 +113,11 @@ def unique_locations(x: np.ndarray, y: np.ndarray):
     >>> ux.tolist(), n.tolist(), inv.tolist()
     ([5.0, 1.0], [2.0, 1.0], [0, 1, 0])
     """
-    key = x.astype(np.complex128) + 1j * y
-    uniq, first, inverse, counts = np.unique(
-        key, return_index=True, return_inverse=True, return_counts=True
-    )
-    order = np.argsort(first, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return uniq.real[order], uniq.imag[order], counts[order].astype(float), rank[inverse]
+    # pandas' hash factorisation numbers the locations by first occurrence in O(n)
+    codes, uniq = pd.factorize(x.astype(np.complex128) + 1j * y)
+    uniq = np.asarray(uniq)
+    counts = np.bincount(codes, minlength=len(uniq)).astype(float)
+    return uniq.real.copy(), uniq.imag.copy(), counts, codes.astype(np.int64)
 
 
 def dbscan(
@@ -138,8 +134,9 @@ def dbscan(
 
     Parameters
     ----------
-    incidents : GeoDataFrame
-        Point incidents in a metric CRS.
+    incidents : GeoDataFrame or Points
+        Point incidents in a metric CRS, or :class:`~impactzones.hotspots.Points`
+        prepared once for several calls (then without ``mask``).
     eps : float, optional
         Neighbourhood radius in metres (DBSCAN). Default: see the module notes.
     min_samples : float, optional
@@ -174,6 +171,7 @@ def dbscan(
     if min_samples is not None and (not np.isfinite(min_samples) or min_samples < 1):
         raise InputError(f"min_samples must be at least 1, got {min_samples!r}.")
     x, y, w, area, outside, inside = points_in_study_area(incidents, mask, positions=True)
+    frame = incidents.frame if isinstance(incidents, Points) else incidents
     if len(x) == 0:
         raise InputError("There are no incidents in the study area to cluster.")
     if area is not None:
@@ -220,8 +218,8 @@ def dbscan(
         core = lab >= 0
         engine = "scikit-learn HDBSCAN on the incidents"
         eps_rule = "not used by HDBSCAN"
-    labels = np.full(len(incidents), -1, np.int64)
-    is_core = np.zeros(len(incidents), bool)
+    labels = np.full(len(frame), -1, np.int64)
+    is_core = np.zeros(len(frame), bool)
     labels[inside] = lab
     is_core[inside] = core
     params = {
@@ -242,65 +240,75 @@ def dbscan(
             f"dbscan: eps {eps:,.0f} m ({eps_rule}); min_samples {min_samples:g} "
             f"({ms_rule}); {params['clusters']} clusters; engine: {engine}"
         )
-    outlines = cluster_outlines(incidents.iloc[inside], lab, core, float(eps))
+    outlines = cluster_outlines(
+        x,
+        y,
+        lab,
+        core,
+        float(eps),
+        crs=frame.crs,
+        categories=_column(frame, "category", inside),
+        times=_column(frame, "occurred_at", inside),
+    )
     return Clusters(
         clusters=outlines,
-        labels=pd.Series(labels, index=incidents.index, name="cluster"),
-        core=pd.Series(is_core, index=incidents.index, name="core"),
+        labels=pd.Series(labels, index=frame.index, name="cluster"),
+        core=pd.Series(is_core, index=frame.index, name="core"),
         params=params,
     )
 
 
+def _column(frame, name: str, rows: np.ndarray):
+    """A column's values at positions ``rows`` as an array, or None without the column."""
+    return frame[name].array[rows] if name in frame else None
+
+
+#: Outlines are drawn on a lattice of cells of side ``eps / OUTLINE_CELLS_PER_EPS``.
+OUTLINE_CELLS_PER_EPS = 4
+
+
 def cluster_outlines(
-    members: gpd.GeoDataFrame, labels: np.ndarray, core: np.ndarray, eps: float
+    x: np.ndarray,
+    y: np.ndarray,
+    labels: np.ndarray,
+    core: np.ndarray,
+    eps: float,
+    *,
+    crs=None,
+    categories: np.ndarray | None = None,
+    times: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
     """Outlines and attributes of each cluster (see :class:`Clusters`).
 
+    The outline of a cluster is drawn from the lattice cells (side ``eps / 4``) that hold
+    its members, not from every member: the cells are polygonised (rasterio), merged and
+    buffered by ``eps / 2``, which joins cells less than ``eps`` apart (as DBSCAN joins
+    their points) and covers every member. The work grows with the occupied cells, so a
+    cluster of 100,000 incidents at a few hundred addresses costs what those addresses
+    cost.
+
+    Parameters
+    ----------
+    x, y : array of float
+        Member coordinates (metres).
+    labels : array of int
+        Cluster of each point, -1 for noise.
+    core : array of bool
+        Whether each point is a core point.
+    eps : float
+        The DBSCAN radius in metres.
+    crs : CRS-like, optional
+    categories, times : array, optional
+        Category and time of each point, for ``dominant_category``, ``first`` and ``last``.
+
     Examples
     --------
-    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([0, 10, 0, 10], [0, 0, 10, 10]),
-    ...                        crs="EPSG:32615")
-    >>> out = cluster_outlines(pts, np.array([0, 0, 0, 0]), np.ones(4, bool), 20.0)
-    >>> int(out.loc[0, "incidents"]), bool(out.geometry[0].covers(pts.union_all()))
+    >>> x, y = np.array([0.0, 10, 0, 10]), np.array([0.0, 0, 10, 10])
+    >>> out = cluster_outlines(x, y, np.zeros(4, int), np.ones(4, bool), 20.0)
+    >>> int(out.loc[0, "incidents"]), bool(out.geometry[0].covers(shapely.multipoints(
+    ...     np.column_stack([x, y]))))
     (4, True)
     """
-    from ..geo import xy
-
-    x, y = xy(members)
-    rows = []
-    ncl = int(labels.max()) + 1 if len(labels) else 0
-    order = np.argsort(labels, kind="stable")
-    bounds = np.searchsorted(labels[order], np.arange(-1, ncl + 1))
-    cats_all = members["category"].to_numpy(dtype=object) if "category" in members else None
-    times_all = members["occurred_at"].to_numpy() if "occurred_at" in members else None
-    for k in range(ncl):
-        idx = order[bounds[k + 1] : bounds[k + 2]]
-        # the hull of the members snapped to an eps/4 lattice: the same outline, far
-        # fewer points for clusters of tens of thousands of incidents
-        snap = eps / 4
-        pts = np.unique(np.round(np.column_stack([x[idx], y[idx]]) / snap), axis=0) * snap
-        mp = shapely.multipoints(pts)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            hull = shapely.concave_hull(mp, ratio=0.3) if len(pts) >= 3 else mp
-        geom = shapely.buffer(hull, eps / 2, quad_segs=4)
-        area_km2 = geom.area / 1e6
-        row = {
-            "cluster": k,
-            "incidents": int(len(idx)),
-            "core_incidents": int(core[idx].sum()),
-            "area_km2": area_km2,
-            "density_per_km2": len(idx) / area_km2 if area_km2 > 0 else np.nan,
-            "geometry": geom,
-        }
-        if cats_all is not None:
-            vals, cnt = np.unique(cats_all[idx].astype(str), return_counts=True)
-            row["dominant_category"] = str(vals[np.argmax(cnt)])
-        if times_all is not None:
-            t = times_all[idx]
-            row["first"] = pd.Timestamp(t.min())
-            row["last"] = pd.Timestamp(t.max())
-        rows.append(row)
     cols = [
         "cluster",
         "incidents",
@@ -312,9 +320,60 @@ def cluster_outlines(
         "last",
         "geometry",
     ]
-    if not rows:
-        return gpd.GeoDataFrame(
-            {c: [] for c in cols if c != "geometry"}, geometry=[], crs=members.crs
-        )
-    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=members.crs)
+    labels = np.asarray(labels)
+    ncl = int(labels.max()) + 1 if len(labels) else 0
+    if ncl == 0:
+        return gpd.GeoDataFrame({c: [] for c in cols if c != "geometry"}, geometry=[], crs=crs)
+    member = labels >= 0
+    lab = labels[member]
+    geoms = _cell_outlines(x[member], y[member], lab, ncl, eps)
+    area_km2 = shapely.area(geoms) / 1e6
+    n = np.bincount(lab, minlength=ncl)
+    data: dict = {
+        "cluster": np.arange(ncl),
+        "incidents": n,
+        "core_incidents": np.bincount(lab, weights=np.asarray(core)[member], minlength=ncl)
+        .round()
+        .astype(np.int64),
+        "area_km2": area_km2,
+        "density_per_km2": np.where(area_km2 > 0, n / np.where(area_km2 > 0, area_km2, 1), np.nan),
+    }
+    if categories is not None:
+        codes, names = pd.factorize(categories[member], sort=True)
+        table = np.bincount(lab * len(names) + codes, minlength=ncl * len(names))
+        data["dominant_category"] = np.asarray(names, dtype=object)[
+            table.reshape(ncl, len(names)).argmax(axis=1)
+        ].astype(str)
+    if times is not None:
+        t = pd.Series(pd.to_datetime(times[member])).groupby(lab)
+        data["first"] = t.min().reindex(range(ncl)).to_numpy()
+        data["last"] = t.max().reindex(range(ncl)).to_numpy()
+    out = gpd.GeoDataFrame(data, geometry=geoms, crs=crs)
     return out[[c for c in cols if c in out]]
+
+
+def _cell_outlines(x, y, lab, ncl: int, eps: float) -> np.ndarray:
+    """One polygon per cluster: its occupied ``eps/4`` cells, merged, buffered by eps/2."""
+    from affine import Affine
+    from rasterio import features
+
+    side = eps / OUTLINE_CELLS_PER_EPS
+    cx = np.floor(x / side).astype(np.int64)
+    cy = np.floor(y / side).astype(np.int64)
+    cells = pd.DataFrame({"lab": lab, "cx": cx, "cy": cy}).drop_duplicates()
+    cells = cells.sort_values(["lab", "cy", "cx"], kind="stable")
+    starts = np.searchsorted(cells["lab"].to_numpy(), np.arange(ncl + 1))
+    ccx, ccy = cells["cx"].to_numpy(), cells["cy"].to_numpy()
+    merged = []
+    for k in range(ncl):
+        kx, ky = ccx[starts[k] : starts[k + 1]], ccy[starts[k] : starts[k + 1]]
+        x0, y1 = int(kx.min()), int(ky.max())
+        raster = np.zeros((y1 - int(ky.min()) + 1, int(kx.max()) - x0 + 1), np.uint8)
+        raster[y1 - ky, kx - x0] = 1
+        transform = Affine(side, 0.0, x0 * side, 0.0, -side, (y1 + 1) * side)
+        polys = [
+            shapely.geometry.shape(g)
+            for g, _ in features.shapes(raster, mask=raster.astype(bool), transform=transform)
+        ]
+        merged.append(shapely.union_all(polys))
+    return shapely.buffer(np.array(merged, dtype=object), eps / 2, quad_segs=4)

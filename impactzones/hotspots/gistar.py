@@ -51,9 +51,10 @@ import geopandas as gpd
 import numpy as np
 from scipy import ndimage, signal, stats
 
+from ..cube import is_cube
 from ..errors import InputError
 from ..grid import Grid
-from ._common import grid_for, points_in_study_area
+from ._common import cube_points, grid_for, points_in_study_area
 
 __all__ = [
     "BIN_LABELS",
@@ -362,8 +363,10 @@ def gistar(
 
     Parameters
     ----------
-    incidents : GeoDataFrame
-        Point incidents in a metric CRS.
+    incidents : GeoDataFrame, Points or count cube
+        Point incidents in a metric CRS, :class:`~impactzones.hotspots.Points` prepared
+        once (then without ``mask``), or a count cube (:func:`impactzones.cube.build_cube`;
+        its counts summed over whatever is left after your selection, on its grid).
     cell_size : float, optional
         Cell side in metres (default: the shared grid rule of
         :func:`impactzones.grid.auto_cell_size`).
@@ -408,9 +411,16 @@ def gistar(
         permutations < 0 or int(permutations) != permutations
     ):
         raise InputError(f"permutations must be a whole number >= 0, got {permutations!r}.")
-    x, y, w, area, outside = points_in_study_area(incidents, mask, weights)
-    if grid is None:
-        grid = grid_for(x, y, area, incidents.crs, cell_size)
+    if is_cube(incidents):  # the counts per cell, summed over the cube's selection
+        _x, _y, _w, grid, outside = cube_points(incidents, grid)
+        counts = grid.counts(_x, _y, _w)
+        n_used = int(round(counts.sum()))
+    else:
+        x, y, w, area, outside = points_in_study_area(incidents, mask, weights)
+        if grid is None:
+            grid = grid_for(x, y, area, incidents.crs, cell_size)
+        counts = grid.counts(x, y, w)
+        n_used = len(x)
     rule = "given"
     if distance is None:
         distance = grid.cell * math.sqrt(2)
@@ -420,7 +430,6 @@ def gistar(
             f"distance must be at least the cell size ({grid.cell:g} m), got {distance!r}."
         )
     window = footprint(grid.cell, distance)
-    counts = grid.counts(x, y, w)
     S, W, G, z = gi_star_z(counts, grid.mask, window)
     yv = counts[grid.mask]
     p_norm = 2 * stats.norm.sf(np.abs(z))
@@ -468,7 +477,7 @@ def gistar(
         "distance_rule": rule,
         "neighbours": int(window.sum()),
         "cells": int(yv.size),
-        "incidents": int(len(x)),
+        "incidents": int(n_used),
         "outside_study_area": int(outside),
         "permutations": int(permutations),
         "permutations_rule": perm_rule,

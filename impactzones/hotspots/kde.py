@@ -38,9 +38,10 @@ import shapely
 from scipy import fft as sfft
 
 from .._compiled import HAVE_NUMBA, cubic_bin, quartic_direct
+from ..cube import is_cube
 from ..errors import InputError
 from ..grid import Grid, Surface
-from ._common import grid_for, points_in_study_area
+from ._common import cube_points, grid_for, points_in_study_area
 
 __all__ = [
     "DIRECT_BUDGET",
@@ -280,8 +281,12 @@ def kde(
 
     Parameters
     ----------
-    incidents : GeoDataFrame
-        Point incidents in a metric CRS.
+    incidents : GeoDataFrame, Points or count cube
+        Point incidents in a metric CRS, :class:`~impactzones.hotspots.Points` prepared
+        once for several calls (then without ``mask``), or a count cube
+        (:func:`impactzones.cube.build_cube`, summed over whatever is left after your
+        selection): the binned estimate, each cell's count placed at its centre, on the
+        cube's grid.
     cell_size : float, optional
         Cell side in metres; default by :func:`impactzones.grid.auto_cell_size`.
     bandwidth : float, optional
@@ -320,14 +325,19 @@ def kde(
         raise InputError(f"kernel must be one of {KERNELS}, got {kernel!r}.")
     if bandwidth is not None and (not np.isfinite(bandwidth) or bandwidth <= 0):
         raise InputError(f"bandwidth must be a positive number of metres, got {bandwidth!r}.")
-    x, y, w, area, outside = points_in_study_area(incidents, mask, weights)
-    if grid is None:
-        grid = grid_for(x, y, area, incidents.crs, cell_size)
+    if is_cube(incidents):  # binned: the counts at their cell centres
+        if weights is not None or mask is not None:
+            raise InputError("A count cube carries its counts and study area: no weights or mask.")
+        x, y, w, grid, outside = cube_points(incidents, grid)
+    else:
+        x, y, w, area, outside = points_in_study_area(incidents, mask, weights)
+        if grid is None:
+            grid = grid_for(x, y, area, incidents.crs, cell_size)
     params: dict = {
         "kernel": kernel,
         "cell_size_m": grid.cell,
         "cell_rule": grid.rule,
-        "incidents": int(len(x)),
+        "incidents": int(round(w.sum())) if is_cube(incidents) else int(len(x)),
         "weight_total": float(w.sum()),
         "outside_study_area": int(outside),
     }

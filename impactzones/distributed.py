@@ -1,0 +1,350 @@
+"""Incidents beyond one machine's memory: dask-geopandas over partitioned GeoParquet.
+
+A state's NIBRS history, or decades of a big city, does not fit in memory; the analyses
+do not need it to, because they start from counts. This module runs the steps that touch
+every incident (clean-up, assignment to districts, zones and rings, and the count cube)
+partition by partition on a Dask cluster, and reduces the results to exactly what the
+in-memory path builds: the same :mod:`~impactzones.cube` Dataset and the same count tables.
+Everything after the cube (Gi*, binned KDE, comparisons) then runs on one machine as usual.
+
+The engine is Dask's, not ours: :func:`dask_geopandas.read_parquet` reads the partitions,
+``dask.delayed`` tasks summarise each one, and a tree of additions reduces them (each step
+holds two partial results, never the incidents). Without a client, Dask's default
+scheduler runs it in this process; with one (``distributed.Client("tcp://host:8786")``),
+the same call runs on a cluster. See ``docs/scale.md``.
+
+Clean-up per partition (each row used or rejected with a reason): rows without a point
+(``no_location``), without a date (``no_date``), without a known category
+(``unknown_category``) and outside the study area (``outside_study_area``) are rejected;
+the rest are reprojected to the layers' CRS. Duplicates across partitions are not looked
+for (that needs a shuffle): load the files with ``impactzones load`` first when that
+matters.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .geo import Layers
+from .grid import Grid
+
+__all__ = [
+    "TABLE_BY",
+    "Summary",
+    "clean_partition",
+    "summarise_frame",
+    "summarise_parquet",
+]
+
+#: The count table every summary carries (as :func:`impactzones.assign.count_incidents`).
+TABLE_BY = ("year", "district", "group")
+_FREQ_CODE = {"month": "M", "day": "D"}
+
+
+@dataclass
+class Summary:
+    """The reduced form of an incident set: the count cube, a count table and the tally.
+
+    Attributes
+    ----------
+    cube : xarray.Dataset
+        See :mod:`impactzones.cube`.
+    counts : DataFrame
+        Counts by year x district x group, zeros filled in (as
+        :func:`impactzones.assign.count_incidents`).
+    area_counts : DataFrame
+        Counts by year x area type (zone, ring, control) x zone x group.
+    tally : dict
+        ``read``, ``used`` and ``rejected_by_reason``.
+    """
+
+    cube: object
+    counts: pd.DataFrame
+    area_counts: pd.DataFrame
+    tally: dict = field(default_factory=dict)
+
+
+def clean_partition(frame, layers: Layers) -> tuple[object, Counter]:
+    """The usable rows of one partition, in the layers' CRS, and the rejects by reason.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from impactzones.geo import st_louis
+    >>> layers = st_louis()
+    >>> df = gpd.GeoDataFrame({"occurred_at": pd.to_datetime(["2018-01-01", None]),
+    ...                        "category": ["robbery", "robbery"]},
+    ...                       geometry=gpd.points_from_xy([-90.2, -90.2], [38.63, 38.63]),
+    ...                       crs="EPSG:4326")
+    >>> clean, rejects = clean_partition(df, layers)
+    >>> len(clean), dict(rejects)
+    (1, {'no_date': 1})
+    """
+    from .assign import locate
+    from .geo import xy
+    from .schema import GROUPS, group_of
+
+    rejects: Counter = Counter()
+    if frame.crs is None:
+        raise InputError("A partition has no CRS; write GeoParquet with its CRS.")
+    if not frame.crs.equals(layers.crs):
+        frame = frame.to_crs(layers.crs)
+    keep = np.ones(len(frame), bool)
+
+    def reject(bad, reason):
+        nonlocal keep
+        bad = np.asarray(bad, bool) & keep
+        if bad.any():
+            rejects[reason] += int(bad.sum())
+            keep &= ~bad
+
+    geom = frame.geometry
+    reject(geom.isna().to_numpy() | geom.is_empty.to_numpy(), "no_location")
+    reject(frame["occurred_at"].isna().to_numpy(), "no_date")
+    if "group" not in frame:
+        frame = frame.assign(
+            group=frame["category"].map(lambda c: group_of(c) if isinstance(c, str) else None)
+        )
+    reject(~frame["group"].isin(GROUPS).to_numpy(), "unknown_category")
+    frame = frame[keep]
+    x, y = xy(frame)
+    inside = locate(x, y, [layers.study_area]) == 0
+    rejects["outside_study_area"] += int((~inside).sum())
+    if not rejects["outside_study_area"]:
+        del rejects["outside_study_area"]
+    return frame[inside], rejects
+
+
+def _sparse_cube(frame, grid: Grid, freq: str) -> pd.DataFrame:
+    """Non-zero cube entries of one partition: period, group, row, col and count."""
+    from .geo import xy
+
+    x, y = xy(frame)
+    row, col, ok = grid.cell_of(x, y)
+    period = frame["occurred_at"].dt.to_period(_FREQ_CODE[freq]).to_numpy()
+    keys = pd.DataFrame(
+        {
+            "period": pd.PeriodIndex(period).asi8[ok],
+            "group": frame["group"].astype(str).to_numpy()[ok],
+            "row": row[ok],
+            "col": col[ok],
+        }
+    )
+    return keys.groupby(list(keys.columns)).size().rename("count").reset_index()
+
+
+def _tables(assigned) -> tuple[pd.Series, pd.Series]:
+    t = assigned["occurred_at"].dt.year.rename("year")
+    by = [t, assigned["district"], assigned["group"].astype(str)]
+    counts = assigned.groupby(by, dropna=False).size()
+    area = assigned.groupby(
+        [t, assigned["area_type"].astype(str), assigned["zone"].astype(str), by[2]]
+    ).size()
+    return counts, area
+
+
+def _summarise_part(frame, layers: Layers, grid: Grid, freq: str, ring: float) -> dict:
+    """One partition's summary (small: sparse counts, two tables and the tally)."""
+    from .assign import assign
+
+    read = len(frame)
+    clean, rejects = clean_partition(frame, layers)
+    assigned = assign(clean, layers, ring=ring)
+    counts, area = _tables(assigned)
+    return {
+        "cube": _sparse_cube(clean, grid, freq),
+        "counts": counts,
+        "area": area,
+        "rejects": rejects,
+        "read": read,
+    }
+
+
+def _combine(a: dict, b: dict) -> dict:
+    """Add two summaries (associative: any reduction tree gives the same totals)."""
+    cube = pd.concat([a["cube"], b["cube"]], ignore_index=True)
+    keys = ["period", "group", "row", "col"]
+    return {
+        "cube": cube.groupby(keys, as_index=False)["count"].sum(),
+        "counts": a["counts"].add(b["counts"], fill_value=0),
+        "area": a["area"].add(b["area"], fill_value=0),
+        "rejects": a["rejects"] + b["rejects"],
+        "read": a["read"] + b["read"],
+    }
+
+
+def _full_table(series: pd.Series) -> pd.DataFrame:
+    """A summed groupby series as count_incidents lays it out: every combination, sorted."""
+    names = list(series.index.names)
+    levels = [
+        sorted(pd.Series(series.index.get_level_values(n)).dropna().unique().tolist())
+        for n in names
+    ]
+    full = pd.MultiIndex.from_product(levels, names=names)
+    out = series.reindex(full, fill_value=0).astype("int64")
+    return out.rename("count").reset_index()
+
+
+def _finish(total: dict, grid: Grid, freq: str) -> Summary:
+    from .cube import FREQS, to_dataset
+    from .schema import GROUPS
+
+    sparse = total["cube"]
+    if len(sparse) == 0:
+        raise InputError("No incidents are left in the study area after clean-up.")
+    code = _FREQ_CODE[freq]
+    lo = pd.Period(ordinal=int(sparse["period"].min()), freq=code).start_time
+    hi = pd.Period(ordinal=int(sparse["period"].max()), freq=code).start_time
+    starts = pd.date_range(lo, hi, freq=FREQS[freq])
+    first = pd.Period(lo, freq=code).ordinal
+    counts = np.zeros((len(starts), len(GROUPS), grid.height, grid.width), np.int64)
+    g = pd.Categorical(sparse["group"], categories=list(GROUPS)).codes
+    ok = g >= 0
+    np.add.at(
+        counts,
+        (
+            sparse["period"].to_numpy()[ok] - first,
+            g[ok],
+            sparse["row"].to_numpy()[ok],
+            sparse["col"].to_numpy()[ok],
+        ),
+        sparse["count"].to_numpy()[ok],
+    )
+    rejected = dict(sorted(total["rejects"].items()))
+    used = total["read"] - sum(rejected.values())
+    cube = to_dataset(
+        counts,
+        grid,
+        starts,
+        attrs={
+            "freq": freq,
+            "incidents": int(counts.sum()),
+            "outside_study_area": int(rejected.get("outside_study_area", 0)),
+            "outside_grid_or_period": int(used - counts.sum()),
+        },
+    )
+    counts_t = _full_table(total["counts"])
+    counts_t["district"] = counts_t["district"].astype("Int64")
+    return Summary(
+        cube=cube,
+        counts=counts_t,
+        area_counts=total["area"].astype("int64").rename("count").reset_index(),
+        tally={"read": int(total["read"]), "used": int(used), "rejected_by_reason": rejected},
+    )
+
+
+def _grid(layers: Layers, grid: Grid | None, cell_size: float | None) -> Grid:
+    from .grid import make_grid
+
+    return grid if grid is not None else make_grid(layers.study_area, layers.crs, cell_size)
+
+
+def summarise_frame(
+    frame,
+    layers: Layers,
+    *,
+    grid: Grid | None = None,
+    cell_size: float | None = None,
+    freq: str = "month",
+    ring: float = 400.0,
+) -> Summary:
+    """The in-memory path: clean-up, assignment, count tables and the cube of one frame.
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> inc = synthesize(seed=1, years=[2018]).incidents
+    >>> s = summarise_frame(inc, st_louis(), cell_size=500)
+    >>> int(s.counts["count"].sum()) == s.tally["used"] == len(inc)
+    True
+    """
+    g = _grid(layers, grid, cell_size)
+    return _finish(_summarise_part(frame, layers, g, freq, ring), g, freq)
+
+
+def _tree(items: list, combine):
+    """Pairwise reduction of delayed objects (depth log2(n): no task holds them all)."""
+    while len(items) > 1:
+        nxt = [combine(items[i], items[i + 1]) for i in range(0, len(items) - 1, 2)]
+        if len(items) % 2:
+            nxt.append(items[-1])
+        items = nxt
+    return items[0]
+
+
+def summarise_parquet(
+    path: str | Path | list,
+    layers: Layers,
+    *,
+    grid: Grid | None = None,
+    cell_size: float | None = None,
+    freq: str = "month",
+    ring: float = 400.0,
+    client=None,
+    columns=("incident_id", "occurred_at", "category", "group", "geometry"),
+) -> Summary:
+    """The distributed path: the same :class:`Summary` from partitioned GeoParquet.
+
+    Parameters
+    ----------
+    path : str, Path or list of them
+        A GeoParquet file, a folder of them (one partition per file, e.g. from
+        ``impactzones synth --partitions N``), a glob or a list of files; local or any
+        fsspec URL the workers can read (``s3://...``).
+    layers : Layers
+        Study area, districts and zones (sent once to every worker).
+    grid, cell_size, freq, ring
+        As for :func:`summarise_frame`.
+    client : distributed.Client, optional
+        Where to run (default: the current client, or Dask's local scheduler).
+    columns : sequence of str
+        Columns to read (``group`` is derived from ``category`` when absent).
+
+    Returns
+    -------
+    Summary
+        Equal to :func:`summarise_frame` on all the partitions at once.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> inc = synthesize(seed=1, years=[2018]).incidents
+    >>> inc.iloc[:20000].to_parquet(d / "a.parquet"); inc.iloc[20000:].to_parquet(d / "b.parquet")
+    >>> s = summarise_parquet(d, st_louis(), cell_size=500)
+    >>> s.cube.identical(summarise_frame(inc, st_louis(), cell_size=500).cube)
+    True
+    """
+    try:
+        import dask
+        import dask_geopandas
+    except ImportError as exc:  # pragma: no cover - the scale extra
+        raise InputError(
+            "The distributed path needs dask-geopandas: pip install 'impactzones[scale]'."
+        ) from exc
+    path = [str(p) for p in path] if isinstance(path, (list, tuple)) else str(path)
+    ddf = dask_geopandas.read_parquet(path)
+    cols = [c for c in columns if c in ddf.columns or c == ddf.geometry.name]
+    if "occurred_at" not in cols or "category" not in cols:
+        raise InputError(f"{path}: the partitions need occurred_at and category columns.")
+    ddf = ddf[cols]
+    g = _grid(layers, grid, cell_size)
+    layers_d = dask.delayed(layers, pure=True)
+    grid_d = dask.delayed(g, pure=True)
+    summarise = dask.delayed(_summarise_part, pure=True)
+    parts = [summarise(p, layers_d, grid_d, freq, ring) for p in ddf.to_delayed()]
+    total_d = _tree(parts, dask.delayed(_combine, pure=True))
+    if client is not None:
+        total = client.compute(total_d).result()
+    else:
+        (total,) = dask.compute(total_d)
+    return _finish(total, g, freq)

@@ -1,0 +1,104 @@
+"""The distributed path (dask-geopandas on a real LocalCluster) against the in-memory path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("dask_geopandas")
+pytest.importorskip("xarray")
+distributed = pytest.importorskip("distributed")
+
+import geopandas as gpd  # noqa: E402
+import shapely  # noqa: E402
+
+from impactzones.assign import assign, count_incidents  # noqa: E402
+from impactzones.cube import build_cube  # noqa: E402
+from impactzones.distributed import summarise_frame, summarise_parquet  # noqa: E402
+from impactzones.grid import make_grid  # noqa: E402
+from impactzones.synth import write_partitions  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory, layers):
+    """Three synthetic partitions; the second gets three rows the clean-up must reject."""
+    folder = tmp_path_factory.mktemp("parts")
+    files = write_partitions(folder, 3, seed=5, scale=0.15, years=[2017, 2018], layers=layers)
+    frames = [gpd.read_parquet(f) for f in files]
+    good = pd.concat(frames, ignore_index=True)
+    bad = frames[1].iloc[:3].copy()
+    bad["incident_id"] = ["BAD-1", "BAD-2", "BAD-3"]
+    bad.loc[bad.index[0], "occurred_at"] = pd.NaT
+    bad.loc[bad.index[1], "category"] = "not a crime"
+    bad.loc[bad.index[1], "group"] = None
+    bad.loc[bad.index[2], "geometry"] = shapely.Point(0.0, 0.0)  # far outside St. Louis
+    pd.concat([frames[1], bad]).to_parquet(files[1])
+    return folder, good
+
+
+@pytest.fixture(scope="module")
+def client():
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as c,
+    ):
+        yield c
+
+
+def test_distributed_cube_and_tables_equal_the_in_memory_ones(parts, layers, client):
+    folder, good = parts
+    grid = make_grid(layers.study_area, layers.crs, 250)
+    dist = summarise_parquet(folder, layers, grid=grid, client=client)
+    assert len(client.scheduler_info()["workers"]) == 2
+    # the in-memory path, on the rows we know are good
+    ref_cube = build_cube(good, grid, mask=layers.study_area)
+    np.testing.assert_array_equal(dist.cube["count"].values, ref_cube["count"].values)
+    assert dist.cube["count"].dims == ref_cube["count"].dims
+    for c in ("time", "group", "x", "y"):
+        np.testing.assert_array_equal(dist.cube[c].values, ref_cube[c].values)
+    assigned = assign(good, layers)
+    ref_counts = count_incidents(assigned, by=["year", "district", "group"])
+    pd.testing.assert_frame_equal(
+        dist.counts.astype({"year": "int64", "group": str}),
+        ref_counts.astype({"year": "int64", "group": str}),
+        check_dtype=False,
+    )
+    ref_area = (
+        assigned.groupby(
+            [assigned["occurred_at"].dt.year, "area_type", "zone", "group"], dropna=False
+        )
+        .size()
+        .to_numpy()
+    )
+    np.testing.assert_array_equal(dist.area_counts["count"].to_numpy(), ref_area)
+    assert dist.tally == {
+        "read": len(good) + 3,
+        "used": len(good),
+        "rejected_by_reason": {"no_date": 1, "outside_study_area": 1, "unknown_category": 1},
+    }
+
+
+def test_the_in_memory_summary_equals_the_distributed_one(parts, layers, client):
+    folder, _good = parts
+    frames = pd.concat([gpd.read_parquet(f) for f in sorted(folder.glob("*.parquet"))])
+    mem = summarise_frame(frames, layers, cell_size=500, freq="day")
+    dist = summarise_parquet(folder, layers, cell_size=500, freq="day", client=client)
+    assert dist.cube.identical(mem.cube)
+    pd.testing.assert_frame_equal(dist.counts, mem.counts)
+    pd.testing.assert_frame_equal(dist.area_counts, mem.area_counts)
+    assert dist.tally == mem.tally
+
+
+def test_synth_partitions_from_the_command_line(tmp_path):
+    from impactzones.cli import main
+
+    out = tmp_path / "parts"
+    assert main(["synth", "--out", str(out), "--partitions", "2", "--scale", "0.02",
+                 "--years", "2018", "--quiet"]) == 0  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == ["part-00000.parquet", "part-00001.parquet"]
+    assert main(["synth", "--out", str(out), "--partitions", "0", "--quiet"]) == 2
