@@ -176,6 +176,11 @@ def load_layers(
             )
         return None
 
+    district_layer = (
+        read_layer(districts, kind="districts", work_crs=crs)
+        if districts
+        else bundled(base.districts, "districts", True)
+    )
     zone_layer = (
         read_layer(zones, kind="zones", work_crs=crs)
         if zones
@@ -185,11 +190,7 @@ def load_layers(
         check_zones(zone_layer, area)
     return Layers(
         boundary=b_layer,
-        districts=(
-            read_layer(districts, kind="districts", work_crs=crs)
-            if districts
-            else bundled(base.districts, "districts", True)
-        ),
+        districts=district_layer,
         neighborhoods=(
             read_layer(neighborhoods, kind="neighborhoods", work_crs=crs)
             if neighborhoods
