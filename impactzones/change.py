@@ -82,11 +82,16 @@ def format_pct(value: float, decimals: int = 1, *, sign: bool = True) -> str:
     --------
     >>> format_pct(-20.0), format_pct(percent_change(6459, 5525)), format_pct(float("nan"))
     ('-20.0%', '-14.5%', 'undefined')
+    >>> format_pct(-0.045), format_pct(0.0)
+    ('-0.0%', '0.0%')
     """
     if value is None or not np.isfinite(value):
         return "undefined"
     r = round_half_away(value, decimals)
     if r == 0:
+        # too small to show: keep the sign of the change (never "+0.0%" for a fall)
         r = 0.0
+        mark = "" if value == 0 or not sign else ("-" if value < 0 else "+")
+        return f"{mark}{r:.{decimals}f}%"
     text = f"{r:+.{decimals}f}%" if sign else f"{r:.{decimals}f}%"
     return text

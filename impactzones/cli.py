@@ -107,6 +107,10 @@ def read_options(args) -> dict:
         "categories": getattr(args, "categories", None),
         "sensitive_categories": [s for s in extra.split(",") if s.strip()] if extra else (),
         "domestic_column": getattr(args, "domestic_column", None),
+        "profile": getattr(args, "profile", None),
+        "timezone": getattr(args, "timezone", None),
+        "dayfirst": getattr(args, "dayfirst", None),
+        "date_floor": getattr(args, "date_floor", None) or "1970-01-01",
     }
 
 
@@ -278,6 +282,15 @@ def _print_tally(con, tally: dict) -> None:
     )
     for reason, n in tally["rejected_by_reason"].items():
         con.print(f"  rejected, {reason.replace('_', ' ')}: {n:,}")
+    layouts: dict = {}
+    for info in (tally.get("profiles") or {}).values():
+        layouts.setdefault((info["profile"], info["why"]), 0)
+        layouts[(info["profile"], info["why"])] += 1
+    for (name, why), n in sorted(layouts.items()):
+        con.print(f"  layout: {name} ({why}; {n} file{'s' if n > 1 else ''})")
+    slow = sum(d.get("parsed_row_by_row", 0) for d in (tally.get("dates") or {}).values())
+    if slow:
+        con.print(f"  {slow:,} dates did not fit their column's format and were read one by one.")
     unmapped = tally.get("unmapped_categories") or {}
     if unmapped:
         top = sorted(unmapped.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -538,6 +551,40 @@ def cmd_compare(args) -> int:
     return EXIT_OK
 
 
+def cmd_explore(args) -> int:
+    """Write the proposal page: draw a zone and read its figures, offline."""
+    import pandas as pd
+
+    from .explore import write_explore
+    from .io import guard_outputs
+    from .propose import propose_zones
+
+    con = _console(args.quiet)
+    guard_outputs(args.incidents, [args.out])
+    with _steps(con, args.quiet) as step:
+        step("Reading incidents")
+        res, layers = _read_any(args.incidents, args)
+        inc = res.incidents
+        if len(inc) == 0:
+            raise InputError("No incidents are left to show; see the rejects for why.")
+        step("Proposing zones from the latest full year")
+        year = int(inc["occurred_at"].dt.year.max())
+        if not (inc["occurred_at"].dt.year == year).sum() >= 0.5 * len(inc) / max(
+            inc["occurred_at"].dt.year.nunique(), 1
+        ):
+            year -= 1
+        zones = layers.zones
+        existing = zones[zones["start"].isna() | (zones["start"] <= pd.Timestamp(f"{year}-12-31"))]
+        try:
+            props = propose_zones(inc, period=year, exclude=existing, layers=layers)
+        except InputError:
+            props = None
+        step("Writing the page")
+        path = write_explore(inc, layers, args.out, proposals=props, cell=args.cell)
+    con.print(f"Wrote {path}; open it in a browser (it works offline).")
+    return EXIT_OK
+
+
 def cmd_propose(args) -> int:
     from .io import guard_outputs, write_table, write_vector
     from .propose import backtest, propose_zones
@@ -785,6 +832,37 @@ def _input_opts(p: argparse.ArgumentParser) -> None:
         metavar="LIST",
         help="more categories or offense words to keep private (never drawn or written as "
         "points), comma-separated, on top of rape, sex offenses and domestic violence",
+    )
+    p.add_argument(
+        "--profile",
+        choices=["slmpd", "chicago", "nypd", "lapd", "philadelphia", "generic"],
+        help="the export's layout (default: recognised from the header)",
+    )
+    p.add_argument(
+        "--timezone",
+        metavar="TZ",
+        help="the study's time zone, e.g. America/New_York (default: the profile's, or "
+        "America/Chicago); times with Z or an offset are converted to it",
+    )
+    order = p.add_mutually_exclusive_group()
+    order.add_argument(
+        "--dayfirst",
+        dest="dayfirst",
+        action="store_const",
+        const=True,
+        help="dates like 01/05/2018 are 1 May (default: decided from the data)",
+    )
+    order.add_argument(
+        "--monthfirst",
+        dest="dayfirst",
+        action="store_const",
+        const=False,
+        help="dates like 01/05/2018 are 5 January",
+    )
+    p.add_argument(
+        "--date-floor",
+        metavar="DATE",
+        help="reject dates before this day (default 1970-01-01; exports use 1900 as a placeholder)",
     )
     p.add_argument(
         "--domestic-column",
@@ -1044,6 +1122,21 @@ def build_parser() -> argparse.ArgumentParser:
         json_help="print proposals and backtest as JSON",
         boundary_help="study-area polygons (default: St. Louis)",
     )
+
+    p = sub.add_parser(
+        "explore",
+        help="write the proposal page: draw a zone and read its figures (offline HTML)",
+        description="Write one self-contained HTML page showing the density, hot cells, "
+        "existing zones and proposals, on which you draw or edit a zone and read its area, "
+        "counts per year, share of the city's crime, PAI, before/after change and ring "
+        "counts, computed from an embedded grid of counts (no incident points). Export "
+        "the zone as GeoJSON for `compare --zones` or `propose --exclude`.",
+    )
+    _incidents_arg(p)
+    p.add_argument("--out", default="explore.html", help="the page (default explore.html)")
+    p.add_argument("--zones", help="Impact Zone polygons with name and start columns")
+    p.add_argument("--cell", type=float, default=100.0, help="grid cell in metres (100)")
+    _finish(p, cmd_explore, boundary_help="study-area polygons (default: St. Louis)")
 
     p = sub.add_parser(
         "run",

@@ -65,12 +65,16 @@ class ParsedDates:
         Rows that did not fit the format and were parsed one by one (and read).
     converted : int
         Rows that carried a time zone (``Z`` or an offset) and were converted.
+    year : Series of float
+        For unreadable rows, the four-digit year written in them, if any (so that a
+        ``1019`` typo is reported as too early rather than as unreadable).
     """
 
     values: pd.Series
     format: str
     fallback: int = 0
     converted: int = 0
+    year: pd.Series | None = None
 
 
 def _order(a: pd.Series, b: pd.Series, dayfirst: bool | None, name: str) -> bool:
@@ -147,7 +151,7 @@ def _excel(text: pd.Series) -> pd.Series:
 def _iso(text: pd.Series, aware: bool, tz: str) -> tuple[pd.Series, int]:
     if not aware:
         return pd.to_datetime(text, format="ISO8601", errors="coerce"), 0
-    has_tz = text.str.contains(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$", regex=True)
+    has_tz = text.str.contains(r"[T ]\d{1,2}:\d{2}.*(?:Z|[+-]\d{2}(?::?\d{2})?)$", regex=True)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     if has_tz.any():
         utc = pd.to_datetime(text[has_tz], format="ISO8601", errors="coerce", utc=True)
@@ -220,14 +224,31 @@ def parse_dates(
         out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     else:
         out = pd.to_datetime(text, format=fmt, errors="coerce")
-    out = pd.Series(out, index=text.index).astype("datetime64[ns]")
-    todo = out.isna() & text.ne("")
+    out, year = _to_ns(pd.Series(out, index=text.index))
+    todo = out.isna() & text.ne("") & year.isna()
     fallback = 0
     if todo.any():
         rest = _per_row(text[todo], dayfirst, timezone)
         fallback = int(rest.notna().sum())
         out[todo] = rest
-    return ParsedDates(out.astype("datetime64[ns]"), fmt, fallback, converted)
+    bad = out.isna() & text.ne("") & year.isna()
+    if bad.any():
+        found = text[bad].str.extract(r"(?<!\d)(\d{4})(?!\d)", expand=False)
+        year[bad] = pd.to_numeric(found, errors="coerce")
+    return ParsedDates(out.astype("datetime64[ns]"), fmt, fallback, converted, year)
+
+
+def _to_ns(out: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Nanosecond timestamps; years outside their range (1678-2261) become NaT, their year
+    kept aside so that the row is rejected as too early or too late, not as unreadable."""
+    year = pd.Series(np.nan, index=out.index)
+    if str(out.dtype) != "datetime64[ns]" and pd.api.types.is_datetime64_any_dtype(out):
+        lo, hi = pd.Timestamp.min.ceil("s"), pd.Timestamp.max.floor("s")
+        outside = out.notna() & ((out < lo) | (out > hi))
+        if outside.any():
+            year[outside] = out[outside].dt.year.astype(float)
+            out = out.where(~outside)
+    return out.astype("datetime64[ns]"), year
 
 
 def _per_row(text: pd.Series, dayfirst: bool | None, tz: str) -> pd.Series:
@@ -254,13 +275,20 @@ def _join_time(date: pd.Series, time: pd.Series) -> pd.Series:
     t = time.astype("string").fillna("").str.strip().astype(object)
     hhmm = t.str.fullmatch(r"\d{1,4}")
     padded = t.where(~hhmm, t.str.zfill(4).str[:2] + ":" + t.str.zfill(4).str[2:])
-    return np.where(padded.ne(""), d + " " + padded, d)
+    return pd.Series(np.where(padded.ne(""), d + " " + padded, d), index=date.index, dtype=object)
 
 
 def check_range(
-    values: pd.Series, *, floor: str | pd.Timestamp = "1970-01-01", today=None
+    values: pd.Series,
+    *,
+    floor: str | pd.Timestamp = "1970-01-01",
+    today=None,
+    year: pd.Series | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Masks of dates in the future and dates before ``floor`` (both rejected).
+
+    ``year`` (see :class:`ParsedDates`) catches years too far out to be a timestamp at all
+    (``1019``, ``2919``).
 
     Examples
     --------
@@ -272,4 +300,10 @@ def check_range(
     today = pd.Timestamp(today) if today is not None else pd.Timestamp.now().normalize()
     end = today + pd.Timedelta(days=1)
     v = pd.Series(values)
-    return (v >= end).to_numpy(), (v < pd.Timestamp(floor)).to_numpy()
+    future = (v >= end).to_numpy().copy()
+    old = (v < pd.Timestamp(floor)).to_numpy().copy()
+    if year is not None:
+        y = pd.Series(year).to_numpy(float)
+        future |= v.isna().to_numpy() & (y > end.year)
+        old |= v.isna().to_numpy() & (y < pd.Timestamp(floor).year)
+    return future, old

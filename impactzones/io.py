@@ -114,6 +114,7 @@ class _Options:
     disagreements: int = 0
     profiles: dict = field(default_factory=dict)
     dates: dict = field(default_factory=dict)
+    years: dict = field(default_factory=dict)
 
 
 def _key(name: str) -> str:
@@ -354,7 +355,9 @@ def _slmpd_dates(values: pd.Series, source: str, opts: _Options) -> np.ndarray:
         "format": dates.format,
         "parsed_row_by_row": dates.fallback,
         "converted_from_offsets": dates.converted,
+        "timezone": opts.timezone or "America/Chicago",
     }
+    opts.years[source] = dates.year
     return dates.values.to_numpy()
 
 
@@ -456,7 +459,9 @@ def _prepare_table(
         "format": dates.format,
         "parsed_row_by_row": dates.fallback,
         "converted_from_offsets": dates.converted,
+        "timezone": opts.timezone or profile.timezone,
     }
+    opts.years[source] = dates.year
     out = pd.DataFrame(
         {
             "source": source,
@@ -575,6 +580,19 @@ def _read_one(path: Path, opts: _Options):
 # --------------------------------------------------------------------------------------
 # Validation
 # --------------------------------------------------------------------------------------
+
+
+def _by_source(frame: pd.DataFrame, per_source: dict) -> np.ndarray:
+    """A per-file array (indexed by row - 1) spread onto the combined frame's rows."""
+    out = np.full(len(frame), np.nan)
+    src = frame["source"].to_numpy()
+    rows = frame["row"].to_numpy(int) - 1
+    for name, values in per_source.items():
+        if values is None:
+            continue
+        m = src == name
+        out[m] = np.asarray(values, float)[rows[m]]
+    return out
 
 
 def _reject(frame: pd.DataFrame, mask, reason: str, detail) -> pd.DataFrame:
@@ -775,10 +793,11 @@ def read_incidents(
     take(frame["not_point"].to_numpy(), "not_a_point", "only point incidents are used")
     take(frame["private_blank"].to_numpy(), "sensitive_no_point", REASONS["sensitive_no_point"])
     take(frame["no_loc"].to_numpy(), "no_location", REASONS["no_location"])
-    take(frame["occurred_at"].isna().to_numpy(), "unparseable_date", REASONS["unparseable_date"])
     from .dates import check_range
 
-    future, too_old = check_range(frame["occurred_at"], floor=date_floor, today=as_of)
+    future, too_old = check_range(
+        frame["occurred_at"], floor=date_floor, today=as_of, year=_by_source(frame, opts.years)
+    )
     take(future, "future_date", "the date is after the day the data was read (--as-of)")
     take(
         too_old,
@@ -786,6 +805,7 @@ def read_incidents(
         f"the date is before {pd.Timestamp(date_floor).date()} "
         "(a placeholder such as 1900-01-01?); lower the floor with --date-floor",
     )
+    take(frame["occurred_at"].isna().to_numpy(), "unparseable_date", REASONS["unparseable_date"])
     bad_cat = frame["category"].isna().to_numpy()
     take(
         bad_cat,

@@ -357,6 +357,10 @@ def run_demo(
         if backtest_table is not None:
             files.append(write_table(backtest_table, out / "proposals_backtest.csv"))
             files.extend(_demo_capture(inc, layers, backtest_table, out))
+    step("Writing the proposal page")
+    from .explore import write_explore
+
+    files.append(write_explore(inc, layers, out / "explore.html", proposals=proposals, ring=ring))
     step("Writing outputs")
     sensitive = is_sensitive(inc)
     export = inc[~sensitive].drop(columns=["zones"])

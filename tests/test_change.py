@@ -47,7 +47,9 @@ def test_rounding_half_away_from_zero():
     assert round_half_away(14.45) == 14.5
     assert round_half_away(-8.75) == -8.8
     assert round_half_away(0.04) == 0.0
-    assert format_pct(-0.04) == "+0.0%"
+    # a fall too small to show keeps its sign; nothing at all has none
+    assert format_pct(-0.045) == "-0.0%" and format_pct(0.04) == "+0.0%"
+    assert format_pct(0.0) == "0.0%"
 
 
 @given(st.integers(1, 10**9), st.integers(0, 10**9))

@@ -226,26 +226,163 @@ def test_exports(north_table):
     assert "Violent crime fell 20.0% in the North zone" in md
 
 
-def test_daily_normalisation_by_hand():
-    """2018 (365 days) against 1 January to 31 March 2019 (90 days), as daily rates."""
+def _daily_case(ring_incidents: bool = True):
+    """2018 (365 days) against 1 January to 31 March 2019 (90 days)."""
     crs = "EPSG:32615"
     zones = gpd.GeoDataFrame({"name": ["Z"]}, geometry=[box(0, 0, 100, 100)], crs=crs)
     when = (["2018-06-01"] * 100 + ["2019-02-01"] * 40      # in the zone
             + ["2018-06-01"] * 730 + ["2019-02-01"] * 180)  # far away: the control
     x = [50] * 140 + [5000] * 910
+    if ring_incidents:
+        when += ["2018-07-01"] * 60 + ["2019-03-01"] * 20  # the 400 m ring
+        x += [300] * 80
     inc = gpd.GeoDataFrame({"occurred_at": pd.to_datetime(when), "group": "violent",
                             "category": "robbery"},
                            geometry=gpd.points_from_xy(x, x), crs=crs)
+    return inc, zones
+
+
+def _glm_interaction(T, C, exposure):
+    """The zone-by-after interaction of a Poisson GLM with log-exposure offsets."""
+    import statsmodels.api as sm
+
+    y = np.array([T[0], T[1], C[0], C[1]], float)
+    zone = np.array([1, 1, 0, 0])
+    after = np.array([0, 1, 0, 1])
+    X = sm.add_constant(np.column_stack([zone, after, zone * after]).astype(float))
+    off = np.log(np.array([exposure[0], exposure[1]] * 2, float))
+    fit = sm.GLM(y, X, family=sm.families.Poisson(), offset=off).fit()
+    lo, hi = np.exp(fit.conf_int()[3])
+    return np.exp(fit.params[3]), lo, hi, fit.pvalues[3]
+
+
+def test_daily_rates_against_a_poisson_glm_with_offsets():
+    inc, zones = _daily_case()
     with pytest.raises(InputError, match="not like for like"):
         compare_zones(inc, zones, 2018, "2019-01-01:2019-03-31", crimes=["violent"])
-    t = compare_zones(inc, zones, 2018, "2019-01-01:2019-03-31", crimes=["violent"],
-                      normalise="daily", citywide=False)
-    row = t.iloc[0]
+    row = compare_zones(inc, zones, 2018, "2019-01-01:2019-03-31", crimes=["violent"],
+                        normalise="daily", citywide=False, dispersion="poisson").iloc[0]
     assert row["zone_pct_change"] == pytest.approx(((40 / 90) / (100 / 365) - 1) * 100)
     assert row["irr"] == pytest.approx((40 / 90) / (100 / 365))
     assert row["control_pct_change"] == pytest.approx(((180 / 90) / (730 / 365) - 1) * 100)
-    assert row["p_value"] == pytest.approx(stats.poisson_means_test(40, 90, 100, 365).pvalue)
+    assert row["e_test_p"] == pytest.approx(stats.poisson_means_test(40, 90, 100, 365).pvalue)
+    # the conditional test: 40 of 140 after, p0 = 90 / 455 (scipy's binomial tails)
+    p0 = 90 / 455
+    central = 2 * min(stats.binom.sf(39, 140, p0), stats.binom.cdf(40, 140, p0))
+    assert row["p_value"] == pytest.approx(central, rel=1e-9)
+    ratio, lo, hi, p = _glm_interaction((100, 40), (730, 180), (365, 90))
+    assert (row["relative_ratio"], row["relative_low"], row["relative_high"]) == pytest.approx(
+        (ratio, lo, hi), rel=1e-6)
+    assert row["relative_p"] == pytest.approx(p, rel=1e-6)
+    ring_p = _glm_interaction((60, 20), (730, 180), (365, 90))[3]
+    assert row["ring_relative_p"] == pytest.approx(ring_p, rel=1e-5)  # IRLS tolerance
+    # WDD: the control's variance once, with the summed weight (not twice)
+    k = (100 + 60) / 730
+    assert row["wdd"] == pytest.approx((40 - 100 * 180 / 730) + (20 - 60 * 180 / 730))
+    assert row["wdd_se"] ** 2 == pytest.approx(100 + 40 + 60 + 20 + k**2 * (730 + 180))
     assert "rates per day" in row["note"]
+
+
+def test_daily_rates_with_an_empty_ring_do_not_crash():
+    inc, zones = _daily_case(ring_incidents=False)
+    row = compare_zones(inc, zones, 2018, "2019-01-01:2019-03-31", crimes=["violent"],
+                        normalise="daily").iloc[0]
+    assert row["ring_before"] == 0 and np.isnan(row["ring_relative_p"])
+    assert "no sign of displacement" in row["verdict"] or "not judged" in row["verdict"]
+
+
+def test_year_to_date_across_a_leap_day_is_like_for_like():
+    import datetime as dt
+
+    b, a, note = align_windows(2019, 2020, dt.date(2020, 9, 1))
+    assert (b.days, a.days) == (244, 245) and "same calendar days" in note
+
+
+def test_an_after_window_without_data_is_undefined_with_the_reason():
+    inc, zones = _daily_case()
+    t = compare_zones(inc, zones, 2018, 2020, crimes=["violent"])
+    for row in t.to_dict("records"):
+        assert np.isnan(row["zone_pct_change"]) and np.isnan(row["p_value"])
+        assert "no data in the after window" in row["verdict"]
+        assert "fell 100" not in row["verdict"]
+
+
+def test_e_test_switches_to_its_normal_approximation_without_a_jump():
+    from impactzones.compare import E_TEST_EXACT_MAX
+
+    n = E_TEST_EXACT_MAX
+    for shift in (0, 60, 100, 150, 250):
+        b, a = n // 2 + shift, n // 2 - shift  # b + a = n: still exact
+        exact = stats.poisson_means_test(a, 1.0, b, 1.0).pvalue
+        assert e_test(b, a) == pytest.approx(exact, abs=1e-12)
+        above = stats.poisson_means_test(a, 1.0, b + 1, 1.0).pvalue
+        assert e_test(b + 1, a) == pytest.approx(above, abs=1e-3)  # n + 1: normal
+    exact = stats.poisson_means_test(4_000, 244.0, 6_001, 365.0).pvalue
+    assert e_test(6_001, 4_000, 365, 244) == pytest.approx(exact, abs=1e-3)
+
+
+def test_the_p_value_and_the_interval_never_disagree():
+    """One rule: p < 0.05 exactly when the 95% interval excludes 1 (the E-test and the
+    exact interval disagreed on 120 of these pairs, e.g. 40 -> 24)."""
+    for phi in (1.0, 2.7):
+        for b in range(0, 81):
+            for a in range(0, 81):
+                rr = rate_ratio(b, a, dispersion=phi)
+                if not np.isfinite(rr.p_value):
+                    continue
+                assert (rr.p_value < 0.05) == (rr.high < 1 or rr.low > 1), (b, a, phi)
+    rr = rate_ratio(40, 24)
+    assert rr.p_value > 0.05 and rr.low < 1 < rr.high
+
+
+def test_dispersion_is_the_pearson_statistic_of_a_poisson_glm():
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    rng = np.random.default_rng(3)
+    mu = np.outer([5, 40, 300, 12], 1 + 0.2 * np.sin(np.arange(12)))
+    y = rng.negative_binomial(4, 4 / (4 + mu))
+    from impactzones.compare import dispersion
+
+    df = pd.DataFrame({"y": y.ravel(), "area": np.repeat(np.arange(4), 12),
+                       "month": np.tile(np.arange(12), 4)})
+    fit = smf.glm("y ~ C(area) + C(month)", df, family=sm.families.Poisson()).fit()
+    assert dispersion(y) == pytest.approx(fit.pearson_chi2 / fit.df_resid, rel=1e-6)
+    assert dispersion(rng.poisson(mu)) < 2  # Poisson counts: about 1
+
+
+def test_overdispersed_no_effect_false_positive_rate_is_about_5_percent():
+    """No effect, counts with variance 3 x the mean: the default (estimated dispersion)
+    calls about 5% of comparisons significant; the exact Poisson figures about 30%."""
+    from impactzones.compare import dispersion
+
+    rng = np.random.default_rng(11)
+    phi_true = 3.0
+    means = np.array([30.0, 60.0, 400.0, 20.0, 90.0])  # zone, ring, control, others
+    k = means / (phi_true - 1)  # negative binomial with variance phi x mean
+    hits = {"estimate": 0, "poisson": 0}
+    runs = 2000
+    for _ in range(runs):
+        before = rng.negative_binomial(k[:, None], (k / (k + means))[:, None], (5, 12))
+        after = rng.negative_binomial(k[:, None], (k / (k + means))[:, None], (5, 12))
+        phi = dispersion(before)
+        b, a = before[0].sum(), after[0].sum()
+        hits["estimate"] += rate_ratio(b, a, dispersion=phi).p_value < 0.05
+        hits["poisson"] += rate_ratio(b, a).p_value < 0.05
+    assert hits["estimate"] / runs <= 0.065, hits
+    assert hits["poisson"] / runs > 0.2, hits
+
+
+def test_dispersion_one_leaves_the_published_figures_unchanged():
+    r = wdd_shared_control((100, 80), (100, 100), (1000, 1000), dispersion=1.0)
+    assert r.se**2 == pytest.approx(100 + 80 + 100 + 100 + 0.2**2 * 2000)
+    rr = rate_ratio(100, 80, dispersion=1.0)
+    assert rr.low == pytest.approx(stats.beta.ppf(0.025, 80, 101) / (1 - stats.beta.ppf(
+        0.025, 80, 101)))
+    assert rr.e_test_p == pytest.approx(stats.poisson_means_test(80, 1, 100, 1).pvalue)
+    ratio, lo, hi, p = relative_change((100, 80), (1000, 1000), dispersion=1.0)
+    assert (ratio, lo, hi, p) == pytest.approx(_glm_interaction((100, 80), (1000, 1000),
+                                                                (1, 1)), rel=1e-6)
 
 
 def test_calendar_years_are_like_for_like_across_a_leap_year():

@@ -13,7 +13,7 @@ MODULES = [
     "impactzones.schema", "impactzones.propose", "impactzones.hotspots.kde",
     "impactzones.hotspots.dbscan", "impactzones.hotspots.gistar", "impactzones.webmap",
     "impactzones.maps", "impactzones.pipeline", "impactzones.evaluate.series",
-    "impactzones.safety", "impactzones.study",
+    "impactzones.safety", "impactzones.study", "impactzones.explore",
 ]
 
 

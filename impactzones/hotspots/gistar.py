@@ -407,9 +407,7 @@ def gistar(
     """
     if inference not in INFERENCE:
         raise InputError(f"inference must be one of {', '.join(INFERENCE)}; got {inference!r}.")
-    if permutations is not None and (
-        permutations < 0 or int(permutations) != permutations
-    ):
+    if permutations is not None and (permutations < 0 or int(permutations) != permutations):
         raise InputError(f"permutations must be a whole number >= 0, got {permutations!r}.")
     if is_cube(incidents):  # the counts per cell, summed over the cube's selection
         _x, _y, _w, grid, outside = cube_points(incidents, grid)
@@ -484,8 +482,11 @@ def gistar(
         "inference": inference,
         "null": NULLS[inference],
         "fdr": "Benjamini-Hochberg" if fdr else "none",
-        "p_used": {"exact": "exact randomisation", "normal": "normal approximation",
-                   "permutation": "conditional permutation"}[inference],
+        "p_used": {
+            "exact": "exact randomisation",
+            "normal": "normal approximation",
+            "permutation": "conditional permutation",
+        }[inference],
         "seed": seed,
     }
     if not quiet:

@@ -1,0 +1,240 @@
+"""The proposal page: one self-contained, offline HTML file on which an analyst draws or edits
+a zone and reads its figures at once.
+
+The page embeds only aggregates: a grid of counts by cell (``cell`` metres, only cells
+whose centre is in the study area), month and crime group, deflated and base64-encoded;
+never a point. It draws the density of violent crime, the hot cells, the existing zones
+and the proposals; the analyst draws a polygon (click the vertices, drag them to edit,
+or start from a proposal) and the page computes from the grid: the area, counts per year,
+the share of the city's crime and the PAI in the 12 months before a chosen start, the
+change from the 12 months before to the 12 months after it, and the counts in the ring
+around the zone. A zone is counted by the cells whose centre falls inside it, so a figure
+differs from the exact one only by the incidents in the cells that the edge cuts.
+
+Leaflet is inlined from ``xstatic-leaflet``; the vertex-drawing tool is a small
+hand-written script (no drawing plugin is packaged on PyPI without a CDN). Every string
+reaches the page through ``json.dumps`` with ``<``, ``>`` and ``&`` escaped, never spliced.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+
+from .geo import WGS84, Layers, xy
+from .grid import make_grid
+from .schema import GROUPS
+
+__all__ = ["explore_data", "write_explore"]
+
+_HERE = Path(__file__).resolve().parent
+
+
+def _fit_lonlat_to_xy(grid) -> dict:
+    """Quadratic fits between lon/lat and the grid's metres, both ways (within ~1 m over a
+    city): ``xy`` gives x and y from (lon - lon0, lat - lat0), ``ll`` lon and lat from
+    (x - x_mid, y - y_mid)."""
+    to_ll = Transformer.from_crs(grid.crs, WGS84, always_xy=True)
+    xmin, ymin, xmax, ymax = grid.bounds
+    mx, my = np.meshgrid(np.linspace(xmin, xmax, 25), np.linspace(ymin, ymax, 25))
+    gx, gy = mx.ravel(), my.ravel()
+    lon, lat = (np.asarray(a) for a in to_ll.transform(gx, gy))
+    lon0, lat0 = float(lon.mean()), float(lat.mean())
+    xm, ym = float(gx.mean()), float(gy.mean())
+
+    def design(u, v):
+        return np.c_[np.ones_like(u), u, v, u * u, u * v, v * v]
+
+    a = design(lon - lon0, lat - lat0)
+    b = design((gx - xm) / 1000, (gy - ym) / 1000)
+
+    def fit(m, t):
+        return np.linalg.lstsq(m, t, rcond=None)[0].tolist()
+
+    return {
+        "lon0": lon0,
+        "lat0": lat0,
+        "xm": xm,
+        "ym": ym,
+        "x": fit(a, gx),
+        "y": fit(a, gy),
+        "lon": fit(b, lon),
+        "lat": fit(b, lat),
+    }
+
+
+def _geojson(gdf: gpd.GeoDataFrame | None, cols: list[str]) -> dict:
+    if gdf is None or len(gdf) == 0:
+        return {"type": "FeatureCollection", "features": []}
+    keep = [c for c in cols if c in gdf.columns]
+    out = gdf[[*keep, "geometry"]].to_crs(WGS84).copy()
+    for c in keep:
+        out[c] = out[c].astype(str)
+    return json.loads(out.to_json(drop_id=True))
+
+
+def _months(incidents: pd.DataFrame) -> pd.PeriodIndex:
+    """Months from the first year holding at least 1% of the incidents to the last month."""
+    t = incidents["occurred_at"]
+    years = t.dt.year.value_counts()
+    first = int(years[years >= 0.01 * len(t)].index.min())
+    last = t.max().to_period("M")
+    return pd.period_range(pd.Period(f"{first}-01", "M"), last, freq="M")
+
+
+def explore_data(
+    incidents: gpd.GeoDataFrame,
+    layers: Layers,
+    *,
+    proposals: gpd.GeoDataFrame | None = None,
+    cell: float = 100.0,
+    ring: float = 400.0,
+) -> dict:
+    """Everything the proposal page embeds: aggregates and layers, no points.
+
+    Returns
+    -------
+    dict
+        ``grid`` (origin, cell in metres, size, the cells kept), ``fit`` (lon/lat to grid
+        metres), ``months``, ``groups``, ``counts`` (base64 of the deflated uint16 array
+        ``[group][month][cell]``), ``land_km2``, ``ring`` (metres) and the layers as GeoJSON.
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> layers = st_louis()
+    >>> inc = synthesize(seed=2018, years=[2019]).incidents
+    >>> d = explore_data(inc, layers)
+    >>> d["groups"], d["months"][0], d["grid"]["cell"]
+    (['violent', 'property', 'other'], '2019-01', 100.0)
+    """
+    grid = make_grid(layers.land, layers.crs, cell)
+    keep = np.flatnonzero(grid.mask.ravel())
+    months = _months(incidents)
+    per = incidents["occurred_at"].dt.to_period("M")
+    x, y = xy(incidents)
+    row, col, ok = grid.cell_of(x, y)
+    flat = np.where(ok, row * grid.width + col, -1)
+    pos = np.full(grid.width * grid.height, -1)
+    pos[keep] = np.arange(len(keep))
+    cell_idx = np.where(flat >= 0, pos[np.clip(flat, 0, None)], -1)
+    month_idx = np.asarray(months.get_indexer(per))
+    group_idx = np.asarray(pd.Index(GROUPS).get_indexer(incidents["group"]))
+    use = (cell_idx >= 0) & (month_idx >= 0) & (group_idx >= 0)
+    counts = np.zeros((len(GROUPS), len(months), len(keep)), np.int64)
+    np.add.at(counts, (group_idx[use], month_idx[use], cell_idx[use]), 1)
+    packed = np.minimum(counts, 65535).astype("<u2").tobytes()
+    data = {
+        "grid": {
+            "x0": grid.x0,
+            "y0": grid.y0,
+            "cell": grid.cell,
+            "width": grid.width,
+            "height": grid.height,
+            "cells": base64.b64encode(
+                zlib.compress(np.diff(keep, prepend=0).astype("<u4").tobytes(), 9)
+            ).decode(),
+            "n": int(len(keep)),
+        },
+        "fit": _fit_lonlat_to_xy(grid),
+        "months": [str(m) for m in months],
+        "groups": list(GROUPS),
+        "counts": base64.b64encode(zlib.compress(packed, 9)).decode(),
+        "land_km2": layers.land.area / 1e6,
+        "ring": ring,
+        "outside": int((~use).sum()),
+        "boundary": _geojson(layers.boundary, []),
+        "districts": _geojson(layers.districts, ["district"]),
+        "zones": _geojson(layers.zones, ["name", "start"]),
+        "proposals": _geojson(proposals, ["name", "summary"]),
+    }
+    data["density"] = _density_png(counts, months, grid, keep)
+    return data
+
+
+def _density_png(counts, months, grid, keep) -> dict:
+    """Violent crime in the last 12 months per cell, as a coloured PNG and its lon/lat
+    bounds (an image overlay; aggregates only)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy import ndimage
+
+    last = counts[0, -12:].sum(0).astype(float)
+    img = np.zeros(grid.width * grid.height)
+    img[keep] = last
+    img = ndimage.gaussian_filter(img.reshape(grid.shape), 1.5)
+    top = np.quantile(img[img > 0], 0.995) if (img > 0).any() else 1.0
+    rgba = plt.get_cmap("YlOrRd")(np.clip(img / top, 0, 1))
+    rgba[..., 3] = np.where(img > 0.02 * top, 0.7, 0.0)
+    buf = io.BytesIO()
+    plt.imsave(buf, rgba, format="png", pil_kwargs={"optimize": True})
+    to_ll = Transformer.from_crs(grid.crs, WGS84, always_xy=True)
+    xmin, ymin, xmax, ymax = grid.bounds
+    (w, e), (s, n) = to_ll.transform([xmin, xmax], [ymin, ymax])
+    hot = np.zeros(grid.width * grid.height, bool)
+    if (last > 0).any():
+        hot[keep] = last >= max(np.quantile(last[last > 0], 0.98), 1)
+    return {
+        "png": base64.b64encode(buf.getvalue()).decode(),
+        "bounds": [[s, w], [n, e]],
+        "label": f"Violent crime density, {months[max(len(months) - 12, 0)]} to {months[-1]}",
+        "hot": base64.b64encode(zlib.compress(np.packbits(hot).tobytes(), 9)).decode(),
+    }
+
+
+def _js_json(obj) -> str:
+    """JSON safe inside a <script> element (no "</script", no HTML comment openers)."""
+    s = json.dumps(obj, separators=(",", ":"), sort_keys=True, allow_nan=False)
+    return s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def write_explore(
+    incidents: gpd.GeoDataFrame,
+    layers: Layers,
+    path,
+    *,
+    proposals: gpd.GeoDataFrame | None = None,
+    cell: float = 100.0,
+    ring: float = 400.0,
+    title: str = "Propose an Impact Zone",
+) -> Path:
+    """Write the proposal page (one offline HTML file) to ``path``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> layers = st_louis()
+    >>> inc = synthesize(seed=2018, years=[2019]).incidents
+    >>> p = write_explore(inc, layers, pathlib.Path(tempfile.mkdtemp()) / "page.html")
+    >>> p.stat().st_size < 3_000_000
+    True
+    """
+    from .io import _atomic
+    from .webmap import _leaflet_inline
+
+    data = explore_data(incidents, layers, proposals=proposals, cell=cell, ring=ring)
+    js, css = _leaflet_inline()
+    page = (_HERE / "explore_page.html").read_text(encoding="utf-8")
+    app = (_HERE / "explore_page.js").read_text(encoding="utf-8")
+    html = (
+        page.replace("/*LEAFLET_CSS*/", css)
+        .replace("/*LEAFLET_JS*/", js)
+        .replace("/*APP_JS*/", app.replace("</script", "<\\/script"))
+        .replace("/*DATA*/null", _js_json(data))
+        .replace("/*TITLE*/null", _js_json(title))
+    )
+    return _atomic(Path(path), lambda p: p.write_text(html, encoding="utf-8"))

@@ -1,0 +1,139 @@
+"""The proposal page: embedded aggregates that add up, hostile names kept inert, and in real
+Chromium the page's figures for a drawn zone against compare_zones and backtest."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import zlib
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from impactzones.compare import compare_zones
+from impactzones.explore import explore_data, write_explore
+from impactzones.geo import WGS84
+from impactzones.propose import backtest, propose_zones
+
+BEFORE, AFTER = "2018-01-01:2018-08-31", "2019-01-01:2019-08-31"
+
+
+@pytest.fixture(scope="module")
+def zone(synth, layers):
+    north = layers.zones[layers.zones["name"] == "North"]
+    p = propose_zones(synth.incidents, period=2018, k=1, exclude=north, layers=layers)
+    return p.iloc[:1][["name", "geometry"]].assign(start=None)
+
+
+@pytest.fixture(scope="module")
+def page(synth, layers, zone, tmp_path_factory):
+    out = tmp_path_factory.mktemp("explore") / "page.html"
+    return write_explore(synth.incidents, layers, out, proposals=zone)
+
+
+def test_embedded_counts_add_up_to_the_incidents(synth, layers):
+    d = explore_data(synth.incidents, layers)
+    counts = np.frombuffer(zlib.decompress(base64.b64decode(d["counts"])), "<u2")
+    counts = counts.reshape(len(d["groups"]), len(d["months"]), d["grid"]["n"])
+    inc = synth.incidents
+    inside = inc[shapely.contains_xy(layers.land, inc.geometry.x, inc.geometry.y)]
+    # cells whose centre is in the land hold about the incidents inside it (edges differ)
+    assert counts.sum() == pytest.approx(len(inside), rel=0.01)
+    v = inside[(inside["group"] == "violent") & (inside["occurred_at"].dt.year == 2019)]
+    months = [m.startswith("2019") for m in d["months"]]
+    assert counts[0][months].sum() == pytest.approx(len(v), rel=0.01)
+    assert counts.sum() + d["outside"] == len(inc)
+
+
+def test_page_is_small_offline_and_holds_no_points(page, synth):
+    html = page.read_text(encoding="utf-8")
+    assert page.stat().st_size < 3_000_000
+    # nothing to fetch: no external script or stylesheet (Chromium below refuses the network)
+    assert not re.search(r"<script[^>]+src=|<link[^>]+stylesheet", html)
+    # no points at all: only polygons and the grid of counts
+    data = json.loads(re.search(r"window\.IZ_DATA = (.*);\n", html).group(1))
+    kinds = {f["geometry"]["type"] for k in ("boundary", "districts", "zones", "proposals")
+             for f in data[k]["features"]}
+    assert kinds <= {"Polygon", "MultiPolygon"}, kinds
+    assert synth.incidents["incident_id"].iloc[0] not in html
+
+
+def test_hostile_names_stay_data(synth, evil_layers, tmp_path):
+    page = write_explore(synth.incidents[:5000], evil_layers, tmp_path / "p.html",
+                         title="</script><script>window.__xss=9</script>")
+    html = page.read_text(encoding="utf-8")
+    assert "<img src=x" not in html and "</script><script>window.__xss" not in html
+    assert "\\u003c/script\\u003e" in html
+
+
+def _browser():
+    from .browser import Browser, chromium_path
+
+    if chromium_path() is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing in CI: .ci/run must install it")
+        pytest.skip("Debian's chromium is not installed")
+    pytest.importorskip("playwright.sync_api")
+    return Browser()
+
+
+def _edge_count(inc, geom, window, cell=100.0):
+    """Incidents (violent, in the window) in the 100 m cells that the outline cuts."""
+    from impactzones.grid import make_grid
+    from impactzones.windows import parse_window, select
+
+    v = select(inc, window=parse_window(window), group="violent")
+    g = make_grid(geom.buffer(2 * cell), inc.crs, cell)
+    boxes = g.polygons(*np.indices(g.shape).reshape(2, -1))
+    cut = shapely.intersects(boxes, geom.boundary).reshape(g.shape)
+    row, col, ok = g.cell_of(v.geometry.x.to_numpy(), v.geometry.y.to_numpy())
+    return int(cut[row[ok], col[ok]].sum())
+
+
+@pytest.mark.browser
+def test_drawn_zone_figures_match_python(page, synth, layers, zone):
+    geom = zone.geometry.iloc[0]
+    latlngs = [[lat, lon] for lon, lat in
+               gpd.GeoSeries([geom], crs=layers.crs).to_crs(WGS84).iloc[0].exterior.coords]
+    got = {}
+
+    def actions(p):
+        p.wait_for_function("() => window.izExplore && (window.izExplore.ready || "
+                            "window.izExplore.error)", timeout=20000)
+        p.evaluate("ll => window.izExplore.setZone(ll)", latlngs)
+        got["after"] = p.evaluate("ll => izExplore.count(ll, '2019-01', '2019-08', 'violent')",
+                                  latlngs)
+        got["before"] = p.evaluate("ll => izExplore.count(ll, '2018-01', '2018-08', 'violent')",
+                                   latlngs)
+        got["panel"] = p.evaluate("() => document.getElementById('iz-figures').textContent")
+        got["geojson"] = p.evaluate("() => izExplore.geojson()")
+
+    b = _browser()
+    try:
+        from .conftest import ARTIFACTS
+
+        rep = b.open(page, ARTIFACTS / "explore.png", allow_network=False, actions=actions)
+    finally:
+        b.close()
+    assert rep.ok, (rep.console_errors, rep.page_errors, rep.refused)
+    table = compare_zones(synth.incidents, zone.assign(name="Drawn"), BEFORE, AFTER)
+    row = table[(table["zone"] == "Drawn") & (table["crime"] == "violent")].iloc[0]
+    for key, window, exact in (("before", BEFORE, row["zone_before"]),
+                               ("after", AFTER, row["zone_after"])):
+        edge = _edge_count(synth.incidents, geom, window)
+        assert abs(got[key]["zone"] - exact) <= edge, (key, got[key], exact, edge)
+    bt = backtest(zone, synth.incidents, period=AFTER, before=BEFORE, layers=layers, draws=2)
+    exact_pai = bt.set_index("name").loc[zone["name"].iloc[0], "pai"]
+    a = got["after"]
+    page_pai = (a["zone"] / a["city"]) / (a["area_km2"] / (layers.land.area / 1e6))
+    assert page_pai == pytest.approx(exact_pai, rel=0.05)
+    assert "PAI" in got["panel"] and "km²" in got["panel"]
+    # the export reads back as the same zone, ready for compare --zones / propose --exclude
+    back = gpd.GeoDataFrame.from_features(got["geojson"]["features"], crs=WGS84)
+    assert back["name"].iloc[0] == "Drawn zone"
+    assert back.to_crs(layers.crs).geometry.iloc[0].symmetric_difference(geom).area < 1e-3 * geom.area
+    json.dumps(got["geojson"])
