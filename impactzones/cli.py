@@ -35,12 +35,12 @@ __all__ = [
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT = 0, 1, 2
 
 
-def os_error_sentence(exc: OSError) -> str:
+def _os_error_sentence(exc: OSError) -> str:
     """One sentence for a file-system refusal (permissions, a file where a folder must be...).
 
     Examples
     --------
-    >>> os_error_sentence(PermissionError(13, "Permission denied", "/x/y.csv"))
+    >>> _os_error_sentence(PermissionError(13, "Permission denied", "/x/y.csv"))
     'Cannot write or read /x/y.csv: permission denied; choose a folder you can write to (--out).'
     """
     import errno
@@ -514,6 +514,14 @@ def cmd_compare(args) -> int:
                 )
             zones = zones[zones["name"].isin(wanted)]
         step("Comparing")
+        import pandas as pd
+
+        from .compare import align_windows, check_windows
+
+        times = res.incidents["occurred_at"]
+        end = times.max().date() if len(times) and pd.notna(times.max()) else None
+        b, a, _ = align_windows(args.before, args.after, end, normalise=args.normalise)
+        check_windows(b, a, times, strict=True)  # a window with no data: refused here
         crimes = args.crimes.split(",") if args.crimes else None
         table = compare_zones(
             res.incidents,
@@ -1199,7 +1207,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # the file system said no: a setting to change, not a bug
         if args.debug:
             raise
-        print(f"impactzones: {os_error_sentence(exc)}", file=sys.stderr)
+        print(f"impactzones: {_os_error_sentence(exc)}", file=sys.stderr)
         return EXIT_INPUT
     except Exception as exc:  # never a bare traceback for a user
         if args.debug:

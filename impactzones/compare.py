@@ -59,6 +59,7 @@ __all__ = [
     "WDQ",
     "RateRatio",
     "align_windows",
+    "check_windows",
     "compare_zones",
     "dispersion",
     "display_table",
@@ -613,9 +614,20 @@ def _check_crimes(crimes, by: str, incidents) -> None:
         )
 
 
-def _check_windows(b: Window, a: Window, times: pd.Series) -> None:
-    """Refuse windows in the wrong order, overlapping, or with no data in them; warn when a
-    window runs past the data's dates."""
+def check_windows(b: Window, a: Window, times: pd.Series, *, strict: bool = False) -> None:
+    """Refuse windows in the wrong order or overlapping; warn when a window runs past the
+    data's dates; a window with no data at all is refused when ``strict`` (the CLI) and
+    warned about otherwise (the table then says the change is undefined).
+
+    Examples
+    --------
+    >>> times = pd.Series(pd.to_datetime(["2017-01-01", "2018-12-31"]))
+    >>> check_windows(Window.year(2017), Window.year(2018), times)  # fine
+    >>> check_windows(Window.year(2017), Window.year(2025), times, strict=True)
+    Traceback (most recent call last):
+    ...
+    impactzones.errors.InputError: The after window (2025) lies outside the data, ...
+    """
     import warnings
 
     if a.start <= b.end:
@@ -630,11 +642,14 @@ def _check_windows(b: Window, a: Window, times: pd.Series) -> None:
     span = f"{lo.isoformat()} to {hi.isoformat()}"
     for which, w in (("before", b), ("after", a)):
         if w.end < lo or w.start > hi:
-            raise InputError(
+            msg = (
                 f"The {which} window ({w.label}) lies outside the data, which run from "
                 f"{span}; choose windows inside that range."
             )
-        if w.start < lo or w.end > hi:
+            if strict:
+                raise InputError(msg)
+            warnings.warn(msg, stacklevel=3)
+        elif w.start < lo or w.end > hi:
             warnings.warn(
                 f"The {which} window ({w.label}) runs past the data, which run from {span}; "
                 "its count covers only the days with data.",
@@ -737,7 +752,7 @@ def compare_zones(
     data_end = incidents["occurred_at"].max()
     data_end = data_end.date() if pd.notna(data_end) else None
     b, a, note = align_windows(before, after, data_end, normalise=normalise)
-    _check_windows(b, a, incidents["occurred_at"])
+    check_windows(b, a, incidents["occurred_at"])
     _warn_not_begun(zones, a)
     exp_b, exp_a = (float(b.days), float(a.days)) if normalise == "daily" else (1.0, 1.0)
     if normalise == "daily" and b.days != a.days:
@@ -840,7 +855,13 @@ def _undefined_after(r: dict, ctx: dict) -> None:
     )
     for k in COLUMNS:
         if k.endswith(("pct_change", "_p", "_low", "_high", "ratio")) or k in (
-            "irr", "p_value", "wdq", "total_net_effect", "wdd", "wdd_se", "wdd_z"
+            "irr",
+            "p_value",
+            "wdq",
+            "total_net_effect",
+            "wdd",
+            "wdd_se",
+            "wdd_z",
         ):
             r[k] = math.nan
     r["wdq_reading"] = ""
