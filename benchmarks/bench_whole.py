@@ -124,10 +124,10 @@ def kde_cases(inc, layers):
         return vals.reshape(len(xs), len(ys)).T[::-1][1:-1, 1:-1] * len(data_km)
 
     def err_ours(s):
-        return max_rel(s.values[m][pick], ref)
+        return f"max rel err {max_rel(s.values[m][pick], ref):.1e}"
 
     def err_kdepy(dens):
-        return max_rel(dens[m][pick], ref)  # per km^2 already
+        return f"max rel err {max_rel(dens[m][pick], ref):.1e}"  # per km^2 already
 
     return {
         "kde: ours, GeoDataFrame in": (ours, err_ours),
@@ -291,6 +291,41 @@ def help_cases():
     }, ""
 
 
+def dbscan_scaling(inc, layers, factors, addresses: int) -> None:
+    """dbscan() at k x the incidents (each copy jittered by up to 20 m, then snapped to the
+    addresses: address-like), and the same core on all-unique locations (not snapped)."""
+    import geopandas as gpd
+    from scipy.spatial import cKDTree
+
+    from impactzones._dbscan_grid import grid_dbscan
+    from impactzones.geo import xy
+    from impactzones.hotspots import dbscan
+    from impactzones.hotspots.dbscan import unique_locations
+
+    x0, y0 = xy(inc)
+    rng = np.random.default_rng(0)
+    pick = rng.choice(len(x0), size=min(addresses, len(x0)), replace=False)
+    ax, ay = np.round(x0[pick], 1), np.round(y0[pick], 1)
+    tree = cKDTree(np.column_stack([ax, ay]))
+    land = layers.land
+    print(f"{'dbscan scaling':28} {'n':>10} {'locations':>10} {'seconds':>8} {'s per M':>8}")
+    for k in factors:
+        x = np.concatenate([x0 + rng.uniform(-20, 20, len(x0)) for _ in range(k)])
+        y = np.concatenate([y0 + rng.uniform(-20, 20, len(y0)) for _ in range(k)])
+        ms = max(5.0, np.ceil(3 * len(x) / land.area * np.pi * 150**2))
+        t, (ux, uy, c, _inv) = timed(lambda x=x, y=y: unique_locations(x, y))
+        t2, _ = timed(lambda ux=ux, uy=uy, c=c, ms=ms: grid_dbscan(ux, uy, 150.0, ms, c))
+        n, sec = len(x), t + t2
+        print(f"{'core, all-unique':28} {n:>10,} {len(ux):>10,} {sec:8.2f} {sec / n * 1e6:8.2f}")
+        _, nn = tree.query(np.column_stack([x, y]))
+        del x, y, ux, uy, c
+        g = gpd.GeoDataFrame(geometry=gpd.points_from_xy(ax[nn], ay[nn]), crs=inc.crs)
+        t, res = timed(lambda g=g, ms=ms: dbscan(g, eps=150, min_samples=ms, mask=land))
+        locs = res.params["unique_locations"]
+        print(f"{'dbscan(), address-like':28} {n:>10,} {locs:>10,} {t:8.2f} {t / n * 1e6:8.2f}")
+        del g, res
+
+
 def interleave(cases: dict, repeats: int) -> list[tuple[str, float, str]]:
     """Each repetition runs every case once, in turn; the minimum time of each is kept."""
     best = {k: float("inf") for k in cases}
@@ -315,8 +350,15 @@ def main() -> None:
     ap.add_argument(
         "--only",
         nargs="+",
-        choices=["kde", "dbscan", "assign", "gistar", "help"],
-        help="run only these groups of cases (default: all)",
+        choices=["kde", "dbscan", "assign", "gistar", "help", "dbscan-scaling"],
+        help="run only these groups of cases (default: all but dbscan-scaling)",
+    )
+    ap.add_argument(
+        "--factors",
+        nargs="+",
+        type=int,
+        default=[1, 2, 5],
+        help="dbscan-scaling: multiples of --n to run (default 1 2 5)",
     )
     args = ap.parse_args()
     groups = args.only or ["kde", "dbscan", "assign", "gistar", "help"]
@@ -340,6 +382,9 @@ def main() -> None:
     }
     print(f"{'case':56} {'seconds':>8} {'x ours':>7}  check")
     for group in groups:
+        if group == "dbscan-scaling":
+            dbscan_scaling(inc, layers, args.factors, args.addresses)
+            continue
         cases, note = makers[group]()
         rows = interleave(cases, args.repeats)
         ours = rows[0][1]

@@ -9,8 +9,9 @@ lies in the 7 x 7 block around its cell. Then:
    point adds the weights within ``eps`` (``<=``, as scikit-learn does) in the outer cells,
    nearest first, stopping as soon as it reaches ``min_samples``;
 2. **clusters**: the core points of one cell are one cluster; two cells' clusters join
-   (union-find) when they are in one 3 x 3 block, or some pair of their core points is
-   within ``eps``;
+   (union-find) when they are in one 3 x 3 block (all such pairs first: no distances to
+   test), or some pair of their core points is within ``eps`` (tested only for cells not
+   joined already, so that dense areas cost little);
 3. **numbering**: clusters are numbered in the order of their first core point, as
    scikit-learn numbers them;
 4. **border points** (not core, within ``eps`` of a core point) join the reachable
@@ -119,10 +120,23 @@ def _dbscan_cells(px, py, pw, cell_start, cell_end, nbr, ninner, eps2, min_sampl
                 has_core[c] = True
                 break
     parent = np.arange(ncell)
+    # first every inner pair (always linked, no distance to test), so that the costly
+    # tests of the outer pairs below are skipped wherever the cells are already joined
     for c in range(ncell):
         if not has_core[c]:
             continue
-        for k in range(nnb):
+        for k in range(ninner):
+            d = nbr[c, k]
+            if d <= c or not has_core[d]:
+                continue
+            ra = _find(parent, c)
+            rb = _find(parent, d)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    for c in range(ncell):
+        if not has_core[c]:
+            continue
+        for k in range(ninner, nnb):
             d = nbr[c, k]
             if d <= c or not has_core[d]:
                 continue
@@ -130,21 +144,20 @@ def _dbscan_cells(px, py, pw, cell_start, cell_end, nbr, ninner, eps2, min_sampl
             rb = _find(parent, d)
             if ra == rb:
                 continue
-            linked = k < ninner  # core points of inner cells are always within eps
-            if not linked:
-                for i in range(cell_start[c], cell_end[c]):
-                    if not core[i]:
+            linked = False
+            for i in range(cell_start[c], cell_end[c]):
+                if not core[i]:
+                    continue
+                for j in range(cell_start[d], cell_end[d]):
+                    if not core[j]:
                         continue
-                    for j in range(cell_start[d], cell_end[d]):
-                        if not core[j]:
-                            continue
-                        dx = px[i] - px[j]
-                        dy = py[i] - py[j]
-                        if dx * dx + dy * dy <= eps2:
-                            linked = True
-                            break
-                    if linked:
+                    dx = px[i] - px[j]
+                    dy = py[i] - py[j]
+                    if dx * dx + dy * dy <= eps2:
+                        linked = True
                         break
+                if linked:
+                    break
             if linked:
                 parent[max(ra, rb)] = min(ra, rb)
     roots = np.full(ncell, -1, dtype=np.int64)

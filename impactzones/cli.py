@@ -170,7 +170,8 @@ def cmd_demo(args) -> int:
             crs=args.crs,
             read_options=read_options(args),
             ring=args.ring,
-            self_contained=args.self_contained,
+            online_tiles=args.online_tiles,
+            basemap=getattr(args, "basemap", None),
             progress=step,
         )
     if args.json:
@@ -250,7 +251,7 @@ def cmd_run(args) -> int:
     path = Path(args.settings)
     settings, flat = read_study(path)  # every key checked against one schema first
     base = path.parent
-    for key in ("boundary", "districts", "zones"):
+    for key in ("boundary", "districts", "zones", "basemap"):
         if flat.get(key):
             flat[key] = str((base / flat[key]).resolve())
     if flat.get("incidents"):
@@ -357,7 +358,7 @@ def cmd_load(args) -> int:
     guard_outputs(args.paths, [args.out, args.rejects])
     with _steps(con, args.quiet or args.json) as step:
         step("Loading the study area")
-        layers = load_layers(boundary=args.boundary, strict=False)
+        layers = load_layers(boundary=args.boundary, strict=False, layer_crs=args.crs)
         step("Reading incidents")
         res = read_incidents(
             args.paths,
@@ -406,7 +407,9 @@ def _read_any(paths, args):
     from .pipeline import load_layers
 
     layers = load_layers(
-        boundary=getattr(args, "boundary", None), zones=getattr(args, "zones", None)
+        boundary=getattr(args, "boundary", None),
+        zones=getattr(args, "zones", None),
+        layer_crs=getattr(args, "crs", None),
     )
     res = read_incidents(
         paths,
@@ -880,6 +883,21 @@ def _input_opts(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _map_opts(p: argparse.ArgumentParser) -> None:
+    """Map options: every map is self-contained; tiles and a base layer on request."""
+    p.add_argument(
+        "--online-tiles",
+        action="store_true",
+        help="also offer online tile base maps (they load over the offline base)",
+    )
+    p.add_argument(
+        "--basemap",
+        metavar="PATH",
+        help="a line layer (streets) to draw as the offline base map for another city",
+    )
+    p.add_argument("--self-contained", action="store_true", help=argparse.SUPPRESS)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one sentence for a bad argument (exit 2), not the whole usage block."""
 
@@ -922,11 +940,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="displacement ring width in metres (default 400)",
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument(
-        "--self-contained",
-        action="store_true",
-        help="maps that open with no network (Leaflet inlined, no tiles)",
-    )
+    _map_opts(p)
     _finish(p, cmd_demo)
 
     p = sub.add_parser(
@@ -1173,11 +1187,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--districts", help="district polygons (default: bundled, approximate)")
     p.add_argument("--boundary", help="study-area polygons (default: St. Louis)")
     p.add_argument("--ring", type=_positive, default=400.0, help="ring width in metres (400)")
-    p.add_argument(
-        "--self-contained",
-        action="store_true",
-        help="maps that open with no network (Leaflet inlined, no tiles)",
-    )
+    _map_opts(p)
     _finish(p, cmd_map, json_help="print the summary as JSON")
     return parser
 

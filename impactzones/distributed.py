@@ -288,7 +288,7 @@ def summarise_parquet(
     freq: str = "month",
     ring: float = 400.0,
     client=None,
-    columns=("incident_id", "occurred_at", "category", "group", "geometry"),
+    columns=None,
 ) -> Summary:
     """The distributed path: the same :class:`Summary` from partitioned GeoParquet.
 
@@ -304,8 +304,15 @@ def summarise_parquet(
         As for :func:`summarise_frame`.
     client : distributed.Client, optional
         Where to run (default: the current client, or Dask's local scheduler).
-    columns : sequence of str
-        Columns to read (``group`` is derived from ``category`` when absent).
+    columns : sequence of str, optional
+        Columns to read besides the geometry (default: ``occurred_at`` and ``group``, or
+        ``category`` to derive the group from when there is no ``group`` column).
+
+    Notes
+    -----
+    Each Parquet row group is one task: write row groups of 100,000 to 200,000 rows
+    (``to_parquet(row_group_size=...)``; :func:`impactzones.synth.write_partitions` does)
+    and a worker needs about 1 GB, whatever the size of the whole data set.
 
     Returns
     -------
@@ -332,11 +339,14 @@ def summarise_parquet(
             "The distributed path needs dask-geopandas: pip install 'impactzones[scale]'."
         ) from exc
     path = [str(p) for p in path] if isinstance(path, (list, tuple)) else str(path)
-    ddf = dask_geopandas.read_parquet(path)
-    cols = [c for c in columns if c in ddf.columns or c == ddf.geometry.name]
-    if "occurred_at" not in cols or "category" not in cols:
+    # one task per Parquet row group: a worker's memory follows the row-group size
+    ddf = dask_geopandas.read_parquet(path, split_row_groups=True)
+    if columns is None:  # only what the summary needs (category only to derive a group)
+        columns = ("occurred_at", "group" if "group" in ddf.columns else "category")
+    cols = [c for c in columns if c in ddf.columns]
+    if "occurred_at" not in cols or not {"category", "group"} & set(cols):
         raise InputError(f"{path}: the partitions need occurred_at and category columns.")
-    ddf = ddf[cols]
+    ddf = ddf[[*cols, ddf.geometry.name]]
     g = _grid(layers, grid, cell_size)
     layers_d = dask.delayed(layers, pure=True)
     grid_d = dask.delayed(g, pure=True)

@@ -11,17 +11,23 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from . import __version__
-from .change import format_pct, percent_change
+from .change import percent_change
 from .geo import Layers
 from .safety import Slugs, writes_into
 from .windows import Window, compare_phrase
 
 __all__ = [
+    "GLOSSARY",
+    "annotate_proposals",
     "build_maps",
     "change_by_neighborhood",
+    "relation_words",
+    "ring_words",
+    "zone_headline",
 ]
 
 #: Neighborhoods with fewer incidents than this in the before window get no colour.
@@ -85,33 +91,188 @@ def change_by_neighborhood(
     return out
 
 
-def _zone_headline(table: pd.DataFrame, zone: str) -> list[str]:
+#: The words every output uses for how a zone's change compares with the rest of the city.
+WITHIN_CHANCE = "within chance"
+GLOSSARY = {
+    "PAI": "Predictive Accuracy Index: share of incidents captured / share of area used",
+    "PEI": "Predictive Efficiency Index: incidents captured / the most the same area "
+    "could have captured",
+    "RRI": "Recapture Rate Index: next period's PAI / this period's (above 1: held up)",
+    "WDQ": "Weighted Displacement Quotient: the ring's change / the zone's, both relative "
+    "to the control (below 0 displacement, above 0 diffusion of benefits)",
+    "WDD": "Weighted Displacement Difference: incidents prevented in zone and ring together, "
+    "relative to the control (negative is fewer)",
+    "E-test p": "chance of a change at least this big if the rate had not changed",
+}
+
+
+def _moved(pct: float) -> str:
+    """'fell 20%', 'rose 28%', 'did not change' (whole percent)."""
+    if not np.isfinite(pct):
+        return "cannot be compared (none before)"
+    if round(pct) == 0:
+        return "did not change" if pct == 0 else f"{'fell' if pct < 0 else 'rose'} under 1%"
+    return f"{'fell' if pct < 0 else 'rose'} {abs(pct):.0f}%"
+
+
+def relation_words(row) -> str:
+    """How a zone's change compares with the rest of the city, in the verdict's words:
+    'better than the rest of the city', 'worse than the rest of the city' or 'within
+    chance' (the 95% interval of the ratio of their changes).
+
+    Examples
+    --------
+    >>> relation_words({"relative_low": 0.7, "relative_high": 1.1})
+    'within chance'
+    >>> relation_words({"relative_low": 0.6, "relative_high": 0.9})
+    'better than the rest of the city'
+    """
+    lo, hi = row["relative_low"], row["relative_high"]
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return "not comparable"
+    if hi < 1:
+        return "better than the rest of the city"
+    if lo > 1:
+        return "worse than the rest of the city"
+    return WITHIN_CHANCE
+
+
+def ring_words(row, ring_m: float) -> str:
+    """The ring's reading by the verdict's rule: judged only when the zone fell, and a
+    displacement or diffusion only when the ring changed differently from the rest of the
+    city at 5%.
+
+    Examples
+    --------
+    >>> ring_words({"wdq_reading": "displacement", "ring_relative_p": 0.4}, 400)
+    'not beyond chance: no sign of displacement into the 400 m ring'
+    """
+    reading = row["wdq_reading"] or ""
+    ring_p = row.get("ring_relative_p", float("nan"))
+    if reading.startswith("no reduction"):
+        return "not judged: no reduction in the zone to displace"
+    if not (pd.notna(ring_p) and ring_p < 0.05) or reading == "no effect on the ring":
+        return f"not beyond chance: no sign of displacement into the {ring_m:g} m ring"
+    if "diffusion" in reading:
+        return f"beyond chance: diffusion of benefits into the {ring_m:g} m ring"
+    return f"beyond chance: {reading.replace('the ring', f'the {ring_m:g} m ring')}"
+
+
+def zone_headline(table: pd.DataFrame, zone: str, ring_m: float = 400.0) -> list[str]:
+    """The first lines of a zone's map, brief and index: the change in the zone, in the
+    rest of the city and in the ring, and whether that is more than chance, in the
+    verdict table's words.
+
+    Examples
+    --------
+    >>> from impactzones.assign import assign
+    >>> from impactzones.compare import compare_zones
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> layers = st_louis()
+    >>> inc = synthesize(seed=2018, years=[2017, 2018]).incidents
+    >>> t = compare_zones(inc, layers.zones.iloc[:1], 2017, 2018, study_area=layers.study_area)
+    >>> zone_headline(t, "North")[0]
+    'Violent crime fell 20% in the zone (740 to 592); the rest of the city fell 14%: within chance.'
+    """
     lines = []
     for crime in ("violent", "property"):
         r = table[(table["zone"] == zone) & (table["crime"] == crime)]
         if not len(r):
             continue
         r = r.iloc[0]
-        p = r["p_value"]
-        ptxt = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
         label = "Violent crime" if crime == "violent" else "Property crime"
-        line = (
-            f"{label} {format_pct(r['zone_pct_change'])} ({r['zone_before']:,} to "
-            f"{r['zone_after']:,}, {ptxt}); rest of city "
-            f"{format_pct(r['control_pct_change'])}"
+        rel = relation_words(r)
+        rel_txt = {
+            WITHIN_CHANCE: WITHIN_CHANCE,
+            "not comparable": "not comparable",
+        }.get(rel, f"the zone did {rel}")
+        lines.append(
+            f"{label} {_moved(r['zone_pct_change'])} in the zone ({r['zone_before']:,} to "
+            f"{r['zone_after']:,}); the rest of the city {_moved(r['control_pct_change'])}: "
+            f"{rel_txt}."
         )
-        if crime == "violent":
-            # the same rule as the verdict: a ring reading counts only when the ring
-            # changed differently from the control at 5%
-            reading = r["wdq_reading"] or ""
-            ring_p = r.get("ring_relative_p", float("nan"))
-            if reading.startswith("no reduction"):
-                line += "; ring not judged (no reduction to displace)"
-            elif reading and pd.notna(ring_p) and ring_p < 0.05 and "no effect" not in reading:
-                line += f"; ring: {reading}"
-            else:
-                line += "; no sign of displacement into the ring"
-        lines.append(line)
+        if crime == "violent" and pd.notna(r.get("ring_before")):
+            lines.append(
+                f"In the ring: {_moved(r['ring_pct_change'])} ({int(r['ring_before']):,} to "
+                f"{int(r['ring_after']):,}), {ring_words(r, ring_m)}."
+            )
+    return lines
+
+
+def _zone_headline(table: pd.DataFrame, zone: str, ring_m: float = 400.0) -> list[str]:
+    return zone_headline(table, zone, ring_m)
+
+
+def annotate_proposals(
+    proposals: gpd.GeoDataFrame, layers: Layers, backtest: pd.DataFrame | None = None
+) -> gpd.GeoDataFrame:
+    """Proposals with the period they come from, their backtest figures and, where they
+    sit in an existing zone, why (the zone began after the data they were proposed from).
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> from impactzones.geo import st_louis
+    >>> layers = st_louis()
+    >>> z = layers.zones[layers.zones["name"] == "South"]
+    >>> p = gpd.GeoDataFrame({"name": ["Proposal A"]}, geometry=[z.geometry.iloc[0]],
+    ...                      crs=z.crs)
+    >>> p.attrs["period"] = "2018"
+    >>> annotate_proposals(p, layers).loc[0, "why"]
+    'Inside the South zone, which began in 2019, after the 2018 data it was proposed from.'
+    """
+    out = proposals.copy()
+    period = str(proposals.attrs.get("period", ""))
+    out["period"] = period
+    why = []
+    zones = layers.zones.to_crs(out.crs)
+    for geom in out.geometry:
+        notes = []
+        for z in zones.itertuples():
+            if geom.intersection(z.geometry).area > 0.1 * geom.area:
+                start = getattr(z, "start", None)
+                began = f", which began in {pd.Timestamp(start).year}" if pd.notna(start) else ""
+                notes.append(
+                    f"Inside the {z.name} zone{began}, after the {period} data it was "
+                    "proposed from."
+                )
+        why.append(" ".join(notes))
+    out["why"] = why
+    if backtest is not None and len(backtest):
+        bt = backtest[backtest["set"] == "proposals"].set_index("name")
+        test = backtest.attrs.get("period", "")
+        out["backtest"] = [
+            f"in {test}: PAI {bt.loc[n, 'pai']:.1f}, PEI {bt.loc[n, 'pei']:.2f}, "
+            f"RRI {bt.loc[n, 'rri']:.2f}"
+            if n in bt.index
+            else ""
+            for n in out["name"]
+        ]
+    out.attrs = dict(proposals.attrs)
+    return out
+
+
+def _city_series(incidents: pd.DataFrame, months: pd.DatetimeIndex) -> pd.Series:
+    sel = (incidents["group"] == "violent") & (incidents["area_type"] != "outside")
+    return _monthly(incidents, sel, months)
+
+
+def _citywide_lines(incidents: pd.DataFrame, before: Window, after: Window) -> list[str]:
+    """Citywide change per group with the E-test's reading (chance or not)."""
+    from .compare import e_test
+
+    sel = incidents[incidents["area_type"] != "outside"]
+    lines = []
+    for group, label in (("violent", "Violent crime"), ("property", "Property crime")):
+        g = sel[sel["group"] == group]
+        b = int(before.contains(g["occurred_at"]).sum())
+        a = int(after.contains(g["occurred_at"]).sum())
+        p = e_test(b, a, before.days, after.days) if b + a else float("nan")
+        reading = "beyond chance" if p < 0.05 else WITHIN_CHANCE
+        lines.append(
+            f"{label} {_moved(percent_change(b, a))} citywide ({b:,} to {a:,}): {reading}."
+        )
     return lines
 
 
@@ -124,15 +285,22 @@ def build_maps(
     comparisons: dict,
     hotspots: dict,
     proposals: gpd.GeoDataFrame | None = None,
+    backtest: pd.DataFrame | None = None,
     source: str = "",
     ring: float = 400.0,
-    self_contained: bool = False,
+    online_tiles: bool = False,
+    basemap: gpd.GeoDataFrame | None = None,
     static: bool = True,
+    brief: bool = True,
+    extra: list | None = None,
+    self_contained: bool | None = None,
 ) -> list[Path]:
     """Write the commander maps (one per zone that has a comparison, and a citywide one),
-    the analyst map, static PNGs and ``index.html`` into ``out``.
+    the analyst map, static PNGs, a one-page PDF brief per zone and ``index.html`` into
+    ``out``. Every map is self-contained (opens with no network).
 
-    ``incidents`` must be assigned (:func:`impactzones.assign.assign`).
+    ``incidents`` must be assigned (:func:`impactzones.assign.assign`). ``extra`` lists
+    more (title, file, window, finding) rows for the index (e.g. the CompStat report).
 
     Examples
     --------
@@ -142,30 +310,29 @@ def build_maps(
     >>> sorted(p.name for p in res.files if p.name.endswith(".html"))[:2]
     ['analyst.html', 'citywide.html']
     """
-    from .webmap import MapData, commander_map, save_map, static_map, write_index
+    from .webmap import MapData, commander_map, save_map, static_map, trend_svg
 
     out = Path(out)
     files: list[Path] = []
-    entries = []
+    entries: list[dict] = []
+    missing: list[str] = []
     note = (
         f"Data: {source}. Run {dt.date.today().isoformat()}, impactzones {__version__}. "
         "Zones are illustrative where they come from the bundled layers."
     )
     tr = _trends(incidents, layers)
-    kde_year = None
-    if "kde" in hotspots:
-        kde_year = hotspots.get("year")
+    months = next(iter(tr.values())).index if tr else pd.DatetimeIndex([])
+    kde_year = hotspots.get("year") if "kde" in hotspots else None
     kde_label = f"Violent crime density (KDE{', ' + str(kde_year) if kde_year else ''})"
+    props = annotate_proposals(proposals, layers, backtest) if proposals is not None else None
     common: dict[str, Any] = dict(
         layers=layers,
         data_note=note,
         kde=hotspots.get("kde"),
         kde_label=kde_label,
-        clusters=hotspots["dbscan"].clusters if "dbscan" in hotspots else None,
-        gistar=hotspots.get("gistar"),
-        proposals=proposals,
         trends=tr,
         ring=ring,
+        basemap=basemap,
     )
     zone_table = {}
     slugs = Slugs()  # commander_<slug>.html: safe, and unique when names differ by case
@@ -173,6 +340,12 @@ def build_maps(
         for zone in table["zone"].unique():
             if zone != "Citywide":
                 zone_table[zone] = table
+    for zone in layers.zones["name"].astype(str):
+        if zone not in zone_table:
+            missing.append(
+                f"No map for the {zone} zone: it needs a start date and a full year of data "
+                "before and after it began."
+            )
     for zone, table in zone_table.items():
         before, after = table.attrs["windows"]
         start = layers.zones.loc[layers.zones["name"] == zone, "start"]
@@ -181,63 +354,147 @@ def build_maps(
         data = MapData(
             title=f"{zone} Impact Zone: {phrase}",
             zone=zone,
-            headline=_zone_headline(table, zone),
+            headline=zone_headline(table, zone, ring),
             change=change_by_neighborhood(incidents, layers, before, after),
             change_label=f"Change in violent crime, {phrase}",
             trend_start=start,
+            chart=trend_svg(
+                tr.get(f"zone:{zone}"), start, label=f"Violent crimes a month in the {zone} zone"
+            ),
             **common,
         )
         slug = slugs(zone)
         name = f"commander_{slug}.html"
-        files.append(save_map(commander_map(data, self_contained=self_contained), out / name))
-        entries.append((f"{zone} Impact Zone", name, ". ".join(data.headline) + "."))
+        files.append(save_map(commander_map(data, online_tiles=online_tiles), out / name))
+        links = []
         if static:
             files.append(static_map(data, out / f"commander_{slug}.png"))
+            links.append(("picture (PNG)", f"commander_{slug}.png"))
+        if brief:
+            from .brief import write_brief
+
+            files.append(
+                write_brief(data, table, out / f"brief_{slug}.pdf", series=tr.get(f"zone:{zone}"))
+            )
+            links.append(("one-page brief (PDF)", f"brief_{slug}.pdf"))
+        entries.append(
+            dict(
+                title=f"{zone} Impact Zone",
+                href=name,
+                window=phrase,
+                finding=" ".join(data.headline[:2]),
+                links=links,
+            )
+        )
     # citywide: the latest full year against the year before
     years = sorted(incidents["occurred_at"].dt.year.unique())
     if len(years) >= 2:
         y = kde_year or years[-1]
         before, after = Window.year(y - 1), Window.year(y)
-        sel = incidents[incidents["area_type"] != "outside"]
-        lines = []
-        for group, label in (("violent", "Violent crime"), ("property", "Property crime")):
-            g = sel[sel["group"] == group]
-            b = int(before.contains(g["occurred_at"]).sum())
-            a = int(after.contains(g["occurred_at"]).sum())
-            lines.append(f"{label} {format_pct(percent_change(b, a))} citywide ({b:,} to {a:,})")
+        phrase = compare_phrase(before, after)
+        lines = _citywide_lines(incidents, before, after)
         data = MapData(
-            title=f"Citywide: {compare_phrase(before, after)}",
+            title=f"Citywide: {phrase}",
             zone=None,
             headline=lines,
-            show_change=False,
+            show_change=True,
             show_kde=True,
             change=change_by_neighborhood(incidents, layers, before, after),
-            change_label=f"Change in violent crime, {compare_phrase(before, after)}",
+            change_label=f"Change in violent crime, {phrase}",
+            chart=trend_svg(
+                _city_series(incidents, months), None, label="Violent crimes a month citywide"
+            )
+            if len(months)
+            else "",
             **common,
         )
         files.append(
-            save_map(commander_map(data, self_contained=self_contained), out / "citywide.html")
+            save_map(commander_map(data, online_tiles=online_tiles), out / "citywide.html")
         )
-        entries.append(("Citywide", "citywide.html", ". ".join(lines) + "."))
+        links = []
         if static:
             files.append(static_map(data, out / "citywide.png"))
-        data.title = f"Analyst map: {compare_phrase(before, after)}"
+            links.append(("picture (PNG)", "citywide.png"))
+        entries.append(
+            dict(
+                title="Citywide (for commanders)",
+                href="citywide.html",
+                window=phrase,
+                finding=" ".join(lines),
+                links=links,
+            )
+        )
+        data.title = f"Analyst map: hot spots {y}"
+        data.headline = [
+            "Gi* hot and cold spots (FDR-corrected), DBSCAN clusters and proposed zones "
+            "with their backtest; the Gi* grid has counts, z and p in its popups."
+        ]
+        data.clusters = hotspots["dbscan"].clusters if "dbscan" in hotspots else None
+        data.gistar = hotspots.get("gistar")
+        data.proposals = props
+        data.show_change = False
+        data.show_gistar = True
         files.append(
             save_map(
-                commander_map(data, self_contained=self_contained, analyst=True),
-                out / "analyst.html",
+                commander_map(data, analyst=True, online_tiles=online_tiles), out / "analyst.html"
             )
         )
+        finding = []
+        if "gistar" in hotspots:
+            finding.append(f"{int((hotspots['gistar'].bins > 0).sum())} Gi* hot cells")
+        if "dbscan" in hotspots:
+            finding.append(f"{len(hotspots['dbscan'].clusters)} DBSCAN clusters")
+        if props is not None:
+            finding.append(f"{len(props)} proposed zones from {props.attrs.get('period', '')} data")
         entries.append(
-            (
-                "Analyst map",
-                "analyst.html",
-                "The citywide map plus the Gi* grid with counts, z and p in popups.",
+            dict(
+                title="Analyst map",
+                href="analyst.html",
+                window=f"{y}",
+                finding=", ".join(finding) + "." if finding else "",
+                links=[],
             )
         )
-    note += (
-        " Beside the maps: the comparison tables (compare_*.md, .csv, .json), the hot-spot "
-        "layers (hotspots_*), the proposals and their backtest, and summary.json."
-    )
-    files.append(write_index(entries, out / "index.html", title="impactzones maps", note=note))
+    else:
+        missing.append("No citywide or analyst map: the data cover fewer than two years.")
+    for row in extra or []:
+        entries.append(
+            dict(
+                title=row[0],
+                href=row[1],
+                window=row[2],
+                finding=row[3],
+                links=list(row[4]) if len(row) > 4 else [],
+            )
+        )
+    files.append(_write_index(entries, missing, out, note))
     return files
+
+
+def _write_index(entries: list[dict], missing: list[str], out: Path, note: str) -> Path:
+    from .webmap import write_index
+
+    rows = []
+    for e in entries:
+        desc = f"{e['window']}. {e['finding']}" if e["window"] else e["finding"]
+        rows.append((e["title"], e["href"], desc, e.get("links", [])))
+    others = [
+        ("compare_*.md, .csv, .json", "the comparison tables, with the verdicts"),
+        ("hotspots_*", "the hot-spot layers (KDE GeoTIFF, DBSCAN, Gi*) and their parameters"),
+        ("proposals.geojson, proposals_backtest.csv", "the proposed zones and their backtest"),
+        ("incidents.parquet", "the incidents (no rape or domestic-violence points)"),
+        ("summary.json", "the headline figures and the run's settings"),
+    ]
+    return write_index(
+        rows,
+        out / "index.html",
+        title="impactzones maps",
+        note=note,
+        missing=missing,
+        files=[
+            (f, d)
+            for f, d in others
+            if f == "summary.json" or any(out.glob(f.split(",")[0].strip()))
+        ],
+        glossary=GLOSSARY,
+    )

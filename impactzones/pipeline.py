@@ -142,13 +142,16 @@ def load_layers(
     neighborhoods: str | Path | None = None,
     *,
     strict: bool = True,
+    layer_crs=None,
 ) -> Layers:
     """The bundled St. Louis layers, with any of them replaced by a user's file.
 
     With a user's boundary, the working CRS is the UTM zone of that boundary, and a bundled
     layer is kept only where it overlaps the boundary: neighborhoods are otherwise dropped,
     and districts and zones must then be given (an error), or are left out when
-    ``strict=False`` (for commands that need only the study area).
+    ``strict=False`` (for commands that need only the study area). ``layer_crs`` (the CLI's
+    ``--crs``) is the CRS of a user's layer that names none, or that names WGS 84 with
+    coordinates that cannot be degrees (GeoJSON in feet without a ``crs`` member).
 
     Examples
     --------
@@ -159,10 +162,14 @@ def load_layers(
 
     crs = None
     if boundary:
-        b = read_layer(boundary, kind="boundary", work_crs=WGS84)
+        b = read_layer(boundary, kind="boundary", work_crs=WGS84, crs=layer_crs)
         crs = utm_crs_for(b)
     base = st_louis(crs)
-    b_layer = read_layer(boundary, kind="boundary", work_crs=crs) if boundary else base.boundary
+    b_layer = (
+        read_layer(boundary, kind="boundary", work_crs=crs, crs=layer_crs)
+        if boundary
+        else base.boundary
+    )
     area = b_layer.geometry.union_all()
 
     def bundled(layer, kind: str, required: bool):
@@ -177,12 +184,12 @@ def load_layers(
         return None
 
     district_layer = (
-        read_layer(districts, kind="districts", work_crs=crs)
+        read_layer(districts, kind="districts", work_crs=crs, crs=layer_crs)
         if districts
         else bundled(base.districts, "districts", True)
     )
     zone_layer = (
-        read_layer(zones, kind="zones", work_crs=crs)
+        read_layer(zones, kind="zones", work_crs=crs, crs=layer_crs)
         if zones
         else bundled(base.zones, "zones", True)
     )
@@ -192,7 +199,7 @@ def load_layers(
         boundary=b_layer,
         districts=district_layer,
         neighborhoods=(
-            read_layer(neighborhoods, kind="neighborhoods", work_crs=crs)
+            read_layer(neighborhoods, kind="neighborhoods", work_crs=crs, crs=layer_crs)
             if neighborhoods
             else bundled(base.neighborhoods, "neighborhoods", False)
         ),
@@ -264,7 +271,9 @@ def run_demo(
     columns=None,
     crs=None,
     ring: float = 400.0,
-    self_contained: bool = False,
+    online_tiles: bool = False,
+    basemap=None,
+    self_contained: bool | None = None,
     progress=None,
     read_options: dict | None = None,
 ) -> DemoResult:
@@ -295,7 +304,7 @@ def run_demo(
         out,
     )
     step("Loading layers")
-    layers = load_layers(boundary, districts, zones)
+    layers = load_layers(boundary, districts, zones, layer_crs=crs)
     load = truth = None
     if incidents:
         step("Reading incidents")
@@ -383,6 +392,7 @@ def run_demo(
     if load is not None:
         files.append(write_table(load.rejects, out / "rejects.csv"))
         headline["load"] = load.tally
+    extra: list = []
     step("Drawing the maps")
     from .maps import build_maps
 
@@ -398,7 +408,10 @@ def run_demo(
             proposals=proposals,
             source=source,
             ring=ring,
-            self_contained=self_contained,
+            backtest=backtest_table,
+            online_tiles=online_tiles,
+            basemap=read_layer(basemap, kind="basemap", work_crs=layers.crs) if basemap else None,
+            extra=extra,
         )
     )
     files.append(write_json(headline, out / "summary.json"))

@@ -40,7 +40,9 @@ STUDY_SCHEMA: dict[str, Setting] = {
     "scale": Setting("number", "multiplier of the synthetic counts", 0, exclusive_minimum=True),
     "ring": Setting("number", "displacement ring width in metres", 0, exclusive_minimum=True),
     "out": Setting("path", "output folder"),
-    "self_contained": Setting("bool", "maps that open with no network (true or false)"),
+    "self_contained": Setting("bool", "ignored: every map opens with no network now"),
+    "online_tiles": Setting("bool", "also offer online tile base maps (true or false)"),
+    "basemap": Setting("path", "a line layer drawn as the offline base map"),
 }
 
 _KIND_WORDS = {

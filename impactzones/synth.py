@@ -720,6 +720,10 @@ def write_truth(result: SynthResult, folder: str | Path) -> list[Path]:
     ]
 
 
+#: Rows per Parquet row group in :func:`write_partitions` (one distributed task each).
+ROW_GROUP = 200_000
+
+
 def write_partitions(
     folder: str | Path,
     partitions: int,
@@ -739,7 +743,8 @@ def write_partitions(
     total. The totals are the sum of the parts' rounded counts, so they can differ from
     ``synthesize(scale=scale)`` by up to ``partitions`` incidents per year and category.
 
-    Returns the files written (``part-00000.parquet``, ...), each written atomically.
+    Returns the files written (``part-00000.parquet``, ...), each written atomically, in
+    row groups of :data:`ROW_GROUP` rows (the distributed path's unit of work).
 
     Examples
     --------
@@ -753,7 +758,7 @@ def write_partitions(
     """
     import gc
 
-    from .io import write_vector
+    from .io import _atomic
 
     if int(partitions) != partitions or partitions < 1:
         raise InputError(f"partitions must be a whole number >= 1, got {partitions!r}.")
@@ -768,7 +773,14 @@ def write_partitions(
         inc = synthesize(seed=part_seed, scale=scale / partitions, years=years, layers=layers)
         inc = inc.incidents
         inc["incident_id"] = f"P{k:05d}-" + inc["incident_id"]
-        written.append(write_vector(inc, folder / f"part-{k:05d}.parquet"))
+        # row groups of ROW_GROUP rows: the distributed path reads one per task, so that
+        # a worker holds a few hundred MB at a time, not a whole file
+        written.append(
+            _atomic(
+                folder / f"part-{k:05d}.parquet",
+                lambda p, inc=inc: inc.to_parquet(p, index=False, row_group_size=ROW_GROUP),
+            )
+        )
         del inc
         gc.collect()
     return written

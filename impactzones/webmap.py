@@ -17,9 +17,13 @@ Design rules:
   layer of other incidents is off by default and capped at :data:`MAX_POINTS`.
 * **Safe.** Every string that comes from a user's file is HTML-escaped before it reaches
   the page (a zone named ``<img src=x onerror=alert(1)>`` shows as text).
-* **Offline.** ``self_contained=True`` inlines Leaflet (from the ``xstatic-leaflet``
-  package, the ``offline`` extra) and replaces the tiled base maps with a light vector base
-  of the neighborhoods, so that one HTML file opens on a machine with no network.
+* **Offline.** Every map inlines Leaflet (from the pinned ``xstatic-leaflet`` package)
+  and draws a light vector base of its own (land, the river, major roads and their names),
+  so that one HTML file opens on a machine with no network; ``online_tiles=True`` adds
+  tiled base maps, drawn over that base.
+* **Any screen.** The view fits the zone and its ring into the part of the screen the
+  title, legend and controls leave free; on small screens the legend and the layer control
+  collapse to buttons.
 """
 
 from __future__ import annotations
@@ -70,23 +74,31 @@ __all__ = [
 #: Most incident points any map layer carries (a seeded sample beyond that).
 MAX_POINTS = 2000
 LEAFLET_VERSION = "1.9.3"
-LEAFLET_JS = f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist/leaflet.js"
-LEAFLET_CSS = f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist/leaflet.css"
-#: Base maps from xyzservices that need no API key: a light one and a street one.
-BASEMAPS = {"Light base map": "Esri.WorldGrayCanvas", "Street map": "OpenStreetMap.Mapnik"}
-#: Fit the area between the layer control (left) and the title and legend (right), in px.
-FIT_TOP_LEFT = (360, 20)
-FIT_BOTTOM_RIGHT = (270, 20)
+#: Base maps from xyzservices that need no API key (only with ``online_tiles``).
+BASEMAPS = {
+    "Light base map (online)": "Esri.WorldGrayCanvas",
+    "Street map (online)": "OpenStreetMap.Mapnik",
+}
+#: Map panes and their z-index: the offline base under any tiles (200), area fills in
+#: Leaflet's overlay pane (400), the density above them, zone outlines above that, labels
+#: on top.
+PANES = {"izBase": 150, "izDensity": 440, "izZones": 460, "izLabels": 620}
 #: Geometry simplification for the screen, in metres.
 SIMPLIFY_M = 8.0
 
 ZONE_STYLE = {"color": "#7b1fa2", "weight": 3, "fill": False}
 RING_STYLE = {"color": "#7b1fa2", "weight": 1.5, "dashArray": "6 5", "fill": False}
 DISTRICT_STYLE = {"color": "#222222", "weight": 2, "fill": False}
-NEIGHBORHOOD_STYLE = {"color": "#777777", "weight": 0.6, "fill": False}
+NEIGHBORHOOD_STYLE = {"color": "#8a8a8a", "weight": 0.7, "fill": False}
 PROPOSAL_STYLE = {"color": "#00897b", "weight": 3, "dashArray": "2 6", "fill": False}
 CLUSTER_STYLE = {"color": "#e65100", "weight": 2, "fillColor": "#ff9800", "fillOpacity": 0.08}
-GI_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a9cf", -3: "#2166ac"}
+ROAD_STYLE = {
+    "interstate": {"color": "#d9a441", "weight": 3, "opacity": 0.9},
+    "arterial": {"color": "#cfc8b8", "weight": 1.6, "opacity": 1},
+}
+#: Gi* hot (magenta) and cold (green) spots: a palette apart from the change map's
+#: blue-red and the density's yellow-brown.
+GI_COLOURS = {3: "#8e0152", 2: "#c51b7d", 1: "#de77ae", -1: "#b8e186", -2: "#7fbc41", -3: "#4d9221"}
 GI_LABELS = {
     3: "Hot spot, 99%",
     2: "Hot spot, 95%",
@@ -95,23 +107,57 @@ GI_LABELS = {
     -2: "Cold spot, 95%",
     -3: "Cold spot, 99%",
 }
+PROPOSAL_LAYER = "Proposed zones"
+GI_LAYER = "Gi* hot and cold spots (FDR-corrected)"
 CHANGE_LIMIT = 50.0  # the choropleth's colour scale runs from -50% to +50%
+CHANGE_CMAP = "RdBu_r"  # diverging, centred on zero: blue fell, red rose
+DENSITY_CMAP = "YlOrBr"  # sequential
+#: Areas with too few incidents to tell: hatched, unlike anything else on the map.
+HATCH = "url(#iz-hatch)"
+HATCH_SVG = (
+    '<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
+    '<pattern id="iz-hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+    'patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/>'
+    '<line x1="0" y1="0" x2="0" y2="6" stroke="#9e9e9e" stroke-width="2"/></pattern>'
+    "</defs></svg>"
+)
 
 CSS = """
-.iz-box{background:rgba(255,255,255,.94);padding:8px 12px;border-radius:4px;
+html,body{margin:0;padding:0;height:100%}
+.leaflet-container{background:#e4e7ea}
+.iz-box{background:rgba(255,255,255,.95);padding:8px 12px;border-radius:4px;
 box-shadow:0 1px 5px rgba(0,0,0,.35);font:13px/1.4 Arial,Helvetica,sans-serif;color:#222}
-.iz-title{max-width:430px}.iz-title h1{font-size:16px;margin:0 0 4px}
-.iz-title .iz-head{font-weight:bold;margin:2px 0}.iz-title .iz-note{color:#555;font-size:11px}
-.iz-legend{max-width:230px;font-size:12px}.iz-legend h2{font-size:12px;margin:6px 0 3px}
-.iz-legend h2:first-child{margin-top:0}
+.iz-title{max-width:400px}.iz-title h1{font-size:16px;margin:0 0 4px}
+.iz-title .iz-head{margin:2px 0}.iz-title .iz-head b{font-weight:bold}
+.iz-title .iz-note{color:#555;font-size:11px}
+.iz-title .iz-chart svg{display:block;width:100%;height:auto;max-width:380px}
+.iz-legend{max-width:230px;font-size:12px;max-height:70vh;overflow:auto}
+.iz-legend h2{font-size:12px;margin:6px 0 3px}.iz-legend summary{font-weight:bold;cursor:pointer}
 .iz-swatch{display:inline-block;width:14px;height:11px;margin-right:5px;vertical-align:middle;
 border:1px solid #999}.iz-line{display:inline-block;width:18px;height:0;margin-right:5px;
 vertical-align:middle;border-top:3px solid}
+.iz-hatch{background:repeating-linear-gradient(45deg,#fff 0 2px,#9e9e9e 2px 4px)}
 .iz-ramp{height:10px;border:1px solid #999}.iz-ticks{display:flex;justify-content:space-between;
 font-size:10px;color:#444}
 .iz-popup{font:12px/1.35 Arial,Helvetica,sans-serif}.iz-popup b{font-size:13px}
 .iz-fs{background:#fff;width:30px;height:30px;line-height:30px;text-align:center;cursor:pointer;
 font:bold 16px Arial}
+.leaflet-control-layers-expanded{max-width:240px;max-height:60vh;overflow:auto}
+.leaflet-control-layers label{white-space:normal;font-size:12px;line-height:1.3}
+.iz-lbl span{position:absolute;transform:translate(-50%,-50%);white-space:nowrap;
+font:11px Arial,Helvetica,sans-serif;color:#555;text-shadow:0 0 2px #fff,0 0 2px #fff,
+0 0 3px #fff;pointer-events:none}
+.iz-lbl-road,.iz-lbl-nb{display:none}.iz-z14 .iz-lbl-road,.iz-lbl-major,.iz-z13 .iz-lbl-nb{
+display:block}.iz-lbl-major span{color:#8a6414;font-weight:bold}
+.iz-lbl-nb span{font-style:italic;color:#777;font-size:10px}
+.iz-lbl-river span{font-style:italic;color:#4f7fa8;font-size:12px}
+.iz-lbl-zone span{font:bold 13px Arial,Helvetica,sans-serif;color:#4a148c}
+.iz-lbl-ring span{font-size:10px;color:#7b1fa2}
+.iz-lbl-prop span{font-size:11px;color:#00695c;font-weight:bold}
+.iz-small .iz-title{max-width:calc(100vw - 74px);padding:5px 8px;font-size:12px}
+.iz-small .iz-title h1{font-size:13px}.iz-small .iz-title .iz-note{display:none}
+.iz-small .iz-title .iz-chart svg{max-height:64px}
+.iz-small .iz-legend{max-width:calc(100vw - 90px);max-height:45vh}
 """
 
 
@@ -146,9 +192,16 @@ class MapData:
     trend_start : Timestamp, optional
         Where the charts draw the "zone began" line.
     ring : float
+        Width of the displacement rings, in metres.
     sample : GeoDataFrame, optional
         Incidents to offer as a (capped, off by default) point layer; sensitive ones are
         removed again here, whatever the caller passed.
+    show_change, show_kde, show_gistar : bool
+        Which layers are on when the map opens.
+    chart : str
+        An SVG trend chart (:func:`trend_svg`) for the title block.
+    basemap : GeoDataFrame, optional
+        Lines to draw as the offline base instead of the bundled St. Louis roads.
     """
 
     layers: Layers
@@ -168,7 +221,10 @@ class MapData:
     ring: float = 400.0
     sample: gpd.GeoDataFrame | None = None
     show_change: bool = True
-    show_kde: bool = False
+    show_kde: bool = True
+    show_gistar: bool = False
+    chart: str = ""
+    basemap: gpd.GeoDataFrame | None = None
 
 
 # --------------------------------------------------------------------------------------
@@ -241,51 +297,82 @@ def change_colour(pct: float) -> str:
     return _rgba_hex(cmap(t))
 
 
-def trend_svg(series: pd.Series, start: pd.Timestamp | None, width=240, height=70) -> str:
-    """A small SVG line chart of monthly counts, with a line where the zone began.
+def trend_svg(
+    series: pd.Series,
+    start: pd.Timestamp | None,
+    width: int = 360,
+    height: int = 120,
+    label: str = "incidents a month",
+) -> str:
+    """An SVG line chart of monthly counts with axes (counts up the side, years along
+    the bottom) and a dashed line where the zone began.
 
     Examples
     --------
     >>> s = pd.Series([3, 5, 2], index=pd.date_range("2018-01-01", periods=3, freq="MS"))
-    >>> trend_svg(s, pd.Timestamp("2018-02-01")).startswith("<svg")
-    True
+    >>> svg = trend_svg(s, pd.Timestamp("2018-02-01"))
+    >>> svg.startswith("<svg"), "zone began" in svg, ">2018<" in svg
+    (True, True, True)
     """
     if series is None or len(series) < 2:
         return ""
     v = series.to_numpy(float)
-    top = max(v.max(), 1.0)
-    xs = np.linspace(4, width - 4, len(v))
-    ys = height - 14 - (v / top) * (height - 28)
+    top = _nice_top(v.max())
+    left, right, y0, y1 = 30.0, width - 6.0, height - 16.0, 12.0
+    xs = np.linspace(left, right, len(v))
+    ys = y0 - (v / top) * (y0 - y1)
     pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
+    grey = 'stroke="#bbb" stroke-width="0.6"'
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="monthly counts">',
-        f'<polyline fill="none" stroke="#333" stroke-width="1.5" points="{pts}"/>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="{esc(label)}" '
+        'font-family="Arial,Helvetica,sans-serif">',
+        f'<text x="{left}" y="8" font-size="9" fill="#444">{esc(label)}</text>',
     ]
+    for tick in (0, top / 2, top):
+        ty = y0 - (tick / top) * (y0 - y1)
+        parts.append(f'<line x1="{left}" x2="{right}" y1="{ty:.1f}" y2="{ty:.1f}" {grey}/>')
+        parts.append(
+            f'<text x="{left - 3}" y="{ty + 3:.1f}" font-size="9" text-anchor="end" '
+            f'fill="#444">{tick:,.0f}</text>'
+        )
+    idx = pd.DatetimeIndex(series.index)
+    for i, t in enumerate(idx):
+        if t.month == 1:
+            parts.append(
+                f'<line x1="{xs[i]:.1f}" x2="{xs[i]:.1f}" y1="{y0}" y2="{y0 + 3}" '
+                'stroke="#666"/>'
+                f'<text x="{xs[i]:.1f}" y="{height - 3}" font-size="9" text-anchor="middle" '
+                f'fill="#444">{t.year}</text>'
+            )
+    parts.append(f'<line x1="{left}" x2="{right}" y1="{y0}" y2="{y0}" stroke="#666"/>')
+    parts.append(f'<polyline fill="none" stroke="#222" stroke-width="1.5" points="{pts}"/>')
     if start is not None:
-        idx = series.index
-        pos = np.searchsorted(idx.to_numpy(), np.datetime64(start))
+        pos = int(np.searchsorted(idx.to_numpy(), np.datetime64(pd.Timestamp(start))))
         if 0 < pos < len(v):
             x = xs[pos] - (xs[1] - xs[0]) / 2
             parts.append(
-                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="4" y2="{height - 12}" '
-                'stroke="#7b1fa2" stroke-dasharray="3 3"/>'
+                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y1 - 2}" y2="{y0}" stroke="#7b1fa2" '
+                'stroke-width="1.5" stroke-dasharray="4 3"/>'
             )
-            anchor = "end" if x > width / 2 else "start"
+            anchor = "end" if x > (left + right) / 2 else "start"
             tx = x - 3 if anchor == "end" else x + 3
             parts.append(
-                f'<text x="{tx:.1f}" y="{height - 16}" font-size="9" fill="#7b1fa2" '
+                f'<text x="{tx:.1f}" y="{y1 + 8}" font-size="9" fill="#7b1fa2" '
                 f'text-anchor="{anchor}">zone began</text>'
             )
-    first, last = series.index[0], series.index[-1]
-    parts.append(f'<text x="2" y="{height - 2}" font-size="9">{first:%b %Y}</text>')
-    parts.append(
-        f'<text x="{width - 2}" y="{height - 2}" font-size="9" text-anchor="end">'
-        f"{last:%b %Y}</text>"
-    )
-    parts.append(f'<text x="2" y="10" font-size="9">up to {int(top)} a month</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _nice_top(value: float) -> float:
+    """A round number at or above ``value`` for a chart's axis (1, 2, 2.5 or 5 x 10^k)."""
+    value = max(float(value), 1.0)
+    k = 10 ** np.floor(np.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if step * k >= value:
+            return float(step * k)
+    return float(10 * k)
 
 
 class _BoundPopup(folium.MacroElement):
@@ -293,7 +380,7 @@ class _BoundPopup(folium.MacroElement):
 
     _template = folium.elements.Template("""
 {% macro script(this, kwargs) %}
-{{ this._parent.get_name() }}.bindPopup({{ this.html_js }}, {maxWidth: 280});
+{{ this._parent.get_name() }}.bindPopup({{ this.html_js }}, {maxWidth: 380});
 {% endmacro %}
 """)
 
@@ -377,12 +464,12 @@ class _Box(folium.MacroElement):
 
 
 def _leaflet_inline() -> tuple[str, str]:
-    """Leaflet's JS and CSS (images as data URIs) from the xstatic-leaflet package."""
+    """Leaflet's JS and CSS (images as data URIs) from the pinned ``xstatic-leaflet``."""
     try:
         import xstatic.pkg.leaflet as xleaflet
-    except ImportError as exc:
+    except ImportError as exc:  # a runtime dependency: only a broken install lacks it
         raise InputError(
-            "Self-contained maps need the offline extra: pip install 'impactzones[offline]'."
+            "Leaflet (the xstatic-leaflet package) is missing; reinstall impactzones."
         ) from exc
     base = Path(xleaflet.BASE_DIR)
     js = (base / "leaflet.js").read_text(encoding="utf-8")
@@ -402,16 +489,34 @@ def _leaflet_inline() -> tuple[str, str]:
     return js, css
 
 
-def base_map(layers: Layers, *, self_contained: bool = False) -> folium.Map:
-    """A map fitted to the study area: base maps (or none offline), scale bar, fullscreen,
-    and only Leaflet as a script.
+def base_map(
+    layers: Layers,
+    *,
+    online_tiles: bool = False,
+    basemap: gpd.GeoDataFrame | None = None,
+    self_contained: bool | None = None,
+) -> folium.Map:
+    """A self-contained map of the study area: Leaflet inlined, an offline vector base
+    (land, river, major roads and their names), a scale bar and a fullscreen button.
+
+    Parameters
+    ----------
+    layers : Layers
+    online_tiles : bool
+        Also offer tiled base maps (Esri light, OpenStreetMap); they load over the
+        offline base, so a tile server that fails leaves a usable map.
+    basemap : GeoDataFrame, optional
+        Lines (with an optional ``name``) to draw as the base instead of the bundled
+        St. Louis roads, e.g. another city's streets.
+    self_contained : bool, optional
+        Ignored: every map is self-contained now (kept for old callers).
 
     Examples
     --------
     >>> from impactzones.geo import st_louis
     >>> m = base_map(st_louis())
-    >>> m.default_js
-    [('leaflet', 'https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js')]
+    >>> m.default_js, "L.version" in m.get_root().render()
+    ([], True)
     """
     b = layers.boundary.to_crs(WGS84).total_bounds
     m = folium.Map(
@@ -423,46 +528,287 @@ def base_map(layers: Layers, *, self_contained: bool = False) -> folium.Map:
         zoom_snap=0.25,
         zoom_delta=0.5,
     )
-    m.default_js = [] if self_contained else [("leaflet", LEAFLET_JS)]
-    m.default_css = [] if self_contained else [("leaflet_css", LEAFLET_CSS)]
+    m.default_js = []
+    m.default_css = []
     root = cast(folium.Figure, m.get_root())
-    if self_contained:
-        js, css = _leaflet_inline()
-        root.header.add_child(folium.Element(f"<style>{css}</style>"), name="leaflet_css")
-        root.header.add_child(folium.Element(f"<script>{js}</script>"), name="leaflet_js")
-        root.header.add_child(
-            folium.Element("<style>.leaflet-container{background:#f4f3ef}</style>"), name="iz_bg"
-        )
-    else:
-        import xyzservices.providers as xyz
-
-        for i, (label, key) in enumerate(BASEMAPS.items()):
-            folium.TileLayer(xyz.query_name(key), name=label, show=i == 0).add_to(m)
-        folium.FeatureGroup(name="No base map", overlay=False, show=False).add_to(m)
+    js, css = _leaflet_inline()
+    root.header.add_child(folium.Element(f"<style>{css}</style>"), name="leaflet_css")
+    root.header.add_child(folium.Element(f"<script>{js}</script>"), name="leaflet_js")
     root.header.add_child(folium.Element(f"<style>{CSS}</style>"), name="iz_css")
     root.header.add_child(
         folium.Element('<meta name="generator" content="impactzones">'), name="iz_meta"
     )
-    m.fit_bounds(
-        [[b[1], b[0]], [b[3], b[2]]],
-        padding_top_left=FIT_TOP_LEFT,
-        padding_bottom_right=FIT_BOTTOM_RIGHT,
-    )
+    root.html.add_child(folium.Element(HATCH_SVG), name="iz_hatch")
+    for name, z in PANES.items():
+        folium.map.CustomPane(name, z_index=z, pointer_events=name != "izLabels").add_to(m)
+    _add_offline_base(m, layers, basemap)
+    if online_tiles:
+        import xyzservices.providers as xyz
+
+        for i, (label, key) in enumerate(BASEMAPS.items()):
+            folium.TileLayer(xyz.query_name(key), name=label, show=i == 0).add_to(m)
+        folium.FeatureGroup(name="Offline base only", overlay=False, show=False).add_to(m)
+    _ZoomClasses().add_to(m)
     _Fullscreen().add_to(m)
     return m
 
 
-def _add_title(m: folium.Map, title: str, lines: list[str], note: str = "") -> None:
-    """The title block: an escaped title, headline lines and a data note."""
+def _bundled_roads(layers: Layers) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
+    """The bundled St. Louis roads and river, when they lie in the study area."""
+    from .geo import data_dir
+
+    folder = data_dir()
+    roads_file, river_file = folder / "basemap_roads.geojson", folder / "basemap_river.geojson"
+    if not roads_file.exists():
+        return None, None
+    roads = gpd.read_file(roads_file)
+    area = layers.boundary.to_crs(WGS84).union_all()
+    if not roads.intersects(area).any():
+        return None, None
+    river = gpd.read_file(river_file) if river_file.exists() else None
+    return roads, river
+
+
+def _label_point(geom) -> tuple[float, float] | None:
+    """Where a line's or polygon's label goes (WGS 84 lat, lon)."""
+    if geom is None or geom.is_empty:
+        return None
+    if geom.geom_type in ("LineString", "MultiLineString"):
+        parts = getattr(geom, "geoms", [geom])
+        longest = max(parts, key=lambda g: g.length)
+        p = longest.interpolate(0.5, normalized=True)
+    else:
+        p = geom.representative_point()
+    return round(p.y, 5), round(p.x, 5)
+
+
+def _add_offline_base(m: folium.Map, layers: Layers, basemap=None) -> None:
+    """Land, river, roads and their names in the base pane (under any tiles)."""
+    group = folium.FeatureGroup(name="Offline base", control=False, show=True)
+    land = _for_map(layers.boundary[["geometry"]])
+    folium.GeoJson(
+        land,
+        style_function=lambda _f: {
+            "color": "#b9b4a6",
+            "weight": 1,
+            "fillColor": "#fbfaf6",
+            "fillOpacity": 1,
+        },
+        interactive=False,
+        pane="izBase",
+    ).add_to(group)
+    roads, river = _bundled_roads(layers)
+    if basemap is not None and len(basemap):
+        roads = basemap.to_crs(WGS84).copy()
+        if "name" not in roads:
+            roads["name"] = ""
+        roads["kind"] = "arterial"
+        roads = roads[["name", "kind", "geometry"]]
+    if river is not None:
+        folium.GeoJson(
+            _for_map(river[["name", "geometry"]], simplify=0),
+            style_function=lambda _f: {
+                "color": "#8fb4d4",
+                "weight": 0.5,
+                "fillColor": "#b9d3ea",
+                "fillOpacity": 1,
+            },
+            interactive=False,
+            pane="izBase",
+        ).add_to(group)
+    labels = []
+    if roads is not None and len(roads):
+        roads = roads.copy()
+        roads["name"] = roads["name"].fillna("").astype(str)
+        folium.GeoJson(
+            _for_map(roads, simplify=0),
+            style_function=lambda f: ROAD_STYLE[f["properties"].get("kind", "arterial")],
+            interactive=False,
+            pane="izBase",
+        ).add_to(group)
+        for row in roads.to_crs(WGS84).itertuples():
+            pt = _label_point(row.geometry)
+            if pt and row.name:
+                cls = "iz-lbl-road" + (" iz-lbl-major" if row.kind == "interstate" else "")
+                labels.append([*pt, esc(row.name), cls])
+    if river is not None:
+        for row in river.to_crs(WGS84).itertuples():
+            pt = _label_point(row.geometry)
+            if pt:
+                labels.append([*pt, esc(getattr(row, "name", "") or "River"), "iz-lbl-river"])
+    if labels:
+        _Labels(labels).add_to(group)
+    group.add_to(m)
+
+
+class _Labels(folium.MacroElement):
+    """Text labels (already HTML-escaped, JSON-encoded into the script) as divIcons in
+    the label pane, added to the parent layer so they show and hide with it."""
+
+    _template = folium.elements.Template("""
+{% macro script(this, kwargs) %}
+(function(){
+  var parent = {{ this._parent.get_name() }};
+  {{ this.items_js }}.forEach(function(d){
+    L.marker([d.lat, d.lon], {pane: 'izLabels', interactive: false, keyboard: false,
+      icon: L.divIcon({className: 'iz-lbl ' + d.cls, html: '<span>' + d.name + '</span>',
+                       iconSize: null})}).addTo(parent);
+  });
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, items: list):
+        super().__init__()
+        # [lat, lon, escaped text, class] rows, JSON-encoded as objects (one per line)
+        rows = [{"lat": r[0], "lon": r[1], "name": r[2], "cls": r[3]} for r in items]
+        self.items_js = "[\n" + ",\n".join(js_literal(r) for r in rows) + "\n]"
+
+
+class _ZoomClasses(folium.MacroElement):
+    """Classes on the map container by zoom (labels of minor roads and neighborhoods
+    appear only when there is room) and by size (small screens)."""
+
+    _template = folium.elements.Template("""
+{% macro script(this, kwargs) %}
+(function(){
+  var map = {{ this._parent.get_name() }};
+  function set(){ var c = map.getContainer(), z = map.getZoom();
+    c.classList.toggle('iz-z13', z >= 13); c.classList.toggle('iz-z14', z >= 14);
+    c.classList.toggle('iz-small', c.clientWidth < 700 || c.clientHeight < 560); }
+  map.on('zoomend resize', set); map.whenReady(set);
+})();
+{% endmacro %}
+""")
+
+
+def _add_title(
+    m: folium.Map, title: str, lines: list[str], note: str = "", chart: str = ""
+) -> None:
+    """The title block: an escaped title, headline lines, the trend chart, a data note."""
     body = "".join(f'<div class="iz-head">{esc(line)}</div>' for line in lines)
+    if chart:
+        body += f'<div class="iz-chart">{chart}</div>'
     if note:
         body += f'<div class="iz-note">{esc(note)}</div>'
     _Box(f"<h1>{esc(title)}</h1>{body}", "topright", "iz-box iz-title").add_to(m)
 
 
-def _add_legend(m: folium.Map, sections: list[str]) -> None:
-    if sections:
-        _Box("".join(sections), "bottomright", "iz-box iz-legend").add_to(m)
+def _section(layer: str | None, html_text: str) -> str:
+    """A legend section that shows only while the layer named ``layer`` is on the map."""
+    key = f' data-layer="{esc(layer)}"' if layer else ""
+    return f"<div class='iz-sec'{key}>{html_text}</div>"
+
+
+class _Legend(folium.MacroElement):
+    """The legend: a collapsible box whose sections follow the layer control (a section
+    tied to a layer shows only while that layer is on the map). Open on large screens,
+    closed on small ones. Must be added after the layer control."""
+
+    _template = folium.elements.Template("""
+{% macro script(this, kwargs) %}
+(function(){
+  var map = {{ this._parent.get_name() }}, ctl = {{ this.control.get_name() }};
+  var Box = L.Control.extend({options:{position:'bottomright'}, onAdd:function(){
+    var d = L.DomUtil.create('div', 'iz-box iz-legend');
+    d.innerHTML = {{ this.html|tojson }};
+    L.DomEvent.disableClickPropagation(d); L.DomEvent.disableScrollPropagation(d);
+    return d; }});
+  var box = new Box(); map.addControl(box);
+  var det = box.getContainer().querySelector('details');
+  var c = map.getContainer();
+  det.open = !(c.clientWidth < 700 || c.clientHeight < 560);
+  function text(h){ var t = document.createElement('div'); t.innerHTML = h;
+    return t.textContent; }
+  function sync(){
+    var on = {};
+    ctl._layers.forEach(function(o){ on[text(o.name)] = map.hasLayer(o.layer); });
+    box.getContainer().querySelectorAll('[data-layer]').forEach(function(s){
+      var k = s.getAttribute('data-layer');
+      s.style.display = (k in on && !on[k]) ? 'none' : ''; });
+  }
+  map.on('overlayadd overlayremove baselayerchange', sync); sync();
+  det.addEventListener('toggle', function(){ map.fire('iz:layout'); });
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, sections: list[str], control):
+        super().__init__()
+        self.html = "<details open><summary>Legend</summary>" + "".join(sections) + "</details>"
+        self.control = control
+
+
+class _LayerControl(folium.LayerControl):
+    """Folium's layer control, collapsed to a button on small screens."""
+
+    _template = folium.elements.Template("""
+{% macro script(this,kwargs) %}
+    var {{ this.get_name() }} = L.control.layers(
+        { {%- for key, val in this.base_layers.items() %}{{ key|tojson }}: {{val}},{% endfor %} },
+        { {%- for key, val in this.overlays.items() %}{{ key|tojson }}: {{val}},{% endfor %} },
+        {position: {{ this.options.position|tojson }}, collapsed: (function(){
+          var c = {{ this._parent.get_name() }}.getContainer();
+          return c.clientWidth < 700 || c.clientHeight < 560; })()}
+    ).addTo({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+
+class _Fit(folium.MacroElement):
+    """Fit the bounds into the largest part of the map the controls leave free.
+
+    Each control (title, legend, layer control, buttons) is kept clear either
+    sideways or up/down; of all those choices the one giving the closest zoom wins.
+    Runs again when the map is resized (a phone turned) or the legend is opened. Must be
+    added after every control."""
+
+    _template = folium.elements.Template("""
+{% macro script(this, kwargs) %}
+(function(){
+  var map = {{ this._parent.get_name() }};
+  var bounds = L.latLngBounds({{ this.bounds|tojson }});
+  function fit(){
+    var c = map.getContainer(), W = c.clientWidth, H = c.clientHeight;
+    if (!W || !H) { return; }
+    var r0 = c.getBoundingClientRect(), boxes = [];
+    c.querySelectorAll('.leaflet-control').forEach(function(e){
+      if (e.classList.contains('leaflet-control-attribution')) { return; }
+      var r = e.getBoundingClientRect();
+      if (r.width && r.height) { boxes.push({l: r.left - r0.left, t: r.top - r0.top,
+        r: r.right - r0.left, b: r.bottom - r0.top}); }});
+    var best = null, n = boxes.length, m = 6;
+    for (var mask = 0; mask < (1 << n); mask++) {
+      var p = {l: m, t: m, r: m, b: m};
+      for (var i = 0; i < n; i++) { var b = boxes[i];
+        if (mask & (1 << i)) {
+          if ((b.l + b.r) / 2 < W / 2) { p.l = Math.max(p.l, b.r + m); }
+          else { p.r = Math.max(p.r, W - b.l + m); }
+        } else {
+          if ((b.t + b.b) / 2 < H / 2) { p.t = Math.max(p.t, b.b + m); }
+          else { p.b = Math.max(p.b, H - b.t + m); }
+        } }
+      var w = W - p.l - p.r, h = H - p.t - p.b;
+      if (w < 40 || h < 40) { continue; }
+      var z = map.getBoundsZoom(bounds, false, L.point(p.l + p.r, p.t + p.b));
+      if (best === null || z > best.z || (z === best.z && w * h > best.a)) {
+        best = {z: z, a: w * h, p: p}; }
+    }
+    var o = best ? best.p : {l: m, t: m, r: m, b: m};
+    map.fitBounds(bounds, {paddingTopLeft: [o.l, o.t], paddingBottomRight: [o.r, o.b],
+                           animate: false});
+  }
+  var moved = false;
+  map.whenReady(function(){ fit(); map.on('dragstart', function(){ moved = true; }); });
+  map.on('resize iz:layout', function(){ if (!moved) { fit(); } });
+  window.__izFit = fit;
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, bounds):
+        super().__init__()
+        self.bounds = bounds
 
 
 def _ramp(
@@ -483,40 +829,38 @@ def _ramp(
     )
 
 
-def _add_areas(m: folium.Map, data: MapData, *, self_contained: bool = False) -> list[str]:
-    """Neighborhoods (light vector base offline), districts with trend popups, the
-    choropleth of change. Returns legend sections."""
+def _line_key(colour: str, label: str, style: str = "solid") -> str:
+    return (
+        f"<div><span class='iz-line' style='border-color:{colour};border-top-style:{style}'>"
+        f"</span>{esc(label)}</div>"
+    )
+
+
+def _add_areas(m: folium.Map, data: MapData) -> list[str]:
+    """Neighborhoods (outlines and names), districts with trend popups, the choropleth of
+    change. Returns legend sections."""
     legend = []
     layers = data.layers
     nb = layers.neighborhoods
-    if nb is not None and len(nb):
-        cols = [c for c in ("neighborhood", "name", "geometry") if c in nb]
-        style = dict(NEIGHBORHOOD_STYLE)
-        if self_contained:
-            style.update({"fill": True, "fillColor": "#ffffff", "fillOpacity": 1.0})
-        folium.GeoJson(
-            _for_map(nb[cols]),
-            name="Neighborhoods",
-            style_function=lambda _f, s=style: s,
-            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Neighborhood"]),
-            show=self_contained,
-            control=True,
-        ).add_to(m)
     if data.change is not None and len(data.change):
         ch = data.change.copy()
-        ch["colour"] = [change_colour(p) for p in ch["pct"]]
+        ch["colour"] = [
+            change_colour(p) if np.isfinite(p) else HATCH for p in ch["pct"].astype(float)
+        ]
         ch["label"] = [
             f"{b:,} to {a:,} ({format_pct(p)})"
-            for b, a, p in zip(ch["before"], ch["after"], ch["pct"], strict=True)
+            if np.isfinite(p)
+            else f"{b:,} to {a:,} (too few before to tell)"
+            for b, a, p in zip(ch["before"], ch["after"], ch["pct"].astype(float), strict=True)
         ]
         shown = _for_map(ch[["name", "label", "colour", "geometry"]])
         folium.GeoJson(
             shown,
-            name=esc(data.change_label),
+            name=data.change_label,
             style_function=lambda f: {
-                "color": "#666",
+                "color": "#777",
                 "weight": 0.5,
-                "fillOpacity": 0.55,
+                "fillOpacity": 0.6,
                 "fillColor": f["properties"]["colour"],
             },
             tooltip=folium.GeoJsonTooltip(
@@ -525,18 +869,35 @@ def _add_areas(m: folium.Map, data: MapData, *, self_contained: bool = False) ->
             show=data.show_change,
         ).add_to(m)
         legend.append(
-            _ramp(
+            _section(
                 data.change_label,
-                "RdBu_r",
-                f"-{CHANGE_LIMIT:g}% or less",
-                "0%",
-                f"+{CHANGE_LIMIT:g}% or more",
+                _ramp(
+                    data.change_label,
+                    CHANGE_CMAP,
+                    f"fell {CHANGE_LIMIT:g}%+",
+                    "0%",
+                    f"rose {CHANGE_LIMIT:g}%+",
+                )
+                + "<div><span class='iz-swatch iz-hatch'></span>too few incidents before "
+                "to tell</div>",
             )
         )
-        legend.append(
-            "<div><span class='iz-swatch' style='background:#bdbdbd'></span>"
-            "too few incidents before to tell</div>"
-        )
+    if nb is not None and len(nb):
+        cols = [c for c in ("neighborhood", "name", "geometry") if c in nb]
+        group = folium.FeatureGroup(name="Neighborhoods", show=True)
+        folium.GeoJson(
+            _for_map(nb[cols]),
+            style_function=lambda _f: NEIGHBORHOOD_STYLE,
+            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Neighborhood"]),
+        ).add_to(group)
+        labels = []
+        for row in nb.to_crs(WGS84).itertuples():
+            pt = _label_point(row.geometry)
+            if pt:
+                labels.append([*pt, esc(row.name), "iz-lbl-nb"])
+        _Labels(labels).add_to(group)
+        group.add_to(m)
+        legend.append(_section("Neighborhoods", _line_key("#8a8a8a", "Neighborhood")))
     d = layers.districts
     group = folium.FeatureGroup(name="Patrol districts", show=True)
     for row in d.itertuples():
@@ -544,43 +905,61 @@ def _add_areas(m: folium.Map, data: MapData, *, self_contained: bool = False) ->
         series = data.trends.get(f"district:{row.district}")
         lines = []
         if series is not None:
-            lines.append(f"{int(series.sum()):,} incidents in the chart's months")
+            lines.append(f"{int(series.sum()):,} violent incidents in the chart's months")
         layer = folium.GeoJson(_for_map(gdf), style_function=lambda _f: DISTRICT_STYLE)
         layer.add_child(_BoundTooltip(str(row.name)))
         layer.add_child(_popup(str(row.name), lines, trend_svg(series, data.trend_start)))
         layer.add_to(group)
     group.add_to(m)
-    legend.append(
-        "<div><span class='iz-line' style='border-color:#222'></span>Patrol district</div>"
-    )
+    legend.append(_section("Patrol districts", _line_key("#222", "Patrol district")))
     return legend
 
 
 def _add_zones(m: folium.Map, data: MapData) -> list[str]:
-    """Impact Zones (with trend popups) and their displacement rings."""
+    """Impact Zones (with trend popups, labels) and their displacement rings, in the zone
+    pane above the fills and the density."""
     from .assign import ring_polygons
 
     layers = data.layers
     zones = layers.zones
     legend = []
+    ring_name = f"Displacement rings ({data.ring:g} m)"
     if data.ring:
-        rings = gpd.GeoDataFrame(
-            {"name": [f"{z} ring ({data.ring:g} m)" for z in zones["name"].astype(str)]},
-            geometry=ring_polygons(zones, data.ring, layers.study_area),
-            crs=zones.crs,
-        )
-        folium.GeoJson(
-            _for_map(rings),
-            name=f"Displacement rings ({data.ring:g} m)",
-            style_function=lambda _f: RING_STYLE,
-            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Ring"]),
-        ).add_to(m)
+        geoms = ring_polygons(zones, data.ring, layers.study_area)
+        group = folium.FeatureGroup(name=ring_name, show=True)
+        labels = []
+        for name, geom in zip(zones["name"].astype(str), geoms, strict=True):
+            gdf = gpd.GeoDataFrame(
+                {"name": [f"{name} ring ({data.ring:g} m)"]}, geometry=[geom], crs=zones.crs
+            )
+            style = dict(RING_STYLE)
+            if name == data.zone:
+                style["className"] = "iz-ring-main"
+            folium.GeoJson(
+                _for_map(gdf),
+                style_function=lambda _f, s=style: s,
+                tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Ring"]),
+                pane="izZones",
+            ).add_to(group)
+            if data.zone is None or name == data.zone:
+                top = gpd.GeoSeries([geom], crs=zones.crs).to_crs(WGS84).total_bounds
+                labels.append(
+                    [
+                        round(float(top[3]), 5),
+                        round(float((top[0] + top[2]) / 2), 5),
+                        esc(f"{name} ring, {data.ring:g} m"),
+                        "iz-lbl-ring",
+                    ]
+                )
+        _Labels(labels).add_to(group)
+        group.add_to(m)
         legend.append(
-            "<div><span class='iz-line' style='border-color:#7b1fa2;"
-            f"border-top-style:dashed'></span>Displacement ring ({data.ring:g} m)"
-            "</div>"
+            _section(
+                ring_name, _line_key("#7b1fa2", f"Displacement ring ({data.ring:g} m)", "dashed")
+            )
         )
     group = folium.FeatureGroup(name="Impact Zones", show=True)
+    labels = []
     for row in zones.itertuples():
         name = str(row.name)
         gdf = gpd.GeoDataFrame({"name": [name]}, geometry=[row.geometry], crs=zones.crs)
@@ -595,19 +974,23 @@ def _add_zones(m: folium.Map, data: MapData) -> list[str]:
         style = dict(ZONE_STYLE)
         if data.zone is not None and name != data.zone:
             style.update({"weight": 1.5, "opacity": 0.6})
-        layer = folium.GeoJson(_for_map(gdf), style_function=lambda _f, s=style: s)
+        if name == data.zone:
+            style["className"] = "iz-zone-main"
+        layer = folium.GeoJson(_for_map(gdf), style_function=lambda _f, s=style: s, pane="izZones")
         layer.add_child(_BoundTooltip(f"Impact Zone: {name}"))
         began = pd.Timestamp(start) if start is not None and pd.notna(start) else None
         layer.add_child(_popup(f"Impact Zone: {name}", lines, trend_svg(series, began)))
         layer.add_to(group)
+        pt = _label_point(gdf.to_crs(WGS84).geometry.iloc[0])
+        if pt:
+            labels.append([*pt, esc(name), "iz-lbl-zone"])
+    _Labels(labels).add_to(group)
     group.add_to(m)
-    legend.insert(
-        0, "<div><span class='iz-line' style='border-color:#7b1fa2'></span>Impact Zone</div>"
-    )
+    legend.insert(0, _section("Impact Zones", _line_key("#7b1fa2", "Impact Zone")))
     return legend
 
 
-def surface_png(surface, *, cmap: str = "YlOrRd", floor: float = 0.05):
+def surface_png(surface, *, cmap: str = DENSITY_CMAP, floor: float = 0.05):
     """The surface reprojected to Web Mercator and coloured, as PNG bytes, with its
     WGS 84 bounds and the value range the colours span.
 
@@ -653,7 +1036,8 @@ def surface_png(surface, *, cmap: str = "YlOrRd", floor: float = 0.05):
     vmin = floor * vmax
     norm = np.clip((dst - vmin) / max(vmax - vmin, 1e-12), 0, 1)
     rgba = matplotlib.colormaps[cmap](norm)
-    rgba[..., 3] = np.where(np.isfinite(dst) & (dst >= vmin), 0.75, 0.0)
+    # opacity grows with the density, so the low end leaves the map beneath readable
+    rgba[..., 3] = np.where(np.isfinite(dst) & (dst >= vmin), 0.25 + 0.6 * norm, 0.0)
     img = Image.fromarray((rgba * 255).astype("uint8"), mode="RGBA")
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=True)
@@ -677,16 +1061,25 @@ def _add_kde(m: folium.Map, data: MapData) -> list[str]:
         opacity=1.0,
         interactive=False,
         cross_origin=False,
-        zindex=2,
+        pixelated=False,
         show=data.show_kde,
+        pane="izDensity",
+        className="iz-density",
     ).add_to(m)
     p = data.kde.params
     return [
-        _ramp(
-            f"{data.kde_label}, incidents per km^2", "YlOrRd", f"{vmin:,.0f}", None, f"{vmax:,.0f}"
+        _section(
+            data.kde_label,
+            _ramp(
+                f"{data.kde_label}, incidents per km\u00b2",
+                DENSITY_CMAP,
+                f"{vmin:,.0f}",
+                None,
+                f"{vmax:,.0f}",
+            )
+            + f"<div class='iz-note'>{esc(p.get('kernel', ''))} kernel, bandwidth "
+            f"{p.get('bandwidth_m', 0):,.0f} m, {p.get('cell_size_m', 0):g} m cells</div>",
         )
-        + f"<div class='iz-note'>{esc(p.get('kernel', ''))} kernel, bandwidth "
-        f"{p.get('bandwidth_m', 0):,.0f} m, {p.get('cell_size_m', 0):g} m cells</div>"
     ]
 
 
@@ -728,8 +1121,11 @@ def _add_clusters(m: folium.Map, data: MapData) -> list[str]:
         show=False,
     ).add_to(m)
     return [
-        "<div><span class='iz-swatch' style='background:#ffe0b2;border-color:#e65100'>"
-        "</span>DBSCAN cluster</div>"
+        _section(
+            "DBSCAN clusters",
+            "<div><span class='iz-swatch' style='background:#ffe0b2;border-color:#e65100'>"
+            "</span>DBSCAN cluster</div>",
+        )
     ]
 
 
@@ -745,7 +1141,7 @@ def _add_gistar(m: folium.Map, data: MapData, *, analyst: bool = False) -> list[
         merged["colour"] = merged["bin"].map(GI_COLOURS)
         folium.GeoJson(
             _for_map(merged, simplify=0),
-            name="Gi* hot and cold spots (FDR-corrected)",
+            name=GI_LAYER,
             style_function=lambda f: {
                 "color": f["properties"]["colour"],
                 "weight": 0.5,
@@ -753,7 +1149,7 @@ def _add_gistar(m: folium.Map, data: MapData, *, analyst: bool = False) -> list[
                 "fillOpacity": 0.55,
             },
             tooltip=folium.GeoJsonTooltip(fields=["label"], aliases=["Gi*"]),
-            show=False,
+            show=data.show_gistar,
         ).add_to(m)
     if analyst:
         grid = cells[["count", "z", "p_sim", "p_adjusted", "label", "geometry"]].copy()
@@ -777,9 +1173,12 @@ def _add_gistar(m: folium.Map, data: MapData, *, analyst: bool = False) -> list[
         for b in (3, 2, 1, -1, -2, -3)
     )
     return [
-        f"<h2>Gi* hot and cold spots</h2>{items}<div class='iz-note'>"
-        f"{p.get('cell_size_m', 0):g} m cells, {esc(p.get('p_used', 'permutation'))} p-values, "
-        f"{esc(p.get('fdr', ''))} FDR</div>"
+        _section(
+            GI_LAYER,
+            f"<h2>Gi* hot and cold spots</h2>{items}<div class='iz-note'>"
+            f"{p.get('cell_size_m', 0):g} m cells, {esc(p.get('p_used', 'permutation'))} "
+            f"p-values, {esc(p.get('fdr', ''))} FDR</div>",
+        )
     ]
 
 
@@ -787,25 +1186,38 @@ def _add_proposals(m: folium.Map, data: MapData) -> list[str]:
     p = data.proposals
     if p is None or len(p) == 0:
         return []
-    cols = [c for c in ("name", "area_km2", "pai", "summary", "geometry") if c in p]
-    shown = p[cols].copy()
+    aliases = {
+        "name": "Proposal",
+        "period": "Proposed from",
+        "area_km2": "Area (km\u00b2)",
+        "pai": "PAI (proposal period)",
+        "backtest": "Backtest",
+        "why": "Note",
+        "summary": "Summary",
+    }
+    cols = [c for c in aliases if c in p]
+    shown = p[[*cols, "geometry"]].copy()
     if "area_km2" in shown:
         shown["area_km2"] = shown["area_km2"].round(2)
     if "pai" in shown:
         shown["pai"] = shown["pai"].round(1)
-    fields = [c for c in cols if c not in ("geometry",)]
+    group = folium.FeatureGroup(name=PROPOSAL_LAYER, show=True)
     folium.GeoJson(
         _for_map(shown),
-        name="Proposed zones",
         style_function=lambda _f: PROPOSAL_STYLE,
-        tooltip=folium.GeoJsonTooltip(
-            fields=fields, aliases=[f.replace("_", " ").capitalize() for f in fields]
-        ),
-    ).add_to(m)
-    return [
-        "<div><span class='iz-line' style='border-color:#00897b;border-top-style:dotted'>"
-        "</span>Proposed zone</div>"
-    ]
+        tooltip=folium.GeoJsonTooltip(fields=cols, aliases=[aliases[c] for c in cols]),
+        pane="izZones",
+    ).add_to(group)
+    labels = []
+    for row in p.to_crs(WGS84).itertuples():
+        pt = _label_point(row.geometry)
+        if pt:
+            period = getattr(row, "period", "")
+            text = f"{row.name} (from {period} data)" if period else str(row.name)
+            labels.append([*pt, esc(text), "iz-lbl-prop"])
+    _Labels(labels).add_to(group)
+    group.add_to(m)
+    return [_section(PROPOSAL_LAYER, _line_key("#00897b", "Proposed zone", "dotted"))]
 
 
 def add_incident_sample(
@@ -852,9 +1264,18 @@ def add_incident_sample(
 
 
 def commander_map(
-    data: MapData, *, self_contained: bool = False, analyst: bool = False
+    data: MapData,
+    *,
+    analyst: bool = False,
+    online_tiles: bool = False,
+    self_contained: bool | None = None,
 ) -> folium.Map:
     """The map for one zone (or the city): see the module notes for what it holds.
+
+    The commander map shows districts, neighborhoods, zones and rings, the change and the
+    density; ``analyst=True`` adds the analysis (Gi* hot and cold spots and the Gi* grid,
+    DBSCAN clusters, proposed zones). The view fits the zone and its ring (or the study
+    area) into the part of the screen the title, legend and controls leave free.
 
     Examples
     --------
@@ -863,31 +1284,32 @@ def commander_map(
     >>> "Impact Zones" in m.get_root().render()
     True
     """
-    m = base_map(data.layers, self_contained=self_contained)
-    legend = []
-    legend += _add_areas(m, data, self_contained=self_contained)
+    m = base_map(data.layers, online_tiles=online_tiles, basemap=data.basemap)
+    legend = _add_areas(m, data)
     legend += _add_kde(m, data)
-    legend += _add_clusters(m, data)
-    legend += _add_gistar(m, data, analyst=analyst)
+    if analyst:
+        legend += _add_clusters(m, data)
+        legend += _add_gistar(m, data, analyst=True)
     legend = _add_zones(m, data) + legend
-    legend += _add_proposals(m, data)
+    if analyst:
+        legend += _add_proposals(m, data)
     if data.sample is not None:
         add_incident_sample(m, data.sample)
+    target = data.layers.boundary
     if data.zone is not None:
         zone = data.layers.zones[data.layers.zones["name"] == data.zone]
         if len(zone):
             from .assign import ring_polygons
 
             ring = ring_polygons(zone, data.ring or 1.0)[0].union(zone.geometry.iloc[0])
-            b = gpd.GeoSeries([ring], crs=zone.crs).to_crs(WGS84).total_bounds
-            m.fit_bounds(
-                [[b[1], b[0]], [b[3], b[2]]],
-                padding_top_left=FIT_TOP_LEFT,
-                padding_bottom_right=FIT_BOTTOM_RIGHT,
-            )
-    _add_title(m, data.title, data.headline, data.data_note)
-    _add_legend(m, legend)
-    folium.LayerControl(collapsed=False, position="topleft").add_to(m)
+            target = gpd.GeoSeries([ring], crs=zone.crs)
+    b = target.to_crs(WGS84).total_bounds
+    m.location = [float((b[1] + b[3]) / 2), float((b[0] + b[2]) / 2)]
+    _add_title(m, data.title, data.headline, data.data_note, data.chart)
+    control = _LayerControl(position="topleft")
+    control.add_to(m)
+    _Legend(legend, control).add_to(m)
+    _Fit([[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]]).add_to(m)
     return m
 
 
@@ -927,38 +1349,244 @@ def save_map(m: folium.Map, path: str | Path) -> Path:
 
 
 def write_index(
-    entries: list[tuple[str, str, str]],
+    entries: list[tuple],
     path: str | Path,
     *,
     title: str = "impactzones maps",
     note: str = "",
+    missing: list[str] | None = None,
+    files: list[tuple[str, str]] | None = None,
+    glossary: dict[str, str] | None = None,
 ) -> Path:
-    """An index page linking the maps: entries are (title, file name, description).
+    """An index page: entries are (title, file name, description[, [(label, file), ...]]),
+    then why any map is missing, the other files, and a glossary.
 
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> p = write_index([("North", "north.html", "a <b>zone</b>")],
+    >>> p = write_index([("North", "north.html", "a <b>zone</b>", [("PDF", "n.pdf")])],
     ...                 pathlib.Path(tempfile.mkdtemp()) / "index.html")
     >>> 'href="north.html"' in p.read_text(), "&lt;b&gt;" in p.read_text()
     (True, True)
     """
-    items = "".join(
-        f'<li><a href="{esc(href)}">{esc(t)}</a><div>{esc(d)}</div></li>' for t, href, d in entries
-    )
+    items = []
+    for entry in entries:
+        t, href, d = entry[:3]
+        links = entry[3] if len(entry) > 3 else []
+        more = "".join(f' &middot; <a href="{esc(h)}">{esc(lbl)}</a>' for lbl, h in links)
+        items.append(f'<li><a href="{esc(href)}">{esc(t)}</a>{more}<div>{esc(d)}</div></li>')
+    body = f"<ul>{''.join(items)}</ul>"
+    if missing:
+        body += "<h2>Not drawn</h2><ul>" + "".join(f"<li>{esc(m)}</li>" for m in missing)
+        body += "</ul>"
+    if files:
+        body += (
+            "<h2>Other files in this folder</h2><ul>"
+            + "".join(f"<li><code>{esc(f)}</code>: {esc(d)}</li>" for f, d in files)
+            + "</ul>"
+        )
+    if glossary:
+        body += (
+            "<h2>Glossary</h2><dl>"
+            + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in glossary.items())
+            + "</dl>"
+        )
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{esc(title)}</title><meta name='viewport' content='width=device-width'>"
+        f"<title>{esc(title)}</title>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         "<style>body{font:15px/1.5 Arial,Helvetica,sans-serif;max-width:760px;margin:2em auto;"
-        "padding:0 1em;color:#222}li{margin:.8em 0}li div{color:#555;font-size:13px}</style>"
-        f"</head><body><h1>{esc(title)}</h1><ul>{items}</ul>"
+        "padding:0 1em;color:#222}li{margin:.8em 0}li div{color:#555;font-size:13px}"
+        "h2{font-size:16px;margin-top:1.6em}dt{font-weight:bold}dd{margin:0 0 .5em 1em;"
+        "color:#444;font-size:13px}</style>"
+        f"</head><body><h1>{esc(title)}</h1>{body}"
         f"<p style='color:#666;font-size:13px'>{esc(note)}</p></body></html>"
     )
     return write_text(page, path)
 
 
+def _draw_map(ax, data: MapData, *, label_size: float = 9) -> list:
+    """Draw a map's layers on a matplotlib axes (metres, the layers' CRS), with the same
+    rules as the web map: offline base, change (diverging), density (sequential) above the
+    fills, Gi* hot spots (analyst), districts, rings, zones and their labels. Returns the
+    legend handles; the colour scales are drawn by :func:`_draw_scales`."""
+    import matplotlib
+    import matplotlib.patheffects as pe
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from .assign import ring_polygons
+
+    layers = data.layers
+    crs = layers.zones.crs
+    halo = [pe.withStroke(linewidth=3, foreground="white")]
+    ax.set_facecolor("#e4e7ea")
+    layers.boundary.plot(ax=ax, color="#fbfaf6", edgecolor="#b9b4a6", linewidth=0.6, zorder=0)
+    roads, river = _bundled_roads(layers)
+    if data.basemap is not None and len(data.basemap):
+        roads = data.basemap.assign(kind="arterial")
+    if river is not None:
+        river.to_crs(crs).plot(ax=ax, color="#b9d3ea", edgecolor="none", zorder=0.5)
+    if roads is not None:
+        for kind, style in ROAD_STYLE.items():
+            part = roads[roads.get("kind", "arterial") == kind]
+            if len(part):
+                part.to_crs(crs).plot(
+                    ax=ax,
+                    color=style["color"],
+                    zorder=0.6,
+                    linewidth=0.6 * float(str(style["weight"])),
+                )
+    handles: list = []
+    if data.change is not None and len(data.change):
+        ch = data.change
+        ok = ch["pct"].astype(float).apply(np.isfinite)
+        if ok.any():
+            ch[ok].plot(
+                ax=ax,
+                color=[change_colour(p) for p in ch.loc[ok, "pct"]],
+                alpha=0.6,
+                edgecolor="#999999",
+                linewidth=0.3,
+                zorder=1,
+            )
+        if (~ok).any():
+            ch[~ok].plot(
+                ax=ax, facecolor="white", edgecolor="#9e9e9e", hatch="////", linewidth=0.3, zorder=1
+            )
+            handles.append(
+                Patch(
+                    facecolor="white",
+                    edgecolor="#9e9e9e",
+                    hatch="////",
+                    label="Too few incidents before to tell",
+                )
+            )
+    if layers.neighborhoods is not None:
+        layers.neighborhoods.boundary.plot(ax=ax, color="#8a8a8a", linewidth=0.35, zorder=1.5)
+        handles.append(Line2D([], [], color="#8a8a8a", lw=0.6, label="Neighborhood"))
+    if data.kde is not None and data.show_kde:
+        s = data.kde
+        v = np.where(s.grid.mask, s.values, np.nan) if hasattr(s.grid, "mask") else s.values
+        vmax = np.nanmax(v)
+        vals = np.ma.masked_where(~np.isfinite(v) | (v < 0.05 * vmax), v)
+        left, bottom, right, top = s.grid.bounds
+        norm = np.clip((np.nan_to_num(v) - 0.05 * vmax) / (0.95 * vmax), 0, 1)
+        ax.imshow(
+            vals,
+            extent=(left, right, bottom, top),
+            cmap=DENSITY_CMAP,
+            alpha=np.where(vals.mask, 0, 0.25 + 0.6 * norm),
+            zorder=2,
+            interpolation="bilinear",
+            vmin=0.05 * vmax,
+            vmax=vmax,
+        )
+    if data.gistar is not None and data.show_gistar:
+        cells = data.gistar.cells
+        for b in (3, 2, -2, -3):
+            part = cells[cells["bin"] == b]
+            if len(part):
+                part.plot(ax=ax, color=GI_COLOURS[b], alpha=0.6, zorder=2.5, edgecolor="none")
+                handles.append(Patch(color=GI_COLOURS[b], alpha=0.6, label=GI_LABELS[b]))
+    layers.districts.boundary.plot(ax=ax, color="#222222", linewidth=1.2, zorder=4)
+    handles.append(Line2D([], [], color="#222222", label="Patrol district"))
+    zones = layers.zones
+    gpd.GeoSeries(ring_polygons(zones, data.ring or 1.0, layers.study_area), crs=crs).boundary.plot(
+        ax=ax, color="#7b1fa2", linewidth=1, linestyle="--", zorder=5
+    )
+    zones.boundary.plot(ax=ax, color="#7b1fa2", linewidth=2.5, zorder=6)
+    handles.insert(0, Line2D([], [], color="#7b1fa2", lw=2.5, label="Impact Zone"))
+    handles.insert(
+        1, Line2D([], [], color="#7b1fa2", ls="--", label=f"Displacement ring ({data.ring:g} m)")
+    )
+    if data.proposals is not None and len(data.proposals):
+        data.proposals.to_crs(crs).boundary.plot(
+            ax=ax, color="#00897b", linewidth=2, linestyle=":", zorder=7
+        )
+        handles.append(Line2D([], [], color="#00897b", ls=":", label="Proposed zone"))
+    if data.zone is not None and (zones["name"] == data.zone).any():
+        z = zones[zones["name"] == data.zone].geometry.iloc[0].buffer((data.ring or 0) + 900)
+        x0, y0, x1, y1 = z.bounds
+    else:
+        x0, y0, x1, y1 = layers.boundary.total_bounds
+    # square-ish frame around the target so labels near the edge are not cut
+    cx, cy, half = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) / 2
+    ax.set_xlim(cx - half, cx + half)
+    ax.set_ylim(cy - half, cy + half)
+    for row in zones.itertuples():
+        c = row.geometry.representative_point()
+        ax.annotate(
+            str(row.name),
+            (c.x, c.y),
+            color="#4a148c",
+            fontsize=label_size,
+            fontweight="bold",
+            ha="center",
+            va="center",
+            zorder=8,
+            clip_on=True,
+            path_effects=halo,
+            annotation_clip=True,
+        )
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    # scale bar: a round length about a fifth of the frame, on a white ground
+    span = 2 * half
+    length = float(_nice_top(span / 5) / 2) if span > 0 else 1000.0
+    sx, sy = cx - half + 0.04 * span, cy - half + 0.04 * span
+    ax.add_patch(
+        matplotlib.patches.Rectangle(
+            (sx - 0.01 * span, sy - 0.015 * span),
+            length + 0.02 * span,
+            0.06 * span,
+            color="white",
+            alpha=0.85,
+            zorder=9,
+        )
+    )
+    ax.plot([sx, sx + length], [sy, sy], color="black", lw=3, zorder=10)
+    unit = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(sx + length / 2, sy + 0.012 * span, unit, ha="center", fontsize=8, zorder=10)
+    return handles
+
+
+def _draw_scales(fig, data: MapData, rect) -> None:
+    """Colour bars for the change (diverging) and the density (sequential) in ``rect``
+    (figure fractions: left, bottom, width, height)."""
+    import matplotlib
+    from matplotlib.colors import Normalize
+
+    left, bottom, width, height = rect
+    bars = []
+    if data.change is not None and len(data.change):
+        bars.append(
+            (CHANGE_CMAP, Normalize(-CHANGE_LIMIT, CHANGE_LIMIT), f"{data.change_label} (%)")
+        )
+    if data.kde is not None and data.show_kde:
+        v = data.kde.values
+        vmax = float(np.nanmax(v)) if np.isfinite(v).any() else 1.0
+        bars.append(
+            (
+                DENSITY_CMAP,
+                Normalize(0.05 * vmax, vmax),
+                f"{data.kde_label}, incidents per km\u00b2",
+            )
+        )
+    for i, (cmap, norm, label) in enumerate(bars):
+        h = height / max(len(bars), 1)
+        cax = fig.add_axes((left, bottom + (len(bars) - 1 - i) * h + 0.55 * h, width, 0.2 * h))
+        cb = fig.colorbar(
+            matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax, orientation="horizontal"
+        )
+        cb.ax.tick_params(labelsize=7)
+        cb.set_label(label, fontsize=7)
+
+
 def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
-    """A static PNG of the commander map (matplotlib), for briefings and print.
+    """A static PNG of the commander map (matplotlib), for briefings and print: the title
+    and headline above the map, the legend and colour scales below it (never over the
+    data), a scale bar.
 
     Examples
     --------
@@ -969,97 +1597,41 @@ def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
     >>> p.read_bytes()[:4]
     b'\\x89PNG'
     """
+    import textwrap
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.artist import Artist
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
-    from .assign import ring_polygons
     from .io import _atomic
 
-    layers = data.layers
-    fig, ax = plt.subplots(figsize=(10, 10), dpi=dpi)
-    if layers.neighborhoods is not None:
-        layers.neighborhoods.boundary.plot(ax=ax, color="#bbbbbb", linewidth=0.4)
-    handles: list[Artist] = []
-    if data.change is not None and len(data.change):
-        data.change.plot(
-            ax=ax,
-            color=[change_colour(p) for p in data.change["pct"]],
-            alpha=0.35,
-            edgecolor="none",
+    with matplotlib.rc_context({"text.parse_math": False}):  # "$" in a name is text
+        fig = plt.figure(figsize=(10, 12), dpi=dpi)
+        head = [textwrap.fill(line, 110) for line in data.headline]
+        fig.text(0.03, 0.985, data.title, fontsize=15, fontweight="bold", va="top")
+        fig.text(0.03, 0.955, "\n".join(head), fontsize=9, va="top", linespacing=1.4)
+        ax = fig.add_axes((0.03, 0.2, 0.94, 0.68))
+        handles = _draw_map(ax, data)
+        fig.legend(
+            handles=handles,
+            loc="lower left",
+            bbox_to_anchor=(0.03, 0.045),
+            ncol=2,
+            fontsize=8,
+            frameon=False,
         )
-        handles.append(
-            Patch(color="#f4a582", alpha=0.5, label=f"{data.change_label} (blue down, red up)")
-        )
-    if data.kde is not None:
-        s = data.kde
-        vals = np.ma.masked_where(
-            ~np.isfinite(s.values) | (s.values < 0.05 * np.nanmax(s.values)), s.values
-        )
-        left, bottom, right, top = s.grid.bounds
-        ax.imshow(vals, extent=(left, right, bottom, top), cmap="YlOrRd", alpha=0.75, zorder=2)
-        handles.append(Patch(color="#fd8d3c", label=data.kde_label))
-    if data.gistar is not None:
-        hot = data.gistar.cells[data.gistar.cells["bin"] >= 2]
-        if len(hot):
-            gpd.GeoSeries([hot.union_all()], crs=hot.crs).boundary.plot(
-                ax=ax, color="#b2182b", linewidth=1.0, zorder=3
-            )
-            handles.append(Line2D([], [], color="#b2182b", label="Gi* hot spot (95%+)"))
-    layers.districts.boundary.plot(ax=ax, color="#222222", linewidth=1.2, zorder=4)
-    handles.append(Line2D([], [], color="#222222", label="Patrol district"))
-    zones = layers.zones
-    gpd.GeoSeries(
-        ring_polygons(zones, data.ring or 1.0, layers.study_area), crs=zones.crs
-    ).boundary.plot(ax=ax, color="#7b1fa2", linewidth=1, linestyle="--", zorder=5)
-    zones.boundary.plot(ax=ax, color="#7b1fa2", linewidth=2.5, zorder=6)
-    handles.append(Line2D([], [], color="#7b1fa2", lw=2.5, label="Impact Zone"))
-    handles.append(Line2D([], [], color="#7b1fa2", ls="--", label=f"Ring ({data.ring:g} m)"))
-    if data.proposals is not None and len(data.proposals):
-        data.proposals.boundary.plot(ax=ax, color="#00897b", linewidth=2, linestyle=":", zorder=7)
-        handles.append(Line2D([], [], color="#00897b", ls=":", label="Proposed zone"))
-    for row in zones.itertuples():
-        c = row.geometry.representative_point()
-        ax.annotate(
-            str(row.name),
-            (c.x, c.y),
-            color="#4a148c",
-            fontsize=9,
-            fontweight="bold",
-            ha="center",
-            zorder=8,
-            parse_math=False,  # a "$" in a name is text, not mathtext
-        )
-    if data.zone is not None and (zones["name"] == data.zone).any():
-        z = zones[zones["name"] == data.zone].geometry.iloc[0].buffer(2500)
-        x0, y0, x1, y1 = z.bounds
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(y0, y1)
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    ax.set_title(data.title, fontsize=14, loc="left", parse_math=False)
-    text = "\n".join(data.headline + ([data.data_note] if data.data_note else []))
-    fig.text(0.02, 0.02, text, fontsize=8, va="bottom", wrap=True, parse_math=False)
-    ax.legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.9)
-    # scale bar: 1 km
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    sx, sy = x0 + 0.05 * (x1 - x0), y0 + 0.04 * (y1 - y0)
-    ax.plot([sx, sx + 1000], [sy, sy], color="black", lw=3)
-    ax.text(sx + 500, sy + 0.01 * (y1 - y0), "1 km", ha="center", fontsize=8)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+        _draw_scales(fig, data, (0.58, 0.05, 0.39, 0.13))
+        if data.data_note:
+            fig.text(0.03, 0.012, textwrap.fill(data.data_note, 150), fontsize=6.5, color="#555")
 
-    def write(p):
-        fig.savefig(p, format="png", dpi=dpi)
+        def write(p):
+            fig.savefig(p, format="png", dpi=dpi, metadata={"Software": None})
 
-    try:
-        return _atomic(Path(path), write)
-    finally:
-        plt.close(fig)
+        try:
+            return _atomic(Path(path), write)
+        finally:
+            plt.close(fig)
 
 
 def _layer_names(m: folium.Map) -> list[str]:

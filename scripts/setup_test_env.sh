@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything the tests need on a fresh Debian/Ubuntu machine with Python 3.11+:
 #   1. the package with its test extras (PyPI): pytest, hypothesis, ruff, playwright's
-#      Python client and xstatic-leaflet (the local Leaflet the browser tests serve);
+#      Python client (Leaflet itself, xstatic-leaflet, is a runtime dependency);
 #   2. Debian's chromium for the browser tests (never `playwright install`, which would
 #      download a browser build), with fonts and libatomic1 for playwright's driver.
 # Re-running is cheap: each step checks first.
@@ -19,6 +19,8 @@ if [ ! -x /usr/lib/chromium/chromium ] && ! command -v chromium >/dev/null 2>&1;
   need+=(chromium fonts-liberation)
 fi
 if ! /sbin/ldconfig -p 2>/dev/null | grep -q 'libatomic\.so\.1'; then need+=(libatomic1); fi
+# pdftoppm and pdftotext check the printable brief (one page, searchable text)
+if ! command -v pdftoppm >/dev/null 2>&1; then need+=(poppler-utils); fi
 if [ "${#need[@]}" -gt 0 ]; then
   echo "[setup] apt-get install ${need[*]}" >&2
   $SUDO apt-get update -qq

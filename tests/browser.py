@@ -1,8 +1,8 @@
 """Open a map in headless Debian Chromium (Playwright's Python client), offline.
 
-The page is loaded from disk. Leaflet, the one script our maps link, is answered from the
-``xstatic-leaflet`` package; map tiles get a plain grey PNG; every other request is
-refused and listed in the report, so a map that would need the network fails the test.
+The page is loaded from disk. Our maps inline Leaflet, so by default every request is
+refused and listed in the report (a map that would need the network fails the test);
+``allow_network=True`` answers map tiles with a plain grey PNG (for ``--online-tiles``).
 No browser is ever downloaded (never ``playwright install``): ``.ci/run`` installs Debian's
 ``chromium``.
 """
@@ -17,7 +17,6 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-LEAFLET_URL = re.compile(r"https://cdn\.jsdelivr\.net/npm/leaflet@[\d.]+/dist/(?P<file>.+)$")
 TILE_URL = re.compile(r"/\d+/\d+/\d+(@2x)?(\.(png|jpg|jpeg))?(\?.*)?$")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -71,6 +70,17 @@ PROBE = """() => {
   out.legend = lg ? lg.textContent : '';
   out.unsafe_imgs = document.querySelectorAll('img[src="x"]').length;
   out.xss = window.__xss || 0;
+  const box = e => { const r = e.getBoundingClientRect();
+    return {l: r.left, t: r.top, r: r.right, b: r.bottom}; };
+  const c = document.querySelector('.leaflet-container');
+  out.container = c ? box(c) : null;
+  out.controls = [...document.querySelectorAll('.leaflet-control')]
+    .filter(e => !e.classList.contains('leaflet-control-attribution')
+                 && e.getBoundingClientRect().width > 0)
+    .map(e => Object.assign(box(e), {cls: e.className}));
+  out.zone = [...document.querySelectorAll('path.iz-zone-main, path.iz-ring-main')].map(box);
+  out.legend_visible = lg ? [...lg.querySelectorAll('.iz-sec')]
+    .filter(s => s.style.display !== 'none').map(s => s.textContent) : [];
   return out;
 }"""
 
@@ -106,17 +116,14 @@ class Browser:
             raise RuntimeError("Debian's chromium is not installed (apt-get install chromium)")
         self._pw = sync_playwright().start()
         self._browser = self._pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        import xstatic.pkg.leaflet as xleaflet
-
-        self.leaflet_dir = Path(xleaflet.BASE_DIR)
 
     def close(self):
         self._browser.close()
         self._pw.stop()
 
     def open(self, path: str | Path, screenshot: str | Path | None = None, *,
-             width: int = 1280, height: int = 850, allow_network: bool = True,
-             settle_ms: int = 400, actions=None) -> Report:
+             width: int = 1280, height: int = 850, allow_network: bool = False,
+             settle_ms: int = 400, actions=None, probe: str | None = None) -> Report:
         """Load a map, wait for Leaflet, probe it, and take a screenshot."""
         rep = Report()
         page = self._browser.new_page(viewport={"width": width, "height": height})
@@ -134,12 +141,6 @@ class Browser:
             url = r.request.url
             if url.startswith(("file:", "data:", "about:")):
                 return r.continue_()
-            m = LEAFLET_URL.match(url)
-            if allow_network and m:
-                local = self.leaflet_dir / m.group("file")
-                if local.is_file():
-                    rep.served.append(url)
-                    return r.fulfill(path=str(local))
             if allow_network and TILE_URL.search(url):
                 rep.tiles += 1
                 return r.fulfill(status=200, content_type="image/png", body=TILE)
@@ -157,6 +158,8 @@ class Browser:
             actions(page)
         page.wait_for_timeout(settle_ms)
         rep.probe = page.evaluate(PROBE)
+        if probe:
+            rep.probe["extra"] = page.evaluate(probe)
         if screenshot is not None:
             Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(screenshot))

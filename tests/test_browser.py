@@ -1,4 +1,5 @@
-"""The demo's maps in a real browser (headless Debian Chromium, no network).
+"""The demo's maps in a real browser (headless Debian Chromium) with every network request
+refused: the maps must carry everything they need.
 
 These run in CI (``.ci/run`` installs Chromium); on a machine without it they skip, unless
 ``CI`` is set, where a missing browser is a failure.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 
 from .browser import Browser, chromium_path
@@ -15,6 +17,9 @@ from .conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 ZONE_COLOUR = "#7b1fa2"
+#: phone, tablet both ways, laptop, desktop (CSS pixels)
+VIEWPORTS = [(390, 844), (768, 1024), (1024, 768), (1366, 768), (1920, 1080)]
+DENSITY = "Violent crime density"
 
 
 @pytest.fixture(scope="module")
@@ -24,73 +29,161 @@ def browser():
             pytest.fail("Chromium is missing in CI: .ci/run must install it")
         pytest.skip("Debian's chromium is not installed")
     pytest.importorskip("playwright.sync_api")
-    pytest.importorskip("xstatic.pkg.leaflet")
     b = Browser()
     yield b
     b.close()
 
 
-@pytest.mark.parametrize("name", ["commander_north", "commander_central", "commander_south",
-                                  "citywide", "analyst"])
-def test_demo_map_renders(browser, demo_run, name):
-    out = demo_run.files[0].parent
-    rep = browser.open(out / f"{name}.html", ARTIFACTS / f"{name}.png")
+def _out(demo_run):
+    return demo_run.files[0].parent
+
+
+def _overlaps(a, b) -> bool:
+    return a["l"] < b["r"] and b["l"] < a["r"] and a["t"] < b["b"] and b["t"] < a["b"]
+
+
+def _toggle(*names):
+    """Click the layer-control boxes whose label starts with one of ``names``."""
+    def act(page):
+        page.evaluate("""(names) => {
+          document.querySelectorAll('.leaflet-control-layers label').forEach(l => {
+            const t = l.textContent.trim();
+            if (names.some(n => t.startsWith(n))) { l.querySelector('input').click(); } });
+        }""", list(names))
+    return act
+
+
+def _row(demo_run, zone):
+    for table in demo_run.comparisons.values():
+        r = table[(table["zone"] == zone) & (table["crime"] == "violent")]
+        if len(r):
+            return r.iloc[0]
+    raise KeyError(zone)
+
+
+@pytest.mark.parametrize("size", VIEWPORTS, ids=[f"{w}x{h}" for w, h in VIEWPORTS])
+@pytest.mark.parametrize("name", ["commander_north", "commander_south", "citywide"])
+def test_map_opens_offline_and_fits_every_screen(browser, demo_run, name, size):
+    w, h = size
+    rep = browser.open(_out(demo_run) / f"{name}.html", ARTIFACTS / f"{name}_{w}x{h}.png",
+                       width=w, height=h)
     assert rep.ok, (rep.console_errors, rep.page_errors, rep.refused)
+    assert rep.refused == [] and rep.tiles == 0
     assert rep.probe["leaflet"] == "1.9.3"
+    c = rep.probe["container"]
+    assert (c["r"] - c["l"], c["b"] - c["t"]) == (w, h)
+    if name.startswith("commander"):
+        # the zone and its ring are drawn, inside the map, clear of every control
+        assert len(rep.probe["zone"]) == 2
+        for box in rep.probe["zone"]:
+            assert c["l"] <= box["l"] and box["r"] <= c["r"], (box, c)
+            assert c["t"] <= box["t"] and box["b"] <= c["b"], (box, c)
+            for ctl in rep.probe["controls"]:
+                assert not _overlaps(box, ctl), (box, ctl)
+            # and not a speck: the ring spans a good part of the free screen
+        ring = max(rep.probe["zone"], key=lambda b: b["r"] - b["l"])
+        assert (ring["r"] - ring["l"]) > 0.25 * w or (ring["b"] - ring["t"]) > 0.25 * h
+    # small screens: the layer control and the legend start collapsed
+    small = w < 700
+    expanded = [x for x in rep.probe["controls"] if "leaflet-control-layers-expanded" in x["cls"]]
+    assert bool(expanded) != small
+
+
+@pytest.mark.parametrize("name", ["commander_central", "analyst"])
+def test_other_maps_open_offline(browser, demo_run, name):
+    rep = browser.open(_out(demo_run) / f"{name}.html", ARTIFACTS / f"{name}.png",
+                       width=1366, height=768)
+    assert rep.ok, (rep.console_errors, rep.page_errors, rep.refused)
     names = [c["name"] for c in rep.probe["control"]]
-    for layer in ("Light base map", "Street map", "No base map", "Patrol districts",
-                  "Impact Zones", "Displacement rings (400 m)", "DBSCAN clusters",
-                  "Gi* hot and cold spots (FDR-corrected)"):
-        assert layer in names, (layer, names)
-    assert any(n.startswith("Violent crime density (KDE") for n in names)
-    assert any(n.startswith("Change in violent crime") for n in names)
     if name == "analyst":
-        assert "Gi* grid (z, p, counts)" in names
-    # the three zones and their rings are drawn
-    assert rep.probe["paths"].count(ZONE_COLOUR) >= 6
-    assert rep.tiles > 0  # the light base map asked for tiles
-    assert "Data: synthetic" in rep.probe["title"]
-    assert "Gi* hot and cold spots" in rep.probe["legend"]
+        for layer in ("Gi* hot and cold spots (FDR-corrected)", "Gi* grid (z, p, counts)",
+                      "DBSCAN clusters", "Proposed zones"):
+            assert layer in names, (layer, names)
+    else:
+        assert "Gi* grid (z, p, counts)" not in names and "DBSCAN clusters" not in names
 
 
-def test_kde_raster_is_drawn_on_the_citywide_map(browser, demo_run):
-    out = demo_run.files[0].parent
-    rep = browser.open(out / "citywide.html", ARTIFACTS / "citywide_kde.png")
-    assert rep.probe["images"] and all(i["complete"] and i["width"] > 0
-                                       for i in rep.probe["images"])
+def test_headline_answers_the_question(browser, demo_run):
+    """Zone, rest-of-city and ring figures and the verdict's words, from the table."""
+    for zone in ("North", "South", "Central"):
+        rep = browser.open(_out(demo_run) / f"commander_{zone.lower()}.html", width=390,
+                           height=844)
+        title = rep.probe["title"]
+        r = _row(demo_run, zone)
+        assert f"({r['zone_before']:,} to {r['zone_after']:,})" in title
+        assert f"({int(r['ring_before']):,} to {int(r['ring_after']):,})" in title
+        assert f"the rest of the city {'fell' if r['control_pct_change'] < 0 else 'rose'} " \
+               f"{abs(r['control_pct_change']):.0f}%" in title
+        # the 95% interval of zone vs rest of city decides the words
+        if r["relative_low"] <= 1 <= r["relative_high"]:
+            assert "within chance" in title
+        else:
+            assert "than the rest of the city" in title
+        reading = r["wdq_reading"]
+        if reading.startswith("no reduction"):
+            assert "In the ring:" in title and "not judged" in title
+        elif r["ring_relative_p"] >= 0.05 or reading == "no effect on the ring":
+            assert "not beyond chance" in title
+        else:
+            assert "beyond chance:" in title and "not beyond chance" not in title
+        assert "zone began" in title  # the trend chart is in the title block
 
 
-def test_headline_of_the_north_zone(browser, demo_run):
-    out = demo_run.files[0].parent
-    rep = browser.open(out / "commander_north.html")
-    assert "Violent crime -20.0% (740 to 592" in rep.probe["title"]
+def test_density_is_visible(browser, demo_run, tmp_path):
+    """Hiding the density layer changes the pixels inside the zone."""
+    from PIL import Image
+
+    f = _out(demo_run) / "commander_north.html"
+    on = browser.open(f, tmp_path / "on.png", width=1366, height=768)
+    browser.open(f, tmp_path / "off.png", width=1366, height=768,
+                       actions=_toggle(DENSITY))
+    z = on.probe["zone"][0]
+    crop = (int(z["l"]), int(z["t"]), int(z["r"]), int(z["b"]))
+    a = np.asarray(Image.open(tmp_path / "on.png").convert("RGB").crop(crop), dtype=int)
+    b = np.asarray(Image.open(tmp_path / "off.png").convert("RGB").crop(crop), dtype=int)
+    changed = (np.abs(a - b).sum(axis=2) > 30).mean()
+    assert changed > 0.2, changed
+
+
+def test_legend_follows_the_layer_control(browser, demo_run):
+    f = _out(demo_run) / "citywide.html"
+    before = browser.open(f, width=1366, height=768).probe["legend_visible"]
+    assert any(DENSITY in s for s in before) and any("Neighborhood" in s for s in before)
+    after = browser.open(f, width=1366, height=768,
+                         actions=_toggle(DENSITY, "Neighborhoods")).probe["legend_visible"]
+    assert not any(DENSITY in s for s in after)
+    assert not any("Neighborhood" in s for s in after)
+    assert any("Impact Zone" in s for s in after)
+
+
+def test_online_tiles_load_over_the_offline_base(browser, demo_run, tmp_path):
+    from impactzones.maps import build_maps
+
+    d = demo_run
+    build_maps(d.incidents, d.layers, tmp_path, comparisons=d.comparisons, hotspots=d.hotspots,
+               source="synthetic", online_tiles=True, static=False, brief=False)
+    f = tmp_path / "commander_north.html"
+    rep = browser.open(f, ARTIFACTS / "online_north.png", allow_network=True)
+    assert rep.ok and rep.tiles > 0
+    names = [c["name"] for c in rep.probe["control"]]
+    assert "Light base map (online)" in names and "Offline base only" in names
+    # a tile server that fails: the map still works on its offline base
+    rep = browser.open(f, ARTIFACTS / "online_refused_north.png")
+    assert rep.probe["leaflet"] and not rep.page_errors
+    assert rep.refused and all("/" in u for u in rep.refused)
+    assert len(rep.probe["zone"]) == 2
 
 
 def test_popup_with_trend_chart_opens(browser, demo_run):
-    out = demo_run.files[0].parent
-
     def click_zone(page):
         page.evaluate("""() => { for (const k in window) { const v = window[k];
             if (v && v.getPopup && v.getPopup() && v.getPopup().getContent &&
                 String(v.getPopup().getContent()).includes('Impact Zone: North')) {
               const b = v.getBounds(); v.openPopup(b.getCenter()); return; } } }""")
 
-    rep = browser.open(out / "commander_north.html", ARTIFACTS / "north_popup.png",
+    rep = browser.open(_out(demo_run) / "commander_north.html", ARTIFACTS / "north_popup.png",
                        actions=click_zone)
     assert rep.ok
-
-
-def test_self_contained_map_opens_with_no_network(browser, demo_run, tmp_path):
-    from impactzones.maps import build_maps
-
-    d = demo_run
-    build_maps(d.incidents, d.layers, tmp_path, comparisons=d.comparisons, hotspots=d.hotspots,
-               source="synthetic", self_contained=True, static=False)
-    rep = browser.open(tmp_path / "commander_north.html", ARTIFACTS / "offline_north.png",
-                       allow_network=False)
-    assert rep.ok, (rep.console_errors, rep.refused)
-    assert rep.refused == [] and rep.tiles == 0
-    assert "Neighborhoods" in [c["name"] for c in rep.probe["control"]]
 
 
 def test_hostile_strings_show_as_text(browser, evil_layers, synth, tmp_path):
@@ -102,7 +195,7 @@ def test_hostile_strings_show_as_text(browser, evil_layers, synth, tmp_path):
     table = compare_zones(inc, evil_layers.zones.iloc[:1], 2017, 2018,
                           study_area=evil_layers.study_area)
     build_maps(inc, evil_layers, tmp_path, comparisons={"x": table}, hotspots={},
-               source="<script>window.__xss=5</script>", static=False)
+               source="<script>window.__xss=5</script>", static=False, brief=False)
     (html,) = [p for p in tmp_path.glob("commander_*.html")]
 
     def hover_everything(page):

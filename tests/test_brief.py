@@ -1,0 +1,50 @@
+"""The printable brief: one letter-size page with searchable text, rendered by poppler."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+
+def _poppler():
+    if shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils is not installed (scripts/setup_test_env.sh installs it)")
+
+
+@pytest.mark.parametrize("zone", ["north", "south"])
+def test_brief_is_one_letter_page_with_the_headline(demo_run, tmp_path, zone):
+    _poppler()
+    from PIL import Image
+
+    pdf = demo_run.files[0].parent / f"brief_{zone}.pdf"
+    subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")],
+                   check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert len(pages) == 1
+    w, h = Image.open(pages[0]).size
+    assert (w, h) == (425, 550)  # 8.5 x 11 inches at 50 dpi
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    flat = " ".join(text.split())
+    table = next(t for t in demo_run.comparisons.values() if zone.capitalize() in set(t["zone"]))
+    r = table[(table["zone"] == zone.capitalize()) & (table["crime"] == "violent")].iloc[0]
+    assert f"{zone.capitalize()} Impact Zone" in flat
+    assert f"({r['zone_before']:,} to {r['zone_after']:,})" in flat
+    assert "the rest of the city" in flat and "In the ring:" in flat
+    assert "Glossary" in flat and "WDQ" in flat and "Data: synthetic" in flat
+
+
+def test_brief_is_byte_identical_when_run_again(demo_run, tmp_path):
+    from impactzones.brief import write_brief
+    from impactzones.maps import zone_headline
+    from impactzones.webmap import MapData
+
+    table = next(iter(demo_run.comparisons.values()))
+    zone = next(z for z in table["zone"] if z != "Citywide")
+    data = MapData(layers=demo_run.layers, title=f"{zone}", zone=zone,
+                   headline=zone_headline(table, zone))
+    a = write_brief(data, table, tmp_path / "a.pdf").read_bytes()
+    b = write_brief(data, table, tmp_path / "b.pdf").read_bytes()
+    assert a == b
