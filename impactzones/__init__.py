@@ -5,6 +5,9 @@ after (percent change, whether it beats chance, displacement) and write Folium m
 commander can open. St. Louis, MO is the bundled example.
 """
 
+import sys
+import types
+
 from ._version import __version__
 from .errors import ImpactZonesError, InputError
 
@@ -38,6 +41,19 @@ def __getattr__(name: str) -> object:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
+
+
+class _Package(types.ModuleType):
+    """Keeps ``impactzones.assign`` the function: importing the submodule of the same name
+    (which Python records on its package) must not replace it, lazily loaded or not."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [
