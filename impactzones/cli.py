@@ -39,12 +39,12 @@ __all__ = [
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT = 0, 1, 2
 
 
-def _os_error_sentence(exc: OSError) -> str:
+def os_error_sentence(exc: OSError) -> str:
     """One sentence for a file-system refusal (permissions, a file where a folder must be...).
 
     Examples
     --------
-    >>> _os_error_sentence(PermissionError(13, "Permission denied", "/x/y.csv"))
+    >>> os_error_sentence(PermissionError(13, "Permission denied", "/x/y.csv"))
     'Cannot write or read /x/y.csv: permission denied; choose a folder you can write to (--out).'
     """
     import errno
@@ -1401,7 +1401,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # the file system said no: a setting to change, not a bug
         if args.debug:
             raise
-        print(f"impactzones: {_os_error_sentence(exc)}", file=sys.stderr)
+        print(f"impactzones: {os_error_sentence(exc)}", file=sys.stderr)
         return EXIT_INPUT
     except Exception as exc:  # never a bare traceback for a user
         if args.debug:
