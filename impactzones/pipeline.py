@@ -35,6 +35,7 @@ __all__ = [
     "HOTSPOT_METHODS",
     "DemoResult",
     "blank_sensitive",
+    "fill_missing_layers",
     "guard_folder",
     "hotspot_params",
     "load_layers",
@@ -61,6 +62,50 @@ class DemoResult:
     #: zone name -> :class:`impactzones.evaluate.run.ZoneEvaluation` (time series,
     #: synthetic control and power, with the counterfactual PNG among its files)
     evaluations: dict = field(default_factory=dict)
+
+
+def fill_missing_layers(layers: Layers) -> tuple[Layers, list[str]]:
+    """Stand-ins for the layers another city's run may lack, and one line for each.
+
+    Without districts, the study area is one district (``district`` 1, named after the
+    boundary), so that counts by district are the citywide counts; without zones, an empty
+    zone layer, so that zone comparisons and commander maps are skipped (nothing to compare)
+    and the hot spots, citywide and analyst maps and proposals are still made.
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> base = st_louis()
+    >>> filled, lines = fill_missing_layers(Layers(base.boundary, None, None, None))
+    >>> len(filled.districts), len(filled.zones), len(lines)
+    (1, 0, 2)
+    """
+    lines = []
+    districts, zones = layers.districts, layers.zones
+    if districts is None:
+        name = str(layers.boundary["name"].iloc[0]) if "name" in layers.boundary else "Study area"
+        districts = gpd.GeoDataFrame(
+            {"district": [1], "name": [name]},
+            geometry=[layers.study_area],
+            crs=layers.boundary.crs,
+        )
+        lines.append(
+            "No districts given (--districts): counts by district are for the whole study area."
+        )
+    if zones is None:
+        zones = gpd.GeoDataFrame(
+            {
+                "name": pd.Series([], dtype=str),
+                "start": pd.Series([], dtype="datetime64[ns]"),
+                "description": pd.Series([], dtype=str),
+            },
+            geometry=[],
+            crs=layers.boundary.crs,
+        )
+        lines.append(
+            "No Impact Zones given (--zones): zone comparisons and commander maps are skipped."
+        )
+    return Layers(layers.boundary, districts, layers.neighborhoods, zones), lines
 
 
 def blank_sensitive(incidents: gpd.GeoDataFrame, layers: Layers | None = None):
@@ -186,24 +231,79 @@ def load_layers(
             )
         return None
 
+    district_layer = (
+        read_layer(districts, kind="districts", work_crs=crs, crs=layer_crs)
+        if districts
+        else bundled(base.districts, "districts", True)
+    )
+    zone_layer = (
+        read_layer(zones, kind="zones", work_crs=crs, crs=layer_crs)
+        if zones
+        else bundled(base.zones, "zones", True)
+    )
+    if zones and zone_layer is not None:
+        check_zones(zone_layer, area)
     return Layers(
         boundary=b_layer,
-        districts=(
-            read_layer(districts, kind="districts", work_crs=crs, crs=layer_crs)
-            if districts
-            else bundled(base.districts, "districts", True)
-        ),
+        districts=district_layer,
         neighborhoods=(
             read_layer(neighborhoods, kind="neighborhoods", work_crs=crs, crs=layer_crs)
             if neighborhoods
             else bundled(base.neighborhoods, "neighborhoods", False)
         ),
-        zones=(
-            read_layer(zones, kind="zones", work_crs=crs, crs=layer_crs)
-            if zones
-            else bundled(base.zones, "zones", True)
-        ),
+        zones=zone_layer,
     )
+
+
+def check_zones(zones: gpd.GeoDataFrame, area) -> None:
+    """Refuse zones that lie wholly outside the study area and warn, by name, about zones
+    partly outside it, zones that overlap, and zones without a readable start date.
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> layers = st_louis()
+    >>> check_zones(layers.zones, layers.study_area)  # the bundled zones are fine
+    """
+    import warnings
+
+    names = zones["name"].astype(str).tolist()
+    geoms = zones.geometry.to_numpy()
+    cover = [g.intersection(area).area / g.area if g.area else 0.0 for g in geoms]
+    outside = [n for n, c in zip(names, cover, strict=True) if c == 0]
+    if outside:
+        raise InputError(
+            f"Zone(s) {', '.join(outside)} lie outside the study area; check their "
+            "coordinates (and --crs) or the --boundary."
+        )
+    partly = [f"{n} ({1 - c:.0%})" for n, c in zip(names, cover, strict=True) if c < 0.99]
+    if partly:
+        warnings.warn(
+            f"Zone(s) {', '.join(partly)} lie partly outside the study area; only the part "
+            "inside is analysed.",
+            stacklevel=2,
+        )
+    pairs = []
+    for i in range(len(geoms)):
+        for j in range(i + 1, len(geoms)):
+            shared = geoms[i].intersection(geoms[j]).area
+            if shared > 0.01 * min(geoms[i].area, geoms[j].area):
+                pairs.append(f"{names[i]} and {names[j]}")
+    if pairs:
+        warnings.warn(
+            f"Zones {'; '.join(pairs)} overlap; an incident in both counts for the first "
+            "zone only.",
+            stacklevel=2,
+        )
+    if "start" in zones:
+        missing = [n for n, s in zip(names, zones["start"], strict=True) if pd.isna(s)]
+        if missing:
+            warnings.warn(
+                f"Zone(s) {', '.join(missing)} have no readable start date; they get no "
+                "before/after comparison or commander map in the demo (give start as "
+                "YYYY-MM-DD).",
+                stacklevel=2,
+            )
 
 
 @writes_into("out")
@@ -263,7 +363,11 @@ def run_demo(
         out,
     )
     step("Loading layers")
-    layers = load_layers(boundary, districts, zones, layer_crs=crs)
+    # a user's boundary alone is enough: outputs that need districts or zones are skipped
+    layers = load_layers(boundary, districts, zones, layer_crs=crs, strict=not boundary)
+    layers, skipped = fill_missing_layers(layers)
+    for line in skipped:
+        step(line)
     load = truth = None
     if incidents:
         step("Reading incidents")
