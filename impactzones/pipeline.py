@@ -526,6 +526,7 @@ def run_demo(
                     ev.series.verdict,
                 )
             )
+    extra.append(_explore_entry(backtest_table, capture is not None))
     step("Drawing the maps")
     from .maps import build_maps
 
@@ -653,6 +654,31 @@ def _demo_proposals(inc, layers: Layers):
     if newest in years:
         bt = backtest(props, inc, period=newest, before=year, existing=existing, layers=layers)
     return props, bt
+
+
+def _explore_entry(bt, with_capture: bool) -> tuple:
+    """The index's line for the proposal page, with the backtest in one sentence."""
+    from .propose import COMPACT, NAIVE, RANDOM
+
+    finding = "Draw or edit a zone and read its counts, share, PAI and ring at once."
+    links = []
+    if bt is not None:
+        r = bt.set_index("name")
+        ours = r.loc["all proposals"]
+        finding = (
+            f"Zones proposed from {bt.attrs['before']} held {ours['hit_rate']:.1%} of "
+            f"{bt.attrs['period']}'s violent crime on {ours['area_km2']:.1f} km^2 (PAI "
+            f"{ours['pai']:.1f}; at the same area the naive top cells {r.loc[NAIVE, 'pai']:.1f}, "
+            f"compact discs {r.loc[COMPACT, 'pai']:.1f}, random placements "
+            f"{r.loc[RANDOM, 'pai']:.1f}). " + finding
+        )
+        links.append(("backtest (CSV)", "proposals_backtest.csv"))
+    if with_capture:
+        links += [
+            ("capture curve (PNG)", "capture_curve.png"),
+            ("capture table (CSV)", "capture_table.csv"),
+        ]
+    return ("Propose a zone (draw and test it)", "explore.html", "", finding, links)
 
 
 def _demo_capture(inc, layers: Layers, bt, out: Path):
