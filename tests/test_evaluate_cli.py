@@ -102,4 +102,5 @@ def test_demo_evaluates_the_north_zone_and_shows_it_on_the_commander_map(demo_ru
     page = (out / "commander_north.html").read_text(encoding="utf-8")
     assert "Over time: observed against expected" in page
     assert base64.b64encode(png).decode() in page
-    assert "counterfactual_north.png" in (out / "index.html").read_text(encoding="utf-8")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "counterfactual_north.png" in index and "concentration_lorenz.png" in index
