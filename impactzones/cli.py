@@ -1601,7 +1601,7 @@ def _add_evaluation_commands(sub) -> None:
 
     p = sub.add_parser(
         "concentration",
-        help="how concentrated is crime? top 1/5/10% of cells, Lorenz curve and Gini",
+        help="how concentrated is crime? top 1/5/10%% of cells, Lorenz curve and Gini",
         description="The share of crime in the top 1%, 5% and 10% of grid cells, the Lorenz "
         "curve and the Gini coefficient (with Bernasco & Steenbeek's correction for sparse "
         "counts), for the city and each district.",
