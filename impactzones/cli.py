@@ -358,7 +358,7 @@ def cmd_load(args) -> int:
     guard_outputs(args.paths, [args.out, args.rejects])
     with _steps(con, args.quiet or args.json) as step:
         step("Loading the study area")
-        layers = load_layers(boundary=args.boundary, strict=False)
+        layers = load_layers(boundary=args.boundary, strict=False, layer_crs=args.crs)
         step("Reading incidents")
         res = read_incidents(
             args.paths,
@@ -407,7 +407,9 @@ def _read_any(paths, args):
     from .pipeline import load_layers
 
     layers = load_layers(
-        boundary=getattr(args, "boundary", None), zones=getattr(args, "zones", None)
+        boundary=getattr(args, "boundary", None),
+        zones=getattr(args, "zones", None),
+        layer_crs=getattr(args, "crs", None),
     )
     res = read_incidents(
         paths,

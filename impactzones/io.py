@@ -61,6 +61,9 @@ REASONS = {
     "retraction": "a Count = -1 row that retracts an earlier record",
     "retracted": "a record cancelled by a later Count = -1 row",
     "not_a_point": "the geometry is not a point",
+    "ragged_row": "the row has more or fewer fields than the header (columns would shift)",
+    "bad_coordinates": "coordinates that cannot be a place (infinite, or latitude beyond 90 "
+    "or longitude beyond 180 degrees)",
     "future_date": "the date is in the future",
     "date_before_floor": "the date is before the floor (default 1970-01-01; --date-floor)",
     "sensitive_no_point": "a private (sensitive) incident stored without its point, as "
@@ -177,9 +180,22 @@ class LoadResult:
 
 
 def _read_text(path: Path) -> str:
+    """The text of a file, its encoding told by its byte-order mark or its bytes.
+
+    UTF-8 (with or without a BOM), UTF-16 (with a BOM, or told by its zero bytes), and
+    cp1252 for the stray single bytes real exports mix in.
+    """
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    else:
+        head = data[:4000]
+        if len(head) >= 4 and head.count(b"\x00") > len(head) // 4:
+            # UTF-16 without a BOM: ASCII text has a zero in every other byte
+            le = head[1::2].count(b"\x00") > head[0::2].count(b"\x00")
+            return data.decode("utf-16-le" if le else "utf-16-be", errors="replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -187,18 +203,38 @@ def _read_text(path: Path) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path) -> tuple[pd.DataFrame, dict[int, int]]:
+    """The table, and its ragged rows (data row number -> fields found) set aside.
+
+    The returned frame's index is the 0-based data row of each kept row.
+    """
+    import csv
     import io as _io
 
     text = _read_text(path)
     if not text.strip():
         raise InputError(f"{path} is empty: it has no header and no rows.")
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
-    df = pd.read_csv(
-        _io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, skipinitialspace=False
-    )
+    ragged: dict[int, int] = {}
+    try:
+        df = pd.read_csv(
+            _io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, skipinitialspace=False
+        )
+        if len(df.columns) > 1 and len(df):
+            # a row with too few fields leaves its last column missing (an empty field is "")
+            short = df.iloc[:, -1].isna().to_numpy()
+            if short.any():
+                width = df.notna().sum(axis=1).to_numpy()
+                ragged = {int(i) + 1: int(width[i]) for i in np.flatnonzero(short)}
+                df = df[~short]
+    except pd.errors.ParserError:
+        rows = [r for r in csv.reader(_io.StringIO(text), delimiter=sep) if r]
+        header, body = rows[0], rows[1:]
+        keep = [i for i, r in enumerate(body) if len(r) == len(header)]
+        ragged = {i + 1: len(r) for i, r in enumerate(body) if len(r) != len(header)}
+        df = pd.DataFrame([body[i] for i in keep], columns=header, index=keep, dtype=str)
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
-    return df
+    return df, ragged
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -546,8 +582,9 @@ def _read_one(path: Path, opts: _Options):
     source = str(path)
     ext = path.suffix.lower()
     try:
+        ragged: dict[int, int] = {}
         if ext in TABLE_EXT:
-            df = _read_csv(path)
+            df, ragged = _read_csv(path)
         elif ext in {".parquet", ".geoparquet"}:
             try:
                 df = gpd.read_parquet(path)
@@ -570,11 +607,34 @@ def _read_one(path: Path, opts: _Options):
 
     profile = profiles.get(opts.profile) if opts.profile else profiles.detect(df.columns)
     opts.profiles[source] = {"profile": profile.name, "why": profile.why(df.columns)}
+    rows = df.index.to_numpy() + 1 if ragged else None
+    df = df.reset_index(drop=True) if ragged else df
+    crs: CRS | None
     if profile.name == "slmpd" and _is_slmpd(df.columns) and not opts.mapping:
-        return _prepare_slmpd(df, source, opts)
-    if profile.name == "slmpd":
-        profile = profiles.get("generic")
-    return _prepare_table(df, source, opts, profile)
+        frame, crs = _prepare_slmpd(df, source, opts)
+    else:
+        if profile.name == "slmpd":
+            profile = profiles.get("generic")
+        frame, crs = _prepare_table(df, source, opts, profile)
+    if ragged:
+        frame["row"] = rows
+        if opts.years.get(source) is not None:
+            full = np.full(len(frame) + len(ragged), np.nan)
+            full[np.asarray(rows) - 1] = np.asarray(opts.years[source], float)
+            opts.years[source] = full
+        width = len(df.columns)
+        bad = pd.DataFrame(
+            {
+                "source": source,
+                "row": list(ragged),
+                "incident_id": "",
+                "ragged": [
+                    f"the row has {n} fields; the header has {width}" for n in ragged.values()
+                ],
+            }
+        )
+        frame = pd.concat([frame, bad], ignore_index=True).sort_values("row", ignore_index=True)
+    return frame, crs
 
 
 # --------------------------------------------------------------------------------------
@@ -741,17 +801,7 @@ def read_incidents(
     for path in files:
         frame, src_crs = _read_one(path, opts)
         if len(frame):
-            x, y = frame["x"].to_numpy(float), frame["y"].to_numpy(float)
-            if src_crs is not None and CRS.from_user_input(src_crs) != target:
-                tr = Transformer.from_crs(src_crs, target, always_xy=True)
-                good = np.isfinite(x) & np.isfinite(y) & ~((x == 0) & (y == 0))
-                xt, yt = np.full(len(x), np.nan), np.full(len(y), np.nan)
-                if good.any():
-                    xt[good], yt[good] = tr.transform(x[good], y[good])
-                frame["no_loc"] = ~good
-                frame["x"], frame["y"] = xt, yt
-            else:
-                frame["no_loc"] = ~(np.isfinite(x) & np.isfinite(y)) | ((x == 0) & (y == 0))
+            x, y = _to_target(frame, src_crs, target)
             if frame.get("latlon") is not None and study_area is not None:
                 _check_swapped(frame, x, y, study_area, target, str(path))
         parts.append(frame)
@@ -764,6 +814,8 @@ def read_incidents(
         ("not_point", False),
         ("code", ""),
         ("no_loc", False),
+        ("bad_xy", False),
+        ("ragged", ""),
         ("slmpd", False),
         ("private_blank", False),
     ):
@@ -774,6 +826,7 @@ def read_incidents(
 
     rejects = []
     alive = np.ones(read, bool)
+    ragged = frame["ragged"].astype(str).to_numpy()
 
     def take(mask, reason, detail):
         mask = np.asarray(mask, bool) & alive
@@ -781,6 +834,7 @@ def read_incidents(
             rejects.append(_reject(frame, mask, reason, detail))
             alive[mask] = False
 
+    take(ragged != "", "ragged_row", ragged)
     is_neg, retracted, rdetail = _match_retractions(frame)
     take(is_neg, "retraction", rdetail)
     take(retracted, "retracted", rdetail)
@@ -793,6 +847,11 @@ def read_incidents(
     take(frame["not_point"].to_numpy(), "not_a_point", "only point incidents are used")
     take(frame["private_blank"].to_numpy(), "sensitive_no_point", REASONS["sensitive_no_point"])
     take(frame["no_loc"].to_numpy(), "no_location", REASONS["no_location"])
+    area = None
+    if study_area is not None:
+        area = study_area.union_all() if hasattr(study_area, "union_all") else study_area
+    bad_xy = frame["bad_xy"].to_numpy(bool)
+    take(bad_xy, "bad_coordinates", _swap_details(frame, bad_xy, area, target, "bad_coordinates"))
     from .dates import check_range
 
     future, too_old = check_range(
@@ -812,13 +871,12 @@ def read_incidents(
         "unknown_category",
         ["crime code " + repr(c) if c else "empty category" for c in frame["code"]],
     )
-    if study_area is not None:
-        area = study_area.union_all() if hasattr(study_area, "union_all") else study_area
+    if area is not None:
         idx = np.flatnonzero(alive)
         inside = shapely.intersects_xy(area, frame["x"].to_numpy()[idx], frame["y"].to_numpy()[idx])
         out = np.zeros(read, bool)
         out[idx[~inside]] = True
-        take(out, "outside_study_area", REASONS["outside_study_area"])
+        take(out, "outside_study_area", _swap_details(frame, out, area, target, "outside"))
     # Ids: SLMPD complaints may repeat (several victims or offenses): suffix #2, #3...
     ids = frame["incident_id"].astype(str)
     rank = frame.loc[alive].groupby(ids[alive]).cumcount() + 1
@@ -864,6 +922,53 @@ def read_incidents(
     return result
 
 
+def _to_target(frame: pd.DataFrame, src_crs, target) -> tuple[np.ndarray, np.ndarray]:
+    """Move x/y into the working CRS in place; flag missing and impossible coordinates.
+
+    Returns the coordinates as read (for the swapped lat/lon check).
+    """
+    x, y = frame["x"].to_numpy(float), frame["y"].to_numpy(float)
+    missing = np.isnan(x) | np.isnan(y) | ((x == 0) & (y == 0))
+    bad = ~missing & (np.isinf(x) | np.isinf(y))
+    if frame.get("latlon") is not None:
+        bad |= ~missing & ((np.abs(y) > 90) | (np.abs(x) > 180))
+        frame["raw_x"], frame["raw_y"] = x, y
+    good = ~missing & ~bad
+    if src_crs is not None and CRS.from_user_input(src_crs) != target:
+        tr = Transformer.from_crs(src_crs, target, always_xy=True)
+        xt, yt = np.full(len(x), np.nan), np.full(len(y), np.nan)
+        if good.any():
+            xt[good], yt[good] = tr.transform(x[good], y[good])
+        bad |= good & ~(np.isfinite(xt) & np.isfinite(yt))
+        frame["x"], frame["y"] = xt, yt
+    frame["no_loc"], frame["bad_xy"] = missing, bad
+    return x, y
+
+
+def _swap_details(frame: pd.DataFrame, mask: np.ndarray, area, target, kind: str) -> np.ndarray:
+    """Reasons for rejected rows, with a hint where swapping latitude and longitude helps."""
+    reason = REASONS["outside_study_area" if kind == "outside" else "bad_coordinates"]
+    detail = np.full(len(frame), reason, dtype=object)
+    if "raw_x" not in frame:
+        return detail
+    lon, lat = frame["raw_x"].to_numpy(float), frame["raw_y"].to_numpy(float)
+    ok = mask & np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
+    idx = np.flatnonzero(ok)
+    if not len(idx):
+        return detail
+    if area is None:
+        hit = np.ones(len(idx), bool)
+    else:
+        sx, sy = Transformer.from_crs(WGS84, target, always_xy=True).transform(lat[idx], lon[idx])
+        hit = shapely.intersects_xy(area, np.asarray(sx), np.asarray(sy))
+    where = "inside the study area" if area is not None else "a valid place"
+    detail[idx[hit]] = (
+        f"{reason}; with latitude and longitude swapped it would be {where}: check the lat/lon "
+        "columns of this row"
+    )
+    return detail
+
+
 def _check_swapped(frame, lon, lat, study_area, target, source):
     ok = np.isfinite(lon) & np.isfinite(lat) & ~((lon == 0) & (lat == 0))
     if not ok.any():
@@ -886,6 +991,14 @@ def _check_swapped(frame, lon, lat, study_area, target, source):
 # --------------------------------------------------------------------------------------
 # Layers
 # --------------------------------------------------------------------------------------
+
+
+def _lonlat_bounds(gdf: gpd.GeoDataFrame) -> bool:
+    """Whether a layer's coordinates can be longitude/latitude degrees."""
+    x0, y0, x1, y1 = (float(v) for v in gdf.total_bounds)
+    return bool(np.isfinite([x0, y0, x1, y1]).all()) and (
+        -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90
+    )
 
 
 def read_layer(
@@ -925,6 +1038,17 @@ def read_layer(
                 "with --crs."
             )
         gdf = gdf.set_crs(crs)
+    elif gdf.crs.is_geographic and not _lonlat_bounds(gdf):
+        # GeoJSON without a "crs" member is read as WGS 84, even when it is in feet
+        if crs is None:
+            x1, y1 = (float(v) for v in gdf.total_bounds[2:])
+            raise InputError(
+                f"The {kind} file {path} says longitude/latitude, but its coordinates run to "
+                f"({x1:,.0f}, {y1:,.0f}), which cannot be degrees: it is in a projected CRS "
+                "(state-plane feet or metres) that the file does not name; give it with --crs "
+                "(e.g. --crs ESRI:102696 for Missouri East state plane feet)."
+            )
+        gdf = gdf.set_crs(crs, allow_override=True)
     bad = ~gdf.geometry.is_valid
     if bad.any():
         warnings.warn(

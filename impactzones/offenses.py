@@ -291,6 +291,15 @@ def classify(
     both = cat_code.notna() & cat_lab.notna()
     disagree = int((both & cat_code.ne(cat_lab)).sum())
     category = cat_code.where(cat_code.notna(), cat_lab)
+    # a code written where the label belongs ("11C" in an offense column)
+    as_code = norm_code(raw_labels)
+    for t in tables:
+        todo = category.isna() & raw_labels.ne("")
+        if not todo.any():
+            break
+        c, s = _by_code(as_code, t)
+        category = category.where(~todo | c.isna(), c)
+        sens |= (todo & s).to_numpy()
     own = category.isna() & raw_labels.ne("")
     unmapped = raw_labels[own].value_counts()
     category[own] = raw_labels[own].map(normalise_category)

@@ -142,13 +142,16 @@ def load_layers(
     neighborhoods: str | Path | None = None,
     *,
     strict: bool = True,
+    layer_crs=None,
 ) -> Layers:
     """The bundled St. Louis layers, with any of them replaced by a user's file.
 
     With a user's boundary, the working CRS is the UTM zone of that boundary, and a bundled
     layer is kept only where it overlaps the boundary: neighborhoods are otherwise dropped,
     and districts and zones must then be given (an error), or are left out when
-    ``strict=False`` (for commands that need only the study area).
+    ``strict=False`` (for commands that need only the study area). ``layer_crs`` (the CLI's
+    ``--crs``) is the CRS of a user's layer that names none, or that names WGS 84 with
+    coordinates that cannot be degrees (GeoJSON in feet without a ``crs`` member).
 
     Examples
     --------
@@ -159,10 +162,14 @@ def load_layers(
 
     crs = None
     if boundary:
-        b = read_layer(boundary, kind="boundary", work_crs=WGS84)
+        b = read_layer(boundary, kind="boundary", work_crs=WGS84, crs=layer_crs)
         crs = utm_crs_for(b)
     base = st_louis(crs)
-    b_layer = read_layer(boundary, kind="boundary", work_crs=crs) if boundary else base.boundary
+    b_layer = (
+        read_layer(boundary, kind="boundary", work_crs=crs, crs=layer_crs)
+        if boundary
+        else base.boundary
+    )
     area = b_layer.geometry.union_all()
 
     def bundled(layer, kind: str, required: bool):
@@ -179,17 +186,17 @@ def load_layers(
     return Layers(
         boundary=b_layer,
         districts=(
-            read_layer(districts, kind="districts", work_crs=crs)
+            read_layer(districts, kind="districts", work_crs=crs, crs=layer_crs)
             if districts
             else bundled(base.districts, "districts", True)
         ),
         neighborhoods=(
-            read_layer(neighborhoods, kind="neighborhoods", work_crs=crs)
+            read_layer(neighborhoods, kind="neighborhoods", work_crs=crs, crs=layer_crs)
             if neighborhoods
             else bundled(base.neighborhoods, "neighborhoods", False)
         ),
         zones=(
-            read_layer(zones, kind="zones", work_crs=crs)
+            read_layer(zones, kind="zones", work_crs=crs, crs=layer_crs)
             if zones
             else bundled(base.zones, "zones", True)
         ),
@@ -242,7 +249,7 @@ def run_demo(
         out,
     )
     step("Loading layers")
-    layers = load_layers(boundary, districts, zones)
+    layers = load_layers(boundary, districts, zones, layer_crs=crs)
     load = truth = None
     if incidents:
         step("Reading incidents")

@@ -148,3 +148,39 @@ def test_future_and_too_old_dates_are_rejected_with_a_reason(tmp_path):
         4: "date_before_floor",
     }
     assert len(read_incidents(p, as_of="2026-01-01", date_floor="1960-01-01").incidents) == 2
+
+
+BAD = Path(__file__).parent / "data" / "bad"
+
+
+def test_swapped_rows_get_a_hint_in_their_reason(layers):
+    res = read_incidents(BAD / "swapped_some.csv", study_area=layers.study_area)
+    details = res.rejects.set_index("row")["detail"]
+    assert sorted(details.index) == [2, 5, 8]
+    assert all("latitude and longitude swapped" in d for d in details)
+
+
+def test_ragged_rows_keep_their_own_row_numbers():
+    res = read_incidents(BAD / "ragged_rows.csv", study_area=None)
+    rej = res.rejects.set_index("row")
+    assert rej.loc[4, "reason"] == rej.loc[7, "reason"] == "ragged_row"
+    assert "6 fields; the header has 5" in rej.loc[4, "detail"]
+    assert res.incidents["incident_id"].tolist() == [
+        f"C{i}" for i in range(1, 11) if i not in (4, 7)
+    ]
+
+
+def test_utf16_files_read_as_text():
+    a = read_incidents(BAD / "utf16_bom.csv").incidents
+    b = read_incidents(BAD / "utf16_nobom.csv").incidents
+    assert len(a) == len(b) == 10 and a["incident_id"].tolist() == b["incident_id"].tolist()
+
+
+def test_a_layer_in_feet_without_a_crs_member_is_caught_and_crs_applies():
+    from impactzones.io import read_layer
+
+    with pytest.raises(InputError, match="cannot be degrees"):
+        read_layer(BAD / "boundary_in_feet.geojson", kind="boundary")
+    b = read_layer(BAD / "boundary_in_feet.geojson", kind="boundary", crs="ESRI:102696")
+    lon0, lat0, lon1, lat1 = b.to_crs(4326).total_bounds
+    assert (lon0, lat0, lon1, lat1) == pytest.approx((-90.32, 38.53, -90.16, 38.78), abs=1e-3)
