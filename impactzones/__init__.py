@@ -5,6 +5,9 @@ after (percent change, whether it beats chance, displacement) and write Folium m
 commander can open. St. Louis, MO is the bundled example.
 """
 
+import sys
+import types
+
 from ._version import __version__
 from .errors import ImpactZonesError, InputError
 
@@ -38,6 +41,24 @@ def __getattr__(name: str) -> object:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
+
+
+class _Package(types.ModuleType):
+    """Keeps ``impactzones.assign`` the function when the submodule ``impactzones.assign``
+    is imported (the import system sets the package attribute to the submodule; the eager
+    ``from .assign import assign`` this replaces bound the function over it)."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if (
+            name in _LAZY
+            and isinstance(value, types.ModuleType)
+            and value.__name__ == f"{__name__}.{name}"
+        ):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [
