@@ -44,17 +44,12 @@ def __dir__() -> list[str]:
 
 
 class _Package(types.ModuleType):
-    """Keeps ``impactzones.assign`` the function when the submodule ``impactzones.assign``
-    is imported (the import system sets the package attribute to the submodule; the eager
-    ``from .assign import assign`` this replaces bound the function over it)."""
+    """Keeps ``impactzones.assign`` the function: importing the submodule of the same name
+    (which Python records on its package) must not replace it, lazily loaded or not."""
 
     def __setattr__(self, name: str, value: object) -> None:
-        if (
-            name in _LAZY
-            and isinstance(value, types.ModuleType)
-            and value.__name__ == f"{__name__}.{name}"
-        ):
-            value = getattr(value, name)
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return
         super().__setattr__(name, value)
 
 

@@ -18,7 +18,9 @@ from .errors import ImpactZonesError, InputError
 __all__ = [
     "build_parser",
     "cmd_compare",
+    "cmd_compstat",
     "cmd_demo",
+    "cmd_explore",
     "cmd_hotspots",
     "cmd_load",
     "cmd_map",
@@ -26,8 +28,10 @@ __all__ = [
     "cmd_run",
     "cmd_synth",
     "main",
+    "os_error_sentence",
     "parse_columns",
     "print_comparison",
+    "print_compstat",
     "print_proposals",
     "read_options",
 ]
@@ -194,7 +198,7 @@ def cmd_demo(args) -> int:
         t.add_column(str(y), justify="right")
     for d, row in pivot.iterrows():
         t.add_row(str(d), *[f"{int(v):,}" for v in row])
-    con.print(t)
+    _show(con, t, wide=args.wide)
     h = res.headline
     if "zone_change" in h:
         zc, cc = h["zone_change"], h["citywide_change"]
@@ -205,9 +209,9 @@ def cmd_demo(args) -> int:
             f"({cc['before']:,} to {cc['after']:,})."
         )
     for table in res.comparisons.values():
-        print_comparison(con, table)
+        print_comparison(con, table, wide=args.wide)
     if res.proposals is not None:
-        print_proposals(con, res.proposals, res.backtest)
+        print_proposals(con, res.proposals, res.backtest, wide=args.wide)
     if "hotspots" in h:
         hs = h["hotspots"]
         con.print(
@@ -548,10 +552,94 @@ def cmd_compare(args) -> int:
             )
         )
         return EXIT_OK
-    print_comparison(con, table)
+    print_comparison(con, table, wide=args.wide)
     if args.out:
         con.print(f"Wrote {Path(args.out).with_suffix('')}.csv, .json and .md.")
     return EXIT_OK
+
+
+def cmd_compstat(args) -> int:
+    """`impactzones compstat`: 7 days, 28 days and the year to date against a year
+    earlier, by district and zone, with the 28-day hot spots map."""
+    import pandas as pd
+
+    from .assign import assign
+    from .compstat import write_compstat
+    from .io import guard_outputs
+
+    if args.as_of is not None:
+        try:
+            pd.Timestamp(args.as_of)
+        except ValueError:
+            raise InputError(f"--as-of expects a date (YYYY-MM-DD); got {args.as_of!r}.") from None
+    con = _console(args.quiet or args.json)
+    guard_outputs([*args.incidents, args.zones, args.boundary], [args.out])
+    with _steps(con, args.quiet or args.json) as step:
+        step("Reading incidents")
+        res, layers = _read_any(args.incidents, args)
+        step("Counting the periods")
+        inc = assign(res.incidents, layers)
+        as_of = args.as_of or f"{inc['occurred_at'].max():%Y-%m-%d}"
+        table, files = write_compstat(
+            inc,
+            layers,
+            as_of,
+            args.out,
+            source=", ".join(map(str, args.incidents)),
+            online_tiles=args.online_tiles,
+        )
+    if args.json:
+        from .compare import to_records
+
+        print(
+            json.dumps(
+                {"windows": table.attrs["windows"], "rows": to_records(table)},
+                indent=2,
+                default=str,
+            )
+        )
+        return EXIT_OK
+    print_compstat(con, table, wide=args.wide)
+    con.print(f"Wrote {', '.join(p.name for p in files)} to {Path(args.out)}/.")
+    return EXIT_OK
+
+
+def print_compstat(con, table, *, wide: bool = False) -> None:
+    """The CompStat table for a terminal: within 80 columns the crime groups of each area
+    with each period's count and change; ``wide`` adds the Part I categories and the
+    year-before counts."""
+    import pandas as pd
+    from rich.table import Table
+
+    from .change import format_pct
+    from .compstat import PERIODS
+
+    rows = table if wide else table[table["level"] == "group"]
+    periods = list(PERIODS)
+    counts = rows[periods + [f"{p}, year before" for p in periods]].sum(axis=1)
+    rows = rows[counts > 0]  # a crime with none in any period says nothing
+    w = table.attrs.get("windows", {})
+    t = Table(title=f"CompStat to {table.attrs.get('as_of', '')}: each period vs a year earlier")
+    t.add_column("Area")
+    t.add_column("Crime")
+    for p in PERIODS:
+        if wide:
+            t.add_column(f"{p} before", justify="right")
+        t.add_column(p, justify="right")
+        t.add_column("chg", justify="right")
+    last = None
+    for r in rows.to_dict("records"):
+        area = "" if r["area"] == last else str(r["area"])
+        last = r["area"]
+        cells = []
+        for p in PERIODS:
+            if wide:
+                cells.append(f"{r[p + ', year before']:,}")
+            pct = r[p + ", change %"]
+            cells += [f"{r[p]:,}", format_pct(pct, 0) if pd.notna(pct) else "-"]
+        t.add_row(area[:18], str(r["crime"]).replace("_", " "), *cells)
+    _show(con, t, wide=wide)
+    con.print("; ".join(f"{k}: {a} vs {b}" for k, (a, b) in w.items()))
 
 
 def cmd_explore(args) -> int:
@@ -582,8 +670,22 @@ def cmd_explore(args) -> int:
             props = propose_zones(inc, period=year, exclude=existing, layers=layers)
         except InputError:
             props = None
+        curve = None
+        if (inc["occurred_at"].dt.year == year - 1).any():
+            from .propose import capture_curve
+
+            step("Backtesting the proposals' strategy on the year before")
+            before = zones[
+                zones["start"].isna() | (zones["start"] <= pd.Timestamp(f"{year - 1}-12-31"))
+            ]
+            try:
+                curve = capture_curve(
+                    inc, period=year, before=year - 1, existing=before, layers=layers, draws=20
+                )
+            except InputError:
+                curve = None
         step("Writing the page")
-        path = write_explore(inc, layers, args.out, proposals=props, cell=args.cell)
+        path = write_explore(inc, layers, args.out, proposals=props, cell=args.cell, capture=curve)
     con.print(f"Wrote {path}; open it in a browser (it works offline).")
     return EXIT_OK
 
@@ -661,13 +763,63 @@ def cmd_propose(args) -> int:
         }
         print(json.dumps(out, indent=2, default=str))
         return EXIT_OK
-    print_proposals(con, props, bt)
+    print_proposals(con, props, bt, wide=args.wide)
     if args.out:
         con.print(f"Wrote {args.out}" + (" and its backtest table." if bt is not None else "."))
     return EXIT_OK
 
 
-def print_proposals(con, props, bt) -> None:
+#: Terminal tables fit this many columns unless --wide.
+TERMINAL_COLUMNS = 80
+#: One line per term for the glossary under a table that uses it.
+TERMS = {
+    "PAI": "PAI = share of crime caught / share of area",
+    "PEI": "PEI = crime caught / the most that area could catch",
+    "RRI": "RRI = next period's PAI / this period's",
+    "WDQ": "WDQ = ring's change / zone's, both vs the control (<0 displacement, >0 diffusion)",
+    "WDD": "WDD = incidents prevented in zone and ring, vs the control (negative is fewer)",
+}
+
+
+def _show(con, t, *, drop: tuple = (), wide: bool = False) -> None:
+    """Print a rich table within :data:`TERMINAL_COLUMNS` (dropping the columns named in
+    ``drop``, in that order, until it fits; ``wide`` keeps them all), then say what was
+    dropped and explain the terms it uses."""
+    from rich import box
+
+    t.box = box.SIMPLE_HEAD
+    t.pad_edge = False
+    t.title_justify = "left"
+    dropped = []
+    if not wide:
+        for name in drop:
+            if con.measure(t).maximum < TERMINAL_COLUMNS:
+                break
+            col = next((c for c in t.columns if str(c.header) == name), None)
+            if col is not None:
+                t.columns.remove(col)
+                for i, c in enumerate(t.columns):
+                    c._index = i  # rich looks columns up by their index
+                dropped.append(name)
+    old = con.width
+    need = con.measure(t, options=con.options.update(max_width=1000)).maximum
+    con.width = max(need, old) if wide else min(old, TERMINAL_COLUMNS)
+    try:
+        con.print(t)
+    finally:
+        con.width = old
+    if dropped:
+        con.print(
+            f"[dim]Not shown in {TERMINAL_COLUMNS} columns: {', '.join(dropped)} "
+            "(--wide shows every column).[/dim]"
+        )
+    headers = " ".join(str(c.header) for c in t.columns)
+    used = [v for k, v in TERMS.items() if k in headers]
+    if used:
+        con.print("[dim]" + "; ".join(used) + ".[/dim]")
+
+
+def print_proposals(con, props, bt, *, wide: bool = False) -> None:
     from rich.table import Table
 
     t = Table(title=f"Proposed zones from {props.attrs.get('period', '')}")
@@ -683,7 +835,7 @@ def print_proposals(con, props, bt) -> None:
             f"{r.pai:.1f}",
             r.neighborhoods,
         )
-    con.print(t)
+    _show(con, t, drop=("Neighborhoods", "Incidents"), wide=wide)
     for line in props["summary"]:
         con.print(f"- {line}")
     if bt is not None:
@@ -704,10 +856,10 @@ def print_proposals(con, props, bt) -> None:
                 f"{r.pei:.2f}",
                 f"{r.rri:.2f}",
             )
-        con.print(b)
+        _show(con, b, drop=("Hits", "km^2"), wide=wide)
 
 
-def print_comparison(con, table) -> None:
+def print_comparison(con, table, *, wide: bool = False) -> None:
     """The comparison table and its verdicts, for a terminal."""
     from rich.table import Table
 
@@ -723,7 +875,12 @@ def print_comparison(con, table) -> None:
         t.add_column(c, justify="left" if c in ("Zone", "Crime") else "right")
     for row in d.itertuples(index=False):
         t.add_row(*[str(v) for v in row])
-    con.print(t)
+    _show(
+        con,
+        t,
+        drop=("WDD (p)", "Before", "After", "Dispersion", "E-test p", "WDQ", "p"),
+        wide=wide,
+    )
     for v in table["verdict"]:
         con.print(f"- {v}")
     if table.attrs.get("note"):
@@ -783,6 +940,9 @@ def _years(text: str) -> str:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    p.add_argument(
+        "--wide", action="store_true", help="print every table column (default: fit 80 columns)"
+    )
 
 
 def _selection_opts(p: argparse.ArgumentParser) -> None:
@@ -1134,6 +1294,30 @@ def build_parser() -> argparse.ArgumentParser:
         p,
         cmd_propose,
         json_help="print proposals and backtest as JSON",
+        boundary_help="study-area polygons (default: St. Louis)",
+    )
+
+    p = sub.add_parser(
+        "compstat",
+        help="the CompStat period report: 7 days, 28 days, year to date vs a year earlier",
+        description="Count incidents by district and by Impact Zone, per crime group and "
+        "Part I category, for the last 7 days, the last 28 days and the year to date up to "
+        "--as-of, each against the same days a year earlier; write compstat.csv, "
+        "compstat.html and the 28-day hot spots map (compstat_hotspots.html).",
+    )
+    _incidents_arg(p)
+    p.add_argument("--as-of", help="the report's last day, YYYY-MM-DD (default: the data's last)")
+    p.add_argument("--out", default="compstat", help="output folder (default: compstat)")
+    p.add_argument("--zones", help="Impact Zone polygons (default: the bundled St. Louis zones)")
+    p.add_argument(
+        "--online-tiles",
+        action="store_true",
+        help="also offer online tile base maps on the hot spots map",
+    )
+    _finish(
+        p,
+        cmd_compstat,
+        json_help="print the table as JSON",
         boundary_help="study-area polygons (default: St. Louis)",
     )
 

@@ -96,6 +96,7 @@ def explore_data(
     proposals: gpd.GeoDataFrame | None = None,
     cell: float = 100.0,
     ring: float = 400.0,
+    capture: pd.DataFrame | None = None,
 ) -> dict:
     """Everything the proposal page embeds: aggregates and layers, no points.
 
@@ -104,7 +105,9 @@ def explore_data(
     dict
         ``grid`` (origin, cell in metres, size, the cells kept), ``fit`` (lon/lat to grid
         metres), ``months``, ``groups``, ``counts`` (base64 of the deflated uint16 array
-        ``[group][month][cell]``), ``land_km2``, ``ring`` (metres) and the layers as GeoJSON.
+        ``[group][month][cell]``), ``land_km2``, ``ring`` (metres), the layers as GeoJSON
+        (proposals simplified to 10 m, so that their corners can be dragged) and, given a
+        capture curve (:func:`impactzones.propose.capture_curve`), its table and plot.
 
     Examples
     --------
@@ -154,10 +157,36 @@ def explore_data(
         "boundary": _geojson(layers.boundary, []),
         "districts": _geojson(layers.districts, ["district"]),
         "zones": _geojson(layers.zones, ["name", "start"]),
-        "proposals": _geojson(proposals, ["name", "summary"]),
+        "proposals": _geojson(
+            None if proposals is None else proposals.assign(geometry=proposals.simplify(10.0)),
+            ["name", "summary"],
+        ),
+        "capture": _capture(capture),
     }
     data["density"] = _density_png(counts, months, grid, keep)
     return data
+
+
+def _capture(curve: pd.DataFrame | None) -> dict | None:
+    """The capture table (rows of strings) and the plot (PNG, base64) for the page."""
+    if curve is None or len(curve) == 0:
+        return None
+    import io
+
+    from .propose import capture_table, plot_capture_curve
+
+    table = capture_table(curve)
+    rows = [[str(c).replace("capture_at_", "") for c in table.columns]]
+    for r in table.itertuples(index=False):
+        rows.append([str(r[0])] + [("-" if pd.isna(v) else f"{v:.1%}") for v in r[1:]])
+    buf = io.BytesIO()
+    plot_capture_curve(curve, buf, dpi=70)
+    return {
+        "rows": rows,
+        "png": base64.b64encode(buf.getvalue()).decode(),
+        "period": str(curve.attrs.get("period", "")),
+        "before": str(curve.attrs.get("before", "")),
+    }
 
 
 def _density_png(counts, months, grid, keep) -> dict:
@@ -209,6 +238,7 @@ def write_explore(
     cell: float = 100.0,
     ring: float = 400.0,
     title: str = "Propose an Impact Zone",
+    capture: pd.DataFrame | None = None,
 ) -> Path:
     """Write the proposal page (one offline HTML file) to ``path``.
 
@@ -226,7 +256,9 @@ def write_explore(
     from .io import _atomic
     from .webmap import _leaflet_inline
 
-    data = explore_data(incidents, layers, proposals=proposals, cell=cell, ring=ring)
+    data = explore_data(
+        incidents, layers, proposals=proposals, cell=cell, ring=ring, capture=capture
+    )
     js, css = _leaflet_inline()
     page = (_HERE / "explore_page.html").read_text(encoding="utf-8")
     app = (_HERE / "explore_page.js").read_text(encoding="utf-8")

@@ -102,11 +102,14 @@
       return { from: D.months[m0], to: D.months[m1], zone, ring, city, share,
                pai: area > 0 ? share / (area / D.land_km2) : NaN };
     };
-    const years = {};
-    D.months.forEach((m, i) => { const y = m.slice(0, 4); years[y] = (years[y] || 0) + sum(z.zone, i, i, gs); });
+    const years = {}, nmonths = {};
+    D.months.forEach((m, i) => {
+      const y = m.slice(0, 4);
+      years[y] = (years[y] || 0) + sum(z.zone, i, i, gs); nmonths[y] = (nmonths[y] || 0) + 1;
+    });
     const before = len ? win(b[0], b[1]) : null, after = len ? win(a[0], a[1]) : null;
     const change = before && before.zone > 0 ? after.zone / before.zone - 1 : NaN;
-    return { area_km2: area, cells: z.zone.length, years, before, after, change,
+    return { area_km2: area, cells: z.zone.length, years, nmonths, before, after, change,
              ring_change: before && before.ring > 0 ? after.ring / before.ring - 1 : NaN };
   };
 
@@ -140,7 +143,7 @@
     shape.setLatLngs(verts);
     handles.clearLayers();
     verts.forEach((p, i) => {
-      const m = L.marker(p, { draggable: true, icon: L.divIcon({ className: "iz-vertex", iconSize: [10, 10] }) });
+      const m = L.marker(p, { draggable: true, icon: L.divIcon({ className: "iz-vertex", iconSize: [8, 8] }) });
       m.on("drag", e => { const q = e.target.getLatLng(); verts[i] = [q.lat, q.lng]; shape.setLatLngs(verts); });
       m.on("dragend", update);
       handles.addLayer(m);
@@ -196,7 +199,8 @@
     api.last = f;
     const t = document.createElement("table");
     const rows = [["Area", fmt(f.area_km2, 2) + " km²"]];
-    Object.keys(f.years).sort().forEach(y => rows.push([gsel.value + " in " + y, String(f.years[y])]));
+    Object.keys(f.years).sort().forEach(y => rows.push([gsel.value + " in " + y +
+      (f.nmonths[y] < 12 ? " (" + f.nmonths[y] + " months)" : ""), String(f.years[y])]));
     if (f.before) {
       rows.push(["Before: " + f.before.from + " to " + f.before.to, String(f.before.zone)]);
       rows.push(["After: " + f.after.from + " to " + f.after.to, String(f.after.zone)]);
@@ -209,6 +213,20 @@
     }
     rows.forEach(r => { const tr = document.createElement("tr"); cell(tr, r[0]); cell(tr, r[1]); t.appendChild(tr); });
     box.appendChild(t);
+  }
+
+  function showCapture(c) {
+    const box = document.getElementById("iz-capture");
+    const h = document.createElement("h2");
+    h.textContent = "Capture of " + c.period + " crime by zones chosen from " + c.before;
+    h.style.fontSize = "14px";
+    box.appendChild(h);
+    const t = document.createElement("table");
+    c.rows.forEach((r, i) => { const tr = document.createElement("tr"); r.forEach(v => cell(tr, v, i ? "td" : "th")); t.appendChild(tr); });
+    box.appendChild(t);
+    const img = document.createElement("img");
+    img.src = "data:image/png;base64," + c.png; img.alt = "Capture curves"; img.style.width = "100%";
+    box.appendChild(img);
   }
 
   (async function () {
@@ -230,6 +248,7 @@
         hot.addLayer(L.polygon([toLL(x, y), toLL(x + G.cell, y), toLL(x + G.cell, y - G.cell), toLL(x, y - G.cell)],
           { color: "#b2182b", weight: 0.5, fillOpacity: 0.5 }));
       }
+      if (D.capture) showCapture(D.capture);
       document.getElementById("iz-about").textContent = "Grid: " + N + " cells of " + G.cell + " m, " + D.months[0] +
         " to " + D.months[M - 1] + "; " + D.outside + " incidents fall outside the grid or the months.";
       api.ready = true;

@@ -5,11 +5,14 @@ are whole multiples of the cell size) and covers the study area; its ``mask`` ma
 cells whose centre falls inside the study area. KDE and Gi* built on the same grid have
 cells that line up exactly.
 
-The automatic cell size (:func:`auto_cell_size`) follows sfhotspot's rule (the shorter side
-of the study area's bounding box divided by 50), rounded down to a "nice" number (1, 2, 2.5
-or 5 times a power of ten), never below 1 m, and widened with a warning when the grid would
-exceed ``max_cells``. It is computed from the study area, not from the points, so a stray
-point far outside the city cannot blow it up (such points are rejected first).
+The automatic cell size (:func:`auto_cell_size`) is ours: it borrows only the "/ 50 of the
+shorter side" from sfhotspot, takes the study area's bounding box (not the points'), and
+rounds down to a "nice" number (1, 2, 2.5 or 5 times a power of ten), never below 1 m,
+widened with a warning when the grid would exceed ``max_cells``. sfhotspot's exact rule
+(the points' bounding box, rounded down to a multiple of 100 m, or unrounded below 5 km) is
+:func:`sfhotspot_cell_size`, for comparisons with R. Ours is computed from the study area,
+not from the points, so a stray point far outside the city cannot blow it up (such points
+are rejected first).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ __all__ = [
     "make_grid",
     "nice_ceil",
     "nice_floor",
+    "sfhotspot_cell_size",
 ]
 
 #: The largest grid (cells) built without a warning; the cell size is widened beyond it.
@@ -80,8 +84,9 @@ def nice_ceil(value: float) -> float:
 def auto_cell_size(study_area, *, max_cells: int = MAX_CELLS) -> tuple[float, str]:
     """The automatic cell size (metres) for a study area, and the rule that produced it.
 
-    Rule: the shorter side of the study area's bounding box / 50 (sfhotspot's default),
-    rounded down to 1, 2, 2.5 or 5 x 10^k metres, at least 1 m.
+    Rule (ours; only the "/ 50" is sfhotspot's): the shorter side of the study area's
+    bounding box / 50, rounded down to 1, 2, 2.5 or 5 x 10^k metres, at least 1 m. For
+    sfhotspot's exact rule see :func:`sfhotspot_cell_size`.
 
     Examples
     --------
@@ -100,6 +105,26 @@ def auto_cell_size(study_area, *, max_cells: int = MAX_CELLS) -> tuple[float, st
         f"rounded down to {cell:g} m"
     )
     return cell, rule
+
+
+def sfhotspot_cell_size(x: np.ndarray, y: np.ndarray) -> float:
+    """sfhotspot's automatic cell size (R, ``set_cell_size``) for points in metres.
+
+    The shorter side of the *points'* bounding box / 50, rounded down to a whole multiple
+    of 100 m; when that would be 0 (a side under 5 km), the side / 50 unrounded.
+
+    Examples
+    --------
+    >>> sfhotspot_cell_size(np.array([0.0, 12_400]), np.array([0.0, 19_000]))
+    200.0
+    >>> sfhotspot_cell_size(np.array([0.0, 4_000]), np.array([0.0, 9_000]))
+    80.0
+    """
+    side = min(float(np.ptp(x)), float(np.ptp(y)))
+    if not np.isfinite(side) or side <= 0:
+        raise InputError("The points have no extent; give a cell size in metres.")
+    hundreds = math.floor(side / 50 / 100)
+    return float(hundreds * 100) if hundreds > 0 else side / 50
 
 
 @dataclass

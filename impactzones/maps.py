@@ -305,10 +305,15 @@ def build_maps(
     Examples
     --------
     >>> import tempfile
-    >>> from impactzones.pipeline import run_demo
-    >>> res = run_demo(tempfile.mkdtemp(), seed=1)  # calls build_maps
-    >>> sorted(p.name for p in res.files if p.name.endswith(".html"))[:2]
-    ['analyst.html', 'citywide.html']
+    >>> from impactzones.assign import assign
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> layers = st_louis()
+    >>> inc = assign(synthesize(seed=1, years=[2017, 2018], scale=0.1).incidents, layers)
+    >>> files = build_maps(inc, layers, tempfile.mkdtemp(), comparisons={}, hotspots={},
+    ...                    static=False)
+    >>> sorted(p.name for p in files)
+    ['analyst.html', 'citywide.html', 'index.html']
     """
     from .webmap import MapData, commander_map, save_map, static_map, trend_svg
 

@@ -232,9 +232,13 @@ def run_demo(
 
     Examples
     --------
+    A minute of work, so doctest skips it; ``tests/test_demo.py`` checks these figures on
+    the test session's one demo run.
+
     >>> import tempfile
-    >>> res = run_demo(tempfile.mkdtemp(), seed=2018)
+    >>> res = run_demo(tempfile.mkdtemp(), seed=2018)  # doctest: +SKIP
     >>> res.headline["zone_change"]["display"], res.headline["citywide_change"]["display"]
+    ... # doctest: +SKIP
     ('-20.0%', '-14.5%')
     """
     step = progress or (lambda _msg: None)
@@ -305,16 +309,22 @@ def run_demo(
         }
     step("Proposing new zones and backtesting them")
     proposals, backtest_table = _demo_proposals(inc, layers)
+    capture = None
     if proposals is not None:
         files.append(write_vector(proposals, out / "proposals.geojson"))
         headline["proposals"] = proposals["summary"].tolist()
         if backtest_table is not None:
             files.append(write_table(backtest_table, out / "proposals_backtest.csv"))
-            files.extend(_demo_capture(inc, layers, backtest_table, out))
+            capture_files, capture = _demo_capture(inc, layers, backtest_table, out)
+            files.extend(capture_files)
     step("Writing the proposal page")
     from .explore import write_explore
 
-    files.append(write_explore(inc, layers, out / "explore.html", proposals=proposals, ring=ring))
+    files.append(
+        write_explore(
+            inc, layers, out / "explore.html", proposals=proposals, ring=ring, capture=capture
+        )
+    )
     step("Writing outputs")
     sensitive = is_sensitive(inc)
     export = inc[~sensitive].drop(columns=["zones"])
@@ -337,7 +347,29 @@ def run_demo(
     if load is not None:
         files.append(write_table(load.rejects, out / "rejects.csv"))
         headline["load"] = load.tally
-    extra: list = []
+    step("Writing the CompStat report")
+    from .compstat import write_compstat
+
+    as_of = inc["occurred_at"].max()
+    cs, cs_files = write_compstat(inc, layers, as_of, out, source=source, online_tiles=online_tiles)
+    files.extend(cs_files)
+    city = cs[(cs["area"] == "Citywide") & (cs["crime"] == "violent")].iloc[0]
+    extra: list = [
+        (
+            "CompStat report",
+            "compstat.html",
+            f"7 days, 28 days and the year to {as_of:%d %B %Y}, each vs a year earlier",
+            f"Violent crime citywide in the last 28 days: {city['28 days']:,} against "
+            f"{city['28 days, year before']:,} a year earlier; by district and zone, per "
+            "group and Part I category.",
+            [("table (CSV)", "compstat.csv")]
+            + (
+                [("28-day hot spots map", "compstat_hotspots.html")]
+                if any(p.name == "compstat_hotspots.html" for p in cs_files)
+                else []
+            ),
+        )
+    ]
     step("Drawing the maps")
     from .maps import build_maps
 
@@ -399,7 +431,7 @@ def _demo_proposals(inc, layers: Layers):
     return props, bt
 
 
-def _demo_capture(inc, layers: Layers, bt, out: Path) -> list[Path]:
+def _demo_capture(inc, layers: Layers, bt, out: Path):
     """The capture curves of the demo's backtest (same periods, same existing zones) as a
     table, a summary table at a few area shares and a plot."""
     from .propose import capture_curve, capture_table, plot_capture_curve
@@ -412,13 +444,13 @@ def _demo_capture(inc, layers: Layers, bt, out: Path) -> list[Path]:
             inc, period=int(after[:4]), before=year, existing=existing, layers=layers, draws=20
         )
     except InputError:
-        return []
+        return [], None
     title = f"Violent crime captured in {after} by zones chosen from {before}"
     return [
         write_table(curve, out / "capture_curve.csv"),
         write_table(capture_table(curve), out / "capture_table.csv"),
         plot_capture_curve(curve, out / "capture_curve.png", title=title),
-    ]
+    ], curve
 
 
 def _headline_change(comparisons: dict) -> dict:

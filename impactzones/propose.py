@@ -923,7 +923,6 @@ def capture_curve(
             "period": parse_window(period).label,
             "before": parse_window(before).label,
             "land_km2": sc.land_km2,
-            "proposals": props,
         }
     )
     return out[["strategy", "zones", "area_km2", "area_share", "capture", "pai"]]
@@ -960,7 +959,8 @@ def capture_table(curve: pd.DataFrame, shares=CAPTURE_SHARES) -> pd.DataFrame:
 
 
 def plot_capture_curve(curve: pd.DataFrame, path, *, title: str = "", dpi: int = 100):
-    """Draw the capture curves (share of incidents against share of area) as a PNG.
+    """Draw the capture curves (share of incidents against share of area) as a PNG (to a
+    path, written atomically, or to a binary file object).
 
     Examples
     --------
@@ -1008,6 +1008,9 @@ def plot_capture_curve(curve: pd.DataFrame, path, *, title: str = "", dpi: int =
     ax.set_title(title, fontsize=10, loc="left")
     fig.tight_layout()
     try:
+        if hasattr(path, "write"):
+            fig.savefig(path, format="png", dpi=dpi, metadata={"Software": None})
+            return path
         return _atomic(
             Path(path), lambda p: fig.savefig(p, format="png", dpi=dpi, metadata={"Software": None})
         )

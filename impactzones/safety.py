@@ -28,6 +28,15 @@ from pathlib import Path
 
 from .errors import InputError
 
+__all__ = [
+    "Slugs",
+    "check_inside",
+    "js_literal",
+    "output_root",
+    "slugify",
+    "writes_into",
+]
+
 _ROOT: contextvars.ContextVar[Path | None] = contextvars.ContextVar("iz_output_root", default=None)
 _UNSAFE = re.compile(r"[^a-z0-9_-]+")
 #: Longest slug kept (file systems allow 255 bytes; the prefixes and suffixes need room).

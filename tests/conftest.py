@@ -1,16 +1,101 @@
-"""Shared fixtures: the bundled layers, one synthetic data set, the real-data folder."""
+"""Shared fixtures: the bundled layers, one synthetic data set, ONE demo run for the whole
+session, the real-data folder; and the ``slow`` marker.
+
+Tests write only into temporary folders, never into the repository. Tests that run the whole
+demo pipeline (the ``demo_run`` / ``demo_cli`` fixtures), open a browser or read the real
+exports are marked ``slow`` here, so ``python3 -m pytest -m "not slow"`` is the quick loop;
+CI runs everything.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import subprocess
+import tempfile
+import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("IMPACTZONES_SHARED", ROOT.parent / "shared"))
+
+
+def _shared() -> Path:
+    """The read-only shared folder: ``$IMPACTZONES_SHARED``, else the first ``shared/``
+    beside the repository or one level up (a git worktree sits one level deeper)."""
+    if os.environ.get("IMPACTZONES_SHARED"):
+        return Path(os.environ["IMPACTZONES_SHARED"])
+    for base in (ROOT.parent, ROOT.parent.parent):
+        if (base / "shared").is_dir():
+            return base / "shared"
+    return ROOT.parent / "shared"
+
+
+SHARED = _shared()
 REAL = SHARED / "real"
 REAL_INCIDENTS = REAL / "incidents" / "slu-soc5650_crime-data-sp22"
+
+#: Browser screenshots, for a person to look at: outside the repository, kept after the run.
+ARTIFACTS = Path(
+    os.environ.get("IMPACTZONES_ARTIFACTS")
+    or Path(tempfile.gettempdir()) / "impactzones-test-artifacts"
+)
+
+#: Fixtures that run the whole demo pipeline (once per session, but a minute of work).
+SLOW_FIXTURES = {"demo_run", "demo_cli"}
+
+
+#: Caches that tools keep in the checkout on purpose (and .gitignore names).
+CACHES = ("__pycache__/", ".pytest_cache/", ".hypothesis/", ".ruff_cache/", ".mypy_cache/")
+
+
+def _files_outside_git() -> set[str] | None:
+    """Untracked and ignored files in the checkout (caches aside); None outside git."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--ignored",
+             "--untracked-files=all", "--", "."],
+            capture_output=True, text=True, timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0:
+        return None
+    files = {line[3:] for line in proc.stdout.splitlines() if line[:2] in ("??", "!!")}
+    return {f for f in files if not any(c in f"/{f}" for c in (f"/{c}" for c in CACHES))}
+
+
+def pytest_sessionstart(session):
+    session.config._iz_before = _files_outside_git()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Tests write into temporary folders only: name any file that appeared in the checkout
+    (a failure in CI, where nobody edits the checkout during the run; a warning elsewhere)."""
+    before = getattr(session.config, "_iz_before", None)
+    after = _files_outside_git() if before is not None else None
+    if before is None or after is None or not (new := sorted(after - before)):
+        return
+    msg = f"tests wrote into the repository: {', '.join(new[:10])}"
+    if os.environ.get("CI"):
+        session.exitstatus = 1
+        print(f"\nERROR: {msg}")
+    else:
+        print(f"\nWARNING: {msg} (or they were created by hand during the run)")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if "real_incidents_dir" in names:
+            item.add_marker(pytest.mark.real)
+        if names & SLOW_FIXTURES or item.get_closest_marker("browser") or (
+            item.get_closest_marker("real")
+        ):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -42,16 +127,52 @@ def real_incidents_dir():
     return REAL_INCIDENTS
 
 
-ARTIFACTS = ROOT / "test-artifacts"
+@pytest.fixture(scope="session")
+def demo_cli(tmp_path_factory):
+    """``impactzones demo --out <tmp>``, run ONCE for the whole session, in this process.
+
+    Returns ``out`` (the folder), ``stdout`` (what it printed), ``returncode`` and ``result``
+    (the :class:`~impactzones.pipeline.DemoResult` the command computed, caught on its way
+    from ``run_demo`` to the printer), so the CLI's words, its files and the library's
+    objects all come from one run.
+    """
+    import impactzones.pipeline as pipeline
+    from impactzones import cli
+
+    out = tmp_path_factory.mktemp("demo") / "maps"
+    caught = []
+    real_run_demo = pipeline.run_demo
+
+    def spy(*args, **kwargs):
+        caught.append(real_run_demo(*args, **kwargs))
+        return caught[-1]
+
+    buf = io.StringIO()
+    patched = [m for m in (pipeline, cli) if getattr(m, "run_demo", None) is real_run_demo]
+    try:
+        for m in patched:
+            m.run_demo = spy
+        with contextlib.redirect_stdout(buf):
+            code = cli.main(["demo", "--out", str(out)])
+    finally:
+        for m in patched:
+            m.run_demo = real_run_demo
+    assert code == 0, buf.getvalue()
+    if caught:
+        result = caught[-1]
+    else:  # the command no longer goes through pipeline.run_demo: pay for a second run
+        warnings.warn("demo_cli: `impactzones demo` did not call pipeline.run_demo; "
+                      "running it again for the DemoResult (update tests/conftest.py)",
+                      stacklevel=1)
+        result = real_run_demo(tmp_path_factory.mktemp("demo_again"), seed=2018)
+    return SimpleNamespace(out=out, stdout=buf.getvalue(), returncode=code, result=result)
 
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory):
-    """The demo's pipeline, run once, in a temporary folder."""
-    from impactzones.pipeline import run_demo
-
-    out = tmp_path_factory.mktemp("demo_maps")
-    return run_demo(out, seed=2018)
+def demo_run(demo_cli):
+    """The demo's :class:`~impactzones.pipeline.DemoResult` (seed 2018), from the one
+    session run; ``demo_run.files[0].parent`` is its folder."""
+    return demo_cli.result
 
 
 @pytest.fixture(scope="session")

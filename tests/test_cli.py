@@ -23,11 +23,9 @@ def run(*args, cwd=None):
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo") / "maps"
-    proc = run("demo", "--out", str(out))
-    assert proc.returncode == 0, proc.stderr
-    return out, proc
+def demo(demo_cli):
+    """`impactzones demo --out ...`: the session's one run (tests/conftest.py)."""
+    return demo_cli.out, demo_cli
 
 
 def test_demo_prints_the_published_story(demo):
@@ -58,9 +56,11 @@ def test_demo_outputs_keep_sensitive_incidents_private(demo):
     assert counts.query("year == 2018 and category == 'rape'")["count"].item() == 309
 
 
+@pytest.mark.slow
 def test_demo_is_deterministic(demo, tmp_path):
-    out, _ = demo
-    assert main(["demo", "--out", str(tmp_path), "--quiet"]) == 0
+    out, _ = demo  # run in this process; now again in a fresh one
+    proc = run("demo", "--out", str(tmp_path), "--quiet")
+    assert proc.returncode == 0, proc.stderr
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(p.name for p in tmp_path.iterdir())
     for name in names:  # every table, surface, map and picture, byte for byte
@@ -83,6 +83,7 @@ def test_load_prints_a_tally_that_adds_up(tmp_path, synth):
     assert len(pd.read_csv(tally["rejects"])) == 3
 
 
+@pytest.mark.slow
 def test_errors_are_one_sentence_without_traceback(tmp_path):
     proc = run("load", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o.parquet"))
     assert proc.returncode == 2
@@ -135,6 +136,7 @@ def synth_file(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_compare_command_writes_three_formats(synth_file, tmp_path):
     out = tmp_path / "north"
     proc = run("compare", str(synth_file), "--zone", "North", "--before", "2017", "--after",
@@ -151,6 +153,7 @@ def test_compare_command_writes_three_formats(synth_file, tmp_path):
     assert proc.returncode == 2 and "not like for like" in proc.stderr
 
 
+@pytest.mark.slow
 def test_hotspots_command_reports_its_parameters(synth_file, tmp_path):
     proc = run("hotspots", str(synth_file), "--group", "violent", "--from", "2018-01-01",
                "--to", "2018-12-31", "--out", str(tmp_path), "--json", "--permutations", "99")
@@ -169,6 +172,7 @@ def test_hotspots_command_reports_its_parameters(synth_file, tmp_path):
     assert params["emerging"]["patterns"]["persistent"] > 0
 
 
+@pytest.mark.slow
 def test_propose_command_prints_the_backtest(synth_file, tmp_path):
     out = tmp_path / "proposals.geojson"
     proc = run("propose", str(synth_file), "--period", "2018", "--k", "2", "--max-area-km2",
@@ -179,22 +183,25 @@ def test_propose_command_prints_the_backtest(synth_file, tmp_path):
     assert out.exists() and (tmp_path / "proposals_backtest.csv").exists()
 
 
+@pytest.mark.slow
 def test_run_command_records_the_settings(tmp_path):
     study = tmp_path / "study.toml"
-    study.write_text('[data]\nseed = 2018\n[output]\nout = "out"\n')
+    study.write_text('[data]\nseed = 2018\nscale = 0.1\n[output]\nout = "out"\n')
     proc = run("run", str(study), "-q")
     assert proc.returncode == 0, proc.stderr
     rec = json.loads((tmp_path / "out" / "run_settings.json").read_text())
     assert rec["settings"]["data"]["seed"] == 2018 and rec["version"]
+    assert rec["settings"]["data"]["scale"] == 0.1
     study.write_text("[data]\nseeed = 1\n")
     proc = run("run", str(study))
     assert proc.returncode == 2 and "unknown setting" in proc.stderr
 
 
-def test_every_subcommand_has_help():
+def test_every_subcommand_has_help(capsys):
     for cmd in ("demo", "synth", "load", "hotspots", "compare", "propose", "map", "run"):
-        proc = run(cmd, "--help")
-        assert proc.returncode == 0 and "usage: impactzones" in proc.stdout
+        with pytest.raises(SystemExit) as exit_:
+            main([cmd, "--help"])
+        assert exit_.value.code == 0 and "usage: impactzones" in capsys.readouterr().out
 
 
 def test_a_city_elsewhere_gets_its_own_utm_zone(tmp_path):

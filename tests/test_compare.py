@@ -96,6 +96,7 @@ def test_rate_ratio_exact_interval_by_hand():
     assert rate_ratio(0, 5).irr != rate_ratio(0, 5).irr  # NaN, no exception
 
 
+@pytest.mark.slow
 def test_rate_ratio_interval_covers_95_percent():
     rng = np.random.default_rng(0)
     lam_b, lam_a = 60.0, 45.0

@@ -14,6 +14,7 @@ MODULES = [
     "impactzones.hotspots.dbscan", "impactzones.hotspots.gistar", "impactzones.webmap",
     "impactzones.maps", "impactzones.pipeline", "impactzones.evaluate.series",
     "impactzones.safety", "impactzones.study", "impactzones.explore",
+    "impactzones.brief", "impactzones.compstat",
 ]
 
 

@@ -11,14 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from scipy import stats
 from scipy.spatial import cKDTree
 
 from impactzones.errors import InputError
 from impactzones.geo import xy
 from impactzones.grid import auto_cell_size, make_grid
 from impactzones.hotspots import dbscan, gistar, hotspot_polygons, kde
-from impactzones.hotspots.kde import auto_bandwidth, kernel_values
+from impactzones.hotspots.kde import auto_bandwidth
 
 kde_mod = importlib.import_module("impactzones.hotspots.kde")
 dbscan_mod = importlib.import_module("impactzones.hotspots.dbscan")
@@ -83,7 +82,10 @@ def direct_sum(s, x, y, kernel, bw):
     for i, idx in enumerate(tree.query_ball_point(np.column_stack([qx, qy]), radius)):
         if idx:
             d2 = (x[idx] - qx[i]) ** 2 + (y[idx] - qy[i]) ** 2
-            out[i] = kernel_values(kernel, d2, bw).sum()
+            if kernel == "quartic":  # Silverman (1986) eq. 4.5 as ArcGIS scales it
+                out[i] = (3 / (np.pi * bw**2) * (1 - d2 / bw**2) ** 2)[d2 < bw**2].sum()
+            else:
+                out[i] = (np.exp(-d2 / (2 * bw**2)) / (2 * np.pi * bw**2)).sum()
     return out * 1e6
 
 
@@ -140,14 +142,35 @@ def test_kde_integrates_to_the_incident_count(violent18):
         assert s.units == "incidents per km^2"
 
 
-def test_auto_bandwidth_by_hand():
-    x = np.array([0.0, 100, 200, 300, 1000])
-    y = np.array([0.0, 0, 100, 300, 0])
+def esri_search_radius(x, y):
+    """Esri's formula (How Kernel Density works), written out from its documentation:
+    0.9 * min(SD, sqrt(1 / ln 2) * Dm) * n ** -0.2, Dm the median distance to the mean
+    centre (numpy's median: the midpoint of the middle pair for an even n)."""
     mx, my = x.mean(), y.mean()
     sd = np.sqrt(((x - mx) ** 2 + (y - my) ** 2).mean())
     dm = np.median(np.hypot(x - mx, y - my))
-    expected = 0.9 * min(sd, np.sqrt(1 / np.log(2)) * dm) * 5**-0.2
-    assert auto_bandwidth(x, y)[0] == pytest.approx(expected)
+    return 0.9 * min(sd, np.sqrt(1 / np.log(2)) * dm) * len(x) ** -0.2
+
+
+def test_auto_bandwidth_by_hand():
+    x = np.array([0.0, 100, 200, 300, 1000])
+    y = np.array([0.0, 0, 100, 300, 0])
+    assert auto_bandwidth(x, y)[0] == pytest.approx(esri_search_radius(x, y))
+
+
+def test_auto_bandwidth_takes_the_true_median_for_an_even_count():
+    # six points on a line: mean centre 550; distances 550 450 350 50 350 650, so the
+    # median is (350 + 450) / 2 = 400 m (the lower middle value, 350 m, was used before)
+    x = np.array([0.0, 100, 200, 600, 900, 1500])
+    y = np.zeros(6)
+    sd = np.sqrt(((x - 550) ** 2).mean())
+    by_hand = 0.9 * min(sd, np.sqrt(1 / np.log(2)) * 400.0) * 6**-0.2
+    assert esri_search_radius(x, y) == pytest.approx(by_hand)
+    assert auto_bandwidth(x, y)[0] == pytest.approx(by_hand)
+    # whole-number weights are repeated points
+    w = np.array([1, 3, 1, 2, 1, 2])
+    rx, ry = np.repeat(x, w), np.repeat(y, w)
+    assert auto_bandwidth(x, y, w)[0] == pytest.approx(esri_search_radius(rx, ry))
 
 
 def test_narrow_bandwidth_is_widened_with_a_warning(layers, violent18):
@@ -286,6 +309,7 @@ def test_gistar_matches_esda(violent18, layers):
     assert np.allclose(g.p_norm, np.minimum(1, 2 * ref.p_norm), atol=1e-12)
 
 
+@pytest.mark.slow
 def test_gistar_permutation_p_values_follow_esdas_scheme(violent18, layers):
     """On tie-free data the two-sided permutation p-values agree with esda's (doubled) to
     within Monte Carlo error."""
@@ -325,11 +349,15 @@ def test_ties_do_not_make_empty_cells_significant():
     assert (p[40:] > 0.5).all()  # esda's folded p would put these at 0.001
 
 
-def test_fdr_against_a_hand_worked_list():
-    p = np.array([0.01, 0.04, 0.03, 0.005, 0.20])
-    # ranks 2, 4, 3, 1, 5: p * 5 / rank = .025 .05 .05 .025 .2, then running minima
-    assert np.allclose(stats.false_discovery_control(p, method="bh"),
-                       [0.025, 0.05, 0.05, 0.025, 0.20])
+def test_gistars_fdr_adjustment_is_statsmodels_benjamini_hochberg(violent18, layers):
+    from statsmodels.stats.multitest import multipletests
+
+    for inference in ("exact", "normal"):
+        g = gistar(violent18, cell_size=250, mask=layers.land, inference=inference)
+        p = g.cells["p_value"].to_numpy()
+        reject, adjusted, _, _ = multipletests(p, alpha=0.10, method="fdr_bh")
+        assert np.allclose(g.p_adjusted, adjusted, rtol=1e-12, atol=0)
+        assert ((g.bins != 0) == reject).all()  # the 90% bins are BH's rejections at 10%
 
 
 def test_gistar_bins_and_shared_grid(violent18, layers):
@@ -363,3 +391,18 @@ def test_each_method_finds_the_planted_hot_spots(synth, layers):
             assert recall >= 0.9, (group, name, recall)
             assert precision >= 0.8, (group, name, precision)
     print(report)
+
+
+def test_sfhotspots_exact_cell_size_rule_by_hand():
+    """sfhotspot's set_cell_size: the points' bounding box, shorter side / 50, floored to a
+    multiple of 100 m; unrounded when that floor is 0 (sides under 5 km)."""
+    from impactzones.grid import sfhotspot_cell_size
+
+    # 12.4 x 19 km: 248 m, floored to 200 m; 30 x 40 km: 600 m exactly; 4 x 9 km: 80 m
+    assert sfhotspot_cell_size(np.array([5.0, 12_405]), np.array([0.0, 19_000])) == 200
+    assert sfhotspot_cell_size(np.array([0.0, 30_000]), np.array([0.0, 40_000])) == 600
+    assert sfhotspot_cell_size(np.array([0.0, 4_000]), np.array([0.0, 9_000])) == 80
+    # ours looks at the study area and rounds to 1-2-2.5-5: 12.4 km / 50 = 248 -> 200 m,
+    # but 14 km / 50 = 280 m gives 250 m where sfhotspot gives 200 m
+    assert auto_cell_size(shapely.box(0, 0, 14_000, 20_000))[0] == 250
+    assert sfhotspot_cell_size(np.array([0.0, 14_000]), np.array([0.0, 20_000])) == 200

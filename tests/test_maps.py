@@ -19,7 +19,8 @@ def out_dir(demo_run):
 
 def test_demo_writes_every_map_and_an_index(demo_run):
     out = out_dir(demo_run)
-    names = [*MAPS, "commander_north.png", "citywide.png", "brief_north.pdf", "brief_south.pdf"]
+    names = [*MAPS, "commander_north.png", "citywide.png", "brief_north.pdf", "brief_south.pdf",
+             "compstat.html", "compstat.csv", "compstat_hotspots.html"]
     for name in [*names, "index.html"]:
         assert (out / name).exists(), name
     index = (out / "index.html").read_text()

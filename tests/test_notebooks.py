@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, SHARED
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -24,6 +24,7 @@ def test_outputs_are_stripped(path):
             assert cell.get("outputs") == [] and cell.get("execution_count") is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path, tmp_path):
     nbformat = pytest.importorskip("nbformat")
@@ -32,9 +33,8 @@ def test_notebook_runs(path, tmp_path):
     work = tmp_path / "repo" / "notebooks"
     work.mkdir(parents=True)
     shutil.copy(path, work / path.name)
-    shared = ROOT.parent / "shared"
-    if shared.exists():
-        (tmp_path / "shared").symlink_to(shared)
+    if SHARED.exists():
+        (tmp_path / "shared").symlink_to(SHARED)
     nb = nbformat.read(work / path.name, as_version=4)
     client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
                                      resources={"metadata": {"path": str(work)}})

@@ -155,7 +155,8 @@ def test_constraints_always_hold(seed, k, max_area, gap):
     geoms = list(p.geometry)
     for i in range(len(geoms)):
         for j in range(i):
-            assert geoms[i].distance(geoms[j]) >= gap * (1 - 3.1e-4) - 1e-6
+            # 0.1 mm: the clipping of one outline against the next one's buffer
+            assert geoms[i].distance(geoms[j]) >= gap * (1 - 3.1e-4) - 1e-4
 
 
 def test_snap_to_neighborhoods_keeps_the_constraints(synth, layers):

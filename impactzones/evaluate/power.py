@@ -31,6 +31,14 @@ from scipy import optimize, stats
 
 from ..errors import InputError
 
+__all__ = [
+    "PowerResult",
+    "minimum_detectable_effect",
+    "power_for",
+    "simulate_power",
+    "zone_power",
+]
+
 
 @dataclass(frozen=True)
 class PowerResult:

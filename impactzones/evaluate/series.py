@@ -42,6 +42,19 @@ from scipy import stats
 
 from ..errors import InputError
 
+__all__ = [
+    "Effect",
+    "SeriesResult",
+    "evaluate_series",
+    "fit_model",
+    "formulas",
+    "its_from_counts",
+    "nb_alpha",
+    "plot_counterfactual",
+    "series_counts",
+    "simulate_counts",
+]
+
 MODELS = ("quasipoisson", "poisson", "negbin")
 SEASONALITY = ("auto", "month", "harmonic", "none")
 #: The pre-period needs at least this many months of data for month-of-year dummies under

@@ -52,6 +52,7 @@ __all__ = [
     "hotspot_polygons",
     "kde",
     "kernel_values",
+    "weighted_median",
 ]
 
 KERNELS = ("quartic", "gaussian")
@@ -67,7 +68,8 @@ def auto_bandwidth(x: np.ndarray, y: np.ndarray, weights=None) -> tuple[float, s
 
     ``h = 0.9 * min(SD, sqrt(1 / ln 2) * Dm) * n ** -0.2`` with ``SD`` the (weighted)
     standard distance, ``Dm`` the (weighted) median distance to the (weighted) mean centre
-    and ``n`` the number of points (or the sum of the weights).
+    (the true median: the midpoint of the two middle distances for an even count) and
+    ``n`` the number of points (or the sum of the weights).
 
     Examples
     --------
@@ -85,9 +87,7 @@ def auto_bandwidth(x: np.ndarray, y: np.ndarray, weights=None) -> tuple[float, s
     mx, my = np.average(x, weights=w), np.average(y, weights=w)
     sd = math.sqrt(np.average((x - mx) ** 2 + (y - my) ** 2, weights=w))
     d = np.hypot(x - mx, y - my)
-    order = np.argsort(d)
-    cw = np.cumsum(w[order])
-    dm = float(d[order][np.searchsorted(cw, 0.5 * cw[-1])])
+    dm = weighted_median(d, w)
     h = 0.9 * min(sd, math.sqrt(1 / math.log(2)) * dm) * n**-0.2
     if h <= 0:
         raise InputError("All incidents are at one place; give a bandwidth in metres.")
@@ -96,6 +96,28 @@ def auto_bandwidth(x: np.ndarray, y: np.ndarray, weights=None) -> tuple[float, s
         f"{math.sqrt(1 / math.log(2)) * dm:,.0f} m) * n^-0.2 (n = {n:,.0f}) = {h:,.0f} m"
     )
     return h, rule
+
+
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """The (weighted) median: the value where the cumulative weight reaches half, or the
+    midpoint of the two middle values when it reaches exactly half (an even number of equal
+    weights gives the usual median, as Esri's formula and ``numpy.median`` take it).
+
+    Examples
+    --------
+    >>> weighted_median(np.array([1.0, 2, 3, 10]), np.ones(4))
+    2.5
+    >>> weighted_median(np.array([1.0, 2, 3, 10]), np.array([1.0, 1, 1, 3]))
+    6.5
+    """
+    order = np.argsort(values, kind="stable")
+    v = np.asarray(values, float)[order]
+    cw = np.cumsum(np.asarray(weights, float)[order])
+    half = 0.5 * cw[-1]
+    k = int(np.searchsorted(cw, half * (1 - 1e-12)))
+    if k + 1 < v.size and abs(cw[k] - half) <= 1e-12 * cw[-1]:
+        return float((v[k] + v[k + 1]) / 2)
+    return float(v[k])
 
 
 def kernel_values(kernel: str, d2: np.ndarray, bandwidth: float) -> np.ndarray:
