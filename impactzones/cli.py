@@ -532,6 +532,7 @@ def cmd_compare(args) -> int:
             ring=args.ring,
             study_area=layers.study_area,
             normalise=args.normalise,
+            dispersion=args.dispersion,
         )
     if args.out:
         out = Path(args.out)
@@ -1231,6 +1232,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--normalise",
         choices=["daily"],
         help="compare daily rates when the windows differ in length",
+    )
+    p.add_argument(
+        "--dispersion",
+        choices=["estimate", "poisson"],
+        default="estimate",
+        help="widen intervals and p-values by the dispersion estimated from the before "
+        "window's monthly counts (default), or give the exact Poisson figures",
     )
     p.add_argument("--out", help="write OUT.csv, OUT.json and OUT.md")
     _finish(

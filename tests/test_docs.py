@@ -36,3 +36,15 @@ def test_methods_doc_covers_every_method():
     for word in ("Kernel density", "DBSCAN", "Gi\\*", "E-test", "Weighted Displacement Quotient",
                  "Weighted Displacement Difference", "PAI", "PEI", "RRI", "Benjamini"):
         assert word in text, word
+
+
+def test_architecture_doc_names_every_module():
+    """docs/architecture.md explains the layout: every module and subpackage is named there."""
+    from .conftest import ROOT
+
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    pkg = ROOT / "impactzones"
+    names = {p.stem for p in pkg.glob("*.py") if p.stem not in ("__init__", "__main__")}
+    names |= {f"{p.name}/" for p in pkg.iterdir() if (p / "__init__.py").exists()}
+    missing = sorted(n for n in names if f"`{n}`" not in text)
+    assert missing == [], f"add to docs/architecture.md: {missing}"

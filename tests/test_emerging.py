@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 from scipy import stats
 
@@ -81,3 +82,68 @@ def test_planted_patterns_are_found():
     assert pattern_at(3000, 5000) == "consecutive"
     background = c[(np.hypot(cx - 3000, cy - 3000) < 800)]
     assert (background["pattern"] == "no pattern").mean() > 0.9
+
+
+def test_mann_kendall_with_ties_matches_pymannkendall():
+    import pymannkendall
+
+    rng = np.random.default_rng(4)
+    cols = [
+        np.array([1.0, 2, 2, 3, 5, 5, 5, 4, 6, 6]),  # groups of ties
+        np.round(rng.normal(size=30), 0),  # many ties
+        np.r_[np.zeros(8), np.arange(1.0, 9)],  # a long tied run, then a trend
+        rng.normal(size=15),  # no ties
+        np.r_[np.full(5, 2.0), np.full(5, 1.0)],  # a step down
+    ]
+    for x in cols:
+        s, z, p = mann_kendall(x[:, None])
+        ref = pymannkendall.original_test(x)
+        assert s[0] == ref.s
+        assert z[0] == pytest.approx(ref.z, rel=1e-12, abs=1e-12)
+        assert p[0] == pytest.approx(ref.p, rel=1e-9, abs=1e-12)
+
+
+def test_space_time_gi_equals_esda_on_the_space_time_weights():
+    """Esri's space-time neighbourhood: the cells within the distance in the same slice and
+    the previous one, as an explicit libpysal weights object, through esda's Gi*."""
+    import esda
+    import libpysal
+
+    from impactzones.grid import make_grid
+    from impactzones.hotspots.emerging import space_time_gi
+    from impactzones.hotspots.gistar import footprint
+
+    rng = np.random.default_rng(8)
+    g = make_grid(shapely.box(0, 0, 600, 500), "EPSG:32615", 100)
+    n_slices, m = 4, int(g.mask.sum())
+    x, y = rng.uniform(0, 600, 400), rng.uniform(0, 500, 400)
+    which = rng.integers(0, n_slices, 400)
+    for steps in (0, 1, 2):
+        z, _ = space_time_gi(g, x, y, which, n_slices, footprint(100, 150), steps)
+        rows, cols = np.nonzero(g.mask)
+        counts = np.stack([g.counts(x[which == k], y[which == k])[g.mask]
+                           for k in range(n_slices)])
+        neighbours = {}
+        for t in range(n_slices):
+            for i in range(m):
+                near = np.flatnonzero(np.hypot(rows - rows[i], cols - cols[i]) <= 1.5 + 1e-9)
+                ids = [u * m + j for u in range(max(0, t - steps), t + 1) for j in near]
+                neighbours[t * m + i] = [k for k in ids if k != t * m + i]
+        w = libpysal.weights.W(neighbours, silence_warnings=True)
+        ref = esda.G_Local(counts.ravel(), w, transform="B", star=True, permutations=0)
+        assert np.allclose(z.ravel(), ref.Zs, atol=1e-10), steps
+
+
+def test_memory_grows_with_slices_times_cells_not_its_square():
+    import tracemalloc
+
+    from impactzones.hotspots.emerging import mann_kendall as mk
+
+    peaks = []
+    for n in (60, 240):
+        x = np.random.default_rng(0).normal(size=(n, 2000))
+        tracemalloc.start()
+        mk(x)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] < 6 * peaks[0]  # 4 x the slices: about 4 x the memory, not 16 x

@@ -1,11 +1,24 @@
 """Emerging hot spots: Gi* in every time slice, a trend test, and a pattern per cell.
 
-For each slice (month, quarter or year) Gi* is computed on the same grid (the fast lattice
-Gi* of :mod:`impactzones.hotspots.gistar`, Benjamini-Hochberg corrected within the slice); a
-cell is *hot* in a slice when its z is positive and its adjusted p below ``alpha``. The trend
-of each cell's z over the slices is the Mann-Kendall test: ``S = sum_{i<j} sign(z_j - z_i)``,
-``var(S) = n (n - 1) (2n + 5) / 18`` (ties in z are negligible), a continuity-corrected z and
-a two-sided p.
+Gi* is computed on a space-time cube (month, quarter or year slices on one grid), as
+Esri's Emerging Hot Spot Analysis does: the neighbourhood of a bin is the cells within
+``distance`` in the same slice and in the ``time_steps`` previous slices (Esri's
+"neighbourhood time step", default 1; 0 gives a purely spatial Gi* per slice), and the mean
+and standard deviation are those of every bin of the cube. p-values are Esri's
+normal approximation by default (``inference="normal"``), Benjamini-Hochberg corrected over
+every bin of the cube; a bin is *hot* when its z is positive and its adjusted p below
+``alpha``. ``inference="exact"`` uses the exact randomisation p of
+:func:`impactzones.hotspots.gistar.randomisation_p` over the cube's counts instead. It keeps
+the false discovery rate (the normal tail is too thin for the few incidents of a month), but
+under it a spot that fills one or two cells of each slice explains itself: those bins are
+the heavy tail of the count distribution, so a random neighbourhood holds one of them about
+as often as BH would need the spot to be rare. Only spots spread over several adjacent
+cells pass. Hence the default here differs from :func:`~impactzones.hotspots.gistar`'s.
+
+The trend of each cell's z over the slices is the Mann-Kendall test: ``S = sum_{i<j}
+sign(z_j - z_i)``, ``var(S) = (n (n - 1) (2n + 5) - sum_t t (t - 1) (2t + 5)) / 18`` over
+the groups of ``t`` tied values, a continuity-corrected z and a two-sided p (as
+``pymannkendall.original_test``; tested). Memory is a few arrays of slices x cells.
 
 Patterns (a documented subset of ArcGIS's Emerging Hot Spot Analysis, hot side only):
 
@@ -29,12 +42,12 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import ndimage, stats
 
 from ..errors import InputError
 from ..grid import Grid
 from ._common import grid_for, points_in_study_area
-from .gistar import footprint, gi_star_z, permutation_p
+from .gistar import footprint, randomisation_p
 
 __all__ = [
     "PATTERNS",
@@ -91,14 +104,17 @@ class Emerging:
 def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mann-Kendall trend test on each column of ``series`` (slices x cells).
 
-    Returns ``(S, z, p)``: the statistic, its continuity-corrected normal score and the
-    two-sided p-value.
+    Returns ``(S, z, p)``: the statistic, its continuity-corrected normal score (variance
+    corrected for ties) and the two-sided p-value.
 
     Examples
     --------
     >>> s, z, p = mann_kendall(np.array([[1.0], [2.0], [4.0], [3.0], [5.0]]))
     >>> int(s[0]), round(float(z[0]), 3), round(float(p[0]), 3)
     (8, 1.715, 0.086)
+    >>> s, z, p = mann_kendall(np.array([[1.0], [2.0], [2.0], [3.0], [5.0]]))  # a tie
+    >>> int(s[0]), round(float(z[0]), 3)
+    (9, 2.021)
     """
     x = np.asarray(series, float)
     n = x.shape[0]
@@ -107,9 +123,100 @@ def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     s = np.zeros(x.shape[1])
     for i in range(n - 1):
         s += np.sign(x[i + 1 :] - x[i]).sum(axis=0)
-    var = n * (n - 1) * (2 * n + 5) / 18.0
-    z = np.where(s > 0, (s - 1) / np.sqrt(var), np.where(s < 0, (s + 1) / np.sqrt(var), 0.0))
+    var = (n * (n - 1) * (2 * n + 5) - _tie_term(x)) / 18.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(s > 0, (s - 1) / np.sqrt(var), np.where(s < 0, (s + 1) / np.sqrt(var), 0.0))
+    z = np.nan_to_num(z)
     return s, z, 2 * stats.norm.sf(np.abs(z))
+
+
+def _tie_term(x: np.ndarray) -> np.ndarray:
+    """``sum_t t (t - 1) (2t + 5)`` over the groups of tied values of each column."""
+    n, m = x.shape
+    srt = np.sort(x, axis=0)
+    start = np.ones_like(srt, bool)
+    start[1:] = srt[1:] != srt[:-1]
+    run = np.cumsum(start, axis=0) - 1  # run number within the column
+    sizes = np.bincount((run + n * np.arange(m)).ravel(), minlength=n * m).reshape(m, n)
+    return (sizes * (sizes - 1) * (2 * sizes + 5)).sum(axis=1).astype(float)
+
+
+def _slices(t, freq: str, start, end):
+    """Slice starts and edges (one more) covering ``start`` to ``end`` (default the data)."""
+    lo = pd.Timestamp(start) if start is not None else pd.Timestamp(t.min())
+    hi = pd.Timestamp(end) if end is not None else pd.Timestamp(t.max())
+    slices = pd.date_range(lo.to_period(freq[0].upper()).to_timestamp(), hi, freq=FREQS[freq])
+    step = pd.tseries.frequencies.to_offset(FREQS[freq])
+    edges = slices.append(pd.DatetimeIndex([slices[-1] + step]))
+    if end is None and pd.Timestamp(t.max()) < slices[-1] + (edges[-1] - slices[-1]) / 2:
+        # the data cover less than half of the final slice (e.g. 1 September): drop it
+        slices, edges = slices[:-1], edges[:-1]
+    if len(slices) < 3:
+        raise InputError("Emerging hot spots need at least three complete time slices.")
+    return slices, edges
+
+
+def space_time_gi(
+    grid: Grid,
+    x: np.ndarray,
+    y: np.ndarray,
+    which: np.ndarray,
+    n_slices: int,
+    window: np.ndarray,
+    time_steps: int = 1,
+    inference: str = "exact",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Space-time Gi* z and two-sided p of every bin (slices x cells in the study area).
+
+    A bin's neighbourhood is ``window`` around its cell in its slice and the
+    ``time_steps`` slices before it; ``n``, the mean and the variance are the cube's.
+    Points with ``which`` outside ``0 .. n_slices - 1`` are left out.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> from impactzones.grid import make_grid
+    >>> g = make_grid(box(0, 0, 500, 500), "EPSG:32615", 100)
+    >>> xs = np.r_[np.full(20, 250.0), np.arange(50, 500, 100.0)]
+    >>> ys = np.r_[np.full(20, 250.0), np.arange(50, 500, 100.0)]
+    >>> z, p = space_time_gi(g, xs, ys, np.r_[np.full(20, 2), np.arange(5) % 3], 3,
+    ...                      footprint(100, 100))
+    >>> z.shape, bool(z[2, 12] > 2), bool(z[1, 12] < 0)  # the centre, busy in slice 2 only
+    ((3, 25), True, True)
+    """
+    m = int(grid.mask.sum())
+    sums = np.zeros((n_slices, m))
+    counts = np.zeros((n_slices, m))
+    W_sp = ndimage.correlate(grid.mask.astype(float), window, mode="constant")[grid.mask]
+    for k in range(n_slices):
+        sel = which == k
+        c = grid.counts(x[sel], y[sel])
+        counts[k] = c[grid.mask]
+        sums[k] = ndimage.correlate(np.where(grid.mask, c, 0.0), window, mode="constant")[
+            grid.mask
+        ]
+    # add the previous time steps: a running sum over slices (cumulative, then differenced)
+    csum = np.cumsum(sums, axis=0)
+    S = csum.copy()
+    S[time_steps + 1 :] -= csum[: n_slices - time_steps - 1]
+    depth = np.minimum(np.arange(n_slices) + 1, time_steps + 1)[:, None]
+    W = depth * W_sp[None, :]
+    n = counts.size
+    total = counts.sum()
+    if total <= 0:
+        raise InputError("There are no incidents in the time slices.")
+    mean = total / n
+    var = (counts * counts).sum() / n - mean * mean
+    if var <= 0:
+        raise InputError("Every bin has the same count: there is nothing for Gi* to find.")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (S / total - W / n) / np.sqrt(W * (n - W) / (n - 1) / n**2 * var / mean**2)
+    z = np.nan_to_num(z)
+    if inference == "normal":
+        p = 2 * stats.norm.sf(np.abs(z))
+    else:
+        p = randomisation_p(counts.ravel(), S.ravel(), W.ravel())[0].reshape(S.shape)
+    return z, p
 
 
 def classify_patterns(
@@ -165,7 +272,8 @@ def emerging(
     distance: float | None = None,
     mask=None,
     grid: Grid | None = None,
-    permutations: int = 0,
+    time_steps: int = 1,
+    inference: str = "normal",
     alpha: float = 0.05,
     seed: int = 0,
 ) -> Emerging:
@@ -182,11 +290,17 @@ def emerging(
         the data cover less than half of is left out).
     cell_size, distance, mask, grid
         As for :func:`impactzones.hotspots.gistar` (one grid for every slice).
-    permutations : int, default 0
-        Gi* permutations per slice (0: analytic p-values).
+    time_steps : int, default 1
+        Previous slices in each bin's neighbourhood (Esri's neighbourhood time step; 0 for
+        a spatial Gi* per slice).
+    inference : {"normal", "exact"}, default "normal"
+        The normal approximation (Esri's), or the exact randomisation p over the cube (which
+        controls the false discovery rate, but cannot mark a spot that fills only a cell or
+        two of each slice: see the module notes).
     alpha : float, default 0.05
         Significance for hot/cold cells (after FDR) and for the trend.
     seed : int, default 0
+        Unused (kept for callers of earlier versions: the p-values are exact).
 
     Returns
     -------
@@ -206,49 +320,26 @@ def emerging(
         raise InputError(f"freq must be one of {sorted(FREQS)}, got {freq!r}.")
     if not 0 < alpha < 1:
         raise InputError(f"alpha must be between 0 and 1, got {alpha!r}.")
+    if inference not in ("exact", "normal"):
+        raise InputError(f"inference must be 'exact' or 'normal', got {inference!r}.")
+    if int(time_steps) != time_steps or time_steps < 0:
+        raise InputError(f"time_steps must be a whole number >= 0, got {time_steps!r}.")
     x, y, _w, area, outside, pos = points_in_study_area(incidents, mask, positions=True)
     t = incidents["occurred_at"].to_numpy()[pos]
     if len(t) == 0:
         raise InputError("There are no incidents in the study area.")
-    lo = pd.Timestamp(start) if start is not None else pd.Timestamp(t.min())
-    hi = pd.Timestamp(end) if end is not None else pd.Timestamp(t.max())
-    slices = pd.date_range(lo.to_period(freq[0].upper()).to_timestamp(), hi, freq=FREQS[freq])
-    edges = slices.append(
-        pd.DatetimeIndex([slices[-1] + pd.tseries.frequencies.to_offset(FREQS[freq])])
-    )
-    if end is None and pd.Timestamp(t.max()) < slices[-1] + (edges[-1] - slices[-1]) / 2:
-        # the data cover less than half of the final slice (e.g. 1 September): drop it
-        slices, edges = slices[:-1], edges[:-1]
-    if len(slices) < 3:
-        raise InputError("Emerging hot spots need at least three complete time slices.")
+    slices, edges = _slices(t, freq, start, end)
     if grid is None:
         grid = grid_for(x, y, area, incidents.crs, cell_size)
     if distance is None:
         distance = grid.cell * np.sqrt(2)
     window = footprint(grid.cell, distance)
     which = np.searchsorted(edges.to_numpy(), t, side="right") - 1
-    n_cells = int(grid.mask.sum())
-    z = np.zeros((len(slices), n_cells))
-    hot = np.zeros_like(z, bool)
-    cold = np.zeros_like(z, bool)
-    for k in range(len(slices)):
-        sel = which == k
-        counts = grid.counts(x[sel], y[sel])
-        try:
-            S, W, _G, zk = gi_star_z(counts, grid.mask, window)
-        except InputError:
-            continue  # an empty slice: nothing is hot or cold
-        if permutations:
-            p = permutation_p(
-                counts[grid.mask], S, (W - 1).astype(np.int64), permutations, seed + k
-            )
-        else:
-            p = 2 * stats.norm.sf(np.abs(zk))
-        p_adj = stats.false_discovery_control(np.nan_to_num(p, nan=1.0), method="bh")
-        z[k] = np.nan_to_num(zk)
-        significant = p_adj < alpha
-        hot[k] = significant & (z[k] > 0)
-        cold[k] = significant & (z[k] < 0)
+    z, p = space_time_gi(grid, x, y, which, len(slices), window, int(time_steps), inference)
+    p_adj = stats.false_discovery_control(p.ravel(), method="bh").reshape(p.shape)
+    significant = p_adj < alpha
+    hot = significant & (z > 0)
+    cold = significant & (z < 0)
     s, mk_z, mk_p = mann_kendall(z)
     patterns = classify_patterns(hot, cold, mk_z, mk_p, alpha)
     rows, cols = np.nonzero(grid.mask)
@@ -274,9 +365,10 @@ def emerging(
         "last": str(slices[-1].date()),
         "cell_size_m": grid.cell,
         "distance_m": float(distance),
-        "permutations": permutations,
+        "time_steps": int(time_steps),
+        "inference": inference,
         "alpha": alpha,
-        "fdr": "Benjamini-Hochberg within each slice",
+        "fdr": "Benjamini-Hochberg over every bin of the space-time cube",
         "incidents": len(x),
         "outside_study_area": int(outside),
     }
