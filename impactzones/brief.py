@@ -26,6 +26,7 @@ BRIEF_COLUMNS = [
     "After",
     "Change",
     "E-test p",
+    "p",
     "Ring",
     "Control",
     "vs control (95% CI)",
@@ -33,7 +34,7 @@ BRIEF_COLUMNS = [
     "WDD (p)",
 ]
 BRIEF_GLOSSARY = (
-    "Change: after vs before, in the zone. E-test p: the chance of a change this big if the "
+    "Change: after vs before, in the zone. p (E-test): the chance of a change this big if the "
     "rate had not changed. Ring, Control: the change in the displacement ring and in the rest "
     "of the city. vs control: the zone's change divided by the rest of the city's, with its "
     "95% interval (below 1: the zone did better; an interval across 1: within chance). WDQ: "

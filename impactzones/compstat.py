@@ -50,7 +50,9 @@ def _areas(incidents: pd.DataFrame, layers: Layers) -> list[tuple[str, str, pd.S
     inside = incidents["area_type"] != "outside"
     areas = [("City", "Citywide", inside)]
     for d in layers.districts.itertuples():
-        areas.append(("District", str(d.name), incidents["district"] == d.district))
+        # incidents outside every district have no district (NA): not in this one
+        in_d = (incidents["district"] == d.district).astype("boolean").fillna(False)
+        areas.append(("District", str(d.name), in_d.astype(bool)))
     for z in layers.zones["name"].astype(str):
         areas.append(("Impact Zone", z, incidents["zone"] == z))
     return areas
@@ -92,10 +94,10 @@ def compstat(incidents: pd.DataFrame, layers: Layers, as_of) -> pd.DataFrame:
     crimes = [("group", g) for g in GROUPS] + [("Part I", c) for c in PART_I]
     rows = []
     for kind, name, area in _areas(incidents, layers):
-        area = area.to_numpy()
+        area = area.fillna(False).to_numpy(dtype=bool)  # unknown district: not in it
         for level, crime in crimes:
             col = "group" if level == "group" else "category"
-            sel = area & (incidents[col] == crime).to_numpy()
+            sel = area & (incidents[col] == crime).fillna(False).to_numpy(dtype=bool)
             row: dict[str, object] = {
                 "area_type": kind,
                 "area": name,

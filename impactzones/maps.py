@@ -48,7 +48,11 @@ def _trends(incidents: pd.DataFrame, layers: Layers, group: str = "violent") -> 
     end = last.to_period("M").to_timestamp()
     if (last + pd.Timedelta(days=1)).month == last.month:  # the last month is not complete
         end -= pd.offsets.MonthBegin(1)
-    months = pd.date_range(t.min().to_period("M").to_timestamp(), end, freq="MS")
+    # start at the first month with a tenth of the typical month's incidents: exports
+    # carry a few old incidents reported late, which would draw empty years
+    per_month = t.dt.to_period("M").value_counts().sort_index()
+    first = per_month[per_month >= 0.1 * per_month.median()].index.min().to_timestamp()
+    months = pd.date_range(first, end, freq="MS")
     months = months[-48:]  # the last four years at most
     out = {}
     for name in layers.zones["name"].astype(str):

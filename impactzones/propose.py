@@ -427,6 +427,17 @@ def propose_zones(
         f"{r.area_km2 / land_km2:.1%} of the city's area (PAI {r.pai:.1f})."
         for r in out.itertuples()
     ]
+    # what a year-on-year test could see there (impactzones.evaluate.power)
+    from .evaluate.power import zone_power
+
+    per_year = out["incidents"].astype(float) * 365.25 / window.days
+    powers = [zone_power(b, where="this zone") if b > 0 else None for b in per_year]
+    out["power_20"] = [pw.power if pw else float("nan") for pw in powers]
+    out["mde_80"] = [pw.mde_pct if pw else float("nan") for pw in powers]
+    out["summary"] = [
+        s if pw is None else f"{s} {pw.verdict.split(' (')[0]}, a year against a year."
+        for s, pw in zip(out["summary"], powers, strict=True)
+    ]
     cols = [
         "rank",
         "name",
@@ -435,6 +446,8 @@ def propose_zones(
         "share",
         "pai",
         "per_km2",
+        "power_20",
+        "mde_80",
         "districts",
         "neighborhoods",
         "method",

@@ -941,7 +941,7 @@ def _add_zones(m: folium.Map, data: MapData) -> list[str]:
                 tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Ring"]),
                 pane="izZones",
             ).add_to(group)
-            if data.zone is None or name == data.zone:
+            if name == data.zone:
                 top = gpd.GeoSeries([geom], crs=zones.crs).to_crs(WGS84).total_bounds
                 labels.append(
                     [
@@ -1152,17 +1152,18 @@ def _add_gistar(m: folium.Map, data: MapData, *, analyst: bool = False) -> list[
             show=data.show_gistar,
         ).add_to(m)
     if analyst:
-        grid = cells[["count", "z", "p_sim", "p_adjusted", "label", "geometry"]].copy()
+        pcol = "p_value" if "p_value" in cells else "p_sim"  # the p that set the bins
+        grid = cells[["count", "z", pcol, "p_adjusted", "label", "geometry"]].copy()
         grid["z"] = grid["z"].round(2)
-        for col in ("p_sim", "p_adjusted"):
+        for col in (pcol, "p_adjusted"):
             grid[col] = grid[col].round(4)
         folium.GeoJson(
             _for_map(grid, simplify=0),
             name="Gi* grid (z, p, counts)",
             style_function=lambda _f: {"color": "#555", "weight": 0.3, "fillOpacity": 0.0},
             popup=folium.GeoJsonPopup(
-                fields=["count", "z", "p_sim", "p_adjusted", "label"],
-                aliases=["Incidents", "z", "p (permutation)", "p (FDR-adjusted)", "Reading"],
+                fields=["count", "z", pcol, "p_adjusted", "label"],
+                aliases=["Incidents", "z", "p", "p (FDR-adjusted)", "Reading"],
             ),
             show=False,
         ).add_to(m)
@@ -1212,12 +1213,13 @@ def _add_proposals(m: folium.Map, data: MapData) -> list[str]:
     for row in p.to_crs(WGS84).itertuples():
         pt = _label_point(row.geometry)
         if pt:
-            period = getattr(row, "period", "")
-            text = f"{row.name} (from {period} data)" if period else str(row.name)
-            labels.append([*pt, esc(text), "iz-lbl-prop"])
+            short = str(row.name).removeprefix("Proposal ")  # the legend says what it is
+            labels.append([*pt, esc(short), "iz-lbl-prop"])
     _Labels(labels).add_to(group)
     group.add_to(m)
-    return [_section(PROPOSAL_LAYER, _line_key("#00897b", "Proposed zone", "dotted"))]
+    period = str(p.attrs.get("period", "") or (p["period"].iloc[0] if "period" in p else ""))
+    key = f"Proposed zone (A, B...), from {period} data" if period else "Proposed zone"
+    return [_section(PROPOSAL_LAYER, _line_key("#00897b", key, "dotted"))]
 
 
 def add_incident_sample(
