@@ -14,8 +14,9 @@ import impactzones
 from impactzones import defaults
 from impactzones.errors import InputError
 
-# names whose meaning is the same wherever they appear ("alpha" is also a dispersion elsewhere)
-SAME_EVERYWHERE = ["ring", "gap", "max_area_km2", "permutations", "time_steps", "max_cells"]
+# names whose meaning is the same wherever they appear ("alpha" is also a dispersion, and
+# "permutations" a Monte Carlo count (near-repeat), elsewhere: checked for the hot spots only)
+SAME_EVERYWHERE = ["ring", "gap", "max_area_km2", "time_steps", "max_cells"]
 
 
 def _signatures():
@@ -39,14 +40,16 @@ def test_every_keyword_default_is_the_declared_one():
                 seen.add(p.name)
                 if p.default != defaults.SETTINGS[p.name].default:
                     drift.append(f"{where}({p.name}={p.default!r})")
-    assert {"ring", "gap", "max_area_km2", "permutations"} <= seen
+    assert {"ring", "gap", "max_area_km2"} <= seen
     assert drift == [], f"defaults differ from impactzones.defaults: {drift}"
 
 
-def test_hot_spot_alpha_is_the_declared_one():
-    from impactzones.hotspots import emerging
+def test_hot_spot_alpha_and_permutations_are_the_declared_ones():
+    from impactzones.hotspots import emerging, gistar
 
     assert inspect.signature(emerging).parameters["alpha"].default == defaults.ALPHA.default
+    perms = inspect.signature(gistar).parameters["permutations"].default
+    assert perms == defaults.PERMUTATIONS.default
 
 
 def test_cli_options_default_to_the_declared_values():
@@ -60,6 +63,8 @@ def test_cli_options_default_to_the_declared_values():
                 assert action.default == defaults.SETTINGS[action.dest].default, (cmd, action.dest)
                 checked += 1
     assert checked >= 4
+    hotspots = {a.dest: a.default for a in sub.choices["hotspots"]._actions}
+    assert hotspots["permutations"] == defaults.PERMUTATIONS.default
 
 
 def test_module_limits_are_the_declared_ones():
