@@ -35,6 +35,7 @@ __all__ = [
     "HOTSPOT_METHODS",
     "DemoResult",
     "blank_sensitive",
+    "check_zones",
     "fill_missing_layers",
     "guard_folder",
     "hotspot_params",
