@@ -265,7 +265,11 @@ def assign(
     zones = layers.zones
     names = zones["name"].astype(str).to_numpy()
     inside = locate_all(x, y, list(zones.geometry))
-    first = np.where(inside.any(axis=1), inside.argmax(axis=1), -1)
+    first = (
+        np.where(inside.any(axis=1), inside.argmax(axis=1), -1)
+        if inside.shape[1]
+        else np.full(len(x), -1)
+    )
     # String columns are built from a few labels by position (an Arrow take), not by
     # converting a million Python strings.
     out["zone"] = _labels(first, names)

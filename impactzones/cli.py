@@ -20,10 +20,12 @@ __all__ = [
     "cmd_compare",
     "cmd_compstat",
     "cmd_demo",
+    "cmd_evaluate",
     "cmd_explore",
     "cmd_hotspots",
     "cmd_load",
     "cmd_map",
+    "cmd_nearrepeat",
     "cmd_propose",
     "cmd_run",
     "cmd_synth",
@@ -74,7 +76,7 @@ def parse_columns(text: str | None) -> dict[str, str]:
     """``"id=Complaint,occurred_at=DateOccur"`` -> ``{"incident_id": "Complaint", ...}``."""
     if not text:
         return {}
-    aliases = {"id": "incident_id", "date": "occurred_at", "time": "occurred_at"}
+    aliases = {"id": "incident_id", "date": "occurred_at"}
     out = {}
     for part in text.split(","):
         if "=" not in part:
@@ -94,6 +96,8 @@ def parse_columns(text: str | None) -> dict[str, str]:
             "carjacking",
             "firearm",
             "domestic",
+            "code",
+            "time",
         }
         if key not in allowed:
             raise InputError(
@@ -410,13 +414,19 @@ def cmd_load(args) -> int:
 def _read_any(paths, args):
     """Incidents from files: clean files from `load`/`synth`, or raw exports."""
     from .io import read_incidents
-    from .pipeline import load_layers
+    from .pipeline import fill_missing_layers, load_layers
 
+    boundary = getattr(args, "boundary", None)
     layers = load_layers(
-        boundary=getattr(args, "boundary", None),
+        boundary=boundary,
         zones=getattr(args, "zones", None),
         layer_crs=getattr(args, "crs", None),
+        strict=not boundary,  # another city: its boundary alone is enough
     )
+    layers, skipped = fill_missing_layers(layers)
+    if skipped and not getattr(args, "quiet", False) and not getattr(args, "json", False):
+        for line in skipped:
+            print(line, file=sys.stderr)
     res = read_incidents(
         paths,
         columns=parse_columns(getattr(args, "columns", None)),
@@ -523,6 +533,14 @@ def cmd_compare(args) -> int:
                 )
             zones = zones[zones["name"].isin(wanted)]
         step("Comparing")
+        import pandas as pd
+
+        from .compare import align_windows, check_windows
+
+        times = res.incidents["occurred_at"]
+        end = times.max().date() if len(times) and pd.notna(times.max()) else None
+        b, a, _ = align_windows(args.before, args.after, end, normalise=args.normalise)
+        check_windows(b, a, times, strict=True)  # a window with no data: refused here
         crimes = args.crimes.split(",") if args.crimes else None
         table = compare_zones(
             res.incidents,
@@ -735,6 +753,7 @@ def cmd_propose(args) -> int:
             threshold=args.threshold,
             snap=args.snap,
             stability=args.stability,
+            solidity=args.solidity,
         )
         bt = None
         test_period = args.test_period
@@ -1291,6 +1310,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="favour cells hot in many months over one-month spikes",
     )
     p.add_argument(
+        "--solidity",
+        type=float,
+        default=0.0,
+        help="least share of its convex hull a zone must fill, 0-1 (0: follow the hot spot)",
+    )
+    p.add_argument(
         "--threshold",
         type=float,
         default=0.6,
@@ -1375,7 +1400,208 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ring", type=_positive, default=400.0, help="ring width in metres (400)")
     _map_opts(p)
     _finish(p, cmd_map, json_help="print the summary as JSON")
+    _add_evaluation_commands(sub)
     return parser
+
+
+# --------------------------------------------------------------------------------------
+# Evaluation designs (impactzones.evaluate): evaluate, nearrepeat
+# --------------------------------------------------------------------------------------
+
+
+def cmd_evaluate(args) -> int:
+    from .evaluate.run import evaluate_zone
+    from .pipeline import guard_folder
+    from .safety import output_root
+
+    con = _console(args.quiet or args.json)
+    if args.out:
+        guard_folder([*args.incidents, args.zones, args.boundary], Path(args.out))
+    with _steps(con, args.quiet or args.json) as step:
+        step("Reading incidents")
+        res, layers = _read_any(args.incidents, args)
+        names = layers.zones["name"].astype(str).tolist()
+        if args.zone not in names:
+            raise InputError(f"No zone named {args.zone!r}; the zones are {', '.join(names)}.")
+        step("Fitting the time series and the synthetic control")
+        kw = dict(
+            start=args.start,
+            crime=args.crime,
+            by=args.by,
+            ring=args.ring,
+            freq=args.freq,
+            model=args.model,
+            seasonality=args.seasonality,
+            synthetic=not args.no_synthetic_control,
+        )
+        if args.out:
+            with output_root(args.out):
+                ev = evaluate_zone(res.incidents, layers, args.zone, out=args.out, **kw)
+        else:
+            ev = evaluate_zone(res.incidents, layers, args.zone, **kw)
+    if args.json:
+        print(json.dumps(ev.summary, indent=2, default=str))
+        return EXIT_OK
+    con.print(f"- {ev.series.verdict}")
+    if ev.synthetic is not None:
+        con.print(f"- {ev.synthetic.verdict}")
+    con.print(f"- {ev.power.verdict}")
+    if ev.files:
+        con.print(f"Wrote {', '.join(p.name for p in ev.files)} to {args.out}/.")
+    return EXIT_OK
+
+
+def cmd_nearrepeat(args) -> int:
+    from .evaluate.nearrepeat import near_repeat_incidents
+    from .evaluate.run import write_near_repeat
+    from .pipeline import guard_folder
+    from .safety import output_root
+
+    con = _console(args.quiet or args.json)
+    if args.out:
+        guard_folder([*args.incidents, args.boundary], Path(args.out))
+    with _steps(con, args.quiet or args.json) as step:
+        step("Reading incidents")
+        res, _ = _read_any(args.incidents, args)
+        inc = _filter(res.incidents, args)
+        step(f"Counting pairs ({args.permutations} permutations)")
+        r = near_repeat_incidents(
+            inc,
+            spatial_bandwidth=args.distance,
+            spatial_bands=args.distance_bands,
+            temporal_bandwidth=args.days,
+            temporal_bands=args.day_bands,
+            same_location=args.same_location,
+            permutations=args.permutations,
+            seed=args.seed,
+        )
+        files = []
+        if args.out:
+            with output_root(args.out):
+                files = write_near_repeat(r, args.out)
+    if args.json:
+        print(
+            json.dumps(
+                {"params": r.params, "verdict": r.verdict, "cells": r.to_records()},
+                indent=2,
+                default=str,
+            )
+        )
+        return EXIT_OK
+    from rich.table import Table
+
+    t = Table(title=f"Knox ratios, {r.incidents:,} incidents (* p <= 0.05)")
+    t.add_column("distance")
+    for c in r.ratio.columns:
+        t.add_column(c, justify="right")
+    for s in r.ratio.index:
+        cells = []
+        for c in r.ratio.columns:
+            v, p = float(r.ratio.loc[s, c]), float(r.p_value.loc[s, c])
+            cells.append("-" if v != v else f"{v:.2f}" + ("*" if p <= 0.05 else ""))
+        t.add_row(s, *cells)
+    con.print(t)
+    con.print(f"- {r.verdict}")
+    if files:
+        con.print(f"Wrote {', '.join(p.name for p in files)} to {args.out}/.")
+    return EXIT_OK
+
+
+def _positive_of(kind):
+    def parse(text: str):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+        if not v > 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        return v
+
+    return parse
+
+
+def _add_evaluation_commands(sub) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="did the zone work? interrupted time series, synthetic control and power",
+        description="Evaluate one Impact Zone from its monthly (or weekly) series: a count "
+        "regression with trend, seasonality and a level and slope change, alone and against "
+        "the rest of the city; a synthetic control from neighborhoods clear of the zones; "
+        "and the power to see a 20% drop. Writes JSON and the counterfactual plot.",
+    )
+    _incidents_arg(p)
+    p.add_argument("--zone", required=True, help="the zone's name")
+    p.add_argument("--zones", help="Impact Zone polygons (default: the bundled St. Louis zones)")
+    p.add_argument("--start", type=_day, help="the zone's first day (default: its start column)")
+    p.add_argument("--crime", default="violent", help="crime group or category (default violent)")
+    p.add_argument(
+        "--by",
+        choices=["group", "category"],
+        default="group",
+        help="--crime names a group or a category (default group)",
+    )
+    p.add_argument(
+        "--ring", type=_positive_of(float), default=400.0, help="ring width in metres (400)"
+    )
+    p.add_argument("--freq", choices=["M", "W"], default="M", help="months or weeks (M)")
+    p.add_argument(
+        "--model",
+        choices=["quasipoisson", "poisson", "negbin"],
+        default="quasipoisson",
+        help="count model (quasipoisson)",
+    )
+    p.add_argument(
+        "--seasonality",
+        choices=["auto", "month", "harmonic", "none"],
+        default="auto",
+        help="seasonal terms (auto)",
+    )
+    p.add_argument("--no-synthetic-control", action="store_true", help="skip the synthetic control")
+    p.add_argument("--out", help="output folder for the JSON and the plots")
+    _finish(
+        p,
+        cmd_evaluate,
+        json_help="print the results as JSON",
+        boundary_help="study-area polygons (default: St. Louis)",
+    )
+
+    p = sub.add_parser(
+        "nearrepeat",
+        help="near-repeat table: do incidents follow each other close in space and time?",
+        description="The Knox test and the near-repeat table (Ratcliffe's Near Repeat "
+        "Calculator): pairs of incidents by distance band and day band, against Monte Carlo "
+        "permutations of the times, with Knox ratios and p-values.",
+    )
+    _incidents_arg(p)
+    _selection_opts(p)
+    p.add_argument(
+        "--distance",
+        type=_positive_of(float),
+        default=100.0,
+        help="spatial band width in metres (100)",
+    )
+    p.add_argument("--distance-bands", type=_positive_of(int), default=4, help="spatial bands (4)")
+    p.add_argument(
+        "--days", type=_positive_of(float), default=7.0, help="temporal band width in days (7)"
+    )
+    p.add_argument("--day-bands", type=_positive_of(int), default=4, help="temporal bands (4)")
+    p.add_argument(
+        "--same-location", action="store_true", help="a first band for pairs at the same place"
+    )
+    p.add_argument(
+        "--permutations",
+        type=_positive_of(int),
+        default=99,
+        help="Monte Carlo permutations of the times (99)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed for the permutations")
+    p.add_argument("--out", help="output folder for nearrepeat.csv/.json/.png")
+    _finish(
+        p,
+        cmd_nearrepeat,
+        json_help="print the table as JSON",
+        boundary_help="study-area polygons (default: St. Louis)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1384,6 +1610,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_OK
+    import warnings
+
+    def show(message, category, *_args, **_kwargs):  # one line, no source path
+        print(f"impactzones: warning: {message}", file=sys.stderr)
+
+    previous, warnings.showwarning = warnings.showwarning, show
     try:
         return args.func(args)
     except ImpactZonesError as exc:
@@ -1408,3 +1640,5 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_UNEXPECTED
+    finally:
+        warnings.showwarning = previous

@@ -50,7 +50,9 @@ def _areas(incidents: pd.DataFrame, layers: Layers) -> list[tuple[str, str, pd.S
     inside = incidents["area_type"] != "outside"
     areas = [("City", "Citywide", inside)]
     for d in layers.districts.itertuples():
-        areas.append(("District", str(d.name), incidents["district"] == d.district))
+        # incidents outside every district have no district (NA): not in this one
+        in_d = (incidents["district"] == d.district).astype("boolean").fillna(False)
+        areas.append(("District", str(d.name), in_d.astype(bool)))
     for z in layers.zones["name"].astype(str):
         areas.append(("Impact Zone", z, incidents["zone"] == z))
     return areas

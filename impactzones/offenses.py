@@ -268,6 +268,36 @@ def classify(
     {'Loud party': 1}
     """
     n = len(codes) if codes is not None else len(labels) if labels is not None else 0
+
+    def text(values):
+        if values is None:
+            return np.full(n, "", dtype=object)
+        return pd.Series(values, dtype="object").fillna("").astype(str).to_numpy(dtype=object)
+
+    # every distinct (code, label) pair is classified once, then spread back onto the rows
+    raw_c, raw_l = text(codes), text(labels)
+    which, uniq = pd.factorize(pd.Series(raw_c + "\x1f" + raw_l), sort=False)
+    first = np.unique(which, return_index=True)[1]
+    weights = np.bincount(which, minlength=len(uniq))
+    res = _classify_unique(
+        raw_c[first] if codes is not None else None,
+        raw_l[first] if labels is not None else None,
+        weights,
+        schemes,
+        mapping,
+    )
+    return Classified(
+        category=pd.Series(res.category.to_numpy(dtype=object)[which], dtype="object"),
+        sensitive=res.sensitive[which],
+        carjacking=res.carjacking[which],
+        unmapped=res.unmapped,
+        disagreements=res.disagreements,
+    )
+
+
+def _classify_unique(codes, labels, weights, schemes, mapping) -> Classified:
+    """:func:`classify` on distinct rows, ``weights`` counting the rows each stands for."""
+    n = len(codes) if codes is not None else len(labels) if labels is not None else 0
     code_s = norm_code(codes) if codes is not None else pd.Series([""] * n)
     raw_labels = (
         pd.Series(labels, dtype="object").fillna("").astype(str).str.strip()
@@ -289,7 +319,7 @@ def classify(
     cat_lab, s_lab, jack = _by_label(lab_s, [user_lab, *tables] if len(user_lab) else tables)
     sens |= s_lab.to_numpy() | lab_s.str.contains(SENSITIVE_LABEL, regex=True).to_numpy()
     both = cat_code.notna() & cat_lab.notna()
-    disagree = int((both & cat_code.ne(cat_lab)).sum())
+    disagree = int(weights[(both & cat_code.ne(cat_lab)).to_numpy()].sum())
     category = cat_code.where(cat_code.notna(), cat_lab)
     # a code written where the label belongs ("11C" in an offense column)
     as_code = norm_code(raw_labels)
@@ -301,12 +331,14 @@ def classify(
         category = category.where(~todo | c.isna(), c)
         sens |= (todo & s).to_numpy()
     own = category.isna() & raw_labels.ne("")
-    unmapped = raw_labels[own].value_counts()
+    w = pd.Series(weights)
+    unmapped = w[own].groupby(raw_labels[own].to_numpy()).sum()
     category[own] = raw_labels[own].map(normalise_category)
     # a label the code could not place but a raw code: keep the code itself, reported
     only_code = category.isna() & code_s.ne("")
     if only_code.any():
-        unmapped = pd.concat([unmapped, ("code " + code_s[only_code]).value_counts()])
+        by_code = w[only_code].groupby(("code " + code_s[only_code]).to_numpy()).sum()
+        unmapped = pd.concat([unmapped, by_code])
         category[only_code] = "code_" + code_s[only_code].str.lower()
     category = category.where(category.notna(), None)
     sens |= category.isin(SENSITIVE_CATEGORIES).to_numpy()

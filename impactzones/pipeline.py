@@ -27,7 +27,7 @@ from .io import (
     write_text,
     write_vector,
 )
-from .safety import Slugs, writes_into
+from .safety import Slugs, slugify, writes_into
 from .schema import is_sensitive
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "HOTSPOT_METHODS",
     "DemoResult",
     "blank_sensitive",
+    "fill_missing_layers",
     "guard_folder",
     "hotspot_params",
     "load_layers",
@@ -58,6 +59,53 @@ class DemoResult:
     comparisons: dict = field(default_factory=dict)
     proposals: gpd.GeoDataFrame | None = None
     backtest: pd.DataFrame | None = None
+    #: zone name -> :class:`impactzones.evaluate.run.ZoneEvaluation` (time series,
+    #: synthetic control and power, with the counterfactual PNG among its files)
+    evaluations: dict = field(default_factory=dict)
+
+
+def fill_missing_layers(layers: Layers) -> tuple[Layers, list[str]]:
+    """Stand-ins for the layers another city's run may lack, and one line for each.
+
+    Without districts, the study area is one district (``district`` 1, named after the
+    boundary), so that counts by district are the citywide counts; without zones, an empty
+    zone layer, so that zone comparisons and commander maps are skipped (nothing to compare)
+    and the hot spots, citywide and analyst maps and proposals are still made.
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> base = st_louis()
+    >>> filled, lines = fill_missing_layers(Layers(base.boundary, None, None, None))
+    >>> len(filled.districts), len(filled.zones), len(lines)
+    (1, 0, 2)
+    """
+    lines = []
+    districts, zones = layers.districts, layers.zones
+    if districts is None:
+        name = str(layers.boundary["name"].iloc[0]) if "name" in layers.boundary else "Study area"
+        districts = gpd.GeoDataFrame(
+            {"district": [1], "name": [name]},
+            geometry=[layers.study_area],
+            crs=layers.boundary.crs,
+        )
+        lines.append(
+            "No districts given (--districts): counts by district are for the whole study area."
+        )
+    if zones is None:
+        zones = gpd.GeoDataFrame(
+            {
+                "name": pd.Series([], dtype=str),
+                "start": pd.Series([], dtype="datetime64[ns]"),
+                "description": pd.Series([], dtype=str),
+            },
+            geometry=[],
+            crs=layers.boundary.crs,
+        )
+        lines.append(
+            "No Impact Zones given (--zones): zone comparisons and commander maps are skipped."
+        )
+    return Layers(layers.boundary, districts, layers.neighborhoods, zones), lines
 
 
 def blank_sensitive(incidents: gpd.GeoDataFrame, layers: Layers | None = None):
@@ -183,24 +231,79 @@ def load_layers(
             )
         return None
 
+    district_layer = (
+        read_layer(districts, kind="districts", work_crs=crs, crs=layer_crs)
+        if districts
+        else bundled(base.districts, "districts", True)
+    )
+    zone_layer = (
+        read_layer(zones, kind="zones", work_crs=crs, crs=layer_crs)
+        if zones
+        else bundled(base.zones, "zones", True)
+    )
+    if zones and zone_layer is not None:
+        check_zones(zone_layer, area)
     return Layers(
         boundary=b_layer,
-        districts=(
-            read_layer(districts, kind="districts", work_crs=crs, crs=layer_crs)
-            if districts
-            else bundled(base.districts, "districts", True)
-        ),
+        districts=district_layer,
         neighborhoods=(
             read_layer(neighborhoods, kind="neighborhoods", work_crs=crs, crs=layer_crs)
             if neighborhoods
             else bundled(base.neighborhoods, "neighborhoods", False)
         ),
-        zones=(
-            read_layer(zones, kind="zones", work_crs=crs, crs=layer_crs)
-            if zones
-            else bundled(base.zones, "zones", True)
-        ),
+        zones=zone_layer,
     )
+
+
+def check_zones(zones: gpd.GeoDataFrame, area) -> None:
+    """Refuse zones that lie wholly outside the study area and warn, by name, about zones
+    partly outside it, zones that overlap, and zones without a readable start date.
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> layers = st_louis()
+    >>> check_zones(layers.zones, layers.study_area)  # the bundled zones are fine
+    """
+    import warnings
+
+    names = zones["name"].astype(str).tolist()
+    geoms = zones.geometry.to_numpy()
+    cover = [g.intersection(area).area / g.area if g.area else 0.0 for g in geoms]
+    outside = [n for n, c in zip(names, cover, strict=True) if c == 0]
+    if outside:
+        raise InputError(
+            f"Zone(s) {', '.join(outside)} lie outside the study area; check their "
+            "coordinates (and --crs) or the --boundary."
+        )
+    partly = [f"{n} ({1 - c:.0%})" for n, c in zip(names, cover, strict=True) if c < 0.99]
+    if partly:
+        warnings.warn(
+            f"Zone(s) {', '.join(partly)} lie partly outside the study area; only the part "
+            "inside is analysed.",
+            stacklevel=2,
+        )
+    pairs = []
+    for i in range(len(geoms)):
+        for j in range(i + 1, len(geoms)):
+            shared = geoms[i].intersection(geoms[j]).area
+            if shared > 0.01 * min(geoms[i].area, geoms[j].area):
+                pairs.append(f"{names[i]} and {names[j]}")
+    if pairs:
+        warnings.warn(
+            f"Zones {'; '.join(pairs)} overlap; an incident in both counts for the first "
+            "zone only.",
+            stacklevel=2,
+        )
+    if "start" in zones:
+        missing = [n for n, s in zip(names, zones["start"], strict=True) if pd.isna(s)]
+        if missing:
+            warnings.warn(
+                f"Zone(s) {', '.join(missing)} have no readable start date; they get no "
+                "before/after comparison or commander map in the demo (give start as "
+                "YYYY-MM-DD).",
+                stacklevel=2,
+            )
 
 
 @writes_into("out")
@@ -220,6 +323,12 @@ def run_demo(
     basemap=None,
     self_contained: bool | None = None,
     progress=None,
+    evaluate: bool = True,
+    evaluate_model: str = "quasipoisson",
+    evaluate_freq: str = "M",
+    nearrepeat_category: str | None = None,
+    nearrepeat_permutations: int = 99,
+    concentration: bool = True,
     read_options: dict | None = None,
 ) -> DemoResult:
     """Run the pipeline on the bundled (or given) layers and synthetic (or given) incidents.
@@ -241,6 +350,7 @@ def run_demo(
     ... # doctest: +SKIP
     ('-20.0%', '-14.5%')
     """
+    _check_evaluation(evaluate_model, evaluate_freq)
     step = progress or (lambda _msg: None)
     out = Path(out)
     guard_folder(
@@ -253,7 +363,11 @@ def run_demo(
         out,
     )
     step("Loading layers")
-    layers = load_layers(boundary, districts, zones, layer_crs=crs)
+    # a user's boundary alone is enough: outputs that need districts or zones are skipped
+    layers = load_layers(boundary, districts, zones, layer_crs=crs, strict=not boundary)
+    layers, skipped = fill_missing_layers(layers)
+    for line in skipped:
+        step(line)
     load = truth = None
     if incidents:
         step("Reading incidents")
@@ -347,6 +461,36 @@ def run_demo(
     if load is not None:
         files.append(write_table(load.rejects, out / "rejects.csv"))
         headline["load"] = load.tally
+    step("Evaluating the zones over time (time series, synthetic control)")
+    evaluations = (
+        _demo_evaluations(inc, layers, ring, out, model=evaluate_model, freq=evaluate_freq)
+        if evaluate
+        else {}
+    )
+    files.extend(
+        _demo_patterns(
+            inc,
+            layers,
+            out,
+            headline,
+            concentration,
+            nearrepeat_category,
+            nearrepeat_permutations,
+            seed,
+        )
+    )
+    for ev in evaluations.values():
+        files.extend(ev.files)
+    if evaluations:
+        headline["evaluation"] = {
+            name: {
+                "verdict": ev.series.verdict,
+                "counterfactual_png": ev.summary.get("counterfactual_png"),
+                "synthetic_control": ev.synthetic.verdict if ev.synthetic is not None else None,
+                "power": ev.power.verdict,
+            }
+            for name, ev in evaluations.items()
+        }
     step("Writing the CompStat report")
     from .compstat import write_compstat
 
@@ -370,6 +514,18 @@ def run_demo(
             ),
         )
     ]
+    for name, ev in evaluations.items():  # the counterfactual plots, linked from the index
+        if ev.summary.get("counterfactual_png"):
+            p = ev.series.params
+            extra.append(
+                (
+                    f"{name} zone over time: observed against expected",
+                    ev.summary["counterfactual_png"],
+                    f"{p['first_period'][:7]} to {p['last_period'][:7]}, by "
+                    + ("month" if p["freq"] == "M" else "week"),
+                    ev.series.verdict,
+                )
+            )
     step("Drawing the maps")
     from .maps import build_maps
 
@@ -404,7 +560,72 @@ def run_demo(
         comparisons,
         proposals,
         backtest_table,
+        evaluations=evaluations,
     )
+
+
+def _check_evaluation(model: str, freq: str) -> None:
+    from .evaluate.series import MODELS
+
+    if model not in MODELS or freq not in ("M", "W"):
+        raise InputError(
+            f"evaluate_model must be one of {', '.join(MODELS)} and evaluate_freq M or W; "
+            f"got {model!r} and {freq!r}."
+        )
+
+
+def _demo_patterns(inc, layers, out, headline, concentration, nr_category, nr_perms, seed):
+    """Concentration (the latest full year, city and districts, 150 m cells) and, when a
+    category is named, its near-repeat table; both written to ``out``."""
+    files: list[Path] = []
+    year = _latest_full_year(inc)
+    this_year = inc[inc["occurred_at"].dt.year == year]
+    if concentration and len(this_year):
+        from .evaluate.concentration import concentration_report, plot_lorenz
+
+        table = concentration_report(this_year, layers.land, districts=layers.districts)
+        files.append(write_table(table, out / "concentration.csv"))
+        png = out / "concentration_lorenz.png"
+        plot_lorenz(table.attrs["results"], png)
+        files.append(png)
+        headline["concentration"] = {"year": year, "city": table.loc[0, "verdict"]}
+    if nr_category:
+        from .evaluate.nearrepeat import near_repeat_incidents
+        from .evaluate.run import write_near_repeat
+
+        sel = this_year[this_year["category"] == nr_category]
+        if len(sel) < 2:
+            raise InputError(f"No {nr_category} incidents in {year} for the near-repeat table.")
+        r = near_repeat_incidents(sel, permutations=nr_perms, seed=seed)
+        files.extend(write_near_repeat(r, out, stem=f"nearrepeat_{slugify(nr_category)}"))
+        headline["nearrepeat"] = {"year": year, "category": nr_category, "verdict": r.verdict}
+    return files
+
+
+def _demo_evaluations(
+    inc, layers: Layers, ring: float, out: Path, *, model="quasipoisson", freq="M"
+) -> dict:
+    """Interrupted time series, synthetic control and power for each zone with a start
+    date inside the data (the North zone from 2018 in the bundled story); a zone the data
+    cannot evaluate (too few months before or after) is left out."""
+    from .evaluate.run import evaluate_zone
+
+    _check_evaluation(model, freq)
+    zones = layers.zones
+    if "start" not in zones:
+        return {}
+    slugs = Slugs()
+    done = {}
+    for name, start in zip(zones["name"].astype(str), zones["start"], strict=True):
+        if pd.isna(start):
+            continue
+        try:
+            done[name] = evaluate_zone(
+                inc, layers, name, ring=ring, out=out, slug=slugs(name), model=model, freq=freq
+            )
+        except InputError:
+            continue
+    return done
 
 
 def _demo_proposals(inc, layers: Layers):

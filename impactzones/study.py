@@ -43,6 +43,12 @@ STUDY_SCHEMA: dict[str, Setting] = {
     "self_contained": Setting("bool", "ignored: every map opens with no network now"),
     "online_tiles": Setting("bool", "also offer online tile base maps (true or false)"),
     "basemap": Setting("path", "a line layer drawn as the offline base map"),
+    "evaluate": Setting("bool", "time series, synthetic control and power per zone (true)"),
+    "evaluate_model": Setting("text", "count model: quasipoisson, poisson or negbin"),
+    "evaluate_freq": Setting("text", "series of months (M) or weeks (W)"),
+    "concentration": Setting("bool", "crime concentration table and Lorenz plot (true)"),
+    "nearrepeat_category": Setting("text", "a category for the near-repeat table"),
+    "nearrepeat_permutations": Setting("int", "near-repeat permutations (99)", minimum=1),
 }
 
 _KIND_WORDS = {

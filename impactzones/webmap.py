@@ -1152,17 +1152,18 @@ def _add_gistar(m: folium.Map, data: MapData, *, analyst: bool = False) -> list[
             show=data.show_gistar,
         ).add_to(m)
     if analyst:
-        grid = cells[["count", "z", "p_sim", "p_adjusted", "label", "geometry"]].copy()
+        pcol = "p_value" if "p_value" in cells else "p_sim"  # the p that set the bins
+        grid = cells[["count", "z", pcol, "p_adjusted", "label", "geometry"]].copy()
         grid["z"] = grid["z"].round(2)
-        for col in ("p_sim", "p_adjusted"):
+        for col in (pcol, "p_adjusted"):
             grid[col] = grid[col].round(4)
         folium.GeoJson(
             _for_map(grid, simplify=0),
             name="Gi* grid (z, p, counts)",
             style_function=lambda _f: {"color": "#555", "weight": 0.3, "fillOpacity": 0.0},
             popup=folium.GeoJsonPopup(
-                fields=["count", "z", "p_sim", "p_adjusted", "label"],
-                aliases=["Incidents", "z", "p (permutation)", "p (FDR-adjusted)", "Reading"],
+                fields=["count", "z", pcol, "p_adjusted", "label"],
+                aliases=["Incidents", "z", "p", "p (FDR-adjusted)", "Reading"],
             ),
             show=False,
         ).add_to(m)

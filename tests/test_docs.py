@@ -13,6 +13,9 @@ MODULES = [
     "impactzones.schema", "impactzones.propose", "impactzones.hotspots.kde",
     "impactzones.hotspots.dbscan", "impactzones.hotspots.gistar", "impactzones.webmap",
     "impactzones.maps", "impactzones.pipeline", "impactzones.evaluate.series",
+    "impactzones.evaluate.power", "impactzones.evaluate.concentration",
+    "impactzones.evaluate.nearrepeat", "impactzones.evaluate.synthetic_control",
+    "impactzones.evaluate.harm", "impactzones.evaluate.run",
     "impactzones.safety", "impactzones.study", "impactzones.explore",
     "impactzones.brief", "impactzones.compstat",
 ]

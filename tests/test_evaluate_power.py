@@ -65,3 +65,14 @@ def test_sentence_and_bad_input():
         power_for(0, -0.2)
     with pytest.raises(InputError):
         power_for(10, -1.5)
+
+
+def test_proposal_summaries_carry_the_power_sentence(synth, layers):
+    from impactzones.propose import propose_zones
+
+    inc = synth.incidents[synth.incidents["occurred_at"].dt.year.isin([2017, 2018])]
+    props = propose_zones(inc, period=2018, exclude=layers.zones, layers=layers, k=2)
+    row = props.iloc[0]
+    expect = zone_power(row["incidents"] * 365.25 / 365)
+    assert row["power_20"] == pytest.approx(expect.power)
+    assert f"detected {expect.power:.0%} of the time, a year against a year" in row["summary"]

@@ -159,3 +159,13 @@ def test_real_exports_north_zone(real_incidents_dir, layers):
     r = evaluate_series(res.incidents, "North", zones=layers.zones, study_area=layers.study_area)
     assert r.params["periods_before"] == 12 and r.params["seasonality"] == "harmonic"
     assert np.isfinite(r.effect.pct) and r.effect.low < r.effect.pct < r.effect.high
+
+
+def test_weekly_series_recovers_the_planted_drop(synth, layers):
+    inc = synth.incidents[synth.incidents["occurred_at"].dt.year.isin([2016, 2017, 2018])]
+    r = evaluate_series(
+        inc, "North", zones=layers.zones, study_area=layers.study_area, freq="W", slope=False
+    )
+    assert r.params["freq"] == "W" and not r.params["transition_dropped"]  # 1 Jan 2018: Monday
+    assert 100 < r.params["periods_before"] < 106 and r.params["seasonality"] == "harmonic"
+    assert r.effect.low < -20 < r.effect.high

@@ -33,6 +33,7 @@ from ..errors import InputError
 
 __all__ = [
     "PowerResult",
+    "add_power",
     "minimum_detectable_effect",
     "power_for",
     "simulate_power",
@@ -234,3 +235,59 @@ def simulate_power(
         zstat = np.log((a / ratio) / b) / np.sqrt(dispersion * (1 / a + 1 / b))
     reject = ok & (np.abs(zstat) > stats.norm.ppf(1 - alpha / 2))
     return float(np.mean(reject))
+
+
+def add_power(table, *, effect: float = -0.2, target: float = 0.8, alpha: float = 0.05):
+    """Add the power for a drop and the minimum detectable drop to a comparison table.
+
+    For each zone (and citywide) row, from its before count, the two windows' lengths and
+    the row's ``dispersion`` when the table has one (else 1, Poisson): ``power_20`` (the
+    chance the zone-alone test finds a ``effect`` change; the name follows the default
+    -20%), ``mde_80`` (the smallest drop, in percent, found with probability ``target``)
+    and ``power_note``, a sentence.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = add_power(pd.DataFrame({"zone": ["North"], "zone_before": [200]}))
+    >>> round(float(t.loc[0, "power_20"]), 2), round(float(t.loc[0, "mde_80"]), 1)
+    (0.56, -26.2)
+    """
+    out = table.copy()
+    out.attrs = dict(table.attrs)
+    windows = table.attrs.get("windows")
+    ratio = windows[1].days / windows[0].days if windows else 1.0
+    if table.attrs.get("normalise") is None and windows and _equal_years(windows):
+        ratio = 1.0
+    powers, mdes, notes = [], [], []
+    for r in table.to_dict("records"):
+        base = r.get("zone_before")
+        phi = r.get("dispersion", 1.0)
+        phi = float(phi) if phi is not None and np.isfinite(phi) and phi > 0 else 1.0
+        if base is None or not np.isfinite(base) or base <= 0:
+            powers.append(math.nan)
+            mdes.append(math.nan)
+            notes.append("")
+            continue
+        where = "citywide" if r["zone"] == "Citywide" else f"the {r['zone']} zone"
+        res = zone_power(
+            float(base),
+            effect=effect,
+            ratio=ratio,
+            dispersion=phi,
+            alpha=alpha,
+            target=target,
+            where=where,
+        )
+        powers.append(res.power)
+        mdes.append(res.mde_pct)
+        notes.append(res.verdict)
+    out["power_20"] = powers
+    out["mde_80"] = mdes
+    out["power_note"] = notes
+    return out
+
+
+def _equal_years(windows) -> bool:
+    b, a = windows
+    return b.label.isdigit() and a.label.isdigit()

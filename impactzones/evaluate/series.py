@@ -668,6 +668,12 @@ def _with_verdict(r: SeriesResult) -> SeriesResult:
     )
     sig = r.effect.high < 0 or r.effect.low > 0
     text += "; a change beyond chance." if sig else "; within chance."
+    months = r.params["periods_before"] * (1 if unit == "month" else 7 / 30.44)
+    if months < MONTH_DUMMIES_MIN_PRE_MONTHS:
+        text += (
+            " With under two years before the start the trend is poorly pinned, so the "
+            "interval is wide."
+        )
     if math.isfinite(r.relative.pct):
         text += " Against the rest of the city it was " + _pct_phrase(r.relative, "expected")
         if math.isfinite(r.pretrend.p_value) and r.pretrend.p_value < 0.05:
