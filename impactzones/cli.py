@@ -531,6 +531,14 @@ def cmd_compare(args) -> int:
                 )
             zones = zones[zones["name"].isin(wanted)]
         step("Comparing")
+        import pandas as pd
+
+        from .compare import align_windows, check_windows
+
+        times = res.incidents["occurred_at"]
+        end = times.max().date() if len(times) and pd.notna(times.max()) else None
+        b, a, _ = align_windows(args.before, args.after, end, normalise=args.normalise)
+        check_windows(b, a, times, strict=True)  # a window with no data: refused here
         crimes = args.crimes.split(",") if args.crimes else None
         table = compare_zones(
             res.incidents,
@@ -1600,6 +1608,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_OK
+    import warnings
+
+    def show(message, category, *_args, **_kwargs):  # one line, no source path
+        print(f"impactzones: warning: {message}", file=sys.stderr)
+
+    previous, warnings.showwarning = warnings.showwarning, show
     try:
         return args.func(args)
     except ImpactZonesError as exc:
@@ -1624,3 +1638,5 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_UNEXPECTED
+    finally:
+        warnings.showwarning = previous
