@@ -545,6 +545,9 @@ def run_demo(
             online_tiles=online_tiles,
             basemap=read_layer(basemap, kind="basemap", work_crs=layers.crs) if basemap else None,
             extra=extra,
+            counterfactuals={
+                name: (ev.png, ev.series.verdict) for name, ev in evaluations.items() if ev.png
+            },
         )
     )
     files.append(write_json(headline, out / "summary.json"))
