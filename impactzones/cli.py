@@ -212,6 +212,8 @@ def cmd_demo(args) -> int:
             f"({zc['before']:,} to {zc['after']:,}); citywide {cc['display']} "
             f"({cc['before']:,} to {cc['after']:,})."
         )
+        for line in h.get("headline", []):  # the map's first lines, the same words
+            con.print(f"  {line}")
     for table in res.comparisons.values():
         print_comparison(con, table, wide=args.wide)
     if res.proposals is not None:
@@ -531,6 +533,14 @@ def cmd_compare(args) -> int:
                 )
             zones = zones[zones["name"].isin(wanted)]
         step("Comparing")
+        import pandas as pd
+
+        from .compare import align_windows, check_windows
+
+        times = res.incidents["occurred_at"]
+        end = times.max().date() if len(times) and pd.notna(times.max()) else None
+        b, a, _ = align_windows(args.before, args.after, end, normalise=args.normalise)
+        check_windows(b, a, times, strict=True)  # a window with no data: refused here
         crimes = args.crimes.split(",") if args.crimes else None
         table = compare_zones(
             res.incidents,
@@ -743,6 +753,7 @@ def cmd_propose(args) -> int:
             threshold=args.threshold,
             snap=args.snap,
             stability=args.stability,
+            solidity=args.solidity,
         )
         bt = None
         test_period = args.test_period
@@ -1299,6 +1310,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="favour cells hot in many months over one-month spikes",
     )
     p.add_argument(
+        "--solidity",
+        type=float,
+        default=0.0,
+        help="least share of its convex hull a zone must fill, 0-1 (0: follow the hot spot)",
+    )
+    p.add_argument(
         "--threshold",
         type=float,
         default=0.6,
@@ -1593,6 +1610,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_OK
+    import warnings
+
+    def show(message, category, *_args, **_kwargs):  # one line, no source path
+        print(f"impactzones: warning: {message}", file=sys.stderr)
+
+    previous, warnings.showwarning = warnings.showwarning, show
     try:
         return args.func(args)
     except ImpactZonesError as exc:
@@ -1617,3 +1640,5 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_UNEXPECTED
+    finally:
+        warnings.showwarning = previous

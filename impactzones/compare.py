@@ -49,7 +49,7 @@ from .assign import locate_all, ring_polygons
 from .change import UNDEFINED_REASON, format_pct, percent_change
 from .errors import InputError
 from .geo import xy
-from .schema import PART_I
+from .schema import GROUPS, PART_I
 from .windows import Window, parse_window
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "WDQ",
     "RateRatio",
     "align_windows",
+    "check_windows",
     "compare_zones",
     "dispersion",
     "display_table",
@@ -598,6 +599,81 @@ def _memberships(incidents, zones, ring: float, study_area):
     return in_zone, in_ring, control, inside
 
 
+def _check_crimes(crimes, by: str, incidents) -> None:
+    """Refuse crime groups or categories that do not exist, listing the known ones."""
+    if by == "group":
+        known = list(GROUPS)
+    else:
+        known = sorted(set(PART_I) | set(incidents["category"].dropna().astype(str)))
+    unknown = [c for c in crimes if c not in known]
+    if unknown:
+        hint = " (categories need --by category)" if by == "group" else ""
+        raise InputError(
+            f"Unknown crime {', '.join(map(repr, unknown))} for rows by {by}{hint}; "
+            f"known: {', '.join(known)}."
+        )
+
+
+def check_windows(b: Window, a: Window, times: pd.Series, *, strict: bool = False) -> None:
+    """Refuse windows in the wrong order or overlapping; warn when a window runs past the
+    data's dates; a window with no data at all is refused when ``strict`` (the CLI) and
+    warned about otherwise (the table then says the change is undefined).
+
+    Examples
+    --------
+    >>> times = pd.Series(pd.to_datetime(["2017-01-01", "2018-12-31"]))
+    >>> check_windows(Window.year(2017), Window.year(2018), times)  # fine
+    >>> check_windows(Window.year(2017), Window.year(2025), times, strict=True)
+    Traceback (most recent call last):
+    ...
+    impactzones.errors.InputError: The after window (2025) lies outside the data, ...
+    """
+    import warnings
+
+    if a.start <= b.end:
+        raise InputError(
+            f"The after window ({a.label}) must start after the before window ({b.label}) "
+            "ends; give the earlier period as --before."
+        )
+    t = times.dropna()
+    if not len(t):
+        raise InputError("No incident has a date; nothing can be compared.")
+    lo, hi = t.min().date(), t.max().date()
+    span = f"{lo.isoformat()} to {hi.isoformat()}"
+    for which, w in (("before", b), ("after", a)):
+        if w.end < lo or w.start > hi:
+            msg = (
+                f"The {which} window ({w.label}) lies outside the data, which run from "
+                f"{span}; choose windows inside that range."
+            )
+            if strict:
+                raise InputError(msg)
+            warnings.warn(msg, stacklevel=3)
+        elif w.start < lo or w.end > hi:
+            warnings.warn(
+                f"The {which} window ({w.label}) runs past the data, which run from {span}; "
+                "its count covers only the days with data.",
+                stacklevel=3,
+            )
+
+
+def _warn_not_begun(zones, after: Window) -> None:
+    """Warn, by name, about zones that began after the after window started (or whose
+    start is unknown): the comparison then does not measure the zone."""
+    import warnings
+
+    if "start" not in zones:
+        return
+    start = pd.to_datetime(zones["start"], errors="coerce")
+    late = zones.loc[start > pd.Timestamp(after.start), "name"].astype(str).tolist()
+    if late:
+        warnings.warn(
+            f"Zone(s) {', '.join(late)} began after the after window starts ({after.label}): "
+            "this compares periods before the zone existed.",
+            stacklevel=3,
+        )
+
+
 def compare_zones(
     incidents: gpd.GeoDataFrame,
     zones: gpd.GeoDataFrame,
@@ -672,9 +748,12 @@ def compare_zones(
         if crimes is not None
         else (["violent", "property"] if by == "group" else list(PART_I))
     )
+    _check_crimes(crimes, by, incidents)
     data_end = incidents["occurred_at"].max()
     data_end = data_end.date() if pd.notna(data_end) else None
     b, a, note = align_windows(before, after, data_end, normalise=normalise)
+    check_windows(b, a, incidents["occurred_at"])
+    _warn_not_begun(zones, a)
     exp_b, exp_a = (float(b.days), float(a.days)) if normalise == "daily" else (1.0, 1.0)
     if normalise == "daily" and b.days != a.days:
         note = (note + " " if note else "") + (
@@ -780,7 +859,13 @@ def _undefined_after(r: dict, ctx: dict) -> None:
     )
     for k in COLUMNS:
         if k.endswith(("pct_change", "_p", "_low", "_high", "ratio")) or k in (
-            "irr", "p_value", "wdq", "total_net_effect", "wdd", "wdd_se", "wdd_z"
+            "irr",
+            "p_value",
+            "wdq",
+            "total_net_effect",
+            "wdd",
+            "wdd_se",
+            "wdd_z",
         ):
             r[k] = math.nan
     r["wdq_reading"] = ""

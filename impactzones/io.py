@@ -1016,6 +1016,40 @@ def _check_swapped(frame, lon, lat, study_area, target, source):
 # --------------------------------------------------------------------------------------
 
 
+def _feature_names(gdf, kind: str) -> list[str]:
+    """What to call each feature in a message: its name, else its position."""
+    keys = {_key(c): c for c in gdf.columns}
+    col = keys.get("name") or keys.get("zone") or keys.get("zonename")
+    if col is None and kind == "districts":
+        col = keys.get("district") or keys.get("distno")
+    if col is not None:
+        return [str(v) for v in gdf[col]]
+    return [f"feature {i}" for i in range(1, len(gdf) + 1)]
+
+
+def _check_polygons(gdf, kind: str, path) -> None:
+    """Polygon layers hold polygons: refuse, by name, features that are points or lines,
+    and zones with no geometry (other layers drop those with a warning)."""
+    geom = gdf.geometry
+    names = _feature_names(gdf, kind)
+    empty = (geom.isna() | geom.is_empty).to_numpy()
+    if empty.any():
+        which = ", ".join(n for n, e in zip(names, empty, strict=True) if e)
+        if kind == "zones":
+            raise InputError(
+                f"Zone(s) {which} in {path} have no geometry; give each zone a polygon or "
+                "remove it."
+            )
+        warnings.warn(f"{kind} {path}: left out {which}, which have no geometry.", stacklevel=3)
+    kinds = geom.geom_type.fillna("").to_numpy()
+    wrong = ~empty & ~np.isin(kinds, ["Polygon", "MultiPolygon", "GeometryCollection"])
+    if wrong.any():
+        which = ", ".join(f"{n} ({k})" for n, k, w in zip(names, kinds, wrong, strict=True) if w)
+        raise InputError(
+            f"The {kind} file {path} must hold polygons; {which} are not. Draw them as areas."
+        )
+
+
 def _lonlat_bounds(gdf: gpd.GeoDataFrame) -> bool:
     """Whether a layer's coordinates can be longitude/latitude degrees."""
     x0, y0, x1, y1 = (float(v) for v in gdf.total_bounds)
@@ -1072,6 +1106,7 @@ def read_layer(
                 "(e.g. --crs ESRI:102696 for Missouri East state plane feet)."
             )
         gdf = gdf.set_crs(crs, allow_override=True)
+    _check_polygons(gdf, kind, path)
     bad = ~gdf.geometry.is_valid
     if bad.any():
         warnings.warn(

@@ -35,6 +35,7 @@ __all__ = [
     "HOTSPOT_METHODS",
     "DemoResult",
     "blank_sensitive",
+    "check_zones",
     "fill_missing_layers",
     "guard_folder",
     "hotspot_params",
@@ -231,24 +232,79 @@ def load_layers(
             )
         return None
 
+    district_layer = (
+        read_layer(districts, kind="districts", work_crs=crs, crs=layer_crs)
+        if districts
+        else bundled(base.districts, "districts", True)
+    )
+    zone_layer = (
+        read_layer(zones, kind="zones", work_crs=crs, crs=layer_crs)
+        if zones
+        else bundled(base.zones, "zones", True)
+    )
+    if zones and zone_layer is not None:
+        check_zones(zone_layer, area)
     return Layers(
         boundary=b_layer,
-        districts=(
-            read_layer(districts, kind="districts", work_crs=crs, crs=layer_crs)
-            if districts
-            else bundled(base.districts, "districts", True)
-        ),
+        districts=district_layer,
         neighborhoods=(
             read_layer(neighborhoods, kind="neighborhoods", work_crs=crs, crs=layer_crs)
             if neighborhoods
             else bundled(base.neighborhoods, "neighborhoods", False)
         ),
-        zones=(
-            read_layer(zones, kind="zones", work_crs=crs, crs=layer_crs)
-            if zones
-            else bundled(base.zones, "zones", True)
-        ),
+        zones=zone_layer,
     )
+
+
+def check_zones(zones: gpd.GeoDataFrame, area) -> None:
+    """Refuse zones that lie wholly outside the study area and warn, by name, about zones
+    partly outside it, zones that overlap, and zones without a readable start date.
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> layers = st_louis()
+    >>> check_zones(layers.zones, layers.study_area)  # the bundled zones are fine
+    """
+    import warnings
+
+    names = zones["name"].astype(str).tolist()
+    geoms = zones.geometry.to_numpy()
+    cover = [g.intersection(area).area / g.area if g.area else 0.0 for g in geoms]
+    outside = [n for n, c in zip(names, cover, strict=True) if c == 0]
+    if outside:
+        raise InputError(
+            f"Zone(s) {', '.join(outside)} lie outside the study area; check their "
+            "coordinates (and --crs) or the --boundary."
+        )
+    partly = [f"{n} ({1 - c:.0%})" for n, c in zip(names, cover, strict=True) if c < 0.99]
+    if partly:
+        warnings.warn(
+            f"Zone(s) {', '.join(partly)} lie partly outside the study area; only the part "
+            "inside is analysed.",
+            stacklevel=2,
+        )
+    pairs = []
+    for i in range(len(geoms)):
+        for j in range(i + 1, len(geoms)):
+            shared = geoms[i].intersection(geoms[j]).area
+            if shared > 0.01 * min(geoms[i].area, geoms[j].area):
+                pairs.append(f"{names[i]} and {names[j]}")
+    if pairs:
+        warnings.warn(
+            f"Zones {'; '.join(pairs)} overlap; an incident in both counts for the first "
+            "zone only.",
+            stacklevel=2,
+        )
+    if "start" in zones:
+        missing = [n for n, s in zip(names, zones["start"], strict=True) if pd.isna(s)]
+        if missing:
+            warnings.warn(
+                f"Zone(s) {', '.join(missing)} have no readable start date; they get no "
+                "before/after comparison or commander map in the demo (give start as "
+                "YYYY-MM-DD).",
+                stacklevel=2,
+            )
 
 
 @writes_into("out")
@@ -490,6 +546,9 @@ def run_demo(
             online_tiles=online_tiles,
             basemap=read_layer(basemap, kind="basemap", work_crs=layers.crs) if basemap else None,
             extra=extra,
+            counterfactuals={
+                name: (ev.png, ev.series.verdict) for name, ev in evaluations.items() if ev.png
+            },
         )
     )
     files.append(write_json(headline, out / "summary.json"))
@@ -637,8 +696,11 @@ def _headline_change(comparisons: dict) -> dict:
             "display": format_pct(pct),
         }
 
+    from .maps import zone_headline
+
     return {
         "zone": zone,
+        "headline": zone_headline(table, zone),
         "windows": [table.attrs["before"], table.attrs["after"]],
         "zone_change": change(violent.loc[zone]),
         "citywide_change": change(violent.loc["Citywide"]),

@@ -94,6 +94,7 @@ class Constraints:
     max_area_km2: float = 3.0
     min_area_km2: float = 0.5
     gap_m: float = 400.0
+    solidity: float = 0.0
 
     def check(self) -> None:
         if not (0 < self.min_area_km2 <= self.max_area_km2):
@@ -103,6 +104,8 @@ class Constraints:
             )
         if self.gap_m < 0:
             raise InputError(f"gap must be >= 0 metres, got {self.gap_m}.")
+        if not 0 <= self.solidity <= 1:
+            raise InputError(f"solidity must be between 0 and 1, got {self.solidity}.")
 
 
 def _cell_surface(sel, land, cell: float, smooth: float, stability: bool):
@@ -202,7 +205,7 @@ def _outline(region, grid, allowed, c: Constraints):
     shape = _largest(shape)
     if shape is None:
         return None
-    shape = shapely.Polygon(shape.exterior)  # no holes
+    shape = _solid(shapely.Polygon(shape.exterior), c.solidity, grid.cell)  # no holes
     shape = _largest(shapely.intersection(shape, allowed))
     if shape is None:
         return None
@@ -214,6 +217,17 @@ def _outline(region, grid, allowed, c: Constraints):
     if shape is None or not (lo * (1 - 1e-9) <= shape.area <= hi * (1 + 1e-9)):
         return None
     return shape
+
+
+def _solid(shape, solidity: float, cell: float):
+    """Close the shape's inlets (ever wider, up to 4 cells) until its area is at least
+    ``solidity`` of its convex hull's; the hull itself if that is not enough."""
+    r = cell / 2
+    while shape.area < solidity * shape.convex_hull.area and r <= 4 * cell:
+        closed = _largest(shape.buffer(r, join_style="round").buffer(-r, join_style="round"))
+        shape = shapely.Polygon(closed.exterior) if closed is not None else shape
+        r += cell / 2
+    return shape if shape.area >= solidity * shape.convex_hull.area else shape.convex_hull
 
 
 def _largest(geom):
@@ -275,6 +289,7 @@ def propose_zones(
     smooth: float = 100.0,
     stability: bool = False,
     floor: float = 0.0,
+    solidity: float = 0.0,
 ) -> gpd.GeoDataFrame:
     """Up to ``k`` candidate Impact Zones from the hot spots of ``period``.
 
@@ -318,6 +333,10 @@ def propose_zones(
     stability : bool, default False
         ``method="cells"``: count the months in which each cell had an incident rather
         than the incidents (places that stayed hot over a one-month spike).
+    solidity : float, default 0
+        The least share of its convex hull that a zone's area must fill (0-1): inlets are
+        closed until it does (a simpler shape to patrol, at some cost in PAI; see
+        docs/proposals.md).
     floor : float, default 0
         Growth also stops (once the minimum area is reached) at cells below this
         quantile (0-1) of the surface over the free cells: a citywide density floor.
@@ -344,7 +363,7 @@ def propose_zones(
         raise InputError(f"k must be a whole number >= 1, got {k!r}.")
     if snap not in (None, "neighborhoods"):
         raise InputError(f"snap must be None or 'neighborhoods', got {snap!r}.")
-    c = Constraints(max_area_km2, min_area_km2, gap)
+    c = Constraints(max_area_km2, min_area_km2, gap, solidity)
     c.check()
     window = parse_window(period)
     sel = select(incidents, window=window, group=group, category=category)
@@ -1011,6 +1030,16 @@ def plot_capture_curve(curve: pd.DataFrame, path, *, title: str = "", dpi: int =
             marker=marker or None,
             markersize=4,
             label=name,
+        )
+    naive = curve[curve["strategy"] == "naive top cells"].sort_values("area_share")
+    if len(naive):
+        ax.plot(
+            np.r_[0, naive["area_share"]] * 100,
+            np.r_[0, naive["capture"]] * 60,
+            color="#1565c0",
+            linestyle=":",
+            linewidth=0.8,
+            label="60% of the naive top cells",
         )
     ax.set_xlabel("Area covered (% of the city)")
     ax.set_ylabel("Incidents captured in the next period (%)")

@@ -29,6 +29,7 @@ from pathlib import Path
 from .errors import InputError
 
 __all__ = [
+    "MAX_SLUG",
     "Slugs",
     "check_inside",
     "js_literal",

@@ -210,7 +210,7 @@ def test_zero_before_is_undefined_not_an_error():
     crs = "EPSG:32615"
     zones = gpd.GeoDataFrame({"name": ["Z"]}, geometry=[box(0, 0, 100, 100)], crs=crs)
     inc = gpd.GeoDataFrame(
-        {"occurred_at": pd.to_datetime(["2019-03-01", "2019-04-01", "2018-05-05"]),
+        {"occurred_at": pd.to_datetime(["2019-03-01", "2019-04-01", "2018-01-02"]),
          "group": "violent", "category": "robbery"},
         geometry=gpd.points_from_xy([50, 60, 900], [50, 60, 900]), crs=crs)
     t = compare_zones(inc, zones, 2018, 2019, crimes=["violent"], citywide=False)

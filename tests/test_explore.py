@@ -137,3 +137,20 @@ def test_drawn_zone_figures_match_python(page, synth, layers, zone):
     assert back["name"].iloc[0] == "Drawn zone"
     assert back.to_crs(layers.crs).geometry.iloc[0].symmetric_difference(geom).area < 1e-3 * geom.area
     json.dumps(got["geojson"])
+
+
+@pytest.mark.slow
+def test_page_stays_under_3_mb_for_a_million_incidents(layers, tmp_path):
+    from impactzones.synth import synthesize
+
+    inc = synthesize(seed=7, scale=6).incidents
+    assert len(inc) > 900_000
+    page = write_explore(inc, layers, tmp_path / "big.html")
+    assert page.stat().st_size < 3_000_000
+
+
+def test_same_inputs_give_the_same_page(synth, layers, zone, tmp_path):
+    inc = synth.incidents[synth.incidents["occurred_at"].dt.year >= 2018]
+    a = write_explore(inc, layers, tmp_path / "a.html", proposals=zone).read_bytes()
+    b = write_explore(inc, layers, tmp_path / "b.html", proposals=zone).read_bytes()
+    assert a == b

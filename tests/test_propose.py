@@ -275,3 +275,23 @@ def test_capture_curve_is_bounded_by_hindsight(synth, layers):
     n = int(round(0.01 * layers.land.area / 1e4))
     best = per_cell[:n].sum() / len(v)
     assert table.loc[HINDSIGHT, "capture_at_1%"] == pytest.approx(best, abs=0.01)
+
+
+def test_solidity_closes_the_inlets_of_an_l_shaped_hot_spot():
+    """Crime along two streets meeting at a corner: the default zone follows the L; with
+    solidity 0.9 it fills at least 90% of its convex hull (no exclusions to clip it)."""
+    rng = np.random.default_rng(3)
+    city = shapely.box(0, 0, 6000, 6000)
+    arm1 = np.c_[rng.uniform(2000, 3500, 600), rng.normal(2000, 40, 600)]
+    arm2 = np.c_[rng.normal(2000, 40, 600), rng.uniform(2000, 3500, 600)]
+    pts = np.vstack([arm1, arm2, rng.uniform(0, 6000, (400, 2))])
+    inc = gpd.GeoDataFrame({"occurred_at": [pd.Timestamp("2018-05-01")] * len(pts),
+                            "group": "violent", "category": "robbery"},
+                           geometry=gpd.points_from_xy(pts[:, 0], pts[:, 1]), crs=CRS)
+    kw = dict(period=2018, k=1, study_area=city, min_area_km2=0.4, max_area_km2=3.0,
+              threshold=0.2)
+    plain = propose_zones(inc, **kw).geometry.iloc[0]
+    solid = propose_zones(inc, solidity=0.9, **kw).geometry.iloc[0]
+    assert plain.area / plain.convex_hull.area < 0.8
+    assert solid.area / solid.convex_hull.area >= 0.9 - 1e-9
+    assert 0.4e6 * (1 - 1e-6) <= solid.area <= 3.0e6 * (1 + 1e-6)
