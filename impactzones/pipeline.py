@@ -35,6 +35,7 @@ __all__ = [
     "HOTSPOT_METHODS",
     "DemoResult",
     "blank_sensitive",
+    "check_zones",
     "fill_missing_layers",
     "guard_folder",
     "hotspot_params",
@@ -705,8 +706,11 @@ def _headline_change(comparisons: dict) -> dict:
             "display": format_pct(pct),
         }
 
+    from .maps import zone_headline
+
     return {
         "zone": zone,
+        "headline": zone_headline(table, zone),
         "windows": [table.attrs["before"], table.attrs["after"]],
         "zone_change": change(violent.loc[zone]),
         "citywide_change": change(violent.loc["Citywide"]),
