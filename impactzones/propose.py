@@ -81,6 +81,9 @@ METHODS = ("cells", "kde", "gistar", "dbscan")
 #: Segments per quarter circle of the gap buffers: gaps are kept to within 0.03% (the
 #: polygon's chords cut the true circle by at most gap x (1 - cos(pi / 128))).
 BUFFER_SEGMENTS = 32
+#: The gap buffers reach out by gap / cos(pi / 128), so that their chords (not only their
+#: vertices) stay at least ``gap`` from the zone: the gap is then never short.
+GAP_PAD = 1 / math.cos(math.pi / (4 * BUFFER_SEGMENTS))
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 NAIVE = "naive: last period's top cells"
 COMPACT = "compact naive: discs on last period's densest cells"
@@ -382,7 +385,7 @@ def propose_zones(
     if exclude is not None and len(exclude):
         if exclude.crs is not None and not exclude.crs.equals(incidents.crs):
             raise InputError("The existing zones and the incidents have different CRSs.")
-        blocked = exclude.geometry.union_all().buffer(gap, quad_segs=BUFFER_SEGMENTS)
+        blocked = exclude.geometry.union_all().buffer(gap * GAP_PAD, quad_segs=BUFFER_SEGMENTS)
     cx, cy = grid.centres()
     free = (
         grid.mask & ~shapely.contains_xy(blocked, cx, cy)
@@ -408,7 +411,7 @@ def propose_zones(
             continue
         if snap == "neighborhoods" and layers is not None and layers.neighborhoods is not None:
             shape = _snap(shape, layers.neighborhoods, allowed, c) or shape
-        around = shape.buffer(gap, quad_segs=BUFFER_SEGMENTS)
+        around = shape.buffer(gap * GAP_PAD, quad_segs=BUFFER_SEGMENTS)
         blocked = shapely.union(blocked, around)
         free &= ~shapely.contains_xy(around, cx, cy)
         shapely.prepare(shape)
