@@ -271,6 +271,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
                 if f.is_file()
                 and f.suffix.lower() in VECTOR_EXT | TABLE_EXT
                 and not any(part.startswith(".") for part in f.relative_to(p).parts)
+                and f.name != "manifest.json"  # an output folder's run manifest
             )
             if not found:
                 raise InputError(
