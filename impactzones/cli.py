@@ -212,6 +212,8 @@ def cmd_demo(args) -> int:
             f"({zc['before']:,} to {zc['after']:,}); citywide {cc['display']} "
             f"({cc['before']:,} to {cc['after']:,})."
         )
+        for line in h.get("headline", []):  # the map's first lines, the same words
+            con.print(f"  {line}")
     for table in res.comparisons.values():
         print_comparison(con, table, wide=args.wide)
     if res.proposals is not None:

@@ -279,6 +279,32 @@ def _citywide_lines(incidents: pd.DataFrame, before: Window, after: Window) -> l
     return lines
 
 
+def _counterfactual_html(item) -> str:
+    """A collapsed panel with a zone's counterfactual plot (PNG bytes) and its caption, for
+    the commander map's title block (``item`` is ``(png, caption)`` or None).
+
+    Examples
+    --------
+    >>> _counterfactual_html(None)
+    ''
+    >>> "<details>" in _counterfactual_html((b"\\x89PNG", "fell <20%>"))
+    True
+    """
+    import base64
+
+    from .webmap import esc
+
+    if not item or not item[0]:
+        return ""
+    png, caption = item
+    src = "data:image/png;base64," + base64.b64encode(png).decode()
+    return (
+        "<details><summary>Over time: observed against expected</summary>"
+        f'<img src="{src}" alt="{esc(caption)}" style="width:100%">'
+        f'<div class="iz-note">{esc(caption)}</div></details>'
+    )
+
+
 @writes_into("out")
 def build_maps(
     incidents: gpd.GeoDataFrame,
@@ -296,6 +322,7 @@ def build_maps(
     static: bool = True,
     brief: bool = True,
     extra: list | None = None,
+    counterfactuals: dict | None = None,
     self_contained: bool | None = None,
 ) -> list[Path]:
     """Write the commander maps (one per zone that has a comparison, and a citywide one),
@@ -369,7 +396,8 @@ def build_maps(
             trend_start=start,
             chart=trend_svg(
                 tr.get(f"zone:{zone}"), start, label=f"Violent crimes a month in the {zone} zone"
-            ),
+            )
+            + _counterfactual_html((counterfactuals or {}).get(zone)),
             **common,
         )
         slug = slugs(zone)

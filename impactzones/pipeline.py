@@ -549,6 +549,9 @@ def run_demo(
             online_tiles=online_tiles,
             basemap=read_layer(basemap, kind="basemap", work_crs=layers.crs) if basemap else None,
             extra=extra,
+            counterfactuals={
+                name: (ev.png, ev.series.verdict) for name, ev in evaluations.items() if ev.png
+            },
         )
     )
     files.append(write_json(headline, out / "summary.json"))
@@ -697,8 +700,11 @@ def _headline_change(comparisons: dict) -> dict:
             "display": format_pct(pct),
         }
 
+    from .maps import zone_headline
+
     return {
         "zone": zone,
+        "headline": zone_headline(table, zone),
         "windows": [table.attrs["before"], table.attrs["after"]],
         "zone_change": change(violent.loc[zone]),
         "citywide_change": change(violent.loc["Citywide"]),

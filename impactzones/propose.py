@@ -1031,6 +1031,16 @@ def plot_capture_curve(curve: pd.DataFrame, path, *, title: str = "", dpi: int =
             markersize=4,
             label=name,
         )
+    naive = curve[curve["strategy"] == "naive top cells"].sort_values("area_share")
+    if len(naive):
+        ax.plot(
+            np.r_[0, naive["area_share"]] * 100,
+            np.r_[0, naive["capture"]] * 60,
+            color="#1565c0",
+            linestyle=":",
+            linewidth=0.8,
+            label="60% of the naive top cells",
+        )
     ax.set_xlabel("Area covered (% of the city)")
     ax.set_ylabel("Incidents captured in the next period (%)")
     ax.set_xlim(0, None)

@@ -85,3 +85,21 @@ def test_bad_input_exits_2_with_one_sentence(incidents_file, argv, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("impactzones") and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_demo_evaluates_the_north_zone_and_shows_it_on_the_commander_map(demo_run):
+    import base64
+
+    from impactzones.evaluate.series import plot_counterfactual
+
+    out = demo_run.files[0].parent
+    ev = demo_run.evaluations["North"]
+    assert ev.series.params["start"] == "2018-01-01"
+    assert ev.series.effect.low < -20 < ev.series.effect.high  # the planted 20% drop
+    assert ev.synthetic is not None and abs(ev.synthetic.weights["weight"].sum() - 1) < 1e-9
+    png = (out / "counterfactual_north.png").read_bytes()
+    assert png == ev.png == plot_counterfactual(ev.series)
+    page = (out / "commander_north.html").read_text(encoding="utf-8")
+    assert "Over time: observed against expected" in page
+    assert base64.b64encode(png).decode() in page
+    assert "counterfactual_north.png" in (out / "index.html").read_text(encoding="utf-8")

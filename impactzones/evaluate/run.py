@@ -24,6 +24,8 @@ class ZoneEvaluation:
     power: Any
     summary: dict
     files: list[Path] = field(default_factory=list)
+    #: the counterfactual plot's PNG bytes (when written)
+    png: bytes | None = None
 
 
 def _clean(v):
@@ -134,7 +136,7 @@ def evaluate_zone(
         s = slug or slugify(zone)
         ev.files.append(write_json(summary, out / f"evaluate_{s}.json"))
         png = out / f"counterfactual_{s}.png"
-        plot_counterfactual(its, png)
+        ev.png = plot_counterfactual(its, png)
         ev.files.append(png)
         summary["counterfactual_png"] = png.name
         if sc is not None:
