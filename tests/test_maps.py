@@ -199,3 +199,30 @@ def test_static_png_keeps_the_legend_off_the_map(demo_run):
     assert img.shape[1] >= 1000 and h >= 1000
     below = img[int(0.82 * h):int(0.95 * h)]
     assert (below < 200).mean() > 0.005  # something (legend text, colour bars) is drawn there
+
+
+def test_a_city_elsewhere_gets_its_own_base(layers, tmp_path):
+    """Away from St. Louis the bundled roads are left out; a user's line layer is drawn."""
+    import geopandas as gpd
+    from shapely import affinity
+    from shapely.geometry import LineString
+
+    from impactzones.geo import Layers
+    from impactzones.webmap import MapData, commander_map
+
+    def moved(gdf):
+        out = gdf.copy()
+        out["geometry"] = [affinity.translate(g, 400_000, 0) for g in gdf.geometry]
+        return out
+
+    far = Layers(boundary=moved(layers.boundary), districts=moved(layers.districts),
+                 neighborhoods=None, zones=moved(layers.zones))
+    html = commander_map(MapData(layers=far, title="Elsewhere")).get_root().render()
+    assert "I-70" not in html and "Mississippi River" not in html
+    c = far.boundary.geometry.iloc[0].centroid
+    streets = gpd.GeoDataFrame({"name": ["Main <St>"]},
+                               geometry=[LineString([(c.x - 500, c.y), (c.x + 500, c.y)])],
+                               crs=far.boundary.crs)
+    html = commander_map(MapData(layers=far, title="Elsewhere", basemap=streets)).get_root().render()
+    # the label is HTML-escaped, then JSON-encoded into the script
+    assert "Main \\u0026lt;St\\u0026gt;" in html and "Main <St>" not in html
