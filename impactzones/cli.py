@@ -19,6 +19,7 @@ __all__ = [
     "build_parser",
     "cmd_compare",
     "cmd_compstat",
+    "cmd_concentration",
     "cmd_demo",
     "cmd_evaluate",
     "cmd_explore",
@@ -1507,6 +1508,41 @@ def cmd_nearrepeat(args) -> int:
     return EXIT_OK
 
 
+def cmd_concentration(args) -> int:
+    from .evaluate.concentration import concentration_report, plot_lorenz
+    from .io import write_table
+    from .pipeline import guard_folder
+    from .safety import output_root
+
+    con = _console(args.quiet or args.json)
+    if args.out:
+        guard_folder([*args.incidents, args.boundary], Path(args.out))
+    with _steps(con, args.quiet or args.json) as step:
+        step("Reading incidents")
+        res, layers = _read_any(args.incidents, args)
+        inc = _filter(res.incidents, args)
+        step("Counting incidents per cell")
+        table = concentration_report(
+            inc, layers.land, cell_size=args.cell_size, districts=layers.districts
+        )
+        files = []
+        if args.out:
+            with output_root(args.out):
+                out = Path(args.out)
+                files.append(write_table(table, out / "concentration.csv"))
+                png = out / "concentration_lorenz.png"
+                plot_lorenz(table.attrs["results"], png)
+                files.append(png)
+    if args.json:
+        print(json.dumps(table.to_dict("records"), indent=2, default=str))
+        return EXIT_OK
+    for row in table.itertuples(index=False):
+        con.print(f"- {row.area}: {row.verdict}")
+    if files:
+        con.print(f"Wrote {', '.join(p.name for p in files)} to {args.out}/.")
+    return EXIT_OK
+
+
 def _positive_of(kind):
     def parse(text: str):
         try:
@@ -1562,6 +1598,26 @@ def _add_evaluation_commands(sub) -> None:
         p,
         cmd_evaluate,
         json_help="print the results as JSON",
+        boundary_help="study-area polygons (default: St. Louis)",
+    )
+
+    p = sub.add_parser(
+        "concentration",
+        help="how concentrated is crime? top 1/5/10%% of cells, Lorenz curve and Gini",
+        description="The share of crime in the top 1%, 5% and 10% of grid cells, the Lorenz "
+        "curve and the Gini coefficient (with Bernasco & Steenbeek's correction for sparse "
+        "counts), for the city and each district.",
+    )
+    _incidents_arg(p)
+    _selection_opts(p)
+    p.add_argument(
+        "--cell-size", type=_positive_of(float), default=150.0, help="grid cell in metres (150)"
+    )
+    p.add_argument("--out", help="output folder for concentration.csv and the Lorenz plot")
+    _finish(
+        p,
+        cmd_concentration,
+        json_help="print the table as JSON",
         boundary_help="study-area polygons (default: St. Louis)",
     )
 

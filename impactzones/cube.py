@@ -85,13 +85,14 @@ def cube_counts(
     grid: Grid,
     starts: pd.DatetimeIndex,
     group_names=GROUPS,
+    freq: str | None = None,
 ) -> np.ndarray:
     """Counts (int64) of shape ``(periods, groups, height, width)`` from arrays.
 
     Points outside the grid, before the first period start, or in a group not in
     ``group_names`` are not counted (the caller has already left out the points outside
-    the study area). Periods end where the next starts; the last is one day or one month
-    long. This is the per-partition kernel of the distributed path too.
+    the study area). Periods end where the next starts; the last is one ``freq`` long
+    (``"day"`` or ``"month"``; by default inferred from ``starts``).
 
     Examples
     --------
@@ -104,8 +105,11 @@ def cube_counts(
     >>> c[:, 0, 0].tolist()
     [[1, 0], [0, 2]]
     """
-    freq = "D" if len(starts) > 1 and (starts[1] - starts[0]) == pd.Timedelta(days=1) else "MS"
-    edges = starts.append(pd.DatetimeIndex([starts[-1] + pd.tseries.frequencies.to_offset(freq)]))
+    if freq is None:  # from the starts themselves (one start: its index's frequency)
+        one_day = len(starts) > 1 and (starts[1] - starts[0]) == pd.Timedelta(days=1)
+        freq = "day" if one_day or getattr(starts, "freqstr", None) == "D" else "month"
+    step = pd.tseries.frequencies.to_offset(FREQS[freq])
+    edges = starts.append(pd.DatetimeIndex([starts[-1] + step]))
     t = pd.DatetimeIndex(times).as_unit("ns").asi8
     k = np.searchsorted(edges.as_unit("ns").asi8, t, side="right") - 1
     gcode = pd.Categorical(np.asarray(groups, dtype=object), categories=list(group_names)).codes
@@ -235,7 +239,7 @@ def build_cube(
     starts = periods(
         start if start is not None else times.min(), end if end is not None else times.max(), freq
     )
-    counts = cube_counts(x, y, times, groups, grid, starts)
+    counts = cube_counts(x, y, times, groups, grid, starts, freq=freq)
     used = int(counts.sum())
     return to_dataset(
         counts,

@@ -35,6 +35,7 @@ __all__ = [
     "HOTSPOT_METHODS",
     "DemoResult",
     "blank_sensitive",
+    "check_zones",
     "fill_missing_layers",
     "guard_folder",
     "hotspot_params",
@@ -514,6 +515,16 @@ def run_demo(
             ),
         )
     ]
+    if "concentration" in headline:  # the law of crime concentration, linked from the index
+        extra.append(
+            (
+                "Crime concentration (Lorenz curve)",
+                "concentration_lorenz.png",
+                f"{headline['concentration']['year']}, 150 m cells, city and districts",
+                headline["concentration"]["city"],
+                [("table (CSV)", "concentration.csv")],
+            )
+        )
     for name, ev in evaluations.items():  # the counterfactual plots, linked from the index
         if ev.summary.get("counterfactual_png"):
             p = ev.series.params

@@ -121,3 +121,21 @@ def test_cube_rejects_a_wrong_extension(cube, tmp_path):
 
     with pytest.raises(InputError, match=r"\.nc"):
         write_cube(cube, tmp_path / "cube.zarr")
+
+
+@pytest.mark.real
+def test_real_exports_cube_feeds_gistar_like_the_incidents(real_incidents_dir, layers):
+    from impactzones.io import read_incidents
+
+    inc = read_incidents(
+        [real_incidents_dir], study_area=layers.study_area, work_crs=layers.crs
+    ).incidents
+    cube = build_cube(inc, mask=layers.land, cell_size=250)
+    # every incident is counted once or reported as outside the land
+    assert cube.attrs["incidents"] + cube.attrs["outside_study_area"] == len(inc)
+    sel = cube.sel(group="violent", time=slice("2018-01-01", "2018-12-31"))
+    violent = inc[(inc["group"] == "violent") & (inc["occurred_at"].dt.year == 2018)]
+    a = gistar(sel, permutations=99, seed=1)
+    b = gistar(violent, mask=layers.land, grid=cube_grid(cube), permutations=99, seed=1)
+    np.testing.assert_array_equal(a.Zs, b.Zs)
+    assert a.params["incidents"] == b.params["incidents"] > 4000

@@ -102,4 +102,34 @@ def test_demo_evaluates_the_north_zone_and_shows_it_on_the_commander_map(demo_ru
     page = (out / "commander_north.html").read_text(encoding="utf-8")
     assert "Over time: observed against expected" in page
     assert base64.b64encode(png).decode() in page
-    assert "counterfactual_north.png" in (out / "index.html").read_text(encoding="utf-8")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "counterfactual_north.png" in index and "concentration_lorenz.png" in index
+
+
+def test_concentration_command(incidents_file, tmp_path, capsys):
+    out = tmp_path / "conc"
+    code = main(
+        [
+            "concentration",
+            str(incidents_file),
+            "--from",
+            "2018-01-01",
+            "--to",
+            "2018-12-31",
+            "--group",
+            "violent",
+            "--out",
+            str(out),
+            "--json",
+        ]
+    )
+    assert code == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["area"] == "City" and 0 < rows[0]["top_5"] < 1
+    assert sorted(p.name for p in out.iterdir()) == [
+        "concentration.csv",
+        "concentration_lorenz.png",
+    ]
+    with pytest.raises(SystemExit) as exc:
+        raise SystemExit(main(["concentration", str(incidents_file), "--cell-size", "0"]))
+    assert exc.value.code == 2

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage, stats
 
+from ..defaults import neighbour_distance
 from ..errors import InputError
 from ..grid import Grid
 from ._common import grid_for, points_in_study_area
@@ -55,6 +56,7 @@ __all__ = [
     "classify_patterns",
     "emerging",
     "mann_kendall",
+    "space_time_gi",
 ]
 
 PATTERNS = (
@@ -331,8 +333,7 @@ def emerging(
     slices, edges = _slices(t, freq, start, end)
     if grid is None:
         grid = grid_for(x, y, area, incidents.crs, cell_size)
-    if distance is None:
-        distance = grid.cell * np.sqrt(2)
+    distance, _rule = neighbour_distance(grid.cell, distance)  # the same rule as gistar's
     window = footprint(grid.cell, distance)
     which = np.searchsorted(edges.to_numpy(), t, side="right") - 1
     z, p = space_time_gi(grid, x, y, which, len(slices), window, int(time_steps), inference)

@@ -52,6 +52,7 @@ import numpy as np
 from scipy import ndimage, signal, stats
 
 from ..cube import is_cube
+from ..defaults import PERMUTATIONS, neighbour_distance
 from ..errors import InputError
 from ..grid import Grid
 from ._common import cube_points, grid_for, points_in_study_area
@@ -407,8 +408,8 @@ def gistar(
     """
     if inference not in INFERENCE:
         raise InputError(f"inference must be one of {', '.join(INFERENCE)}; got {inference!r}.")
-    if permutations is not None and (permutations < 0 or int(permutations) != permutations):
-        raise InputError(f"permutations must be a whole number >= 0, got {permutations!r}.")
+    if permutations is not None:
+        permutations = int(PERMUTATIONS.check(permutations))
     if is_cube(incidents):  # the counts per cell, summed over the cube's selection
         _x, _y, _w, grid, outside = cube_points(incidents, grid)
         counts = grid.counts(_x, _y, _w)
@@ -419,14 +420,7 @@ def gistar(
             grid = grid_for(x, y, area, incidents.crs, cell_size)
         counts = grid.counts(x, y, w)
         n_used = len(x)
-    rule = "given"
-    if distance is None:
-        distance = grid.cell * math.sqrt(2)
-        rule = f"cell size x sqrt(2) = {distance:,.0f} m (the cell and its 8 neighbours)"
-    elif not np.isfinite(distance) or distance < grid.cell:
-        raise InputError(
-            f"distance must be at least the cell size ({grid.cell:g} m), got {distance!r}."
-        )
+    distance, rule = neighbour_distance(grid.cell, distance)
     window = footprint(grid.cell, distance)
     S, W, G, z = gi_star_z(counts, grid.mask, window)
     yv = counts[grid.mask]

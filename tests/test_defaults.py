@@ -1,0 +1,124 @@
+"""One place for defaults (impactzones.defaults): the copies agree with it, and the checks
+that had drifted apart (Gi* vs emerging, permutations) now give the same sentence."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+
+import impactzones
+from impactzones import defaults
+from impactzones.errors import InputError
+
+# names whose meaning is the same wherever they appear ("alpha" is also a dispersion, and
+# "permutations" a Monte Carlo count (near-repeat), elsewhere: checked for the hot spots only)
+SAME_EVERYWHERE = ["ring", "gap", "max_area_km2", "time_steps", "max_cells"]
+
+
+def _signatures():
+    for info in pkgutil.walk_packages(impactzones.__path__, "impactzones."):
+        if info.name.endswith("__main__"):
+            continue
+        mod = importlib.import_module(info.name)
+        for name, obj in vars(mod).items():
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == info.name:
+                try:
+                    yield f"{info.name}.{name}", inspect.signature(obj)
+                except (TypeError, ValueError):
+                    continue
+
+
+def test_every_keyword_default_is_the_declared_one():
+    drift, seen = [], set()
+    for where, sig in _signatures():
+        for p in sig.parameters.values():
+            if p.name in SAME_EVERYWHERE and p.default is not inspect.Parameter.empty:
+                seen.add(p.name)
+                if p.default != defaults.SETTINGS[p.name].default:
+                    drift.append(f"{where}({p.name}={p.default!r})")
+    assert {"ring", "gap", "max_area_km2"} <= seen
+    assert drift == [], f"defaults differ from impactzones.defaults: {drift}"
+
+
+def test_hot_spot_alpha_and_permutations_are_the_declared_ones():
+    from impactzones.hotspots import emerging, gistar
+
+    assert inspect.signature(emerging).parameters["alpha"].default == defaults.ALPHA.default
+    perms = inspect.signature(gistar).parameters["permutations"].default
+    assert perms == defaults.PERMUTATIONS.default
+
+
+def test_cli_options_default_to_the_declared_values():
+    from impactzones.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    checked = 0
+    for cmd, parser in sub.choices.items():
+        for action in parser._actions:
+            if action.dest in SAME_EVERYWHERE:
+                assert action.default == defaults.SETTINGS[action.dest].default, (cmd, action.dest)
+                checked += 1
+    assert checked >= 4
+    hotspots = {a.dest: a.default for a in sub.choices["hotspots"]._actions}
+    assert hotspots["permutations"] == defaults.PERMUTATIONS.default
+
+
+def test_module_limits_are_the_declared_ones():
+    from impactzones import grid, webmap
+
+    dbscan = importlib.import_module("impactzones.hotspots.dbscan")  # not the function
+    assert grid.MAX_CELLS == defaults.MAX_CELLS.default
+    assert webmap.MAX_POINTS == defaults.MAX_POINTS.default
+    assert dbscan.HDBSCAN_MAX_POINTS == defaults.HDBSCAN_MAX_POINTS.default
+
+
+@pytest.fixture(scope="module")
+def violent(synth):
+    inc = synth.incidents
+    return inc[(inc["group"] == "violent") & (inc["occurred_at"].dt.year == 2018)]
+
+
+def test_gistar_and_emerging_refuse_the_same_distance(violent):
+    """A 50 m neighbourhood on 400 m cells is the cell alone: both methods say so alike
+    (emerging used to accept it)."""
+    from impactzones.hotspots import emerging, gistar
+
+    messages = set()
+    for method in (gistar, emerging):
+        with pytest.raises(InputError) as err:
+            method(violent, cell_size=400, distance=50)
+        messages.add(str(err.value))
+    assert messages == {"distance must be at least the cell size (400 m), got 50."}
+
+
+@pytest.mark.parametrize("bad", [-5, 2.5, float("nan"), "99", True])
+def test_permutations_out_of_range_is_one_sentence(violent, bad):
+    from impactzones.hotspots import gistar
+
+    with pytest.raises(InputError, match="permutations must be a whole number >= 0"):
+        gistar(violent, cell_size=400, permutations=bad)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "ok"),
+    [
+        (defaults.RING, 0.0, False),  # a ring of no width: the zone alone
+        (defaults.RING, 1e-3, True),
+        (defaults.GAP, 0.0, True),  # no clearance is allowed
+        (defaults.ALPHA, 1.0, False),
+        (defaults.ALPHA, 0.05, True),
+        (defaults.TIME_STEPS, 0, True),
+        (defaults.TIME_STEPS, 1.5, False),
+        (defaults.MAX_AREA_KM2, float("inf"), False),
+    ],
+)
+def test_ranges_at_their_edges(setting, value, ok):
+    if ok:
+        assert setting.check(value) == value
+    else:
+        with pytest.raises(InputError, match=setting.name):
+            setting.check(value)

@@ -1,0 +1,44 @@
+"""`import impactzones` and `impactzones --help` stay light: no pandas, geopandas or numba."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("pandas", "geopandas", "numba", "shapely", "matplotlib", "xarray", "dask")
+
+
+def _loaded(code: str) -> set[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, "-c", code + "; import sys; print(' '.join(sys.modules))"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return {m.split(".")[0] for m in out}
+
+
+def test_import_loads_no_heavy_library():
+    assert _loaded("import impactzones").isdisjoint(HEAVY)
+
+
+def test_help_loads_no_heavy_library():
+    code = (
+        "import contextlib, io\n"
+        "from impactzones.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(['--help'])"
+    )
+    assert _loaded(code).isdisjoint(HEAVY)
+
+
+def test_public_names_still_load_on_first_use():
+    import impactzones
+
+    assert callable(impactzones.assign) and callable(impactzones.synthesize)
+    assert "assign" in dir(impactzones)
