@@ -11,6 +11,7 @@ copied, and without a creation date so that the same inputs give the same bytes.
 from __future__ import annotations
 
 import textwrap
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -131,9 +132,14 @@ def write_brief(
     from .webmap import _draw_map, _draw_scales
 
     # TrueType fonts keep the text searchable; a "$" in a user's name is text, not maths
-    with matplotlib.rc_context(
-        {"pdf.fonttype": 42, "font.family": "DejaVu Sans", "text.parse_math": False}
+    # a name in a script the fonts lack draws as boxes; say nothing about each glyph
+    with (
+        warnings.catch_warnings(),
+        matplotlib.rc_context(
+            {"pdf.fonttype": 42, "font.family": "DejaVu Sans", "text.parse_math": False}
+        ),
     ):
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         fig = plt.figure(figsize=LETTER)
         fig.text(0.06, 0.965, data.title, fontsize=15, fontweight="bold", va="top")
         head = "\n".join(textwrap.fill(line, 95) for line in data.headline)

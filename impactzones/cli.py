@@ -241,8 +241,10 @@ def cmd_demo(args) -> int:
 def cmd_map(args) -> int:
     """`impactzones map`: the demo's pipeline and maps on a user's incident files."""
     from .io import guard_outputs
+    from .manifest import warn_if_incomplete
 
     guard_outputs(args.incidents, [args.out])
+    warn_if_incomplete(args.incidents)
     args.seed = 0
     return cmd_demo(args)
 
@@ -363,10 +365,12 @@ def cmd_synth(args) -> int:
 
 def cmd_load(args) -> int:
     from .io import guard_outputs, read_incidents, write_table, write_vector
+    from .manifest import warn_if_incomplete
     from .pipeline import blank_sensitive, load_layers
 
     con = _console(args.quiet or args.json)
     guard_outputs(args.paths, [args.out, args.rejects])
+    warn_if_incomplete(args.paths)
     with _steps(con, args.quiet or args.json) as step:
         step("Loading the study area")
         layers = load_layers(boundary=args.boundary, strict=False, layer_crs=args.crs)

@@ -271,6 +271,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
                 if f.is_file()
                 and f.suffix.lower() in VECTOR_EXT | TABLE_EXT
                 and not any(part.startswith(".") for part in f.relative_to(p).parts)
+                and f.name != "manifest.json"  # an output folder's run manifest
             )
             if not found:
                 raise InputError(
@@ -665,6 +666,29 @@ def _read_one(path: Path, opts: _Options):
 # --------------------------------------------------------------------------------------
 
 
+def _check_time_settings(timezone, date_floor, as_of) -> None:
+    """One sentence for a time zone or date setting that cannot be read."""
+    if timezone is not None:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(str(timezone))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise InputError(
+                f"--timezone {timezone!r} is not a time zone I know; use an IANA name such as "
+                "America/Chicago or America/New_York."
+            ) from None
+    for flag, value in (("--date-floor", date_floor), ("--as-of", as_of)):
+        if value is None:
+            continue
+        try:
+            ok = pd.notna(pd.Timestamp(value))
+        except (ValueError, TypeError):
+            ok = False
+        if not ok:
+            raise InputError(f"{flag} expects a date (YYYY-MM-DD); got {value!r}.")
+
+
 def _by_source(frame: pd.DataFrame, per_source: dict) -> np.ndarray:
     """A per-file array (indexed by row - 1) spread onto the combined frame's rows."""
     out = np.full(len(frame), np.nan)
@@ -808,6 +832,7 @@ def read_incidents(
     target = CRS.from_user_input(work_crs) if work_crs is not None else WORK_CRS
     from .offenses import read_mapping
 
+    _check_time_settings(timezone, date_floor, as_of)
     if categories is not None and not isinstance(categories, pd.DataFrame):
         categories = read_mapping(categories)
     opts = _Options(

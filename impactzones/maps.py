@@ -6,7 +6,6 @@ an analyst map, static PNGs and an index page.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -353,7 +352,8 @@ def build_maps(
     entries: list[dict] = []
     missing: list[str] = []
     note = (
-        f"Data: {source}. Run {dt.date.today().isoformat()}, impactzones {__version__}. "
+        f"Data: {source}, to {incidents['occurred_at'].max():%Y-%m-%d}; "
+        f"impactzones {__version__}. "
         "Zones are illustrative where they come from the bundled layers."
     )
     tr = _trends(incidents, layers)

@@ -6,7 +6,6 @@ the same function, or the stages one by one.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -352,6 +351,7 @@ def run_demo(
     ('-20.0%', '-14.5%')
     """
     _check_evaluation(evaluate_model, evaluate_freq)
+    settings = {k: v for k, v in locals().items() if k not in ("progress", "out")}
     step = progress or (lambda _msg: None)
     out = Path(out)
     guard_folder(
@@ -363,6 +363,9 @@ def run_demo(
         ],
         out,
     )
+    from .manifest import clean_temporaries, write_manifest
+
+    clean_temporaries(out)  # a killed run's hidden temporaries and its stale manifest
     step("Loading layers")
     # a user's boundary alone is enough: outputs that need districts or zones are skipped
     layers = load_layers(boundary, districts, zones, layer_crs=crs, strict=not boundary)
@@ -399,7 +402,8 @@ def run_demo(
     headline: dict = {
         "source": source,
         "version": __version__,
-        "run_date": dt.date.today().isoformat(),
+        # a stamp from the data, never the clock: same inputs, same bytes, any day
+        "data_through": f"{inc['occurred_at'].max():%Y-%m-%d}",
         "incidents": len(inc),
         "years": [int(y) for y in years],
     }
@@ -563,6 +567,7 @@ def run_demo(
         )
     )
     files.append(write_json(headline, out / "summary.json"))
+    files.append(write_manifest(out, files, settings))  # last: the run is complete
     return DemoResult(
         inc,
         layers,

@@ -47,6 +47,19 @@ ARTIFACTS = Path(
 #: Fixtures that run the whole demo pipeline (once per session, but a minute of work).
 SLOW_FIXTURES = {"demo_run", "demo_cli"}
 
+#: Simulations and whole commands measured at several seconds each (16:15 UTC, 2026-12-01),
+#: marked here rather than in files their owners were editing; a decorator is better.
+SLOW_TESTS = {
+    "tests/test_evaluate_series.py::test_no_effect_gives_about_five_percent_false_positives",
+    "tests/test_evaluate_series.py::test_planted_drop_is_recovered_with_nominal_coverage",
+    "tests/test_compstat.py::test_terminal_tables_fit_80_columns_and_explain_their_terms",
+    "tests/test_compstat.py::test_compstat_command",
+    "tests/test_compare.py::test_the_p_value_and_the_interval_never_disagree",
+    "tests/test_compare.py::test_overdispersed_no_effect_false_positive_rate_is_about_5_percent",
+    "tests/test_gistar_inference.py::test_false_discovery_rate_under_complete_spatial_randomness",
+    "tests/test_evaluate_cli.py::test_evaluate_writes_json_and_plots",
+}
+
 
 #: Caches that tools keep in the checkout on purpose (and .gitignore names).
 CACHES = ("__pycache__/", ".pytest_cache/", ".hypothesis/", ".ruff_cache/", ".mypy_cache/")
@@ -92,8 +105,11 @@ def pytest_collection_modifyitems(config, items):
         names = set(getattr(item, "fixturenames", ()))
         if "real_incidents_dir" in names:
             item.add_marker(pytest.mark.real)
-        if names & SLOW_FIXTURES or item.get_closest_marker("browser") or (
-            item.get_closest_marker("real")
+        if (
+            names & SLOW_FIXTURES
+            or item.nodeid.split("[")[0] in SLOW_TESTS
+            or item.get_closest_marker("browser")
+            or item.get_closest_marker("real")
         ):
             item.add_marker(pytest.mark.slow)
 

@@ -176,6 +176,11 @@ def main():
     write("folder_with_dotfiles/.hidden/old.csv", "garbage\n")
     (HERE / "empty_folder").mkdir(exist_ok=True)
     (HERE / "empty_folder" / "README.md").write_text("", encoding="utf-8")
+    # an output folder whose manifest does not match (a re-run killed halfway)
+    write("mixed_run/incidents.csv", body)
+    write("mixed_run/manifest.json", json.dumps({"run_id": "0123456789abcdef", "settings": {},
+                                                 "files": [{"path": "incidents.csv", "bytes": 1,
+                                                            "sha256": "0" * 64}]}, indent=1))
     write("truncated.parquet", b"PAR1\x15\x04\x15\x00\x00")
     # a shapefile without its .shx: only the .shp and .dbf are written
     try:
