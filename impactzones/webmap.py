@@ -515,7 +515,7 @@ def base_map(
     --------
     >>> from impactzones.geo import st_louis
     >>> m = base_map(st_louis())
-    >>> m.default_js, "L.version" in m.get_root().render()
+    >>> m.default_js, "Leaflet 1.9.3" in m.get_root().render()  # inlined, no CDN
     ([], True)
     """
     b = layers.boundary.to_crs(WGS84).total_bounds
