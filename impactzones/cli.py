@@ -120,6 +120,7 @@ def read_options(args) -> dict:
         "timezone": getattr(args, "timezone", None),
         "dayfirst": getattr(args, "dayfirst", None),
         "date_floor": getattr(args, "date_floor", None) or "1970-01-01",
+        "as_of": getattr(args, "as_of", None),
     }
 
 
@@ -1119,6 +1120,14 @@ def _input_opts(p: argparse.ArgumentParser) -> None:
         metavar="DATE",
         help="reject dates before this day (default 1970-01-01; exports use 1900 as a placeholder)",
     )
+    if "--as-of" not in p._option_string_actions:  # compstat has its own (the report's day)
+        p.add_argument(
+            "--as-of",
+            metavar="DATE",
+            help="reject dates after this day as future_date (default: no clock is read; "
+            "only dates far beyond the others are rejected, so results do not depend on "
+            "the day you run)",
+        )
     p.add_argument(
         "--domestic-column",
         metavar="COLUMN",
@@ -1417,7 +1426,11 @@ def build_parser() -> argparse.ArgumentParser:
         "compstat.html and the 28-day hot spots map (compstat_hotspots.html).",
     )
     _incidents_arg(p)
-    p.add_argument("--as-of", help="the report's last day, YYYY-MM-DD (default: the data's last)")
+    p.add_argument(
+        "--as-of",
+        help="the report's last day, YYYY-MM-DD (default: the data's last); later dates are "
+        "rejected as future_date",
+    )
     p.add_argument("--out", default="compstat", help="output folder (default: compstat)")
     p.add_argument("--zones", help="Impact Zone polygons (default: the bundled St. Louis zones)")
     p.add_argument(
