@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_TIMEZONE",
     "ParsedDates",
     "check_range",
+    "future_bound",
     "infer_format",
     "parse_dates",
 ]
@@ -278,6 +279,33 @@ def _join_time(date: pd.Series, time: pd.Series) -> pd.Series:
     return pd.Series(np.where(padded.ne(""), d + " " + padded, d), index=date.index, dtype=object)
 
 
+def future_bound(values: pd.Series, *, floor: str | pd.Timestamp = "1970-01-01") -> pd.Timestamp:
+    """The latest believable date when no ``--as-of`` is given, from the dates alone.
+
+    The rule is Tukey's far-out fence on the dates from ``floor`` on: the upper quartile
+    plus three interquartile ranges, and at least 366 days after the upper quartile. It uses
+    no clock, so the same files give the same rejects whatever the day the command runs;
+    typing slips such as ``2099`` or ``2081`` for ``2018`` lie far beyond it. A file with no
+    readable date gets ``Timestamp.max`` (nothing is in the future).
+
+    Examples
+    --------
+    >>> v = pd.Series(pd.to_datetime(["2018-01-01", "2018-07-01", "2018-12-31", "2099-01-01"]))
+    >>> future_bound(v) < pd.Timestamp("2099-01-01")
+    True
+    >>> future_bound(v) > pd.Timestamp("2019-12-31")
+    True
+    """
+    v = pd.Series(values)
+    v = v[v.notna() & (v >= pd.Timestamp(floor))]
+    if not len(v):
+        return pd.Timestamp.max
+    ns = v.to_numpy("datetime64[ns]").astype(np.int64)
+    q1, q3 = np.quantile(ns, [0.25, 0.75])
+    pad = max(3 * (q3 - q1), 366 * 86_400 * 1e9)
+    return pd.Timestamp(int(q3 + pad))
+
+
 def check_range(
     values: pd.Series,
     *,
@@ -287,8 +315,11 @@ def check_range(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Masks of dates in the future and dates before ``floor`` (both rejected).
 
-    ``year`` (see :class:`ParsedDates`) catches years too far out to be a timestamp at all
-    (``1019``, ``2919``).
+    "Future" means after the day ``today`` (the ``--as-of`` day, included) when it is
+    given, otherwise after :func:`future_bound` of the dates: the system clock is never read,
+    so the rejects do not change with the day the command runs. ``year`` (see
+    :class:`ParsedDates`) catches years too far out to be a timestamp at all (``1019``,
+    ``2919``).
 
     Examples
     --------
@@ -296,11 +327,16 @@ def check_range(
     >>> fut, old = check_range(v, today="2026-01-01")
     >>> fut.tolist(), old.tolist()
     ([False, False, True], [True, False, False])
+    >>> check_range(v)[0].tolist()  # no as-of day: the bound comes from the dates
+    [False, False, True]
     """
-    today = pd.Timestamp(today) if today is not None else pd.Timestamp.now().normalize()
-    end = today + pd.Timedelta(days=1)
     v = pd.Series(values)
-    future = (v >= end).to_numpy().copy()
+    if today is not None:
+        end = pd.Timestamp(today).normalize() + pd.Timedelta(days=1)
+        future = (v >= end).to_numpy().copy()
+    else:
+        end = future_bound(v, floor=floor)
+        future = (v > end).to_numpy().copy()
     old = (v < pd.Timestamp(floor)).to_numpy().copy()
     if year is not None:
         y = pd.Series(year).to_numpy(float)

@@ -785,10 +785,12 @@ def read_incidents(
         Day first (True) or month first (False) for slash/dot dates; default: decided per
         column from the data (an ambiguous column is refused).
     date_floor : date-like
-        Dates before it are rejected (``date_before_floor``); later than ``as_of`` (default
-        today) as ``future_date``.
+        Dates before it are rejected (``date_before_floor``).
     as_of : date-like, optional
-        The day the data is read as of (default today).
+        The day the data is read as of: dates after it are rejected as ``future_date``.
+        Default: no clock is read; dates far beyond the others are rejected
+        (:func:`impactzones.dates.future_bound`), so the same files give the same result
+        whatever the day.
 
     Returns
     -------
@@ -900,12 +902,20 @@ def read_incidents(
         area = study_area.union_all() if hasattr(study_area, "union_all") else study_area
     bad_xy = frame["bad_xy"].to_numpy(bool)
     take(bad_xy, "bad_coordinates", _swap_details(frame, bad_xy, area, target, "bad_coordinates"))
-    from .dates import check_range
+    from .dates import check_range, future_bound
 
     future, too_old = check_range(
         frame["occurred_at"], floor=date_floor, today=as_of, year=_by_source(frame, opts.years)
     )
-    take(future, "future_date", "the date is after the day the data was read (--as-of)")
+    if as_of is not None:
+        why = f"the date is after --as-of {pd.Timestamp(as_of).date()}"
+    else:
+        bound = future_bound(frame["occurred_at"], floor=date_floor)
+        why = (
+            f"the date is after {bound:%Y-%m-%d}, far beyond the other dates (upper quartile "
+            "+ 3 interquartile ranges, at least a year); give --as-of to set the last day"
+        )
+    take(future, "future_date", why)
     take(
         too_old,
         "date_before_floor",

@@ -302,3 +302,52 @@ def test_slmpd_file_without_a_description_column_reads(tmp_path):
     res = read_incidents(p)
     assert list(res.incidents["category"]) == ["robbery", "larceny_theft"]
     assert not res.incidents["carjacking"].any()
+
+
+def _fake_today(monkeypatch, day):
+    """Make pandas' clock (``Timestamp.now``/``today``) say ``day``."""
+    fixed = pd.Timestamp(day)
+    monkeypatch.setattr(pd.Timestamp, "now", classmethod(lambda cls, tz=None: fixed))
+    monkeypatch.setattr(pd.Timestamp, "today", classmethod(lambda cls, tz=None: fixed))
+
+
+@pytest.mark.parametrize("as_of", ["2026-03-31", None])
+def test_future_dates_do_not_depend_on_the_day_it_runs(tmp_path, monkeypatch, as_of):
+    # 2026-06-01 is "future" to a reader that runs in early 2026 and "past" to one that runs
+    # in 2027: a clock-based check would give two different rejects tables for one file.
+    p = tmp_path / "inc.csv"
+    rows = [
+        f"A{i},2018-{1 + i % 12:02d}-{1 + i % 28:02d} 10:00,Robbery,38.63,-90.20" for i in range(40)
+    ]
+    rows += ["F1,2026-06-01 10:00,Robbery,38.63,-90.20", "F2,2099-06-01 10:00,Robbery,38.63,-90.20"]
+    p.write_text("id,date,category,lat,lon\n" + "\n".join(rows) + "\n")
+    seen = []
+    for today in ("2026-01-02", "2027-07-01", "2031-12-31"):
+        with monkeypatch.context() as m:
+            _fake_today(m, today)
+            res = read_incidents(p, as_of=as_of)
+        seen.append(
+            (res.tally, res.rejects.to_csv(), res.incidents.drop(columns="geometry").to_csv())
+        )
+    assert seen[0] == seen[1] == seen[2]
+    fut = set(res.rejects.loc[res.rejects["reason"].eq("future_date"), "incident_id"])
+    # with an as-of day, both are after it; without one, the bound comes from the 2018 dates
+    # (upper quartile + 3 IQR, at least a year), which 2026 and 2099 are both far beyond
+    assert fut == {"F1", "F2"}
+    assert res.tally["used"] == 40
+
+
+def test_as_of_sets_the_future_bound(tmp_path):
+    p = tmp_path / "inc.csv"
+    p.write_text(
+        "id,date,category,lat,lon\n"
+        "1,2018-05-01 10:00,Robbery,38.63,-90.20\n"
+        "2,2018-05-31 23:59,Robbery,38.63,-90.20\n"
+        "3,2018-06-01 00:00,Robbery,38.63,-90.20\n"
+    )
+    res = read_incidents(p, as_of="2018-05-31")  # the day is included, the next is not
+    assert res.rejects["incident_id"].tolist() == ["3"]
+    assert res.rejects["detail"].iloc[0] == "the date is after --as-of 2018-05-31"
+    assert read_incidents(p).tally["used"] == 3
+    with pytest.raises(InputError, match="--as-of expects a date"):
+        read_incidents(p, as_of="last tuesday")

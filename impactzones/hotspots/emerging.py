@@ -194,9 +194,7 @@ def space_time_gi(
         sel = which == k
         c = grid.counts(x[sel], y[sel])
         counts[k] = c[grid.mask]
-        sums[k] = ndimage.correlate(np.where(grid.mask, c, 0.0), window, mode="constant")[
-            grid.mask
-        ]
+        sums[k] = ndimage.correlate(np.where(grid.mask, c, 0.0), window, mode="constant")[grid.mask]
     # add the previous time steps: a running sum over slices (cumulative, then differenced)
     csum = np.cumsum(sums, axis=0)
     S = csum.copy()
