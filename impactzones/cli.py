@@ -265,7 +265,7 @@ def cmd_run(args) -> int:
     path = Path(args.settings)
     settings, flat = read_study(path)  # every key checked against one schema first
     base = path.parent
-    for key in ("boundary", "districts", "zones", "basemap"):
+    for key in ("boundary", "districts", "zones", "basemap", "harm"):
         if flat.get(key):
             flat[key] = str((base / flat[key]).resolve())
     if flat.get("incidents"):
@@ -524,10 +524,21 @@ def cmd_compare(args) -> int:
 
     con = _console(args.quiet or args.json)
     outs = [Path(args.out).with_suffix(e) for e in (".csv", ".json", ".md")] if args.out else []
-    guard_outputs([*args.incidents, args.zones, args.boundary], outs)
+    if args.out and args.harm:
+        outs.append(_harm_path(args.out))
+    guard_outputs([*args.incidents, args.zones, args.boundary, args.harm], outs)
+    weights = None
+    if args.harm:
+        from .evaluate.harm import read_harm_weights
+
+        weights = read_harm_weights(args.harm)  # refused (exit 2) before any work
     with _steps(con, args.quiet or args.json) as step:
         step("Reading incidents")
         res, layers = _read_any(args.incidents, args)
+        if weights is not None:
+            from .evaluate.harm import check_harm_categories
+
+            check_harm_categories(weights, res.incidents["category"].unique(), args.harm)
         zones = layers.zones
         if args.zone:
             wanted = [z.strip() for z in args.zone.split(",")]
@@ -560,29 +571,83 @@ def cmd_compare(args) -> int:
             normalise=args.normalise,
             dispersion=args.dispersion,
         )
+        harm = None
+        if weights is not None:
+            step("Weighting by harm")
+            harm = _harm_comparison(res.incidents, zones, layers, args, table, weights)
     if args.out:
         out = Path(args.out)
         write_table(table, out.with_suffix(".csv"))
         write_text(json.dumps(to_records(table), indent=2, default=str), out.with_suffix(".json"))
         write_text(to_markdown(table), out.with_suffix(".md"))
+        if harm is not None:
+            write_table(harm, _harm_path(out))
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "before": table.attrs["before"],
-                    "after": table.attrs["after"],
-                    "note": table.attrs["note"],
-                    "rows": to_records(table),
-                },
-                indent=2,
-                default=str,
-            )
-        )
+        doc = {
+            "before": table.attrs["before"],
+            "after": table.attrs["after"],
+            "note": table.attrs["note"],
+            "rows": to_records(table),
+        }
+        if harm is not None:
+            doc["harm"] = to_records(harm)
+        print(json.dumps(doc, indent=2, default=str))
         return EXIT_OK
     print_comparison(con, table, wide=args.wide)
+    if harm is not None:
+        _print_harm(con, harm)
     if args.out:
-        con.print(f"Wrote {Path(args.out).with_suffix('')}.csv, .json and .md.")
+        extra = f" and {_harm_path(args.out).name}" if harm is not None else ""
+        con.print(f"Wrote {Path(args.out).with_suffix('')}.csv, .json and .md{extra}.")
     return EXIT_OK
+
+
+def _harm_path(out) -> Path:
+    """The harm table written beside the comparison: ``OUT_harm.csv``."""
+    out = Path(out)
+    return out.with_name(out.with_suffix("").name + "_harm.csv")
+
+
+def _harm_comparison(incidents, zones, layers, args, table, weights):
+    """Harm-weighted WDD per zone: the comparison by category (the weighted categories
+    only), each category's WDD weighted as ptools' ``wdd_harm`` does."""
+    from .compare import compare_zones
+    from .evaluate.harm import harm_table
+
+    by_cat = table
+    if args.by != "category" or args.crimes:
+        by_cat = compare_zones(
+            incidents,
+            zones,
+            args.before,
+            args.after,
+            by="category",
+            crimes=sorted(weights),
+            ring=args.ring,
+            study_area=layers.study_area,
+            normalise=args.normalise,
+            dispersion=args.dispersion,
+        )
+    return harm_table(by_cat[by_cat["crime"].isin(list(weights))], weights)
+
+
+def _print_harm(con, harm) -> None:
+    """The harm-weighted WDD per zone, for a terminal (within 80 columns)."""
+    from rich.table import Table
+
+    t = Table(title="Harm-weighted WDD (weights x WDD per category, ptools' wdd_harm)")
+    for col in ("Zone", "Harm WDD", "95% interval", "p"):
+        t.add_column(col, justify="left" if col == "Zone" else "right")
+    for r in harm.itertuples(index=False):
+        t.add_row(
+            str(r.zone),
+            f"{r.harm_wdd:+,.1f}",
+            f"{r.harm_low:+,.1f} to {r.harm_high:+,.1f}",
+            f"{r.harm_p:.3f}",
+        )
+    con.print(t)
+    if len(harm) == 0:
+        con.print("No zone has incidents in the weighted categories.")
 
 
 def cmd_compstat(args) -> int:
@@ -1274,6 +1339,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="estimate",
         help="widen intervals and p-values by the dispersion estimated from the before "
         "window's monthly counts (default), or give the exact Poisson figures",
+    )
+    p.add_argument(
+        "--harm",
+        metavar="WEIGHTS.csv",
+        help="also give harm-weighted WDD per zone: a CSV of category,weight (e.g. days of "
+        "custody of a crime harm index); written as OUT_harm.csv",
     )
     p.add_argument("--out", help="write OUT.csv, OUT.json and OUT.md")
     _finish(

@@ -330,6 +330,7 @@ def run_demo(
     nearrepeat_permutations: int = 99,
     concentration: bool = True,
     read_options: dict | None = None,
+    harm=None,
 ) -> DemoResult:
     """Run the pipeline on the bundled (or given) layers and synthetic (or given) incidents.
 
@@ -352,6 +353,11 @@ def run_demo(
     """
     _check_evaluation(evaluate_model, evaluate_freq)
     settings = {k: v for k, v in locals().items() if k not in ("progress", "out")}
+    weights = None
+    if harm is not None:
+        from .evaluate.harm import read_harm_weights
+
+        weights = read_harm_weights(harm)  # a bad weights file is refused before the run
     step = progress or (lambda _msg: None)
     out = Path(out)
     guard_folder(
@@ -410,6 +416,7 @@ def run_demo(
     step("Comparing the zones before and after")
     comparisons = _demo_comparisons(inc, layers, ring)
     headline.update(_headline_change(comparisons))
+    harm_tables = _demo_harm(inc, layers, ring, weights, harm) if weights is not None else {}
     step("Finding hot spots (violent crime, the latest full year)")
     hs_year = _latest_full_year(inc)
     violent = inc[(inc["group"] == "violent") & (inc["occurred_at"].dt.year == hs_year)]
@@ -463,6 +470,9 @@ def run_demo(
         files.append(write_table(table, out / f"compare_{key}.csv"))
         files.append(write_json(to_records(table), out / f"compare_{key}.json"))
         files.append(write_text(to_markdown(table), out / f"compare_{key}.md"))
+    for key, table in harm_tables.items():
+        files.append(write_table(table, out / f"harm_{key}.csv"))
+        headline.setdefault("harm", {})[key] = to_records(table)
     if load is not None:
         files.append(write_table(load.rejects, out / "rejects.csv"))
         headline["load"] = load.tally
@@ -564,6 +574,7 @@ def run_demo(
             counterfactuals={
                 name: (ev.png, ev.series.verdict) for name, ev in evaluations.items() if ev.png
             },
+            evaluations={name: ev.series for name, ev in evaluations.items()},
         )
     )
     files.append(write_json(headline, out / "summary.json"))
@@ -766,6 +777,33 @@ def _demo_comparisons(inc, layers: Layers, ring: float) -> dict:
         if {y - 1, y} <= years:
             key = slugs("_".join(str(n) for n in group["name"]))
             out[key] = compare_zones(inc, group, y - 1, y, ring=ring, study_area=layers.study_area)
+    return out
+
+
+def _demo_harm(inc, layers: Layers, ring: float, weights: dict, source) -> dict:
+    """Harm-weighted WDD (ptools' ``wdd_harm``) of each demo comparison: the same zones and
+    years, by category, the categories weighted by the study's ``harm`` weights."""
+    from .compare import compare_zones
+    from .evaluate.harm import check_harm_categories, harm_table
+
+    check_harm_categories(weights, inc["category"].unique(), str(source))
+    out: dict = {}
+    zones = layers.zones
+    if "start" not in zones:
+        return out
+    years = set(inc["occurred_at"].dt.year.unique())
+    slugs = Slugs()  # the same keys as _demo_comparisons
+    for start_year, group in zones.groupby(zones["start"].dt.year):
+        if pd.isna(start_year):
+            continue
+        y = int(start_year)
+        if {y - 1, y} <= years:
+            key = slugs("_".join(str(n) for n in group["name"]))
+            table = compare_zones(
+                inc, group, y - 1, y, by="category", crimes=sorted(weights), ring=ring,
+                study_area=layers.study_area,
+            )
+            out[key] = harm_table(table[table["crime"].isin(list(weights))], weights)
     return out
 
 

@@ -49,6 +49,7 @@ STUDY_SCHEMA: dict[str, Setting] = {
     "concentration": Setting("bool", "crime concentration table and Lorenz plot (true)"),
     "nearrepeat_category": Setting("text", "a category for the near-repeat table"),
     "nearrepeat_permutations": Setting("int", "near-repeat permutations (99)", minimum=1),
+    "harm": Setting("path", "a CSV of category,weight: harm-weighted WDD per zone"),
 }
 
 _KIND_WORDS = {

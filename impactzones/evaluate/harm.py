@@ -33,7 +33,15 @@ from scipy import stats
 
 from ..errors import InputError
 
-__all__ = ["HarmWDD", "add_area_wdd", "area_wdd", "harm_table", "wdd_harm"]
+__all__ = [
+    "HarmWDD",
+    "add_area_wdd",
+    "area_wdd",
+    "check_harm_categories",
+    "harm_table",
+    "read_harm_weights",
+    "wdd_harm",
+]
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,83 @@ def harm_table(
             }
         )
     return pd.DataFrame(rows)
+
+
+def read_harm_weights(path) -> dict[str, float]:
+    """Read harm weights from a CSV of ``category,weight`` rows (a header row is optional).
+
+    Category names are normalised as incident files' are (``"Larceny-theft"`` becomes
+    ``larceny_theft``); weights are non-negative numbers (days of custody, for instance).
+    Raises :class:`impactzones.errors.InputError` with one sentence on a missing file, an
+    empty file, a row without two fields, a weight that is not a finite non-negative number,
+    or a category given twice.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "w.csv"
+    >>> _ = p.write_text("category,weight\\nRobbery,10\\nburglary,5\\n")
+    >>> read_harm_weights(p)
+    {'robbery': 10.0, 'burglary': 5.0}
+    """
+    import csv
+    from pathlib import Path
+
+    from ..schema import normalise_category
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path} does not exist or is not a file; give a CSV of category,weight.")
+    try:
+        rows = list(csv.reader(path.read_bytes().decode("utf-8-sig").splitlines()))
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not UTF-8 text; save the harm weights as UTF-8.") from None
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if rows and [c.strip().lower() for c in rows[0]] == ["category", "weight"]:
+        rows = rows[1:]
+    if not rows:
+        raise InputError(f"{path} holds no harm weights; write one category,weight per line.")
+    weights: dict[str, float] = {}
+    for n, row in enumerate(rows, 1):
+        if len(row) != 2:
+            raise InputError(f"{path}: row {n} should be category,weight; got {','.join(row)!r}.")
+        cat = normalise_category(row[0])
+        try:
+            w = float(row[1])
+        except ValueError:
+            w = math.nan
+        if cat is None or not math.isfinite(w) or w < 0:
+            raise InputError(
+                f"{path}: row {n} needs a category and a non-negative number as weight; "
+                f"got {','.join(row)!r}."
+            )
+        if cat in weights:
+            raise InputError(f"{path}: the category {cat} is weighted twice; keep one row.")
+        weights[cat] = w
+    return weights
+
+
+def check_harm_categories(weights: Mapping[str, float], categories, where: str = "") -> None:
+    """Refuse harm weights for categories neither in the data nor among the UCR names.
+
+    Examples
+    --------
+    >>> check_harm_categories({"robbery": 10}, ["burglary"])  # a UCR category: fine
+    >>> check_harm_categories({"robery": 10}, ["robbery"])
+    Traceback (most recent call last):
+    ...
+    impactzones.errors.InputError: Unknown harm-weight category robery; ...
+    """
+    from ..schema import UCR_CATEGORIES
+
+    known = set(UCR_CATEGORIES.values()) | {str(c) for c in categories}
+    unknown = sorted(set(weights) - known)
+    if unknown:
+        raise InputError(
+            f"Unknown harm-weight categor{'ies' if len(unknown) > 1 else 'y'} "
+            f"{', '.join(unknown)}{' in ' + where if where else ''}; the data's categories are "
+            f"{', '.join(sorted(str(c) for c in categories))}."
+        )
 
 
 def area_wdd(
