@@ -660,7 +660,10 @@ def _read_chunked(path: Path, opts: _Options):
 
     source = str(path)
     saved = (dict(opts.unmapped), opts.disagreements, opts.dayfirst)
-    frames, years, crs, profile = [], [], None, None
+    frames: list[pd.DataFrame] = []
+    years: list[np.ndarray] = []
+    crs: CRS | None = None
+    profile = None
     opts.row0 = 0
     try:
         for df in _csv_chunks(path, CHUNK_ROWS):
