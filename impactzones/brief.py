@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["BRIEF_COLUMNS", "BRIEF_GLOSSARY", "LETTER", "write_brief"]
+__all__ = ["BRIEF_COLUMNS", "BRIEF_GLOSSARY", "CAPTION", "LETTER", "write_brief"]
 
 #: US letter, in inches.
 LETTER = (8.5, 11.0)
@@ -34,6 +34,11 @@ BRIEF_COLUMNS = [
     "WDQ",
     "WDD (p)",
 ]
+#: The caption under the counterfactual plot on the brief.
+CAPTION = (
+    "Over time: observed against expected without the zone (interrupted time "
+    "series; its reading is the last note under the table)."
+)
 BRIEF_GLOSSARY = (
     "Change: after vs before, in the zone. p (E-test): the chance of a change this big if the "
     "rate had not changed. Ring, Control: the change in the displacement ring and in the rest "
@@ -76,6 +81,27 @@ def _trend_axes(ax, series: pd.Series | None, start, title: str) -> None:
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
 
 
+def _counterfactual_axes(fig, result, rect) -> str:
+    """The zone's counterfactual plot (``result``: its interrupted time series, a
+    :class:`~impactzones.evaluate.series.SeriesResult`) drawn in ``rect`` as the PNG is,
+    sized for the page, with :data:`CAPTION` under it; returns the verdict for the notes
+    under the table ('' when there is none)."""
+    if result is None:
+        return ""
+    from .evaluate.series import _draw_counterfactual
+
+    ax = fig.add_axes(rect)
+    _draw_counterfactual(ax, result, fontsize=6.0)
+    ax.tick_params(labelsize=6)
+    # the legend below the axes, off the data
+    ax.legend(fontsize=5.5, loc="upper center", bbox_to_anchor=(0.45, -0.2), ncol=2, frameon=False)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    left, bottom, _, _ = rect
+    fig.text(left - 0.04, bottom - 0.047, textwrap.fill(CAPTION, 66), fontsize=6.5, va="top")
+    return str(result.verdict or "")
+
+
 def _table_axes(ax, table: pd.DataFrame, zone: str) -> None:
     from .compare import display_table
 
@@ -101,10 +127,21 @@ def _table_axes(ax, table: pd.DataFrame, zone: str) -> None:
 
 
 def write_brief(
-    data, table: pd.DataFrame, path: str | Path, *, series: pd.Series | None = None
+    data,
+    table: pd.DataFrame,
+    path: str | Path,
+    *,
+    series: pd.Series | None = None,
+    counterfactual=None,
 ) -> Path:
     """Write the one-page PDF brief for the zone of ``data`` (a :class:`MapData`) and its
     comparison ``table`` (from :func:`impactzones.compare.compare_zones`).
+
+    ``series`` is the zone's monthly count (the trend chart); ``counterfactual`` is the
+    zone's interrupted time series (a :class:`~impactzones.evaluate.series.SeriesResult`):
+    its counterfactual plot (as in :func:`~impactzones.evaluate.series.plot_counterfactual`)
+    goes beside the map with :data:`CAPTION` under it, and its verdict among the notes
+    under the table.
 
     Examples
     --------
@@ -146,15 +183,17 @@ def write_brief(
         fig.text(0.06, 0.935, head, fontsize=9, va="top", linespacing=1.45)
         ax = fig.add_axes((0.05, 0.36, 0.52, 0.5))
         handles = _draw_map(ax, data, label_size=8)
+        its = _counterfactual_axes(fig, counterfactual, (0.65, 0.585, 0.31, 0.1))
         fig.legend(
             handles=handles[:8],
             loc="upper left",
-            bbox_to_anchor=(0.6, 0.62),
+            bbox_to_anchor=(0.6, 0.495 if its else 0.62),
+            ncol=2 if its else 1,
             fontsize=6.5,
             frameon=False,
         )
         _draw_scales(fig, data, (0.61, 0.36, 0.33, 0.1))
-        cax = fig.add_axes((0.62, 0.66, 0.34, 0.16))
+        cax = fig.add_axes((0.62, 0.725, 0.34, 0.11) if its else (0.62, 0.66, 0.34, 0.16))
         zone = data.zone or ""
         _trend_axes(
             cax,
@@ -165,12 +204,14 @@ def write_brief(
         tax = fig.add_axes((0.06, 0.235, 0.88, 0.1))
         if zone and len(table):
             _table_axes(tax, table, zone)
-        verdicts = table.loc[table["zone"] == zone, "verdict"].tolist() if zone else []
-        text = "\n".join(textwrap.fill(f"- {v}", 125) for v in verdicts[:2])
+        verdicts = table.loc[table["zone"] == zone, "verdict"].tolist()[:2] if zone else []
+        if its:
+            verdicts.append(f"Over time (interrupted time series): {its}")
+        text = "\n".join(textwrap.fill(f"- {v}", 140) for v in verdicts)
         fig.text(0.06, 0.235, text, fontsize=6.5, va="top", color="#222222")
         fig.text(
             0.06,
-            0.15,
+            0.135 if its else 0.15,
             textwrap.fill("Glossary. " + BRIEF_GLOSSARY, 140),
             fontsize=6,
             va="top",

@@ -323,6 +323,7 @@ def build_maps(
     brief: bool = True,
     extra: list | None = None,
     counterfactuals: dict | None = None,
+    evaluations: dict | None = None,
     self_contained: bool | None = None,
 ) -> list[Path]:
     """Write the commander maps (one per zone that has a comparison, and a citywide one),
@@ -331,6 +332,8 @@ def build_maps(
 
     ``incidents`` must be assigned (:func:`impactzones.assign.assign`). ``extra`` lists
     more (title, file, window, finding) rows for the index (e.g. the CompStat report).
+    ``counterfactuals`` maps a zone to ``(png, caption)`` for its commander map and
+    ``evaluations`` a zone to its interrupted time series (a ``SeriesResult``) for its brief.
 
     Examples
     --------
@@ -411,7 +414,13 @@ def build_maps(
             from .brief import write_brief
 
             files.append(
-                write_brief(data, table, out / f"brief_{slug}.pdf", series=tr.get(f"zone:{zone}"))
+                write_brief(
+                    data,
+                    table,
+                    out / f"brief_{slug}.pdf",
+                    series=tr.get(f"zone:{zone}"),
+                    counterfactual=(evaluations or {}).get(zone),
+                )
             )
             links.append(("one-page brief (PDF)", f"brief_{slug}.pdf"))
         entries.append(

@@ -582,6 +582,7 @@ def run_demo(
             counterfactuals={
                 name: (ev.png, ev.series.verdict) for name, ev in evaluations.items() if ev.png
             },
+            evaluations={name: ev.series for name, ev in evaluations.items()},
         )
     )
     files.append(write_json(headline, out / "summary.json"))

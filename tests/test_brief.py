@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
 
@@ -36,6 +37,37 @@ def test_brief_is_one_letter_page_with_the_headline(demo_run, tmp_path, zone):
     assert "Glossary" in flat and "WDQ" in flat and "Data: synthetic" in flat
 
 
+@pytest.mark.parametrize("zone", ["North", "South"])
+def test_brief_shows_the_counterfactual_plot(demo_run, tmp_path, zone):
+    """The interrupted time series' plot sits beside the map: its caption, its title with
+    the evaluation's own effect and interval, and its red observed points on the page."""
+    _poppler()
+    from PIL import Image
+
+    from impactzones.brief import CAPTION
+
+    pdf = demo_run.files[0].parent / f"brief_{zone.lower()}.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    flat = " ".join(text.split())
+    assert " ".join(CAPTION.split()) in flat
+    res = demo_run.evaluations[zone].series
+    e = res.effect
+    assert f"{zone} zone: {e.pct:+.0f}% (95% CI {e.low:+.0f}% to {e.high:+.0f}%)" in flat
+    assert "expected without the zone" in flat
+    assert "Over time (interrupted time series):" in flat
+    # the plot's observed points (#d62728) are drawn in its box, right of the map
+    subprocess.run(["pdftoppm", "-r", "100", "-png", str(pdf), str(tmp_path / "p")], check=True)
+    (page,) = sorted(tmp_path.glob("p*.png"))
+    img = np.asarray(Image.open(page).convert("RGB"), dtype=int)
+    h, w, _ = img.shape
+    box = img[int(0.315 * h):int(0.415 * h), int(0.65 * w):int(0.96 * w)]
+    red = (np.abs(box - [214, 39, 40]).sum(axis=2) < 60).sum()
+    assert red > 50, red
+    rest = img[:, : int(0.6 * w)]  # and nowhere on the map side
+    assert (np.abs(rest - [214, 39, 40]).sum(axis=2) < 20).sum() < red
+
+
 def test_brief_is_byte_identical_when_run_again(demo_run, tmp_path):
     from impactzones.brief import write_brief
     from impactzones.maps import zone_headline
@@ -45,6 +77,8 @@ def test_brief_is_byte_identical_when_run_again(demo_run, tmp_path):
     zone = next(z for z in table["zone"] if z != "Citywide")
     data = MapData(layers=demo_run.layers, title=f"{zone}", zone=zone,
                    headline=zone_headline(table, zone))
-    a = write_brief(data, table, tmp_path / "a.pdf").read_bytes()
-    b = write_brief(data, table, tmp_path / "b.pdf").read_bytes()
+    its = demo_run.evaluations.get(zone)
+    its = its.series if its is not None else None
+    a = write_brief(data, table, tmp_path / "a.pdf", counterfactual=its).read_bytes()
+    b = write_brief(data, table, tmp_path / "b.pdf", counterfactual=its).read_bytes()
     assert a == b

@@ -793,6 +793,36 @@ def evaluate_series(
 # --------------------------------------------------------------------------------------
 
 
+def _draw_counterfactual(ax, result: SeriesResult, *, fontsize: float = 10.0) -> None:
+    """Draw the counterfactual plot into ``ax`` (the PNG and the PDF brief share it);
+    ``fontsize`` is the title's size in points, the legend's is 80% of it."""
+    cf = result.counterfactual
+    x = pd.to_datetime(cf["period"])
+    post = cf["post"].to_numpy()
+    ax.fill_between(
+        x[post],
+        cf["low"][post],
+        cf["high"][post],
+        color="#9ecae1",
+        alpha=0.6,
+        label="95% interval, without the zone",
+    )
+    ax.plot(x, cf["expected"].where(post), "--", color="#3182bd", label="expected without the zone")
+    ax.plot(x, cf["fitted"], "-", color="#636363", lw=1, label="model fit")
+    ax.plot(x, cf["observed"], "o", ms=0.35 * fontsize, color="#d62728", label="observed")
+    ax.axvline(pd.Timestamp(result.start), color="black", lw=0.8)
+    unit = "month" if result.params["freq"] == "M" else "week"
+    ax.set_ylabel(f"incidents per {unit}", fontsize=fontsize)
+    e = result.effect
+    ax.set_title(
+        f"{_label(result.crime)}, {result.zone} zone: {e.pct:+.0f}% "
+        f"(95% CI {e.low:+.0f}% to {e.high:+.0f}%) after {result.start:%b %Y}",
+        fontsize=fontsize,
+    )
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=0.8 * fontsize, loc="upper left", frameon=False)
+
+
 def plot_counterfactual(result: SeriesResult, path: str | Path | None = None) -> bytes:
     """The counterfactual plot as PNG bytes (written atomically to ``path`` if given):
     observed counts, the fitted series, and the expected counts without the zone with
@@ -809,33 +839,9 @@ def plot_counterfactual(result: SeriesResult, path: str | Path | None = None) ->
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
-    cf = result.counterfactual
     fig = Figure(figsize=(8, 4), dpi=100)
     ax = fig.add_subplot()
-    x = pd.to_datetime(cf["period"])
-    post = cf["post"].to_numpy()
-    ax.fill_between(
-        x[post],
-        cf["low"][post],
-        cf["high"][post],
-        color="#9ecae1",
-        alpha=0.6,
-        label="95% interval, without the zone",
-    )
-    ax.plot(x, cf["expected"].where(post), "--", color="#3182bd", label="expected without the zone")
-    ax.plot(x, cf["fitted"], "-", color="#636363", lw=1, label="model fit")
-    ax.plot(x, cf["observed"], "o", ms=3.5, color="#d62728", label="observed")
-    ax.axvline(pd.Timestamp(result.start), color="black", lw=0.8)
-    unit = "month" if result.params["freq"] == "M" else "week"
-    ax.set_ylabel(f"incidents per {unit}")
-    e = result.effect
-    ax.set_title(
-        f"{_label(result.crime)}, {result.zone} zone: {e.pct:+.0f}% "
-        f"(95% CI {e.low:+.0f}% to {e.high:+.0f}%) after {result.start:%b %Y}",
-        fontsize=10,
-    )
-    ax.set_ylim(bottom=0)
-    ax.legend(fontsize=8, loc="upper left", frameon=False)
+    _draw_counterfactual(ax, result)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
