@@ -549,6 +549,14 @@ def run_demo(
                     f"{p['first_period'][:7]} to {p['last_period'][:7]}, by "
                     + ("month" if p["freq"] == "M" else "week"),
                     ev.series.verdict,
+                    [
+                        (label, ev.summary[key])
+                        for label, key in (
+                            ("synthetic control", "synthetic_control_png"),
+                            ("donor weights map", "donor_weights_png"),
+                        )
+                        if ev.summary.get(key)
+                    ],
                 )
             )
     extra.append(_explore_entry(backtest_table, capture is not None))

@@ -32,6 +32,7 @@ def test_evaluate_writes_json_and_plots(incidents_file, tmp_path, capsys):
     names = sorted(p.name for p in out.iterdir())
     assert names == [
         "counterfactual_north.png",
+        "donor_weights_north.png",
         "evaluate_north.json",
         "synthetic_control_north.png",
     ]
@@ -104,6 +105,9 @@ def test_demo_evaluates_the_north_zone_and_shows_it_on_the_commander_map(demo_ru
     assert base64.b64encode(png).decode() in page
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "counterfactual_north.png" in index and "concentration_lorenz.png" in index
+    assert "synthetic_control_north.png" in index and "donor_weights_north.png" in index
+    donors_png = (out / "donor_weights_north.png").read_bytes()
+    assert donors_png[:4] == b"\x89PNG"
 
 
 def test_concentration_command(incidents_file, tmp_path, capsys):

@@ -101,6 +101,37 @@ def test_from_incidents_uses_donors_clear_of_zones(synth, layers):
     assert np.isfinite(r.effect_pct) and 0 < r.p_value <= 1
 
 
+def test_donor_weight_map_draws_the_fitted_weights_deterministically(synth, layers, tmp_path):
+    from impactzones.evaluate.synthetic_control import (
+        _donor_figure,
+        donor_weights_frame,
+        plot_donor_weights,
+    )
+
+    r = synthetic_control(
+        synth.incidents,
+        "North",
+        zones=layers.zones,
+        donors=layers.neighborhoods,
+        study_area=layers.study_area,
+    )
+    fig = _donor_figure(r, layers.neighborhoods, layers.zones)
+    ax = fig.axes[0]
+    drawn = np.asarray(ax.collections[0].get_array(), float)  # the donors, coloured by weight
+    frame = donor_weights_frame(r, layers.neighborhoods)
+    used = frame[frame["role"] == "donor"]
+    assert len(drawn) == len(used) == len(r.placebos)
+    want = dict(zip(r.weights["donor"], r.weights["weight"], strict=True))
+    expected = [want.get(n, 0.0) for n in used["name"].astype(str)]
+    assert drawn == pytest.approx(expected, abs=1e-12)
+    assert drawn.sum() == pytest.approx(1) and set(used["name"]) == set(r.placebos["donor"])
+    labels = sorted(t.get_text() for t in ax.texts)
+    assert labels == sorted(f"{w:.0%}" for w in r.weights["weight"])
+    a = plot_donor_weights(r, layers.neighborhoods, layers.zones, tmp_path / "a.png")
+    b = plot_donor_weights(r, layers.neighborhoods, layers.zones)
+    assert a[:4] == b"\x89PNG" and a == b == (tmp_path / "a.png").read_bytes()
+
+
 def test_bad_input():
     panel = simulate_panel(seed=1)
     with pytest.raises(InputError, match="at least 6 periods"):

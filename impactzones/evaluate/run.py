@@ -71,7 +71,11 @@ def evaluate_zone(
     from ..safety import slugify
     from .power import zone_power
     from .series import evaluate_series, plot_counterfactual
-    from .synthetic_control import plot_synthetic_control, synthetic_control
+    from .synthetic_control import (
+        plot_donor_weights,
+        plot_synthetic_control,
+        synthetic_control,
+    )
 
     common = dict(crime=crime, by=by, ring=ring, study_area=layers.study_area, freq=freq)
     its = evaluate_series(
@@ -144,6 +148,10 @@ def evaluate_zone(
             plot_synthetic_control(sc, png2)
             ev.files.append(png2)
             summary["synthetic_control_png"] = png2.name
+            png3 = out / f"donor_weights_{s}.png"
+            plot_donor_weights(sc, layers.neighborhoods, layers.zones, png3)
+            ev.files.append(png3)
+            summary["donor_weights_png"] = png3.name
         write_json(summary, out / f"evaluate_{s}.json")
     return ev
 

@@ -37,7 +37,9 @@ from ..errors import InputError
 
 __all__ = [
     "SyntheticControl",
+    "donor_weights_frame",
     "fit_weights",
+    "plot_donor_weights",
     "plot_synthetic_control",
     "simulate_panel",
     "synthetic_control",
@@ -336,6 +338,95 @@ def plot_synthetic_control(result: SyntheticControl, path: str | Path | None = N
     )
     ax.legend(fontsize=8, loc="upper left", frameon=False)
     fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    data = buf.getvalue()
+    if path is not None:
+        from ..io import _atomic
+
+        _atomic(Path(path), lambda p: p.write_bytes(data))
+    return data
+
+
+def donor_weights_frame(result: SyntheticControl, donors, donor_name: str = "name"):
+    """The donor areas with the synthetic control's weights: a copy of ``donors`` with
+    ``weight`` (0 for a donor the fit gave no weight) and ``role`` (``donor`` for the
+    areas the fit used, ``not used`` for areas near a zone or with too few incidents).
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> layers = st_louis()
+    >>> inc = synthesize(seed=1, years=[2016, 2017, 2018]).incidents
+    >>> r = synthetic_control(inc, "North", zones=layers.zones, donors=layers.neighborhoods,
+    ...                       study_area=layers.study_area)
+    >>> f = donor_weights_frame(r, layers.neighborhoods)
+    >>> bool(abs(f["weight"].sum() - 1) < 1e-9), int((f["role"] == "donor").sum()) > 20
+    (True, True)
+    """
+    out = donors.copy()
+    names = out[donor_name].astype(str)
+    w = dict(zip(result.weights["donor"].astype(str), result.weights["weight"], strict=True))
+    used = set(result.placebos["donor"].astype(str))
+    out["weight"] = [float(w.get(n, 0.0)) for n in names]
+    out["role"] = ["donor" if n in used else "not used" for n in names]
+    return out
+
+
+def _donor_figure(result: SyntheticControl, donors, zones, donor_name: str = "name"):
+    """The matplotlib figure of :func:`plot_donor_weights` (its first collection holds the
+    donors, coloured by weight)."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+    from matplotlib.figure import Figure
+
+    frame = donor_weights_frame(result, donors, donor_name)
+    used = frame[frame["role"] == "donor"]
+    rest = frame[frame["role"] != "donor"]
+    fig = Figure(figsize=(6, 7), dpi=100)
+    ax = fig.add_subplot()
+    norm = Normalize(0, max(float(used["weight"].max()), 1e-9) if len(used) else 1)
+    used.plot(ax=ax, column="weight", cmap="Blues", norm=norm, edgecolor="#999999", lw=0.3)
+    rest.plot(ax=ax, color="#eeeeee", edgecolor="#cccccc", lw=0.3, hatch="//")
+    zones.boundary.plot(ax=ax, color="#555555", lw=0.8, linestyle="--")
+    zone = zones[zones["name"].astype(str) == result.zone]
+    zone.boundary.plot(ax=ax, color="#d62728", lw=2)
+    for r in used[used["weight"] > 0].itertuples(index=False):
+        pt = r.geometry.representative_point()
+        ax.annotate(f"{r.weight:.0%}", (pt.x, pt.y), ha="center", va="center", fontsize=6)
+    fig.colorbar(ScalarMappable(norm=norm, cmap="Blues"), ax=ax, shrink=0.6, label="donor weight")
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    ax.set_title(
+        f"{result.zone} zone (red): its synthetic control's donor weights\n"
+        f"{int((used['weight'] > 0).sum())} of {len(used)} donor neighborhoods weighted; "
+        "hatched: near a zone or too few incidents",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def plot_donor_weights(
+    result: SyntheticControl, donors, zones, path=None, donor_name: str = "name"
+) -> bytes:
+    """A map of the donor areas shaded by their synthetic-control weight, the zone
+    outlined in red, as PNG bytes (written atomically to ``path`` if given; the same inputs
+    give the same bytes).
+
+    Examples
+    --------
+    >>> from impactzones.geo import st_louis
+    >>> from impactzones.synth import synthesize
+    >>> layers = st_louis()
+    >>> inc = synthesize(seed=1, years=[2016, 2017, 2018]).incidents
+    >>> r = synthetic_control(inc, "North", zones=layers.zones, donors=layers.neighborhoods,
+    ...                       study_area=layers.study_area)
+    >>> plot_donor_weights(r, layers.neighborhoods, layers.zones)[:4] == b"\\x89PNG"
+    True
+    """
+    fig = _donor_figure(result, donors, zones, donor_name)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
     data = buf.getvalue()
