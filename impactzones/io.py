@@ -118,6 +118,7 @@ class _Options:
     profiles: dict = field(default_factory=dict)
     dates: dict = field(default_factory=dict)
     years: dict = field(default_factory=dict)
+    row0: int = 0  # rows of the file read before the current chunk
 
 
 def _key(name: str) -> str:
@@ -529,7 +530,12 @@ def _prepare_table(
             "incident_id": (
                 df[found["incident_id"]].astype(str).str.strip()
                 if found["incident_id"]
-                else pd.Series([f"{Path(source).stem}-{i}" for i in range(1, len(df) + 1)])
+                else pd.Series(
+                    [
+                        f"{Path(source).stem}-{i}"
+                        for i in range(opts.row0 + 1, opts.row0 + len(df) + 1)
+                    ]
+                )
             ).to_numpy(),
             "occurred_at": dates.values.to_numpy(),
             "category": classes["category"].to_numpy(),
@@ -602,9 +608,114 @@ def _number(values) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
 
 
+#: CSV files at least this large (bytes) are read in chunks of :data:`CHUNK_ROWS` rows, so
+#: that the raw text of only one chunk is in memory at a time.
+CHUNK_BYTES = 256 * 2**20
+CHUNK_ROWS = 1_000_000
+
+
+class _WholeFile(Exception):
+    """The file cannot be streamed (ragged rows, quoted newlines, not UTF-8...): read it whole."""
+
+
+def _csv_chunks(path: Path, rows: int):
+    """Frames of about ``rows`` rows of a UTF-8 CSV, every field as text ("" when empty)."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    with open(path, "rb") as fh:
+        head = fh.readline()
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        raise _WholeFile
+    skip = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    names = next(csv.reader([head[skip:].decode("utf-8", errors="replace")], delimiter=sep))
+    types = {n: pa.string() for n in names}
+    batches: list = []
+    n, given = 0, 0
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=16 * 2**20),
+            parse_options=pacsv.ParseOptions(delimiter=sep),
+            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False),
+        )
+        for batch in reader:
+            batches.append(batch)
+            n += batch.num_rows
+            if n >= rows:
+                yield pa.Table.from_batches(batches).to_pandas()
+                batches, n, given = [], 0, given + 1
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise _WholeFile from exc
+    if n or not given:
+        yield pa.Table.from_batches(batches, schema=reader.schema).to_pandas()
+
+
+def _read_chunked(path: Path, opts: _Options):
+    """A large CSV read and prepared chunk by chunk; None when it must be read whole."""
+    from . import profiles
+
+    source = str(path)
+    saved = (dict(opts.unmapped), opts.disagreements, opts.dayfirst)
+    frames: list[pd.DataFrame] = []
+    years: list[np.ndarray] = []
+    crs: CRS | None = None
+    profile = None
+    opts.row0 = 0
+    try:
+        for df in _csv_chunks(path, CHUNK_ROWS):
+            df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+            if profile is None:
+                profile = (
+                    profiles.get(opts.profile) if opts.profile else profiles.detect(df.columns)
+                )
+                if profile.name == "slmpd":
+                    raise _WholeFile  # monthly files: small, and matched row by row
+                opts.profiles[source] = {"profile": profile.name, "why": profile.why(df.columns)}
+            frame, chunk_crs = _prepare_table(df, source, opts, profile)
+            if crs is not None and not CRS.from_user_input(chunk_crs).equals(crs):
+                raise _WholeFile  # lat/lon in some chunks, x/y in others
+            crs = CRS.from_user_input(chunk_crs)
+            frame["row"] += opts.row0
+            opts.row0 += len(df)
+            years.append(np.asarray(opts.years.get(source), float))
+            if len(frames) == 0:
+                first = opts.dates[source]
+                if opts.dayfirst is None and first["format"].startswith(("%d", "%m")):
+                    # later chunks keep the first chunk's day/month order
+                    opts.dayfirst = first["format"].startswith("%d")
+            else:
+                for k in ("parsed_row_by_row", "converted_from_offsets"):
+                    first[k] += opts.dates[source][k]
+            frames.append(frame)
+            del df
+    except _WholeFile:
+        opts.unmapped.clear()
+        opts.unmapped.update(saved[0])
+        opts.disagreements = saved[1]
+        return None
+    finally:
+        opts.row0, opts.dayfirst = 0, saved[2]
+    opts.dates[source] = first
+    opts.years[source] = np.concatenate(years) if years else None
+    return pd.concat(frames, ignore_index=True), crs
+
+
 def _read_one(path: Path, opts: _Options):
     source = str(path)
     ext = path.suffix.lower()
+    if ext in TABLE_EXT and path.stat().st_size >= CHUNK_BYTES:
+        try:
+            done = _read_chunked(path, opts)
+        except InputError:
+            raise
+        except Exception as exc:
+            raise InputError(f"Could not read {path}: {exc}".rstrip(".") + ".") from exc
+        if done is not None:
+            return done
     try:
         ragged: dict[int, int] = {}
         if ext in TABLE_EXT:

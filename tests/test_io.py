@@ -351,3 +351,42 @@ def test_as_of_sets_the_future_bound(tmp_path):
     assert read_incidents(p).tally["used"] == 3
     with pytest.raises(InputError, match="--as-of expects a date"):
         read_incidents(p, as_of="last tuesday")
+
+
+@pytest.mark.parametrize("ragged", [False, True])
+def test_large_files_read_in_chunks_give_the_same_result(tmp_path, monkeypatch, ragged):
+    import impactzones.io as iz_io
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    day = rng.integers(1, 29, n)
+    day[:5] = 13  # only the first chunk shows that the file writes the day first
+    day[5:] = rng.integers(1, 13, n - 5)
+    dates = [f"{d:02d}/{1 + i % 12:02d}/2018 10:{i % 60:02d}" for i, d in enumerate(day)]
+    dates[2500], dates[2600], dates[2700] = "01/06/2099 10:00", "", "31/12/1900 00:00"
+    labels = rng.choice(["Robbery", "Burglary", "Rape", "Domestic Battery", "Spitting"], n)
+    lat = np.round(38.55 + rng.random(n) * 0.15, 5).astype(str)
+    lat[100] = ""
+    lines = [f"{a},{b},{c},-90.22" for a, b, c in zip(dates, labels, lat, strict=True)]
+    if ragged:
+        lines[1500] += ",extra"
+    p = tmp_path / "noid.csv"  # no id column: ids are made from the row numbers
+    p.write_text("date,offense,lat,lon\n" + "\n".join(lines) + "\n")
+    whole = read_incidents(p)
+    monkeypatch.setattr(iz_io, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(iz_io, "CHUNK_ROWS", 700)
+    chunked = read_incidents(p)
+    assert whole.tally == chunked.tally
+    pd.testing.assert_frame_equal(whole.incidents, chunked.incidents)
+    pd.testing.assert_frame_equal(whole.rejects, chunked.rejects)
+    t = chunked.tally
+    assert t["read"] == n and t["used"] + t["rejected"] == n
+    reasons = chunked.rejects.set_index("row")["reason"]
+    assert reasons[2501] == "future_date" and reasons[2701] == "date_before_floor"
+    # made-up ids count the rows kept (a ragged row set aside shifts them by one)
+    assert chunked.incidents["incident_id"].iloc[-1] == f"noid-{n - ragged}"
+    assert chunked.incidents["sensitive"].sum() == np.isin(
+        labels, ["Rape", "Domestic Battery"]
+    ).sum() - (np.isin(labels[[100, 2500, 2600, 2700]], ["Rape", "Domestic Battery"]).sum()) - (
+        ragged and labels[1500] in ("Rape", "Domestic Battery")
+    )
