@@ -154,7 +154,8 @@ display:block}.iz-lbl-major span{color:#8a6414;font-weight:bold}
 .iz-lbl-zone span{font:bold 13px Arial,Helvetica,sans-serif;color:#4a148c}
 .iz-lbl-ring span{font-size:10px;color:#7b1fa2}
 .iz-lbl-prop span{font-size:11px;color:#00695c;font-weight:bold}
-.iz-small .iz-title{max-width:calc(100vw - 74px);padding:5px 8px;font-size:12px}
+.iz-small .iz-title{box-sizing:border-box;max-width:calc(100vw - 72px);padding:5px 8px;
+font-size:12px}
 .iz-small .iz-title h1{font-size:13px}.iz-small .iz-title .iz-note{display:none}
 .iz-small .iz-title .iz-chart svg{max-height:64px}
 .iz-small .iz-legend{max-width:calc(100vw - 90px);max-height:45vh}
