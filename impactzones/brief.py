@@ -93,6 +93,11 @@ def _counterfactual_axes(fig, result, rect) -> str:
     ax = fig.add_axes(rect)
     _draw_counterfactual(ax, result, fontsize=6.0)
     ax.tick_params(labelsize=6)
+    import matplotlib.dates as mdates
+
+    # years only: month ticks crowd a plot this small
+    ax.xaxis.set_major_locator(mdates.YearLocator())
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     # the legend below the axes, off the data
     ax.legend(fontsize=5.5, loc="upper center", bbox_to_anchor=(0.45, -0.2), ncol=2, frameon=False)
     for side in ("top", "right"):

@@ -486,8 +486,14 @@ def build_maps(
             )
         )
         analyst_links = []
-        if static:
+        if static:  # the picture has no popups: say what its marks are instead
+            web_headline = data.headline
+            data.headline = [
+                "Gi* hot and cold spots (FDR-corrected), DBSCAN clusters (orange outlines) "
+                "and proposed zones (dotted, lettered as on the analyst map)."
+            ]
             files.append(static_map(data, out / "analyst.png"))
+            data.headline = web_headline
             analyst_links.append(("picture (PNG)", "analyst.png"))
         finding = []
         if "gistar" in hotspots:
