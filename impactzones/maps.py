@@ -485,6 +485,10 @@ def build_maps(
                 commander_map(data, analyst=True, online_tiles=online_tiles), out / "analyst.html"
             )
         )
+        analyst_links = []
+        if static:
+            files.append(static_map(data, out / "analyst.png"))
+            analyst_links.append(("picture (PNG)", "analyst.png"))
         finding = []
         if "gistar" in hotspots:
             finding.append(f"{int((hotspots['gistar'].bins > 0).sum())} Gi* hot cells")
@@ -498,7 +502,7 @@ def build_maps(
                 href="analyst.html",
                 window=f"{y}",
                 finding=", ".join(finding) + "." if finding else "",
-                links=[],
+                links=analyst_links,
             )
         )
     else:

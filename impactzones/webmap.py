@@ -154,7 +154,8 @@ display:block}.iz-lbl-major span{color:#8a6414;font-weight:bold}
 .iz-lbl-zone span{font:bold 13px Arial,Helvetica,sans-serif;color:#4a148c}
 .iz-lbl-ring span{font-size:10px;color:#7b1fa2}
 .iz-lbl-prop span{font-size:11px;color:#00695c;font-weight:bold}
-.iz-small .iz-title{max-width:calc(100vw - 74px);padding:5px 8px;font-size:12px}
+.iz-small .iz-title{box-sizing:border-box;max-width:calc(100vw - 72px);padding:5px 8px;
+font-size:12px}
 .iz-small .iz-title h1{font-size:13px}.iz-small .iz-title .iz-note{display:none}
 .iz-small .iz-title .iz-chart svg{max-height:64px}
 .iz-small .iz-legend{max-width:calc(100vw - 90px);max-height:45vh}
@@ -1440,7 +1441,7 @@ def _draw_map(ax, data: MapData, *, label_size: float = 9) -> list:
                     linewidth=0.6 * float(str(style["weight"])),
                 )
     handles: list = []
-    if data.change is not None and len(data.change):
+    if data.change is not None and len(data.change) and data.show_change:
         ch = data.change
         ok = ch["pct"].astype(float).apply(np.isfinite)
         if ok.any():
@@ -1507,6 +1508,10 @@ def _draw_map(ax, data: MapData, *, label_size: float = 9) -> list:
             ax=ax, color="#00897b", linewidth=2, linestyle=":", zorder=7
         )
         handles.append(Line2D([], [], color="#00897b", ls=":", label="Proposed zone"))
+        _label_proposals(ax, data.proposals.to_crs(crs), label_size)
+    if data.clusters is not None and len(data.clusters):
+        data.clusters.to_crs(crs).boundary.plot(ax=ax, color="#e65100", linewidth=1, zorder=5)
+        handles.append(Line2D([], [], color="#e65100", lw=1, label="DBSCAN cluster"))
     if data.zone is not None and (zones["name"] == data.zone).any():
         z = zones[zones["name"] == data.zone].geometry.iloc[0].buffer((data.ring or 0) + 900)
         x0, y0, x1, y1 = z.bounds
@@ -1553,6 +1558,29 @@ def _draw_map(ax, data: MapData, *, label_size: float = 9) -> list:
     return handles
 
 
+def _label_proposals(ax, proposals, size: float) -> None:
+    """Each proposed zone's letter (the last word of its name) on the static map."""
+    import matplotlib.patheffects as pe
+
+    if "name" not in proposals:
+        return
+    for name, geom in zip(proposals["name"].astype(str), proposals.geometry, strict=True):
+        c = geom.representative_point()
+        ax.annotate(
+            name.split()[-1] if name.split() else name,
+            (c.x, c.y),
+            color="#00695c",
+            fontsize=size,
+            fontweight="bold",
+            ha="center",
+            va="center",
+            zorder=8,
+            clip_on=True,
+            annotation_clip=True,
+            path_effects=[pe.withStroke(linewidth=2.5, foreground="white")],
+        )
+
+
 def _draw_scales(fig, data: MapData, rect) -> None:
     """Colour bars for the change (diverging) and the density (sequential) in ``rect``
     (figure fractions: left, bottom, width, height)."""
@@ -1561,7 +1589,7 @@ def _draw_scales(fig, data: MapData, rect) -> None:
 
     left, bottom, width, height = rect
     bars = []
-    if data.change is not None and len(data.change):
+    if data.change is not None and len(data.change) and data.show_change:
         bars.append(
             (CHANGE_CMAP, Normalize(-CHANGE_LIMIT, CHANGE_LIMIT), f"{data.change_label} (%)")
         )

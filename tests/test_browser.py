@@ -20,6 +20,10 @@ ZONE_COLOUR = "#7b1fa2"
 #: phone, tablet both ways, laptop, desktop (CSS pixels)
 VIEWPORTS = [(390, 844), (768, 1024), (1024, 768), (1366, 768), (1920, 1080)]
 DENSITY = "Violent crime density"
+SIZES = pytest.mark.parametrize("size", VIEWPORTS, ids=[f"{w}x{h}" for w, h in VIEWPORTS])
+#: every map of the demo: the commander maps, the citywide, analyst and CompStat maps
+MAPS = ["commander_north", "commander_south", "commander_central", "citywide", "analyst",
+        "compstat_hotspots"]
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +65,8 @@ def _row(demo_run, zone):
     raise KeyError(zone)
 
 
-@pytest.mark.parametrize("size", VIEWPORTS, ids=[f"{w}x{h}" for w, h in VIEWPORTS])
-@pytest.mark.parametrize("name", ["commander_north", "commander_south", "citywide"])
+@SIZES
+@pytest.mark.parametrize("name", MAPS)
 def test_map_opens_offline_and_fits_every_screen(browser, demo_run, name, size):
     w, h = size
     rep = browser.open(_out(demo_run) / f"{name}.html", ARTIFACTS / f"{name}_{w}x{h}.png",
@@ -72,6 +76,12 @@ def test_map_opens_offline_and_fits_every_screen(browser, demo_run, name, size):
     assert rep.probe["leaflet"] == "1.9.3"
     c = rep.probe["container"]
     assert (c["r"] - c["l"], c["b"] - c["t"]) == (w, h)
+    # no control covers another, and each lies on the screen
+    ctls = rep.probe["controls"]
+    for i, a in enumerate(ctls):
+        assert 0 <= a["l"] and a["r"] <= w and 0 <= a["t"], (a, w)
+        for b in ctls[i + 1:]:
+            assert not _overlaps(a, b), (a, b)
     if name.startswith("commander"):
         # the zone and its ring are drawn, inside the map, clear of every control
         assert len(rep.probe["zone"]) == 2
@@ -90,7 +100,7 @@ def test_map_opens_offline_and_fits_every_screen(browser, demo_run, name, size):
 
 
 @pytest.mark.parametrize("name", ["commander_central", "analyst"])
-def test_other_maps_open_offline(browser, demo_run, name):
+def test_analyst_and_commander_maps_differ(browser, demo_run, name):
     rep = browser.open(_out(demo_run) / f"{name}.html", ARTIFACTS / f"{name}.png",
                        width=1366, height=768)
     assert rep.ok, (rep.console_errors, rep.page_errors, rep.refused)
@@ -103,11 +113,13 @@ def test_other_maps_open_offline(browser, demo_run, name):
         assert "Gi* grid (z, p, counts)" not in names and "DBSCAN clusters" not in names
 
 
-def test_headline_answers_the_question(browser, demo_run):
+@SIZES
+def test_headline_answers_the_question(browser, demo_run, size):
     """Zone, rest-of-city and ring figures and the verdict's words, from the table."""
+    w, h = size
     for zone in ("North", "South", "Central"):
-        rep = browser.open(_out(demo_run) / f"commander_{zone.lower()}.html", width=390,
-                           height=844)
+        rep = browser.open(_out(demo_run) / f"commander_{zone.lower()}.html", width=w,
+                           height=h)
         title = rep.probe["title"]
         r = _row(demo_run, zone)
         assert f"({r['zone_before']:,} to {r['zone_after']:,})" in title
@@ -129,14 +141,15 @@ def test_headline_answers_the_question(browser, demo_run):
         assert "zone began" in title  # the trend chart is in the title block
 
 
-def test_density_is_visible(browser, demo_run, tmp_path):
+@SIZES
+def test_density_is_visible(browser, demo_run, tmp_path, size):
     """Hiding the density layer changes the pixels inside the zone."""
     from PIL import Image
 
+    w, h = size
     f = _out(demo_run) / "commander_north.html"
-    on = browser.open(f, tmp_path / "on.png", width=1366, height=768)
-    browser.open(f, tmp_path / "off.png", width=1366, height=768,
-                       actions=_toggle(DENSITY))
+    on = browser.open(f, tmp_path / "on.png", width=w, height=h)
+    browser.open(f, tmp_path / "off.png", width=w, height=h, actions=_toggle(DENSITY))
     z = on.probe["zone"][0]
     crop = (int(z["l"]), int(z["t"]), int(z["r"]), int(z["b"]))
     a = np.asarray(Image.open(tmp_path / "on.png").convert("RGB").crop(crop), dtype=int)
@@ -145,11 +158,13 @@ def test_density_is_visible(browser, demo_run, tmp_path):
     assert changed > 0.2, changed
 
 
-def test_legend_follows_the_layer_control(browser, demo_run):
+@SIZES
+def test_legend_follows_the_layer_control(browser, demo_run, size):
+    w, h = size
     f = _out(demo_run) / "citywide.html"
-    before = browser.open(f, width=1366, height=768).probe["legend_visible"]
+    before = browser.open(f, width=w, height=h).probe["legend_visible"]
     assert any(DENSITY in s for s in before) and any("Neighborhood" in s for s in before)
-    after = browser.open(f, width=1366, height=768,
+    after = browser.open(f, width=w, height=h,
                          actions=_toggle(DENSITY, "Neighborhoods")).probe["legend_visible"]
     assert not any(DENSITY in s for s in after)
     assert not any("Neighborhood" in s for s in after)

@@ -19,7 +19,8 @@ def out_dir(demo_run):
 
 def test_demo_writes_every_map_and_an_index(demo_run):
     out = out_dir(demo_run)
-    names = [*MAPS, "commander_north.png", "citywide.png", "brief_north.pdf", "brief_south.pdf",
+    names = [*MAPS, "commander_north.png", "citywide.png", "analyst.png", "brief_north.pdf",
+             "brief_south.pdf",
              "compstat.html", "compstat.csv", "compstat_hotspots.html"]
     for name in [*names, "index.html"]:
         assert (out / name).exists(), name
@@ -31,6 +32,24 @@ def test_demo_writes_every_map_and_an_index(demo_run):
     assert "within chance" in index and "better than the rest of the city" in index
     for term in ("PAI", "PEI", "RRI", "WDQ", "WDD"):
         assert f"<dt>{term}</dt>" in index
+
+
+def test_analyst_png_draws_the_analysis_not_the_change(demo_run):
+    """The analyst PNG shows what its web map shows by default: Gi* cells, DBSCAN outlines
+    and lettered proposals; the change layer (off there) is not drawn, nor its colour bar."""
+    import matplotlib
+    from PIL import Image
+
+    from impactzones.webmap import CHANGE_CMAP
+
+    def share(rgb, name="analyst.png"):
+        img = np.asarray(Image.open(out_dir(demo_run) / name).convert("RGB"), dtype=int)
+        return (np.abs(img - np.array(rgb)).sum(axis=2) < 12).mean()
+
+    assert share((0xe6, 0x51, 0x00)) > 1e-4  # DBSCAN outlines
+    # the change colour bar's deep-blue end
+    deep_blue = tuple(int(255 * v) for v in matplotlib.colormaps[CHANGE_CMAP](0.0)[:3])
+    assert share(deep_blue) == 0 < share(deep_blue, "citywide.png")
 
 
 def test_maps_are_small_and_self_contained(demo_run):

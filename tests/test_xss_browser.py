@@ -135,6 +135,7 @@ def test_no_name_runs_as_script(browser, layers, small, tmp_path_factory, zone_a
         assert rep.probe["xss"] == 0 and rep.probe["unsafe_imgs"] == 0
         assert rep.probe["maps"] == 1
         if page.name.startswith("commander_"):
-            # the name shows as the very text it is
-            shown = zone_a if zone_a in rep.probe["title"] else zone_b
-            assert f"{shown} Impact Zone" in rep.probe["title"]
+            # the name shows as the very text it is (one name may be part of the other,
+            # e.g. "!" inside "<!--", so look for either as the title's own text)
+            title = rep.probe["title"]
+            assert any(f"{z} Impact Zone" in title for z in (zone_a, zone_b)), title
