@@ -314,6 +314,13 @@ def _find(cols: list[str], field: str, mapping: Mapping[str, str]) -> str | None
     return None
 
 
+def _stripped(values) -> np.ndarray:
+    """``values.astype(str).str.strip()``, computed once per distinct value: rows that hold
+    the same text share one string object (millions of rows, a few hundred labels)."""
+    which, uniq = pd.factorize(pd.Series(values, dtype="object"), use_na_sentinel=False)
+    return pd.Series(uniq, dtype="object").astype(str).str.strip().to_numpy(dtype=object)[which]
+
+
 def _per_unique(values, func) -> np.ndarray:
     """``func`` (Series -> array) computed once per distinct value and spread onto the rows."""
     which, uniq = pd.factorize(pd.Series(values, dtype="object").fillna(""), sort=False)
@@ -441,7 +448,7 @@ def _classify_table(df: pd.DataFrame, found: dict, opts: _Options, profile) -> p
     for k, v in res.unmapped.items():
         opts.unmapped[k] = opts.unmapped.get(k, 0) + v
     opts.disagreements += res.disagreements
-    lab = labels.astype(str).str.strip().to_numpy() if labels is not None else np.full(n, "")
+    lab = _stripped(labels) if labels is not None else np.full(n, "")
     texts = [pd.Series(lab)]
     for k in (*profile.descriptions, *DESCRIPTION_KEYS):
         if k in keys and keys[k] != found["category"]:
@@ -450,7 +457,7 @@ def _classify_table(df: pd.DataFrame, found: dict, opts: _Options, profile) -> p
         {
             "category": category.to_numpy(),
             "source_code": (
-                codes.astype(str).str.strip().to_numpy() if codes is not None else np.full(n, "")
+                _stripped(codes) if codes is not None else np.full(n, "")
             ),
             "source_label": lab,
         }
@@ -969,7 +976,8 @@ def read_incidents(
     # SLMPD files are read in the order they were coded (january before february), so
     # that "earlier" means earlier in time whatever the file names.
     parts.sort(key=lambda f: str(f["coded"].min()) if "coded" in f and len(f) else "")
-    frame = pd.concat(parts, ignore_index=True)
+    frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    del parts  # one copy of the rows at a time
     read = len(frame)
     for col, default in (
         ("not_point", False),
