@@ -290,7 +290,8 @@ def future_bound(values: pd.Series, *, floor: str | pd.Timestamp = "1970-01-01")
 
     Examples
     --------
-    >>> v = pd.Series(pd.to_datetime(["2018-01-01", "2018-07-01", "2018-12-31", "2099-01-01"]))
+    >>> year = pd.date_range("2018-01-01", periods=12, freq="MS")  # a year of dates
+    >>> v = pd.Series(year.append(pd.DatetimeIndex(["2099-01-01"])))  # and a typing slip
     >>> future_bound(v) < pd.Timestamp("2099-01-01")
     True
     >>> future_bound(v) > pd.Timestamp("2019-12-31")
@@ -323,11 +324,13 @@ def check_range(
 
     Examples
     --------
-    >>> v = pd.Series(pd.to_datetime(["1900-01-01", "2018-05-01", "2099-01-01"]))
+    >>> year = pd.date_range("2018-01-01", periods=12, freq="MS")  # a year of dates
+    >>> v = pd.Series(pd.DatetimeIndex(["1900-01-01"]).append(year).append(
+    ...     pd.DatetimeIndex(["2099-01-01"])))
     >>> fut, old = check_range(v, today="2026-01-01")
-    >>> fut.tolist(), old.tolist()
-    ([False, False, True], [True, False, False])
-    >>> check_range(v)[0].tolist()  # no as-of day: the bound comes from the dates
+    >>> fut[[0, 1, -1]].tolist(), old[[0, 1, -1]].tolist(), int(fut.sum()), int(old.sum())
+    ([False, False, True], [True, False, False], 1, 1)
+    >>> check_range(v)[0][[0, 1, -1]].tolist()  # no as-of day: the bound comes from the dates
     [False, False, True]
     """
     v = pd.Series(values)
