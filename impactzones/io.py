@@ -46,6 +46,7 @@ __all__ = [
     "read_incidents",
     "read_layer",
     "write_json",
+    "write_png",
     "write_table",
     "write_text",
     "write_vector",
@@ -1445,3 +1446,26 @@ def write_json(obj, path: str | Path) -> Path:
     '{\\n  "a": 2,\\n  "b": 1\\n}\\n'
     """
     return write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n", path)
+
+
+def write_png(fig, path: str | Path | None = None) -> bytes:
+    """A matplotlib figure as PNG bytes with no software stamp, written atomically to ``path``.
+
+    The same figure gives the same bytes, so plots in an output folder stay deterministic.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure(figsize=(1, 1)); _ = fig.add_subplot().plot([0, 1])
+    >>> data = write_png(fig)
+    >>> data[:4] == b"\\x89PNG", data == write_png(fig)
+    (True, True)
+    """
+    import io as _io
+
+    buf = _io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    data = buf.getvalue()
+    if path is not None:
+        _atomic(Path(path), lambda p: p.write_bytes(data))
+    return data

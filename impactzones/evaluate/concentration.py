@@ -25,7 +25,6 @@ place. *Criminology* 53, 133-157.
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..io import write_png
 
 __all__ = [
     "Concentration",
@@ -302,11 +302,4 @@ def plot_lorenz(results: dict, path: str | Path | None = None) -> bytes:
     if len(results) <= 8:
         ax.legend(fontsize=7, loc="lower right", frameon=False)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    data = buf.getvalue()
-    if path is not None:
-        from ..io import _atomic
-
-        _atomic(Path(path), lambda p: p.write_bytes(data))
-    return data
+    return write_png(fig, path)

@@ -27,7 +27,6 @@ victimization. *Journal of Quantitative Criminology* 23, 201-219.
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..io import write_png
 
 __all__ = [
     "NearRepeat",
@@ -353,11 +353,4 @@ def plot_near_repeat(result: NearRepeat, path: str | Path | None = None) -> byte
     ax.set_title(f"Knox ratios (* p <= 0.05, {result.permutations} permutations)", fontsize=9)
     fig.colorbar(im, ax=ax, shrink=0.8, label="observed / expected pairs")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    data = buf.getvalue()
-    if path is not None:
-        from ..io import _atomic
-
-        _atomic(Path(path), lambda p: p.write_bytes(data))
-    return data
+    return write_png(fig, path)

@@ -31,7 +31,6 @@ and the expected counts without the zone with their interval.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +40,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import InputError
+from ..io import write_png
 
 __all__ = [
     "Effect",
@@ -843,11 +843,4 @@ def plot_counterfactual(result: SeriesResult, path: str | Path | None = None) ->
     ax = fig.add_subplot()
     _draw_counterfactual(ax, result)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    data = buf.getvalue()
-    if path is not None:
-        from ..io import _atomic
-
-        _atomic(Path(path), lambda p: p.write_bytes(data))
-    return data
+    return write_png(fig, path)

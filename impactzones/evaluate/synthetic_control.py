@@ -24,7 +24,6 @@ Miles (2015), *Journal of Quantitative Criminology* 31, 413-434.
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ import pandas as pd
 from scipy import optimize
 
 from ..errors import InputError
+from ..io import write_png
 
 __all__ = [
     "SyntheticControl",
@@ -338,14 +338,7 @@ def plot_synthetic_control(result: SyntheticControl, path: str | Path | None = N
     )
     ax.legend(fontsize=8, loc="upper left", frameon=False)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    data = buf.getvalue()
-    if path is not None:
-        from ..io import _atomic
-
-        _atomic(Path(path), lambda p: p.write_bytes(data))
-    return data
+    return write_png(fig, path)
 
 
 def donor_weights_frame(result: SyntheticControl, donors, donor_name: str = "name"):
@@ -427,11 +420,4 @@ def plot_donor_weights(
     True
     """
     fig = _donor_figure(result, donors, zones, donor_name)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    data = buf.getvalue()
-    if path is not None:
-        from ..io import _atomic
-
-        _atomic(Path(path), lambda p: p.write_bytes(data))
-    return data
+    return write_png(fig, path)
