@@ -14,8 +14,8 @@ import geopandas as gpd
 import pandas as pd
 
 from impactzones.assign import assign
-from impactzones.geo import st_louis
-from impactzones.synth import synthesize
+from impactzones.core.geo import st_louis
+from impactzones.datasets.synth import synthesize
 
 
 def main() -> None:

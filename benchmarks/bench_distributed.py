@@ -45,9 +45,9 @@ def main() -> None:
 
     from distributed import Client, LocalCluster
 
+    from impactzones.core.geo import st_louis
+    from impactzones.core.grid import make_grid
     from impactzones.distributed import summarise_frame, summarise_parquet
-    from impactzones.geo import st_louis
-    from impactzones.grid import make_grid
 
     layers = st_louis()
     grid = make_grid(layers.study_area, layers.crs, args.cell_size)

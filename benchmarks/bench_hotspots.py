@@ -63,8 +63,8 @@ def _peak_since(base: float) -> float:
 
 
 def load(n: int):
-    from impactzones.geo import st_louis
-    from impactzones.synth import synthesize
+    from impactzones.core.geo import st_louis
+    from impactzones.datasets.synth import synthesize
 
     layers = st_louis()
     scale = max(n / 166_486, 0.01)
@@ -100,8 +100,8 @@ def case(name: str, n: int) -> dict:
     warnings.simplefilter("ignore")
     import shapely
 
-    from impactzones.geo import xy
-    from impactzones.grid import make_grid
+    from impactzones.core.geo import xy
+    from impactzones.core.grid import make_grid
     from impactzones.hotspots import dbscan, gistar, kde
     from impactzones.hotspots.kde import density_on_grid
 

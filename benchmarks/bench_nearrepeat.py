@@ -29,8 +29,8 @@ import time
 import numpy as np
 import pandas as pd
 
+from impactzones.datasets.synth import synthesize
 from impactzones.evaluate.nearrepeat import near_repeat
-from impactzones.synth import synthesize
 
 S_BAND, S_BANDS, T_BAND, T_BANDS = 100.0, 4, 7.0, 4
 

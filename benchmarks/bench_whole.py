@@ -53,8 +53,8 @@ def address_like(n: int, addresses: int, seed: int = 1):
     """``n`` synthetic incidents snapped to ``addresses`` address points."""
     from scipy.spatial import cKDTree
 
-    from impactzones.geo import st_louis, xy
-    from impactzones.synth import synthesize
+    from impactzones.core.geo import st_louis, xy
+    from impactzones.datasets.synth import synthesize
 
     layers = st_louis()
     inc = synthesize(seed=seed, scale=max(n / 166_486, 0.01), layers=layers).incidents
@@ -222,7 +222,7 @@ def gistar_cases(inc, layers):
     import libpysal
     from scipy import sparse
 
-    from impactzones.grid import make_grid
+    from impactzones.core.grid import make_grid
     from impactzones.hotspots import gistar, prepare_points
 
     land = layers.land
@@ -297,9 +297,9 @@ def dbscan_scaling(inc, layers, factors, addresses: int) -> None:
     import geopandas as gpd
     from scipy.spatial import cKDTree
 
-    from impactzones._dbscan_grid import grid_dbscan
-    from impactzones.geo import xy
+    from impactzones.core.geo import xy
     from impactzones.hotspots import dbscan
+    from impactzones.hotspots._dbscan_grid import grid_dbscan
     from impactzones.hotspots.dbscan import unique_locations
 
     x0, y0 = xy(inc)

@@ -9,22 +9,22 @@ import sys
 import types
 
 from ._version import __version__
-from .errors import ImpactZonesError, InputError
+from .core.errors import ImpactZonesError, InputError
 
 # The public names below are imported on first use (PEP 562), so that ``import
 # impactzones`` and ``impactzones --help`` do not pay for geopandas and pandas.
 _LAZY = {
     "assign": "assign",
     "count_incidents": "assign",
-    "format_pct": "change",
-    "percent_change": "change",
-    "Layers": "geo",
-    "load_layer": "geo",
-    "st_louis": "geo",
+    "format_pct": "core.change",
+    "percent_change": "core.change",
+    "Layers": "core.geo",
+    "load_layer": "core.geo",
+    "st_louis": "core.geo",
     "LoadResult": "io",
     "read_incidents": "io",
     "read_layer": "io",
-    "synthesize": "synth",
+    "synthesize": "datasets.synth",
 }
 
 

@@ -5,7 +5,7 @@ anything else (Gi*, binned kernel density, comparisons, CompStat windows). The c
 aggregate, made once and shared: an :class:`xarray.Dataset` with
 
 * ``count`` (int32), dimensions ``(time, group, y, x)``: incidents of each crime group in
-  each cell (on the analysis :class:`~impactzones.grid.Grid`) in each period (a day or a
+  each cell (on the analysis :class:`~impactzones.core.grid.Grid`) in each period (a day or a
   month, labelled by its first day);
 * ``in_study_area`` (bool, ``(y, x)``): the grid's mask (cells whose centre is inside);
 * ``x``, ``y``: the cell centres in metres, ``y`` decreasing (north up), as rioxarray and
@@ -33,9 +33,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .grid import Grid
-from .schema import GROUPS
+from .core.errors import InputError
+from .core.grid import Grid
+from .core.schema import GROUPS
 
 __all__ = [
     "FREQS",
@@ -97,7 +97,7 @@ def cube_counts(
     Examples
     --------
     >>> from shapely import box
-    >>> from impactzones.grid import make_grid
+    >>> from impactzones.core.grid import make_grid
     >>> g = make_grid(box(0, 0, 200, 100), "EPSG:32615", 100)
     >>> t = pd.to_datetime(["2018-01-05", "2018-02-01", "2018-02-03"]).to_numpy()
     >>> c = cube_counts(np.array([50.0, 150, 150]), np.array([50.0, 50, 50]), t,
@@ -148,7 +148,7 @@ def to_dataset(counts: np.ndarray, grid: Grid, starts, group_names=GROUPS, attrs
     Examples
     --------
     >>> from shapely import box
-    >>> from impactzones.grid import make_grid
+    >>> from impactzones.core.grid import make_grid
     >>> g = make_grid(box(0, 0, 200, 100), "EPSG:32615", 100)
     >>> ds = to_dataset(np.zeros((1, 3, 1, 2), int), g, periods("2018-01-01", "2018-01-31"))
     >>> dict(ds["count"].sizes)
@@ -217,8 +217,8 @@ def build_cube(
 
     Examples
     --------
-    >>> from impactzones.synth import synthesize
-    >>> from impactzones.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
     >>> inc = synthesize(seed=1, years=[2018]).incidents
     >>> cube = build_cube(inc, mask=st_louis().land, cell_size=250)
     >>> int(cube["count"].sum()) + cube.attrs["outside_study_area"] == len(inc)
@@ -272,12 +272,12 @@ def is_cube(obj) -> bool:
 
 
 def cube_grid(cube) -> Grid:
-    """The :class:`~impactzones.grid.Grid` a cube was counted on (CRS, transform, mask).
+    """The :class:`~impactzones.core.grid.Grid` a cube was counted on (CRS, transform, mask).
 
     Examples
     --------
     >>> from shapely import box
-    >>> from impactzones.grid import make_grid
+    >>> from impactzones.core.grid import make_grid
     >>> g = make_grid(box(0, 0, 200, 100), "EPSG:32615", 100)
     >>> ds = to_dataset(np.zeros((1, 3, 1, 2), int), g, periods("2018-01-01", "2018-01-31"))
     >>> h = cube_grid(ds)
@@ -320,7 +320,7 @@ def cube_to_grid_counts(cube) -> tuple[Grid, np.ndarray]:
     Examples
     --------
     >>> from shapely import box
-    >>> from impactzones.grid import make_grid
+    >>> from impactzones.core.grid import make_grid
     >>> g = make_grid(box(0, 0, 200, 100), "EPSG:32615", 100)
     >>> ds = to_dataset(np.ones((2, 3, 1, 2), int), g, periods("2018-01-01", "2018-02-28"))
     >>> cube_to_grid_counts(ds.sel(group="violent"))[1].tolist()
@@ -340,14 +340,14 @@ def write_cube(cube, path: str | Path) -> Path:
     --------
     >>> import tempfile, pathlib
     >>> from shapely import box
-    >>> from impactzones.grid import make_grid
+    >>> from impactzones.core.grid import make_grid
     >>> g = make_grid(box(0, 0, 200, 100), "EPSG:32615", 100)
     >>> ds = to_dataset(np.ones((1, 3, 1, 2), int), g, periods("2018-01-01", "2018-01-31"))
     >>> p = write_cube(ds, pathlib.Path(tempfile.mkdtemp()) / "cube.nc")
     >>> int(read_cube(p)["count"].sum())
     6
     """
-    from .io import _atomic
+    from .core.files import atomic_write
 
     path = Path(path)
     if path.suffix.lower() not in {".nc", ".nc4"}:
@@ -358,7 +358,7 @@ def write_cube(cube, path: str | Path) -> Path:
         "count": {"zlib": True, "complevel": 4, "dtype": "int32"},
         "in_study_area": {"dtype": "uint8"},
     }
-    return _atomic(
+    return atomic_write(
         path, lambda p: ds.to_netcdf(p, engine="h5netcdf", encoding=encoding, format="NETCDF4")
     )
 
@@ -371,7 +371,7 @@ def read_cube(path: str | Path):
     >>> read_cube("missing.nc")
     Traceback (most recent call last):
     ...
-    impactzones.errors.InputError: There is no cube file missing.nc.
+    impactzones.core.errors.InputError: There is no cube file missing.nc.
     """
     xr = _xarray()
     path = Path(path)

@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .geo import Layers
-from .grid import Grid
+from .core.errors import InputError
+from .core.geo import Layers
+from .core.grid import Grid
 
 __all__ = [
     "TABLE_BY",
@@ -76,7 +76,7 @@ def clean_partition(frame, layers: Layers) -> tuple[object, Counter]:
     Examples
     --------
     >>> import geopandas as gpd
-    >>> from impactzones.geo import st_louis
+    >>> from impactzones.core.geo import st_louis
     >>> layers = st_louis()
     >>> df = gpd.GeoDataFrame({"occurred_at": pd.to_datetime(["2018-01-01", None]),
     ...                        "category": ["robbery", "robbery"]},
@@ -86,9 +86,9 @@ def clean_partition(frame, layers: Layers) -> tuple[object, Counter]:
     >>> len(clean), dict(rejects)
     (1, {'no_date': 1})
     """
-    from .assign import locate
-    from .geo import xy
-    from .schema import GROUPS, group_of
+    from .core.geo import xy
+    from .core.geometry import locate
+    from .core.schema import GROUPS, group_of
 
     rejects: Counter = Counter()
     if frame.crs is None:
@@ -123,7 +123,7 @@ def clean_partition(frame, layers: Layers) -> tuple[object, Counter]:
 
 def _sparse_cube(frame, grid: Grid, freq: str) -> pd.DataFrame:
     """Non-zero cube entries of one partition: period, group, row, col and count."""
-    from .geo import xy
+    from .core.geo import xy
 
     x, y = xy(frame)
     row, col, ok = grid.cell_of(x, y)
@@ -192,8 +192,8 @@ def _full_table(series: pd.Series) -> pd.DataFrame:
 
 
 def _finish(total: dict, grid: Grid, freq: str) -> Summary:
+    from .core.schema import GROUPS
     from .cube import FREQS, to_dataset
-    from .schema import GROUPS
 
     sparse = total["cube"]
     if len(sparse) == 0:
@@ -240,7 +240,7 @@ def _finish(total: dict, grid: Grid, freq: str) -> Summary:
 
 
 def _grid(layers: Layers, grid: Grid | None, cell_size: float | None) -> Grid:
-    from .grid import make_grid
+    from .core.grid import make_grid
 
     return grid if grid is not None else make_grid(layers.study_area, layers.crs, cell_size)
 
@@ -258,8 +258,8 @@ def summarise_frame(
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> inc = synthesize(seed=1, years=[2018]).incidents
     >>> s = summarise_frame(inc, st_louis(), cell_size=500)
     >>> int(s.counts["count"].sum()) == s.tally["used"] == len(inc)
@@ -311,7 +311,7 @@ def summarise_parquet(
     Notes
     -----
     Each Parquet row group is one task: write row groups of 100,000 to 200,000 rows
-    (``to_parquet(row_group_size=...)``; :func:`impactzones.synth.write_partitions` does)
+    (``to_parquet(row_group_size=...)``; :func:`impactzones.datasets.synth.write_partitions` does)
     and a worker needs about 1 GB, whatever the size of the whole data set.
 
     Returns
@@ -322,8 +322,8 @@ def summarise_parquet(
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> inc = synthesize(seed=1, years=[2018]).incidents
     >>> inc.iloc[:20000].to_parquet(d / "a.parquet"); inc.iloc[20000:].to_parquet(d / "b.parquet")

@@ -14,20 +14,15 @@ import pandas as pd
 
 from . import __version__
 from .assign import assign, count_incidents
-from .change import format_pct
-from .errors import InputError
-from .geo import Layers, st_louis
-from .io import (
-    LoadResult,
-    read_incidents,
-    read_layer,
-    write_json,
-    write_table,
-    write_text,
-    write_vector,
-)
-from .safety import Slugs, slugify, writes_into
-from .schema import is_sensitive
+from .core.change import format_pct
+from .core.errors import InputError
+from .core.files import writes_into
+from .core.geo import Layers, st_louis
+from .core.schema import is_sensitive
+from .io.incidents import LoadResult, read_incidents
+from .io.layers import read_layer
+from .io.safety import Slugs, slugify
+from .io.writers import write_json, write_table, write_text, write_vector
 
 __all__ = [
     "DEFAULT_METHODS",
@@ -74,7 +69,7 @@ def fill_missing_layers(layers: Layers) -> tuple[Layers, list[str]]:
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
+    >>> from impactzones.core.geo import st_louis
     >>> base = st_louis()
     >>> filled, lines = fill_missing_layers(Layers(base.boundary, None, None, None))
     >>> len(filled.districts), len(filled.zones), len(lines)
@@ -111,7 +106,7 @@ def fill_missing_layers(layers: Layers) -> tuple[Layers, list[str]]:
 def blank_sensitive(incidents: gpd.GeoDataFrame, layers: Layers | None = None):
     """Private incidents without their points, their areas kept so that counts add up.
 
-    Every row is kept. Rows that :func:`impactzones.schema.is_sensitive` marks private get
+    Every row is kept. Rows that :func:`impactzones.core.schema.is_sensitive` marks private get
     an empty geometry; ``district``, ``neighborhood`` and ``zone`` are filled for every row
     from the layers given (those the layers have) before the points go, so that counts by
     area from the file still add up.
@@ -123,8 +118,8 @@ def blank_sensitive(incidents: gpd.GeoDataFrame, layers: Layers | None = None):
 
     Examples
     --------
-    >>> from impactzones.synth import synthesize
-    >>> from impactzones.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
     >>> inc = synthesize(seed=1, years=[2018]).incidents
     >>> out, n = blank_sensitive(inc, st_louis())
     >>> n == int(is_sensitive(inc).sum()) == int(out.geometry.is_empty.sum())
@@ -134,8 +129,9 @@ def blank_sensitive(incidents: gpd.GeoDataFrame, layers: Layers | None = None):
     """
     import shapely
 
-    from .assign import _ids, locate
-    from .geo import xy
+    from .assign import _ids
+    from .core.geo import xy
+    from .core.geometry import locate
 
     out = incidents.copy()
     if layers is not None:
@@ -166,9 +162,9 @@ def guard_folder(inputs, out: Path) -> None:
     >>> guard_folder([d / "in.csv"], d)
     Traceback (most recent call last):
     ...
-    impactzones.errors.InputError: The output folder ... holds the input ...
+    impactzones.core.errors.InputError: The output folder ... holds the input ...
     """
-    from .io import expand_paths
+    from .io.tables import expand_paths
 
     out = Path(out).resolve()
     paths = [p for p in inputs if p]
@@ -206,7 +202,7 @@ def load_layers(
     >>> len(load_layers().districts)
     6
     """
-    from .geo import WGS84, utm_crs_for
+    from .core.geo import WGS84, utm_crs_for
 
     crs = None
     if boundary:
@@ -261,7 +257,7 @@ def check_zones(zones: gpd.GeoDataFrame, area) -> None:
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
+    >>> from impactzones.core.geo import st_louis
     >>> layers = st_louis()
     >>> check_zones(layers.zones, layers.study_area)  # the bundled zones are fine
     """
@@ -369,7 +365,7 @@ def run_demo(
         ],
         out,
     )
-    from .manifest import clean_temporaries, write_manifest
+    from .io.manifest import clean_temporaries, write_manifest
 
     clean_temporaries(out)  # a killed run's hidden temporaries and its stale manifest
     step("Loading layers")
@@ -393,7 +389,7 @@ def run_demo(
         inc = load.incidents
         source = ", ".join(str(p) for p in inputs)
     else:
-        from .synth import synthesize
+        from .datasets.synth import synthesize
 
         step("Generating synthetic incidents")
         truth = synthesize(seed=seed, scale=scale, layers=layers, ring=ring)
@@ -444,7 +440,7 @@ def run_demo(
             capture_files, capture = _demo_capture(inc, layers, backtest_table, out)
             files.extend(capture_files)
     step("Writing the proposal page")
-    from .explore import write_explore
+    from .maps.explore import write_explore
 
     files.append(
         write_explore(
@@ -461,10 +457,10 @@ def run_demo(
     )
     headline["sensitive_not_exported"] = int(sensitive.sum())
     if truth is not None:
-        from .synth import write_truth
+        from .datasets.synth import write_truth
 
         files.extend(write_truth(truth, out))
-    from .compare import to_markdown, to_records
+    from .evaluate.compare import to_markdown, to_records
 
     for key, table in comparisons.items():
         files.append(write_table(table, out / f"compare_{key}.csv"))
@@ -507,7 +503,7 @@ def run_demo(
             for name, ev in evaluations.items()
         }
     step("Writing the CompStat report")
-    from .compstat import write_compstat
+    from .evaluate.compstat import write_compstat
 
     as_of = inc["occurred_at"].max()
     cs, cs_files = write_compstat(inc, layers, as_of, out, source=source, online_tiles=online_tiles)
@@ -561,7 +557,7 @@ def run_demo(
             )
     extra.append(_explore_entry(backtest_table, capture is not None))
     step("Drawing the maps")
-    from .maps import build_maps
+    from .maps.build import build_maps
 
     if hotspots:
         hotspots["year"] = hs_year
@@ -670,7 +666,7 @@ def _demo_evaluations(
 def _demo_proposals(inc, layers: Layers):
     """Zones proposed (the tuned defaults) from the year before the newest zones began, away
     from the zones that had begun by then, backtested on the next year (same calendar days)."""
-    from .propose import backtest, propose_zones
+    from .propose.proposals import backtest, propose_zones
 
     zones = layers.zones
     if "start" not in zones or zones["start"].isna().all():
@@ -693,7 +689,7 @@ def _demo_proposals(inc, layers: Layers):
 
 def _explore_entry(bt, with_capture: bool) -> tuple:
     """The index's line for the proposal page, with the backtest in one sentence."""
-    from .propose import COMPACT, NAIVE, RANDOM
+    from .propose.proposals import COMPACT, NAIVE, RANDOM
 
     finding = "Draw or edit a zone and read its counts, share, PAI and ring at once."
     links = []
@@ -719,7 +715,7 @@ def _explore_entry(bt, with_capture: bool) -> tuple:
 def _demo_capture(inc, layers: Layers, bt, out: Path):
     """The capture curves of the demo's backtest (same periods, same existing zones) as a
     table, a summary table at a few area shares and a plot."""
-    from .propose import capture_curve, capture_table, plot_capture_curve
+    from .propose.proposals import capture_curve, capture_table, plot_capture_curve
 
     before, after = bt.attrs["before"], bt.attrs["period"]
     year = int(before[:4])
@@ -756,7 +752,7 @@ def _headline_change(comparisons: dict) -> dict:
             "display": format_pct(pct),
         }
 
-    from .maps import zone_headline
+    from .maps.build import zone_headline
 
     return {
         "zone": zone,
@@ -770,7 +766,7 @@ def _headline_change(comparisons: dict) -> dict:
 def _demo_comparisons(inc, layers: Layers, ring: float) -> dict:
     """Each zone against the year before it started (same calendar days when the data
     stop early): the North zone 2017 vs 2018, the Central and South zones 2018 vs 2019."""
-    from .compare import compare_zones
+    from .evaluate.compare import compare_zones
 
     out: dict = {}
     zones = layers.zones
@@ -791,7 +787,7 @@ def _demo_comparisons(inc, layers: Layers, ring: float) -> dict:
 def _demo_harm(inc, layers: Layers, ring: float, weights: dict, source) -> dict:
     """Harm-weighted WDD (ptools' ``wdd_harm``) of each demo comparison: the same zones and
     years, by category, the categories weighted by the study's ``harm`` weights."""
-    from .compare import compare_zones
+    from .evaluate.compare import compare_zones
     from .evaluate.harm import check_harm_categories, harm_table
 
     check_harm_categories(weights, inc["category"].unique(), str(source))
@@ -861,16 +857,16 @@ def run_hotspots(
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> inc = synthesize(seed=1, years=[2018]).incidents
     >>> results, files = run_hotspots(inc[inc["group"] == "violent"], st_louis().land,
     ...                               permutations=99)
     >>> sorted(results), files
     (['dbscan', 'gistar', 'kde', 'kde_hotspots'], [])
     """
+    from .core.schema import is_sensitive
     from .hotspots import dbscan, gistar, hotspot_polygons, kde, prepare_points
-    from .schema import is_sensitive
 
     unknown = set(methods) - set(HOTSPOT_METHODS)
     if unknown:
@@ -954,8 +950,8 @@ def hotspot_params(results: dict) -> dict:
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> inc = synthesize(seed=1, years=[2018]).incidents
     >>> results, _ = run_hotspots(inc, st_louis().land, methods=["kde"])
     >>> sorted(hotspot_params(results))

@@ -112,8 +112,8 @@ NOTEBOOKS = {
                "The published claim: violent crime fell 20 percent in the primary Impact Zone. "
                "Is that more than chance, did the rest of the city fall as much, and did "
                "crime move next door?"),
-        ("code", SETUP + "\nfrom impactzones.compare import compare_zones, e_test, wdq, wdd, "
-                         "to_markdown\nfrom IPython.display import Markdown, IFrame"),
+        ("code", SETUP + "\nfrom impactzones.evaluate.compare import compare_zones, e_test, wdq, "
+                         "wdd, to_markdown\nfrom IPython.display import Markdown, IFrame"),
         ("code", "layers = iz.st_louis()\n"
                  "inc = iz.synthesize(seed=2018, years=[2017, 2018]).incidents\n"
                  "north = layers.zones[layers.zones['name'] == 'North']\n"
@@ -139,7 +139,7 @@ NOTEBOOKS = {
                "In 2019 St. Louis added a Central and a South zone. Given 2018's violent "
                "crime and the North zone, where should two new zones go, and how would they "
                "have done in 2019?"),
-        ("code", SETUP + "\nfrom impactzones.propose import propose_zones, backtest"),
+        ("code", SETUP + "\nfrom impactzones.propose.proposals import propose_zones, backtest"),
         ("code", "layers = iz.st_louis()\n"
                  "synth = iz.synthesize(seed=2018, years=[2018, 2019])\n"
                  "inc = synth.incidents\n"
@@ -198,7 +198,7 @@ NOTEBOOKS = {
                  "study_area=layers.study_area)\n"
                  "g.tally"),
         ("md", "The same workflow on the loaded incidents:"),
-        ("code", "from impactzones.compare import compare_zones\n"
+        ("code", "from impactzones.evaluate.compare import compare_zones\n"
                  "inc = iz.assign(res.incidents, layers)\n"
                  "years = sorted(inc['occurred_at'].dt.year.unique())\n"
                  "print(years[-3:])\n"

@@ -116,7 +116,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def layers():
-    from impactzones.geo import st_louis
+    from impactzones.core.geo import st_louis
 
     return st_louis()
 
@@ -124,7 +124,7 @@ def layers():
 @pytest.fixture(scope="session")
 def synth():
     """The default synthetic data set (seed 2018), generated once per test session."""
-    from impactzones.synth import synthesize
+    from impactzones.datasets.synth import synthesize
 
     return synthesize(seed=2018)
 
@@ -194,7 +194,7 @@ def demo_run(demo_cli):
 @pytest.fixture(scope="session")
 def evil_layers(layers):
     """The St. Louis layers with hostile strings where a user's file could put them."""
-    from impactzones.geo import Layers
+    from impactzones.core.geo import Layers
 
     zones = layers.zones.copy()
     zones.loc[0, "name"] = "<img src=x onerror=window.__xss=1;alert(1)>"

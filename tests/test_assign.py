@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from shapely import box
 
-from impactzones.assign import assign, count_incidents, locate, ring_polygons
-from impactzones.errors import InputError
-from impactzones.geo import Layers
+from impactzones.assign import assign, count_incidents
+from impactzones.core.errors import InputError
+from impactzones.core.geo import Layers
+from impactzones.core.geometry import locate, ring_polygons
 
 CRS = "EPSG:32615"
 
@@ -121,7 +122,7 @@ def test_locate_empty_and_count_table(toy):
 
 def test_raster_index_gives_the_exact_answer_edges_included(layers):
     """The fast path for large inputs agrees with exact tests, also on shared edges."""
-    from impactzones.assign import GRID_MIN_POINTS, _locate_exact
+    from impactzones.core.geometry import GRID_MIN_POINTS, _locate_exact
 
     polys = list(layers.neighborhoods.geometry)
     rng = np.random.default_rng(1)

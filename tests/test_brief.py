@@ -44,7 +44,7 @@ def test_brief_shows_the_counterfactual_plot(demo_run, tmp_path, zone):
     _poppler()
     from PIL import Image
 
-    from impactzones.brief import CAPTION
+    from impactzones.maps.brief import CAPTION
 
     pdf = demo_run.files[0].parent / f"brief_{zone.lower()}.pdf"
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
@@ -69,9 +69,9 @@ def test_brief_shows_the_counterfactual_plot(demo_run, tmp_path, zone):
 
 
 def test_brief_is_byte_identical_when_run_again(demo_run, tmp_path):
-    from impactzones.brief import write_brief
     from impactzones.maps import zone_headline
-    from impactzones.webmap import MapData
+    from impactzones.maps.brief import write_brief
+    from impactzones.maps.webmap import MapData
 
     table = next(iter(demo_run.comparisons.values()))
     zone = next(z for z in table["zone"] if z != "Citywide")

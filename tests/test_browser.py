@@ -203,7 +203,7 @@ def test_popup_with_trend_chart_opens(browser, demo_run):
 
 def test_hostile_strings_show_as_text(browser, evil_layers, synth, tmp_path):
     from impactzones.assign import assign
-    from impactzones.compare import compare_zones
+    from impactzones.evaluate.compare import compare_zones
     from impactzones.maps import build_maps
 
     inc = assign(synth.incidents, evil_layers)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from impactzones.change import format_pct, percent_change, round_half_away
-from impactzones.synth import published_counts
+from impactzones.core.change import format_pct, percent_change, round_half_away
+from impactzones.datasets.synth import published_counts
 
 
 def test_hand_cases():

@@ -209,7 +209,7 @@ def test_a_city_elsewhere_gets_its_own_utm_zone(tmp_path):
     import geopandas as gpd
     from shapely import box
 
-    from impactzones.errors import InputError
+    from impactzones.core.errors import InputError
     from impactzones.pipeline import load_layers
 
     b = tmp_path / "vienna.geojson"

@@ -10,7 +10,10 @@ import pytest
 from scipy import stats
 from shapely import box
 
-from impactzones.compare import (
+from impactzones.core.errors import InputError
+from impactzones.core.windows import Window, parse_window
+from impactzones.datasets.synth import ZoneEffect, synthesize
+from impactzones.evaluate.compare import (
     align_windows,
     compare_zones,
     e_test,
@@ -22,9 +25,6 @@ from impactzones.compare import (
     wdd_shared_control,
     wdq,
 )
-from impactzones.errors import InputError
-from impactzones.synth import ZoneEffect, synthesize
-from impactzones.windows import Window, parse_window
 
 # ---------------------------------------------------------------- published examples
 
@@ -309,7 +309,7 @@ def test_an_after_window_without_data_is_undefined_with_the_reason():
 
 
 def test_e_test_switches_to_its_normal_approximation_without_a_jump():
-    from impactzones.compare import E_TEST_EXACT_MAX
+    from impactzones.evaluate.compare import E_TEST_EXACT_MAX
 
     n = E_TEST_EXACT_MAX
     for shift in (0, 60, 100, 150, 250):
@@ -343,7 +343,7 @@ def test_dispersion_is_the_pearson_statistic_of_a_poisson_glm():
     rng = np.random.default_rng(3)
     mu = np.outer([5, 40, 300, 12], 1 + 0.2 * np.sin(np.arange(12)))
     y = rng.negative_binomial(4, 4 / (4 + mu))
-    from impactzones.compare import dispersion
+    from impactzones.evaluate.compare import dispersion
 
     df = pd.DataFrame({"y": y.ravel(), "area": np.repeat(np.arange(4), 12),
                        "month": np.tile(np.arange(12), 4)})
@@ -355,7 +355,7 @@ def test_dispersion_is_the_pearson_statistic_of_a_poisson_glm():
 def test_overdispersed_no_effect_false_positive_rate_is_about_5_percent():
     """No effect, counts with variance 3 x the mean: the default (estimated dispersion)
     calls about 5% of comparisons significant; the exact Poisson figures about 30%."""
-    from impactzones.compare import dispersion
+    from impactzones.evaluate.compare import dispersion
 
     rng = np.random.default_rng(11)
     phi_true = 3.0

@@ -24,7 +24,7 @@ def _incidents(days, layers):
 
 
 def test_windows_by_hand(layers):
-    from impactzones.compstat import compstat
+    from impactzones.evaluate.compstat import compstat
 
     as_of = "2019-03-31"
     days = [
@@ -50,7 +50,7 @@ def test_windows_by_hand(layers):
 
 
 def test_leap_day_compares_with_the_28th(layers):
-    from impactzones.compstat import period_windows
+    from impactzones.evaluate.compstat import period_windows
 
     now, before = period_windows("2020-02-29")["7 days"]
     assert (str(now.start), str(now.end)) == ("2020-02-23", "2020-02-29")
@@ -59,7 +59,7 @@ def test_leap_day_compares_with_the_28th(layers):
 
 def test_year_to_date_holds_the_published_counts(assigned, layers):
     """On 31 December the year to date is the year: the published 2018 vs 2017 counts."""
-    from impactzones.compstat import compstat
+    from impactzones.evaluate.compstat import compstat
 
     t = compstat(assigned, layers, "2018-12-31")
     city = t[t["area"] == "Citywide"].set_index("crime")
@@ -73,8 +73,8 @@ def test_year_to_date_holds_the_published_counts(assigned, layers):
 
 
 def test_a_date_outside_the_data_is_refused(assigned, layers):
-    from impactzones.compstat import compstat
-    from impactzones.errors import InputError
+    from impactzones.core.errors import InputError
+    from impactzones.evaluate.compstat import compstat
 
     with pytest.raises(InputError, match="outside the data"):
         compstat(assigned, layers, "2030-01-01")

@@ -12,8 +12,8 @@ pytest.importorskip("h5netcdf")
 
 import geopandas as gpd
 
+from impactzones.core.geo import xy
 from impactzones.cube import build_cube, cube_grid, read_cube, write_cube
-from impactzones.geo import xy
 from impactzones.hotspots import gistar, kde
 
 
@@ -117,7 +117,7 @@ def test_cube_file_round_trip_keeps_counts_crs_and_transform(cube, tmp_path):
 
 
 def test_cube_rejects_a_wrong_extension(cube, tmp_path):
-    from impactzones.errors import InputError
+    from impactzones.core.errors import InputError
 
     with pytest.raises(InputError, match=r"\.nc"):
         write_cube(cube, tmp_path / "cube.zarr")

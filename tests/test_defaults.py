@@ -1,4 +1,4 @@
-"""One place for defaults (impactzones.defaults): the copies agree with it, and the checks
+"""One place for defaults (impactzones.core.defaults): the copies agree with it, and the checks
 that had drifted apart (Gi* vs emerging, permutations) now give the same sentence."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pkgutil
 import pytest
 
 import impactzones
-from impactzones import defaults
-from impactzones.errors import InputError
+from impactzones.core import defaults
+from impactzones.core.errors import InputError
 
 # names whose meaning is the same wherever they appear ("alpha" is also a dispersion, and
 # "permutations" a Monte Carlo count (near-repeat), elsewhere: checked for the hot spots only)
@@ -41,7 +41,7 @@ def test_every_keyword_default_is_the_declared_one():
                 if p.default != defaults.SETTINGS[p.name].default:
                     drift.append(f"{where}({p.name}={p.default!r})")
     assert {"ring", "gap", "max_area_km2"} <= seen
-    assert drift == [], f"defaults differ from impactzones.defaults: {drift}"
+    assert drift == [], f"defaults differ from impactzones.core.defaults: {drift}"
 
 
 def test_hot_spot_alpha_and_permutations_are_the_declared_ones():
@@ -68,7 +68,8 @@ def test_cli_options_default_to_the_declared_values():
 
 
 def test_module_limits_are_the_declared_ones():
-    from impactzones import grid, webmap
+    from impactzones.core import grid
+    from impactzones.maps import webmap
 
     dbscan = importlib.import_module("impactzones.hotspots.dbscan")  # not the function
     assert grid.MAX_CELLS == defaults.MAX_CELLS.default

@@ -14,10 +14,10 @@ import geopandas as gpd  # noqa: E402
 import shapely  # noqa: E402
 
 from impactzones.assign import assign, count_incidents  # noqa: E402
+from impactzones.core.grid import make_grid  # noqa: E402
 from impactzones.cube import build_cube  # noqa: E402
+from impactzones.datasets.synth import write_partitions  # noqa: E402
 from impactzones.distributed import summarise_frame, summarise_parquet  # noqa: E402
-from impactzones.grid import make_grid  # noqa: E402
-from impactzones.synth import write_partitions  # noqa: E402
 
 
 @pytest.fixture(scope="module")

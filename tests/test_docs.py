@@ -8,16 +8,16 @@ import inspect
 import pytest
 
 MODULES = [
-    "impactzones.assign", "impactzones.change", "impactzones.compare", "impactzones.geo",
-    "impactzones.grid", "impactzones.io", "impactzones.synth", "impactzones.windows",
-    "impactzones.schema", "impactzones.propose", "impactzones.hotspots.kde",
-    "impactzones.hotspots.dbscan", "impactzones.hotspots.gistar", "impactzones.webmap",
+    "impactzones.assign", "impactzones.core.change", "impactzones.evaluate.compare", "impactzones.core.geo",
+    "impactzones.core.grid", "impactzones.io", "impactzones.datasets.synth", "impactzones.core.windows",
+    "impactzones.core.schema", "impactzones.propose", "impactzones.hotspots.kde",
+    "impactzones.hotspots.dbscan", "impactzones.hotspots.gistar", "impactzones.maps.webmap",
     "impactzones.maps", "impactzones.pipeline", "impactzones.evaluate.series",
     "impactzones.evaluate.power", "impactzones.evaluate.concentration",
     "impactzones.evaluate.nearrepeat", "impactzones.evaluate.synthetic_control",
     "impactzones.evaluate.harm", "impactzones.evaluate.run",
-    "impactzones.safety", "impactzones.study", "impactzones.explore",
-    "impactzones.brief", "impactzones.compstat",
+    "impactzones.io.safety", "impactzones.cli.study", "impactzones.maps.explore",
+    "impactzones.maps.brief", "impactzones.evaluate.compstat",
 ]
 
 

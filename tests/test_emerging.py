@@ -109,7 +109,7 @@ def test_space_time_gi_equals_esda_on_the_space_time_weights():
     import esda
     import libpysal
 
-    from impactzones.grid import make_grid
+    from impactzones.core.grid import make_grid
     from impactzones.hotspots.emerging import space_time_gi
     from impactzones.hotspots.gistar import footprint
 

@@ -11,8 +11,8 @@ from impactzones.cli import main
 
 @pytest.fixture(scope="module")
 def incidents_file(tmp_path_factory):
+    from impactzones.datasets.synth import synthesize
     from impactzones.io import write_vector
-    from impactzones.synth import synthesize
 
     path = tmp_path_factory.mktemp("evalcli") / "inc.parquet"
     write_vector(synthesize(seed=5, years=[2016, 2017, 2018]).incidents, path)

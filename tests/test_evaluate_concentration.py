@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from impactzones.errors import InputError
+from impactzones.core.errors import InputError
 from impactzones.evaluate.concentration import (
     cell_counts,
     concentration,

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from impactzones.compare import wdd
-from impactzones.errors import InputError
+from impactzones.core.errors import InputError
+from impactzones.evaluate.compare import wdd
 from impactzones.evaluate.harm import area_wdd, harm_table, wdd_harm
 from impactzones.evaluate.power import add_power, zone_power
 
@@ -45,7 +45,7 @@ def test_shared_control_area_wdd_by_hand():
 
 
 def test_harm_table_from_a_category_comparison(synth, layers):
-    from impactzones.compare import compare_zones
+    from impactzones.evaluate.compare import compare_zones
 
     t = compare_zones(
         synth.incidents,
@@ -70,7 +70,7 @@ def test_harm_table_from_a_category_comparison(synth, layers):
 
 
 def test_comparison_table_carries_area_wdd_and_power(synth, layers):
-    from impactzones.compare import compare_zones, to_markdown
+    from impactzones.evaluate.compare import compare_zones, to_markdown
 
     t = compare_zones(synth.incidents, layers.zones, 2017, 2018, study_area=layers.study_area)
     row = t.iloc[0]
@@ -91,7 +91,7 @@ def test_comparison_table_carries_area_wdd_and_power(synth, layers):
 def test_add_power_uses_dispersion_and_window_ratio():
     import pandas as pd
 
-    from impactzones.windows import Window
+    from impactzones.core.windows import Window
 
     t = pd.DataFrame({"zone": ["A", "B"], "zone_before": [100, 100], "dispersion": [1.0, 3.0]})
     t.attrs["windows"] = (Window.year(2018, end="06-30"), Window.year(2019))

@@ -29,7 +29,7 @@ PLAN = {
 def plan_file(tmp_path_factory):
     import geopandas as gpd
 
-    from impactzones.geo import st_louis
+    from impactzones.core.geo import st_louis
 
     layers = st_louis()
     zones = layers.zones

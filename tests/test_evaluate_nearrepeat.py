@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import pdist
 
-from impactzones.errors import InputError
+from impactzones.core.errors import InputError
 from impactzones.evaluate.nearrepeat import close_pairs, near_repeat, near_repeat_incidents
 
 
@@ -86,7 +86,7 @@ def test_inputs_are_not_shuffled_in_place_and_runs_are_seeded():
 
 
 def test_planted_near_repeats_are_found_and_background_is_not(synth):
-    from impactzones.synth import add_near_repeats
+    from impactzones.datasets.synth import add_near_repeats
 
     inc = synth.incidents[synth.incidents["occurred_at"].dt.year == 2018]
     burg = inc[inc["category"] == "burglary"]

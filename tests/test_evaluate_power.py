@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from impactzones.errors import InputError
+from impactzones.core.errors import InputError
 from impactzones.evaluate.power import (
     minimum_detectable_effect,
     power_for,

@@ -10,7 +10,7 @@ import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
-from impactzones.errors import InputError
+from impactzones.core.errors import InputError
 from impactzones.evaluate.series import (
     evaluate_series,
     its_from_counts,

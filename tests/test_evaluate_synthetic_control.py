@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import optimize
 
-from impactzones.errors import InputError
+from impactzones.core.errors import InputError
 from impactzones.evaluate.synthetic_control import (
     fit_weights,
     plot_synthetic_control,

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import shapely
 
-from impactzones.compare import compare_zones
-from impactzones.explore import explore_data, write_explore
-from impactzones.geo import WGS84
+from impactzones.core.geo import WGS84
+from impactzones.evaluate.compare import compare_zones
+from impactzones.maps.explore import explore_data, write_explore
 from impactzones.propose import backtest, propose_zones
 
 BEFORE, AFTER = "2018-01-01:2018-08-31", "2019-01-01:2019-08-31"
@@ -83,8 +83,8 @@ def _browser():
 
 def _edge_count(inc, geom, window, cell=100.0):
     """Incidents (violent, in the window) in the 100 m cells that the outline cuts."""
-    from impactzones.grid import make_grid
-    from impactzones.windows import parse_window, select
+    from impactzones.core.grid import make_grid
+    from impactzones.core.windows import parse_window, select
 
     v = select(inc, window=parse_window(window), group="violent")
     g = make_grid(geom.buffer(2 * cell), inc.crs, cell)
@@ -141,7 +141,7 @@ def test_drawn_zone_figures_match_python(page, synth, layers, zone):
 
 @pytest.mark.slow
 def test_page_stays_under_3_mb_for_a_million_incidents(layers, tmp_path):
-    from impactzones.synth import synthesize
+    from impactzones.datasets.synth import synthesize
 
     inc = synthesize(seed=7, scale=6).incidents
     assert len(inc) > 900_000

@@ -130,7 +130,7 @@ def test_real_2019_violent_crime_hot_cells_where_kde_and_dbscan_find_hot_spots(
 
 @pytest.mark.parametrize("bad", ["bayes", ""])
 def test_unknown_inference_is_refused(bad):
-    from impactzones.errors import InputError
+    from impactzones.core.errors import InputError
 
     with pytest.raises(InputError, match="inference"):
         gistar(_csr(0, n=200), cell_size=500, inference=bad)

@@ -13,9 +13,9 @@ import pytest
 import shapely
 from scipy.spatial import cKDTree
 
-from impactzones.errors import InputError
-from impactzones.geo import xy
-from impactzones.grid import auto_cell_size, make_grid
+from impactzones.core.errors import InputError
+from impactzones.core.geo import xy
+from impactzones.core.grid import auto_cell_size, make_grid
 from impactzones.hotspots import dbscan, gistar, hotspot_polygons, kde
 from impactzones.hotspots.kde import auto_bandwidth
 
@@ -396,7 +396,7 @@ def test_each_method_finds_the_planted_hot_spots(synth, layers):
 def test_sfhotspots_exact_cell_size_rule_by_hand():
     """sfhotspot's set_cell_size: the points' bounding box, shorter side / 50, floored to a
     multiple of 100 m; unrounded when that floor is 0 (sides under 5 km)."""
-    from impactzones.grid import sfhotspot_cell_size
+    from impactzones.core.grid import sfhotspot_cell_size
 
     # 12.4 x 19 km: 248 m, floored to 200 m; 30 x 40 km: 600 m exactly; 4 x 9 km: 80 m
     assert sfhotspot_cell_size(np.array([5.0, 12_405]), np.array([0.0, 19_000])) == 200

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from impactzones.errors import InputError
+from impactzones.core.errors import InputError
 from impactzones.io import read_incidents, read_layer, write_vector
 
 HEADER = (
@@ -355,7 +355,7 @@ def test_as_of_sets_the_future_bound(tmp_path):
 
 @pytest.mark.parametrize("ragged", [False, True])
 def test_large_files_read_in_chunks_give_the_same_result(tmp_path, monkeypatch, ragged):
-    import impactzones.io as iz_io
+    import impactzones.io.tables as iz_io
 
     rng = np.random.default_rng(3)
     n = 3000

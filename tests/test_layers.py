@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from impactzones.geo import LAYER_FILES, data_dir
+from impactzones.core.geo import LAYER_FILES, data_dir
 
 UTM = 32615
 

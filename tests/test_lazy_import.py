@@ -30,7 +30,7 @@ def test_import_loads_no_heavy_library():
 def test_help_loads_no_heavy_library():
     code = (
         "import contextlib, io\n"
-        "from impactzones.cli import main\n"
+        "from impactzones.cli.main import main\n"
         "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
         "    main(['--help'])"
     )

@@ -7,7 +7,7 @@ import shutil
 
 
 def test_demo_writes_a_matching_manifest_last(demo_run):
-    from impactzones.manifest import check_manifest
+    from impactzones.io.manifest import check_manifest
 
     out = demo_run.files[0].parent
     assert demo_run.files[-1].name == "manifest.json"
@@ -15,7 +15,7 @@ def test_demo_writes_a_matching_manifest_last(demo_run):
 
 
 def test_a_mixed_or_unfinished_folder_is_named(demo_run, tmp_path):
-    from impactzones.manifest import check_manifest
+    from impactzones.io.manifest import check_manifest
 
     out = tmp_path / "copy"
     shutil.copytree(demo_run.files[0].parent, out)
@@ -38,7 +38,7 @@ def test_no_output_carries_the_run_date(demo_run):
 
 def test_temporaries_of_a_killed_run_are_removed(tmp_path):
     from impactzones.io import expand_paths
-    from impactzones.manifest import clean_temporaries
+    from impactzones.io.manifest import clean_temporaries
 
     (tmp_path / ".incidents.k2j4x9a1.parquet").write_bytes(b"PAR1 half")
     (tmp_path / ".summary.ab12cd34.json").write_text("{")

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from impactzones.schema import is_sensitive
+from impactzones.core.schema import is_sensitive
 
 MAPS = ["commander_north.html", "commander_central.html", "commander_south.html",
         "citywide.html", "analyst.html"]
@@ -40,7 +40,7 @@ def test_analyst_png_draws_the_analysis_not_the_change(demo_run):
     import matplotlib
     from PIL import Image
 
-    from impactzones.webmap import CHANGE_CMAP
+    from impactzones.maps.webmap import CHANGE_CMAP
 
     def share(rgb, name="analyst.png"):
         img = np.asarray(Image.open(out_dir(demo_run) / name).convert("RGB"), dtype=int)
@@ -84,7 +84,7 @@ def test_no_sensitive_incident_appears_on_any_map(demo_run):
 def test_point_layer_is_capped_off_by_default_and_never_sensitive(synth, layers):
     import folium
 
-    from impactzones.webmap import MAX_POINTS, add_incident_sample, base_map
+    from impactzones.maps.webmap import MAX_POINTS, add_incident_sample, base_map
 
     m = base_map(layers)
     n = add_incident_sample(m, synth.incidents, n=10 * MAX_POINTS)
@@ -100,7 +100,7 @@ def test_point_layer_is_capped_off_by_default_and_never_sensitive(synth, layers)
 
 def test_hostile_strings_are_escaped_in_the_html(evil_layers, synth, tmp_path):
     from impactzones.assign import assign
-    from impactzones.compare import compare_zones
+    from impactzones.evaluate.compare import compare_zones
     from impactzones.maps import build_maps
 
     inc = assign(synth.incidents, evil_layers)
@@ -133,7 +133,7 @@ def test_offline_base_is_derived_from_the_reference_layers():
     """The bundled roads and river come from the reference layers by the script's rule."""
     import geopandas as gpd
 
-    from impactzones.geo import data_dir
+    from impactzones.core.geo import data_dir
 
     roads = gpd.read_file(data_dir() / "basemap_roads.geojson")
     river = gpd.read_file(data_dir() / "basemap_river.geojson")
@@ -152,7 +152,7 @@ def test_kde_overlay_is_georeferenced_in_web_mercator(demo_run):
     """The PNG's bounds are the surface's, reprojected (not a UTM grid stretched)."""
     from pyproj import Transformer
 
-    from impactzones.webmap import surface_png
+    from impactzones.maps.webmap import surface_png
 
     s = demo_run.hotspots["kde"]
     png, bounds, (vmin, vmax) = surface_png(s)
@@ -226,8 +226,8 @@ def test_a_city_elsewhere_gets_its_own_base(layers, tmp_path):
     from shapely import affinity
     from shapely.geometry import LineString
 
-    from impactzones.geo import Layers
-    from impactzones.webmap import MapData, commander_map
+    from impactzones.core.geo import Layers
+    from impactzones.maps.webmap import MapData, commander_map
 
     def moved(gdf):
         out = gdf.copy()

@@ -48,7 +48,7 @@ def test_wheel_ships_the_layers(tmp_path):
         "README.md",
     ):
         assert f"impactzones/_data/geo/{f}" in names
-    assert "impactzones/seed_counts.csv" in names
+    assert "impactzones/datasets/seed_counts.csv" in names
     assert "impactzones/py.typed" in names  # PEP 561: type checkers use our hints
     assert any(n.endswith("entry_points.txt") for n in names)
     (meta,) = [n for n in names if n.endswith(".dist-info/METADATA")]
@@ -151,7 +151,7 @@ def test_top_level_names_stay_functions_after_their_modules_load():
     """``impactzones.assign`` is the function even once ``impactzones.assign`` the module
     is imported (notebooks call ``iz.assign`` after ``iz.synthesize`` loaded it)."""
     code = (
-        "import impactzones as iz, impactzones.assign, impactzones.change; "
+        "import impactzones as iz, impactzones.assign, impactzones.core.change; "
         "assert callable(iz.assign) and callable(iz.percent_change); print('ok')"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

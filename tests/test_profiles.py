@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 
 from impactzones.cli import main
-from impactzones.dates import infer_format, parse_dates
-from impactzones.errors import InputError
+from impactzones.core.errors import InputError
 from impactzones.io import read_incidents
-from impactzones.profiles import detect
+from impactzones.io.dates import infer_format, parse_dates
+from impactzones.io.profiles import detect
 
 DATA = Path(__file__).parent / "data" / "profiles"
 TRUTH = pd.read_csv(DATA / "truth.csv", dtype=str, keep_default_na=False)

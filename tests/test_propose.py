@@ -11,8 +11,8 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from impactzones.errors import InputError
-from impactzones.propose import (
+from impactzones.core.errors import InputError
+from impactzones.propose.proposals import (
     COMPACT,
     HINDSIGHT,
     NAIVE,
@@ -244,7 +244,7 @@ def test_random_placements_of_uniform_crime_have_pai_near_one():
 
 
 def test_compact_baseline_takes_the_densest_cells_in_turn():
-    from impactzones.grid import make_grid
+    from impactzones.core.grid import make_grid
 
     city = shapely.box(0, 0, 5000, 5000)
     g = make_grid(city, CRS, 100)

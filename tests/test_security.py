@@ -16,7 +16,7 @@ def _files(root):
 
 
 def test_slugify_keeps_only_safe_characters():
-    from impactzones.safety import Slugs, slugify
+    from impactzones.io.safety import Slugs, slugify
 
     for name in [*HOSTILE_ZONE_NAMES, "..", ".", "", "C:\\Windows\\x", "nul\x00byte", "ü" * 300]:
         s = slugify(name)
@@ -33,8 +33,8 @@ def hostile_zone_run(assigned, layers, tmp_path_factory):
     """Maps for five zones with path-like or case-colliding names, into a nested folder."""
     import geopandas as gpd
 
-    from impactzones.compare import compare_zones
-    from impactzones.geo import Layers
+    from impactzones.core.geo import Layers
+    from impactzones.evaluate.compare import compare_zones
     from impactzones.maps import build_maps
 
     base = layers.zones.iloc[[0, 0, 1, 1, 2]].reset_index(drop=True)
@@ -77,9 +77,9 @@ def test_every_zone_gets_its_own_commander_map(hostile_zone_run):
 
 
 def test_a_write_outside_the_fence_is_refused(tmp_path):
-    from impactzones.errors import InputError
+    from impactzones.core.errors import InputError
+    from impactzones.core.files import output_root
     from impactzones.io import write_table, write_text
-    from impactzones.safety import output_root
 
     with output_root(tmp_path / "out"):
         write_text("fine", tmp_path / "out" / "x.txt")
@@ -95,7 +95,7 @@ def test_a_write_outside_the_fence_is_refused(tmp_path):
 
 
 def test_demo_comparison_files_use_slugs(assigned, layers):
-    from impactzones.geo import Layers
+    from impactzones.core.geo import Layers
     from impactzones.pipeline import _demo_comparisons
 
     zones = layers.zones.copy()
@@ -107,15 +107,15 @@ def test_demo_comparison_files_use_slugs(assigned, layers):
 
 
 def test_user_text_in_a_script_is_json_not_template_source():
-    from impactzones.geo import st_louis
-    from impactzones.webmap import MapData, commander_map
+    from impactzones.core.geo import st_louis
+    from impactzones.maps.webmap import MapData, commander_map
 
     layers = st_louis()
     zones = layers.zones.copy()
     zones.loc[0, "name"] = "${alert(3)}`"
     d = layers.districts.copy()
     d.loc[d.index[0], "name"] = "`${alert(4)}"
-    from impactzones.geo import Layers
+    from impactzones.core.geo import Layers
 
     evil = Layers(boundary=layers.boundary, districts=d, neighborhoods=layers.neighborhoods,
                   zones=zones)
@@ -128,8 +128,8 @@ def test_user_text_in_a_script_is_json_not_template_source():
 
 
 def test_static_map_shows_dollar_signs_as_text(tmp_path, layers):
-    from impactzones.geo import Layers
-    from impactzones.webmap import MapData, static_map
+    from impactzones.core.geo import Layers
+    from impactzones.maps.webmap import MapData, static_map
 
     zones = layers.zones.copy()
     zones.loc[0, "name"] = r"$\frac{a}{$ zone"

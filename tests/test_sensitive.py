@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from impactzones.cli import main
+from impactzones.core.schema import domestic_flag, is_sensitive
 from impactzones.io import read_incidents
-from impactzones.offenses import classify
-from impactzones.schema import domestic_flag, is_sensitive
+from impactzones.io.offenses import classify
 
 # Points inside St. Louis. Private rows sit on coordinates with a tell-tale 7th decimal, so
 # that any output that carried one of them as a point can be found by its text.
@@ -251,7 +251,7 @@ def test_no_private_point_is_drawn_in_chromium(agency_files, tmp_path, layers):
 
     import folium
 
-    from impactzones.webmap import add_incident_sample, base_map
+    from impactzones.maps.webmap import add_incident_sample, base_map
 
     from .browser import Browser, chromium_path
 

@@ -11,19 +11,19 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from impactzones.schema import COLUMNS, PART_I
-from impactzones.synth import HotSpot, ZoneEffect, synthesize
+from impactzones.core.schema import COLUMNS, PART_I
+from impactzones.datasets.synth import HotSpot, ZoneEffect, synthesize
 
 from .conftest import SHARED
 
-PUBLISHED = pd.read_csv(resources.files("impactzones") / "seed_counts.csv")
+PUBLISHED = pd.read_csv(resources.files("impactzones.datasets") / "seed_counts.csv")
 
 
 def test_bundled_table_is_the_shared_one():
     shared = SHARED / "seed_counts.csv"
     if not shared.exists():
         pytest.skip("../shared is not present")
-    assert filecmp.cmp(shared, resources.files("impactzones") / "seed_counts.csv", shallow=False)
+    assert filecmp.cmp(shared, resources.files("impactzones.datasets") / "seed_counts.csv", shallow=False)
 
 
 def test_schema(synth):
@@ -176,7 +176,7 @@ def test_scale_multiplies_counts():
 
 
 def test_bad_settings_fail_clearly():
-    from impactzones.errors import InputError
+    from impactzones.core.errors import InputError
 
     with pytest.raises(InputError, match="scale"):
         synthesize(scale=0)

@@ -77,7 +77,7 @@ def browser():
 def small(layers):
     """Two years of synthetic incidents, assigned once (names are swapped per example)."""
     from impactzones.assign import assign
-    from impactzones.synth import synthesize
+    from impactzones.datasets.synth import synthesize
 
     inc = synthesize(seed=3, years=[2017, 2018], scale=0.2).incidents
     return assign(inc, layers)
@@ -86,7 +86,7 @@ def small(layers):
 def _hostile(layers, small, zone_a, zone_b, district, hood, desc):
     import geopandas as gpd
 
-    from impactzones.geo import Layers
+    from impactzones.core.geo import Layers
 
     zones = layers.zones.iloc[:2].copy()
     zones["name"] = [zone_a, zone_b]
@@ -115,7 +115,7 @@ def test_no_name_runs_as_script(browser, layers, small, tmp_path_factory, zone_a
                                 district, hood, desc):
     from hypothesis import assume
 
-    from impactzones.compare import compare_zones
+    from impactzones.evaluate.compare import compare_zones
     from impactzones.maps import build_maps
 
     assume(zone_a != zone_b)

@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ..io import write_png
+from ..core.errors import InputError
+from ..io.writers import write_png
 
 __all__ = [
     "Concentration",
@@ -200,7 +200,7 @@ def cell_counts(incidents, area, cell_size: float = 150.0):
     """
     import shapely
 
-    from ..geo import xy
+    from ..core.geo import xy
 
     if not cell_size > 0:
         raise InputError(f"The cell size must be a positive number of metres, got {cell_size}.")
@@ -232,15 +232,15 @@ def concentration_report(
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=1, years=[2018]).incidents
     >>> t = concentration_report(inc, layers.land, districts=layers.districts)
     >>> t.loc[0, "area"], bool(t.loc[0, "top_5"] > 0.2), len(t) == 1 + len(layers.districts)
     ('City', True, True)
     """
-    from ..assign import locate
+    from ..core.geometry import locate
 
     counts, cx, cy = cell_counts(incidents, area, cell_size)
     p = {"cell_size_m": cell_size}

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import InputError
+from ..core.errors import InputError
 
 __all__ = [
     "HarmWDD",
@@ -63,7 +63,7 @@ def wdd_harm(
 
     Examples
     --------
-    >>> from impactzones.compare import wdd
+    >>> from impactzones.evaluate.compare import wdd
     >>> tests = [wdd((20, 20), (20, 10)), wdd((30, 30), (25, 20)), wdd((80, 60), (70, 20))]
     >>> h = wdd_harm([t.local for t in tests], [t.se for t in tests], [10, 5, 1])
     >>> h.estimate, round(h.se**2)  # ptools' documented example: robbery, burglary, theft
@@ -85,7 +85,7 @@ def harm_table(
 ) -> pd.DataFrame:
     """Harm-weighted WDD per zone from a comparison table by category.
 
-    ``table`` is :func:`impactzones.compare.compare_zones` with ``by="category"``; each
+    ``table`` is :func:`impactzones.evaluate.compare.compare_zones` with ``by="category"``; each
     row's ``wdd`` and ``wdd_se`` are weighted by ``weights[crime]``. Crimes without a
     weight are left out and named in ``left_out``.
 
@@ -130,7 +130,7 @@ def read_harm_weights(path) -> dict[str, float]:
 
     Category names are normalised as incident files' are (``"Larceny-theft"`` becomes
     ``larceny_theft``); weights are non-negative numbers (days of custody, for instance).
-    Raises :class:`impactzones.errors.InputError` with one sentence on a missing file, an
+    Raises :class:`impactzones.core.errors.InputError` with one sentence on a missing file, an
     empty file, a row without two fields, a weight that is not a finite non-negative number,
     or a category given twice.
 
@@ -145,7 +145,7 @@ def read_harm_weights(path) -> dict[str, float]:
     import csv
     from pathlib import Path
 
-    from ..schema import normalise_category
+    from ..core.schema import normalise_category
 
     path = Path(path)
     if not path.is_file():
@@ -188,9 +188,9 @@ def check_harm_categories(weights: Mapping[str, float], categories, where: str =
     >>> check_harm_categories({"robery": 10}, ["robbery"])
     Traceback (most recent call last):
     ...
-    impactzones.errors.InputError: Unknown harm-weight category robery; ...
+    impactzones.core.errors.InputError: Unknown harm-weight category robery; ...
     """
-    from ..schema import UCR_CATEGORIES
+    from ..core.schema import UCR_CATEGORIES
 
     known = set(UCR_CATEGORIES.values()) | {str(c) for c in categories}
     unknown = sorted(set(weights) - known)
@@ -212,7 +212,7 @@ def area_wdd(
     """WDD per km^2 for a zone and its ring against one shared control.
 
     ``areas_km2`` is (zone, ring, control). Returns a
-    :class:`impactzones.compare.WDD` in incidents per km^2.
+    :class:`impactzones.evaluate.compare.WDD` in incidents per km^2.
 
     Examples
     --------
@@ -222,7 +222,7 @@ def area_wdd(
     >>> round(r.se**2, 2)  # 180/4 + 100/1 + 4 * 2000/100^2
     145.8
     """
-    from ..compare import WDD
+    from .compare import WDD
 
     t0, t1 = treated
     d0, d1 = ring
@@ -252,9 +252,9 @@ def add_area_wdd(table: pd.DataFrame, zones, ring: float, study_area) -> pd.Data
 
     Examples
     --------
-    >>> from impactzones.compare import compare_zones
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.evaluate.compare import compare_zones
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=2018, years=[2017, 2018]).incidents
     >>> t = compare_zones(inc, layers.zones.iloc[:1], 2017, 2018, study_area=layers.study_area)
@@ -262,7 +262,7 @@ def add_area_wdd(table: pd.DataFrame, zones, ring: float, study_area) -> pd.Data
     >>> round(float(t.loc[0, "zone_km2"]), 1) > 0, bool(t.loc[0, "control_km2"] > 100)
     (True, True)
     """
-    from ..assign import ring_polygons
+    from ..core.geometry import ring_polygons
 
     out = table.copy()
     out.attrs = dict(table.attrs)

@@ -34,8 +34,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ..io import write_png
+from ..core.errors import InputError
+from ..io.writers import write_png
 
 __all__ = [
     "NearRepeat",
@@ -305,12 +305,12 @@ def near_repeat_incidents(incidents, **kw) -> NearRepeat:
 
     Examples
     --------
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.datasets.synth import synthesize
     >>> inc = synthesize(seed=1, years=[2018], scale=0.05).incidents
     >>> near_repeat_incidents(inc, permutations=9).permutations
     9
     """
-    from ..geo import xy
+    from ..core.geo import xy
 
     if incidents.crs is None or not incidents.crs.is_projected:
         raise InputError("Near-repeat distances need incidents in a metric (projected) CRS.")

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
-from ..errors import InputError
+from ..core.errors import InputError
 
 __all__ = [
     "PowerResult",

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..core.errors import InputError
 
 __all__ = ["ZoneEvaluation", "evaluate_zone", "write_near_repeat"]
 
@@ -60,15 +60,15 @@ def evaluate_zone(
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=1, years=[2016, 2017, 2018]).incidents
     >>> ev = evaluate_zone(inc, layers, "North", synthetic=False)
     >>> sorted(ev.summary)[:3]
     ['crime', 'interrupted_time_series', 'power']
     """
-    from ..safety import slugify
+    from ..io.safety import slugify
     from .power import zone_power
     from .series import evaluate_series, plot_counterfactual
     from .synthetic_control import (
@@ -134,7 +134,7 @@ def evaluate_zone(
     summary = _clean(summary)
     ev = ZoneEvaluation(zone, its, sc, pw, summary)
     if out is not None:
-        from ..io import write_json
+        from ..io.writers import write_json
 
         out = Path(out)
         s = slug or slugify(zone)
@@ -169,7 +169,7 @@ def write_near_repeat(result, out: str | Path, stem: str = "nearrepeat") -> list
     """
     import pandas as pd
 
-    from ..io import write_json, write_table
+    from ..io.writers import write_json, write_table
     from .nearrepeat import plot_near_repeat
 
     out = Path(out)

@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import InputError
-from ..io import write_png
+from ..core.errors import InputError
+from ..io.writers import write_png
 
 __all__ = [
     "Effect",
@@ -216,15 +216,15 @@ def series_counts(
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=1, years=[2017, 2018]).incidents
     >>> c = series_counts(inc, layers.zones, "North", study_area=layers.study_area)
     >>> len(c), sorted(c["area"].unique())
     (72, ['control', 'ring', 'zone'])
     """
-    from ..compare import _memberships
+    from .compare import _memberships
 
     if freq not in ("M", "W"):
         raise InputError(f"freq must be 'M' (months) or 'W' (weeks), got {freq!r}.")
@@ -735,8 +735,8 @@ def evaluate_series(
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=1, years=[2016, 2017, 2018]).incidents
     >>> r = evaluate_series(inc, "North", zones=layers.zones, study_area=layers.study_area)

@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from ..errors import InputError
-from ..io import write_png
+from ..core.errors import InputError
+from ..io.writers import write_png
 
 __all__ = [
     "SyntheticControl",
@@ -263,8 +263,8 @@ def synthetic_control(
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=1, years=[2016, 2017, 2018]).incidents
     >>> r = synthetic_control(inc, "North", zones=layers.zones, donors=layers.neighborhoods,
@@ -272,8 +272,8 @@ def synthetic_control(
     >>> r.params["donors"] > 20, bool(abs(r.weights["weight"].sum() - 1) < 1e-9)
     (True, True)
     """
-    from ..assign import locate
-    from ..geo import xy
+    from ..core.geo import xy
+    from ..core.geometry import locate
     from .series import _periods, series_counts
 
     match = zones[zones["name"].astype(str) == zone]
@@ -348,8 +348,8 @@ def donor_weights_frame(result: SyntheticControl, donors, donor_name: str = "nam
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=1, years=[2016, 2017, 2018]).incidents
     >>> r = synthetic_control(inc, "North", zones=layers.zones, donors=layers.neighborhoods,
@@ -410,8 +410,8 @@ def plot_donor_weights(
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=1, years=[2016, 2017, 2018]).incidents
     >>> r = synthetic_control(inc, "North", zones=layers.zones, donors=layers.neighborhoods,

@@ -3,7 +3,7 @@
 One function per question, each with documented automatic defaults that it reports back
 in ``params``:
 
-* :func:`kde`: where is crime densest? (a :class:`~impactzones.grid.Surface`, with
+* :func:`kde`: where is crime densest? (a :class:`~impactzones.core.grid.Surface`, with
   :func:`hotspot_polygons` to turn it into areas);
 * :func:`dbscan`: where do incidents cluster? (:class:`Clusters`);
 * :func:`gistar`: which cells are significantly hotter or colder than the city?

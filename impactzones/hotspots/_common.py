@@ -8,8 +8,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from ..errors import InputError
-from ..geo import xy
+from ..core.errors import InputError
+from ..core.geo import xy
 
 
 def study_geometry(mask):
@@ -25,7 +25,7 @@ def study_geometry(mask):
 
 def grid_for(x, y, area, crs, cell_size):
     """The analysis grid over the study area, or over the points' bounding box without one."""
-    from ..grid import make_grid
+    from ..core.grid import make_grid
 
     if area is None:
         if len(x) == 0:
@@ -81,8 +81,8 @@ def prepare_points(incidents: gpd.GeoDataFrame, mask=None) -> Points:
 
     Examples
     --------
-    >>> from impactzones.synth import synthesize
-    >>> from impactzones.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
     >>> inc = synthesize(seed=1, years=[2018]).incidents
     >>> pts = prepare_points(inc, st_louis().land)
     >>> len(pts.x) + pts.outside == len(inc)
@@ -131,7 +131,7 @@ def points_in_study_area(
     if incidents.crs is None or not incidents.crs.is_projected:
         raise InputError(
             "Hot spots are measured in metres: reproject the incidents to a projected CRS "
-            "first (e.g. incidents.to_crs(impactzones.geo.WORK_CRS))."
+            "first (e.g. incidents.to_crs(impactzones.core.geo.WORK_CRS))."
         )
     if (
         mask is not None
@@ -148,7 +148,7 @@ def points_in_study_area(
     area = study_geometry(mask)
     ok = np.isfinite(x) & np.isfinite(y)
     if area is not None:
-        from ..assign import locate
+        from ..core.geometry import locate
 
         ok &= locate(x, y, [area]) == 0
     outside = int((~ok).sum())

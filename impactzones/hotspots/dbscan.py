@@ -5,7 +5,7 @@ locations with ``sample_weight`` = the number of incidents there; the labels are
 back to every incident and equal scikit-learn's on the raw points (the locations are
 ordered by their first incident, so clusters are numbered as scikit-learn numbers them).
 
-With numba, DBSCAN runs on an exact grid algorithm (:mod:`impactzones._dbscan_grid`)
+With numba, DBSCAN runs on an exact grid algorithm (:mod:`impactzones.hotspots._dbscan_grid`)
 whose labels equal scikit-learn's; without it, on scikit-learn itself.
 
 Automatic parameters (reported in ``params``):
@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .._compiled import HAVE_NUMBA
-from ..errors import InputError
+from ..core._compiled import HAVE_NUMBA
+from ..core.errors import InputError
 from ._common import Points, points_in_study_area
 
 __all__ = [
@@ -158,7 +158,7 @@ def dbscan(
 
     Examples
     --------
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.datasets.synth import synthesize
     >>> inc = synthesize(seed=1, years=[2018]).incidents
     >>> res = dbscan(inc[inc["group"] == "violent"], eps=150, min_samples=15)
     >>> int(res.labels.max()) + 1 == len(res.clusters)
@@ -186,7 +186,7 @@ def dbscan(
     ux, uy, counts, inverse = unique_locations(x, y)
     if method == "dbscan":
         if HAVE_NUMBA:
-            from .._dbscan_grid import grid_dbscan
+            from ._dbscan_grid import grid_dbscan
 
             ulab, ucore = grid_dbscan(ux, uy, float(eps), float(min_samples), counts)
             engine = "grid DBSCAN (numba), labels equal to scikit-learn's"

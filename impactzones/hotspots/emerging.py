@@ -44,9 +44,9 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage, stats
 
-from ..defaults import neighbour_distance
-from ..errors import InputError
-from ..grid import Grid
+from ..core.defaults import neighbour_distance
+from ..core.errors import InputError
+from ..core.grid import Grid
 from ._common import grid_for, points_in_study_area
 from .gistar import footprint, randomisation_p
 
@@ -177,7 +177,7 @@ def space_time_gi(
     Examples
     --------
     >>> from shapely import box
-    >>> from impactzones.grid import make_grid
+    >>> from impactzones.core.grid import make_grid
     >>> g = make_grid(box(0, 0, 500, 500), "EPSG:32615", 100)
     >>> xs = np.r_[np.full(20, 250.0), np.arange(50, 500, 100.0)]
     >>> ys = np.r_[np.full(20, 250.0), np.arange(50, 500, 100.0)]
@@ -308,8 +308,8 @@ def emerging(
 
     Examples
     --------
-    >>> from impactzones.synth import synthesize
-    >>> from impactzones.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
     >>> inc = synthesize(seed=1, years=[2017, 2018]).incidents
     >>> e = emerging(inc[inc["group"] == "violent"], freq="quarter", cell_size=400,
     ...              mask=st_louis().land)

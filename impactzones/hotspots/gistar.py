@@ -51,10 +51,10 @@ import geopandas as gpd
 import numpy as np
 from scipy import ndimage, signal, stats
 
+from ..core.defaults import PERMUTATIONS, neighbour_distance
+from ..core.errors import InputError
+from ..core.grid import Grid
 from ..cube import is_cube
-from ..defaults import PERMUTATIONS, neighbour_distance
-from ..errors import InputError
-from ..grid import Grid
 from ._common import cube_points, grid_for, points_in_study_area
 
 __all__ = [
@@ -269,7 +269,7 @@ def auto_permutations(n_cells: int, alpha: float = 0.05) -> int:
     >>> auto_permutations(4024)
     199999
     """
-    from ..grid import nice_ceil
+    from ..core.grid import nice_ceil
 
     return int(nice_ceil(max(1000.0, 2.0 * n_cells / alpha))) - 1
 
@@ -370,7 +370,7 @@ def gistar(
         its counts summed over whatever is left after your selection, on its grid).
     cell_size : float, optional
         Cell side in metres (default: the shared grid rule of
-        :func:`impactzones.grid.auto_cell_size`).
+        :func:`impactzones.core.grid.auto_cell_size`).
     distance : float, optional
         Neighbourhood radius in metres between cell centres; default ``cell * sqrt(2)``
         (the cell and its 8 neighbours).
@@ -399,8 +399,8 @@ def gistar(
 
     Examples
     --------
-    >>> from impactzones.synth import synthesize
-    >>> from impactzones.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
     >>> inc = synthesize(seed=1, years=[2018]).incidents
     >>> g = gistar(inc[inc["group"] == "violent"], cell_size=250, mask=st_louis().boundary)
     >>> g.params["neighbours"], int((g.bins == 3).sum()) > 0

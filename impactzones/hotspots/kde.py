@@ -37,10 +37,10 @@ import numpy as np
 import shapely
 from scipy import fft as sfft
 
-from .._compiled import HAVE_NUMBA, cubic_bin, quartic_direct
+from ..core._compiled import HAVE_NUMBA, cubic_bin, quartic_direct
+from ..core.errors import InputError
+from ..core.grid import Grid, Surface
 from ..cube import is_cube
-from ..errors import InputError
-from ..grid import Grid, Surface
 from ._common import cube_points, grid_for, points_in_study_area
 
 __all__ = [
@@ -262,7 +262,7 @@ def density_on_grid(grid: Grid, x, y, w, kernel: str, bandwidth: float):
     Examples
     --------
     >>> from shapely import box
-    >>> from impactzones.grid import make_grid
+    >>> from impactzones.core.grid import make_grid
     >>> g = make_grid(box(0, 0, 1000, 1000), "EPSG:32615", 100)
     >>> dens, method, _ = density_on_grid(g, np.array([500.0]), np.array([500.0]), np.ones(1),
     ...                                   "quartic", 300.0)
@@ -310,7 +310,7 @@ def kde(
         selection): the binned estimate, each cell's count placed at its centre, on the
         cube's grid.
     cell_size : float, optional
-        Cell side in metres; default by :func:`impactzones.grid.auto_cell_size`.
+        Cell side in metres; default by :func:`impactzones.core.grid.auto_cell_size`.
     bandwidth : float, optional
         Metres: the quartic search radius, or the Gaussian standard deviation. Default by
         :func:`auto_bandwidth`. A bandwidth below the cell size (quartic) or half the cell
@@ -336,8 +336,8 @@ def kde(
 
     Examples
     --------
-    >>> from impactzones.synth import synthesize
-    >>> from impactzones.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
     >>> inc = synthesize(seed=1, years=[2018]).incidents
     >>> s = kde(inc[inc["group"] == "violent"], cell_size=100, mask=st_louis().boundary)
     >>> s.params["kernel"], s.grid.cell
@@ -432,8 +432,8 @@ def hotspot_polygons(
 
     Examples
     --------
-    >>> from impactzones.synth import synthesize
-    >>> from impactzones.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
     >>> inc = synthesize(seed=1, years=[2018]).incidents
     >>> violent = inc[inc["group"] == "violent"]
     >>> polys = hotspot_polygons(kde(violent, cell_size=100, mask=st_louis().land), violent)
@@ -485,8 +485,8 @@ def hotspot_polygons(
         )
     )
     if incidents is not None and len(out):
-        from ..assign import locate
-        from ..geo import xy
+        from ..core.geo import xy
+        from ..core.geometry import locate
 
         px, py = xy(incidents)
         pos = locate(px, py, list(out.geometry))

@@ -58,7 +58,7 @@ PART_I = VIOLENT + PROPERTY
 GROUPS = ("violent", "property", "other")
 #: Categories whose incidents are never shown as points on a map or in a map export
 #: (rape under the legacy and revised definitions, other sex offenses, domestic violence,
-#: sex trafficking). See :mod:`impactzones.offenses` for the whole sensitivity rule.
+#: sex trafficking). See :mod:`impactzones.io.offenses` for the whole sensitivity rule.
 SENSITIVE_CATEGORIES = ("rape", "sex_offenses", "domestic_violence", "human_trafficking")
 
 #: Offense labels that make an incident private, in any agency's words (searched in the
@@ -211,7 +211,7 @@ def domestic_flag(values) -> pd.Series:
 def is_sensitive(df: pd.DataFrame) -> pd.Series:
     """Boolean mask of incidents that must never be shown as points.
 
-    The one sensitivity rule (see :mod:`impactzones.offenses`): a sensitive category
+    The one sensitivity rule (see :mod:`impactzones.io.offenses`): a sensitive category
     (:data:`SENSITIVE_CATEGORIES`), the domestic flag, the ``sensitive`` column set by the
     readers (codes and labels from the crosswalks, the user's additions), or a
     ``source_label`` matching :data:`SENSITIVE_LABEL`.

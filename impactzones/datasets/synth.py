@@ -31,9 +31,9 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from .errors import InputError
-from .geo import WGS84, Layers, st_louis
-from .schema import COLUMNS, PART_I, group_of
+from ..core.errors import InputError
+from ..core.geo import WGS84, Layers, st_louis
+from ..core.schema import COLUMNS, PART_I, group_of
 
 __all__ = [
     "HotSpot",
@@ -65,7 +65,7 @@ def published_counts() -> pd.DataFrame:
     >>> int(violent.loc[violent["year"] == 2017, "count"].sum())
     6459
     """
-    path = resources.files("impactzones") / "seed_counts.csv"
+    path = resources.files("impactzones.datasets") / "seed_counts.csv"
     with resources.as_file(path) as p:
         table = pd.read_csv(p, parse_dates=["period_start", "period_end"])
     table["note"] = table["note"].fillna("")
@@ -225,7 +225,7 @@ class SynthResult:
     Attributes
     ----------
     incidents : GeoDataFrame
-        Incidents in the schema of :mod:`impactzones.schema`, in the layers' CRS (metres).
+        Incidents in the schema of :mod:`impactzones.core.schema`, in the layers' CRS (metres).
     hotspots : GeoDataFrame
         The planted hot spots: name, group, share, sigma (m), kind, zone; geometry is the
         centre point (a corridor's midpoint; its line is in ``line_wkt``).
@@ -346,7 +346,7 @@ class _Sampler:
 def _region_polygons(layers: Layers, ring: float):
     """Zone polygons and their rings (the same rings :func:`impactzones.assign.assign`
     uses), by zone name, prepared for point tests."""
-    from .assign import ring_polygons
+    from ..core.geometry import ring_polygons
 
     names = [str(n) for n in layers.zones["name"]]
     zones = dict(zip(names, layers.zones.geometry, strict=True))
@@ -712,7 +712,7 @@ def write_truth(result: SynthResult, folder: str | Path) -> list[Path]:
     >>> [p.name for p in write_truth(synthesize(seed=1, years=[2018]), tempfile.mkdtemp())]
     ['truth_hotspots.geojson', 'truth_effects.csv']
     """
-    from .io import write_table, write_vector
+    from ..io.writers import write_table, write_vector
 
     folder = Path(folder)
     return [
@@ -803,7 +803,7 @@ def write_partitions(
     """
     import gc
 
-    from .io import _atomic
+    from ..core.files import atomic_write
 
     if int(partitions) != partitions or partitions < 1:
         raise InputError(f"partitions must be a whole number >= 1, got {partitions!r}.")
@@ -820,12 +820,10 @@ def write_partitions(
         inc["incident_id"] = f"P{k:05d}-" + inc["incident_id"]
         # row groups of ROW_GROUP rows: the distributed path reads one per task, so that
         # a worker holds a few hundred MB at a time, not a whole file
-        written.append(
-            _atomic(
-                folder / f"part-{k:05d}.parquet",
-                lambda p, inc=inc: inc.to_parquet(p, index=False, row_group_size=ROW_GROUP),
-            )
-        )
+        def write(path: Path, frame: gpd.GeoDataFrame = inc) -> None:
+            frame.to_parquet(path, index=False, row_group_size=ROW_GROUP)
+
+        written.append(atomic_write(folder / f"part-{k:05d}.parquet", write))
         del inc
         gc.collect()
     return written

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import InputError
+from ..core.errors import InputError
 
 __all__ = ["PROFILES", "Profile", "detect", "get", "key"]
 

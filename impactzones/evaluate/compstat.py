@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .change import format_pct, percent_change
-from .errors import InputError
-from .geo import Layers
-from .schema import GROUPS, PART_I
-from .windows import Window
+from ..core.change import format_pct, percent_change
+from ..core.errors import InputError
+from ..core.geo import Layers
+from ..core.schema import GROUPS, PART_I
+from ..core.windows import Window
 
 __all__ = ["PERIODS", "compstat", "compstat_html", "period_windows", "write_compstat"]
 
@@ -68,8 +68,8 @@ def compstat(incidents: pd.DataFrame, layers: Layers, as_of) -> pd.DataFrame:
     Examples
     --------
     >>> from impactzones.assign import assign
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = assign(synthesize(seed=1, years=[2017, 2018]).incidents, layers)
     >>> t = compstat(inc, layers, "2018-12-31")
@@ -129,7 +129,7 @@ def compstat_html(
     >>> "&lt;b&gt;x&lt;/b&gt;" in compstat_html(t, title="CompStat")
     True
     """
-    from .webmap import esc
+    from ..maps.webmap import esc
 
     periods = [p for p in PERIODS if p in table]
     head = "".join(f"<th colspan='3'>{esc(p)}</th>" for p in periods)
@@ -192,15 +192,15 @@ def write_compstat(
     --------
     >>> import tempfile
     >>> from impactzones.assign import assign
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = assign(synthesize(seed=1, years=[2017, 2018]).incidents, layers)
     >>> t, files = write_compstat(inc, layers, "2018-06-30", tempfile.mkdtemp())
     >>> sorted(p.name for p in files)
     ['compstat.csv', 'compstat.html', 'compstat_hotspots.html']
     """
-    from .io import write_table, write_text
+    from ..io.writers import write_table, write_text
 
     out = Path(out)
     table = compstat(incidents, layers, as_of)
@@ -229,8 +229,8 @@ def write_compstat(
 
 def _hotspot_map(incidents, layers, table, out: Path, note: str, online_tiles: bool):
     """The last 28 days' violent crime as a density surface, zones and districts on top."""
-    from .hotspots import kde
-    from .webmap import MapData, commander_map, save_map
+    from ..hotspots import kde
+    from ..maps.webmap import MapData, commander_map, save_map
 
     now, _before = period_windows(table.attrs["as_of"])["28 days"]
     sel = incidents[

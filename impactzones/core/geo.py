@@ -52,8 +52,8 @@ def data_dir() -> Path:
     >>> (data_dir() / "districts.geojson").exists()
     True
     """
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_data" / "geo", here.parent / "data" / "geo"):
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "_data" / "geo", package.parent / "data" / "geo"):
         if (candidate / LAYER_FILES["boundary"]).exists():
             return candidate
     raise InputError(

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from ..core.errors import InputError
 
 __all__ = [
     "DEFAULT_TIMEZONE",

@@ -88,7 +88,7 @@ def _counterfactual_axes(fig, result, rect) -> str:
     under the table ('' when there is none)."""
     if result is None:
         return ""
-    from .evaluate.series import _draw_counterfactual
+    from ..evaluate.series import _draw_counterfactual
 
     ax = fig.add_axes(rect)
     _draw_counterfactual(ax, result, fontsize=6.0)
@@ -108,7 +108,7 @@ def _counterfactual_axes(fig, result, rect) -> str:
 
 
 def _table_axes(ax, table: pd.DataFrame, zone: str) -> None:
-    from .compare import display_table
+    from ..evaluate.compare import display_table
 
     rows = table[table["zone"] == zone]
     d = display_table(rows)
@@ -140,7 +140,7 @@ def write_brief(
     counterfactual=None,
 ) -> Path:
     """Write the one-page PDF brief for the zone of ``data`` (a :class:`MapData`) and its
-    comparison ``table`` (from :func:`impactzones.compare.compare_zones`).
+    comparison ``table`` (from :func:`impactzones.evaluate.compare.compare_zones`).
 
     ``series`` is the zone's monthly count (the trend chart); ``counterfactual`` is the
     zone's interrupted time series (a :class:`~impactzones.evaluate.series.SeriesResult`):
@@ -151,11 +151,11 @@ def write_brief(
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from impactzones.compare import compare_zones
-    >>> from impactzones.geo import st_louis
+    >>> from impactzones.evaluate.compare import compare_zones
+    >>> from impactzones.core.geo import st_louis
     >>> from impactzones.maps import zone_headline
-    >>> from impactzones.synth import synthesize
-    >>> from impactzones.webmap import MapData
+    >>> from impactzones.datasets.synth import synthesize
+    >>> from impactzones.maps.webmap import MapData
     >>> layers = st_louis()
     >>> inc = synthesize(seed=2018, years=[2017, 2018]).incidents
     >>> t = compare_zones(inc, layers.zones.iloc[:1], 2017, 2018, study_area=layers.study_area)
@@ -170,7 +170,7 @@ def write_brief(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .io import _atomic
+    from ..core.files import atomic_write
     from .webmap import _draw_map, _draw_scales
 
     # TrueType fonts keep the text searchable; a "$" in a user's name is text, not maths
@@ -233,6 +233,6 @@ def write_brief(
             )
 
         try:
-            return _atomic(Path(path), write)
+            return atomic_write(Path(path), write)
         finally:
             plt.close(fig)

@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from .geo import WGS84, Layers, xy
-from .grid import make_grid
-from .schema import GROUPS
+from ..core.geo import WGS84, Layers, xy
+from ..core.grid import make_grid
+from ..core.schema import GROUPS
 
 __all__ = ["explore_data", "write_explore"]
 
@@ -111,8 +111,8 @@ def explore_data(
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=2018, years=[2019]).incidents
     >>> d = explore_data(inc, layers)
@@ -173,7 +173,7 @@ def _capture(curve: pd.DataFrame | None) -> dict | None:
         return None
     import io
 
-    from .propose import capture_table, plot_capture_curve
+    from ..propose.proposals import capture_table, plot_capture_curve
 
     table = capture_table(curve)
     rows = [[str(c).replace("capture_at_", "") for c in table.columns]]
@@ -245,15 +245,15 @@ def write_explore(
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=2018, years=[2019]).incidents
     >>> p = write_explore(inc, layers, pathlib.Path(tempfile.mkdtemp()) / "page.html")
     >>> p.stat().st_size < 3_000_000
     True
     """
-    from .io import _atomic
+    from ..core.files import atomic_write
     from .webmap import _leaflet_inline
 
     data = explore_data(
@@ -269,4 +269,4 @@ def write_explore(
         .replace("/*DATA*/null", _js_json(data))
         .replace("/*TITLE*/null", _js_json(title))
     )
-    return _atomic(Path(path), lambda p: p.write_text(html, encoding="utf-8"))
+    return atomic_write(Path(path), lambda p: p.write_text(html, encoding="utf-8"))

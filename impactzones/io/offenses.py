@@ -20,14 +20,14 @@ is counted in ``disagreements``.
 **The sensitivity rule** (one rule, used by every reader and output): an incident is
 private (never written or drawn as a point) when ANY of these holds
 
-* its category is in :data:`impactzones.schema.SENSITIVE_CATEGORIES` (rape, other sex
+* its category is in :data:`impactzones.core.schema.SENSITIVE_CATEGORIES` (rape, other sex
   offenses, domestic violence, sex trafficking) or a category the user added;
 * its code is marked ``sensitive`` in the scheme's table (NIBRS 11A-11D, 36A, 36B, 64A;
   Chicago IUCR 0261-0291 and the domestic-battery codes; LAPD 121, 122, 815, 820, 821,
   860 and the intimate-partner codes; NYPD 104, 116, 233; ...);
-* its label matches :data:`impactzones.schema.SENSITIVE_LABEL` (rape, sexual assault,
+* its label matches :data:`impactzones.core.schema.SENSITIVE_LABEL` (rape, sexual assault,
   sodomy, fondling, incest, domestic, intimate partner ... in any agency's words);
-* its domestic flag is set (see :func:`impactzones.schema.domestic_flag`).
+* its domestic flag is set (see :func:`impactzones.core.schema.domestic_flag`).
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .schema import SENSITIVE_CATEGORIES, SENSITIVE_LABEL, normalise_category
+from ..core.errors import InputError
+from ..core.schema import SENSITIVE_CATEGORIES, SENSITIVE_LABEL, normalise_category
 
 __all__ = [
     "CROSSWALK_DIR",

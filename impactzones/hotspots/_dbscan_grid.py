@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._compiled import njit
+from ..core._compiled import njit
 
 #: Cells have side eps / (K sqrt 2): the 3 x 3 block around a point's cell is then always
 #: within eps of it, and every cell that can hold a neighbour lies within 3 cells.

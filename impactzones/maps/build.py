@@ -1,7 +1,7 @@
 """Building the demo's maps from analysis results: commander maps per zone, a citywide map,
 an analyst map, static PNGs and an index page.
 
-:mod:`impactzones.webmap` draws; this module decides what each map shows.
+:mod:`impactzones.maps.webmap` draws; this module decides what each map shows.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .change import percent_change
-from .geo import Layers
-from .safety import Slugs, writes_into
-from .windows import Window, compare_phrase
+from .. import __version__
+from ..core.change import percent_change
+from ..core.files import writes_into
+from ..core.geo import Layers
+from ..core.windows import Window, compare_phrase
+from ..io.safety import Slugs
 
 __all__ = [
     "GLOSSARY",
@@ -69,8 +70,8 @@ def change_by_neighborhood(
     Examples
     --------
     >>> from impactzones.assign import assign
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = assign(synthesize(seed=1, years=[2017, 2018]).incidents, layers)
     >>> ch = change_by_neighborhood(inc, layers, Window.year(2017), Window.year(2018))
@@ -169,9 +170,9 @@ def zone_headline(table: pd.DataFrame, zone: str, ring_m: float = 400.0) -> list
     Examples
     --------
     >>> from impactzones.assign import assign
-    >>> from impactzones.compare import compare_zones
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.evaluate.compare import compare_zones
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=2018, years=[2017, 2018]).incidents
     >>> t = compare_zones(inc, layers.zones.iloc[:1], 2017, 2018, study_area=layers.study_area)
@@ -216,7 +217,7 @@ def annotate_proposals(
     Examples
     --------
     >>> from shapely.geometry import box
-    >>> from impactzones.geo import st_louis
+    >>> from impactzones.core.geo import st_louis
     >>> layers = st_louis()
     >>> z = layers.zones[layers.zones["name"] == "South"]
     >>> p = gpd.GeoDataFrame({"name": ["Proposal A"]}, geometry=[z.geometry.iloc[0]],
@@ -263,7 +264,7 @@ def _city_series(incidents: pd.DataFrame, months: pd.DatetimeIndex) -> pd.Series
 
 def _citywide_lines(incidents: pd.DataFrame, before: Window, after: Window) -> list[str]:
     """Citywide change per group with the E-test's reading (chance or not)."""
-    from .compare import e_test
+    from ..evaluate.compare import e_test
 
     sel = incidents[incidents["area_type"] != "outside"]
     lines = []
@@ -339,8 +340,8 @@ def build_maps(
     --------
     >>> import tempfile
     >>> from impactzones.assign import assign
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = assign(synthesize(seed=1, years=[2017, 2018], scale=0.1).incidents, layers)
     >>> files = build_maps(inc, layers, tempfile.mkdtemp(), comparisons={}, hotspots={},

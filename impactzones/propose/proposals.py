@@ -50,10 +50,10 @@ import pandas as pd
 import shapely
 import shapely.affinity
 
-from .errors import InputError
-from .geo import Layers, xy
-from .grid import make_grid
-from .windows import parse_window, select
+from ..core.errors import InputError
+from ..core.geo import Layers, xy
+from ..core.grid import make_grid
+from ..core.windows import parse_window, select
 
 __all__ = [
     "CAPTURE_SHARES",
@@ -134,7 +134,7 @@ def _cell_surface(sel, land, cell: float, smooth: float, stability: bool):
 
 
 def _surface(sel, land, method: str, cell: float, bandwidth, smooth=100.0, stability=False):
-    from .hotspots import dbscan, gistar, kde
+    from ..hotspots import dbscan, gistar, kde
 
     if method == "cells":
         return _cell_surface(sel, land, cell, smooth, stability)
@@ -352,8 +352,8 @@ def propose_zones(
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=2018, years=[2018]).incidents
     >>> p = propose_zones(inc, period=2018, k=2, exclude=layers.zones.iloc[:1], layers=layers)
@@ -450,7 +450,7 @@ def propose_zones(
         for r in out.itertuples()
     ]
     # what a year-on-year test could see there (impactzones.evaluate.power)
-    from .evaluate.power import zone_power
+    from ..evaluate.power import zone_power
 
     per_year = out["incidents"].astype(float) * 365.25 / window.days
     powers = [zone_power(b, where="this zone") if b > 0 else None for b in per_year]
@@ -585,7 +585,7 @@ def compact_baseline(
 
     Examples
     --------
-    >>> from impactzones.grid import make_grid
+    >>> from impactzones.core.grid import make_grid
     >>> g = make_grid(shapely.box(0, 0, 1000, 1000), "EPSG:32615", 100)
     >>> c = np.zeros(g.shape); c[2, 7] = 5
     >>> d = compact_baseline(c, g, g.mask, [0.05], shapely.box(0, 0, 1000, 1000))
@@ -747,8 +747,8 @@ def backtest(
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=2018, years=[2018, 2019]).incidents
     >>> north = layers.zones.iloc[:1]
@@ -792,8 +792,8 @@ def rolling_backtest(incidents, years, *, k=2, exclude=None, layers=None, **kwar
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=2018, years=[2016, 2017]).incidents
     >>> rb = rolling_backtest(inc, [2016], exclude=layers.zones.iloc[:1], layers=layers)
@@ -897,8 +897,8 @@ def capture_curve(
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=2018, years=[2018, 2019]).incidents
     >>> cc = capture_curve(inc, period=2019, before=2018, layers=layers, max_share=0.02,
@@ -1011,7 +1011,7 @@ def plot_capture_curve(curve: pd.DataFrame, path, *, title: str = "", dpi: int =
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .io import _atomic
+    from ..core.files import atomic_write
 
     styles = {
         "proposals": ("#00897b", "-", "o"),
@@ -1056,7 +1056,7 @@ def plot_capture_curve(curve: pd.DataFrame, path, *, title: str = "", dpi: int =
         if hasattr(path, "write"):
             fig.savefig(path, format="png", dpi=dpi, metadata={"Software": None})
             return path
-        return _atomic(
+        return atomic_write(
             Path(path), lambda p: fig.savefig(p, format="png", dpi=dpi, metadata={"Software": None})
         )
     finally:

@@ -11,7 +11,7 @@ and after:
 
 and, from those counts:
 
-* the percent change in each area (:func:`impactzones.change.percent_change`);
+* the percent change in each area (:func:`impactzones.core.change.percent_change`);
 * the **dispersion** ``phi`` of the counts (variance = ``phi`` x mean), estimated per crime
   from the monthly counts of the before window in every zone, ring and the control area
   (:func:`dispersion`), at least 1; ``dispersion="poisson"`` gives the exact Poisson
@@ -45,12 +45,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .assign import locate_all, ring_polygons
-from .change import UNDEFINED_REASON, format_pct, percent_change
-from .errors import InputError
-from .geo import xy
-from .schema import GROUPS, PART_I
-from .windows import Window, parse_window
+from ..core.change import UNDEFINED_REASON, format_pct, percent_change
+from ..core.errors import InputError
+from ..core.geo import xy
+from ..core.geometry import locate_all, ring_polygons
+from ..core.schema import GROUPS, PART_I
+from ..core.windows import Window, parse_window
 
 __all__ = [
     "COLUMNS",
@@ -588,7 +588,7 @@ def _memberships(incidents, zones, ring: float, study_area):
     in_ring = locate_all(x, y, rings) & ~in_zone.any(axis=1, keepdims=True)
     control = ~in_zone.any(axis=1) & ~in_ring.any(axis=1)
     if study_area is not None:
-        from .assign import locate
+        from ..core.geometry import locate
 
         inside = locate(x, y, [study_area]) == 0
         control &= inside
@@ -626,7 +626,7 @@ def check_windows(b: Window, a: Window, times: pd.Series, *, strict: bool = Fals
     >>> check_windows(Window.year(2017), Window.year(2025), times, strict=True)
     Traceback (most recent call last):
     ...
-    impactzones.errors.InputError: The after window (2025) lies outside the data, ...
+    impactzones.core.errors.InputError: The after window (2025) lies outside the data, ...
     """
     import warnings
 
@@ -723,14 +723,14 @@ def compare_zones(
     -------
     DataFrame
         Columns :data:`COLUMNS`; ``attrs`` carries the windows (``windows``: the two
-        :class:`~impactzones.windows.Window`; ``before``/``after``: their labels) and any
+        :class:`~impactzones.core.windows.Window`; ``before``/``after``: their labels) and any
         note. Percent changes are exact floats (NaN where undefined, with the reason in
         ``note``); round only for display.
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=2018, years=[2017, 2018]).incidents
     >>> t = compare_zones(inc, layers.zones.iloc[:1], 2017, 2018, study_area=layers.study_area)
@@ -803,8 +803,8 @@ def compare_zones(
         }
     )
     # evaluation additions: WDD per km^2 and the power to see a 20% drop (evaluate/)
-    from .evaluate.harm import add_area_wdd
-    from .evaluate.power import add_power
+    from .harm import add_area_wdd
+    from .power import add_power
 
     return add_power(add_area_wdd(table, zones, ring, study_area))
 
@@ -944,8 +944,8 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=2018, years=[2017, 2018]).incidents
     >>> t = compare_zones(inc, layers.zones.iloc[:1], 2017, 2018, study_area=layers.study_area)
@@ -991,8 +991,8 @@ def to_markdown(table: pd.DataFrame) -> str:
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=2018, years=[2017, 2018]).incidents
     >>> t = compare_zones(inc, layers.zones.iloc[:1], 2017, 2018, study_area=layers.study_area)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from ..core.errors import InputError
 
 __all__ = ["STUDY_SCHEMA", "Setting", "read_study", "validate_study"]
 
@@ -109,7 +109,7 @@ def validate_study(settings: dict, where: str = "the study file") -> dict:
     >>> validate_study({"data": {"seed": "abc"}})
     Traceback (most recent call last):
     ...
-    impactzones.errors.InputError: the study file: seed must be a whole number ...
+    impactzones.core.errors.InputError: the study file: seed must be a whole number ...
     """
     flat: dict[str, Any] = {}
     for section, values in settings.items():
@@ -127,7 +127,7 @@ def validate_study(settings: dict, where: str = "the study file") -> dict:
                 raise InputError(f"{where}: {key} is given twice; keep one.")
             flat[key] = _check(key, value, where)
     if "columns" in flat:
-        from .cli import parse_columns  # the same field names as --columns
+        from .main import parse_columns  # the same field names as --columns
 
         for k in flat["columns"]:
             parse_columns(f"{k}=x")

@@ -43,16 +43,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .change import format_pct
-from .errors import InputError
-from .geo import WGS84, Layers
-from .io import write_text
-from .safety import js_literal
-from .schema import is_sensitive
+from ..core.change import format_pct
+from ..core.errors import InputError
+from ..core.geo import WGS84, Layers
+from ..core.schema import is_sensitive
+from ..io.safety import js_literal
+from ..io.writers import write_text
 
 if TYPE_CHECKING:
-    from .grid import Surface
-    from .hotspots.gistar import GiStar
+    from ..core.grid import Surface
+    from ..hotspots.gistar import GiStar
 
 __all__ = [
     "MAX_POINTS",
@@ -514,7 +514,7 @@ def base_map(
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
+    >>> from impactzones.core.geo import st_louis
     >>> m = base_map(st_louis())
     >>> m.default_js, "Leaflet 1.9.3" in m.get_root().render()  # inlined, no CDN
     ([], True)
@@ -556,7 +556,7 @@ def base_map(
 
 def _bundled_roads(layers: Layers) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
     """The bundled St. Louis roads and river, when they lie in the study area."""
-    from .geo import data_dir
+    from ..core.geo import data_dir
 
     folder = data_dir()
     roads_file, river_file = folder / "basemap_roads.geojson", folder / "basemap_river.geojson"
@@ -919,7 +919,7 @@ def _add_areas(m: folium.Map, data: MapData) -> list[str]:
 def _add_zones(m: folium.Map, data: MapData) -> list[str]:
     """Impact Zones (with trend popups, labels) and their displacement rings, in the zone
     pane above the fills and the density."""
-    from .assign import ring_polygons
+    from ..core.geometry import ring_polygons
 
     layers = data.layers
     zones = layers.zones
@@ -999,9 +999,9 @@ def surface_png(surface, *, cmap: str = DENSITY_CMAP, floor: float = 0.05):
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
+    >>> from impactzones.core.geo import st_louis
     >>> from impactzones.hotspots import kde
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.datasets.synth import synthesize
     >>> inc = synthesize(seed=1, years=[2018]).incidents
     >>> png, bounds, (lo, hi) = surface_png(kde(inc, cell_size=200, mask=st_louis().land))
     >>> png[:4], lo < hi
@@ -1233,8 +1233,8 @@ def add_incident_sample(
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
-    >>> from impactzones.synth import synthesize
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
     >>> add_incident_sample(base_map(st_louis()), synthesize(seed=1, years=[2018]).incidents)
     2000
     """
@@ -1282,7 +1282,7 @@ def commander_map(
 
     Examples
     --------
-    >>> from impactzones.geo import st_louis
+    >>> from impactzones.core.geo import st_louis
     >>> m = commander_map(MapData(layers=st_louis(), title="Overview"))
     >>> "Impact Zones" in m.get_root().render()
     True
@@ -1302,7 +1302,7 @@ def commander_map(
     if data.zone is not None:
         zone = data.layers.zones[data.layers.zones["name"] == data.zone]
         if len(zone):
-            from .assign import ring_polygons
+            from ..core.geometry import ring_polygons
 
             ring = ring_polygons(zone, data.ring or 1.0)[0].union(zone.geometry.iloc[0])
             target = gpd.GeoSeries([ring], crs=zone.crs)
@@ -1342,7 +1342,7 @@ def save_map(m: folium.Map, path: str | Path) -> Path:
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from impactzones.geo import st_louis
+    >>> from impactzones.core.geo import st_louis
     >>> m = commander_map(MapData(layers=st_louis(), title="Zones"))
     >>> p = save_map(m, pathlib.Path(tempfile.mkdtemp()) / "m.html")
     >>> p.read_text().startswith("<!DOCTYPE html>")
@@ -1418,7 +1418,7 @@ def _draw_map(ax, data: MapData, *, label_size: float = 9) -> list:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from .assign import ring_polygons
+    from ..core.geometry import ring_polygons
 
     layers = data.layers
     crs = layers.zones.crs
@@ -1621,7 +1621,7 @@ def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from impactzones.geo import st_louis
+    >>> from impactzones.core.geo import st_louis
     >>> p = static_map(MapData(layers=st_louis(), title="Zones"),
     ...                pathlib.Path(tempfile.mkdtemp()) / "zones.png", dpi=40)
     >>> p.read_bytes()[:4]
@@ -1634,7 +1634,7 @@ def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .io import _atomic
+    from ..core.files import atomic_write
 
     with matplotlib.rc_context({"text.parse_math": False}):  # "$" in a name is text
         fig = plt.figure(figsize=(10, 12), dpi=dpi)
@@ -1659,7 +1659,7 @@ def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
             fig.savefig(p, format="png", dpi=dpi, metadata={"Software": None})
 
         try:
-            return _atomic(Path(path), write)
+            return atomic_write(Path(path), write)
         finally:
             plt.close(fig)
 

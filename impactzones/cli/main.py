@@ -12,8 +12,8 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import __version__
-from .errors import ImpactZonesError, InputError
+from .. import __version__
+from ..core.errors import ImpactZonesError, InputError
 
 __all__ = [
     "build_parser",
@@ -165,7 +165,7 @@ def _steps(console, quiet: bool, total: int = 4):
 def cmd_demo(args) -> int:
     from rich.table import Table
 
-    from .pipeline import run_demo
+    from ..pipeline import run_demo
 
     con = _console(args.quiet or args.json)
     with _steps(con, args.quiet or args.json, total=8) as step:
@@ -241,8 +241,8 @@ def cmd_demo(args) -> int:
 
 def cmd_map(args) -> int:
     """`impactzones map`: the demo's pipeline and maps on a user's incident files."""
-    from .io import guard_outputs
-    from .manifest import warn_if_incomplete
+    from ..io.manifest import warn_if_incomplete
+    from ..io.writers import guard_outputs
 
     guard_outputs(args.incidents, [args.out])
     warn_if_incomplete(args.incidents)
@@ -258,8 +258,8 @@ def _run_keys():
 
 def cmd_run(args) -> int:
     """`impactzones run study.toml`: the demo's pipeline with settings kept in a file."""
-    from .io import write_json
-    from .pipeline import run_demo
+    from ..io.writers import write_json
+    from ..pipeline import run_demo
     from .study import read_study
 
     path = Path(args.settings)
@@ -324,13 +324,13 @@ def _print_tally(con, tally: dict) -> None:
 
 
 def cmd_synth(args) -> int:
-    from .io import guard_outputs, write_vector
-    from .synth import synthesize, write_truth
+    from ..datasets.synth import synthesize, write_truth
+    from ..io.writers import guard_outputs, write_vector
 
     con = _console(args.quiet)
     years = [int(y) for y in args.years.split(",")] if args.years else None
     if args.partitions is not None:
-        from .synth import write_partitions
+        from ..datasets.synth import write_partitions
 
         guard_outputs([], [args.out])
         with _steps(con, args.quiet) as step:
@@ -365,9 +365,10 @@ def cmd_synth(args) -> int:
 
 
 def cmd_load(args) -> int:
-    from .io import guard_outputs, read_incidents, write_table, write_vector
-    from .manifest import warn_if_incomplete
-    from .pipeline import blank_sensitive, load_layers
+    from ..io.incidents import read_incidents
+    from ..io.manifest import warn_if_incomplete
+    from ..io.writers import guard_outputs, write_table, write_vector
+    from ..pipeline import blank_sensitive, load_layers
 
     con = _console(args.quiet or args.json)
     guard_outputs(args.paths, [args.out, args.rejects])
@@ -419,8 +420,8 @@ def cmd_load(args) -> int:
 
 def _read_any(paths, args):
     """Incidents from files: clean files from `load`/`synth`, or raw exports."""
-    from .io import read_incidents
-    from .pipeline import fill_missing_layers, load_layers
+    from ..io.incidents import read_incidents
+    from ..pipeline import fill_missing_layers, load_layers
 
     boundary = getattr(args, "boundary", None)
     layers = load_layers(
@@ -445,7 +446,7 @@ def _read_any(paths, args):
 
 
 def _filter(inc, args):
-    from .windows import select
+    from ..core.windows import select
 
     cats = args.category.split(",") if getattr(args, "category", None) else None
     groups = args.group.split(",") if getattr(args, "group", None) else None
@@ -465,10 +466,10 @@ def _filter(inc, args):
 
 
 def cmd_hotspots(args) -> int:
-    from .pipeline import hotspot_params, run_hotspots
+    from ..pipeline import hotspot_params, run_hotspots
 
     con = _console(args.quiet or args.json)
-    from .pipeline import guard_folder
+    from ..pipeline import guard_folder
 
     guard_folder([*args.incidents, args.boundary], Path(args.out))
     with _steps(con, args.quiet or args.json) as step:
@@ -519,8 +520,8 @@ def cmd_hotspots(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .compare import compare_zones, to_markdown, to_records
-    from .io import guard_outputs, write_table, write_text
+    from ..evaluate.compare import compare_zones, to_markdown, to_records
+    from ..io.writers import guard_outputs, write_table, write_text
 
     con = _console(args.quiet or args.json)
     outs = [Path(args.out).with_suffix(e) for e in (".csv", ".json", ".md")] if args.out else []
@@ -529,14 +530,14 @@ def cmd_compare(args) -> int:
     guard_outputs([*args.incidents, args.zones, args.boundary, args.harm], outs)
     weights = None
     if args.harm:
-        from .evaluate.harm import read_harm_weights
+        from ..evaluate.harm import read_harm_weights
 
         weights = read_harm_weights(args.harm)  # refused (exit 2) before any work
     with _steps(con, args.quiet or args.json) as step:
         step("Reading incidents")
         res, layers = _read_any(args.incidents, args)
         if weights is not None:
-            from .evaluate.harm import check_harm_categories
+            from ..evaluate.harm import check_harm_categories
 
             check_harm_categories(weights, res.incidents["category"].unique(), args.harm)
         zones = layers.zones
@@ -552,7 +553,7 @@ def cmd_compare(args) -> int:
         step("Comparing")
         import pandas as pd
 
-        from .compare import align_windows, check_windows
+        from ..evaluate.compare import align_windows, check_windows
 
         times = res.incidents["occurred_at"]
         end = times.max().date() if len(times) and pd.notna(times.max()) else None
@@ -611,8 +612,8 @@ def _harm_path(out) -> Path:
 def _harm_comparison(incidents, zones, layers, args, table, weights):
     """Harm-weighted WDD per zone: the comparison by category (the weighted categories
     only), each category's WDD weighted as ptools' ``wdd_harm`` does."""
-    from .compare import compare_zones
-    from .evaluate.harm import harm_table
+    from ..evaluate.compare import compare_zones
+    from ..evaluate.harm import harm_table
 
     by_cat = table
     if args.by != "category" or args.crimes:
@@ -655,9 +656,9 @@ def cmd_compstat(args) -> int:
     earlier, by district and zone, with the 28-day hot spots map."""
     import pandas as pd
 
-    from .assign import assign
-    from .compstat import write_compstat
-    from .io import guard_outputs
+    from ..assign import assign
+    from ..evaluate.compstat import write_compstat
+    from ..io.writers import guard_outputs
 
     if args.as_of is not None:
         try:
@@ -681,7 +682,7 @@ def cmd_compstat(args) -> int:
             online_tiles=args.online_tiles,
         )
     if args.json:
-        from .compare import to_records
+        from ..evaluate.compare import to_records
 
         print(
             json.dumps(
@@ -703,8 +704,8 @@ def print_compstat(con, table, *, wide: bool = False) -> None:
     import pandas as pd
     from rich.table import Table
 
-    from .change import format_pct
-    from .compstat import PERIODS
+    from ..core.change import format_pct
+    from ..evaluate.compstat import PERIODS
 
     rows = table if wide else table[table["level"] == "group"]
     periods = list(PERIODS)
@@ -738,9 +739,9 @@ def cmd_explore(args) -> int:
     """Write the proposal page: draw a zone and read its figures, offline."""
     import pandas as pd
 
-    from .explore import write_explore
-    from .io import guard_outputs
-    from .propose import propose_zones
+    from ..io.writers import guard_outputs
+    from ..maps.explore import write_explore
+    from ..propose.proposals import propose_zones
 
     con = _console(args.quiet)
     guard_outputs(args.incidents, [args.out])
@@ -764,7 +765,7 @@ def cmd_explore(args) -> int:
             props = None
         curve = None
         if (inc["occurred_at"].dt.year == year - 1).any():
-            from .propose import capture_curve
+            from ..propose.proposals import capture_curve
 
             step("Backtesting the proposals' strategy on the year before")
             before = zones[
@@ -783,8 +784,8 @@ def cmd_explore(args) -> int:
 
 
 def cmd_propose(args) -> int:
-    from .io import guard_outputs, write_table, write_vector
-    from .propose import backtest, propose_zones
+    from ..io.writers import guard_outputs, write_table, write_vector
+    from ..propose.proposals import backtest, propose_zones
 
     con = _console(args.quiet or args.json)
     guard_outputs(args.incidents, [args.out])
@@ -800,12 +801,12 @@ def cmd_propose(args) -> int:
             # the bundled zones that had started by the end of the proposal period
             import pandas as pd
 
-            from .windows import parse_window
+            from ..core.windows import parse_window
 
             end = pd.Timestamp(parse_window(args.period).end)
             existing = existing[existing["start"].isna() | (existing["start"] <= end)]
         if getattr(args, "exclude", None):
-            from .io import read_layer
+            from ..io.layers import read_layer
 
             extra = read_layer(args.exclude, kind="zones", work_crs=layers.crs)
             existing = pd.concat([existing, extra], ignore_index=True)
@@ -956,12 +957,12 @@ def print_comparison(con, table, *, wide: bool = False) -> None:
     """The comparison table and its verdicts, for a terminal."""
     from rich.table import Table
 
-    from .compare import display_table
+    from ..evaluate.compare import display_table
 
     d = display_table(table).drop(columns=["IRR (95% CI)"])
     d["vs control (95% CI)"] = d["vs control (95% CI)"].str.split(" ").str[0]
     d = d.rename(columns={"vs control (95% CI)": "vs control"})
-    from .windows import compare_phrase
+    from ..core.windows import compare_phrase
 
     t = Table(title=compare_phrase(*table.attrs["windows"]))
     for c in d.columns:
@@ -1499,9 +1500,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluate.run import evaluate_zone
-    from .pipeline import guard_folder
-    from .safety import output_root
+    from ..core.files import output_root
+    from ..evaluate.run import evaluate_zone
+    from ..pipeline import guard_folder
 
     con = _console(args.quiet or args.json)
     if args.out:
@@ -1541,10 +1542,10 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_nearrepeat(args) -> int:
-    from .evaluate.nearrepeat import near_repeat_incidents
-    from .evaluate.run import write_near_repeat
-    from .pipeline import guard_folder
-    from .safety import output_root
+    from ..core.files import output_root
+    from ..evaluate.nearrepeat import near_repeat_incidents
+    from ..evaluate.run import write_near_repeat
+    from ..pipeline import guard_folder
 
     con = _console(args.quiet or args.json)
     if args.out:
@@ -1597,10 +1598,10 @@ def cmd_nearrepeat(args) -> int:
 
 
 def cmd_concentration(args) -> int:
-    from .evaluate.concentration import concentration_report, plot_lorenz
-    from .io import write_table
-    from .pipeline import guard_folder
-    from .safety import output_root
+    from ..core.files import output_root
+    from ..evaluate.concentration import concentration_report, plot_lorenz
+    from ..io.writers import write_table
+    from ..pipeline import guard_folder
 
     con = _console(args.quiet or args.json)
     if args.out:

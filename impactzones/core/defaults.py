@@ -58,7 +58,7 @@ class Setting:
     >>> RING.check(-5)
     Traceback (most recent call last):
     ...
-    impactzones.errors.InputError: ring must be a number of metres above 0, got -5.
+    impactzones.core.errors.InputError: ring must be a number of metres above 0, got -5.
     """
 
     name: str
@@ -92,7 +92,7 @@ class Setting:
 
     def check(self, value, *, low: float | None = None) -> float | int:
         """``value`` as a float (an int for whole-number settings), or one clear
-        :class:`~impactzones.errors.InputError`. ``low`` raises the lower end for this call.
+        :class:`~impactzones.core.errors.InputError`. ``low`` raises the lower end for this call.
 
         Examples
         --------
@@ -101,7 +101,7 @@ class Setting:
         >>> PERMUTATIONS.check(-5)
         Traceback (most recent call last):
         ...
-        impactzones.errors.InputError: permutations must be a whole number >= 0, got -5.
+        impactzones.core.errors.InputError: permutations must be a whole number >= 0, got -5.
         """
         lo = self.low if low is None else low
         spec = Setting(
@@ -245,7 +245,7 @@ def neighbour_distance(cell: float, distance: float | None = None) -> tuple[floa
     >>> neighbour_distance(400.0, 50)
     Traceback (most recent call last):
     ...
-    impactzones.errors.InputError: distance must be at least the cell size (400 m), got 50.
+    impactzones.core.errors.InputError: distance must be at least the cell size (400 m), got 50.
     """
     if distance is None:
         d = cell * math.sqrt(2)

@@ -14,7 +14,7 @@ import json
 import re
 from pathlib import Path
 
-from .io import write_text
+from .writers import write_text
 
 __all__ = [
     "MANIFEST",
@@ -25,7 +25,8 @@ __all__ = [
 ]
 
 MANIFEST = "manifest.json"
-#: Names :func:`impactzones.io._atomic` gives its temporaries: ``.<stem>.<8 random><suffix>``.
+#: Names :func:`~impactzones.core.files.atomic_write` gives its temporaries:
+#: ``.<stem>.<8 random><suffix>``.
 _TEMPORARY = re.compile(r"^\.[^/]+\.[a-z0-9_]{8}(\.[A-Za-z0-9]+)?$")
 
 

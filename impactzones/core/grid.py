@@ -313,7 +313,7 @@ class Surface:
         """Write the surface as a GeoTIFF (float32, nodata outside the mask, params as tags)."""
         import rasterio
 
-        from .io import _atomic
+        from ..core.files import atomic_write
 
         data = np.where(self.grid.mask, self.values, np.nan).astype("float32")
         profile = {
@@ -337,4 +337,4 @@ class Surface:
                 dst.update_tags(**tags)
                 dst.set_band_description(1, self.units)
 
-        return _atomic(path, write)
+        return atomic_write(path, write)

@@ -1,0 +1,3 @@
+"""Bundled and synthetic data: the St. Louis generator with its planted truth."""
+
+__all__: list[str] = []

@@ -1,0 +1,169 @@
+"""Reading boundary, district, neighbourhood and zone layers, checked.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from ..core.errors import InputError
+from .tables import _key
+
+__all__ = [
+    "read_layer",
+]
+
+# --------------------------------------------------------------------------------------
+# Layers
+# --------------------------------------------------------------------------------------
+
+
+def _feature_names(gdf, kind: str) -> list[str]:
+    """What to call each feature in a message: its name, else its position."""
+    keys = {_key(c): c for c in gdf.columns}
+    col = keys.get("name") or keys.get("zone") or keys.get("zonename")
+    if col is None and kind == "districts":
+        col = keys.get("district") or keys.get("distno")
+    if col is not None:
+        return [str(v) for v in gdf[col]]
+    return [f"feature {i}" for i in range(1, len(gdf) + 1)]
+
+
+def _check_polygons(gdf, kind: str, path) -> None:
+    """Polygon layers hold polygons: refuse, by name, features that are points or lines,
+    and zones with no geometry (other layers drop those with a warning)."""
+    geom = gdf.geometry
+    names = _feature_names(gdf, kind)
+    empty = (geom.isna() | geom.is_empty).to_numpy()
+    if empty.any():
+        which = ", ".join(n for n, e in zip(names, empty, strict=True) if e)
+        if kind == "zones":
+            raise InputError(
+                f"Zone(s) {which} in {path} have no geometry; give each zone a polygon or "
+                "remove it."
+            )
+        warnings.warn(f"{kind} {path}: left out {which}, which have no geometry.", stacklevel=3)
+    kinds = geom.geom_type.fillna("").to_numpy()
+    wrong = ~empty & ~np.isin(kinds, ["Polygon", "MultiPolygon", "GeometryCollection"])
+    if wrong.any():
+        which = ", ".join(f"{n} ({k})" for n, k, w in zip(names, kinds, wrong, strict=True) if w)
+        raise InputError(
+            f"The {kind} file {path} must hold polygons; {which} are not. Draw them as areas."
+        )
+
+
+def _lonlat_bounds(gdf: gpd.GeoDataFrame) -> bool:
+    """Whether a layer's coordinates can be longitude/latitude degrees."""
+    x0, y0, x1, y1 = (float(v) for v in gdf.total_bounds)
+    return bool(np.isfinite([x0, y0, x1, y1]).all()) and (
+        -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90
+    )
+
+
+def read_layer(
+    path: str | Path,
+    *,
+    kind: str = "layer",
+    crs: str | CRS | None = None,
+    work_crs: str | CRS | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a polygon layer (boundary, districts, zones), repaired and in the working CRS.
+
+    Invalid geometries are repaired with ``shapely.make_valid`` and a warning; a layer with
+    no CRS needs ``crs``. Districts get a ``district`` column (from ``district``,
+    ``DISTNO``, ``dist`` or ``name``); zones need ``name`` and get ``start`` as a datetime
+    (missing starts are allowed and stay empty).
+
+    Examples
+    --------
+    >>> from impactzones.core.geo import data_dir
+    >>> z = read_layer(data_dir() / "impact_zones.geojson", kind="zones")
+    >>> list(z["name"]), z.crs.to_epsg()
+    (['North', 'Central', 'South'], 32615)
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"The {kind} file {path} does not exist; check the path.")
+    try:
+        gdf = gpd.read_file(path, engine="pyogrio")
+    except Exception as exc:
+        raise InputError(f"Could not read the {kind} file {path}: {exc}") from exc
+    if len(gdf) == 0:
+        raise InputError(f"The {kind} file {path} has no features.")
+    if gdf.crs is None:
+        if crs is None:
+            raise InputError(
+                f"The {kind} file {path} has no CRS (a shapefile without .prj?); give one "
+                "with --crs."
+            )
+        gdf = gdf.set_crs(crs)
+    elif gdf.crs.is_geographic and not _lonlat_bounds(gdf):
+        # GeoJSON without a "crs" member is read as WGS 84, even when it is in feet
+        if crs is None:
+            x1, y1 = (float(v) for v in gdf.total_bounds[2:])
+            raise InputError(
+                f"The {kind} file {path} says longitude/latitude, but its coordinates run to "
+                f"({x1:,.0f}, {y1:,.0f}), which cannot be degrees: it is in a projected CRS "
+                "(state-plane feet or metres) that the file does not name; give it with --crs "
+                "(e.g. --crs ESRI:102696 for Missouri East state plane feet)."
+            )
+        gdf = gdf.set_crs(crs, allow_override=True)
+    _check_polygons(gdf, kind, path)
+    bad = ~gdf.geometry.is_valid
+    if bad.any():
+        warnings.warn(
+            f"{kind} {path}: repaired {int(bad.sum())} invalid geometries with make_valid.",
+            stacklevel=2,
+        )
+        gdf.loc[bad, "geometry"] = shapely.make_valid(gdf.geometry[bad].array.to_numpy())
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].copy()
+    keys = {_key(c): c for c in gdf.columns}
+    if kind == "districts" and "district" not in gdf.columns:
+        for cand in (
+            "distno",
+            "district",
+            "dist",
+            "districtno",
+            "distnum",
+            "districtnum",
+            "districtid",
+            "distid",
+            "beat",
+            "beatnum",
+            "name",
+        ):
+            if cand in keys:
+                gdf["district"] = gdf[keys[cand]]
+                break
+        else:
+            gdf["district"] = np.arange(1, len(gdf) + 1)
+    if kind == "districts":
+        as_num = pd.to_numeric(gdf["district"], errors="coerce")
+        if as_num.notna().all() and (as_num == as_num.round()).all():
+            gdf["district"] = as_num.astype("int64")
+        if "name" not in gdf:
+            gdf["name"] = [f"District {d}" for d in gdf["district"]]
+        gdf = gdf.sort_values("district", ignore_index=True)
+    if kind == "zones":
+        if "name" not in gdf.columns:
+            zcol = keys.get("zone") or keys.get("zonename")
+            gdf["name"] = (
+                gdf[zcol].astype(str) if zcol else [f"Zone {i}" for i in range(1, len(gdf) + 1)]
+            )
+        gdf["name"] = gdf["name"].astype(str)
+        if gdf["name"].duplicated().any():
+            raise InputError(f"Zone names in {path} repeat; give every zone its own name.")
+        gdf["start"] = pd.to_datetime(gdf["start"], errors="coerce") if "start" in gdf else pd.NaT
+        if "description" not in gdf:
+            gdf["description"] = ""
+    from ..core.geo import to_work_crs
+
+    return to_work_crs(gdf.reset_index(drop=True), work_crs)
+
+

@@ -1,0 +1,103 @@
+"""Safe output names and script-safe text.
+
+Three rules, used by every writer and every map:
+
+* **File names from slugs.** A name that comes from a user's data (a zone, a district) becomes
+  part of a file name only through :func:`slugify`: ASCII letters, digits, ``-`` and ``_``.
+  :class:`Slugs` makes them unique within a run (``North`` and ``north`` give ``north`` and
+  ``north-2``).
+* **Nothing outside ``--out``.** The fence lives with the atomic writer
+  (:mod:`impactzones.core.files`): while :func:`~impactzones.core.files.output_root` is
+  active, every write checks that its path resolves inside the output folder.
+* **Script contexts get JSON.** A user string that reaches JavaScript source goes through
+  :func:`js_literal` (JSON with ``<``, ``>``, ``&``, ``'``, U+2028 and U+2029 escaped), never
+  spliced into a template literal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+
+__all__ = [
+    "MAX_SLUG",
+    "Slugs",
+    "js_literal",
+    "slugify",
+]
+
+_UNSAFE = re.compile(r"[^a-z0-9_-]+")
+#: Longest slug kept (file systems allow 255 bytes; the prefixes and suffixes need room).
+MAX_SLUG = 60
+
+
+def slugify(text: object, default: str = "unnamed") -> str:
+    """A file-name-safe slug: lower-case ASCII letters, digits, ``-`` and ``_`` only.
+
+    Accents are folded (``Dutchtown Süd`` -> ``dutchtown_sud``); every other run of
+    characters becomes one ``_``; an empty result is ``default``.
+
+    Examples
+    --------
+    >>> slugify("../../etc/passwd"), slugify("a/b\\\\c"), slugify("North Side")
+    ('etc_passwd', 'a_b_c', 'north_side')
+    >>> slugify("/"), slugify("Dutchtown Süd")
+    ('unnamed', 'dutchtown_sud')
+    """
+    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    slug = _UNSAFE.sub("_", ascii_text.lower()).strip("_-")[:MAX_SLUG].strip("_-")
+    return slug or default
+
+
+class Slugs:
+    """Unique slugs within one run: a repeat gets ``-2``, ``-3``... in order of asking.
+
+    Examples
+    --------
+    >>> s = Slugs()
+    >>> s("North"), s("north"), s("NORTH"), s("North")
+    ('north', 'north-2', 'north-3', 'north')
+    """
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, str] = {}
+        self._taken: set[str] = set()
+
+    def __call__(self, name: object) -> str:
+        key = str(name)
+        if key in self._by_name:
+            return self._by_name[key]
+        base = slugify(key)
+        slug, n = base, 1
+        while slug in self._taken:
+            n += 1
+            slug = f"{base}-{n}"
+        self._taken.add(slug)
+        self._by_name[key] = slug
+        return slug
+
+
+_JS_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "'": "\\u0027",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def js_literal(value: object) -> str:
+    """``value`` as a JavaScript literal that is safe inside an HTML ``<script>``.
+
+    JSON-encoded, then ``<``, ``>``, ``&``, ``'``, U+2028 and U+2029 escaped, so neither
+    ``</script>`` nor a quote, backtick or ``${`` can end the literal.
+
+    Examples
+    --------
+    >>> print(js_literal("</script>`${alert(1)}`"))
+    "\\u003c/script\\u003e`${alert(1)}`"
+    """
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return re.sub("[<>&'\u2028\u2029]", lambda m: _JS_ESCAPES[m.group(0)], text)
