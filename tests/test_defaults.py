@@ -139,8 +139,12 @@ def _literal_defaults():
             if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             a = node.args
-            pairs = list(zip(a.args[len(a.args) - len(a.defaults) :], a.defaults)) + [
-                (k, d) for k, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None
+            positional = a.posonlyargs + a.args
+            pairs = list(
+                zip(positional[len(positional) - len(a.defaults) :], a.defaults, strict=False)
+            )
+            pairs += [
+                (k, d) for k, d in zip(a.kwonlyargs, a.kw_defaults, strict=False) if d is not None
             ]
             for arg, default in pairs:
                 if arg.arg in SAME_EVERYWHERE and isinstance(default, ast.Constant):
@@ -204,15 +208,15 @@ def test_api_boundaries_refuse_bad_settings_in_one_sentence(synth):
 
     layers = st_louis()
     inc = synth.incidents.head(50)
-    with pytest.raises(InputError, match="^ring must be a number of metres above 0, got -5"):
+    with pytest.raises(InputError, match=r"^ring must be a number of metres above 0, got -5"):
         assign(inc, layers, ring=-5)
-    with pytest.raises(InputError, match="^ring must be"):
+    with pytest.raises(InputError, match=r"^ring must be"):
         compare_zones(inc, layers.zones, "2017", "2018", ring=float("nan"))
-    with pytest.raises(InputError, match="^cell_size must be a number of metres above 0"):
+    with pytest.raises(InputError, match=r"^cell_size must be a number of metres above 0"):
         make_grid(layers.study_area, layers.boundary.crs, -100)
-    with pytest.raises(InputError, match="^max_cells must be a whole number >= 1"):
+    with pytest.raises(InputError, match=r"^max_cells must be a whole number >= 1"):
         make_grid(layers.study_area, layers.boundary.crs, 100, max_cells=0)
-    with pytest.raises(InputError, match="^conf must be a number between 0 and 1"):
+    with pytest.raises(InputError, match=r"^conf must be a number between 0 and 1"):
         rate_ratio(10, 5, conf=1.5)
-    with pytest.raises(InputError, match="^permutations must be a whole number >= 1, got 0"):
+    with pytest.raises(InputError, match=r"^permutations must be a whole number >= 1, got 0"):
         near_repeat([0, 1], [0, 0], [0, 1], permutations=0)
