@@ -28,6 +28,7 @@ import shapely
 from affine import Affine
 from pyproj import CRS
 
+from . import defaults
 from .errors import InputError
 from .results import ResultFiles
 
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 #: The largest grid (cells) built without a warning; the cell size is widened beyond it.
-MAX_CELLS = 4_000_000
+MAX_CELLS: int = defaults.MAX_CELLS.default
 NICE = (1.0, 2.0, 2.5, 5.0)
 
 
@@ -264,11 +265,11 @@ def make_grid(
     crs = CRS.from_user_input(crs)
     if not crs.is_projected:
         raise InputError("The analysis grid needs a projected CRS in metres (e.g. UTM).")
+    checked = defaults.check_params(cell_size=cell_size, max_cells=max_cells)
+    cell_size, max_cells = checked["cell_size"], checked["max_cells"]
     rule = "given"
     if cell_size is None:
         cell_size, rule = auto_cell_size(study_area, max_cells=max_cells)
-    elif not np.isfinite(cell_size) or cell_size <= 0:
-        raise InputError(f"cell_size must be a positive number of metres, got {cell_size!r}.")
     xmin, ymin, xmax, ymax = study_area.bounds
     xmin, ymin, xmax, ymax = xmin - margin, ymin - margin, xmax + margin, ymax + margin
 
