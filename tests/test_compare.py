@@ -428,5 +428,5 @@ def test_comparison_geodataframe_and_files_round_trip(north_table, layers, tmp_p
     assert g["wdd"].tolist() == pytest.approx(c.table["wdd"].tolist(), nan_ok=True)
     assert (tmp_path / "c.md").exists() is False
     assert c.to_file(tmp_path / "c.md").read_text() == to_markdown(c)
-    with pytest.raises(InputError, match="Cannot write c.xlsx"):
+    with pytest.raises(InputError, match=r"Cannot write c\.xlsx"):
         c.to_file(tmp_path / "c.xlsx")

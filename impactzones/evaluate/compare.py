@@ -52,6 +52,7 @@ from ..core.defaults import ALPHA, CONF, RING, describe
 from ..core.errors import InputError
 from ..core.geo import xy
 from ..core.geometry import locate_all, ring_polygons
+from ..core.results import ResultFiles
 from ..core.schema import GROUPS, PART_I
 from ..core.windows import Window, parse_window
 
@@ -694,12 +695,12 @@ TESTS = {
 
 
 @dataclass(frozen=True, eq=False)
-class Comparison:
+class Comparison(ResultFiles):
     """A before/after comparison of Impact Zones: the table and every choice behind it.
 
     The result of :func:`compare_zones` (esda style: the statistic and its parameters as
-    attributes). It follows the results' interface: ``params``, :meth:`to_geodataframe`
-    and :meth:`to_file`.
+    attributes). It follows the results' interface (:mod:`impactzones.core.results`):
+    ``params``, :meth:`to_geodataframe`, :meth:`to_file` and ``map_layer``.
 
     Attributes
     ----------
@@ -829,8 +830,9 @@ class Comparison:
 
     def to_file(self, path: str | Path) -> Path:
         """Write the comparison by the extension of ``path``: ``.csv`` the table, ``.md``
-        the Markdown report, ``.geojson`` / ``.json`` (WGS 84), ``.gpkg``, ``.parquet`` or
-        ``.fgb`` the zones with their figures. Atomic; returns the path written.
+        the Markdown report, a vector format (``.geojson`` / ``.json`` in WGS 84, ``.gpkg``,
+        ``.parquet``, ``.fgb``, ``.shp``) the zones with their figures. Atomic; returns the
+        path written.
 
         Examples
         --------
@@ -841,19 +843,14 @@ class Comparison:
         >>> c.to_file(pathlib.Path(tempfile.mkdtemp()) / "c.csv").read_text()
         'zone\\nA\\n'
         """
-        from ..io.writers import write_table, write_text, write_vector
+        from ..io.writers import write_table, write_text
 
         path = Path(path)
-        ext = path.suffix.lower()
-        if ext == ".csv":
-            return write_table(self.table, path)
-        if ext == ".md":
+        if path.suffix.lower() == ".md":
             return write_text(self.to_markdown(), path)
-        if ext in (".geojson", ".json", ".gpkg", ".parquet", ".geoparquet", ".fgb"):
-            return write_vector(self.to_geodataframe(), path)
-        raise InputError(
-            f"Cannot write {path.name}: use .csv, .md, .geojson, .json, .gpkg, .parquet or .fgb."
-        )
+        if path.suffix.lower() == ".csv":
+            return write_table(self.table, path)
+        return super().to_file(path)
 
     # Reading the comparison as its table (see the notes).
     def __getattr__(self, name: str) -> Any:
