@@ -1,5 +1,4 @@
-"""Writing outputs atomically, inside the output folder.
-"""
+"""Writing outputs atomically, inside the output folder."""
 
 from __future__ import annotations
 
