@@ -1,4 +1,5 @@
-"""Reading boundary, district, neighbourhood and zone layers, checked."""
+"""Reading boundary, district, neighbourhood and zone layers, checked.
+"""
 
 from __future__ import annotations
 
@@ -164,3 +165,5 @@ def read_layer(
     from ..core.geo import to_work_crs
 
     return to_work_crs(gdf.reset_index(drop=True), work_crs)
+
+
