@@ -33,8 +33,8 @@ def test_points_give_the_same_kde_dbscan_and_gistar(violent, layers):
 
 def test_points_refuse_a_second_mask(violent, layers):
     pts = prepare_points(violent, layers.land)
-    with pytest.raises(InputError, match="without a mask"):
-        kde(pts, mask=layers.land)
+    with pytest.raises(InputError, match="prepared with their study area"):
+        kde(pts, study_area=layers.land)
 
 
 def test_study_area_test_equals_shapely_point_by_point(layers):

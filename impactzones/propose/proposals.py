@@ -138,7 +138,7 @@ def _surface(sel, land, method: str, cell: float, bandwidth, smooth=100.0, stabi
 
     if method == "cells":
         return _cell_surface(sel, land, cell, smooth, stability)
-    s = kde(sel, cell_size=cell, bandwidth=bandwidth, mask=land)
+    s = kde(sel, cell_size=cell, bandwidth=bandwidth, study_area=land)
     values = np.nan_to_num(s.values, nan=0.0)
     note = f"KDE ({s.params['kernel']}, bandwidth {s.params['bandwidth_m']:,.0f} m)"
     if method == "gistar":
@@ -148,7 +148,7 @@ def _surface(sel, land, method: str, cell: float, bandwidth, smooth=100.0, stabi
         values = z
         note = f"Gi* z of significant hot cells ({g.params['fdr']} FDR, analytic p)"
     elif method == "dbscan":
-        c = dbscan(sel, mask=land)
+        c = dbscan(sel, study_area=land)
         inside = np.zeros(s.grid.shape, bool)
         if len(c.clusters):
             cx, cy = s.grid.centres()
