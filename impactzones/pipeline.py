@@ -927,7 +927,7 @@ def run_hotspots(
     if "emerging" in methods:
         from .hotspots import emerging
 
-        e = emerging(incidents, cell_size=cell_size, distance=distance, mask=mask)
+        e = emerging(incidents, cell_size=cell_size, distance=distance, study_area=mask)
         results["emerging"] = e
         if out is not None:
             files.append(

@@ -46,6 +46,7 @@ import pandas as pd
 from scipy import stats
 
 from ..core.change import UNDEFINED_REASON, format_pct, percent_change
+from ..core.defaults import ALPHA, CONF, RING
 from ..core.errors import InputError
 from ..core.geo import xy
 from ..core.geometry import locate_all, ring_polygons
@@ -114,7 +115,7 @@ def rate_ratio(
     after: int,
     exposure_before: float = 1.0,
     exposure_after: float = 1.0,
-    conf: float = 0.95,
+    conf: float = CONF.default,
     dispersion: float = 1.0,
 ) -> RateRatio:
     """Incidence rate ratio ``(after / exposure_after) / (before / exposure_before)``.
@@ -136,6 +137,7 @@ def rate_ratio(
     >>> round(rate_ratio(100, 80, dispersion=2.0).high, 3)
     1.237
     """
+    conf = CONF.check(conf)
     b, a = int(before), int(after)
     if b < 0 or a < 0:
         raise InputError("Counts cannot be negative.")
@@ -304,7 +306,7 @@ def wdd(
     disp_treated: Sequence[float] = (0, 0),
     time_weights: Sequence[float] = (1, 1),
     area_weights: Sequence[float] = (1, 1, 1, 1),
-    alpha: float = 0.05,
+    alpha: float = ALPHA.default,
 ) -> WDD:
     """The WDD test, as R's ``ptools::wdd`` computes it.
 
@@ -384,7 +386,7 @@ def wdd_shared_control(
 def relative_change(
     treated: Sequence[int],
     control: Sequence[int],
-    conf: float = 0.95,
+    conf: float = CONF.default,
     dispersion: float = 1.0,
 ):
     """The zone's rate ratio over the control's (a log-scale difference in differences).
@@ -404,6 +406,7 @@ def relative_change(
     >>> round(ratio, 2), round(low, 2), round(high, 2)
     (0.8, 0.59, 1.09)
     """
+    conf = CONF.check(conf)
     t0, t1 = treated
     c0, c1 = control
     if min(t0, t1, c0, c1) <= 0:
@@ -682,7 +685,7 @@ def compare_zones(
     *,
     by: str = "group",
     crimes: Sequence[str] | None = None,
-    ring: float = 400.0,
+    ring: float = RING.default,
     study_area=None,
     normalise: str | None = None,
     citywide: bool = True,
@@ -737,6 +740,7 @@ def compare_zones(
     >>> t.loc[0, "zone"], t.loc[0, "crime"], float(t.loc[0, "zone_pct_change"])
     ('North', 'violent', -20.0)
     """
+    ring = RING.check(ring)
     if by not in ("group", "category"):
         raise InputError(f"by must be 'group' or 'category', got {by!r}.")
     if incidents.crs is None or not incidents.crs.equals(zones.crs):

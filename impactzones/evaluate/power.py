@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
+from ..core.defaults import ALPHA
 from ..core.errors import InputError
 
 __all__ = [
@@ -87,7 +88,7 @@ def power_for(
     dispersion: float = 1.0,
     control: tuple[float, float] | None = None,
     control_dispersion: float = 1.0,
-    alpha: float = 0.05,
+    alpha: float = ALPHA.default,
 ) -> float:
     """Power (0 to 1) of the two-sided Wald test of the log rate ratio for a change.
 
@@ -114,6 +115,7 @@ def power_for(
     >>> round(power_for(200, -0.2), 2)  # 200 incidents a year, a 20% drop next year
     0.56
     """
+    alpha = ALPHA.check(alpha)
     if not baseline > 0 or not ratio > 0 or not dispersion > 0:
         raise InputError("Baseline, window ratio and dispersion must be positive numbers.")
     if not -1 < effect:
@@ -156,7 +158,7 @@ def zone_power(
     dispersion: float = 1.0,
     control: tuple[float, float] | None = None,
     control_dispersion: float = 1.0,
-    alpha: float = 0.05,
+    alpha: float = ALPHA.default,
     target: float = 0.8,
     where: str = "this zone",
 ) -> PowerResult:
@@ -199,7 +201,7 @@ def simulate_power(
     *,
     ratio: float = 1.0,
     dispersion: float = 1.0,
-    alpha: float = 0.05,
+    alpha: float = ALPHA.default,
     test: str = "wald",
     n: int = 2000,
     seed: int = 0,
@@ -237,7 +239,7 @@ def simulate_power(
     return float(np.mean(reject))
 
 
-def add_power(table, *, effect: float = -0.2, target: float = 0.8, alpha: float = 0.05):
+def add_power(table, *, effect: float = -0.2, target: float = 0.8, alpha: float = ALPHA.default):
     """Add the power for a drop and the minimum detectable drop to a comparison table.
 
     For each zone (and citywide) row, from its before count, the two windows' lengths and

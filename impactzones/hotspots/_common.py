@@ -8,19 +8,20 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from ..core.compat import renamed_keyword
 from ..core.errors import InputError
 from ..core.geo import xy
 
 
-def study_geometry(mask):
+def study_geometry(study_area):
     """A shapely geometry from a geometry, a GeoSeries/GeoDataFrame or None."""
-    if mask is None:
+    if study_area is None:
         return None
-    if hasattr(mask, "union_all"):
-        return mask.union_all()
-    if isinstance(mask, shapely.Geometry):
-        return mask
-    raise InputError("mask must be a polygon or a GeoDataFrame of polygons.")
+    if hasattr(study_area, "union_all"):
+        return study_area.union_all()
+    if isinstance(study_area, shapely.Geometry):
+        return study_area
+    raise InputError("study_area must be a polygon or a GeoDataFrame of polygons.")
 
 
 def grid_for(x, y, area, crs, cell_size):
@@ -44,7 +45,7 @@ class Points:
     costs more than a kernel density on a million incidents; :func:`prepare_points` does
     it once and :func:`~impactzones.hotspots.kde`, :func:`~impactzones.hotspots.dbscan`
     and :func:`~impactzones.hotspots.gistar` accept the result in place of the
-    GeoDataFrame (then without a ``mask``: the study area travels with the points).
+    GeoDataFrame (then without a ``study_area``: it travels with the points).
 
     Attributes
     ----------
@@ -76,8 +77,10 @@ class Points:
         return len(self.frame)
 
 
-def prepare_points(incidents: gpd.GeoDataFrame, mask=None) -> Points:
-    """The incidents inside ``mask`` as :class:`Points`, to pass to several hot-spot calls.
+@renamed_keyword("mask", "study_area")
+def prepare_points(incidents: gpd.GeoDataFrame, study_area=None) -> Points:
+    """The incidents inside ``study_area`` as :class:`Points`, to pass to several hot-spot
+    calls (``mask=`` is its old name, still accepted with a ``FutureWarning``).
 
     Examples
     --------
@@ -88,7 +91,7 @@ def prepare_points(incidents: gpd.GeoDataFrame, mask=None) -> Points:
     >>> len(pts.x) + pts.outside == len(inc)
     True
     """
-    x, y, _w, area, outside, pos = points_in_study_area(incidents, mask, positions=True)
+    x, y, _w, area, outside, pos = points_in_study_area(incidents, study_area, positions=True)
     return Points(x=x, y=y, positions=pos, area=area, outside=outside, frame=incidents)
 
 
@@ -109,16 +112,16 @@ def _weights(frame, weights, n: int) -> np.ndarray:
 
 
 def points_in_study_area(
-    incidents: gpd.GeoDataFrame | Points, mask, weights=None, *, positions: bool = False
+    incidents: gpd.GeoDataFrame | Points, study_area, weights=None, *, positions: bool = False
 ):
     """x, y and weights of the incidents inside the study area, the area, and how many fell
     outside it (they are left out, and the count is reported with the result); with
     ``positions``, also the positions of the incidents kept. ``incidents`` may be
-    :class:`Points` prepared earlier (then ``mask`` must be None)."""
+    :class:`Points` prepared earlier (then ``study_area`` must be None)."""
     if isinstance(incidents, Points):
-        if mask is not None:
+        if study_area is not None:
             raise InputError(
-                "These points were prepared with their study area; call without a mask "
+                "These points were prepared with their study area; call without one "
                 "(or prepare them again with the new one)."
             )
         p = incidents
@@ -134,18 +137,18 @@ def points_in_study_area(
             "first (e.g. incidents.to_crs(impactzones.core.geo.WORK_CRS))."
         )
     if (
-        mask is not None
-        and hasattr(mask, "crs")
-        and mask.crs is not None
-        and not mask.crs.equals(incidents.crs)
+        study_area is not None
+        and hasattr(study_area, "crs")
+        and study_area.crs is not None
+        and not study_area.crs.equals(incidents.crs)
     ):
-        raise InputError("The mask and the incidents have different CRSs; reproject one.")
+        raise InputError("The study area and the incidents have different CRSs; reproject one.")
     try:
         x, y = xy(incidents)
     except ValueError as exc:
         raise InputError("Hot-spot methods need point incidents.") from exc
     w = _weights(incidents, weights, len(x))
-    area = study_geometry(mask)
+    area = study_geometry(study_area)
     ok = np.isfinite(x) & np.isfinite(y)
     if area is not None:
         from ..core.geometry import locate

@@ -38,6 +38,7 @@ import shapely
 from scipy import fft as sfft
 
 from ..core._compiled import HAVE_NUMBA, cubic_bin, quartic_direct
+from ..core.compat import renamed_keyword
 from ..core.errors import InputError
 from ..core.grid import Grid, Surface
 from ..cube import is_cube
@@ -288,13 +289,14 @@ def density_on_grid(grid: Grid, x, y, w, kernel: str, bandwidth: float):
     return dens, method, f
 
 
+@renamed_keyword("mask", "study_area")
 def kde(
     incidents: gpd.GeoDataFrame,
     cell_size: float | None = None,
     bandwidth: float | None = None,
     kernel: str = "quartic",
     weights: str | np.ndarray | None = None,
-    mask=None,
+    study_area=None,
     *,
     grid: Grid | None = None,
     quiet: bool = True,
@@ -305,7 +307,7 @@ def kde(
     ----------
     incidents : GeoDataFrame, Points or count cube
         Point incidents in a metric CRS, :class:`~impactzones.hotspots.Points` prepared
-        once for several calls (then without ``mask``), or a count cube
+        once for several calls (then without ``study_area``), or a count cube
         (:func:`impactzones.cube.build_cube`, summed over whatever is left after your
         selection): the binned estimate, each cell's count placed at its centre, on the
         cube's grid.
@@ -318,10 +320,11 @@ def kde(
     kernel : {"quartic", "gaussian"}, default "quartic"
     weights : str or array, optional
         A column of ``incidents`` or an array of non-negative weights.
-    mask : shapely geometry or GeoDataFrame, optional
-        The study area: the grid covers it, values outside it are NaN, and incidents
-        outside it are left out (counted in ``params["outside_study_area"]``). Default:
-        the incidents' bounding box, nothing left out.
+    study_area : shapely geometry or GeoDataFrame, optional
+        The study area (formerly ``mask=``, which still works with a ``FutureWarning``):
+        the grid covers it, values outside it are NaN, and incidents outside it are left
+        out (counted in ``params["outside_study_area"]``). Default: the incidents'
+        bounding box, nothing left out.
     grid : Grid, optional
         A grid to reuse (its cells line up with a Gi* run on the same grid).
     quiet : bool, default True
@@ -339,7 +342,7 @@ def kde(
     >>> from impactzones.datasets.synth import synthesize
     >>> from impactzones.core.geo import st_louis
     >>> inc = synthesize(seed=1, years=[2018]).incidents
-    >>> s = kde(inc[inc["group"] == "violent"], cell_size=100, mask=st_louis().boundary)
+    >>> s = kde(inc[inc["group"] == "violent"], cell_size=100, study_area=st_louis().boundary)
     >>> s.params["kernel"], s.grid.cell
     ('quartic', 100.0)
     """
@@ -348,11 +351,13 @@ def kde(
     if bandwidth is not None and (not np.isfinite(bandwidth) or bandwidth <= 0):
         raise InputError(f"bandwidth must be a positive number of metres, got {bandwidth!r}.")
     if is_cube(incidents):  # binned: the counts at their cell centres
-        if weights is not None or mask is not None:
-            raise InputError("A count cube carries its counts and study area: no weights or mask.")
+        if weights is not None or study_area is not None:
+            raise InputError(
+                "A count cube carries its counts and study area: no weights or study_area."
+            )
         x, y, w, grid, outside = cube_points(incidents, grid)
     else:
-        x, y, w, area, outside = points_in_study_area(incidents, mask, weights)
+        x, y, w, area, outside = points_in_study_area(incidents, study_area, weights)
         if grid is None:
             grid = grid_for(x, y, area, incidents.crs, cell_size)
     params: dict = {
@@ -436,7 +441,7 @@ def hotspot_polygons(
     >>> from impactzones.core.geo import st_louis
     >>> inc = synthesize(seed=1, years=[2018]).incidents
     >>> violent = inc[inc["group"] == "violent"]
-    >>> polys = hotspot_polygons(kde(violent, cell_size=100, mask=st_louis().land), violent)
+    >>> polys = hotspot_polygons(kde(violent, cell_size=100, study_area=st_louis().land), violent)
     >>> bool(polys["share"].sum() > 0.1)
     True
     """

@@ -13,8 +13,8 @@ import numpy as np
 import shapely
 import shapely.affinity
 
+from ..core.compat import renamed_keyword
 from ..core.grid import Grid
-from ._compat import renamed_keyword
 from .shapes import BUFFER_SEGMENTS
 
 __all__ = ["compact_baseline", "naive_cells", "random_placements"]

@@ -20,12 +20,12 @@ __all__ = ["METHODS"]
 METHODS = ("cells", "kde", "gistar", "dbscan")
 
 
-def _cell_surface(sel, land, cell: float, smooth: float, stability: bool):
+def _cell_surface(sel, study_area, cell: float, smooth: float, stability: bool):
     """Counts per cell, lightly smoothed (Gaussian, ``smooth`` metres), or with
     ``stability`` the number of months each cell had an incident, smoothed alike."""
     from scipy import ndimage
 
-    grid = make_grid(land, sel.crs, cell)
+    grid = make_grid(study_area, sel.crs, cell)
     x, y = xy(sel)
     if stability:
         month = sel["occurred_at"].dt.to_period("M").to_numpy()
@@ -42,12 +42,12 @@ def _cell_surface(sel, land, cell: float, smooth: float, stability: bool):
     return grid, np.where(grid.mask, values, 0.0), note
 
 
-def _surface(sel, land, method: str, cell: float, bandwidth, smooth=100.0, stability=False):
+def _surface(sel, study_area, method: str, cell: float, bandwidth, smooth=100.0, stability=False):
     from ..hotspots import dbscan, gistar, kde
 
     if method == "cells":
-        return _cell_surface(sel, land, cell, smooth, stability)
-    s = kde(sel, cell_size=cell, bandwidth=bandwidth, mask=land)
+        return _cell_surface(sel, study_area, cell, smooth, stability)
+    s = kde(sel, cell_size=cell, bandwidth=bandwidth, study_area=study_area)
     values = np.nan_to_num(s.values, nan=0.0)
     note = f"KDE ({s.params['kernel']}, bandwidth {s.params['bandwidth_m']:,.0f} m)"
     if method == "gistar":
@@ -57,7 +57,7 @@ def _surface(sel, land, method: str, cell: float, bandwidth, smooth=100.0, stabi
         values = z
         note = f"Gi* z of significant hot cells ({g.params['fdr']} FDR, analytic p)"
     elif method == "dbscan":
-        c = dbscan(sel, mask=land)
+        c = dbscan(sel, study_area=study_area)
         inside = np.zeros(s.grid.shape, bool)
         if len(c.clusters):
             cx, cy = s.grid.centres()

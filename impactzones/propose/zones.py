@@ -23,6 +23,7 @@ import shapely
 
 from ..core.errors import InputError
 from ..core.geo import Layers, xy
+from ..core.results import ResultFiles
 from ..core.windows import Window, parse_window, select
 from .shapes import BUFFER_SEGMENTS, GAP_PAD, Constraints, _grow, _outline, _snap
 from .surfaces import METHODS, _surface
@@ -51,7 +52,7 @@ COLUMNS = [
 
 
 @dataclass(eq=False)
-class Proposals:
+class Proposals(ResultFiles):
     """Proposed zones (from :func:`propose_zones`): the result and the choices behind it.
 
     Attributes
@@ -95,17 +96,14 @@ class Proposals:
         return self.zones.copy()
 
     def to_file(self, path: str | Path, **kwargs: Any) -> Path:
-        """Write the zones by the extension of ``path`` (``.geojson`` in WGS 84, ``.gpkg``,
-        ``.parquet``; ``.csv`` for the table without geometry); atomic. Extra keywords go
-        to :meth:`geopandas.GeoDataFrame.to_file`, as before."""
+        """Write the zones by the extension of ``path`` (:mod:`impactzones.core.results`:
+        ``.geojson`` in WGS 84, ``.gpkg``, ``.parquet``...; ``.csv`` for the table without
+        geometry); atomic. Extra keywords go to :meth:`geopandas.GeoDataFrame.to_file`, as
+        for the GeoDataFrame returned before."""
         if kwargs:
             self.zones.to_file(path, **kwargs)
             return Path(path)
-        from ..io.writers import write_table, write_vector  # io sits above propose
-
-        if Path(path).suffix.lower() == ".csv":
-            return write_table(self.zones.drop(columns="geometry"), path)
-        return write_vector(self.zones, path)
+        return super().to_file(path)
 
     # the GeoDataFrame that propose_zones returned before: read through to the zones
     def __len__(self) -> int:
