@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .core.defaults import RING
 from .core.errors import InputError
 from .core.geo import Layers, xy
 from .core.geometry import locate, locate_all, ring_polygons
@@ -35,7 +36,7 @@ def assign(
     incidents: gpd.GeoDataFrame,
     layers: Layers,
     *,
-    ring: float = 400.0,
+    ring: float = RING.default,
 ) -> gpd.GeoDataFrame:
     """Add ``district``, ``neighborhood``, ``zone``, ``ring`` and ``area_type`` columns.
 
@@ -75,6 +76,7 @@ def assign(
     >>> sorted(inc["area_type"].unique())
     ['control', 'ring', 'zone']
     """
+    ring = RING.check(ring)
     if incidents.crs is None or layers.boundary.crs is None:
         raise InputError("Incidents and layers both need a CRS before they can be joined.")
     if not incidents.crs.equals(layers.boundary.crs):

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .core.defaults import RING, check_params
 from .core.errors import InputError
 from .core.geo import Layers
 from .core.grid import Grid
@@ -252,7 +253,7 @@ def summarise_frame(
     grid: Grid | None = None,
     cell_size: float | None = None,
     freq: str = "month",
-    ring: float = 400.0,
+    ring: float = RING.default,
 ) -> Summary:
     """The in-memory path: clean-up, assignment, count tables and the cube of one frame.
 
@@ -265,6 +266,7 @@ def summarise_frame(
     >>> int(s.counts["count"].sum()) == s.tally["used"] == len(inc)
     True
     """
+    check_params(ring=ring, cell_size=cell_size)
     g = _grid(layers, grid, cell_size)
     return _finish(_summarise_part(frame, layers, g, freq, ring), g, freq)
 
@@ -286,7 +288,7 @@ def summarise_parquet(
     grid: Grid | None = None,
     cell_size: float | None = None,
     freq: str = "month",
-    ring: float = 400.0,
+    ring: float = RING.default,
     client=None,
     columns=None,
 ) -> Summary:
@@ -331,6 +333,7 @@ def summarise_parquet(
     >>> s.cube.identical(summarise_frame(inc, st_louis(), cell_size=500).cube)
     True
     """
+    check_params(ring=ring, cell_size=cell_size)
     try:
         import dask
         import dask_geopandas

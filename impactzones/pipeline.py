@@ -757,7 +757,7 @@ def _headline_change(comparisons: dict) -> dict:
     return {
         "zone": zone,
         "headline": zone_headline(table, zone),
-        "windows": [table.attrs["before"], table.attrs["after"]],
+        "windows": [table.before.label, table.after.label],
         "zone_change": change(violent.loc[zone]),
         "citywide_change": change(violent.loc["Citywide"]),
     }
@@ -927,7 +927,7 @@ def run_hotspots(
     if "emerging" in methods:
         from .hotspots import emerging
 
-        e = emerging(incidents, cell_size=cell_size, distance=distance, mask=mask)
+        e = emerging(incidents, cell_size=cell_size, distance=distance, study_area=mask)
         results["emerging"] = e
         if out is not None:
             files.append(

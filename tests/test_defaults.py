@@ -16,7 +16,7 @@ from impactzones.core.errors import InputError
 
 # names whose meaning is the same wherever they appear ("alpha" is also a dispersion, and
 # "permutations" a Monte Carlo count (near-repeat), elsewhere: checked for the hot spots only)
-SAME_EVERYWHERE = ["ring", "gap", "max_area_km2", "time_steps", "max_cells"]
+SAME_EVERYWHERE = ["ring", "gap", "max_area_km2", "time_steps", "max_cells", "conf"]
 
 
 def _signatures():
@@ -123,3 +123,100 @@ def test_ranges_at_their_edges(setting, value, ok):
     else:
         with pytest.raises(InputError, match=setting.name):
             setting.check(value)
+
+
+def _literal_defaults():
+    """(file, function, keyword) for every signature default of a declared name written as
+    a number literal instead of read from impactzones.core.defaults."""
+    import ast
+    from pathlib import Path
+
+    root = Path(impactzones.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "defaults.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            a = node.args
+            positional = a.posonlyargs + a.args
+            pairs = list(
+                zip(positional[len(positional) - len(a.defaults) :], a.defaults, strict=False)
+            )
+            pairs += [
+                (k, d) for k, d in zip(a.kwonlyargs, a.kw_defaults, strict=False) if d is not None
+            ]
+            for arg, default in pairs:
+                if arg.arg in SAME_EVERYWHERE and isinstance(default, ast.Constant):
+                    yield f"{path.relative_to(root)}:{node.name}({arg.arg})"
+
+
+#: Files of other lanes still spelling a declared default out (issue 11 is being done in
+#: parallel); the test holds everything else, and fails once one of these is fixed, so the
+#: list only shrinks.
+NOT_YET_READ_FROM_DEFAULTS = {
+    "hotspots/emerging.py:emerging(time_steps)",
+    "hotspots/emerging.py:space_time_gi(time_steps)",
+    "maps/build.py:build_maps(ring)",
+    "maps/explore.py:explore_data(ring)",
+    "maps/explore.py:write_explore(ring)",
+    "pipeline.py:run_demo(ring)",
+    "propose/proposals.py:backtest(gap)",
+    "propose/proposals.py:capture_curve(gap)",
+    "propose/proposals.py:compact_baseline(gap)",
+    "propose/proposals.py:propose_zones(gap)",
+    "propose/proposals.py:propose_zones(max_area_km2)",
+}
+
+
+def test_signatures_read_declared_defaults_instead_of_repeating_them():
+    literal = set(_literal_defaults())
+    assert literal <= NOT_YET_READ_FROM_DEFAULTS, sorted(literal - NOT_YET_READ_FROM_DEFAULTS)
+    assert NOT_YET_READ_FROM_DEFAULTS <= literal, "fixed: drop from the list " + str(
+        sorted(NOT_YET_READ_FROM_DEFAULTS - literal)
+    )
+
+
+def test_check_params_one_sentence_per_bad_value():
+    assert defaults.check_params(ring=250, cell_size=None) == {"ring": 250.0, "cell_size": None}
+    with pytest.raises(InputError, match=r"^ring must be a number of metres above 0, got 0\.$"):
+        defaults.check_params(ring=0)
+    with pytest.raises(InputError, match=r"^cell_size must be a number of metres above 0"):
+        defaults.check_params(cell_size=-250)
+    with pytest.raises(InputError, match="conf must be a number between 0 and 1"):
+        defaults.check_params(conf=95)
+    with pytest.raises(InputError, match="ring"):
+        defaults.check_params(ring=None)  # None is only allowed where the default is None
+    with pytest.raises(KeyError):
+        defaults.check_params(rings=400)  # a typo is the caller's bug, not the user's
+
+
+def test_describe_reports_value_and_rule():
+    assert defaults.describe("ring", 400.0)["ring_rule"] == "default (400 m)"
+    assert defaults.describe("alpha", 0.1) == {"alpha": 0.1, "alpha_rule": "given"}
+    got = defaults.describe("cell_size", 250.0, rule="shorter side / 50")
+    assert got == {"cell_size": 250.0, "cell_size_rule": "shorter side / 50"}
+    assert "8 neighbours" in defaults.describe("distance", None)["distance_rule"]
+
+
+def test_api_boundaries_refuse_bad_settings_in_one_sentence(synth):
+    from impactzones.assign import assign
+    from impactzones.core.geo import st_louis
+    from impactzones.core.grid import make_grid
+    from impactzones.evaluate.compare import compare_zones, rate_ratio
+    from impactzones.evaluate.nearrepeat import near_repeat
+
+    layers = st_louis()
+    inc = synth.incidents.head(50)
+    with pytest.raises(InputError, match=r"^ring must be a number of metres above 0, got -5"):
+        assign(inc, layers, ring=-5)
+    with pytest.raises(InputError, match=r"^ring must be"):
+        compare_zones(inc, layers.zones, "2017", "2018", ring=float("nan"))
+    with pytest.raises(InputError, match=r"^cell_size must be a number of metres above 0"):
+        make_grid(layers.study_area, layers.boundary.crs, -100)
+    with pytest.raises(InputError, match=r"^max_cells must be a whole number >= 1"):
+        make_grid(layers.study_area, layers.boundary.crs, 100, max_cells=0)
+    with pytest.raises(InputError, match=r"^conf must be a number between 0 and 1"):
+        rate_ratio(10, 5, conf=1.5)
+    with pytest.raises(InputError, match=r"^permutations must be a whole number >= 1, got 0"):
+        near_repeat([0, 1], [0, 0], [0, 1], permutations=0)

@@ -16,7 +16,7 @@ MODULES = [
     "impactzones.evaluate.power", "impactzones.evaluate.concentration",
     "impactzones.evaluate.nearrepeat", "impactzones.evaluate.synthetic_control",
     "impactzones.evaluate.harm", "impactzones.evaluate.run",
-    "impactzones.io.safety", "impactzones.cli.study", "impactzones.maps.explore",
+    "impactzones.io.safety", "impactzones.core.options", "impactzones.maps.explore",
     "impactzones.maps.brief", "impactzones.evaluate.compstat",
 ]
 

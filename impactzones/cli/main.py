@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..core.errors import ImpactZonesError, InputError
+from ..core.options import parse_columns
 
 __all__ = [
     "build_parser",
@@ -71,41 +72,6 @@ def _console(quiet: bool = False):
 
     # Piped output (logs, CI) gets a fixed, readable width instead of 80 columns.
     return Console(quiet=quiet, highlight=False, width=None if sys.stdout.isatty() else 120)
-
-
-def parse_columns(text: str | None) -> dict[str, str]:
-    """``"id=Complaint,occurred_at=DateOccur"`` -> ``{"incident_id": "Complaint", ...}``."""
-    if not text:
-        return {}
-    aliases = {"id": "incident_id", "date": "occurred_at"}
-    out = {}
-    for part in text.split(","):
-        if "=" not in part:
-            raise InputError(
-                f"--columns expects field=column pairs separated by commas; got {part!r}."
-            )
-        key, value = (s.strip() for s in part.split("=", 1))
-        key = aliases.get(key, key)
-        allowed = {
-            "incident_id",
-            "occurred_at",
-            "category",
-            "x",
-            "y",
-            "lat",
-            "lon",
-            "carjacking",
-            "firearm",
-            "domestic",
-            "code",
-            "time",
-        }
-        if key not in allowed:
-            raise InputError(
-                f"--columns: unknown field {key!r}; use one of {', '.join(sorted(allowed))}."
-            )
-        out[key] = value
-    return out
 
 
 def read_options(args) -> dict:
@@ -250,17 +216,11 @@ def cmd_map(args) -> int:
     return cmd_demo(args)
 
 
-def _run_keys():
-    from .study import STUDY_SCHEMA
-
-    return STUDY_SCHEMA
-
-
 def cmd_run(args) -> int:
     """`impactzones run study.toml`: the demo's pipeline with settings kept in a file."""
+    from ..core.options import read_study
     from ..io.writers import write_json
     from ..pipeline import run_demo
-    from .study import read_study
 
     path = Path(args.settings)
     settings, flat = read_study(path)  # every key checked against one schema first
@@ -585,9 +545,7 @@ def cmd_compare(args) -> int:
             write_table(harm, _harm_path(out))
     if args.json:
         doc = {
-            "before": table.attrs["before"],
-            "after": table.attrs["after"],
-            "note": table.attrs["note"],
+            **{k: table.params[k] for k in ("before", "after", "note")},
             "rows": to_records(table),
         }
         if harm is not None:
@@ -964,7 +922,7 @@ def print_comparison(con, table, *, wide: bool = False) -> None:
     d = d.rename(columns={"vs control (95% CI)": "vs control"})
     from ..core.windows import compare_phrase
 
-    t = Table(title=compare_phrase(*table.attrs["windows"]))
+    t = Table(title=compare_phrase(*table.windows))
     for c in d.columns:
         t.add_column(c, justify="left" if c in ("Zone", "Crime") else "right")
     for row in d.itertuples(index=False):
@@ -977,179 +935,13 @@ def print_comparison(con, table, *, wide: bool = False) -> None:
     )
     for v in table["verdict"]:
         con.print(f"- {v}")
-    if table.attrs.get("note"):
-        con.print(f"[dim]{table.attrs['note']}[/dim]")
+    if table.note:
+        con.print(f"[dim]{table.note}[/dim]")
 
 
 # --------------------------------------------------------------------------------------
-# Parser
+# Parser: built from the declared options (impactzones.core.options)
 # --------------------------------------------------------------------------------------
-
-
-def _seed(text: str) -> int:
-    """An argparse type: a whole number >= 0 (numpy's generators refuse negative seeds)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return value
-
-
-def _positive(text: str) -> float:
-    """An argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
-    if not (value > 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
-    return value
-
-
-def _day(text: str) -> str:
-    """An argparse type: a YYYY-MM-DD day (returned as given)."""
-    import datetime as dt
-
-    try:
-        dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a day as YYYY-MM-DD (e.g. 2018-01-31), got {text!r}"
-        ) from None
-    return text.strip()
-
-
-def _years(text: str) -> str:
-    """An argparse type: comma-separated years such as 2017,2018 (returned as given)."""
-    parts = [p.strip() for p in text.split(",")]
-    if not all(p.isdigit() and 1900 <= int(p) <= 2100 for p in parts):
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated years such as 2017,2018, got {text!r}"
-        )
-    return text
-
-
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
-    p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
-    p.add_argument(
-        "--wide", action="store_true", help="print every table column (default: fit 80 columns)"
-    )
-
-
-def _selection_opts(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--from", dest="from_", metavar="DATE", type=_day, help="first day (YYYY-MM-DD)")
-    p.add_argument("--to", metavar="DATE", type=_day, help="last day, included (YYYY-MM-DD)")
-    p.add_argument("--category", help="categories, comma-separated (e.g. robbery,homicide)")
-    p.add_argument("--group", help="violent, property or other (comma-separated)")
-
-
-def _incidents_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("incidents", nargs="+", metavar="INCIDENTS", help="incident files or folders")
-
-
-def _finish(
-    p: argparse.ArgumentParser,
-    func,
-    *,
-    inputs: bool = True,
-    json_help: str | None = None,
-    boundary_help: str | None = None,
-) -> None:
-    """The options every command shares, in one order: --boundary, --json, the input
-    options (--columns, --crs), --quiet and --debug; then the function that runs it."""
-    if boundary_help:
-        p.add_argument("--boundary", help=boundary_help)
-    if json_help:
-        p.add_argument("--json", action="store_true", help=json_help)
-    if inputs:
-        _input_opts(p)
-    _common(p)
-    p.set_defaults(func=func)
-
-
-def _input_opts(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--columns",
-        metavar="MAP",
-        help="map schema fields to your columns, e.g. "
-        "id=Complaint,occurred_at=DateOccur,category=Offense,lat=Lat,lon=Lon",
-    )
-    p.add_argument("--crs", help="CRS of x/y columns or of a file without one, e.g. EPSG:26915")
-    p.add_argument(
-        "--categories",
-        metavar="CSV",
-        help="your own offense mapping (columns label or code, and category; optional "
-        "sensitive), extending the built-in crosswalks",
-    )
-    p.add_argument(
-        "--sensitive-categories",
-        metavar="LIST",
-        help="more categories or offense words to keep private (never drawn or written as "
-        "points), comma-separated, on top of rape, sex offenses and domestic violence",
-    )
-    p.add_argument(
-        "--profile",
-        choices=["slmpd", "chicago", "nypd", "lapd", "philadelphia", "generic"],
-        help="the export's layout (default: recognised from the header)",
-    )
-    p.add_argument(
-        "--timezone",
-        metavar="TZ",
-        help="the study's time zone, e.g. America/New_York (default: the profile's, or "
-        "America/Chicago); times with Z or an offset are converted to it",
-    )
-    order = p.add_mutually_exclusive_group()
-    order.add_argument(
-        "--dayfirst",
-        dest="dayfirst",
-        action="store_const",
-        const=True,
-        help="dates like 01/05/2018 are 1 May (default: decided from the data)",
-    )
-    order.add_argument(
-        "--monthfirst",
-        dest="dayfirst",
-        action="store_const",
-        const=False,
-        help="dates like 01/05/2018 are 5 January",
-    )
-    p.add_argument(
-        "--date-floor",
-        metavar="DATE",
-        help="reject dates before this day (default 1970-01-01; exports use 1900 as a placeholder)",
-    )
-    if "--as-of" not in p._option_string_actions:  # compstat has its own (the report's day)
-        p.add_argument(
-            "--as-of",
-            metavar="DATE",
-            help="reject dates after this day as future_date (default: no clock is read; "
-            "only dates far beyond the others are rejected, so results do not depend on "
-            "the day you run)",
-        )
-    p.add_argument(
-        "--domestic-column",
-        metavar="COLUMN",
-        help="the column holding a domestic-violence flag, if not a usual name "
-        "(domestic, IsDomestic, DV, ...)",
-    )
-
-
-def _map_opts(p: argparse.ArgumentParser) -> None:
-    """Map options: every map is self-contained; tiles and a base layer on request."""
-    p.add_argument(
-        "--online-tiles",
-        action="store_true",
-        help="also offer online tile base maps (they load over the offline base)",
-    )
-    p.add_argument(
-        "--basemap",
-        metavar="PATH",
-        help="a line layer (streets) to draw as the offline base map for another city",
-    )
-    p.add_argument("--self-contained", action="store_true", help=argparse.SUPPRESS)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -1159,7 +951,43 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT, f"{self.prog}: {message}; see {self.prog} --help.\n")
 
 
+def _typed(opt):
+    """An argparse ``type`` from a declared option: its parse, with argparse's error."""
+
+    def parse(text: str):
+        try:
+            return opt.parse(text)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+def _add(p, opt, groups: dict) -> None:
+    """One declared option as an argparse argument."""
+    kw: dict = {"help": argparse.SUPPRESS if opt.hidden else opt.help_plain().replace("%", "%%")}
+    if opt.kind == "bool":
+        kw |= {"action": "store_true"} if opt.const is None else {
+            "action": "store_const", "const": opt.const, "dest": opt.dest or opt.name}
+    else:
+        kw |= {"default": opt.default, "metavar": opt.metavar, "nargs": opt.nargs}
+        if opt.choices:
+            kw["choices"] = opt.choices
+        elif opt.kind not in ("path", "paths", "text", "columns"):
+            kw["type"] = _typed(opt)
+    if not opt.positional:
+        kw["dest"] = opt.dest or opt.name
+        kw["required"] = opt.required or None
+    if opt.exclusive and opt.exclusive not in groups:
+        groups[opt.exclusive] = p.add_mutually_exclusive_group()
+    target = groups[opt.exclusive] if opt.exclusive else p
+    target.add_argument(*opt.flags, **{k: v for k, v in kw.items() if v is not None})
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The ``impactzones`` parser, built from :data:`impactzones.core.options.COMMANDS`."""
+    from ..core.options import COMMANDS, command_options
+
     parser = _Parser(
         prog="impactzones",
         description="Crime hot spots and Impact Zone evaluation. St. Louis, MO is bundled: "
@@ -1169,328 +997,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"impactzones {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    p = sub.add_parser(
-        "demo",
-        help="run the whole pipeline on the bundled St. Louis data",
-        description="Run the pipeline on the bundled St. Louis layers and "
-        "synthetic incidents (or your own), writing maps and tables.",
-    )
-    p.add_argument("--out", default="maps", help="output folder (default: maps)")
-    p.add_argument("--seed", type=_seed, default=2018, help="synthetic data seed (default 2018)")
-    p.add_argument("--boundary", help="study-area polygon file (default: St. Louis city limit)")
-    p.add_argument("--districts", help="district polygons (default: bundled, approximate)")
-    p.add_argument("--zones", help="Impact Zone polygons with name and start columns")
-    p.add_argument(
-        "--incidents",
-        nargs="+",
-        metavar="PATH",
-        help="incident files or folders (default: synthetic incidents)",
-    )
-    p.add_argument(
-        "--ring",
-        type=_positive,
-        default=400.0,
-        help="displacement ring width in metres (default 400)",
-    )
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    _map_opts(p)
-    _finish(p, cmd_demo)
-
-    p = sub.add_parser(
-        "synth",
-        help="generate synthetic St. Louis incidents with a known truth",
-        description="Generate incidents calibrated to the published St. Louis "
-        "counts, with planted hot spots and zone effects.",
-    )
-    p.add_argument("--out", required=True, help="incident file: .parquet, .gpkg, .geojson or .csv")
-    p.add_argument("--seed", type=_seed, default=2018, help="random seed (default 2018)")
-    p.add_argument(
-        "--scale",
-        type=_positive,
-        default=1.0,
-        help="multiply every count (6 gives about 1M incidents)",
-    )
-    p.add_argument("--years", type=_years, help="comma-separated years (default 2013 to 2019)")
-    p.add_argument("--truth", help="folder for the planted truth (default: next to --out)")
-    p.add_argument(
-        "--partitions",
-        type=int,
-        metavar="N",
-        help="write N GeoParquet partitions into the folder --out, one at a time, so that "
-        "any --scale fits in memory (for the distributed path)",
-    )
-    _finish(p, cmd_synth, inputs=False)
-
-    p = sub.add_parser(
-        "load",
-        help="turn incident files or folders into one clean file",
-        description="Read incident files (SLMPD exports, CSV with x/y or "
-        "lat/lon, GeoJSON, GeoPackage, Shapefile, GeoParquet) and "
-        "write one clean incident file plus a rejects table.",
-    )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
-    p.add_argument("--out", required=True, help="clean incident file (.parquet, .gpkg, ...)")
-    p.add_argument("--rejects", help="rejects table (default: OUT_rejects.csv)")
-    p.add_argument("--boundary", help="study-area polygons (default: St. Louis city limit)")
-    p.add_argument(
-        "--no-boundary",
-        action="store_true",
-        help="keep incidents wherever they are (no study-area check)",
-    )
-    p.add_argument(
-        "--keep-sensitive-points",
-        action="store_true",
-        help="write rape, sexual-assault and domestic-violence incidents WITH their points "
-        "(for an analyst's private working file only; maps never use it)",
-    )
-    _finish(p, cmd_load, json_help="print the tally as one JSON object")
-
-    p = sub.add_parser(
-        "hotspots",
-        help="find hot spots by kernel density, DBSCAN and Gi*",
-        description="Find hot spots in incident files and write GeoTIFF, "
-        "GeoJSON and CSV outputs, printing every parameter chosen "
-        "and the rule behind it.",
-    )
-    _incidents_arg(p)
-    p.add_argument(
-        "--method",
-        nargs="+",
-        choices=["kde", "dbscan", "gistar", "emerging"],
-        default=["kde", "dbscan", "gistar"],
-        help="methods to run (default: kde dbscan gistar; emerging: Gi* per month and a "
-        "trend per cell)",
-    )
-    p.add_argument("--out", required=True, help="output folder")
-    _selection_opts(p)
-    p.add_argument("--cell-size", type=_positive, help="grid cell in metres (default: automatic)")
-    p.add_argument(
-        "--bandwidth",
-        type=float,
-        help="KDE bandwidth in metres (quartic radius / Gaussian sd; default: auto)",
-    )
-    p.add_argument("--kernel", choices=["quartic", "gaussian"], default="quartic")
-    p.add_argument(
-        "--top",
-        type=float,
-        default=0.05,
-        help="KDE hot-spot polygons: share of the area kept (default 0.05)",
-    )
-    p.add_argument("--eps", type=float, help="DBSCAN radius in metres (default: auto)")
-    p.add_argument("--min-samples", type=float, help="DBSCAN core size (default: auto)")
-    p.add_argument(
-        "--distance", type=float, help="Gi* neighbourhood in metres (default: cell x sqrt 2)"
-    )
-    p.add_argument(
-        "--permutations",
-        type=int,
-        default=None,
-        help="Gi* conditional permutations (default: none, or with --inference permutation "
-        "enough for the smallest p to pass the FDR correction)",
-    )
-    p.add_argument(
-        "--inference",
-        choices=["exact", "normal", "permutation"],
-        default="exact",
-        help="Gi* p-values: exact randomisation (default), normal (ArcGIS) or conditional "
-        "permutation",
-    )
-    p.add_argument("--seed", type=_seed, default=0, help="seed for the permutations")
-    _finish(
-        p,
-        cmd_hotspots,
-        json_help="print the parameters as JSON",
-        boundary_help="study-area polygons (default: St. Louis)",
-    )
-
-    p = sub.add_parser(
-        "compare",
-        help="before/after evaluation of Impact Zones",
-        description="Compare crime in each Impact Zone, its displacement ring "
-        "and the rest of the city between two windows: percent "
-        "change, rate ratio, E-test, change relative to the control "
-        "area, WDQ and WDD, and a verdict in plain words.",
-    )
-    _incidents_arg(p)
-    p.add_argument("--zones", help="Impact Zone polygons (default: the bundled St. Louis zones)")
-    p.add_argument("--zone", help="only these zones (names, comma-separated)")
-    p.add_argument(
-        "--before",
-        required=True,
-        help="before window: a year (2017) or START:END (2017-01-01:2017-06-30)",
-    )
-    p.add_argument("--after", required=True, help="after window, the same way")
-    p.add_argument(
-        "--by",
-        choices=["group", "category"],
-        default="group",
-        help="rows per crime group or per category (default group)",
-    )
-    p.add_argument("--crimes", help="groups or categories to include, comma-separated")
-    p.add_argument("--ring", type=_positive, default=400.0, help="ring width in metres (400)")
-    p.add_argument(
-        "--normalise",
-        choices=["daily"],
-        help="compare daily rates when the windows differ in length",
-    )
-    p.add_argument(
-        "--dispersion",
-        choices=["estimate", "poisson"],
-        default="estimate",
-        help="widen intervals and p-values by the dispersion estimated from the before "
-        "window's monthly counts (default), or give the exact Poisson figures",
-    )
-    p.add_argument(
-        "--harm",
-        metavar="WEIGHTS.csv",
-        help="also give harm-weighted WDD per zone: a CSV of category,weight (e.g. days of "
-        "custody of a crime harm index); written as OUT_harm.csv",
-    )
-    p.add_argument("--out", help="write OUT.csv, OUT.json and OUT.md")
-    _finish(
-        p,
-        cmd_compare,
-        json_help="print the table as JSON",
-        boundary_help="study-area polygons (default: St. Louis)",
-    )
-
-    p = sub.add_parser(
-        "propose",
-        help="propose new Impact Zones and backtest them",
-        description="Propose up to K new Impact Zones from the hot spots of a "
-        "period, under area limits and away from existing zones, "
-        "and score them on the next period (PAI, PEI, RRI) beside "
-        "the existing zones and a naive baseline.",
-    )
-    _incidents_arg(p)
-    p.add_argument(
-        "--zones",
-        help="existing zones (default: the bundled St. Louis zones that "
-        "had begun by the end of --period)",
-    )
-    p.add_argument("--existing", help="only these existing zones (names, comma-separated)")
-    p.add_argument("--period", required=True, help="proposal period: a year or START:END")
-    p.add_argument("--test-period", help="period to backtest on (default: the next year)")
-    p.add_argument(
-        "--k", type=int, default=8, help="zones to propose (default 8, tuned on real data)"
-    )
-    p.add_argument("--max-area-km2", type=float, default=3.0, help="largest zone (3 km^2)")
-    p.add_argument("--min-area-km2", type=float, default=0.5, help="smallest zone (0.5 km^2)")
-    p.add_argument(
-        "--gap", type=float, default=400.0, help="metres kept clear around existing zones (400)"
-    )
-    p.add_argument(
-        "--exclude",
-        help="more zones to keep clear of (e.g. a zone drawn on the `explore` page, GeoJSON)",
-    )
-    p.add_argument(
-        "--method",
-        choices=["cells", "kde", "gistar", "dbscan"],
-        default="cells",
-        help="priority surface (default cells: counts per 100 m cell, lightly smoothed)",
-    )
-    p.add_argument(
-        "--stability",
-        action="store_true",
-        help="favour cells hot in many months over one-month spikes",
-    )
-    p.add_argument(
-        "--solidity",
-        type=float,
-        default=0.0,
-        help="least share of its convex hull a zone must fill, 0-1 (0: follow the hot spot)",
-    )
-    p.add_argument(
-        "--threshold",
-        type=float,
-        default=0.6,
-        help="grow while density >= this share of the peak (0.6)",
-    )
-    p.add_argument("--snap", choices=["neighborhoods"], help="snap outlines to neighborhoods")
-    p.add_argument("--group", help="crime group (default violent)")
-    p.add_argument("--category", help="categories instead of a group, comma-separated")
-    p.add_argument("--out", help="proposals file (.geojson, .gpkg, .parquet)")
-    _finish(
-        p,
-        cmd_propose,
-        json_help="print proposals and backtest as JSON",
-        boundary_help="study-area polygons (default: St. Louis)",
-    )
-
-    p = sub.add_parser(
-        "compstat",
-        help="the CompStat period report: 7 days, 28 days, year to date vs a year earlier",
-        description="Count incidents by district and by Impact Zone, per crime group and "
-        "Part I category, for the last 7 days, the last 28 days and the year to date up to "
-        "--as-of, each against the same days a year earlier; write compstat.csv, "
-        "compstat.html and the 28-day hot spots map (compstat_hotspots.html).",
-    )
-    _incidents_arg(p)
-    p.add_argument(
-        "--as-of",
-        help="the report's last day, YYYY-MM-DD (default: the data's last); later dates are "
-        "rejected as future_date",
-    )
-    p.add_argument("--out", default="compstat", help="output folder (default: compstat)")
-    p.add_argument("--zones", help="Impact Zone polygons (default: the bundled St. Louis zones)")
-    p.add_argument(
-        "--online-tiles",
-        action="store_true",
-        help="also offer online tile base maps on the hot spots map",
-    )
-    _finish(
-        p,
-        cmd_compstat,
-        json_help="print the table as JSON",
-        boundary_help="study-area polygons (default: St. Louis)",
-    )
-
-    p = sub.add_parser(
-        "explore",
-        help="write the proposal page: draw a zone and read its figures (offline HTML)",
-        description="Write one self-contained HTML page showing the density, hot cells, "
-        "existing zones and proposals, on which you draw or edit a zone and read its area, "
-        "counts per year, share of the city's crime, PAI, before/after change and ring "
-        "counts, computed from an embedded grid of counts (no incident points). Export "
-        "the zone as GeoJSON for `compare --zones` or `propose --exclude`.",
-    )
-    _incidents_arg(p)
-    p.add_argument("--out", default="explore.html", help="the page (default explore.html)")
-    p.add_argument("--zones", help="Impact Zone polygons with name and start columns")
-    p.add_argument("--cell", type=float, default=100.0, help="grid cell in metres (100)")
-    _finish(p, cmd_explore, boundary_help="study-area polygons (default: St. Louis)")
-
-    p = sub.add_parser(
-        "run",
-        help="run a study described in a TOML file",
-        description="Run the whole pipeline with the settings in a TOML file, "
-        "so that a study can be kept, shared and rerun. Keys: "
-        + ", ".join(sorted(_run_keys()))
-        + " (at the top level or in "
-        "sections). The outputs record the settings and the "
-        "package version in run_settings.json.",
-    )
-    p.add_argument("settings", metavar="STUDY.toml", help="the study's settings")
-    p.add_argument("--out", help="output folder (overrides the file's out)")
-    _finish(p, cmd_run, inputs=False, json_help="print the summary as JSON")
-
-    p = sub.add_parser(
-        "map",
-        help="build the commander, citywide and analyst maps from files",
-        description="Run the comparison and hot-spot pipeline on your incident "
-        "files and write the commander maps (one per zone), the "
-        "citywide and analyst maps, static PNGs and index.html.",
-    )
-    _incidents_arg(p)
-    p.add_argument("--out", default="maps", help="output folder (default: maps)")
-    p.add_argument("--zones", help="Impact Zone polygons with name and start columns")
-    p.add_argument("--districts", help="district polygons (default: bundled, approximate)")
-    p.add_argument("--boundary", help="study-area polygons (default: St. Louis)")
-    p.add_argument("--ring", type=_positive, default=400.0, help="ring width in metres (400)")
-    _map_opts(p)
-    _finish(p, cmd_map, json_help="print the summary as JSON")
-    _add_evaluation_commands(sub)
+    for name, cmd in COMMANDS.items():
+        p = sub.add_parser(name, help=cmd.help, description=cmd.description.replace("%", "%%"))
+        groups: dict = {}
+        for opt in command_options(name):
+            _add(p, opt, groups)
+        p.set_defaults(func=globals()[f"cmd_{name}"])
     return parser
 
 
@@ -1630,123 +1142,6 @@ def cmd_concentration(args) -> int:
     if files:
         con.print(f"Wrote {', '.join(p.name for p in files)} to {args.out}/.")
     return EXIT_OK
-
-
-def _positive_of(kind):
-    def parse(text: str):
-        try:
-            v = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-        if not v > 0:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-        return v
-
-    return parse
-
-
-def _add_evaluation_commands(sub) -> None:
-    p = sub.add_parser(
-        "evaluate",
-        help="did the zone work? interrupted time series, synthetic control and power",
-        description="Evaluate one Impact Zone from its monthly (or weekly) series: a count "
-        "regression with trend, seasonality and a level and slope change, alone and against "
-        "the rest of the city; a synthetic control from neighborhoods clear of the zones; "
-        "and the power to see a 20% drop. Writes JSON and the counterfactual plot.",
-    )
-    _incidents_arg(p)
-    p.add_argument("--zone", required=True, help="the zone's name")
-    p.add_argument("--zones", help="Impact Zone polygons (default: the bundled St. Louis zones)")
-    p.add_argument("--start", type=_day, help="the zone's first day (default: its start column)")
-    p.add_argument("--crime", default="violent", help="crime group or category (default violent)")
-    p.add_argument(
-        "--by",
-        choices=["group", "category"],
-        default="group",
-        help="--crime names a group or a category (default group)",
-    )
-    p.add_argument(
-        "--ring", type=_positive_of(float), default=400.0, help="ring width in metres (400)"
-    )
-    p.add_argument("--freq", choices=["M", "W"], default="M", help="months or weeks (M)")
-    p.add_argument(
-        "--model",
-        choices=["quasipoisson", "poisson", "negbin"],
-        default="quasipoisson",
-        help="count model (quasipoisson)",
-    )
-    p.add_argument(
-        "--seasonality",
-        choices=["auto", "month", "harmonic", "none"],
-        default="auto",
-        help="seasonal terms (auto)",
-    )
-    p.add_argument("--no-synthetic-control", action="store_true", help="skip the synthetic control")
-    p.add_argument("--out", help="output folder for the JSON and the plots")
-    _finish(
-        p,
-        cmd_evaluate,
-        json_help="print the results as JSON",
-        boundary_help="study-area polygons (default: St. Louis)",
-    )
-
-    p = sub.add_parser(
-        "concentration",
-        help="how concentrated is crime? top 1/5/10%% of cells, Lorenz curve and Gini",
-        description="The share of crime in the top 1%, 5% and 10% of grid cells, the Lorenz "
-        "curve and the Gini coefficient (with Bernasco & Steenbeek's correction for sparse "
-        "counts), for the city and each district.",
-    )
-    _incidents_arg(p)
-    _selection_opts(p)
-    p.add_argument(
-        "--cell-size", type=_positive_of(float), default=150.0, help="grid cell in metres (150)"
-    )
-    p.add_argument("--out", help="output folder for concentration.csv and the Lorenz plot")
-    _finish(
-        p,
-        cmd_concentration,
-        json_help="print the table as JSON",
-        boundary_help="study-area polygons (default: St. Louis)",
-    )
-
-    p = sub.add_parser(
-        "nearrepeat",
-        help="near-repeat table: do incidents follow each other close in space and time?",
-        description="The Knox test and the near-repeat table (Ratcliffe's Near Repeat "
-        "Calculator): pairs of incidents by distance band and day band, against Monte Carlo "
-        "permutations of the times, with Knox ratios and p-values.",
-    )
-    _incidents_arg(p)
-    _selection_opts(p)
-    p.add_argument(
-        "--distance",
-        type=_positive_of(float),
-        default=100.0,
-        help="spatial band width in metres (100)",
-    )
-    p.add_argument("--distance-bands", type=_positive_of(int), default=4, help="spatial bands (4)")
-    p.add_argument(
-        "--days", type=_positive_of(float), default=7.0, help="temporal band width in days (7)"
-    )
-    p.add_argument("--day-bands", type=_positive_of(int), default=4, help="temporal bands (4)")
-    p.add_argument(
-        "--same-location", action="store_true", help="a first band for pairs at the same place"
-    )
-    p.add_argument(
-        "--permutations",
-        type=_positive_of(int),
-        default=99,
-        help="Monte Carlo permutations of the times (99)",
-    )
-    p.add_argument("--seed", type=int, default=0, help="seed for the permutations")
-    p.add_argument("--out", help="output folder for nearrepeat.csv/.json/.png")
-    _finish(
-        p,
-        cmd_nearrepeat,
-        json_help="print the table as JSON",
-        boundary_help="study-area polygons (default: St. Louis)",
-    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,10 +1,12 @@
 """Defaults and limits in one place, each with its unit and valid range.
 
-Each :class:`Setting` declares a parameter's default, unit and valid range, and
-:meth:`Setting.check` validates a value at the API boundary with one sentence that names the
-parameter, its unit and its range (scikit-learn's ``validate_params`` in spirit). Function
-signatures still spell their defaults out so that they read well; ``tests/test_defaults.py``
-holds every signature and CLI option with one of these names to the value declared here.
+Each :class:`Setting` declares a parameter's default, unit, valid range and (for a default
+decided from the data) the rule behind it. Signatures and module constants read their values
+from here (``ring: float = RING.default``), :func:`check_params` validates the values at the
+API boundary with one sentence that names the parameter, its unit and its range
+(scikit-learn's ``validate_params`` in spirit), and :func:`describe` reports a value and the
+rule behind it for a result's ``params``. ``tests/test_defaults.py`` holds every signature and
+CLI option with one of these names to the value declared here.
 """
 
 from __future__ import annotations
@@ -12,11 +14,18 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from .errors import InputError
 
+T = TypeVar("T")
+
 __all__ = [
     "ALPHA",
+    "BANDWIDTH",
+    "CELL_SIZE",
+    "CONF",
+    "DISTANCE",
     "GAP",
     "HDBSCAN_MAX_POINTS",
     "MAX_AREA_KM2",
@@ -28,12 +37,14 @@ __all__ = [
     "TIME_STEPS",
     "Setting",
     "check",
+    "check_params",
+    "describe",
     "neighbour_distance",
 ]
 
 
 @dataclass(frozen=True)
-class Setting:
+class Setting(Generic[T]):
     """One parameter: its default, unit and valid range.
 
     Parameters
@@ -50,6 +61,8 @@ class Setting:
         Whole numbers only.
     meaning : str
         One line for the documentation.
+    rule : str
+        How the value is decided from the data when the default is None.
 
     Examples
     --------
@@ -62,7 +75,7 @@ class Setting:
     """
 
     name: str
-    default: float | int | bool | None
+    default: T
     unit: str
     low: float | None = None
     high: float | None = None
@@ -70,6 +83,7 @@ class Setting:
     high_open: bool = False
     integer: bool = False
     meaning: str = ""
+    rule: str = ""
 
     def range_text(self) -> str:
         """The valid range in words (``"above 0"``, ``"from 0 to 1"``...).
@@ -104,7 +118,7 @@ class Setting:
         impactzones.core.errors.InputError: permutations must be a whole number >= 0, got -5.
         """
         lo = self.low if low is None else low
-        spec = Setting(
+        spec: Setting[Any] = Setting(
             self.name,
             self.default,
             self.unit,
@@ -131,7 +145,7 @@ class Setting:
 _A_NUMBER_OF = {"m": "a number of metres", "km^2": "a number of km^2"}
 
 #: Width of the displacement ring drawn around each zone (metres).
-RING = Setting(
+RING: Setting[float] = Setting(
     "ring",
     400.0,
     "m",
@@ -140,24 +154,27 @@ RING = Setting(
     meaning="width of the displacement ring around each Impact Zone",
 )
 #: Clearance kept around existing zones when proposing new ones (metres).
-GAP = Setting(
+GAP: Setting[float] = Setting(
     "gap", 400.0, "m", low=0, meaning="clearance kept around existing zones when proposing new ones"
 )
 #: Largest proposed zone (km^2).
-MAX_AREA_KM2 = Setting(
+MAX_AREA_KM2: Setting[float] = Setting(
     "max_area_km2", 3.0, "km^2", low=0, low_open=True, meaning="largest area of one proposed zone"
 )
 #: Gi* conditional permutations; None: none, or sized from the cells with permutation inference.
-PERMUTATIONS = Setting(
+PERMUTATIONS: Setting[int | None] = Setting(
     "permutations",
     None,
     "count",
     low=0,
     integer=True,
     meaning="Gi* conditional permutations (None: decided by the inference)",
+    rule="with permutation inference, P + 1 = 2 n / alpha over n cells rounded up to "
+    "1, 2, 2.5 or 5 x 10^k, at least 1,000 (so a lone cell can pass the FDR correction); "
+    "otherwise none",
 )
 #: Significance level after the Benjamini-Hochberg false discovery rate correction.
-ALPHA = Setting(
+ALPHA: Setting[float] = Setting(
     "alpha",
     0.05,
     "probability",
@@ -168,7 +185,7 @@ ALPHA = Setting(
     meaning="significance level (false discovery rate, Benjamini-Hochberg)",
 )
 #: Earlier time slices in an emerging-hot-spot neighbourhood.
-TIME_STEPS = Setting(
+TIME_STEPS: Setting[int] = Setting(
     "time_steps",
     1,
     "count",
@@ -177,7 +194,7 @@ TIME_STEPS = Setting(
     meaning="earlier time slices in the space-time Gi* neighbourhood",
 )
 #: The largest grid built without widening the cells.
-MAX_CELLS = Setting(
+MAX_CELLS: Setting[int] = Setting(
     "max_cells",
     4_000_000,
     "count",
@@ -186,7 +203,7 @@ MAX_CELLS = Setting(
     meaning="largest analysis grid before the cell size is widened",
 )
 #: Most incident points any map layer carries.
-MAX_POINTS = Setting(
+MAX_POINTS: Setting[int] = Setting(
     "max_points",
     2000,
     "count",
@@ -195,13 +212,57 @@ MAX_POINTS = Setting(
     meaning="most incident points one map layer carries (a seeded sample)",
 )
 #: Most incidents HDBSCAN is asked to cluster.
-HDBSCAN_MAX_POINTS = Setting(
+HDBSCAN_MAX_POINTS: Setting[int] = Setting(
     "hdbscan_max_points",
     200_000,
     "count",
     low=1,
     integer=True,
     meaning="most incidents HDBSCAN is asked to cluster",
+)
+
+#: Confidence level of the intervals reported beside an estimate.
+CONF: Setting[float] = Setting(
+    "conf",
+    0.95,
+    "probability",
+    low=0,
+    high=1,
+    low_open=True,
+    high_open=True,
+    meaning="confidence level of the reported intervals",
+)
+#: Side of one analysis-grid cell (metres); None: from the study area.
+CELL_SIZE: Setting[float | None] = Setting(
+    "cell_size",
+    None,
+    "m",
+    low=0,
+    low_open=True,
+    meaning="side of one square cell of the analysis grid",
+    rule="shorter side of the study area's bounding box / 50, rounded down to 1, 2, 2.5 or "
+    "5 x 10^k m (at least 1 m), widened when the grid would pass max_cells",
+)
+#: Kernel-density search radius (metres); None: from the incidents.
+BANDWIDTH: Setting[float | None] = Setting(
+    "bandwidth",
+    None,
+    "m",
+    low=0,
+    low_open=True,
+    meaning="kernel density search radius (quartic) or standard deviation (Gaussian)",
+    rule="ArcGIS Pro's default search radius 0.9 min(SD, sqrt(1/ln 2) Dm) n^-0.2, "
+    "divided by 2 sqrt 2 for the Gaussian kernel, at least the grid's resolution",
+)
+#: Gi* / emerging neighbourhood radius (metres); None: the cell and its 8 neighbours.
+DISTANCE: Setting[float | None] = Setting(
+    "distance",
+    None,
+    "m",
+    low=0,
+    low_open=True,
+    meaning="Gi* and emerging neighbourhood radius (at least one cell)",
+    rule="cell size x sqrt(2): the cell and its 8 neighbours",
 )
 
 #: Every declared setting by name.
@@ -217,6 +278,10 @@ SETTINGS: dict[str, Setting] = {
         MAX_CELLS,
         MAX_POINTS,
         HDBSCAN_MAX_POINTS,
+        CONF,
+        CELL_SIZE,
+        BANDWIDTH,
+        DISTANCE,
     )
 }
 
@@ -230,6 +295,67 @@ def check(name: str, value, **kwargs) -> float | int:
     0.1
     """
     return SETTINGS[name].check(value, **kwargs)
+
+
+def check_params(**values: Any) -> dict[str, Any]:
+    """Validate keyword values against their declared settings, once, at the API boundary.
+
+    Each keyword names a setting in :data:`SETTINGS`; its value is checked with
+    :meth:`Setting.check` (one :class:`~impactzones.core.errors.InputError` sentence naming
+    the parameter, its unit and range). ``None`` passes for a setting whose default is None
+    (the value is then decided from the data by the setting's ``rule``).
+
+    Parameters
+    ----------
+    **values
+        ``name=value`` pairs, e.g. ``check_params(ring=ring, alpha=alpha)``.
+
+    Returns
+    -------
+    dict
+        The checked values (floats, or ints for whole-number settings; None kept).
+
+    Examples
+    --------
+    >>> check_params(ring=250, alpha=0.1, cell_size=None)
+    {'ring': 250.0, 'alpha': 0.1, 'cell_size': None}
+    >>> check_params(permutations=-5)
+    Traceback (most recent call last):
+    ...
+    impactzones.core.errors.InputError: permutations must be a whole number >= 0, got -5.
+    """
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        setting = SETTINGS.get(name)
+        if setting is None:
+            raise KeyError(f"{name!r} is not a declared setting (impactzones.core.defaults)")
+        allowed_none = setting.default is None and value is None
+        out[name] = None if allowed_none else setting.check(value)
+    return out
+
+
+def describe(name: str, value: Any, rule: str | None = None) -> dict[str, Any]:
+    """A setting's value and the rule behind it, for a result's ``params``.
+
+    Gives ``{name: value, name + "_rule": why}`` where ``why`` is ``rule`` when one is
+    given (the rule as applied to these data), "default" when the value is the declared
+    default, and "given" otherwise.
+
+    Examples
+    --------
+    >>> describe("ring", 400.0)
+    {'ring': 400.0, 'ring_rule': 'default (400 m)'}
+    >>> describe("ring", 250.0)
+    {'ring': 250.0, 'ring_rule': 'given'}
+    """
+    setting = SETTINGS[name]
+    if rule is None:
+        if value == setting.default:
+            unit = "" if setting.unit in ("count", "probability") else f" {setting.unit}"
+            rule = f"default ({value:g}{unit})" if value is not None else setting.rule
+        else:
+            rule = "given"
+    return {name: value, f"{name}_rule": rule}
 
 
 def neighbour_distance(cell: float, distance: float | None = None) -> tuple[float, str]:

@@ -31,6 +31,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from ..core.defaults import RING
 from ..core.errors import InputError
 from ..core.geo import WGS84, Layers, st_louis
 from ..core.schema import COLUMNS, PART_I, group_of
@@ -411,7 +412,7 @@ def synthesize(
     layers: Layers | None = None,
     hotspots: tuple[HotSpot, ...] = DEFAULT_HOTSPOTS,
     effects: tuple[ZoneEffect, ...] | None = None,
-    ring: float = 400.0,
+    ring: float = RING.default,
     counts: pd.DataFrame | None = None,
 ) -> SynthResult:
     """Generate synthetic incidents calibrated to the published St. Louis counts.
@@ -452,6 +453,7 @@ def synthesize(
     >>> res.effects.loc[0, ["zone", "baseline_count", "count"]].tolist()  # doctest: +SKIP
     ['North', 1035, 828]
     """
+    ring = RING.check(ring)
     if not np.isfinite(scale) or scale <= 0:
         raise InputError(f"scale must be a positive number, got {scale!r}.")
     layers = layers or st_louis()
@@ -818,6 +820,7 @@ def write_partitions(
         inc = synthesize(seed=part_seed, scale=scale / partitions, years=years, layers=layers)
         inc = inc.incidents
         inc["incident_id"] = f"P{k:05d}-" + inc["incident_id"]
+
         # row groups of ROW_GROUP rows: the distributed path reads one per task, so that
         # a worker holds a few hundred MB at a time, not a whole file
         def write(path: Path, frame: gpd.GeoDataFrame = inc) -> None:

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..core.defaults import ALPHA
 from ..core.errors import InputError
 
 __all__ = [
@@ -81,7 +82,7 @@ def wdd_harm(
 
 
 def harm_table(
-    table: pd.DataFrame, weights: Mapping[str, float], alpha: float = 0.05
+    table: pd.DataFrame, weights: Mapping[str, float], alpha: float = ALPHA.default
 ) -> pd.DataFrame:
     """Harm-weighted WDD per zone from a comparison table by category.
 
@@ -207,7 +208,7 @@ def area_wdd(
     ring: Sequence[float],
     control: Sequence[float],
     areas_km2: Sequence[float],
-    alpha: float = 0.05,
+    alpha: float = ALPHA.default,
 ):
     """WDD per km^2 for a zone and its ring against one shared control.
 

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.defaults import PERMUTATIONS
 from ..core.errors import InputError
 from ..io.writers import write_png
 
@@ -211,8 +212,7 @@ def near_repeat(
         raise InputError("x, y and t must have the same length.")
     ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(t)
     x, y, t = x[ok], y[ok], t[ok]
-    if int(permutations) < 1:
-        raise InputError("permutations must be at least 1.")
+    permutations = int(PERMUTATIONS.check(permutations, low=1))
     s_edges = _edges(spatial_bandwidth, spatial_bands)
     t_edges = _edges(temporal_bandwidth, temporal_bands)
     if same_location:

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
+from ..core.defaults import ALPHA
 from ..core.errors import InputError
 
 __all__ = [
@@ -87,7 +88,7 @@ def power_for(
     dispersion: float = 1.0,
     control: tuple[float, float] | None = None,
     control_dispersion: float = 1.0,
-    alpha: float = 0.05,
+    alpha: float = ALPHA.default,
 ) -> float:
     """Power (0 to 1) of the two-sided Wald test of the log rate ratio for a change.
 
@@ -114,6 +115,7 @@ def power_for(
     >>> round(power_for(200, -0.2), 2)  # 200 incidents a year, a 20% drop next year
     0.56
     """
+    alpha = ALPHA.check(alpha)
     if not baseline > 0 or not ratio > 0 or not dispersion > 0:
         raise InputError("Baseline, window ratio and dispersion must be positive numbers.")
     if not -1 < effect:
@@ -156,7 +158,7 @@ def zone_power(
     dispersion: float = 1.0,
     control: tuple[float, float] | None = None,
     control_dispersion: float = 1.0,
-    alpha: float = 0.05,
+    alpha: float = ALPHA.default,
     target: float = 0.8,
     where: str = "this zone",
 ) -> PowerResult:
@@ -199,7 +201,7 @@ def simulate_power(
     *,
     ratio: float = 1.0,
     dispersion: float = 1.0,
-    alpha: float = 0.05,
+    alpha: float = ALPHA.default,
     test: str = "wald",
     n: int = 2000,
     seed: int = 0,
@@ -237,14 +239,24 @@ def simulate_power(
     return float(np.mean(reject))
 
 
-def add_power(table, *, effect: float = -0.2, target: float = 0.8, alpha: float = 0.05):
+def add_power(
+    table,
+    *,
+    effect: float = -0.2,
+    target: float = 0.8,
+    alpha: float = ALPHA.default,
+    windows=None,
+    normalise: str | None = None,
+):
     """Add the power for a drop and the minimum detectable drop to a comparison table.
 
     For each zone (and citywide) row, from its before count, the two windows' lengths and
     the row's ``dispersion`` when the table has one (else 1, Poisson): ``power_20`` (the
     chance the zone-alone test finds a ``effect`` change; the name follows the default
     -20%), ``mde_80`` (the smallest drop, in percent, found with probability ``target``)
-    and ``power_note``, a sentence.
+    and ``power_note``, a sentence. ``windows`` are the comparison's ``(before, after)``
+    (:class:`~impactzones.core.windows.Window`; default: the table's ``attrs["windows"]``
+    as earlier versions kept them, else equal lengths) and ``normalise`` its setting.
 
     Examples
     --------
@@ -253,11 +265,14 @@ def add_power(table, *, effect: float = -0.2, target: float = 0.8, alpha: float 
     >>> round(float(t.loc[0, "power_20"]), 2), round(float(t.loc[0, "mde_80"]), 1)
     (0.56, -26.2)
     """
+    alpha = ALPHA.check(alpha)
+    if windows is None:  # the way earlier versions passed them
+        windows = table.attrs.get("windows")
+        normalise = table.attrs.get("normalise", normalise)
     out = table.copy()
     out.attrs = dict(table.attrs)
-    windows = table.attrs.get("windows")
     ratio = windows[1].days / windows[0].days if windows else 1.0
-    if table.attrs.get("normalise") is None and windows and _equal_years(windows):
+    if normalise is None and windows and _equal_years(windows):
         ratio = 1.0
     powers, mdes, notes = [], [], []
     for r in table.to_dict("records"):

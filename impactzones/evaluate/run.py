@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.defaults import RING
 from ..core.errors import InputError
 
 __all__ = ["ZoneEvaluation", "evaluate_zone", "write_near_repeat"]
@@ -46,7 +47,7 @@ def evaluate_zone(
     start=None,
     crime: str = "violent",
     by: str = "group",
-    ring: float = 400.0,
+    ring: float = RING.default,
     freq: str = "M",
     model: str = "quasipoisson",
     seasonality: str = "auto",
@@ -68,6 +69,7 @@ def evaluate_zone(
     >>> sorted(ev.summary)[:3]
     ['crime', 'interrupted_time_series', 'power']
     """
+    ring = RING.check(ring)
     from ..io.safety import slugify
     from .power import zone_power
     from .series import evaluate_series, plot_counterfactual

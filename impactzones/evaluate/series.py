@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..core.defaults import CONF, RING
 from ..core.errors import InputError
 from ..io.writers import write_png
 
@@ -197,7 +198,7 @@ def series_counts(
     *,
     crime: str = "violent",
     by: str = "group",
-    ring: float = 400.0,
+    ring: float = RING.default,
     study_area=None,
     freq: str = "M",
 ) -> pd.DataFrame:
@@ -224,6 +225,7 @@ def series_counts(
     >>> len(c), sorted(c["area"].unique())
     (72, ['control', 'ring', 'zone'])
     """
+    ring = RING.check(ring)
     from .compare import _memberships
 
     if freq not in ("M", "W"):
@@ -522,7 +524,7 @@ def its_from_counts(
     model: str = "quasipoisson",
     seasonality: str = "auto",
     slope: bool = True,
-    conf: float = 0.95,
+    conf: float = CONF.default,
 ) -> SeriesResult:
     """Interrupted time series models fitted to a table of counts per period.
 
@@ -552,6 +554,7 @@ def its_from_counts(
     >>> -35 < r.effect.pct < -5, r.effect.low < -20 < r.effect.high
     (True, True)
     """
+    conf = CONF.check(conf)
     start = pd.Timestamp(start)
     c = counts.copy()
     c["period"] = pd.to_datetime(c["period"])
@@ -702,13 +705,13 @@ def evaluate_series(
     zones=None,
     crime: str = "violent",
     by: str = "group",
-    ring: float = 400.0,
+    ring: float = RING.default,
     study_area=None,
     freq: str = "M",
     model: str = "quasipoisson",
     seasonality: str = "auto",
     slope: bool = True,
-    conf: float = 0.95,
+    conf: float = CONF.default,
 ) -> SeriesResult:
     """Interrupted time series evaluation of one Impact Zone from incidents.
 
@@ -743,6 +746,7 @@ def evaluate_series(
     >>> r.effect.low < -20 < r.effect.high, r.params["seasonality"]
     (True, 'month')
     """
+    ring, conf = RING.check(ring), CONF.check(conf)
     if not isinstance(zone, str):
         if len(zone) != 1 or "name" not in zone:
             raise InputError("Give one zone: its name, or a one-row layer with a 'name'.")

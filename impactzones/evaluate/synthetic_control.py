@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from ..core.defaults import RING
 from ..core.errors import InputError
 from ..io.writers import write_png
 
@@ -253,7 +254,7 @@ def synthetic_control(
     donor_name: str = "name",
     crime: str = "violent",
     by: str = "group",
-    ring: float = 400.0,
+    ring: float = RING.default,
     study_area=None,
     freq: str = "M",
     min_mean: float = 1.0,
@@ -272,6 +273,7 @@ def synthetic_control(
     >>> r.params["donors"] > 20, bool(abs(r.weights["weight"].sum() - 1) < 1e-9)
     (True, True)
     """
+    ring = RING.check(ring)
     from ..core.geo import xy
     from ..core.geometry import locate
     from .series import _periods, series_counts
