@@ -1,13 +1,17 @@
 """An exact grid DBSCAN (compiled with numba), with scikit-learn's labels.
 
-Points are put in square cells of side ``eps / (2 sqrt 2)``: any two points in the 3 x 3
-block around a cell are then within ``eps`` of each other, and every neighbour of a point
-lies in the 7 x 7 block around its cell. Then:
+Points are put in square cells of side ``eps / (K sqrt 2)`` (K = 2, or up to 4 for dense
+points: :func:`cells_per_eps`): any two points in the 3 x 3 block around a cell are then
+within ``eps`` of each other (with K = 2, the inner block of cells wholly within ``eps``
+of the centre cell is 3 x 3), and every neighbour of a point lies within ``1 + K sqrt 2``
+cells of its cell. Then:
 
-1. **core points**: when the 3 x 3 block holds ``min_samples`` weight, every point of the
-   centre cell is core; when the whole 7 x 7 block holds less, none is; otherwise each
-   point adds the weights within ``eps`` (``<=``, as scikit-learn does) in the outer cells,
-   nearest first, stopping as soon as it reaches ``min_samples``;
+1. **core points**: when the inner block holds ``min_samples`` weight, every point of the
+   centre cell is core; when the whole neighbourhood holds less, none is; otherwise each
+   point takes each outer cell whole if the cell lies wholly within ``eps`` of it, skips
+   it if wholly beyond, and adds the weights within ``eps`` (``<=``, as scikit-learn
+   does) only in the cells the eps circle cuts, nearest cells first, stopping as soon as
+   it reaches ``min_samples`` or can no longer reach it;
 2. **clusters**: the core points of one cell are one cluster; two cells' clusters join
    (union-find) when they are in one 3 x 3 block (all such pairs first: no distances to
    test), or some pair of their core points is within ``eps`` (tested only for cells not
@@ -257,7 +261,7 @@ def _cells(x, y, eps: float, k: int):
     ukeys, start = np.unique(key[order], return_index=True)
     end = np.append(start[1:], len(x))
     ucx, ucy = ukeys // ny, ukeys % ny
-    nbr = np.full((len(ukeys), len(offsets)), -1, dtype=np.int64)
+    nbr = np.full((len(ukeys), len(offsets)), -1, dtype=np.int32)
     for m, (dx, dy) in enumerate(offsets):
         qx, qy = ucx + dx, ucy + dy
         q = qx * ny + qy
@@ -270,10 +274,19 @@ def _cells(x, y, eps: float, k: int):
     return order, start, end, nbr, len(inner), box
 
 
-def cells_per_eps(weight_per_cell: float) -> int:
-    """Cells per eps / sqrt 2 (``K``): 2, or more where the cells near the threshold would
-    hold so many points that testing them one by one grows with the square of the density."""
-    return int(min(6, max(K, round(math.sqrt(weight_per_cell / 40.0)))))
+def cells_per_eps(points_at_threshold: float) -> int:
+    """Cells per ``eps / sqrt 2`` (``K``) for a count of points that reaches
+    ``min_samples``: 2, up to 4 for dense points. Points near the threshold test the cells
+    the eps circle cuts point by point, so with a fixed cell size that work grows with the
+    square of the density; smaller cells keep it near-linear (the cell count, and the
+    neighbour table, grow with K^2, hence the cap).
+
+    Examples
+    --------
+    >>> cells_per_eps(200), cells_per_eps(4000), cells_per_eps(1e6)
+    (2, 4, 4)
+    """
+    return int(min(4, max(K, round(math.sqrt(points_at_threshold / 300.0)))))
 
 
 def grid_dbscan(
@@ -285,13 +298,17 @@ def grid_dbscan(
     *,
     k: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """DBSCAN labels and core flags, equal to scikit-learn's (see the module notes)."""
+    """DBSCAN labels and core flags, equal to scikit-learn's (see the module notes).
+
+    ``k`` sets the cell side, ``eps / (k sqrt 2)`` (default: :func:`cells_per_eps`); the
+    labels do not depend on it, only the time.
+    """
     n = len(x)
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
     if n == 0:
         return np.empty(0, np.int64), np.empty(0, bool)
-    if k is None:
-        k = K
+    if k is None:  # points within eps of a point at the threshold
+        k = cells_per_eps(min_samples / max(float(w.mean()), 1e-12))
     order, start, end, nbr, ninner, box = _cells(x, y, eps, k)
     px, py, pw = x[order], y[order], w[order]
     e2 = eps * eps
