@@ -571,6 +571,7 @@ def run_demo(
             source=source,
             ring=ring,
             backtest=backtest_table,
+            capture=capture,
             online_tiles=online_tiles,
             basemap=read_layer(basemap, kind="basemap", work_crs=layers.crs) if basemap else None,
             extra=extra,
