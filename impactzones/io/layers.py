@@ -1,5 +1,4 @@
-"""Reading boundary, district, neighbourhood and zone layers, checked.
-"""
+"""Reading boundary, district, neighbourhood and zone layers, checked."""
 
 from __future__ import annotations
 
@@ -165,5 +164,3 @@ def read_layer(
     from ..core.geo import to_work_crs
 
     return to_work_crs(gdf.reset_index(drop=True), work_crs)
-
-
