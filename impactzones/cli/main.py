@@ -1132,7 +1132,7 @@ def cmd_concentration(args) -> int:
                 out = Path(args.out)
                 files.append(write_table(table, out / "concentration.csv"))
                 png = out / "concentration_lorenz.png"
-                plot_lorenz(table.attrs["results"], png)
+                plot_lorenz(table.results, png)
                 files.append(png)
     if args.json:
         print(json.dumps(table.to_dict("records"), indent=2, default=str))
