@@ -326,6 +326,7 @@ def run_demo(
     concentration: bool = True,
     read_options: dict | None = None,
     harm=None,
+    pictures: bool = True,
 ) -> DemoResult:
     """Run the pipeline on the bundled (or given) layers and synthetic (or given) incidents.
 
@@ -333,7 +334,9 @@ def run_demo(
     domestic-violence incidents are counted in the tables but never exported as points),
     ``counts_by_year_district.csv``, ``summary.json``, the planted truth (synthetic runs) or
     the rejects table (real runs), the comparison tables, the hot-spot outputs, and the maps
-    (``index.html`` links them).
+    (``index.html`` links them). ``pictures=False`` skips the static PNG maps and the PDF
+    briefs (drawn with matplotlib, they take about half the demo's time; the web maps and
+    every table are written either way).
 
     Examples
     --------
@@ -579,6 +582,8 @@ def run_demo(
                 name: (ev.png, ev.series.verdict) for name, ev in evaluations.items() if ev.png
             },
             evaluations={name: ev.series for name, ev in evaluations.items()},
+            static=pictures,
+            brief=pictures,
         )
     )
     files.append(write_json(headline, out / "summary.json"))
