@@ -15,6 +15,7 @@ import pandas as pd
 from . import __version__
 from .assign import assign, count_incidents
 from .core.change import format_pct
+from .core.defaults import RING
 from .core.errors import InputError
 from .core.files import writes_into
 from .core.geo import Layers, st_louis
@@ -30,6 +31,7 @@ __all__ = [
     "DemoResult",
     "blank_sensitive",
     "check_zones",
+    "existing_zones",
     "fill_missing_layers",
     "guard_folder",
     "hotspot_params",
@@ -314,7 +316,7 @@ def run_demo(
     incidents=None,
     columns=None,
     crs=None,
-    ring: float = 400.0,
+    ring: float = RING.default,
     online_tiles: bool = False,
     basemap=None,
     self_contained: bool | None = None,
@@ -663,6 +665,40 @@ def _demo_evaluations(
     return done
 
 
+def existing_zones(
+    zones: gpd.GeoDataFrame,
+    *,
+    by=None,
+    names: str | None = None,
+    extra: str | Path | None = None,
+    crs=None,
+) -> gpd.GeoDataFrame:
+    """The zones that count as existing when proposing new ones (kept clear of).
+
+    Those ``names`` (comma-separated) when given; else the zones that had begun by the day
+    ``by`` (a zone without a start date counts as existing; ``by=None``: every zone); plus
+    the zones in the file ``extra`` (e.g. one drawn on the ``explore`` page).
+
+    Examples
+    --------
+    >>> from impactzones.core.geo import st_louis
+    >>> zones = st_louis().zones
+    >>> existing_zones(zones, by=pd.Timestamp("2018-12-31"))["name"].tolist()
+    ['North']
+    >>> existing_zones(zones, names="South, Central")["name"].tolist()
+    ['Central', 'South']
+    """
+    kept = zones
+    if names:
+        kept = zones[zones["name"].isin([z.strip() for z in names.split(",")])]
+    elif by is not None and "start" in zones:
+        kept = zones[zones["start"].isna() | (zones["start"] <= pd.Timestamp(by))]
+    if extra:
+        more = read_layer(extra, kind="zones", work_crs=crs if crs is not None else zones.crs)
+        kept = pd.concat([kept, more], ignore_index=True)
+    return kept
+
+
 def _demo_proposals(inc, layers: Layers):
     """Zones proposed (the tuned defaults) from the year before the newest zones began, away
     from the zones that had begun by then, backtested on the next year (same calendar days)."""
@@ -676,7 +712,7 @@ def _demo_proposals(inc, layers: Layers):
     years = set(inc["occurred_at"].dt.year.unique())
     if year not in years:
         return None, None
-    existing = zones[zones["start"] <= pd.Timestamp(f"{year}-12-31")]
+    existing = existing_zones(zones, by=f"{year}-12-31")
     try:
         props = propose_zones(inc, period=year, exclude=existing, layers=layers)
     except InputError:
@@ -719,7 +755,7 @@ def _demo_capture(inc, layers: Layers, bt, out: Path):
 
     before, after = bt.attrs["before"], bt.attrs["period"]
     year = int(before[:4])
-    existing = layers.zones[layers.zones["start"] <= pd.Timestamp(f"{year}-12-31")]
+    existing = existing_zones(layers.zones, by=f"{year}-12-31")
     try:
         curve = capture_curve(
             inc, period=int(after[:4]), before=year, existing=existing, layers=layers, draws=20

@@ -160,7 +160,6 @@ NOT_YET_READ_FROM_DEFAULTS = {
     "maps/build.py:build_maps(ring)",
     "maps/explore.py:explore_data(ring)",
     "maps/explore.py:write_explore(ring)",
-    "pipeline.py:run_demo(ring)",
     "propose/proposals.py:backtest(gap)",
     "propose/proposals.py:capture_curve(gap)",
     "propose/proposals.py:compact_baseline(gap)",
