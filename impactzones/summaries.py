@@ -127,15 +127,15 @@ def comparison_summary(table) -> list:
     d["vs control (95% CI)"] = d["vs control (95% CI)"].str.split(" ").str[0]
     d = d.rename(columns={"vs control (95% CI)": "vs control"})
     t = TextTable(
-        compare_phrase(*table.attrs["windows"]),
+        compare_phrase(*table.windows),
         list(d.columns),
         [[str(v) for v in row] for row in d.itertuples(index=False)],
         left=("Zone", "Crime"),
         drop=("WDD (p)", "Before", "After", "Dispersion", "E-test p", "WDQ", "p"),
     )
     blocks: list = [t, *(f"- {v}" for v in table["verdict"])]
-    if table.attrs.get("note"):
-        blocks.append(Note(table.attrs["note"]))
+    if table.note:
+        blocks.append(Note(table.note))
     return blocks
 
 

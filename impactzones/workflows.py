@@ -574,7 +574,7 @@ def compare(
         files = [write_table(table, outs[0]), write_text(_json(to_records(table)), outs[1]),
                  write_text(to_markdown(table), outs[2])]  # fmt: skip
         files += [write_table(harm_t, outs[3])] if harm_t is not None else []
-    data = {k: table.attrs[k] for k in ("before", "after", "note")} | {"rows": to_records(table)}
+    data = {k: table.params[k] for k in ("before", "after", "note")} | {"rows": to_records(table)}
     if harm_t is not None:
         data["harm"] = to_records(harm_t)
 
@@ -633,7 +633,7 @@ def propose(
     """
     from .io.writers import write_table, write_vector
     from .pipeline import existing_zones
-    from .propose.proposals import backtest, propose_zones
+    from .propose import backtest, propose_zones
 
     step = _step(progress)
     _guard(incidents, [out])
@@ -763,7 +763,7 @@ def explore(
 
     from .maps.explore import write_explore
     from .pipeline import existing_zones
-    from .propose.proposals import capture_curve, propose_zones
+    from .propose import capture_curve, propose_zones
 
     step = _step(progress)
     _guard(incidents, [out])

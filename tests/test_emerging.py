@@ -68,7 +68,7 @@ def planted_city(seed=0):
 
 def test_planted_patterns_are_found():
     inc = planted_city()
-    e = emerging(inc, freq="month", cell_size=300, mask=shapely.box(0, 0, 6000, 6000))
+    e = emerging(inc, freq="month", cell_size=300, study_area=shapely.box(0, 0, 6000, 6000))
     assert len(e.slices) == 24
     c = e.cells
     cx, cy = c.geometry.centroid.x, c.geometry.centroid.y

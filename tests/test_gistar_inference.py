@@ -85,7 +85,7 @@ def test_planted_hot_spots_are_found(synth, layers):
     for group in ("violent", "property"):
         sel = inc[(inc["group"] == group) & (inc["occurred_at"].dt.year == 2018)]
         centres = synth.hotspots[synth.hotspots["group"] == group].geometry
-        g = gistar(sel, cell_size=200, mask=layers.land)
+        g = gistar(sel, cell_size=200, study_area=layers.land)
         hot = g.cells[g.cells["bin"] > 0]
         found = hot.union_all()
         recall = np.mean([found.distance(c) <= 200 for c in centres])
@@ -102,7 +102,7 @@ def test_permutations_sized_from_the_cells_can_pass_bh(synth, layers):
         assert 2 / (P + 1) * n <= 0.05
     inc = synth.incidents
     sel = inc[(inc["group"] == "violent") & (inc["occurred_at"].dt.year == 2018)]
-    g = gistar(sel, cell_size=400, mask=layers.land, inference="permutation")
+    g = gistar(sel, cell_size=400, study_area=layers.land, inference="permutation")
     assert g.params["permutations"] == auto_permutations(g.params["cells"])
     adjusted = stats.false_discovery_control(g.p_sim, method="bh")
     assert np.allclose(adjusted, g.p_adjusted)
@@ -116,12 +116,12 @@ def test_real_2019_violent_crime_hot_cells_where_kde_and_dbscan_find_hot_spots(
 
     inc = read_incidents(real_incidents_dir, study_area=layers.study_area).incidents
     v = inc[(inc["group"] == "violent") & (inc["occurred_at"].dt.year == 2019)]
-    g = gistar(v, mask=layers.land)
+    g = gistar(v, study_area=layers.land)
     hot = g.cells[g.cells["bin"] > 0]
     assert len(hot) >= 100, g.summary()  # 236 when written; 0 with 9,999 permutations
     found = hot.union_all()
-    areas = hotspot_polygons(kde(v, mask=layers.land), v)
-    clusters = dbscan(v, mask=layers.land).clusters
+    areas = hotspot_polygons(kde(v, study_area=layers.land), v)
+    clusters = dbscan(v, study_area=layers.land).clusters
     assert np.mean([a.intersects(found) for a in areas.geometry]) >= 0.9
     assert np.mean([c.intersects(found) for c in clusters.geometry]) >= 0.9
     elsewhere = areas.union_all().union(clusters.union_all())

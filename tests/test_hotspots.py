@@ -61,8 +61,8 @@ def test_auto_cell_size_rule_and_cap(layers):
 def test_a_stray_point_does_not_blow_up_the_grid(layers, violent18):
     stray = points([(10_000_000, 100.0)], group=["violent"])
     inc = pd.concat([violent18, stray])
-    s = kde(inc, mask=layers.land)
-    ref = kde(violent18, mask=layers.land)
+    s = kde(inc, study_area=layers.land)
+    ref = kde(violent18, study_area=layers.land)
     assert s.grid.shape == ref.grid.shape
     assert s.params["outside_study_area"] == 1 + ref.params["outside_study_area"]
     assert np.allclose(s.values, ref.values, equal_nan=True)
@@ -91,7 +91,7 @@ def direct_sum(s, x, y, kernel, bw):
 
 @pytest.mark.parametrize("cell,bw", [(50, 300), (100, 250)])
 def test_quartic_kde_matches_the_direct_sum(layers, violent18, cell, bw):
-    s = kde(violent18, cell_size=cell, bandwidth=bw, kernel="quartic", mask=layers.land)
+    s = kde(violent18, cell_size=cell, bandwidth=bw, kernel="quartic", study_area=layers.land)
     x, y = xy(violent18)
     ref = direct_sum(s, x, y, "quartic", bw)
     got = s.values[s.grid.mask]
@@ -103,7 +103,7 @@ def test_quartic_kde_matches_the_direct_sum(layers, violent18, cell, bw):
 def test_gaussian_kde_matches_scikit_learn(layers, violent18, cell, bw):
     from sklearn.neighbors import KernelDensity
 
-    s = kde(violent18, cell_size=cell, bandwidth=bw, kernel="gaussian", mask=layers.land)
+    s = kde(violent18, cell_size=cell, bandwidth=bw, kernel="gaussian", study_area=layers.land)
     x, y = xy(violent18)
     cx, cy = s.grid.centres()
     m = s.grid.mask
@@ -116,16 +116,16 @@ def test_gaussian_kde_matches_scikit_learn(layers, violent18, cell, bw):
 
 @pytest.mark.parametrize("kernel,bw", [("quartic", 300), ("gaussian", 150)])
 def test_pure_numpy_path_equals_the_compiled_one(layers, violent18, monkeypatch, kernel, bw):
-    s1 = kde(violent18, cell_size=100, bandwidth=bw, kernel=kernel, mask=layers.land)
+    s1 = kde(violent18, cell_size=100, bandwidth=bw, kernel=kernel, study_area=layers.land)
     monkeypatch.setattr(kde_mod, "HAVE_NUMBA", False)
-    s2 = kde(violent18, cell_size=100, bandwidth=bw, kernel=kernel, mask=layers.land)
+    s2 = kde(violent18, cell_size=100, bandwidth=bw, kernel=kernel, study_area=layers.land)
     assert s1.params["method"] == s2.params["method"]
     assert np.allclose(s1.values, s2.values, rtol=1e-9, atol=1e-9, equal_nan=True)
 
 
 def test_wide_quartic_goes_through_the_lattice_and_stays_exact(layers, violent18, monkeypatch):
     monkeypatch.setattr(kde_mod, "DIRECT_BUDGET", 0)
-    s = kde(violent18, cell_size=100, bandwidth=800, kernel="quartic", mask=layers.land)
+    s = kde(violent18, cell_size=100, bandwidth=800, kernel="quartic", study_area=layers.land)
     assert "lattice" in s.params["method"]
     x, y = xy(violent18)
     ref = direct_sum(s, x, y, "quartic", 800)
@@ -137,7 +137,7 @@ def test_wide_quartic_goes_through_the_lattice_and_stays_exact(layers, violent18
 def test_kde_integrates_to_the_incident_count(violent18):
     area = shapely.box(*violent18.total_bounds).buffer(2000)
     for kernel, bw in (("quartic", 400), ("gaussian", 200)):
-        s = kde(violent18, cell_size=100, bandwidth=bw, kernel=kernel, mask=area)
+        s = kde(violent18, cell_size=100, bandwidth=bw, kernel=kernel, study_area=area)
         assert s.total() == pytest.approx(len(violent18), rel=1e-3)
         assert s.units == "incidents per km^2"
 
@@ -175,7 +175,7 @@ def test_auto_bandwidth_takes_the_true_median_for_an_even_count():
 
 def test_narrow_bandwidth_is_widened_with_a_warning(layers, violent18):
     with pytest.warns(UserWarning, match="widened"):
-        s = kde(violent18, cell_size=200, bandwidth=50, mask=layers.land)
+        s = kde(violent18, cell_size=200, bandwidth=50, study_area=layers.land)
     assert s.params["bandwidth_m"] == 200
     assert np.nanmax(s.values) > 0
     with pytest.raises(InputError, match="kernel"):
@@ -187,7 +187,7 @@ def test_narrow_bandwidth_is_widened_with_a_warning(layers, violent18):
 def test_geotiff_carries_crs_transform_nodata_and_tags(tmp_path, layers, violent18):
     import rasterio
 
-    s = kde(violent18, cell_size=100, mask=layers.land)
+    s = kde(violent18, cell_size=100, study_area=layers.land)
     path = s.to_geotiff(tmp_path / "kde.tif")
     with rasterio.open(path) as src:
         assert src.crs.to_epsg() == 32615
@@ -203,7 +203,7 @@ def test_geotiff_carries_crs_transform_nodata_and_tags(tmp_path, layers, violent
 
 
 def test_hotspot_polygons_cover_the_top_cells(layers, violent18):
-    s = kde(violent18, cell_size=100, mask=layers.land)
+    s = kde(violent18, cell_size=100, study_area=layers.land)
     polys = hotspot_polygons(s, violent18, top=0.05)
     n_cells = s.grid.mask.sum()
     assert polys["area_km2"].sum() == pytest.approx(np.ceil(0.05 * n_cells) * 0.01, rel=0.02)
@@ -245,7 +245,7 @@ def test_dbscan_labels_equal_scikit_learn_on_raw_points(engine, monkeypatch):
 
 
 def test_dbscan_cluster_table(violent18, layers):
-    res = dbscan(violent18, mask=layers.land)
+    res = dbscan(violent18, study_area=layers.land)
     c = res.clusters
     assert list(c["cluster"]) == list(range(len(c)))
     for row in c.itertuples():
@@ -298,7 +298,7 @@ def test_gistar_matches_esda(violent18, layers):
     import esda
     import libpysal
 
-    g = gistar(violent18, cell_size=250, mask=layers.land, permutations=0)
+    g = gistar(violent18, cell_size=250, study_area=layers.land, permutations=0)
     c = g.cells
     cen = np.column_stack([c.geometry.centroid.x, c.geometry.centroid.y])
     w = libpysal.weights.DistanceBand(cen, threshold=g.params["distance_m"] + 1e-6,
@@ -318,7 +318,7 @@ def test_gistar_permutation_p_values_follow_esdas_scheme(violent18, layers):
 
     rng = np.random.default_rng(3)
     wts = rng.gamma(2.0, 1.0, len(violent18))
-    g = gistar(violent18, cell_size=250, mask=layers.land, weights=wts, permutations=4999,
+    g = gistar(violent18, cell_size=250, study_area=layers.land, weights=wts, permutations=4999,
                seed=1)
     c = g.cells
     cen = np.column_stack([c.geometry.centroid.x, c.geometry.centroid.y])
@@ -353,7 +353,7 @@ def test_gistars_fdr_adjustment_is_statsmodels_benjamini_hochberg(violent18, lay
     from statsmodels.stats.multitest import multipletests
 
     for inference in ("exact", "normal"):
-        g = gistar(violent18, cell_size=250, mask=layers.land, inference=inference)
+        g = gistar(violent18, cell_size=250, study_area=layers.land, inference=inference)
         p = g.cells["p_value"].to_numpy()
         reject, adjusted, _, _ = multipletests(p, alpha=0.10, method="fdr_bh")
         assert np.allclose(g.p_adjusted, adjusted, rtol=1e-12, atol=0)
@@ -361,7 +361,7 @@ def test_gistars_fdr_adjustment_is_statsmodels_benjamini_hochberg(violent18, lay
 
 
 def test_gistar_bins_and_shared_grid(violent18, layers):
-    s = kde(violent18, cell_size=250, mask=layers.land)
+    s = kde(violent18, cell_size=250, study_area=layers.land)
     g = gistar(violent18, grid=s.grid, permutations=99)
     assert g.grid is s.grid and len(g.cells) == s.grid.mask.sum()
     hot = g.cells[g.cells["bin"] > 0]
@@ -381,8 +381,8 @@ def test_each_method_finds_the_planted_hot_spots(synth, layers):
     for group in ("violent", "property"):
         sel = inc[(inc["group"] == group) & inc["occurred_at"].dt.year.isin([2017, 2018])]
         centres = synth.hotspots[synth.hotspots["group"] == group].geometry
-        polys = hotspot_polygons(kde(sel, cell_size=100, mask=layers.land), sel, top=0.05)
-        clusters = dbscan(sel, mask=layers.land).clusters
+        polys = hotspot_polygons(kde(sel, cell_size=100, study_area=layers.land), sel, top=0.05)
+        clusters = dbscan(sel, study_area=layers.land).clusters
         for name, found in (("kde", polys), ("dbscan", clusters)):
             union = found.union_all()
             recall = np.mean([union.contains(c) for c in centres])

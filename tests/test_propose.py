@@ -12,11 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from impactzones.core.errors import InputError
-from impactzones.propose.proposals import (
+from impactzones.propose import (
     COMPACT,
     HINDSIGHT,
     NAIVE,
     RANDOM,
+    Proposals,
     backtest,
     best_hits,
     capture_curve,
@@ -295,3 +296,25 @@ def test_solidity_closes_the_inlets_of_an_l_shaped_hot_spot():
     assert plain.area / plain.convex_hull.area < 0.8
     assert solid.area / solid.convex_hull.area >= 0.9 - 1e-9
     assert 0.4e6 * (1 - 1e-6) <= solid.area <= 3.0e6 * (1 + 1e-6)
+
+
+def test_proposals_are_a_typed_result_that_round_trips(proposals, tmp_path):
+    """The result carries its settings and period as attributes (not in ``attrs``), and
+    its zones survive a file round-trip with their figures."""
+    assert isinstance(proposals, Proposals)
+    assert proposals.params["k"] == 2 and proposals.params["gap_m"] == 400.0
+    assert proposals.window.label == "2018" and proposals.map_layer == "proposals"
+    back = gpd.read_file(proposals.to_file(tmp_path / "p.gpkg"))
+    gdf = proposals.to_geodataframe()
+    assert list(back["name"]) == list(gdf["name"])
+    assert np.allclose(back.area, gdf.area, rtol=1e-9)
+    table = pd.read_csv(proposals.to_file(tmp_path / "p.csv"))
+    assert table["incidents"].tolist() == gdf["incidents"].tolist()
+
+
+def test_old_land_keyword_still_works_with_a_future_warning():
+    city = shapely.box(0, 0, 1000, 1000)
+    with pytest.warns(FutureWarning, match="study_area"):
+        old = random_placements([shapely.box(0, 0, 10, 10)], land=city, n=2, seed=3)
+    new = random_placements([shapely.box(0, 0, 10, 10)], city, n=2, seed=3)
+    assert [g[0].wkt for g in old] == [g[0].wkt for g in new]

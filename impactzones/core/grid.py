@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import shapely
@@ -28,6 +30,7 @@ from pyproj import CRS
 
 from . import defaults
 from .errors import InputError
+from .results import ResultFiles
 
 __all__ = [
     "MAX_CELLS",
@@ -206,6 +209,28 @@ class Grid:
         y = self.y0 - rows * self.cell
         return shapely.box(x, y - self.cell, x + self.cell, y)
 
+    def coords(self) -> dict[str, np.ndarray]:
+        """Cell-centre coordinates ``x`` (west to east) and ``y`` (north to south), metres."""
+        return {
+            "x": self.x0 + (np.arange(self.width) + 0.5) * self.cell,
+            "y": self.y0 - (np.arange(self.height) + 0.5) * self.cell,
+        }
+
+    def spatial_ref(self) -> dict[str, Any]:
+        """CF grid-mapping attributes as rioxarray writes them: the CRS (CF and WKT) and
+        GDAL's ``GeoTransform``, for a ``spatial_ref`` coordinate."""
+        t = self.transform
+        wkt = self.crs.to_wkt()
+        attrs = self.crs.to_cf()
+        attrs.update(
+            {
+                "crs_wkt": wkt,
+                "spatial_ref": wkt,
+                "GeoTransform": " ".join(str(v) for v in (t.c, t.a, t.b, t.f, t.d, t.e)),
+            }
+        )
+        return attrs
+
 
 def make_grid(
     study_area,
@@ -280,8 +305,12 @@ def make_grid(
 
 
 @dataclass
-class Surface:
+class Surface(ResultFiles):
     """A raster surface on a :class:`Grid`: values, georeferencing and how it was made.
+
+    A result (:class:`~impactzones.core.results.Result`): ``params``, ``to_geodataframe()``
+    (the cells), ``to_file(path)`` (``.tif`` or ``.nc`` as a raster; a vector or ``.csv``
+    extension writes the cells), ``to_xarray()`` and ``to_geotiff()``.
 
     Attributes
     ----------
@@ -291,12 +320,20 @@ class Surface:
     units : str
     params : dict
         The parameters used (kernel, bandwidth and its rule, cell size and its rule, counts).
+    polygons : GeoDataFrame, optional
+        Areas drawn from the surface (for a KDE, the hot-spot polygons of
+        :func:`~impactzones.hotspots.hotspot_polygons`; the rule is in ``params``).
+    map_layer : str, default "kde"
+        The map layer that draws it (a method name in the hot-spot registry).
     """
 
     values: np.ndarray
     grid: Grid
     units: str = "incidents per km^2"
     params: dict = field(default_factory=dict)
+    polygons: Any = field(default=None, repr=False)
+    map_layer: str = "kde"
+    is_raster: ClassVar[bool] = True
 
     @property
     def transform(self) -> Affine:
@@ -310,11 +347,105 @@ class Surface:
         """The integral of the surface over the masked cells (incidents, for a KDE)."""
         return float(np.nansum(self.values) * self.grid.cell_area_km2)
 
-    def to_geotiff(self, path, *, compress: str = "deflate"):
-        """Write the surface as a GeoTIFF (float32, nodata outside the mask, params as tags)."""
+    def to_geodataframe(self) -> Any:
+        """The cells in the study area: ``row``, ``col``, ``value`` and the cell square.
+
+        Examples
+        --------
+        >>> from shapely import box
+        >>> g = make_grid(box(0, 0, 200, 100), "EPSG:32615", 100)
+        >>> Surface(np.array([[1.0, 2.0]]), g).to_geodataframe()["value"].tolist()
+        [1.0, 2.0]
+        """
+        import geopandas as gpd
+
+        rows, cols = np.nonzero(self.grid.mask)
+        return gpd.GeoDataFrame(
+            {"row": rows, "col": cols, "value": self.values[rows, cols]},
+            geometry=self.grid.polygons(rows, cols),
+            crs=self.grid.crs,
+        )
+
+    def to_xarray(self, name: str = "value") -> Any:
+        """The surface as an ``xarray.DataArray`` that rioxarray reads as a georeferenced raster.
+
+        Dimensions ``("y", "x")`` with the cell centres in metres (``y`` north to south), a
+        CF ``spatial_ref`` coordinate holding the CRS (CF attributes, WKT) and GDAL's
+        ``GeoTransform``, NaN outside the study area, ``units`` and the ``params`` (as text)
+        in ``attrs``. Needs xarray (``pip install 'impactzones[scale]'``).
+
+        Examples
+        --------
+        >>> from shapely import box
+        >>> g = make_grid(box(0, 0, 200, 100), "EPSG:32615", 100)
+        >>> da = Surface(np.array([[1.0, 2.0]]), g).to_xarray()
+        >>> dict(da.sizes), da["x"].values.tolist(), da.attrs["grid_mapping"]
+        ({'y': 1, 'x': 2}, [50.0, 150.0], 'spatial_ref')
+        """
+        try:
+            import xarray as xr
+        except ImportError as exc:  # pragma: no cover - the scale extra
+            raise InputError("to_xarray needs xarray: pip install 'impactzones[scale]'.") from exc
+        coords = self.grid.coords()
+        data = np.where(self.grid.mask, self.values, np.nan).astype("float64")
+        da = xr.DataArray(
+            data,
+            dims=("y", "x"),
+            coords={
+                "y": coords["y"],
+                "x": coords["x"],
+                "spatial_ref": ((), 0, self.grid.spatial_ref()),
+            },
+            name=name,
+            attrs={
+                **{k: _attr_value(v) for k, v in self.params.items()},
+                "units": self.units,
+                "grid_mapping": "spatial_ref",
+                "_FillValue": np.nan,
+            },
+        )
+        da["x"].attrs.update(
+            {"axis": "X", "units": "m", "standard_name": "projection_x_coordinate"}
+        )
+        da["y"].attrs.update(
+            {"axis": "Y", "units": "m", "standard_name": "projection_y_coordinate"}
+        )
+        return da
+
+    def to_netcdf(self, path: str | Path) -> Path:
+        """Write :meth:`to_xarray` as a NetCDF-4 file (atomic; needs xarray and h5netcdf).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from shapely import box
+        >>> g = make_grid(box(0, 0, 200, 100), "EPSG:32615", 100)
+        >>> Surface(np.ones((1, 2)), g).to_netcdf(pathlib.Path(tempfile.mkdtemp()) / "s.nc").suffix
+        '.nc'
+        """
+        from .files import atomic_write
+
+        da = self.to_xarray()
+        fill = da.attrs.pop("_FillValue")
+        enc = {da.name: {"zlib": True, "complevel": 4, "_FillValue": fill}}
+        ds = da.to_dataset()
+        return atomic_write(Path(path), lambda p: ds.to_netcdf(p, engine="h5netcdf", encoding=enc))
+
+    def to_geotiff(self, path: str | Path, *, compress: str = "deflate") -> Path:
+        """Write the surface as a GeoTIFF (float32, nodata outside the mask, params as tags).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from shapely import box
+        >>> g = make_grid(box(0, 0, 200, 100), "EPSG:32615", 100)
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "s.tif"
+        >>> Surface(np.ones((1, 2)), g).to_geotiff(out).suffix
+        '.tif'
+        """
         import rasterio
 
-        from ..core.files import atomic_write
+        from .files import atomic_write
 
         data = np.where(self.grid.mask, self.values, np.nan).astype("float32")
         profile = {
@@ -338,4 +469,13 @@ class Surface:
                 dst.update_tags(**tags)
                 dst.set_band_description(1, self.units)
 
-        return atomic_write(path, write)
+        return atomic_write(Path(path), write)
+
+
+def _attr_value(value: Any) -> Any:
+    """A parameter as a NetCDF attribute: numbers and text as they are, the rest as text."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(value)
+    if isinstance(value, (int, float, str, np.integer, np.floating)):
+        return value
+    return str(value)

@@ -240,7 +240,7 @@ def _hotspot_map(incidents, layers, table, out: Path, note: str, online_tiles: b
     ]
     if len(sel) < 10:
         return None
-    surface = kde(sel, mask=layers.land)
+    surface = kde(sel, study_area=layers.land)
     city = table[(table["area"] == "Citywide") & (table["crime"] == "violent")].iloc[0]
     line = (
         f"Violent crime, last 28 days: {city['28 days']:,} against "

@@ -2,29 +2,40 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
 import shapely
 
+from ..core._compiled import HAVE_NUMBA, raster_inside
+from ..core.compat import renamed_keyword
 from ..core.errors import InputError
 from ..core.geo import xy
 
+#: Above this many points the study-area test goes through a raster index of the area.
+INDEX_MIN_POINTS = 20_000
 
-def study_geometry(mask):
+
+def study_geometry(study_area):
     """A shapely geometry from a geometry, a GeoSeries/GeoDataFrame or None."""
-    if mask is None:
+    if study_area is None:
         return None
-    if hasattr(mask, "union_all"):
-        return mask.union_all()
-    if isinstance(mask, shapely.Geometry):
-        return mask
-    raise InputError("mask must be a polygon or a GeoDataFrame of polygons.")
+    if hasattr(study_area, "union_all"):
+        return study_area.union_all()
+    if isinstance(study_area, shapely.Geometry):
+        return study_area
+    raise InputError("study_area must be a polygon or a GeoDataFrame of polygons.")
 
 
 def grid_for(x, y, area, crs, cell_size):
-    """The analysis grid over the study area, or over the points' bounding box without one."""
+    """The analysis grid over the study area, or over the points' bounding box without one.
+
+    A study area's grid is made once per (area, CRS, cell size) and each call gets its own
+    copy (its own ``mask`` array): shapely geometries are immutable and hash and compare by
+    their coordinates, so the cached grid cannot go stale.
+    """
     from ..core.grid import make_grid
 
     if area is None:
@@ -33,7 +44,79 @@ def grid_for(x, y, area, crs, cell_size):
         area = shapely.box(
             float(x.min()), float(y.min()), float(x.max()) + 1.0, float(y.max()) + 1.0
         )
-    return make_grid(area, crs, cell_size)
+        return make_grid(area, crs, cell_size)
+    try:
+        grid = _cached_grid(area, crs, cell_size)
+    except TypeError:  # an unhashable CRS or cell size: no cache
+        return make_grid(area, crs, cell_size)
+    return replace(grid, mask=grid.mask.copy())
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_grid(area, crs, cell_size):
+    import warnings
+
+    from ..core.grid import make_grid
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        grid = make_grid(area, crs, cell_size)
+    if caught:  # warnings (a widened cell) are part of the answer: do not cache them
+        raise TypeError
+    grid.mask.flags.writeable = False
+    return grid
+
+
+@functools.lru_cache(maxsize=8)
+def _area_index(area):
+    """A raster index of a study area (about a million cells): the cells inside it, and
+    those within two cells of its edge, where points need the exact test. Keyed on the
+    geometry itself (immutable, hashed by its coordinates), so it cannot go stale."""
+    from affine import Affine
+    from rasterio import features
+    from scipy import ndimage
+
+    xmin, ymin, xmax, ymax = area.bounds
+    cell = max(np.sqrt((xmax - xmin) * (ymax - ymin) / 1e6), 1e-9)
+    width = int(np.ceil((xmax - xmin) / cell)) + 4
+    height = int(np.ceil((ymax - ymin) / cell)) + 4
+    x0, y0 = xmin - 2 * cell, ymax + 2 * cell
+    transform = Affine(cell, 0.0, x0, 0.0, -cell, y0)
+    inside = features.rasterize(
+        [(area, 1)], out_shape=(height, width), transform=transform, fill=0, dtype="uint8"
+    ).astype(bool)
+    edges = features.rasterize(
+        [(shapely.boundary(area), 1)],
+        out_shape=(height, width),
+        transform=transform,
+        fill=0,
+        all_touched=True,
+        dtype="uint8",
+    ).astype(bool)
+    edges = ndimage.binary_dilation(edges, iterations=2)
+    inside.flags.writeable = edges.flags.writeable = False
+    return x0, y0, cell, inside, edges
+
+
+def in_study_area(x: np.ndarray, y: np.ndarray, area) -> np.ndarray:
+    """Whether each point is in the study area (edges included), as
+    ``locate(x, y, [area]) == 0`` answers it: points deep inside or far outside are looked
+    up in the area's cached raster index, the rest tested exactly."""
+    from ..core.geometry import locate
+
+    if len(x) < INDEX_MIN_POINTS or not HAVE_NUMBA or area.is_empty:
+        return locate(x, y, [area]) == 0
+    try:
+        index = _area_index(area)
+    except TypeError:  # unhashable geometry
+        return locate(x, y, [area]) == 0
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    ok, todo = raster_inside(x, y, *index)
+    if len(todo):
+        shapely.prepare(area)
+        ok[todo] = shapely.intersects_xy(area, x[todo], y[todo])
+    return ok
 
 
 @dataclass(frozen=True)
@@ -44,7 +127,7 @@ class Points:
     costs more than a kernel density on a million incidents; :func:`prepare_points` does
     it once and :func:`~impactzones.hotspots.kde`, :func:`~impactzones.hotspots.dbscan`
     and :func:`~impactzones.hotspots.gistar` accept the result in place of the
-    GeoDataFrame (then without a ``mask``: the study area travels with the points).
+    GeoDataFrame (then without a ``study_area``: it travels with the points).
 
     Attributes
     ----------
@@ -76,8 +159,10 @@ class Points:
         return len(self.frame)
 
 
-def prepare_points(incidents: gpd.GeoDataFrame, mask=None) -> Points:
-    """The incidents inside ``mask`` as :class:`Points`, to pass to several hot-spot calls.
+@renamed_keyword("mask", "study_area")
+def prepare_points(incidents: gpd.GeoDataFrame, study_area=None) -> Points:
+    """The incidents inside ``study_area`` as :class:`Points`, to pass to several hot-spot
+    calls (``mask=`` is its old name, still accepted with a ``FutureWarning``).
 
     Examples
     --------
@@ -88,7 +173,7 @@ def prepare_points(incidents: gpd.GeoDataFrame, mask=None) -> Points:
     >>> len(pts.x) + pts.outside == len(inc)
     True
     """
-    x, y, _w, area, outside, pos = points_in_study_area(incidents, mask, positions=True)
+    x, y, _w, area, outside, pos = points_in_study_area(incidents, study_area, positions=True)
     return Points(x=x, y=y, positions=pos, area=area, outside=outside, frame=incidents)
 
 
@@ -109,16 +194,16 @@ def _weights(frame, weights, n: int) -> np.ndarray:
 
 
 def points_in_study_area(
-    incidents: gpd.GeoDataFrame | Points, mask, weights=None, *, positions: bool = False
+    incidents: gpd.GeoDataFrame | Points, study_area, weights=None, *, positions: bool = False
 ):
     """x, y and weights of the incidents inside the study area, the area, and how many fell
     outside it (they are left out, and the count is reported with the result); with
     ``positions``, also the positions of the incidents kept. ``incidents`` may be
-    :class:`Points` prepared earlier (then ``mask`` must be None)."""
+    :class:`Points` prepared earlier (then ``study_area`` must be None)."""
     if isinstance(incidents, Points):
-        if mask is not None:
+        if study_area is not None:
             raise InputError(
-                "These points were prepared with their study area; call without a mask "
+                "These points were prepared with their study area; call without one "
                 "(or prepare them again with the new one)."
             )
         p = incidents
@@ -134,23 +219,22 @@ def points_in_study_area(
             "first (e.g. incidents.to_crs(impactzones.core.geo.WORK_CRS))."
         )
     if (
-        mask is not None
-        and hasattr(mask, "crs")
-        and mask.crs is not None
-        and not mask.crs.equals(incidents.crs)
+        study_area is not None
+        and hasattr(study_area, "crs")
+        and study_area.crs is not None
+        and not study_area.crs.equals(incidents.crs)
     ):
-        raise InputError("The mask and the incidents have different CRSs; reproject one.")
+        raise InputError("The study area and the incidents have different CRSs; reproject one.")
     try:
         x, y = xy(incidents)
     except ValueError as exc:
         raise InputError("Hot-spot methods need point incidents.") from exc
     w = _weights(incidents, weights, len(x))
-    area = study_geometry(mask)
-    ok = np.isfinite(x) & np.isfinite(y)
-    if area is not None:
-        from ..core.geometry import locate
-
-        ok &= locate(x, y, [area]) == 0
+    area = study_geometry(study_area)
+    if area is not None:  # NaN is outside
+        ok = in_study_area(x, y, area)
+    else:
+        ok = np.isfinite(x) & np.isfinite(y)
     outside = int((~ok).sum())
     if ok.all():  # no copies when nothing is left out
         if positions:

@@ -29,7 +29,9 @@ import pandas as pd
 import shapely
 
 from ..core._compiled import HAVE_NUMBA
+from ..core.compat import renamed_keyword
 from ..core.errors import InputError
+from ..core.results import ResultFiles
 from ._common import Points, points_in_study_area
 
 __all__ = [
@@ -47,8 +49,9 @@ HDBSCAN_MAX_POINTS = 200_000
 
 
 @dataclass
-class Clusters:
-    """DBSCAN / HDBSCAN result.
+class Clusters(ResultFiles):
+    """DBSCAN / HDBSCAN result (a :class:`~impactzones.core.results.Result`: ``params``,
+    ``to_geodataframe()`` (the clusters), ``to_file(path)``, map layer ``"dbscan"``).
 
     Attributes
     ----------
@@ -70,6 +73,36 @@ class Clusters:
     labels: pd.Series
     core: pd.Series
     params: dict = field(default_factory=dict)
+    map_layer = "dbscan"
+
+    def to_geodataframe(self) -> gpd.GeoDataFrame:
+        """One row per cluster, with its outline (the ``clusters`` attribute)."""
+        return self.clusters
+
+    def labels_table(self, incidents: gpd.GeoDataFrame) -> pd.DataFrame:
+        """``incident_id``, ``cluster`` and ``core`` of each incident, without the rape,
+        sexual-assault and domestic-violence rows (they never leave as points or ids).
+
+        ``incidents`` are the ones clustered (the labels are aligned on their rows).
+
+        Examples
+        --------
+        >>> from impactzones.datasets.synth import synthesize
+        >>> inc = synthesize(seed=1, years=[2018]).incidents
+        >>> t = dbscan(inc, eps=150, min_samples=15).labels_table(inc)
+        >>> list(t.columns), len(t) < len(inc)
+        (['incident_id', 'cluster', 'core'], True)
+        """
+        from ..core.schema import is_sensitive
+
+        safe = ~is_sensitive(incidents).to_numpy()
+        return pd.DataFrame(
+            {
+                "incident_id": incidents["incident_id"].to_numpy()[safe],
+                "cluster": self.labels.to_numpy()[safe],
+                "core": self.core.to_numpy()[safe],
+            }
+        )
 
 
 def auto_parameters(
@@ -120,13 +153,14 @@ def unique_locations(x: np.ndarray, y: np.ndarray):
     return uniq.real.copy(), uniq.imag.copy(), counts, codes.astype(np.int64)
 
 
+@renamed_keyword("mask", "study_area")
 def dbscan(
     incidents: gpd.GeoDataFrame,
     eps: float | None = None,
     min_samples: float | None = None,
     *,
     method: str = "dbscan",
-    mask=None,
+    study_area=None,
     area_m2: float | None = None,
     quiet: bool = True,
 ) -> Clusters:
@@ -136,18 +170,19 @@ def dbscan(
     ----------
     incidents : GeoDataFrame or Points
         Point incidents in a metric CRS, or :class:`~impactzones.hotspots.Points`
-        prepared once for several calls (then without ``mask``).
+        prepared once for several calls (then without ``study_area``).
     eps : float, optional
         Neighbourhood radius in metres (DBSCAN). Default: see the module notes.
     min_samples : float, optional
         Incidents within ``eps`` (the point itself included) that make a core point; for
         HDBSCAN, the minimum cluster size. Default: see the module notes.
     method : {"dbscan", "hdbscan"}
-    mask : polygon or GeoDataFrame, optional
-        Study area: incidents outside it are left out (label -1, counted in ``params``),
-        and its area sets the automatic ``min_samples``.
+    study_area : polygon or GeoDataFrame, optional
+        Study area (formerly ``mask=``, still accepted with a ``FutureWarning``):
+        incidents outside it are left out (label -1, counted in ``params``), and its area
+        sets the automatic ``min_samples``.
     area_m2 : float, optional
-        Area for the automatic ``min_samples`` when there is no mask (default: the
+        Area for the automatic ``min_samples`` when there is no study area (default: the
         incidents' bounding box).
     quiet : bool, default True
         If False, print the parameters chosen.
@@ -170,7 +205,7 @@ def dbscan(
         raise InputError(f"eps must be a positive number of metres, got {eps!r}.")
     if min_samples is not None and (not np.isfinite(min_samples) or min_samples < 1):
         raise InputError(f"min_samples must be at least 1, got {min_samples!r}.")
-    x, y, w, area, outside, inside = points_in_study_area(incidents, mask, positions=True)
+    x, y, w, area, outside, inside = points_in_study_area(incidents, study_area, positions=True)
     frame = incidents.frame if isinstance(incidents, Points) else incidents
     if len(x) == 0:
         raise InputError("There are no incidents in the study area to cluster.")

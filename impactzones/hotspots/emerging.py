@@ -44,9 +44,11 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage, stats
 
+from ..core.compat import renamed_keyword
 from ..core.defaults import neighbour_distance
 from ..core.errors import InputError
 from ..core.grid import Grid
+from ..core.results import ResultFiles
 from ._common import grid_for, points_in_study_area
 from .gistar import footprint, randomisation_p
 
@@ -74,8 +76,9 @@ FREQS = {"month": "MS", "quarter": "QS", "year": "YS"}
 
 
 @dataclass
-class Emerging:
-    """Result of :func:`emerging`.
+class Emerging(ResultFiles):
+    """Result of :func:`emerging` (a :class:`~impactzones.core.results.Result`: ``params``,
+    ``to_geodataframe()`` (the cells), ``to_file(path)``, map layer ``"emerging"``).
 
     Attributes
     ----------
@@ -96,6 +99,11 @@ class Emerging:
     cold: np.ndarray
     slices: pd.DatetimeIndex
     params: dict = field(default_factory=dict)
+    map_layer = "emerging"
+
+    def to_geodataframe(self) -> gpd.GeoDataFrame:
+        """One row per cell of the study area (the ``cells`` attribute)."""
+        return self.cells
 
     def summary(self) -> dict:
         """Number of cells with each pattern."""
@@ -262,6 +270,7 @@ def classify_patterns(
     return out
 
 
+@renamed_keyword("mask", "study_area")
 def emerging(
     incidents: gpd.GeoDataFrame,
     *,
@@ -270,7 +279,7 @@ def emerging(
     end=None,
     cell_size: float | None = None,
     distance: float | None = None,
-    mask=None,
+    study_area=None,
     grid: Grid | None = None,
     time_steps: int = 1,
     inference: str = "normal",
@@ -288,8 +297,9 @@ def emerging(
     start, end : date-like, optional
         First and last day (default: the incidents' first and last slices; a final slice
         the data cover less than half of is left out).
-    cell_size, distance, mask, grid
-        As for :func:`impactzones.hotspots.gistar` (one grid for every slice).
+    cell_size, distance, study_area, grid
+        As for :func:`impactzones.hotspots.gistar` (one grid for every slice); ``mask=``
+        is the old name of ``study_area=`` (still accepted, with a ``FutureWarning``).
     time_steps : int, default 1
         Previous slices in each bin's neighbourhood (Esri's neighbourhood time step; 0 for
         a spatial Gi* per slice).
@@ -312,7 +322,7 @@ def emerging(
     >>> from impactzones.core.geo import st_louis
     >>> inc = synthesize(seed=1, years=[2017, 2018]).incidents
     >>> e = emerging(inc[inc["group"] == "violent"], freq="quarter", cell_size=400,
-    ...              mask=st_louis().land)
+    ...              study_area=st_louis().land)
     >>> len(e.slices), e.summary()["persistent"] > 0
     (8, True)
     """
@@ -324,7 +334,7 @@ def emerging(
         raise InputError(f"inference must be 'exact' or 'normal', got {inference!r}.")
     if int(time_steps) != time_steps or time_steps < 0:
         raise InputError(f"time_steps must be a whole number >= 0, got {time_steps!r}.")
-    x, y, _w, area, outside, pos = points_in_study_area(incidents, mask, positions=True)
+    x, y, _w, area, outside, pos = points_in_study_area(incidents, study_area, positions=True)
     t = incidents["occurred_at"].to_numpy()[pos]
     if len(t) == 0:
         raise InputError("There are no incidents in the study area.")

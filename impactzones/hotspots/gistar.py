@@ -51,9 +51,11 @@ import geopandas as gpd
 import numpy as np
 from scipy import ndimage, signal, stats
 
+from ..core.compat import renamed_keyword
 from ..core.defaults import PERMUTATIONS, neighbour_distance
 from ..core.errors import InputError
 from ..core.grid import Grid
+from ..core.results import ResultFiles
 from ..cube import is_cube
 from ._common import cube_points, grid_for, points_in_study_area
 
@@ -91,8 +93,11 @@ BIN_LABELS = {
 
 
 @dataclass
-class GiStar:
+class GiStar(ResultFiles):
     """The result of :func:`gistar`: one statistic, results as attributes (esda style).
+
+    A :class:`~impactzones.core.results.Result`: ``params``, ``to_geodataframe()`` (the
+    cells), ``to_file(path)``, map layer ``"gistar"``.
 
     Attributes
     ----------
@@ -122,10 +127,15 @@ class GiStar:
     grid: Grid
     params: dict = field(default_factory=dict)
     p_exact: np.ndarray | None = None
+    map_layer = "gistar"
 
     @property
     def bins(self) -> np.ndarray:
         return self.cells["bin"].to_numpy()
+
+    def to_geodataframe(self) -> gpd.GeoDataFrame:
+        """One row per cell of the study area (the ``cells`` attribute)."""
+        return self.cells
 
     def summary(self) -> dict:
         """Number of cells in each bin, by label."""
@@ -346,6 +356,7 @@ def classify(z: np.ndarray, p: np.ndarray) -> np.ndarray:
     return (np.sign(np.nan_to_num(z)) * level).astype(int)
 
 
+@renamed_keyword("mask", "study_area")
 def gistar(
     incidents: gpd.GeoDataFrame,
     cell_size: float | None = None,
@@ -354,7 +365,7 @@ def gistar(
     inference: str = "exact",
     permutations: int | None = None,
     fdr: bool = True,
-    mask=None,
+    study_area=None,
     grid: Grid | None = None,
     weights=None,
     seed: int = 0,
@@ -366,7 +377,7 @@ def gistar(
     ----------
     incidents : GeoDataFrame, Points or count cube
         Point incidents in a metric CRS, :class:`~impactzones.hotspots.Points` prepared
-        once (then without ``mask``), or a count cube (:func:`impactzones.cube.build_cube`;
+        once (then without ``study_area``), or a count cube (:func:`impactzones.cube.build_cube`;
         its counts summed over whatever is left after your selection, on its grid).
     cell_size : float, optional
         Cell side in metres (default: the shared grid rule of
@@ -384,8 +395,9 @@ def gistar(
         is computed and reported alongside.
     fdr : bool, default True
         Benjamini-Hochberg correction of the p-values before binning.
-    mask : polygon or GeoDataFrame, optional
-        Study area; default the incidents' bounding box.
+    study_area : polygon or GeoDataFrame, optional
+        Study area (formerly ``mask=``, still accepted with a ``FutureWarning``); default the
+        incidents' bounding box.
     grid : Grid, optional
         A grid to reuse (e.g. a KDE's), so that the cells line up.
     weights : str or array, optional
@@ -402,7 +414,7 @@ def gistar(
     >>> from impactzones.datasets.synth import synthesize
     >>> from impactzones.core.geo import st_louis
     >>> inc = synthesize(seed=1, years=[2018]).incidents
-    >>> g = gistar(inc[inc["group"] == "violent"], cell_size=250, mask=st_louis().boundary)
+    >>> g = gistar(inc[inc["group"] == "violent"], cell_size=250, study_area=st_louis().boundary)
     >>> g.params["neighbours"], int((g.bins == 3).sum()) > 0
     (9, True)
     """
@@ -415,7 +427,7 @@ def gistar(
         counts = grid.counts(_x, _y, _w)
         n_used = int(round(counts.sum()))
     else:
-        x, y, w, area, outside = points_in_study_area(incidents, mask, weights)
+        x, y, w, area, outside = points_in_study_area(incidents, study_area, weights)
         if grid is None:
             grid = grid_for(x, y, area, incidents.crs, cell_size)
         counts = grid.counts(x, y, w)

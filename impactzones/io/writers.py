@@ -1,5 +1,4 @@
-"""Writing outputs atomically, inside the output folder.
-"""
+"""Writing outputs atomically, inside the output folder."""
 
 from __future__ import annotations
 
@@ -80,7 +79,8 @@ def write_vector(gdf: gpd.GeoDataFrame, path: str | Path) -> Path:
     """Write a GeoDataFrame atomically, in a format chosen by the file extension.
 
     ``.geojson``/``.json`` (always WGS 84, as the GeoJSON spec requires), ``.gpkg``,
-    ``.parquet``/``.geoparquet`` (GeoParquet, in the frame's CRS) or ``.csv`` (``x``, ``y``
+    ``.parquet``/``.geoparquet`` (GeoParquet, in the frame's CRS), ``.fgb`` (FlatGeobuf),
+    ``.shp`` (a shapefile and its sidecars, each moved into place whole) or ``.csv`` (``x``, ``y``
     in the frame's CRS plus ``lon``, ``lat``; times in ISO 8601).
 
     Examples
@@ -109,6 +109,16 @@ def write_vector(gdf: gpd.GeoDataFrame, path: str | Path) -> Path:
         )
     if ext in {".parquet", ".geoparquet"}:
         return atomic_write(path, lambda p: gdf.to_parquet(p, index=False))
+    if ext == ".fgb":
+        # no spatial index: it would reorder the rows (they stay in the frame's order)
+        return atomic_write(
+            path,
+            lambda p: gdf.to_file(
+                p, driver="FlatGeobuf", engine="pyogrio", layer=path.stem, SPATIAL_INDEX="NO"
+            ),
+        )
+    if ext == ".shp":
+        return _write_shapefile(gdf, path)
     if ext == ".csv":
         ll = gdf.geometry.to_crs(WGS84)
         df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
@@ -118,8 +128,29 @@ def write_vector(gdf: gpd.GeoDataFrame, path: str | Path) -> Path:
         df["lat"] = ll.y.round(7)
         return write_table(df, path)
     raise InputError(
-        f"Cannot write {path}: use .parquet, .gpkg, .geojson or .csv as the extension."
+        f"Cannot write {path}: use .parquet, .gpkg, .geojson, .fgb, .shp or .csv as the extension."
     )
+
+
+def _write_shapefile(gdf: gpd.GeoDataFrame, path: Path) -> Path:
+    """A shapefile and its sidecars (.shx, .dbf, .prj, .cpg), each moved into place whole."""
+    import os
+    import shutil
+    import tempfile
+
+    from ..core.files import check_inside
+
+    check_inside(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
+    try:
+        gdf.to_file(tmp / path.name, driver="ESRI Shapefile", engine="pyogrio")
+        parts = sorted(tmp.iterdir(), key=lambda p: p.suffix == ".shp")  # the .shp last
+        for part in parts:
+            os.replace(part, path.with_suffix(part.suffix))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
 
 
 def write_json(obj, path: str | Path) -> Path:

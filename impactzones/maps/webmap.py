@@ -1003,7 +1003,7 @@ def surface_png(surface, *, cmap: str = DENSITY_CMAP, floor: float = 0.05):
     >>> from impactzones.hotspots import kde
     >>> from impactzones.datasets.synth import synthesize
     >>> inc = synthesize(seed=1, years=[2018]).incidents
-    >>> png, bounds, (lo, hi) = surface_png(kde(inc, cell_size=200, mask=st_louis().land))
+    >>> png, bounds, (lo, hi) = surface_png(kde(inc, cell_size=200, study_area=st_louis().land))
     >>> png[:4], lo < hi
     (b'\\x89PNG', True)
     """
