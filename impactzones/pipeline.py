@@ -402,6 +402,7 @@ def run_demo(
     files += _demo_maps(
         inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
         source=source, ring=ring, online_tiles=online_tiles, basemap=basemap, extra=extra,
+        capture=capture,
     )  # fmt: skip
     files.append(write_json(headline, out / "summary.json"))
     files.append(write_manifest(out, files, settings))  # last: the run is complete
@@ -412,7 +413,7 @@ def run_demo(
 
 
 def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
-               *, source, ring, online_tiles, basemap, extra) -> list:  # fmt: skip
+               *, source, ring, online_tiles, basemap, extra, capture) -> list:  # fmt: skip
     """The commander, citywide and analyst maps, their static pictures and the index page."""
     from .maps.build import build_maps
 
@@ -426,6 +427,7 @@ def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_tabl
         source=source,
         ring=ring,
         backtest=backtest_table,
+        capture=capture,
         online_tiles=online_tiles,
         basemap=read_layer(basemap, kind="basemap", work_crs=layers.crs) if basemap else None,
         extra=extra,

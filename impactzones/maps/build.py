@@ -316,6 +316,7 @@ def build_maps(
     hotspots: dict,
     proposals: gpd.GeoDataFrame | None = None,
     backtest: pd.DataFrame | None = None,
+    capture: pd.DataFrame | None = None,
     source: str = "",
     ring: float = 400.0,
     online_tiles: bool = False,
@@ -479,6 +480,7 @@ def build_maps(
         data.clusters = hotspots["dbscan"].clusters if "dbscan" in hotspots else None
         data.gistar = hotspots.get("gistar")
         data.proposals = props
+        data.capture = capture  # the proposals' capture curve, a layer off at first
         data.show_change = False
         data.show_gistar = True
         files.append(
