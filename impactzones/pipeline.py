@@ -131,17 +131,16 @@ def blank_sensitive(incidents: gpd.GeoDataFrame, layers: Layers | None = None):
     """
     import shapely
 
-    from .assign import _ids
     from .core.geo import xy
-    from .core.geometry import locate
+    from .core.geometry import locate, polygon_ids
 
     out = incidents.copy()
     if layers is not None:
         x, y = xy(out)
         if layers.districts is not None:
-            out["district"] = _ids(layers.districts, "district", x, y)
+            out["district"] = polygon_ids(layers.districts, "district", x, y)
         if layers.neighborhoods is not None and "neighborhood" in layers.neighborhoods:
-            out["neighborhood"] = _ids(layers.neighborhoods, "neighborhood", x, y)
+            out["neighborhood"] = polygon_ids(layers.neighborhoods, "neighborhood", x, y)
         if layers.zones is not None:
             names = layers.zones["name"].astype(str).to_numpy()
             first = locate(x, y, list(layers.zones.geometry))
@@ -678,7 +677,7 @@ def _demo_patterns(inc, layers, out, headline, concentration, nr_category, nr_pe
         table = concentration_report(this_year, layers.land, districts=layers.districts)
         files.append(write_table(table, out / "concentration.csv"))
         png = out / "concentration_lorenz.png"
-        plot_lorenz(table.attrs["results"], png)
+        plot_lorenz(table.results, png)
         files.append(png)
         headline["concentration"] = {"year": year, "city": table.loc[0, "verdict"]}
     if nr_category:

@@ -47,6 +47,7 @@ from ..io.writers import write_png
 __all__ = [
     "Effect",
     "SeriesResult",
+    "draw_counterfactual",
     "evaluate_series",
     "fit_model",
     "formulas",
@@ -819,9 +820,18 @@ def _zone_and_start(zone, zones, start) -> tuple[str, Any, pd.Timestamp]:
 # --------------------------------------------------------------------------------------
 
 
-def _draw_counterfactual(ax, result: SeriesResult, *, fontsize: float = 10.0) -> None:
-    """Draw the counterfactual plot into ``ax`` (the PNG and the PDF brief share it);
-    ``fontsize`` is the title's size in points, the legend's is 80% of it."""
+def draw_counterfactual(ax: Any, result: SeriesResult, *, fontsize: float = 10.0) -> None:
+    """Draw the counterfactual plot into matplotlib axes ``ax`` (the PNG and the PDF brief
+    share it); ``fontsize`` is the title's size in points, the legend's is 80% of it.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().add_subplot()
+    >>> draw_counterfactual(ax, its_from_counts(simulate_counts(), "2018-01-01"))
+    >>> ax.get_ylabel()
+    'incidents per month'
+    """
     cf = result.counterfactual
     x = pd.to_datetime(cf["period"])
     post = cf["post"].to_numpy()
@@ -867,6 +877,6 @@ def plot_counterfactual(result: SeriesResult, path: str | Path | None = None) ->
 
     fig = Figure(figsize=(8, 4), dpi=100)
     ax = fig.add_subplot()
-    _draw_counterfactual(ax, result)
+    draw_counterfactual(ax, result)
     fig.tight_layout()
     return write_png(fig, path)

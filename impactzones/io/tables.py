@@ -373,9 +373,11 @@ def _classify_table(df: pd.DataFrame, found: dict, opts: _Options, profile) -> p
     schemes = (first[1],) if first[1] else opts.schemes
     res = classify(codes, labels, schemes=schemes, mapping=opts.categories)
     category, sensitive = res.category.copy(), res.sensitive.copy()
+    carjacking = res.carjacking.copy()
     for col, sch in code_cols[1:]:
         more = classify(df[col], None, schemes=(sch,), mapping=opts.categories)
         sensitive |= more.sensitive
+        carjacking |= more.carjacking
         fill = category.isna() | category.str.startswith("code_").fillna(False)
         category = category.where(~fill | more.category.isna(), more.category)
     for k, v in res.unmapped.items():
@@ -403,7 +405,7 @@ def _classify_table(df: pd.DataFrame, found: dict, opts: _Options, profile) -> p
     sensitive |= _sensitive_text(*texts) | out["domestic"].to_numpy()
     sensitive |= _user_sensitive(out["category"], texts, opts.sensitive_extra)
     out["sensitive"] = sensitive
-    out["carjacking_code"] = res.carjacking
+    out["carjacking_code"] = carjacking
     return out
 
 
