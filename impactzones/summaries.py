@@ -234,11 +234,11 @@ def compstat_summary(table, wide: bool = False) -> list:
     Examples
     --------
     >>> import pandas as pd
-    >>> from impactzones.evaluate.compstat import PERIODS
+    >>> from impactzones.evaluate.compstat import PERIODS, CompStat
     >>> row = {"area": "Citywide", "level": "group", "crime": "violent"}
     >>> for p in PERIODS:
     ...     row |= {p: 10, f"{p}, year before": 8, f"{p}, change %": 25.0}
-    >>> t = pd.DataFrame([row]); t.attrs.update(as_of="2019-06-30", windows={})
+    >>> t = CompStat(pd.DataFrame([row]), as_of="2019-06-30", windows={})
     >>> compstat_summary(t)[0].rows[0][:4]
     ['Citywide', 'violent', '10', '+25%']
     """
@@ -247,7 +247,8 @@ def compstat_summary(table, wide: bool = False) -> list:
     from .core.change import format_pct
     from .evaluate.compstat import PERIODS
 
-    rows = table if wide else table[table["level"] == "group"]
+    frame = table.table
+    rows = frame if wide else frame[frame["level"] == "group"]
     periods = list(PERIODS)
     counts = rows[periods + [f"{p}, year before" for p in periods]].sum(axis=1)
     rows = rows[counts > 0]  # a crime with none in any period says nothing
@@ -266,8 +267,8 @@ def compstat_summary(table, wide: bool = False) -> list:
                 format_pct(pct, 0) if pd.notna(pct) else "-",
             ]
         body.append([area[:18], str(r["crime"]).replace("_", " "), *cells])
-    title = f"CompStat to {table.attrs.get('as_of', '')}: each period vs a year earlier"
-    w = table.attrs.get("windows", {})
+    title = f"CompStat to {table.as_of}: each period vs a year earlier"
+    w = table.windows
     return [
         TextTable(title, columns, body, left=("Area", "Crime")),
         "; ".join(f"{k}: {a} vs {b}" for k, (a, b) in w.items()),

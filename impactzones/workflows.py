@@ -717,7 +717,7 @@ def compstat(
     day = as_of or f"{inc['occurred_at'].max():%Y-%m-%d}"
     table, files = write_compstat(inc, layers, day, out, online_tiles=online_tiles,
                                   source=", ".join(map(str, incidents)))  # fmt: skip
-    data = {"windows": table.attrs["windows"], "rows": to_records(table)}
+    data = {"windows": table.windows, "rows": to_records(table)}
     wrote = f"Wrote {', '.join(p.name for p in files)} to {Path(out)}/."
     return Outcome(data, lambda wide: [*summaries.compstat_summary(table, wide), wrote],
                    list(files), notes, value=table)  # fmt: skip
@@ -878,7 +878,7 @@ def concentration(
     def write() -> list:
         folder = Path(str(out))
         csv = write_table(table, folder / "concentration.csv")
-        plot_lorenz(table.attrs["results"], folder / "concentration_lorenz.png")
+        plot_lorenz(table.results, folder / "concentration_lorenz.png")
         return [csv, folder / "concentration_lorenz.png"]
 
     files = _inside(out, write)
