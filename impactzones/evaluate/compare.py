@@ -328,6 +328,7 @@ def wdd(
     >>> r.estimate, round(r.se**2), round(r.z, 2)
     (-118.0, 1568, -2.98)
     """
+    alpha = ALPHA.check(alpha)
     tw0, tw1 = time_weights
     ac, at, adc, adt = area_weights
 
@@ -881,8 +882,8 @@ class Comparison(TableView, ResultFiles):
 
 
 def _as_table(table) -> pd.DataFrame:
-    """The DataFrame of a :class:`Comparison` (or the table itself)."""
-    return table.table if isinstance(table, Comparison) else table
+    """The DataFrame of a result read as its table (:class:`TableView`), or the table."""
+    return table.table if isinstance(table, TableView) else table
 
 
 def compare_zones(
@@ -1246,7 +1247,7 @@ def to_markdown(table: pd.DataFrame | Comparison) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_records(table: pd.DataFrame | Comparison) -> list[dict]:
+def to_records(table: pd.DataFrame | TableView) -> list[dict]:
     """JSON-ready rows (NaN as null).
 
     Examples
