@@ -759,7 +759,7 @@ def _headline_change(comparisons: dict) -> dict:
     return {
         "zone": zone,
         "headline": zone_headline(table, zone),
-        "windows": [table.attrs["before"], table.attrs["after"]],
+        "windows": [table.before.label, table.after.label],
         "zone_change": change(violent.loc[zone]),
         "citywide_change": change(violent.loc["Citywide"]),
     }

@@ -393,3 +393,40 @@ def test_calendar_years_are_like_for_like_across_a_leap_year():
     b, a, note = align_windows("2019-01-01:2019-03-31", "2020-01-01:2020-03-30",
                                pd.Timestamp("2020-02-01").date())
     assert a.label == "2020-01-01 to 2020-03-30" and note == ""
+
+
+# ---------------------------------------------------------------- the comparison result
+
+
+def test_comparison_is_a_typed_result_with_nothing_in_attrs(north_table, layers):
+    from impactzones.evaluate.compare import Comparison
+
+    c = north_table
+    assert isinstance(c, Comparison)
+    assert c.table.attrs == {}  # nothing a later step needs travels in DataFrame.attrs
+    assert (c.before, c.after) == (Window.year(2017), Window.year(2018))
+    assert c.params["ring"] == 400.0 and c.params["ring_rule"] == "default (400 m)"
+    assert c.params["crimes"] == ["violent", "property"] and c.params["by"] == "group"
+    # the dispersion each crime used is the one in its rows
+    for crime, phi in c.params["dispersion_used"].items():
+        assert set(c.table.loc[c.table["crime"] == crime, "dispersion"]) == {phi}
+    # earlier callers read the table through the result, and its attrs from the attributes
+    assert len(c) == len(c.table) and "wdd" in c and c.loc[0, "zone"] == c.table.loc[0, "zone"]
+    assert c.attrs["windows"] == (c.before, c.after)
+
+
+def test_comparison_geodataframe_and_files_round_trip(north_table, layers, tmp_path):
+    c = north_table
+    gdf = c.to_geodataframe()
+    assert gdf.crs == layers.zones.crs and len(gdf) == len(c.table)
+    south = layers.zones.set_index("name").geometry["South"]
+    assert gdf.loc[gdf["zone"] == "South"].geometry.iloc[0].equals(south)
+    assert gdf.loc[gdf["zone"] == "Citywide"].geometry.iloc[0].equals(layers.study_area)
+    back = pd.read_csv(c.to_file(tmp_path / "c.csv"))
+    assert back["zone_before"].tolist() == c.table["zone_before"].tolist()
+    g = gpd.read_file(c.to_file(tmp_path / "c.gpkg"))
+    assert g["wdd"].tolist() == pytest.approx(c.table["wdd"].tolist(), nan_ok=True)
+    assert (tmp_path / "c.md").exists() is False
+    assert c.to_file(tmp_path / "c.md").read_text() == to_markdown(c)
+    with pytest.raises(InputError, match=r"Cannot write c\.xlsx"):
+        c.to_file(tmp_path / "c.xlsx")

@@ -545,9 +545,7 @@ def cmd_compare(args) -> int:
             write_table(harm, _harm_path(out))
     if args.json:
         doc = {
-            "before": table.attrs["before"],
-            "after": table.attrs["after"],
-            "note": table.attrs["note"],
+            **{k: table.params[k] for k in ("before", "after", "note")},
             "rows": to_records(table),
         }
         if harm is not None:
@@ -924,7 +922,7 @@ def print_comparison(con, table, *, wide: bool = False) -> None:
     d = d.rename(columns={"vs control (95% CI)": "vs control"})
     from ..core.windows import compare_phrase
 
-    t = Table(title=compare_phrase(*table.attrs["windows"]))
+    t = Table(title=compare_phrase(*table.windows))
     for c in d.columns:
         t.add_column(c, justify="left" if c in ("Zone", "Crime") else "right")
     for row in d.itertuples(index=False):
@@ -937,8 +935,8 @@ def print_comparison(con, table, *, wide: bool = False) -> None:
     )
     for v in table["verdict"]:
         con.print(f"- {v}")
-    if table.attrs.get("note"):
-        con.print(f"[dim]{table.attrs['note']}[/dim]")
+    if table.note:
+        con.print(f"[dim]{table.note}[/dim]")
 
 
 # --------------------------------------------------------------------------------------

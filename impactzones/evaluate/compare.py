@@ -38,7 +38,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -46,10 +48,11 @@ import pandas as pd
 from scipy import stats
 
 from ..core.change import UNDEFINED_REASON, format_pct, percent_change
-from ..core.defaults import ALPHA, CONF, RING
+from ..core.defaults import ALPHA, CONF, RING, describe
 from ..core.errors import InputError
 from ..core.geo import xy
 from ..core.geometry import locate_all, ring_polygons
+from ..core.results import ResultFiles
 from ..core.schema import GROUPS, PART_I
 from ..core.windows import Window, parse_window
 
@@ -58,6 +61,7 @@ __all__ = [
     "E_TEST_EXACT_MAX",
     "WDD",
     "WDQ",
+    "Comparison",
     "RateRatio",
     "align_windows",
     "check_windows",
@@ -677,6 +681,202 @@ def _warn_not_begun(zones, after: Window) -> None:
         )
 
 
+#: What the comparison's statistics are, for ``params`` (the rules behind the columns).
+TESTS = {
+    "irr": "after / before rate; interval and p from one conditional binomial test "
+    "(Clopper-Pearson) on the counts divided by the dispersion",
+    "e_test_p": "Poisson E-test (Krishnamoorthy & Thomson 2004), for reference",
+    "relative": "zone IRR / control IRR, Wald interval on the log scale, phi (1/a + 1/b) per pair",
+    "wdq": "Weighted Displacement Quotient (Bowers & Johnson 2003)",
+    "wdd": "Weighted Displacement Difference (Wheeler & Ratcliffe 2018), shared control",
+    "dispersion": "quasi-Poisson phi from the monthly counts of the before window in every "
+    "zone, ring and the control area (at least 1)",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison(ResultFiles):
+    """A before/after comparison of Impact Zones: the table and every choice behind it.
+
+    The result of :func:`compare_zones` (esda style: the statistic and its parameters as
+    attributes). It follows the results' interface (:mod:`impactzones.core.results`):
+    ``params``, :meth:`to_geodataframe`, :meth:`to_file` and ``map_layer``.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per zone x crime (and citywide per crime), columns :data:`COLUMNS` plus the
+        areas (km^2), WDD per km^2 and the power to see a 20% drop.
+    before, after : Window
+        The windows compared (after aligning them to the data's end).
+    note : str
+        What was done to the windows ("" when nothing was).
+    by : {"group", "category"}
+        What a row's ``crime`` is.
+    crimes : tuple of str
+        The groups or categories compared.
+    ring : float
+        Displacement ring width (metres).
+    dispersion : "estimate", "poisson" or float
+        The dispersion setting (the values used are the table's ``dispersion`` column).
+    normalise : None or "daily"
+        Whether daily rates were compared.
+    zones : GeoDataFrame
+        The zones compared (their shapes for :meth:`to_geodataframe`).
+    study_area : shapely geometry or None
+        The city (the citywide rows' shape).
+
+    Notes
+    -----
+    For callers of earlier versions, which got the table itself, the comparison behaves as
+    its table for reading: ``c["zone"]``, ``c.loc[...]``, ``len(c)``, ``"wdd" in c`` and
+    any other DataFrame attribute reach :attr:`table`, and ``c.attrs`` gives the windows,
+    note, ring and grouping (the table itself carries nothing in ``DataFrame.attrs``).
+
+    Examples
+    --------
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
+    >>> layers = st_louis()
+    >>> inc = synthesize(seed=2018, years=[2017, 2018]).incidents
+    >>> c = compare_zones(inc, layers.zones.iloc[:1], 2017, 2018, study_area=layers.study_area)
+    >>> c.params["ring"], c.params["ring_rule"], c.params["before"]
+    (400.0, 'default (400 m)', '2017')
+    >>> gdf = c.to_geodataframe()
+    >>> gdf.loc[0, "zone"], gdf.geometry.iloc[0].geom_type in ("Polygon", "MultiPolygon")
+    ('North', True)
+    """
+
+    table: pd.DataFrame
+    before: Window
+    after: Window
+    note: str
+    by: str
+    crimes: tuple[str, ...]
+    ring: float
+    dispersion: float | str
+    normalise: str | None
+    zones: gpd.GeoDataFrame = field(repr=False)
+    study_area: Any = field(default=None, repr=False)
+
+    #: The map layer that draws a comparison (the zones coloured by their change).
+    map_layer: ClassVar[str] = "comparison"
+
+    @property
+    def windows(self) -> tuple[Window, Window]:
+        """The two windows, ``(before, after)``."""
+        return self.before, self.after
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Every choice behind the table, and the rule behind it (JSON-ready).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> c = Comparison(pd.DataFrame(), Window.year(2017), Window.year(2018), "", "group",
+        ...                ("violent",), 250.0, "poisson", None, zones=None)
+        >>> c.params["ring_rule"], c.params["dispersion"]
+        ('given', 'poisson')
+        """
+        phi = {}
+        if "dispersion" in self.table and len(self.table):
+            firsts = self.table.drop_duplicates("crime").set_index("crime")["dispersion"]
+            phi = {str(k): float(v) for k, v in firsts.items()}
+        return {
+            "before": self.before.label,
+            "after": self.after.label,
+            "note": self.note,
+            "by": self.by,
+            "crimes": list(self.crimes),
+            **describe("ring", self.ring),
+            "dispersion": self.dispersion,
+            "dispersion_rule": TESTS["dispersion"] if self.dispersion == "estimate" else "given",
+            "dispersion_used": phi,
+            "normalise": self.normalise,
+            "conf": CONF.default,
+            "tests": dict(TESTS),
+        }
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """The windows, note, ring and grouping as earlier versions kept them in the table's
+        ``DataFrame.attrs`` (read them from the attributes instead)."""
+        return {
+            "before": self.before.label,
+            "after": self.after.label,
+            "windows": self.windows,
+            "note": self.note,
+            "ring_m": self.ring,
+            "by": self.by,
+            "normalise": self.normalise,
+        }
+
+    def to_geodataframe(self) -> gpd.GeoDataFrame:
+        """The table with each row's shape: the zone's polygon, or the study area for the
+        citywide rows (None without one), in the zones' CRS."""
+        shapes = dict(zip(self.zones["name"].astype(str), self.zones.geometry, strict=False))
+        shapes["Citywide"] = self.study_area
+        geometry = [shapes.get(str(z)) for z in self.table["zone"]]
+        return gpd.GeoDataFrame(self.table.copy(), geometry=geometry, crs=self.zones.crs)
+
+    def to_markdown(self) -> str:
+        """The table for people, with the verdicts and notes (:func:`to_markdown`)."""
+        return to_markdown(self)
+
+    def to_records(self) -> list[dict]:
+        """JSON-ready rows (:func:`to_records`)."""
+        return to_records(self.table)
+
+    def to_file(self, path: str | Path) -> Path:
+        """Write the comparison by the extension of ``path``: ``.csv`` the table, ``.md``
+        the Markdown report, a vector format (``.geojson`` / ``.json`` in WGS 84, ``.gpkg``,
+        ``.parquet``, ``.fgb``, ``.shp``) the zones with their figures. Atomic; returns the
+        path written.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> import pandas as pd
+        >>> c = Comparison(pd.DataFrame({"zone": ["A"]}), Window.year(2017), Window.year(2018),
+        ...                "", "group", ("violent",), 400.0, "estimate", None, zones=None)
+        >>> c.to_file(pathlib.Path(tempfile.mkdtemp()) / "c.csv").read_text()
+        'zone\\nA\\n'
+        """
+        from ..io.writers import write_table, write_text
+
+        path = Path(path)
+        if path.suffix.lower() == ".md":
+            return write_text(self.to_markdown(), path)
+        if path.suffix.lower() == ".csv":
+            return write_table(self.table, path)
+        return super().to_file(path)
+
+    # Reading the comparison as its table (see the notes).
+    def __getattr__(self, name: str) -> Any:
+        table = self.__dict__.get("table")
+        if name.startswith("_") or table is None:
+            raise AttributeError(name)
+        return getattr(table, name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.table[key]
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.table
+
+    def __iter__(self) -> Any:
+        return iter(self.table)
+
+
+def _as_table(table) -> pd.DataFrame:
+    """The DataFrame of a :class:`Comparison` (or the table itself)."""
+    return table.table if isinstance(table, Comparison) else table
+
+
 def compare_zones(
     incidents: gpd.GeoDataFrame,
     zones: gpd.GeoDataFrame,
@@ -690,9 +890,8 @@ def compare_zones(
     normalise: str | None = None,
     citywide: bool = True,
     dispersion: float | str = "estimate",
-) -> pd.DataFrame:
-    """The zone comparison table: one row per zone x crime group (or category), plus
-    citywide rows.
+) -> Comparison:
+    """The zone comparison: one row per zone x crime group (or category), plus citywide rows.
 
     Parameters
     ----------
@@ -708,7 +907,7 @@ def compare_zones(
         Which groups or categories (default violent and property, or the seven Part I
         categories).
     ring : float, default 400
-        Displacement ring width in metres.
+        Displacement ring width in metres (:data:`impactzones.core.defaults.RING`).
     study_area : shapely geometry, optional
         The city: incidents outside it are left out, and the control area is inside it.
     normalise : {None, "daily"}
@@ -724,11 +923,11 @@ def compare_zones(
 
     Returns
     -------
-    DataFrame
-        Columns :data:`COLUMNS`; ``attrs`` carries the windows (``windows``: the two
-        :class:`~impactzones.core.windows.Window`; ``before``/``after``: their labels) and any
-        note. Percent changes are exact floats (NaN where undefined, with the reason in
-        ``note``); round only for display.
+    Comparison
+        ``.table`` has the columns :data:`COLUMNS` (plus areas, WDD per km^2 and power);
+        ``.before`` / ``.after`` are the windows, ``.note`` what was done to them and
+        ``.params`` every choice with the rule behind it. Percent changes are exact floats
+        (NaN where undefined, with the reason in ``note``); round only for display.
 
     Examples
     --------
@@ -736,81 +935,99 @@ def compare_zones(
     >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=2018, years=[2017, 2018]).incidents
-    >>> t = compare_zones(inc, layers.zones.iloc[:1], 2017, 2018, study_area=layers.study_area)
-    >>> t.loc[0, "zone"], t.loc[0, "crime"], float(t.loc[0, "zone_pct_change"])
-    ('North', 'violent', -20.0)
+    >>> c = compare_zones(inc, layers.zones.iloc[:1], 2017, 2018, study_area=layers.study_area)
+    >>> row = c.table.iloc[0]
+    >>> row["zone"], row["crime"], float(row["zone_pct_change"]), c.before.label
+    ('North', 'violent', -20.0, '2017')
     """
     ring = RING.check(ring)
+    crimes = _checked_crimes(incidents, zones, by, crimes)
+    b, a, note, exp, no_after = _comparison_windows(incidents, before, after, normalise)
+    check_windows(b, a, incidents["occurred_at"])
+    _warn_not_begun(zones, a)
+    ctx = {"b": b, "a": a, "exp": exp, "ring": ring, "note": note, "no_after": no_after}
+    memberships = _memberships(incidents, zones, ring, study_area)
+    rows = _comparison_rows(incidents, zones, crimes, by, memberships, ctx, dispersion, citywide)
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    # evaluation additions: WDD per km^2 and the power to see a 20% drop (evaluate/)
+    from .harm import add_area_wdd
+    from .power import add_power
+
+    table = add_power(
+        add_area_wdd(table, zones, ring, study_area), windows=(b, a), normalise=normalise
+    )
+    return Comparison(
+        table=table,
+        before=b,
+        after=a,
+        note=note,
+        by=by,
+        crimes=tuple(crimes),
+        ring=ring,
+        dispersion=dispersion,
+        normalise=normalise,
+        zones=zones,
+        study_area=study_area,
+    )
+
+
+def _checked_crimes(incidents, zones, by: str, crimes) -> list[str]:
+    """The crimes compared (checked against the data), after the inputs' basic checks."""
     if by not in ("group", "category"):
         raise InputError(f"by must be 'group' or 'category', got {by!r}.")
     if incidents.crs is None or not incidents.crs.equals(zones.crs):
         raise InputError("The incidents and zones need the same (metric) CRS; reproject one.")
     if "name" not in zones:
         raise InputError("The zones need a 'name' column.")
-    crimes = (
-        list(crimes)
-        if crimes is not None
-        else (["violent", "property"] if by == "group" else list(PART_I))
-    )
+    if crimes is None:
+        crimes = ["violent", "property"] if by == "group" else list(PART_I)
+    crimes = list(crimes)
     _check_crimes(crimes, by, incidents)
+    return crimes
+
+
+def _comparison_windows(incidents, before, after, normalise):
+    """The two windows (aligned to the data's end), the note on what was done, the
+    exposures (days, for daily rates; else 1) and the data's end when no data reach the
+    after window (else None)."""
     data_end = incidents["occurred_at"].max()
     data_end = data_end.date() if pd.notna(data_end) else None
     b, a, note = align_windows(before, after, data_end, normalise=normalise)
-    check_windows(b, a, incidents["occurred_at"])
-    _warn_not_begun(zones, a)
-    exp_b, exp_a = (float(b.days), float(a.days)) if normalise == "daily" else (1.0, 1.0)
+    exposures = (float(b.days), float(a.days)) if normalise == "daily" else (1.0, 1.0)
     if normalise == "daily" and b.days != a.days:
         note = (note + " " if note else "") + (
             f"Windows differ in length ({b.days} and {a.days} days): rates per day compared."
         )
     no_after = data_end is None or data_end < a.start
-    in_zone, in_ring, control, inside = _memberships(incidents, zones, ring, study_area)
+    return b, a, note, exposures, (data_end if no_after else None)
+
+
+def _comparison_rows(incidents, zones, crimes, by, memberships, ctx, dispersion, citywide):
+    """One row per zone x crime (and a citywide row per crime): the counts in the zone,
+    its ring and the control area before and after, and every statistic on them."""
+    in_zone, in_ring, control, inside = memberships
     when = incidents["occurred_at"]
-    tb = b.contains(when).to_numpy()
-    ta = a.contains(when).to_numpy()
-    month = _month_index(when, b)
+    tb = ctx["b"].contains(when).to_numpy()
+    ta = ctx["a"].contains(when).to_numpy()
+    month = _month_index(when, ctx["b"])
     col = incidents[by].to_numpy()
-    rows = []
     names = zones["name"].astype(str).tolist()
+
+    def counts(m):
+        return int((m & tb).sum()), int((m & ta).sum())
+
+    rows = []
     for crime in crimes:
         sel = col == crime
         areas = np.column_stack([in_zone, in_ring, control]) & sel[:, None]
-        ctx = {
-            "b": b,
-            "a": a,
-            "exp": (exp_b, exp_a),
-            "ring": ring,
-            "note": note,
-            "phi": _phi(dispersion, areas, month),
-            "no_after": data_end if no_after else None,
-        }
-        C = (int((control & sel & tb).sum()), int((control & sel & ta).sum()))
+        crime_ctx = dict(ctx, phi=_phi(dispersion, areas, month))
+        C = counts(control & sel)
         for zi, zname in enumerate(names):
-            z = in_zone[:, zi] & sel
-            rg = in_ring[:, zi] & sel
-            T = (int((z & tb).sum()), int((z & ta).sum()))
-            D = (int((rg & tb).sum()), int((rg & ta).sum()))
-            rows.append(_row(zname, crime, T, D, C, ctx))
+            T, D = counts(in_zone[:, zi] & sel), counts(in_ring[:, zi] & sel)
+            rows.append(_row(zname, crime, T, D, C, crime_ctx))
         if citywide:
-            allc = inside & sel
-            T = (int((allc & tb).sum()), int((allc & ta).sum()))
-            rows.append(_row("Citywide", crime, T, None, None, ctx))
-    table = pd.DataFrame(rows, columns=COLUMNS)
-    table.attrs.update(
-        {
-            "before": b.label,
-            "after": a.label,
-            "windows": (b, a),
-            "note": note,
-            "ring_m": ring,
-            "by": by,
-        }
-    )
-    # evaluation additions: WDD per km^2 and the power to see a 20% drop (evaluate/)
-    from .harm import add_area_wdd
-    from .power import add_power
-
-    return add_power(add_area_wdd(table, zones, ring, study_area))
+            rows.append(_row("Citywide", crime, counts(inside & sel), None, None, crime_ctx))
+    return rows
 
 
 def _month_index(when: pd.Series, b: Window) -> np.ndarray:
@@ -943,7 +1160,7 @@ def _row(zone, crime, T, D, C, ctx: dict) -> dict:
 # --------------------------------------------------------------------------------------
 
 
-def display_table(table: pd.DataFrame) -> pd.DataFrame:
+def display_table(table: pd.DataFrame | Comparison) -> pd.DataFrame:
     """The table as text for people: percents to one decimal (half away from zero).
 
     Examples
@@ -957,7 +1174,7 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
     ['North', '-20.0%']
     """
     out = []
-    for r in table.to_dict("records"):
+    for r in _as_table(table).to_dict("records"):
 
         def ci(v, lo, hi):
             if v is None or not np.isfinite(v):
@@ -990,7 +1207,7 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def to_markdown(table: pd.DataFrame) -> str:
+def to_markdown(table: pd.DataFrame | Comparison) -> str:
     """A Markdown table of :func:`display_table`, with the verdicts and notes below it.
 
     Examples
@@ -1003,6 +1220,8 @@ def to_markdown(table: pd.DataFrame) -> str:
     >>> to_markdown(t).splitlines()[0].split(" | ")[:3]
     ['| Zone', 'Crime', 'Before']
     """
+    note = table.note if isinstance(table, Comparison) else table.attrs.get("note")
+    table = _as_table(table)
     d = display_table(table)
     lines = ["| " + " | ".join(d.columns) + " |", "|" + "---|" * len(d.columns)]
     lines += [
@@ -1014,12 +1233,12 @@ def to_markdown(table: pd.DataFrame) -> str:
     if "power_note" in table:  # what the test could have seen (evaluate.power)
         notes = [n for n in table["power_note"] if n]
         lines += ["", "Power:"] + [f"- {n}" for n in notes] if notes else []
-    if table.attrs.get("note"):
-        lines += ["", f"Note: {table.attrs['note']}"]
+    if note:
+        lines += ["", f"Note: {note}"]
     return "\n".join(lines) + "\n"
 
 
-def to_records(table: pd.DataFrame) -> list[dict]:
+def to_records(table: pd.DataFrame | Comparison) -> list[dict]:
     """JSON-ready rows (NaN as null).
 
     Examples
@@ -1027,5 +1246,6 @@ def to_records(table: pd.DataFrame) -> list[dict]:
     >>> to_records(pd.DataFrame({"pct": [float("nan"), -20.0]}))
     [{'pct': None}, {'pct': -20.0}]
     """
+    table = _as_table(table)
     clean = table.astype(object).where(pd.notna(table), None)
     return clean.to_dict("records")

@@ -239,14 +239,24 @@ def simulate_power(
     return float(np.mean(reject))
 
 
-def add_power(table, *, effect: float = -0.2, target: float = 0.8, alpha: float = ALPHA.default):
+def add_power(
+    table,
+    *,
+    effect: float = -0.2,
+    target: float = 0.8,
+    alpha: float = ALPHA.default,
+    windows=None,
+    normalise: str | None = None,
+):
     """Add the power for a drop and the minimum detectable drop to a comparison table.
 
     For each zone (and citywide) row, from its before count, the two windows' lengths and
     the row's ``dispersion`` when the table has one (else 1, Poisson): ``power_20`` (the
     chance the zone-alone test finds a ``effect`` change; the name follows the default
     -20%), ``mde_80`` (the smallest drop, in percent, found with probability ``target``)
-    and ``power_note``, a sentence.
+    and ``power_note``, a sentence. ``windows`` are the comparison's ``(before, after)``
+    (:class:`~impactzones.core.windows.Window`; default: the table's ``attrs["windows"]``
+    as earlier versions kept them, else equal lengths) and ``normalise`` its setting.
 
     Examples
     --------
@@ -255,11 +265,14 @@ def add_power(table, *, effect: float = -0.2, target: float = 0.8, alpha: float 
     >>> round(float(t.loc[0, "power_20"]), 2), round(float(t.loc[0, "mde_80"]), 1)
     (0.56, -26.2)
     """
+    alpha = ALPHA.check(alpha)
+    if windows is None:  # the way earlier versions passed them
+        windows = table.attrs.get("windows")
+        normalise = table.attrs.get("normalise", normalise)
     out = table.copy()
     out.attrs = dict(table.attrs)
-    windows = table.attrs.get("windows")
     ratio = windows[1].days / windows[0].days if windows else 1.0
-    if table.attrs.get("normalise") is None and windows and _equal_years(windows):
+    if normalise is None and windows and _equal_years(windows):
         ratio = 1.0
     powers, mdes, notes = [], [], []
     for r in table.to_dict("records"):

@@ -387,7 +387,7 @@ def build_maps(
                 "before and after it began."
             )
     for zone, table in zone_table.items():
-        before, after = table.attrs["windows"]
+        before, after = table.windows
         start = layers.zones.loc[layers.zones["name"] == zone, "start"]
         start = pd.Timestamp(start.iloc[0]) if len(start) and pd.notna(start.iloc[0]) else None
         phrase = compare_phrase(before, after)
