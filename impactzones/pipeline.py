@@ -425,12 +425,7 @@ def run_demo(
             violent, layers.land, out, kde_cell_size=50, seed=seed, prefix="hotspots_"
         )
         files.extend(hs_files)
-        headline["hotspots"] = {
-            "year": hs_year,
-            "kde_polygons": len(hotspots["kde_hotspots"]),
-            "dbscan_clusters": len(hotspots["dbscan"].clusters),
-            "gistar_hot_cells": int((hotspots["gistar"].bins > 0).sum()),
-        }
+        headline["hotspots"] = {"year": hs_year, **_registry.headline(hotspots)}
     step("Proposing new zones and backtesting them")
     proposals, backtest_table = _demo_proposals(inc, layers)
     capture = None
@@ -561,8 +556,6 @@ def run_demo(
     step("Drawing the maps")
     from .maps.build import build_maps
 
-    if hotspots:
-        hotspots["year"] = hs_year
     files.extend(
         build_maps(
             inc,
@@ -570,6 +563,7 @@ def run_demo(
             out,
             comparisons=comparisons,
             hotspots=hotspots,
+            hotspots_year=hs_year if hotspots else None,
             proposals=proposals,
             source=source,
             ring=ring,
@@ -806,7 +800,13 @@ def _demo_harm(inc, layers: Layers, ring: float, weights: dict, source) -> dict:
         if {y - 1, y} <= years:
             key = slugs("_".join(str(n) for n in group["name"]))
             table = compare_zones(
-                inc, group, y - 1, y, by="category", crimes=sorted(weights), ring=ring,
+                inc,
+                group,
+                y - 1,
+                y,
+                by="category",
+                crimes=sorted(weights),
+                ring=ring,
                 study_area=layers.study_area,
             )
             out[key] = harm_table(table[table["crime"].isin(list(weights))], weights)

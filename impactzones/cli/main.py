@@ -189,9 +189,8 @@ def cmd_demo(args) -> int:
     if "hotspots" in h:
         hs = h["hotspots"]
         con.print(
-            f"Violent hot spots {hs['year']}: {hs['kde_polygons']} KDE areas (top 5%), "
-            f"{hs['dbscan_clusters']} DBSCAN clusters, {hs['gistar_hot_cells']} Gi* hot cells "
-            "(FDR-corrected); parameters in hotspots_params.json."
+            f"Violent hot spots {hs['year']}: {', '.join(hs['findings'])}; parameters in "
+            "hotspots_params.json."
         )
     if h.get("sensitive_not_exported"):
         con.print(
@@ -458,22 +457,14 @@ def cmd_hotspots(args) -> int:
         print(json.dumps(params | {"files": [str(f) for f in files]}, indent=2, default=str))
         return EXIT_OK
     con.print(f"{len(inc):,} incidents selected (of {res.tally['used']:,} read).")
+    from ..hotspots import registry
+
     for name, p in params.items():
         con.print(f"[bold]{name}[/bold]")
+        method = registry.REGISTRY.get(name)
+        printed = method.printed if method is not None else ()
         for key, value in p.items():
-            if key.endswith("_rule") or key in (
-                "bandwidth_m",
-                "cell_size_m",
-                "eps_m",
-                "min_samples",
-                "distance_m",
-                "method",
-                "hotspots",
-                "bins",
-                "clusters",
-                "slices",
-                "patterns",
-            ):
+            if key.endswith("_rule") or key in printed:
                 con.print(f"  {key}: {value}")
     con.print(f"Wrote {len(files)} files to {args.out}/.")
     return EXIT_OK

@@ -44,6 +44,7 @@ __all__ = [
     "RunContext",
     "check_methods",
     "get",
+    "headline",
     "record",
     "register",
     "resolve",
@@ -130,6 +131,10 @@ class Method:
         ``finding(result) -> str``: the result in a few words (printed and on the index).
     printed : tuple of str
         Parameters the CLI prints (besides every ``*_rule``).
+    surface : callable, optional
+        ``surface(result, context) -> (grid, values, note)``: the result as a priority
+        surface for proposing zones (:func:`impactzones.propose.propose_zones`), with a
+        note saying what it is; methods without one cannot propose.
     """
 
     name: str
@@ -145,6 +150,7 @@ class Method:
     headline: Callable[[Any], dict] | None = None
     finding: Callable[[Any], str] | None = None
     printed: tuple[str, ...] = ()
+    surface: Callable[[Any, RunContext], tuple] | None = None
 
     @property
     def result_type(self) -> type:
@@ -216,20 +222,33 @@ def get(name: str) -> Method:
 
 
 class MethodNames(Sequence[str]):
-    """The registered method names as a live, read-only sequence (``default_only``: those
-    that run when none is named), so that a method registered later is part of it.
+    """The registered method names as a live, read-only sequence, so that a method
+    registered later is part of it: every one, only those that run when none is named
+    (``default_only``), or only those with a given entry attribute (``having``), after
+    the names in ``before``.
 
     Examples
     --------
     >>> list(NAMES), tuple(DEFAULTS)
     (['kde', 'dbscan', 'gistar', 'emerging'], ('kde', 'dbscan', 'gistar'))
+    >>> list(MethodNames(having="surface", before=("cells",)))
+    ['cells', 'kde', 'dbscan', 'gistar']
     """
 
-    def __init__(self, *, default_only: bool = False):
+    def __init__(
+        self, *, default_only: bool = False, having: str | None = None, before: tuple = ()
+    ):
         self._default_only = default_only
+        self._having = having
+        self._before = tuple(before)
 
     def _names(self) -> list[str]:
-        return [n for n, m in REGISTRY.items() if m.default or not self._default_only]
+        return [*self._before] + [
+            n
+            for n, m in REGISTRY.items()
+            if (m.default or not self._default_only)
+            and (self._having is None or getattr(m, self._having) is not None)
+        ]
 
     def __getitem__(self, index):
         return self._names()[index]
@@ -310,6 +329,34 @@ def record(name: str, result: Any) -> dict:
     return out
 
 
+def headline(results: dict) -> dict:
+    """The figures of a run for a summary: every method's ``headline`` and, under
+    ``"findings"``, its ``finding`` in words (in the registry's order).
+
+    Examples
+    --------
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
+    >>> from impactzones.hotspots import dbscan
+    >>> inc = synthesize(seed=1, years=[2018]).incidents
+    >>> h = headline({"dbscan": dbscan(inc, eps=150, min_samples=15)})
+    >>> h["findings"] == [f"{h['dbscan_clusters']} DBSCAN clusters"]
+    True
+    """
+    out: dict = {}
+    findings = []
+    for name, result in results.items():
+        method = REGISTRY.get(name)
+        if method is None:
+            continue
+        if method.headline is not None:
+            out.update(method.headline(result))
+        if method.finding is not None:
+            findings.append(method.finding(result))
+    out["findings"] = findings
+    return out
+
+
 def write_outputs(
     name: str, result: Any, context: RunContext, out: str | Path, prefix: str = ""
 ) -> list[Path]:
@@ -336,12 +383,12 @@ def write_outputs(
     for output in get(name).outputs:
         path = Path(out) / f"{prefix}{output.name}"
         part = _part(output, result, context)
-        if hasattr(part, "to_file"):
-            files.append(Path(part.to_file(path)))
-        elif isinstance(part, gpd.GeoDataFrame):
+        if isinstance(part, gpd.GeoDataFrame):  # (its own to_file is not atomic)
             files.append(write_vector(part, path))
-        else:
-            files.append(write_table(pd.DataFrame(part), path))
+        elif isinstance(part, pd.DataFrame):
+            files.append(write_table(part, path))
+        else:  # a result
+            files.append(Path(part.to_file(path)))
     return files
 
 
@@ -368,10 +415,11 @@ def _run_kde(ctx: RunContext) -> Surface:
         bandwidth=ctx.get("bandwidth"),
         kernel=ctx.get("kernel", "quartic"),
     )
-    top = ctx.get("top", 0.05)
-    threshold, rule = hotspot_threshold(s, top=top)
-    s.polygons = hotspot_polygons(s, ctx.incidents, threshold=threshold)
-    s.params.update({"hotspots_top": top, "hotspots_rule": rule})
+    top = ctx.settings.get("top", 0.05)
+    if top:  # top=0: the surface alone (for proposals)
+        threshold, rule = hotspot_threshold(s, top=top)
+        s.polygons = hotspot_polygons(s, ctx.incidents, threshold=threshold)
+        s.params.update({"hotspots_top": top, "hotspots_rule": rule})
     return s
 
 
@@ -426,6 +474,38 @@ def _hot_cells(g: GiStar) -> int:
     return int((g.bins > 0).sum())
 
 
+# How each result becomes a priority surface for proposals: (grid, values, note)
+
+
+def _kde_surface(s: Surface, ctx: RunContext) -> tuple:
+    import numpy as np
+
+    note = f"KDE ({s.params['kernel']}, bandwidth {s.params['bandwidth_m']:,.0f} m)"
+    return s.grid, np.nan_to_num(s.values, nan=0.0), note
+
+
+def _gistar_surface(g: GiStar, ctx: RunContext) -> tuple:
+    import numpy as np
+
+    z = np.zeros(g.grid.shape)
+    z[g.grid.mask] = np.where(g.bins > 0, g.Zs, 0.0)
+    return g.grid, z, f"Gi* z of significant hot cells ({g.params['fdr']} FDR, analytic p)"
+
+
+def _dbscan_surface(c: Clusters, ctx: RunContext) -> tuple:
+    """The kernel density inside the clusters."""
+    import numpy as np
+    import shapely
+
+    grid, values, note = _kde_surface(run_method("kde", ctx), ctx)
+    inside = np.zeros(grid.shape, bool)
+    if len(c.clusters):
+        cx, cy = grid.centres()
+        inside = shapely.contains_xy(c.clusters.union_all(), cx, cy)
+    note += f" inside DBSCAN clusters (eps {c.params['eps_m']:,.0f} m)"
+    return grid, np.where(inside, values, 0.0), note
+
+
 register(
     Method(
         "kde",
@@ -438,6 +518,7 @@ register(
         headline=lambda s: {"kde_polygons": _kde_areas(s)},
         finding=lambda s: f"{_kde_areas(s)} KDE areas (top {s.params['hotspots_top']:.0%})",
         printed=("bandwidth_m", "cell_size_m", "method"),
+        surface=_kde_surface,
     )
 )
 register(
@@ -455,6 +536,7 @@ register(
         headline=lambda c: {"dbscan_clusters": len(c.clusters)},
         finding=lambda c: f"{len(c.clusters)} DBSCAN clusters",
         printed=("eps_m", "min_samples", "method", "clusters"),
+        surface=_dbscan_surface,
     )
 )
 register(
@@ -467,8 +549,9 @@ register(
         title="Getis-Ord Gi* hot and cold cells (FDR-corrected)",
         summary_key="bins",
         headline=lambda g: {"gistar_hot_cells": _hot_cells(g)},
-        finding=lambda g: f"{_hot_cells(g)} Gi* hot cells",
+        finding=lambda g: f"{_hot_cells(g)} Gi* hot cells ({g.params['fdr']} FDR)",
         printed=("cell_size_m", "distance_m", "bins"),
+        surface=_gistar_surface,
     )
 )
 register(
@@ -483,8 +566,10 @@ register(
         default=False,
         summary_key="patterns",
         headline=lambda e: {"emerging_new": int(e.summary()["new"])},
-        finding=lambda e: f"{sum(v for k, v in e.summary().items() if k != 'no pattern')} "
-        "cells with an emerging hot-spot pattern",
+        finding=lambda e: (
+            f"{sum(v for k, v in e.summary().items() if k != 'no pattern')} "
+            "cells with an emerging hot-spot pattern"
+        ),
         printed=("cell_size_m", "distance_m", "slices", "patterns"),
     )
 )

@@ -54,6 +54,7 @@ from ..core.errors import InputError
 from ..core.geo import Layers, xy
 from ..core.grid import make_grid
 from ..core.windows import parse_window, select
+from ..hotspots import registry as _registry
 
 __all__ = [
     "CAPTURE_SHARES",
@@ -77,7 +78,8 @@ __all__ = [
     "rri",
 ]
 
-METHODS = ("cells", "kde", "gistar", "dbscan")
+#: "cells" and every hot-spot method with a priority surface in the registry (live).
+METHODS = _registry.MethodNames(having="surface", before=("cells",))
 #: Segments per quarter circle of the gap buffers: gaps are kept to within 0.03% (the
 #: polygon's chords cut the true circle by at most gap x (1 - cos(pi / 128))).
 BUFFER_SEGMENTS = 32
@@ -134,28 +136,18 @@ def _cell_surface(sel, land, cell: float, smooth: float, stability: bool):
 
 
 def _surface(sel, land, method: str, cell: float, bandwidth, smooth=100.0, stability=False):
-    from ..hotspots import dbscan, gistar, kde
+    """The priority surface of ``method``: counts per cell, or a hot-spot method's result
+    as its registry entry turns it into one (``Method.surface``)."""
+    from ..hotspots import prepare_points, registry
 
     if method == "cells":
         return _cell_surface(sel, land, cell, smooth, stability)
-    s = kde(sel, cell_size=cell, bandwidth=bandwidth, study_area=land)
-    values = np.nan_to_num(s.values, nan=0.0)
-    note = f"KDE ({s.params['kernel']}, bandwidth {s.params['bandwidth_m']:,.0f} m)"
-    if method == "gistar":
-        g = gistar(sel, grid=s.grid, permutations=0)
-        z = np.zeros(s.grid.shape)
-        z[s.grid.mask] = np.where(g.bins > 0, g.Zs, 0.0)
-        values = z
-        note = f"Gi* z of significant hot cells ({g.params['fdr']} FDR, analytic p)"
-    elif method == "dbscan":
-        c = dbscan(sel, study_area=land)
-        inside = np.zeros(s.grid.shape, bool)
-        if len(c.clusters):
-            cx, cy = s.grid.centres()
-            inside = shapely.contains_xy(c.clusters.union_all(), cx, cy)
-        values = np.where(inside, values, 0.0)
-        note += f" inside DBSCAN clusters (eps {c.params['eps_m']:,.0f} m)"
-    return s.grid, values, note
+    entry = registry.get(method)
+    if entry.surface is None:
+        raise InputError(f"The {method} method has no priority surface to propose zones from.")
+    settings = {"cell_size": cell, "bandwidth": bandwidth, "permutations": 0, "top": 0}
+    ctx = registry.RunContext(sel, prepare_points(sel, land), land, settings)
+    return entry.surface(registry.run_method(method, ctx), ctx)
 
 
 def _grow(
