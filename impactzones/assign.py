@@ -20,7 +20,7 @@ import shapely
 from .core.defaults import RING
 from .core.errors import InputError
 from .core.geo import Layers, xy
-from .core.geometry import locate, locate_all, ring_polygons
+from .core.geometry import locate, locate_all, polygon_ids, ring_polygons
 
 __all__ = [
     "AREA_TYPES",
@@ -87,9 +87,9 @@ def assign(
     out = incidents.copy(deep=False)
     x, y = xy(out)
     # .array: positional, whatever the input's index
-    out["district"] = _ids(layers.districts, "district", x, y).array
+    out["district"] = polygon_ids(layers.districts, "district", x, y).array
     if layers.neighborhoods is not None and "neighborhood" in layers.neighborhoods:
-        out["neighborhood"] = _ids(layers.neighborhoods, "neighborhood", x, y).array
+        out["neighborhood"] = polygon_ids(layers.neighborhoods, "neighborhood", x, y).array
     zones = layers.zones
     names = zones["name"].astype(str).to_numpy()
     inside = locate_all(x, y, list(zones.geometry))
@@ -129,18 +129,6 @@ def _labels(codes: np.ndarray, names, missing: str = "") -> pd.api.extensions.Ex
 def _prepared(geom):
     shapely.prepare(geom)
     return geom
-
-
-def _ids(layer: gpd.GeoDataFrame, column: str, x, y) -> pd.Series:
-    pos = locate(x, y, list(layer.geometry))
-    ids = layer[column]
-    if pd.api.types.is_integer_dtype(ids):
-        values = pd.array(ids.to_numpy()[np.maximum(pos, 0)], dtype="Int64")
-        values[pos < 0] = pd.NA
-        return pd.Series(values)
-    values = ids.to_numpy(dtype=object)[np.maximum(pos, 0)]
-    values[pos < 0] = None
-    return pd.Series(values, dtype=object)
 
 
 def count_incidents(

@@ -33,6 +33,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .core.compat import renamed_keyword
+from .core.defaults import check_params
 from .core.errors import InputError
 from .core.grid import Grid
 from .core.schema import GROUPS
@@ -183,11 +185,12 @@ def to_dataset(counts: np.ndarray, grid: Grid, starts, group_names=GROUPS, attrs
     return ds
 
 
+@renamed_keyword("mask", "study_area")
 def build_cube(
     incidents,
     grid: Grid | None = None,
     *,
-    mask=None,
+    study_area=None,
     cell_size: float | None = None,
     freq: str = "month",
     start=None,
@@ -201,8 +204,9 @@ def build_cube(
         Point incidents in a metric CRS with ``occurred_at`` and ``group`` columns.
     grid : Grid, optional
         The analysis grid (default: over the study area, by the grid rule).
-    mask : polygon or GeoDataFrame, optional
+    study_area : polygon or GeoDataFrame, optional
         The study area; incidents outside it are left out (``attrs["outside_study_area"]``).
+        (Called ``mask`` before; that name still works, with a ``FutureWarning``.)
     cell_size : float, optional
         Cell side in metres when ``grid`` is not given.
     freq : {"month", "day"}
@@ -220,7 +224,7 @@ def build_cube(
     >>> from impactzones.datasets.synth import synthesize
     >>> from impactzones.core.geo import st_louis
     >>> inc = synthesize(seed=1, years=[2018]).incidents
-    >>> cube = build_cube(inc, mask=st_louis().land, cell_size=250)
+    >>> cube = build_cube(inc, study_area=st_louis().land, cell_size=250)
     >>> int(cube["count"].sum()) + cube.attrs["outside_study_area"] == len(inc)
     True
     >>> cube.sizes["time"], list(cube["group"].values)
@@ -228,10 +232,11 @@ def build_cube(
     """
     from .hotspots._common import grid_for, points_in_study_area
 
-    x, y, _w, area, outside, pos = points_in_study_area(incidents, mask, positions=True)
+    cell_size = check_params(cell_size=cell_size)["cell_size"]
+    x, y, _w, study_area, outside, pos = points_in_study_area(incidents, study_area, positions=True)
     frame = getattr(incidents, "frame", incidents)
     if grid is None:
-        grid = grid_for(x, y, area, frame.crs, cell_size)
+        grid = grid_for(x, y, study_area, frame.crs, cell_size)
     times = frame["occurred_at"].to_numpy()[pos]
     groups = frame["group"].to_numpy(dtype=object)[pos]
     if len(times) == 0:

@@ -131,17 +131,16 @@ def blank_sensitive(incidents: gpd.GeoDataFrame, layers: Layers | None = None):
     """
     import shapely
 
-    from .assign import _ids
     from .core.geo import xy
-    from .core.geometry import locate
+    from .core.geometry import locate, polygon_ids
 
     out = incidents.copy()
     if layers is not None:
         x, y = xy(out)
         if layers.districts is not None:
-            out["district"] = _ids(layers.districts, "district", x, y)
+            out["district"] = polygon_ids(layers.districts, "district", x, y)
         if layers.neighborhoods is not None and "neighborhood" in layers.neighborhoods:
-            out["neighborhood"] = _ids(layers.neighborhoods, "neighborhood", x, y)
+            out["neighborhood"] = polygon_ids(layers.neighborhoods, "neighborhood", x, y)
         if layers.zones is not None:
             names = layers.zones["name"].astype(str).to_numpy()
             first = locate(x, y, list(layers.zones.geometry))
@@ -568,6 +567,7 @@ def run_demo(
             source=source,
             ring=ring,
             backtest=backtest_table,
+            capture=capture,
             online_tiles=online_tiles,
             basemap=read_layer(basemap, kind="basemap", work_crs=layers.crs) if basemap else None,
             extra=extra,

@@ -25,7 +25,7 @@ def inc18(synth):
 
 @pytest.fixture(scope="module")
 def cube(inc18, layers):
-    return build_cube(inc18, mask=layers.land, cell_size=250)
+    return build_cube(inc18, study_area=layers.land, cell_size=250)
 
 
 def test_cube_counts_equal_a_pandas_groupby(cube, inc18, layers):
@@ -69,7 +69,9 @@ def test_gistar_from_the_cube_equals_gistar_from_the_incidents(cube, inc18, laye
     sel = cube.sel(group="violent", time=slice("2018-01-01", "2018-12-31"))
     violent = inc18[(inc18["group"] == "violent") & (inc18["occurred_at"].dt.year == 2018)]
     from_cube = gistar(sel, permutations=99, seed=3)
-    from_inc = gistar(violent, mask=layers.land, grid=cube_grid(cube), permutations=99, seed=3)
+    from_inc = gistar(
+        violent, study_area=layers.land, grid=cube_grid(cube), permutations=99, seed=3
+    )
     np.testing.assert_array_equal(from_cube.Zs, from_inc.Zs)
     np.testing.assert_array_equal(from_cube.cells["p_sim"], from_inc.cells["p_sim"])
     np.testing.assert_array_equal(from_cube.cells["bin"], from_inc.cells["bin"])
@@ -96,9 +98,9 @@ def test_binned_kde_from_the_cube_equals_kde_of_incidents_at_cell_centres(cube, 
 
 
 def test_a_day_cube_sums_to_the_month_cube(inc18, layers):
-    grid = cube_grid(build_cube(inc18, mask=layers.land, cell_size=500))
-    days = build_cube(inc18, grid, mask=layers.land, freq="day")
-    months = build_cube(inc18, grid, mask=layers.land, freq="month")
+    grid = cube_grid(build_cube(inc18, study_area=layers.land, cell_size=500))
+    days = build_cube(inc18, grid, study_area=layers.land, freq="day")
+    months = build_cube(inc18, grid, study_area=layers.land, freq="month")
     by_month = days["count"].resample(time="MS").sum()
     np.testing.assert_array_equal(by_month.values, months["count"].values)
 
@@ -130,12 +132,20 @@ def test_real_exports_cube_feeds_gistar_like_the_incidents(real_incidents_dir, l
     inc = read_incidents(
         [real_incidents_dir], study_area=layers.study_area, work_crs=layers.crs
     ).incidents
-    cube = build_cube(inc, mask=layers.land, cell_size=250)
+    cube = build_cube(inc, study_area=layers.land, cell_size=250)
     # every incident is counted once or reported as outside the land
     assert cube.attrs["incidents"] + cube.attrs["outside_study_area"] == len(inc)
     sel = cube.sel(group="violent", time=slice("2018-01-01", "2018-12-31"))
     violent = inc[(inc["group"] == "violent") & (inc["occurred_at"].dt.year == 2018)]
     a = gistar(sel, permutations=99, seed=1)
-    b = gistar(violent, mask=layers.land, grid=cube_grid(cube), permutations=99, seed=1)
+    b = gistar(violent, study_area=layers.land, grid=cube_grid(cube), permutations=99, seed=1)
     np.testing.assert_array_equal(a.Zs, b.Zs)
     assert a.params["incidents"] == b.params["incidents"] > 4000
+
+
+def test_the_old_mask_keyword_still_works_with_a_future_warning(inc18, layers, cube):
+    with pytest.warns(
+        FutureWarning, match=r"build_cube\(mask=\.\.\.\) is now build_cube\(study_area"
+    ):
+        old = build_cube(inc18, mask=layers.land, cell_size=250)
+    assert int(old["count"].sum()) == int(cube["count"].sum())

@@ -56,7 +56,7 @@ def test_distributed_cube_and_tables_equal_the_in_memory_ones(parts, layers, cli
     dist = summarise_parquet(folder, layers, grid=grid, client=client)
     assert len(client.scheduler_info()["workers"]) == 2
     # the in-memory path, on the rows we know are good
-    ref_cube = build_cube(good, grid, mask=layers.study_area)
+    ref_cube = build_cube(good, grid, study_area=layers.study_area)
     np.testing.assert_array_equal(dist.cube["count"].values, ref_cube["count"].values)
     assert dist.cube["count"].dims == ref_cube["count"].dims
     for c in ("time", "group", "x", "y"):

@@ -11,10 +11,12 @@ import zlib
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
 from impactzones.core.geo import WGS84
+from impactzones.core.schema import is_sensitive
 from impactzones.evaluate.compare import compare_zones
 from impactzones.maps.explore import explore_data, write_explore
 from impactzones.propose import backtest, propose_zones
@@ -40,13 +42,71 @@ def test_embedded_counts_add_up_to_the_incidents(synth, layers):
     counts = np.frombuffer(zlib.decompress(base64.b64decode(d["counts"])), "<u2")
     counts = counts.reshape(len(d["groups"]), len(d["months"]), d["grid"]["n"])
     inc = synth.incidents
+    private = is_sensitive(inc)
+    assert private.sum() > 100  # the synthetic data hold sensitive incidents to keep off
+    inc = inc[~private]
     inside = inc[shapely.contains_xy(layers.land, inc.geometry.x, inc.geometry.y)]
     # cells whose centre is in the land hold about the incidents inside it (edges differ)
     assert counts.sum() == pytest.approx(len(inside), rel=0.01)
     v = inside[(inside["group"] == "violent") & (inside["occurred_at"].dt.year == 2019)]
     months = [m.startswith("2019") for m in d["months"]]
     assert counts[0][months].sum() == pytest.approx(len(v), rel=0.01)
-    assert counts.sum() + d["outside"] == len(inc)
+    assert counts.sum() + d["outside"] + d["private"]["total"] == len(synth.incidents)
+
+
+def _decoded(d):
+    counts = np.frombuffer(zlib.decompress(base64.b64decode(d["counts"])), "<u2")
+    return counts.reshape(len(d["groups"]), len(d["months"]), d["grid"]["n"])
+
+
+def _cell_index(d):
+    flat = np.cumsum(np.frombuffer(zlib.decompress(base64.b64decode(d["grid"]["cells"])), "<u4"))
+    return {int(f): i for i, f in enumerate(flat)}
+
+
+def test_sensitive_incidents_never_reach_the_grid(synth, layers):
+    """Ground truth: the grid equals the non-sensitive incidents counted by hand per cell
+    and month; a rape planted alone in an empty cell leaves that cell at zero; the
+    withheld incidents appear only as district-year counts (1 to 4 suppressed) equal to
+    a spatial join of the sensitive incidents with the districts."""
+    inc = synth.incidents[synth.incidents["occurred_at"].dt.year == 2019].copy()
+    d0 = explore_data(inc, layers)
+    g = d0["grid"]
+    counts0, where = _decoded(d0), _cell_index(d0)
+    empty = next(f for f, i in where.items() if counts0[:, :, i].sum() == 0 and f > 10_000)
+    r, c = divmod(empty, g["width"])
+    x, y = g["x0"] + (c + 0.5) * g["cell"], g["y0"] - (r + 0.5) * g["cell"]
+    planted = inc.iloc[:1].copy()
+    planted["category"], planted["group"] = "rape", "violent"
+    planted["domestic"] = False
+    planted["occurred_at"] = pd.Timestamp("2019-03-05")
+    planted = planted.set_geometry(gpd.points_from_xy([x], [y], crs=inc.crs))
+    d = explore_data(pd.concat([inc, planted], ignore_index=True), layers)
+    counts = _decoded(d)
+    assert counts[:, :, where[empty]].sum() == 0
+    # the grid by hand: non-sensitive incidents per (group, month, cell)
+    shown = inc[~is_sensitive(inc)]
+    col = np.floor((shown.geometry.x - g["x0"]) / g["cell"]).astype(int)
+    row = np.floor((g["y0"] - shown.geometry.y) / g["cell"]).astype(int)
+    flat = row * g["width"] + col
+    idx = flat.map(where)
+    month = shown["occurred_at"].dt.strftime("%Y-%m").map({m: i for i, m in enumerate(d["months"])})
+    grp = shown["group"].map({k: i for i, k in enumerate(d["groups"])})
+    ok = idx.notna() & month.notna() & grp.notna()
+    truth = np.zeros_like(counts, dtype=np.int64)
+    np.add.at(truth, (grp[ok].astype(int), month[ok].astype(int), idx[ok].astype(int)), 1)
+    assert np.array_equal(counts, truth)
+    # the withheld incidents: district-year counts from a spatial join
+    private = pd.concat([inc, planted], ignore_index=True)
+    private = private[is_sensitive(private)]
+    joined = gpd.sjoin(private, layers.districts[["district", "geometry"]], predicate="within")
+    by = joined.groupby("district").size()
+    p = d["private"]
+    assert p["total"] == len(private) and p["years"] == [2019]
+    for name, c2019 in p["rows"]:
+        n = int(by.get(type(by.index[0])(name), 0)) if len(by) else 0
+        assert c2019 == (n if n == 0 or n >= 5 else None), (name, c2019, n)
+    assert "rape" not in json.dumps(d["counts"])
 
 
 def test_page_is_small_offline_and_holds_no_points(page, synth):
@@ -120,13 +180,15 @@ def test_drawn_zone_figures_match_python(page, synth, layers, zone):
     finally:
         b.close()
     assert rep.ok, (rep.console_errors, rep.page_errors, rep.refused)
-    table = compare_zones(synth.incidents, zone.assign(name="Drawn"), BEFORE, AFTER)
+    # the page leaves the sensitive incidents out of its grid: so does the comparison
+    shown = synth.incidents[~is_sensitive(synth.incidents)]
+    table = compare_zones(shown, zone.assign(name="Drawn"), BEFORE, AFTER)
     row = table[(table["zone"] == "Drawn") & (table["crime"] == "violent")].iloc[0]
     for key, window, exact in (("before", BEFORE, row["zone_before"]),
                                ("after", AFTER, row["zone_after"])):
-        edge = _edge_count(synth.incidents, geom, window)
+        edge = _edge_count(shown, geom, window)
         assert abs(got[key]["zone"] - exact) <= edge, (key, got[key], exact, edge)
-    bt = backtest(zone, synth.incidents, period=AFTER, before=BEFORE, layers=layers, draws=2)
+    bt = backtest(zone, shown, period=AFTER, before=BEFORE, layers=layers, draws=2)
     exact_pai = bt.set_index("name").loc[zone["name"].iloc[0], "pai"]
     a = got["after"]
     page_pai = (a["zone"] / a["city"]) / (a["area_km2"] / (layers.land.area / 1e6))

@@ -244,6 +244,30 @@ def test_dbscan_labels_equal_scikit_learn_on_raw_points(engine, monkeypatch):
         assert len(res.clusters) == ref.labels_.max() + 1
 
 
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_grid_dbscan_equals_scikit_learn_at_every_cell_size(k):
+    """Dense, all-unique, weighted points (many cells near the threshold, cut by the eps
+    circle), on integer metres so that distances exactly eps apart occur, at each cell
+    size the automatic choice can take."""
+    from sklearn.cluster import DBSCAN
+
+    from impactzones.hotspots._dbscan_grid import grid_dbscan
+
+    rng = np.random.default_rng(k)
+    centres = rng.uniform(0, 3000, (12, 2))
+    pts = np.vstack([c + rng.normal(0, 120, (1500, 2)) for c in centres])
+    pts = np.unique(np.vstack([np.round(pts), rng.uniform(0, 3000, (3000, 2)).round()]), axis=0)
+    w = rng.integers(1, 4, len(pts)).astype(float)
+    for eps, ms in ((50.0, 40), (25.0, 12)):
+        lab, core = grid_dbscan(pts[:, 0], pts[:, 1], eps, ms, w, k=k)
+        ref = DBSCAN(eps=eps, min_samples=ms).fit(pts, sample_weight=w)
+        ref_core = np.zeros(len(pts), bool)
+        ref_core[ref.core_sample_indices_] = True
+        np.testing.assert_array_equal(core, ref_core)
+        np.testing.assert_array_equal(lab, ref.labels_)
+        assert 0 < core.mean() < 1 and lab.max() > 0
+
 def test_dbscan_cluster_table(violent18, layers):
     res = dbscan(violent18, study_area=layers.land)
     c = res.clusters

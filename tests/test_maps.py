@@ -245,3 +245,22 @@ def test_a_city_elsewhere_gets_its_own_base(layers, tmp_path):
     html = commander_map(MapData(layers=far, title="Elsewhere", basemap=streets)).get_root().render()
     # the label is HTML-escaped, then JSON-encoded into the script
     assert "Main \\u0026lt;St\\u0026gt;" in html and "Main <St>" not in html
+
+
+def test_analyst_map_carries_the_capture_curve_as_a_layer_off_at_first(demo_run):
+    """The proposals' capture curve is on the analyst map (its own layer, off when the map
+    opens, its table in the legend) with the figures of the demo's capture_table.csv, and
+    on no commander map."""
+    import pandas as pd
+
+    from impactzones.maps.webmap import CAPTURE_LAYER
+
+    out = out_dir(demo_run)
+    html = (out / "analyst.html").read_text(encoding="utf-8")
+    assert html.count(CAPTURE_LAYER) >= 2  # the layer control entry and its legend section
+    table = pd.read_csv(out / "capture_table.csv")
+    row = table[table["strategy"] == "proposals"].iloc[0]
+    first = next(c for c in table.columns if c.startswith("capture_at_"))
+    assert f"{row[first]:.1%}" in html
+    for name in MAPS[:-1]:
+        assert CAPTURE_LAYER not in (out / name).read_text(encoding="utf-8"), name

@@ -33,5 +33,53 @@ def test_points_give_the_same_kde_dbscan_and_gistar(violent, layers):
 
 def test_points_refuse_a_second_mask(violent, layers):
     pts = prepare_points(violent, layers.land)
-    with pytest.raises(InputError, match="without a mask"):
-        kde(pts, mask=layers.land)
+    with pytest.raises(InputError, match="prepared with their study area"):
+        kde(pts, study_area=layers.land)
+
+
+def test_study_area_test_equals_shapely_point_by_point(layers):
+    """The raster-indexed membership test (used above 20,000 points) against shapely's
+    exact test of each point, with points on the boundary's vertices, NaN and far away."""
+    import shapely
+
+    from impactzones.hotspots._common import in_study_area
+
+    area = layers.land
+    xmin, ymin, xmax, ymax = area.bounds
+    rng = np.random.default_rng(7)
+    x = rng.uniform(xmin - 500, xmax + 500, 60_000)
+    y = rng.uniform(ymin - 500, ymax + 500, 60_000)
+    edge = shapely.get_coordinates(shapely.boundary(area))[:2000]
+    x[: len(edge)], y[: len(edge)] = edge[:, 0], edge[:, 1]
+    x[-3:], y[-3:] = np.nan, [np.nan, 0.0, 1e9]
+    truth = np.array([area.intersects(shapely.Point(a, b)) for a, b in zip(x, y, strict=True)])
+    got = in_study_area(x, y, area)
+    np.testing.assert_array_equal(got, truth)
+    assert got[: len(edge)].all() and not got[-3:].any()
+
+
+def test_a_cached_grid_is_a_fresh_copy_for_each_call(layers):
+    from impactzones.core.grid import make_grid
+    from impactzones.hotspots._common import grid_for
+
+    a = grid_for(np.zeros(1), np.zeros(1), layers.land, layers.crs, 250)
+    a.mask[:] = False  # a caller changing its grid does not change the next one
+    b = grid_for(np.zeros(1), np.zeros(1), layers.land, layers.crs, 250)
+    np.testing.assert_array_equal(b.mask, make_grid(layers.land, layers.crs, 250).mask)
+    assert b.mask.any() and b.mask.flags.writeable
+
+
+def test_xy_reads_points_and_refuses_other_geometries():
+    import geopandas as gpd
+    import shapely
+
+    from impactzones.core.geo import xy
+
+    pts = [shapely.Point(1, 2), None, shapely.Point(), shapely.Point(3, 4, 5)]
+    x, y = xy(gpd.GeoDataFrame(geometry=pts * 3))
+    np.testing.assert_array_equal(x, [1, np.nan, np.nan, 3] * 3)
+    np.testing.assert_array_equal(y, [2, np.nan, np.nan, 4] * 3)
+    for bad in (shapely.LineString([(0, 0), (1, 1)]), shapely.box(0, 0, 1, 1),
+                shapely.LineString()):  # fmt: skip
+        with pytest.raises(ValueError, match="point"):
+            xy(gpd.GeoDataFrame(geometry=[shapely.Point(0, 0), bad]))

@@ -184,3 +184,33 @@ def test_a_layer_in_feet_without_a_crs_member_is_caught_and_crs_applies():
     b = read_layer(BAD / "boundary_in_feet.geojson", kind="boundary", crs="ESRI:102696")
     lon0, lat0, lon1, lat1 = b.to_crs(4326).total_bounds
     assert (lon0, lat0, lon1, lat1) == pytest.approx((-90.32, 38.53, -90.16, 38.78), abs=1e-3)
+
+
+def test_fixed_width_dates_parse_as_pandas_does():
+    """The fast path for full-width formats (pyarrow's strptime) gives pandas' values, and
+    hands everything it does not vouch for (short fields, 30 February, stray text) to pandas."""
+    from impactzones.io.dates import _with_format
+
+    fmt = "%m/%d/%Y %I:%M:%S %p"
+    odd = [
+        "05/01/2018 11:30:00 PM", "5/1/2018 1:30:00 PM", "05/01/2018 11:30:00 PMx",
+        " 05/01/2018 11:30:00 PM", "13/01/2018 11:30:00 PM", "02/30/2018 11:30:00 PM",
+        "02/29/2020 11:30:00 PM", "02/29/2019 11:30:00 PM", "05/01/2018 13:30:00 PM",
+        "05/01/2018 00:30:00 AM", "05/01/2018 12:30:00 AM", "05/01/2018 12:30:00 pm", "",
+        "05/01/18 11:30:00 PM", "05/01/2018 11:30 PM", "05/01/2018 11:30:60 PM",
+        "05/01/0201 11:30:00 PM", "12/31/2018 11:59:59 PM",
+    ]
+    t = pd.Timestamp("2018-01-01") + pd.to_timedelta(range(0, 10**6, 997), "min")
+    values = pd.Series([*odd, *t.strftime(fmt)], dtype=object)
+    got = _with_format(values, fmt)
+    want = pd.to_datetime(values, format=fmt, errors="coerce")
+    assert got.isna().tolist() == want.isna().tolist()
+    ok = want.notna()
+    assert (got[ok].astype("datetime64[us]") == want[ok].astype("datetime64[us]")).all()
+    assert got.isna().sum() == 10  # the odd ones pandas cannot read either
+    for fmt in ("%d.%m.%Y %H:%M", "%m/%d/%Y"):
+        values = pd.Series([*t[:50].strftime(fmt), "31.02.2018 10:00", "1/2/2018"])
+        want = pd.to_datetime(values, format=fmt, errors="coerce")
+        got = _with_format(values, fmt)
+        assert got.isna().tolist() == want.isna().tolist()
+        assert (got[want.notna()] == want[want.notna()].astype("datetime64[us]")).all()

@@ -12,11 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from impactzones.core.errors import InputError
-from impactzones.propose.proposals import (
+from impactzones.propose import (
     COMPACT,
     HINDSIGHT,
     NAIVE,
     RANDOM,
+    Proposals,
     backtest,
     best_hits,
     capture_curve,
@@ -212,15 +213,16 @@ def test_real_exports_tuning_period(real, layers):
 
 def test_real_exports_held_out_2019(real, layers):
     """Held out (never tuned on): 2018 -> 2019. The proposals beat the compact naive discs,
-    random placements and the existing zone, and reach at least half of the naive cells'
-    PAI (the issue's 60% is not reached: see the capture curve in docs/proposals.md)."""
+    random placements and the existing zone, and hold the 0.57 of the naive cells' PAI
+    they reached when run once (the issue's 60% is not reached: see the capture curve in
+    docs/proposals.md)."""
     north = layers.zones[layers.zones["name"] == "North"]
     p = propose_zones(real, period=2018, exclude=north, layers=layers)
     assert len(p) == 8 and (p.area / 1e6 <= 3.0 + 1e-6).all()
     bt = backtest(p, real, period=2019, existing=north, layers=layers, draws=50)
     bt = bt.set_index("name")
     ours = bt.loc["all proposals", "pai"]
-    assert ours >= 0.5 * bt.loc[NAIVE, "pai"]
+    assert ours >= 0.56 * bt.loc[NAIVE, "pai"]
     assert ours > bt.loc[COMPACT, "pai"]
     assert ours > bt.loc["all existing zones", "pai"]
     assert ours > 3 * bt.loc[RANDOM, "pai"]
@@ -295,3 +297,77 @@ def test_solidity_closes_the_inlets_of_an_l_shaped_hot_spot():
     assert plain.area / plain.convex_hull.area < 0.8
     assert solid.area / solid.convex_hull.area >= 0.9 - 1e-9
     assert 0.4e6 * (1 - 1e-6) <= solid.area <= 3.0e6 * (1 + 1e-6)
+
+
+def test_proposals_are_a_typed_result_that_round_trips(proposals, tmp_path):
+    """The result carries its settings and period as attributes (not in ``attrs``), and
+    its zones survive a file round-trip with their figures."""
+    assert isinstance(proposals, Proposals)
+    assert proposals.params["k"] == 2 and proposals.params["gap_m"] == 400.0
+    assert proposals.window.label == "2018" and proposals.map_layer == "proposals"
+    back = gpd.read_file(proposals.to_file(tmp_path / "p.gpkg"))
+    gdf = proposals.to_geodataframe()
+    assert list(back["name"]) == list(gdf["name"])
+    assert np.allclose(back.area, gdf.area, rtol=1e-9)
+    table = pd.read_csv(proposals.to_file(tmp_path / "p.csv"))
+    assert table["incidents"].tolist() == gdf["incidents"].tolist()
+
+
+def test_old_land_keyword_still_works_with_a_future_warning():
+    city = shapely.box(0, 0, 1000, 1000)
+    with pytest.warns(FutureWarning, match="study_area"):
+        old = random_placements([shapely.box(0, 0, 10, 10)], land=city, n=2, seed=3)
+    new = random_placements([shapely.box(0, 0, 10, 10)], city, n=2, seed=3)
+    assert [g[0].wkt for g in old] == [g[0].wkt for g in new]
+
+
+def test_history_prefers_the_place_that_stayed_hot_over_last_years_spike():
+    """Planted truth: spot S is hot in 2017 and 2018, spot P only in 2018 (a spike, with a
+    few more incidents than S in 2018). Alone, 2018 puts the first zone on P; with one
+    earlier year on the surface (the default), on S."""
+    rng = np.random.default_rng(7)
+    city = shapely.box(0, 0, 8000, 8000)
+    stable, spike = np.array([2000.0, 2000.0]), np.array([6000.0, 6000.0])
+
+    def spot(centre, n, year):
+        xy_ = centre + rng.normal(0, 120, (n, 2))
+        return xy_, [pd.Timestamp(f"{year}-06-01")] * n
+
+    parts = [spot(stable, 80, 2017), spot(stable, 80, 2018), spot(spike, 100, 2018)]
+    parts.append((rng.uniform(0, 8000, (400, 2)), [pd.Timestamp("2018-03-01")] * 400))
+    pts = np.vstack([p[0] for p in parts])
+    when = [t for p in parts for t in p[1]]
+    inc = gpd.GeoDataFrame(
+        {"occurred_at": when, "group": "violent", "category": "robbery"},
+        geometry=gpd.points_from_xy(pts[:, 0], pts[:, 1]),
+        crs=CRS,
+    )
+    kw = dict(period=2018, k=1, study_area=city)
+    alone = propose_zones(inc, history=0, **kw).geometry.iloc[0]
+    both = propose_zones(inc, **kw).geometry.iloc[0]
+    assert alone.contains(shapely.Point(*spike)) and not alone.contains(shapely.Point(*stable))
+    assert both.contains(shapely.Point(*stable)) and not both.contains(shapely.Point(*spike))
+    # the zone's own figures stay the proposal period's: 2018 incidents only
+    p = propose_zones(inc, **kw)
+    shapely.prepare(both)
+    in2018 = inc[inc["occurred_at"].dt.year == 2018]
+    assert p["incidents"].iloc[0] == int(shapely.contains_xy(both, in2018.geometry.x, in2018.geometry.y).sum())
+
+
+def test_real_half_years_chose_the_history(real, layers):
+    """The tuning evidence for ``history=1`` (2017-2018 only, never 2019): on the rolling
+    half-year backtests the surface with the half-year before beats the period alone."""
+    north = layers.zones[layers.zones["name"] == "North"]
+    halves = [
+        ("2017-07-01:2017-12-31", "2018-01-01:2018-06-30"),
+        ("2018-01-01:2018-06-30", "2018-07-01:2018-12-31"),
+    ]
+    for before, after in halves:
+        ratio = {}
+        for h in (0, 1):
+            p = propose_zones(real, period=before, exclude=north, layers=layers, history=h)
+            bt = backtest(p, real, period=after, existing=north, layers=layers, draws=1)
+            bt = bt.set_index("name")
+            ratio[h] = bt.loc["all proposals", "pai"] / bt.loc[NAIVE, "pai"]
+        assert ratio[1] > ratio[0] + 0.05, (before, ratio)
+        assert ratio[1] >= 0.6, (before, ratio)

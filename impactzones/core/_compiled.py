@@ -49,35 +49,55 @@ def njit(*args, **kwargs):
 
 
 @njit
-def cubic_bin(fx, fy, w, ny, nx):  # pragma: no cover - compiled
-    """Spread each point over 4 x 4 lattice nodes with cubic Lagrange weights."""
-    out = np.zeros((ny, nx))
-    wx = np.empty(4)
-    wy = np.empty(4)
-    for i in range(fx.shape[0]):
-        ix = int(np.floor(fx[i]))
-        iy = int(np.floor(fy[i]))
-        tx = fx[i] - ix
-        ty = fy[i] - iy
-        wx[0] = -tx * (tx - 1) * (tx - 2) / 6
-        wx[1] = (tx + 1) * (tx - 1) * (tx - 2) / 2
-        wx[2] = -(tx + 1) * tx * (tx - 2) / 2
-        wx[3] = (tx + 1) * tx * (tx - 1) / 6
-        wy[0] = -ty * (ty - 1) * (ty - 2) / 6
-        wy[1] = (ty + 1) * (ty - 1) * (ty - 2) / 2
-        wy[2] = -(ty + 1) * ty * (ty - 2) / 2
-        wy[3] = (ty + 1) * ty * (ty - 1) / 6
+def cubic_bin(x, y, w, x0, y0, step, shift, ny, nx):  # pragma: no cover - compiled
+    """Spread each point over 4 x 4 lattice nodes with cubic Lagrange weights.
+
+    The lattice position of a point is ``((x - x0) / step + shift, (y0 - y) / step +
+    shift)`` (computed here, so that no temporary arrays are made). Points whose 4 x 4
+    nodes are all on the lattice (nearly all) take a path without bounds checks.
+    """
+    out = np.zeros(ny * nx)
+    inv = 1.0 / step
+    for i in range(x.shape[0]):
+        fx = (x[i] - x0) * inv + shift
+        fy = (y0 - y[i]) * inv + shift
+        ix = int(np.floor(fx))
+        iy = int(np.floor(fy))
+        tx = fx - ix
+        ty = fy - iy
+        bx0 = -tx * (tx - 1) * (tx - 2) / 6
+        bx1 = (tx + 1) * (tx - 1) * (tx - 2) / 2
+        bx2 = -(tx + 1) * tx * (tx - 2) / 2
+        bx3 = (tx + 1) * tx * (tx - 1) / 6
         for a in range(4):
             r = iy - 1 + a
             if r < 0 or r >= ny:
                 continue
-            wa = w[i] * wy[a]
+            wa = w[i] * _cubic_weight(ty, a)
+            k = r * nx + ix - 1
+            if ix >= 1 and ix + 2 < nx:
+                out[k] += wa * bx0
+                out[k + 1] += wa * bx1
+                out[k + 2] += wa * bx2
+                out[k + 3] += wa * bx3
+                continue
             for b in range(4):
                 c = ix - 1 + b
-                if c < 0 or c >= nx:
-                    continue
-                out[r, c] += wa * wx[b]
-    return out
+                if 0 <= c < nx:
+                    out[k + b] += wa * _cubic_weight(tx, b)
+    return out.reshape(ny, nx)
+
+
+@njit(inline="always")
+def _cubic_weight(t, a):  # pragma: no cover - compiled
+    """Cubic Lagrange weight of node ``a`` (0..3, at -1, 0, 1, 2) for offset ``t``."""
+    if a == 0:
+        return -t * (t - 1) * (t - 2) / 6
+    if a == 1:
+        return (t + 1) * (t - 1) * (t - 2) / 2
+    if a == 2:
+        return -(t + 1) * t * (t - 2) / 2
+    return (t + 1) * t * (t - 1) / 6
 
 
 def _quartic_chunk(px, py, w, lo, hi, x0, y0, cell, height, width, h, out):
@@ -160,3 +180,28 @@ def raster_lookup(x, y, x0, y0, cell, label, edges):  # pragma: no cover - compi
         c = int(fc)
         out[i] = -2 if edges[r, c] else label[r, c] - 1
     return out
+
+
+@njit
+def raster_inside(x, y, x0, y0, cell, inside, edges):  # pragma: no cover - compiled
+    """Whether each point's raster cell is inside (``inside``, not near an edge), and the
+    positions of the points in cells near an edge (an exact test decides those).
+    NaN and points off the raster are outside."""
+    n = x.shape[0]
+    height, width = inside.shape
+    ok = np.zeros(n, dtype=np.bool_)
+    todo = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        fc = (x[i] - x0) / cell
+        fr = (y0 - y[i]) / cell
+        if not (fc >= 0 and fr >= 0 and fc < width and fr < height):
+            continue
+        r = int(fr)
+        c = int(fc)
+        if edges[r, c]:
+            todo[m] = i
+            m += 1
+        elif inside[r, c]:
+            ok[i] = True
+    return ok, todo[:m].copy()

@@ -196,7 +196,8 @@ def st_louis(crs: CRS | str | None = None) -> Layers:
 def xy(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The x and y coordinates of a point GeoDataFrame as float64 arrays.
 
-    Raises ``ValueError`` if a geometry is not a point (missing points give NaN).
+    Raises ``ValueError`` if a geometry is not a point (missing points give NaN); a
+    geometry of zero extent (a one-point MultiPoint, say) is taken as the point it is.
 
     Examples
     --------
@@ -205,13 +206,13 @@ def xy(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     (array([1., 2.]), array([3., 4.]))
     """
     geoms = np.asarray(gdf.geometry.array, dtype=object)
-    types = shapely.get_type_id(geoms)
+    # one pass through GEOS (a point's bounds are x, y, x, y): less than half the time of
+    # get_x and get_y, or of get_coordinates, on a million points
+    b = shapely.bounds(geoms).reshape(-1, 4)
+    x, y = b[:, 0].copy(), b[:, 1].copy()
+    # only a geometry with an extent, or without coordinates, can be other than a point
+    odd = ~((b[:, 0] == b[:, 2]) & (b[:, 1] == b[:, 3]))
+    types = shapely.get_type_id(geoms[odd])
     if ((types != 0) & (types != -1)).any():
         raise ValueError("x and y are only defined for point geometries")
-    if len(geoms) and (types == 0).all():
-        # one pass over the points (half the time of get_x and get_y); empty points
-        # have no coordinates, so the count tells whether this is safe
-        coords = shapely.get_coordinates(geoms)
-        if len(coords) == len(geoms):
-            return coords[:, 0].copy(), coords[:, 1].copy()
-    return shapely.get_x(geoms), shapely.get_y(geoms)
+    return x, y

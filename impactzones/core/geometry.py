@@ -15,12 +15,13 @@ from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from ._compiled import HAVE_NUMBA, raster_lookup
 from .errors import InputError
 
-__all__ = ["GRID_MIN_POINTS", "locate", "locate_all", "ring_polygons"]
+__all__ = ["GRID_MIN_POINTS", "locate", "locate_all", "polygon_ids", "ring_polygons"]
 
 #: Above this many points, :func:`locate` first looks points up in a raster index.
 GRID_MIN_POINTS = 20_000
@@ -190,3 +191,27 @@ def ring_polygons(zones: gpd.GeoDataFrame, width: float, study_area=None) -> lis
             r = shapely.intersection(r, study_area)
         rings.append(r)
     return rings
+
+
+def polygon_ids(layer: gpd.GeoDataFrame, column: str, x: np.ndarray, y: np.ndarray) -> pd.Series:
+    """The ``column`` value of the first polygon of ``layer`` holding each point (see
+    :func:`locate`), missing outside every polygon: nullable integers for an integer
+    column, objects (None when missing) otherwise.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> layer = gpd.GeoDataFrame({"district": [1, 2]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)])
+    >>> x, y = np.array([0.5, 1.5, 9.0]), np.array([0.5, 0.5, 9.0])
+    >>> polygon_ids(layer, "district", x, y).tolist()
+    [1, 2, <NA>]
+    """
+    pos = locate(x, y, list(layer.geometry))
+    ids = layer[column]
+    if pd.api.types.is_integer_dtype(ids):
+        values = pd.array(ids.to_numpy()[np.maximum(pos, 0)], dtype="Int64")
+        values[pos < 0] = pd.NA
+        return pd.Series(values)
+    found = ids.to_numpy(dtype=object)[np.maximum(pos, 0)]
+    found[pos < 0] = None
+    return pd.Series(found, dtype=object)

@@ -457,6 +457,44 @@ def synthesize(
     if not np.isfinite(scale) or scale <= 0:
         raise InputError(f"scale must be a positive number, got {scale!r}.")
     layers = layers or st_louis()
+    table = _counts_to_match(counts, years)
+    effects = _effects_that_apply(default_effects() if effects is None else effects, layers, table)
+    samplers = {g: _Sampler(layers, hotspots, g, seed) for g in ("violent", "property")}
+    zones, rings = _region_polygons(layers, ring)
+    regions = {"zone": zones, "ring": rings}
+    share = _expected_shares(samplers, zones, rings, seed)
+    periods, n_by, carjack_by = _counts_by_year(table, scale)
+    times = _incident_times(n_by, periods, seed)
+    targets, records = _planted_targets(effects, share, times)
+    frames = []
+    for year in sorted({y for y, _ in n_by}):
+        for group in ("violent", "property"):
+            cats = [c for c in PART_I if group_of(c) == group and (year, c) in n_by]
+            if cats:
+                alloc = _split_targets(targets, times, year, group, cats)
+                for ci, cat in enumerate(cats):
+                    placed = {k: int(v[ci]) for k, v in alloc.items()}
+                    x, y = _place(samplers[group], regions, targets, times, placed, year, cat, seed)
+                    frames.append(_attributes(seed, year, cat, times[(year, cat)], x, y))
+    inc = pd.concat(frames, ignore_index=True)
+    inc = inc.sort_values(["occurred_at", "category"], kind="stable", ignore_index=True)
+    inc = _flag_carjackings(inc, n_by, carjack_by, seed)
+    return SynthResult(
+        incidents=_with_ids(inc, layers),
+        hotspots=_hotspot_frame(hotspots, layers),
+        effects=pd.DataFrame(records),
+        params={
+            "seed": seed,
+            "scale": scale,
+            "years": sorted({y for y, _ in n_by}),
+            "ring_m": ring,
+            "effects": [asdict(e) for e in effects],
+        },
+    )
+
+
+def _counts_to_match(counts: pd.DataFrame | None, years: list[int] | None) -> pd.DataFrame:
+    """The published table (or the one given), Part I and carjacking rows, of the years."""
     table = published_counts() if counts is None else counts.copy()
     table = table[table["category"].isin(PART_I) | (table["category"] == "carjacking")]
     if years is not None:
@@ -464,17 +502,21 @@ def synthesize(
         if missing:
             raise InputError(f"No published counts for year(s) {sorted(missing)}.")
         table = table[table["year"].isin(years)]
-    effects = default_effects() if effects is None else effects
+    return table
+
+
+def _effects_that_apply(effects, layers: Layers, table: pd.DataFrame) -> tuple[ZoneEffect, ...]:
+    """Effects apply only where their zone exists and both of their years are generated."""
     zone_names = set(layers.zones["name"].astype(str))
     generated = set(table["year"].astype(int))
-    # Effects apply only where their zone exists and both of their years are generated.
-    effects = tuple(
+    return tuple(
         e for e in effects if e.zone in zone_names and {e.baseline_year, e.year} <= generated
     )
-    samplers = {g: _Sampler(layers, hotspots, g, seed) for g in ("violent", "property")}
-    zones, rings = _region_polygons(layers, ring)
 
-    # Expected share of each group's incidents inside each zone / ring (Monte Carlo).
+
+def _expected_shares(samplers: dict, zones: dict, rings: dict, seed: int) -> dict:
+    """Expected share of each group's incidents inside each zone / ring (Monte Carlo):
+    ``(group, "zone" or "ring", zone name) -> share``."""
     calib_rng = np.random.default_rng([seed, 7])
     share = {}
     for g, s in samplers.items():
@@ -482,7 +524,12 @@ def synthesize(
         for name in zones:
             share[(g, "zone", name)] = shapely.intersects_xy(zones[name], cx, cy).mean()
             share[(g, "ring", name)] = shapely.intersects_xy(rings[name], cx, cy).mean()
+    return share
 
+
+def _counts_by_year(table: pd.DataFrame, scale: float):
+    """Each year's period (first and last day), the incidents to draw per (year,
+    category), and the carjackings per year (a subset of the robberies), scaled."""
     periods = (
         table.groupby("year")[["period_start", "period_end"]]
         .first()
@@ -498,15 +545,22 @@ def synthesize(
         for r in table.itertuples()
         if r.category == "carjacking"
     }
+    return periods, n_by, carjack_by
 
-    # Times first (they decide which incidents fall in each effect's window).
+
+def _incident_times(n_by: dict, periods, seed: int) -> dict[tuple[int, str], np.ndarray]:
+    """Times first (they decide which incidents fall in each effect's window)."""
     times: dict[tuple[int, str], np.ndarray] = {}
     for (year, cat), n in sorted(n_by.items()):
         rng = np.random.default_rng([seed, year, PART_I.index(cat), 1])
-        t = np.sort(_draw_times(rng, n, _days(*periods[year]), group_of(cat)))
-        times[(year, cat)] = t
+        times[(year, cat)] = np.sort(_draw_times(rng, n, _days(*periods[year]), group_of(cat)))
+    return times
 
-    # Targets: (year, region kind, zone, group) -> (window, exact count).
+
+def _planted_targets(effects, share: dict, times: dict):
+    """Exact counts to plant, ``(year, "zone" or "ring", zone, group) -> (window, count)``,
+    and the record of each effect: the before count is the expected one rounded to a
+    multiple that makes the change exact, the after count that times ``1 + change``."""
     targets: dict[tuple[int, str, str, str], tuple[tuple[str, str], int]] = {}
     records = []
     for e in effects:
@@ -547,64 +601,61 @@ def synthesize(
                     "change": change,
                 }
             )
+    return targets, records
 
-    frames = []
-    for year in sorted({y for y, _ in n_by}):
-        for group in ("violent", "property"):
-            cats = [c for c in PART_I if group_of(c) == group and (year, c) in n_by]
-            if not cats:
-                continue
-            # Split each target across the group's categories in proportion to how many
-            # of their incidents fall in the window.
-            alloc: dict[tuple[str, str], np.ndarray] = {}
-            for (ty, kind, zone, tg), (window, total) in targets.items():
-                if ty != year or tg != group:
-                    continue
-                eligible = np.array(
-                    [_in_window(times[(year, c)], year, window).sum() for c in cats], float
-                )
-                alloc[(kind, zone)] = _largest_remainder(total, eligible)
-            for ci, cat in enumerate(cats):
-                rng = np.random.default_rng([seed, year, PART_I.index(cat), 2])
-                t = times[(year, cat)]
-                n = len(t)
-                x = np.full(n, np.nan)
-                y = np.full(n, np.nan)
-                free = np.ones(n, bool)
-                constraints = []
-                for (kind, zone), counts_c in alloc.items():
-                    window = targets[(year, kind, zone, group)][0]
-                    elig = _in_window(t, year, window)
-                    region = zones[zone] if kind == "zone" else rings[zone]
-                    constraints.append((region, elig))
-                    k = int(counts_c[ci])
-                    cand = np.flatnonzero(elig & free)
-                    if k > len(cand):
-                        raise InputError(
-                            f"Cannot plant {k} {cat} incidents in the {zone} {kind}: only "
-                            f"{len(cand)} fall in the window."
-                        )
-                    pick = np.sort(rng.choice(cand, size=k, replace=False))
-                    px, py = _draw_in(samplers[group], rng, region, k)
-                    x[pick] = px
-                    y[pick] = py
-                    free[pick] = False
-                # Everyone else: the natural mixture, but never inside a constrained region
-                # during that region's window (that count is fixed).
-                todo = np.flatnonzero(free)
-                while len(todo):
-                    px, py = samplers[group].draw(rng, len(todo))
-                    bad = np.zeros(len(todo), bool)
-                    for region, elig in constraints:
-                        bad |= elig[todo] & shapely.intersects_xy(region, px, py)
-                    ok = ~bad
-                    x[todo[ok]] = px[ok]
-                    y[todo[ok]] = py[ok]
-                    todo = todo[bad]
-                frames.append(_attributes(seed, year, cat, t, x, y))
-    inc = pd.concat(frames, ignore_index=True)
-    inc = inc.sort_values(["occurred_at", "category"], kind="stable", ignore_index=True)
-    # Carjackings: flag robberies (never extra incidents).
+
+def _split_targets(targets: dict, times: dict, year: int, group: str, cats: list[str]) -> dict:
+    """Each of the year's targets for the group, split across its categories in proportion
+    to how many of their incidents fall in the window: ``(kind, zone) -> counts``."""
+    alloc: dict[tuple[str, str], np.ndarray] = {}
+    for (ty, kind, zone, tg), (window, total) in targets.items():
+        if ty != year or tg != group:
+            continue
+        eligible = np.array([_in_window(times[(year, c)], year, window).sum() for c in cats], float)
+        alloc[(kind, zone)] = _largest_remainder(total, eligible)
+    return alloc
+
+
+def _place(sampler, regions: dict, targets: dict, times: dict, placed: dict, year, cat, seed):
+    """Locations (x, y) of one category's incidents in a year: the planted number in each
+    constrained zone or ring during its window, everyone else from the natural mixture but
+    never inside a constrained region during that region's window (that count is fixed)."""
+    group = group_of(cat)
+    rng = np.random.default_rng([seed, year, PART_I.index(cat), 2])
+    t = times[(year, cat)]
+    n = len(t)
+    x, y = np.full(n, np.nan), np.full(n, np.nan)
+    free = np.ones(n, bool)
+    constraints = []
+    for (kind, zone), k in placed.items():
+        elig = _in_window(t, year, targets[(year, kind, zone, group)][0])
+        region = regions[kind][zone]
+        constraints.append((region, elig))
+        cand = np.flatnonzero(elig & free)
+        if k > len(cand):
+            raise InputError(
+                f"Cannot plant {k} {cat} incidents in the {zone} {kind}: only "
+                f"{len(cand)} fall in the window."
+            )
+        pick = np.sort(rng.choice(cand, size=k, replace=False))
+        x[pick], y[pick] = _draw_in(sampler, rng, region, k)
+        free[pick] = False
+    todo = np.flatnonzero(free)
+    while len(todo):
+        px, py = sampler.draw(rng, len(todo))
+        bad = np.zeros(len(todo), bool)
+        for region, elig in constraints:
+            bad |= elig[todo] & shapely.intersects_xy(region, px, py)
+        ok = ~bad
+        x[todo[ok]] = px[ok]
+        y[todo[ok]] = py[ok]
+        todo = todo[bad]
+    return x, y
+
+
+def _flag_carjackings(inc: pd.DataFrame, n_by: dict, carjack_by: dict, seed: int):
+    """Carjackings: flag robberies (never extra incidents), as many as published (or, for
+    a year without a figure, the 2018 share of robberies); most involve a firearm."""
     inc["carjacking"] = False
     rob_share = None
     if 2018 in carjack_by and (2018, "robbery") in n_by:
@@ -625,25 +676,18 @@ def synthesize(
     fire = inc["firearm"].to_numpy().copy()
     fire[cj] = np.random.default_rng([seed, 98]).random(cj.sum()) < 0.85
     inc["firearm"] = fire
+    return inc
+
+
+def _with_ids(inc: pd.DataFrame, layers: Layers) -> gpd.GeoDataFrame:
+    """The incidents in the standard columns, with ids ``S<year>-<7 digits>``, as points."""
     year_str = inc["occurred_at"].dt.year.astype(str)
     seq = inc.groupby(year_str).cumcount() + 1
     inc["incident_id"] = "S" + year_str + "-" + seq.map("{:07d}".format)
-    gdf = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         inc[[c for c in COLUMNS if c != "geometry"]],
         geometry=gpd.points_from_xy(inc["x"], inc["y"]),
         crs=layers.crs,
-    )
-    return SynthResult(
-        incidents=gdf,
-        hotspots=_hotspot_frame(hotspots, layers),
-        effects=pd.DataFrame(records),
-        params={
-            "seed": seed,
-            "scale": scale,
-            "years": sorted({y for y, _ in n_by}),
-            "ring_m": ring,
-            "effects": [asdict(e) for e in effects],
-        },
     )
 
 

@@ -70,36 +70,57 @@ def evaluate_zone(
     ['crime', 'interrupted_time_series', 'power']
     """
     ring = RING.check(ring)
-    from ..io.safety import slugify
-    from .power import zone_power
-    from .series import evaluate_series, plot_counterfactual
-    from .synthetic_control import (
-        plot_donor_weights,
-        plot_synthetic_control,
-        synthetic_control,
-    )
+    from .series import evaluate_series
 
     common = dict(crime=crime, by=by, ring=ring, study_area=layers.study_area, freq=freq)
     its = evaluate_series(
         incidents, zone, start, zones=layers.zones, model=model, seasonality=seasonality, **common
     )
-    sc = None
-    sc_note = "not run"
+    sc, sc_note = None, "not run"
     if synthetic:
-        if layers.neighborhoods is None:
-            sc_note = "no neighborhoods layer for donors"
-        else:
-            try:
-                sc = synthetic_control(
-                    incidents,
-                    zone,
-                    its.params["start"],
-                    zones=layers.zones,
-                    donors=layers.neighborhoods,
-                    **common,
-                )
-            except InputError as exc:
-                sc_note = str(exc)
+        sc, sc_note = _synthetic_control(incidents, layers, zone, its.params["start"], common)
+    per_year, pw = _power(its, zone, model)
+    summary = _clean(
+        {
+            "zone": zone,
+            "crime": crime,
+            "interrupted_time_series": its.to_dict(),
+            "synthetic_control": _sc_summary(sc) if sc is not None else {"note": sc_note},
+            "power": {
+                "baseline_per_year": per_year,
+                "power_20": pw.power,
+                "mde_80_pct": pw.mde_pct,
+                "params": pw.params,
+                "verdict": pw.verdict,
+            },
+        }
+    )
+    ev = ZoneEvaluation(zone, its, sc, pw, summary)
+    if out is not None:
+        _write_evaluation(ev, layers, Path(out), slug)
+    return ev
+
+
+def _synthetic_control(incidents, layers, zone: str, start, common: dict):
+    """The synthetic control with the neighborhoods as donors, or None and why not."""
+    from .synthetic_control import synthetic_control
+
+    if layers.neighborhoods is None:
+        return None, "no neighborhoods layer for donors"
+    try:
+        sc = synthetic_control(
+            incidents, zone, start, zones=layers.zones, donors=layers.neighborhoods, **common
+        )
+    except InputError as exc:
+        return None, str(exc)
+    return sc, ""
+
+
+def _power(its, zone: str, model: str):
+    """The zone's incidents a year before it began, and the power to see a 20% drop in
+    them (with the series' dispersion, Poisson for a negative binomial fit)."""
+    from .power import zone_power
+
     table = its.table
     pre = table[(table["area"] == "zone") & (table["post"] == 0)]
     per_year = float(pre["y"].sum()) / max(float(pre["days"].sum()) / 365.25, 1e-9)
@@ -108,54 +129,45 @@ def evaluate_zone(
         where=f"the {zone} zone",
         dispersion=max(its.dispersion, 1.0) if model != "negbin" else 1.0,
     )
-    summary = {
-        "zone": zone,
-        "crime": crime,
-        "interrupted_time_series": its.to_dict(),
-        "synthetic_control": (
-            {
-                "effect_pct": sc.effect_pct,
-                "p_value": sc.p_value,
-                "pre_rmspe": sc.pre_rmspe,
-                "post_rmspe": sc.post_rmspe,
-                "weights": sc.weights.to_dict("records"),
-                "params": sc.params,
-                "verdict": sc.verdict,
-            }
-            if sc is not None
-            else {"note": sc_note}
-        ),
-        "power": {
-            "baseline_per_year": per_year,
-            "power_20": pw.power,
-            "mde_80_pct": pw.mde_pct,
-            "params": pw.params,
-            "verdict": pw.verdict,
-        },
-    }
-    summary = _clean(summary)
-    ev = ZoneEvaluation(zone, its, sc, pw, summary)
-    if out is not None:
-        from ..io.writers import write_json
+    return per_year, pw
 
-        out = Path(out)
-        s = slug or slugify(zone)
-        ev.files.append(write_json(summary, out / f"evaluate_{s}.json"))
-        png = out / f"counterfactual_{s}.png"
-        ev.png = plot_counterfactual(its, png)
-        ev.files.append(png)
-        summary["counterfactual_png"] = png.name
-        if sc is not None:
-            png2 = out / f"synthetic_control_{s}.png"
-            plot_synthetic_control(sc, png2)
-            ev.files.append(png2)
-            summary["synthetic_control_png"] = png2.name
-            png3 = out / f"donor_weights_{s}.png"
-            plot_donor_weights(sc, layers.neighborhoods, layers.zones, png3)
-            ev.files.append(png3)
-            summary["donor_weights_png"] = png3.name
-        write_json(summary, out / f"evaluate_{s}.json")
-    return ev
+
+def _sc_summary(sc) -> dict:
+    return {
+        "effect_pct": sc.effect_pct,
+        "p_value": sc.p_value,
+        "pre_rmspe": sc.pre_rmspe,
+        "post_rmspe": sc.post_rmspe,
+        "weights": sc.weights.to_dict("records"),
+        "params": sc.params,
+        "verdict": sc.verdict,
+    }
+
+
+def _write_evaluation(ev: ZoneEvaluation, layers, out: Path, slug: str | None) -> None:
+    """``evaluate_<slug>.json`` (naming the PNGs), the counterfactual PNG and, with a
+    synthetic control, its plot and the donor weights map."""
+    from ..io.safety import slugify
+    from ..io.writers import write_json
+    from .series import plot_counterfactual
+    from .synthetic_control import plot_donor_weights, plot_synthetic_control
+
+    s = slug or slugify(ev.zone)
+    summary, sc = ev.summary, ev.synthetic
+    png = out / f"counterfactual_{s}.png"
+    ev.png = plot_counterfactual(ev.series, png)
+    ev.files.append(png)
+    summary["counterfactual_png"] = png.name
+    if sc is not None:
+        png2 = out / f"synthetic_control_{s}.png"
+        plot_synthetic_control(sc, png2)
+        ev.files.append(png2)
+        summary["synthetic_control_png"] = png2.name
+        png3 = out / f"donor_weights_{s}.png"
+        plot_donor_weights(sc, layers.neighborhoods, layers.zones, png3)
+        ev.files.append(png3)
+        summary["donor_weights_png"] = png3.name
+    ev.files.insert(0, write_json(summary, out / f"evaluate_{s}.json"))
 
 
 def write_near_repeat(result, out: str | Path, stem: str = "nearrepeat") -> list[Path]:

@@ -34,18 +34,20 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..core.defaults import CONF, RING
+from ..core.defaults import CONF, RING, describe
 from ..core.errors import InputError
 from ..io.writers import write_png
 
 __all__ = [
     "Effect",
     "SeriesResult",
+    "draw_counterfactual",
     "evaluate_series",
     "fit_model",
     "formulas",
@@ -258,9 +260,7 @@ def series_counts(
                     int((p.end_time - p.start_time).days) + 1,
                 )
             )
-    out = pd.DataFrame(rows, columns=["period", "area", "y", "days"])
-    out.attrs["freq"] = freq
-    return out
+    return pd.DataFrame(rows, columns=["period", "area", "y", "days"])
 
 
 def _example_counts(effect: float = -0.2, seed: int = 0) -> pd.DataFrame:
@@ -494,7 +494,7 @@ def _dispersion(res, model: str) -> float:
     return float(res.pearson_chi2 / res.df_resid) if res.df_resid > 0 else math.nan
 
 
-def _check(counts: pd.DataFrame, start: pd.Timestamp, model: str, seasonality: str):
+def _check(counts: pd.DataFrame, start: pd.Timestamp, model: str, seasonality: str, freq: str):
     if model not in MODELS:
         raise InputError(f"model must be one of {', '.join(MODELS)}, got {model!r}.")
     if seasonality not in SEASONALITY:
@@ -510,7 +510,7 @@ def _check(counts: pd.DataFrame, start: pd.Timestamp, model: str, seasonality: s
             f"after it; the data give {pre} before {start.date()} and {post} from it."
         )
     if seasonality == "auto":
-        months = pre if counts.attrs.get("freq", "M") == "M" else pre * 7 / 30.44
+        months = pre if freq == "M" else pre * 7 / 30.44
         seasonality = "month" if months >= MONTH_DUMMIES_MIN_PRE_MONTHS else "harmonic"
     return seasonality, pre, post
 
@@ -525,6 +525,7 @@ def its_from_counts(
     seasonality: str = "auto",
     slope: bool = True,
     conf: float = CONF.default,
+    freq: str | None = None,
 ) -> SeriesResult:
     """Interrupted time series models fitted to a table of counts per period.
 
@@ -547,6 +548,8 @@ def its_from_counts(
         Model a change in trend as well as in level.
     conf : float, default 0.95
         Confidence level of the intervals.
+    freq : {"M", "W"}, optional
+        Monthly or weekly periods (default: weekly when every period is 7 days or less).
 
     Examples
     --------
@@ -556,13 +559,9 @@ def its_from_counts(
     """
     conf = CONF.check(conf)
     start = pd.Timestamp(start)
-    c = counts.copy()
-    c["period"] = pd.to_datetime(c["period"])
-    ends = c["period"] + pd.to_timedelta(c["days"], unit="D")
-    transition = (c["period"] < start) & (ends > start)
-    c = c[~transition].reset_index(drop=True)
-    c.attrs = dict(counts.attrs)
-    seasonality, n_pre, n_post = _check(c, start, model, seasonality)
+    freq = _freq_of(counts) if freq is None else freq
+    c, transition = _without_transition(counts, start)
+    seasonality, n_pre, n_post = _check(c, start, model, seasonality, freq)
     d = _design(c, start, seasonality)
     f = formulas(seasonality, slope)
     terms = ["post", "t_since"] if slope else ["post"]
@@ -571,36 +570,16 @@ def its_from_counts(
     post_z = zd["post"].to_numpy() > 0
     effect = _avg_effect(res_z, zd, post_z, terms, conf)
     cf = _counterfactual(res_z, zd, terms, conf)
-    pre = ~post_z
-    obs = zd["y"].to_numpy(float)[pre]
-    fit = cf["fitted"].to_numpy()[pre]
+    obs, fit = zd["y"].to_numpy(float)[~post_z], cf["fitted"].to_numpy()[~post_z]
     mape = float(np.mean(np.abs(obs - fit) / fit) * 100)
-    ring = Effect.nan()
     disp = {"zone": _dispersion(res_z, model)}
-    if (d["area"] == "ring").any():
-        rd = d[d["area"] == "ring"].reset_index(drop=True)
-        if rd["y"].sum() > 0:
-            res_r = fit_model(f["ring"], rd, model)
-            ring = _avg_effect(res_r, rd, rd["post"].to_numpy() > 0, terms, conf)
-            disp["ring"] = _dispersion(res_r, model)
-    relative = pretrend = Effect.nan()
-    if (d["area"] == "control").any():
-        sd = d[d["area"].isin(["zone", "control"])].reset_index(drop=True)
-        res_s = fit_model(f["relative"], sd, model, by_area=True)
-        rows = (sd["treated"] > 0).to_numpy() & (sd["post"] > 0).to_numpy()
-        rel_terms = ["treated:post", "treated:t_since"] if slope else ["treated:post"]
-        relative = _avg_effect(res_s, sd, rows, rel_terms, conf)
-        disp["relative"] = _dispersion(res_s, model)
-        if hasattr(res_s, "area_dispersion"):
-            disp["relative_by_area"] = res_s.area_dispersion
-        pd_ = sd[sd["post"] == 0].reset_index(drop=True)
-        res_p = fit_model(f["pretrend"], pd_, model, by_area=True)
-        pretrend = _coef_effect(res_p, "treated:t", conf)
+    ring = _ring_effect(d, f, model, terms, conf, disp)
+    relative, pretrend = _relative_effects(d, f, model, slope, conf, disp)
     params = {
         "zone": zone,
         "crime": crime,
         "start": start.date().isoformat(),
-        "freq": c.attrs.get("freq", "M"),
+        "freq": freq,
         "model": model,
         "seasonality": seasonality,
         "slope": slope,
@@ -609,11 +588,10 @@ def its_from_counts(
         "last_period": zd["period"].max().date().isoformat(),
         "periods_before": n_pre,
         "periods_after": n_post,
-        "transition_dropped": bool(transition.any()),
+        "transition_dropped": bool(transition),
         "zone_total": int(zd["y"].sum()),
         "dispersions": disp,
     }
-    params.update({k: counts.attrs[k] for k in ("ring_m", "by") if k in counts.attrs})
     out = SeriesResult(
         zone=zone,
         crime=crime,
@@ -632,6 +610,49 @@ def its_from_counts(
         params=params,
     )
     return _with_verdict(out)
+
+
+def _freq_of(counts: pd.DataFrame) -> str:
+    """``"W"`` when every period is a week (7 days or less), else ``"M"``."""
+    return "W" if len(counts) and (counts["days"] <= 7).all() else "M"
+
+
+def _without_transition(counts: pd.DataFrame, start: pd.Timestamp):
+    """The counts without the period that contains the start (beginning before it), and
+    whether there was one."""
+    c = counts.copy()
+    c["period"] = pd.to_datetime(c["period"])
+    ends = c["period"] + pd.to_timedelta(c["days"], unit="D")
+    transition = (c["period"] < start) & (ends > start)
+    return c[~transition].reset_index(drop=True), bool(transition.any())
+
+
+def _ring_effect(d: pd.DataFrame, f: dict, model: str, terms, conf: float, disp: dict):
+    """The ring's change against its own trend (NaN without ring incidents)."""
+    rd = d[d["area"] == "ring"].reset_index(drop=True)
+    if not len(rd) or rd["y"].sum() <= 0:
+        return Effect.nan()
+    res_r = fit_model(f["ring"], rd, model)
+    disp["ring"] = _dispersion(res_r, model)
+    return _avg_effect(res_r, rd, rd["post"].to_numpy() > 0, terms, conf)
+
+
+def _relative_effects(d: pd.DataFrame, f: dict, model: str, slope: bool, conf: float, disp):
+    """The zone's change against the control area's, and the difference in their
+    pre-period trends (both NaN without a control area)."""
+    if not (d["area"] == "control").any():
+        return Effect.nan(), Effect.nan()
+    sd = d[d["area"].isin(["zone", "control"])].reset_index(drop=True)
+    res_s = fit_model(f["relative"], sd, model, by_area=True)
+    rows = (sd["treated"] > 0).to_numpy() & (sd["post"] > 0).to_numpy()
+    rel_terms = ["treated:post", "treated:t_since"] if slope else ["treated:post"]
+    relative = _avg_effect(res_s, sd, rows, rel_terms, conf)
+    disp["relative"] = _dispersion(res_s, model)
+    if hasattr(res_s, "area_dispersion"):
+        disp["relative_by_area"] = res_s.area_dispersion
+    pre = sd[sd["post"] == 0].reset_index(drop=True)
+    res_p = fit_model(f["pretrend"], pre, model, by_area=True)
+    return relative, _coef_effect(res_p, "treated:t", conf)
 
 
 def _pct_phrase(e: Effect, what: str) -> str:
@@ -747,6 +768,31 @@ def evaluate_series(
     (True, 'month')
     """
     ring, conf = RING.check(ring), CONF.check(conf)
+    zone, zones, start = _zone_and_start(zone, zones, start)
+    if incidents.crs is None or not incidents.crs.equals(zones.crs):
+        raise InputError("The incidents and zones need the same (metric) CRS; reproject one.")
+    counts = series_counts(
+        incidents, zones, zone, crime=crime, by=by, ring=ring, study_area=study_area, freq=freq
+    )
+    result = its_from_counts(
+        counts,
+        start,
+        zone=zone,
+        crime=crime,
+        model=model,
+        seasonality=seasonality,
+        slope=slope,
+        conf=conf,
+        freq=freq,
+    )
+    result.params.update({"ring_m": ring, "ring_rule": describe("ring", ring)["ring_rule"]})
+    result.params["by"] = by
+    return result
+
+
+def _zone_and_start(zone, zones, start) -> tuple[str, Any, pd.Timestamp]:
+    """The zone's name, the zones layer and the zone's first day, from a name or a one-row
+    layer and the ``start`` given (else the zone's ``start`` column)."""
     if not isinstance(zone, str):
         if len(zone) != 1 or "name" not in zone:
             raise InputError("Give one zone: its name, or a one-row layer with a 'name'.")
@@ -757,8 +803,6 @@ def evaluate_series(
             start = row["start"]
     if zones is None:
         raise InputError("Give the zones layer (zones=...) with the zone named.")
-    if incidents.crs is None or not incidents.crs.equals(zones.crs):
-        raise InputError("The incidents and zones need the same (metric) CRS; reproject one.")
     if start is None:
         match = zones[zones["name"].astype(str) == zone]
         if len(match) and "start" in match and pd.notna(match["start"].iloc[0]):
@@ -766,30 +810,9 @@ def evaluate_series(
         else:
             raise InputError(f"The {zone} zone has no start date; give start=YYYY-MM-DD.")
     try:
-        start = pd.Timestamp(start)
+        return zone, zones, pd.Timestamp(start)
     except (ValueError, TypeError) as exc:
         raise InputError(f"start must be a date (YYYY-MM-DD), got {start!r}.") from exc
-    counts = series_counts(
-        incidents,
-        zones,
-        zone,
-        crime=crime,
-        by=by,
-        ring=ring,
-        study_area=study_area,
-        freq=freq,
-    )
-    counts.attrs.update({"ring_m": ring, "by": by})
-    return its_from_counts(
-        counts,
-        start,
-        zone=zone,
-        crime=crime,
-        model=model,
-        seasonality=seasonality,
-        slope=slope,
-        conf=conf,
-    )
 
 
 # --------------------------------------------------------------------------------------
@@ -797,9 +820,18 @@ def evaluate_series(
 # --------------------------------------------------------------------------------------
 
 
-def _draw_counterfactual(ax, result: SeriesResult, *, fontsize: float = 10.0) -> None:
-    """Draw the counterfactual plot into ``ax`` (the PNG and the PDF brief share it);
-    ``fontsize`` is the title's size in points, the legend's is 80% of it."""
+def draw_counterfactual(ax: Any, result: SeriesResult, *, fontsize: float = 10.0) -> None:
+    """Draw the counterfactual plot into matplotlib axes ``ax`` (the PNG and the PDF brief
+    share it); ``fontsize`` is the title's size in points, the legend's is 80% of it.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().add_subplot()
+    >>> draw_counterfactual(ax, its_from_counts(simulate_counts(), "2018-01-01"))
+    >>> ax.get_ylabel()
+    'incidents per month'
+    """
     cf = result.counterfactual
     x = pd.to_datetime(cf["period"])
     post = cf["post"].to_numpy()
@@ -845,6 +877,6 @@ def plot_counterfactual(result: SeriesResult, path: str | Path | None = None) ->
 
     fig = Figure(figsize=(8, 4), dpi=100)
     ax = fig.add_subplot()
-    _draw_counterfactual(ax, result)
+    draw_counterfactual(ax, result)
     fig.tight_layout()
     return write_png(fig, path)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
 import shapely
 
+from ..core._compiled import HAVE_NUMBA, raster_inside
 from ..core.compat import renamed_keyword
 from ..core.errors import InputError
 from ..core.geo import xy
+
+#: Above this many points the study-area test goes through a raster index of the area.
+INDEX_MIN_POINTS = 20_000
 
 
 def study_geometry(study_area):
@@ -25,7 +30,12 @@ def study_geometry(study_area):
 
 
 def grid_for(x, y, area, crs, cell_size):
-    """The analysis grid over the study area, or over the points' bounding box without one."""
+    """The analysis grid over the study area, or over the points' bounding box without one.
+
+    A study area's grid is made once per (area, CRS, cell size) and each call gets its own
+    copy (its own ``mask`` array): shapely geometries are immutable and hash and compare by
+    their coordinates, so the cached grid cannot go stale.
+    """
     from ..core.grid import make_grid
 
     if area is None:
@@ -34,7 +44,79 @@ def grid_for(x, y, area, crs, cell_size):
         area = shapely.box(
             float(x.min()), float(y.min()), float(x.max()) + 1.0, float(y.max()) + 1.0
         )
-    return make_grid(area, crs, cell_size)
+        return make_grid(area, crs, cell_size)
+    try:
+        grid = _cached_grid(area, crs, cell_size)
+    except TypeError:  # an unhashable CRS or cell size: no cache
+        return make_grid(area, crs, cell_size)
+    return replace(grid, mask=grid.mask.copy())
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_grid(area, crs, cell_size):
+    import warnings
+
+    from ..core.grid import make_grid
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        grid = make_grid(area, crs, cell_size)
+    if caught:  # warnings (a widened cell) are part of the answer: do not cache them
+        raise TypeError
+    grid.mask.flags.writeable = False
+    return grid
+
+
+@functools.lru_cache(maxsize=8)
+def _area_index(area):
+    """A raster index of a study area (about a million cells): the cells inside it, and
+    those within two cells of its edge, where points need the exact test. Keyed on the
+    geometry itself (immutable, hashed by its coordinates), so it cannot go stale."""
+    from affine import Affine
+    from rasterio import features
+    from scipy import ndimage
+
+    xmin, ymin, xmax, ymax = area.bounds
+    cell = max(np.sqrt((xmax - xmin) * (ymax - ymin) / 1e6), 1e-9)
+    width = int(np.ceil((xmax - xmin) / cell)) + 4
+    height = int(np.ceil((ymax - ymin) / cell)) + 4
+    x0, y0 = xmin - 2 * cell, ymax + 2 * cell
+    transform = Affine(cell, 0.0, x0, 0.0, -cell, y0)
+    inside = features.rasterize(
+        [(area, 1)], out_shape=(height, width), transform=transform, fill=0, dtype="uint8"
+    ).astype(bool)
+    edges = features.rasterize(
+        [(shapely.boundary(area), 1)],
+        out_shape=(height, width),
+        transform=transform,
+        fill=0,
+        all_touched=True,
+        dtype="uint8",
+    ).astype(bool)
+    edges = ndimage.binary_dilation(edges, iterations=2)
+    inside.flags.writeable = edges.flags.writeable = False
+    return x0, y0, cell, inside, edges
+
+
+def in_study_area(x: np.ndarray, y: np.ndarray, area) -> np.ndarray:
+    """Whether each point is in the study area (edges included), as
+    ``locate(x, y, [area]) == 0`` answers it: points deep inside or far outside are looked
+    up in the area's cached raster index, the rest tested exactly."""
+    from ..core.geometry import locate
+
+    if len(x) < INDEX_MIN_POINTS or not HAVE_NUMBA or area.is_empty:
+        return locate(x, y, [area]) == 0
+    try:
+        index = _area_index(area)
+    except TypeError:  # unhashable geometry
+        return locate(x, y, [area]) == 0
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    ok, todo = raster_inside(x, y, *index)
+    if len(todo):
+        shapely.prepare(area)
+        ok[todo] = shapely.intersects_xy(area, x[todo], y[todo])
+    return ok
 
 
 @dataclass(frozen=True)
@@ -149,11 +231,10 @@ def points_in_study_area(
         raise InputError("Hot-spot methods need point incidents.") from exc
     w = _weights(incidents, weights, len(x))
     area = study_geometry(study_area)
-    ok = np.isfinite(x) & np.isfinite(y)
-    if area is not None:
-        from ..core.geometry import locate
-
-        ok &= locate(x, y, [area]) == 0
+    if area is not None:  # NaN is outside
+        ok = in_study_area(x, y, area)
+    else:
+        ok = np.isfinite(x) & np.isfinite(y)
     outside = int((~ok).sum())
     if ok.all():  # no copies when nothing is left out
         if positions:

@@ -1,13 +1,17 @@
 """An exact grid DBSCAN (compiled with numba), with scikit-learn's labels.
 
-Points are put in square cells of side ``eps / (2 sqrt 2)``: any two points in the 3 x 3
-block around a cell are then within ``eps`` of each other, and every neighbour of a point
-lies in the 7 x 7 block around its cell. Then:
+Points are put in square cells of side ``eps / (K sqrt 2)`` (K = 2, or up to 4 for dense
+points: :func:`cells_per_eps`): any two points in the 3 x 3 block around a cell are then
+within ``eps`` of each other (with K = 2, the inner block of cells wholly within ``eps``
+of the centre cell is 3 x 3), and every neighbour of a point lies within ``1 + K sqrt 2``
+cells of its cell. Then:
 
-1. **core points**: when the 3 x 3 block holds ``min_samples`` weight, every point of the
-   centre cell is core; when the whole 7 x 7 block holds less, none is; otherwise each
-   point adds the weights within ``eps`` (``<=``, as scikit-learn does) in the outer cells,
-   nearest first, stopping as soon as it reaches ``min_samples``;
+1. **core points**: when the inner block holds ``min_samples`` weight, every point of the
+   centre cell is core; when the whole neighbourhood holds less, none is; otherwise each
+   point takes each outer cell whole if the cell lies wholly within ``eps`` of it, skips
+   it if wholly beyond, and adds the weights within ``eps`` (``<=``, as scikit-learn
+   does) only in the cells the eps circle cuts, nearest cells first, stopping as soon as
+   it reaches ``min_samples`` or can no longer reach it;
 2. **clusters**: the core points of one cell are one cluster; two cells' clusters join
    (union-find) when they are in one 3 x 3 block (all such pairs first: no distances to
    test), or some pair of their core points is within ``eps`` (tested only for cells not
@@ -25,20 +29,28 @@ the neighbour lists (which run to gigabytes for a million crime points).
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 
 from ..core._compiled import njit
 
 #: Cells have side eps / (K sqrt 2): the 3 x 3 block around a point's cell is then always
-#: within eps of it, and every cell that can hold a neighbour lies within 3 cells.
+#: within eps of it, and every cell that can hold a neighbour lies within 1 + K sqrt 2 cells.
 K = 2
 
 
-def _offsets():
+@functools.lru_cache(maxsize=8)
+def _offsets(k: int = K):
+    """Offsets of the cells wholly within eps of any point of the centre cell (inner), and
+    of the cells that may hold some neighbours (ring, nearest first, so that counting
+    stops early), for cells of side eps / (k sqrt 2)."""
     inner, ring = [], []
-    lim = 2 * K * K
-    for dx in range(-K - 1, K + 2):
-        for dy in range(-K - 1, K + 2):
+    lim = 2 * k * k
+    reach = 1 + math.isqrt(lim)
+    for dx in range(-reach, reach + 1):
+        for dy in range(-reach, reach + 1):
             near = max(abs(dx) - 1, 0) ** 2 + max(abs(dy) - 1, 0) ** 2
             far = (abs(dx) + 1) ** 2 + (abs(dy) + 1) ** 2
             if far <= lim:
@@ -47,12 +59,6 @@ def _offsets():
                 ring.append((near, dx, dy))
     ring.sort()
     return np.array(inner, np.int64), np.array([(dx, dy) for _, dx, dy in ring], np.int64)
-
-
-#: Offsets of cells wholly within eps of any point of the centre cell, and of the cells
-#: that may hold some neighbours (nearest first, so that counting stops early).
-INNER, RING = _offsets()
-OFFSETS = np.vstack([INNER, RING])
 
 
 @njit
@@ -68,19 +74,32 @@ def _find(parent, i):  # pragma: no cover - compiled
 
 
 @njit
-def _dbscan_cells(px, py, pw, cell_start, cell_end, nbr, ninner, eps2, min_samples):
-    """Core flags and cluster roots (by cell), in cell-sorted order."""
-    n = px.shape[0]
+def _cell_weights(pw, cell_start, cell_end):  # pragma: no cover - compiled
     ncell = cell_start.shape[0]
-    nnb = nbr.shape[1]
-    core = np.zeros(n, dtype=np.bool_)
     cell_w = np.zeros(ncell)
     for c in range(ncell):
         s = 0.0
         for i in range(cell_start[c], cell_end[c]):
             s += pw[i]
         cell_w[c] = s
-    # 1. core points
+    return cell_w
+
+
+@njit
+def _core_points(px, py, pw, cell_start, cell_end, nbr, ninner, eps2, min_samples, box):
+    """Step 1: the core flag of every point (cell-sorted order).
+
+    ``box`` holds each cell's bounds (x0, y0, x1, y1), widened by a hair so that they hold
+    every point of the cell despite round-off. A point of a cell near the threshold takes
+    each outer cell whole when the cell lies wholly within eps of it, skips it when wholly
+    beyond, and tests point by point only the cells the eps circle cuts; it stops as soon
+    as it has ``min_samples``, or can no longer reach it.
+    """
+    n = px.shape[0]
+    ncell = cell_start.shape[0]
+    nnb = nbr.shape[1]
+    core = np.zeros(n, dtype=np.bool_)
+    cell_w = _cell_weights(pw, cell_start, cell_end)
     for c in range(ncell):
         sure = 0.0  # weight wholly within eps of every point of the cell
         for k in range(ninner):
@@ -99,20 +118,71 @@ def _dbscan_cells(px, py, pw, cell_start, cell_end, nbr, ninner, eps2, min_sampl
         if reach < min_samples:
             continue
         for i in range(cell_start[c], cell_end[c]):
-            total = sure
-            for k in range(ninner, nnb):
-                d = nbr[c, k]
-                if d < 0:
-                    continue
-                for j in range(cell_start[d], cell_end[d]):
-                    dx = px[i] - px[j]
-                    dy = py[i] - py[j]
-                    if dx * dx + dy * dy <= eps2:
-                        total += pw[j]
-                if total >= min_samples:
-                    break
-            core[i] = total >= min_samples
-    # 2. union-find over cells with core points
+            core[i] = _reaches(px, py, pw, i, c, cell_start, cell_end, nbr, ninner, eps2,
+                               min_samples, box, cell_w, sure, reach)  # fmt: skip
+    return core
+
+
+@njit
+def _reaches(px, py, pw, i, c, cell_start, cell_end, nbr, ninner, eps2, min_samples, box,
+             cell_w, sure, reach):  # fmt: skip  # pragma: no cover - compiled
+    """Whether point ``i`` (of cell ``c``) has ``min_samples`` weight within eps."""
+    total = sure
+    left = reach - sure  # weight of the outer cells not yet counted
+    xi, yi = px[i], py[i]
+    for k in range(ninner, nbr.shape[1]):
+        d = nbr[c, k]
+        if d < 0:
+            continue
+        left -= cell_w[d]
+        nx = max(box[d, 0] - xi, 0.0, xi - box[d, 2])
+        ny = max(box[d, 1] - yi, 0.0, yi - box[d, 3])
+        if nx * nx + ny * ny > eps2:  # wholly beyond eps
+            continue
+        fx = max(abs(xi - box[d, 0]), abs(xi - box[d, 2]))
+        fy = max(abs(yi - box[d, 1]), abs(yi - box[d, 3]))
+        if fx * fx + fy * fy <= eps2:  # wholly within eps
+            total += cell_w[d]
+        else:
+            for j in range(cell_start[d], cell_end[d]):
+                dx = xi - px[j]
+                dy = yi - py[j]
+                if dx * dx + dy * dy <= eps2:
+                    total += pw[j]
+        if total >= min_samples:
+            return True
+        if total + left < min_samples:
+            return False
+    return total >= min_samples
+
+
+@njit
+def _join(parent, a, b):  # pragma: no cover - compiled
+    ra = _find(parent, a)
+    rb = _find(parent, b)
+    if ra != rb:
+        parent[max(ra, rb)] = min(ra, rb)
+
+
+@njit
+def _cells_touch(px, py, core, cell_start, cell_end, c, d, eps2):  # pragma: no cover
+    """Whether some core point of cell ``c`` is within eps of some core point of ``d``."""
+    for i in range(cell_start[c], cell_end[c]):
+        if not core[i]:
+            continue
+        for j in range(cell_start[d], cell_end[d]):
+            if core[j]:
+                dx = px[i] - px[j]
+                dy = py[i] - py[j]
+                if dx * dx + dy * dy <= eps2:
+                    return True
+    return False
+
+
+@njit
+def _link_cells(px, py, core, cell_start, cell_end, nbr, ninner, eps2):
+    """Step 2: union-find over the cells holding core points; the root of each (-1: none)."""
+    ncell = cell_start.shape[0]
     has_core = np.zeros(ncell, dtype=np.bool_)
     for c in range(ncell):
         for i in range(cell_start[c], cell_end[c]):
@@ -123,48 +193,25 @@ def _dbscan_cells(px, py, pw, cell_start, cell_end, nbr, ninner, eps2, min_sampl
     # first every inner pair (always linked, no distance to test), so that the costly
     # tests of the outer pairs below are skipped wherever the cells are already joined
     for c in range(ncell):
-        if not has_core[c]:
-            continue
-        for k in range(ninner):
-            d = nbr[c, k]
-            if d <= c or not has_core[d]:
-                continue
-            ra = _find(parent, c)
-            rb = _find(parent, d)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
+        if has_core[c]:
+            for k in range(ninner):
+                d = nbr[c, k]
+                if d > c and has_core[d]:
+                    _join(parent, c, d)
     for c in range(ncell):
         if not has_core[c]:
             continue
-        for k in range(ninner, nnb):
+        for k in range(ninner, nbr.shape[1]):
             d = nbr[c, k]
-            if d <= c or not has_core[d]:
+            if d <= c or not has_core[d] or _find(parent, c) == _find(parent, d):
                 continue
-            ra = _find(parent, c)
-            rb = _find(parent, d)
-            if ra == rb:
-                continue
-            linked = False
-            for i in range(cell_start[c], cell_end[c]):
-                if not core[i]:
-                    continue
-                for j in range(cell_start[d], cell_end[d]):
-                    if not core[j]:
-                        continue
-                    dx = px[i] - px[j]
-                    dy = py[i] - py[j]
-                    if dx * dx + dy * dy <= eps2:
-                        linked = True
-                        break
-                if linked:
-                    break
-            if linked:
-                parent[max(ra, rb)] = min(ra, rb)
+            if _cells_touch(px, py, core, cell_start, cell_end, c, d, eps2):
+                _join(parent, c, d)
     roots = np.full(ncell, -1, dtype=np.int64)
     for c in range(ncell):
         if has_core[c]:
             roots[c] = _find(parent, c)
-    return core, has_core, roots
+    return roots
 
 
 @njit
@@ -200,53 +247,85 @@ def _border(px, py, core, cell_start, cell_end, nbr, ninner, eps2, cell_label):
     return out
 
 
+def _cells(x, y, eps: float, k: int):
+    """Sort the points into cells of side eps / (k sqrt 2): the order, each cell's first
+    and past-the-end positions, its neighbour cells (-1: empty) and its bounds."""
+    inner, ring = _offsets(k)
+    offsets = np.vstack([inner, ring])
+    side = eps / (k * np.sqrt(2.0))
+    cx = np.floor((x - x.min()) / side).astype(np.int64)
+    cy = np.floor((y - y.min()) / side).astype(np.int64)
+    ny = int(cy.max()) + 2 * int(np.abs(offsets).max()) + 4
+    key = cx * ny + cy
+    order = np.argsort(key, kind="stable")
+    ukeys, start = np.unique(key[order], return_index=True)
+    end = np.append(start[1:], len(x))
+    ucx, ucy = ukeys // ny, ukeys % ny
+    nbr = np.full((len(ukeys), len(offsets)), -1, dtype=np.int32)
+    for m, (dx, dy) in enumerate(offsets):
+        qx, qy = ucx + dx, ucy + dy
+        q = qx * ny + qy
+        pos = np.minimum(np.searchsorted(ukeys, q), len(ukeys) - 1)
+        found = (qy >= 0) & (qy < ny) & (qx >= 0) & (ukeys[pos] == q)
+        nbr[found, m] = pos[found]
+    hair = 1e-9 * (abs(float(x.min())) + abs(float(y.min())) + eps)  # round-off margin
+    bx, by = x.min() + ucx * side, y.min() + ucy * side
+    box = np.column_stack([bx - hair, by - hair, bx + side + hair, by + side + hair])
+    return order, start, end, nbr, len(inner), box
+
+
+def cells_per_eps(points_at_threshold: float) -> int:
+    """Cells per ``eps / sqrt 2`` (``K``) for a count of points that reaches
+    ``min_samples``: 2, up to 4 for dense points. Points near the threshold test the cells
+    the eps circle cuts point by point, so with a fixed cell size that work grows with the
+    square of the density; smaller cells keep it near-linear (the cell count, and the
+    neighbour table, grow with K^2, hence the cap).
+
+    Examples
+    --------
+    >>> cells_per_eps(200), cells_per_eps(4000), cells_per_eps(1e6)
+    (2, 4, 4)
+    """
+    return int(min(4, max(K, round(math.sqrt(points_at_threshold / 300.0)))))
+
+
 def grid_dbscan(
     x: np.ndarray,
     y: np.ndarray,
     eps: float,
     min_samples: float,
     sample_weight: np.ndarray | None = None,
+    *,
+    k: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """DBSCAN labels and core flags, equal to scikit-learn's (see the module notes)."""
+    """DBSCAN labels and core flags, equal to scikit-learn's (see the module notes).
+
+    ``k`` sets the cell side, ``eps / (k sqrt 2)`` (default: :func:`cells_per_eps`); the
+    labels do not depend on it, only the time.
+    """
     n = len(x)
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
     if n == 0:
         return np.empty(0, np.int64), np.empty(0, bool)
-    side = eps / (K * np.sqrt(2.0))
-    cx = np.floor((x - x.min()) / side).astype(np.int64)
-    cy = np.floor((y - y.min()) / side).astype(np.int64)
-    ny = int(cy.max()) + 2 * K + 4
-    key = cx * ny + cy
-    order = np.argsort(key, kind="stable")
-    skey = key[order]
-    ukeys, start = np.unique(skey, return_index=True)
-    end = np.append(start[1:], n)
-    ucx, ucy = ukeys // ny, ukeys % ny
-    nbr = np.full((len(ukeys), len(OFFSETS)), -1, dtype=np.int64)
-    for k, (dx, dy) in enumerate(OFFSETS):
-        qx, qy = ucx + dx, ucy + dy
-        ok = (qy >= 0) & (qy < ny) & (qx >= 0)
-        q = qx * ny + qy
-        pos = np.searchsorted(ukeys, q)
-        pos = np.minimum(pos, len(ukeys) - 1)
-        found = ok & (ukeys[pos] == q)
-        nbr[found, k] = pos[found]
+    if k is None:  # points within eps of a point at the threshold
+        k = cells_per_eps(min_samples / max(float(w.mean()), 1e-12))
+    order, start, end, nbr, ninner, box = _cells(x, y, eps, k)
     px, py, pw = x[order], y[order], w[order]
-    core_s, _, roots = _dbscan_cells(
-        px, py, pw, start, end, nbr, len(INNER), eps * eps, float(min_samples)
-    )
+    e2 = eps * eps
+    core_s = _core_points(px, py, pw, start, end, nbr, ninner, e2, float(min_samples), box)
+    roots = _link_cells(px, py, core_s, start, end, nbr, ninner, e2)
     # Number clusters by their first core point in the input order (scikit-learn's order).
-    cell_of = np.repeat(np.arange(len(ukeys)), end - start)
+    cell_of = np.repeat(np.arange(len(start)), end - start)
     core = np.empty(n, bool)
     core[order] = core_s
     point_root = np.full(n, -1, np.int64)
     point_root[order] = np.where(core_s, roots[cell_of], -1)
     core_roots = point_root[core]
     uroots, first_at = np.unique(core_roots, return_index=True)
-    root_label = np.full(len(ukeys), -1, np.int64)
+    root_label = np.full(len(start), -1, np.int64)
     root_label[uroots[np.argsort(first_at)]] = np.arange(len(uroots))
     cell_label = np.where(roots >= 0, root_label[np.maximum(roots, 0)], -1)
-    lab_s = _border(px, py, core_s, start, end, nbr, len(INNER), eps * eps, cell_label)
+    lab_s = _border(px, py, core_s, start, end, nbr, ninner, e2, cell_label)
     labels = np.empty(n, np.int64)
     labels[order] = lab_s
     return labels, core

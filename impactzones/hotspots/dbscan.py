@@ -199,12 +199,7 @@ def dbscan(
     >>> int(res.labels.max()) + 1 == len(res.clusters)
     True
     """
-    if method not in METHODS:
-        raise InputError(f"method must be one of {METHODS}, got {method!r}.")
-    if eps is not None and (not np.isfinite(eps) or eps <= 0):
-        raise InputError(f"eps must be a positive number of metres, got {eps!r}.")
-    if min_samples is not None and (not np.isfinite(min_samples) or min_samples < 1):
-        raise InputError(f"min_samples must be at least 1, got {min_samples!r}.")
+    _check_arguments(method, eps, min_samples)
     x, y, w, area, outside, inside = points_in_study_area(incidents, study_area, positions=True)
     frame = incidents.frame if isinstance(incidents, Points) else incidents
     if len(x) == 0:
@@ -220,38 +215,10 @@ def dbscan(
         ms_rule = "given"
     ux, uy, counts, inverse = unique_locations(x, y)
     if method == "dbscan":
-        if HAVE_NUMBA:
-            from ._dbscan_grid import grid_dbscan
-
-            ulab, ucore = grid_dbscan(ux, uy, float(eps), float(min_samples), counts)
-            engine = "grid DBSCAN (numba), labels equal to scikit-learn's"
-        else:
-            from sklearn.cluster import DBSCAN
-
-            model = DBSCAN(eps=float(eps), min_samples=min_samples).fit(
-                np.column_stack([ux, uy]), sample_weight=counts
-            )
-            ulab = model.labels_
-            ucore = np.zeros(len(ux), bool)
-            ucore[model.core_sample_indices_] = True
-            engine = "scikit-learn DBSCAN on unique locations"
-        lab = ulab[inverse]
-        core = ucore[inverse]
+        ulab, ucore, engine = _dbscan_locations(ux, uy, counts, float(eps), float(min_samples))
+        lab, core = ulab[inverse], ucore[inverse]
     else:
-        if len(x) > HDBSCAN_MAX_POINTS:
-            raise InputError(
-                f"HDBSCAN on {len(x):,} incidents needs too much memory here (at most "
-                f"{HDBSCAN_MAX_POINTS:,}); use method='dbscan' or a shorter period."
-            )
-        from sklearn.cluster import HDBSCAN
-
-        mcs = max(int(round(min_samples)), 2)
-        model = HDBSCAN(min_cluster_size=mcs, cluster_selection_epsilon=0.0, copy=True).fit(
-            np.column_stack([x, y])
-        )
-        lab = model.labels_
-        core = lab >= 0
-        engine = "scikit-learn HDBSCAN on the incidents"
+        lab, core, engine = _hdbscan(x, y, min_samples)
         eps_rule = "not used by HDBSCAN"
     labels = np.full(len(frame), -1, np.int64)
     is_core = np.zeros(len(frame), bool)
@@ -291,6 +258,50 @@ def dbscan(
         core=pd.Series(is_core, index=frame.index, name="core"),
         params=params,
     )
+
+
+def _check_arguments(method: str, eps, min_samples) -> None:
+    if method not in METHODS:
+        raise InputError(f"method must be one of {METHODS}, got {method!r}.")
+    if eps is not None and (not np.isfinite(eps) or eps <= 0):
+        raise InputError(f"eps must be a positive number of metres, got {eps!r}.")
+    if min_samples is not None and (not np.isfinite(min_samples) or min_samples < 1):
+        raise InputError(f"min_samples must be at least 1, got {min_samples!r}.")
+
+
+def _dbscan_locations(ux, uy, counts, eps: float, min_samples: float):
+    """DBSCAN labels and core flags of the unique locations (weighted by their counts),
+    and the engine's name: the exact grid DBSCAN with numba, scikit-learn without."""
+    if HAVE_NUMBA:
+        from ._dbscan_grid import grid_dbscan
+
+        ulab, ucore = grid_dbscan(ux, uy, eps, min_samples, counts)
+        return ulab, ucore, "grid DBSCAN (numba), labels equal to scikit-learn's"
+    from sklearn.cluster import DBSCAN
+
+    # the weights are counts (whole numbers): reaching ceil(min_samples) is the same test
+    model = DBSCAN(eps=eps, min_samples=int(math.ceil(min_samples))).fit(
+        np.column_stack([ux, uy]), sample_weight=counts
+    )
+    ucore = np.zeros(len(ux), bool)
+    ucore[model.core_sample_indices_] = True
+    return model.labels_, ucore, "scikit-learn DBSCAN on unique locations"
+
+
+def _hdbscan(x, y, min_samples: float):
+    """scikit-learn's HDBSCAN on the incidents: labels, 'core' (= clustered), engine."""
+    if len(x) > HDBSCAN_MAX_POINTS:
+        raise InputError(
+            f"HDBSCAN on {len(x):,} incidents needs too much memory here (at most "
+            f"{HDBSCAN_MAX_POINTS:,}); use method='dbscan' or a shorter period."
+        )
+    from sklearn.cluster import HDBSCAN
+
+    mcs = max(int(round(min_samples)), 2)
+    model = HDBSCAN(min_cluster_size=mcs, cluster_selection_epsilon=0.0, copy=True).fit(
+        np.column_stack([x, y])
+    )
+    return model.labels_, model.labels_ >= 0, "scikit-learn HDBSCAN on the incidents"
 
 
 def _column(frame, name: str, rows: np.ndarray):

@@ -224,7 +224,7 @@ def parse_dates(
     elif fmt == "mixed":
         out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     else:
-        out = pd.to_datetime(text, format=fmt, errors="coerce")
+        out = _with_format(text, fmt)
     out, year = _to_ns(pd.Series(out, index=text.index))
     todo = out.isna() & text.ne("") & year.isna()
     fallback = 0
@@ -237,6 +237,60 @@ def parse_dates(
         found = text[bad].str.extract(r"(?<!\d)(\d{4})(?!\d)", expand=False)
         year[bad] = pd.to_numeric(found, errors="coerce")
     return ParsedDates(out.astype("datetime64[ns]"), fmt, fallback, converted, year)
+
+
+#: Widths of the strptime fields a fixed-width layout may hold.
+_WIDTH = {"d": 2, "m": 2, "Y": 4, "H": 2, "I": 2, "M": 2, "S": 2, "p": 2}
+
+
+def _fixed_width(fmt: str) -> tuple[str, int] | None:
+    """The strict pattern of ``fmt`` with every field at its full width (``05/01/2018 01:05:00
+    PM``), and where its day starts; None for formats with other fields."""
+    pattern, pos, day, i = "^", 0, -1, 0
+    while i < len(fmt):
+        if fmt[i] == "%":
+            code = fmt[i + 1 : i + 2]
+            if code not in _WIDTH:
+                return None
+            day = pos if code == "d" else day
+            pattern += "[AaPp][Mm]" if code == "p" else rf"\d{{{_WIDTH[code]}}}"
+            pos, i = pos + _WIDTH[code], i + 2
+        else:
+            pattern, pos, i = pattern + re.escape(fmt[i]), pos + 1, i + 1
+    return (pattern + "$", day) if day >= 0 else None
+
+
+def _with_format(text: pd.Series, fmt: str) -> pd.Series:
+    """``pd.to_datetime(text, format=fmt, errors="coerce")``, the same values, faster.
+
+    Values written at the format's full width are parsed by pyarrow's strptime (a 12-hour
+    ``%I ... %p`` column takes pandas about ten times as long as an ISO one); a parsed day
+    that differs from the written one (``02/30`` rolled over into March) and every other
+    value go to pandas.
+    """
+    spec = _fixed_width(fmt)
+    if spec is None or not len(text):
+        return pd.to_datetime(text, format=fmt, errors="coerce")
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    pattern, day = spec
+    arr = pa.array(text.to_numpy(dtype=object), type=pa.string())
+    fits = np.asarray(pc.match_substring_regex(arr, pattern).fill_null(False), dtype=bool)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    if fits.any():
+        sub = arr.filter(pa.array(fits))
+        parsed = pc.strptime(sub, format=fmt, unit="s", error_is_null=True)
+        written = pc.cast(pc.utf8_slice_codeunits(sub, day, day + 2), pa.int64())
+        same = np.asarray(pc.equal(pc.day(parsed), written).fill_null(False), dtype=bool)
+        values = parsed.to_numpy(zero_copy_only=False).astype("datetime64[us]")
+        rows = np.flatnonzero(fits)[same]
+        out.iloc[rows] = values[same]
+    rest = out.isna().to_numpy() & text.ne("").to_numpy()
+    if rest.any():
+        slow = pd.to_datetime(text[rest], format=fmt, errors="coerce")
+        out[rest] = slow.astype("datetime64[us]")
+    return out
 
 
 def _to_ns(out: pd.Series) -> tuple[pd.Series, pd.Series]:

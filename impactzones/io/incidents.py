@@ -24,7 +24,17 @@ from ..core.schema import (
     COLUMNS,
     group_of,
 )
-from .tables import EXTRA_COLUMNS, REASONS, _Options, _read_one, expand_paths
+from .dates import check_range, future_bound
+from .offenses import read_mapping
+from .tables import (
+    EXTRA_COLUMNS,
+    REASONS,
+    _concat,
+    _Options,
+    _read_one,
+    expand_paths,
+    release_memory,
+)
 
 __all__ = [
     "LoadResult",
@@ -112,33 +122,82 @@ def _check_time_settings(timezone, date_floor, as_of) -> None:
 def _by_source(frame: pd.DataFrame, per_source: dict) -> np.ndarray:
     """A per-file array (indexed by row - 1) spread onto the combined frame's rows."""
     out = np.full(len(frame), np.nan)
-    src = frame["source"].to_numpy()
+    src = frame["source"]
     rows = frame["row"].to_numpy(int) - 1
     for name, values in per_source.items():
         if values is None:
             continue
-        m = src == name
+        m = src.eq(name).to_numpy(bool)
         out[m] = np.asarray(values, float)[rows[m]]
     return out
 
 
-def _reject(frame: pd.DataFrame, mask, reason: str, detail) -> pd.DataFrame:
-    sub = frame.loc[mask, ["source", "row", "incident_id"]].copy()
-    sub["reason"] = reason
-    sub["detail"] = detail if np.isscalar(detail) else np.asarray(detail)[np.asarray(mask)]
-    return sub
+def _flag(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A boolean column of the combined rows; all False where no file had it."""
+    if name not in frame:
+        return np.zeros(len(frame), bool)
+    return frame[name].fillna(False).to_numpy(bool)
+
+
+def _text(frame: pd.DataFrame, name: str, mask: np.ndarray) -> np.ndarray:
+    """The text of one column on the rows of ``mask`` ("" where empty or absent)."""
+    if name not in frame:
+        return np.full(int(mask.sum()), "", dtype=object)
+    values = frame[name][mask]
+    return values.astype(object).where(values.notna(), "").astype(str).to_numpy(dtype=object)
+
+
+class _Sieve:
+    """The rows still alive and the rejects set aside so far: the first reason wins."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.alive = np.ones(len(frame), bool)
+        self.parts: list[pd.DataFrame] = []
+
+    def take(self, mask, reason: str, detail) -> None:
+        """Set aside the alive rows of ``mask`` with ``reason``; ``detail`` is a sentence,
+        an array over every row, or a function of the mask giving the rows' details."""
+        mask = np.asarray(mask, bool) & self.alive
+        if not mask.any():
+            return
+        if callable(detail):
+            detail = detail(mask)
+        elif not np.isscalar(detail):
+            detail = np.asarray(detail, dtype=object)[mask]
+        f = self.frame
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "source": f["source"][mask].astype(str).to_numpy(dtype=object),
+                    "row": f["row"].to_numpy()[mask],
+                    "incident_id": _text(f, "incident_id", mask),
+                    "reason": reason,
+                    "detail": detail,
+                }
+            )
+        )
+        self.alive[mask] = False
+
+    def rejects(self) -> pd.DataFrame:
+        """Every reject, in file and row order."""
+        if not self.parts:
+            return pd.DataFrame(columns=["source", "row", "incident_id", "reason", "detail"])
+        rej = pd.concat(self.parts, ignore_index=True)
+        return rej.sort_values(["source", "row"], kind="stable", ignore_index=True)
 
 
 def _match_retractions(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Pair each Count = -1 row with an earlier record of the same complaint and code."""
-    neg = np.flatnonzero(frame["count"].to_numpy() < 0)
+    count = frame["count"].to_numpy(float) if "count" in frame else np.ones(len(frame))
+    neg = np.flatnonzero(count < 0)
     retracted = np.zeros(len(frame), bool)
     is_neg = np.zeros(len(frame), bool)
     is_neg[neg] = True
     details = [""] * len(frame)
     if not len(neg):
         return is_neg, retracted, details
-    pos = frame[frame["count"].to_numpy() > 0]
+    pos = frame[count > 0]
     pools: dict[tuple, list[int]] = {}
     for i, key in zip(pos.index, zip(pos["incident_id"], pos["code"], strict=True), strict=True):
         pools.setdefault(key, []).append(i)
@@ -240,6 +299,63 @@ def read_incidents(
     >>> res.tally["used"], res.rejects.loc[0, "reason"]
     (1, 'unknown_category')
     """
+    files, opts, target = _settings(
+        paths,
+        columns=columns,
+        crs=crs,
+        work_crs=work_crs,
+        categories=categories,
+        sensitive_categories=sensitive_categories,
+        domestic_column=domestic_column,
+        profile=profile,
+        timezone=timezone,
+        dayfirst=dayfirst,
+        date_floor=date_floor,
+        as_of=as_of,
+    )
+    frame = _read_files(files, opts, target, study_area)
+    read = len(frame)
+    area = _union(study_area)
+    sieve = _Sieve(frame)
+    _sift_records(sieve)
+    _sift_places(sieve, area, target)
+    _sift_dates(sieve, opts, date_floor, as_of)
+    _sift_categories(sieve)
+    _sift_outside(sieve, area, target)
+    suffix = _sift_duplicate_ids(sieve)
+    alive = sieve.alive
+    del sieve.frame, sieve.alive  # the clean table takes the rows' columns one by one
+    gdf = _clean_incidents(frame, alive, suffix, target)
+    del frame
+    rej = sieve.rejects()
+    assert len(gdf) + len(rej) == read, "every row is used or rejected"
+    return LoadResult(
+        incidents=gdf,
+        rejects=rej,
+        read=read,
+        unmapped=dict(sorted(opts.unmapped.items())),
+        disagreements=opts.disagreements,
+        profiles=opts.profiles,
+        dates=opts.dates,
+    )
+
+
+def _settings(
+    paths,
+    *,
+    columns,
+    crs,
+    work_crs,
+    categories,
+    sensitive_categories,
+    domestic_column,
+    profile,
+    timezone,
+    dayfirst,
+    date_floor,
+    as_of,
+):
+    """The files to read, the reading options and the working CRS, every setting checked."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     files = expand_paths(paths)
@@ -252,8 +368,6 @@ def read_incidents(
         except CRSError as exc:
             raise InputError(f"{crs!r} is not a coordinate reference system I know.") from exc
     target = CRS.from_user_input(work_crs) if work_crs is not None else WORK_CRS
-    from .offenses import read_mapping
-
     _check_time_settings(timezone, date_floor, as_of)
     if categories is not None and not isinstance(categories, pd.DataFrame):
         categories = read_mapping(categories)
@@ -267,6 +381,11 @@ def read_incidents(
         timezone=timezone,
         dayfirst=dayfirst,
     )
+    return files, opts, target
+
+
+def _read_files(files: list[Path], opts: _Options, target, study_area) -> pd.DataFrame:
+    """Every file read into the standard columns, coordinates in ``target``, one table."""
     parts = []
     for path in files:
         frame, src_crs = _read_one(path, opts)
@@ -274,131 +393,205 @@ def read_incidents(
             x, y = _to_target(frame, src_crs, target)
             if frame.get("latlon") is not None and study_area is not None:
                 _check_swapped(frame, x, y, study_area, target, str(path))
+            del x, y
         parts.append(frame)
     # SLMPD files are read in the order they were coded (january before february), so
     # that "earlier" means earlier in time whatever the file names.
     parts.sort(key=lambda f: str(f["coded"].min()) if "coded" in f and len(f) else "")
-    frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
-    del parts  # one copy of the rows at a time
-    read = len(frame)
-    for col, default in (
-        ("not_point", False),
-        ("code", ""),
-        ("no_loc", False),
-        ("bad_xy", False),
-        ("ragged", ""),
-        ("slmpd", False),
-        ("private_blank", False),
-    ):
-        if col not in frame:
-            frame[col] = default
-        frame[col] = frame[col].fillna(default)
+    frame = _concat(parts)  # one copy of the rows at a time: the parts are emptied
+    del parts
+    release_memory()
     frame["occurred_at"] = pd.to_datetime(frame["occurred_at"]).astype("datetime64[ns]")
+    return frame
 
-    rejects = []
-    alive = np.ones(read, bool)
-    ragged = frame["ragged"].astype(str).to_numpy()
 
-    def take(mask, reason, detail):
-        mask = np.asarray(mask, bool) & alive
-        if mask.any():
-            rejects.append(_reject(frame, mask, reason, detail))
-            alive[mask] = False
+def _union(study_area):
+    """The study area as one geometry (or None)."""
+    if study_area is None:
+        return None
+    return study_area.union_all() if hasattr(study_area, "union_all") else study_area
 
-    take(ragged != "", "ragged_row", ragged)
+
+def _sift_records(sieve: _Sieve) -> None:
+    """Ragged rows, Count = -1 retractions and the records they cancel, and SLMPD records
+    repeated byte for byte from an earlier file."""
+    frame = sieve.frame
+    if "ragged" in frame:
+        ragged = frame["ragged"].fillna("").astype(str).to_numpy(dtype=object)
+        sieve.take(ragged != "", "ragged_row", ragged)
+    slmpd = _flag(frame, "slmpd")
+    if not slmpd.any():
+        return
     is_neg, retracted, rdetail = _match_retractions(frame)
-    take(is_neg, "retraction", rdetail)
-    take(retracted, "retracted", rdetail)
-    slmpd = frame["slmpd"].to_numpy(bool)
+    sieve.take(is_neg, "retraction", rdetail)
+    sieve.take(retracted, "retracted", rdetail)
     # Identical rows inside one SLMPD file are separate victims (UCR counts one per victim
     # for crimes against persons) and are kept; the same row in two files is a duplicate.
-    first_source = frame.groupby("raw_key")["source"].transform("first")
-    dup_raw = slmpd & frame["source"].ne(first_source).to_numpy()
-    take(dup_raw, "duplicate_id", "an identical record appeared in an earlier file")
-    take(frame["not_point"].to_numpy(), "not_a_point", "only point incidents are used")
-    take(frame["private_blank"].to_numpy(), "sensitive_no_point", REASONS["sensitive_no_point"])
-    take(frame["no_loc"].to_numpy(), "no_location", REASONS["no_location"])
-    area = None
-    if study_area is not None:
-        area = study_area.union_all() if hasattr(study_area, "union_all") else study_area
-    bad_xy = frame["bad_xy"].to_numpy(bool)
-    take(bad_xy, "bad_coordinates", _swap_details(frame, bad_xy, area, target, "bad_coordinates"))
-    from .dates import check_range, future_bound
+    idx = np.flatnonzero(slmpd)
+    sub = frame.iloc[idx]
+    first_source = sub.groupby("raw_key", observed=True)["source"].transform("first")
+    dup_raw = np.zeros(len(frame), bool)
+    dup_raw[idx] = sub["source"].astype(str).ne(first_source.astype(str)).to_numpy()
+    sieve.take(dup_raw, "duplicate_id", "an identical record appeared in an earlier file")
 
+
+def _sift_places(sieve: _Sieve, area, target) -> None:
+    """Rows that are not points, private rows stored without one, and no or bad coordinates."""
+    frame = sieve.frame
+    sieve.take(_flag(frame, "not_point"), "not_a_point", "only point incidents are used")
+    sieve.take(_flag(frame, "private_blank"), "sensitive_no_point", REASONS["sensitive_no_point"])
+    sieve.take(_flag(frame, "no_loc"), "no_location", REASONS["no_location"])
+    sieve.take(
+        _flag(frame, "bad_xy"),
+        "bad_coordinates",
+        lambda m: _swap_details(frame, m, area, target, "bad_coordinates"),
+    )
+
+
+def _sift_dates(sieve: _Sieve, opts: _Options, date_floor, as_of) -> None:
+    """Dates in the future, before the floor, or unreadable."""
+    when = sieve.frame["occurred_at"]
     future, too_old = check_range(
-        frame["occurred_at"], floor=date_floor, today=as_of, year=_by_source(frame, opts.years)
+        when, floor=date_floor, today=as_of, year=_by_source(sieve.frame, opts.years)
     )
     if as_of is not None:
         why = f"the date is after --as-of {pd.Timestamp(as_of).date()}"
     else:
-        bound = future_bound(frame["occurred_at"], floor=date_floor)
+        bound = future_bound(when, floor=date_floor)
         why = (
             f"the date is after {bound:%Y-%m-%d}, far beyond the other dates (upper quartile "
             "+ 3 interquartile ranges, at least a year); give --as-of to set the last day"
         )
-    take(future, "future_date", why)
-    take(
+    sieve.take(future, "future_date", why)
+    sieve.take(
         too_old,
         "date_before_floor",
         f"the date is before {pd.Timestamp(date_floor).date()} "
         "(a placeholder such as 1900-01-01?); lower the floor with --date-floor",
     )
-    take(frame["occurred_at"].isna().to_numpy(), "unparseable_date", REASONS["unparseable_date"])
-    bad_cat = frame["category"].isna().to_numpy()
-    take(
-        bad_cat,
-        "unknown_category",
-        ["crime code " + repr(c) if c else "empty category" for c in frame["code"]],
-    )
-    if area is not None:
-        idx = np.flatnonzero(alive)
-        inside = shapely.intersects_xy(area, frame["x"].to_numpy()[idx], frame["y"].to_numpy()[idx])
-        out = np.zeros(read, bool)
-        out[idx[~inside]] = True
-        take(out, "outside_study_area", _swap_details(frame, out, area, target, "outside"))
-    # Ids: SLMPD complaints may repeat (several victims or offenses): suffix #2, #3...
-    ids = frame["incident_id"].astype(str)
-    rank = frame.loc[alive].groupby(ids[alive]).cumcount() + 1
-    dup = np.zeros(read, bool)
-    dup[rank.index[(rank > 1).to_numpy()]] = True
-    take(dup & ~slmpd, "duplicate_id", "this incident id appeared earlier")
-    suffix = pd.Series("", index=frame.index)
-    keep_rank = rank[(rank > 1) & slmpd[rank.index]]
-    suffix[keep_rank.index] = "#" + keep_rank.astype(str)
+    sieve.take(when.isna().to_numpy(), "unparseable_date", REASONS["unparseable_date"])
 
-    used = frame.loc[alive].copy()
-    used["incident_id"] = used["incident_id"].astype(str) + suffix[alive]
-    used["category"] = used["category"].astype(str)
-    used["group"] = used["category"].map(group_of)
+
+def _sift_categories(sieve: _Sieve) -> None:
+    """Rows with no category and no code that could be read."""
+    frame = sieve.frame
+
+    def detail(mask: np.ndarray) -> np.ndarray:
+        codes = _text(frame, "code", mask)
+        return np.array(
+            ["crime code " + repr(c) if c else "empty category" for c in codes], dtype=object
+        )
+
+    sieve.take(frame["category"].isna().to_numpy(), "unknown_category", detail)
+
+
+def _sift_outside(sieve: _Sieve, area, target) -> None:
+    """Rows outside the study area (with a hint where swapped lat/lon would be inside)."""
+    if area is None:
+        return
+    frame = sieve.frame
+    idx = np.flatnonzero(sieve.alive)
+    inside = shapely.intersects_xy(area, frame["x"].to_numpy()[idx], frame["y"].to_numpy()[idx])
+    out = np.zeros(len(frame), bool)
+    out[idx[~inside]] = True
+    sieve.take(
+        out, "outside_study_area", lambda m: _swap_details(frame, m, area, target, "outside")
+    )
+
+
+def _sift_duplicate_ids(sieve: _Sieve) -> dict[int, str]:
+    """Repeated incident ids: rejected, except SLMPD complaints (several victims or
+    offenses), which keep every record with a ``#2``, ``#3``... suffix.
+
+    Returns the suffixes, by row position.
+    """
+    frame = sieve.frame
+    if _all_distinct(frame["incident_id"]):
+        return {}
+    idx = np.flatnonzero(sieve.alive)
+    codes, _ = pd.factorize(frame["incident_id"].take(idx), use_na_sentinel=False)
+    first = np.zeros(len(idx), bool)
+    first[np.unique(codes, return_index=True)[1]] = True
+    repeated = np.isin(codes, codes[~first])
+    rows, rc = idx[repeated], codes[repeated]
+    rank = pd.Series(rc).groupby(rc).cumcount().to_numpy() + 1
+    slmpd = _flag(frame, "slmpd")[rows]
+    dup = np.zeros(len(frame), bool)
+    dup[rows[(rank > 1) & ~slmpd]] = True
+    sieve.take(dup, "duplicate_id", "this incident id appeared earlier")
+    keep = (rank > 1) & slmpd
+    return {int(r): f"#{k}" for r, k in zip(rows[keep], rank[keep], strict=True)}
+
+
+def _all_distinct(ids: pd.Series) -> bool:
+    """Whether no id repeats, among all rows (the usual case, told by hashing alone)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(ids) < 2:
+        return True
+    try:
+        arr = pa.array(ids, from_pandas=True)  # no copy: the ids are held by pyarrow already
+        return pc.count_distinct(arr, mode="all").as_py() == len(arr)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return not ids.duplicated().any()
+
+
+def _clean_incidents(frame: pd.DataFrame, alive: np.ndarray, suffix: dict, target):
+    """The kept rows in the schema, column by column, each column of ``frame`` dropped once
+    taken (so that the rows are held about once, not twice)."""
+    keep = None if alive.all() else np.flatnonzero(alive)
+    release_memory()  # what the checks freed, before the points take their room
+
+    def take(name: str) -> pd.Series:
+        s = frame.pop(name)
+        return (s if keep is None else s.take(keep)).reset_index(drop=True)
+
+    geometry = gpd.points_from_xy(take("x").to_numpy(), take("y").to_numpy())
+    for col in ("raw_x", "raw_y", "no_loc", "bad_xy", "count", "raw_key"):
+        if col in frame:
+            del frame[col]
+    out: dict[str, pd.Series] = {}
+    ids = take("incident_id").astype(str)
+    if suffix:
+        at = np.flatnonzero(alive)
+        where = np.searchsorted(at, list(suffix))
+        ids = ids.astype(object)
+        ids.iloc[where] = ids.iloc[where] + pd.Series(list(suffix.values()), index=where)
+        ids = ids.astype(str)
+    out["incident_id"] = ids
+    out["occurred_at"] = take("occurred_at")
+    out["category"] = _as_category(take("category"))
+    out["group"] = _map_category(out["category"], group_of)
     for flag in ("carjacking", "firearm", "domestic", "sensitive"):
-        used[flag] = used[flag].astype(bool)
-    used["carjacking"] &= used["category"].eq("robbery")
-    for col in ("source_code", "source_label"):
-        used[col] = used[col].fillna("").astype(str)
-    gdf = gpd.GeoDataFrame(
-        used[[c for c in COLUMNS if c != "geometry"] + EXTRA_COLUMNS + ["source"]].reset_index(
-            drop=True
-        ),
-        geometry=gpd.points_from_xy(used["x"], used["y"]),
-        crs=target,
-    )
-    rej = (
-        pd.concat(rejects, ignore_index=True)
-        if rejects
-        else pd.DataFrame(columns=["source", "row", "incident_id", "reason", "detail"])
-    )
-    rej = rej.sort_values(["source", "row"], kind="stable", ignore_index=True)
-    result = LoadResult(
-        incidents=gdf,
-        rejects=rej,
-        read=read,
-        unmapped=dict(sorted(opts.unmapped.items())),
-        disagreements=opts.disagreements,
-        profiles=opts.profiles,
-        dates=opts.dates,
-    )
-    assert len(gdf) + len(rej) == read, "every row is used or rejected"
-    return result
+        out[flag] = take(flag).astype(bool)
+    out["carjacking"] &= out["category"].eq("robbery")
+    for col in ("source_code", "source_label", "source"):
+        out[col] = _as_category(take(col), fill="")
+    order = [c for c in COLUMNS if c != "geometry"] + EXTRA_COLUMNS + ["source"]
+    return gpd.GeoDataFrame({c: out.pop(c) for c in order}, geometry=geometry, crs=target)
+
+
+def _as_category(values: pd.Series, fill: str | None = None) -> pd.Series:
+    """Text as a categorical column (its categories sorted, only those used): a few hundred
+    distinct labels over millions of rows take a byte or two a row."""
+    s = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
+    if fill is not None and s.isna().any():
+        if fill not in s.cat.categories:
+            s = s.cat.add_categories([fill])
+        s = s.fillna(fill)
+    s = s.cat.remove_unused_categories()
+    return s.cat.set_categories(sorted(map(str, s.cat.categories)))
+
+
+def _map_category(values: pd.Series, func) -> pd.Series:
+    """``values.map(func)`` for a categorical column, computed once per category."""
+    cats = list(values.cat.categories)
+    mapped = [func(c) for c in cats]
+    names = sorted(set(mapped))
+    lookup = np.array([names.index(m) for m in mapped] + [-1], dtype=np.int16)
+    codes = lookup[values.cat.codes.to_numpy()]  # code -1 (missing) picks the last entry
+    return pd.Series(pd.Categorical.from_codes(codes, categories=names))
 
 
 def _to_target(frame: pd.DataFrame, src_crs, target) -> tuple[np.ndarray, np.ndarray]:
@@ -416,22 +609,32 @@ def _to_target(frame: pd.DataFrame, src_crs, target) -> tuple[np.ndarray, np.nda
     if src_crs is not None and CRS.from_user_input(src_crs) != target:
         tr = Transformer.from_crs(src_crs, target, always_xy=True)
         xt, yt = np.full(len(x), np.nan), np.full(len(y), np.nan)
-        if good.any():
-            xt[good], yt[good] = tr.transform(x[good], y[good])
+        for start in range(0, len(x), _BLOCK):  # in blocks: no full-length temporaries
+            part = slice(start, start + _BLOCK)
+            g = np.flatnonzero(good[part]) + start
+            if len(g):
+                xt[g], yt[g] = tr.transform(x[g], y[g])
         bad |= good & ~(np.isfinite(xt) & np.isfinite(yt))
         frame["x"], frame["y"] = xt, yt
     frame["no_loc"], frame["bad_xy"] = missing, bad
     return x, y
 
 
+#: Rows transformed at a time.
+_BLOCK = 1_000_000
+
+
 def _swap_details(frame: pd.DataFrame, mask: np.ndarray, area, target, kind: str) -> np.ndarray:
-    """Reasons for rejected rows, with a hint where swapping latitude and longitude helps."""
+    """Reasons for the rows of ``mask`` (one per row of the mask), with a hint where
+    swapping latitude and longitude helps."""
     reason = REASONS["outside_study_area" if kind == "outside" else "bad_coordinates"]
-    detail = np.full(len(frame), reason, dtype=object)
+    rows = np.flatnonzero(mask)
+    detail = np.full(len(rows), reason, dtype=object)
     if "raw_x" not in frame:
         return detail
-    lon, lat = frame["raw_x"].to_numpy(float), frame["raw_y"].to_numpy(float)
-    ok = mask & np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
+    lon = frame["raw_x"].to_numpy(float)[rows]
+    lat = frame["raw_y"].to_numpy(float)[rows]
+    ok = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
     idx = np.flatnonzero(ok)
     if not len(idx):
         return detail
@@ -465,5 +668,3 @@ def _check_swapped(frame, lon, lat, study_area, target, source):
             "inside the study area only when swapped); map them the other way with "
             "--columns lat=...,lon=...."
         )
-
-

@@ -1,5 +1,4 @@
-"""Reading boundary, district, neighbourhood and zone layers, checked.
-"""
+"""Reading boundary, district, neighbourhood and zone layers, checked."""
 
 from __future__ import annotations
 
@@ -88,6 +87,20 @@ def read_layer(
     (['North', 'Central', 'South'], 32615)
     """
     path = Path(path)
+    gdf = _with_crs(_read_features(path, kind), path, kind, crs)
+    _check_polygons(gdf, kind, path)
+    gdf = _repaired(gdf, path, kind)
+    if kind == "districts":
+        gdf = _as_districts(gdf)
+    if kind == "zones":
+        gdf = _as_zones(gdf, path)
+    from ..core.geo import to_work_crs
+
+    return to_work_crs(gdf.reset_index(drop=True), work_crs)
+
+
+def _read_features(path: Path, kind: str) -> gpd.GeoDataFrame:
+    """The file's features, or one sentence on why they cannot be read."""
     if not path.exists():
         raise InputError(f"The {kind} file {path} does not exist; check the path.")
     try:
@@ -96,14 +109,20 @@ def read_layer(
         raise InputError(f"Could not read the {kind} file {path}: {exc}") from exc
     if len(gdf) == 0:
         raise InputError(f"The {kind} file {path} has no features.")
+    return gdf
+
+
+def _with_crs(gdf: gpd.GeoDataFrame, path: Path, kind: str, crs) -> gpd.GeoDataFrame:
+    """The layer with its CRS: the file's, or ``crs`` when the file has none or claims
+    longitude/latitude for coordinates that cannot be degrees."""
     if gdf.crs is None:
         if crs is None:
             raise InputError(
                 f"The {kind} file {path} has no CRS (a shapefile without .prj?); give one "
                 "with --crs."
             )
-        gdf = gdf.set_crs(crs)
-    elif gdf.crs.is_geographic and not _lonlat_bounds(gdf):
+        return gdf.set_crs(crs)
+    if gdf.crs.is_geographic and not _lonlat_bounds(gdf):
         # GeoJSON without a "crs" member is read as WGS 84, even when it is in feet
         if crs is None:
             x1, y1 = (float(v) for v in gdf.total_bounds[2:])
@@ -113,57 +132,66 @@ def read_layer(
                 "(state-plane feet or metres) that the file does not name; give it with --crs "
                 "(e.g. --crs ESRI:102696 for Missouri East state plane feet)."
             )
-        gdf = gdf.set_crs(crs, allow_override=True)
-    _check_polygons(gdf, kind, path)
+        return gdf.set_crs(crs, allow_override=True)
+    return gdf
+
+
+def _repaired(gdf: gpd.GeoDataFrame, path: Path, kind: str) -> gpd.GeoDataFrame:
+    """Invalid geometries repaired with ``make_valid`` (and a warning); empty ones dropped."""
     bad = ~gdf.geometry.is_valid
     if bad.any():
         warnings.warn(
             f"{kind} {path}: repaired {int(bad.sum())} invalid geometries with make_valid.",
-            stacklevel=2,
+            stacklevel=3,
         )
         gdf.loc[bad, "geometry"] = shapely.make_valid(gdf.geometry[bad].array.to_numpy())
-    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].copy()
-    keys = {_key(c): c for c in gdf.columns}
-    if kind == "districts" and "district" not in gdf.columns:
-        for cand in (
-            "distno",
-            "district",
-            "dist",
-            "districtno",
-            "distnum",
-            "districtnum",
-            "districtid",
-            "distid",
-            "beat",
-            "beatnum",
-            "name",
-        ):
-            if cand in keys:
-                gdf["district"] = gdf[keys[cand]]
-                break
-        else:
-            gdf["district"] = np.arange(1, len(gdf) + 1)
-    if kind == "districts":
-        as_num = pd.to_numeric(gdf["district"], errors="coerce")
-        if as_num.notna().all() and (as_num == as_num.round()).all():
-            gdf["district"] = as_num.astype("int64")
-        if "name" not in gdf:
-            gdf["name"] = [f"District {d}" for d in gdf["district"]]
-        gdf = gdf.sort_values("district", ignore_index=True)
-    if kind == "zones":
-        if "name" not in gdf.columns:
-            zcol = keys.get("zone") or keys.get("zonename")
-            gdf["name"] = (
-                gdf[zcol].astype(str) if zcol else [f"Zone {i}" for i in range(1, len(gdf) + 1)]
-            )
-        gdf["name"] = gdf["name"].astype(str)
-        if gdf["name"].duplicated().any():
-            raise InputError(f"Zone names in {path} repeat; give every zone its own name.")
-        gdf["start"] = pd.to_datetime(gdf["start"], errors="coerce") if "start" in gdf else pd.NaT
-        if "description" not in gdf:
-            gdf["description"] = ""
-    from ..core.geo import to_work_crs
-
-    return to_work_crs(gdf.reset_index(drop=True), work_crs)
+    return gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].copy()
 
 
+#: Column names (compared without case, spaces or underscores) taken as a district's id.
+_DISTRICT_ID_COLUMNS = (
+    "distno",
+    "district",
+    "dist",
+    "districtno",
+    "distnum",
+    "districtnum",
+    "districtid",
+    "distid",
+    "beat",
+    "beatnum",
+    "name",
+)
+
+
+def _as_districts(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A ``district`` id (from the first of ``_DISTRICT_ID_COLUMNS``, else 1, 2, ...;
+    whole numbers as integers) and a ``name``, sorted by id."""
+    if "district" not in gdf.columns:
+        keys = {_key(c): c for c in gdf.columns}
+        found = next((keys[c] for c in _DISTRICT_ID_COLUMNS if c in keys), None)
+        gdf["district"] = gdf[found] if found is not None else np.arange(1, len(gdf) + 1)
+    as_num = pd.to_numeric(gdf["district"], errors="coerce")
+    if as_num.notna().all() and (as_num == as_num.round()).all():
+        gdf["district"] = as_num.astype("int64")
+    if "name" not in gdf:
+        gdf["name"] = [f"District {d}" for d in gdf["district"]]
+    return gdf.sort_values("district", ignore_index=True)
+
+
+def _as_zones(gdf: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+    """A unique ``name`` (from ``zone`` / ``zone name`` when missing), ``start`` as a
+    datetime (missing starts stay empty) and a ``description``."""
+    if "name" not in gdf.columns:
+        keys = {_key(c): c for c in gdf.columns}
+        zcol = keys.get("zone") or keys.get("zonename")
+        gdf["name"] = (
+            gdf[zcol].astype(str) if zcol else [f"Zone {i}" for i in range(1, len(gdf) + 1)]
+        )
+    gdf["name"] = gdf["name"].astype(str)
+    if gdf["name"].duplicated().any():
+        raise InputError(f"Zone names in {path} repeat; give every zone its own name.")
+    gdf["start"] = pd.to_datetime(gdf["start"], errors="coerce") if "start" in gdf else pd.NaT
+    if "description" not in gdf:
+        gdf["description"] = ""
+    return gdf

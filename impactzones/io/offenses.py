@@ -196,10 +196,21 @@ class Classified:
 
 
 def _by_code(codes: pd.Series, table: pd.DataFrame):
+    """Category and sensitivity of each code in one table (None / False where unknown)."""
     key = norm_code(table["code"])
     cat = dict(zip(key, table["category"], strict=True))
     sens = dict(zip(key, table["sensitive"], strict=True))
     return codes.map(cat), codes.map(sens).astype("boolean").fillna(False).astype(bool)
+
+
+def _carjacking_codes(codes: pd.Series, tables: list[pd.DataFrame]) -> np.ndarray:
+    """Codes a table's ``note`` names a carjacking (Chicago's vehicular hijacking 0325...)."""
+    jack = np.zeros(len(codes), bool)
+    for t in tables:
+        if "note" in t:
+            marked = set(norm_code(t.loc[t["note"].str.contains("carjacking"), "code"]))
+            jack |= codes.isin(marked).to_numpy()
+    return jack
 
 
 def _by_label(labels: pd.Series, tables: list[pd.DataFrame]):
@@ -345,7 +356,8 @@ def _classify_unique(codes, labels, weights, schemes, mapping) -> Classified:
     return Classified(
         category=category.reset_index(drop=True),
         sensitive=sens,
-        carjacking=jack.to_numpy() & category.eq("robbery").to_numpy(),
+        carjacking=(jack.to_numpy() | _carjacking_codes(code_s, tables))
+        & category.eq("robbery").to_numpy(),
         unmapped={str(k): int(v) for k, v in unmapped.sort_index().items()},
         disagreements=disagree,
     )

@@ -3,7 +3,8 @@
 A profile names a layout: which column holds the id, the date (and a separate time), the
 offense code(s) and label, the domestic flag, the coordinates (x/y in the agency's CRS, or
 lat/lon) and the district; which crosswalk its codes use; its time zone and whether its
-dates are month first. :func:`detect` picks the profile whose signature columns are all in
+dates are month first. The layouts are data (``crosswalks/profiles.csv``, one row each).
+:func:`detect` picks the profile whose signature columns are all in
 the header (and says which, and why); ``--profile NAME`` forces one; ``--columns`` still
 overrides single columns.
 
@@ -13,7 +14,8 @@ profile        layout
 slmpd          St. Louis Metropolitan Police monthly exports (Complaint, DateOccur, Crime,
                XCoord, YCoord; Missouri State Plane East feet)
 chicago        Chicago Data Portal "Crimes - 2001 to present" (Case Number, Date, IUCR,
-               Primary Type, FBI Code, Domestic, X/Y Coordinate in Illinois East feet)
+               Primary Type, FBI Code, Domestic, X/Y Coordinate in Illinois East feet); the
+               category from FBI Code, or from IUCR in extracts without it
 nypd           NYPD complaint data (CMPLNT_NUM, CMPLNT_FR_DT + CMPLNT_FR_TM, KY_CD,
                OFNS_DESC, PD_DESC, X_COORD_CD/Y_COORD_CD in New York Long Island feet)
 lapd           LAPD "Crime Data from 2020 to Present" (DR_NO, DATE OCC + TIME OCC, Crm Cd,
@@ -68,98 +70,40 @@ class Profile:
         if not self.signature:
             return "no agency layout matched the header; common column names are used"
         cols = {key(c): c for c in header}
-        return "the header has " + ", ".join(cols[k] for k in self.signature if k in cols)
+        named = [*self.signature, *(c for c, _ in self.codes if c not in self.signature)]
+        return "the header has " + ", ".join(cols[k] for k in named if k in cols)
 
 
-PROFILES: dict[str, Profile] = {
-    p.name: p
-    for p in (
-        Profile(
-            "slmpd",
-            "St. Louis Metropolitan Police Department monthly exports",
-            ("complaint", "dateoccur", "crime", "xcoord", "ycoord"),
-            crs="ESRI:102696",
-            timezone="America/Chicago",
-            dayfirst=False,
-        ),
-        Profile(
-            "chicago",
-            'Chicago Data Portal "Crimes - 2001 to present"',
-            ("casenumber", "iucr", "primarytype", "fbicode"),
-            columns={
-                "incident_id": "id",
-                "occurred_at": "date",
-                "category": "primarytype",
-                "domestic": "domestic",
-                "x": "xcoordinate",
-                "y": "ycoordinate",
-                "lat": "latitude",
-                "lon": "longitude",
-                "district": "district",
-            },
-            codes=(("fbicode", "chicago_fbi"), ("iucr", "chicago_iucr")),
-            descriptions=("description",),
-            crs="EPSG:3435",
-            timezone="America/Chicago",
-            dayfirst=False,
-        ),
-        Profile(
-            "nypd",
-            "NYPD complaint data (historic or year to date)",
-            ("cmplntnum", "kycd", "ofnsdesc"),
-            columns={
-                "incident_id": "cmplntnum",
-                "occurred_at": "cmplntfrdt",
-                "time": "cmplntfrtm",
-                "category": "ofnsdesc",
-                "x": "xcoordcd",
-                "y": "ycoordcd",
-                "lat": "latitude",
-                "lon": "longitude",
-                "district": "addrpctcd",
-            },
-            codes=(("kycd", "nypd"),),
-            descriptions=("pddesc",),
-            crs="EPSG:2263",
-            timezone="America/New_York",
-            dayfirst=False,
-        ),
-        Profile(
-            "lapd",
-            'LAPD "Crime Data from 2020 to Present"',
-            ("drno", "crmcd", "crmcddesc"),
-            columns={
-                "incident_id": "drno",
-                "occurred_at": "dateocc",
-                "time": "timeocc",
-                "category": "crmcddesc",
-                "lat": "lat",
-                "lon": "lon",
-                "district": "area",
-            },
-            codes=(("crmcd", "lapd"),),
-            timezone="America/Los_Angeles",
-            dayfirst=False,
-        ),
-        Profile(
-            "philadelphia",
-            'Philadelphia "Crime Incidents" (incidents_part1_part2)',
-            ("dckey", "ucrgeneral", "textgeneralcode"),
-            columns={
-                "incident_id": "dckey",
-                "occurred_at": "dispatchdatetime",
-                "category": "textgeneralcode",
-                "lat": "lat",
-                "lon": "lng",
-                "district": "dcdist",
-            },
-            codes=(("ucrgeneral", "philadelphia"),),
-            timezone="America/New_York",
-            dayfirst=False,
-        ),
-        Profile("generic", "any other layout (common column names)", ()),
+def _read_profiles() -> dict[str, Profile]:
+    """The profiles of ``crosswalks/profiles.csv`` (data, not code: a layout is a row)."""
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent / "crosswalks" / "profiles.csv"
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = csv.DictReader(line for line in fh if not line.startswith("#"))
+        return {r["name"]: _profile(r) for r in rows}
+
+
+def _profile(row: dict) -> Profile:
+    """One row of the profiles table as a :class:`Profile`."""
+    pairs = [p.split("=", 1) for p in row["columns"].split()]
+    codes = [p.split(":", 1) for p in row["codes"].split()]
+    return Profile(
+        row["name"],
+        row["title"],
+        tuple(row["signature"].split()),
+        columns={k: v for k, v in pairs},
+        codes=tuple((c, s) for c, s in codes),
+        descriptions=tuple(row["descriptions"].split()),
+        crs=row["crs"] or None,
+        timezone=row["timezone"],
+        dayfirst={"0": False, "1": True}.get(row["dayfirst"]),
     )
-}
+
+
+#: The known layouts, by name, in the order :func:`detect` tries them.
+PROFILES: dict[str, Profile] = _read_profiles()
 
 
 def get(name: str) -> Profile:

@@ -31,6 +31,7 @@ __all__ = [
     "EXTRA_COLUMNS",
     "REASONS",
     "expand_paths",
+    "release_memory",
 ]
 
 #: Reject reasons and what they mean.
@@ -372,9 +373,11 @@ def _classify_table(df: pd.DataFrame, found: dict, opts: _Options, profile) -> p
     schemes = (first[1],) if first[1] else opts.schemes
     res = classify(codes, labels, schemes=schemes, mapping=opts.categories)
     category, sensitive = res.category.copy(), res.sensitive.copy()
+    carjacking = res.carjacking.copy()
     for col, sch in code_cols[1:]:
         more = classify(df[col], None, schemes=(sch,), mapping=opts.categories)
         sensitive |= more.sensitive
+        carjacking |= more.carjacking
         fill = category.isna() | category.str.startswith("code_").fillna(False)
         category = category.where(~fill | more.category.isna(), more.category)
     for k, v in res.unmapped.items():
@@ -388,18 +391,11 @@ def _classify_table(df: pd.DataFrame, found: dict, opts: _Options, profile) -> p
     out = pd.DataFrame(
         {
             "category": category.to_numpy(),
-            "source_code": (
-                _stripped(codes) if codes is not None else np.full(n, "")
-            ),
+            "source_code": (_stripped(codes) if codes is not None else np.full(n, "")),
             "source_label": lab,
         }
     )
     dom_col = opts.domestic_column or found["domestic"]
-    if opts.domestic_column and opts.domestic_column not in df.columns:
-        raise InputError(
-            f"--domestic-column {opts.domestic_column!r} is not in the file; it has: "
-            f"{', '.join(map(str, df.columns))}."
-        )
     domestic = (
         _per_unique(df[dom_col], lambda u: domestic_flag(u).to_numpy())
         if dom_col
@@ -409,7 +405,7 @@ def _classify_table(df: pd.DataFrame, found: dict, opts: _Options, profile) -> p
     sensitive |= _sensitive_text(*texts) | out["domestic"].to_numpy()
     sensitive |= _user_sensitive(out["category"], texts, opts.sensitive_extra)
     out["sensitive"] = sensitive
-    out["carjacking_code"] = res.carjacking
+    out["carjacking_code"] = carjacking
     return out
 
 
@@ -430,13 +426,8 @@ def _columns(df: pd.DataFrame, opts: _Options, profile) -> dict:
     return found
 
 
-def _prepare_table(
-    df: pd.DataFrame, source: str, opts: _Options, profile
-) -> tuple[pd.DataFrame, CRS | None]:
-    from .dates import parse_dates
-
-    cols = list(df.columns)
-    found = _columns(df, opts, profile)
+def _check_found(found: dict, cols: list, source: str, opts: _Options, profile) -> None:
+    """One sentence when the date, the category (or code) or the domestic column is missing."""
     has_code = found["code"] is not None or any(_key(c) in dict(profile.codes) for c in cols)
     if found["occurred_at"] is None or (found["category"] is None and not has_code):
         missing = [f for f in ("occurred_at", "category") if found[f] is None]
@@ -445,6 +436,35 @@ def _prepare_table(
             f"--columns, e.g. --columns occurred_at=Date,category=Offense, or name the "
             f"layout with --profile (columns: {', '.join(map(str, cols))})."
         )
+    if opts.domestic_column and opts.domestic_column not in cols:
+        raise InputError(
+            f"--domestic-column {opts.domestic_column!r} is not in the file; it has: "
+            f"{', '.join(map(str, cols))}."
+        )
+
+
+def _wanted(names: list[str], source: str, opts: _Options, profile) -> list[str]:
+    """The header's columns the reading uses (the rest of a wide export is not read)."""
+    cols = [str(c).strip().lstrip("\ufeff") for c in names]
+    if len(set(cols)) != len(cols):
+        raise _WholeFile  # repeated column names: the whole-file reader says what it keeps
+    found = _columns(pd.DataFrame(columns=cols), opts, profile)
+    _check_found(found, cols, source, opts, profile)
+    keys = {_key(c): c for c in cols}
+    want = {c for c in found.values() if c}
+    want |= {keys[k] for k, _ in profile.codes if k in keys}
+    want |= {keys[k] for k in (*profile.descriptions, *DESCRIPTION_KEYS) if k in keys}
+    want |= {c for c in ("sensitive", opts.domestic_column) if c in cols}
+    return [raw for raw, c in zip(names, cols, strict=True) if c in want]
+
+
+def _prepare_table(
+    df: pd.DataFrame, source: str, opts: _Options, profile
+) -> tuple[pd.DataFrame, CRS | None]:
+    from .dates import parse_dates
+
+    found = _columns(df, opts, profile)
+    _check_found(found, list(df.columns), source, opts, profile)
     classes = _classify_table(df, found, opts, profile)
     dates = parse_dates(
         df[found["occurred_at"]],
@@ -489,9 +509,8 @@ def _prepare_table(
     if "sensitive" in df.columns and found["category"]:
         # our own clean files carry the flag: keep it
         out["sensitive"] |= domestic_flag(df["sensitive"].to_numpy()).to_numpy()
-    out["count"] = 1
-    out["raw_key"] = 0  # generic files: duplicates are judged by id, not by content
-    out["slmpd"] = False
+    # generic files: no count, raw_key or slmpd columns (duplicates are judged by id, not
+    # by content); read_incidents takes them as 1, 0 and False
     return _coordinates(df, out, found, source, opts.crs, profile)
 
 
@@ -550,19 +569,16 @@ def _number(values) -> np.ndarray:
 #: CSV files at least this large (bytes) are read in chunks of :data:`CHUNK_ROWS` rows, so
 #: that the raw text of only one chunk is in memory at a time.
 CHUNK_BYTES = 256 * 2**20
-CHUNK_ROWS = 1_000_000
+CHUNK_ROWS = 500_000
 
 
 class _WholeFile(Exception):
     """The file cannot be streamed (ragged rows, quoted newlines, not UTF-8...): read it whole."""
 
 
-def _csv_chunks(path: Path, rows: int):
-    """Frames of about ``rows`` rows of a UTF-8 CSV, every field as text ("" when empty)."""
+def _csv_header(path: Path) -> tuple[list[str], str]:
+    """The column names of a UTF-8 CSV and its delimiter (else: read it whole)."""
     import csv
-
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
 
     with open(path, "rb") as fh:
         head = fh.readline()
@@ -571,6 +587,15 @@ def _csv_chunks(path: Path, rows: int):
     skip = 3 if head.startswith(b"\xef\xbb\xbf") else 0
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
     names = next(csv.reader([head[skip:].decode("utf-8", errors="replace")], delimiter=sep))
+    return names, sep
+
+
+def _csv_chunks(path: Path, rows: int, names: list[str], sep: str, include: list[str]):
+    """Frames of about ``rows`` rows of a UTF-8 CSV, the ``include`` columns only, every
+    field as text ("" when empty)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     types = {n: pa.string() for n in names}
     batches: list = []
     n, given = 0, 0
@@ -579,7 +604,9 @@ def _csv_chunks(path: Path, rows: int):
             path,
             read_options=pacsv.ReadOptions(block_size=16 * 2**20),
             parse_options=pacsv.ParseOptions(delimiter=sep),
-            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, strings_can_be_null=False, include_columns=include
+            ),
         )
         for batch in reader:
             batches.append(batch)
@@ -602,18 +629,17 @@ def _read_chunked(path: Path, opts: _Options):
     frames: list[pd.DataFrame] = []
     years: list[np.ndarray] = []
     crs: CRS | None = None
-    profile = None
     opts.row0 = 0
     try:
-        for df in _csv_chunks(path, CHUNK_ROWS):
+        names, sep = _csv_header(path)
+        cols = [str(c).strip().lstrip("\ufeff") for c in names]
+        profile = profiles.get(opts.profile) if opts.profile else profiles.detect(cols)
+        if profile.name == "slmpd":
+            raise _WholeFile  # monthly files: small, and matched row by row
+        include = _wanted(names, source, opts, profile)
+        opts.profiles[source] = {"profile": profile.name, "why": profile.why(cols)}
+        for df in _csv_chunks(path, CHUNK_ROWS, names, sep, include):
             df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
-            if profile is None:
-                profile = (
-                    profiles.get(opts.profile) if opts.profile else profiles.detect(df.columns)
-                )
-                if profile.name == "slmpd":
-                    raise _WholeFile  # monthly files: small, and matched row by row
-                opts.profiles[source] = {"profile": profile.name, "why": profile.why(df.columns)}
             frame, chunk_crs = _prepare_table(df, source, opts, profile)
             if crs is not None and not CRS.from_user_input(chunk_crs).equals(crs):
                 raise _WholeFile  # lat/lon in some chunks, x/y in others
@@ -629,18 +655,105 @@ def _read_chunked(path: Path, opts: _Options):
             else:
                 for k in ("parsed_row_by_row", "converted_from_offsets"):
                     first[k] += opts.dates[source][k]
-            frames.append(frame)
-            del df
+            frames.append(_compact(frame))
+            del df, frame
+            release_memory()
     except _WholeFile:
         opts.unmapped.clear()
         opts.unmapped.update(saved[0])
         opts.disagreements = saved[1]
+        opts.profiles.pop(source, None)
         return None
     finally:
         opts.row0, opts.dayfirst = 0, saved[2]
     opts.dates[source] = first
     opts.years[source] = np.concatenate(years) if years else None
-    return pd.concat(frames, ignore_index=True), crs
+    return _concat(frames), crs
+
+
+def release_memory() -> None:
+    """Hand memory freed by pyarrow's pool and by C's ``malloc`` back to the system.
+
+    Both allocators keep freed blocks for reuse; between the chunks of a large file that
+    kept memory is several times the rows' own size and would set the peak. On systems
+    without glibc only pyarrow's pool is released.
+
+    Examples
+    --------
+    >>> release_memory()
+    """
+    import ctypes
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+#: Text columns held as categoricals: a few hundred distinct values over millions of rows.
+_CATEGORICAL = ("source", "category", "code", "source_code", "source_label")
+
+#: Columns a file's rows may lack, and the value they stand for.
+_DEFAULTS = {
+    "count": 1,
+    "raw_key": 0,
+    "slmpd": False,
+    "not_point": False,
+    "private_blank": False,
+    "latlon": False,
+}
+
+
+def _compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """The text columns of prepared rows as categoricals (in place)."""
+    for c in _CATEGORICAL:
+        if c in frame and not isinstance(frame[c].dtype, pd.CategoricalDtype):
+            frame[c] = frame[c].astype("category")
+    return frame
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Prepared rows of several files or chunks as one table, column by column: each part's
+    column is dropped as soon as it is copied, and categoricals keep one (sorted) set of
+    categories. A column some parts lack takes its value from :data:`_DEFAULTS` (else NaN).
+    """
+    if len(frames) == 1:
+        return frames[0]
+    from pandas.api.types import union_categoricals
+
+    sizes = [len(f) for f in frames]
+    names = list(dict.fromkeys(c for f in frames for c in f.columns))
+    out: dict[str, pd.Series] = {}
+    for name in names:
+        parts = [f.pop(name).reset_index(drop=True) if name in f else None for f in frames]
+        like = next(p for p in parts if p is not None)
+        full = [
+            p if p is not None else _missing(like, name, n)
+            for p, n in zip(parts, sizes, strict=True)
+        ]
+        del parts
+        if isinstance(like.dtype, pd.CategoricalDtype):
+            try:
+                cat = union_categoricals([p.astype("category") for p in full], sort_categories=True)
+            except TypeError:  # categories of different kinds (numbers and text)
+                cat = pd.Categorical(pd.concat([p.astype(object) for p in full]))
+            out[name] = pd.Series(cat)
+        else:
+            out[name] = pd.concat(full, ignore_index=True)
+        del full
+    return pd.DataFrame(out)
+
+
+def _missing(like: pd.Series, name: str, n: int) -> pd.Series:
+    """A column of ``n`` rows that a part lacks: its default, or missing values."""
+    if isinstance(like.dtype, pd.CategoricalDtype):
+        return pd.Series(pd.Categorical.from_codes(np.full(n, -1), dtype=like.dtype))
+    if name in _DEFAULTS:
+        return pd.Series(np.full(n, _DEFAULTS[name], dtype=like.dtype))
+    return pd.Series(np.full(n, np.nan))
 
 
 def _read_one(path: Path, opts: _Options):
@@ -708,6 +821,4 @@ def _read_one(path: Path, opts: _Options):
             }
         )
         frame = pd.concat([frame, bad], ignore_index=True).sort_values("row", ignore_index=True)
-    return frame, crs
-
-
+    return _compact(frame), crs

@@ -88,10 +88,10 @@ def _counterfactual_axes(fig, result, rect) -> str:
     under the table ('' when there is none)."""
     if result is None:
         return ""
-    from ..evaluate.series import _draw_counterfactual
+    from ..evaluate.series import draw_counterfactual
 
     ax = fig.add_axes(rect)
-    _draw_counterfactual(ax, result, fontsize=6.0)
+    draw_counterfactual(ax, result, fontsize=6.0)
     ax.tick_params(labelsize=6)
     import matplotlib.dates as mdates
 

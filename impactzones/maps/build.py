@@ -318,6 +318,7 @@ def build_maps(
     hotspots_year: int | None = None,
     proposals: gpd.GeoDataFrame | None = None,
     backtest: pd.DataFrame | None = None,
+    capture: pd.DataFrame | None = None,
     source: str = "",
     ring: float = 400.0,
     online_tiles: bool = False,
@@ -385,7 +386,7 @@ def build_maps(
     if len(years) >= 2:  # citywide: the hot spots' year (or the latest) against the one before
         data = b.citywide_map(int(year or years[-1]))
         props = annotate_proposals(proposals, layers, backtest) if proposals is not None else None
-        b.analyst_map(data, int(year or years[-1]), props)
+        b.analyst_map(data, int(year or years[-1]), props, capture)
     else:
         b.missing.append("No citywide or analyst map: the data cover fewer than two years.")
     for row in extra or []:
@@ -528,7 +529,7 @@ class _Build:
         )
         return data
 
-    def analyst_map(self, data, year: int, props) -> None:
+    def analyst_map(self, data, year: int, props, capture=None) -> None:
         """The analyst map: every hot-spot layer and the proposed zones, from the citywide
         map's data."""
         from dataclasses import replace
@@ -537,7 +538,8 @@ class _Build:
         from .layers import drawn_layers
         from .webmap import commander_map, save_map, static_map
 
-        data = replace(data, analyst=True, proposals=props, show_change=False)
+        # the proposals' capture curve: a layer of its own, off at first
+        data = replace(data, analyst=True, proposals=props, capture=capture, show_change=False)
         data.title = f"Analyst map: hot spots {year}"
         what = [registry.REGISTRY[name].title for name, *_ in drawn_layers(data, analyst=True)]
         if props is not None:

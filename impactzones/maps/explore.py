@@ -3,8 +3,13 @@ a zone and reads its figures at once.
 
 The page embeds only aggregates: a grid of counts by cell (``cell`` metres, only cells
 whose centre is in the study area), month and crime group, deflated and base64-encoded;
-never a point. It draws the density of violent crime, the hot cells, the existing zones
-and the proposals; the analyst draws a polygon (click the vertices, drag them to edit,
+never a point. Sensitive incidents (rape, sexual offences, domestic violence:
+:func:`impactzones.core.schema.is_sensitive`) are left out of the grid, where a count of
+one in a 100 m cell-month would be as good as a point; the page gives them only as counts
+by district and year, with counts of 1 to 4 suppressed, and its figures exclude them.
+
+It draws the density of violent crime, the hot cells, the existing zones and the
+proposals; the analyst draws a polygon (click the vertices, drag them to edit,
 or start from a proposal) and the page computes from the grid: the area, counts per year,
 the share of the city's crime and the PAI in the 12 months before a chosen start, the
 change from the 12 months before to the 12 months after it, and the counts in the ring
@@ -29,8 +34,9 @@ import pandas as pd
 from pyproj import Transformer
 
 from ..core.geo import WGS84, Layers, xy
+from ..core.geometry import locate
 from ..core.grid import make_grid
-from ..core.schema import GROUPS
+from ..core.schema import GROUPS, is_sensitive
 
 __all__ = ["explore_data", "write_explore"]
 
@@ -105,7 +111,9 @@ def explore_data(
     dict
         ``grid`` (origin, cell in metres, size, the cells kept), ``fit`` (lon/lat to grid
         metres), ``months``, ``groups``, ``counts`` (base64 of the deflated uint16 array
-        ``[group][month][cell]``), ``land_km2``, ``ring`` (metres), the layers as GeoJSON
+        ``[group][month][cell]``, sensitive incidents left out), ``private`` (those left
+        out, by district and year, counts below ``PRIVATE_MIN`` as ``None``),
+        ``land_km2``, ``ring`` (metres), the layers as GeoJSON
         (proposals simplified to 10 m, so that their corners can be dragged) and, given a
         capture curve (:func:`impactzones.propose.capture_curve`), its table and plot.
 
@@ -122,6 +130,9 @@ def explore_data(
     grid = make_grid(layers.land, layers.crs, cell)
     keep = np.flatnonzero(grid.mask.ravel())
     months = _months(incidents)
+    private = is_sensitive(incidents).to_numpy()
+    withheld = _private_summary(incidents[private], layers, months)
+    incidents = incidents[~private]
     per = incidents["occurred_at"].dt.to_period("M")
     x, y = xy(incidents)
     row, col, ok = grid.cell_of(x, y)
@@ -154,6 +165,7 @@ def explore_data(
         "land_km2": layers.land.area / 1e6,
         "ring": ring,
         "outside": int((~use).sum()),
+        "private": withheld,
         "boundary": _geojson(layers.boundary, []),
         "districts": _geojson(layers.districts, ["district"]),
         "zones": _geojson(layers.zones, ["name", "start"]),
@@ -165,6 +177,34 @@ def explore_data(
     }
     data["density"] = _density_png(counts, months, grid, keep)
     return data
+
+
+#: District-year counts of the withheld incidents below this are shown as "fewer than".
+PRIVATE_MIN = 5
+
+
+def _private_summary(private: pd.DataFrame, layers: Layers, months: pd.PeriodIndex) -> dict:
+    """The sensitive incidents (rape, sexual offences, domestic violence) kept off the grid,
+    only as counts by district and year, small counts suppressed (``None``)."""
+    total = len(private)
+    per = private["occurred_at"].dt.to_period("M")
+    private = private[np.asarray(months.get_indexer(per)) >= 0]
+    years = sorted({m.year for m in months})
+    year = private["occurred_at"].dt.year.to_numpy()
+    rows = []
+    if layers.districts is not None and len(layers.districts):
+        names = [str(n) for n in layers.districts["district"]]
+        where = locate(*xy(private), list(layers.districts.geometry))
+        for i, name in enumerate(names):
+            got = [int(((where == i) & (year == y)).sum()) for y in years]
+            rows.append([name] + [c if c == 0 or c >= PRIVATE_MIN else None for c in got])
+    return {
+        "total": int(total),
+        "by_year": [int((year == y).sum()) for y in years],
+        "years": years,
+        "rows": rows,
+        "min_shown": PRIVATE_MIN,
+    }
 
 
 def _capture(curve: pd.DataFrame | None) -> dict | None:

@@ -229,6 +229,28 @@
     box.appendChild(img);
   }
 
+  /* The sensitive incidents kept off the grid: only counts by district and year. */
+  function showPrivate(p) {
+    const box = document.getElementById("iz-private");
+    const note = document.createElement("p");
+    note.textContent = "Rape, sexual offences and domestic violence (" + p.total + " incidents) are not in " +
+      "the grid, so a zone's figures leave them out. Counts by district and year only; " +
+      "fewer than " + p.min_shown + " shown as <" + p.min_shown + ".";
+    box.appendChild(note);
+    if (!p.rows.length) return;
+    const t = document.createElement("table");
+    const head = document.createElement("tr");
+    cell(head, "District", "th"); p.years.forEach(y => cell(head, String(y), "th"));
+    t.appendChild(head);
+    p.rows.forEach(r => {
+      const tr = document.createElement("tr");
+      cell(tr, r[0]);
+      r.slice(1).forEach(v => cell(tr, v === null ? "<" + p.min_shown : String(v)));
+      t.appendChild(tr);
+    });
+    box.appendChild(t);
+  }
+
   (async function () {
     try {
       const idx = new Uint32Array((await inflate(G.cells)).buffer);
@@ -249,6 +271,7 @@
           { color: "#b2182b", weight: 0.5, fillOpacity: 0.5 }));
       }
       if (D.capture) showCapture(D.capture);
+      if (D.private) showPrivate(D.private);
       document.getElementById("iz-about").textContent = "Grid: " + N + " cells of " + G.cell + " m, " + D.months[0] +
         " to " + D.months[M - 1] + "; " + D.outside + " incidents fall outside the grid or the months.";
       api.ready = true;

@@ -58,6 +58,7 @@ __all__ = [
     "MapData",
     "add_incident_sample",
     "base_map",
+    "capture_layer",
     "change_colour",
     "commander_map",
     "esc",
@@ -107,6 +108,7 @@ GI_LABELS = {
     -3: "Cold spot, 99%",
 }
 PROPOSAL_LAYER = "Proposed zones"
+CAPTURE_LAYER = "Capture curve (backtest of the proposals)"
 GI_LAYER = "Gi* hot and cold spots (FDR-corrected)"
 CHANGE_LIMIT = 50.0  # the choropleth's colour scale runs from -50% to +50%
 CHANGE_CMAP = "RdBu_r"  # diverging, centred on zero: blue fell, red rose
@@ -226,6 +228,7 @@ class MapData:
     visible: dict[str, bool] = field(default_factory=dict)
     analyst: bool = False
     proposals: gpd.GeoDataFrame | None = None
+    capture: pd.DataFrame | None = None
     trends: dict = field(default_factory=dict)
     trend_start: pd.Timestamp | None = None
     ring: float = 400.0
@@ -1116,6 +1119,53 @@ def _add_proposals(m: folium.Map, data: MapData) -> list[str]:
     return [_section(PROPOSAL_LAYER, _line_key("#00897b", key, "dotted"))]
 
 
+def capture_layer(m: folium.Map, curve: pd.DataFrame | None) -> list[str]:
+    """The capture curve (:func:`impactzones.propose.capture_curve`) as a layer of its own,
+    off when the map opens: turned on, the legend shows its table and plot (the share of
+    the next period's crime captured against the share of the city covered).
+
+    Returns the legend section (empty without a curve).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from impactzones.core.geo import st_louis
+    >>> cc = pd.DataFrame({"strategy": ["proposals"] * 2, "area_share": [0.01, 0.03],
+    ...                    "capture": [0.05, 0.12]})
+    >>> sec = capture_layer(base_map(st_louis()), cc)
+    >>> "capture_at_1%" not in sec[0] and "at 1%" in sec[0]
+    True
+    """
+    if curve is None or len(curve) == 0:
+        return []
+    from ..propose import capture_table, plot_capture_curve
+
+    table = capture_table(curve)
+    shares = [str(c).replace("capture_at_", "at ") for c in table.columns[1:]]
+    head = "".join(f"<th>{esc(c)}</th>" for c in ["strategy", *shares])
+    body = "".join(
+        "<tr><td>"
+        + esc(str(r[0]))
+        + "</td>"
+        + "".join(f"<td>{'-' if pd.isna(v) else f'{v:.1%}'}</td>" for v in r[1:])
+        + "</tr>"
+        for r in table.itertuples(index=False)
+    )
+    buf = io.BytesIO()
+    plot_capture_curve(curve, buf, dpi=60)
+    png = base64.b64encode(buf.getvalue()).decode()
+    period, before = curve.attrs.get("period", ""), curve.attrs.get("before", "")
+    title = f"Capture of {period} crime, zones chosen from {before}" if period else "Capture"
+    folium.FeatureGroup(name=CAPTURE_LAYER, show=False).add_to(m)
+    html_text = (
+        f"<b>{esc(title)}</b><div class='iz-note'>Share of the crime captured against the "
+        "share of the city covered (of the whole city).</div>"
+        f"<table class='iz-capture'><tr>{head}</tr>{body}</table>"
+        f"<img alt='Capture curves' style='width:100%' src='data:image/png;base64,{png}'>"
+    )
+    return [_section(CAPTURE_LAYER, html_text)]
+
+
 def add_incident_sample(
     m: folium.Map, incidents: gpd.GeoDataFrame, *, n: int = MAX_POINTS, seed: int = 0
 ) -> int:
@@ -1189,6 +1239,7 @@ def commander_map(
     legend = _add_zones(m, data) + legend
     if analyst:
         legend += _add_proposals(m, data)
+        legend += capture_layer(m, data.capture)
     if data.sample is not None:
         add_incident_sample(m, data.sample)
     target = data.layers.boundary

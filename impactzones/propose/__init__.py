@@ -1,4 +1,11 @@
-"""Proposed Impact Zones under a commander's constraints, and their backtests."""
+"""Proposed Impact Zones under a commander's constraints, and their backtests.
+
+The modules: :mod:`~impactzones.propose.surfaces` (where zones grow),
+:mod:`~impactzones.propose.shapes` (one zone under the constraints),
+:mod:`~impactzones.propose.zones` (:func:`propose_zones`, :class:`Proposals`),
+:mod:`~impactzones.propose.metrics` (PAI, PEI, RRI), :mod:`~impactzones.propose.baselines`,
+:mod:`~impactzones.propose.backtests` and :mod:`~impactzones.propose.capture`.
+"""
 
 from .proposals import (
     CAPTURE_SHARES,
@@ -8,6 +15,7 @@ from .proposals import (
     NAIVE,
     RANDOM,
     Constraints,
+    Proposals,
     backtest,
     best_hits,
     capture_curve,
@@ -30,6 +38,7 @@ __all__ = [
     "NAIVE",
     "RANDOM",
     "Constraints",
+    "Proposals",
     "backtest",
     "best_hits",
     "capture_curve",

@@ -1,0 +1,215 @@
+"""Backtests: how proposals, the existing zones and the baselines did in the following
+period, at the same total area (hit rate, PAI, PEI, RRI; see :mod:`impactzones.propose.metrics`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..core.errors import InputError
+from ..core.geo import Layers, xy
+from ..core.grid import make_grid
+from ..core.windows import Window, parse_window, select
+from .baselines import compact_baseline, naive_cells, random_placements
+from .metrics import best_hits, pai, rri
+from .zones import Proposals, propose_zones, study_area_of
+
+__all__ = ["COMPACT", "NAIVE", "RANDOM", "backtest", "rolling_backtest"]
+
+NAIVE = "naive: last period's top cells"
+COMPACT = "compact naive: discs on last period's densest cells"
+RANDOM = "random placements of the same shapes (mean)"
+
+
+def _before(proposals: Any, before: Any) -> Window:
+    """The proposal period: ``before`` if given, else the one the proposals were made from."""
+    if before is not None:
+        return parse_window(before)
+    if isinstance(proposals, Proposals):
+        return proposals.window
+    if "window" in getattr(proposals, "attrs", {}):
+        return proposals.attrs["window"]
+    raise InputError("Give the proposal period as before=... (the proposals do not say).")
+
+
+class _Scorer:
+    """Hits, hit rate, PAI, PEI and RRI of any area, for one pair of periods."""
+
+    def __init__(self, incidents, before_w, after_w, group, category, area, cell_size):
+        self.study_area = area
+        self.area_km2 = area.area / 1e6
+        shapely.prepare(area)
+        pts = {}
+        for key, w in (("a", after_w), ("b", before_w)):
+            x, y = xy(select(incidents, window=w, group=group, category=category))
+            inside = shapely.intersects_xy(area, x, y)
+            pts[key] = (x[inside], y[inside])
+        self.pts = pts
+        self.total_a, self.total_b = len(pts["a"][0]), len(pts["b"][0])
+        self.grid = make_grid(area, incidents.crs, cell_size)
+        g = self.grid
+        self.counts_a = np.where(g.mask, g.counts(*pts["a"]), 0)
+        self.counts_b = np.where(g.mask, g.counts(*pts["b"]), 0)
+
+    def hits(self, geom, key="a") -> int:
+        shapely.prepare(geom)
+        return int(shapely.intersects_xy(geom, *self.pts[key]).sum())
+
+    def __call__(self, set_name: str, name: str, geom) -> dict:
+        ha, hb = self.hits(geom, "a"), self.hits(geom, "b")
+        area = shapely.intersection(geom, self.study_area).area / 1e6
+        p = pai(ha, self.total_a, area, self.area_km2)
+        n_cells = int(round(area / self.grid.cell_area_km2))
+        best = pai(
+            best_hits(self.counts_a, n_cells),
+            self.total_a,
+            n_cells * self.grid.cell_area_km2,
+            self.area_km2,
+        )
+        return {
+            "set": set_name,
+            "name": name,
+            "area_km2": area,
+            "hits": ha,
+            "hit_rate": ha / self.total_a if self.total_a else math.nan,
+            "pai": p,
+            "pei": p / best if best and np.isfinite(best) and best > 0 else math.nan,
+            "rri": rri(ha, hb, self.total_a, self.total_b),
+            "hits_before": hb,
+        }
+
+    def allowed(self, existing, gap: float) -> np.ndarray:
+        """Cells in the study area and ``gap`` metres clear of the existing zones."""
+        ok = self.grid.mask.copy()
+        if existing is not None and len(existing):
+            cx, cy = self.grid.centres()
+            ok &= ~shapely.contains_xy(existing.geometry.union_all().buffer(gap), cx, cy)
+        return ok
+
+    def naive(self, allowed: np.ndarray, area_km2: float):
+        n = int(round(area_km2 / self.grid.cell_area_km2))
+        r, k = np.nonzero(naive_cells(self.counts_b, allowed, n))
+        return shapely.union_all(self.grid.polygons(r, k))
+
+
+def backtest(
+    proposals: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame,
+    *,
+    period,
+    before=None,
+    existing: gpd.GeoDataFrame | None = None,
+    group: str | None = "violent",
+    category=None,
+    layers: Layers | None = None,
+    study_area=None,
+    cell_size: float = 100.0,
+    gap: float = 400.0,
+    draws: int = 200,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """How the proposals, the existing zones and three baselines did in ``period``.
+
+    The baselines cover the proposals' total area: the naive top cells of the proposal
+    period (the upper reference for any design: scattered, not a zone), the compact naive
+    baseline (:func:`compact_baseline`: discs of the proposals' sizes on last period's
+    densest cells) and random placements of the proposals' shapes
+    (:func:`random_placements`; means over ``draws`` draws, ``seed`` fixed).
+
+    Parameters
+    ----------
+    proposals : Proposals or GeoDataFrame
+        From :func:`propose_zones` (its ``window`` is the default ``before``).
+    incidents : GeoDataFrame
+    period : int, "START:END" or (start, end)
+        The period predicted (e.g. the year after the proposals').
+    before : optional
+        The proposal period (for RRI and the baselines).
+    existing : GeoDataFrame, optional
+        Existing zones, scored on the same terms.
+
+    Returns
+    -------
+    DataFrame
+        One row per proposal, one per existing zone, and one row each for all proposals,
+        all existing zones and each baseline: ``set, name, area_km2, hits, hit_rate, pai,
+        pei, rri, hits_before``.
+
+    Examples
+    --------
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
+    >>> layers = st_louis()
+    >>> inc = synthesize(seed=2018, years=[2018, 2019]).incidents
+    >>> north = layers.zones.iloc[:1]
+    >>> props = propose_zones(inc, period=2018, exclude=north, layers=layers)
+    >>> bt = backtest(props, inc, period=2019, existing=north, layers=layers, draws=20)
+    >>> list(bt["set"].unique())
+    ['proposals', 'existing', 'baseline']
+    """
+    after_w = parse_window(period)
+    before_w = _before(proposals, before)
+    area = study_area_of(layers, study_area, incidents)
+    sc = _Scorer(incidents, before_w, after_w, group, category, area, cell_size)
+    rows = [sc("proposals", r.name, r.geometry) for r in proposals.itertuples()]
+    rows.append(sc("proposals", "all proposals", proposals.geometry.union_all()))
+    if existing is not None and len(existing):
+        rows += [
+            sc("existing", str(n), g)
+            for n, g in zip(existing["name"], existing.geometry, strict=True)
+        ]
+        rows.append(sc("existing", "all existing zones", existing.geometry.union_all()))
+    allowed = sc.allowed(existing, gap)
+    areas = list(proposals.area / 1e6)
+    rows.append(sc("baseline", NAIVE, sc.naive(allowed, sum(areas))))
+    discs = compact_baseline(sc.counts_b, sc.grid, allowed, areas, area, gap)
+    rows.append(sc("baseline", COMPACT, shapely.union_all(discs)))
+    scored = [
+        sc("baseline", RANDOM, shapely.union_all(d))
+        for d in random_placements(list(proposals.geometry), area, draws, seed)
+    ]
+    mean = pd.DataFrame(scored)[["area_km2", "hits", "hit_rate", "pai", "pei", "rri"]].mean()
+    rows.append({"set": "baseline", "name": RANDOM, **mean.to_dict(), "hits_before": math.nan})
+    out = pd.DataFrame(rows)
+    out.attrs.update({"period": after_w.label, "before": before_w.label, "incidents": sc.total_a})
+    return out
+
+
+def rolling_backtest(incidents, years, *, k=2, exclude=None, layers=None, **kwargs) -> pd.DataFrame:
+    """Propose from each year and score on the next: one row per year and set.
+
+    Examples
+    --------
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
+    >>> layers = st_louis()
+    >>> inc = synthesize(seed=2018, years=[2016, 2017]).incidents
+    >>> rb = rolling_backtest(inc, [2016], exclude=layers.zones.iloc[:1], layers=layers)
+    >>> sorted(rb["set"].unique())
+    ['baseline', 'existing', 'proposals']
+    """
+    rows = []
+    for y in years:
+        p = propose_zones(incidents, period=y, k=k, exclude=exclude, layers=layers, **kwargs)
+        bt = backtest(p, incidents, period=y + 1, before=y, existing=exclude, layers=layers)
+        keep = bt["name"].isin(["all proposals", "all existing zones", NAIVE, COMPACT, RANDOM])
+        for r in bt[keep].itertuples():
+            rows.append(
+                {
+                    "year": y,
+                    "set": r.set,
+                    "name": r.name,
+                    "pai": r.pai,
+                    "pei": r.pei,
+                    "rri": r.rri,
+                    "hit_rate": r.hit_rate,
+                    "area_km2": r.area_km2,
+                }
+            )
+    return pd.DataFrame(rows)

@@ -1,0 +1,108 @@
+"""The baselines a proposal is held against, at the same total area: the naive top cells
+(the upper reference for any design: scattered, not a zone), compact discs on last
+period's densest cells, and random placements of the same shapes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import shapely
+import shapely.affinity
+
+from ..core.compat import renamed_keyword
+from ..core.grid import Grid
+from .shapes import BUFFER_SEGMENTS
+
+__all__ = ["compact_baseline", "naive_cells", "random_placements"]
+
+
+def naive_cells(counts_before: np.ndarray, allowed: np.ndarray, n_cells: int) -> np.ndarray:
+    """The baseline: the ``n_cells`` allowed cells with the most incidents before.
+
+    Ties are broken by cell order (row by row, from the north-west), a rule that looks at
+    nothing from the period being predicted.
+
+    Examples
+    --------
+    >>> naive_cells(np.array([[2, 0, 2], [2, 1, 0]]), np.ones((2, 3), bool), 2).astype(int)
+    array([[1, 0, 1],
+           [0, 0, 0]])
+    """
+    flat = np.where(allowed, counts_before, -1).ravel()
+    order = np.lexsort((np.arange(flat.size), -flat))
+    keep = np.zeros(flat.size, bool)
+    keep[order[:n_cells]] = True
+    return (keep & (flat >= 0)).reshape(counts_before.shape)
+
+
+@renamed_keyword("land", "study_area")
+def compact_baseline(
+    counts_before: np.ndarray,
+    grid: Grid,
+    allowed: np.ndarray,
+    areas_km2: Sequence[float],
+    study_area: Any,
+    gap: float = 400.0,
+) -> list:
+    """Discs of the given areas around last period's densest allowed cells, one at a time.
+
+    Each disc is centred on the densest cell left (ties by cell order) and clipped to
+    ``study_area``; cells within the disc plus ``gap`` plus the largest radius are then taken
+    out, so the discs never overlap and keep the proposals' spacing.
+
+    Examples
+    --------
+    >>> from impactzones.core.grid import make_grid
+    >>> g = make_grid(shapely.box(0, 0, 1000, 1000), "EPSG:32615", 100)
+    >>> c = np.zeros(g.shape); c[2, 7] = 5
+    >>> d = compact_baseline(c, g, g.mask, [0.05], shapely.box(0, 0, 1000, 1000))
+    >>> [round(v) for v in d[0].centroid.coords[0]], round(d[0].area / 1e4)
+    ([750, 750], 5)
+    """
+    allowed = allowed.copy()
+    cx, cy = grid.centres()
+    r_max = max(math.sqrt(a * 1e6 / math.pi) for a in areas_km2) if len(areas_km2) else 0.0
+    discs = []
+    for a in areas_km2:
+        if not allowed.any():
+            break
+        cell = naive_cells(counts_before, allowed, 1)
+        r, k = np.nonzero(cell)
+        centre = shapely.Point(cx[r[0], k[0]], cy[r[0], k[0]])
+        disc = centre.buffer(math.sqrt(a * 1e6 / math.pi), quad_segs=BUFFER_SEGMENTS)
+        discs.append(shapely.intersection(disc, study_area))
+        allowed &= ~shapely.contains_xy(disc.buffer(gap + r_max), cx, cy)
+    return discs
+
+
+@renamed_keyword("land", "study_area")
+def random_placements(shapes: Sequence[Any], study_area: Any, n: int = 200, seed: int = 0) -> list:
+    """``n`` random placements of the same shapes: each shape moved (not turned) so that
+    its centroid falls on a uniformly random point of ``study_area``.
+
+    Examples
+    --------
+    >>> city = shapely.box(0, 0, 1000, 1000)
+    >>> draws = random_placements([shapely.box(0, 0, 10, 10)], city, n=3, seed=1)
+    >>> len(draws), len(draws[0]), round(draws[0][0].area)
+    (3, 1, 100)
+    """
+    rng = np.random.default_rng(seed)
+    xmin, ymin, xmax, ymax = study_area.bounds
+    shapely.prepare(study_area)
+    out = []
+    for _ in range(n):
+        placed = []
+        for g in shapes:
+            while True:
+                px, py = rng.uniform(xmin, xmax), rng.uniform(ymin, ymax)
+                if shapely.contains_xy(study_area, px, py):
+                    break
+            c = g.centroid
+            placed.append(shapely.affinity.translate(g, px - c.x, py - c.y))
+        out.append(placed)
+    return out

@@ -1,0 +1,422 @@
+"""Proposed Impact Zones: up to ``k`` candidates from one period's hot spots, under the
+commander's constraints, as a typed result.
+
+One zone at a time, greedily: a priority surface (:mod:`impactzones.propose.surfaces`);
+cells outside the study area, inside existing zones or within ``gap`` metres of them or of
+the zones already proposed are masked out; a zone grows from the densest free cell and is
+turned into a patrol-friendly outline (:mod:`impactzones.propose.shapes`), optionally
+snapped to whole neighborhoods. Each candidate carries its area, incidents and share in
+the proposal period, its PAI, the districts and neighborhoods it covers, the parameters
+that made it, its power for a year-on-year test and a plain-language summary. Candidates
+are ranked by incidents per km^2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from ..core.errors import InputError
+from ..core.geo import Layers, xy
+from ..core.results import ResultFiles
+from ..core.windows import Window, parse_window, select
+from .shapes import BUFFER_SEGMENTS, GAP_PAD, Constraints, _grow, _outline, _snap
+from .surfaces import METHODS, _surface
+
+__all__ = ["Proposals", "propose_zones", "study_area_of"]
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#: The columns of :attr:`Proposals.zones`, in order.
+COLUMNS = [
+    "rank",
+    "name",
+    "area_km2",
+    "incidents",
+    "share",
+    "pai",
+    "per_km2",
+    "power_20",
+    "mde_80",
+    "districts",
+    "neighborhoods",
+    "method",
+    "params",
+    "summary",
+    "geometry",
+]
+
+
+@dataclass(eq=False)
+class Proposals(ResultFiles):
+    """Proposed zones (from :func:`propose_zones`): the result and the choices behind it.
+
+    Attributes
+    ----------
+    zones : GeoDataFrame
+        One row per zone, ranked (see :func:`propose_zones`), in the incidents' CRS.
+    params : dict
+        Every setting used (areas in km^2, distances in metres) and the surface's rule.
+    window : Window
+        The proposal period.
+    incidents : int
+        Incidents of the chosen crimes in the period.
+    study_area_km2 : float
+        The study area's size, km^2.
+
+    For code written when :func:`propose_zones` returned a GeoDataFrame, the result reads
+    like its ``zones`` table: ``p["name"]``, ``len(p)``, ``p.geometry``, ``p.attrs``.
+
+    Examples
+    --------
+    >>> import shapely, geopandas as gpd
+    >>> from impactzones.core.windows import parse_window
+    >>> z = gpd.GeoDataFrame({"name": ["Proposal A"]},
+    ...                      geometry=[shapely.box(0, 0, 500, 1000)], crs="EPSG:26915")
+    >>> p = Proposals(z, {"k": 1}, parse_window(2018), 120, 160.0)
+    >>> len(p), p["name"].tolist(), p.to_geodataframe().crs.to_epsg()
+    (1, ['Proposal A'], 26915)
+    """
+
+    zones: gpd.GeoDataFrame
+    params: dict
+    window: Window
+    incidents: int
+    study_area_km2: float
+    cell_size: float = 100.0
+    map_layer: ClassVar[str] = "proposals"
+    meta: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def to_geodataframe(self) -> gpd.GeoDataFrame:
+        """The zones as a GeoDataFrame (a copy)."""
+        return self.zones.copy()
+
+    def to_file(self, path: str | Path, **kwargs: Any) -> Path:
+        """Write the zones by the extension of ``path`` (:mod:`impactzones.core.results`:
+        ``.geojson`` in WGS 84, ``.gpkg``, ``.parquet``...; ``.csv`` for the table without
+        geometry); atomic. Extra keywords go to :meth:`geopandas.GeoDataFrame.to_file`, as
+        for the GeoDataFrame returned before."""
+        if kwargs:
+            self.zones.to_file(path, **kwargs)
+            return Path(path)
+        return super().to_file(path)
+
+    # the GeoDataFrame that propose_zones returned before: read through to the zones
+    def __len__(self) -> int:
+        return len(self.zones)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.zones[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.zones[key] = value
+
+    def __iter__(self) -> Any:
+        return iter(self.zones)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or "zones" not in self.__dict__:
+            raise AttributeError(name)
+        return getattr(self.zones, name)
+
+
+def study_area_of(layers: Layers | None, study_area: Any, incidents: gpd.GeoDataFrame) -> Any:
+    """The study area: ``study_area`` if given, else the layers' land, else the incidents'
+    bounding box.
+
+    Examples
+    --------
+    >>> import shapely, geopandas as gpd
+    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([0, 10], [0, 5]))
+    >>> study_area_of(None, None, pts).bounds
+    (0.0, 0.0, 10.0, 5.0)
+    """
+    if study_area is not None:
+        return study_area
+    return layers.land if layers is not None else shapely.box(*incidents.total_bounds)
+
+
+def propose_zones(
+    incidents: gpd.GeoDataFrame,
+    *,
+    period: Any,
+    k: int = 8,
+    max_area_km2: float = 3.0,
+    min_area_km2: float = 0.5,
+    exclude: gpd.GeoDataFrame | None = None,
+    method: str = "cells",
+    group: str | None = "violent",
+    category: str | list[str] | None = None,
+    layers: Layers | None = None,
+    study_area: Any = None,
+    gap: float = 400.0,
+    cell_size: float = 100.0,
+    bandwidth: float | None = None,
+    threshold: float = 0.6,
+    snap: str | None = None,
+    smooth: float = 100.0,
+    stability: bool = False,
+    floor: float = 0.0,
+    solidity: float = 0.0,
+    history: int = 1,
+) -> Proposals:
+    """Up to ``k`` candidate Impact Zones from the hot spots of ``period``.
+
+    Parameters
+    ----------
+    incidents : GeoDataFrame
+        Incidents in a metric CRS.
+    period : int, "START:END" or (start, end)
+        The proposal period (e.g. ``2018``).
+    k : int, default 8
+        How many zones to propose. Eight half-km^2 zones hold far more of the next
+        year's crime per km^2 than two zones of the same total area (tuned on the real
+        St. Louis 2017 -> 2018 backtest; see docs/proposals.md).
+    max_area_km2, min_area_km2 : float, default 3 and 0.5
+        Area limits of each zone, in km^2.
+    exclude : GeoDataFrame, optional
+        Existing zones: proposals stay ``gap`` metres away from them.
+    method : {"cells", "kde", "gistar", "dbscan"}
+        The priority surface (see the module notes); the default, lightly smoothed
+        counts per cell, keeps the hot addresses that a wide kernel spreads out.
+    group, category : str, optional
+        Which incidents count (default violent crime).
+    layers : Layers, optional
+        For the study area (its land), districts and neighborhoods covered, and snapping.
+    study_area : shapely geometry, optional
+        The study area (default ``layers.land``, else the incidents' bounding box).
+    gap : float, default 400
+        Metres kept clear around existing zones.
+    cell_size : float, default 100
+        Grid cell in metres.
+    bandwidth : float, optional
+        KDE bandwidth in metres (default: the automatic rule).
+    threshold : float, default 0.6
+        Growth stops at cells below this share of the seed's density (once the minimum
+        area is reached): a zone is the hot spot's core. Lower values give larger zones
+        that catch more incidents at a lower density (and a lower PAI).
+    snap : {None, "neighborhoods"}
+        Snap each outline to whole neighborhoods when that still meets the constraints.
+    smooth : float, default 100
+        ``method="cells"``: the Gaussian smoothing of the cell counts (sigma, metres).
+    stability : bool, default False
+        ``method="cells"``: count the months in which each cell had an incident rather
+        than the incidents (places that stayed hot over a one-month spike).
+    solidity : float, default 0
+        The least share of its convex hull that a zone's area must fill (0-1): inlets are
+        closed until it does (a simpler shape to patrol, at some cost in PAI; see
+        docs/proposals.md).
+    floor : float, default 0
+        Growth also stops (once the minimum area is reached) at cells below this
+        quantile (0-1) of the surface over the free cells: a citywide density floor.
+    history : int, default 1
+        Earlier periods of the same length whose incidents also count on the surface
+        (with the same weight): a place that stayed hot for two years outranks last
+        year's spike. The zones' figures (incidents, share, PAI) are still the
+        proposal period's. Chosen on rolling half-year backtests within 2017-2018 of the
+        real St. Louis exports (see docs/proposals.md); 0 uses the period alone.
+
+    Returns
+    -------
+    Proposals
+        The ranked candidates (``zones``: ``rank, name, area_km2, incidents, share, pai,
+        per_km2, power_20, mde_80, districts, neighborhoods, method, params, summary`` and
+        the polygon), the settings (``params``) and the proposal period. It reads like its
+        ``zones`` table (``p["area_km2"]``, ``len(p)``, ``p.geometry``), as the plain
+        GeoDataFrame returned before did.
+
+    Examples
+    --------
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
+    >>> layers = st_louis()
+    >>> inc = synthesize(seed=2018, years=[2018]).incidents
+    >>> p = propose_zones(inc, period=2018, k=2, exclude=layers.zones.iloc[:1], layers=layers)
+    >>> len(p), bool((p["area_km2"] <= 3.0).all())
+    (2, True)
+    """
+    params = dict(
+        k=k, max_area_km2=max_area_km2, min_area_km2=min_area_km2, method=method,
+        group=group, category=category, gap_m=gap, cell_size_m=cell_size,
+        bandwidth_m=bandwidth, threshold=threshold, snap=snap, smooth_m=smooth,
+        stability=stability, floor=floor, solidity=solidity, history=history,
+    )  # fmt: skip
+    c = _check(params)
+    window = parse_window(period)
+    sel = select(incidents, window=window, group=group, category=category)
+    if len(sel) < 10:
+        raise InputError(
+            f"Only {len(sel)} incidents match {window.label}: too few to propose "
+            "zones from; widen the period or the crimes."
+        )
+    area = study_area_of(layers, study_area, incidents)
+    hot = (
+        sel
+        if not history
+        else select(
+            incidents, window=_with_history(window, history), group=group, category=category
+        )
+    )
+    grid, values, note = _surface(hot, area, method, cell_size, bandwidth, smooth, stability)
+    if history:
+        note += f", {_with_history(window, history).label} (the period and {history} before)"
+    blocked = _kept_clear(exclude, incidents.crs, gap)
+    shapes = _grow_zones(grid, values, area, blocked, c, params, layers)
+    if not shapes:
+        raise InputError(
+            "No zone fits the constraints: allow a larger area, a smaller gap, or "
+            "fewer existing zones to avoid."
+        )
+    params["surface"] = note
+    zones = _zone_table(shapes, sel, incidents.crs, area.area / 1e6, layers, window, params)
+    zones.attrs.update(
+        {
+            "period": window.label,
+            "incidents": len(sel),
+            "land_km2": area.area / 1e6,
+            "cell_size": cell_size,
+        }
+    )
+    return Proposals(zones, params, window, len(sel), area.area / 1e6, cell_size)
+
+
+def _check(params: dict) -> Constraints:
+    """The settings checked at the boundary, and the constraints they make."""
+    if params["method"] not in METHODS:
+        raise InputError(f"method must be one of {METHODS}, got {params['method']!r}.")
+    k = params["k"]
+    if k < 1 or int(k) != k:
+        raise InputError(f"k must be a whole number >= 1, got {k!r}.")
+    if params["snap"] not in (None, "neighborhoods"):
+        raise InputError(f"snap must be None or 'neighborhoods', got {params['snap']!r}.")
+    if params["history"] < 0 or int(params["history"]) != params["history"]:
+        raise InputError(f"history must be a whole number >= 0, got {params['history']!r}.")
+    if not 0 <= params["floor"] < 1:
+        raise InputError(f"floor must be a quantile in [0, 1), got {params['floor']!r}.")
+    c = Constraints(
+        params["max_area_km2"], params["min_area_km2"], params["gap_m"], params["solidity"]
+    )
+    c.check()
+    return c
+
+
+def _with_history(window: Window, history: int) -> Window:
+    """The window reaching back ``history`` periods of its own length before it."""
+    return Window(window.start - dt.timedelta(days=window.days * history), window.end)
+
+
+def _kept_clear(exclude: gpd.GeoDataFrame | None, crs: Any, gap: float) -> Any:
+    """The existing zones padded by the gap: no proposal may reach into it."""
+    if exclude is None or not len(exclude):
+        return shapely.Polygon()
+    if exclude.crs is not None and not exclude.crs.equals(crs):
+        raise InputError("The existing zones and the incidents have different CRSs.")
+    return exclude.geometry.union_all().buffer(gap * GAP_PAD, quad_segs=BUFFER_SEGMENTS)
+
+
+def _grow_zones(grid, values, area, blocked, c: Constraints, params: dict, layers) -> list:
+    """Grow, outline and keep clear, one zone at a time, until ``k`` zones (or no room)."""
+    cx, cy = grid.centres()
+    free = (
+        grid.mask & ~shapely.contains_xy(blocked, cx, cy)
+        if not blocked.is_empty
+        else (grid.mask.copy())
+    )
+    floor = params["floor"]
+    floor_value = float(np.quantile(values[free], floor)) if floor and free.any() else 0.0
+    shapes: list = []
+    k, tries = params["k"], 0
+    while len(shapes) < k and tries < 4 * k + 4:
+        tries += 1
+        region = _grow(values, free, grid.cell_area_km2, c, params["threshold"], floor_value)
+        if region is None:
+            break
+        allowed = shapely.difference(area, blocked)
+        shape = _outline(region, grid, allowed, c)
+        free &= ~region  # never try these cells again, whatever happens to the outline
+        if shape is None:
+            continue
+        if params["snap"] == "neighborhoods" and layers is not None:
+            if layers.neighborhoods is not None:
+                shape = _snap(shape, layers.neighborhoods, allowed, c) or shape
+        around = shape.buffer(c.gap_m * GAP_PAD, quad_segs=BUFFER_SEGMENTS)
+        blocked = shapely.union(blocked, around)
+        free &= ~shapely.contains_xy(around, cx, cy)
+        shapes.append(shape)
+    return shapes
+
+
+def _zone_table(shapes, sel, crs, area_km2: float, layers, window, params) -> gpd.GeoDataFrame:
+    """The ranked candidates with their figures, names, places, power and summary."""
+    x, y = xy(sel)
+    hits = []
+    for shape in shapes:
+        shapely.prepare(shape)
+        hits.append(int(shapely.intersects_xy(shape, x, y).sum()))
+    out = gpd.GeoDataFrame({"incidents": hits}, geometry=shapes, crs=crs)
+    out["area_km2"] = out.area / 1e6
+    out["share"] = out["incidents"] / len(sel)
+    out["pai"] = out["share"] / (out["area_km2"] / area_km2)
+    out["per_km2"] = out["incidents"] / out["area_km2"]
+    out = out.sort_values("per_km2", ascending=False, ignore_index=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    out["name"] = [f"Proposal {LETTERS[i % 26]}" for i in range(len(out))]
+    nb = layers.neighborhoods if layers is not None else None
+    dist = layers.districts if layers is not None else None
+    out["neighborhoods"] = ["; ".join(_covers(g, nb, "name")) for g in out.geometry]
+    out["districts"] = ["; ".join(_covers(g, dist, "district")) for g in out.geometry]
+    out["method"] = params["method"]
+    out["params"] = (
+        f"{params['surface']}; {params['cell_size_m']:g} m cells; growth threshold "
+        f"{params['threshold']:g}; areas {params['min_area_km2']:g} to "
+        f"{params['max_area_km2']:g} km^2; gap {params['gap_m']:g} m; period {window.label}"
+        + (f"; snapped to {params['snap']}" if params["snap"] else "")
+    )
+    _summarise(out, params, window, area_km2)
+    return out[COLUMNS]
+
+
+def _summarise(out: gpd.GeoDataFrame, params: dict, window, area_km2: float) -> None:
+    """Each zone in a sentence, with what a year-on-year test could see there."""
+    from ..evaluate.power import zone_power
+
+    cat = params["category"]
+    crime = params["group"] or ", ".join([cat] if isinstance(cat, str) else cat or [])
+    summary = [
+        f"{r.name}, {r.area_km2:.1f} km^2"
+        + (f" around {_first(r.neighborhoods, 2)}" if r.neighborhoods else "")
+        + f", held {r.share:.1%} of {crime} crime in {window.label} on "
+        f"{r.area_km2 / area_km2:.1%} of the city's area (PAI {r.pai:.1f})."
+        for r in out.itertuples()
+    ]
+    per_year = out["incidents"].astype(float) * 365.25 / window.days
+    powers = [zone_power(b, where="this zone") if b > 0 else None for b in per_year]
+    out["power_20"] = [pw.power if pw else float("nan") for pw in powers]
+    out["mde_80"] = [pw.mde_pct if pw else float("nan") for pw in powers]
+    out["summary"] = [
+        s if pw is None else f"{s} {pw.verdict.split(' (')[0]}, a year against a year."
+        for s, pw in zip(summary, powers, strict=True)
+    ]
+
+
+def _covers(geom, layer: gpd.GeoDataFrame | None, col: str, min_share: float = 0.05):
+    """Names in ``layer`` that cover at least ``min_share`` of ``geom``'s area."""
+    if layer is None or len(layer) == 0:
+        return []
+    out = []
+    for name, g in zip(layer[col], layer.geometry, strict=True):
+        if g.intersects(geom):
+            share = g.intersection(geom).area / geom.area
+            if share >= min_share:
+                out.append((share, str(name)))
+    return [n for _, n in sorted(out, reverse=True)]
+
+
+def _first(names: str, n: int) -> str:
+    parts = [p for p in names.split("; ") if p]
+    return " and ".join(parts[:n]) if len(parts) <= n else ", ".join(parts[:n]) + " and others"
