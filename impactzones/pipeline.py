@@ -617,7 +617,7 @@ def _demo_patterns(inc, layers, out, headline, concentration, nr_category, nr_pe
         table = concentration_report(this_year, layers.land, districts=layers.districts)
         files.append(write_table(table, out / "concentration.csv"))
         png = out / "concentration_lorenz.png"
-        plot_lorenz(table.attrs["results"], png)
+        plot_lorenz(table.results, png)
         files.append(png)
         headline["concentration"] = {"year": year, "city": table.loc[0, "verdict"]}
     if nr_category:

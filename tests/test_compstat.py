@@ -70,6 +70,9 @@ def test_year_to_date_holds_the_published_counts(assigned, layers):
     # the districts add up to the city
     d = t[(t["area_type"] == "District") & (t["crime"] == "violent")]
     assert d["Year to date"].sum() == 5525
+    # a typed result: the date and windows are attributes, nothing rides in DataFrame.attrs
+    assert t.as_of == "2018-12-31" and t.windows["Year to date"] == ("2018", "2017")
+    assert t.table.attrs == {} and t.attrs["windows"] == t.windows
 
 
 def test_a_date_outside_the_data_is_refused(assigned, layers):

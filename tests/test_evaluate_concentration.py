@@ -66,8 +66,11 @@ def test_cell_counts_and_report(synth, layers):
     top_k = np.sort(counts)[::-1][:k].sum() / counts.sum()
     assert city["top_5"] == pytest.approx(top_k, abs=0.01)
     assert t["crimes"].iloc[1:].sum() == city["crimes"]  # every cell is in one district
-    assert t.attrs["results"]["City"].places == len(counts)
-    assert plot_lorenz(t.attrs["results"])[:4] == b"\x89PNG"
+    assert t.results["City"].places == len(counts)
+    assert t.table.attrs == {}  # the results are an attribute, not DataFrame.attrs
+    assert t.attrs["results"] is t.results  # as earlier versions gave them
+    assert t.params["cell_size_m"] == 250 and t.params["cell_rule"] == "given"
+    assert plot_lorenz(t.results)[:4] == b"\x89PNG"
 
 
 def test_bad_counts():

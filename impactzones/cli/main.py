@@ -635,7 +635,7 @@ def cmd_compstat(args) -> int:
 
         print(
             json.dumps(
-                {"windows": table.attrs["windows"], "rows": to_records(table)},
+                {"windows": table.windows, "rows": to_records(table)},
                 indent=2,
                 default=str,
             )
@@ -660,8 +660,8 @@ def print_compstat(con, table, *, wide: bool = False) -> None:
     periods = list(PERIODS)
     counts = rows[periods + [f"{p}, year before" for p in periods]].sum(axis=1)
     rows = rows[counts > 0]  # a crime with none in any period says nothing
-    w = table.attrs.get("windows", {})
-    t = Table(title=f"CompStat to {table.attrs.get('as_of', '')}: each period vs a year earlier")
+    w = table.windows
+    t = Table(title=f"CompStat to {table.as_of}: each period vs a year earlier")
     t.add_column("Area")
     t.add_column("Crime")
     for p in PERIODS:
@@ -1123,7 +1123,7 @@ def cmd_concentration(args) -> int:
                 out = Path(args.out)
                 files.append(write_table(table, out / "concentration.csv"))
                 png = out / "concentration_lorenz.png"
-                plot_lorenz(table.attrs["results"], png)
+                plot_lorenz(table.results, png)
                 files.append(png)
     if args.json:
         print(json.dumps(table.to_dict("records"), indent=2, default=str))

@@ -63,6 +63,7 @@ __all__ = [
     "WDQ",
     "Comparison",
     "RateRatio",
+    "TableView",
     "align_windows",
     "check_windows",
     "compare_zones",
@@ -694,8 +695,34 @@ TESTS = {
 }
 
 
+class TableView:
+    """Mixin for a result that earlier versions returned as its table: reading the result
+    as a DataFrame (``r["col"]``, ``r.loc[...]``, ``len(r)``, ``"col" in r`` and any other
+    DataFrame attribute) reaches its ``table`` attribute."""
+
+    table: pd.DataFrame
+
+    def __getattr__(self, name: str) -> Any:
+        table = self.__dict__.get("table")
+        if name.startswith("_") or table is None:
+            raise AttributeError(name)
+        return getattr(table, name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.table[key]
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.table
+
+    def __iter__(self) -> Any:
+        return iter(self.table)
+
+
 @dataclass(frozen=True, eq=False)
-class Comparison(ResultFiles):
+class Comparison(TableView, ResultFiles):
     """A before/after comparison of Impact Zones: the table and every choice behind it.
 
     The result of :func:`compare_zones` (esda style: the statistic and its parameters as
@@ -852,29 +879,10 @@ class Comparison(ResultFiles):
             return write_table(self.table, path)
         return super().to_file(path)
 
-    # Reading the comparison as its table (see the notes).
-    def __getattr__(self, name: str) -> Any:
-        table = self.__dict__.get("table")
-        if name.startswith("_") or table is None:
-            raise AttributeError(name)
-        return getattr(table, name)
-
-    def __getitem__(self, key: Any) -> Any:
-        return self.table[key]
-
-    def __len__(self) -> int:
-        return len(self.table)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.table
-
-    def __iter__(self) -> Any:
-        return iter(self.table)
-
 
 def _as_table(table) -> pd.DataFrame:
-    """The DataFrame of a :class:`Comparison` (or the table itself)."""
-    return table.table if isinstance(table, Comparison) else table
+    """The DataFrame of a result read as its table (:class:`TableView`), or the table."""
+    return table.table if isinstance(table, TableView) else table
 
 
 def compare_zones(
@@ -1238,7 +1246,7 @@ def to_markdown(table: pd.DataFrame | Comparison) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_records(table: pd.DataFrame | Comparison) -> list[dict]:
+def to_records(table: pd.DataFrame | TableView) -> list[dict]:
     """JSON-ready rows (NaN as null).
 
     Examples

@@ -10,7 +10,9 @@ the 28-day hot-spot map is a density surface.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -19,8 +21,16 @@ from ..core.errors import InputError
 from ..core.geo import Layers
 from ..core.schema import GROUPS, PART_I
 from ..core.windows import Window
+from .compare import TableView
 
-__all__ = ["PERIODS", "compstat", "compstat_html", "period_windows", "write_compstat"]
+__all__ = [
+    "PERIODS",
+    "CompStat",
+    "compstat",
+    "compstat_html",
+    "period_windows",
+    "write_compstat",
+]
 
 #: The report's periods: label -> days (None: the year to date).
 PERIODS: dict[str, int | None] = {"7 days": 7, "28 days": 28, "Year to date": None}
@@ -58,12 +68,47 @@ def _areas(incidents: pd.DataFrame, layers: Layers) -> list[tuple[str, str, pd.S
     return areas
 
 
-def compstat(incidents: pd.DataFrame, layers: Layers, as_of) -> pd.DataFrame:
-    """The CompStat table: one row per area and crime, counts and percent change for
-    each period against the same days a year earlier.
+@dataclass(frozen=True, eq=False)
+class CompStat(TableView):
+    """The CompStat report: the table, the reporting date and the windows compared.
 
-    ``incidents`` must be assigned (:func:`impactzones.assign.assign`). The table's
-    ``attrs["windows"]`` holds the windows.
+    Attributes
+    ----------
+    table : DataFrame
+        One row per area and crime: counts and percent change for each period against
+        the same days a year earlier.
+    as_of : str
+        The reporting date (``YYYY-MM-DD``, included).
+    windows : dict of str to (str, str)
+        Each period's window and the year-earlier one, as labels.
+
+    Notes
+    -----
+    The report reads as its table (:class:`~impactzones.evaluate.compare.TableView`), and
+    ``report.attrs`` gives ``windows`` and ``as_of`` as earlier versions kept them in the
+    table's ``DataFrame.attrs``.
+    """
+
+    table: pd.DataFrame
+    as_of: str
+    windows: dict[str, tuple[str, str]]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The reporting date and the windows compared."""
+        return {"as_of": self.as_of, "windows": self.windows, "periods": dict(PERIODS)}
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """``windows`` and ``as_of``, as earlier versions kept them in the table's attrs."""
+        return {"windows": self.windows, "as_of": self.as_of}
+
+
+def compstat(incidents: pd.DataFrame, layers: Layers, as_of) -> CompStat:
+    """The CompStat report: one row per area and crime, counts and percent change for
+    each period against the same days a year earlier (see :class:`CompStat`).
+
+    ``incidents`` must be assigned (:func:`impactzones.assign.assign`).
 
     Examples
     --------
@@ -110,14 +155,15 @@ def compstat(incidents: pd.DataFrame, layers: Layers, as_of) -> pd.DataFrame:
                 row[f"{label}, year before"] = b
                 row[f"{label}, change %"] = percent_change(b, a)
             rows.append(row)
-    out = pd.DataFrame(rows)
-    out.attrs["windows"] = {k: (v[0].label, v[1].label) for k, v in windows.items()}
-    out.attrs["as_of"] = f"{as_of:%Y-%m-%d}"
-    return out
+    return CompStat(
+        table=pd.DataFrame(rows),
+        as_of=f"{as_of:%Y-%m-%d}",
+        windows={k: (v[0].label, v[1].label) for k, v in windows.items()},
+    )
 
 
 def compstat_html(
-    table: pd.DataFrame, *, title: str, note: str = "", map_href: str | None = None
+    table: pd.DataFrame | CompStat, *, title: str, note: str = "", map_href: str | None = None
 ) -> str:
     """The CompStat table as a printable HTML page (every text cell escaped).
 
@@ -150,7 +196,7 @@ def compstat_html(
             label = esc(str(r["crime"]).replace("_", " "))
             cls = " class='part1'" if r["level"] == "Part I" else ""
             body.append(f"<tr{cls}><td>{label}</td>{cells}</tr>")
-    windows = table.attrs.get("windows", {})
+    windows = table.windows if isinstance(table, CompStat) else table.attrs.get("windows", {})
     wtxt = "; ".join(f"{esc(k)}: {esc(a)} vs {esc(b)}" for k, (a, b) in windows.items())
     link = f"<p><a href='{esc(map_href)}'>28-day hot spots map</a></p>" if map_href else ""
     return (
@@ -204,7 +250,7 @@ def write_compstat(
 
     out = Path(out)
     table = compstat(incidents, layers, as_of)
-    as_of_txt = table.attrs["as_of"]
+    as_of_txt = table.as_of
     note = (
         f"Data: {source or 'incidents'}. Counts of incidents by the day they occurred; "
         "the same calendar days a year earlier for comparison. No incident is shown as a point."
@@ -232,7 +278,7 @@ def _hotspot_map(incidents, layers, table, out: Path, note: str, online_tiles: b
     from ..hotspots import kde
     from ..maps.webmap import MapData, commander_map, save_map
 
-    now, _before = period_windows(table.attrs["as_of"])["28 days"]
+    now, _before = period_windows(table.as_of)["28 days"]
     sel = incidents[
         (incidents["group"] == "violent")
         & now.contains(incidents["occurred_at"])
@@ -249,7 +295,7 @@ def _hotspot_map(incidents, layers, table, out: Path, note: str, online_tiles: b
     )
     data = MapData(
         layers=layers,
-        title=f"Hot spots, 28 days to {table.attrs['as_of']}",
+        title=f"Hot spots, 28 days to {table.as_of}",
         headline=[line],
         data_note=note,
         results={"kde": surface},

@@ -32,11 +32,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.compat import renamed_keyword
 from ..core.errors import InputError
 from ..io.writers import write_png
+from .compare import TableView
 
 __all__ = [
     "Concentration",
+    "ConcentrationReport",
     "cell_counts",
     "concentration",
     "concentration_report",
@@ -181,9 +184,10 @@ def concentration(counts, *, unit: str = "cell", params: dict | None = None) -> 
     )
 
 
-def cell_counts(incidents, area, cell_size: float = 150.0):
-    """Counts per square cell of ``cell_size`` metres over ``area`` (cells whose centre
-    lies in it, empty ones included), with the cell centres.
+@renamed_keyword("area", "study_area")
+def cell_counts(incidents, study_area, cell_size: float = 150.0):
+    """Counts per square cell of ``cell_size`` metres over ``study_area`` (cells whose
+    centre lies in it, empty ones included), with the cell centres.
 
     Returns
     -------
@@ -204,7 +208,7 @@ def cell_counts(incidents, area, cell_size: float = 150.0):
 
     if not cell_size > 0:
         raise InputError(f"The cell size must be a positive number of metres, got {cell_size}.")
-    x0, y0, x1, y1 = area.bounds
+    x0, y0, x1, y1 = study_area.bounds
     nx = max(int(math.ceil((x1 - x0) / cell_size)), 1)
     ny = max(int(math.ceil((y1 - y0) / cell_size)), 1)
     if nx * ny > 20_000_000:
@@ -212,7 +216,7 @@ def cell_counts(incidents, area, cell_size: float = 150.0):
     gx, gy = np.meshgrid(
         x0 + (np.arange(nx) + 0.5) * cell_size, y0 + (np.arange(ny) + 0.5) * cell_size
     )
-    inside = shapely.contains_xy(area, gx.ravel(), gy.ravel())
+    inside = shapely.contains_xy(study_area, gx.ravel(), gy.ravel())
     x, y = xy(incidents)
     ix = np.floor((x - x0) / cell_size).astype(np.int64)
     iy = np.floor((y - y0) / cell_size).astype(np.int64)
@@ -221,14 +225,46 @@ def cell_counts(incidents, area, cell_size: float = 150.0):
     return flat[inside], gx.ravel()[inside], gy.ravel()[inside]
 
 
+@dataclass(frozen=True, eq=False)
+class ConcentrationReport(TableView):
+    """Concentration for the city and each district: the table and the results behind it.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per area: ``area, places, crimes, top_1, top_5, top_10, gini,
+        gini_generalized, gini_generalized_unbiased, verdict``.
+    results : dict of str to Concentration
+        Each area's :class:`Concentration` (for :func:`plot_lorenz`).
+    params : dict
+        The cell size (metres) and how the cells are assigned to districts.
+
+    Notes
+    -----
+    Earlier versions returned the table with the results in ``attrs["results"]``; the
+    report reads as its table (:class:`~impactzones.evaluate.compare.TableView`) and
+    ``report.attrs["results"]`` still gives the results.
+    """
+
+    table: pd.DataFrame
+    results: dict
+    params: dict = field(default_factory=dict)
+
+    @property
+    def attrs(self) -> dict:
+        """``{"results": ...}``, as earlier versions kept it in the table's attrs."""
+        return {"results": self.results}
+
+
+@renamed_keyword("area", "study_area")
 def concentration_report(
-    incidents, area, *, cell_size: float = 150.0, districts=None, label: str = "City"
-) -> pd.DataFrame:
+    incidents, study_area, *, cell_size: float = 150.0, districts=None, label: str = "City"
+) -> ConcentrationReport:
     """Concentration for the city and each district, one row each, over grid cells.
 
-    Columns ``area, places, crimes, top_1, top_5, top_10, gini, gini_generalized,
-    gini_generalized_unbiased, verdict``; a district's cells are those whose centre lies
-    in it. ``attrs["results"]`` holds the :class:`Concentration` objects.
+    ``.table`` has the columns ``area, places, crimes, top_1, top_5, top_10, gini,
+    gini_generalized, gini_generalized_unbiased, verdict``; a district's cells are those
+    whose centre lies in it. ``.results`` holds the :class:`Concentration` objects.
 
     Examples
     --------
@@ -237,12 +273,13 @@ def concentration_report(
     >>> layers = st_louis()
     >>> inc = synthesize(seed=1, years=[2018]).incidents
     >>> t = concentration_report(inc, layers.land, districts=layers.districts)
+    >>> t = t.table
     >>> t.loc[0, "area"], bool(t.loc[0, "top_5"] > 0.2), len(t) == 1 + len(layers.districts)
     ('City', True, True)
     """
     from ..core.geometry import locate
 
-    counts, cx, cy = cell_counts(incidents, area, cell_size)
+    counts, cx, cy = cell_counts(incidents, study_area, cell_size)
     p = {"cell_size_m": cell_size}
     results = {label: concentration(counts, params=p)}
     if districts is not None:
@@ -266,9 +303,12 @@ def concentration_report(
         }
         for k, r in results.items()
     ]
-    table = pd.DataFrame(rows)
-    table.attrs["results"] = results
-    return table
+    params = {
+        "cell_size_m": cell_size,
+        "cell_rule": "given" if cell_size != 150.0 else "default (150 m)",
+        "districts": "cells whose centre lies in the district" if districts is not None else None,
+    }
+    return ConcentrationReport(pd.DataFrame(rows), results, params)
 
 
 def plot_lorenz(results: dict, path: str | Path | None = None) -> bytes:

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from ..core.defaults import RING
+from ..core.defaults import RING, describe
 from ..core.errors import InputError
 from ..io.writers import write_png
 
@@ -309,7 +309,10 @@ def synthetic_control(
     ends = panel.index + pd.to_timedelta(days, unit="D")
     panel = panel[~((panel.index < pd.Timestamp(start)) & (ends > pd.Timestamp(start)))]
     res = synthetic_control_from_panel(panel, zone, start, min_mean=min_mean)
-    res.params.update({"crime": crime, "by": by, "ring_m": ring, "freq": freq})
+    ring_rule = describe("ring", ring)["ring_rule"]
+    res.params.update(
+        {"crime": crime, "by": by, "ring_m": ring, "ring_rule": ring_rule, "freq": freq}
+    )
     return res
 
 

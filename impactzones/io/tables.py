@@ -113,6 +113,42 @@ def _key(name: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
+#: First bytes of files that are often renamed .csv, and what they are.
+_MAGIC = {
+    b"\x1f\x8b": "gzip-compressed (decompress it first)",
+    b"PK\x03\x04": "a ZIP archive (an Excel .xlsx workbook? save it as CSV)",
+    b"\xd0\xcf\x11\xe0": "an old Excel .xls workbook (save it as CSV)",
+    b"PAR1": "a Parquet file (name it .parquet)",
+    b"\x89PNG": "a PNG image",
+    b"%PDF": "a PDF document",
+}
+
+
+def _not_text(path: Path, head: bytes) -> None:
+    """One sentence when a table file holds no text (a workbook, an archive, random bytes)."""
+    what = next((w for m, w in _MAGIC.items() if head.startswith(m)), None)
+    if what is None and head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        sample = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+        zeros = sample.count(b"\x00")
+        utf16 = zeros > len(sample) // 4 and (
+            sample[0::2].count(b"\x00") < 2 or sample[1::2].count(b"\x00") < 2
+        )
+        control = sum(b < 32 and b not in (9, 10, 12, 13) for b in sample) - zeros * utf16
+        high = sum(b >= 128 for b in sample)
+        try:
+            sample.decode("utf-8")
+            utf8 = True
+        except UnicodeDecodeError as exc:
+            utf8 = exc.start > len(sample) - 4  # only a character cut at the end
+        if (not utf16 and control > len(sample) // 100) or (not utf8 and high > len(sample) // 3):
+            what = "binary data"
+    if what is not None:
+        raise InputError(
+            f"{path} is not a text file: it is {what}. A table must be text, e.g. CSV "
+            "(comma-separated values)."
+        )
+
+
 def _read_text(path: Path) -> str:
     """The text of a file, its encoding told by its byte-order mark or its bytes.
 
@@ -120,6 +156,7 @@ def _read_text(path: Path) -> str:
     cp1252 for the stray single bytes real exports mix in.
     """
     data = path.read_bytes()
+    _not_text(path, data[:8192])
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -205,7 +242,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
                 if f.is_file()
                 and f.suffix.lower() in VECTOR_EXT | TABLE_EXT
                 and not any(part.startswith(".") for part in f.relative_to(p).parts)
-                and f.name != "manifest.json"  # an output folder's run manifest
+                and (f.suffix.lower() != ".json" or _is_geojson(f))  # summary.json...
             )
             if not found:
                 raise InputError(
@@ -217,6 +254,17 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
             out.append(p)
             seen.add(p.resolve())
     return out
+
+
+def _is_geojson(path: Path) -> bool:
+    """Whether a .json file in a folder is GeoJSON (an output folder also holds the run's
+    manifest.json, summary.json and compare_*.json, which are not incidents)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return True  # let the reader say what is wrong with it
+    return re.search(rb'"type"\s*:\s*"(FeatureCollection|Feature)"', head) is not None
 
 
 def _is_slmpd(cols: Iterable[str]) -> bool:
@@ -581,6 +629,8 @@ def _csv_header(path: Path) -> tuple[list[str], str]:
     import csv
 
     with open(path, "rb") as fh:
+        _not_text(path, fh.read(8192))
+        fh.seek(0)
         head = fh.readline()
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
         raise _WholeFile

@@ -113,7 +113,7 @@ def explore_data(
         metres), ``months``, ``groups``, ``counts`` (base64 of the deflated uint16 array
         ``[group][month][cell]``, sensitive incidents left out), ``private`` (those left
         out, by district and year, counts below ``PRIVATE_MIN`` as ``None``),
-        ``land_km2``, ``ring`` (metres), the layers as GeoJSON
+        ``study_area_km2``, ``ring`` (metres), the layers as GeoJSON
         (proposals simplified to 10 m, so that their corners can be dragged) and, given a
         capture curve (:func:`impactzones.propose.capture_curve`), its table and plot.
 
@@ -162,7 +162,7 @@ def explore_data(
         "months": [str(m) for m in months],
         "groups": list(GROUPS),
         "counts": base64.b64encode(zlib.compress(packed, 9)).decode(),
-        "land_km2": layers.land.area / 1e6,
+        "study_area_km2": layers.land.area / 1e6,
         "ring": ring,
         "outside": int((~use).sum()),
         "private": withheld,

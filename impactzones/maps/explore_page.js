@@ -100,7 +100,7 @@
       const zone = sum(z.zone, m0, m1, gs), city = sum(null, m0, m1, gs), ring = sum(z.around, m0, m1, gs);
       const share = city > 0 ? zone / city : NaN;
       return { from: D.months[m0], to: D.months[m1], zone, ring, city, share,
-               pai: area > 0 ? share / (area / D.land_km2) : NaN };
+               pai: area > 0 ? share / (area / D.study_area_km2) : NaN };
     };
     const years = {}, nmonths = {};
     D.months.forEach((m, i) => {

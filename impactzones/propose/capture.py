@@ -43,6 +43,15 @@ def _cumulative(strategy: str, sc: _Scorer, geoms) -> list[dict]:
     return rows
 
 
+def _random_curve(sc: _Scorer, draws: list) -> list[dict]:
+    """The mean running area and capture over random placements, zone by zone."""
+    runs = [pd.DataFrame(_cumulative("random", sc, d)) for d in draws]
+    if not runs:
+        return []
+    mean = pd.concat(runs).groupby("zones", as_index=False)[["area_km2", "capture"]].mean()
+    return [{"strategy": "random placements", **r} for r in mean.to_dict("records")]
+
+
 def _cells_curve(strategy: str, sc: _Scorer, ranking, allowed, max_share: float) -> list[dict]:
     """Cells taken in the order of ``ranking`` (highest first; ties by cell order)."""
     n_max = int(round(max_share * sc.area_km2 / sc.grid.cell_area_km2))
@@ -130,18 +139,10 @@ def capture_curve(
         gap=gap,
         **kwargs,
     )
-    rows = _cumulative("proposals", sc, list(props.geometry))
-    areas = list(props.area / 1e6)
-    rows += _cumulative(
-        "compact naive", sc, compact_baseline(sc.counts_b, sc.grid, allowed, areas, area, gap)
-    )
-    runs = [
-        pd.DataFrame(_cumulative("random", sc, d))
-        for d in random_placements(list(props.geometry), area, draws, seed)
-    ]
-    if runs:
-        mean = pd.concat(runs).groupby("zones", as_index=False)[["area_km2", "capture"]].mean()
-        rows += [{"strategy": "random placements", **r} for r in mean.to_dict("records")]
+    shapes = list(props.geometry)
+    discs = compact_baseline(sc.counts_b, sc.grid, allowed, list(props.area / 1e6), area, gap)
+    rows = _cumulative("proposals", sc, shapes) + _cumulative("compact naive", sc, discs)
+    rows += _random_curve(sc, random_placements(shapes, area, draws, seed))
     rows += _cells_curve("naive top cells", sc, sc.counts_b, allowed, max_share)
     rows += _cells_curve(HINDSIGHT, sc, sc.counts_a, sc.grid.mask, max_share)
     if existing is not None and len(existing):
@@ -154,7 +155,7 @@ def capture_curve(
         {
             "period": parse_window(period).label,
             "before": parse_window(before).label,
-            "land_km2": sc.area_km2,
+            "study_area_km2": sc.area_km2,
         }
     )
     return out[["strategy", "zones", "area_km2", "area_share", "capture", "pai"]]

@@ -278,7 +278,7 @@ def propose_zones(
         {
             "period": window.label,
             "incidents": len(sel),
-            "land_km2": area.area / 1e6,
+            "study_area_km2": area.area / 1e6,
             "cell_size": cell_size,
         }
     )

@@ -181,6 +181,10 @@ def main():
     write("mixed_run/manifest.json", json.dumps({"run_id": "0123456789abcdef", "settings": {},
                                                  "files": [{"path": "incidents.csv", "bytes": 1,
                                                             "sha256": "0" * 64}]}, indent=1))
+    # an output folder read back: its JSON summaries are not incidents (only GeoJSON is)
+    write("output_folder/incidents.csv", body)
+    write("output_folder/summary.json", json.dumps({"incidents": 60, "zones": ["A"]}, indent=1))
+    write("output_folder/compare_2018.json", json.dumps([{"zone": "A", "ratio": 0.8}], indent=1))
     write("truncated.parquet", b"PAR1\x15\x04\x15\x00\x00")
     # a shapefile without its .shx: only the .shp and .dbf are written
     try:

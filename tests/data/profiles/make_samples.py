@@ -118,6 +118,41 @@ def chicago(i: int, r) -> dict:
     }
 
 
+# --- Chicago extracts without the FBI Code column: the category from IUCR ---------------
+# Worked from CPD's IUCR list (crosswalks/chicago_iucr.csv): aggravated battery with hands
+# and no or minor injury (0440) is simple battery whatever "AGG" in its label says; 0492 is
+# ritual mutilation, not domestic battery; orders of protection (4387) and child abuse
+# (1750) are private though their labels do not say so.
+CHI_NF_HEAD = CHI_HEAD.replace("|FBI Code", "")
+CHI_NF = table("""
+iucr|primary|desc|domestic|fbi|date|local|lat|lon|category|sensitive
+0110|HOMICIDE|FIRST DEGREE MURDER|false||06/01/2018 01:00:00 AM|2018-06-01 01:00|41.85|-87.65|homicide|0
+0142|HOMICIDE|RECKLESS HOMICIDE|false||06/02/2018 02:00:00 PM|2018-06-02 14:00|41.851|-87.651|negligent_manslaughter|0
+0266|CRIMINAL SEXUAL ASSAULT|PREDATORY|false||06/03/2018 03:00:00 AM|2018-06-03 03:00|41.852|-87.652|rape|1
+1753|OFFENSE INVOLVING CHILDREN|SEX ASSLT OF CHILD BY FAM MBR|true||06/04/2018 04:00:00 PM|2018-06-04 16:00|41.853|-87.653|rape|1
+0326|ROBBERY|AGGRAVATED VEHICULAR HIJACKING|false||06/05/2018 05:00:00 AM|2018-06-05 05:00|41.854|-87.654|robbery|0
+033A|ROBBERY|ATTEMPT: ARMED-HANDGUN|false||06/06/2018 06:00:00 PM|2018-06-06 18:00|41.855|-87.655|robbery|0
+0479|BATTERY|AGG: HANDS/FIST/FEET SERIOUS INJURY|false||06/07/2018 07:00:00 AM|2018-06-07 07:00|41.856|-87.656|aggravated_assault|0
+0440|BATTERY|AGG: HANDS/FIST/FEET NO/MINOR INJURY|false||06/08/2018 08:00:00 PM|2018-06-08 20:00|41.857|-87.657|other_assaults|0
+0497|BATTERY|AGGRAVATED DOMESTIC BATTERY: OTHER DANG WEAPON|true||06/09/2018 09:00:00 AM|2018-06-09 09:00|41.858|-87.658|aggravated_assault|1
+0492|RITUALISM|AGG RITUAL MUT:KNIFE/CUTTING I|false||06/10/2018 10:00:00 PM|2018-06-10 22:00|41.859|-87.659|aggravated_assault|0
+0554|ASSAULT|AGG PO HANDS NO/MIN INJURY|false||06/11/2018 11:00:00 AM|2018-06-11 11:00|41.86|-87.66|other_assaults|0
+0558|ASSAULT|AGG PRO.EMP: OTHER DANG WEAPON|false||06/12/2018 12:00:00 PM|2018-06-12 12:00|41.861|-87.661|aggravated_assault|0
+0583|STALKING|CYBERSTALKING|false||06/13/2018 12:30:00 AM|2018-06-13 00:30|41.862|-87.662|intimidation|0
+0650|BURGLARY|HOME INVASION|false||06/14/2018 01:30:00 PM|2018-06-14 13:30|41.863|-87.663|burglary|0
+0842|THEFT|AGG: FINANCIAL ID THEFT|false||06/15/2018 02:30:00 AM|2018-06-15 02:30|41.864|-87.664|fraud|0
+0860|THEFT|RETAIL THEFT|false||06/16/2018 03:30:00 PM|2018-06-16 15:30|41.865|-87.665|larceny_theft|0
+0917|MOTOR VEHICLE THEFT|CYCLE, SCOOTER, BIKE W-VIN|false||06/17/2018 04:30:00 AM|2018-06-17 04:30|41.866|-87.666|motor_vehicle_theft|0
+1025|ARSON|AGGRAVATED|false||06/18/2018 05:30:00 PM|2018-06-18 17:30|41.867|-87.667|arson|0
+1345|CRIMINAL DAMAGE|TO CITY OF CHICAGO PROPERTY|false||06/19/2018 06:30:00 AM|2018-06-19 06:30|41.868|-87.668|vandalism|0
+143A|WEAPONS VIOLATION|UNLAWFUL POSS OF HANDGUN|false||06/20/2018 07:30:00 PM|2018-06-20 19:30|41.869|-87.669|weapons|0
+1750|OFFENSE INVOLVING CHILDREN|CHILD ABUSE|false||06/21/2018 08:30:00 AM|2018-06-21 08:30|41.87|-87.67|offenses_family_children|1
+4387|OTHER OFFENSE|VIOLATE ORDER OF PROTECTION|false||06/22/2018 09:30:00 PM|2018-06-22 21:30|41.871|-87.671|other_offenses|1
+2017|NARCOTICS|MANU/DELIVER:CRACK|false||06/23/2018 10:30:00 AM|2018-06-23 10:30|41.872|-87.672|drug_violations|0
+1563|SEX OFFENSE|CRIMINAL SEXUAL ABUSE|false||06/24/2018 11:30:00 PM|2018-06-24 23:30|41.873|-87.673|sex_offenses|1
+""")
+
+
 # --- NYPD complaint data ----------------------------------------------------------------
 NY_HEAD = "CMPLNT_NUM|CMPLNT_FR_DT|CMPLNT_FR_TM|CMPLNT_TO_DT|CMPLNT_TO_TM|ADDR_PCT_CD|RPT_DT|KY_CD|OFNS_DESC|PD_CD|PD_DESC|CRM_ATPT_CPTD_CD|LAW_CAT_CD|BORO_NM|LOC_OF_OCCUR_DESC|PREM_TYP_DESC|JURIS_DESC|JURISDICTION_CODE|PARKS_NM|HADEVELOPT|HOUSING_PSA|X_COORD_CD|Y_COORD_CD|SUSP_AGE_GROUP|SUSP_RACE|SUSP_SEX|TRANSIT_DISTRICT|Latitude|Longitude|Lat_Lon|PATROL_BORO|STATION_NAME|VIC_AGE_GROUP|VIC_RACE|VIC_SEX"
 NY = table("""
@@ -264,6 +299,18 @@ date|local|label|domestic|category|sensitive
 2018-07-10T12:00:00-05:00|2018-07-10 12:00|Trespassing|N|trespassing|0
 2018-07-11T12:00:00-05:00|2018-07-11 12:00|Trespassing|N|trespassing|0
 2018-07-12T12:00:00-05:00|2018-07-12 12:00|Arson|N|arson|0
+2018-07-13T12:00:00-05:00|2018-07-13 12:00|Assault - Aggravated|N|aggravated_assault|0
+2018-07-14T12:00:00-05:00|2018-07-14 12:00|AGG ASSLT|N|aggravated_assault|0
+2018-07-15T12:00:00-05:00|2018-07-15 12:00|Burglary of a Motor Vehicle|N|larceny_theft|0
+2018-07-16T12:00:00-05:00|2018-07-16 12:00|Home Invasion|N|burglary|0
+2018-07-17T12:00:00-05:00|2018-07-17 12:00|MVT - Attempt|N|motor_vehicle_theft|0
+2018-07-18T12:00:00-05:00|2018-07-18 12:00|Receiving Stolen Property|N|stolen_property|0
+2018-07-19T12:00:00-05:00|2018-07-19 12:00|Terroristic Threat|N|intimidation|0
+2018-07-20T12:00:00-05:00|2018-07-20 12:00|Child Abuse|N|offenses_family_children|1
+2018-07-21T12:00:00-05:00|2018-07-21 12:00|Human Trafficking - Commercial Sex Acts|N|human_trafficking|1
+2018-07-22T12:00:00-05:00|2018-07-22 12:00|Graffiti|N|vandalism|0
+2018-07-23T12:00:00-05:00|2018-07-23 12:00|Drunk Driving|N|dui|0
+2018-07-24T12:00:00-05:00|2018-07-24 12:00|Robbery - Carjacking|N|robbery|0
 """)
 
 
@@ -279,6 +326,7 @@ def generic(i: int, r) -> dict:
 if __name__ == "__main__":
     truth: list[list] = []
     emit("chicago", CHI_HEAD, CHI, chicago, "America/Chicago", truth)
+    emit("chicago_no_fbi", CHI_NF_HEAD, CHI_NF, chicago, "America/Chicago", truth)
     emit("nypd", NY_HEAD, NY, nypd, "America/New_York", truth)
     emit("lapd", LA_HEAD, LA, lapd, "America/Los_Angeles", truth)
     emit("philadelphia", PH_HEAD, PH, philadelphia, "America/New_York", truth)
