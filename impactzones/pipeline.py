@@ -16,6 +16,7 @@ from . import __version__
 from .assign import assign, count_incidents
 from .core.change import format_pct
 from .core.compat import renamed_keyword
+from .core.defaults import RING
 from .core.errors import InputError
 from .core.files import writes_into
 from .core.geo import Layers, st_louis
@@ -32,6 +33,7 @@ __all__ = [
     "DemoResult",
     "blank_sensitive",
     "check_zones",
+    "existing_zones",
     "fill_missing_layers",
     "guard_folder",
     "hotspot_params",
@@ -315,7 +317,7 @@ def run_demo(
     incidents=None,
     columns=None,
     crs=None,
-    ring: float = 400.0,
+    ring: float = RING.default,
     online_tiles: bool = False,
     basemap=None,
     self_contained: bool | None = None,
@@ -350,31 +352,133 @@ def run_demo(
     """
     _check_evaluation(evaluate_model, evaluate_freq)
     settings = {k: v for k, v in locals().items() if k not in ("progress", "out")}
-    weights = None
-    if harm is not None:
-        from .evaluate.harm import read_harm_weights
-
-        weights = read_harm_weights(harm)  # a bad weights file is refused before the run
     step = progress or (lambda _msg: None)
     out = Path(out)
-    guard_folder(
-        [
-            *(incidents if isinstance(incidents, (list, tuple)) else [incidents]),
-            boundary,
-            districts,
-            zones,
-        ],
-        out,
-    )
-    from .io.manifest import clean_temporaries, write_manifest
+    weights = _demo_start(out, harm, [incidents, boundary, districts, zones])
+    from .io.manifest import write_manifest
 
-    clean_temporaries(out)  # a killed run's hidden temporaries and its stale manifest
+    layers = _demo_layers(boundary, districts, zones, crs, step)
+    inc, load, truth, source = _demo_incidents(
+        layers, incidents, columns, crs, read_options, seed, scale, ring, step
+    )
+    step("Assigning incidents to districts and zones")
+    inc = assign(inc, layers, ring=ring)
+    counts = count_incidents(inc, by=["year", "district", "group"])
+    headline = _demo_headline(inc, source)
+    step("Comparing the zones before and after")
+    comparisons = _demo_comparisons(inc, layers, ring)
+    headline.update(_headline_change(comparisons))
+    harm_tables = _demo_harm(inc, layers, ring, weights, harm) if weights is not None else {}
+    step("Finding hot spots (violent crime, the latest full year)")
+    hotspots, files = _demo_hotspots(inc, layers, out, seed, headline)
+    step("Proposing new zones and backtesting them")
+    proposals, backtest_table = _demo_proposals(inc, layers)
+    capture, proposal_files = _demo_proposal_files(inc, layers, out, proposals, backtest_table)
+    files += proposal_files
+    if proposals is not None:
+        headline["proposals"] = proposals["summary"].tolist()
+    step("Writing the proposal page")
+    files.append(_demo_explore(inc, layers, out, proposals, ring, capture))
+    step("Writing outputs")
+    files += _demo_tables(inc, out, headline, counts, comparisons, harm_tables, truth, load)
+    step("Evaluating the zones over time (time series, synthetic control)")
+    evaluations = (
+        _demo_evaluations(inc, layers, ring, out, model=evaluate_model, freq=evaluate_freq)
+        if evaluate
+        else {}
+    )
+    files += _demo_patterns(
+        inc, layers, out, headline, concentration, nearrepeat_category,
+        nearrepeat_permutations, seed,
+    )  # fmt: skip
+    files += _evaluation_files(evaluations, headline)
+    step("Writing the CompStat report")
+    compstat_files, extra = _demo_compstat(inc, layers, out, source, online_tiles)
+    files += compstat_files
+    extra += _index_entries(headline, evaluations)
+    extra.append(_explore_entry(backtest_table, capture is not None))
+    step("Drawing the maps")
+    files += _demo_maps(
+        inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
+        source=source, ring=ring, online_tiles=online_tiles, basemap=basemap, extra=extra,
+        capture=capture, hotspots_year=headline.get("hotspots", {}).get("year"),
+    )  # fmt: skip
+    files.append(write_json(headline, out / "summary.json"))
+    files.append(write_manifest(out, files, settings))  # last: the run is complete
+    return DemoResult(
+        inc, layers, counts, headline, files, load, truth, hotspots, comparisons, proposals,
+        backtest_table, evaluations=evaluations,
+    )  # fmt: skip
+
+
+def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
+               *, source, ring, online_tiles, basemap, extra, capture,
+               hotspots_year=None) -> list:  # fmt: skip
+    """The commander, citywide and analyst maps, their static pictures and the index page."""
+    from .maps.build import build_maps
+
+    return build_maps(
+        inc,
+        layers,
+        out,
+        comparisons=comparisons,
+        hotspots=hotspots,
+        hotspots_year=hotspots_year,
+        proposals=proposals,
+        source=source,
+        ring=ring,
+        backtest=backtest_table,
+        capture=capture,
+        online_tiles=online_tiles,
+        basemap=read_layer(basemap, kind="basemap", work_crs=layers.crs) if basemap else None,
+        extra=extra,
+        counterfactuals={
+            name: (ev.png, ev.series.verdict) for name, ev in evaluations.items() if ev.png
+        },
+        evaluations={name: ev.series for name, ev in evaluations.items()},
+    )
+
+
+def _demo_layers(boundary, districts, zones, crs, step) -> Layers:
+    """The bundled layers, any replaced by a user's file; a user's boundary alone is enough
+    (stand-ins for the rest, each named in a progress line)."""
     step("Loading layers")
-    # a user's boundary alone is enough: outputs that need districts or zones are skipped
     layers = load_layers(boundary, districts, zones, layer_crs=crs, strict=not boundary)
     layers, skipped = fill_missing_layers(layers)
     for line in skipped:
         step(line)
+    return layers
+
+
+def _demo_explore(inc, layers: Layers, out: Path, proposals, ring: float, capture) -> Path:
+    """The offline proposal page, with the demo's proposals and capture curve."""
+    from .maps.explore import write_explore
+
+    return write_explore(
+        inc, layers, out / "explore.html", proposals=proposals, ring=ring, capture=capture
+    )
+
+
+def _demo_start(out: Path, harm, inputs: list):
+    """Before any work: the harm weights read (a bad file is refused), no output folder
+    holding an input, and a killed run's temporaries and stale manifest cleaned away."""
+    from .io.manifest import clean_temporaries
+
+    weights = None
+    if harm is not None:
+        from .evaluate.harm import read_harm_weights
+
+        weights = read_harm_weights(harm)
+    incidents, *layer_files = inputs
+    listed = incidents if isinstance(incidents, (list, tuple)) else [incidents]
+    guard_folder([*listed, *layer_files], out)
+    clean_temporaries(out)
+    return weights
+
+
+def _demo_incidents(layers, incidents, columns, crs, read_options, seed, scale, ring, step):
+    """The incidents: read from the files given (every row used or rejected with a reason),
+    or synthetic ones with their planted truth. Returns ``(incidents, load, truth, source)``."""
     load = truth = None
     if incidents:
         step("Reading incidents")
@@ -398,11 +502,13 @@ def run_demo(
         source = f"synthetic (seed {seed}, scale {scale:g})"
     if len(inc) == 0:
         raise InputError("No incidents are left to analyse; see the rejects table for why.")
-    step("Assigning incidents to districts and zones")
-    inc = assign(inc, layers, ring=ring)
-    counts = count_incidents(inc, by=["year", "district", "group"])
+    return inc, load, truth, source
+
+
+def _demo_headline(inc, source: str) -> dict:
+    """The summary's first keys: the source, the version, and the data's own stamp."""
     years = sorted(inc["occurred_at"].dt.year.unique())
-    headline: dict = {
+    return {
         "source": source,
         "version": __version__,
         # a stamp from the data, never the clock: same inputs, same bytes, any day
@@ -410,54 +516,53 @@ def run_demo(
         "incidents": len(inc),
         "years": [int(y) for y in years],
     }
-    step("Comparing the zones before and after")
-    comparisons = _demo_comparisons(inc, layers, ring)
-    headline.update(_headline_change(comparisons))
-    harm_tables = _demo_harm(inc, layers, ring, weights, harm) if weights is not None else {}
-    step("Finding hot spots (violent crime, the latest full year)")
+
+
+def _demo_hotspots(inc, layers: Layers, out: Path, seed: int, headline: dict):
+    """Violent crime's hot spots in the latest full year (when there are 10 incidents or
+    more), their files, and their line in the headline."""
     hs_year = _latest_full_year(inc)
     violent = inc[(inc["group"] == "violent") & (inc["occurred_at"].dt.year == hs_year)]
-    files = []
-    hotspots: dict = {}
-    if len(violent) >= 10:
-        hotspots, hs_files = run_hotspots(
-            violent, layers.land, out, kde_cell_size=50, seed=seed, prefix="hotspots_"
-        )
-        files.extend(hs_files)
-        headline["hotspots"] = {"year": hs_year, **_registry.headline(hotspots)}
-    step("Proposing new zones and backtesting them")
-    proposals, backtest_table = _demo_proposals(inc, layers)
+    if len(violent) < 10:
+        return {}, []
+    hotspots, files = run_hotspots(
+        violent, layers.land, out, kde_cell_size=50, seed=seed, prefix="hotspots_"
+    )
+    headline["hotspots"] = {"year": hs_year, **_registry.headline(hotspots)}
+    return hotspots, list(files)
+
+
+def _demo_proposal_files(inc, layers: Layers, out: Path, proposals, backtest_table):
+    """The proposals, their backtest and capture curves, written. Returns
+    ``(capture curve or None, files)``."""
+    files: list[Path] = []
     capture = None
     if proposals is not None:
         files.append(write_vector(proposals, out / "proposals.geojson"))
-        headline["proposals"] = proposals["summary"].tolist()
         if backtest_table is not None:
             files.append(write_table(backtest_table, out / "proposals_backtest.csv"))
             capture_files, capture = _demo_capture(inc, layers, backtest_table, out)
             files.extend(capture_files)
-    step("Writing the proposal page")
-    from .maps.explore import write_explore
+    return capture, files
 
-    files.append(
-        write_explore(
-            inc, layers, out / "explore.html", proposals=proposals, ring=ring, capture=capture
-        )
-    )
-    step("Writing outputs")
+
+def _demo_tables(inc, out: Path, headline: dict, counts, comparisons, harm_tables, truth, load):
+    """The tables: incidents (never the private ones as points), counts, the planted truth
+    or the rejects, and each comparison in CSV, JSON and Markdown."""
+    from .evaluate.compare import to_markdown, to_records
+
     sensitive = is_sensitive(inc)
     export = inc[~sensitive].drop(columns=["zones"])
-    files.append(write_vector(export, out / "incidents.parquet"))
-    files.append(write_table(counts, out / "counts_by_year_district.csv"))
-    files.append(
-        write_table(count_incidents(inc, by=["year", "category"]), out / "counts_by_year.csv")
-    )
+    files = [
+        write_vector(export, out / "incidents.parquet"),
+        write_table(counts, out / "counts_by_year_district.csv"),
+        write_table(count_incidents(inc, by=["year", "category"]), out / "counts_by_year.csv"),
+    ]
     headline["sensitive_not_exported"] = int(sensitive.sum())
     if truth is not None:
         from .datasets.synth import write_truth
 
         files.extend(write_truth(truth, out))
-    from .evaluate.compare import to_markdown, to_records
-
     for key, table in comparisons.items():
         files.append(write_table(table, out / f"compare_{key}.csv"))
         files.append(write_json(to_records(table), out / f"compare_{key}.json"))
@@ -468,26 +573,12 @@ def run_demo(
     if load is not None:
         files.append(write_table(load.rejects, out / "rejects.csv"))
         headline["load"] = load.tally
-    step("Evaluating the zones over time (time series, synthetic control)")
-    evaluations = (
-        _demo_evaluations(inc, layers, ring, out, model=evaluate_model, freq=evaluate_freq)
-        if evaluate
-        else {}
-    )
-    files.extend(
-        _demo_patterns(
-            inc,
-            layers,
-            out,
-            headline,
-            concentration,
-            nearrepeat_category,
-            nearrepeat_permutations,
-            seed,
-        )
-    )
-    for ev in evaluations.values():
-        files.extend(ev.files)
+    return files
+
+
+def _evaluation_files(evaluations: dict, headline: dict) -> list:
+    """The zones' evaluation files, and each zone's verdicts in the headline."""
+    files = [f for ev in evaluations.values() for f in ev.files]
     if evaluations:
         headline["evaluation"] = {
             name: {
@@ -498,29 +589,34 @@ def run_demo(
             }
             for name, ev in evaluations.items()
         }
-    step("Writing the CompStat report")
+    return files
+
+
+def _demo_compstat(inc, layers: Layers, out: Path, source: str, online_tiles: bool):
+    """The CompStat report to the data's last day, and its entry on the index page."""
     from .evaluate.compstat import write_compstat
 
     as_of = inc["occurred_at"].max()
-    cs, cs_files = write_compstat(inc, layers, as_of, out, source=source, online_tiles=online_tiles)
-    files.extend(cs_files)
+    cs, files = write_compstat(inc, layers, as_of, out, source=source, online_tiles=online_tiles)
     city = cs[(cs["area"] == "Citywide") & (cs["crime"] == "violent")].iloc[0]
-    extra: list = [
-        (
-            "CompStat report",
-            "compstat.html",
-            f"7 days, 28 days and the year to {as_of:%d %B %Y}, each vs a year earlier",
-            f"Violent crime citywide in the last 28 days: {city['28 days']:,} against "
-            f"{city['28 days, year before']:,} a year earlier; by district and zone, per "
-            "group and Part I category.",
-            [("table (CSV)", "compstat.csv")]
-            + (
-                [("28-day hot spots map", "compstat_hotspots.html")]
-                if any(p.name == "compstat_hotspots.html" for p in cs_files)
-                else []
-            ),
-        )
-    ]
+    links = [("table (CSV)", "compstat.csv")]
+    if any(p.name == "compstat_hotspots.html" for p in files):
+        links.append(("28-day hot spots map", "compstat_hotspots.html"))
+    entry = (
+        "CompStat report",
+        "compstat.html",
+        f"7 days, 28 days and the year to {as_of:%d %B %Y}, each vs a year earlier",
+        f"Violent crime citywide in the last 28 days: {city['28 days']:,} against "
+        f"{city['28 days, year before']:,} a year earlier; by district and zone, per "
+        "group and Part I category.",
+        links,
+    )
+    return list(files), [entry]
+
+
+def _index_entries(headline: dict, evaluations: dict) -> list:
+    """The index page's entries for the concentration plot and each zone's counterfactual."""
+    extra: list = []
     if "concentration" in headline:  # the law of crime concentration, linked from the index
         extra.append(
             (
@@ -532,67 +628,28 @@ def run_demo(
             )
         )
     for name, ev in evaluations.items():  # the counterfactual plots, linked from the index
-        if ev.summary.get("counterfactual_png"):
-            p = ev.series.params
-            extra.append(
-                (
-                    f"{name} zone over time: observed against expected",
-                    ev.summary["counterfactual_png"],
-                    f"{p['first_period'][:7]} to {p['last_period'][:7]}, by "
-                    + ("month" if p["freq"] == "M" else "week"),
-                    ev.series.verdict,
-                    [
-                        (label, ev.summary[key])
-                        for label, key in (
-                            ("synthetic control", "synthetic_control_png"),
-                            ("donor weights map", "donor_weights_png"),
-                        )
-                        if ev.summary.get(key)
-                    ],
-                )
+        if not ev.summary.get("counterfactual_png"):
+            continue
+        p = ev.series.params
+        links = [
+            (label, ev.summary[key])
+            for label, key in (
+                ("synthetic control", "synthetic_control_png"),
+                ("donor weights map", "donor_weights_png"),
             )
-    extra.append(_explore_entry(backtest_table, capture is not None))
-    step("Drawing the maps")
-    from .maps.build import build_maps
-
-    files.extend(
-        build_maps(
-            inc,
-            layers,
-            out,
-            comparisons=comparisons,
-            hotspots=hotspots,
-            hotspots_year=hs_year if hotspots else None,
-            proposals=proposals,
-            source=source,
-            ring=ring,
-            backtest=backtest_table,
-            capture=capture,
-            online_tiles=online_tiles,
-            basemap=read_layer(basemap, kind="basemap", work_crs=layers.crs) if basemap else None,
-            extra=extra,
-            counterfactuals={
-                name: (ev.png, ev.series.verdict) for name, ev in evaluations.items() if ev.png
-            },
-            evaluations={name: ev.series for name, ev in evaluations.items()},
+            if ev.summary.get(key)
+        ]
+        extra.append(
+            (
+                f"{name} zone over time: observed against expected",
+                ev.summary["counterfactual_png"],
+                f"{p['first_period'][:7]} to {p['last_period'][:7]}, by "
+                + ("month" if p["freq"] == "M" else "week"),
+                ev.series.verdict,
+                links,
+            )
         )
-    )
-    files.append(write_json(headline, out / "summary.json"))
-    files.append(write_manifest(out, files, settings))  # last: the run is complete
-    return DemoResult(
-        inc,
-        layers,
-        counts,
-        headline,
-        files,
-        load,
-        truth,
-        hotspots,
-        comparisons,
-        proposals,
-        backtest_table,
-        evaluations=evaluations,
-    )
+    return extra
 
 
 def _check_evaluation(model: str, freq: str) -> None:
@@ -659,6 +716,40 @@ def _demo_evaluations(
     return done
 
 
+def existing_zones(
+    zones: gpd.GeoDataFrame,
+    *,
+    by=None,
+    names: str | None = None,
+    extra: str | Path | None = None,
+    crs=None,
+) -> gpd.GeoDataFrame:
+    """The zones that count as existing when proposing new ones (kept clear of).
+
+    Those ``names`` (comma-separated) when given; else the zones that had begun by the day
+    ``by`` (a zone without a start date counts as existing; ``by=None``: every zone); plus
+    the zones in the file ``extra`` (e.g. one drawn on the ``explore`` page).
+
+    Examples
+    --------
+    >>> from impactzones.core.geo import st_louis
+    >>> zones = st_louis().zones
+    >>> existing_zones(zones, by=pd.Timestamp("2018-12-31"))["name"].tolist()
+    ['North']
+    >>> existing_zones(zones, names="South, Central")["name"].tolist()
+    ['Central', 'South']
+    """
+    kept = zones
+    if names:
+        kept = zones[zones["name"].isin([z.strip() for z in names.split(",")])]
+    elif by is not None and "start" in zones:
+        kept = zones[zones["start"].isna() | (zones["start"] <= pd.Timestamp(by))]
+    if extra:
+        more = read_layer(extra, kind="zones", work_crs=crs if crs is not None else zones.crs)
+        kept = pd.concat([kept, more], ignore_index=True)
+    return kept
+
+
 def _demo_proposals(inc, layers: Layers):
     """Zones proposed (the tuned defaults) from the year before the newest zones began, away
     from the zones that had begun by then, backtested on the next year (same calendar days)."""
@@ -672,7 +763,7 @@ def _demo_proposals(inc, layers: Layers):
     years = set(inc["occurred_at"].dt.year.unique())
     if year not in years:
         return None, None
-    existing = zones[zones["start"] <= pd.Timestamp(f"{year}-12-31")]
+    existing = existing_zones(zones, by=f"{year}-12-31")
     try:
         props = propose_zones(inc, period=year, exclude=existing, layers=layers)
     except InputError:
@@ -715,7 +806,7 @@ def _demo_capture(inc, layers: Layers, bt, out: Path):
 
     before, after = bt.attrs["before"], bt.attrs["period"]
     year = int(before[:4])
-    existing = layers.zones[layers.zones["start"] <= pd.Timestamp(f"{year}-12-31")]
+    existing = existing_zones(layers.zones, by=f"{year}-12-31")
     try:
         curve = capture_curve(
             inc, period=int(after[:4]), before=year, existing=existing, layers=layers, draws=20
@@ -800,13 +891,7 @@ def _demo_harm(inc, layers: Layers, ring: float, weights: dict, source) -> dict:
         if {y - 1, y} <= years:
             key = slugs("_".join(str(n) for n in group["name"]))
             table = compare_zones(
-                inc,
-                group,
-                y - 1,
-                y,
-                by="category",
-                crimes=sorted(weights),
-                ring=ring,
+                inc, group, y - 1, y, by="category", crimes=sorted(weights), ring=ring,
                 study_area=layers.study_area,
             )
             out[key] = harm_table(table[table["crime"].isin(list(weights))], weights)

@@ -162,7 +162,6 @@ NOT_YET_READ_FROM_DEFAULTS = {
     "build_maps(ring)",
     "explore_data(ring)",
     "write_explore(ring)",
-    "run_demo(ring)",
     "backtest(gap)",
     "capture_curve(gap)",
     "compact_baseline(gap)",

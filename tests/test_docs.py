@@ -17,7 +17,8 @@ MODULES = [
     "impactzones.evaluate.nearrepeat", "impactzones.evaluate.synthetic_control",
     "impactzones.evaluate.harm", "impactzones.evaluate.run",
     "impactzones.io.safety", "impactzones.core.options", "impactzones.maps.explore",
-    "impactzones.maps.brief", "impactzones.evaluate.compstat",
+    "impactzones.maps.brief", "impactzones.evaluate.compstat", "impactzones.workflows",
+    "impactzones.summaries",
 ]
 
 

@@ -121,3 +121,45 @@ def test_hot_spot_choices_come_from_one_place():
                if isinstance(a, argparse._SubParsersAction))
     action = next(a for a in sub.choices["hotspots"]._actions if a.dest == "method")
     assert tuple(action.choices) == tuple(choices)
+
+
+def test_the_cli_is_thin():
+    """Parsing, one library call, rendering: the cli package stays under 500 lines, and it
+    decides nothing (no pandas, geopandas or analysis module imported by it)."""
+    import ast
+
+    from .conftest import ROOT
+
+    files = sorted((ROOT / "impactzones" / "cli").glob("*.py"))
+    lines = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in files)
+    assert lines < 500, f"impactzones/cli/*.py holds {lines} lines"
+    allowed = {"argparse", "json", "sys", "contextlib", "importlib", "errno", "warnings",
+               "rich", "__future__", "", "main", "core", "core.errors", "core.options",
+               "summaries"}
+    for p in files:
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                mod = (node.module or "").split(".")[0] if node.level == 0 else node.module or ""
+                assert mod.split(".")[0] in allowed or mod in allowed, (p.name, node.module)
+            elif isinstance(node, ast.Import):
+                assert {a.name.split(".")[0] for a in node.names} <= allowed, p.name
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_option_reaches_the_library_call(command):
+    """Each command's parsed options are keywords its library function takes (by name, or
+    through the documented ``**kwargs`` it hands on), so the CLI passes them through as is."""
+    import importlib
+    import inspect
+
+    module, name = COMMANDS[command].runner.split(":")
+    runner = getattr(importlib.import_module(module), name)
+    params = inspect.signature(runner).parameters
+    takes_more = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    assert "progress" in params or takes_more
+    cli_only = {"quiet", "debug", "wide", "json"}
+    for opt in command_options(command):
+        dest = opt.dest or opt.name
+        assert dest in params or takes_more or dest in cli_only, (command, dest)
+        if not takes_more:
+            assert dest in params or dest in cli_only, (command, dest)

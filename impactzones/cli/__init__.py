@@ -1,49 +1,5 @@
 """The ``impactzones`` command: parsing, one library call, rendering."""
 
-from .main import (
-    build_parser,
-    cmd_compare,
-    cmd_compstat,
-    cmd_concentration,
-    cmd_demo,
-    cmd_evaluate,
-    cmd_explore,
-    cmd_hotspots,
-    cmd_load,
-    cmd_map,
-    cmd_nearrepeat,
-    cmd_propose,
-    cmd_run,
-    cmd_synth,
-    main,
-    os_error_sentence,
-    parse_columns,
-    print_comparison,
-    print_compstat,
-    print_proposals,
-    read_options,
-)
+from .main import build_parser, main, os_error_sentence, run_command
 
-__all__ = [
-    "build_parser",
-    "cmd_compare",
-    "cmd_compstat",
-    "cmd_concentration",
-    "cmd_demo",
-    "cmd_evaluate",
-    "cmd_explore",
-    "cmd_hotspots",
-    "cmd_load",
-    "cmd_map",
-    "cmd_nearrepeat",
-    "cmd_propose",
-    "cmd_run",
-    "cmd_synth",
-    "main",
-    "os_error_sentence",
-    "parse_columns",
-    "print_comparison",
-    "print_compstat",
-    "print_proposals",
-    "read_options",
-]
+__all__ = ["build_parser", "main", "os_error_sentence", "run_command"]

@@ -368,9 +368,9 @@ OPTIONS: dict[str, Option] = _options(
     # ---- hot spots ----
     Option("method", "choice", "methods to run (default: %(default)s; emerging: Gi* per "
            "month and a trend per cell)", nargs="+", choices=hotspot_methods),  # type: ignore
-    Option("cell_size", "number", "grid cell in metres" + _AUTO, unit="m", low=0, low_open=True),
+    Option("cell_size", "number", "grid cell in metres" + _AUTO, setting="cell_size"),
     Option("bandwidth", "number", "KDE bandwidth in metres (quartic radius / Gaussian sd; "
-           "default: auto)", unit="m"),
+           "default: auto)", setting="bandwidth"),
     Option("kernel", "choice", "KDE kernel (default %(default)s)", default="quartic",
            choices=("quartic", "gaussian")),
     Option("top", "number", "KDE hot-spot polygons: share of the area kept "
@@ -378,7 +378,7 @@ OPTIONS: dict[str, Option] = _options(
     Option("eps", "number", "DBSCAN radius in metres (default: auto)", unit="m"),
     Option("min_samples", "number", "DBSCAN core size (default: auto)"),
     Option("distance", "number", "Gi* neighbourhood in metres (default: cell x sqrt 2)",
-           unit="m"),
+           setting="distance"),
     Option("permutations", "int", "Gi* conditional permutations (default: none, or with "
            "--inference permutation enough for the smallest p to pass the FDR correction)",
            setting="permutations"),
@@ -581,8 +581,8 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             "and Gini", "The share of crime in the top 1%, 5% and 10% of grid cells, the Lorenz "
             "curve and the Gini coefficient (with Bernasco & Steenbeek's correction for sparse "
             "counts), for the city and each district.", _WF + "concentration",
-            ("incidents", *_SELECT, ("cell_size", {"default": 150.0, "help": "grid cell in "
-                                                   "metres (%(default)g)"}),
+            ("incidents", *_SELECT, ("cell_size", {"default": 150.0, "setting": None,
+                                                   "help": "grid cell in metres (%(default)g)"}),
              _out(help="output folder for concentration.csv and the Lorenz plot"), _BOUNDARY),
             json="print the table as JSON"),
     Command("nearrepeat", "near-repeat table: do incidents follow each other close in space "

@@ -328,6 +328,7 @@ def wdd(
     >>> r.estimate, round(r.se**2), round(r.z, 2)
     (-118.0, 1568, -2.98)
     """
+    alpha = ALPHA.check(alpha)
     tw0, tw1 = time_weights
     ac, at, adc, adt = area_weights
 

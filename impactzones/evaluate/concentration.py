@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.compat import renamed_keyword
+from ..core.defaults import CELL_SIZE
 from ..core.errors import InputError
 from ..io.writers import write_png
 from .compare import TableView
@@ -206,8 +207,7 @@ def cell_counts(incidents, study_area, cell_size: float = 150.0):
 
     from ..core.geo import xy
 
-    if not cell_size > 0:
-        raise InputError(f"The cell size must be a positive number of metres, got {cell_size}.")
+    cell_size = CELL_SIZE.check(cell_size)
     x0, y0, x1, y1 = study_area.bounds
     nx = max(int(math.ceil((x1 - x0) / cell_size)), 1)
     ny = max(int(math.ceil((y1 - y0) / cell_size)), 1)

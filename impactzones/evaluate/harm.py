@@ -97,6 +97,7 @@ def harm_table(
     >>> harm_table(t, {"robbery": 10, "burglary": 5})[["zone", "harm_wdd"]].values.tolist()
     [['North', -125.0]]
     """
+    alpha = ALPHA.check(alpha)
     if not weights:
         raise InputError("Give harm weights: a weight per crime category.")
     bad = [k for k, v in weights.items() if not (isinstance(v, (int, float)) and v >= 0)]
@@ -223,6 +224,7 @@ def area_wdd(
     >>> round(r.se**2, 2)  # 180/4 + 100/1 + 4 * 2000/100^2
     145.8
     """
+    alpha = ALPHA.check(alpha)
     from .compare import WDD
 
     t0, t1 = treated

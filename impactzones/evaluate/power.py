@@ -240,6 +240,7 @@ def simulate_power(
     >>> round(simulate_power(200, -0.2, n=400, seed=1), 1)
     0.6
     """
+    alpha = ALPHA.check(alpha)
     rng = np.random.default_rng(seed)
     means = np.array([baseline, ratio * baseline * (1 + effect)])
 
