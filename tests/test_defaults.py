@@ -160,13 +160,6 @@ NOT_YET_READ_FROM_DEFAULTS = {
     "emerging(time_steps)",
     "space_time_gi(time_steps)",
     "build_maps(ring)",
-    "explore_data(ring)",
-    "write_explore(ring)",
-    "backtest(gap)",
-    "capture_curve(gap)",
-    "compact_baseline(gap)",
-    "propose_zones(gap)",
-    "propose_zones(max_area_km2)",
 }
 
 
