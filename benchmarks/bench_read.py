@@ -140,7 +140,9 @@ def main() -> None:
                 rows.append({"reader": "ours", "dates": "chicago", **run(chi, "ours")})
             df = pd.DataFrame(rows)
             df["seconds_per_million_rows"] = df["seconds"] / (args.rows / 1e6)
+            df["peak_mb_per_million_rows"] = (df["peak_mb"] - df["base_mb"]) / (args.rows / 1e6)
             print(df.round(2).to_string())
+            print(f"peak memory: {df['peak_mb'].max():,.0f} MB (target: under 4,096 MB)")
             return
         for _ in range(args.repeats):  # interleaved
             for how in ("ours", "pandas"):

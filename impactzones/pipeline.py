@@ -328,6 +328,7 @@ def run_demo(
     concentration: bool = True,
     read_options: dict | None = None,
     harm=None,
+    pictures: bool = True,
 ) -> DemoResult:
     """Run the pipeline on the bundled (or given) layers and synthetic (or given) incidents.
 
@@ -335,7 +336,9 @@ def run_demo(
     domestic-violence incidents are counted in the tables but never exported as points),
     ``counts_by_year_district.csv``, ``summary.json``, the planted truth (synthetic runs) or
     the rejects table (real runs), the comparison tables, the hot-spot outputs, and the maps
-    (``index.html`` links them).
+    (``index.html`` links them). ``pictures=False`` skips the static PNG maps and the PDF
+    briefs (drawn with matplotlib, they take about half the demo's time; the web maps and
+    every table are written either way).
 
     Examples
     --------
@@ -401,7 +404,7 @@ def run_demo(
     files += _demo_maps(
         inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
         source=source, ring=ring, online_tiles=online_tiles, basemap=basemap, extra=extra,
-        capture=capture,
+        capture=capture, pictures=pictures,
     )  # fmt: skip
     files.append(write_json(headline, out / "summary.json"))
     files.append(write_manifest(out, files, settings))  # last: the run is complete
@@ -412,7 +415,8 @@ def run_demo(
 
 
 def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
-               *, source, ring, online_tiles, basemap, extra, capture) -> list:  # fmt: skip
+               *, source, ring, online_tiles, basemap, extra, capture,
+               pictures=True) -> list:  # fmt: skip
     """The commander, citywide and analyst maps, their static pictures and the index page."""
     from .maps.build import build_maps
 
@@ -434,6 +438,8 @@ def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_tabl
             name: (ev.png, ev.series.verdict) for name, ev in evaluations.items() if ev.png
         },
         evaluations={name: ev.series for name, ev in evaluations.items()},
+        static=pictures,
+        brief=pictures,
     )
 
 

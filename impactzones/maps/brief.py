@@ -170,9 +170,6 @@ def write_brief(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..core.files import atomic_write
-    from .webmap import _draw_map, _draw_scales
-
     # TrueType fonts keep the text searchable; a "$" in a user's name is text, not maths
     # a name in a script the fonts lack draws as boxes; say nothing about each glyph
     with (
@@ -183,56 +180,83 @@ def write_brief(
     ):
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         fig = plt.figure(figsize=LETTER)
-        fig.text(0.06, 0.965, data.title, fontsize=15, fontweight="bold", va="top")
-        head = "\n".join(textwrap.fill(line, 95) for line in data.headline)
-        fig.text(0.06, 0.935, head, fontsize=9, va="top", linespacing=1.45)
-        ax = fig.add_axes((0.05, 0.36, 0.52, 0.5))
-        handles = _draw_map(ax, data, label_size=8)
-        its = _counterfactual_axes(fig, counterfactual, (0.65, 0.585, 0.31, 0.1))
-        fig.legend(
-            handles=handles[:8],
-            loc="upper left",
-            bbox_to_anchor=(0.6, 0.495 if its else 0.62),
-            ncol=2 if its else 1,
-            fontsize=6.5,
-            frameon=False,
-        )
-        _draw_scales(fig, data, (0.61, 0.36, 0.33, 0.1))
-        cax = fig.add_axes((0.62, 0.725, 0.34, 0.11) if its else (0.62, 0.66, 0.34, 0.16))
-        zone = data.zone or ""
-        _trend_axes(
-            cax,
-            series,
-            data.trend_start,
-            f"Violent crimes a month, {zone} zone" if zone else "Violent crimes a month",
-        )
-        tax = fig.add_axes((0.06, 0.235, 0.88, 0.1))
-        if zone and len(table):
-            _table_axes(tax, table, zone)
-        verdicts = table.loc[table["zone"] == zone, "verdict"].tolist()[:2] if zone else []
-        if its:
-            verdicts.append(f"Over time (interrupted time series): {its}")
-        text = "\n".join(textwrap.fill(f"- {v}", 140) for v in verdicts)
-        fig.text(0.06, 0.235, text, fontsize=6.5, va="top", color="#222222")
-        fig.text(
-            0.06,
-            0.135 if its else 0.15,
-            textwrap.fill("Glossary. " + BRIEF_GLOSSARY, 140),
-            fontsize=6,
-            va="top",
-            color="#333333",
-        )
-        if data.data_note:
-            fig.text(0.06, 0.03, textwrap.fill(data.data_note, 150), fontsize=6, color="#555")
-
-        def write(p):
-            fig.savefig(
-                p,
-                format="pdf",
-                metadata={"CreationDate": None, "Creator": "impactzones", "Producer": None},
-            )
-
         try:
-            return atomic_write(Path(path), write)
+            _page_head(fig, data)
+            its = _map_and_charts(fig, data, series, counterfactual)
+            _comparison_and_notes(fig, data, table, its)
+            return _save_pdf(fig, Path(path))
         finally:
             plt.close(fig)
+
+
+def _page_head(fig, data) -> None:
+    """The title and the headline lines."""
+    fig.text(0.06, 0.965, data.title, fontsize=15, fontweight="bold", va="top")
+    head = "\n".join(textwrap.fill(line, 95) for line in data.headline)
+    fig.text(0.06, 0.935, head, fontsize=9, va="top", linespacing=1.45)
+
+
+def _map_and_charts(fig, data, series, counterfactual) -> str:
+    """The map with its legend and scales, the counterfactual plot (when there is one) and
+    the monthly trend; returns the counterfactual's verdict ('' without one)."""
+    from .webmap import _draw_map, _draw_scales
+
+    ax = fig.add_axes((0.05, 0.36, 0.52, 0.5))
+    handles = _draw_map(ax, data, label_size=8)
+    its = _counterfactual_axes(fig, counterfactual, (0.65, 0.585, 0.31, 0.1))
+    fig.legend(
+        handles=handles[:8],
+        loc="upper left",
+        bbox_to_anchor=(0.6, 0.495 if its else 0.62),
+        ncol=2 if its else 1,
+        fontsize=6.5,
+        frameon=False,
+    )
+    _draw_scales(fig, data, (0.61, 0.36, 0.33, 0.1))
+    cax = fig.add_axes((0.62, 0.725, 0.34, 0.11) if its else (0.62, 0.66, 0.34, 0.16))
+    zone = data.zone or ""
+    _trend_axes(
+        cax,
+        series,
+        data.trend_start,
+        f"Violent crimes a month, {zone} zone" if zone else "Violent crimes a month",
+    )
+    return its
+
+
+def _comparison_and_notes(fig, data, table, its: str) -> None:
+    """The zone's comparison table, its verdicts (and the time series'), the glossary and
+    the data note."""
+    zone = data.zone or ""
+    tax = fig.add_axes((0.06, 0.235, 0.88, 0.1))
+    if zone and len(table):
+        _table_axes(tax, table, zone)
+    verdicts = table.loc[table["zone"] == zone, "verdict"].tolist()[:2] if zone else []
+    if its:
+        verdicts.append(f"Over time (interrupted time series): {its}")
+    text = "\n".join(textwrap.fill(f"- {v}", 140) for v in verdicts)
+    fig.text(0.06, 0.235, text, fontsize=6.5, va="top", color="#222222")
+    fig.text(
+        0.06,
+        0.135 if its else 0.15,
+        textwrap.fill("Glossary. " + BRIEF_GLOSSARY, 140),
+        fontsize=6,
+        va="top",
+        color="#333333",
+    )
+    if data.data_note:
+        fig.text(0.06, 0.03, textwrap.fill(data.data_note, 150), fontsize=6, color="#555")
+
+
+def _save_pdf(fig, path: Path) -> Path:
+    """The page as a PDF, atomically, without a creation date (the same bytes each run)."""
+    from ..core.files import atomic_write
+
+    def write(p):
+        fig.savefig(
+            p,
+            format="pdf",
+            metadata={"CreationDate": None, "Creator": "impactzones", "Producer": None},
+        )
+
+    return atomic_write(path, write)
