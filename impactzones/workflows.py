@@ -30,6 +30,7 @@ __all__ = [
     "load",
     "map_files",
     "nearrepeat",
+    "proposal_year",
     "propose",
     "read_for_command",
     "reading_options",
@@ -79,6 +80,9 @@ def _step(progress: Progress) -> Callable[[str], None]:
     return progress or (lambda _msg: None)
 
 
+READING_KEYS = ("categories", "domestic_column", "profile", "timezone", "dayfirst", "as_of")
+
+
 def reading_options(
     sensitive_categories: str | Sequence[str] | None = None,
     date_floor: str | None = None,
@@ -86,6 +90,7 @@ def reading_options(
 ) -> dict:
     """The reading options (crosswalk, privacy, dates) as keywords of
     :func:`impactzones.io.read_incidents`; a comma-separated ``sensitive_categories`` is split.
+    Any other keyword is refused (an option no step reads is a bug, not a setting to drop).
 
     Examples
     --------
@@ -93,12 +98,18 @@ def reading_options(
     ['stalking', 'harassment']
     >>> reading_options()["date_floor"]
     '1970-01-01'
+    >>> reading_options(colour="red")
+    Traceback (most recent call last):
+    ...
+    TypeError: options no step reads: colour
     """
+    unknown = sorted(set(kwargs) - set(READING_KEYS))
+    if unknown:
+        raise TypeError(f"options no step reads: {', '.join(unknown)}")
     extra = sensitive_categories or ()
     if isinstance(extra, str):
         extra = [s.strip() for s in extra.split(",")]
-    keys = ("categories", "domestic_column", "profile", "timezone", "dayfirst", "as_of")
-    return {k: kwargs.get(k) for k in keys} | {
+    return {k: kwargs.get(k) for k in READING_KEYS} | {
         "sensitive_categories": [s for s in extra if s.strip()],
         "date_floor": date_floor or "1970-01-01",
     }
@@ -263,7 +274,7 @@ def map_files(incidents: Sequence[str | Path], out: str | Path = "maps", **kwarg
 
 
 def run_study(
-    settings: str | Path, out: str | Path | None = None, *, progress: Progress = None, **_: Any
+    settings: str | Path, out: str | Path | None = None, *, progress: Progress = None
 ) -> Outcome:
     """``impactzones run study.toml``: the demo's pipeline with the settings kept in a file,
     checked against the declared options first; the settings and the version are recorded
@@ -312,7 +323,6 @@ def synth(
     truth: str | Path | None = None,
     partitions: int | None = None,
     progress: Progress = None,
-    **_: Any,
 ) -> Outcome:
     """``impactzones synth``: synthetic St. Louis incidents with their planted truth (or
     ``partitions`` GeoParquet partitions, one at a time, for data past memory).
@@ -387,6 +397,7 @@ def load(
     from .pipeline import blank_sensitive, load_layers
 
     step = _step(progress)
+    options = reading_options(**_pop_cli(reading))
     _guard(paths, [out, rejects])
     warn_if_incomplete(paths)
     step("Loading the study area")
@@ -395,7 +406,7 @@ def load(
     res = read_incidents(
         list(paths), columns=parse_columns(columns), crs=crs, work_crs=layers.crs,
         study_area=None if no_boundary else layers.study_area,
-        **reading_options(**_pop_cli(reading)),
+        **options,
     )  # fmt: skip
     step("Writing")
     inc, blanked = res.incidents, 0

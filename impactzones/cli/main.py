@@ -196,16 +196,16 @@ def _show(con, table, *, wide: bool = False) -> None:
 
     from ..summaries import TERMS
 
-    cols = list(table.columns)
-    t = _rich_table(Table, box, table, cols)
+    keep = list(range(len(table.columns)))  # by position: headers may repeat ("chg")
+    t = _rich_table(Table, box, table, keep)
     dropped = []
     for name in () if wide else table.drop:
         if con.measure(t).maximum < TERMINAL_COLUMNS:
             break
-        if name in cols:
-            cols.remove(name)
+        if name in table.columns:
+            keep.remove(table.columns.index(name))
             dropped.append(name)
-            t = _rich_table(Table, box, table, cols)
+            t = _rich_table(Table, box, table, keep)
     old = con.width
     need = con.measure(t, options=con.options.update(max_width=1000)).maximum
     con.width = max(need, old) if wide else min(old, TERMINAL_COLUMNS)
@@ -216,19 +216,20 @@ def _show(con, table, *, wide: bool = False) -> None:
     if dropped:
         con.print(f"Not shown in {TERMINAL_COLUMNS} columns: {', '.join(dropped)} "
                   "(--wide shows every column).", style="dim", markup=False)  # fmt: skip
-    used = [v for k, v in TERMS.items() if k in " ".join(cols)]
+    used = [v for k, v in TERMS.items() if k in " ".join(table.columns[i] for i in keep)]
     if used:
         con.print("; ".join(used) + ".", style="dim", markup=False)
 
 
-def _rich_table(Table, box, table, cols: list):
-    """The rich table of the columns ``cols`` of a TextTable (user text shown as text)."""
+def _rich_table(Table, box, table, keep: list):
+    """The rich table of the columns at positions ``keep`` of a TextTable (user text shown
+    as text, never as markup)."""
     from rich.text import Text
 
     t = Table(title=Text(table.title), box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left")
-    for c in cols:
+    for i in keep:
+        c = table.columns[i]
         t.add_column(c, justify="left" if c in table.left else "right")
-    keep = [table.columns.index(c) for c in cols]
     for row in table.rows:
         t.add_row(*(Text(str(row[i])) for i in keep))
     return t

@@ -40,6 +40,7 @@ __all__ = [
     "check_params",
     "describe",
     "neighbour_distance",
+    "settings_table",
 ]
 
 
@@ -168,10 +169,10 @@ PERMUTATIONS: Setting[int | None] = Setting(
     "count",
     low=0,
     integer=True,
-    meaning="Gi* conditional permutations (None: decided by the inference)",
-    rule="with permutation inference, P + 1 = 2 n / alpha over n cells rounded up to "
-    "1, 2, 2.5 or 5 x 10^k, at least 1,000 (so a lone cell can pass the FDR correction); "
-    "otherwise none",
+    meaning="Gi* conditional permutations",
+    rule="none with the exact or normal inference; with permutation inference P + 1 = "
+    "2 n / alpha over n cells rounded up to 1, 2, 2.5 or 5 x 10^k, at least 1,000 (so a "
+    "lone cell can pass the FDR correction)",
 )
 #: Significance level after the Benjamini-Hochberg false discovery rate correction.
 ALPHA: Setting[float] = Setting(
@@ -356,6 +357,33 @@ def describe(name: str, value: Any, rule: str | None = None) -> dict[str, Any]:
         else:
             rule = "given"
     return {name: value, f"{name}_rule": rule}
+
+
+def settings_table() -> str:
+    """Every declared setting as a Markdown table: name, default, unit, valid range and what
+    it is (with the rule for a default decided from the data). ``docs/methods.md`` carries
+    this table, held to it by a test, so the documentation cannot drift from the code.
+
+    Examples
+    --------
+    >>> print(settings_table().splitlines()[2])
+    | `ring` | 400 | m | above 0 | width of the displacement ring around each Impact Zone |
+    """
+    rows = [
+        "| setting | default | unit | valid | what it is |",
+        "|---|---|---|---|---|",
+    ]
+    for s in SETTINGS.values():
+        if s.default is None:
+            default = "from the data"
+        elif isinstance(s.default, int) and s.default >= 10_000:
+            default = f"{s.default:,}"
+        else:
+            default = f"{s.default:g}"
+        what = s.meaning + (f"; by default {s.rule}" if s.rule else "")
+        rng = ("whole number " if s.integer else "") + s.range_text()
+        rows.append(f"| `{s.name}` | {default} | {s.unit} | {rng} | {what} |")
+    return "\n".join(rows) + "\n"
 
 
 def neighbour_distance(cell: float, distance: float | None = None) -> tuple[float, str]:

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
+from ..core.defaults import RING
 from ..core.geo import WGS84, Layers, xy
 from ..core.geometry import locate
 from ..core.grid import make_grid
@@ -101,7 +102,7 @@ def explore_data(
     *,
     proposals: gpd.GeoDataFrame | None = None,
     cell: float = 100.0,
-    ring: float = 400.0,
+    ring: float = RING.default,
     capture: pd.DataFrame | None = None,
 ) -> dict:
     """Everything the proposal page embeds: aggregates and layers, no points.
@@ -276,7 +277,7 @@ def write_explore(
     *,
     proposals: gpd.GeoDataFrame | None = None,
     cell: float = 100.0,
-    ring: float = 400.0,
+    ring: float = RING.default,
     title: str = "Propose an Impact Zone",
     capture: pd.DataFrame | None = None,
 ) -> Path:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..core.defaults import GAP
 from ..core.errors import InputError
 from ..core.geo import Layers, xy
 from ..core.grid import make_grid
@@ -110,7 +111,7 @@ def backtest(
     layers: Layers | None = None,
     study_area=None,
     cell_size: float = 100.0,
-    gap: float = 400.0,
+    gap: float = GAP.default,
     draws: int = 200,
     seed: int = 0,
 ) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import shapely
 import shapely.affinity
 
 from ..core.compat import renamed_keyword
+from ..core.defaults import GAP
 from ..core.grid import Grid
 from .shapes import BUFFER_SEGMENTS
 
@@ -46,7 +47,7 @@ def compact_baseline(
     allowed: np.ndarray,
     areas_km2: Sequence[float],
     study_area: Any,
-    gap: float = 400.0,
+    gap: float = GAP.default,
 ) -> list:
     """Discs of the given areas around last period's densest allowed cells, one at a time.
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..core.defaults import GAP
 from ..core.geo import Layers
 from ..core.windows import parse_window
 from .backtests import _Scorer
@@ -82,7 +83,7 @@ def capture_curve(
     group: str | None = "violent",
     category=None,
     max_share: float = 0.10,
-    gap: float = 400.0,
+    gap: float = GAP.default,
     draws: int = 50,
     seed: int = 0,
     **propose_kwargs,

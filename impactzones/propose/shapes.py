@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from ..core.defaults import MAX_AREA_KM2
 from ..core.errors import InputError
 
 __all__ = ["BUFFER_SEGMENTS", "GAP_PAD", "Constraints"]
@@ -35,7 +36,7 @@ GAP_PAD = 1 / math.cos(math.pi / (4 * BUFFER_SEGMENTS))
 class Constraints:
     """The commander's constraints on a proposal (areas in km^2, distances in metres)."""
 
-    max_area_km2: float = 3.0
+    max_area_km2: float = MAX_AREA_KM2.default
     min_area_km2: float = 0.5
     gap_m: float = 400.0
     solidity: float = 0.0

@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from ..core.defaults import GAP, MAX_AREA_KM2
 from ..core.errors import InputError
 from ..core.geo import Layers, xy
 from ..core.results import ResultFiles
@@ -146,7 +147,7 @@ def propose_zones(
     *,
     period: Any,
     k: int = 8,
-    max_area_km2: float = 3.0,
+    max_area_km2: float = MAX_AREA_KM2.default,
     min_area_km2: float = 0.5,
     exclude: gpd.GeoDataFrame | None = None,
     method: str = "cells",
@@ -154,7 +155,7 @@ def propose_zones(
     category: str | list[str] | None = None,
     layers: Layers | None = None,
     study_area: Any = None,
-    gap: float = 400.0,
+    gap: float = GAP.default,
     cell_size: float = 100.0,
     bandwidth: float | None = None,
     threshold: float = 0.6,
