@@ -15,11 +15,13 @@ import pandas as pd
 from . import __version__
 from .assign import assign, count_incidents
 from .core.change import format_pct
+from .core.compat import renamed_keyword
 from .core.defaults import RING
 from .core.errors import InputError
 from .core.files import writes_into
 from .core.geo import Layers, st_louis
 from .core.schema import is_sensitive
+from .hotspots import registry as _registry
 from .io.incidents import LoadResult, read_incidents
 from .io.layers import read_layer
 from .io.safety import Slugs, slugify
@@ -393,12 +395,11 @@ def run_demo(
     extra += _index_entries(headline, evaluations)
     extra.append(_explore_entry(backtest_table, capture is not None))
     step("Drawing the maps")
-    if hotspots:
-        hotspots["year"] = headline["hotspots"]["year"]
     files += _demo_maps(
         inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
         source=source, ring=ring, online_tiles=online_tiles, basemap=basemap, extra=extra,
         capture=capture, pictures=pictures,
+        hotspots_year=headline.get("hotspots", {}).get("year"),
     )  # fmt: skip
     files.append(write_json(headline, out / "summary.json"))
     files.append(write_manifest(out, files, settings))  # last: the run is complete
@@ -408,7 +409,7 @@ def run_demo(
 
 def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
                *, source, ring, online_tiles, basemap, extra, capture,
-               pictures=True) -> list:  # fmt: skip
+               pictures=True, hotspots_year=None) -> list:  # fmt: skip
     """The commander, citywide and analyst maps, their static pictures and the index page."""
     from .maps.build import build_maps
 
@@ -418,6 +419,7 @@ def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_tabl
         out,
         comparisons=comparisons,
         hotspots=hotspots,
+        hotspots_year=hotspots_year,
         proposals=proposals,
         source=source,
         ring=ring,
@@ -524,12 +526,7 @@ def _demo_hotspots(inc, layers: Layers, out: Path, seed: int, headline: dict):
     hotspots, files = run_hotspots(
         violent, layers.land, out, kde_cell_size=50, seed=seed, prefix="hotspots_"
     )
-    headline["hotspots"] = {
-        "year": hs_year,
-        "kde_polygons": len(hotspots["kde_hotspots"]),
-        "dbscan_clusters": len(hotspots["dbscan"].clusters),
-        "gistar_hot_cells": int((hotspots["gistar"].bins > 0).sum()),
-    }
+    headline["hotspots"] = {"year": hs_year, **_registry.headline(hotspots)}
     return hotspots, list(files)
 
 
@@ -909,15 +906,17 @@ def _latest_full_year(inc: pd.DataFrame) -> int:
     return int(years[-1])
 
 
-HOTSPOT_METHODS = ("kde", "dbscan", "gistar", "emerging")
+#: Every hot-spot method's name: a live view of :data:`impactzones.hotspots.registry.REGISTRY`.
+HOTSPOT_METHODS = _registry.NAMES
 #: What runs unless asked otherwise (emerging needs a span of months, not one period).
-DEFAULT_METHODS = ("kde", "dbscan", "gistar")
+DEFAULT_METHODS = _registry.DEFAULTS
 
 
+@renamed_keyword("mask", "study_area")
 @writes_into("out")
 def run_hotspots(
     incidents: gpd.GeoDataFrame,
-    mask,
+    study_area,
     out: str | Path | None = None,
     *,
     methods=DEFAULT_METHODS,
@@ -934,14 +933,26 @@ def run_hotspots(
     inference: str = "exact",
     seed: int = 0,
     prefix: str = "",
+    options: dict | None = None,
 ) -> tuple[dict, list[Path]]:
     """Run the chosen hot-spot methods and (given ``out``) write their outputs.
 
-    KDE and Gi* share one grid alignment: Gi* runs at ``cell_size`` (default by the grid
-    rule) and the KDE at ``kde_cell_size`` (default the same); sizes that divide one
-    another give cells that line up. Writes ``kde.tif``, ``kde_hotspots.geojson``,
+    Each method is an entry of :mod:`impactzones.hotspots.registry`: its runner takes the
+    settings it understands from the keywords here (and ``options``, for settings of
+    methods registered later), and its entry names the files it writes. KDE and Gi* share
+    one grid alignment: Gi* runs at ``cell_size`` (default by the grid rule) and the KDE at
+    ``kde_cell_size`` (default the same); sizes that divide one another give cells that
+    line up. The built-in methods write ``kde.tif``, ``kde_hotspots.geojson``,
     ``dbscan_clusters.geojson``, ``dbscan_labels.csv`` (no rape or domestic-violence rows),
-    ``gistar.geojson``, ``gistar.csv`` and ``params.json`` (every parameter and rule).
+    ``gistar.geojson``, ``gistar.csv`` (``emerging.geojson``, ``emerging.csv``), and the run
+    writes ``params.json`` (every parameter and rule). ``mask=`` is the old name of
+    ``study_area=``.
+
+    Returns
+    -------
+    results : dict
+        Method name -> its result (a :class:`~impactzones.core.results.Result`).
+    files : list of Path
 
     Examples
     --------
@@ -951,85 +962,37 @@ def run_hotspots(
     >>> results, files = run_hotspots(inc[inc["group"] == "violent"], st_louis().land,
     ...                               permutations=99)
     >>> sorted(results), files
-    (['dbscan', 'gistar', 'kde', 'kde_hotspots'], [])
+    (['dbscan', 'gistar', 'kde'], [])
     """
-    from .core.schema import is_sensitive
-    from .hotspots import dbscan, gistar, hotspot_polygons, kde, prepare_points
+    from .hotspots import prepare_points
 
-    unknown = set(methods) - set(HOTSPOT_METHODS)
-    if unknown:
-        raise InputError(
-            f"Unknown method(s) {sorted(unknown)}; use kde, dbscan, gistar or emerging."
-        )
+    chosen = _registry.check_methods(methods)
     if len(incidents) < 2:
         raise InputError("Fewer than two incidents match; widen the period or the categories.")
-    results: dict = {}
-    files: list[Path] = []
-    out = Path(out) if out is not None else None
+    settings = dict(
+        cell_size=cell_size,
+        kde_cell_size=kde_cell_size,
+        bandwidth=bandwidth,
+        kernel=kernel,
+        top=top,
+        eps=eps,
+        min_samples=min_samples,
+        dbscan_method=dbscan_method,
+        distance=distance,
+        permutations=permutations,
+        inference=inference,
+        seed=seed,
+    ) | (options or {})
     # the coordinates and the study-area test, once for every method
-    points = prepare_points(incidents, mask)
-    if "kde" in methods:
-        surface = kde(
-            points,
-            cell_size=kde_cell_size or cell_size,
-            bandwidth=bandwidth,
-            kernel=kernel,
-        )
-        polys = hotspot_polygons(surface, incidents, top=top)
-        results["kde"] = surface
-        results["kde_hotspots"] = polys
-        if out is not None:
-            files.append(surface.to_geotiff(out / f"{prefix}kde.tif"))
-            files.append(write_vector(polys, out / f"{prefix}kde_hotspots.geojson"))
-    if "dbscan" in methods:
-        clusters = dbscan(points, eps=eps, min_samples=min_samples, method=dbscan_method)
-        results["dbscan"] = clusters
-        if out is not None:
-            files.append(write_vector(clusters.clusters, out / f"{prefix}dbscan_clusters.geojson"))
-            safe = ~is_sensitive(incidents).to_numpy()
-            labels = pd.DataFrame(
-                {
-                    "incident_id": incidents["incident_id"].to_numpy()[safe],
-                    "cluster": clusters.labels.to_numpy()[safe],
-                    "core": clusters.core.to_numpy()[safe],
-                }
-            )
-            files.append(write_table(labels, out / f"{prefix}dbscan_labels.csv"))
-    if "gistar" in methods:
-        g = gistar(
-            points,
-            cell_size=cell_size,
-            distance=distance,
-            inference=inference,
-            permutations=permutations,
-            seed=seed,
-        )
-        results["gistar"] = g
-        if out is not None:
-            files.append(write_vector(g.cells, out / f"{prefix}gistar.geojson"))
-            files.append(
-                write_table(
-                    pd.DataFrame(g.cells.drop(columns="geometry")), out / f"{prefix}gistar.csv"
-                )
-            )
-    if "emerging" in methods:
-        from .hotspots import emerging
-
-        e = emerging(incidents, cell_size=cell_size, distance=distance, study_area=mask)
-        results["emerging"] = e
-        if out is not None:
-            files.append(
-                write_vector(
-                    e.cells[e.cells["pattern"] != "no pattern"], out / f"{prefix}emerging.geojson"
-                )
-            )
-            files.append(
-                write_table(
-                    pd.DataFrame(e.cells.drop(columns="geometry")), out / f"{prefix}emerging.csv"
-                )
-            )
+    context = _registry.RunContext(
+        incidents, prepare_points(incidents, study_area), study_area, settings
+    )
+    results = {name: _registry.run_method(name, context) for name in chosen}
+    files: list[Path] = []
     if out is not None:
-        files.append(write_json(hotspot_params(results), out / f"{prefix}params.json"))
+        for name, result in results.items():
+            files.extend(_registry.write_outputs(name, result, context, out, prefix))
+        files.append(write_json(hotspot_params(results), Path(out) / f"{prefix}params.json"))
     return results, files
 
 
@@ -1045,15 +1008,4 @@ def hotspot_params(results: dict) -> dict:
     >>> sorted(hotspot_params(results))
     ['kde']
     """
-    out = {}
-    if "kde" in results:
-        out["kde"] = results["kde"].params | {
-            "hotspots": results["kde_hotspots"].attrs.get("rule", "")
-        }
-    if "dbscan" in results:
-        out["dbscan"] = results["dbscan"].params
-    if "gistar" in results:
-        out["gistar"] = results["gistar"].params | {"bins": results["gistar"].summary()}
-    if "emerging" in results:
-        out["emerging"] = results["emerging"].params | {"patterns": results["emerging"].summary()}
-    return out
+    return {name: _registry.record(name, result) for name, result in results.items()}

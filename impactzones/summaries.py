@@ -303,24 +303,24 @@ def knox_summary(result) -> list:
     ]
 
 
-#: The parameters the ``hotspots`` command prints for each method (all go to --json).
-HOTSPOT_KEYS = ("bandwidth_m", "cell_size_m", "eps_m", "min_samples", "distance_m", "method",
-                "hotspots", "bins", "clusters", "slices", "patterns")  # fmt: skip
-
-
 def hotspot_summary(params: dict) -> list[str]:
-    """Each hot-spot method's parameters and the rule behind each, a line apiece (the one
-    place the ``hotspots`` command's printed summary is decided).
+    """Each hot-spot method's parameters and the rule behind each, a line apiece: every
+    ``*_rule`` and the parameters its registry entry names (``Method.printed``; all go to
+    --json).
 
     Examples
     --------
     >>> hotspot_summary({"kde": {"bandwidth_m": 500, "bandwidth_rule": "ArcGIS", "n": 3}})
     ['kde', '  bandwidth_m: 500', '  bandwidth_rule: ArcGIS']
     """
+    from .hotspots import registry
+
     lines = []
     for name, p in params.items():
+        method = registry.REGISTRY.get(name)
+        printed = method.printed if method is not None else ()
         lines.append(name)
-        lines += [f"  {k}: {v}" for k, v in p.items() if k.endswith("_rule") or k in HOTSPOT_KEYS]
+        lines += [f"  {k}: {v}" for k, v in p.items() if k.endswith("_rule") or k in printed]
     return lines
 
 
@@ -354,10 +354,9 @@ def demo_summary(res, out: str | Path) -> list:
         blocks += proposal_summary(res.proposals, res.backtest)
     if "hotspots" in h:
         hs = h["hotspots"]
-        blocks.append(
-            f"Violent hot spots {hs['year']}: {hs['kde_polygons']} KDE areas (top 5%), "
-            f"{hs['dbscan_clusters']} DBSCAN clusters, {hs['gistar_hot_cells']} Gi* hot cells "
-            "(FDR-corrected); parameters in hotspots_params.json."
+        blocks.append(  # each method's finding, in its registry entry's words
+            f"Violent hot spots {hs['year']}: {', '.join(hs['findings'])}; parameters in "
+            "hotspots_params.json."
         )
     if h.get("sensitive_not_exported"):
         blocks.append(

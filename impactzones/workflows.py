@@ -30,6 +30,7 @@ __all__ = [
     "load",
     "map_files",
     "nearrepeat",
+    "proposal_year",
     "propose",
     "read_for_command",
     "reading_options",

@@ -266,15 +266,18 @@ def _text(value: Any) -> bool:
 def hotspot_methods() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The hot-spot methods the CLI offers, and those run by default.
 
-    The one place the CLI's ``hotspots --method`` choices come from (the hot-spot method
-    registry takes it over once it lands).
+    The CLI's ``hotspots --method`` choices come from the registry of methods
+    (:mod:`impactzones.hotspots.registry`), read when the parser is built, so that a method
+    registered later is on offer; the registry is light (imported here on use).
 
     Examples
     --------
     >>> hotspot_methods()
     (('kde', 'dbscan', 'gistar', 'emerging'), ('kde', 'dbscan', 'gistar'))
     """
-    return ("kde", "dbscan", "gistar", "emerging"), ("kde", "dbscan", "gistar")
+    from ..hotspots import registry  # the layer above, on use: the registry is the source
+
+    return tuple(registry.NAMES), tuple(registry.DEFAULTS)
 
 
 def _options(*opts: Option) -> dict[str, Option]:

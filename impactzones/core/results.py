@@ -55,7 +55,11 @@ class Result(Protocol):
     """
 
     params: dict
-    map_layer: ClassVar[str]
+
+    @property
+    def map_layer(self) -> str:
+        """The name of the map layer that draws the result (its method's name)."""
+        ...  # pragma: no cover
 
     def to_geodataframe(self) -> Any:
         """The result as one GeoDataFrame."""

@@ -298,8 +298,8 @@ def _hotspot_map(incidents, layers, table, out: Path, note: str, online_tiles: b
         title=f"Hot spots, 28 days to {table.as_of}",
         headline=[line],
         data_note=note,
-        kde=surface,
-        kde_label=f"Violent crime density, {now.label}",
+        results={"kde": surface},
+        labels={surface.map_layer: f"Violent crime density, {now.label}"},
         show_change=False,
     )
     return save_map(commander_map(data, online_tiles=online_tiles), out / "compstat_hotspots.html")

@@ -52,6 +52,7 @@ __all__ = [
     "choose_oversample",
     "density_on_grid",
     "hotspot_polygons",
+    "hotspot_threshold",
     "kde",
     "kernel_values",
     "weighted_median",
@@ -469,15 +470,7 @@ def hotspot_polygons(
 
     vals = surface.values
     inside = surface.grid.mask & np.isfinite(vals)
-    if threshold is None:
-        if top is None or not 0 < top <= 1:
-            raise InputError(f"top must be a share between 0 and 1, got {top!r}.")
-        v = np.sort(vals[inside])[::-1]
-        k = max(1, int(math.ceil(top * len(v))))
-        threshold = float(v[k - 1])
-        how = f"top {top:.0%} of the study area's cells (density >= {threshold:,.1f})"
-    else:
-        how = f"density >= {threshold:,.1f}"
+    threshold, _rule = hotspot_threshold(surface, top=top, threshold=threshold)
     keep = inside & (vals >= threshold) & (vals > 0)
     from scipy import ndimage
 
@@ -520,5 +513,30 @@ def hotspot_polygons(
         out["share"] = counts / max(len(incidents), 1)
         out = out.sort_values(["incidents", "peak_density"], ascending=False, ignore_index=True)
         out["hotspot"] = np.arange(1, len(out) + 1)
-    out.attrs["rule"] = how
     return out
+
+
+def hotspot_threshold(
+    surface: Surface, *, top: float | None = 0.05, threshold: float | None = None
+) -> tuple[float, str]:
+    """The density (incidents per km^2) from which :func:`hotspot_polygons` keeps cells,
+    and the rule behind it as text (for a result's ``params``).
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> from impactzones.core.grid import make_grid
+    >>> g = make_grid(box(0, 0, 1000, 1000), "EPSG:32615", 100)
+    >>> s = Surface(np.arange(100.0).reshape(10, 10), g)
+    >>> hotspot_threshold(s, top=0.05)
+    (95.0, "top 5% of the study area's cells (density >= 95.0)")
+    """
+    if threshold is not None:
+        return float(threshold), f"density >= {threshold:,.1f}"
+    if top is None or not 0 < top <= 1:
+        raise InputError(f"top must be a share between 0 and 1, got {top!r}.")
+    vals = surface.values
+    v = np.sort(vals[surface.grid.mask & np.isfinite(vals)])[::-1]
+    k = max(1, int(math.ceil(top * len(v))))
+    threshold = float(v[k - 1])
+    return threshold, f"top {top:.0%} of the study area's cells (density >= {threshold:,.1f})"

@@ -6,6 +6,7 @@ an analyst map, static PNGs and an index page.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -314,6 +315,7 @@ def build_maps(
     *,
     comparisons: dict,
     hotspots: dict,
+    hotspots_year: int | None = None,
     proposals: gpd.GeoDataFrame | None = None,
     backtest: pd.DataFrame | None = None,
     capture: pd.DataFrame | None = None,
@@ -332,10 +334,13 @@ def build_maps(
     the analyst map, static PNGs, a one-page PDF brief per zone and ``index.html`` into
     ``out``. Every map is self-contained (opens with no network).
 
-    ``incidents`` must be assigned (:func:`impactzones.assign.assign`). ``extra`` lists
-    more (title, file, window, finding) rows for the index (e.g. the CompStat report).
-    ``counterfactuals`` maps a zone to ``(png, caption)`` for its commander map and
-    ``evaluations`` a zone to its interrupted time series (a ``SeriesResult``) for its brief.
+    ``incidents`` must be assigned (:func:`impactzones.assign.assign`). ``hotspots`` maps
+    a method's name to its result (:func:`impactzones.pipeline.run_hotspots`), each drawn
+    by its map layer on the maps its registry entry names; ``hotspots_year`` is the year
+    they cover (and the citywide map's). ``extra`` lists more (title, file, window,
+    finding) rows for the index (e.g. the CompStat report). ``counterfactuals`` maps a zone
+    to ``(png, caption)`` for its commander map and ``evaluations`` a zone to its
+    interrupted time series (a ``SeriesResult``) for its brief.
 
     Examples
     --------
@@ -350,174 +355,42 @@ def build_maps(
     >>> sorted(p.name for p in files)
     ['analyst.html', 'citywide.html', 'index.html']
     """
-    from .webmap import MapData, commander_map, save_map, static_map, trend_svg
-
-    out = Path(out)
-    files: list[Path] = []
-    entries: list[dict] = []
-    missing: list[str] = []
+    results = dict(hotspots)
+    year = results.pop("year", None)  # where earlier callers put it
+    year = hotspots_year if hotspots_year is not None else year
     note = (
         f"Data: {source}, to {incidents['occurred_at'].max():%Y-%m-%d}; "
         f"impactzones {__version__}. "
         "Zones are illustrative where they come from the bundled layers."
     )
     tr = _trends(incidents, layers)
-    months = next(iter(tr.values())).index if tr else pd.DatetimeIndex([])
-    kde_year = hotspots.get("year") if "kde" in hotspots else None
-    kde_label = f"Violent crime density (KDE{', ' + str(kde_year) if kde_year else ''})"
-    props = annotate_proposals(proposals, layers, backtest) if proposals is not None else None
-    common: dict[str, Any] = dict(
+    b = _Build(
+        incidents=incidents,
         layers=layers,
-        data_note=note,
-        kde=hotspots.get("kde"),
-        kde_label=kde_label,
-        trends=tr,
-        ring=ring,
-        basemap=basemap,
+        out=Path(out),
+        common=dict(
+            layers=layers,
+            data_note=note,
+            results=results,
+            subject="Violent crime",
+            period=str(year) if year else "",
+            trends=tr,
+            ring=ring,
+            basemap=basemap,
+        ),
+        static=static,
+        online_tiles=online_tiles,
     )
-    zone_table = {}
-    slugs = Slugs()  # commander_<slug>.html: safe, and unique when names differ by case
-    for table in comparisons.values():
-        for zone in table["zone"].unique():
-            if zone != "Citywide":
-                zone_table[zone] = table
-    for zone in layers.zones["name"].astype(str):
-        if zone not in zone_table:
-            missing.append(
-                f"No map for the {zone} zone: it needs a start date and a full year of data "
-                "before and after it began."
-            )
-    for zone, table in zone_table.items():
-        before, after = table.windows
-        start = layers.zones.loc[layers.zones["name"] == zone, "start"]
-        start = pd.Timestamp(start.iloc[0]) if len(start) and pd.notna(start.iloc[0]) else None
-        phrase = compare_phrase(before, after)
-        data = MapData(
-            title=f"{zone} Impact Zone: {phrase}",
-            zone=zone,
-            headline=zone_headline(table, zone, ring),
-            change=change_by_neighborhood(incidents, layers, before, after),
-            change_label=f"Change in violent crime, {phrase}",
-            trend_start=start,
-            chart=trend_svg(
-                tr.get(f"zone:{zone}"), start, label=f"Violent crimes a month in the {zone} zone"
-            )
-            + _counterfactual_html((counterfactuals or {}).get(zone)),
-            **common,
-        )
-        slug = slugs(zone)
-        name = f"commander_{slug}.html"
-        files.append(save_map(commander_map(data, online_tiles=online_tiles), out / name))
-        links = []
-        if static:
-            files.append(static_map(data, out / f"commander_{slug}.png"))
-            links.append(("picture (PNG)", f"commander_{slug}.png"))
-        if brief:
-            from .brief import write_brief
-
-            files.append(
-                write_brief(
-                    data,
-                    table,
-                    out / f"brief_{slug}.pdf",
-                    series=tr.get(f"zone:{zone}"),
-                    counterfactual=(evaluations or {}).get(zone),
-                )
-            )
-            links.append(("one-page brief (PDF)", f"brief_{slug}.pdf"))
-        entries.append(
-            dict(
-                title=f"{zone} Impact Zone",
-                href=name,
-                window=phrase,
-                finding=" ".join(data.headline[:2]),
-                links=links,
-            )
-        )
-    # citywide: the latest full year against the year before
+    b.zone_maps(comparisons, counterfactuals or {}, evaluations or {}, brief)
     years = sorted(incidents["occurred_at"].dt.year.unique())
-    if len(years) >= 2:
-        y = kde_year or years[-1]
-        before, after = Window.year(y - 1), Window.year(y)
-        phrase = compare_phrase(before, after)
-        lines = _citywide_lines(incidents, before, after)
-        data = MapData(
-            title=f"Citywide: {phrase}",
-            zone=None,
-            headline=lines,
-            show_change=True,
-            show_kde=True,
-            change=change_by_neighborhood(incidents, layers, before, after),
-            change_label=f"Change in violent crime, {phrase}",
-            chart=trend_svg(
-                _city_series(incidents, months), None, label="Violent crimes a month citywide"
-            )
-            if len(months)
-            else "",
-            **common,
-        )
-        files.append(
-            save_map(commander_map(data, online_tiles=online_tiles), out / "citywide.html")
-        )
-        links = []
-        if static:
-            files.append(static_map(data, out / "citywide.png"))
-            links.append(("picture (PNG)", "citywide.png"))
-        entries.append(
-            dict(
-                title="Citywide (for commanders)",
-                href="citywide.html",
-                window=phrase,
-                finding=" ".join(lines),
-                links=links,
-            )
-        )
-        data.title = f"Analyst map: hot spots {y}"
-        data.headline = [
-            "Gi* hot and cold spots (FDR-corrected), DBSCAN clusters and proposed zones "
-            "with their backtest; the Gi* grid has counts, z and p in its popups."
-        ]
-        data.clusters = hotspots["dbscan"].clusters if "dbscan" in hotspots else None
-        data.gistar = hotspots.get("gistar")
-        data.proposals = props
-        data.capture = capture  # the proposals' capture curve, a layer off at first
-        data.show_change = False
-        data.show_gistar = True
-        files.append(
-            save_map(
-                commander_map(data, analyst=True, online_tiles=online_tiles), out / "analyst.html"
-            )
-        )
-        analyst_links = []
-        if static:  # the picture has no popups: say what its marks are instead
-            web_headline = data.headline
-            data.headline = [
-                "Gi* hot and cold spots (FDR-corrected), DBSCAN clusters (orange outlines) "
-                "and proposed zones (dotted, lettered as on the analyst map)."
-            ]
-            files.append(static_map(data, out / "analyst.png"))
-            data.headline = web_headline
-            analyst_links.append(("picture (PNG)", "analyst.png"))
-        finding = []
-        if "gistar" in hotspots:
-            finding.append(f"{int((hotspots['gistar'].bins > 0).sum())} Gi* hot cells")
-        if "dbscan" in hotspots:
-            finding.append(f"{len(hotspots['dbscan'].clusters)} DBSCAN clusters")
-        if props is not None:
-            finding.append(f"{len(props)} proposed zones from {props.attrs.get('period', '')} data")
-        entries.append(
-            dict(
-                title="Analyst map",
-                href="analyst.html",
-                window=f"{y}",
-                finding=", ".join(finding) + "." if finding else "",
-                links=analyst_links,
-            )
-        )
+    if len(years) >= 2:  # citywide: the hot spots' year (or the latest) against the one before
+        data = b.citywide_map(int(year or years[-1]))
+        props = annotate_proposals(proposals, layers, backtest) if proposals is not None else None
+        b.analyst_map(data, int(year or years[-1]), props, capture)
     else:
-        missing.append("No citywide or analyst map: the data cover fewer than two years.")
+        b.missing.append("No citywide or analyst map: the data cover fewer than two years.")
     for row in extra or []:
-        entries.append(
+        b.entries.append(
             dict(
                 title=row[0],
                 href=row[1],
@@ -526,8 +399,173 @@ def build_maps(
                 links=list(row[4]) if len(row) > 4 else [],
             )
         )
-    files.append(_write_index(entries, missing, out, note))
-    return files
+    b.files.append(_write_index(b.entries, b.missing, b.out, note))
+    return b.files
+
+
+@dataclass
+class _Build:
+    """The maps of one run as they are written: what they share, the files and the index."""
+
+    incidents: gpd.GeoDataFrame
+    layers: Layers
+    out: Path
+    common: dict[str, Any]
+    static: bool
+    online_tiles: bool
+    files: list[Path] = field(default_factory=list)
+    entries: list[dict] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    def save(self, data, name: str, *, analyst: bool = False) -> list:
+        """The web map ``name``.html and, with ``static``, its PNG; returns the index links."""
+        from .webmap import commander_map, save_map, static_map
+
+        m = commander_map(data, analyst=analyst, online_tiles=self.online_tiles)
+        self.files.append(save_map(m, self.out / f"{name}.html"))
+        if not self.static:
+            return []
+        self.files.append(static_map(data, self.out / f"{name}.png"))
+        return [("picture (PNG)", f"{name}.png")]
+
+    def zone_maps(self, comparisons: dict, counterfactuals: dict, evaluations: dict, brief):
+        """A commander map (and PNG, and brief) for every zone with a comparison."""
+        zone_table = {}
+        for table in comparisons.values():
+            for zone in table["zone"].unique():
+                if zone != "Citywide":
+                    zone_table[zone] = table
+        for zone in self.layers.zones["name"].astype(str):
+            if zone not in zone_table:
+                self.missing.append(
+                    f"No map for the {zone} zone: it needs a start date and a full year of "
+                    "data before and after it began."
+                )
+        slugs = Slugs()  # commander_<slug>.html: safe, and unique when names differ by case
+        for zone, table in zone_table.items():
+            data = self.zone_data(zone, table, counterfactuals.get(zone))
+            slug = slugs(zone)
+            links = self.save(data, f"commander_{slug}")
+            if brief:
+                from .brief import write_brief
+
+                self.files.append(
+                    write_brief(
+                        data,
+                        table,
+                        self.out / f"brief_{slug}.pdf",
+                        series=self.common["trends"].get(f"zone:{zone}"),
+                        counterfactual=evaluations.get(zone),
+                    )
+                )
+                links.append(("one-page brief (PDF)", f"brief_{slug}.pdf"))
+            self.entries.append(
+                dict(
+                    title=f"{zone} Impact Zone",
+                    href=f"commander_{slug}.html",
+                    window=compare_phrase(*table.windows),
+                    finding=" ".join(data.headline[:2]),
+                    links=links,
+                )
+            )
+
+    def zone_data(self, zone: str, table, counterfactual):
+        """What a zone's commander map shows."""
+        from .webmap import MapData, trend_svg
+
+        before, after = table.windows
+        zones = self.layers.zones
+        start = zones.loc[zones["name"] == zone, "start"]
+        start = pd.Timestamp(start.iloc[0]) if len(start) and pd.notna(start.iloc[0]) else None
+        phrase = compare_phrase(before, after)
+        return MapData(
+            title=f"{zone} Impact Zone: {phrase}",
+            zone=zone,
+            headline=zone_headline(table, zone, self.common["ring"]),
+            change=change_by_neighborhood(self.incidents, self.layers, before, after),
+            change_label=f"Change in violent crime, {phrase}",
+            trend_start=start,
+            chart=trend_svg(
+                self.common["trends"].get(f"zone:{zone}"),
+                start,
+                label=f"Violent crimes a month in the {zone} zone",
+            )
+            + _counterfactual_html(counterfactual),
+            **self.common,
+        )
+
+    def citywide_map(self, year: int):
+        """The citywide commander map: ``year`` against the year before."""
+        from .webmap import MapData, trend_svg
+
+        before, after = Window.year(year - 1), Window.year(year)
+        phrase = compare_phrase(before, after)
+        lines = _citywide_lines(self.incidents, before, after)
+        tr = self.common["trends"]
+        months = next(iter(tr.values())).index if tr else pd.DatetimeIndex([])
+        data = MapData(
+            title=f"Citywide: {phrase}",
+            zone=None,
+            headline=lines,
+            show_change=True,
+            change=change_by_neighborhood(self.incidents, self.layers, before, after),
+            change_label=f"Change in violent crime, {phrase}",
+            chart=trend_svg(
+                _city_series(self.incidents, months), None, label="Violent crimes a month citywide"
+            )
+            if len(months)
+            else "",
+            **self.common,
+        )
+        links = self.save(data, "citywide")
+        self.entries.append(
+            dict(
+                title="Citywide (for commanders)",
+                href="citywide.html",
+                window=phrase,
+                finding=" ".join(lines),
+                links=links,
+            )
+        )
+        return data
+
+    def analyst_map(self, data, year: int, props, capture=None) -> None:
+        """The analyst map: every hot-spot layer and the proposed zones, from the citywide
+        map's data."""
+        from dataclasses import replace
+
+        from ..hotspots import registry
+        from .layers import drawn_layers
+        from .webmap import commander_map, save_map, static_map
+
+        # the proposals' capture curve: a layer of its own, off at first
+        data = replace(data, analyst=True, proposals=props, capture=capture, show_change=False)
+        data.title = f"Analyst map: hot spots {year}"
+        what = [registry.REGISTRY[name].title for name, *_ in drawn_layers(data, analyst=True)]
+        if props is not None:
+            what.append("proposed zones with their backtest")
+        lead = "; ".join(what)
+        lead = lead[:1].upper() + lead[1:]
+        data.headline = [f"{lead}. Click a cell, a cluster or a zone for its figures."]
+        m = commander_map(data, analyst=True, online_tiles=self.online_tiles)
+        self.files.append(save_map(m, self.out / "analyst.html"))
+        links = []
+        if self.static:  # the picture has no popups: say what its marks are instead
+            data.headline = [f"{lead} (proposed zones dotted, lettered as on the analyst map)."]
+            self.files.append(static_map(data, self.out / "analyst.png"))
+            links.append(("picture (PNG)", "analyst.png"))
+        finding = list(registry.headline(data.results)["findings"])
+        if props is not None:
+            finding.append(f"{len(props)} proposed zones from {props.attrs.get('period', '')} data")
+        self.entries.append(
+            dict(
+                title="Analyst map",
+                href="analyst.html",
+                window=f"{year}",
+                finding=", ".join(finding) + "." if finding else "",
+                links=links,
+            )
+        )
 
 
 def _write_index(entries: list[dict], missing: list[str], out: Path, note: str) -> Path:

@@ -51,8 +51,7 @@ from ..io.safety import js_literal
 from ..io.writers import write_text
 
 if TYPE_CHECKING:
-    from ..core.grid import Surface
-    from ..hotspots.gistar import GiStar
+    from ..core.results import Result
 
 __all__ = [
     "MAX_POINTS",
@@ -185,10 +184,18 @@ class MapData:
     change : GeoDataFrame, optional
         Areas with ``name``, ``before``, ``after``, ``pct`` (percent change, NaN where
         undefined) for the choropleth; ``change_label`` names it.
-    kde : Surface, optional
-    kde_label : str
-    clusters : GeoDataFrame, optional
-    gistar : GiStar, optional
+    results : dict, optional
+        Hot-spot results to draw (name -> a :class:`~impactzones.core.results.Result`);
+        each is drawn by its method's map layer (:mod:`impactzones.maps.layers`), on the
+        maps its registry entry names.
+    labels : dict, optional
+        Layer name -> the name it has on this map (default: the layer's own).
+    subject, period : str
+        What the layers show and when, for their default names ("Violent crime", "2018").
+    visible : dict, optional
+        Layer name -> whether it is on when the map opens (default: its registry entry's).
+    analyst : bool
+        An analyst map: draws the layers the registry keeps for analysts too.
     proposals : GeoDataFrame, optional
     trends : dict, optional
         Area name -> monthly counts (a Series indexed by month start) for popup charts.
@@ -199,8 +206,8 @@ class MapData:
     sample : GeoDataFrame, optional
         Incidents to offer as a (capped, off by default) point layer; sensitive ones are
         removed again here, whatever the caller passed.
-    show_change, show_kde, show_gistar : bool
-        Which layers are on when the map opens.
+    show_change : bool
+        Whether the change layer is on when the map opens.
     chart : str
         An SVG trend chart (:func:`trend_svg`) for the title block.
     basemap : GeoDataFrame, optional
@@ -214,10 +221,12 @@ class MapData:
     data_note: str = ""
     change: gpd.GeoDataFrame | None = None
     change_label: str = "Change in crime by neighborhood"
-    kde: Surface | None = None
-    kde_label: str = "Crime density (KDE)"
-    clusters: gpd.GeoDataFrame | None = None
-    gistar: GiStar | None = None
+    results: dict[str, Result] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    subject: str = "Crime"
+    period: str = ""
+    visible: dict[str, bool] = field(default_factory=dict)
+    analyst: bool = False
     proposals: gpd.GeoDataFrame | None = None
     capture: pd.DataFrame | None = None
     trends: dict = field(default_factory=dict)
@@ -225,10 +234,17 @@ class MapData:
     ring: float = 400.0
     sample: gpd.GeoDataFrame | None = None
     show_change: bool = True
-    show_kde: bool = True
-    show_gistar: bool = False
     chart: str = ""
     basemap: gpd.GeoDataFrame | None = None
+
+    def shown(self, name: str) -> bool:
+        """Whether layer ``name`` is on when the map opens (``visible``, else its entry's)."""
+        from ..hotspots import registry
+
+        if name in self.visible:
+            return bool(self.visible[name])
+        method = registry.REGISTRY.get(name)
+        return method.shown if method is not None else True
 
 
 # --------------------------------------------------------------------------------------
@@ -1053,138 +1069,15 @@ def surface_png(surface, *, cmap: str = DENSITY_CMAP, floor: float = 0.05):
     return buf.getvalue(), [[lat0, lon0], [lat1, lon1]], (vmin, vmax)
 
 
-def _add_kde(m: folium.Map, data: MapData) -> list[str]:
-    if data.kde is None:
-        return []
-    png, bounds, (vmin, vmax) = surface_png(data.kde)
-    url = "data:image/png;base64," + base64.b64encode(png).decode()
-    folium.raster_layers.ImageOverlay(
-        image=url,
-        bounds=bounds,
-        name=esc(data.kde_label),
-        opacity=1.0,
-        interactive=False,
-        cross_origin=False,
-        pixelated=False,
-        show=data.show_kde,
-        pane="izDensity",
-        className="iz-density",
-    ).add_to(m)
-    p = data.kde.params
-    return [
-        _section(
-            data.kde_label,
-            _ramp(
-                f"{data.kde_label}, incidents per km\u00b2",
-                DENSITY_CMAP,
-                f"{vmin:,.0f}",
-                None,
-                f"{vmax:,.0f}",
-            )
-            + f"<div class='iz-note'>{esc(p.get('kernel', ''))} kernel, bandwidth "
-            f"{p.get('bandwidth_m', 0):,.0f} m, {p.get('cell_size_m', 0):g} m cells</div>",
-        )
-    ]
+def _add_results(m: folium.Map, data: MapData, *, analyst: bool) -> list[str]:
+    """Every hot-spot result of ``data`` through its method's map layer (the registry's
+    order); returns their legend sections."""
+    from .layers import drawn_layers
 
-
-def _add_clusters(m: folium.Map, data: MapData) -> list[str]:
-    c = data.clusters
-    if c is None or len(c) == 0:
-        return []
-    cols = [
-        k
-        for k in (
-            "cluster",
-            "incidents",
-            "area_km2",
-            "dominant_category",
-            "first",
-            "last",
-            "geometry",
-        )
-        if k in c
-    ]
-    shown = c[cols].copy()
-    shown["area_km2"] = shown["area_km2"].round(2)
-    if "dominant_category" in shown:
-        shown["dominant_category"] = shown["dominant_category"].str.replace("_", " ")
-    fields = [k for k in cols if k != "geometry"]
-    aliases = {
-        "cluster": "Cluster",
-        "incidents": "Incidents",
-        "area_km2": "Area (km^2)",
-        "dominant_category": "Most common",
-        "first": "First",
-        "last": "Last",
-    }
-    folium.GeoJson(
-        _for_map(shown),
-        name="DBSCAN clusters",
-        style_function=lambda _f: CLUSTER_STYLE,
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[aliases[f] for f in fields]),
-        show=False,
-    ).add_to(m)
-    return [
-        _section(
-            "DBSCAN clusters",
-            "<div><span class='iz-swatch' style='background:#ffe0b2;border-color:#e65100'>"
-            "</span>DBSCAN cluster</div>",
-        )
-    ]
-
-
-def _add_gistar(m: folium.Map, data: MapData, *, analyst: bool = False) -> list[str]:
-    g = data.gistar
-    if g is None:
-        return []
-    cells = g.cells
-    sig = cells[cells["bin"] != 0]
-    if len(sig):
-        merged = sig[["bin", "geometry"]].dissolve(by="bin").reset_index()
-        merged["label"] = merged["bin"].map(GI_LABELS)
-        merged["colour"] = merged["bin"].map(GI_COLOURS)
-        folium.GeoJson(
-            _for_map(merged, simplify=0),
-            name=GI_LAYER,
-            style_function=lambda f: {
-                "color": f["properties"]["colour"],
-                "weight": 0.5,
-                "fillColor": f["properties"]["colour"],
-                "fillOpacity": 0.55,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=["label"], aliases=["Gi*"]),
-            show=data.show_gistar,
-        ).add_to(m)
-    if analyst:
-        pcol = "p_value" if "p_value" in cells else "p_sim"  # the p that set the bins
-        grid = cells[["count", "z", pcol, "p_adjusted", "label", "geometry"]].copy()
-        grid["z"] = grid["z"].round(2)
-        for col in (pcol, "p_adjusted"):
-            grid[col] = grid[col].round(4)
-        folium.GeoJson(
-            _for_map(grid, simplify=0),
-            name="Gi* grid (z, p, counts)",
-            style_function=lambda _f: {"color": "#555", "weight": 0.3, "fillOpacity": 0.0},
-            popup=folium.GeoJsonPopup(
-                fields=["count", "z", pcol, "p_adjusted", "label"],
-                aliases=["Incidents", "z", "p", "p (FDR-adjusted)", "Reading"],
-            ),
-            show=False,
-        ).add_to(m)
-    p = g.params
-    items = "".join(
-        f"<div><span class='iz-swatch' style='background:{GI_COLOURS[b]}'></span>"
-        f"{GI_LABELS[b]}</div>"
-        for b in (3, 2, 1, -1, -2, -3)
-    )
-    return [
-        _section(
-            GI_LAYER,
-            f"<h2>Gi* hot and cold spots</h2>{items}<div class='iz-note'>"
-            f"{p.get('cell_size_m', 0):g} m cells, {esc(p.get('p_used', 'permutation'))} "
-            f"p-values, {esc(p.get('fdr', ''))} FDR</div>",
-        )
-    ]
+    legend: list[str] = []
+    for name, result, layer, _shown in drawn_layers(data, analyst=analyst):
+        legend += layer.web(m, result, data, name=name, analyst=analyst)
+    return legend
 
 
 def _add_proposals(m: folium.Map, data: MapData) -> list[str]:
@@ -1326,9 +1219,11 @@ def commander_map(
     """The map for one zone (or the city): see the module notes for what it holds.
 
     The commander map shows districts, neighborhoods, zones and rings, the change and the
-    density; ``analyst=True`` adds the analysis (Gi* hot and cold spots and the Gi* grid,
-    DBSCAN clusters, proposed zones). The view fits the zone and its ring (or the study
-    area) into the part of the screen the title, legend and controls leave free.
+    density (the hot-spot layers the registry puts on every map); ``analyst=True`` (or
+    ``data.analyst``) adds the analysis (the analysts' hot-spot layers: Gi* hot and cold
+    spots and the Gi* grid, DBSCAN clusters; and the proposed zones). The view fits the
+    zone and its ring (or the study area) into the part of the screen the title, legend
+    and controls leave free.
 
     Examples
     --------
@@ -1337,12 +1232,10 @@ def commander_map(
     >>> "Impact Zones" in m.get_root().render()
     True
     """
+    analyst = analyst or data.analyst
     m = base_map(data.layers, online_tiles=online_tiles, basemap=data.basemap)
     legend = _add_areas(m, data)
-    legend += _add_kde(m, data)
-    if analyst:
-        legend += _add_clusters(m, data)
-        legend += _add_gistar(m, data, analyst=True)
+    legend += _add_results(m, data, analyst=analyst)
     legend = _add_zones(m, data) + legend
     if analyst:
         legend += _add_proposals(m, data)
@@ -1461,20 +1354,31 @@ def write_index(
 
 def _draw_map(ax, data: MapData, *, label_size: float = 9) -> list:
     """Draw a map's layers on a matplotlib axes (metres, the layers' CRS), with the same
-    rules as the web map: offline base, change (diverging), density (sequential) above the
-    fills, Gi* hot spots (analyst), districts, rings, zones and their labels. Returns the
-    legend handles; the colour scales are drawn by :func:`_draw_scales`."""
-    import matplotlib
-    import matplotlib.patheffects as pe
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
+    rules as the web map: offline base, change (diverging), the hot-spot layers (density
+    above the fills; on the analyst map, Gi* cells and DBSCAN outlines), districts, rings,
+    zones and their labels. Returns the legend handles; the colour scales are drawn by
+    :func:`_draw_scales`."""
+    ax.set_facecolor("#e4e7ea")
+    _draw_base(ax, data)
+    handles = _draw_change(ax, data)
+    if data.layers.neighborhoods is not None:
+        from matplotlib.lines import Line2D
 
-    from ..core.geometry import ring_polygons
+        data.layers.neighborhoods.boundary.plot(ax=ax, color="#8a8a8a", linewidth=0.35, zorder=1.5)
+        handles.append(Line2D([], [], color="#8a8a8a", lw=0.6, label="Neighborhood"))
+    handles += _draw_results(ax, data)
+    handles = _draw_zones(ax, data, handles, label_size)
+    cx, cy, half = _frame(ax, data)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    _draw_scale_bar(ax, cx, cy, half)
+    return handles
 
+
+def _draw_base(ax, data: MapData) -> None:
+    """The study area, the river and the roads (or the user's base map lines)."""
     layers = data.layers
     crs = layers.zones.crs
-    halo = [pe.withStroke(linewidth=3, foreground="white")]
-    ax.set_facecolor("#e4e7ea")
     layers.boundary.plot(ax=ax, color="#fbfaf6", edgecolor="#b9b4a6", linewidth=0.6, zorder=0)
     roads, river = _bundled_roads(layers)
     if data.basemap is not None and len(data.basemap):
@@ -1491,87 +1395,81 @@ def _draw_map(ax, data: MapData, *, label_size: float = 9) -> list:
                     zorder=0.6,
                     linewidth=0.6 * float(str(style["weight"])),
                 )
+
+
+def _draw_change(ax, data: MapData) -> list:
+    """The change by neighborhood (diverging colours; hatched where too few to tell)."""
+    from matplotlib.patches import Patch
+
     handles: list = []
-    if data.change is not None and len(data.change) and data.show_change:
-        ch = data.change
-        ok = ch["pct"].astype(float).apply(np.isfinite)
-        if ok.any():
-            ch[ok].plot(
-                ax=ax,
-                color=[change_colour(p) for p in ch.loc[ok, "pct"]],
-                alpha=0.6,
-                edgecolor="#999999",
-                linewidth=0.3,
-                zorder=1,
-            )
-        if (~ok).any():
-            ch[~ok].plot(
-                ax=ax, facecolor="white", edgecolor="#9e9e9e", hatch="////", linewidth=0.3, zorder=1
-            )
-            handles.append(
-                Patch(
-                    facecolor="white",
-                    edgecolor="#9e9e9e",
-                    hatch="////",
-                    label="Too few incidents before to tell",
-                )
-            )
-    if layers.neighborhoods is not None:
-        layers.neighborhoods.boundary.plot(ax=ax, color="#8a8a8a", linewidth=0.35, zorder=1.5)
-        handles.append(Line2D([], [], color="#8a8a8a", lw=0.6, label="Neighborhood"))
-    if data.kde is not None and data.show_kde:
-        s = data.kde
-        v = np.where(s.grid.mask, s.values, np.nan) if hasattr(s.grid, "mask") else s.values
-        vmax = np.nanmax(v)
-        vals = np.ma.masked_where(~np.isfinite(v) | (v < 0.05 * vmax), v)
-        left, bottom, right, top = s.grid.bounds
-        norm = np.clip((np.nan_to_num(v) - 0.05 * vmax) / (0.95 * vmax), 0, 1)
-        ax.imshow(
-            vals,
-            extent=(left, right, bottom, top),
-            cmap=DENSITY_CMAP,
-            alpha=np.where(vals.mask, 0, 0.25 + 0.6 * norm),
-            zorder=2,
-            interpolation="bilinear",
-            vmin=0.05 * vmax,
-            vmax=vmax,
+    if data.change is None or not len(data.change) or not data.show_change:
+        return handles
+    ch = data.change
+    ok = ch["pct"].astype(float).apply(np.isfinite)
+    if ok.any():
+        ch[ok].plot(
+            ax=ax,
+            color=[change_colour(p) for p in ch.loc[ok, "pct"]],
+            alpha=0.6,
+            edgecolor="#999999",
+            linewidth=0.3,
+            zorder=1,
         )
-    if data.gistar is not None and data.show_gistar:
-        cells = data.gistar.cells
-        for b in (3, 2, -2, -3):
-            part = cells[cells["bin"] == b]
-            if len(part):
-                part.plot(ax=ax, color=GI_COLOURS[b], alpha=0.6, zorder=2.5, edgecolor="none")
-                handles.append(Patch(color=GI_COLOURS[b], alpha=0.6, label=GI_LABELS[b]))
+    if (~ok).any():
+        ch[~ok].plot(
+            ax=ax, facecolor="white", edgecolor="#9e9e9e", hatch="////", linewidth=0.3, zorder=1
+        )
+        handles.append(
+            Patch(
+                facecolor="white",
+                edgecolor="#9e9e9e",
+                hatch="////",
+                label="Too few incidents before to tell",
+            )
+        )
+    return handles
+
+
+def _draw_results(ax, data: MapData) -> list:
+    """Every hot-spot result through its map layer's static drawing (registry order)."""
+    from .layers import drawn_layers
+
+    handles: list = []
+    for name, result, layer, _shown in drawn_layers(data, analyst=data.analyst):
+        if layer.static is not None:
+            handles += layer.static(ax, result, data, name=name)
+    return handles
+
+
+def _draw_zones(ax, data: MapData, handles: list, label_size: float) -> list:
+    """Districts, rings, zones (labelled) and proposed zones; the legend handles with the
+    zone and its ring first."""
+    import matplotlib.patheffects as pe
+    from matplotlib.lines import Line2D
+
+    from ..core.geometry import ring_polygons
+
+    layers = data.layers
+    crs = layers.zones.crs
     layers.districts.boundary.plot(ax=ax, color="#222222", linewidth=1.2, zorder=4)
-    handles.append(Line2D([], [], color="#222222", label="Patrol district"))
+    handles = [
+        Line2D([], [], color="#7b1fa2", lw=2.5, label="Impact Zone"),
+        Line2D([], [], color="#7b1fa2", ls="--", label=f"Displacement ring ({data.ring:g} m)"),
+        *handles,
+        Line2D([], [], color="#222222", label="Patrol district"),
+    ]
     zones = layers.zones
     gpd.GeoSeries(ring_polygons(zones, data.ring or 1.0, layers.study_area), crs=crs).boundary.plot(
         ax=ax, color="#7b1fa2", linewidth=1, linestyle="--", zorder=5
     )
     zones.boundary.plot(ax=ax, color="#7b1fa2", linewidth=2.5, zorder=6)
-    handles.insert(0, Line2D([], [], color="#7b1fa2", lw=2.5, label="Impact Zone"))
-    handles.insert(
-        1, Line2D([], [], color="#7b1fa2", ls="--", label=f"Displacement ring ({data.ring:g} m)")
-    )
     if data.proposals is not None and len(data.proposals):
         data.proposals.to_crs(crs).boundary.plot(
             ax=ax, color="#00897b", linewidth=2, linestyle=":", zorder=7
         )
         handles.append(Line2D([], [], color="#00897b", ls=":", label="Proposed zone"))
         _label_proposals(ax, data.proposals.to_crs(crs), label_size)
-    if data.clusters is not None and len(data.clusters):
-        data.clusters.to_crs(crs).boundary.plot(ax=ax, color="#e65100", linewidth=1, zorder=5)
-        handles.append(Line2D([], [], color="#e65100", lw=1, label="DBSCAN cluster"))
-    if data.zone is not None and (zones["name"] == data.zone).any():
-        z = zones[zones["name"] == data.zone].geometry.iloc[0].buffer((data.ring or 0) + 900)
-        x0, y0, x1, y1 = z.bounds
-    else:
-        x0, y0, x1, y1 = layers.boundary.total_bounds
-    # square-ish frame around the target so labels near the edge are not cut
-    cx, cy, half = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) / 2
-    ax.set_xlim(cx - half, cx + half)
-    ax.set_ylim(cy - half, cy + half)
+    halo = [pe.withStroke(linewidth=3, foreground="white")]
     for row in zones.itertuples():
         c = row.geometry.representative_point()
         ax.annotate(
@@ -1587,9 +1485,28 @@ def _draw_map(ax, data: MapData, *, label_size: float = 9) -> list:
             path_effects=halo,
             annotation_clip=True,
         )
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    # scale bar: a round length about a fifth of the frame, on a white ground
+    return handles
+
+
+def _frame(ax, data: MapData) -> tuple[float, float, float]:
+    """A square-ish frame around the zone and its ring (or the study area), so that labels
+    near the edge are not cut; returns its centre and half side (metres)."""
+    zones = data.layers.zones
+    if data.zone is not None and (zones["name"] == data.zone).any():
+        z = zones[zones["name"] == data.zone].geometry.iloc[0].buffer((data.ring or 0) + 900)
+        x0, y0, x1, y1 = z.bounds
+    else:
+        x0, y0, x1, y1 = data.layers.boundary.total_bounds
+    cx, cy, half = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) / 2
+    ax.set_xlim(cx - half, cx + half)
+    ax.set_ylim(cy - half, cy + half)
+    return cx, cy, half
+
+
+def _draw_scale_bar(ax, cx: float, cy: float, half: float) -> None:
+    """A round length about a fifth of the frame, on a white ground, bottom left."""
+    import matplotlib
+
     span = 2 * half
     length = float(_nice_top(span / 5) / 2) if span > 0 else 1000.0
     sx, sy = cx - half + 0.04 * span, cy - half + 0.04 * span
@@ -1606,7 +1523,6 @@ def _draw_map(ax, data: MapData, *, label_size: float = 9) -> list:
     ax.plot([sx, sx + length], [sy, sy], color="black", lw=3, zorder=10)
     unit = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
     ax.text(sx + length / 2, sy + 0.012 * span, unit, ha="center", fontsize=8, zorder=10)
-    return handles
 
 
 def _label_proposals(ax, proposals, size: float) -> None:
@@ -1644,16 +1560,11 @@ def _draw_scales(fig, data: MapData, rect) -> None:
         bars.append(
             (CHANGE_CMAP, Normalize(-CHANGE_LIMIT, CHANGE_LIMIT), f"{data.change_label} (%)")
         )
-    if data.kde is not None and data.show_kde:
-        v = data.kde.values
-        vmax = float(np.nanmax(v)) if np.isfinite(v).any() else 1.0
-        bars.append(
-            (
-                DENSITY_CMAP,
-                Normalize(0.05 * vmax, vmax),
-                f"{data.kde_label}, incidents per km\u00b2",
-            )
-        )
+    from .layers import drawn_layers
+
+    for name, result, layer, _shown in drawn_layers(data, analyst=data.analyst):
+        if layer.scale is not None:
+            bars.append(layer.scale(result, data, name=name))
     for i, (cmap, norm, label) in enumerate(bars):
         h = height / max(len(bars), 1)
         cax = fig.add_axes((left, bottom + (len(bars) - 1 - i) * h + 0.55 * h, width, 0.2 * h))

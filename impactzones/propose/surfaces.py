@@ -2,22 +2,26 @@
 
 ``method="cells"`` (the default): the proposal period's incidents counted per grid cell and
 lightly smoothed (or, with ``stability``, the months in which each cell had an incident);
-``"kde"``: the kernel density; ``"gistar"``: the Gi* z-score of significant hot cells only;
-``"dbscan"``: the kernel density inside DBSCAN clusters.
+or a hot-spot method's result as its registry entry turns it into a surface
+(:mod:`impactzones.hotspots.registry`, ``Method.surface``): ``"kde"``, the kernel density;
+``"gistar"``, the Gi* z-score of significant hot cells only; ``"dbscan"``, the kernel density
+inside DBSCAN clusters.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import shapely
 
+from ..core.errors import InputError
 from ..core.geo import xy
 from ..core.grid import make_grid
+from ..hotspots import registry as _registry
 
 __all__ = ["METHODS"]
 
-#: The priority surfaces :func:`impactzones.propose.propose_zones` can grow zones on.
-METHODS = ("cells", "kde", "gistar", "dbscan")
+#: The priority surfaces :func:`impactzones.propose.propose_zones` can grow zones on:
+#: "cells" and every hot-spot method with a priority surface in the registry (live).
+METHODS = _registry.MethodNames(having="surface", before=("cells",))
 
 
 def _cell_surface(sel, study_area, cell: float, smooth: float, stability: bool):
@@ -43,25 +47,15 @@ def _cell_surface(sel, study_area, cell: float, smooth: float, stability: bool):
 
 
 def _surface(sel, study_area, method: str, cell: float, bandwidth, smooth=100.0, stability=False):
-    from ..hotspots import dbscan, gistar, kde
+    """The priority surface of ``method``: counts per cell, or a hot-spot method's result
+    as its registry entry turns it into one (``Method.surface``)."""
+    from ..hotspots import prepare_points, registry
 
     if method == "cells":
         return _cell_surface(sel, study_area, cell, smooth, stability)
-    s = kde(sel, cell_size=cell, bandwidth=bandwidth, study_area=study_area)
-    values = np.nan_to_num(s.values, nan=0.0)
-    note = f"KDE ({s.params['kernel']}, bandwidth {s.params['bandwidth_m']:,.0f} m)"
-    if method == "gistar":
-        g = gistar(sel, grid=s.grid, permutations=0)
-        z = np.zeros(s.grid.shape)
-        z[s.grid.mask] = np.where(g.bins > 0, g.Zs, 0.0)
-        values = z
-        note = f"Gi* z of significant hot cells ({g.params['fdr']} FDR, analytic p)"
-    elif method == "dbscan":
-        c = dbscan(sel, study_area=study_area)
-        inside = np.zeros(s.grid.shape, bool)
-        if len(c.clusters):
-            cx, cy = s.grid.centres()
-            inside = shapely.contains_xy(c.clusters.union_all(), cx, cy)
-        values = np.where(inside, values, 0.0)
-        note += f" inside DBSCAN clusters (eps {c.params['eps_m']:,.0f} m)"
-    return s.grid, values, note
+    entry = registry.get(method)
+    if entry.surface is None:
+        raise InputError(f"The {method} method has no priority surface to propose zones from.")
+    settings = {"cell_size": cell, "bandwidth": bandwidth, "permutations": 0, "top": 0}
+    ctx = registry.RunContext(sel, prepare_points(sel, study_area), study_area, settings)
+    return entry.surface(registry.run_method(method, ctx), ctx)
