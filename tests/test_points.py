@@ -83,3 +83,34 @@ def test_xy_reads_points_and_refuses_other_geometries():
                 shapely.LineString()):  # fmt: skip
         with pytest.raises(ValueError, match="point"):
             xy(gpd.GeoDataFrame(geometry=[shapely.Point(0, 0), bad]))
+
+
+def test_the_indexed_extraction_equals_shapely_point_by_point(layers):
+    """Above 20,000 incidents the coordinates and the study-area test come from one pass
+    over the points' bounds and the area's raster index: the same incidents, in the same
+    order, as shapely's exact test of each point; missing and empty points left out."""
+    import geopandas as gpd
+    import shapely
+
+    from impactzones.hotspots._common import points_in_study_area
+
+    area = layers.land
+    xmin, ymin, xmax, ymax = area.bounds
+    rng = np.random.default_rng(3)
+    x = rng.uniform(xmin - 300, xmax + 300, 40_000)
+    y = rng.uniform(ymin - 300, ymax + 300, 40_000)
+    edge = shapely.get_coordinates(shapely.boundary(area))[:200]  # vertices: on the edge
+    x[:200], y[:200] = edge[:, 0], edge[:, 1]
+    geoms = list(shapely.points(x, y))
+    geoms[600], geoms[601] = None, shapely.Point()
+    frame = gpd.GeoDataFrame({"w": rng.uniform(0, 3, 40_000)}, geometry=geoms, crs=layers.crs)
+    truth = np.array([g is not None and area.intersects(g) for g in geoms])
+    px, py, w, _area, outside, pos = points_in_study_area(frame, area, "w", positions=True)
+    np.testing.assert_array_equal(pos, np.flatnonzero(truth))
+    np.testing.assert_array_equal(px, x[truth])
+    np.testing.assert_array_equal(py, y[truth])
+    np.testing.assert_array_equal(w, frame["w"].to_numpy()[truth])
+    assert outside == (~truth).sum() and truth[:200].all()
+    geoms[7] = shapely.LineString([(xmin, ymin), (xmax, ymax)])
+    with pytest.raises(InputError, match="point incidents"):
+        points_in_study_area(frame.set_geometry(geoms), area)

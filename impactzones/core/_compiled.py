@@ -205,3 +205,33 @@ def raster_inside(x, y, x0, y0, cell, inside, edges):  # pragma: no cover - comp
         elif inside[r, c]:
             ok[i] = True
     return ok, todo[:m].copy()
+
+
+@njit
+def classify_bounds(b, x0, y0, cell, inside, edges):  # pragma: no cover - compiled
+    """For points given by their bounds ``b`` (n x 4: a point's are x, y, x, y): 1 where
+    the raster cell is inside, 2 near an edge (an exact test decides), 0 outside or
+    without coordinates; and the positions of the geometries that are not one point
+    (some extent, or NaN), whose types the caller checks."""
+    n = b.shape[0]
+    height, width = inside.shape
+    status = np.zeros(n, dtype=np.uint8)
+    odd = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        x = b[i, 0]
+        y = b[i, 1]
+        if not (x == b[i, 2] and y == b[i, 3]):  # NaN goes here too
+            odd[m] = i
+            m += 1
+        fc = (x - x0) / cell
+        fr = (y0 - y) / cell
+        if not (fc >= 0 and fr >= 0 and fc < width and fr < height):
+            continue
+        r = int(fr)
+        c = int(fc)
+        if edges[r, c]:
+            status[i] = 2
+        elif inside[r, c]:
+            status[i] = 1
+    return status, odd[:m].copy()

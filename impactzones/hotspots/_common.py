@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from ..core._compiled import HAVE_NUMBA, raster_inside
+from ..core._compiled import HAVE_NUMBA, classify_bounds, raster_inside
 from ..core.compat import renamed_keyword
 from ..core.errors import InputError
 from ..core.geo import xy
@@ -225,24 +225,50 @@ def points_in_study_area(
         and not study_area.crs.equals(incidents.crs)
     ):
         raise InputError("The study area and the incidents have different CRSs; reproject one.")
+    area = study_geometry(study_area)
+    n = len(incidents)
+    found = None
+    if area is not None and n >= INDEX_MIN_POINTS and HAVE_NUMBA:
+        found = _inside_indexed(incidents, area)
+    x, y, keep = found if found is not None else _inside_exact(incidents, area)
+    w = np.ones(len(keep)) if weights is None else _weights(incidents, weights, n)[keep]
+    if positions:
+        return x, y, w, area, n - len(keep), keep
+    return x, y, w, area, n - len(keep)
+
+
+def _inside_exact(incidents, area):
+    """x, y and positions of the incidents in ``area`` (with coordinates, without one)."""
     try:
         x, y = xy(incidents)
     except ValueError as exc:
         raise InputError("Hot-spot methods need point incidents.") from exc
-    w = _weights(incidents, weights, len(x))
-    area = study_geometry(study_area)
-    if area is not None:  # NaN is outside
-        ok = in_study_area(x, y, area)
-    else:
-        ok = np.isfinite(x) & np.isfinite(y)
-    outside = int((~ok).sum())
-    if ok.all():  # no copies when nothing is left out
-        if positions:
-            return x, y, w, area, outside, np.arange(len(x))
-        return x, y, w, area, outside
-    if positions:
-        return x[ok], y[ok], w[ok], area, outside, np.flatnonzero(ok)
-    return x[ok], y[ok], w[ok], area, outside
+    ok = in_study_area(x, y, area) if area is not None else np.isfinite(x) & np.isfinite(y)
+    keep = np.flatnonzero(ok)
+    if len(keep) == len(x):  # no copies when nothing is left out
+        return x, y, keep
+    return x[keep], y[keep], keep
+
+
+def _inside_indexed(incidents, area):
+    """:func:`_inside_exact` in one GEOS pass (the points' bounds) and one compiled pass
+    (the point check and the study area's raster index); None for an unhashable area."""
+    try:
+        index = _area_index(area)
+    except TypeError:
+        return None
+    geoms = np.asarray(incidents.geometry.array, dtype=object)
+    b = shapely.bounds(geoms).reshape(-1, 4)
+    status, odd = classify_bounds(b, *index)
+    types = shapely.get_type_id(geoms[odd])
+    if ((types != 0) & (types != -1)).any():
+        raise InputError("Hot-spot methods need point incidents.")
+    todo = np.flatnonzero(status == 2)
+    if len(todo):
+        shapely.prepare(area)
+        status[todo] = shapely.intersects_xy(area, b[todo, 0], b[todo, 1])
+    keep = np.flatnonzero(status == 1)
+    return b[keep, 0], b[keep, 1], keep
 
 
 def cube_points(cube, grid=None):
