@@ -385,15 +385,9 @@ def run_demo(
     step("Writing outputs")
     files += _demo_tables(inc, out, headline, counts, comparisons, harm_tables, truth, load)
     step("Evaluating the zones over time (time series, synthetic control)")
-    evaluations = (
-        _demo_evaluations(inc, layers, ring, out, model=evaluate_model, freq=evaluate_freq)
-        if evaluate
-        else {}
-    )
-    files += _demo_patterns(
-        inc, layers, out, headline, concentration, nearrepeat_category,
-        nearrepeat_permutations, seed,
-    )  # fmt: skip
+    evaluations = _demo_evaluations(inc, layers, ring, out, evaluate_model, evaluate_freq, evaluate)
+    files += _demo_patterns(inc, layers, out, headline, concentration, nearrepeat_category,
+                            nearrepeat_permutations, seed)  # fmt: skip
     files += _evaluation_files(evaluations, headline)
     step("Writing the CompStat report")
     compstat_files, extra = _demo_compstat(inc, layers, out, source, online_tiles)
@@ -409,10 +403,8 @@ def run_demo(
     )  # fmt: skip
     files.append(write_json(headline, out / "summary.json"))
     files.append(write_manifest(out, files, settings))  # last: the run is complete
-    return DemoResult(
-        inc, layers, counts, headline, files, load, truth, hotspots, comparisons, proposals,
-        backtest_table, evaluations=evaluations,
-    )  # fmt: skip
+    return DemoResult(inc, layers, counts, headline, files, load, truth, hotspots, comparisons,
+                      proposals, backtest_table, evaluations=evaluations)  # fmt: skip
 
 
 def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
@@ -697,16 +689,16 @@ def _demo_patterns(inc, layers, out, headline, concentration, nr_category, nr_pe
 
 
 def _demo_evaluations(
-    inc, layers: Layers, ring: float, out: Path, *, model="quasipoisson", freq="M"
+    inc, layers: Layers, ring: float, out: Path, model="quasipoisson", freq="M", run=True
 ) -> dict:
     """Interrupted time series, synthetic control and power for each zone with a start
     date inside the data (the North zone from 2018 in the bundled story); a zone the data
-    cannot evaluate (too few months before or after) is left out."""
+    cannot evaluate (too few months before or after) is left out; none when not ``run``."""
     from .evaluate.run import evaluate_zone
 
     _check_evaluation(model, freq)
     zones = layers.zones
-    if "start" not in zones:
+    if not run or "start" not in zones:
         return {}
     slugs = Slugs()
     done = {}

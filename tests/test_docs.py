@@ -17,7 +17,9 @@ MODULES = [
     "impactzones.evaluate.nearrepeat", "impactzones.evaluate.synthetic_control",
     "impactzones.evaluate.harm", "impactzones.evaluate.run",
     "impactzones.io.safety", "impactzones.core.options", "impactzones.maps.explore",
-    "impactzones.maps.brief", "impactzones.evaluate.compstat", "impactzones.workflows",
+    "impactzones.maps.brief", "impactzones.evaluate.compstat",
+    "impactzones.hotspots.registry", "impactzones.maps.layers", "impactzones.core.results",
+    "impactzones.core.compat", "impactzones.workflows",
     "impactzones.summaries",
 ]
 

@@ -20,6 +20,7 @@ geometry        Point     in the working CRS (metres)
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -230,7 +231,10 @@ def is_sensitive(df: pd.DataFrame) -> pd.Series:
     if "sensitive" in df:
         mask |= df["sensitive"].fillna(True).astype(bool)
     if "source_label" in df:
-        label = df["source_label"].fillna("").astype(str).str.upper()
+        # once per distinct label (millions of rows share a few hundred labels)
+        which, labels = pd.factorize(df["source_label"], use_na_sentinel=False)
+        label = pd.Series(labels, dtype="object").fillna("").astype(str).str.upper()
         label = label.str.replace(r"[^0-9A-Z]+", " ", regex=True)
-        mask |= label.str.contains(SENSITIVE_LABEL, regex=True)
+        hit = label.str.contains(SENSITIVE_LABEL, regex=True).to_numpy(bool)
+        mask |= hit[which] if len(which) else np.zeros(len(df), bool)
     return mask

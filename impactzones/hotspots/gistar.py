@@ -63,6 +63,7 @@ __all__ = [
     "BIN_LABELS",
     "INFERENCE",
     "NULLS",
+    "P_USED",
     "GiStar",
     "auto_permutations",
     "classify",
@@ -422,58 +423,13 @@ def gistar(
         raise InputError(f"inference must be one of {', '.join(INFERENCE)}; got {inference!r}.")
     if permutations is not None:
         permutations = int(PERMUTATIONS.check(permutations))
-    if is_cube(incidents):  # the counts per cell, summed over the cube's selection
-        _x, _y, _w, grid, outside = cube_points(incidents, grid)
-        counts = grid.counts(_x, _y, _w)
-        n_used = int(round(counts.sum()))
-    else:
-        x, y, w, area, outside = points_in_study_area(incidents, study_area, weights)
-        if grid is None:
-            grid = grid_for(x, y, area, incidents.crs, cell_size)
-        counts = grid.counts(x, y, w)
-        n_used = len(x)
+    grid, counts, n_used, outside = _grid_counts(incidents, study_area, grid, cell_size, weights)
     distance, rule = neighbour_distance(grid.cell, distance)
     window = footprint(grid.cell, distance)
     S, W, G, z = gi_star_z(counts, grid.mask, window)
     yv = counts[grid.mask]
-    p_norm = 2 * stats.norm.sf(np.abs(z))
-    p_exact = randomisation_p(yv, S, W)[0]
-    perm_rule = "given"
-    if permutations is None:
-        permutations = auto_permutations(yv.size) if inference == "permutation" else 0
-        perm_rule = (
-            f"2 x {yv.size:,} cells / 0.05, rounded up: a lone cell at the smallest "
-            "attainable p can pass BH at 5%"
-            if permutations
-            else "none"
-        )
-    if permutations:
-        p_sim = permutation_p(yv, S, (W - 1).astype(np.int64), int(permutations), seed)
-    else:
-        p_sim = np.full(yv.size, np.nan)
-    if inference == "permutation" and not permutations:
-        raise InputError("inference='permutation' needs permutations > 0.")
-    p_use = {"exact": p_exact, "normal": p_norm, "permutation": p_sim}[inference]
-    p_adj = stats.false_discovery_control(p_use, method="bh") if fdr else p_use
-    bins = classify(z, p_adj)
-    rows, cols = np.nonzero(grid.mask)
-    cells = gpd.GeoDataFrame(
-        {
-            "row": rows,
-            "col": cols,
-            "count": yv,
-            "z": z,
-            "p_norm": p_norm,
-            "p_exact": p_exact,
-            "p_sim": p_sim,
-            "p_value": p_use,
-            "p_adjusted": p_adj,
-            "bin": bins,
-            "label": [BIN_LABELS[b] for b in bins],
-        },
-        geometry=grid.polygons(rows, cols),
-        crs=grid.crs,
-    )
+    p, permutations, perm_rule = _p_values(yv, S, W, z, inference, permutations, seed)
+    p_adj = stats.false_discovery_control(p[inference], method="bh") if fdr else p[inference]
     params = {
         "cell_size_m": grid.cell,
         "cell_rule": grid.rule,
@@ -488,11 +444,7 @@ def gistar(
         "inference": inference,
         "null": NULLS[inference],
         "fdr": "Benjamini-Hochberg" if fdr else "none",
-        "p_used": {
-            "exact": "exact randomisation",
-            "normal": "normal approximation",
-            "permutation": "conditional permutation",
-        }[inference],
+        "p_used": P_USED[inference],
         "seed": seed,
     }
     if not quiet:
@@ -501,13 +453,82 @@ def gistar(
             f"{distance:,.0f} m ({rule}); {params['p_used']} p-values; FDR {params['fdr']}"
         )
     return GiStar(
-        cells=cells,
+        cells=_cells(grid, yv, z, p, inference, p_adj),
         Zs=z,
         Gs=G,
-        p_norm=p_norm,
-        p_sim=p_sim,
+        p_norm=p["normal"],
+        p_sim=p["permutation"],
         p_adjusted=p_adj,
-        p_exact=p_exact,
+        p_exact=p["exact"],
         grid=grid,
         params=params,
+    )
+
+
+#: The words for the p-value that sets the bins, by inference (reported in ``params``).
+P_USED = {
+    "exact": "exact randomisation",
+    "normal": "normal approximation",
+    "permutation": "conditional permutation",
+}
+
+
+def _grid_counts(incidents, study_area, grid, cell_size, weights):
+    """The grid, the counts (or weights) per cell, the incidents used and those left out."""
+    if is_cube(incidents):  # the counts per cell, summed over the cube's selection
+        _x, _y, _w, grid, outside = cube_points(incidents, grid)
+        counts = grid.counts(_x, _y, _w)
+        return grid, counts, int(round(counts.sum())), outside
+    x, y, w, area, outside = points_in_study_area(incidents, study_area, weights)
+    if grid is None:
+        grid = grid_for(x, y, area, incidents.crs, cell_size)
+    return grid, grid.counts(x, y, w), len(x), outside
+
+
+def _p_values(yv, S, W, z, inference: str, permutations: int | None, seed: int):
+    """The normal, exact and (with permutations) conditional-permutation p-values by
+    inference name, the permutations run and the rule behind their number."""
+    perm_rule = "given"
+    if permutations is None:
+        permutations = auto_permutations(yv.size) if inference == "permutation" else 0
+        perm_rule = (
+            f"2 x {yv.size:,} cells / 0.05, rounded up: a lone cell at the smallest "
+            "attainable p can pass BH at 5%"
+            if permutations
+            else "none"
+        )
+    if inference == "permutation" and not permutations:
+        raise InputError("inference='permutation' needs permutations > 0.")
+    if permutations:
+        p_sim = permutation_p(yv, S, (W - 1).astype(np.int64), int(permutations), seed)
+    else:
+        p_sim = np.full(yv.size, np.nan)
+    p = {
+        "normal": 2 * stats.norm.sf(np.abs(z)),
+        "exact": randomisation_p(yv, S, W)[0],
+        "permutation": p_sim,
+    }
+    return p, permutations, perm_rule
+
+
+def _cells(grid: Grid, yv, z, p: dict, inference: str, p_adj) -> gpd.GeoDataFrame:
+    """One row per cell of the study area with its count, z, p-values and bin."""
+    bins = classify(z, p_adj)
+    rows, cols = np.nonzero(grid.mask)
+    return gpd.GeoDataFrame(
+        {
+            "row": rows,
+            "col": cols,
+            "count": yv,
+            "z": z,
+            "p_norm": p["normal"],
+            "p_exact": p["exact"],
+            "p_sim": p["permutation"],
+            "p_value": p[inference],
+            "p_adjusted": p_adj,
+            "bin": bins,
+            "label": [BIN_LABELS[b] for b in bins],
+        },
+        geometry=grid.polygons(rows, cols),
+        crs=grid.crs,
     )
