@@ -592,7 +592,7 @@ def _evaluation_files(evaluations: dict, headline: dict) -> list:
 
 def _demo_compstat(inc, layers: Layers, out: Path, source: str, online_tiles: bool):
     """The CompStat report to the data's last day, and its entry on the index page."""
-    from .evaluate.compstat import write_compstat
+    from .maps.compstat import write_compstat
 
     as_of = inc["occurred_at"].max()
     cs, files = write_compstat(inc, layers, as_of, out, source=source, online_tiles=online_tiles)

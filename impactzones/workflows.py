@@ -711,7 +711,7 @@ def compstat(
 
     from .assign import assign
     from .evaluate.compare import to_records
-    from .evaluate.compstat import write_compstat
+    from .maps.compstat import write_compstat
 
     if as_of is not None:
         try:

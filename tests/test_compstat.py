@@ -123,3 +123,13 @@ def test_terminal_tables_fit_80_columns_and_explain_their_terms(data):
     assert "--wide" in proc.stdout
     wide = subprocess.run([*base, "--wide"], capture_output=True, text=True, timeout=600)
     assert "WDD (p)" in wide.stdout and "WDD = incidents prevented" in wide.stdout
+
+
+def test_the_pages_moved_to_maps_and_the_old_path_still_works():
+    """The statistics stay in evaluate (which imports nothing above it); the pages are
+    outputs, in maps. The old import path still gives the same functions."""
+    from impactzones.evaluate import compstat as old
+    from impactzones.maps import compstat as pages
+
+    assert old.write_compstat is pages.write_compstat
+    assert old.compstat_html is pages.compstat_html

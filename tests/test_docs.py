@@ -17,7 +17,7 @@ MODULES = [
     "impactzones.evaluate.nearrepeat", "impactzones.evaluate.synthetic_control",
     "impactzones.evaluate.harm", "impactzones.evaluate.run",
     "impactzones.io.safety", "impactzones.core.options", "impactzones.maps.explore",
-    "impactzones.maps.brief", "impactzones.evaluate.compstat",
+    "impactzones.maps.brief", "impactzones.evaluate.compstat", "impactzones.maps.compstat",
     "impactzones.hotspots.registry", "impactzones.maps.layers", "impactzones.core.results",
     "impactzones.core.compat", "impactzones.workflows",
     "impactzones.summaries",

@@ -87,3 +87,55 @@ def test_no_function_over_100_lines():
             if lines > MAX_LINES and key not in STILL_LONG:
                 long.append(f"{key} ({lines} lines)")
     assert long == [], f"split these into named steps (at most {MAX_LINES} lines): {long}"
+
+
+#: Packages that produce outputs or drive runs: nothing below them may import them.
+UPPER = ("maps", "cli", "pipeline", "workflows", "summaries")
+#: The layers below the outputs (docs/architecture.md).
+LOWER = (
+    "core",
+    "io",
+    "datasets",
+    "assign",
+    "cube",
+    "distributed",
+    "hotspots",
+    "evaluate",
+    "propose",
+)
+
+
+def _imports(path: Path, package: str):
+    """Absolute module names imported by the module at ``path`` (``package`` is its own
+    dotted package), leaving out a module ``__getattr__`` (a deprecated name's redirect)."""
+
+    def visit(node, skip):
+        for child in ast.iter_child_nodes(node):
+            inside = skip or (isinstance(child, ast.FunctionDef) and child.name == "__getattr__")
+            if isinstance(child, ast.ImportFrom) and not inside:
+                base = package.split(".")
+                if child.level:
+                    base = base[: len(base) - child.level + 1]
+                    yield ".".join([*base, child.module] if child.module else base)
+                else:
+                    yield child.module or ""
+            elif isinstance(child, ast.Import) and not inside:
+                yield from (a.name for a in child.names)
+            yield from visit(child, inside)
+
+    yield from visit(ast.parse(path.read_text(encoding="utf-8")), False)
+
+
+def test_imports_flow_down_from_outputs_to_the_foundation():
+    root = Path(impactzones.__file__).parent
+    upward = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).with_suffix("")
+        if rel.parts[0] not in LOWER:
+            continue
+        package = ".".join(["impactzones", *rel.parts[:-1]])
+        for name in _imports(path, package):
+            parts = name.split(".")
+            if parts[0] == "impactzones" and len(parts) > 1 and parts[1] in UPPER:
+                upward.append(f"{rel.as_posix()}.py imports {name}")
+    assert upward == [], upward
