@@ -31,6 +31,7 @@ __all__ = [
     "command_options",
     "hotspot_methods",
     "parse_columns",
+    "proposal_surfaces",
     "read_study",
     "validate_study",
 ]
@@ -280,6 +281,20 @@ def hotspot_methods() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(registry.NAMES), tuple(registry.DEFAULTS)
 
 
+def proposal_surfaces() -> tuple[tuple[str, ...], str]:
+    """The priority surfaces ``propose --method`` offers (counts per cell, then every
+    hot-spot method whose registry entry gives a surface), and the default.
+
+    Examples
+    --------
+    >>> proposal_surfaces()
+    (('cells', 'kde', 'dbscan', 'gistar'), 'cells')
+    """
+    from ..hotspots import registry  # the layer above, on use: the registry is the source
+
+    return tuple(registry.MethodNames(having="surface", before=("cells",))), "cells"
+
+
 def _options(*opts: Option) -> dict[str, Option]:
     return {o.name: o for o in opts}
 
@@ -523,8 +538,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             ("incidents", ("zones", {"help": "existing zones (default: the bundled St. Louis "
                                      "zones that had begun by the end of --period)"}),
              "existing", "period", "test_period", "k", "max_area_km2", "min_area_km2", "gap",
-             "exclude", ("method", {"nargs": None, "default": "cells",
-                                    "choices": ("cells", "kde", "gistar", "dbscan"),
+             "exclude", ("method", {"nargs": None, "choices": proposal_surfaces,
                                     "help": "priority surface (default cells: counts per 100 m "
                                     "cell, lightly smoothed)"}),
              "stability", "solidity", "threshold", "snap",
@@ -634,9 +648,10 @@ def command_options(command: str) -> list[Option]:
     out = []
     for name, changes in entries:
         opt = replace(OPTIONS[name], **changes) if changes else OPTIONS[name]
-        if callable(opt.choices):  # the hot-spot methods, from their one place
+        if callable(opt.choices):  # the methods on offer, from the registry
             choices, default = opt.choices()
-            opt = replace(opt, choices=tuple(choices), default=list(default))
+            default = list(default) if isinstance(default, tuple) else default
+            opt = replace(opt, choices=tuple(choices), default=default)
         out.append(opt)
     return out
 
