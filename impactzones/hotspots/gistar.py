@@ -52,7 +52,7 @@ import numpy as np
 from scipy import ndimage, signal, stats
 
 from ..core.compat import renamed_keyword
-from ..core.defaults import PERMUTATIONS, neighbour_distance
+from ..core.defaults import ALPHA, PERMUTATIONS, neighbour_distance
 from ..core.errors import InputError
 from ..core.grid import Grid
 from ..core.results import ResultFiles
@@ -268,7 +268,7 @@ def randomisation_p(
     return np.minimum(1.0, 2.0 * np.minimum(upper, lower)), upper, lower
 
 
-def auto_permutations(n_cells: int, alpha: float = 0.05) -> int:
+def auto_permutations(n_cells: int, alpha: float = ALPHA.default) -> int:
     """Permutations for a conditional-permutation Gi* whose smallest p can pass BH.
 
     The smallest attainable two-sided p is ``2 / (P + 1)``; Benjamini-Hochberg over ``n``
