@@ -31,6 +31,7 @@ __all__ = [
     "command_options",
     "hotspot_methods",
     "parse_columns",
+    "proposal_methods",
     "read_study",
     "validate_study",
 ]
@@ -236,9 +237,9 @@ class Option:
             parse_columns(value)  # the same field names as --columns
         elif not _text(value):
             raise InputError(want)
-        elif self.choices and value not in self.choices:
+        elif self.choices and value not in (choices := _choices(self.choices)):
             raise InputError(
-                f"{where}: {self.name} must be one of {', '.join(self.choices)}; got {value!r}."
+                f"{where}: {self.name} must be one of {', '.join(choices)}; got {value!r}."
             )
         else:
             try:
@@ -278,6 +279,25 @@ def hotspot_methods() -> tuple[tuple[str, ...], tuple[str, ...]]:
     from ..hotspots import registry  # the layer above, on use: the registry is the source
 
     return tuple(registry.NAMES), tuple(registry.DEFAULTS)
+
+
+def proposal_methods() -> tuple[tuple[str, ...], str]:
+    """The priority surfaces ``propose --method`` offers, and the default: "cells" and every
+    hot-spot method whose registry entry has a surface (read when the parser is built).
+
+    Examples
+    --------
+    >>> proposal_methods()
+    (('cells', 'kde', 'dbscan', 'gistar'), 'cells')
+    """
+    from ..hotspots import registry  # the layer above, on use: the registry is the source
+
+    return tuple(registry.MethodNames(having="surface", before=("cells",))), "cells"
+
+
+def _choices(choices: Any) -> tuple:
+    """Declared choices, or the choices a callable gives (the registry's methods)."""
+    return tuple(choices()[0]) if callable(choices) else tuple(choices)
 
 
 def _options(*opts: Option) -> dict[str, Option]:
@@ -524,7 +544,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
                                      "zones that had begun by the end of --period)"}),
              "existing", "period", "test_period", "k", "max_area_km2", "min_area_km2", "gap",
              "exclude", ("method", {"nargs": None, "default": "cells",
-                                    "choices": ("cells", "kde", "gistar", "dbscan"),
+                                    "choices": proposal_methods,
                                     "help": "priority surface (default cells: counts per 100 m "
                                     "cell, lightly smoothed)"}),
              "stability", "solidity", "threshold", "snap",
@@ -636,7 +656,8 @@ def command_options(command: str) -> list[Option]:
         opt = replace(OPTIONS[name], **changes) if changes else OPTIONS[name]
         if callable(opt.choices):  # the hot-spot methods, from their one place
             choices, default = opt.choices()
-            opt = replace(opt, choices=tuple(choices), default=list(default))
+            default = list(default) if opt.nargs == "+" else default
+            opt = replace(opt, choices=tuple(choices), default=default)
         out.append(opt)
     return out
 
