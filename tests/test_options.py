@@ -109,6 +109,16 @@ def test_a_valid_study_passes_and_unknown_keys_do_not():
         validate_study({"evaluate_model": "ols"})
 
 
+def test_proposal_surfaces_are_those_propose_accepts():
+    """propose --method offers exactly the surfaces the library can propose from (the
+    registry's methods with a surface, after counts per cell), and parses to its default."""
+    from impactzones.propose.surfaces import METHODS
+
+    (method,) = [o for o in command_options("propose") if o.name == "method"]
+    assert method.choices == tuple(METHODS) and method.default == "cells"
+    assert _parsed("propose")["method"] == "cells"
+
+
 def test_hot_spot_choices_come_from_one_place():
     from impactzones.core.options import hotspot_methods
     from impactzones.pipeline import HOTSPOT_METHODS

@@ -183,12 +183,12 @@ def raster_lookup(x, y, x0, y0, cell, label, edges):  # pragma: no cover - compi
 
 
 @njit
-def raster_inside(x, y, x0, y0, cell, inside, edges):  # pragma: no cover - compiled
-    """Whether each point's raster cell is inside (``inside``, not near an edge), and the
-    positions of the points in cells near an edge (an exact test decides those).
-    NaN and points off the raster are outside."""
+def raster_inside(x, y, x0, y0, cell, code):  # pragma: no cover - compiled
+    """Whether each point's raster cell is inside (``code`` 1; 2 marks cells near an edge,
+    0 cells outside), and the positions of the points in cells near an edge (an exact
+    test decides those). NaN and points off the raster are outside."""
     n = x.shape[0]
-    height, width = inside.shape
+    height, width = code.shape
     ok = np.zeros(n, dtype=np.bool_)
     todo = np.empty(n, dtype=np.int64)
     m = 0
@@ -197,24 +197,23 @@ def raster_inside(x, y, x0, y0, cell, inside, edges):  # pragma: no cover - comp
         fr = (y0 - y[i]) / cell
         if not (fc >= 0 and fr >= 0 and fc < width and fr < height):
             continue
-        r = int(fr)
-        c = int(fc)
-        if edges[r, c]:
+        k = code[int(fr), int(fc)]
+        if k == 2:
             todo[m] = i
             m += 1
-        elif inside[r, c]:
+        elif k == 1:
             ok[i] = True
     return ok, todo[:m].copy()
 
 
 @njit
-def classify_bounds(b, x0, y0, cell, inside, edges):  # pragma: no cover - compiled
-    """For points given by their bounds ``b`` (n x 4: a point's are x, y, x, y): 1 where
-    the raster cell is inside, 2 near an edge (an exact test decides), 0 outside or
-    without coordinates; and the positions of the geometries that are not one point
-    (some extent, or NaN), whose types the caller checks."""
+def classify_bounds(b, x0, y0, cell, code):  # pragma: no cover - compiled
+    """For points given by their bounds ``b`` (n x 4: a point's are x, y, x, y): the
+    ``code`` of their raster cell (1 inside, 2 near an edge: an exact test decides, 0
+    outside or without coordinates); and the positions of the geometries that are not one
+    point (some extent, or NaN), whose types the caller checks."""
     n = b.shape[0]
-    height, width = inside.shape
+    height, width = code.shape
     status = np.zeros(n, dtype=np.uint8)
     odd = np.empty(n, dtype=np.int64)
     m = 0
@@ -226,12 +225,6 @@ def classify_bounds(b, x0, y0, cell, inside, edges):  # pragma: no cover - compi
             m += 1
         fc = (x - x0) / cell
         fr = (y0 - y) / cell
-        if not (fc >= 0 and fr >= 0 and fc < width and fr < height):
-            continue
-        r = int(fr)
-        c = int(fc)
-        if edges[r, c]:
-            status[i] = 2
-        elif inside[r, c]:
-            status[i] = 1
+        if fc >= 0 and fr >= 0 and fc < width and fr < height:
+            status[i] = code[int(fr), int(fc)]
     return status, odd[:m].copy()

@@ -31,7 +31,7 @@ __all__ = [
     "command_options",
     "hotspot_methods",
     "parse_columns",
-    "proposal_methods",
+    "proposal_surfaces",
     "read_study",
     "validate_study",
 ]
@@ -237,9 +237,9 @@ class Option:
             parse_columns(value)  # the same field names as --columns
         elif not _text(value):
             raise InputError(want)
-        elif self.choices and value not in (choices := _choices(self.choices)):
+        elif self.choices and value not in self.choices:
             raise InputError(
-                f"{where}: {self.name} must be one of {', '.join(choices)}; got {value!r}."
+                f"{where}: {self.name} must be one of {', '.join(self.choices)}; got {value!r}."
             )
         else:
             try:
@@ -281,23 +281,18 @@ def hotspot_methods() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(registry.NAMES), tuple(registry.DEFAULTS)
 
 
-def proposal_methods() -> tuple[tuple[str, ...], str]:
-    """The priority surfaces ``propose --method`` offers, and the default: "cells" and every
-    hot-spot method whose registry entry has a surface (read when the parser is built).
+def proposal_surfaces() -> tuple[tuple[str, ...], str]:
+    """The priority surfaces ``propose --method`` offers (counts per cell, then every
+    hot-spot method whose registry entry gives a surface), and the default.
 
     Examples
     --------
-    >>> proposal_methods()
+    >>> proposal_surfaces()
     (('cells', 'kde', 'dbscan', 'gistar'), 'cells')
     """
     from ..hotspots import registry  # the layer above, on use: the registry is the source
 
     return tuple(registry.MethodNames(having="surface", before=("cells",))), "cells"
-
-
-def _choices(choices: Any) -> tuple:
-    """Declared choices, or the choices a callable gives (the registry's methods)."""
-    return tuple(choices()[0]) if callable(choices) else tuple(choices)
 
 
 def _options(*opts: Option) -> dict[str, Option]:
@@ -543,8 +538,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             ("incidents", ("zones", {"help": "existing zones (default: the bundled St. Louis "
                                      "zones that had begun by the end of --period)"}),
              "existing", "period", "test_period", "k", "max_area_km2", "min_area_km2", "gap",
-             "exclude", ("method", {"nargs": None, "default": "cells",
-                                    "choices": proposal_methods,
+             "exclude", ("method", {"nargs": None, "choices": proposal_surfaces,
                                     "help": "priority surface (default cells: counts per 100 m "
                                     "cell, lightly smoothed)"}),
              "stability", "solidity", "threshold", "snap",
@@ -654,9 +648,9 @@ def command_options(command: str) -> list[Option]:
     out = []
     for name, changes in entries:
         opt = replace(OPTIONS[name], **changes) if changes else OPTIONS[name]
-        if callable(opt.choices):  # the hot-spot methods, from their one place
+        if callable(opt.choices):  # the methods on offer, from the registry
             choices, default = opt.choices()
-            default = list(default) if opt.nargs == "+" else default
+            default = list(default) if isinstance(default, tuple) else default
             opt = replace(opt, choices=tuple(choices), default=default)
         out.append(opt)
     return out

@@ -69,9 +69,10 @@ def _cached_grid(area, crs, cell_size):
 
 @functools.lru_cache(maxsize=8)
 def _area_index(area):
-    """A raster index of a study area (about a million cells): the cells inside it, and
-    those within two cells of its edge, where points need the exact test. Keyed on the
-    geometry itself (immutable, hashed by its coordinates), so it cannot go stale."""
+    """A raster index of a study area (about a million cells): 1 for the cells inside it,
+    2 for those within two cells of its edge (points there need the exact test), 0 for
+    the rest. Keyed on the geometry itself (immutable, hashed by its coordinates), so it
+    cannot go stale."""
     from affine import Affine
     from rasterio import features
     from scipy import ndimage
@@ -94,8 +95,9 @@ def _area_index(area):
         dtype="uint8",
     ).astype(bool)
     edges = ndimage.binary_dilation(edges, iterations=2)
-    inside.flags.writeable = edges.flags.writeable = False
-    return x0, y0, cell, inside, edges
+    code = np.where(edges, 2, inside).astype(np.uint8)  # one read per point
+    code.flags.writeable = False
+    return x0, y0, cell, code
 
 
 def in_study_area(x: np.ndarray, y: np.ndarray, area) -> np.ndarray:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..core import defaults
 from ..core._compiled import HAVE_NUMBA
 from ..core.compat import renamed_keyword
 from ..core.errors import InputError
@@ -45,7 +46,7 @@ __all__ = [
 
 METHODS = ("dbscan", "hdbscan")
 #: HDBSCAN has no sample weights and keeps full neighbour structures: this many points at most.
-HDBSCAN_MAX_POINTS = 200_000
+HDBSCAN_MAX_POINTS: int = defaults.HDBSCAN_MAX_POINTS.default
 
 
 @dataclass

@@ -45,7 +45,7 @@ import pandas as pd
 from scipy import ndimage, stats
 
 from ..core.compat import renamed_keyword
-from ..core.defaults import neighbour_distance
+from ..core.defaults import TIME_STEPS, neighbour_distance
 from ..core.errors import InputError
 from ..core.grid import Grid
 from ..core.results import ResultFiles
@@ -173,7 +173,7 @@ def space_time_gi(
     which: np.ndarray,
     n_slices: int,
     window: np.ndarray,
-    time_steps: int = 1,
+    time_steps: int = TIME_STEPS.default,
     inference: str = "exact",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Space-time Gi* z and two-sided p of every bin (slices x cells in the study area).
@@ -281,7 +281,7 @@ def emerging(
     distance: float | None = None,
     study_area=None,
     grid: Grid | None = None,
-    time_steps: int = 1,
+    time_steps: int = TIME_STEPS.default,
     inference: str = "normal",
     alpha: float = 0.05,
     seed: int = 0,

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .. import __version__
 from ..core.change import percent_change
+from ..core.defaults import RING
 from ..core.files import writes_into
 from ..core.geo import Layers
 from ..core.windows import Window, compare_phrase
@@ -163,7 +164,7 @@ def ring_words(row, ring_m: float) -> str:
     return f"beyond chance: {reading.replace('the ring', f'the {ring_m:g} m ring')}"
 
 
-def zone_headline(table: pd.DataFrame, zone: str, ring_m: float = 400.0) -> list[str]:
+def zone_headline(table: pd.DataFrame, zone: str, ring_m: float = RING.default) -> list[str]:
     """The first lines of a zone's map, brief and index: the change in the zone, in the
     rest of the city and in the ring, and whether that is more than chance, in the
     verdict table's words.
@@ -205,7 +206,7 @@ def zone_headline(table: pd.DataFrame, zone: str, ring_m: float = 400.0) -> list
     return lines
 
 
-def _zone_headline(table: pd.DataFrame, zone: str, ring_m: float = 400.0) -> list[str]:
+def _zone_headline(table: pd.DataFrame, zone: str, ring_m: float = RING.default) -> list[str]:
     return zone_headline(table, zone, ring_m)
 
 
@@ -320,7 +321,7 @@ def build_maps(
     backtest: pd.DataFrame | None = None,
     capture: pd.DataFrame | None = None,
     source: str = "",
-    ring: float = 400.0,
+    ring: float = RING.default,
     online_tiles: bool = False,
     basemap: gpd.GeoDataFrame | None = None,
     static: bool = True,

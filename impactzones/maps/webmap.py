@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..core import defaults
 from ..core.change import format_pct
 from ..core.errors import InputError
 from ..core.geo import WGS84, Layers
@@ -72,7 +73,7 @@ __all__ = [
 ]
 
 #: Most incident points any map layer carries (a seeded sample beyond that).
-MAX_POINTS = 2000
+MAX_POINTS: int = defaults.MAX_POINTS.default
 LEAFLET_VERSION = "1.9.3"
 #: Base maps from xyzservices that need no API key (only with ``online_tiles``).
 BASEMAPS = {
@@ -231,7 +232,7 @@ class MapData:
     capture: pd.DataFrame | None = None
     trends: dict = field(default_factory=dict)
     trend_start: pd.Timestamp | None = None
-    ring: float = 400.0
+    ring: float = defaults.RING.default
     sample: gpd.GeoDataFrame | None = None
     show_change: bool = True
     chart: str = ""

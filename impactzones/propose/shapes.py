@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from ..core.defaults import MAX_AREA_KM2
+from ..core.defaults import GAP, MAX_AREA_KM2
 from ..core.errors import InputError
 
 __all__ = ["BUFFER_SEGMENTS", "GAP_PAD", "Constraints"]
@@ -38,7 +38,7 @@ class Constraints:
 
     max_area_km2: float = MAX_AREA_KM2.default
     min_area_km2: float = 0.5
-    gap_m: float = 400.0
+    gap_m: float = GAP.default
     solidity: float = 0.0
 
     def check(self) -> None:
