@@ -93,7 +93,13 @@ def pointpats_peer(x, y, t, perms):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[10_000, 100_000],
+        help="incident counts to run at (default 10000 100000)",
+    )
     ap.add_argument("--permutations", type=int, default=19, help="Monte Carlo permutations")
     ap.add_argument("--runs", type=int, default=3, help="repetitions; the minimum is kept")
     ap.add_argument(
