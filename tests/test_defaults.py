@@ -233,3 +233,21 @@ def test_methods_doc_carries_the_declared_settings():
     assert table == defaults.settings_table()
     for name in defaults.SETTINGS:
         assert f"| `{name}` |" in table
+
+
+@pytest.mark.parametrize(
+    ("method", "kwargs", "message"),
+    [
+        ("kde", {"bandwidth": -5}, "bandwidth must be a number of metres above 0, got -5."),
+        ("kde", {"cell_size": 0}, "cell_size must be a number of metres above 0, got 0."),
+        ("emerging", {"alpha": 1.5}, "alpha must be a number between 0 and 1 (exclusive)"),
+        ("emerging", {"time_steps": "1"}, "time_steps must be a whole number >= 0, got '1'."),
+        ("gistar", {"cell_size": float("inf")}, "cell_size must be a number of metres above 0"),
+    ],
+)
+def test_hot_spot_settings_are_checked_at_the_boundary(violent, method, kwargs, message):
+    import impactzones.hotspots as hotspots
+
+    with pytest.raises(InputError) as err:
+        getattr(hotspots, method)(violent, **kwargs)
+    assert str(err.value).startswith(message)

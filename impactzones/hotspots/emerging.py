@@ -45,7 +45,7 @@ import pandas as pd
 from scipy import ndimage, stats
 
 from ..core.compat import renamed_keyword
-from ..core.defaults import TIME_STEPS, neighbour_distance
+from ..core.defaults import TIME_STEPS, check_params, neighbour_distance
 from ..core.errors import InputError
 from ..core.grid import Grid
 from ..core.results import ResultFiles
@@ -328,12 +328,10 @@ def emerging(
     """
     if freq not in FREQS:
         raise InputError(f"freq must be one of {sorted(FREQS)}, got {freq!r}.")
-    if not 0 < alpha < 1:
-        raise InputError(f"alpha must be between 0 and 1, got {alpha!r}.")
+    checked = check_params(alpha=alpha, time_steps=time_steps, cell_size=cell_size)
+    alpha, time_steps, cell_size = (checked[k] for k in ("alpha", "time_steps", "cell_size"))
     if inference not in ("exact", "normal"):
         raise InputError(f"inference must be 'exact' or 'normal', got {inference!r}.")
-    if int(time_steps) != time_steps or time_steps < 0:
-        raise InputError(f"time_steps must be a whole number >= 0, got {time_steps!r}.")
     x, y, _w, area, outside, pos = points_in_study_area(incidents, study_area, positions=True)
     t = incidents["occurred_at"].to_numpy()[pos]
     if len(t) == 0:

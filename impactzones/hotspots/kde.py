@@ -40,6 +40,7 @@ from scipy import fft as sfft
 
 from ..core._compiled import HAVE_NUMBA, cubic_bin, quartic_direct
 from ..core.compat import renamed_keyword
+from ..core.defaults import check_params
 from ..core.errors import InputError
 from ..core.grid import Grid, Surface
 from ..cube import is_cube
@@ -369,8 +370,8 @@ def kde(
     """
     if kernel not in KERNELS:
         raise InputError(f"kernel must be one of {KERNELS}, got {kernel!r}.")
-    if bandwidth is not None and (not np.isfinite(bandwidth) or bandwidth <= 0):
-        raise InputError(f"bandwidth must be a positive number of metres, got {bandwidth!r}.")
+    checked = check_params(bandwidth=bandwidth, cell_size=cell_size)
+    bandwidth, cell_size = checked["bandwidth"], checked["cell_size"]
     if is_cube(incidents):  # binned: the counts at their cell centres
         if weights is not None or study_area is not None:
             raise InputError(
