@@ -124,3 +124,27 @@ def test_builtin_methods_are_registry_entries_with_working_layers():
         assert m.result_type.__name__ in {"Surface", "Clusters", "GiStar", "Emerging"}
         assert all(o.name.startswith(name) for o in m.outputs)
     assert list(registry.DEFAULTS) == ["kde", "dbscan", "gistar"]
+
+
+def test_a_method_with_a_surface_is_offered_to_propose(violent, layers):
+    """Give the toy a priority surface (one more field of its entry) and propose offers it,
+    on the command line and in the library, and grows zones on it."""
+    import argparse
+
+    from impactzones.cli import build_parser
+    from impactzones.propose import METHODS, propose_zones
+
+    def toy_surface(result, ctx):
+        return result.grid, np.nan_to_num(result.values), "toy counts per km^2"
+
+    registry.register(Method("toy", run=toy_counts, result=Surface, surface=toy_surface, default=False))
+    try:
+        sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+        method = next(a for a in sub.choices["propose"]._actions if a.dest == "method")
+        assert "toy" in method.choices and method.default == "cells"
+        assert "toy" in METHODS
+        p = propose_zones(violent, period=2018, k=1, method="toy", layers=layers)
+        assert len(p) == 1
+    finally:
+        registry.unregister("toy")
+    assert "toy" not in METHODS
