@@ -115,6 +115,8 @@ def test_permutations_out_of_range_is_one_sentence(violent, bad):
         (defaults.TIME_STEPS, 0, True),
         (defaults.TIME_STEPS, 1.5, False),
         (defaults.MAX_AREA_KM2, float("inf"), False),
+        (defaults.TOP, 1.0, True),  # every cell: allowed
+        (defaults.TOP, 0.0, False),  # no cell: not a hot spot map
     ],
 )
 def test_ranges_at_their_edges(setting, value, ok):
@@ -243,6 +245,8 @@ def test_methods_doc_carries_the_declared_settings():
         ("emerging", {"alpha": 1.5}, "alpha must be a number between 0 and 1 (exclusive)"),
         ("emerging", {"time_steps": "1"}, "time_steps must be a whole number >= 0, got '1'."),
         ("gistar", {"cell_size": float("inf")}, "cell_size must be a number of metres above 0"),
+        ("dbscan", {"eps": -150}, "eps must be a number of metres above 0, got -150."),
+        ("dbscan", {"min_samples": 0.5}, "min_samples must be a number >= 1, got 0.5."),
     ],
 )
 def test_hot_spot_settings_are_checked_at_the_boundary(violent, method, kwargs, message):
@@ -251,3 +255,11 @@ def test_hot_spot_settings_are_checked_at_the_boundary(violent, method, kwargs, 
     with pytest.raises(InputError) as err:
         getattr(hotspots, method)(violent, **kwargs)
     assert str(err.value).startswith(message)
+
+
+def test_kde_top_share_is_checked(violent):
+    from impactzones.hotspots import kde
+    from impactzones.hotspots.kde import hotspot_threshold
+
+    with pytest.raises(InputError, match=r"^top must be a number above 0 and at most 1, got 1\.5"):
+        hotspot_threshold(kde(violent, cell_size=400), top=1.5)

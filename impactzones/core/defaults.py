@@ -26,15 +26,18 @@ __all__ = [
     "CELL_SIZE",
     "CONF",
     "DISTANCE",
+    "EPS",
     "GAP",
     "HDBSCAN_MAX_POINTS",
     "MAX_AREA_KM2",
     "MAX_CELLS",
     "MAX_POINTS",
+    "MIN_SAMPLES",
     "PERMUTATIONS",
     "RING",
     "SETTINGS",
     "TIME_STEPS",
+    "TOP",
     "Setting",
     "check",
     "check_params",
@@ -98,6 +101,10 @@ class Setting(Generic[T]):
         if lo is not None and hi is not None:
             if self.low_open and self.high_open:
                 return f"between {lo:g} and {hi:g} (exclusive)"
+            if self.low_open:
+                return f"above {lo:g} and at most {hi:g}"
+            if self.high_open:
+                return f"from {lo:g} to below {hi:g}"
             return f"from {lo:g} to {hi:g}"
         if lo is not None:
             return f"above {lo:g}" if self.low_open else f">= {lo:g}"
@@ -266,6 +273,37 @@ DISTANCE: Setting[float | None] = Setting(
     rule="cell size x sqrt(2): the cell and its 8 neighbours",
 )
 
+#: DBSCAN neighbourhood radius (metres); None: from the incidents.
+EPS: Setting[float | None] = Setting(
+    "eps",
+    None,
+    "m",
+    low=0,
+    low_open=True,
+    meaning="DBSCAN neighbourhood radius",
+    rule="half the ArcGIS/Silverman search radius of the incidents, rounded to 5 m",
+)
+#: DBSCAN core-point count (HDBSCAN: minimum cluster size); None: from the study area.
+MIN_SAMPLES: Setting[float | None] = Setting(
+    "min_samples",
+    None,
+    "count",
+    low=1,
+    meaning="incidents within eps that make a core point (HDBSCAN: the minimum cluster size)",
+    rule="three times the count expected within eps of a point were the incidents spread "
+    "evenly over the study area, at least 5",
+)
+#: Share of the study area's cells a KDE hot spot takes.
+TOP: Setting[float] = Setting(
+    "top",
+    0.05,
+    "share",
+    low=0,
+    high=1,
+    low_open=True,
+    meaning="share of the study area's cells (highest density first) drawn as KDE hot spots",
+)
+
 #: Every declared setting by name.
 SETTINGS: dict[str, Setting] = {
     s.name: s
@@ -283,6 +321,9 @@ SETTINGS: dict[str, Setting] = {
         CELL_SIZE,
         BANDWIDTH,
         DISTANCE,
+        EPS,
+        MIN_SAMPLES,
+        TOP,
     )
 }
 

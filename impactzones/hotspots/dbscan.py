@@ -264,10 +264,7 @@ def dbscan(
 def _check_arguments(method: str, eps, min_samples) -> None:
     if method not in METHODS:
         raise InputError(f"method must be one of {METHODS}, got {method!r}.")
-    if eps is not None and (not np.isfinite(eps) or eps <= 0):
-        raise InputError(f"eps must be a positive number of metres, got {eps!r}.")
-    if min_samples is not None and (not np.isfinite(min_samples) or min_samples < 1):
-        raise InputError(f"min_samples must be at least 1, got {min_samples!r}.")
+    defaults.check_params(eps=eps, min_samples=min_samples)
 
 
 def _dbscan_locations(ux, uy, counts, eps: float, min_samples: float):

@@ -40,7 +40,7 @@ from scipy import fft as sfft
 
 from ..core._compiled import HAVE_NUMBA, cubic_bin, quartic_direct
 from ..core.compat import renamed_keyword
-from ..core.defaults import check_params
+from ..core.defaults import TOP, check_params
 from ..core.errors import InputError
 from ..core.grid import Grid, Surface
 from ..cube import is_cube
@@ -433,7 +433,7 @@ def hotspot_polygons(
     surface: Surface,
     incidents: gpd.GeoDataFrame | None = None,
     *,
-    top: float | None = 0.05,
+    top: float | None = TOP.default,
     threshold: float | None = None,
 ) -> gpd.GeoDataFrame:
     """Hot-spot polygons from a density surface.
@@ -518,7 +518,7 @@ def hotspot_polygons(
 
 
 def hotspot_threshold(
-    surface: Surface, *, top: float | None = 0.05, threshold: float | None = None
+    surface: Surface, *, top: float | None = TOP.default, threshold: float | None = None
 ) -> tuple[float, str]:
     """The density (incidents per km^2) from which :func:`hotspot_polygons` keeps cells,
     and the rule behind it as text (for a result's ``params``).
@@ -534,8 +534,7 @@ def hotspot_threshold(
     """
     if threshold is not None:
         return float(threshold), f"density >= {threshold:,.1f}"
-    if top is None or not 0 < top <= 1:
-        raise InputError(f"top must be a share between 0 and 1, got {top!r}.")
+    top = TOP.check(top)
     vals = surface.values
     v = np.sort(vals[surface.grid.mask & np.isfinite(vals)])[::-1]
     k = max(1, int(math.ceil(top * len(v))))

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core.defaults import TOP
 from ..core.errors import InputError
 
 if TYPE_CHECKING:  # the registry itself stays light: `impactzones --help` lists its names
@@ -415,7 +416,7 @@ def _run_kde(ctx: RunContext) -> Surface:
         bandwidth=ctx.get("bandwidth"),
         kernel=ctx.get("kernel", "quartic"),
     )
-    top = ctx.settings.get("top", 0.05)
+    top = ctx.settings.get("top", TOP.default)
     if top:  # top=0: the surface alone (for proposals)
         threshold, rule = hotspot_threshold(s, top=top)
         s.polygons = hotspot_polygons(s, ctx.incidents, threshold=threshold)
