@@ -128,7 +128,7 @@ def test_a_zone_projecting_to_infinity_is_refused_in_one_sentence():
     far = gpd.GeoDataFrame({"name": ["Far"]}, geometry=[shapely.box(0, 0, 0.01, 0.01)],
                            crs=4326).to_crs(layers.zones.crs)
     assert not all(pd.notna(far.total_bounds) & (abs(far.total_bounds) < 1e300))
-    with pytest.raises(InputError, match="Zone.s. Far have non-finite coordinates"):
+    with pytest.raises(InputError, match=r"Zone.s. Far have non-finite coordinates"):
         ring_polygons(far, 400, layers.study_area)
     with pytest.raises(InputError, match="Far lie outside the study area"):
         check_zones(far, layers.study_area)
