@@ -580,14 +580,14 @@ def compare(
             by_cat = compare_zones(inc, chosen, before, after, by="category",
                                    crimes=sorted(weights), **cmp)  # fmt: skip
         harm_t = harm_table(by_cat[by_cat["crime"].isin(list(weights))], weights)
-    files = []
-    if out:
-        files = [write_table(table, outs[0]), write_text(_json(to_records(table)), outs[1]),
-                 write_text(to_markdown(table), outs[2])]  # fmt: skip
-        files += [write_table(harm_t, outs[3])] if harm_t is not None else []
     data = {k: table.params[k] for k in ("before", "after", "note")} | {"rows": to_records(table)}
     if harm_t is not None:
         data["harm"] = to_records(harm_t)
+    files = []
+    if out:  # OUT.json is the document --json prints
+        files = [write_table(table, outs[0]), write_text(_json(data), outs[1]),
+                 write_text(to_markdown(table), outs[2])]  # fmt: skip
+        files += [write_table(harm_t, outs[3])] if harm_t is not None else []
 
     def report(wide: bool) -> list:
         blocks = summaries.comparison_summary(table)

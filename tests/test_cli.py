@@ -144,10 +144,18 @@ def test_compare_command_writes_three_formats(synth_file, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "-20.0%" in proc.stdout
     assert "Violent crime fell 20.0% in the North zone" in " ".join(proc.stdout.split())
-    rows = json.loads(out.with_suffix(".json").read_text())
-    north = next(r for r in rows if r["zone"] == "North" and r["crime"] == "violent")
+    saved = json.loads(out.with_suffix(".json").read_text())
+    north = next(r for r in saved["rows"] if r["zone"] == "North" and r["crime"] == "violent")
     assert north["zone_pct_change"] == -20.0
     assert out.with_suffix(".md").read_text().startswith("| Zone |")
+    # the file --out writes is the document --json prints
+    proc = run("compare", str(synth_file), "--zone", "North", "--before", "2017", "--after",
+               "2018", "--json")
+    assert json.loads(proc.stdout) == saved
+    # piped output fits 80 columns (or COLUMNS), sentences wrapped between words
+    for line in run("compare", str(synth_file), "--before", "2017", "--after", "2018",
+                    "--out", str(tmp_path / "all")).stdout.splitlines():  # fmt: skip
+        assert len(line) <= 80, line
     proc = run("compare", str(synth_file), "--before", "2018", "--after",
                "2019-01-01:2019-06-30")
     assert proc.returncode == 2 and "not like for like" in proc.stderr
