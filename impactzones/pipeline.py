@@ -6,6 +6,7 @@ the same function, or the stages one by one.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -268,7 +269,11 @@ def check_zones(zones: gpd.GeoDataFrame, area) -> None:
 
     names = zones["name"].astype(str).tolist()
     geoms = zones.geometry.to_numpy()
-    cover = [g.intersection(area).area / g.area if g.area else 0.0 for g in geoms]
+    # a zone far from the working CRS's zone projects to infinite coordinates: outside too
+    cover = [
+        g.intersection(area).area / g.area if math.isfinite(g.area) and g.area else 0.0
+        for g in geoms
+    ]
     outside = [n for n, c in zip(names, cover, strict=True) if c == 0]
     if outside:
         raise InputError(
