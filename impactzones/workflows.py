@@ -711,6 +711,7 @@ def compstat(
 
     from .assign import assign
     from .evaluate.compare import to_records
+    from .io.safety import source_label
     from .maps.compstat import write_compstat
 
     if as_of is not None:
@@ -727,7 +728,7 @@ def compstat(
     inc = assign(res.incidents, layers)
     day = as_of or f"{inc['occurred_at'].max():%Y-%m-%d}"
     table, files = write_compstat(inc, layers, day, out, online_tiles=online_tiles,
-                                  source=", ".join(map(str, incidents)))  # fmt: skip
+                                  source=source_label(incidents))  # fmt: skip
     data = {"windows": table.windows, "rows": to_records(table)}
     wrote = f"Wrote {', '.join(p.name for p in files)} to {Path(out)}/."
     return Outcome(data, lambda wide: [*summaries.compstat_summary(table, wide), wrote],

@@ -126,6 +126,13 @@ def test_demo_on_real_exports_and_official_districts(real_incidents_dir, tmp_pat
     rejects = pd.read_csv(tmp_path / "rejects.csv")
     assert len(rejects) == load["rejected"]
     assert summary["citywide_change"]["before"] > 5000
+    # pages leave the machine: the inputs by name, never by the path they were read from
+    assert summary["source"] == real_incidents_dir.name
+    for f in tmp_path.rglob("*"):
+        if f.is_file() and f.suffix != ".parquet":
+            body = f.read_bytes()
+            assert str(REAL).encode() not in body and str(tmp_path).encode() not in body, f.name
+    assert "/" not in "".join(pd.read_parquet(tmp_path / "incidents.parquet")["source"].unique())
 
 
 @pytest.fixture(scope="module")
