@@ -122,11 +122,15 @@ def source_label(inputs: object) -> str:
     """
     import os
 
-    parts = inputs.split(", ") if isinstance(inputs, str) else inputs
-    if isinstance(parts, os.PathLike):
-        parts = [parts]
+    parts: list = (
+        inputs.split(", ")
+        if isinstance(inputs, str)
+        else [inputs]
+        if isinstance(inputs, os.PathLike)
+        else list(inputs)  # type: ignore[call-overload]
+    )
     names = []
-    for part in parts:  # type: ignore[union-attr]
+    for part in parts:
         text = os.fspath(part) if isinstance(part, os.PathLike) else str(part)
         text = text.rstrip("/\\") or text
         names.append(re.split(r"[/\\]", text)[-1])
