@@ -25,7 +25,7 @@ from .core.schema import is_sensitive
 from .hotspots import registry as _registry
 from .io.incidents import LoadResult, read_incidents
 from .io.layers import read_layer
-from .io.safety import Slugs, slugify
+from .io.safety import Slugs, slugify, source_label
 from .io.writers import write_json, write_table, write_text, write_vector
 
 __all__ = [
@@ -495,7 +495,7 @@ def _demo_incidents(layers, incidents, columns, crs, read_options, seed, scale, 
             **(read_options or {}),
         )
         inc = load.incidents
-        source = ", ".join(str(p) for p in inputs)
+        source = source_label(inputs)  # the files' names, never the machine's paths
     else:
         from .datasets.synth import synthesize
 
@@ -555,7 +555,7 @@ def _demo_tables(inc, out: Path, headline: dict, counts, comparisons, harm_table
     from .evaluate.compare import to_markdown, to_records
 
     sensitive = is_sensitive(inc)
-    export = inc[~sensitive].drop(columns=["zones"])
+    export = _named_sources(inc[~sensitive].drop(columns=["zones"]))
     files = [
         write_vector(export, out / "incidents.parquet"),
         write_table(counts, out / "counts_by_year_district.csv"),
@@ -574,9 +574,27 @@ def _demo_tables(inc, out: Path, headline: dict, counts, comparisons, harm_table
         files.append(write_table(table, out / f"harm_{key}.csv"))
         headline.setdefault("harm", {})[key] = to_records(table)
     if load is not None:
-        files.append(write_table(load.rejects, out / "rejects.csv"))
-        headline["load"] = load.tally
+        files.append(write_table(_named_sources(load.rejects), out / "rejects.csv"))
+        headline["load"] = _named_keys(load.tally)
     return files
+
+
+def _named_sources(frame):
+    """``frame`` with its ``source`` column (the file each row came from) as file names."""
+    if "source" not in frame.columns:
+        return frame
+    names = {s: source_label([s]) for s in frame["source"].astype(str).unique()}
+    return frame.assign(source=frame["source"].astype(str).map(names))
+
+
+def _named_keys(tally):
+    """The load tally with every file path (keys of its per-file parts) as a file name."""
+    if isinstance(tally, dict):
+        return {
+            (source_label([k]) if isinstance(k, str) and "/" in k else k): _named_keys(v)
+            for k, v in tally.items()
+        }
+    return tally
 
 
 def _evaluation_files(evaluations: dict, headline: dict) -> list:

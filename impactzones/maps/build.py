@@ -20,7 +20,7 @@ from ..core.defaults import RING
 from ..core.files import writes_into
 from ..core.geo import Layers
 from ..core.windows import Window, compare_phrase
-from ..io.safety import Slugs
+from ..io.safety import Slugs, source_label
 
 __all__ = [
     "GLOSSARY",
@@ -364,7 +364,7 @@ def build_maps(
     year = results.pop("year", None)  # where earlier callers put it
     year = hotspots_year if hotspots_year is not None else year
     note = (
-        f"Data: {source}, to {incidents['occurred_at'].max():%Y-%m-%d}; "
+        f"Data: {source_label(source)}, to {incidents['occurred_at'].max():%Y-%m-%d}; "
         f"impactzones {__version__}. "
         "Zones are illustrative where they come from the bundled layers."
     )
