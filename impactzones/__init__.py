@@ -5,8 +5,8 @@ after (percent change, whether it beats chance, displacement) and write Folium m
 commander can open. St. Louis, MO is the bundled example.
 """
 
-import sys
-import types
+import sys as _sys
+import types as _types
 
 from ._version import __version__
 from .core.errors import ImpactZonesError, InputError
@@ -67,17 +67,17 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-class _Package(types.ModuleType):
+class _Package(_types.ModuleType):
     """Keeps ``impactzones.assign`` the function: importing the submodule of the same name
     (which Python records on its package) must not replace it, lazily loaded or not."""
 
     def __setattr__(self, name: str, value: object) -> None:
-        if name in _LAZY and isinstance(value, types.ModuleType):
+        if name in _LAZY and isinstance(value, _types.ModuleType):
             return
         super().__setattr__(name, value)
 
 
-sys.modules[__name__].__class__ = _Package
+_sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [

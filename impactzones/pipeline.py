@@ -6,6 +6,7 @@ the same function, or the stages one by one.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from .core.schema import is_sensitive
 from .hotspots import registry as _registry
 from .io.incidents import LoadResult, read_incidents
 from .io.layers import read_layer
-from .io.safety import Slugs, slugify
+from .io.safety import Slugs, slugify, source_label
 from .io.writers import write_json, write_table, write_text, write_vector
 
 __all__ = [
@@ -288,7 +289,11 @@ def check_zones(zones: gpd.GeoDataFrame, area) -> None:
 
     names = zones["name"].astype(str).tolist()
     geoms = zones.geometry.to_numpy()
-    cover = [g.intersection(area).area / g.area if g.area else 0.0 for g in geoms]
+    # a zone far from the working CRS's zone projects to infinite coordinates: outside too
+    cover = [
+        g.intersection(area).area / g.area if math.isfinite(g.area) and g.area else 0.0
+        for g in geoms
+    ]
     outside = [n for n, c in zip(names, cover, strict=True) if c == 0]
     if outside:
         raise InputError(
@@ -511,7 +516,7 @@ def _demo_incidents(layers, incidents, columns, crs, read_options, seed, scale, 
             **(read_options or {}),
         )
         inc = load.incidents
-        source = ", ".join(str(p) for p in inputs)
+        source = source_label(inputs)  # the files' names, never the machine's paths
     else:
         from .datasets.synth import synthesize
 
@@ -573,6 +578,7 @@ def _demo_tables(inc, out: Path, headline: dict, counts, comparisons, harm_table
     from .evaluate.compare import to_markdown, to_records
 
     export, blanked = blank_sensitive(inc, places[0], ring=places[1])
+    export = _named_sources(export)
     files = [
         write_vector(export, out / "incidents.parquet"),
         write_table(counts, out / "counts_by_year_district.csv"),
@@ -591,9 +597,27 @@ def _demo_tables(inc, out: Path, headline: dict, counts, comparisons, harm_table
         files.append(write_table(table, out / f"harm_{key}.csv"))
         headline.setdefault("harm", {})[key] = to_records(table)
     if load is not None:
-        files.append(write_table(load.rejects, out / "rejects.csv"))
-        headline["load"] = load.tally
+        files.append(write_table(_named_sources(load.rejects), out / "rejects.csv"))
+        headline["load"] = _named_keys(load.tally)
     return files
+
+
+def _named_sources(frame):
+    """``frame`` with its ``source`` column (the file each row came from) as file names."""
+    if "source" not in frame.columns:
+        return frame
+    names = {s: source_label([s]) for s in frame["source"].astype(str).unique()}
+    return frame.assign(source=frame["source"].astype(str).map(names))
+
+
+def _named_keys(tally):
+    """The load tally with every file path (keys of its per-file parts) as a file name."""
+    if isinstance(tally, dict):
+        return {
+            (source_label([k]) if isinstance(k, str) and "/" in k else k): _named_keys(v)
+            for k, v in tally.items()
+        }
+    return tally
 
 
 def _evaluation_files(evaluations: dict, headline: dict) -> list:

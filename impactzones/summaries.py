@@ -312,6 +312,12 @@ def hotspot_summary(params: dict) -> list[str]:
     --------
     >>> hotspot_summary({"kde": {"bandwidth_m": 500, "bandwidth_rule": "ArcGIS", "n": 3}})
     ['kde', '  bandwidth_m: 500', '  bandwidth_rule: ArcGIS']
+
+    Numbers are rounded for reading (the params files keep full precision):
+
+    >>> hotspot_summary({"dbscan": {"eps_m": 930.179311340121, "min_samples": 56.0,
+    ...                             "eps_rule": "x"}})
+    ['dbscan', '  eps_m: 930.2', '  min_samples: 56', '  eps_rule: x']
     """
     from .hotspots import registry
 
@@ -320,8 +326,20 @@ def hotspot_summary(params: dict) -> list[str]:
         method = registry.REGISTRY.get(name)
         printed = method.printed if method is not None else ()
         lines.append(name)
-        lines += [f"  {k}: {v}" for k, v in p.items() if k.endswith("_rule") or k in printed]
+        lines += [
+            f"  {k}: {_shown(v)}" for k, v in p.items() if k.endswith("_rule") or k in printed
+        ]
     return lines
+
+
+def _shown(value):
+    """A parameter as a reader wants it: a whole float as an integer (``56.0`` -> ``56``),
+    others to one decimal from 100 up, else four significant digits; the rest as it is."""
+    if isinstance(value, bool) or not isinstance(value, float):
+        return value
+    if value.is_integer():
+        return int(value)
+    return f"{value:.1f}" if abs(value) >= 100 else f"{value:.4g}"
 
 
 def demo_summary(res, out: str | Path) -> list:

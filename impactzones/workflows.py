@@ -612,14 +612,14 @@ def compare(
             by_cat = compare_zones(inc, chosen, before, after, by="category",
                                    crimes=sorted(weights), **cmp)  # fmt: skip
         harm_t = harm_table(by_cat[by_cat["crime"].isin(list(weights))], weights)
-    files = []
-    if out:
-        files = [write_table(table, outs[0]), write_text(_json(to_records(table)), outs[1]),
-                 write_text(to_markdown(table), outs[2])]  # fmt: skip
-        files += [write_table(harm_t, outs[3])] if harm_t is not None else []
     data = {k: table.params[k] for k in ("before", "after", "note")} | {"rows": to_records(table)}
     if harm_t is not None:
         data["harm"] = to_records(harm_t)
+    files = []
+    if out:  # OUT.json is the document --json prints
+        files = [write_table(table, outs[0]), write_text(_json(data), outs[1]),
+                 write_text(to_markdown(table), outs[2])]  # fmt: skip
+        files += [write_table(harm_t, outs[3])] if harm_t is not None else []
 
     def report(wide: bool) -> list:
         blocks = summaries.comparison_summary(table)
@@ -743,6 +743,7 @@ def compstat(
 
     from .assign import assign
     from .evaluate.compare import to_records
+    from .io.safety import source_label
     from .maps.compstat import write_compstat
 
     if as_of is not None:
@@ -759,7 +760,7 @@ def compstat(
     inc = assign(_with_private_rows(res), layers)
     day = as_of or f"{inc['occurred_at'].max():%Y-%m-%d}"
     table, files = write_compstat(inc, layers, day, out, online_tiles=online_tiles,
-                                  source=", ".join(map(str, incidents)))  # fmt: skip
+                                  source=source_label(incidents))  # fmt: skip
     data = {"windows": table.windows, "rows": to_records(table)}
     wrote = f"Wrote {', '.join(p.name for p in files)} to {Path(out)}/."
     return Outcome(data, lambda wide: [*summaries.compstat_summary(table, wide), wrote],

@@ -128,6 +128,13 @@ def test_demo_on_real_exports_and_official_districts(real_incidents_dir, tmp_pat
     rejects = pd.read_csv(tmp_path / "rejects.csv")
     assert len(rejects) == load["rejected"]
     assert summary["citywide_change"]["before"] > 5000
+    # pages leave the machine: the inputs by name, never by the path they were read from
+    assert summary["source"] == real_incidents_dir.name
+    for f in tmp_path.rglob("*"):
+        if f.is_file() and f.suffix != ".parquet":
+            body = f.read_bytes()
+            assert str(REAL).encode() not in body and str(tmp_path).encode() not in body, f.name
+    assert "/" not in "".join(pd.read_parquet(tmp_path / "incidents.parquet")["source"].unique())
 
 
 @pytest.fixture(scope="module")
@@ -146,10 +153,18 @@ def test_compare_command_writes_three_formats(synth_file, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "-20.0%" in proc.stdout
     assert "Violent crime fell 20.0% in the North zone" in " ".join(proc.stdout.split())
-    rows = json.loads(out.with_suffix(".json").read_text())
-    north = next(r for r in rows if r["zone"] == "North" and r["crime"] == "violent")
+    saved = json.loads(out.with_suffix(".json").read_text())
+    north = next(r for r in saved["rows"] if r["zone"] == "North" and r["crime"] == "violent")
     assert north["zone_pct_change"] == -20.0
     assert out.with_suffix(".md").read_text().startswith("| Zone |")
+    # the file --out writes is the document --json prints
+    proc = run("compare", str(synth_file), "--zone", "North", "--before", "2017", "--after",
+               "2018", "--json")
+    assert json.loads(proc.stdout) == saved
+    # piped output fits 80 columns (or COLUMNS), sentences wrapped between words
+    for line in run("compare", str(synth_file), "--before", "2017", "--after", "2018",
+                    "--out", str(tmp_path / "all")).stdout.splitlines():  # fmt: skip
+        assert len(line) <= 80, line
     proc = run("compare", str(synth_file), "--before", "2018", "--after",
                "2019-01-01:2019-06-30")
     assert proc.returncode == 2 and "not like for like" in proc.stderr

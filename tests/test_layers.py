@@ -98,3 +98,37 @@ def test_neighborhoods_lie_in_the_city(raw):
 def test_readme_credits_the_sources():
     text = (data_dir() / "README.md").read_text()
     assert "geocrime-stl" in text and "MIT" in text and "illustrative" in text.lower()
+
+
+@pytest.mark.parametrize("name", [None, "", "   "])
+def test_a_zone_without_a_name_is_refused_by_position(tmp_path, name):
+    """A null or blank zone name is refused, naming the zone's position (1-based) and file,
+    instead of becoming "nan" or "None" in every table."""
+    from impactzones.core.errors import InputError
+    from impactzones.io.layers import read_layer
+
+    p = tmp_path / "zones.geojson"
+    gpd.GeoDataFrame({"name": ["North", name]},
+                     geometry=[shapely.box(-90.25, 38.62, -90.24, 38.63),
+                               shapely.box(-90.23, 38.62, -90.22, 38.63)],
+                     crs=4326).to_file(p)
+    with pytest.raises(InputError, match=r"^Zone 2 in zones\.geojson has no name"):
+        read_layer(p, kind="zones")
+
+
+def test_a_zone_projecting_to_infinity_is_refused_in_one_sentence():
+    """A zone at (0, 0) degrees has no finite UTM 15N coordinates: the rings refuse it by
+    name (an InputError, not a GEOSException) and check_zones calls it outside the city."""
+    from impactzones.core.errors import InputError
+    from impactzones.core.geo import st_louis
+    from impactzones.core.geometry import ring_polygons
+    from impactzones.pipeline import check_zones
+
+    layers = st_louis()
+    far = gpd.GeoDataFrame({"name": ["Far"]}, geometry=[shapely.box(0, 0, 0.01, 0.01)],
+                           crs=4326).to_crs(layers.zones.crs)
+    assert not all(pd.notna(far.total_bounds) & (abs(far.total_bounds) < 1e300))
+    with pytest.raises(InputError, match=r"Zone.s. Far have non-finite coordinates"):
+        ring_polygons(far, 400, layers.study_area)
+    with pytest.raises(InputError, match="Far lie outside the study area"):
+        check_zones(far, layers.study_area)

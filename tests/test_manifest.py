@@ -49,3 +49,18 @@ def test_temporaries_of_a_killed_run_are_removed(tmp_path):
     assert sorted(p.name for p in removed) == [".incidents.k2j4x9a1.parquet",
                                               ".summary.ab12cd34.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".gitignore", "inc.csv"]
+
+
+def test_manifest_settings_name_inputs_relative_to_the_folder(tmp_path):
+    """A manifest travels with its folder: an input's absolute path is written relative to
+    the folder (``../in/x.csv``), never as the machine path."""
+    import json
+
+    from impactzones.io.manifest import write_manifest
+
+    out, src = tmp_path / "out", tmp_path / "in" / "x.csv"
+    out.mkdir()
+    text = write_manifest(out, [], {"incidents": [str(src)], "zones": src, "seed": 1}).read_text()
+    settings = json.loads(text)["settings"]
+    assert settings == {"incidents": ["../in/x.csv"], "zones": "../in/x.csv", "seed": 1}
+    assert str(tmp_path) not in text

@@ -156,3 +156,17 @@ def test_top_level_names_stay_functions_after_their_modules_load():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_no_helper_module_leaks_into_the_public_namespace():
+    """``dir(impactzones)``'s public names are ``__all__`` and its subpackages: the modules
+    ``__init__`` uses for itself (``sys``, ``types``) stay private."""
+    import types
+
+    import impactzones as iz
+
+    public = {n for n in dir(iz) if not n.startswith("_")}
+    extra = {n for n in public - set(iz.__all__) if not isinstance(getattr(iz, n), types.ModuleType)}
+    assert not extra
+    assert not hasattr(iz, "sys") and not hasattr(iz, "types")
+    assert callable(iz.assign)

@@ -49,11 +49,30 @@ def os_error_sentence(exc: OSError) -> str:
     return f"Cannot write or read {where}: {advice}."
 
 
+def _width() -> int | None:
+    """The printed width in columns: ``COLUMNS`` when set, else the terminal's own width
+    (``None``: rich measures it), else :data:`TERMINAL_COLUMNS` when the output is not a
+    terminal (a pipe, a log, CI)."""
+    import os
+
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return None if sys.stdout.isatty() else TERMINAL_COLUMNS
+
+
+def _say(text: str) -> None:
+    """A note or warning on stderr, wrapped between words to the printed width."""
+    from rich.console import Console
+
+    width = _width() if not sys.stderr.isatty() else None
+    Console(stderr=True, highlight=False, width=width).print(text, markup=False)
+
+
 def _console(quiet: bool = False):
     from rich.console import Console
 
-    # Piped output (logs, CI) gets a fixed, readable width instead of 80 columns.
-    return Console(quiet=quiet, highlight=False, width=None if sys.stdout.isatty() else 120)
+    return Console(quiet=quiet, highlight=False, width=_width())
 
 
 @contextmanager
@@ -172,9 +191,9 @@ def run_command(args: argparse.Namespace) -> int:
     with _steps(con, quiet, total=8 if args.command in ("demo", "map", "run") else 4) as step:
         outcome = runner(progress=step, **kwargs)
     for line in outcome.warnings:
-        print(f"impactzones: warning: {line}", file=sys.stderr)
+        _say(f"impactzones: warning: {line}")
     for line in [] if quiet else outcome.notes:
-        print(line, file=sys.stderr)
+        _say(line)
     if getattr(args, "json", False):
         print(json.dumps(outcome.data, indent=2, default=str))
         return EXIT_OK
@@ -196,11 +215,12 @@ def _show(con, table, *, wide: bool = False) -> None:
 
     from ..summaries import TERMS
 
+    limit = min(con.width, TERMINAL_COLUMNS)
     keep = list(range(len(table.columns)))  # by position: headers may repeat ("chg")
     t = _rich_table(Table, box, table, keep)
     dropped = []
     for name in () if wide else table.drop:
-        if con.measure(t).maximum < TERMINAL_COLUMNS:
+        if con.measure(t).maximum < limit:
             break
         if name in table.columns:
             keep.remove(table.columns.index(name))
@@ -208,13 +228,13 @@ def _show(con, table, *, wide: bool = False) -> None:
             t = _rich_table(Table, box, table, keep)
     old = con.width
     need = con.measure(t, options=con.options.update(max_width=1000)).maximum
-    con.width = max(need, old) if wide else min(old, TERMINAL_COLUMNS)
+    con.width = max(need, old) if wide else limit
     try:
         con.print(t)
     finally:
         con.width = old
     if dropped:
-        con.print(f"Not shown in {TERMINAL_COLUMNS} columns: {', '.join(dropped)} "
+        con.print(f"Not shown in {limit} columns: {', '.join(dropped)} "
                   "(--wide shows every column).", style="dim", markup=False)  # fmt: skip
     used = [v for k, v in TERMS.items() if k in " ".join(table.columns[i] for i in keep)]
     if used:
@@ -243,8 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     import warnings
 
-    def show(message, category, *_args, **_kwargs):  # one line, no source path
-        print(f"impactzones: warning: {message}", file=sys.stderr)
+    def show(message, category, *_args, **_kwargs):  # no source path
+        _say(f"impactzones: warning: {message}")
 
     previous, warnings.showwarning = warnings.showwarning, show
     try:

@@ -183,7 +183,16 @@ def ring_polygons(zones: gpd.GeoDataFrame, width: float, study_area=None) -> lis
         raise InputError(f"The ring width must be a positive number of metres, got {width!r}.")
     if zones.crs is not None and not zones.crs.is_projected:
         raise InputError("Rings need the zones in a metric (projected) CRS.")
-    all_zones = shapely.union_all(zones.geometry.to_numpy())
+    geoms = zones.geometry.to_numpy()
+    bad = ~np.isfinite(shapely.bounds(geoms)).all(axis=1)
+    if bad.any():
+        names = zones["name"] if "name" in zones else pd.Series(range(1, len(zones) + 1))
+        which = ", ".join(str(n) for n, b in zip(names, bad, strict=True) if b)
+        raise InputError(
+            f"Zone(s) {which} have non-finite coordinates in the working CRS "
+            "(far from the study area, or in the wrong CRS); check them and --crs."
+        )
+    all_zones = shapely.union_all(geoms)
     rings = []
     for geom in zones.geometry:
         r = shapely.difference(geom.buffer(width), all_zones)

@@ -186,7 +186,14 @@ def _as_zones(gdf: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
         keys = {_key(c): c for c in gdf.columns}
         zcol = keys.get("zone") or keys.get("zonename")
         gdf["name"] = (
-            gdf[zcol].astype(str) if zcol else [f"Zone {i}" for i in range(1, len(gdf) + 1)]
+            gdf[zcol] if zcol else [f"Zone {i}" for i in range(1, len(gdf) + 1)]
+        )
+    blank = gdf["name"].isna() | (gdf["name"].astype(str).str.strip() == "")
+    if blank.any():
+        which = ", ".join(str(i) for i in np.flatnonzero(blank.to_numpy()) + 1)
+        raise InputError(
+            f"Zone {which} in {path.name} has no name; give every zone a 'name' property "
+            "(or a 'zone' column)."
         )
     gdf["name"] = gdf["name"].astype(str)
     if gdf["name"].duplicated().any():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 
@@ -88,10 +89,22 @@ def write_manifest(folder: str | Path, files, settings: dict) -> Path:
                 "sha256": _sha256(f),
             }
         )
-    body = {"settings": settings, "files": entries}
+    body = {"settings": _relative(settings, folder), "files": entries}
     run_id = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
     text = json.dumps({"run_id": run_id, **body}, indent=2, sort_keys=True, default=str)
     return write_text(text + "\n", folder / MANIFEST)
+
+
+def _relative(value, folder: Path):
+    """Settings with every absolute path made relative to ``folder`` (the manifest travels
+    with the folder, never the machine's paths)."""
+    if isinstance(value, dict):
+        return {k: _relative(v, folder) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_relative(v, folder) for v in value]
+    if isinstance(value, (str, Path)) and os.path.isabs(value):
+        return Path(os.path.relpath(Path(value).resolve(), folder)).as_posix()
+    return value
 
 
 def check_manifest(folder: str | Path) -> list[str]:

@@ -25,6 +25,7 @@ __all__ = [
     "Slugs",
     "js_literal",
     "slugify",
+    "source_label",
 ]
 
 _UNSAFE = re.compile(r"[^a-z0-9_-]+")
@@ -101,3 +102,36 @@ def js_literal(value: object) -> str:
     """
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     return re.sub("[<>&'\u2028\u2029]", lambda m: _JS_ESCAPES[m.group(0)], text)
+
+
+def source_label(inputs: object) -> str:
+    """The input files as a page may name them: each file's name (a folder: its name),
+    never the machine path it was read from (maps and briefs leave the machine).
+
+    ``inputs`` is a path, a list of paths, or text already joined with ``", "`` (each
+    part reduced the same way; text without a path separator is kept as it is).
+
+    Examples
+    --------
+    >>> source_label(["/tmp/rev_demo/incidents.parquet", "exports/2019.csv"])
+    'incidents.parquet, 2019.csv'
+    >>> source_label("/work/shared/real/incidents/slu-soc5650_crime-data-sp22/")
+    'slu-soc5650_crime-data-sp22'
+    >>> source_label("synthetic (seed 1, scale 0.1)")
+    'synthetic (seed 1, scale 0.1)'
+    """
+    import os
+
+    parts: list = (
+        inputs.split(", ")
+        if isinstance(inputs, str)
+        else [inputs]
+        if isinstance(inputs, os.PathLike)
+        else list(inputs)  # type: ignore[call-overload]
+    )
+    names = []
+    for part in parts:
+        text = os.fspath(part) if isinstance(part, os.PathLike) else str(part)
+        text = text.rstrip("/\\") or text
+        names.append(re.split(r"[/\\]", text)[-1])
+    return ", ".join(names)

@@ -14,6 +14,7 @@ import pandas as pd
 from ..core.change import format_pct
 from ..core.geo import Layers
 from ..evaluate.compstat import PERIODS, CompStat, compstat, period_windows
+from ..io.safety import source_label
 
 __all__ = ["compstat_html", "write_compstat"]
 
@@ -107,8 +108,9 @@ def write_compstat(
     out = Path(out)
     table = compstat(incidents, layers, as_of)
     as_of_txt = table.as_of
+    named = source_label(source) if source else "incidents"
     note = (
-        f"Data: {source or 'incidents'}. Counts of incidents by the day they occurred; "
+        f"Data: {named}. Counts of incidents by the day they occurred; "
         "the same calendar days a year earlier for comparison. No incident is shown as a point."
     )
     files = [write_table(table, out / "compstat.csv")]

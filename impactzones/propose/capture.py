@@ -152,6 +152,7 @@ def capture_curve(
     out["area_share"] = out["area_km2"] / sc.area_km2
     out = out[out["area_share"] <= max_share * (1 + 1e-9)].reset_index(drop=True)
     out["pai"] = out["capture"] / out["area_share"]
+    out["zones"] = out["zones"].astype("Int64")  # a count; missing for the cell curves
     out.attrs.update(
         {
             "period": parse_window(period).label,

@@ -154,6 +154,13 @@ def main():
         feature(z["N"], name="North", start="2018-01-01"),
         feature(z["C"], name="North", start="2018-01-01")]))
     write("zones/no_name.geojson", collection([feature(z["N"], start="2018-01-01")]))
+    write("zones/far.geojson", collection([feature(square(0.005, 0.005, 0.005), name="Far")]))
+    write("zones/null_name.geojson", collection([
+        feature(z["N"], name="North", start="2018-01-01"),
+        feature(z["C"], name=None, start="2018-01-01")]))
+    write("zones/blank_name.geojson", collection([
+        feature(z["N"], name="North", start="2018-01-01"),
+        feature(z["C"], name="  ", start="2018-01-01")]))
     # study files
     study = {
         "seed_text": 'seed = "abc"\n',
