@@ -72,6 +72,58 @@ def test_wdq_hand_cases():
         "displacement larger than the reduction")
 
 
+# Hand-worked WDQs (zone 100 -> 80, control 1000 -> 1000, so the zone's success is -0.02 and
+# WDQ = the ring's change / -20): ring 100 -> 180 is -4, -> 120 is -1, -> 110 is -0.5,
+# -> 101 is -0.05, -> 90 is +0.5. The ring's p decides "beyond chance" at 5%.
+_LARGER, _CANCELS = "displacement larger than the reduction", "displacement cancels the reduction"
+_SOME, _DIFFUSION = "some displacement into the ring", "diffusion of benefits into the ring"
+_RING_CASES = [
+    (180, 0.6, f"rose more than the zone fell (WDQ -4.00: {_LARGER}), but not beyond chance"),
+    (180, 0.01, f"rose more than the zone fell (WDQ -4.00: {_LARGER}), beyond chance"),
+    (120, 0.6, f"rose as much as the zone fell (WDQ -1.00: {_CANCELS}), but not beyond"),
+    (110, 0.6, f"rose, by less than the zone fell (WDQ -0.50: {_SOME}), but not beyond"),
+    (110, 0.01, f"rose, by less than the zone fell (WDQ -0.50: {_SOME}), beyond chance"),
+    (101, 0.6, "barely moved (WDQ -0.05), not beyond chance"),
+    (90, 0.6, f"fell too (WDQ 0.50: {_DIFFUSION}), but not beyond chance"),
+    (90, 0.01, f"fell too (WDQ 0.50: {_DIFFUSION}), beyond chance"),
+]
+
+
+@pytest.mark.parametrize(("ring_after", "ring_p", "clause"), _RING_CASES)
+def test_verdict_ring_clause_agrees_with_the_wdq(ring_after, ring_p, clause):
+    """The verdict's ring clause says what the WDQ says (never "no sign of displacement"
+    beside a WDQ of -4) and judges chance by the ring's p, which it prints."""
+    from impactzones.evaluate.compare import _verdict
+
+    w = wdq((100, 80), (100, ring_after), (1000, 1000))
+    row = dict(zone_pct_change=-20.0, zone_before=100, zone_after=80, p_value=0.1,
+               control_pct_change=0.0, relative_ratio=0.8, relative_low=0.6,
+               relative_high=1.1, wdq=w.wdq, wdq_reading=w.reading, ring_relative_p=ring_p,
+               wdd=5.0, wdd_p=0.605)
+    text = _verdict("North", "violent", row, 400)
+    assert f"; against the rest of the city, the 400 m ring {clause}" in text
+    assert f"(ring p = {ring_p:.3f}; WDD +5, p = 0.605)." in text
+    assert "no sign of displacement" not in text
+    # the map headline reads the same rule
+    from impactzones.maps.build import ring_words
+
+    words = ring_words(row, 400)
+    assert words.split(": ", 1)[1] in text
+    assert words.startswith("beyond chance" if ring_p < 0.05 else "not beyond chance")
+
+
+def test_verdict_does_not_judge_the_ring_without_a_reduction():
+    from impactzones.evaluate.compare import _verdict
+
+    w = wdq((100, 120), (100, 150), (1000, 1000))
+    row = dict(zone_pct_change=20.0, zone_before=100, zone_after=120, p_value=0.2,
+               control_pct_change=0.0, relative_ratio=1.2, relative_low=0.9,
+               relative_high=1.6, wdq=w.wdq, wdq_reading=w.reading, ring_relative_p=0.01,
+               wdd=5.0, wdd_p=0.5)
+    assert "no reduction to displace, so the 400 m ring is not judged (ring p = 0.010" in (
+        _verdict("North", "violent", row, 400))
+
+
 def test_shared_control_wdd_is_minus_the_total_net_effect():
     T, D, C = (200, 150), (120, 110), (2000, 1800)
     w = wdq(T, D, C)
@@ -289,7 +341,8 @@ def test_daily_rates_with_an_empty_ring_do_not_crash():
     row = compare_zones(inc, zones, 2018, "2019-01-01:2019-03-31", crimes=["violent"],
                         normalise="daily").iloc[0]
     assert row["ring_before"] == 0 and np.isnan(row["ring_relative_p"])
-    assert "no sign of displacement" in row["verdict"] or "not judged" in row["verdict"]
+    assert "the 400 m ring barely moved (WDQ 0.00)." in row["verdict"] or (
+        "not judged" in row["verdict"])
 
 
 def test_year_to_date_across_a_leap_day_is_like_for_like():

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .errors import InputError
-from .schema import GROUPS
+from .schema import GROUPS, SENSITIVE_CATEGORIES, UCR_CATEGORIES
 
 __all__ = [
     "Window",
@@ -157,6 +157,7 @@ def select(
         mask &= window.contains(incidents["occurred_at"])
     if category is not None:
         cats = [category] if isinstance(category, str) else list(category)
+        _check_categories(cats, incidents["category"])
         mask &= incidents["category"].isin(cats)
     if group is not None:
         groups = [group] if isinstance(group, str) else list(group)
@@ -165,3 +166,17 @@ def select(
             raise InputError(f"Unknown group(s) {sorted(bad)}; use {', '.join(GROUPS)}.")
         mask &= incidents["group"].isin(groups)
     return incidents[mask]
+
+
+def _check_categories(cats: list[str], present: pd.Series) -> None:
+    """Refuse category names that are neither a schema category nor in the data, naming
+    them and listing the data's categories."""
+    in_data = set(present.dropna().astype(str))
+    known = set(UCR_CATEGORIES.values()) | set(SENSITIVE_CATEGORIES) | in_data
+    unknown = [c for c in cats if c not in known]
+    if unknown:
+        noun = "category" if len(unknown) == 1 else "categories"
+        raise InputError(
+            f"Unknown {noun} {', '.join(map(repr, unknown))}; the data's categories are "
+            f"{', '.join(sorted(in_data))}."
+        )

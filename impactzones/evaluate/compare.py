@@ -72,6 +72,7 @@ __all__ = [
     "e_test",
     "rate_ratio",
     "relative_change",
+    "ring_reading",
     "to_markdown",
     "to_records",
     "wdd",
@@ -570,24 +571,77 @@ def _verdict(zone, crime, r, ring_m) -> str:
             head += f", so the zone did worse than the rest of the city ({ci})"
         elif np.isfinite(lo):
             head += f"; the difference between them is within chance ({ci})"
-    reading = r["wdq_reading"]
-    ring_p = r["ring_relative_p"]
-    detail = []
-    if np.isfinite(r["wdq"]):
-        detail.append(f"WDQ {r['wdq']:.2f}")
-    if np.isfinite(r["wdd_p"]):
-        detail.append(f"WDD {r['wdd']:+.0f}, {_fmt_p(r['wdd_p'])}")
-    detail_txt = f" ({'; '.join(detail)})" if detail else ""
+    return f"{head}; {_ring_tail(r, ring_m)}."
+
+
+def _ring_tail(r, ring_m) -> str:
+    """The verdict's ring clause: what the WDQ says the ring did, then whether the ring's
+    change against the rest of the city is beyond chance, with the ring's p and the WDD."""
     ring_txt = f"the {ring_m:g} m ring"
-    if reading.startswith("no reduction"):
-        tail = f"no reduction to displace, so {ring_txt} is not judged{detail_txt}"
-    elif not (np.isfinite(ring_p) and ring_p < 0.05) or reading == "no effect on the ring":
-        tail = f"no sign of displacement into {ring_txt}{detail_txt}"
-    elif "diffusion" in reading:
-        tail = f"diffusion of benefits into {ring_txt}{detail_txt}"
+    q, ring_p = r["wdq"], r["ring_relative_p"]
+    tests = [f"ring {_fmt_p(ring_p)}"] if np.isfinite(ring_p) else []
+    if np.isfinite(r["wdd_p"]):
+        tests.append(f"WDD {r['wdd']:+.0f}, {_fmt_p(r['wdd_p'])}")
+    tests_txt = f" ({'; '.join(tests)})" if tests else ""
+    if r["wdq_reading"].startswith("no reduction"):
+        return f"no reduction to displace, so {ring_txt} is not judged{tests_txt}"
+    if not np.isfinite(q):
+        return f"{ring_txt} is not judged ({r['wdq_reading'] or 'no WDQ'}){tests_txt}"
+    what, chance = ring_reading(q, ring_p, ring_m)
+    moved = abs(q) > WDQ_NO_EFFECT
+    wdq_txt = f"WDQ {q:.2f}" + (f": {r['wdq_reading']}" if moved else "")
+    if not chance:
+        return f"{what} ({wdq_txt}){tests_txt}"
+    but = "but " if chance == "not beyond chance" and moved else ""
+    return f"{what} ({wdq_txt}), {but}{chance}{tests_txt}"
+
+
+#: |WDQ| up to this is read as no effect on the ring.
+WDQ_NO_EFFECT = 0.1
+
+
+def ring_reading(q: float, ring_p: float, ring_m: float) -> tuple[str, str]:
+    """What the ring did by its Weighted Displacement Quotient, and whether its change
+    against the rest of the city is beyond chance at 5%: the one rule the verdict and the
+    map headlines share.
+
+    Parameters
+    ----------
+    q : float
+        The WDQ (see :func:`wdq`), when the zone fell against the rest of the city.
+    ring_p : float
+        The p-value of the ring's change against the rest of the city (NaN: not judged).
+    ring_m : float
+        The ring's width, metres.
+
+    Returns
+    -------
+    (str, str)
+        The ring's movement in words, and ``"beyond chance"``, ``"not beyond chance"``
+        or ``""`` (no p-value).
+
+    Examples
+    --------
+    >>> what, chance = ring_reading(-4.04, 0.6, 400)
+    >>> what
+    'against the rest of the city, the 400 m ring rose more than the zone fell'
+    >>> chance
+    'not beyond chance'
+    """
+    if abs(q + 1) < 1e-12:
+        moved = "rose as much as the zone fell"
+    elif q < -1:
+        moved = "rose more than the zone fell"
+    elif q < -WDQ_NO_EFFECT:
+        moved = "rose, by less than the zone fell"
+    elif q > WDQ_NO_EFFECT:
+        moved = "fell too"
     else:
-        tail = f"{reading.replace('the ring', ring_txt)}{detail_txt}"
-    return f"{head}; {tail}."
+        moved = "barely moved"
+    what = f"against the rest of the city, the {ring_m:g} m ring {moved}"
+    if not np.isfinite(ring_p):
+        return what, ""
+    return what, "beyond chance" if ring_p < 0.05 else "not beyond chance"
 
 
 def _memberships(incidents, zones, ring: float, study_area):

@@ -151,24 +151,28 @@ def relation_words(row) -> str:
 
 
 def ring_words(row, ring_m: float) -> str:
-    """The ring's reading by the verdict's rule: judged only when the zone fell, and a
-    displacement or diffusion only when the ring changed differently from the rest of the
-    city at 5%.
+    """The ring's reading by the verdict's rule (:func:`~impactzones.evaluate.compare.
+    ring_reading`): judged only when the zone fell; what the WDQ says the ring did, and
+    whether its change against the rest of the city is beyond chance at 5%.
 
     Examples
     --------
-    >>> ring_words({"wdq_reading": "displacement", "ring_relative_p": 0.4}, 400)
-    'not beyond chance: no sign of displacement into the 400 m ring'
+    >>> row = {"wdq_reading": "displacement", "wdq": -0.5, "ring_relative_p": 0.4}
+    >>> ring_words(row, 400).split(": ")
+    ['not beyond chance', 'against the rest of the city, the 400 m ring rose, by less than \
+the zone fell']
     """
+    from ..evaluate.compare import ring_reading
+
     reading = row["wdq_reading"] or ""
     ring_p = row.get("ring_relative_p", float("nan"))
+    q = row.get("wdq", float("nan"))
     if reading.startswith("no reduction"):
         return "not judged: no reduction in the zone to displace"
-    if not (pd.notna(ring_p) and ring_p < 0.05) or reading == "no effect on the ring":
-        return f"not beyond chance: no sign of displacement into the {ring_m:g} m ring"
-    if "diffusion" in reading:
-        return f"beyond chance: diffusion of benefits into the {ring_m:g} m ring"
-    return f"beyond chance: {reading.replace('the ring', f'the {ring_m:g} m ring')}"
+    if not pd.notna(q):
+        return f"not judged: no WDQ for the {ring_m:g} m ring"
+    what, chance = ring_reading(q, ring_p if pd.notna(ring_p) else float("nan"), ring_m)
+    return f"{chance or 'not judged'}: {what}"
 
 
 def zone_headline(table: pd.DataFrame, zone: str, ring_m: float = RING.default) -> list[str]:
