@@ -293,7 +293,8 @@ def test_charts_start_where_the_exports_start():
     late = [pd.Timestamp(f"{y}-{m:02d}-15") for y in range(1994, 2016) for m in (1, 6)]
     months = pd.date_range("2016-10-01", "2019-12-01", freq="MS")
     counts = [60, 100, 255] + [3500] * (len(months) - 3)  # Oct-Dec 2016 reported late
-    days = [t + pd.Timedelta(days=i % 28) for t, n in zip(months, counts) for i in range(n)]
+    days = [t + pd.Timedelta(days=i % 28) for t, n in zip(months, counts, strict=True)
+            for i in range(n)]
     occurred = pd.Series(late + days)
     assert _first_full_month(occurred) == pd.Timestamp("2017-01-01")
     steady = pd.Series(pd.date_range("2018-01-01", "2018-12-31", freq="D"))
