@@ -426,6 +426,7 @@ def run_demo(
         source=source, ring=ring, online_tiles=online_tiles, basemap=basemap, extra=extra,
         capture=capture, pictures=pictures,
         hotspots_year=headline.get("hotspots", {}).get("year"),
+        window_hotspots=_window_hotspots(inc, layers, comparisons, headline, seed),
     )  # fmt: skip
     files.append(write_json(headline, out / "summary.json"))
     files.append(write_manifest(out, files, settings))  # last: the run is complete
@@ -435,7 +436,7 @@ def run_demo(
 
 def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
                *, source, ring, online_tiles, basemap, extra, capture,
-               pictures=True, hotspots_year=None) -> list:  # fmt: skip
+               pictures=True, hotspots_year=None, window_hotspots=None) -> list:  # fmt: skip
     """The commander, citywide and analyst maps, their static pictures and the index page."""
     from .maps.build import build_maps
 
@@ -446,6 +447,7 @@ def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_tabl
         comparisons=comparisons,
         hotspots=hotspots,
         hotspots_year=hotspots_year,
+        window_hotspots=window_hotspots,
         proposals=proposals,
         source=source,
         ring=ring,
@@ -554,6 +556,27 @@ def _demo_hotspots(inc, layers: Layers, out: Path, seed: int, headline: dict):
     )
     headline["hotspots"] = {"year": hs_year, **_registry.headline(hotspots)}
     return hotspots, list(files)
+
+
+def _window_hotspots(inc, layers: Layers, comparisons: dict, headline: dict, seed: int) -> dict:
+    """The commander maps' hot spots (the methods drawn there) of each comparison's after
+    window other than the hot-spot year, by the window's label: a map titled "2017 vs
+    2018" draws 2018's density, not the latest year's."""
+    names = [n for n, m in _registry.REGISTRY.items() if "commander" in m.maps]
+    year = str(headline.get("hotspots", {}).get("year", ""))
+    out: dict = {}
+    for table in comparisons.values():
+        after = table.windows[1]
+        if not names or after.label in out or after.label == year:
+            continue
+        t = inc["occurred_at"]
+        end = pd.Timestamp(after.end) + pd.Timedelta(days=1)
+        inside = (t >= pd.Timestamp(after.start)) & (t < end)
+        violent = inc[inside & (inc["group"] == "violent")]
+        if len(violent) >= 10:
+            out[after.label], _ = run_hotspots(violent, layers.land, methods=names,
+                                               kde_cell_size=50, seed=seed)  # fmt: skip
+    return out
 
 
 def _demo_proposal_files(inc, layers: Layers, out: Path, proposals, backtest_table):

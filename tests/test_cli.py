@@ -130,8 +130,10 @@ def test_demo_on_real_exports_and_official_districts(real_incidents_dir, tmp_pat
     assert summary["citywide_change"]["before"] > 5000
     # pages leave the machine: the inputs by name, never by the path they were read from
     assert summary["source"] == real_incidents_dir.name
+    settings = json.loads((tmp_path / "manifest.json").read_text())["settings"]
+    assert not settings["districts"].startswith("/")  # relative to --out
     for f in tmp_path.rglob("*"):
-        if f.is_file() and f.suffix != ".parquet":
+        if f.is_file() and f.suffix != ".parquet" and f.name != "manifest.json":
             body = f.read_bytes()
             assert str(REAL).encode() not in body and str(tmp_path).encode() not in body, f.name
     assert "/" not in "".join(pd.read_parquet(tmp_path / "incidents.parquet")["source"].unique())

@@ -109,6 +109,32 @@ def test_permutations_sized_from_the_cells_can_pass_bh(synth, layers):
     assert (g.bins > 0).sum() > 0
 
 
+def test_too_few_permutations_are_warned_about_with_the_number_needed(synth, layers):
+    """By hand: a lone top cell passes BH at 5% over n cells when 2 / (P + 1) <= 0.05 / n,
+    so P >= 40 n - 1; with 5 permutations (floor 1/3 > 0.05) no cell can pass at all."""
+    import warnings
+
+    from impactzones.hotspots.gistar import permutations_needed
+
+    assert permutations_needed(4024) == 40 * 4024 - 1
+    assert permutations_needed(10, fdr=False) == 39  # 2 / 40 = 0.05 exactly
+    inc = synth.incidents
+    sel = inc[(inc["group"] == "violent") & (inc["occurred_at"].dt.year == 2018)]
+    with pytest.warns(UserWarning, match="no cell can pass") as caught:
+        g = gistar(sel, cell_size=1500, study_area=layers.land, inference="permutation",
+                   permutations=5)
+    n = g.params["cells"]
+    assert f"use at least {40 * n - 1:,} permutations" in str(caught[0].message)
+    assert (g.bins != 0).sum() == 0  # and indeed nothing was marked
+    with pytest.warns(UserWarning, match="only where many cells tie"):
+        gistar(sel, cell_size=1500, study_area=layers.land, inference="permutation",
+               permutations=40 * n - 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gistar(sel, cell_size=1500, study_area=layers.land, inference="permutation",
+               permutations=40 * n - 1)
+
+
 def test_real_2019_violent_crime_hot_cells_where_kde_and_dbscan_find_hot_spots(
     real_incidents_dir, layers
 ):

@@ -71,6 +71,7 @@ __all__ = [
     "gi_star_z",
     "gistar",
     "permutation_p",
+    "permutations_needed",
     "randomisation_p",
 ]
 
@@ -429,6 +430,8 @@ def gistar(
     S, W, G, z = gi_star_z(counts, grid.mask, window)
     yv = counts[grid.mask]
     p, permutations, perm_rule = _p_values(yv, S, W, z, inference, permutations, seed)
+    if inference == "permutation":
+        _warn_too_few(int(permutations), int(yv.size), fdr)
     p_adj = stats.false_discovery_control(p[inference], method="bh") if fdr else p[inference]
     params = {
         "cell_size_m": grid.cell,
@@ -483,6 +486,48 @@ def _grid_counts(incidents, study_area, grid, cell_size, weights):
     if grid is None:
         grid = grid_for(x, y, area, incidents.crs, cell_size)
     return grid, grid.counts(x, y, w), len(x), outside
+
+
+def permutations_needed(n_cells: int, fdr: bool = True, alpha: float = ALPHA.default) -> int:
+    """The fewest permutations with which a lone cell at the smallest attainable p,
+    ``2 / (P + 1)``, passes at level ``alpha``: Benjamini-Hochberg passes the top-ranked
+    cell when its p is at most ``alpha / n``, so ``P + 1 >= 2 n / alpha`` (without FDR,
+    ``P + 1 >= 2 / alpha``).
+
+    Examples
+    --------
+    >>> permutations_needed(4024), permutations_needed(4024, fdr=False)
+    (160959, 39)
+    """
+    n = n_cells if fdr else 1
+    return max(1, math.ceil(round(2.0 * n / alpha, 9)) - 1)
+
+
+def _warn_too_few(permutations: int, n_cells: int, fdr: bool) -> None:
+    """Warn when so few permutations were asked for that no lone cell can pass."""
+    import warnings
+
+    need = permutations_needed(n_cells, fdr)
+    if permutations >= need:
+        return
+    level = (
+        f"{ALPHA.default:g} / {n_cells:,} cells = {ALPHA.default / n_cells:.3g} for "
+        "Benjamini-Hochberg"
+        if fdr
+        else f"{ALPHA.default:g}"
+    )
+    floor = 2 / (permutations + 1)
+    outcome = (
+        "no cell can pass"
+        if floor > ALPHA.default
+        else "a cell can pass only where many cells tie at that floor"
+    )
+    warnings.warn(
+        f"With {permutations:,} permutations the smallest p a cell can get is 2 / "
+        f"{permutations + 1:,} = {floor:.3g}, above the {level}, so {outcome}; use at least "
+        f"{need:,} permutations (leave --permutations out to size them) or --inference exact.",
+        stacklevel=3,
+    )
 
 
 def _p_values(yv, S, W, z, inference: str, permutations: int | None, seed: int):
