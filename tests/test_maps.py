@@ -266,3 +266,36 @@ def test_analyst_map_carries_the_capture_curve_as_a_layer_off_at_first(demo_run)
     assert f"{row[first]:.1%}" in html
     for name in MAPS[:-1]:
         assert CAPTURE_LAYER not in (out / name).read_text(encoding="utf-8"), name
+
+
+def test_commander_maps_draw_the_hot_spots_of_their_after_window(demo_run):
+    """A map titled "2017 vs 2018" draws 2018's density, never the latest year's: each
+    zone's KDE layer is labelled with (and computed for) its comparison's after window."""
+    out = out_dir(demo_run)
+    checked = 0
+    for table in demo_run.comparisons.values():
+        after = table.windows[1]
+        for zone in set(table["zone"]) - {"Citywide"}:
+            html = (out / f"commander_{zone.lower()}.html").read_text()
+            labels = set(re.findall(r"density \(KDE, ([^)]*)\)", html))
+            assert labels <= {after.label}, (zone, labels, after.label)
+            checked += bool(labels)
+    assert checked
+
+
+def test_charts_start_where_the_exports_start():
+    """Exports carry old incidents reported late: one a month for decades, a few hundred
+    the month before the export begins. The charts start at the export's first month."""
+    import pandas as pd
+
+    from impactzones.maps.build import _first_full_month
+
+    late = [pd.Timestamp(f"{y}-{m:02d}-15") for y in range(1994, 2016) for m in (1, 6)]
+    months = pd.date_range("2016-10-01", "2019-12-01", freq="MS")
+    counts = [60, 100, 255] + [3500] * (len(months) - 3)  # Oct-Dec 2016 reported late
+    days = [t + pd.Timedelta(days=i % 28) for t, n in zip(months, counts, strict=True)
+            for i in range(n)]
+    occurred = pd.Series(late + days)
+    assert _first_full_month(occurred) == pd.Timestamp("2017-01-01")
+    steady = pd.Series(pd.date_range("2018-01-01", "2018-12-31", freq="D"))
+    assert _first_full_month(steady) == pd.Timestamp("2018-01-01")

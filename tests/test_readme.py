@@ -27,4 +27,15 @@ def test_every_cli_command_in_the_readme_exists():
 
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     listed = set(re.findall(r"^impactzones (\w+)", README, re.M))
-    assert listed and listed <= set(sub.choices)
+    assert listed == set(sub.choices)  # every command listed, and only those
+
+
+def test_the_load_result_attributes_the_readme_names_exist():
+    from impactzones.io import LoadResult, read_incidents
+
+    assert "returns a `LoadResult`" in README
+    assert read_incidents.__annotations__.get("return") in (LoadResult, "LoadResult")
+    named = set(re.findall(r"`res\.(\w+)`", README))
+    assert named >= {"incidents", "rejects", "tally"}
+    fields = set(LoadResult.__dataclass_fields__) | {"tally"}
+    assert named <= fields

@@ -517,7 +517,8 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
              "rejects",
              ("boundary", {"help": "study-area polygons (default: St. Louis city limit)"}),
              "no_boundary", "keep_sensitive_points"), json="print the tally as one JSON object"),
-    Command("hotspots", "find hot spots by kernel density, DBSCAN and Gi*",
+    Command("hotspots", "find hot spots by kernel density, DBSCAN, Gi* and emerging hot "
+            "spots",
             "Find hot spots in incident files and write GeoTIFF, GeoJSON and CSV outputs, "
             "printing every parameter chosen and the rule behind it.", _WF + "hotspots",
             ("incidents", "method", _out(required=True), *_SELECT, "cell_size", "bandwidth",
@@ -573,10 +574,16 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             _WF + "run_study",
             ("settings", _out(help="output folder (overrides the file's out)")),
             reading=False, json="print the summary as JSON"),
-    Command("map", "build the commander, citywide and analyst maps from files",
-            "Run the comparison and hot-spot pipeline on your incident files and write the "
-            "commander maps (one per zone), the citywide and analyst maps, static PNGs and "
-            "index.html.", _WF + "map_files",
+    Command("map", "the demo's whole pipeline on your files: maps, tables, proposals, "
+            "evaluations", "Run the demo's whole pipeline on your incident files (as "
+            "`impactzones demo --incidents`) and write all of its outputs into --out, about 55 "
+            "files: the commander maps (one per zone, each with a PNG and a one-page PDF "
+            "brief), the citywide and analyst maps and index.html; the comparison tables "
+            "(compare_*.csv, .json, .md); the hot spots (hotspots_*); proposed zones with "
+            "their backtest, capture curve and the explore.html page; each zone's time-series "
+            "and synthetic-control evaluation (evaluate_*.json and plots); concentration; the "
+            "CompStat report; incidents.parquet (no private incidents as points), counts, "
+            "rejects.csv, summary.json and manifest.json.", _WF + "map_files",
             ("incidents", _out("maps", "output folder (default: maps)"), _ZONES_NAMED,
              "districts", "boundary", "ring", *_MAPS), json="print the summary as JSON"),
     Command("evaluate", "did the zone work? interrupted time series, synthetic control and "

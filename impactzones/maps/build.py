@@ -42,6 +42,16 @@ def _monthly(incidents: pd.DataFrame, mask, months: pd.DatetimeIndex) -> pd.Seri
     return t.value_counts().reindex(months, fill_value=0).sort_index()
 
 
+def _first_full_month(occurred: pd.Series) -> pd.Timestamp:
+    """The first month holding a tenth of a typical month's incidents (typical: the median
+    of the months with a tenth of the busiest one's). Exports carry old incidents reported
+    late (a few a month for decades, a few hundred the month before the export begins),
+    which would draw years of near-zero before the data start."""
+    per_month = occurred.dt.to_period("M").value_counts().sort_index()
+    typical = per_month[per_month >= 0.1 * per_month.max()].median()
+    return per_month[per_month >= 0.1 * typical].index.min().to_timestamp()
+
+
 def _trends(incidents: pd.DataFrame, layers: Layers, group: str = "violent") -> dict:
     """Monthly counts of ``group`` for every zone and district, over the data's months."""
     sel = incidents["group"] == group
@@ -50,10 +60,7 @@ def _trends(incidents: pd.DataFrame, layers: Layers, group: str = "violent") -> 
     end = last.to_period("M").to_timestamp()
     if (last + pd.Timedelta(days=1)).month == last.month:  # the last month is not complete
         end -= pd.offsets.MonthBegin(1)
-    # start at the first month with a tenth of the typical month's incidents: exports
-    # carry a few old incidents reported late, which would draw empty years
-    per_month = t.dt.to_period("M").value_counts().sort_index()
-    first = per_month[per_month >= 0.1 * per_month.median()].index.min().to_timestamp()
+    first = _first_full_month(t)
     months = pd.date_range(first, end, freq="MS")
     months = months[-48:]  # the last four years at most
     out = {}
@@ -321,6 +328,7 @@ def build_maps(
     comparisons: dict,
     hotspots: dict,
     hotspots_year: int | None = None,
+    window_hotspots: dict | None = None,
     proposals: gpd.GeoDataFrame | None = None,
     backtest: pd.DataFrame | None = None,
     capture: pd.DataFrame | None = None,
@@ -342,10 +350,13 @@ def build_maps(
     ``incidents`` must be assigned (:func:`impactzones.assign.assign`). ``hotspots`` maps
     a method's name to its result (:func:`impactzones.pipeline.run_hotspots`), each drawn
     by its map layer on the maps its registry entry names; ``hotspots_year`` is the year
-    they cover (and the citywide map's). ``extra`` lists more (title, file, window,
-    finding) rows for the index (e.g. the CompStat report). ``counterfactuals`` maps a zone
-    to ``(png, caption)`` for its commander map and ``evaluations`` a zone to its
-    interrupted time series (a ``SeriesResult``) for its brief.
+    they cover (and the citywide map's). A zone's commander map draws the hot spots of
+    its comparison's after window: ``hotspots`` when that window is ``hotspots_year``,
+    else ``window_hotspots[label]`` (results by the window's label, e.g. ``"2018"``), else
+    none (never another year's hot spots under its title). ``extra`` lists more (title,
+    file, window, finding) rows for the index (e.g. the CompStat report).
+    ``counterfactuals`` maps a zone to ``(png, caption)`` for its commander map and
+    ``evaluations`` a zone to its interrupted time series (a ``SeriesResult``) for its brief.
 
     Examples
     --------
@@ -385,6 +396,7 @@ def build_maps(
         ),
         static=static,
         online_tiles=online_tiles,
+        window_results=dict(window_hotspots or {}),
     )
     b.zone_maps(comparisons, counterfactuals or {}, evaluations or {}, brief)
     years = sorted(incidents["occurred_at"].dt.year.unique())
@@ -421,6 +433,7 @@ class _Build:
     files: list[Path] = field(default_factory=list)
     entries: list[dict] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    window_results: dict[str, dict] = field(default_factory=dict)
 
     def save(self, data, name: str, *, analyst: bool = False) -> list:
         """The web map ``name``.html and, with ``static``, its PNG; returns the index links."""
@@ -484,6 +497,7 @@ class _Build:
         start = pd.Timestamp(start.iloc[0]) if len(start) and pd.notna(start.iloc[0]) else None
         phrase = compare_phrase(before, after)
         return MapData(
+            **self.after_hotspots(after),
             title=f"{zone} Impact Zone: {phrase}",
             zone=zone,
             headline=zone_headline(table, zone, self.common["ring"]),
@@ -496,8 +510,15 @@ class _Build:
                 label=f"Violent crimes a month in the {zone} zone",
             )
             + _counterfactual_html(counterfactual),
-            **self.common,
+            **{k: v for k, v in self.common.items() if k not in ("results", "period")},
         )
+
+    def after_hotspots(self, after: Window) -> dict:
+        """The hot spots a commander map comparing up to ``after`` draws, and their label:
+        those of ``after`` itself, or none."""
+        if after.label == self.common["period"]:
+            return {"results": self.common["results"], "period": after.label}
+        return {"results": self.window_results.get(after.label, {}), "period": after.label}
 
     def citywide_map(self, year: int):
         """The citywide commander map: ``year`` against the year before."""
@@ -584,7 +605,8 @@ def _write_index(entries: list[dict], missing: list[str], out: Path, note: str) 
         ("compare_*.md, .csv, .json", "the comparison tables, with the verdicts"),
         ("hotspots_*", "the hot-spot layers (KDE GeoTIFF, DBSCAN, Gi*) and their parameters"),
         ("proposals.geojson, proposals_backtest.csv", "the proposed zones and their backtest"),
-        ("incidents.parquet", "the incidents (no rape or domestic-violence points)"),
+        ("incidents.parquet", "every incident; rape, sexual-assault and domestic-violence ones "
+         "without their points (their areas kept, so counts add up)"),
         ("summary.json", "the headline figures and the run's settings"),
     ]
     return write_index(
