@@ -154,6 +154,38 @@ def read_for_command(
     return res, layers, notes
 
 
+def _with_private_rows(res) -> Any:
+    """The incidents, with the private rows a clean file holds without their points (which
+    reading rejects as ``sensitive_no_point``) back, carrying the areas ``load`` kept for
+    them (:data:`impactzones.assign.LABELS`), so counts by place match the raw exports."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from .assign import LABELS
+
+    inc = res.incidents
+    hit = res.rejects[res.rejects["reason"] == "sensitive_no_point"]
+    parts = []
+    for source, rows in hit.groupby("source", sort=True):
+        path = Path(str(source))
+        frame = gpd.read_parquet(path) if path.suffix == ".parquet" else gpd.read_file(path)
+        sub = frame.iloc[rows["row"].to_numpy(int) - 1]  # rejects count rows from 1
+        if not sub["incident_id"].astype(str).eq(rows["incident_id"].astype(str).values).all():
+            continue  # not the rows the reader saw: leave them out, not misplaced
+        keep = [c for c in [*inc.columns, *LABELS] if c in sub and c != "geometry"]
+        parts.append(pd.DataFrame(sub[keep]).reset_index(drop=True))
+    if not parts:
+        return inc
+    back = pd.concat(parts, ignore_index=True)
+    back = gpd.GeoDataFrame(back, geometry=gpd.GeoSeries.from_wkt(["POINT EMPTY"] * len(back)),
+                            crs=inc.crs)  # fmt: skip
+    for col in ("category", "group"):
+        if col in inc and col in back:
+            back[col] = back[col].astype(str)
+    out = pd.concat([inc, back], ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=inc.crs)
+
+
 def select_incidents(
     incidents,
     from_: str | None = None,
@@ -563,7 +595,7 @@ def compare(
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
                                           **_pop_cli(kwargs))  # fmt: skip
-    inc = res.incidents
+    inc = _with_private_rows(res)
     if weights is not None:
         check_harm_categories(weights, inc["category"].unique(), str(harm))
     chosen = _only_zones(layers.zones, zone)
@@ -725,7 +757,7 @@ def compstat(
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
                                           as_of=as_of, **_pop_cli(kwargs))  # fmt: skip
     step("Counting the periods")
-    inc = assign(res.incidents, layers)
+    inc = assign(_with_private_rows(res), layers)
     day = as_of or f"{inc['occurred_at'].max():%Y-%m-%d}"
     table, files = write_compstat(inc, layers, day, out, online_tiles=online_tiles,
                                   source=source_label(incidents))  # fmt: skip

@@ -605,7 +605,8 @@ def _write_index(entries: list[dict], missing: list[str], out: Path, note: str) 
         ("compare_*.md, .csv, .json", "the comparison tables, with the verdicts"),
         ("hotspots_*", "the hot-spot layers (KDE GeoTIFF, DBSCAN, Gi*) and their parameters"),
         ("proposals.geojson, proposals_backtest.csv", "the proposed zones and their backtest"),
-        ("incidents.parquet", "the incidents (no rape or domestic-violence points)"),
+        ("incidents.parquet", "every incident; rape, sexual-assault and domestic-violence ones "
+         "without their points (their areas kept, so counts add up)"),
         ("summary.json", "the headline figures and the run's settings"),
     ]
     return write_index(
