@@ -1309,18 +1309,17 @@ def to_markdown(table: pd.DataFrame | Comparison) -> str:
     note = table.note if isinstance(table, Comparison) else table.attrs.get("note")
     table = _as_table(table)
     d = display_table(table)
-    lines = ["| " + " | ".join(d.columns) + " |", "|" + "---|" * len(d.columns)]
-    lines += [
-        "| " + " | ".join(str(v).replace("|", "/") for v in row) + " |"
-        for row in d.itertuples(index=False)
-    ]
+    from ..io.safety import markdown_text as md  # zone names are user strings
+
+    lines = ["| " + " | ".join(map(md, d.columns)) + " |", "|" + "---|" * len(d.columns)]
+    lines += ["| " + " | ".join(map(md, row)) + " |" for row in d.itertuples(index=False)]
     lines.append("")
-    lines += [f"- {v}" for v in table["verdict"]]
+    lines += [f"- {md(v)}" for v in table["verdict"]]
     if "power_note" in table:  # what the test could have seen (evaluate.power)
-        notes = [n for n in table["power_note"] if n]
+        notes = [md(n) for n in table["power_note"] if n]
         lines += ["", "Power:"] + [f"- {n}" for n in notes] if notes else []
     if note:
-        lines += ["", f"Note: {note}"]
+        lines += ["", f"Note: {md(note)}"]
     return "\n".join(lines) + "\n"
 
 
