@@ -649,6 +649,27 @@ def _period_end(period: str | int):
     return pd.Timestamp(parse_window(period).end)
 
 
+def _no_data_in(incidents, test_period, asked: bool) -> str:
+    """Why there is nothing to backtest on (the test period starts after the data's last
+    date): a note when the test period was the default, an error when it was asked for;
+    ``""`` when there is data."""
+    import pandas as pd
+
+    from .core.windows import parse_window
+
+    if test_period is None or not len(incidents):
+        return ""
+    window = parse_window(test_period)
+    last = incidents["occurred_at"].max()
+    if pd.isna(last) or last.date() >= window.start:
+        return ""
+    sentence = (f"No backtest: the data end on {last:%Y-%m-%d}, so there is no data in "
+                f"{window.label} to backtest on")  # fmt: skip
+    if asked:
+        raise InputError(f"{sentence}; give a --test-period the data cover.")
+    return f"{sentence}; give --test-period to backtest on a period the data cover."
+
+
 def propose(
     incidents: Sequence[str | Path],
     *,
@@ -689,6 +710,12 @@ def propose(
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
                                           **_pop_cli(kwargs))  # fmt: skip
+    asked = test_period is not None
+    if test_period is None and str(period).isdigit():
+        test_period = int(period) + 1
+    no_test = _no_data_in(res.incidents, test_period, asked)  # refused before any work
+    if no_test:
+        notes, test_period = [*notes, no_test], None
     step("Proposing zones")
     kept = existing_zones(
         layers.zones, names=existing, by=None if zones else _period_end(period),
@@ -699,8 +726,6 @@ def propose(
     props = propose_zones(res.incidents, period=period, exclude=kept, layers=layers,
                           **crimes, **settings)  # fmt: skip
     bt = None
-    if test_period is None and str(period).isdigit():
-        test_period = int(period) + 1
     if test_period is not None:
         step("Backtesting on the next period")
         try:

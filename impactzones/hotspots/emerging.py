@@ -48,8 +48,8 @@ from ..core.compat import renamed_keyword
 from ..core.defaults import TIME_STEPS, check_params, neighbour_distance
 from ..core.errors import InputError
 from ..core.grid import Grid
+from ..core.points import grid_for, points_in_study_area
 from ..core.results import ResultFiles
-from ._common import grid_for, points_in_study_area
 from .gistar import footprint, randomisation_p
 
 __all__ = [
