@@ -24,9 +24,15 @@ from .core.geometry import locate, locate_all, polygon_ids, ring_polygons
 
 __all__ = [
     "AREA_TYPES",
+    "LABELS",
     "assign",
     "count_incidents",
+    "place_by_labels",
 ]
+
+#: The area labels a clean file keeps for a private row written without its point
+#: (:func:`impactzones.pipeline.blank_sensitive`).
+LABELS = ("district", "neighborhood", "zone", "zones", "ring", "area_type", "ring_zones", "ring_m")
 
 #: The kinds of area an incident can be in, relative to the Impact Zones.
 AREA_TYPES = ("zone", "ring", "control", "outside")
@@ -117,7 +123,84 @@ def assign(
     in_study = shapely.intersects_xy(_prepared(layers.study_area), x, y)
     area = np.where(first >= 0, 0, np.where(in_ring >= 0, 1, 2))
     out["area_type"] = _labels(np.where(in_study, area, 3), np.array(AREA_TYPES, object))
+    return _keep_labels(out, incidents)
+
+
+def _pointless(incidents: pd.DataFrame) -> np.ndarray:
+    """Rows with a place label but no point (private rows as ``load`` writes them)."""
+    if "zones" not in incidents or not isinstance(incidents, gpd.GeoDataFrame):
+        return np.zeros(len(incidents), bool)
+    geoms = incidents.geometry.array.to_numpy()
+    no_point = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    return no_point & incidents["zones"].notna().to_numpy()
+
+
+def _keep_labels(out: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Rows without a point keep the labels they came with (recorded where the point was)."""
+    rows = _pointless(incidents)
+    if rows.any():
+        for col in LABELS:
+            if col in incidents and col in out:
+                kept = out[col].copy()
+                kept[rows] = incidents[col][rows]
+                out[col] = kept
     return out
+
+
+def place_by_labels(
+    incidents: pd.DataFrame, names: Sequence[str], ring: float = RING.default
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Where rows without a point are, from the labels kept for them at load.
+
+    A private row written without its point (:func:`impactzones.pipeline.blank_sensitive`)
+    keeps ``zones`` (every zone holding the point), ``ring_zones`` (every zone whose buffer
+    of ``ring_m`` metres holds it) and ``area_type``. For the zones ``names`` it is in
+    zone *i* when its ``zones`` label names zone *i*; in ring *i* when ``ring_zones`` names
+    zone *i*, it is in none of ``names`` and ``ring_m`` equals ``ring`` (metres); in the
+    control area when inside the study area and in none of those zones or rings. With a
+    different ring width its ring and control membership is unknown (``unknown``).
+
+    Returns
+    -------
+    rows, in_zone, in_ring, control, inside, unknown
+        ``rows``: positions of the rows placed (those with no point and a ``zones``
+        label); then, for those rows, boolean arrays (``in_zone`` and ``in_ring`` with
+        one column per name).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> inc = gpd.GeoDataFrame({"zones": ["North", "", ""], "ring_zones": ["North", "North", ""],
+    ...                         "ring_m": 400.0, "area_type": ["zone", "ring", "control"]},
+    ...                        geometry=[shapely.Point()] * 3)
+    >>> rows, z, r, c, inside, unknown = place_by_labels(inc, ["North"], 400)
+    >>> z[:, 0].tolist(), r[:, 0].tolist(), c.tolist(), bool(unknown.any())
+    ([True, False, False], [False, True, False], [False, False, True], False)
+    >>> place_by_labels(inc, ["North"], 250)[5].tolist()
+    [False, True, True]
+    """
+    rows = np.flatnonzero(_pointless(incidents))
+    if not len(rows):
+        none = np.zeros((0, len(names)), bool)
+        return rows, none, none, np.zeros(0, bool), np.zeros(0, bool), np.zeros(0, bool)
+    sub = incidents.iloc[rows]
+    if "area_type" not in sub:
+        sub = sub.assign(area_type="control")  # kept by a load inside the study area
+    inside = sub["area_type"].fillna("outside").ne("outside").to_numpy(bool)
+
+    def named(col: str) -> np.ndarray:
+        sets = [set(str(v).split(";")) if pd.notna(v) else set() for v in sub[col]]
+        return np.array([[n in s for n in names] for s in sets], bool).reshape(len(sub), -1)
+
+    in_zone = named("zones") & inside[:, None]
+    ring_m = sub["ring_m"].to_numpy(float) if "ring_m" in sub else np.full(len(sub), np.nan)
+    known = np.isclose(ring_m, ring) if "ring_zones" in sub else np.zeros(len(sub), bool)
+    in_ring = (named("ring_zones") if "ring_zones" in sub else in_zone & False) & (
+        inside & known & ~in_zone.any(axis=1)
+    )[:, None]
+    control = inside & known & ~in_zone.any(axis=1) & ~in_ring.any(axis=1)
+    unknown = inside & ~known & ~in_zone.any(axis=1)
+    return rows, in_zone, in_ring, control, inside, unknown
 
 
 def _labels(codes: np.ndarray, names, missing: str = "") -> pd.api.extensions.ExtensionArray:

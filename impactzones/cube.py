@@ -230,7 +230,7 @@ def build_cube(
     >>> cube.sizes["time"], list(cube["group"].values)
     (12, ['violent', 'property', 'other'])
     """
-    from .hotspots._common import grid_for, points_in_study_area
+    from .core.points import grid_for, points_in_study_area
 
     cell_size = check_params(cell_size=cell_size)["cell_size"]
     x, y, _w, study_area, outside, pos = points_in_study_area(incidents, study_area, positions=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from . import __version__
@@ -108,13 +109,19 @@ def fill_missing_layers(layers: Layers) -> tuple[Layers, list[str]]:
     return Layers(layers.boundary, districts, layers.neighborhoods, zones), lines
 
 
-def blank_sensitive(incidents: gpd.GeoDataFrame, layers: Layers | None = None):
+def blank_sensitive(
+    incidents: gpd.GeoDataFrame, layers: Layers | None = None, *, ring: float = RING.default
+):
     """Private incidents without their points, their areas kept so that counts add up.
 
     Every row is kept. Rows that :func:`impactzones.core.schema.is_sensitive` marks private get
-    an empty geometry; ``district``, ``neighborhood`` and ``zone`` are filled for every row
-    from the layers given (those the layers have) before the points go, so that counts by
-    area from the file still add up.
+    an empty geometry; before the points go, every row gets the areas the layers give (those
+    the layers have), so that counts by area from the file still add up:
+    ``district``, ``neighborhood``, ``zone`` (the first zone holding the point), ``zones``
+    (every zone holding it, ``;``-separated), ``ring_zones`` (every zone whose buffer of
+    ``ring`` metres holds it), ``ring_m`` (that width, metres) and ``area_type``
+    (:func:`impactzones.assign.assign`). A comparison with the same ring width then places
+    a private row in any zone, ring or control area by name, with no point.
 
     Returns
     -------
@@ -129,30 +136,43 @@ def blank_sensitive(incidents: gpd.GeoDataFrame, layers: Layers | None = None):
     >>> out, n = blank_sensitive(inc, st_louis())
     >>> n == int(is_sensitive(inc).sum()) == int(out.geometry.is_empty.sum())
     True
-    >>> bool(out["district"].notna().all())
-    True
+    >>> bool(out["district"].notna().all()), float(out["ring_m"].iloc[0])
+    (True, 400.0)
     """
     import shapely
 
-    from .core.geo import xy
-    from .core.geometry import locate, polygon_ids
-
     out = incidents.copy()
     if layers is not None:
-        x, y = xy(out)
-        if layers.districts is not None:
-            out["district"] = polygon_ids(layers.districts, "district", x, y)
-        if layers.neighborhoods is not None and "neighborhood" in layers.neighborhoods:
-            out["neighborhood"] = polygon_ids(layers.neighborhoods, "neighborhood", x, y)
-        if layers.zones is not None:
-            names = layers.zones["name"].astype(str).to_numpy()
-            first = locate(x, y, list(layers.zones.geometry))
-            out["zone"] = [names[i] if i >= 0 else "" for i in first]
+        out = _area_labels(out, layers, ring)
     private = is_sensitive(out).to_numpy()
     geoms = out.geometry.array.to_numpy().copy()
     geoms[private] = shapely.Point()
     out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
     return out, int(private.sum())
+
+
+def _area_labels(inc: gpd.GeoDataFrame, layers: Layers, ring: float) -> gpd.GeoDataFrame:
+    """Every area a point is in, as labels (see :func:`blank_sensitive`)."""
+    import shapely
+
+    from .core.geo import xy
+    from .core.geometry import locate_all, polygon_ids
+
+    x, y = xy(inc)
+    if layers.zones is not None and layers.districts is not None:
+        inc = assign(inc, layers, ring=ring)
+        zones = layers.zones
+        names = zones["name"].astype(str).to_numpy()
+        buffers = [shapely.buffer(g, ring) for g in zones.geometry]
+        hits = locate_all(x, y, buffers) if len(buffers) else np.zeros((len(x), 0), bool)
+        inc["ring_zones"] = [";".join(names[h]) for h in hits]
+        inc["ring_m"] = float(ring)
+        return inc
+    if layers.districts is not None:
+        inc["district"] = polygon_ids(layers.districts, "district", x, y)
+    if layers.neighborhoods is not None and "neighborhood" in layers.neighborhoods:
+        inc["neighborhood"] = polygon_ids(layers.neighborhoods, "neighborhood", x, y)
+    return inc
 
 
 def guard_folder(inputs, out: Path) -> None:
@@ -339,8 +359,8 @@ def run_demo(
 ) -> DemoResult:
     """Run the pipeline on the bundled (or given) layers and synthetic (or given) incidents.
 
-    Writes into ``out``: ``incidents.parquet`` (non-sensitive incidents as points; rape and
-    domestic-violence incidents are counted in the tables but never exported as points),
+    Writes into ``out``: ``incidents.parquet`` (every incident; rape, sexual-assault and
+    domestic-violence ones without their points, their areas kept, as ``load`` writes them),
     ``counts_by_year_district.csv``, ``summary.json``, the planted truth (synthetic runs) or
     the rejects table (real runs), the comparison tables, the hot-spot outputs, and the maps
     (``index.html`` links them). ``pictures=False`` skips the static PNG maps and the PDF
@@ -388,9 +408,12 @@ def run_demo(
     step("Writing the proposal page")
     files.append(_demo_explore(inc, layers, out, proposals, ring, capture))
     step("Writing outputs")
-    files += _demo_tables(inc, out, headline, counts, comparisons, harm_tables, truth, load)
+    files += _demo_tables(inc, out, headline, counts, comparisons, harm_tables, truth, load,
+                          places=(layers, ring))  # fmt: skip
     step("Evaluating the zones over time (time series, synthetic control)")
-    evaluations = _demo_evaluations(inc, layers, ring, out, evaluate_model, evaluate_freq, evaluate)
+    skipped = _skipped_tables(comparisons, proposals, backtest_table)
+    evaluations = _demo_evaluations(inc, layers, ring, out, evaluate_model, evaluate_freq, evaluate,
+                                    skipped=skipped)  # fmt: skip
     files += _demo_patterns(inc, layers, out, headline, concentration, nearrepeat_category,
                             nearrepeat_permutations, seed)  # fmt: skip
     files += _evaluation_files(evaluations, headline)
@@ -406,7 +429,10 @@ def run_demo(
         capture=capture, pictures=pictures,
         hotspots_year=headline.get("hotspots", {}).get("year"),
         window_hotspots=_window_hotspots(inc, layers, comparisons, headline, seed),
+        skipped=skipped,
     )  # fmt: skip
+    if skipped:
+        headline["skipped"] = skipped  # each map not drawn, and why
     files.append(write_json(headline, out / "summary.json"))
     files.append(write_manifest(out, files, settings))  # last: the run is complete
     return DemoResult(inc, layers, counts, headline, files, load, truth, hotspots, comparisons,
@@ -415,7 +441,8 @@ def run_demo(
 
 def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
                *, source, ring, online_tiles, basemap, extra, capture,
-               pictures=True, hotspots_year=None, window_hotspots=None) -> list:  # fmt: skip
+               pictures=True, hotspots_year=None, window_hotspots=None,
+               skipped=None) -> list:  # fmt: skip
     """The commander, citywide and analyst maps, their static pictures and the index page."""
     from .maps.build import build_maps
 
@@ -441,6 +468,7 @@ def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_tabl
         evaluations={name: ev.series for name, ev in evaluations.items()},
         static=pictures,
         brief=pictures,
+        skipped=skipped,
     )
 
 
@@ -572,19 +600,21 @@ def _demo_proposal_files(inc, layers: Layers, out: Path, proposals, backtest_tab
     return capture, files
 
 
-def _demo_tables(inc, out: Path, headline: dict, counts, comparisons, harm_tables, truth, load):
-    """The tables: incidents (never the private ones as points), counts, the planted truth
-    or the rejects, and each comparison in CSV, JSON and Markdown."""
+def _demo_tables(inc, out: Path, headline: dict, counts, comparisons, harm_tables, truth, load,
+                 places: tuple[Layers, float]):
+    """The tables: incidents (the private ones without their points, as ``load`` writes
+    them: :func:`blank_sensitive`), counts, the planted truth or the rejects, and each
+    comparison in CSV, JSON and Markdown."""
     from .evaluate.compare import to_markdown, to_records
 
-    sensitive = is_sensitive(inc)
-    export = _named_sources(inc[~sensitive].drop(columns=["zones"]))
+    export, blanked = blank_sensitive(inc, places[0], ring=places[1])
+    export = _named_sources(export)
     files = [
         write_vector(export, out / "incidents.parquet"),
         write_table(counts, out / "counts_by_year_district.csv"),
         write_table(count_incidents(inc, by=["year", "category"]), out / "counts_by_year.csv"),
     ]
-    headline["sensitive_not_exported"] = int(sensitive.sum())
+    headline["sensitive_not_exported"] = blanked
     if truth is not None:
         from .datasets.synth import write_truth
 
@@ -735,11 +765,13 @@ def _demo_patterns(inc, layers, out, headline, concentration, nr_category, nr_pe
 
 
 def _demo_evaluations(
-    inc, layers: Layers, ring: float, out: Path, model="quasipoisson", freq="M", run=True
+    inc, layers: Layers, ring: float, out: Path, model="quasipoisson", freq="M", run=True,
+    skipped: list | None = None,
 ) -> dict:
     """Interrupted time series, synthetic control and power for each zone with a start
     date inside the data (the North zone from 2018 in the bundled story); a zone the data
-    cannot evaluate (too few months before or after) is left out; none when not ``run``."""
+    cannot evaluate (too few months before or after) is left out, and why goes in
+    ``skipped``; none when not ``run``."""
     from .evaluate.run import evaluate_zone
 
     _check_evaluation(model, freq)
@@ -755,9 +787,32 @@ def _demo_evaluations(
             done[name] = evaluate_zone(
                 inc, layers, name, ring=ring, out=out, slug=slugs(name), model=model, freq=freq
             )
-        except InputError:
+        except InputError as exc:
+            if skipped is not None:
+                skipped.append(f"No evaluation over time for the {name} zone: {exc}")
             continue
     return done
+
+
+def _skipped_tables(comparisons: dict, proposals, backtest_table) -> list[str]:
+    """One sentence per table the demo could not make, saying why."""
+    lines = []
+    if not comparisons:
+        lines.append(
+            "No zone comparison (compare_*): no zone has a start date with data in the year "
+            "before it began and the year it began."
+        )
+    if proposals is None:
+        lines.append(
+            "No proposed zones (proposals.geojson): they come from the year before the newest "
+            "zone began, which the data do not cover (or no zone has a start date)."
+        )
+    elif backtest_table is None:
+        lines.append(
+            "No proposal backtest (proposals_backtest.csv): the data do not reach the year "
+            "the newest zone began, after the proposals' year, to test them on."
+        )
+    return lines
 
 
 def existing_zones(

@@ -154,6 +154,38 @@ def read_for_command(
     return res, layers, notes
 
 
+def _with_private_rows(res) -> Any:
+    """The incidents, with the private rows a clean file holds without their points (which
+    reading rejects as ``sensitive_no_point``) back, carrying the areas ``load`` kept for
+    them (:data:`impactzones.assign.LABELS`), so counts by place match the raw exports."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from .assign import LABELS
+
+    inc = res.incidents
+    hit = res.rejects[res.rejects["reason"] == "sensitive_no_point"]
+    parts = []
+    for source, rows in hit.groupby("source", sort=True):
+        path = Path(str(source))
+        frame = gpd.read_parquet(path) if path.suffix == ".parquet" else gpd.read_file(path)
+        sub = frame.iloc[rows["row"].to_numpy(int) - 1]  # rejects count rows from 1
+        if not sub["incident_id"].astype(str).eq(rows["incident_id"].astype(str).values).all():
+            continue  # not the rows the reader saw: leave them out, not misplaced
+        keep = [c for c in [*inc.columns, *LABELS] if c in sub and c != "geometry"]
+        parts.append(pd.DataFrame(sub[keep]).reset_index(drop=True))
+    if not parts:
+        return inc
+    back = pd.concat(parts, ignore_index=True)
+    back = gpd.GeoDataFrame(back, geometry=gpd.GeoSeries.from_wkt(["POINT EMPTY"] * len(back)),
+                            crs=inc.crs)  # fmt: skip
+    for col in ("category", "group"):
+        if col in inc and col in back:
+            back[col] = back[col].astype(str)
+    out = pd.concat([inc, back], ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=inc.crs)
+
+
 def select_incidents(
     incidents,
     from_: str | None = None,
@@ -305,8 +337,10 @@ def run_study(
     record = {"settings_file": str(path), "settings": written, "version": __version__}
     files = [*res.files, write_json(record, folder / "run_settings.json")]
     line = (f"Ran {path} (impactzones {__version__}); wrote {len(files)} files to {folder}/ "
-            "(settings recorded in run_settings.json).")  # fmt: skip
-    return Outcome(res.headline, lambda wide: [line], files, value=res)
+            f"(settings recorded in run_settings.json); open {folder / 'index.html'} in a "
+            "browser for the maps.")  # fmt: skip
+    return Outcome(res.headline, lambda wide: [*summaries.demo_summary(res, folder)[:-1], line],
+                   files, value=res)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------------
@@ -557,13 +591,16 @@ def compare(
     outs += [_harm_path(out)] if out and harm else []
     _guard([*incidents, zones, boundary, harm], outs)
     weights = read_harm_weights(harm) if harm else None  # refused before any work
+    from .core.windows import parse_window
+
+    parse_window(before), parse_window(after)  # a date that cannot be read: before reading
     cmp: dict[str, Any] = {
         k: kwargs.pop(k) for k in ("ring", "normalise", "dispersion") if k in kwargs
     }
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
                                           **_pop_cli(kwargs))  # fmt: skip
-    inc = res.incidents
+    inc = _with_private_rows(res)
     if weights is not None:
         check_harm_categories(weights, inc["category"].unique(), str(harm))
     chosen = _only_zones(layers.zones, zone)
@@ -614,6 +651,27 @@ def _period_end(period: str | int):
     return pd.Timestamp(parse_window(period).end)
 
 
+def _no_data_in(incidents, test_period, asked: bool) -> str:
+    """Why there is nothing to backtest on (the test period starts after the data's last
+    date): a note when the test period was the default, an error when it was asked for;
+    ``""`` when there is data."""
+    import pandas as pd
+
+    from .core.windows import parse_window
+
+    if test_period is None or not len(incidents):
+        return ""
+    window = parse_window(test_period)
+    last = incidents["occurred_at"].max()
+    if pd.isna(last) or last.date() >= window.start:
+        return ""
+    sentence = (f"No backtest: the data end on {last:%Y-%m-%d}, so there is no data in "
+                f"{window.label} to backtest on")  # fmt: skip
+    if asked:
+        raise InputError(f"{sentence}; give a --test-period the data cover.")
+    return f"{sentence}; give --test-period to backtest on a period the data cover."
+
+
 def propose(
     incidents: Sequence[str | Path],
     *,
@@ -654,6 +712,12 @@ def propose(
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
                                           **_pop_cli(kwargs))  # fmt: skip
+    asked = test_period is not None
+    if test_period is None and str(period).isdigit():
+        test_period = int(period) + 1
+    no_test = _no_data_in(res.incidents, test_period, asked)  # refused before any work
+    if no_test:
+        notes, test_period = [*notes, no_test], None
     step("Proposing zones")
     kept = existing_zones(
         layers.zones, names=existing, by=None if zones else _period_end(period),
@@ -664,8 +728,6 @@ def propose(
     props = propose_zones(res.incidents, period=period, exclude=kept, layers=layers,
                           **crimes, **settings)  # fmt: skip
     bt = None
-    if test_period is None and str(period).isdigit():
-        test_period = int(period) + 1
     if test_period is not None:
         step("Backtesting on the next period")
         try:
@@ -724,8 +786,9 @@ def compstat(
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
                                           as_of=as_of, **_pop_cli(kwargs))  # fmt: skip
+    _check_some_left(res, as_of)
     step("Counting the periods")
-    inc = assign(res.incidents, layers)
+    inc = assign(_with_private_rows(res), layers)
     day = as_of or f"{inc['occurred_at'].max():%Y-%m-%d}"
     table, files = write_compstat(inc, layers, day, out, online_tiles=online_tiles,
                                   source=source_label(incidents))  # fmt: skip
@@ -733,6 +796,24 @@ def compstat(
     wrote = f"Wrote {', '.join(p.name for p in files)} to {Path(out)}/."
     return Outcome(data, lambda wide: [*summaries.compstat_summary(table, wide), wrote],
                    list(files), notes, value=table)  # fmt: skip
+
+
+def _check_some_left(res, as_of) -> None:
+    """Refuse, naming the cause, a read that left no incidents (compstat writes no rejects
+    file): an ``--as-of`` before every incident, or the rejection reasons."""
+    import pandas as pd
+
+    if len(res.incidents):
+        return
+    by = res.tally["rejected_by_reason"]
+    if as_of is not None and by.get("future_date", 0):
+        raise InputError(
+            f"--as-of {pd.Timestamp(as_of):%Y-%m-%d} is before the data: all "
+            f"{by['future_date']:,} incidents with a readable date come after it; give a day "
+            "within the data."
+        )
+    reasons = ", ".join(f"{k} ({v:,})" for k, v in by.items()) or "the input holds none"
+    raise InputError(f"No incidents are left to count; every row was rejected: {reasons}.")
 
 
 def proposal_year(incidents) -> int:

@@ -133,3 +133,46 @@ def test_imports_flow_down_from_outputs_to_the_foundation():
             if parts[0] == "impactzones" and len(parts) > 1 and parts[1] in UPPER:
                 upward.append(f"{rel.as_posix()}.py imports {name}")
     assert upward == [], upward
+
+
+#: Private modules meant for the whole package: the numba kernels every layer may call.
+SHARED_PRIVATE = {"impactzones.core._compiled", "impactzones._version"}
+
+
+def _private_imports(path: Path, root: Path) -> list[str]:
+    """``from`` imports in ``path`` that reach a private module or name of another package."""
+    parts = list(path.relative_to(root.parent).with_suffix("").parts)
+    package = parts[:-1]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not (isinstance(node, ast.ImportFrom) and node.level):
+            continue
+        base = package[: len(package) - (node.level - 1)]
+        target = base + (node.module.split(".") if node.module else [])
+        same_package = target[:2] == parts[:2] and len(parts) > 2 and len(target) > 2
+        dotted = ".".join(target)
+        private = [n.name for n in node.names if n.name.startswith("_") and not n.name.endswith("__")]
+        if any(p.startswith("_") for p in target[1:]) and dotted not in SHARED_PRIVATE:
+            private.append(dotted)
+        if private and not same_package:
+            found.append(f"{'.'.join(parts)} imports {', '.join(private)} from {dotted}")
+    return found
+
+
+def test_no_module_imports_another_packages_private_helper():
+    """Issue 11: a helper another package needs is made public where it belongs (as
+    ``atomic_write`` in ``core.files`` and ``polygon_ids`` in ``core.geometry`` were)."""
+    root = Path(impactzones.__file__).parent
+    found = [f for p in sorted(root.rglob("*.py")) for f in _private_imports(p, root)]
+    assert found == []
+
+
+def test_the_private_import_check_finds_one(tmp_path):
+    """A planted case: a module in one package importing a private name of another."""
+    pkg = tmp_path / "impactzones"
+    (pkg / "maps").mkdir(parents=True)
+    bad = pkg / "maps" / "x.py"
+    bad.write_text("from ..io.writers import _secret\nfrom .y import _fine\n")
+    assert _private_imports(bad, pkg) == [
+        "impactzones.maps.x imports _secret from impactzones.io.writers"
+    ]

@@ -42,7 +42,7 @@ def test_study_area_test_equals_shapely_point_by_point(layers):
     exact test of each point, with points on the boundary's vertices, NaN and far away."""
     import shapely
 
-    from impactzones.hotspots._common import in_study_area
+    from impactzones.core.points import in_study_area
 
     area = layers.land
     xmin, ymin, xmax, ymax = area.bounds
@@ -60,7 +60,7 @@ def test_study_area_test_equals_shapely_point_by_point(layers):
 
 def test_a_cached_grid_is_a_fresh_copy_for_each_call(layers):
     from impactzones.core.grid import make_grid
-    from impactzones.hotspots._common import grid_for
+    from impactzones.core.points import grid_for
 
     a = grid_for(np.zeros(1), np.zeros(1), layers.land, layers.crs, 250)
     a.mask[:] = False  # a caller changing its grid does not change the next one
@@ -92,7 +92,7 @@ def test_the_indexed_extraction_equals_shapely_point_by_point(layers):
     import geopandas as gpd
     import shapely
 
-    from impactzones.hotspots._common import points_in_study_area
+    from impactzones.core.points import points_in_study_area
 
     area = layers.land
     xmin, ymin, xmax, ymax = area.bounds

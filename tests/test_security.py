@@ -138,3 +138,25 @@ def test_static_map_shows_dollar_signs_as_text(tmp_path, layers):
     p = static_map(MapData(layers=evil, title=r"$\undefinedcommand$ title",
                            headline=["$x$ and $"]), tmp_path / "s.png", dpi=30)
     assert p.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_markdown_table_escapes_a_zone_name(synth, layers):
+    """A zone named with raw HTML, a pipe and a line break: the Markdown file holds it as
+    entities and escaped text (by hand: ``<`` -> ``&lt;``, ``&`` -> ``&amp;``, ``|`` -> ``\\|``,
+    the newline a space), so every table row keeps its 13 columns and no tag survives."""
+    from impactzones.evaluate.compare import compare_zones, to_markdown
+    from impactzones.io.safety import markdown_text
+
+    assert markdown_text("<b>a</b> & c|d\ne") == "&lt;b&gt;a&lt;/b&gt; &amp; c\\|d e"
+    zones = layers.zones.iloc[:1].copy()
+    zones["name"] = "<script>alert(1)</script> & x|y\n[z](javascript:q)"
+    inc = synth.incidents[synth.incidents["occurred_at"].dt.year.isin([2017, 2018])]
+    md = to_markdown(compare_zones(inc, zones, 2017, 2018, study_area=layers.study_area))
+    assert "<script" not in md and "</script" not in md
+    assert not re.search(r"(?<!\\)\]\(javascript", md)  # no link survives
+    name = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; x\\|y \\[z\\](javascript:q)"
+    rows = [line for line in md.splitlines() if line.startswith("| ")]
+    assert sum(line.startswith(f"| {name} |") for line in rows) == 2  # violent, property
+    header_cells = len(re.findall(r"(?<!\\)\|", rows[0]))
+    assert all(len(re.findall(r"(?<!\\)\|", line)) == header_cells for line in rows)
+    assert f"in the {name} zone" in md

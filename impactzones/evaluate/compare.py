@@ -659,7 +659,30 @@ def _memberships(incidents, zones, ring: float, study_area):
         in_ring &= inside[:, None]
     else:
         inside = np.ones(len(x), bool)
+    _place_pointless(incidents, zones, ring, (in_zone, in_ring, control, inside))
     return in_zone, in_ring, control, inside
+
+
+def _place_pointless(incidents, zones, ring: float, memberships) -> None:
+    """Private rows kept without a point, placed by the labels kept at load (in place);
+    one warning when their ring and control membership cannot be known."""
+    from ..assign import place_by_labels
+
+    in_zone, in_ring, control, inside = memberships
+    rows, z, r, c, ins, unknown = place_by_labels(incidents, zones["name"].astype(str), ring)
+    if not len(rows):
+        return
+    in_zone[rows], in_ring[rows], control[rows], inside[rows] = z, r, c, ins
+    if unknown.any():
+        import warnings
+
+        warnings.warn(
+            f"{int(unknown.sum()):,} private incidents have no location and their place was "
+            f"recorded for another ring width than {ring:g} m: they count citywide and in a "
+            "zone their kept label names, not in any ring or the control area (compare with "
+            "the ring width used at load to place them).",
+            stacklevel=4,
+        )
 
 
 def _check_crimes(crimes, by: str, incidents) -> None:
@@ -1286,18 +1309,17 @@ def to_markdown(table: pd.DataFrame | Comparison) -> str:
     note = table.note if isinstance(table, Comparison) else table.attrs.get("note")
     table = _as_table(table)
     d = display_table(table)
-    lines = ["| " + " | ".join(d.columns) + " |", "|" + "---|" * len(d.columns)]
-    lines += [
-        "| " + " | ".join(str(v).replace("|", "/") for v in row) + " |"
-        for row in d.itertuples(index=False)
-    ]
+    from ..io.safety import markdown_text as md  # zone names are user strings
+
+    lines = ["| " + " | ".join(map(md, d.columns)) + " |", "|" + "---|" * len(d.columns)]
+    lines += ["| " + " | ".join(map(md, row)) + " |" for row in d.itertuples(index=False)]
     lines.append("")
-    lines += [f"- {v}" for v in table["verdict"]]
+    lines += [f"- {md(v)}" for v in table["verdict"]]
     if "power_note" in table:  # what the test could have seen (evaluate.power)
-        notes = [n for n in table["power_note"] if n]
+        notes = [md(n) for n in table["power_note"] if n]
         lines += ["", "Power:"] + [f"- {n}" for n in notes] if notes else []
     if note:
-        lines += ["", f"Note: {note}"]
+        lines += ["", f"Note: {md(note)}"]
     return "\n".join(lines) + "\n"
 
 

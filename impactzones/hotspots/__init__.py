@@ -20,7 +20,7 @@ import types
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # what type checkers see; at run time the names load on first use
-    from ._common import Points, prepare_points
+    from ..core.points import Points, prepare_points
     from .dbscan import Clusters, dbscan
     from .emerging import Emerging, emerging
     from .gistar import GiStar, gistar
@@ -29,8 +29,8 @@ if TYPE_CHECKING:  # what type checkers see; at run time the names load on first
 # The names below are imported on first use (PEP 562), so that the registry of methods
 # (:mod:`impactzones.hotspots.registry`, read by ``impactzones --help``) stays light.
 _LAZY = {
-    "Points": "_common",
-    "prepare_points": "_common",
+    "Points": "impactzones.core.points",
+    "prepare_points": "impactzones.core.points",
     "Clusters": "dbscan",
     "dbscan": "dbscan",
     "Emerging": "emerging",
@@ -50,7 +50,8 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    path = module if module.startswith("impactzones.") else f".{module}"
+    value = getattr(importlib.import_module(path, __name__), name)
     globals()[name] = value
     return value
 

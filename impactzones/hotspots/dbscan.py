@@ -32,8 +32,8 @@ from ..core import defaults
 from ..core._compiled import HAVE_NUMBA
 from ..core.compat import renamed_keyword
 from ..core.errors import InputError
+from ..core.points import Points, points_in_study_area
 from ..core.results import ResultFiles
-from ._common import Points, points_in_study_area
 
 __all__ = [
     "METHODS",

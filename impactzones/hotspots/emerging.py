@@ -48,8 +48,8 @@ from ..core.compat import renamed_keyword
 from ..core.defaults import TIME_STEPS, check_params, neighbour_distance
 from ..core.errors import InputError
 from ..core.grid import Grid
+from ..core.points import grid_for, points_in_study_area
 from ..core.results import ResultFiles
-from ._common import grid_for, points_in_study_area
 from .gistar import footprint, randomisation_p
 
 __all__ = [
@@ -162,7 +162,14 @@ def _slices(t, freq: str, start, end):
         # the data cover less than half of the final slice (e.g. 1 September): drop it
         slices, edges = slices[:-1], edges[:-1]
     if len(slices) < 3:
-        raise InputError("Emerging hot spots need at least three complete time slices.")
+        have = f"{lo:%Y-%m-%d} to {hi:%Y-%m-%d}"
+        raise InputError(
+            f"Emerging hot spots need at least three complete time slices ({freq}s); the "
+            f"data ({have}) fill {len(slices)} {freq}{'' if len(slices) == 1 else 's'}: give "
+            f"at least three {freq}s of incidents"
+            + (" or a shorter slice" if freq != "month" else "")
+            + "."
+        )
     return slices, edges
 
 

@@ -55,9 +55,10 @@ from ..core.compat import renamed_keyword
 from ..core.defaults import ALPHA, PERMUTATIONS, neighbour_distance
 from ..core.errors import InputError
 from ..core.grid import Grid
+from ..core.points import grid_for, points_in_study_area
 from ..core.results import ResultFiles
 from ..cube import is_cube
-from ._common import cube_points, grid_for, points_in_study_area
+from ._cube_input import cube_points
 
 __all__ = [
     "BIN_LABELS",

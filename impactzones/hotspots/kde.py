@@ -43,8 +43,9 @@ from ..core.compat import renamed_keyword
 from ..core.defaults import TOP, check_params
 from ..core.errors import InputError
 from ..core.grid import Grid, Surface
+from ..core.points import grid_for, points_in_study_area
 from ..cube import is_cube
-from ._common import cube_points, grid_for, points_in_study_area
+from ._cube_input import cube_points
 
 __all__ = [
     "DIRECT_BUDGET",

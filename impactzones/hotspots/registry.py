@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # the registry itself stays light: `impactzones --help` lists
     import pandas as pd
 
     from ..core.grid import Surface
-    from ._common import Points
+    from ..core.points import Points
     from .dbscan import Clusters
     from .emerging import Emerging
     from .gistar import GiStar

@@ -9,6 +9,9 @@ Three rules, used by every writer and every map:
 * **Nothing outside ``--out``.** The fence lives with the atomic writer
   (:mod:`impactzones.core.files`): while :func:`~impactzones.core.files.output_root` is
   active, every write checks that its path resolves inside the output folder.
+* **Markdown gets escaped text.** A user string that reaches a Markdown file goes through
+  :func:`markdown_text`: ``&``, ``<`` and ``>`` as HTML entities (Markdown passes raw HTML
+  through), ``|``, ``[`` and ``]`` backslash-escaped, line breaks as spaces.
 * **Script contexts get JSON.** A user string that reaches JavaScript source goes through
   :func:`js_literal` (JSON with ``<``, ``>``, ``&``, ``'``, U+2028 and U+2029 escaped), never
   spliced into a template literal.
@@ -24,6 +27,7 @@ __all__ = [
     "MAX_SLUG",
     "Slugs",
     "js_literal",
+    "markdown_text",
     "slugify",
     "source_label",
 ]
@@ -102,6 +106,23 @@ def js_literal(value: object) -> str:
     """
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     return re.sub("[<>&'\u2028\u2029]", lambda m: _JS_ESCAPES[m.group(0)], text)
+
+
+_MD_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "[": "\\[", "]": "\\]"}
+
+
+def markdown_text(value: object) -> str:
+    """``value`` as text for a Markdown file (a table cell or a line): ``&``, ``<``, ``>``
+    as entities (Markdown renders raw HTML), ``|`` (a table's column break), ``[`` and ``]``
+    (links) backslash-escaped, and line breaks as spaces, so it renders as the same text.
+
+    Examples
+    --------
+    >>> print(markdown_text("<script>alert(1)</script> & a|b\\n[x](javascript:y)"))
+    &lt;script&gt;alert(1)&lt;/script&gt; &amp; a\\|b \\[x\\](javascript:y)
+    """
+    text = re.sub(r"\r\n|[\r\n\u2028\u2029]", " ", str(value))
+    return re.sub(r"[&<>|\[\]]", lambda m: _MD_ESCAPES[m.group(0)], text)
 
 
 def source_label(inputs: object) -> str:

@@ -1,4 +1,9 @@
-"""Shared input handling for the hot-spot methods."""
+"""Incidents as points inside a study area: the input every raster or point method shares.
+
+Coordinates are extracted once (:func:`prepare_points`, :class:`Points`), tested against
+the study area with a raster index and an exact test near its edge
+(:func:`points_in_study_area`), and gridded on a cached analysis grid (:func:`grid_for`).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,19 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from ..core._compiled import HAVE_NUMBA, classify_bounds, raster_inside
-from ..core.compat import renamed_keyword
-from ..core.errors import InputError
-from ..core.geo import xy
+from ._compiled import HAVE_NUMBA, classify_bounds, raster_inside
+from .compat import renamed_keyword
+from .errors import InputError
+from .geo import xy
+
+__all__ = [
+    "Points",
+    "grid_for",
+    "in_study_area",
+    "points_in_study_area",
+    "prepare_points",
+    "study_geometry",
+]
 
 #: Above this many points the study-area test goes through a raster index of the area.
 INDEX_MIN_POINTS = 20_000
@@ -36,7 +50,7 @@ def grid_for(x, y, area, crs, cell_size):
     copy (its own ``mask`` array): shapely geometries are immutable and hash and compare by
     their coordinates, so the cached grid cannot go stale.
     """
-    from ..core.grid import make_grid
+    from .grid import make_grid
 
     if area is None:
         if len(x) == 0:
@@ -56,7 +70,7 @@ def grid_for(x, y, area, crs, cell_size):
 def _cached_grid(area, crs, cell_size):
     import warnings
 
-    from ..core.grid import make_grid
+    from .grid import make_grid
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -104,7 +118,7 @@ def in_study_area(x: np.ndarray, y: np.ndarray, area) -> np.ndarray:
     """Whether each point is in the study area (edges included), as
     ``locate(x, y, [area]) == 0`` answers it: points deep inside or far outside are looked
     up in the area's cached raster index, the rest tested exactly."""
-    from ..core.geometry import locate
+    from .geometry import locate
 
     if len(x) < INDEX_MIN_POINTS or not HAVE_NUMBA or area.is_empty:
         return locate(x, y, [area]) == 0
@@ -271,21 +285,3 @@ def _inside_indexed(incidents, area):
         status[todo] = shapely.intersects_xy(area, b[todo, 0], b[todo, 1])
     keep = np.flatnonzero(status == 1)
     return b[keep, 0], b[keep, 1], keep
-
-
-def cube_points(cube, grid=None):
-    """A count cube as weighted points at its cell centres: x, y, counts, the grid, and
-    the incidents the cube left out (outside its study area).
-
-    Sums over every dimension but ``y`` and ``x``: select a group or a period first.
-    """
-    from ..cube import cube_to_grid_counts
-
-    cgrid, counts = cube_to_grid_counts(cube)
-    if grid is not None and (grid.transform != cgrid.transform or grid.shape != cgrid.shape):
-        raise InputError("A count cube carries its own grid; call without grid=.")
-    rows, cols = np.nonzero(counts)
-    cx = cgrid.x0 + (cols + 0.5) * cgrid.cell
-    cy = cgrid.y0 - (rows + 0.5) * cgrid.cell
-    outside = int(getattr(cube, "attrs", {}).get("outside_study_area", 0))
-    return cx, cy, counts[rows, cols], cgrid, outside
