@@ -337,8 +337,10 @@ def run_study(
     record = {"settings_file": str(path), "settings": written, "version": __version__}
     files = [*res.files, write_json(record, folder / "run_settings.json")]
     line = (f"Ran {path} (impactzones {__version__}); wrote {len(files)} files to {folder}/ "
-            "(settings recorded in run_settings.json).")  # fmt: skip
-    return Outcome(res.headline, lambda wide: [line], files, value=res)
+            f"(settings recorded in run_settings.json); open {folder / 'index.html'} in a "
+            "browser for the maps.")  # fmt: skip
+    return Outcome(res.headline, lambda wide: [*summaries.demo_summary(res, folder)[:-1], line],
+                   files, value=res)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------------
@@ -589,6 +591,9 @@ def compare(
     outs += [_harm_path(out)] if out and harm else []
     _guard([*incidents, zones, boundary, harm], outs)
     weights = read_harm_weights(harm) if harm else None  # refused before any work
+    from .core.windows import parse_window
+
+    parse_window(before), parse_window(after)  # a date that cannot be read: before reading
     cmp: dict[str, Any] = {
         k: kwargs.pop(k) for k in ("ring", "normalise", "dispersion") if k in kwargs
     }
@@ -781,6 +786,7 @@ def compstat(
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
                                           as_of=as_of, **_pop_cli(kwargs))  # fmt: skip
+    _check_some_left(res, as_of)
     step("Counting the periods")
     inc = assign(_with_private_rows(res), layers)
     day = as_of or f"{inc['occurred_at'].max():%Y-%m-%d}"
@@ -790,6 +796,24 @@ def compstat(
     wrote = f"Wrote {', '.join(p.name for p in files)} to {Path(out)}/."
     return Outcome(data, lambda wide: [*summaries.compstat_summary(table, wide), wrote],
                    list(files), notes, value=table)  # fmt: skip
+
+
+def _check_some_left(res, as_of) -> None:
+    """Refuse, naming the cause, a read that left no incidents (compstat writes no rejects
+    file): an ``--as-of`` before every incident, or the rejection reasons."""
+    import pandas as pd
+
+    if len(res.incidents):
+        return
+    by = res.tally["rejected_by_reason"]
+    if as_of is not None and by.get("future_date", 0):
+        raise InputError(
+            f"--as-of {pd.Timestamp(as_of):%Y-%m-%d} is before the data: all "
+            f"{by['future_date']:,} incidents with a readable date come after it; give a day "
+            "within the data."
+        )
+    reasons = ", ".join(f"{k} ({v:,})" for k, v in by.items()) or "the input holds none"
+    raise InputError(f"No incidents are left to count; every row was rejected: {reasons}.")
 
 
 def proposal_year(incidents) -> int:

@@ -148,7 +148,7 @@ def synth_file(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_compare_command_writes_three_formats(synth_file, tmp_path):
+def test_compare_command_writes_three_formats(synth_file, tmp_path, monkeypatch):
     out = tmp_path / "north"
     proc = run("compare", str(synth_file), "--zone", "North", "--before", "2017", "--after",
                "2018", "--out", str(out))
@@ -164,9 +164,14 @@ def test_compare_command_writes_three_formats(synth_file, tmp_path):
                "2018", "--json")
     assert json.loads(proc.stdout) == saved
     # piped output fits 80 columns (or COLUMNS), sentences wrapped between words
+    monkeypatch.delenv("COLUMNS", raising=False)
     for line in run("compare", str(synth_file), "--before", "2017", "--after", "2018",
                     "--out", str(tmp_path / "all")).stdout.splitlines():  # fmt: skip
         assert len(line) <= 80, line
+    monkeypatch.setenv("COLUMNS", "60")
+    proc = run("compare", str(synth_file), "--before", "2017", "--after", "2018")
+    assert "Not shown in 60 columns" in proc.stdout
+    assert max(len(line) for line in (proc.stdout + proc.stderr).splitlines()) <= 60
     proc = run("compare", str(synth_file), "--before", "2018", "--after",
                "2019-01-01:2019-06-30")
     assert proc.returncode == 2 and "not like for like" in proc.stderr
@@ -248,3 +253,17 @@ def test_a_city_elsewhere_gets_its_own_utm_zone(tmp_path):
     tally = json.loads(proc.stdout)
     assert tally["used"] == 1 and tally["rejected_by_reason"] == {"outside_study_area": 1}
     assert gpd.read_parquet(tmp_path / "o.parquet").crs.to_epsg() == 32633
+
+
+def test_a_bad_window_date_is_refused_before_any_incident_is_read(tmp_path):
+    """The window's dates are read first: with an incidents file that does not exist, the
+    message is still about the impossible month 13, named alone (not a Python tuple)."""
+    from impactzones import workflows
+    from impactzones.core.errors import InputError
+
+    with pytest.raises(InputError) as err:
+        workflows.compare([tmp_path / "missing.csv"], before="2019-13-01:2019-12-31",
+                          after="2018")
+    text = str(err.value)
+    assert text.startswith("Cannot read the date '2019-13-01' in the window")
+    assert "(" not in text.split("window", 1)[1].split(";")[0]  # no tuple

@@ -115,18 +115,31 @@ def parse_window(value) -> Window:
         return value
     if isinstance(value, (int,)) or (isinstance(value, str) and value.strip().isdigit()):
         return Window.year(int(value))
+    given = value
     if isinstance(value, str) and ":" in value:
         value = tuple(value.split(":", 1))
     if isinstance(value, (tuple, list)) and len(value) == 2:
-        try:
-            a, b = (pd.Timestamp(v).date() for v in value)
-        except (ValueError, TypeError) as exc:
-            raise InputError(f"Cannot read the window {value!r}; use YYYY-MM-DD dates.") from exc
+        a, b = (_window_date(v, given) for v in value)
         return Window(a, b)
     raise InputError(
         f"Cannot read the window {value!r}: give a year (2018) or START:END "
         "(2019-01-01:2019-09-01)."
     )
+
+
+def _window_date(value, window) -> dt.date:
+    """One end of a window as a date, or one sentence naming the date that cannot be read."""
+    shown = ":".join(map(str, window)) if isinstance(window, (tuple, list)) else str(window)
+    try:
+        stamp = pd.Timestamp(value)
+        if pd.isna(stamp):
+            raise ValueError("no date")
+        return stamp.date()
+    except (ValueError, TypeError) as exc:
+        raise InputError(
+            f"Cannot read the date {str(value).strip()!r} in the window {shown!r}; "
+            "use real YYYY-MM-DD dates (START:END)."
+        ) from exc
 
 
 def select(

@@ -162,7 +162,14 @@ def _slices(t, freq: str, start, end):
         # the data cover less than half of the final slice (e.g. 1 September): drop it
         slices, edges = slices[:-1], edges[:-1]
     if len(slices) < 3:
-        raise InputError("Emerging hot spots need at least three complete time slices.")
+        have = f"{lo:%Y-%m-%d} to {hi:%Y-%m-%d}"
+        raise InputError(
+            f"Emerging hot spots need at least three complete time slices ({freq}s); the "
+            f"data ({have}) fill {len(slices)} {freq}{'' if len(slices) == 1 else 's'}: give "
+            f"at least three {freq}s of incidents"
+            + (" or a shorter slice" if freq != "month" else "")
+            + "."
+        )
     return slices, edges
 
 
