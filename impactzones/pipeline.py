@@ -411,7 +411,9 @@ def run_demo(
     files += _demo_tables(inc, out, headline, counts, comparisons, harm_tables, truth, load,
                           places=(layers, ring))  # fmt: skip
     step("Evaluating the zones over time (time series, synthetic control)")
-    evaluations = _demo_evaluations(inc, layers, ring, out, evaluate_model, evaluate_freq, evaluate)
+    skipped = _skipped_tables(comparisons, proposals, backtest_table)
+    evaluations = _demo_evaluations(inc, layers, ring, out, evaluate_model, evaluate_freq, evaluate,
+                                    skipped=skipped)  # fmt: skip
     files += _demo_patterns(inc, layers, out, headline, concentration, nearrepeat_category,
                             nearrepeat_permutations, seed)  # fmt: skip
     files += _evaluation_files(evaluations, headline)
@@ -427,7 +429,10 @@ def run_demo(
         capture=capture, pictures=pictures,
         hotspots_year=headline.get("hotspots", {}).get("year"),
         window_hotspots=_window_hotspots(inc, layers, comparisons, headline, seed),
+        skipped=skipped,
     )  # fmt: skip
+    if skipped:
+        headline["skipped"] = skipped  # each map not drawn, and why
     files.append(write_json(headline, out / "summary.json"))
     files.append(write_manifest(out, files, settings))  # last: the run is complete
     return DemoResult(inc, layers, counts, headline, files, load, truth, hotspots, comparisons,
@@ -436,7 +441,8 @@ def run_demo(
 
 def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
                *, source, ring, online_tiles, basemap, extra, capture,
-               pictures=True, hotspots_year=None, window_hotspots=None) -> list:  # fmt: skip
+               pictures=True, hotspots_year=None, window_hotspots=None,
+               skipped=None) -> list:  # fmt: skip
     """The commander, citywide and analyst maps, their static pictures and the index page."""
     from .maps.build import build_maps
 
@@ -462,6 +468,7 @@ def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_tabl
         evaluations={name: ev.series for name, ev in evaluations.items()},
         static=pictures,
         brief=pictures,
+        skipped=skipped,
     )
 
 
@@ -758,11 +765,13 @@ def _demo_patterns(inc, layers, out, headline, concentration, nr_category, nr_pe
 
 
 def _demo_evaluations(
-    inc, layers: Layers, ring: float, out: Path, model="quasipoisson", freq="M", run=True
+    inc, layers: Layers, ring: float, out: Path, model="quasipoisson", freq="M", run=True,
+    skipped: list | None = None,
 ) -> dict:
     """Interrupted time series, synthetic control and power for each zone with a start
     date inside the data (the North zone from 2018 in the bundled story); a zone the data
-    cannot evaluate (too few months before or after) is left out; none when not ``run``."""
+    cannot evaluate (too few months before or after) is left out, and why goes in
+    ``skipped``; none when not ``run``."""
     from .evaluate.run import evaluate_zone
 
     _check_evaluation(model, freq)
@@ -778,9 +787,32 @@ def _demo_evaluations(
             done[name] = evaluate_zone(
                 inc, layers, name, ring=ring, out=out, slug=slugs(name), model=model, freq=freq
             )
-        except InputError:
+        except InputError as exc:
+            if skipped is not None:
+                skipped.append(f"No evaluation over time for the {name} zone: {exc}")
             continue
     return done
+
+
+def _skipped_tables(comparisons: dict, proposals, backtest_table) -> list[str]:
+    """One sentence per table the demo could not make, saying why."""
+    lines = []
+    if not comparisons:
+        lines.append(
+            "No zone comparison (compare_*): no zone has a start date with data in the year "
+            "before it began and the year it began."
+        )
+    if proposals is None:
+        lines.append(
+            "No proposed zones (proposals.geojson): they come from the year before the newest "
+            "zone began, which the data do not cover (or no zone has a start date)."
+        )
+    elif backtest_table is None:
+        lines.append(
+            "No proposal backtest (proposals_backtest.csv): the data do not reach the year "
+            "the newest zone began, after the proposals' year, to test them on."
+        )
+    return lines
 
 
 def existing_zones(

@@ -381,6 +381,7 @@ def demo_summary(res, out: str | Path) -> list:
             f"{h['sensitive_not_exported']:,} rape and domestic-violence incidents are counted "
             "in the tables but never exported or mapped as points."
         )
+    blocks += [f"Skipped: {line}" for line in h.get("skipped", [])]
     blocks.append(
         f"Wrote {len(res.files)} files to {Path(out)}/; open {Path(out) / 'index.html'} in a "
         "browser for the maps."

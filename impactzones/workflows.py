@@ -337,8 +337,10 @@ def run_study(
     record = {"settings_file": str(path), "settings": written, "version": __version__}
     files = [*res.files, write_json(record, folder / "run_settings.json")]
     line = (f"Ran {path} (impactzones {__version__}); wrote {len(files)} files to {folder}/ "
-            "(settings recorded in run_settings.json).")  # fmt: skip
-    return Outcome(res.headline, lambda wide: [line], files, value=res)
+            f"(settings recorded in run_settings.json); open {folder / 'index.html'} in a "
+            "browser for the maps.")  # fmt: skip
+    return Outcome(res.headline, lambda wide: [*summaries.demo_summary(res, folder)[:-1], line],
+                   files, value=res)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------------

@@ -50,7 +50,9 @@ def test_another_ring_width_warns_once_and_keeps_citywide(clean_file, layers, re
     north = layers.zones[layers.zones["name"] == "North"]
     truth = compare_zones(inc, north, 2017, 2018, ring=250, study_area=layers.study_area)
     got = workflows.compare([path], before="2017", after="2018", zone="North", ring=250)
-    mine = [str(w.message) for w in recwarn if "private incidents have no location" in str(w.message)]
+    mine = [
+        str(w.message) for w in recwarn if "private incidents have no location" in str(w.message)
+    ]
     assert len(mine) == 1 and "not in any ring or the control area" in mine[0]
     t, g = _counts(truth.table.to_dict("records")), _counts(got.data["rows"])
     for key in t:  # zone and citywide still exact; ring and control lose the private rows

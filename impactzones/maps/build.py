@@ -342,6 +342,7 @@ def build_maps(
     counterfactuals: dict | None = None,
     evaluations: dict | None = None,
     self_contained: bool | None = None,
+    skipped: list[str] | None = None,
 ) -> list[Path]:
     """Write the commander maps (one per zone that has a comparison, and a citywide one),
     the analyst map, static PNGs, a one-page PDF brief per zone and ``index.html`` into
@@ -357,6 +358,8 @@ def build_maps(
     file, window, finding) rows for the index (e.g. the CompStat report).
     ``counterfactuals`` maps a zone to ``(png, caption)`` for its commander map and
     ``evaluations`` a zone to its interrupted time series (a ``SeriesResult``) for its brief.
+    ``skipped``, when given, gets one sentence per map not drawn, saying why (as the index
+    page says it).
 
     Examples
     --------
@@ -417,6 +420,8 @@ def build_maps(
             )
         )
     b.files.append(_write_index(b.entries, b.missing, b.out, note))
+    if skipped is not None:
+        skipped.extend(b.missing)
     return b.files
 
 
