@@ -148,7 +148,7 @@ def synth_file(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_compare_command_writes_three_formats(synth_file, tmp_path):
+def test_compare_command_writes_three_formats(synth_file, tmp_path, monkeypatch):
     out = tmp_path / "north"
     proc = run("compare", str(synth_file), "--zone", "North", "--before", "2017", "--after",
                "2018", "--out", str(out))
@@ -164,9 +164,14 @@ def test_compare_command_writes_three_formats(synth_file, tmp_path):
                "2018", "--json")
     assert json.loads(proc.stdout) == saved
     # piped output fits 80 columns (or COLUMNS), sentences wrapped between words
+    monkeypatch.delenv("COLUMNS", raising=False)
     for line in run("compare", str(synth_file), "--before", "2017", "--after", "2018",
                     "--out", str(tmp_path / "all")).stdout.splitlines():  # fmt: skip
         assert len(line) <= 80, line
+    monkeypatch.setenv("COLUMNS", "60")
+    proc = run("compare", str(synth_file), "--before", "2017", "--after", "2018")
+    assert "Not shown in 60 columns" in proc.stdout
+    assert max(len(line) for line in (proc.stdout + proc.stderr).splitlines()) <= 60
     proc = run("compare", str(synth_file), "--before", "2018", "--after",
                "2019-01-01:2019-06-30")
     assert proc.returncode == 2 and "not like for like" in proc.stderr

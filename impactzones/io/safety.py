@@ -130,7 +130,8 @@ def source_label(inputs: object) -> str:
     never the machine path it was read from (maps and briefs leave the machine).
 
     ``inputs`` is a path, a list of paths, or text already joined with ``", "`` (each
-    part reduced the same way; text without a path separator is kept as it is).
+    part that is an absolute path, or names a file or folder that exists, reduced the same
+    way; other text, such as ``"synthetic (seed 1)"``, is kept as it is).
 
     Examples
     --------
@@ -140,6 +141,8 @@ def source_label(inputs: object) -> str:
     'slu-soc5650_crime-data-sp22'
     >>> source_label("synthetic (seed 1, scale 0.1)")
     'synthetic (seed 1, scale 0.1)'
+    >>> source_label("a </b> label")
+    'a </b> label'
     """
     import os
 
@@ -153,6 +156,22 @@ def source_label(inputs: object) -> str:
     names = []
     for part in parts:
         text = os.fspath(part) if isinstance(part, os.PathLike) else str(part)
+        if isinstance(inputs, str) and not _is_path(text):
+            names.append(text)
+            continue
         text = text.rstrip("/\\") or text
         names.append(re.split(r"[/\\]", text)[-1])
     return ", ".join(names)
+
+
+def _is_path(text: str) -> bool:
+    """Whether ``text`` names a place on a machine: absolute (``/x``, ``C:\\x``, ``~/x``)
+    or an existing file or folder."""
+    import os
+
+    if os.path.isabs(text) or re.match(r"^([A-Za-z]:[\\/]|~[\\/]|\\\\)", text):
+        return True
+    try:
+        return os.path.exists(text)
+    except (OSError, ValueError):
+        return False
