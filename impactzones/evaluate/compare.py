@@ -694,10 +694,10 @@ def _place_pointless(incidents, zones, ring: float, memberships) -> None:
         import warnings
 
         warnings.warn(
-            f"{int(unknown.sum()):,} private incidents have no location and their place was "
-            f"recorded for another ring width than {ring:g} m: they count citywide and in a "
-            "zone their kept label names, not in any ring or the control area (compare with "
-            "the ring width used at load to place them).",
+            f"{int(unknown.sum()):,} private incidents have no location and no place recorded "
+            f"for a {ring:g} m ring: they count citywide and in a zone their kept label names, "
+            "not in any ring or the control area (compare with the ring width used at load, "
+            "the file's ring_m, to place them).",
             stacklevel=4,
         )
 
