@@ -127,12 +127,14 @@ def assign(
 
 
 def _pointless(incidents: pd.DataFrame) -> np.ndarray:
-    """Rows with a place label but no point (private rows as ``load`` writes them)."""
-    if "zones" not in incidents or not isinstance(incidents, gpd.GeoDataFrame):
+    """Rows with a place label but no point (private rows as ``load`` writes them; files
+    from earlier versions keep ``district``, ``neighborhood`` and ``zone`` only)."""
+    cols = [c for c in ("zones", "zone", "district") if c in incidents]
+    if not cols or not isinstance(incidents, gpd.GeoDataFrame):
         return np.zeros(len(incidents), bool)
     geoms = incidents.geometry.array.to_numpy()
     no_point = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    return no_point & incidents["zones"].notna().to_numpy()
+    return no_point & incidents[cols].notna().any(axis=1).to_numpy()
 
 
 def _keep_labels(out: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -192,7 +194,7 @@ def place_by_labels(
         sets = [set(str(v).split(";")) if pd.notna(v) else set() for v in sub[col]]
         return np.array([[n in s for n in names] for s in sets], bool).reshape(len(sub), -1)
 
-    in_zone = named("zones") & inside[:, None]
+    in_zone = named("zones" if "zones" in sub else "zone") & inside[:, None]
     ring_m = sub["ring_m"].to_numpy(float) if "ring_m" in sub else np.full(len(sub), np.nan)
     known = np.isclose(ring_m, ring) if "ring_zones" in sub else np.zeros(len(sub), bool)
     in_ring = (named("ring_zones") if "ring_zones" in sub else in_zone & False) & (

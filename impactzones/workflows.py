@@ -334,7 +334,11 @@ def run_study(
     if not folder.is_absolute() and not out:
         folder = base / folder
     res = run_demo(folder, progress=progress, **flat)
-    record = {"settings_file": str(path), "settings": written, "version": __version__}
+    import os
+
+    # the record travels with the folder: the settings file relative to it, not the machine
+    where = Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
+    record = {"settings_file": where, "settings": written, "version": __version__}
     files = [*res.files, write_json(record, folder / "run_settings.json")]
     line = (f"Ran {path} (impactzones {__version__}); wrote {len(files)} files to {folder}/ "
             f"(settings recorded in run_settings.json); open {folder / 'index.html'} in a "

@@ -216,6 +216,7 @@ def test_run_command_records_the_settings(tmp_path):
     rec = json.loads((tmp_path / "out" / "run_settings.json").read_text())
     assert rec["settings"]["data"]["seed"] == 2018 and rec["version"]
     assert rec["settings"]["data"]["scale"] == 0.1
+    assert rec["settings_file"] == "../study.toml"  # relative to the folder, no machine path
     study.write_text("[data]\nseeed = 1\n")
     proc = run("run", str(study))
     assert proc.returncode == 2 and "unknown setting" in proc.stderr

@@ -132,3 +132,10 @@ def test_a_zone_projecting_to_infinity_is_refused_in_one_sentence():
         ring_polygons(far, 400, layers.study_area)
     with pytest.raises(InputError, match="Far lie outside the study area"):
         check_zones(far, layers.study_area)
+    # the library's comparison checks them against the study area before drawing rings
+    from impactzones.datasets.synth import synthesize
+    from impactzones.evaluate.compare import compare_zones
+
+    inc = synthesize(seed=1, years=[2017, 2018], scale=0.05).incidents
+    with pytest.raises(InputError, match="Far lie outside the study area"):
+        compare_zones(inc, far, 2017, 2018, study_area=layers.study_area)

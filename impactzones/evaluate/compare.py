@@ -644,6 +644,23 @@ def ring_reading(q: float, ring_p: float, ring_m: float) -> tuple[str, str]:
     return what, "beyond chance" if ring_p < 0.05 else "not beyond chance"
 
 
+def _check_inside(zones, study_area) -> None:
+    """Refuse, by name, zones with no area inside the study area (or no finite coordinates
+    in the working CRS: a zone far from the city)."""
+    if study_area is None:
+        return
+    outside = [
+        str(n)
+        for n, g in zip(zones["name"], zones.geometry, strict=True)
+        if not np.isfinite(g.area) or g.intersection(study_area).area == 0
+    ]
+    if outside:
+        raise InputError(
+            f"Zone(s) {', '.join(outside)} lie outside the study area; check their "
+            "coordinates and CRS."
+        )
+
+
 def _memberships(incidents, zones, ring: float, study_area):
     x, y = xy(incidents)
     in_zone = locate_all(x, y, list(zones.geometry))
@@ -677,10 +694,10 @@ def _place_pointless(incidents, zones, ring: float, memberships) -> None:
         import warnings
 
         warnings.warn(
-            f"{int(unknown.sum()):,} private incidents have no location and their place was "
-            f"recorded for another ring width than {ring:g} m: they count citywide and in a "
-            "zone their kept label names, not in any ring or the control area (compare with "
-            "the ring width used at load to place them).",
+            f"{int(unknown.sum()):,} private incidents have no location and no place recorded "
+            f"for a {ring:g} m ring: they count citywide and in a zone their kept label names, "
+            "not in any ring or the control area (compare with the ring width used at load, "
+            "the file's ring_m, to place them).",
             stacklevel=4,
         )
 
@@ -1032,6 +1049,7 @@ def compare_zones(
     check_windows(b, a, incidents["occurred_at"])
     _warn_not_begun(zones, a)
     ctx = {"b": b, "a": a, "exp": exp, "ring": ring, "note": note, "no_after": no_after}
+    _check_inside(zones, study_area)  # before the rings: a zone far away has no ring
     memberships = _memberships(incidents, zones, ring, study_area)
     rows = _comparison_rows(incidents, zones, crimes, by, memberships, ctx, dispersion, citywide)
     table = pd.DataFrame(rows, columns=COLUMNS)
