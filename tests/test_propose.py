@@ -371,3 +371,24 @@ def test_real_half_years_chose_the_history(real, layers):
             ratio[h] = bt.loc["all proposals", "pai"] / bt.loc[NAIVE, "pai"]
         assert ratio[1] > ratio[0] + 0.05, (before, ratio)
         assert ratio[1] >= 0.6, (before, ratio)
+
+
+def test_periods_travel_as_columns_and_survive_a_file_round_trip(proposals, synth, layers,
+                                                                  tmp_path):
+    """Issue 11: nothing a later step needs travels in DataFrame.attrs. The backtest read
+    back from CSV still knows its periods, and proposals read back from a file can be
+    backtested without saying the period again (2018 -> 2019, as proposed)."""
+    north = layers.zones[layers.zones["name"] == "North"]
+    bt = backtest(proposals, synth.incidents, period=2019, existing=north, layers=layers,
+                  draws=5)
+    assert not bt.attrs and not proposals.zones.attrs
+    back = pd.read_csv(bt.to_csv(tmp_path / "bt.csv") or tmp_path / "bt.csv")
+    assert (back["period"].astype(str) == "2019").all() and (back["before"] == 2018).all()
+    inc = synth.incidents
+    expected = int((inc["occurred_at"].dt.year.eq(2019) & inc["group"].eq("violent")).sum())
+    assert (back["period_incidents"] == expected).all()
+    again = gpd.read_file(proposals.to_file(tmp_path / "p.gpkg"))
+    bt2 = backtest(again, synth.incidents, period=2019, existing=north, layers=layers,
+                   draws=5)
+    mine = bt2[bt2["set"] == "proposals"]["hits"].tolist()
+    assert mine == bt[bt["set"] == "proposals"]["hits"].tolist()

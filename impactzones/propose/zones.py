@@ -47,6 +47,7 @@ COLUMNS = [
     "districts",
     "neighborhoods",
     "method",
+    "period",
     "params",
     "summary",
     "geometry",
