@@ -22,6 +22,7 @@ from .core.defaults import RING
 from .core.errors import InputError
 from .core.files import writes_into
 from .core.geo import Layers, st_louis
+from .core.results import column_label
 from .core.schema import is_sensitive
 from .hotspots import registry as _registry
 from .io.incidents import LoadResult, read_incidents
@@ -883,8 +884,8 @@ def _explore_entry(bt, with_capture: bool) -> tuple:
         r = bt.set_index("name")
         ours = r.loc["all proposals"]
         finding = (
-            f"Zones proposed from {bt.attrs['before']} held {ours['hit_rate']:.1%} of "
-            f"{bt.attrs['period']}'s violent crime on {ours['area_km2']:.1f} km^2 (PAI "
+            f"Zones proposed from {column_label(bt, 'before')} held {ours['hit_rate']:.1%} of "
+            f"{column_label(bt, 'period')}'s violent crime on {ours['area_km2']:.1f} km^2 (PAI "
             f"{ours['pai']:.1f}; at the same area the naive top cells {r.loc[NAIVE, 'pai']:.1f}, "
             f"compact discs {r.loc[COMPACT, 'pai']:.1f}, random placements "
             f"{r.loc[RANDOM, 'pai']:.1f}). " + finding
@@ -903,7 +904,7 @@ def _demo_capture(inc, layers: Layers, bt, out: Path):
     table, a summary table at a few area shares and a plot."""
     from .propose.proposals import capture_curve, capture_table, plot_capture_curve
 
-    before, after = bt.attrs["before"], bt.attrs["period"]
+    before, after = column_label(bt, "before"), column_label(bt, "period")
     year = int(before[:4])
     existing = existing_zones(layers.zones, by=f"{year}-12-31")
     try:

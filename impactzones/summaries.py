@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .core.results import column_label
+
 __all__ = [
     "TERMS",
     "Note",
@@ -182,7 +184,7 @@ def proposal_summary(props, bt) -> list:
     ([['1', 'Proposal A', '1.50', '120', '5.0%', '6.1', 'Downtown']], '- A: 5% of crime')
     """
     t = TextTable(
-        f"Proposed zones from {props.attrs.get('period', '')}",
+        f"Proposed zones from {column_label(props, 'period')}",
         ["Rank", "Name", "km^2", "Incidents", "Share", "PAI", "Neighborhoods"],
         [
             [
@@ -201,10 +203,10 @@ def proposal_summary(props, bt) -> list:
     )
     blocks: list = [t, *(f"- {line}" for line in props["summary"])]
     if bt is not None:
+        tested = int(column_label(bt, "period_incidents", "0"))
         blocks.append(
             TextTable(
-                f"Backtest on {bt.attrs.get('period', '')} ({bt.attrs.get('incidents', 0):,} "
-                "incidents)",
+                f"Backtest on {column_label(bt, 'period')} ({tested:,} incidents)",
                 ["Set", "Name", "km^2", "Hits", "Hit rate", "PAI", "PEI", "RRI"],
                 [
                     [

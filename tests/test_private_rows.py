@@ -87,6 +87,13 @@ def test_real_clean_file_gives_the_raw_exports_numbers(real_incidents_dir, tmp_p
     # the raw exports' figures the reviewer found (the clean file gave 193 -> 151)
     assert rows[clean][("North", "violent")][:2] == [230, 187]
     assert rows[clean][("Citywide", "violent")][:2] == [6093, 5124]
+    reports = {}
+    for src in (real_incidents_dir, clean):
+        capsys.readouterr()
+        out = tmp_path / f"cs_{len(reports)}"
+        assert main(["compstat", str(src), "--out", str(out), "--json", "--quiet"]) == 0
+        reports[src] = json.loads(capsys.readouterr().out)["rows"]
+    assert reports[clean] == reports[real_incidents_dir]
 
 
 def test_compare_on_the_demo_file_reproduces_the_demo(demo_cli, capsys):

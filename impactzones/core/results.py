@@ -30,6 +30,7 @@ __all__ = [
     "VECTOR_EXTS",
     "Result",
     "ResultFiles",
+    "column_label",
     "file_kind",
 ]
 
@@ -125,3 +126,26 @@ class ResultFiles:
 
             return write_table(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), path)
         return write_vector(gdf, path)
+
+
+def column_label(table: Any, column: str, default: str = "") -> str:
+    """The label a table carries in ``column`` (the same on every row: the period a
+    proposal, backtest or capture curve belongs to), or ``default``.
+
+    Labels travel as columns, not in ``DataFrame.attrs``, so that they survive a file
+    round trip and any pandas operation.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> column_label(pd.DataFrame({"period": ["2019", "2019"]}), "period")
+    '2019'
+    >>> column_label(pd.DataFrame({"x": [1]}), "period", "?")
+    '?'
+    """
+    import pandas as pd
+
+    if table is None or column not in table or not len(table):
+        return default
+    value = table[column].iloc[0]
+    return default if pd.isna(value) else str(value)

@@ -19,6 +19,7 @@ from ..core.change import percent_change
 from ..core.defaults import RING
 from ..core.files import writes_into
 from ..core.geo import Layers
+from ..core.results import column_label
 from ..core.windows import Window, compare_phrase
 from ..io.safety import Slugs, source_label
 
@@ -235,12 +236,12 @@ def annotate_proposals(
     >>> z = layers.zones[layers.zones["name"] == "South"]
     >>> p = gpd.GeoDataFrame({"name": ["Proposal A"]}, geometry=[z.geometry.iloc[0]],
     ...                      crs=z.crs)
-    >>> p.attrs["period"] = "2018"
+    >>> p["period"] = "2018"
     >>> annotate_proposals(p, layers).loc[0, "why"]
     'Inside the South zone, which began in 2019, after the 2018 data it was proposed from.'
     """
     out = proposals.copy()
-    period = str(proposals.attrs.get("period", ""))
+    period = column_label(proposals, "period")
     out["period"] = period
     why = []
     zones = layers.zones.to_crs(out.crs)
@@ -258,7 +259,7 @@ def annotate_proposals(
     out["why"] = why
     if backtest is not None and len(backtest):
         bt = backtest[backtest["set"] == "proposals"].set_index("name")
-        test = backtest.attrs.get("period", "")
+        test = column_label(backtest, "period")
         out["backtest"] = [
             f"in {test}: PAI {bt.loc[n, 'pai']:.1f}, PEI {bt.loc[n, 'pei']:.2f}, "
             f"RRI {bt.loc[n, 'rri']:.2f}"
@@ -266,7 +267,6 @@ def annotate_proposals(
             else ""
             for n in out["name"]
         ]
-    out.attrs = dict(proposals.attrs)
     return out
 
 
@@ -587,7 +587,7 @@ class _Build:
             links.append(("picture (PNG)", "analyst.png"))
         finding = list(registry.headline(data.results)["findings"])
         if props is not None:
-            finding.append(f"{len(props)} proposed zones from {props.attrs.get('period', '')} data")
+            finding.append(f"{len(props)} proposed zones from {column_label(props, 'period')} data")
         self.entries.append(
             dict(
                 title="Analyst map",

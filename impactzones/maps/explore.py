@@ -37,6 +37,7 @@ from ..core.defaults import RING
 from ..core.geo import WGS84, Layers, xy
 from ..core.geometry import locate
 from ..core.grid import make_grid
+from ..core.results import column_label
 from ..core.schema import GROUPS, is_sensitive
 
 __all__ = ["explore_data", "write_explore"]
@@ -225,8 +226,8 @@ def _capture(curve: pd.DataFrame | None) -> dict | None:
     return {
         "rows": rows,
         "png": base64.b64encode(buf.getvalue()).decode(),
-        "period": str(curve.attrs.get("period", "")),
-        "before": str(curve.attrs.get("before", "")),
+        "period": column_label(curve, "period"),
+        "before": column_label(curve, "before"),
     }
 
 

@@ -47,6 +47,7 @@ from ..core import defaults
 from ..core.change import format_pct
 from ..core.errors import InputError
 from ..core.geo import WGS84, Layers
+from ..core.results import column_label
 from ..core.schema import is_sensitive
 from ..io.safety import js_literal
 from ..io.writers import write_text
@@ -1115,7 +1116,7 @@ def _add_proposals(m: folium.Map, data: MapData) -> list[str]:
             labels.append([*pt, esc(short), "iz-lbl-prop"])
     _Labels(labels).add_to(group)
     group.add_to(m)
-    period = str(p.attrs.get("period", "") or (p["period"].iloc[0] if "period" in p else ""))
+    period = column_label(p, "period")
     key = f"Proposed zone (A, B...), from {period} data" if period else "Proposed zone"
     return [_section(PROPOSAL_LAYER, _line_key("#00897b", key, "dotted"))]
 
@@ -1155,7 +1156,7 @@ def capture_layer(m: folium.Map, curve: pd.DataFrame | None) -> list[str]:
     buf = io.BytesIO()
     plot_capture_curve(curve, buf, dpi=60)
     png = base64.b64encode(buf.getvalue()).decode()
-    period, before = curve.attrs.get("period", ""), curve.attrs.get("before", "")
+    period, before = column_label(curve, "period"), column_label(curve, "before")
     title = f"Capture of {period} crime, zones chosen from {before}" if period else "Capture"
     folium.FeatureGroup(name=CAPTURE_LAYER, show=False).add_to(m)
     html_text = (

@@ -16,6 +16,7 @@ from ..core.defaults import GAP
 from ..core.errors import InputError
 from ..core.geo import Layers, xy
 from ..core.grid import make_grid
+from ..core.results import column_label
 from ..core.windows import Window, parse_window, select
 from .baselines import compact_baseline, naive_cells, random_placements
 from .metrics import best_hits, pai, rri
@@ -34,8 +35,9 @@ def _before(proposals: Any, before: Any) -> Window:
         return parse_window(before)
     if isinstance(proposals, Proposals):
         return proposals.window
-    if "window" in getattr(proposals, "attrs", {}):
-        return proposals.attrs["window"]
+    label = column_label(proposals, "period")
+    if label:
+        return parse_window(label if label.isdigit() else tuple(label.split(" to ")))
     raise InputError("Give the proposal period as before=... (the proposals do not say).")
 
 
@@ -178,7 +180,9 @@ def backtest(
     mean = pd.DataFrame(scored)[["area_km2", "hits", "hit_rate", "pai", "pei", "rri"]].mean()
     rows.append({"set": "baseline", "name": RANDOM, **mean.to_dict(), "hits_before": math.nan})
     out = pd.DataFrame(rows)
-    out.attrs.update({"period": after_w.label, "before": before_w.label, "incidents": sc.total_a})
+    # the periods travel as columns (they survive a file round trip; attrs would not)
+    out["period"], out["before"] = after_w.label, before_w.label
+    out["period_incidents"] = sc.total_a
     return out
 
 

@@ -153,14 +153,9 @@ def capture_curve(
     out = out[out["area_share"] <= max_share * (1 + 1e-9)].reset_index(drop=True)
     out["pai"] = out["capture"] / out["area_share"]
     out["zones"] = out["zones"].astype("Int64")  # a count; missing for the cell curves
-    out.attrs.update(
-        {
-            "period": parse_window(period).label,
-            "before": parse_window(before).label,
-            "study_area_km2": sc.area_km2,
-        }
-    )
-    return out[["strategy", "zones", "area_km2", "area_share", "capture", "pai"]]
+    out["period"], out["before"] = parse_window(period).label, parse_window(before).label
+    columns = ["strategy", "zones", "area_km2", "area_share", "capture", "pai"]
+    return out[[*columns, "period", "before"]]
 
 
 def capture_table(curve: pd.DataFrame, shares=CAPTURE_SHARES) -> pd.DataFrame:

@@ -71,7 +71,7 @@ class Proposals(ResultFiles):
         The study area's size, km^2.
 
     For code written when :func:`propose_zones` returned a GeoDataFrame, the result reads
-    like its ``zones`` table: ``p["name"]``, ``len(p)``, ``p.geometry``, ``p.attrs``.
+    like its ``zones`` table: ``p["name"]``, ``len(p)``, ``p.geometry``, ``p["period"]``.
 
     Examples
     --------
@@ -275,14 +275,6 @@ def propose_zones(
         )
     params["surface"] = note
     zones = _zone_table(shapes, sel, incidents.crs, area.area / 1e6, layers, window, params)
-    zones.attrs.update(
-        {
-            "period": window.label,
-            "incidents": len(sel),
-            "study_area_km2": area.area / 1e6,
-            "cell_size": cell_size,
-        }
-    )
     return Proposals(zones, params, window, len(sel), area.area / 1e6, cell_size)
 
 
@@ -372,6 +364,7 @@ def _zone_table(shapes, sel, crs, area_km2: float, layers, window, params) -> gp
     out["neighborhoods"] = ["; ".join(_covers(g, nb, "name")) for g in out.geometry]
     out["districts"] = ["; ".join(_covers(g, dist, "district")) for g in out.geometry]
     out["method"] = params["method"]
+    out["period"] = window.label
     out["params"] = (
         f"{params['surface']}; {params['cell_size_m']:g} m cells; growth threshold "
         f"{params['threshold']:g}; areas {params['min_area_km2']:g} to "
