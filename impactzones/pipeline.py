@@ -644,10 +644,8 @@ def _named_sources(frame):
 def _named_keys(tally):
     """The load tally with every file path (keys of its per-file parts) as a file name."""
     if isinstance(tally, dict):
-        return {
-            (source_label([k]) if isinstance(k, str) and "/" in k else k): _named_keys(v)
-            for k, v in tally.items()
-        }
+        paths = {k for k in tally if isinstance(k, str) and ("/" in k or "\\" in k)}
+        return {(source_label([k]) if k in paths else k): _named_keys(v) for k, v in tally.items()}
     return tally
 
 
