@@ -80,6 +80,66 @@ class _Package(_types.ModuleType):
 _sys.modules[__name__].__class__ = _Package
 
 
+# Modules of 0.1 that moved into the layer packages in 0.2 (issue 11): importing an old path
+# still works for one release, with a FutureWarning naming the new one.
+_MOVED = {
+    "schema": "core.schema",
+    "windows": "core.windows",
+    "change": "core.change",
+    "errors": "core.errors",
+    "defaults": "core.defaults",
+    "grid": "core.grid",
+    "geo": "core.geo",
+    "dates": "io.dates",
+    "profiles": "io.profiles",
+    "offenses": "io.offenses",
+    "safety": "io.safety",
+    "manifest": "io.manifest",
+    "compare": "evaluate.compare",
+    "compstat": "evaluate.compstat",
+    "webmap": "maps.webmap",
+    "brief": "maps.brief",
+    "explore": "maps.explore",
+    "synth": "datasets.synth",
+}
+
+
+class _MovedModules:
+    """A meta-path finder that answers the old module paths with the moved modules."""
+
+    @staticmethod
+    def find_spec(fullname: str, path: object = None, target: object = None) -> object:
+        head, _, old = fullname.partition(".")
+        if head != __name__ or old not in _MOVED:
+            return None
+        import importlib.util
+
+        return importlib.util.spec_from_loader(fullname, _MovedModules())  # type: ignore[arg-type]
+
+    def create_module(self, spec: object) -> None:
+        return None  # the default: a fresh module, filled by exec_module
+
+    def exec_module(self, module: _types.ModuleType) -> None:
+        import importlib
+        import warnings
+
+        old = module.__name__.partition(".")[2]
+        new = f"{__name__}.{_MOVED[old]}"
+        warnings.warn(
+            f"{module.__name__} moved to {new} in impactzones 0.2; import it from there (or "
+            "use the top-level names, impactzones.<name>). The old path goes in a later "
+            "release.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        real = importlib.import_module(new)
+        module.__getattr__ = lambda name: getattr(real, name)  # type: ignore[method-assign]
+        module.__doc__ = f"Moved to :mod:`{new}`."
+
+
+_sys.meta_path.append(_MovedModules())  # type: ignore[arg-type]
+
+
 __all__ = [
     "Grid",
     "ImpactZonesError",

@@ -170,3 +170,30 @@ def test_no_helper_module_leaks_into_the_public_namespace():
     assert not extra
     assert not hasattr(iz, "sys") and not hasattr(iz, "types")
     assert callable(iz.assign)
+
+
+def test_old_module_paths_still_import_with_a_future_warning():
+    """0.1's module paths (issue 11 moved them into layer packages) keep working for one
+    release: the names are the moved module's own, and the warning names the new path."""
+    import subprocess
+    import sys
+
+    code = (
+        "import warnings\n"
+        "warnings.simplefilter('error', FutureWarning)\n"
+        "try:\n"
+        "    from impactzones.compare import compare_zones\n"
+        "except FutureWarning as w:\n"
+        "    print(w)\n"
+        "warnings.simplefilter('ignore', FutureWarning)\n"
+        "from impactzones.compare import compare_zones\n"
+        "from impactzones.synth import synthesize\n"
+        "import impactzones.evaluate.compare as new\n"
+        "print(compare_zones is new.compare_zones, synthesize.__module__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert "moved to impactzones.evaluate.compare" in out[0]
+    assert out[1] == "True impactzones.datasets.synth"
+    with pytest.raises(ModuleNotFoundError):
+        __import__("impactzones.no_such_module")
