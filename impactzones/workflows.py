@@ -698,7 +698,7 @@ def propose(
 
     ``kwargs``: the :func:`impactzones.propose.propose_zones` settings (``k``,
     ``max_area_km2``, ``min_area_km2``, ``gap``, ``method``, ``threshold``, ``snap``,
-    ``stability``, ``solidity``) and the reading options.
+    ``stability``, ``history``, ``solidity``) and the reading options.
 
     Examples
     --------
@@ -711,7 +711,7 @@ def propose(
     step = _step(progress)
     _guard(incidents, [out])
     keys = ("k", "max_area_km2", "min_area_km2", "gap", "method", "threshold", "snap",
-            "stability", "solidity")  # fmt: skip
+            "stability", "history", "solidity")  # fmt: skip
     settings = {k: kwargs.pop(k) for k in keys if k in kwargs}
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,

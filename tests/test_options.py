@@ -173,3 +173,20 @@ def test_every_option_reaches_the_library_call(command):
         assert dest in params or takes_more or dest in cli_only, (command, dest)
         if not takes_more:
             assert dest in params or dest in cli_only, (command, dest)
+
+
+def test_propose_options_default_as_propose_zones_does():
+    """The CLI's proposal settings default to propose_zones' own (history=1 was chosen on
+    the 2017 -> 2018 backtests), and --history 0 reaches it as 0."""
+    import inspect
+
+    from impactzones.cli.main import build_parser
+    from impactzones.propose import propose_zones
+
+    sig = inspect.signature(propose_zones).parameters
+    args = build_parser().parse_args(["propose", "x.parquet", "--period", "2018"])
+    for name in ("k", "history", "solidity", "threshold"):
+        assert getattr(args, name) == sig[name].default, name
+    args = build_parser().parse_args(["propose", "x.parquet", "--period", "2018",
+                                      "--history", "0"])
+    assert args.history == 0

@@ -414,6 +414,9 @@ OPTIONS: dict[str, Option] = _options(
     Option("exclude", "path", "more zones to keep clear of (e.g. a zone drawn on the `explore` "
            "page, GeoJSON)"),
     Option("stability", "bool", "favour cells hot in many months over one-month spikes"),
+    Option("history", "int", "earlier periods of the same length that also count when "
+           "ranking cells, so places that stayed hot outrank one-off spikes (default "
+           "%(default)s, tuned on real data; 0: the period alone)", default=1, low=0),
     Option("solidity", "number", "least share of its convex hull a zone must fill, 0-1 (0: "
            "follow the hot spot)", default=0.0, low=0, high=1),
     Option("threshold", "number", "grow while density >= this share of the peak "
@@ -542,7 +545,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
              "exclude", ("method", {"nargs": None, "choices": proposal_surfaces,
                                     "help": "priority surface (default cells: counts per 100 m "
                                     "cell, lightly smoothed)"}),
-             "stability", "solidity", "threshold", "snap",
+             "stability", "history", "solidity", "threshold", "snap",
              ("group", {"help": "crime group (default violent)"}),
              ("category", {"help": "categories instead of a group, comma-separated"}),
              _out(help="proposals file (.geojson, .gpkg, .parquet)"), _BOUNDARY),
