@@ -324,9 +324,9 @@ def check_zones(zones: gpd.GeoDataFrame, area) -> None:
         missing = [n for n, s in zip(names, zones["start"], strict=True) if pd.isna(s)]
         if missing:
             warnings.warn(
-                f"Zone(s) {', '.join(missing)} have no readable start date; they get no "
-                "before/after comparison or commander map in the demo (give start as "
-                "YYYY-MM-DD).",
+                f"Zone(s) {', '.join(missing)} have no readable start date, so no "
+                "comparison can be placed around their start and the demo draws no "
+                "commander map for them (give start as YYYY-MM-DD).",
                 stacklevel=2,
             )
 
