@@ -851,7 +851,7 @@ def existing_zones(
 def _demo_proposals(inc, layers: Layers):
     """Zones proposed (the tuned defaults) from the year before the newest zones began, away
     from the zones that had begun by then, backtested on the next year (same calendar days)."""
-    from .propose.proposals import backtest, propose_zones
+    from .propose import backtest, propose_zones
 
     zones = layers.zones
     if "start" not in zones or zones["start"].isna().all():
@@ -874,7 +874,7 @@ def _demo_proposals(inc, layers: Layers):
 
 def _explore_entry(bt, with_capture: bool) -> tuple:
     """The index's line for the proposal page, with the backtest in one sentence."""
-    from .propose.proposals import COMPACT, NAIVE, RANDOM
+    from .propose import COMPACT, NAIVE, RANDOM
 
     finding = "Draw or edit a zone and read its counts, share, PAI and ring at once."
     links = []
@@ -900,7 +900,7 @@ def _explore_entry(bt, with_capture: bool) -> tuple:
 def _demo_capture(inc, layers: Layers, bt, out: Path):
     """The capture curves of the demo's backtest (same periods, same existing zones) as a
     table, a summary table at a few area shares and a plot."""
-    from .propose.proposals import capture_curve, capture_table, plot_capture_curve
+    from .propose import capture_curve, capture_table, plot_capture_curve
 
     before, after = column_label(bt, "before"), column_label(bt, "period")
     year = int(before[:4])

@@ -139,7 +139,7 @@ NOTEBOOKS = {
                "In 2019 St. Louis added a Central and a South zone. Given 2018's violent "
                "crime and the North zone, where should two new zones go, and how would they "
                "have done in 2019?"),
-        ("code", SETUP + "\nfrom impactzones.propose.proposals import propose_zones, backtest"),
+        ("code", SETUP + "\nfrom impactzones.propose import propose_zones, backtest"),
         ("code", "layers = iz.st_louis()\n"
                  "synth = iz.synthesize(seed=2018, years=[2018, 2019])\n"
                  "inc = synth.incidents\n"

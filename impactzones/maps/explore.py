@@ -215,7 +215,7 @@ def _capture(curve: pd.DataFrame | None) -> dict | None:
         return None
     import io
 
-    from ..propose.proposals import capture_table, plot_capture_curve
+    from ..propose import capture_table, plot_capture_curve
 
     table = capture_table(curve)
     rows = [[str(c).replace("capture_at_", "") for c in table.columns]]

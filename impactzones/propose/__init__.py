@@ -7,28 +7,13 @@ The modules: :mod:`~impactzones.propose.surfaces` (where zones grow),
 :mod:`~impactzones.propose.backtests` and :mod:`~impactzones.propose.capture`.
 """
 
-from .proposals import (
-    CAPTURE_SHARES,
-    COMPACT,
-    HINDSIGHT,
-    METHODS,
-    NAIVE,
-    RANDOM,
-    Constraints,
-    Proposals,
-    backtest,
-    best_hits,
-    capture_curve,
-    capture_table,
-    compact_baseline,
-    naive_cells,
-    pai,
-    plot_capture_curve,
-    propose_zones,
-    random_placements,
-    rolling_backtest,
-    rri,
-)
+from .backtests import COMPACT, NAIVE, RANDOM, backtest, rolling_backtest
+from .baselines import compact_baseline, naive_cells, random_placements
+from .capture import CAPTURE_SHARES, HINDSIGHT, capture_curve, capture_table, plot_capture_curve
+from .metrics import best_hits, pai, rri
+from .shapes import Constraints
+from .surfaces import METHODS
+from .zones import Proposals, propose_zones
 
 __all__ = [
     "CAPTURE_SHARES",
