@@ -299,3 +299,27 @@ def test_charts_start_where_the_exports_start():
     assert _first_full_month(occurred) == pd.Timestamp("2017-01-01")
     steady = pd.Series(pd.date_range("2018-01-01", "2018-12-31", freq="D"))
     assert _first_full_month(steady) == pd.Timestamp("2018-01-01")
+
+
+def test_emerging_layer_draws_and_names_exactly_the_patterns_present(layers, synth):
+    """The web layer of emerging hot spots (web maps only) legends the patterns the
+    result holds, and no others (it was not drawn by any other test)."""
+    import folium
+
+    from impactzones.hotspots import emerging
+    from impactzones.maps.layers import PATTERN_COLOURS, _emerging_web
+    from impactzones.maps.webmap import MapData
+
+    inc = synth.incidents
+    inc = inc[(inc["group"] == "violent") & (inc["occurred_at"].dt.year == 2018)]
+    result = emerging(inc, study_area=layers.study_area)
+    present = set(result.to_geodataframe()["pattern"]) & set(PATTERN_COLOURS)
+    assert present  # planted hot spots make some
+    m = folium.Map()
+    (legend,) = _emerging_web(m, result, MapData(layers, "t"), name="emerging", analyst=True)
+    named = {p for p in PATTERN_COLOURS if f"</span>{p}</div>" in legend}
+    assert named == present
+    shapes = [c for c in m._children.values() if isinstance(c, folium.GeoJson)]
+    assert [c.layer_name for c in shapes] == ["Emerging hot spots"]
+    drawn = {f["properties"]["pattern"] for f in shapes[0].data["features"]}
+    assert drawn == present

@@ -246,26 +246,36 @@ DBSCAN = MapLayer(web=_clusters_web, static=_clusters_static)
 # --------------------------------------------------------------------------------------
 
 
+def _classes_layer(m, cells, column: str, colours: dict, alias: str, title: str,
+                   show: bool, labels: dict | None = None) -> None:
+    """Cells dissolved by the class in ``column``, each class filled in its colour, with the
+    class's label (``labels``, else the class itself: fixed words, never user text) as the
+    tooltip."""
+    merged = cells[[column, "geometry"]].dissolve(by=column).reset_index()
+    merged["colour"] = merged[column].map(colours)
+    if labels is not None:
+        merged["label"] = merged[column].map(labels)
+        column = "label"
+    folium.GeoJson(
+        _for_map(merged, simplify=0),
+        name=esc(title),
+        style_function=lambda f: {
+            "color": f["properties"]["colour"],
+            "weight": 0.5,
+            "fillColor": f["properties"]["colour"],
+            "fillOpacity": 0.55,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=[column], aliases=[alias]),
+        show=show,
+    ).add_to(m)
+
+
 def _gistar_web(m, result, data: MapData, *, name: str, analyst: bool) -> list[str]:
     cells = result.to_geodataframe()
     title = layer_title(data, name, GI_LAYER)
     sig = cells[cells["bin"] != 0]
     if len(sig):
-        merged = sig[["bin", "geometry"]].dissolve(by="bin").reset_index()
-        merged["label"] = merged["bin"].map(GI_LABELS)
-        merged["colour"] = merged["bin"].map(GI_COLOURS)
-        folium.GeoJson(
-            _for_map(merged, simplify=0),
-            name=esc(title),
-            style_function=lambda f: {
-                "color": f["properties"]["colour"],
-                "weight": 0.5,
-                "fillColor": f["properties"]["colour"],
-                "fillOpacity": 0.55,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=["label"], aliases=["Gi*"]),
-            show=data.shown(name),
-        ).add_to(m)
+        _classes_layer(m, sig, "bin", GI_COLOURS, "Gi*", title, data.shown(name), GI_LABELS)
     if analyst:
         _gistar_grid(m, cells)
     p = result.params
@@ -343,24 +353,11 @@ def _emerging_web(m, result, data: MapData, *, name: str, analyst: bool) -> list
     if not len(cells):
         return []
     title = layer_title(data, name, "Emerging hot spots")
-    merged = cells[["pattern", "geometry"]].dissolve(by="pattern").reset_index()
-    merged["colour"] = merged["pattern"].map(PATTERN_COLOURS)
-    folium.GeoJson(
-        _for_map(merged, simplify=0),
-        name=esc(title),
-        style_function=lambda f: {
-            "color": f["properties"]["colour"],
-            "weight": 0.5,
-            "fillColor": f["properties"]["colour"],
-            "fillOpacity": 0.55,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=["pattern"], aliases=["Pattern"]),
-        show=data.shown(name),
-    ).add_to(m)
+    _classes_layer(m, cells, "pattern", PATTERN_COLOURS, "Pattern", title, data.shown(name))
     items = "".join(
         f"<div><span class='iz-swatch' style='background:{colour}'></span>{esc(p)}</div>"
         for p, colour in PATTERN_COLOURS.items()
-        if p in set(merged["pattern"])
+        if p in set(cells["pattern"])
     )
     return [_section(title, f"<h2>{esc(title)}</h2>{items}")]
 
