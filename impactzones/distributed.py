@@ -158,7 +158,7 @@ def _summarise_part(frame, layers: Layers, grid: Grid, freq: str, ring: float) -
     clean, rejects = clean_partition(frame, layers)
     assigned = assign(clean, layers, ring=ring)
     counts, area = _tables(assigned)
-    t = clean["occurred_at"]
+    t = assigned["occurred_at"]
     return {
         "cube": _sparse_cube(clean, grid, freq),
         "counts": counts,
