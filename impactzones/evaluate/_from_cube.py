@@ -1,7 +1,9 @@
 """The count cube as the input of a comparison or a CompStat report: counts by area and
-period, read off the cube's cells instead of the incidents.
+period, read off the cube instead of the incidents.
 
-A cell belongs to a zone, a ring or the control area when its **centre** does (the rule
+When the cube counted its incidents in these very zones, rings and study area
+(``area_count``, see :func:`impactzones.cube.area_members`), those exact counts are used.
+Otherwise a cell belongs to a zone, a ring or the control area when its **centre** does (the rule
 the proposal page uses): every incident of a cell counts where the cell's centre is. An
 incident in a cell that a zone's (or ring's) edge cuts may therefore count on the other
 side of the edge; no other incident moves. Incidents at their cell's centre count exactly
@@ -103,9 +105,29 @@ def cell_areas(x, y, zones, ring: float, study_area) -> np.ndarray:
     return np.column_stack([in_zone, in_ring, control, np.ones(len(x), bool)])
 
 
-def area_series(cube, zones, ring: float, study_area) -> np.ndarray:
+def exact_areas(cube, zones, ring: float, study_area) -> bool:
+    """Whether the cube counted its incidents in exactly these zones, rings and study area
+    (its ``area_count``), so that no cell needs to be placed by its centre."""
+    from ..cube import area_key
+
+    if "area_count" not in getattr(cube, "data_vars", {}) or "areas_key" not in cube.attrs:
+        return False
+    return bool(cube.attrs["areas_key"] == area_key(zones, ring, study_area))
+
+
+def area_series(cube, zones, ring: float, study_area, exact: bool) -> np.ndarray:
     """Counts ``(time, group, areas)``: each zone, each ring, the control area and the
-    whole cube (cell-centre membership)."""
+    whole cube; from the cube's exact per-area counts when ``exact``, else each cell
+    counted where its centre lies."""
+    if exact:
+        names = zones["name"].astype(str).tolist()
+        labels = [f"zone:{n}" for n in names] + [f"ring:{n}" for n in names] + ["control"]
+        da = cube["area_count"].sel(area=labels).transpose("time", "group", "area")
+        total = cube["count"].sum(dim=["y", "x"]).transpose("time", "group")
+        return np.concatenate(
+            [np.asarray(da.values, np.int64), np.asarray(total.values, np.int64)[:, :, None]],
+            axis=2,
+        )
     x, y, counts = occupied_cells(cube)
     member = cell_areas(x, y, zones, ring, study_area).astype(np.int64)
     return np.einsum("tgc,ca->tga", counts, member)
