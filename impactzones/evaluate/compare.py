@@ -1121,7 +1121,8 @@ def _compare_cube(cube, zones, before, after, settings: dict) -> Comparison:
     _warn_not_begun(zones, a)
     ring, study_area = settings["ring"], settings["study_area"]
     ctx = {"b": b, "a": a, "exp": exp, "ring": ring, "note": note, "no_after": no_after}
-    _check_inside(zones, study_area)
+    if study_area is not None:
+        share_inside(zones, study_area)  # zones outside: refused by name, one sentence
     series = area_series(cube, zones, ring, study_area)  # time x group x area
     tb, ta = window_periods(cube, b), window_periods(cube, a)
     months, n_months = before_months(cube, b)
