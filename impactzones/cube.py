@@ -8,6 +8,9 @@ aggregate, made once and shared: an :class:`xarray.Dataset` with
   each cell (on the analysis :class:`~impactzones.core.grid.Grid`) in each period (a day or a
   month, labelled by its first day);
 * ``in_study_area`` (bool, ``(y, x)``): the grid's mask (cells whose centre is inside);
+* attributes ``freq`` (``"day"`` or ``"month"``), ``cell_size_m``, the incidents counted
+  and left out, and ``first_day`` / ``last_day``: the first and last day of the incidents
+  counted (a monthly cube's periods alone do not say where the data end);
 * ``x``, ``y``: the cell centres in metres, ``y`` decreasing (north up), as rioxarray and
   GDAL expect, with a CF ``spatial_ref`` coordinate holding the CRS (WKT) and the GDAL
   ``GeoTransform``: ``cube.rio.crs`` and ``cube.rio.transform()`` work when rioxarray is
@@ -45,6 +48,7 @@ __all__ = [
     "cube_counts",
     "cube_grid",
     "cube_to_grid_counts",
+    "data_span",
     "is_cube",
     "periods",
     "read_cube",
@@ -255,8 +259,25 @@ def build_cube(
             "incidents": used,
             "outside_study_area": int(outside),
             "outside_grid_or_period": int(len(x) - used),
+            **data_span(times),
         },
     )
+
+
+def data_span(times) -> dict[str, str]:
+    """``first_day`` and ``last_day`` (ISO dates) of incident times: where the data a cube
+    counted begin and end, which its periods alone do not say (a comparison cuts a year
+    window to the data's end, as from the incidents).
+
+    Examples
+    --------
+    >>> data_span(pd.to_datetime(["2019-03-02 10:00", "2019-01-05"]).to_numpy())
+    {'first_day': '2019-01-05', 'last_day': '2019-03-02'}
+    """
+    t = pd.DatetimeIndex(np.asarray(times).ravel()).dropna()
+    if len(t) == 0:
+        return {}
+    return {"first_day": f"{t.min():%Y-%m-%d}", "last_day": f"{t.max():%Y-%m-%d}"}
 
 
 def is_cube(obj) -> bool:

@@ -158,12 +158,14 @@ def _summarise_part(frame, layers: Layers, grid: Grid, freq: str, ring: float) -
     clean, rejects = clean_partition(frame, layers)
     assigned = assign(clean, layers, ring=ring)
     counts, area = _tables(assigned)
+    t = assigned["occurred_at"]
     return {
         "cube": _sparse_cube(clean, grid, freq),
         "counts": counts,
         "area": area,
         "rejects": rejects,
         "read": read,
+        "span": (t.min(), t.max()) if len(t) else (pd.NaT, pd.NaT),
     }
 
 
@@ -177,6 +179,10 @@ def _combine(a: dict, b: dict) -> dict:
         "area": a["area"].add(b["area"], fill_value=0),
         "rejects": a["rejects"] + b["rejects"],
         "read": a["read"] + b["read"],
+        "span": (
+            min((t for t in (a["span"][0], b["span"][0]) if pd.notna(t)), default=pd.NaT),
+            max((t for t in (a["span"][1], b["span"][1]) if pd.notna(t)), default=pd.NaT),
+        ),
     }
 
 
@@ -194,7 +200,7 @@ def _full_table(series: pd.Series) -> pd.DataFrame:
 
 def _finish(total: dict, grid: Grid, freq: str) -> Summary:
     from .core.schema import GROUPS
-    from .cube import FREQS, to_dataset
+    from .cube import FREQS, data_span, to_dataset
 
     sparse = total["cube"]
     if len(sparse) == 0:
@@ -228,6 +234,7 @@ def _finish(total: dict, grid: Grid, freq: str) -> Summary:
             "incidents": int(counts.sum()),
             "outside_study_area": int(rejected.get("outside_study_area", 0)),
             "outside_grid_or_period": int(used - counts.sum()),
+            **data_span([t for t in total["span"] if pd.notna(t)]),
         },
     )
     counts_t = _full_table(total["counts"])
