@@ -51,7 +51,7 @@ from ..core.change import UNDEFINED_REASON, format_pct, percent_change
 from ..core.defaults import ALPHA, CONF, RING, describe
 from ..core.errors import InputError
 from ..core.geo import xy
-from ..core.geometry import locate_all, ring_polygons
+from ..core.geometry import locate_all, ring_polygons, share_inside
 from ..core.results import ResultFiles
 from ..core.schema import GROUPS, PART_I
 from ..core.windows import Window, parse_window
@@ -645,23 +645,6 @@ def ring_reading(q: float, ring_p: float, ring_m: float) -> tuple[str, str]:
     return what, "beyond chance" if ring_p < 0.05 else "not beyond chance"
 
 
-def _check_inside(zones, study_area) -> None:
-    """Refuse, by name, zones with no area inside the study area (or no finite coordinates
-    in the working CRS: a zone far from the city)."""
-    if study_area is None:
-        return
-    outside = [
-        str(n)
-        for n, g in zip(zones["name"], zones.geometry, strict=True)
-        if not np.isfinite(g.area) or g.intersection(study_area).area == 0
-    ]
-    if outside:
-        raise InputError(
-            f"Zone(s) {', '.join(outside)} lie outside the study area; check their "
-            "coordinates and CRS."
-        )
-
-
 def _memberships(incidents, zones, ring: float, study_area):
     x, y = xy(incidents)
     in_zone = locate_all(x, y, list(zones.geometry))
@@ -1062,7 +1045,8 @@ def compare_zones(
     check_windows(b, a, incidents["occurred_at"])
     _warn_not_begun(zones, a)
     ctx = {"b": b, "a": a, "exp": exp, "ring": ring, "note": note, "no_after": no_after}
-    _check_inside(zones, study_area)  # before the rings: a zone far away has no ring
+    if study_area is not None:
+        share_inside(zones, study_area)  # before the rings: a zone far away has no ring
     memberships = _memberships(incidents, zones, ring, study_area)
     rows = _comparison_rows(incidents, zones, crimes, by, memberships, ctx, dispersion, citywide)
     return _comparison(
@@ -1138,7 +1122,8 @@ def _compare_cube(cube, zones, before, after, settings: dict) -> Comparison:
     _warn_not_begun(zones, a)
     ring, study_area = settings["ring"], settings["study_area"]
     ctx = {"b": b, "a": a, "exp": exp, "ring": ring, "note": note, "no_after": no_after}
-    _check_inside(zones, study_area)
+    if study_area is not None:
+        share_inside(zones, study_area)  # zones outside: refused by name, one sentence
     exact = exact_areas(cube, zones, ring, study_area)
     series = area_series(cube, zones, ring, study_area, exact)  # time x group x area
     tb, ta = window_periods(cube, b), window_periods(cube, a)
