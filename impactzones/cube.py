@@ -54,6 +54,7 @@ __all__ = [
     "area_counts",
     "area_key",
     "area_members",
+    "areas_attrs",
     "build_cube",
     "cube_counts",
     "cube_grid",
@@ -62,6 +63,7 @@ __all__ = [
     "is_cube",
     "periods",
     "read_cube",
+    "shapes_key",
     "to_dataset",
     "write_cube",
 ]
@@ -187,6 +189,29 @@ def area_members(x, y, zones, ring: float, study_area=None, districts=None):
     return labels, np.column_stack(parts)
 
 
+def areas_attrs(zones, ring: float, study_area=None, districts=None) -> dict:
+    """The attributes that say which areas a cube's ``area_count`` was counted in: the
+    ring (metres) and the fingerprints of the zones with their rings and study area
+    (:func:`area_key`), of the zones alone and of the districts (:func:`shapes_key`).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> zones = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(0, 0, 100, 100)], crs=32615)
+    >>> sorted(areas_attrs(zones, 400))
+    ['areas_key', 'areas_ring_m', 'zones_key']
+    """
+    out = {
+        "areas_ring_m": float(ring),
+        "areas_key": area_key(zones, ring, study_area),
+        "zones_key": shapes_key(zones, "name"),
+    }
+    if districts is not None:
+        out["districts_key"] = shapes_key(districts, "district")
+    return out
+
+
 def area_key(zones, ring: float, study_area=None) -> str:
     """A fingerprint of the zones, their rings and the study area (to 1 cm): a cube's
     per-area counts serve a comparison only with the areas they were counted in.
@@ -212,6 +237,28 @@ def area_key(zones, ring: float, study_area=None) -> str:
     for g in shapes:
         g = shapely.normalize(shapely.set_precision(g, 0.01))
         h.update(shapely.to_wkb(g, hex=False))
+    return h.hexdigest()[:20]
+
+
+def shapes_key(layer, column: str) -> str:
+    """A fingerprint of a layer's shapes (to 1 cm) and their ``column`` labels: a cube's
+    counts by district or zone serve a report only on the same districts or zones.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> a = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(0, 0, 100, 100)], crs=32615)
+    >>> shapes_key(a, "name") == shapes_key(a.assign(name="B"), "name")
+    False
+    """
+    import hashlib
+
+    import shapely
+
+    h = hashlib.sha256("\x1f".join(layer[column].astype(str)).encode())
+    for g in layer.geometry:
+        h.update(shapely.to_wkb(shapely.normalize(shapely.set_precision(g, 0.01))))
     return h.hexdigest()[:20]
 
 
@@ -392,7 +439,7 @@ def build_cube(
         labels, members = area_members(x, y, zones, ring, study_area, districts)
         members &= grid.cell_of(x, y)[2][:, None]  # what the cells count, no more
         areas = (labels, area_counts(members, times, groups, starts, freq=freq))
-        attrs.update(areas_ring_m=float(ring), areas_key=area_key(zones, ring, study_area))
+        attrs.update(areas_attrs(zones, ring, study_area, districts))
     return to_dataset(counts, grid, starts, attrs=attrs, areas=areas)
 
 

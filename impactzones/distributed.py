@@ -240,7 +240,7 @@ def _area_array(total: dict, labels: list, first: int, n_periods: int) -> np.nda
 
 def _finish(total: dict, grid: Grid, freq: str, layers: Layers, ring: float) -> Summary:
     from .core.schema import GROUPS
-    from .cube import FREQS, area_key, area_members, data_span, to_dataset
+    from .cube import FREQS, area_members, areas_attrs, data_span, to_dataset
 
     sparse = total["cube"]
     if len(sparse) == 0:
@@ -277,8 +277,7 @@ def _finish(total: dict, grid: Grid, freq: str, layers: Layers, ring: float) -> 
             "outside_study_area": int(rejected.get("outside_study_area", 0)),
             "outside_grid_or_period": int(used - counts.sum()),
             **data_span([t for t in total["span"] if pd.notna(t)]),
-            "areas_ring_m": float(ring),
-            "areas_key": area_key(layers.zones, ring, layers.study_area),
+            **areas_attrs(layers.zones, ring, layers.study_area, districts),
         },
         areas=(labels, _area_array(total, labels, first, len(starts))),
     )

@@ -164,3 +164,38 @@ def month_table(series: np.ndarray, months: np.ndarray, n_months: int) -> np.nda
     keep = (months >= 0) & (months < n_months)
     np.add.at(out.T, months[keep], series[keep])
     return out
+
+
+def compstat_areas(cube, layers) -> tuple[list[tuple[str, str]], np.ndarray, bool]:
+    """CompStat's areas (kind, name: the city, each district, each zone), their counts
+    ``(time, group, areas)`` and whether those are exact (the cube counted its incidents
+    in these very districts and zones) or by cell centre."""
+    from ..core.geometry import locate
+
+    districts, zones = layers.districts, layers.zones
+    kinds = [("City", "Citywide")]
+    kinds += [("District", str(d.name)) for d in districts.itertuples()]
+    kinds += [("Impact Zone", z) for z in zones["name"].astype(str)]
+    from ..cube import shapes_key
+
+    exact = (
+        "area_count" in getattr(cube, "data_vars", {})
+        and cube.attrs.get("zones_key") == shapes_key(zones, "name")
+        and cube.attrs.get("districts_key") == shapes_key(districts, "district")
+    )
+    total = np.asarray(cube["count"].sum(dim=["y", "x"]).transpose("time", "group").values)
+    if exact:
+        labels = [f"district:{d}" for d in districts["district"]]
+        labels += [f"zone:{z}" for z in zones["name"].astype(str)]
+        da = cube["area_count"].sel(area=labels).transpose("time", "group", "area")
+        parts = np.asarray(da.values, np.int64)
+    else:  # the first district and the first zone holding each cell's centre
+        x, y, counts = occupied_cells(cube)
+        d_pos = locate(x, y, list(districts.geometry))
+        ids = districts["district"].to_numpy()
+        in_d = np.column_stack([(d_pos >= 0) & (ids[np.maximum(d_pos, 0)] == i) for i in ids])
+        z_pos = locate(x, y, list(zones.geometry))
+        in_z = z_pos[:, None] == np.arange(len(zones))[None, :]
+        member = np.column_stack([in_d, in_z]).astype(np.int64)
+        parts = np.einsum("tgc,ca->tga", counts, member)
+    return kinds, np.concatenate([total.astype(np.int64)[:, :, None], parts], axis=2), exact
