@@ -6,7 +6,6 @@ the same function, or the stages one by one.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from .core.defaults import RING
 from .core.errors import InputError
 from .core.files import writes_into
 from .core.geo import Layers, st_louis
+from .core.geometry import share_inside
 from .core.results import column_label
 from .core.schema import is_sensitive
 from .hotspots import registry as _registry
@@ -290,17 +290,7 @@ def check_zones(zones: gpd.GeoDataFrame, area) -> None:
 
     names = zones["name"].astype(str).tolist()
     geoms = zones.geometry.to_numpy()
-    # a zone far from the working CRS's zone projects to infinite coordinates: outside too
-    cover = [
-        g.intersection(area).area / g.area if math.isfinite(g.area) and g.area else 0.0
-        for g in geoms
-    ]
-    outside = [n for n, c in zip(names, cover, strict=True) if c == 0]
-    if outside:
-        raise InputError(
-            f"Zone(s) {', '.join(outside)} lie outside the study area; check their "
-            "coordinates (and --crs) or the --boundary."
-        )
+    cover = share_inside(zones, area)  # refuses zones wholly outside, by name
     partly = [f"{n} ({1 - c:.0%})" for n, c in zip(names, cover, strict=True) if c < 0.99]
     if partly:
         warnings.warn(
@@ -324,9 +314,9 @@ def check_zones(zones: gpd.GeoDataFrame, area) -> None:
         missing = [n for n, s in zip(names, zones["start"], strict=True) if pd.isna(s)]
         if missing:
             warnings.warn(
-                f"Zone(s) {', '.join(missing)} have no readable start date, so no "
-                "comparison can be placed around their start and the demo draws no "
-                "commander map for them (give start as YYYY-MM-DD).",
+                f"Zone(s) {', '.join(missing)} have no readable start date (give start "
+                "as YYYY-MM-DD): a comparison needs its windows given (--before, --after) "
+                "and the demo draws no commander map for them.",
                 stacklevel=2,
             )
 

@@ -122,10 +122,13 @@ def read_for_command(
     zones: str | Path | None = None,
     columns: str | dict | None = None,
     crs: str | None = None,
+    keep_private: bool = False,
     **reading: Any,
 ):
     """Incidents from files (clean files from ``load``/``synth``, or raw exports) inside
-    the study area, and the layers, with stand-ins for missing ones.
+    the study area, and the layers, with stand-ins for missing ones. ``keep_private``: the
+    private rows a clean file holds without their points are kept, with their area labels
+    (for the commands that count by area; see :func:`impactzones.io.read_incidents`).
 
     Returns ``(LoadResult, Layers, notes)``: ``notes`` says which layers were filled in.
 
@@ -149,41 +152,10 @@ def read_for_command(
         crs=crs,
         study_area=layers.study_area,
         work_crs=layers.crs,
+        keep_private=keep_private,
         **reading_options(**reading),
     )
     return res, layers, notes
-
-
-def _with_private_rows(res) -> Any:
-    """The incidents, with the private rows a clean file holds without their points (which
-    reading rejects as ``sensitive_no_point``) back, carrying the areas ``load`` kept for
-    them (:data:`impactzones.assign.LABELS`), so counts by place match the raw exports."""
-    import geopandas as gpd
-    import pandas as pd
-
-    from .assign import LABELS
-
-    inc = res.incidents
-    hit = res.rejects[res.rejects["reason"] == "sensitive_no_point"]
-    parts = []
-    for source, rows in hit.groupby("source", sort=True):
-        path = Path(str(source))
-        frame = gpd.read_parquet(path) if path.suffix == ".parquet" else gpd.read_file(path)
-        sub = frame.iloc[rows["row"].to_numpy(int) - 1]  # rejects count rows from 1
-        if not sub["incident_id"].astype(str).eq(rows["incident_id"].astype(str).values).all():
-            continue  # not the rows the reader saw: leave them out, not misplaced
-        keep = [c for c in [*inc.columns, *LABELS] if c in sub and c != "geometry"]
-        parts.append(pd.DataFrame(sub[keep]).reset_index(drop=True))
-    if not parts:
-        return inc
-    back = pd.concat(parts, ignore_index=True)
-    back = gpd.GeoDataFrame(back, geometry=gpd.GeoSeries.from_wkt(["POINT EMPTY"] * len(back)),
-                            crs=inc.crs)  # fmt: skip
-    for col in ("category", "group"):
-        if col in inc and col in back:
-            back[col] = back[col].astype(str)
-    out = pd.concat([inc, back], ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=inc.crs)
 
 
 def select_incidents(
@@ -603,8 +575,8 @@ def compare(
     }
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
-                                          **_pop_cli(kwargs))  # fmt: skip
-    inc = _with_private_rows(res)
+                                          keep_private=True, **_pop_cli(kwargs))  # fmt: skip
+    inc = res.incidents  # with the private rows a clean file holds without their points
     if weights is not None:
         check_harm_categories(weights, inc["category"].unique(), str(harm))
     chosen = _only_zones(layers.zones, zone)
@@ -697,8 +669,8 @@ def propose(
     their backtest on ``test_period`` (default: the next year).
 
     ``kwargs``: the :func:`impactzones.propose.propose_zones` settings (``k``,
-    ``max_area_km2``, ``min_area_km2``, ``gap``, ``method``, ``threshold``, ``snap``,
-    ``stability``, ``history``, ``solidity``) and the reading options.
+    ``budget_km2``, ``max_area_km2``, ``min_area_km2``, ``gap``, ``method``, ``threshold``,
+    ``snap``, ``stability``, ``history``, ``solidity``) and the reading options.
 
     Examples
     --------
@@ -710,8 +682,8 @@ def propose(
 
     step = _step(progress)
     _guard(incidents, [out])
-    keys = ("k", "max_area_km2", "min_area_km2", "gap", "method", "threshold", "snap",
-            "stability", "history", "solidity")  # fmt: skip
+    keys = ("k", "budget_km2", "max_area_km2", "min_area_km2", "gap", "method", "threshold",
+            "snap", "stability", "history", "solidity")  # fmt: skip
     settings = {k: kwargs.pop(k) for k in keys if k in kwargs}
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
@@ -789,10 +761,11 @@ def compstat(
     _guard([*incidents, zones, boundary], [out])
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
-                                          as_of=as_of, **_pop_cli(kwargs))  # fmt: skip
+                                          as_of=as_of, keep_private=True,
+                                          **_pop_cli(kwargs))  # fmt: skip
     _check_some_left(res, as_of)
     step("Counting the periods")
-    inc = assign(_with_private_rows(res), layers)
+    inc = assign(res.incidents, layers)  # private rows placed by the labels they kept
     day = as_of or f"{inc['occurred_at'].max():%Y-%m-%d}"
     table, files = write_compstat(inc, layers, day, out, online_tiles=online_tiles,
                                   source=source_label(incidents))  # fmt: skip

@@ -35,6 +35,32 @@ def clean_file(synth, layers, tmp_path_factory):
     return inc, path
 
 
+def test_read_incidents_keeps_private_rows_with_the_areas_of_their_points(clean_file, layers):
+    """keep_private: every private row comes back, without a point, with the areas that
+    assign() gives its true point (the truth: the incidents with their points)."""
+    from impactzones.assign import LABELS, assign
+    from impactzones.io.incidents import read_incidents
+
+    inc, path = clean_file
+    truth = assign(inc, layers)
+    truth = truth[is_sensitive(truth)]
+    truth = truth.set_index(truth["incident_id"].astype(str))
+    got = read_incidents(path, study_area=layers.study_area, keep_private=True)
+    assert got.tally["used"] == got.read == len(inc) and got.tally["rejected"] == 0
+    kept = got.incidents[got.incidents.geometry.is_empty]
+    assert len(kept) == len(truth) == int(got.incidents["sensitive"].sum())
+    kept = kept.set_index("incident_id").loc[truth.index]
+    for col in ("district", "neighborhood", "zone", "ring", "area_type"):
+        assert col in LABELS
+        want, have = truth[col].astype(object), kept[col].astype(object)
+        assert want.where(want.notna(), None).tolist() == have.where(have.notna(), None).tolist()
+    # rows with points carry no labels (they are placed by their points)
+    assert got.incidents.loc[~got.incidents.geometry.is_empty, "district"].isna().all()
+    # by default they are set aside, each with its reason
+    plain = read_incidents(path, study_area=layers.study_area)
+    assert plain.tally["rejected_by_reason"] == {"sensitive_no_point": len(truth)}
+
+
 def test_compare_on_the_clean_file_counts_private_rows_as_their_points(clean_file, layers):
     inc, path = clean_file
     north = layers.zones[layers.zones["name"] == "North"]
