@@ -20,6 +20,7 @@ compiles numba's code.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -56,7 +57,7 @@ def run_once(scale: float, seed: int, pictures: bool, parallel: bool) -> dict:
 def stages(run: dict) -> dict[str, float]:
     """Seconds per stage: from each progress line to the next."""
     marks = run["marks"]
-    return {m[0]: nxt[1] - m[1] for m, nxt in zip(marks, marks[1:], strict=False)}
+    return {m[0]: nxt[1] - m[1] for m, nxt in itertools.pairwise(marks)}
 
 
 def main() -> None:
