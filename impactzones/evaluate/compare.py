@@ -1078,6 +1078,7 @@ def _compare_cube(cube, zones, before, after, settings: dict) -> Comparison:
         cube_crimes,
         cube_freq,
         cube_span,
+        exact_areas,
         month_table,
         window_periods,
     )
@@ -1097,7 +1098,8 @@ def _compare_cube(cube, zones, before, after, settings: dict) -> Comparison:
     ctx = {"b": b, "a": a, "exp": exp, "ring": ring, "note": note, "no_after": no_after}
     if study_area is not None:
         share_inside(zones, study_area)  # zones outside: refused by name, one sentence
-    series = area_series(cube, zones, ring, study_area)  # time x group x area
+    exact = exact_areas(cube, zones, ring, study_area)
+    series = area_series(cube, zones, ring, study_area, exact)  # time x group x area
     tb, ta = window_periods(cube, b), window_periods(cube, a)
     months, n_months = before_months(cube, b)
     groups = [str(g) for g in cube["group"].values]
@@ -1121,7 +1123,9 @@ def _compare_cube(cube, zones, before, after, settings: dict) -> Comparison:
         "input": "count cube",
         "cell_size_m": float(grid.cell),
         "freq": cube_freq(cube),
-        "membership": "cell centre: every incident of a cell counts where its centre lies",
+        "membership": "exact: the cube's counts per zone, ring and control area"
+        if exact
+        else "cell centre: every incident of a cell counts where its centre lies",
     }
     return _comparison(rows, zones, ctx, dict(settings, crimes=crimes), source)
 
