@@ -680,8 +680,8 @@ def propose(
     their backtest on ``test_period`` (default: the next year).
 
     ``kwargs``: the :func:`impactzones.propose.propose_zones` settings (``k``,
-    ``max_area_km2``, ``min_area_km2``, ``gap``, ``method``, ``threshold``, ``snap``,
-    ``stability``, ``history``, ``solidity``) and the reading options.
+    ``budget_km2``, ``max_area_km2``, ``min_area_km2``, ``gap``, ``method``, ``threshold``,
+    ``snap``, ``stability``, ``history``, ``solidity``) and the reading options.
 
     Examples
     --------
@@ -693,8 +693,8 @@ def propose(
 
     step = _step(progress)
     _guard(incidents, [out])
-    keys = ("k", "max_area_km2", "min_area_km2", "gap", "method", "threshold", "snap",
-            "stability", "history", "solidity")  # fmt: skip
+    keys = ("k", "budget_km2", "max_area_km2", "min_area_km2", "gap", "method", "threshold",
+            "snap", "stability", "history", "solidity")  # fmt: skip
     settings = {k: kwargs.pop(k) for k in keys if k in kwargs}
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,

@@ -175,3 +175,72 @@ def test_real_exports_cube_counts_differ_only_by_the_edge_cells(real_incidents_d
     city_inc = by_inc[by_inc["zone"] == "Citywide"].set_index("crime")
     pd.testing.assert_series_equal(city["zone_before"], city_inc["zone_before"])
     pd.testing.assert_series_equal(city["zone_after"], city_inc["zone_after"])
+    # a cube that counted every incident in its zone, ring or control area: exact
+    exact = build_cube(inc, grid, study_area=layers.study_area, zones=layers.zones)
+    pd.testing.assert_frame_equal(compare_zones(exact, layers.zones, 2017, 2018, **kw).table, by_inc)
+
+
+def test_a_cube_with_exact_zone_counts_compares_exactly_as_the_incidents(
+    synth, layers, grid, tmp_path
+):
+    """Incidents anywhere (not at cell centres): the cube counted each one in its zone,
+    ring or the control area, so the table is the incident path's to the last column."""
+    inc = synth.incidents[synth.incidents["occurred_at"].dt.year.isin([2017, 2018])]
+    inc = inc[shapely.contains_xy(layers.study_area, *xy(inc))]
+    kw = {"study_area": layers.study_area}
+    cube = build_cube(inc, grid, zones=layers.zones, districts=layers.districts, **kw)
+    assert list(cube["area"].values[:3]) == ["zone:North", "zone:Central", "zone:South"]
+    from_cube = compare_zones(cube, layers.zones, 2017, 2018, **kw)
+    _same_table(from_cube, compare_zones(inc, layers.zones, 2017, 2018, **kw))
+    assert from_cube.params["source"]["membership"].startswith("exact")
+    # other zones (one of the three) or another ring: back to the cell centres
+    one = compare_zones(cube, layers.zones.iloc[:1], 2017, 2018, **kw)
+    assert one.params["source"]["membership"].startswith("cell centre")
+    other = compare_zones(cube, layers.zones, 2017, 2018, ring=300.0, **kw)
+    assert other.params["source"]["membership"].startswith("cell centre")
+    back = read_cube(write_cube(cube, tmp_path / "exact.nc"))
+    pd.testing.assert_frame_equal(
+        compare_zones(back, layers.zones, 2017, 2018, **kw).table, from_cube.table
+    )
+
+
+
+def _group_rows(report) -> pd.DataFrame:
+    t = report.table
+    return t[t["level"] == "group"].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_compstat_from_a_daily_cube_equals_compstat_from_the_incidents(
+    synth, centred, layers, grid, exact
+):
+    """Exact: the cube counted every incident in its district and zone. Not exact: the
+    incidents sit at their cell centres, where the cells are counted."""
+    from impactzones.assign import assign
+    from impactzones.evaluate.compstat import compstat
+
+    if exact:
+        inc = synth.incidents[synth.incidents["occurred_at"].dt.year.isin([2017, 2018])]
+        inc = inc[shapely.contains_xy(layers.study_area, *xy(inc))]
+        areas = {"zones": layers.zones, "districts": layers.districts}
+    else:
+        inc, areas = centred, {}
+    cube = build_cube(inc, grid, study_area=layers.study_area, freq="day", **areas)
+    from_cube = compstat(cube, layers, "2018-10-15")
+    from_inc = compstat(assign(inc, layers), layers, "2018-10-15")
+    pd.testing.assert_frame_equal(from_cube.table, _group_rows(from_inc))
+    assert from_cube.windows == from_inc.windows
+    membership = from_cube.params["source"]["membership"]
+    assert membership.startswith("exact" if exact else "cell centre")
+    assert from_cube.table["28 days"].sum() > 1000
+
+
+def test_compstat_needs_a_daily_cube_and_a_date_inside_it(centred, layers, grid):
+    from impactzones.evaluate.compstat import compstat
+
+    monthly = build_cube(centred, grid, study_area=layers.study_area)
+    with pytest.raises(InputError, match="needs a daily cube"):
+        compstat(monthly, layers, "2018-12-31")
+    daily = build_cube(centred, grid, study_area=layers.study_area, freq="day")
+    with pytest.raises(InputError, match="outside the data"):
+        compstat(daily, layers, "2020-01-01")

@@ -1,7 +1,9 @@
 """The count cube as the input of a comparison or a CompStat report: counts by area and
-period, read off the cube's cells instead of the incidents.
+period, read off the cube instead of the incidents.
 
-A cell belongs to a zone, a ring or the control area when its **centre** does (the rule
+When the cube counted its incidents in these very zones, rings and study area
+(``area_count``, see :func:`impactzones.cube.area_members`), those exact counts are used.
+Otherwise a cell belongs to a zone, a ring or the control area when its **centre** does (the rule
 the proposal page uses): every incident of a cell counts where the cell's centre is. An
 incident in a cell that a zone's (or ring's) edge cuts may therefore count on the other
 side of the edge; no other incident moves. Incidents at their cell's centre count exactly
@@ -103,9 +105,29 @@ def cell_areas(x, y, zones, ring: float, study_area) -> np.ndarray:
     return np.column_stack([in_zone, in_ring, control, np.ones(len(x), bool)])
 
 
-def area_series(cube, zones, ring: float, study_area) -> np.ndarray:
+def exact_areas(cube, zones, ring: float, study_area) -> bool:
+    """Whether the cube counted its incidents in exactly these zones, rings and study area
+    (its ``area_count``), so that no cell needs to be placed by its centre."""
+    from ..cube import area_key
+
+    if "area_count" not in getattr(cube, "data_vars", {}) or "areas_key" not in cube.attrs:
+        return False
+    return bool(cube.attrs["areas_key"] == area_key(zones, ring, study_area))
+
+
+def area_series(cube, zones, ring: float, study_area, exact: bool) -> np.ndarray:
     """Counts ``(time, group, areas)``: each zone, each ring, the control area and the
-    whole cube (cell-centre membership)."""
+    whole cube; from the cube's exact per-area counts when ``exact``, else each cell
+    counted where its centre lies."""
+    if exact:
+        names = zones["name"].astype(str).tolist()
+        labels = [f"zone:{n}" for n in names] + [f"ring:{n}" for n in names] + ["control"]
+        da = cube["area_count"].sel(area=labels).transpose("time", "group", "area")
+        total = cube["count"].sum(dim=["y", "x"]).transpose("time", "group")
+        return np.concatenate(
+            [np.asarray(da.values, np.int64), np.asarray(total.values, np.int64)[:, :, None]],
+            axis=2,
+        )
     x, y, counts = occupied_cells(cube)
     member = cell_areas(x, y, zones, ring, study_area).astype(np.int64)
     return np.einsum("tgc,ca->tga", counts, member)
@@ -142,3 +164,38 @@ def month_table(series: np.ndarray, months: np.ndarray, n_months: int) -> np.nda
     keep = (months >= 0) & (months < n_months)
     np.add.at(out.T, months[keep], series[keep])
     return out
+
+
+def compstat_areas(cube, layers) -> tuple[list[tuple[str, str]], np.ndarray, bool]:
+    """CompStat's areas (kind, name: the city, each district, each zone), their counts
+    ``(time, group, areas)`` and whether those are exact (the cube counted its incidents
+    in these very districts and zones) or by cell centre."""
+    from ..core.geometry import locate
+
+    districts, zones = layers.districts, layers.zones
+    kinds = [("City", "Citywide")]
+    kinds += [("District", str(d.name)) for d in districts.itertuples()]
+    kinds += [("Impact Zone", z) for z in zones["name"].astype(str)]
+    from ..cube import shapes_key
+
+    exact = (
+        "area_count" in getattr(cube, "data_vars", {})
+        and cube.attrs.get("zones_key") == shapes_key(zones, "name")
+        and cube.attrs.get("districts_key") == shapes_key(districts, "district")
+    )
+    total = np.asarray(cube["count"].sum(dim=["y", "x"]).transpose("time", "group").values)
+    if exact:
+        labels = [f"district:{d}" for d in districts["district"]]
+        labels += [f"zone:{z}" for z in zones["name"].astype(str)]
+        da = cube["area_count"].sel(area=labels).transpose("time", "group", "area")
+        parts = np.asarray(da.values, np.int64)
+    else:  # the first district and the first zone holding each cell's centre
+        x, y, counts = occupied_cells(cube)
+        d_pos = locate(x, y, list(districts.geometry))
+        ids = districts["district"].to_numpy()
+        in_d = np.column_stack([(d_pos >= 0) & (ids[np.maximum(d_pos, 0)] == i) for i in ids])
+        z_pos = locate(x, y, list(zones.geometry))
+        in_z = z_pos[:, None] == np.arange(len(zones))[None, :]
+        member = np.column_stack([in_d, in_z]).astype(np.int64)
+        parts = np.einsum("tgc,ca->tga", counts, member)
+    return kinds, np.concatenate([total.astype(np.int64)[:, :, None], parts], axis=2), exact

@@ -52,7 +52,7 @@ from ..core.defaults import ALPHA, CONF, RING, describe
 from ..core.errors import InputError
 from ..core.geo import xy
 from ..core.geometry import locate_all, ring_polygons, share_inside
-from ..core.results import ResultFiles
+from ..core.results import ResultFiles, TableView  # TableView: re-exported here too
 from ..core.schema import GROUPS, PART_I
 from ..core.windows import Window, parse_window
 from ..cube import is_cube
@@ -774,32 +774,6 @@ TESTS = {
 }
 
 
-class TableView:
-    """Mixin for a result that earlier versions returned as its table: reading the result
-    as a DataFrame (``r["col"]``, ``r.loc[...]``, ``len(r)``, ``"col" in r`` and any other
-    DataFrame attribute) reaches its ``table`` attribute."""
-
-    table: pd.DataFrame
-
-    def __getattr__(self, name: str) -> Any:
-        table = self.__dict__.get("table")
-        if name.startswith("_") or table is None:
-            raise AttributeError(name)
-        return getattr(table, name)
-
-    def __getitem__(self, key: Any) -> Any:
-        return self.table[key]
-
-    def __len__(self) -> int:
-        return len(self.table)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.table
-
-    def __iter__(self) -> Any:
-        return iter(self.table)
-
-
 @dataclass(frozen=True, eq=False)
 class Comparison(TableView, ResultFiles):
     """A before/after comparison of Impact Zones: the table and every choice behind it.
@@ -1104,6 +1078,7 @@ def _compare_cube(cube, zones, before, after, settings: dict) -> Comparison:
         cube_crimes,
         cube_freq,
         cube_span,
+        exact_areas,
         month_table,
         window_periods,
     )
@@ -1123,7 +1098,8 @@ def _compare_cube(cube, zones, before, after, settings: dict) -> Comparison:
     ctx = {"b": b, "a": a, "exp": exp, "ring": ring, "note": note, "no_after": no_after}
     if study_area is not None:
         share_inside(zones, study_area)  # zones outside: refused by name, one sentence
-    series = area_series(cube, zones, ring, study_area)  # time x group x area
+    exact = exact_areas(cube, zones, ring, study_area)
+    series = area_series(cube, zones, ring, study_area, exact)  # time x group x area
     tb, ta = window_periods(cube, b), window_periods(cube, a)
     months, n_months = before_months(cube, b)
     groups = [str(g) for g in cube["group"].values]
@@ -1147,7 +1123,9 @@ def _compare_cube(cube, zones, before, after, settings: dict) -> Comparison:
         "input": "count cube",
         "cell_size_m": float(grid.cell),
         "freq": cube_freq(cube),
-        "membership": "cell centre: every incident of a cell counts where its centre lies",
+        "membership": "exact: the cube's counts per zone, ring and control area"
+        if exact
+        else "cell centre: every incident of a cell counts where its centre lies",
     }
     return _comparison(rows, zones, ctx, dict(settings, crimes=crimes), source)
 
