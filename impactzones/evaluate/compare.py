@@ -52,7 +52,7 @@ from ..core.defaults import ALPHA, CONF, RING, describe
 from ..core.errors import InputError
 from ..core.geo import xy
 from ..core.geometry import locate_all, ring_polygons, share_inside
-from ..core.results import ResultFiles
+from ..core.results import ResultFiles, TableView  # TableView: re-exported here too
 from ..core.schema import GROUPS, PART_I
 from ..core.windows import Window, parse_window
 from ..cube import is_cube
@@ -772,32 +772,6 @@ TESTS = {
     "dispersion": "quasi-Poisson phi from the monthly counts of the before window in every "
     "zone, ring and the control area (at least 1)",
 }
-
-
-class TableView:
-    """Mixin for a result that earlier versions returned as its table: reading the result
-    as a DataFrame (``r["col"]``, ``r.loc[...]``, ``len(r)``, ``"col" in r`` and any other
-    DataFrame attribute) reaches its ``table`` attribute."""
-
-    table: pd.DataFrame
-
-    def __getattr__(self, name: str) -> Any:
-        table = self.__dict__.get("table")
-        if name.startswith("_") or table is None:
-            raise AttributeError(name)
-        return getattr(table, name)
-
-    def __getitem__(self, key: Any) -> Any:
-        return self.table[key]
-
-    def __len__(self) -> int:
-        return len(self.table)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.table
-
-    def __iter__(self) -> Any:
-        return iter(self.table)
 
 
 @dataclass(frozen=True, eq=False)
