@@ -155,6 +155,7 @@ def read_for_command(
         keep_private=keep_private,
         **reading_options(**reading),
     )
+    _check_some_left(res, reading.get("as_of"))
     return res, layers, notes
 
 
@@ -418,6 +419,11 @@ def load(
         study_area=None if no_boundary else layers.study_area,
         **options,
     )  # fmt: skip
+    if res.read == 0:
+        res.require_incidents()  # no rows at all: nothing to write
+    warn = []
+    if res.read and not len(res.incidents):
+        warn.append(f"No row of the {res.read:,} read is usable; the rejects table says why.")
     step("Writing")
     inc, blanked = res.incidents, 0
     if not keep_sensitive_points:
@@ -430,7 +436,6 @@ def load(
         "rejects": str(rejects),
         "sensitive_points_blanked": blanked,
     }
-    warn = []
     if keep_sensitive_points and tally["sensitive"]:
         warn.append(
             f"--keep-sensitive-points: {tally['sensitive']:,} rape, sexual-assault and "
@@ -510,16 +515,22 @@ def _harm_path(out: str | Path) -> Path:
     return out.with_name(out.with_suffix("").name + "_harm.csv")
 
 
+def _unknown_zones(missing: Sequence[str], zones) -> InputError:
+    """The one sentence for zone names the zones layer lacks (``compare``, ``evaluate``)."""
+    names = ", ".join(zones["name"].astype(str))
+    asked = ", ".join(repr(str(m)) for m in missing)
+    noun = "zone" if len(missing) == 1 else "zones"
+    return InputError(f"No {noun} named {asked}; the zones are {names}.")
+
+
 def _only_zones(zones, names: str | None):
     """The zones named (comma-separated), or all; an unknown name is refused."""
     if not names:
         return zones
     wanted = [z.strip() for z in names.split(",")]
-    missing = set(wanted) - set(zones["name"])
+    missing = [w for w in dict.fromkeys(wanted) if w not in set(zones["name"].astype(str))]
     if missing:
-        raise InputError(
-            f"No zone named {', '.join(sorted(missing))}; the zones are {', '.join(zones['name'])}."
-        )
+        raise _unknown_zones(missing, zones)
     return zones[zones["name"].isin(wanted)]
 
 
@@ -763,7 +774,6 @@ def compstat(
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
                                           as_of=as_of, keep_private=True,
                                           **_pop_cli(kwargs))  # fmt: skip
-    _check_some_left(res, as_of)
     step("Counting the periods")
     inc = assign(res.incidents, layers)  # private rows placed by the labels they kept
     day = as_of or f"{inc['occurred_at'].max():%Y-%m-%d}"
@@ -776,8 +786,9 @@ def compstat(
 
 
 def _check_some_left(res, as_of) -> None:
-    """Refuse, naming the cause, a read that left no incidents (compstat writes no rejects
-    file): an ``--as-of`` before every incident, or the rejection reasons."""
+    """Refuse, naming the cause, a read that left no incidents (the commands that analyse
+    write no rejects file): files with no rows, an ``--as-of`` before every incident, or
+    the rejection reasons."""
     import pandas as pd
 
     if len(res.incidents):
@@ -789,8 +800,7 @@ def _check_some_left(res, as_of) -> None:
             f"{by['future_date']:,} incidents with a readable date come after it; give a day "
             "within the data."
         )
-    reasons = ", ".join(f"{k} ({v:,})" for k, v in by.items()) or "the input holds none"
-    raise InputError(f"No incidents are left to count; every row was rejected: {reasons}.")
+    res.require_incidents()
 
 
 def proposal_year(incidents) -> int:
@@ -841,8 +851,6 @@ def explore(
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
                                           **_pop_cli(kwargs))  # fmt: skip
     inc = res.incidents
-    if len(inc) == 0:
-        raise InputError("No incidents are left to show; see the rejects for why.")
     step("Proposing zones from the latest full year")
     year = proposal_year(inc)
     try:
@@ -898,9 +906,8 @@ def evaluate(
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
                                           **_pop_cli(kwargs))  # fmt: skip
-    names = layers.zones["name"].astype(str).tolist()
-    if zone not in names:
-        raise InputError(f"No zone named {zone!r}; the zones are {', '.join(names)}.")
+    if zone not in set(layers.zones["name"].astype(str)):
+        raise _unknown_zones([zone], layers.zones)
     step("Fitting the time series and the synthetic control")
     kw["synthetic"] = not no_synthetic_control
     done = _inside(out, lambda: [evaluate_zone(res.incidents, layers, zone, out=out, **kw)])

@@ -158,3 +158,23 @@ def test_share_inside_is_the_hand_worked_share():
                            geometry=[shapely.box(10, 10, 20, 20), shapely.box(2000, 0, 2100, 9)])
     with pytest.raises(InputError, match=r"^Zone\(s\) Away lie outside the study area;"):
         share_inside(out, area)
+
+
+@pytest.mark.parametrize("name, text", [
+    ("words.geojson", "North Impact Zone: Natural Bridge to Goodfellow\n"),
+    ("empty.geojson", ""),
+    ("cut.geojson", '{"type": "FeatureCollection", "features": [{"type": "Feature", "geom'),
+])  # fmt: skip
+def test_an_unreadable_layer_is_one_sentence_naming_the_file(tmp_path, name, text):
+    """No GDAL wording (driver prefixes, '.;'), the file named, what was expected said."""
+    from impactzones.core.errors import InputError
+    from impactzones.io.layers import read_layer
+
+    p = tmp_path / name
+    p.write_text(text)
+    with pytest.raises(InputError) as err:
+        read_layer(p, kind="zones")
+    msg = str(err.value)
+    assert str(p) in msg and "expected a GeoJSON, GeoPackage, Shapefile" in msg
+    assert "DRIVER" not in msg and ".;" not in msg and msg.count(". ") == 0
+    assert msg.endswith("polygons.")
