@@ -57,7 +57,9 @@ __all__ = [
     "areas_attrs",
     "build_cube",
     "cube_counts",
+    "cube_freq",
     "cube_grid",
+    "cube_span",
     "cube_to_grid_counts",
     "data_span",
     "is_cube",
@@ -459,6 +461,49 @@ def data_span(times) -> dict[str, str]:
     return {"first_day": f"{t.min():%Y-%m-%d}", "last_day": f"{t.max():%Y-%m-%d}"}
 
 
+def cube_freq(cube) -> str:
+    """``"day"`` or ``"month"``: the length of a cube's periods.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> from impactzones.core.grid import make_grid
+    >>> g = make_grid(box(0, 0, 200, 100), "EPSG:32615", 100)
+    >>> days = periods("2018-01-01", "2018-01-02", "day")
+    >>> cube_freq(to_dataset(np.zeros((2, 3, 1, 2), int), g, days))
+    'day'
+    """
+    freq = cube.attrs.get("freq")
+    if freq in ("day", "month"):
+        return str(freq)
+    starts = pd.DatetimeIndex(cube["time"].values)
+    return "day" if len(starts) > 1 and (starts[1] - starts[0]).days == 1 else "month"
+
+
+def cube_span(cube) -> tuple:
+    """The first and last day (``datetime.date``) of the data a cube counted: the days it
+    recorded (``first_day``, ``last_day``), else its first period's start and its last
+    period's end.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> from impactzones.core.grid import make_grid
+    >>> g = make_grid(box(0, 0, 200, 100), "EPSG:32615", 100)
+    >>> ds = to_dataset(np.zeros((2, 3, 1, 2), int), g, periods("2018-01-01", "2018-02-01"))
+    >>> [d.isoformat() for d in cube_span(ds)]
+    ['2018-01-01', '2018-02-28']
+    """
+    starts = pd.DatetimeIndex(cube["time"].values)
+    if len(starts) == 0:
+        raise InputError("The count cube has no time periods; there is nothing to count.")
+    step = pd.offsets.Day(1) if cube_freq(cube) == "day" else pd.offsets.MonthBegin(1)
+    lo = pd.Timestamp(cube.attrs.get("first_day", starts[0])).date()
+    hi_default = (starts[-1] + step - pd.Timedelta(days=1)).date()
+    hi = pd.Timestamp(cube.attrs.get("last_day", hi_default)).date()
+    return lo, hi
+
+
 def is_cube(obj) -> bool:
     """Whether ``obj`` is a count cube (an xarray Dataset or DataArray with ``x``, ``y``).
 
@@ -584,8 +629,18 @@ def read_cube(path: str | Path):
     path = Path(path)
     if not path.exists():
         raise InputError(f"There is no cube file {path}.")
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        cube = ds.load()
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            cube = ds.load()
+    except (OSError, ValueError):
+        raise InputError(f"{path.name} is not a readable NetCDF-4 file.") from None
+    need = {"count", "in_study_area", "time", "group", "x", "y", "spatial_ref"}
+    missing = sorted(need - set(cube.variables))
+    if missing:
+        raise InputError(
+            f"{path.name} is not a count cube (it lacks {', '.join(missing)}); write one "
+            "with impactzones.cube.write_cube."
+        )
     cube["in_study_area"] = cube["in_study_area"].astype(bool)
     cube["count"] = cube["count"].astype(np.int32)
     cube["group"] = cube["group"].astype(object)

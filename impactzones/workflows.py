@@ -538,12 +538,34 @@ def _check_windows(inc, before: str, after: str, normalise: str | None = None) -
     """Refuse windows the data cannot fill (a window with no data, or unequal lengths)."""
     import pandas as pd
 
+    from .cube import cube_span, is_cube
     from .evaluate.compare import align_windows, check_windows
 
-    times = inc["occurred_at"]
+    times = pd.Series(pd.to_datetime(cube_span(inc))) if is_cube(inc) else inc["occurred_at"]
     end = times.max().date() if len(times) and pd.notna(times.max()) else None
     b, a, _ = align_windows(before, after, end, normalise=normalise)
     check_windows(b, a, times, strict=True)
+
+
+def _cube_file(paths: Sequence[str | Path]):
+    """The count cube when the input is one NetCDF file (``.nc``, from
+    :func:`impactzones.cube.write_cube`), else None."""
+    cubes = [p for p in paths if Path(p).suffix.lower() in (".nc", ".nc4")]
+    if not cubes:
+        return None
+    if len(paths) != 1:
+        raise InputError("Give a count cube (.nc) alone, not together with incident files.")
+    from .cube import read_cube
+
+    return read_cube(cubes[0])
+
+
+def _layers_for_cube(boundary, zones, crs) -> tuple:
+    """The layers (and the notes on stand-ins) for a command fed a count cube."""
+    from .pipeline import fill_missing_layers, load_layers
+
+    layers = load_layers(boundary=boundary, zones=zones, layer_crs=crs, strict=not boundary)
+    return fill_missing_layers(layers)
 
 
 def compare(
@@ -585,9 +607,17 @@ def compare(
         k: kwargs.pop(k) for k in ("ring", "normalise", "dispersion") if k in kwargs
     }
     step("Reading incidents")
-    res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
-                                          keep_private=True, **_pop_cli(kwargs))  # fmt: skip
-    inc = res.incidents  # with the private rows a clean file holds without their points
+    cube = _cube_file(incidents)  # a count cube in place of the incidents
+    if cube is not None:
+        if weights is not None:
+            raise InputError("--harm weighs categories, and a count cube counts crime groups "
+                             "only; give the incidents.")  # fmt: skip
+        layers, notes = _layers_for_cube(boundary, zones, kwargs.get("crs"))
+        inc = cube
+    else:
+        res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
+                                              keep_private=True, **_pop_cli(kwargs))  # fmt: skip
+        inc = res.incidents  # with the private rows a clean file holds without their points
     if weights is not None:
         check_harm_categories(weights, inc["category"].unique(), str(harm))
     chosen = _only_zones(layers.zones, zone)
@@ -771,12 +801,19 @@ def compstat(
     step = _step(progress)
     _guard([*incidents, zones, boundary], [out])
     step("Reading incidents")
-    res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
-                                          as_of=as_of, keep_private=True,
-                                          **_pop_cli(kwargs))  # fmt: skip
+    cube = _cube_file(incidents)  # a daily count cube in place of the incidents
+    if cube is not None:
+        from .cube import cube_span
+
+        layers, notes = _layers_for_cube(boundary, zones, kwargs.get("crs"))
+        inc, day = cube, as_of or cube_span(cube)[1].isoformat()
+    else:
+        res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
+                                              as_of=as_of, keep_private=True,
+                                              **_pop_cli(kwargs))  # fmt: skip
+        inc = assign(res.incidents, layers)  # private rows placed by the labels they kept
+        day = as_of or f"{inc['occurred_at'].max():%Y-%m-%d}"
     step("Counting the periods")
-    inc = assign(res.incidents, layers)  # private rows placed by the labels they kept
-    day = as_of or f"{inc['occurred_at'].max():%Y-%m-%d}"
     table, files = write_compstat(inc, layers, day, out, online_tiles=online_tiles,
                                   source=source_label(incidents))  # fmt: skip
     data = {"windows": table.windows, "rows": to_records(table)}

@@ -244,3 +244,74 @@ def test_compstat_needs_a_daily_cube_and_a_date_inside_it(centred, layers, grid)
     daily = build_cube(centred, grid, study_area=layers.study_area, freq="day")
     with pytest.raises(InputError, match="outside the data"):
         compstat(daily, layers, "2020-01-01")
+
+
+@pytest.fixture(scope="module")
+def cube_files(synth, layers, tmp_path_factory):
+    """The 2017-2018 incidents as a file, and as a monthly and a daily cube file (the
+    districts and zones counted exactly)."""
+    folder = tmp_path_factory.mktemp("cube_cli")
+    inc = synth.incidents[synth.incidents["occurred_at"].dt.year.isin([2017, 2018])]
+    inc.to_parquet(folder / "inc.parquet")
+    kw = {"study_area": layers.study_area, "cell_size": CELL, "zones": layers.zones}
+    kw["districts"] = layers.districts
+    write_cube(build_cube(inc, **kw), folder / "monthly.nc")
+    write_cube(build_cube(inc, freq="day", **kw), folder / "daily.nc")
+    return folder
+
+
+def _run(capsys, *args):
+    from impactzones.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_compare_command_reads_a_cube_file_as_its_incidents(cube_files, capsys):
+    common = ("--before", "2017", "--after", "2018", "--json", "--quiet")
+    code, from_cube, _ = _run(capsys, "compare", str(cube_files / "monthly.nc"), *common)
+    assert code == 0
+    code, from_inc, _ = _run(capsys, "compare", str(cube_files / "inc.parquet"), *common)
+    assert code == 0 and from_cube == from_inc  # exact zone counts: the same document
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("monthly.nc", "--before", "2017-01-15:2017-03-14", "--after", "2018-01-15:2018-03-14"),
+         "counts whole months"),
+        (("monthly.nc", "--before", "2017", "--after", "2018", "--by", "category"),
+         "crime groups, not categories"),
+        (("monthly.nc", "--before", "2017", "--after", "2020"), "lies outside the data"),
+        (("monthly.nc", "inc.parquet", "--before", "2017", "--after", "2018"), "alone"),
+        (("bad.nc", "--before", "2017", "--after", "2018"), "not a readable NetCDF-4 file"),
+    ],
+)  # fmt: skip
+def test_what_a_cube_file_cannot_compare_exits_2_in_one_sentence(
+    cube_files, capsys, args, says
+):
+    (cube_files / "bad.nc").write_text("not a cube")
+    paths = [str(cube_files / a) if a.endswith((".nc", ".parquet")) else a for a in args]
+    code, _out, err = _run(capsys, "compare", *paths, "--quiet")
+    assert code == 2
+    assert says in err and "Traceback" not in err
+    assert err.strip().count("\n") == 0  # one line
+
+
+def test_the_compstat_command_reads_a_daily_cube_file(cube_files, capsys, tmp_path):
+    code, out, _ = _run(capsys, "compstat", str(cube_files / "daily.nc"), "--out",
+                        str(tmp_path / "cs"), "--json", "--quiet")  # fmt: skip
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "cs").iterdir()) == [
+        "compstat.csv", "compstat.html", "compstat_hotspots.html"]  # fmt: skip
+    code, out_inc, _ = _run(capsys, "compstat", str(cube_files / "inc.parquet"), "--out",
+                            str(tmp_path / "cs_inc"), "--json", "--quiet")  # fmt: skip
+    import json
+
+    rows = json.loads(out)["rows"]
+    rows_inc = [r for r in json.loads(out_inc)["rows"] if r["level"] == "group"]
+    assert rows == rows_inc
+    code, _out, err = _run(capsys, "compstat", str(cube_files / "monthly.nc"), "--out",
+                           str(tmp_path / "cs2"), "--quiet")  # fmt: skip
+    assert code == 2 and "needs a daily cube" in err

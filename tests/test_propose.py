@@ -77,7 +77,7 @@ def test_candidate_attributes(proposals, synth, layers):
         assert r.incidents == len(inside)
         assert r.share == pytest.approx(len(inside) / len(v))
         assert r.pai == pytest.approx(r.share / (r.area_km2 / (layers.land.area / 1e6)))
-        assert r.summary.startswith(f"{r.name}, {r.area_km2:.1f} km^2")
+        assert r.summary.startswith(f"{r.name}, {r.area_km2:.2f} km^2")
         assert "Gravois Park" in r.neighborhoods or "Jeff Vanderlou" in r.neighborhoods \
             or "Dutchtown" in r.neighborhoods
         assert r.districts

@@ -24,31 +24,9 @@ import pandas as pd
 from ..core.errors import InputError
 from ..core.geometry import locate_all, ring_polygons
 from ..core.windows import Window
+from ..cube import cube_freq
 
 __all__: list[str] = []
-
-
-def cube_span(cube) -> tuple[dt.date, dt.date]:
-    """The first and last day of the data the cube counted: the dates it recorded
-    (``first_day`` / ``last_day``), else its first period's start and last period's end."""
-    starts = pd.DatetimeIndex(cube["time"].values)
-    if len(starts) == 0:
-        raise InputError("The count cube has no time periods; there is nothing to compare.")
-    freq = cube_freq(cube)
-    step = pd.offsets.Day(1) if freq == "day" else pd.offsets.MonthBegin(1)
-    lo = pd.Timestamp(cube.attrs.get("first_day", starts[0])).date()
-    hi_default = (starts[-1] + step - pd.Timedelta(days=1)).date()
-    hi = pd.Timestamp(cube.attrs.get("last_day", hi_default)).date()
-    return lo, hi
-
-
-def cube_freq(cube) -> str:
-    """``"day"`` or ``"month"``: the length of the cube's periods."""
-    freq = cube.attrs.get("freq")
-    if freq in ("day", "month"):
-        return str(freq)
-    starts = pd.DatetimeIndex(cube["time"].values)
-    return "day" if len(starts) > 1 and (starts[1] - starts[0]).days == 1 else "month"
 
 
 def check_whole_periods(cube, *windows: Window) -> None:

@@ -1070,14 +1070,12 @@ def _comparison(rows: list, zones, ctx: dict, settings: dict, source: dict) -> C
 def _compare_cube(cube, zones, before, after, settings: dict) -> Comparison:
     """:func:`compare_zones` on a count cube: the same table, each cell counted where its
     centre lies (see :mod:`impactzones.evaluate._from_cube`)."""
-    from ..cube import cube_grid
+    from ..cube import cube_freq, cube_grid, cube_span
     from ._from_cube import (
         area_series,
         before_months,
         check_whole_periods,
         cube_crimes,
-        cube_freq,
-        cube_span,
         exact_areas,
         month_table,
         window_periods,
