@@ -942,7 +942,7 @@ def evaluate(
     kw = {k: kwargs.pop(k) for k in keys if k in kwargs}
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
-                                          **_pop_cli(kwargs))  # fmt: skip
+                                          keep_private=True, **_pop_cli(kwargs))  # fmt: skip
     if zone not in set(layers.zones["name"].astype(str)):
         raise _unknown_zones([zone], layers.zones)
     step("Fitting the time series and the synthetic control")
