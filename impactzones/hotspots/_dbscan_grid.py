@@ -9,9 +9,9 @@ cells of its cell. Then:
 1. **core points**: when the inner block holds ``min_samples`` weight, every point of the
    centre cell is core; when the whole neighbourhood holds less, none is; otherwise each
    point takes each outer cell whole if the cell lies wholly within ``eps`` of it, skips
-   it if wholly beyond, and adds the weights within ``eps`` (``<=``, as scikit-learn
-   does) only in the cells the eps circle cuts, nearest cells first, stopping as soon as
-   it reaches ``min_samples`` or can no longer reach it;
+   it if wholly beyond, and, only if that leaves the answer open, adds the weights within
+   ``eps`` (``<=``, as scikit-learn does) in the cells the eps circle cuts, a cell at a
+   time, stopping as soon as it reaches ``min_samples`` or can no longer reach it;
 2. **clusters**: the core points of one cell are one cluster; two cells' clusters join
    (union-find) when they are in one 3 x 3 block (all such pairs first: no distances to
    test), or some pair of their core points is within ``eps`` (tested only for cells not
@@ -21,6 +21,11 @@ cells of its cell. Then:
 4. **border points** (not core, within ``eps`` of a core point) join the reachable
    cluster with the smallest number. scikit-learn expands clusters one at a time in that
    order, so a border point reachable from two clusters gets the same label there.
+
+The points are sorted into cells by a counting sort over a dense table of the cells
+(linear in the points) unless their box is too wide for one; the unique locations that
+:func:`impactzones.hotspots.dbscan.unique_locations` gives this module come from a
+bucketed hash (:func:`unique_points`), linear too.
 
 The labels therefore equal scikit-learn's ``DBSCAN(eps, min_samples).fit(X,
 sample_weight=w).labels_`` exactly, in time and memory that grow with the points, not with
