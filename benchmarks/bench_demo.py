@@ -2,26 +2,68 @@
 
 Run by hand from the repository root::
 
-    python benchmarks/bench_demo.py --scale 6      # about 1M incidents
+    python benchmarks/bench_demo.py --scale 1                 # the default size
+    python benchmarks/bench_demo.py --scale 1 --repeat 3 --serial-too   # interleaved with
+                                                              # the pictures drawn in turn
     python benchmarks/bench_demo.py --scale 1 --no-pictures   # without PNG maps and PDFs
+    python benchmarks/bench_demo.py --scale 6                 # about 1M incidents
 
-Prints the time at which each stage starts, the total, and the peak resident memory of
-the process (Linux ``ru_maxrss``), which includes the Python interpreter and imports.
-Run it twice: the first run in a fresh environment also compiles numba's code.
+Each run goes in a fresh process (so every run pays its imports, as ``impactzones demo``
+does) and prints a table: the seconds each stage took (from one progress line to the next;
+"Finishing the pictures" is the wait for the worker drawing the matplotlib pictures), the
+total, the peak resident memory of the demo's process and of its picture worker (Linux
+``ru_maxrss``, including the interpreter and imports), and the load average. With
+``--repeat`` it keeps each stage's minimum. Run it once first: a fresh environment also
+compiles numba's code.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
-import tempfile
-import time
+import itertools
+import json
+import os
+import subprocess
+import sys
+
+_CHILD = """
+import json, resource, sys, tempfile, time
+t = time.perf_counter()
+from impactzones.pipeline import run_demo
+marks = [("Importing impactzones", 0.0)]
+def step(msg):
+    marks.append((msg, time.perf_counter() - t))
+args = json.loads(sys.argv[1])
+with tempfile.TemporaryDirectory() as d:
+    res = run_demo(d, seed=args["seed"], scale=args["scale"], progress=step,
+                   pictures=args["pictures"], parallel=args["parallel"])
+marks.append(("end", time.perf_counter() - t))
+own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps({"marks": marks, "incidents": len(res.incidents), "peak_mb": own,
+                  "worker_peak_mb": worker}))
+"""
+
+
+def run_once(scale: float, seed: int, pictures: bool, parallel: bool) -> dict:
+    """One demo run in a fresh interpreter: its progress marks, size and peak memory."""
+    args = json.dumps(dict(scale=scale, seed=seed, pictures=pictures, parallel=parallel))
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, args], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def stages(run: dict) -> dict[str, float]:
+    """Seconds per stage: from each progress line to the next."""
+    marks = run["marks"]
+    return {m[0]: nxt[1] - m[1] for m, nxt in itertools.pairwise(marks)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument(
-        "--scale", type=float, default=6.0, help="synthetic scale (default 6: about 1M)"
+        "--scale", type=float, default=1.0, help="synthetic scale (default 1; 6 is about 1M)"
     )
     ap.add_argument("--seed", type=int, default=2018, help="synthetic seed (default 2018)")
     ap.add_argument(
@@ -29,21 +71,57 @@ def main() -> None:
         action="store_true",
         help="skip the static PNG maps and PDF briefs (run_demo(pictures=False))",
     )
+    ap.add_argument(
+        "--serial",
+        action="store_true",
+        help="draw the pictures in the demo's own process, in turn (run_demo(parallel=False))",
+    )
+    ap.add_argument(
+        "--serial-too",
+        action="store_true",
+        help="interleave every run with one drawing the pictures in turn (--serial), and "
+        "print both columns and their ratio",
+    )
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each kind (default 1)")
     args = ap.parse_args()
-    from impactzones.pipeline import run_demo
+    kinds = {"worker": not args.serial}
+    if args.serial_too:
+        kinds = {"worker": True, "serial": False}
+    best: dict[str, dict[str, float]] = {k: {} for k in kinds}
+    info: dict[str, dict] = {}
+    for i in range(args.repeat):
+        for kind, parallel in kinds.items():
+            load = os.getloadavg()[0]
+            run = run_once(args.scale, args.seed, not args.no_pictures, parallel)
+            total = run["marks"][-1][1]
+            print(f"run {i + 1} {kind}: {total:.1f} s (load {load:.1f})", flush=True)
+            for name, secs in stages(run).items():
+                best[kind][name] = min(secs, best[kind].get(name, float("inf")))
+            best[kind]["total"] = min(total, best[kind].get("total", float("inf")))
+            info[kind] = run
+    _print_table(best, info)
 
-    t = time.perf_counter()
 
-    def step(msg: str) -> None:
-        print(f"{time.perf_counter() - t:7.1f} s  {msg}", flush=True)
-
-    with tempfile.TemporaryDirectory() as d:
-        res = run_demo(
-            d, seed=args.seed, scale=args.scale, progress=step, pictures=not args.no_pictures
+def _print_table(best: dict, info: dict) -> None:
+    """The stage table: minimum seconds per stage for each kind of run."""
+    kinds = list(best)
+    names = list(best[kinds[0]])
+    width = max(len(n) for n in names) + 2
+    head = "".join(f"{k:>10}" for k in kinds) + ("     ratio" if len(kinds) == 2 else "")
+    print(f"\n{'stage (minimum seconds)':<{width}}{head}")
+    for name in names:
+        cells = [best[k].get(name, float("nan")) for k in kinds]
+        row = "".join(f"{c:10.2f}" for c in cells)
+        if len(kinds) == 2 and cells[0] > 0:
+            row += f"{cells[1] / cells[0]:9.2f}x"
+        print(f"{name:<{width}}{row}")
+    for k in kinds:
+        r = info[k]
+        print(
+            f"{k}: {r['incidents']:,} incidents, peak resident memory {r['peak_mb']:,.0f} MB "
+            f"(picture worker {r['worker_peak_mb']:,.0f} MB); load now "
+            f"{os.getloadavg()[0]:.1f}"
         )
-    total = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{len(res.incidents):,} incidents: {total:.1f} s, peak resident memory {peak:,.0f} MB")
 
 
 if __name__ == "__main__":

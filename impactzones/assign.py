@@ -21,6 +21,7 @@ from .core.defaults import RING
 from .core.errors import InputError
 from .core.geo import Layers, xy
 from .core.geometry import locate, locate_all, polygon_ids, ring_polygons
+from .core.schema import AREA_LABELS
 
 __all__ = [
     "AREA_TYPES",
@@ -31,8 +32,8 @@ __all__ = [
 ]
 
 #: The area labels a clean file keeps for a private row written without its point
-#: (:func:`impactzones.pipeline.blank_sensitive`).
-LABELS = ("district", "neighborhood", "zone", "zones", "ring", "area_type", "ring_zones", "ring_m")
+#: (:func:`impactzones.pipeline.blank_sensitive`); declared in :mod:`impactzones.core.schema`.
+LABELS = AREA_LABELS
 
 #: The kinds of area an incident can be in, relative to the Impact Zones.
 AREA_TYPES = ("zone", "ring", "control", "outside")

@@ -8,6 +8,16 @@ aggregate, made once and shared: an :class:`xarray.Dataset` with
   each cell (on the analysis :class:`~impactzones.core.grid.Grid`) in each period (a day or a
   month, labelled by its first day);
 * ``in_study_area`` (bool, ``(y, x)``): the grid's mask (cells whose centre is inside);
+* optionally ``area_count`` (int32, ``(time, group, area)``): the same incidents counted
+  exactly where they lie, in each Impact Zone, its displacement ring, the control area
+  and each patrol district (:func:`area_members`; ``build_cube(zones=...)``, and always
+  on the distributed path, which labels every incident per partition). A comparison or a
+  CompStat report from the cube reads these exact counts when its zones, ring and study
+  area are the ones counted (``attrs["areas_key"]``), and otherwise counts each cell where
+  its centre lies;
+* attributes ``freq`` (``"day"`` or ``"month"``), ``cell_size_m``, the incidents counted
+  and left out, and ``first_day`` / ``last_day``: the first and last day of the incidents
+  counted (a monthly cube's periods alone do not say where the data end);
 * ``x``, ``y``: the cell centres in metres, ``y`` decreasing (north up), as rioxarray and
   GDAL expect, with a CF ``spatial_ref`` coordinate holding the CRS (WKT) and the GDAL
   ``GeoTransform``: ``cube.rio.crs`` and ``cube.rio.transform()`` work when rioxarray is
@@ -34,20 +44,28 @@ import numpy as np
 import pandas as pd
 
 from .core.compat import renamed_keyword
-from .core.defaults import check_params
+from .core.defaults import RING, check_params
 from .core.errors import InputError
 from .core.grid import Grid
 from .core.schema import GROUPS
 
 __all__ = [
     "FREQS",
+    "area_counts",
+    "area_key",
+    "area_members",
+    "areas_attrs",
     "build_cube",
     "cube_counts",
+    "cube_freq",
     "cube_grid",
+    "cube_span",
     "cube_to_grid_counts",
+    "data_span",
     "is_cube",
     "periods",
     "read_cube",
+    "shapes_key",
     "to_dataset",
     "write_cube",
 ]
@@ -107,6 +125,17 @@ def cube_counts(
     >>> c[:, 0, 0].tolist()
     [[1, 0], [0, 2]]
     """
+    k, gcode = _period_group(times, groups, starts, group_names, freq)
+    row, col, ok = grid.cell_of(x, y)
+    ok &= (k >= 0) & (gcode >= 0)
+    ng = len(group_names)
+    flat = ((k[ok] * ng + gcode[ok]) * grid.height + row[ok]) * grid.width + col[ok]
+    size = len(starts) * ng * grid.height * grid.width
+    return np.bincount(flat, minlength=size).reshape(len(starts), ng, grid.height, grid.width)
+
+
+def _period_group(times, groups, starts, group_names, freq: str | None):
+    """Each incident's period (index into ``starts``) and group code; -1 when outside."""
     if freq is None:  # from the starts themselves (one start: its index's frequency)
         one_day = len(starts) > 1 and (starts[1] - starts[0]) == pd.Timedelta(days=1)
         freq = "day" if one_day or getattr(starts, "freqstr", None) == "D" else "month"
@@ -114,13 +143,145 @@ def cube_counts(
     edges = starts.append(pd.DatetimeIndex([starts[-1] + step]))
     t = pd.DatetimeIndex(times).as_unit("ns").asi8
     k = np.searchsorted(edges.as_unit("ns").asi8, t, side="right") - 1
+    k[k >= len(starts)] = -1
     gcode = pd.Categorical(np.asarray(groups, dtype=object), categories=list(group_names)).codes
-    row, col, ok = grid.cell_of(x, y)
-    ok &= (k >= 0) & (k < len(starts)) & (gcode >= 0)
-    ng = len(group_names)
-    flat = ((k[ok] * ng + gcode[ok]) * grid.height + row[ok]) * grid.width + col[ok]
-    size = len(starts) * ng * grid.height * grid.width
-    return np.bincount(flat, minlength=size).reshape(len(starts), ng, grid.height, grid.width)
+    return k, gcode
+
+
+def area_members(x, y, zones, ring: float, study_area=None, districts=None):
+    """The areas a comparison and a CompStat report count in, and which hold each point.
+
+    Areas, in order: ``zone:<name>`` (each zone; a point may be in several),
+    ``ring:<name>`` (each zone's displacement ring of ``ring`` metres, outside every zone,
+    clipped to the study area), ``control`` (in no zone or ring), then ``district:<id>``
+    (the first district holding the point, as :func:`impactzones.assign.assign` labels
+    it) when ``districts`` (with a ``district`` column) are given. The rules are
+    :func:`impactzones.evaluate.compare.compare_zones`' for points inside the study area.
+
+    Returns
+    -------
+    labels : list of str
+    members : ndarray of bool, points x areas
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> zones = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(0, 0, 100, 100)], crs=32615)
+    >>> labels, m = area_members(np.array([50.0, 150, 900]), np.array([50.0, 50, 50]), zones, 100)
+    >>> labels, m.astype(int).tolist()
+    (['zone:A', 'ring:A', 'control'], [[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    """
+    from .core.geometry import locate, locate_all, ring_polygons
+
+    names = zones["name"].astype(str).tolist()
+    in_zone = locate_all(x, y, list(zones.geometry))
+    in_ring = locate_all(x, y, ring_polygons(zones, ring, study_area))
+    in_ring &= ~in_zone.any(axis=1, keepdims=True)
+    control = np.asarray(~in_zone.any(axis=1) & ~in_ring.any(axis=1), dtype=bool)
+    labels = [f"zone:{n}" for n in names] + [f"ring:{n}" for n in names] + ["control"]
+    parts = [in_zone, in_ring, control[:, None]]
+    if districts is not None:
+        ids = districts["district"].tolist()
+        order = list(dict.fromkeys(ids))
+        pos = locate(x, y, list(districts.geometry))
+        which = np.array([order.index(i) for i in ids] + [-1])[pos]  # -1: in none
+        labels += [f"district:{i}" for i in order]
+        parts.append(which[:, None] == np.arange(len(order))[None, :])
+    return labels, np.column_stack(parts)
+
+
+def areas_attrs(zones, ring: float, study_area=None, districts=None) -> dict:
+    """The attributes that say which areas a cube's ``area_count`` was counted in: the
+    ring (metres) and the fingerprints of the zones with their rings and study area
+    (:func:`area_key`), of the zones alone and of the districts (:func:`shapes_key`).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> zones = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(0, 0, 100, 100)], crs=32615)
+    >>> sorted(areas_attrs(zones, 400))
+    ['areas_key', 'areas_ring_m', 'zones_key']
+    """
+    out = {
+        "areas_ring_m": float(ring),
+        "areas_key": area_key(zones, ring, study_area),
+        "zones_key": shapes_key(zones, "name"),
+    }
+    if districts is not None:
+        out["districts_key"] = shapes_key(districts, "district")
+    return out
+
+
+def area_key(zones, ring: float, study_area=None) -> str:
+    """A fingerprint of the zones, their rings and the study area (to 1 cm): a cube's
+    per-area counts serve a comparison only with the areas they were counted in.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> zones = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(0, 0, 100, 100)], crs=32615)
+    >>> area_key(zones, 400) == area_key(zones, 400), area_key(zones, 400) == area_key(zones, 300)
+    (True, False)
+    """
+    import hashlib
+
+    import shapely
+
+    from .core.geometry import ring_polygons
+
+    shapes = [*zones.geometry, *ring_polygons(zones, ring, study_area)]
+    if study_area is not None:
+        shapes.append(getattr(study_area, "union_all", lambda: study_area)())
+    h = hashlib.sha256("\x1f".join(zones["name"].astype(str)).encode())
+    for g in shapes:
+        g = shapely.normalize(shapely.set_precision(g, 0.01))
+        h.update(shapely.to_wkb(g, hex=False))
+    return h.hexdigest()[:20]
+
+
+def shapes_key(layer, column: str) -> str:
+    """A fingerprint of a layer's shapes (to 1 cm) and their ``column`` labels: a cube's
+    counts by district or zone serve a report only on the same districts or zones.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> a = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(0, 0, 100, 100)], crs=32615)
+    >>> shapes_key(a, "name") == shapes_key(a.assign(name="B"), "name")
+    False
+    """
+    import hashlib
+
+    import shapely
+
+    h = hashlib.sha256("\x1f".join(layer[column].astype(str)).encode())
+    for g in layer.geometry:
+        h.update(shapely.to_wkb(shapely.normalize(shapely.set_precision(g, 0.01))))
+    return h.hexdigest()[:20]
+
+
+def area_counts(members, times, groups, starts, group_names=GROUPS, freq=None) -> np.ndarray:
+    """Counts (int64) of shape ``(periods, groups, areas)``: the incidents of each area
+    (columns of ``members``, from :func:`area_members`) by period and group.
+
+    Examples
+    --------
+    >>> m = np.array([[True, False], [True, True]])
+    >>> t = pd.to_datetime(["2018-01-05", "2018-02-01"]).to_numpy()
+    >>> area_counts(m, t, np.array(["violent"] * 2), periods("2018-01-01", "2018-02-28"))[:, 0]
+    array([[1, 0],
+           [1, 1]])
+    """
+    k, gcode = _period_group(times, groups, starts, group_names, freq)
+    ok = (k >= 0) & (gcode >= 0)
+    point, area = np.nonzero(np.asarray(members, bool)[ok])
+    ng, na = len(group_names), members.shape[1]
+    flat = (k[ok][point] * ng + gcode[ok][point]) * na + area
+    return np.bincount(flat, minlength=len(starts) * ng * na).reshape(len(starts), ng, na)
 
 
 def _grid_coords(grid: Grid) -> dict:
@@ -144,8 +305,11 @@ def _spatial_ref(grid: Grid) -> dict:
     return attrs
 
 
-def to_dataset(counts: np.ndarray, grid: Grid, starts, group_names=GROUPS, attrs=None):
+def to_dataset(counts: np.ndarray, grid: Grid, starts, group_names=GROUPS, attrs=None, areas=None):
     """Wrap a counts array ``(periods, groups, height, width)`` as the cube Dataset.
+
+    ``areas``, optional: ``(labels, counts)`` with counts ``(periods, groups, areas)``
+    (:func:`area_counts`), kept as ``area_count`` along an ``area`` dimension.
 
     Examples
     --------
@@ -178,6 +342,11 @@ def to_dataset(counts: np.ndarray, grid: Grid, starts, group_names=GROUPS, attrs
             **(attrs or {}),
         },
     )
+    if areas is not None:
+        labels, by_area = areas
+        ds["area_count"] = (("time", "group", "area"), np.asarray(by_area).astype(np.int32))
+        ds = ds.assign_coords(area=np.array(list(labels), dtype=object))
+        ds["area_count"].attrs["units"] = "incidents"
     ds["count"].attrs.update({"grid_mapping": "spatial_ref", "units": "incidents"})
     ds["in_study_area"].attrs["grid_mapping"] = "spatial_ref"
     ds["x"].attrs.update({"axis": "X", "units": "m", "standard_name": "projection_x_coordinate"})
@@ -195,6 +364,9 @@ def build_cube(
     freq: str = "month",
     start=None,
     end=None,
+    zones=None,
+    ring: float = RING.default,
+    districts=None,
 ):
     """Count incidents by grid cell x period x crime group, as an xarray Dataset.
 
@@ -213,6 +385,16 @@ def build_cube(
         Length of a period.
     start, end : date-like, optional
         The time axis (default: the incidents' first to last period).
+    zones : GeoDataFrame, optional
+        Impact Zones (with ``name``): the cube then also counts each incident exactly
+        where it lies, in each zone, each ring of ``ring`` metres and the control area
+        (and each of ``districts``): ``area_count``, ``(time, group, area)``, see
+        :func:`area_members`. Comparisons and CompStat from the cube then need no cell
+        approximation (for these zones, ring and study area).
+    ring : float, default 400
+        Ring width in metres for ``zones``.
+    districts : GeoDataFrame, optional
+        Patrol districts (with a ``district`` column), counted with ``zones``.
 
     Returns
     -------
@@ -246,17 +428,80 @@ def build_cube(
     )
     counts = cube_counts(x, y, times, groups, grid, starts, freq=freq)
     used = int(counts.sum())
-    return to_dataset(
-        counts,
-        grid,
-        starts,
-        attrs={
-            "freq": freq,
-            "incidents": used,
-            "outside_study_area": int(outside),
-            "outside_grid_or_period": int(len(x) - used),
-        },
-    )
+    attrs = {
+        "freq": freq,
+        "incidents": used,
+        "outside_study_area": int(outside),
+        "outside_grid_or_period": int(len(x) - used),
+        **data_span(times),
+    }
+    areas = None
+    if zones is not None:
+        ring = check_params(ring=ring)["ring"]
+        labels, members = area_members(x, y, zones, ring, study_area, districts)
+        members &= grid.cell_of(x, y)[2][:, None]  # what the cells count, no more
+        areas = (labels, area_counts(members, times, groups, starts, freq=freq))
+        attrs.update(areas_attrs(zones, ring, study_area, districts))
+    return to_dataset(counts, grid, starts, attrs=attrs, areas=areas)
+
+
+def data_span(times) -> dict[str, str]:
+    """``first_day`` and ``last_day`` (ISO dates) of incident times: where the data a cube
+    counted begin and end, which its periods alone do not say (a comparison cuts a year
+    window to the data's end, as from the incidents).
+
+    Examples
+    --------
+    >>> data_span(pd.to_datetime(["2019-03-02 10:00", "2019-01-05"]).to_numpy())
+    {'first_day': '2019-01-05', 'last_day': '2019-03-02'}
+    """
+    t = pd.DatetimeIndex(np.asarray(times).ravel()).dropna()
+    if len(t) == 0:
+        return {}
+    return {"first_day": f"{t.min():%Y-%m-%d}", "last_day": f"{t.max():%Y-%m-%d}"}
+
+
+def cube_freq(cube) -> str:
+    """``"day"`` or ``"month"``: the length of a cube's periods.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> from impactzones.core.grid import make_grid
+    >>> g = make_grid(box(0, 0, 200, 100), "EPSG:32615", 100)
+    >>> days = periods("2018-01-01", "2018-01-02", "day")
+    >>> cube_freq(to_dataset(np.zeros((2, 3, 1, 2), int), g, days))
+    'day'
+    """
+    freq = cube.attrs.get("freq")
+    if freq in ("day", "month"):
+        return str(freq)
+    starts = pd.DatetimeIndex(cube["time"].values)
+    return "day" if len(starts) > 1 and (starts[1] - starts[0]).days == 1 else "month"
+
+
+def cube_span(cube) -> tuple:
+    """The first and last day (``datetime.date``) of the data a cube counted: the days it
+    recorded (``first_day``, ``last_day``), else its first period's start and its last
+    period's end.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> from impactzones.core.grid import make_grid
+    >>> g = make_grid(box(0, 0, 200, 100), "EPSG:32615", 100)
+    >>> ds = to_dataset(np.zeros((2, 3, 1, 2), int), g, periods("2018-01-01", "2018-02-01"))
+    >>> [d.isoformat() for d in cube_span(ds)]
+    ['2018-01-01', '2018-02-28']
+    """
+    starts = pd.DatetimeIndex(cube["time"].values)
+    if len(starts) == 0:
+        raise InputError("The count cube has no time periods; there is nothing to count.")
+    step = pd.offsets.Day(1) if cube_freq(cube) == "day" else pd.offsets.MonthBegin(1)
+    lo = pd.Timestamp(cube.attrs.get("first_day", starts[0])).date()
+    hi_default = (starts[-1] + step - pd.Timedelta(days=1)).date()
+    hi = pd.Timestamp(cube.attrs.get("last_day", hi_default)).date()
+    return lo, hi
 
 
 def is_cube(obj) -> bool:
@@ -359,6 +604,8 @@ def write_cube(cube, path: str | Path) -> Path:
         raise InputError(f"Write the cube to a .nc file (NetCDF-4), not {path.name}.")
     ds = cube.copy()
     ds["group"] = ds["group"].astype(str)
+    if "area" in ds.coords:
+        ds["area"] = ds["area"].astype(str)
     encoding = {
         "count": {"zlib": True, "complevel": 4, "dtype": "int32"},
         "in_study_area": {"dtype": "uint8"},
@@ -382,9 +629,22 @@ def read_cube(path: str | Path):
     path = Path(path)
     if not path.exists():
         raise InputError(f"There is no cube file {path}.")
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        cube = ds.load()
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            cube = ds.load()
+    except (OSError, ValueError):
+        raise InputError(f"{path.name} is not a readable NetCDF-4 file.") from None
+    need = {"count", "in_study_area", "time", "group", "x", "y", "spatial_ref"}
+    missing = sorted(need - set(cube.variables))
+    if missing:
+        raise InputError(
+            f"{path.name} is not a count cube (it lacks {', '.join(missing)}); write one "
+            "with impactzones.cube.write_cube."
+        )
     cube["in_study_area"] = cube["in_study_area"].astype(bool)
     cube["count"] = cube["count"].astype(np.int32)
     cube["group"] = cube["group"].astype(object)
+    if "area" in cube.coords:
+        cube["area"] = cube["area"].astype(object)
+        cube["area_count"] = cube["area_count"].astype(np.int32)
     return cube

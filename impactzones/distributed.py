@@ -140,6 +140,29 @@ def _sparse_cube(frame, grid: Grid, freq: str) -> pd.DataFrame:
     return keys.groupby(list(keys.columns)).size().rename("count").reset_index()
 
 
+def _sparse_areas(frame, layers: Layers, grid: Grid, freq: str, ring: float) -> pd.DataFrame:
+    """Non-zero per-area counts of one partition: period, group, area (label) and count,
+    each incident where it lies (:func:`impactzones.cube.area_members`)."""
+    from .core.geo import xy
+    from .cube import area_members
+
+    x, y = xy(frame)
+    labels, members = area_members(
+        x, y, layers.zones, ring, layers.study_area, getattr(layers, "districts", None)
+    )
+    members &= grid.cell_of(x, y)[2][:, None]  # what the cube's cells count, no more
+    point, area = np.nonzero(members)
+    period = pd.PeriodIndex(frame["occurred_at"].dt.to_period(_FREQ_CODE[freq])).asi8
+    keys = pd.DataFrame(
+        {
+            "period": period[point],
+            "group": frame["group"].astype(str).to_numpy()[point],
+            "area": np.asarray(labels, dtype=object)[area],
+        }
+    )
+    return keys.groupby(list(keys.columns)).size().rename("count").reset_index()
+
+
 def _tables(assigned) -> tuple[pd.Series, pd.Series]:
     t = assigned["occurred_at"].dt.year.rename("year")
     by = [t, assigned["district"], assigned["group"].astype(str)]
@@ -158,12 +181,15 @@ def _summarise_part(frame, layers: Layers, grid: Grid, freq: str, ring: float) -
     clean, rejects = clean_partition(frame, layers)
     assigned = assign(clean, layers, ring=ring)
     counts, area = _tables(assigned)
+    t = assigned["occurred_at"]
     return {
         "cube": _sparse_cube(clean, grid, freq),
+        "areas": _sparse_areas(clean, layers, grid, freq, ring),
         "counts": counts,
         "area": area,
         "rejects": rejects,
         "read": read,
+        "span": (t.min(), t.max()) if len(t) else (pd.NaT, pd.NaT),
     }
 
 
@@ -171,12 +197,18 @@ def _combine(a: dict, b: dict) -> dict:
     """Add two summaries (associative: any reduction tree gives the same totals)."""
     cube = pd.concat([a["cube"], b["cube"]], ignore_index=True)
     keys = ["period", "group", "row", "col"]
+    areas = pd.concat([a["areas"], b["areas"]], ignore_index=True)
     return {
         "cube": cube.groupby(keys, as_index=False)["count"].sum(),
+        "areas": areas.groupby(["period", "group", "area"], as_index=False)["count"].sum(),
         "counts": a["counts"].add(b["counts"], fill_value=0),
         "area": a["area"].add(b["area"], fill_value=0),
         "rejects": a["rejects"] + b["rejects"],
         "read": a["read"] + b["read"],
+        "span": (
+            min((t for t in (a["span"][0], b["span"][0]) if pd.notna(t)), default=pd.NaT),
+            max((t for t in (a["span"][1], b["span"][1]) if pd.notna(t)), default=pd.NaT),
+        ),
     }
 
 
@@ -192,9 +224,23 @@ def _full_table(series: pd.Series) -> pd.DataFrame:
     return out.rename("count").reset_index()
 
 
-def _finish(total: dict, grid: Grid, freq: str) -> Summary:
+def _area_array(total: dict, labels: list, first: int, n_periods: int) -> np.ndarray:
+    """The summed per-area counts as an array ``(periods, groups, areas)``."""
     from .core.schema import GROUPS
-    from .cube import FREQS, to_dataset
+
+    sparse = total["areas"]
+    out = np.zeros((n_periods, len(GROUPS), len(labels)), np.int64)
+    g = pd.Categorical(sparse["group"], categories=list(GROUPS)).codes
+    a = pd.Categorical(sparse["area"], categories=labels).codes
+    k = sparse["period"].to_numpy() - first
+    ok = (g >= 0) & (a >= 0) & (k >= 0) & (k < n_periods)
+    np.add.at(out, (k[ok], g[ok], a[ok]), sparse["count"].to_numpy()[ok])
+    return out
+
+
+def _finish(total: dict, grid: Grid, freq: str, layers: Layers, ring: float) -> Summary:
+    from .core.schema import GROUPS
+    from .cube import FREQS, area_members, areas_attrs, data_span, to_dataset
 
     sparse = total["cube"]
     if len(sparse) == 0:
@@ -219,6 +265,8 @@ def _finish(total: dict, grid: Grid, freq: str) -> Summary:
     )
     rejected = dict(sorted(total["rejects"].items()))
     used = total["read"] - sum(rejected.values())
+    districts = getattr(layers, "districts", None)
+    labels = area_members(np.zeros(0), np.zeros(0), layers.zones, ring, None, districts)[0]
     cube = to_dataset(
         counts,
         grid,
@@ -228,7 +276,10 @@ def _finish(total: dict, grid: Grid, freq: str) -> Summary:
             "incidents": int(counts.sum()),
             "outside_study_area": int(rejected.get("outside_study_area", 0)),
             "outside_grid_or_period": int(used - counts.sum()),
+            **data_span([t for t in total["span"] if pd.notna(t)]),
+            **areas_attrs(layers.zones, ring, layers.study_area, districts),
         },
+        areas=(labels, _area_array(total, labels, first, len(starts))),
     )
     counts_t = _full_table(total["counts"])
     counts_t["district"] = counts_t["district"].astype("Int64")
@@ -268,7 +319,7 @@ def summarise_frame(
     """
     check_params(ring=ring, cell_size=cell_size)
     g = _grid(layers, grid, cell_size)
-    return _finish(_summarise_part(frame, layers, g, freq, ring), g, freq)
+    return _finish(_summarise_part(frame, layers, g, freq, ring), g, freq, layers, ring)
 
 
 def _tree(items: list, combine):
@@ -360,4 +411,4 @@ def summarise_parquet(
         total = client.compute(total_d).result()
     else:
         (total,) = dask.compute(total_d)
-    return _finish(total, g, freq)
+    return _finish(total, g, freq, layers, ring)

@@ -6,7 +6,6 @@ the same function, or the stages one by one.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from .core.defaults import RING
 from .core.errors import InputError
 from .core.files import writes_into
 from .core.geo import Layers, st_louis
+from .core.geometry import share_inside
 from .core.results import column_label
 from .core.schema import is_sensitive
 from .hotspots import registry as _registry
@@ -290,17 +290,7 @@ def check_zones(zones: gpd.GeoDataFrame, area) -> None:
 
     names = zones["name"].astype(str).tolist()
     geoms = zones.geometry.to_numpy()
-    # a zone far from the working CRS's zone projects to infinite coordinates: outside too
-    cover = [
-        g.intersection(area).area / g.area if math.isfinite(g.area) and g.area else 0.0
-        for g in geoms
-    ]
-    outside = [n for n, c in zip(names, cover, strict=True) if c == 0]
-    if outside:
-        raise InputError(
-            f"Zone(s) {', '.join(outside)} lie outside the study area; check their "
-            "coordinates (and --crs) or the --boundary."
-        )
+    cover = share_inside(zones, area)  # refuses zones wholly outside, by name
     partly = [f"{n} ({1 - c:.0%})" for n, c in zip(names, cover, strict=True) if c < 0.99]
     if partly:
         warnings.warn(
@@ -324,9 +314,9 @@ def check_zones(zones: gpd.GeoDataFrame, area) -> None:
         missing = [n for n, s in zip(names, zones["start"], strict=True) if pd.isna(s)]
         if missing:
             warnings.warn(
-                f"Zone(s) {', '.join(missing)} have no readable start date, so no "
-                "comparison can be placed around their start and the demo draws no "
-                "commander map for them (give start as YYYY-MM-DD).",
+                f"Zone(s) {', '.join(missing)} have no readable start date (give start "
+                "as YYYY-MM-DD): a comparison needs its windows given (--before, --after) "
+                "and the demo draws no commander map for them.",
                 stacklevel=2,
             )
 
@@ -357,6 +347,7 @@ def run_demo(
     read_options: dict | None = None,
     harm=None,
     pictures: bool = True,
+    parallel: bool = True,
 ) -> DemoResult:
     """Run the pipeline on the bundled (or given) layers and synthetic (or given) incidents.
 
@@ -366,7 +357,9 @@ def run_demo(
     the rejects table (real runs), the comparison tables, the hot-spot outputs, and the maps
     (``index.html`` links them). ``pictures=False`` skips the static PNG maps and the PDF
     briefs (drawn with matplotlib, they take about half the demo's time; the web maps and
-    every table are written either way).
+    every table are written either way). The matplotlib pictures are drawn by a worker
+    process while the rest goes on (``parallel=False``, or one CPU: here, in turn); each
+    is drawn by the same function either way, so the files are the same bytes.
 
     Examples
     --------
@@ -380,16 +373,29 @@ def run_demo(
     ('-20.0%', '-14.5%')
     """
     _check_evaluation(evaluate_model, evaluate_freq)
-    settings = {k: v for k, v in locals().items() if k not in ("progress", "out")}
+    settings = {k: v for k, v in locals().items() if k not in ("progress", "out", "parallel")}
     step = progress or (lambda _msg: None)
     out = Path(out)
     weights = _demo_start(out, harm, [incidents, boundary, districts, zones])
+    with _Pictures(parallel) as draw:  # matplotlib's PNGs and PDFs, in a worker
+        layers = _demo_layers(boundary, districts, zones, crs, step)
+        inc, load, truth, source = _demo_incidents(
+            layers, incidents, columns, crs, read_options, seed, scale, ring, step
+        )
+        res = _demo_stages(inc, layers, out, settings, step, draw, load, truth, source, weights)
+        step("Finishing the pictures")
+        draw.finish()  # every file complete before the manifest lists it
     from .io.manifest import write_manifest
 
-    layers = _demo_layers(boundary, districts, zones, crs, step)
-    inc, load, truth, source = _demo_incidents(
-        layers, incidents, columns, crs, read_options, seed, scale, ring, step
-    )
+    res.files.append(write_manifest(out, res.files, settings))  # last: the run is complete
+    return res
+
+
+def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, load, truth,
+                 source: str, weights) -> DemoResult:  # fmt: skip
+    """The demo's stages on the incidents read or made: assignment, comparisons, hot
+    spots, proposals, tables, evaluations, CompStat and the maps (see :func:`run_demo`)."""
+    ring, seed = settings["ring"], settings["seed"]
     step("Assigning incidents to districts and zones")
     inc = assign(inc, layers, ring=ring)
     counts = count_incidents(inc, by=["year", "district", "group"])
@@ -397,12 +403,15 @@ def run_demo(
     step("Comparing the zones before and after")
     comparisons = _demo_comparisons(inc, layers, ring)
     headline.update(_headline_change(comparisons))
+    harm = settings["harm"]
     harm_tables = _demo_harm(inc, layers, ring, weights, harm) if weights is not None else {}
     step("Finding hot spots (violent crime, the latest full year)")
     hotspots, files = _demo_hotspots(inc, layers, out, seed, headline)
     step("Proposing new zones and backtesting them")
     proposals, backtest_table = _demo_proposals(inc, layers)
-    capture, proposal_files = _demo_proposal_files(inc, layers, out, proposals, backtest_table)
+    capture, proposal_files = _demo_proposal_files(
+        inc, layers, out, proposals, backtest_table, draw
+    )
     files += proposal_files
     if proposals is not None:
         headline["proposals"] = proposals["summary"].tolist()
@@ -413,37 +422,153 @@ def run_demo(
                           places=(layers, ring))  # fmt: skip
     step("Evaluating the zones over time (time series, synthetic control)")
     skipped = _skipped_tables(comparisons, proposals, backtest_table)
-    evaluations = _demo_evaluations(inc, layers, ring, out, evaluate_model, evaluate_freq, evaluate,
-                                    skipped=skipped)  # fmt: skip
-    files += _demo_patterns(inc, layers, out, headline, concentration, nearrepeat_category,
-                            nearrepeat_permutations, seed)  # fmt: skip
+    evaluations = _demo_evaluations(inc, layers, ring, out, settings["evaluate_model"],
+                                    settings["evaluate_freq"], settings["evaluate"],
+                                    skipped=skipped, draw=draw)  # fmt: skip
+    files += _demo_patterns(inc, layers, out, headline, settings["concentration"],
+                            settings["nearrepeat_category"], settings["nearrepeat_permutations"],
+                            seed, draw)  # fmt: skip
     files += _evaluation_files(evaluations, headline)
     step("Writing the CompStat report")
-    compstat_files, extra = _demo_compstat(inc, layers, out, source, online_tiles)
+    compstat_files, extra = _demo_compstat(inc, layers, out, source, settings["online_tiles"])
     files += compstat_files
     extra += _index_entries(headline, evaluations)
     extra.append(_explore_entry(backtest_table, capture is not None))
     step("Drawing the maps")
+    for ev in evaluations.values():  # the counterfactual PNG's bytes go into the maps
+        ev.png = draw.result(ev.png)
     files += _demo_maps(
         inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
-        source=source, ring=ring, online_tiles=online_tiles, basemap=basemap, extra=extra,
-        capture=capture, pictures=pictures,
-        hotspots_year=headline.get("hotspots", {}).get("year"),
+        source=source, ring=ring, online_tiles=settings["online_tiles"],
+        basemap=settings["basemap"], extra=extra, capture=capture,
+        pictures=settings["pictures"], hotspots_year=headline.get("hotspots", {}).get("year"),
         window_hotspots=_window_hotspots(inc, layers, comparisons, headline, seed),
-        skipped=skipped,
+        skipped=skipped, draw=draw,
     )  # fmt: skip
     if skipped:
         headline["skipped"] = skipped  # each map not drawn, and why
     files.append(write_json(headline, out / "summary.json"))
-    files.append(write_manifest(out, files, settings))  # last: the run is complete
     return DemoResult(inc, layers, counts, headline, files, load, truth, hotspots, comparisons,
                       proposals, backtest_table, evaluations=evaluations)  # fmt: skip
+
+
+def _draw_here(fn, *args, **kwargs):
+    """Draw a picture now, in this process."""
+    return fn(*args, **kwargs)
+
+
+def _draw_pickled(blob: bytes):
+    """The worker's side of :class:`_Pictures`: call the function pickled in ``blob``."""
+    import pickle
+
+    fn, args, kwargs = pickle.loads(blob)
+    return fn(*args, **kwargs)
+
+
+def _warm_worker() -> None:
+    """Import what the pictures need while the demo's first stages run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+
+    from .maps import brief, webmap  # noqa: F401
+
+
+class _Pictures:
+    """Draws the demo's matplotlib pictures (PNGs, PDF briefs) in one worker process while
+    the demo goes on, or here, in turn, when not ``parallel`` or with one CPU.
+
+    ``draw(function, *args, **kwargs)`` hands the call over (its arguments pickled at once,
+    so later changes to them do not reach the picture) and returns a future of its result;
+    :meth:`result` waits for one, :meth:`finish` for all (raising the first error). The
+    worker runs the same function on the same arguments, so the files are the same bytes.
+    Should the worker fail to start or die, the pictures not yet drawn are drawn here.
+    """
+
+    def __init__(self, parallel: bool) -> None:
+        import os
+
+        self.pool = None
+        self.futures: list = []
+        if parallel and (os.cpu_count() or 1) > 1:
+            self.pool = _picture_worker()
+
+    def __call__(self, fn, *args, **kwargs):
+        from concurrent.futures import Future
+
+        if self.pool is not None:
+            import pickle
+
+            blob = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+            try:
+                future = self.pool.submit(_draw_pickled, blob)
+            except RuntimeError:  # a broken pool (the worker died): draw here from now on
+                self.pool = None
+            else:
+                self.futures.append((future, fn, args, kwargs))
+                return future
+        done: Future = Future()
+        done.set_result(fn(*args, **kwargs))
+        return done
+
+    def result(self, value):
+        """A future's result (waiting for it; drawn here if the worker died), or ``value``."""
+        for future, fn, args, kwargs in self.futures:
+            if future is value:
+                return self._outcome(future, fn, args, kwargs)
+        return value.result() if hasattr(value, "result") else value
+
+    @staticmethod
+    def _outcome(future, fn, args, kwargs):
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            return fn(*args, **kwargs)
+
+    def finish(self) -> None:
+        """Wait for every picture (drawing here any a dead worker left); raise the first
+        error."""
+        for future, fn, args, kwargs in self.futures:
+            self._outcome(future, fn, args, kwargs)
+
+    def __enter__(self) -> _Pictures:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=exc[0] is not None)
+
+
+def _picture_worker():
+    """One worker process (a fresh interpreter: never a fork of a process that may hold
+    threads), started now and importing matplotlib while the demo's first stages run.
+
+    The worker is started with ``__main__`` set aside for the moment it starts, so that
+    it never runs the caller's script again (multiprocessing's spawn would, in a script
+    without ``if __name__ == "__main__":``); it needs only impactzones' own functions.
+    """
+    import multiprocessing
+    import sys
+    import types
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        pool.submit(_warm_worker)  # starts the process
+    finally:
+        sys.modules["__main__"] = main
+    return pool
 
 
 def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
                *, source, ring, online_tiles, basemap, extra, capture,
                pictures=True, hotspots_year=None, window_hotspots=None,
-               skipped=None) -> list:  # fmt: skip
+               skipped=None, draw=None) -> list:  # fmt: skip
     """The commander, citywide and analyst maps, their static pictures and the index page."""
     from .maps.build import build_maps
 
@@ -470,6 +595,7 @@ def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_tabl
         static=pictures,
         brief=pictures,
         skipped=skipped,
+        draw=draw,
     )
 
 
@@ -525,6 +651,7 @@ def _demo_incidents(layers, incidents, columns, crs, read_options, seed, scale, 
             work_crs=layers.crs,
             **(read_options or {}),
         )
+        load.require_incidents()  # one sentence: no rows, or every row rejected and why
         inc = load.incidents
         source = source_label(inputs)  # the files' names, never the machine's paths
     else:
@@ -587,7 +714,7 @@ def _window_hotspots(inc, layers: Layers, comparisons: dict, headline: dict, see
     return out
 
 
-def _demo_proposal_files(inc, layers: Layers, out: Path, proposals, backtest_table):
+def _demo_proposal_files(inc, layers: Layers, out: Path, proposals, backtest_table, draw=None):
     """The proposals, their backtest and capture curves, written. Returns
     ``(capture curve or None, files)``."""
     files: list[Path] = []
@@ -596,7 +723,7 @@ def _demo_proposal_files(inc, layers: Layers, out: Path, proposals, backtest_tab
         files.append(write_vector(proposals, out / "proposals.geojson"))
         if backtest_table is not None:
             files.append(write_table(backtest_table, out / "proposals_backtest.csv"))
-            capture_files, capture = _demo_capture(inc, layers, backtest_table, out)
+            capture_files, capture = _demo_capture(inc, layers, backtest_table, out, draw)
             files.extend(capture_files)
     return capture, files
 
@@ -735,7 +862,8 @@ def _check_evaluation(model: str, freq: str) -> None:
         )
 
 
-def _demo_patterns(inc, layers, out, headline, concentration, nr_category, nr_perms, seed):
+def _demo_patterns(inc, layers, out, headline, concentration, nr_category, nr_perms, seed,
+                   draw=None):  # fmt: skip
     """Concentration (the latest full year, city and districts, 150 m cells) and, when a
     category is named, its near-repeat table; both written to ``out``."""
     files: list[Path] = []
@@ -747,7 +875,7 @@ def _demo_patterns(inc, layers, out, headline, concentration, nr_category, nr_pe
         table = concentration_report(this_year, layers.land, districts=layers.districts)
         files.append(write_table(table, out / "concentration.csv"))
         png = out / "concentration_lorenz.png"
-        plot_lorenz(table.results, png)
+        (draw or _draw_here)(plot_lorenz, table.results, png)
         files.append(png)
         headline["concentration"] = {"year": year, "city": table.loc[0, "verdict"]}
     if nr_category:
@@ -765,7 +893,7 @@ def _demo_patterns(inc, layers, out, headline, concentration, nr_category, nr_pe
 
 def _demo_evaluations(
     inc, layers: Layers, ring: float, out: Path, model="quasipoisson", freq="M", run=True,
-    skipped: list | None = None,
+    skipped: list | None = None, draw=None,
 ) -> dict:
     """Interrupted time series, synthetic control and power for each zone with a start
     date inside the data (the North zone from 2018 in the bundled story); a zone the data
@@ -784,7 +912,8 @@ def _demo_evaluations(
             continue
         try:
             done[name] = evaluate_zone(
-                inc, layers, name, ring=ring, out=out, slug=slugs(name), model=model, freq=freq
+                inc, layers, name, ring=ring, out=out, slug=slugs(name), model=model, freq=freq,
+                draw=draw,
             )
         except InputError as exc:
             if skipped is not None:
@@ -897,7 +1026,7 @@ def _explore_entry(bt, with_capture: bool) -> tuple:
     return ("Propose a zone (draw and test it)", "explore.html", "", finding, links)
 
 
-def _demo_capture(inc, layers: Layers, bt, out: Path):
+def _demo_capture(inc, layers: Layers, bt, out: Path, draw=None):
     """The capture curves of the demo's backtest (same periods, same existing zones) as a
     table, a summary table at a few area shares and a plot."""
     from .propose import capture_curve, capture_table, plot_capture_curve
@@ -912,10 +1041,12 @@ def _demo_capture(inc, layers: Layers, bt, out: Path):
     except InputError:
         return [], None
     title = f"Violent crime captured in {after} by zones chosen from {before}"
+    png = out / "capture_curve.png"
+    (draw or _draw_here)(plot_capture_curve, curve, png, title=title)
     return [
         write_table(curve, out / "capture_curve.csv"),
         write_table(capture_table(curve), out / "capture_table.csv"),
-        plot_capture_curve(curve, out / "capture_curve.png", title=title),
+        png,
     ], curve
 
 

@@ -122,10 +122,13 @@ def read_for_command(
     zones: str | Path | None = None,
     columns: str | dict | None = None,
     crs: str | None = None,
+    keep_private: bool = False,
     **reading: Any,
 ):
     """Incidents from files (clean files from ``load``/``synth``, or raw exports) inside
-    the study area, and the layers, with stand-ins for missing ones.
+    the study area, and the layers, with stand-ins for missing ones. ``keep_private``: the
+    private rows a clean file holds without their points are kept, with their area labels
+    (for the commands that count by area; see :func:`impactzones.io.read_incidents`).
 
     Returns ``(LoadResult, Layers, notes)``: ``notes`` says which layers were filled in.
 
@@ -149,41 +152,11 @@ def read_for_command(
         crs=crs,
         study_area=layers.study_area,
         work_crs=layers.crs,
+        keep_private=keep_private,
         **reading_options(**reading),
     )
+    _check_some_left(res, reading.get("as_of"))
     return res, layers, notes
-
-
-def _with_private_rows(res) -> Any:
-    """The incidents, with the private rows a clean file holds without their points (which
-    reading rejects as ``sensitive_no_point``) back, carrying the areas ``load`` kept for
-    them (:data:`impactzones.assign.LABELS`), so counts by place match the raw exports."""
-    import geopandas as gpd
-    import pandas as pd
-
-    from .assign import LABELS
-
-    inc = res.incidents
-    hit = res.rejects[res.rejects["reason"] == "sensitive_no_point"]
-    parts = []
-    for source, rows in hit.groupby("source", sort=True):
-        path = Path(str(source))
-        frame = gpd.read_parquet(path) if path.suffix == ".parquet" else gpd.read_file(path)
-        sub = frame.iloc[rows["row"].to_numpy(int) - 1]  # rejects count rows from 1
-        if not sub["incident_id"].astype(str).eq(rows["incident_id"].astype(str).values).all():
-            continue  # not the rows the reader saw: leave them out, not misplaced
-        keep = [c for c in [*inc.columns, *LABELS] if c in sub and c != "geometry"]
-        parts.append(pd.DataFrame(sub[keep]).reset_index(drop=True))
-    if not parts:
-        return inc
-    back = pd.concat(parts, ignore_index=True)
-    back = gpd.GeoDataFrame(back, geometry=gpd.GeoSeries.from_wkt(["POINT EMPTY"] * len(back)),
-                            crs=inc.crs)  # fmt: skip
-    for col in ("category", "group"):
-        if col in inc and col in back:
-            back[col] = back[col].astype(str)
-    out = pd.concat([inc, back], ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=inc.crs)
 
 
 def select_incidents(
@@ -446,6 +419,11 @@ def load(
         study_area=None if no_boundary else layers.study_area,
         **options,
     )  # fmt: skip
+    if res.read == 0:
+        res.require_incidents()  # no rows at all: nothing to write
+    warn = []
+    if res.read and not len(res.incidents):
+        warn.append(f"No row of the {res.read:,} read is usable; the rejects table says why.")
     step("Writing")
     inc, blanked = res.incidents, 0
     if not keep_sensitive_points:
@@ -458,7 +436,6 @@ def load(
         "rejects": str(rejects),
         "sensitive_points_blanked": blanked,
     }
-    warn = []
     if keep_sensitive_points and tally["sensitive"]:
         warn.append(
             f"--keep-sensitive-points: {tally['sensitive']:,} rape, sexual-assault and "
@@ -538,16 +515,22 @@ def _harm_path(out: str | Path) -> Path:
     return out.with_name(out.with_suffix("").name + "_harm.csv")
 
 
+def _unknown_zones(missing: Sequence[str], zones) -> InputError:
+    """The one sentence for zone names the zones layer lacks (``compare``, ``evaluate``)."""
+    names = ", ".join(zones["name"].astype(str))
+    asked = ", ".join(repr(str(m)) for m in missing)
+    noun = "zone" if len(missing) == 1 else "zones"
+    return InputError(f"No {noun} named {asked}; the zones are {names}.")
+
+
 def _only_zones(zones, names: str | None):
     """The zones named (comma-separated), or all; an unknown name is refused."""
     if not names:
         return zones
     wanted = [z.strip() for z in names.split(",")]
-    missing = set(wanted) - set(zones["name"])
+    missing = [w for w in dict.fromkeys(wanted) if w not in set(zones["name"].astype(str))]
     if missing:
-        raise InputError(
-            f"No zone named {', '.join(sorted(missing))}; the zones are {', '.join(zones['name'])}."
-        )
+        raise _unknown_zones(missing, zones)
     return zones[zones["name"].isin(wanted)]
 
 
@@ -555,12 +538,34 @@ def _check_windows(inc, before: str, after: str, normalise: str | None = None) -
     """Refuse windows the data cannot fill (a window with no data, or unequal lengths)."""
     import pandas as pd
 
+    from .cube import cube_span, is_cube
     from .evaluate.compare import align_windows, check_windows
 
-    times = inc["occurred_at"]
+    times = pd.Series(pd.to_datetime(cube_span(inc))) if is_cube(inc) else inc["occurred_at"]
     end = times.max().date() if len(times) and pd.notna(times.max()) else None
     b, a, _ = align_windows(before, after, end, normalise=normalise)
     check_windows(b, a, times, strict=True)
+
+
+def _cube_file(paths: Sequence[str | Path]):
+    """The count cube when the input is one NetCDF file (``.nc``, from
+    :func:`impactzones.cube.write_cube`), else None."""
+    cubes = [p for p in paths if Path(p).suffix.lower() in (".nc", ".nc4")]
+    if not cubes:
+        return None
+    if len(paths) != 1:
+        raise InputError("Give a count cube (.nc) alone, not together with incident files.")
+    from .cube import read_cube
+
+    return read_cube(cubes[0])
+
+
+def _layers_for_cube(boundary, zones, crs) -> tuple:
+    """The layers (and the notes on stand-ins) for a command fed a count cube."""
+    from .pipeline import fill_missing_layers, load_layers
+
+    layers = load_layers(boundary=boundary, zones=zones, layer_crs=crs, strict=not boundary)
+    return fill_missing_layers(layers)
 
 
 def compare(
@@ -602,9 +607,17 @@ def compare(
         k: kwargs.pop(k) for k in ("ring", "normalise", "dispersion") if k in kwargs
     }
     step("Reading incidents")
-    res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
-                                          **_pop_cli(kwargs))  # fmt: skip
-    inc = _with_private_rows(res)
+    cube = _cube_file(incidents)  # a count cube in place of the incidents
+    if cube is not None:
+        if weights is not None:
+            raise InputError("--harm weighs categories, and a count cube counts crime groups "
+                             "only; give the incidents.")  # fmt: skip
+        layers, notes = _layers_for_cube(boundary, zones, kwargs.get("crs"))
+        inc = cube
+    else:
+        res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
+                                              keep_private=True, **_pop_cli(kwargs))  # fmt: skip
+        inc = res.incidents  # with the private rows a clean file holds without their points
     if weights is not None:
         check_harm_categories(weights, inc["category"].unique(), str(harm))
     chosen = _only_zones(layers.zones, zone)
@@ -697,8 +710,8 @@ def propose(
     their backtest on ``test_period`` (default: the next year).
 
     ``kwargs``: the :func:`impactzones.propose.propose_zones` settings (``k``,
-    ``max_area_km2``, ``min_area_km2``, ``gap``, ``method``, ``threshold``, ``snap``,
-    ``stability``, ``history``, ``solidity``) and the reading options.
+    ``budget_km2``, ``max_area_km2``, ``min_area_km2``, ``gap``, ``method``, ``threshold``,
+    ``snap``, ``stability``, ``history``, ``solidity``) and the reading options.
 
     Examples
     --------
@@ -710,8 +723,8 @@ def propose(
 
     step = _step(progress)
     _guard(incidents, [out])
-    keys = ("k", "max_area_km2", "min_area_km2", "gap", "method", "threshold", "snap",
-            "stability", "history", "solidity")  # fmt: skip
+    keys = ("k", "budget_km2", "max_area_km2", "min_area_km2", "gap", "method", "threshold",
+            "snap", "stability", "history", "solidity")  # fmt: skip
     settings = {k: kwargs.pop(k) for k in keys if k in kwargs}
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
@@ -788,12 +801,19 @@ def compstat(
     step = _step(progress)
     _guard([*incidents, zones, boundary], [out])
     step("Reading incidents")
-    res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
-                                          as_of=as_of, **_pop_cli(kwargs))  # fmt: skip
-    _check_some_left(res, as_of)
+    cube = _cube_file(incidents)  # a daily count cube in place of the incidents
+    if cube is not None:
+        from .cube import cube_span
+
+        layers, notes = _layers_for_cube(boundary, zones, kwargs.get("crs"))
+        inc, day = cube, as_of or cube_span(cube)[1].isoformat()
+    else:
+        res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
+                                              as_of=as_of, keep_private=True,
+                                              **_pop_cli(kwargs))  # fmt: skip
+        inc = assign(res.incidents, layers)  # private rows placed by the labels they kept
+        day = as_of or f"{inc['occurred_at'].max():%Y-%m-%d}"
     step("Counting the periods")
-    inc = assign(_with_private_rows(res), layers)
-    day = as_of or f"{inc['occurred_at'].max():%Y-%m-%d}"
     table, files = write_compstat(inc, layers, day, out, online_tiles=online_tiles,
                                   source=source_label(incidents))  # fmt: skip
     data = {"windows": table.windows, "rows": to_records(table)}
@@ -803,8 +823,9 @@ def compstat(
 
 
 def _check_some_left(res, as_of) -> None:
-    """Refuse, naming the cause, a read that left no incidents (compstat writes no rejects
-    file): an ``--as-of`` before every incident, or the rejection reasons."""
+    """Refuse, naming the cause, a read that left no incidents (the commands that analyse
+    write no rejects file): files with no rows, an ``--as-of`` before every incident, or
+    the rejection reasons."""
     import pandas as pd
 
     if len(res.incidents):
@@ -816,8 +837,7 @@ def _check_some_left(res, as_of) -> None:
             f"{by['future_date']:,} incidents with a readable date come after it; give a day "
             "within the data."
         )
-    reasons = ", ".join(f"{k} ({v:,})" for k, v in by.items()) or "the input holds none"
-    raise InputError(f"No incidents are left to count; every row was rejected: {reasons}.")
+    res.require_incidents()
 
 
 def proposal_year(incidents) -> int:
@@ -868,8 +888,6 @@ def explore(
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
                                           **_pop_cli(kwargs))  # fmt: skip
     inc = res.incidents
-    if len(inc) == 0:
-        raise InputError("No incidents are left to show; see the rejects for why.")
     step("Proposing zones from the latest full year")
     year = proposal_year(inc)
     try:
@@ -924,10 +942,9 @@ def evaluate(
     kw = {k: kwargs.pop(k) for k in keys if k in kwargs}
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
-                                          **_pop_cli(kwargs))  # fmt: skip
-    names = layers.zones["name"].astype(str).tolist()
-    if zone not in names:
-        raise InputError(f"No zone named {zone!r}; the zones are {', '.join(names)}.")
+                                          keep_private=True, **_pop_cli(kwargs))  # fmt: skip
+    if zone not in set(layers.zones["name"].astype(str)):
+        raise _unknown_zones([zone], layers.zones)
     step("Fitting the time series and the synthetic control")
     kw["synthetic"] = not no_synthetic_control
     done = _inside(out, lambda: [evaluate_zone(res.incidents, layers, zone, out=out, **kw)])

@@ -16,7 +16,8 @@ from impactzones.core.errors import InputError
 
 # names whose meaning is the same wherever they appear ("alpha" is also a dispersion, and
 # "permutations" a Monte Carlo count (near-repeat), elsewhere: checked for the hot spots only)
-SAME_EVERYWHERE = ["ring", "gap", "max_area_km2", "time_steps", "max_cells", "conf"]
+SAME_EVERYWHERE = ["ring", "gap", "max_area_km2", "min_area_km2", "budget_km2", "time_steps",
+                   "max_cells", "conf"]
 
 
 def _signatures():

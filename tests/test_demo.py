@@ -15,3 +15,58 @@ def test_one_demo_run_serves_the_cli_and_the_library(demo_cli, demo_run):
     assert demo_run is demo_cli.result
     assert demo_run.files and all(p.parent == demo_cli.out for p in demo_run.files)
     assert "North zone -20.0%" in " ".join(demo_cli.stdout.split())
+
+
+def test_pictures_drawn_in_turn_are_the_workers_bytes(demo_cli, tmp_path):
+    """The session's demo drew its matplotlib pictures in a worker process; drawn in the
+    demo's own process, in turn, every file (PNGs, PDF briefs, the maps that embed the
+    counterfactual PNG, the tables) is the same bytes, and the manifest lists the same
+    files with the same hashes (its settings are the CLI's, not the library's)."""
+    import json
+
+    from impactzones.pipeline import run_demo
+
+    run_demo(tmp_path, seed=2018, parallel=False)
+    names = sorted(p.name for p in demo_cli.out.iterdir())
+    assert names == sorted(p.name for p in tmp_path.iterdir())
+    assert any(n.endswith(".pdf") for n in names) and any(n.endswith(".png") for n in names)
+    for name in names:
+        if name != "manifest.json":
+            assert (tmp_path / name).read_bytes() == (demo_cli.out / name).read_bytes(), name
+    listed = [json.loads((d / "manifest.json").read_text())["files"] for d in (tmp_path, demo_cli.out)]
+    assert listed[0] == listed[1]
+
+
+def _die_in_worker(parent: int, path: str) -> str:
+    """A 'picture' whose worker dies while drawing it (it draws fine in the parent)."""
+    import os
+    from pathlib import Path
+
+    if os.getpid() != parent:
+        os._exit(3)
+    Path(path).write_text("drawn")
+    return path
+
+
+def test_pictures_a_dead_worker_left_are_drawn_here(tmp_path):
+    import os
+
+    from impactzones.pipeline import _Pictures
+
+    with _Pictures(parallel=True) as draw:
+        first = draw(_die_in_worker, os.getpid(), str(tmp_path / "a.txt"))
+        draw.finish()
+        assert draw.result(first) == str(tmp_path / "a.txt")
+        draw(_die_in_worker, os.getpid(), str(tmp_path / "b.txt"))  # the pool is broken now
+    assert (tmp_path / "a.txt").read_text() == (tmp_path / "b.txt").read_text() == "drawn"
+
+
+def test_a_picture_that_fails_in_the_worker_raises_its_error(tmp_path):
+    import pytest
+
+    from impactzones.pipeline import _Pictures
+
+    with _Pictures(parallel=True) as draw:
+        draw(int, "not a number")
+        with pytest.raises(ValueError, match="invalid literal"):
+            draw.finish()

@@ -102,3 +102,30 @@ def test_synth_partitions_from_the_command_line(tmp_path):
                  "--years", "2018", "--quiet"]) == 0  # fmt: skip
     assert sorted(p.name for p in out.iterdir()) == ["part-00000.parquet", "part-00001.parquet"]
     assert main(["synth", "--out", str(out), "--partitions", "0", "--quiet"]) == 2
+
+
+def test_a_comparison_from_the_distributed_cube_equals_one_from_the_incidents(
+    parts, layers, client
+):
+    """The workers label every incident with its zone, ring and control area; the cube
+    they reduce to compares exactly as the incidents do (every column)."""
+    from impactzones.evaluate.compare import compare_zones
+
+    folder, good = parts
+    grid = make_grid(layers.study_area, layers.crs, 250)
+    dist = summarise_parquet(folder, layers, grid=grid, client=client)
+    kw = {"study_area": layers.study_area}
+    from_cube = compare_zones(dist.cube, layers.zones, 2017, 2018, **kw)
+    from_inc = compare_zones(good, layers.zones, 2017, 2018, **kw)
+    pd.testing.assert_frame_equal(from_cube.table, from_inc.table)
+    assert from_cube.params["source"]["membership"].startswith("exact")
+    assert from_cube.params["source"]["cell_size_m"] == 250.0
+    # the per-area counts are those of assign's labels (a second, independent labelling)
+    assigned = assign(good, layers)
+    by_zone = assigned[assigned["area_type"] == "zone"].groupby("zone").size()
+    area = dist.cube["area_count"].sum(dim=["time", "group"]).to_series()
+    for name, n in by_zone.items():
+        assert int(area[f"zone:{name}"]) == n
+    by_district = assigned.groupby("district").size()
+    for d, n in by_district.items():
+        assert int(area[f"district:{d}"]) == n

@@ -130,12 +130,51 @@ def test_a_zone_projecting_to_infinity_is_refused_in_one_sentence():
     assert not all(pd.notna(far.total_bounds) & (abs(far.total_bounds) < 1e300))
     with pytest.raises(InputError, match=r"Zone.s. Far have non-finite coordinates"):
         ring_polygons(far, 400, layers.study_area)
-    with pytest.raises(InputError, match="Far lie outside the study area"):
+    with pytest.raises(InputError, match="Far lie outside the study area") as by_layers:
         check_zones(far, layers.study_area)
     # the library's comparison checks them against the study area before drawing rings
     from impactzones.datasets.synth import synthesize
     from impactzones.evaluate.compare import compare_zones
 
     inc = synthesize(seed=1, years=[2017, 2018], scale=0.05).incidents
-    with pytest.raises(InputError, match="Far lie outside the study area"):
+    with pytest.raises(InputError, match="Far lie outside the study area") as by_compare:
         compare_zones(inc, far, 2017, 2018, study_area=layers.study_area)
+    assert str(by_layers.value) == str(by_compare.value)  # one check, one sentence
+
+
+def test_share_inside_is_the_hand_worked_share():
+    """Shares worked by hand: a 100 m square half over the city edge, one a quarter in,
+    one wholly inside; a zone wholly outside is refused by name."""
+    from impactzones.core.errors import InputError
+    from impactzones.core.geometry import share_inside
+
+    area = shapely.box(0, 0, 1000, 1000)
+    zones = gpd.GeoDataFrame({"name": ["half", "quarter", "in"]},
+                             geometry=[shapely.box(950, 0, 1050, 100),
+                                       shapely.box(950, 950, 1050, 1050),
+                                       shapely.box(10, 10, 20, 20)])  # fmt: skip
+    assert share_inside(zones, area).tolist() == [0.5, 0.25, 1.0]
+    out = gpd.GeoDataFrame({"name": ["in", "Away"]},
+                           geometry=[shapely.box(10, 10, 20, 20), shapely.box(2000, 0, 2100, 9)])
+    with pytest.raises(InputError, match=r"^Zone\(s\) Away lie outside the study area;"):
+        share_inside(out, area)
+
+
+@pytest.mark.parametrize("name, text", [
+    ("words.geojson", "North Impact Zone: Natural Bridge to Goodfellow\n"),
+    ("empty.geojson", ""),
+    ("cut.geojson", '{"type": "FeatureCollection", "features": [{"type": "Feature", "geom'),
+])  # fmt: skip
+def test_an_unreadable_layer_is_one_sentence_naming_the_file(tmp_path, name, text):
+    """No GDAL wording (driver prefixes, '.;'), the file named, what was expected said."""
+    from impactzones.core.errors import InputError
+    from impactzones.io.layers import read_layer
+
+    p = tmp_path / name
+    p.write_text(text)
+    with pytest.raises(InputError) as err:
+        read_layer(p, kind="zones")
+    msg = str(err.value)
+    assert str(p) in msg and "expected a GeoJSON, GeoPackage, Shapefile" in msg
+    assert "DRIVER" not in msg and ".;" not in msg and msg.count(". ") == 0
+    assert msg.endswith("polygons.")

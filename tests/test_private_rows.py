@@ -35,6 +35,32 @@ def clean_file(synth, layers, tmp_path_factory):
     return inc, path
 
 
+def test_read_incidents_keeps_private_rows_with_the_areas_of_their_points(clean_file, layers):
+    """keep_private: every private row comes back, without a point, with the areas that
+    assign() gives its true point (the truth: the incidents with their points)."""
+    from impactzones.assign import LABELS, assign
+    from impactzones.io.incidents import read_incidents
+
+    inc, path = clean_file
+    truth = assign(inc, layers)
+    truth = truth[is_sensitive(truth)]
+    truth = truth.set_index(truth["incident_id"].astype(str))
+    got = read_incidents(path, study_area=layers.study_area, keep_private=True)
+    assert got.tally["used"] == got.read == len(inc) and got.tally["rejected"] == 0
+    kept = got.incidents[got.incidents.geometry.is_empty]
+    assert len(kept) == len(truth) == int(got.incidents["sensitive"].sum())
+    kept = kept.set_index("incident_id").loc[truth.index]
+    for col in ("district", "neighborhood", "zone", "ring", "area_type"):
+        assert col in LABELS
+        want, have = truth[col].astype(object), kept[col].astype(object)
+        assert want.where(want.notna(), None).tolist() == have.where(have.notna(), None).tolist()
+    # rows with points carry no labels (they are placed by their points)
+    assert got.incidents.loc[~got.incidents.geometry.is_empty, "district"].isna().all()
+    # by default they are set aside, each with its reason
+    plain = read_incidents(path, study_area=layers.study_area)
+    assert plain.tally["rejected_by_reason"] == {"sensitive_no_point": len(truth)}
+
+
 def test_compare_on_the_clean_file_counts_private_rows_as_their_points(clean_file, layers):
     inc, path = clean_file
     north = layers.zones[layers.zones["name"] == "North"]
@@ -133,3 +159,17 @@ def test_a_clean_file_without_ring_labels_still_counts_them_citywide(clean_file,
                       .data["rows"])  # fmt: skip
     for key in truth:
         assert got[key][:2] == truth[key][:2]
+
+
+def test_evaluate_on_the_clean_file_equals_the_points(clean_file, layers):
+    """The interrupted time series and the synthetic control's donors count the private
+    rows where their points are (the truth: evaluate_zone on the incidents with points)."""
+    from impactzones.evaluate.run import evaluate_zone
+
+    inc, path = clean_file
+    truth = evaluate_zone(inc, layers, "North")
+    got = workflows.evaluate([path], zone="North").value
+    assert truth.synthetic is not None and got.synthetic is not None
+    assert got.series.verdict == truth.series.verdict
+    assert got.synthetic.verdict == truth.synthetic.verdict
+    assert got.summary == truth.summary

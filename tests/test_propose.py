@@ -15,6 +15,7 @@ from impactzones.core.errors import InputError
 from impactzones.propose import (
     COMPACT,
     HINDSIGHT,
+    HINDSIGHT_ZONES,
     NAIVE,
     RANDOM,
     Proposals,
@@ -77,7 +78,7 @@ def test_candidate_attributes(proposals, synth, layers):
         assert r.incidents == len(inside)
         assert r.share == pytest.approx(len(inside) / len(v))
         assert r.pai == pytest.approx(r.share / (r.area_km2 / (layers.land.area / 1e6)))
-        assert r.summary.startswith(f"{r.name}, {r.area_km2:.1f} km^2")
+        assert r.summary.startswith(f"{r.name}, {r.area_km2:.2f} km^2")
         assert "Gravois Park" in r.neighborhoods or "Jeff Vanderlou" in r.neighborhoods \
             or "Dutchtown" in r.neighborhoods
         assert r.districts
@@ -125,9 +126,10 @@ def test_backtest_on_a_hand_made_city():
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10_000), k=st.integers(1, 3),
-       max_area=st.floats(0.6, 4.0), gap=st.floats(0, 600))
-def test_constraints_always_hold(seed, k, max_area, gap):
+@given(seed=st.integers(0, 10_000), k=st.one_of(st.none(), st.integers(1, 3)),
+       max_area=st.floats(0.6, 4.0), gap=st.floats(0, 600),
+       budget=st.one_of(st.none(), st.floats(0.3, 6.0)))
+def test_constraints_always_hold(seed, k, max_area, gap, budget):
     rng = np.random.default_rng(seed)
     city = shapely.box(0, 0, 8000, 8000).difference(shapely.box(6000, 0, 8000, 2500))
     centres = rng.uniform(800, 7200, (5, 2))
@@ -144,10 +146,12 @@ def test_constraints_always_hold(seed, k, max_area, gap):
     try:
         p = propose_zones(inc, period=2018, k=k, max_area_km2=max_area, min_area_km2=min_area,
                           exclude=existing, study_area=city, gap=gap, cell_size=100,
-                          threshold=0.5)
+                          threshold=0.5, budget_km2=budget)
     except InputError:
-        return  # nothing fits: an honest answer, not a violated constraint
-    assert 1 <= len(p) <= k
+        return  # nothing fits (or neither k nor a budget): an honest answer
+    assert 1 <= len(p) <= (k or np.inf)
+    if budget is not None:  # the zones together stay within the patrol budget
+        assert p.area.sum() <= budget * 1e6 * (1 + 1e-6)
     for g in p.geometry:
         assert g.geom_type == "Polygon" and g.is_valid
         assert min_area * 1e6 * (1 - 1e-6) <= g.area <= max_area * 1e6 * (1 + 1e-6)
@@ -163,7 +167,7 @@ def test_constraints_always_hold(seed, k, max_area, gap):
 def test_snap_to_neighborhoods_keeps_the_constraints(synth, layers):
     north = layers.zones[layers.zones["name"] == "North"]
     p = propose_zones(synth.incidents, period=2018, k=1, exclude=north, layers=layers,
-                      snap="neighborhoods", max_area_km2=4.0)
+                      snap="neighborhoods", max_area_km2=4.0, min_area_km2=0.5)
     g = p.geometry.iloc[0]
     assert 0.5e6 <= g.area <= 4.0e6
     assert "snapped" in p["params"].iloc[0]
@@ -201,28 +205,29 @@ def real(real_incidents_dir, layers):
 
 
 def test_real_exports_tuning_period(real, layers):
-    """The defaults were chosen on 2017 -> 2018: there they reach 60% of the naive cells."""
+    """The defaults were chosen on 2017 -> 2018 (and the half-years inside it): there they
+    reach 0.85 of the naive cells' PAI at the same area."""
     north = layers.zones[layers.zones["name"] == "North"]
     p = propose_zones(real, period=2017, exclude=north, layers=layers)
     bt = backtest(p, real, period=2018, existing=north, layers=layers, draws=20)
     bt = bt.set_index("name")
     row = bt.loc["all proposals"]
-    assert row["pai"] >= 0.6 * bt.loc[NAIVE, "pai"]
+    assert row["pai"] >= 0.8 * bt.loc[NAIVE, "pai"]
     assert 0 < row["pei"] <= 1 and 0.5 < row["rri"] < 2
 
 
 def test_real_exports_held_out_2019(real, layers):
-    """Held out (never tuned on): 2018 -> 2019. The proposals beat the compact naive discs,
-    random placements and the existing zone, and hold the 0.57 of the naive cells' PAI
-    they reached when run once (the issue's 60% is not reached: see the capture curve in
-    docs/proposals.md)."""
+    """Held out (never tuned on): 2018 -> 2019. The micro-place proposals (28 zones, 3.96
+    km^2) reach the issue's target, 60% of the naive cells' PAI at the same area (0.70
+    when the frozen design was run once), and beat the compact naive discs, random
+    placements and the existing zone."""
     north = layers.zones[layers.zones["name"] == "North"]
     p = propose_zones(real, period=2018, exclude=north, layers=layers)
-    assert len(p) == 8 and (p.area / 1e6 <= 3.0 + 1e-6).all()
+    assert p.area.sum() <= 4.0e6 * (1 + 1e-6) and (p.area <= 3.0e6 * (1 + 1e-6)).all()
     bt = backtest(p, real, period=2019, existing=north, layers=layers, draws=50)
     bt = bt.set_index("name")
     ours = bt.loc["all proposals", "pai"]
-    assert ours >= 0.56 * bt.loc[NAIVE, "pai"]
+    assert ours >= 0.6 * bt.loc[NAIVE, "pai"]
     assert ours > bt.loc[COMPACT, "pai"]
     assert ours > bt.loc["all existing zones", "pai"]
     assert ours > 3 * bt.loc[RANDOM, "pai"]
@@ -263,7 +268,7 @@ def test_capture_curve_is_bounded_by_hindsight(synth, layers):
     cc = capture_curve(synth.incidents, period=2019, before=2018, existing=north,
                        layers=layers, max_share=0.03, draws=5)
     assert set(cc["strategy"]) >= {"proposals", "compact naive", "random placements",
-                                   "naive top cells", HINDSIGHT}
+                                   "naive top cells", HINDSIGHT, HINDSIGHT_ZONES}
     assert (cc["area_share"] <= 0.03 + 1e-9).all() and (cc["capture"].between(0, 1)).all()
     table = capture_table(cc, shares=(0.01, 0.02)).set_index("strategy")
     # no strategy beats hindsight (the period's own top cells) at any area
@@ -392,3 +397,119 @@ def test_periods_travel_as_columns_and_survive_a_file_round_trip(proposals, synt
                    draws=5)
     mine = bt2[bt2["set"] == "proposals"]["hits"].tolist()
     assert mine == bt[bt["set"] == "proposals"]["hits"].tolist()
+
+
+def test_backtest_and_capture_curve_are_result_objects(proposals, synth, layers, tmp_path):
+    """Issue 15: the backtest and the capture curve follow the results' interface (params,
+    to_geodataframe / to_frame, to_file) and still read as their tables."""
+    from impactzones.core.results import Result
+    from impactzones.propose import Backtest, CaptureCurve
+
+    north = layers.zones[layers.zones["name"] == "North"]
+    bt = backtest(proposals, synth.incidents, period=2019, existing=north, layers=layers,
+                  draws=3)
+    assert isinstance(bt, Backtest) and isinstance(bt, Result)
+    assert bt.params["draws"] == 3 and bt.period.label == "2019" and bt.before.label == "2018"
+    gdf = bt.to_geodataframe().set_index("name")
+    # the naive row scored the top cells: whole 100 m cells, as many as the proposals' area
+    naive = gdf.loc[NAIVE]
+    n_cells = round(proposals.area.sum() / 1e4)
+    assert naive.geometry.area == pytest.approx(n_cells * 1e4, rel=1e-6)
+    assert naive["area_km2"] == pytest.approx(n_cells / 100, rel=1e-6)
+    assert gdf.loc[RANDOM].geometry is None  # a mean over draws has no one shape
+    # still a table for old callers, and the CSV is the table as before
+    assert bt.set_index("name").loc["all proposals", "pai"] == bt.table.iloc[len(proposals)]["pai"]
+    back = pd.read_csv(bt.to_file(tmp_path / "bt.csv"))
+    assert back["hits"].tolist() == bt["hits"].tolist()
+    shapes = gpd.read_file(bt.to_file(tmp_path / "bt.gpkg"))
+    assert len(shapes) == len(bt)
+
+    cc = capture_curve(synth.incidents, period=2019, before=2018, existing=north,
+                       layers=layers, max_share=0.02, draws=2)
+    assert isinstance(cc, CaptureCurve) and cc.params["max_share"] == 0.02
+    assert cc.params["proposals"]["budget_km2"] == pytest.approx(0.02 * layers.land.area / 1e6)
+    again = pd.read_parquet(cc.to_file(tmp_path / "cc.parquet"))
+    assert np.allclose(again["capture"], cc["capture"])
+    with pytest.raises(InputError, match="csv"):
+        cc.to_file(tmp_path / "cc.gpkg")
+
+
+def test_the_budget_goes_to_many_micro_places_when_crime_sits_at_addresses():
+    """Planted truth: 16 hot addresses (each a 40 m cluster, hot in 2017 and 2018) far
+    apart in a city with background crime. Within a 2 km^2 budget the default micro-place
+    zones cover at least 14 of them, and their total area keeps to the budget; eight
+    zones of at least 0.5 km^2 (the old default) can hold at most 8 at half the capture."""
+    rng = np.random.default_rng(11)
+    city = shapely.box(0, 0, 12_000, 12_000)
+    centres = np.array([(1500 + 3000 * i, 1500 + 3000 * j) for i in range(4) for j in range(4)],
+                       float)
+    parts, years = [], []
+    for y in (2017, 2018):
+        spots = np.vstack([c + rng.normal(0, 40, (25, 2)) for c in centres])
+        back = rng.uniform(0, 12_000, (2000, 2))
+        parts += [spots, back]
+        years += [y] * (len(spots) + len(back))
+    pts = np.vstack(parts)
+    inc = gpd.GeoDataFrame({"occurred_at": pd.to_datetime([f"{y}-06-01" for y in years]),
+                            "group": "violent", "category": "robbery"},
+                           geometry=gpd.points_from_xy(pts[:, 0], pts[:, 1]), crs=CRS)
+    p = propose_zones(inc, period=2018, study_area=city, budget_km2=2.0)
+    covered = [any(g.contains(shapely.Point(c)) for g in p.geometry) for c in centres]
+    assert sum(covered) >= 14, sum(covered)
+    assert p.area.sum() <= 2.0e6 * (1 + 1e-6) and (p.area >= 0.05e6 * (1 - 1e-6)).all()
+    old = propose_zones(inc, period=2018, study_area=city, k=8, min_area_km2=0.5,
+                        threshold=0.6, budget_km2=None)
+    old_cover = sum(any(g.contains(shapely.Point(c)) for g in old.geometry) for c in centres)
+    assert old_cover <= 8
+    assert old["incidents"].sum() / old.area.sum() < 0.5 * p["incidents"].sum() / p.area.sum()
+
+
+def test_real_half_years_chose_the_micro_places(real, layers):
+    """The tuning evidence for the micro-place defaults (2017-2018 only, never 2019): on
+    both rolling half-year backtests and on 2017 -> 2018, zones grown from 0.05 km^2 with
+    threshold 0.5 within a 4 km^2 budget beat the eight 0.5 km^2 zones of the last round
+    at the same total area."""
+    north = layers.zones[layers.zones["name"] == "North"]
+    splits = [
+        ("2017-07-01:2017-12-31", "2018-01-01:2018-06-30"),
+        ("2018-01-01:2018-06-30", "2018-07-01:2018-12-31"),
+        (2017, 2018),
+    ]
+    old = dict(k=8, min_area_km2=0.5, threshold=0.6, budget_km2=None)
+    for before, after in splits:
+        ratio = {}
+        for name, kw in (("new", {}), ("old", old)):
+            p = propose_zones(real, period=before, exclude=north, layers=layers, **kw)
+            bt = backtest(p, real, period=after, existing=north, layers=layers, draws=1)
+            bt = bt.set_index("name")
+            assert bt.loc["all proposals", "area_km2"] == pytest.approx(4.0, abs=0.1)
+            ratio[name] = bt.loc["all proposals", "pai"] / bt.loc[NAIVE, "pai"]
+        assert ratio["new"] > ratio["old"] + 0.05, (before, ratio)
+        assert ratio["new"] >= 0.8, (before, ratio)
+
+
+def test_zone_names_stay_unique_past_z():
+    from impactzones.propose.zones import _letters
+
+    names = [_letters(i) for i in range(800)]
+    assert names[:3] == ["A", "B", "C"] and names[25:28] == ["Z", "AA", "AB"]
+    assert names[701:703] == ["ZZ", "AAA"] and len(set(names)) == 800
+
+
+def test_the_capture_curve_at_a_budget_is_what_that_budget_proposes(synth, layers):
+    """The curve adds the zones in the order they were grown, so its first zones are the
+    proposals a smaller budget gives (all but the last, which that budget shrinks to fit):
+    the same shapes, the same areas."""
+    north = layers.zones[layers.zones["name"] == "North"]
+    cc = capture_curve(synth.incidents, period=2019, before=2018, existing=north,
+                       layers=layers, max_share=0.03, draws=1, hindsight_zones=False)
+    assert HINDSIGHT_ZONES not in set(cc["strategy"])
+    small = propose_zones(synth.incidents, period=2018, exclude=north, layers=layers,
+                          budget_km2=2.0)
+    grown = [small.geometry.iloc[i] for i in small.meta["grown"]]
+    assert sorted(small.meta["grown"]) == list(range(len(small)))
+    ours = cc[cc["strategy"] == "proposals"].set_index("zones")["area_km2"]
+    n = len(grown) - 1
+    assert n >= 1
+    assert ours.loc[n] == pytest.approx(sum(g.area for g in grown[:n]) / 1e6, rel=1e-9)
+    assert ours.loc[n + 1] >= sum(g.area for g in grown) / 1e6 * (1 - 1e-9)

@@ -23,15 +23,19 @@ T = TypeVar("T")
 __all__ = [
     "ALPHA",
     "BANDWIDTH",
+    "BUDGET_KM2",
     "CELL_SIZE",
     "CONF",
     "DISTANCE",
     "EPS",
     "GAP",
+    "GROWTH_THRESHOLD",
     "HDBSCAN_MAX_POINTS",
+    "HISTORY",
     "MAX_AREA_KM2",
     "MAX_CELLS",
     "MAX_POINTS",
+    "MIN_AREA_KM2",
     "MIN_SAMPLES",
     "PERMUTATIONS",
     "RING",
@@ -168,6 +172,39 @@ GAP: Setting[float] = Setting(
 #: Largest proposed zone (km^2).
 MAX_AREA_KM2: Setting[float] = Setting(
     "max_area_km2", 3.0, "km^2", low=0, low_open=True, meaning="largest area of one proposed zone"
+)
+#: Smallest proposed zone (km^2): a micro-place of a few block faces. Tuned, with the growth
+#: threshold, on rolling backtests inside 2017-2018 of the real St. Louis exports and on the
+#: synthetic data (docs/proposals.md); 2019 was held out.
+MIN_AREA_KM2: Setting[float] = Setting(
+    "min_area_km2", 0.05, "km^2", low=0, low_open=True, meaning="smallest area of one proposed zone"
+)
+#: The area all proposed zones together may cover (km^2): the patrol budget.
+BUDGET_KM2: Setting[float] = Setting(
+    "budget_km2",
+    4.0,
+    "km^2",
+    low=0,
+    low_open=True,
+    meaning="total area of all the proposed zones together (the patrol budget)",
+)
+#: A proposed zone grows while its border cells hold at least this share of its seed's value.
+GROWTH_THRESHOLD: Setting[float] = Setting(
+    "threshold",
+    0.5,
+    "share",
+    low=0,
+    high=1,
+    meaning="a proposed zone grows while its border holds this share of its seed's value",
+)
+#: Earlier periods (of the proposal period's length) that also count on the priority surface.
+HISTORY: Setting[int] = Setting(
+    "history",
+    1,
+    "count",
+    low=0,
+    integer=True,
+    meaning="earlier periods of the same length that also count when ranking cells",
 )
 #: Gi* conditional permutations; None: none, or sized from the cells with permutation inference.
 PERMUTATIONS: Setting[int | None] = Setting(
@@ -311,6 +348,10 @@ SETTINGS: dict[str, Setting] = {
         RING,
         GAP,
         MAX_AREA_KM2,
+        MIN_AREA_KM2,
+        BUDGET_KM2,
+        GROWTH_THRESHOLD,
+        HISTORY,
         PERMUTATIONS,
         ALPHA,
         TIME_STEPS,

@@ -21,7 +21,14 @@ import shapely
 from ._compiled import HAVE_NUMBA, raster_lookup
 from .errors import InputError
 
-__all__ = ["GRID_MIN_POINTS", "locate", "locate_all", "polygon_ids", "ring_polygons"]
+__all__ = [
+    "GRID_MIN_POINTS",
+    "locate",
+    "locate_all",
+    "polygon_ids",
+    "ring_polygons",
+    "share_inside",
+]
 
 #: Above this many points, :func:`locate` first looks points up in a raster index.
 GRID_MIN_POINTS = 20_000
@@ -224,3 +231,56 @@ def polygon_ids(layer: gpd.GeoDataFrame, column: str, x: np.ndarray, y: np.ndarr
     found = ids.to_numpy(dtype=object)[np.maximum(pos, 0)]
     found[pos < 0] = None
     return pd.Series(found, dtype=object)
+
+
+def share_inside(zones: gpd.GeoDataFrame, study_area) -> np.ndarray:
+    """The share of each zone's area inside the study area (0 to 1); zones with none
+    inside are refused by name, in one sentence.
+
+    A zone far from the working CRS's region projects to non-finite coordinates; it counts
+    as outside (checked before any overlay, which such a shape would break).
+
+    Parameters
+    ----------
+    zones : GeoDataFrame
+        The zones, with a ``name`` column, in the study area's (metric) CRS.
+    study_area : shapely geometry
+        The study area (the city), in the same CRS.
+
+    Returns
+    -------
+    ndarray of float
+        Per zone, its area inside the study area over its area (unitless, 0 to 1).
+
+    Raises
+    ------
+    InputError
+        When a zone has no area inside the study area.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> zones = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(0, 0, 100, 100)])
+    >>> share_inside(zones, box(50, 0, 200, 100)).tolist()
+    [0.5]
+    >>> far = gpd.GeoDataFrame({"name": ["B"]}, geometry=[box(500, 0, 600, 100)])
+    >>> share_inside(far, box(50, 0, 200, 100))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impactzones.core.errors.InputError: Zone(s) B lie outside the study area; check their ...
+    """
+    names = zones["name"].astype(str).tolist() if "name" in zones else []
+    names = names or [str(i) for i in range(1, len(zones) + 1)]
+    geoms = zones.geometry.to_numpy()
+    finite = np.isfinite(shapely.bounds(geoms)).all(axis=1) & np.isfinite(shapely.area(geoms))
+    cover = np.zeros(len(geoms))
+    for i in np.flatnonzero(finite):
+        area = shapely.area(geoms[i])
+        cover[i] = shapely.area(shapely.intersection(geoms[i], study_area)) / area if area else 0.0
+    outside = [n for n, c in zip(names, cover, strict=True) if c == 0]
+    if outside:
+        raise InputError(
+            f"Zone(s) {', '.join(outside)} lie outside the study area; check their coordinates "
+            "and CRS (--crs) or the study area (--boundary)."
+        )
+    return cover

@@ -404,11 +404,13 @@ OPTIONS: dict[str, Option] = _options(
     Option("existing", "text", "only these existing zones (names, comma-separated)"),
     Option("period", "text", "proposal period: a year or START:END", required=True),
     Option("test_period", "text", "period to backtest on (default: the next year)"),
-    Option("k", "int", "zones to propose (default %(default)s, tuned on real data)", default=8,
+    Option("k", "int", "most zones to propose (default: as many as --budget-km2 holds)",
            low=1),
+    Option("budget_km2", "number", "total area of all the zones together, the patrol budget "
+           "(%(default)g km^2, tuned on real data)", setting="budget_km2"),
     Option("max_area_km2", "number", "largest zone (%(default)g km^2)", setting="max_area_km2"),
-    Option("min_area_km2", "number", "smallest zone (%(default)g km^2)", default=0.5, low=0,
-           unit="km^2"),
+    Option("min_area_km2", "number", "smallest zone (%(default)g km^2: a micro-place)",
+           setting="min_area_km2"),
     Option("gap", "number", "metres kept clear around existing zones (%(default)g)",
            setting="gap"),
     Option("exclude", "path", "more zones to keep clear of (e.g. a zone drawn on the `explore` "
@@ -416,11 +418,11 @@ OPTIONS: dict[str, Option] = _options(
     Option("stability", "bool", "favour cells hot in many months over one-month spikes"),
     Option("history", "int", "earlier periods of the same length that also count when "
            "ranking cells, so places that stayed hot outrank one-off spikes (default "
-           "%(default)s, tuned on real data; 0: the period alone)", default=1, low=0),
+           "%(default)s, tuned on real data; 0: the period alone)", setting="history"),
     Option("solidity", "number", "least share of its convex hull a zone must fill, 0-1 (0: "
            "follow the hot spot)", default=0.0, low=0, high=1),
     Option("threshold", "number", "grow while density >= this share of the peak "
-           "(%(default)s)", default=0.6),
+           "(%(default)s, tuned on real data)", setting="threshold"),
     Option("snap", "choice", "snap outlines to neighborhoods", choices=("neighborhoods",)),
     # ---- the commands' own ----
     Option("rejects", "path", "rejects table (default: OUT_rejects.csv)"),
@@ -485,6 +487,10 @@ READING = ("columns", "crs", "categories", "sensitive_categories", "profile", "t
 COMMON = ("quiet", "debug", "wide")
 _SELECT = ("from", "to", "category", "group")
 _WF = "impactzones.workflows:"
+#: The incidents, or one count cube file in their place (compare, compstat).
+_INCIDENTS_OR_CUBE = ("incidents", {"help": "incident files or folders, or one count cube "
+                                    "(.nc, from impactzones.cube.write_cube; counts by crime "
+                                    "group; a daily cube for compstat)"})
 _BOUNDARY = ("boundary", {"help": "study-area polygons (default: St. Louis)"})
 _ZONES_NAMED = ("zones", {"help": "Impact Zone polygons with name and start columns"})
 _MAPS = ("online_tiles", "basemap", "self_contained")
@@ -532,7 +538,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             "Compare crime in each Impact Zone, its displacement ring and the rest of the city "
             "between two windows: percent change, rate ratio, E-test, change relative to the "
             "control area, WDQ and WDD, and a verdict in plain words.", _WF + "compare",
-            ("incidents", "zones", "zone", "before", "after", "by", "crimes", "ring",
+            (_INCIDENTS_OR_CUBE, "zones", "zone", "before", "after", "by", "crimes", "ring",
              "normalise", "dispersion", "harm", _out(help="write OUT.csv, OUT.json and OUT.md"),
              _BOUNDARY), json="print the table as JSON"),
     Command("propose", "propose new Impact Zones and backtest them",
@@ -541,7 +547,8 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             "PEI, RRI) beside the existing zones and a naive baseline.", _WF + "propose",
             ("incidents", ("zones", {"help": "existing zones (default: the bundled St. Louis "
                                      "zones that had begun by the end of --period)"}),
-             "existing", "period", "test_period", "k", "max_area_km2", "min_area_km2", "gap",
+             "existing", "period", "test_period", "k", "budget_km2", "max_area_km2", "min_area_km2",
+             "gap",
              "exclude", ("method", {"nargs": None, "choices": proposal_surfaces,
                                     "help": "priority surface (default cells: counts per 100 m "
                                     "cell, lightly smoothed)"}),
@@ -556,7 +563,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             "--as-of, each against the same days a year earlier; write compstat.csv, "
             "compstat.html and the 28-day hot spots map (compstat_hotspots.html).",
             _WF + "compstat",
-            ("incidents", ("as_of", {"metavar": None, "help": "the report's last day, "
+            (_INCIDENTS_OR_CUBE, ("as_of", {"metavar": None, "help": "the report's last day, "
                                      "YYYY-MM-DD (default: the data's last); later dates are "
                                      "rejected as future_date"}),
              _out("compstat", "output folder (default: compstat)"), "zones",

@@ -30,6 +30,8 @@ __all__ = [
     "VECTOR_EXTS",
     "Result",
     "ResultFiles",
+    "TableFiles",
+    "TableView",
     "column_label",
     "file_kind",
 ]
@@ -126,6 +128,63 @@ class ResultFiles:
 
             return write_table(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), path)
         return write_vector(gdf, path)
+
+
+class TableView:
+    """Mixin for a result that earlier versions returned as its table: reading the result
+    as a DataFrame (``r["col"]``, ``r.loc[...]``, ``len(r)``, ``"col" in r`` and any other
+    DataFrame attribute) reaches its ``table`` attribute.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class Scores(TableView):
+    ...     table: pd.DataFrame
+    >>> s = Scores(pd.DataFrame({"pai": [2.0, 4.0]}))
+    >>> len(s), "pai" in s, float(s["pai"].mean()), s.set_index("pai").index.tolist()
+    (2, True, 3.0, [2.0, 4.0])
+    """
+
+    table: Any
+
+    def __getattr__(self, name: str) -> Any:
+        table = self.__dict__.get("table")
+        if name.startswith("_") or table is None:
+            raise AttributeError(name)
+        return getattr(table, name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.table[key]
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.table
+
+    def __iter__(self) -> Any:
+        return iter(self.table)
+
+
+class TableFiles:
+    """Mixin: ``to_file`` by extension for a result that is a table (no geometry), from
+    ``to_frame``: ``.csv``, ``.json`` (records) or ``.parquet``; atomic.
+    """
+
+    def to_frame(self) -> Any:  # pragma: no cover - every table result defines it
+        raise NotImplementedError
+
+    def to_file(self, path: str | Path) -> Path:
+        """Write the table to ``path`` (``.csv``, ``.json`` or ``.parquet``)."""
+        from ..io.writers import write_table  # io sits above core
+
+        if Path(path).suffix.lower() not in (".csv", ".json", ".parquet"):
+            raise InputError(
+                f"Cannot write {Path(path).name}: a table is written as .csv, .json or .parquet."
+            )
+        return write_table(self.to_frame(), path)
 
 
 def column_label(table: Any, column: str, default: str = "") -> str:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "AREA_LABELS",
     "COLUMNS",
     "DOMESTIC_COLUMNS",
     "DOMESTIC_NO",
@@ -51,6 +52,13 @@ COLUMNS = [
     "domestic",
     "geometry",
 ]
+
+#: The area labels an incident carries after :func:`impactzones.assign.assign` (district,
+#: neighborhood, zone, ring...); a private row ``load`` writes without its point keeps them,
+#: so that counts by area still add up.
+AREA_LABELS = (
+    "district", "neighborhood", "zone", "zones", "ring", "area_type", "ring_zones", "ring_m",
+)  # fmt: skip
 
 VIOLENT = ("homicide", "rape", "robbery", "aggravated_assault")
 PROPERTY = ("burglary", "larceny_theft", "motor_vehicle_theft")

@@ -51,10 +51,11 @@ from ..core.change import UNDEFINED_REASON, format_pct, percent_change
 from ..core.defaults import ALPHA, CONF, RING, describe
 from ..core.errors import InputError
 from ..core.geo import xy
-from ..core.geometry import locate_all, ring_polygons
-from ..core.results import ResultFiles
+from ..core.geometry import locate_all, ring_polygons, share_inside
+from ..core.results import ResultFiles, TableView  # TableView: re-exported here too
 from ..core.schema import GROUPS, PART_I
 from ..core.windows import Window, parse_window
+from ..cube import is_cube
 
 __all__ = [
     "COLUMNS",
@@ -644,23 +645,6 @@ def ring_reading(q: float, ring_p: float, ring_m: float) -> tuple[str, str]:
     return what, "beyond chance" if ring_p < 0.05 else "not beyond chance"
 
 
-def _check_inside(zones, study_area) -> None:
-    """Refuse, by name, zones with no area inside the study area (or no finite coordinates
-    in the working CRS: a zone far from the city)."""
-    if study_area is None:
-        return
-    outside = [
-        str(n)
-        for n, g in zip(zones["name"], zones.geometry, strict=True)
-        if not np.isfinite(g.area) or g.intersection(study_area).area == 0
-    ]
-    if outside:
-        raise InputError(
-            f"Zone(s) {', '.join(outside)} lie outside the study area; check their "
-            "coordinates and CRS."
-        )
-
-
 def _memberships(incidents, zones, ring: float, study_area):
     x, y = xy(incidents)
     in_zone = locate_all(x, y, list(zones.geometry))
@@ -790,32 +774,6 @@ TESTS = {
 }
 
 
-class TableView:
-    """Mixin for a result that earlier versions returned as its table: reading the result
-    as a DataFrame (``r["col"]``, ``r.loc[...]``, ``len(r)``, ``"col" in r`` and any other
-    DataFrame attribute) reaches its ``table`` attribute."""
-
-    table: pd.DataFrame
-
-    def __getattr__(self, name: str) -> Any:
-        table = self.__dict__.get("table")
-        if name.startswith("_") or table is None:
-            raise AttributeError(name)
-        return getattr(table, name)
-
-    def __getitem__(self, key: Any) -> Any:
-        return self.table[key]
-
-    def __len__(self) -> int:
-        return len(self.table)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.table
-
-    def __iter__(self) -> Any:
-        return iter(self.table)
-
-
 @dataclass(frozen=True, eq=False)
 class Comparison(TableView, ResultFiles):
     """A before/after comparison of Impact Zones: the table and every choice behind it.
@@ -880,6 +838,7 @@ class Comparison(TableView, ResultFiles):
     normalise: str | None
     zones: gpd.GeoDataFrame = field(repr=False)
     study_area: Any = field(default=None, repr=False)
+    source: dict[str, Any] = field(default_factory=lambda: {"input": "incidents"})
 
     #: The map layer that draws a comparison (the zones coloured by their change).
     map_layer: ClassVar[str] = "comparison"
@@ -918,6 +877,7 @@ class Comparison(TableView, ResultFiles):
             "normalise": self.normalise,
             "conf": CONF.default,
             "tests": dict(TESTS),
+            "source": dict(self.source),
         }
 
     @property
@@ -998,8 +958,14 @@ def compare_zones(
 
     Parameters
     ----------
-    incidents : GeoDataFrame
-        Incidents in the zones' metric CRS.
+    incidents : GeoDataFrame or count cube
+        Incidents in the zones' metric CRS, or a count cube of them
+        (:func:`impactzones.cube.build_cube`, :func:`~impactzones.cube.read_cube`, or the
+        distributed path's ``summarise_parquet(...).cube``) on a grid in that CRS. From a
+        cube, each cell's incidents count where the cell's centre lies (zone, ring or
+        control area), only crime groups can be compared, and the windows must be whole
+        periods of the cube (whole months on a monthly cube); ``params["source"]`` says so
+        and gives the cell size.
     zones : GeoDataFrame
         Impact Zones with a ``name``.
     before, after : int, "START:END" or (start, end)
@@ -1044,14 +1010,39 @@ def compare_zones(
     ('North', 'violent', -20.0, '2017')
     """
     ring = RING.check(ring)
+    if is_cube(incidents):  # counts by cell: membership by cell centre
+        settings = dict(by=by, crimes=crimes, ring=ring, study_area=study_area)
+        settings.update(normalise=normalise, citywide=citywide, dispersion=dispersion)
+        return _compare_cube(incidents, zones, before, after, settings)
     crimes = _checked_crimes(incidents, zones, by, crimes)
     b, a, note, exp, no_after = _comparison_windows(incidents, before, after, normalise)
     check_windows(b, a, incidents["occurred_at"])
     _warn_not_begun(zones, a)
     ctx = {"b": b, "a": a, "exp": exp, "ring": ring, "note": note, "no_after": no_after}
-    _check_inside(zones, study_area)  # before the rings: a zone far away has no ring
+    if study_area is not None:
+        share_inside(zones, study_area)  # before the rings: a zone far away has no ring
     memberships = _memberships(incidents, zones, ring, study_area)
     rows = _comparison_rows(incidents, zones, crimes, by, memberships, ctx, dispersion, citywide)
+    return _comparison(
+        rows,
+        zones,
+        ctx,
+        {
+            "by": by,
+            "crimes": crimes,
+            "study_area": study_area,
+            "normalise": normalise,
+            "dispersion": dispersion,
+        },
+        {"input": "incidents"},
+    )
+
+
+def _comparison(rows: list, zones, ctx: dict, settings: dict, source: dict) -> Comparison:
+    """The comparison from its rows: the table with the evaluation additions, and every
+    choice behind it."""
+    b, a, ring = ctx["b"], ctx["a"], ctx["ring"]
+    study_area, normalise = settings["study_area"], settings["normalise"]
     table = pd.DataFrame(rows, columns=COLUMNS)
     # evaluation additions: WDD per km^2 and the power to see a 20% drop (evaluate/)
     from .harm import add_area_wdd
@@ -1064,15 +1055,77 @@ def compare_zones(
         table=table,
         before=b,
         after=a,
-        note=note,
-        by=by,
-        crimes=tuple(crimes),
+        note=ctx["note"],
+        by=settings["by"],
+        crimes=tuple(settings["crimes"]),
         ring=ring,
-        dispersion=dispersion,
+        dispersion=settings["dispersion"],
         normalise=normalise,
         zones=zones,
         study_area=study_area,
+        source=source,
     )
+
+
+def _compare_cube(cube, zones, before, after, settings: dict) -> Comparison:
+    """:func:`compare_zones` on a count cube: the same table, each cell counted where its
+    centre lies (see :mod:`impactzones.evaluate._from_cube`)."""
+    from ..cube import cube_freq, cube_grid, cube_span
+    from ._from_cube import (
+        area_series,
+        before_months,
+        check_whole_periods,
+        cube_crimes,
+        exact_areas,
+        month_table,
+        window_periods,
+    )
+
+    grid = cube_grid(cube)
+    if zones.crs is None or not grid.crs.equals(zones.crs):
+        raise InputError("The count cube and the zones need the same (metric) CRS; reproject one.")
+    if "name" not in zones:
+        raise InputError("The zones need a 'name' column.")
+    crimes = cube_crimes(cube, settings["by"], settings["crimes"])
+    lo, hi = cube_span(cube)
+    b, a, note, exp, no_after = _windows_to(hi, before, after, settings["normalise"])
+    check_whole_periods(cube, b, a)
+    check_windows(b, a, pd.Series(pd.to_datetime([lo, hi])))
+    _warn_not_begun(zones, a)
+    ring, study_area = settings["ring"], settings["study_area"]
+    ctx = {"b": b, "a": a, "exp": exp, "ring": ring, "note": note, "no_after": no_after}
+    if study_area is not None:
+        share_inside(zones, study_area)  # zones outside: refused by name, one sentence
+    exact = exact_areas(cube, zones, ring, study_area)
+    series = area_series(cube, zones, ring, study_area, exact)  # time x group x area
+    tb, ta = window_periods(cube, b), window_periods(cube, a)
+    months, n_months = before_months(cube, b)
+    groups = [str(g) for g in cube["group"].values]
+    names, n = zones["name"].astype(str).tolist(), len(zones)
+    rows = []
+    for crime in crimes:
+        s = series[:, groups.index(crime), :]
+
+        def counts(j, s=s):
+            return int(s[tb, j].sum()), int(s[ta, j].sum())
+
+        phi = _given_phi(settings["dispersion"])
+        if phi is None:
+            phi = _phi_of_table(month_table(s[:, : 2 * n + 1], months, n_months))
+        crime_ctx = dict(ctx, phi=phi)
+        for zi, zname in enumerate(names):
+            rows.append(_row(zname, crime, counts(zi), counts(n + zi), counts(2 * n), crime_ctx))
+        if settings["citywide"]:
+            rows.append(_row("Citywide", crime, counts(2 * n + 1), None, None, crime_ctx))
+    source = {
+        "input": "count cube",
+        "cell_size_m": float(grid.cell),
+        "freq": cube_freq(cube),
+        "membership": "exact: the cube's counts per zone, ring and control area"
+        if exact
+        else "cell centre: every incident of a cell counts where its centre lies",
+    }
+    return _comparison(rows, zones, ctx, dict(settings, crimes=crimes), source)
 
 
 def _checked_crimes(incidents, zones, by: str, crimes) -> list[str]:
@@ -1096,6 +1149,11 @@ def _comparison_windows(incidents, before, after, normalise):
     after window (else None)."""
     data_end = incidents["occurred_at"].max()
     data_end = data_end.date() if pd.notna(data_end) else None
+    return _windows_to(data_end, before, after, normalise)
+
+
+def _windows_to(data_end, before, after, normalise):
+    """:func:`_comparison_windows` for data ending on ``data_end`` (a date or None)."""
     b, a, note = align_windows(before, after, data_end, normalise=normalise)
     exposures = (float(b.days), float(a.days)) if normalise == "daily" else (1.0, 1.0)
     if normalise == "daily" and b.days != a.days:
@@ -1154,6 +1212,26 @@ def _month_index(when: pd.Series, b: Window) -> np.ndarray:
 def _phi(setting, areas: np.ndarray, month: np.ndarray) -> float:
     """The dispersion for one crime: given, 1 (Poisson), or estimated from the monthly
     counts of the before window in each area (columns of ``areas``)."""
+    phi = _given_phi(setting)
+    if phi is not None:
+        return phi
+    n_months = int(month.max()) + 1 if (month >= 0).any() else 0
+    if n_months < 3:
+        return 1.0
+    keep = month >= 0
+    table = np.stack(
+        [np.bincount(month[keep & areas[:, j]], minlength=n_months) for j in range(areas.shape[1])]
+    )
+    return dispersion(table)
+
+
+def _phi_of_table(table: np.ndarray) -> float:
+    """The estimated dispersion from areas x months (1 with fewer than three months)."""
+    return 1.0 if table.shape[1] < 3 else dispersion(table)
+
+
+def _given_phi(setting) -> float | None:
+    """The dispersion a setting gives (1 for "poisson", the number), None to estimate."""
     if setting == "poisson":
         return 1.0
     if setting != "estimate":
@@ -1166,14 +1244,7 @@ def _phi(setting, areas: np.ndarray, month: np.ndarray) -> float:
                 f"dispersion must be 'estimate', 'poisson' or a number >= 1, got {setting!r}."
             )
         return phi
-    n_months = int(month.max()) + 1 if (month >= 0).any() else 0
-    if n_months < 3:
-        return 1.0
-    keep = month >= 0
-    table = np.stack(
-        [np.bincount(month[keep & areas[:, j]], minlength=n_months) for j in range(areas.shape[1])]
-    )
-    return dispersion(table)
+    return None
 
 
 def _undefined_after(r: dict, ctx: dict) -> None:

@@ -10,7 +10,7 @@ the 28-day hot-spot map is a density surface.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -20,6 +20,7 @@ from ..core.errors import InputError
 from ..core.geo import Layers
 from ..core.schema import GROUPS, PART_I
 from ..core.windows import Window
+from ..cube import is_cube
 from .compare import TableView
 
 __all__ = ["PERIODS", "CompStat", "compstat", "period_windows"]
@@ -84,11 +85,17 @@ class CompStat(TableView):
     table: pd.DataFrame
     as_of: str
     windows: dict[str, tuple[str, str]]
+    source: dict[str, Any] = field(default_factory=lambda: {"input": "incidents"})
 
     @property
     def params(self) -> dict[str, Any]:
-        """The reporting date and the windows compared."""
-        return {"as_of": self.as_of, "windows": self.windows, "periods": dict(PERIODS)}
+        """The reporting date, the windows compared and what was counted (``source``)."""
+        return {
+            "as_of": self.as_of,
+            "windows": self.windows,
+            "periods": dict(PERIODS),
+            "source": dict(self.source),
+        }
 
     @property
     def attrs(self) -> dict[str, Any]:
@@ -100,7 +107,12 @@ def compstat(incidents: pd.DataFrame, layers: Layers, as_of) -> CompStat:
     """The CompStat report: one row per area and crime, counts and percent change for
     each period against the same days a year earlier (see :class:`CompStat`).
 
-    ``incidents`` must be assigned (:func:`impactzones.assign.assign`).
+    ``incidents`` must be assigned (:func:`impactzones.assign.assign`), or be a daily count
+    cube (:func:`impactzones.cube.build_cube` with ``freq="day"``, or the distributed
+    path's): then the report has the crime groups' rows (the cube counts groups, not Part I
+    categories), each district and zone counted exactly when the cube counted them
+    (``build_cube(zones=..., districts=...)``, the distributed path), else each cell where
+    its centre lies; ``params["source"]`` says which.
 
     Examples
     --------
@@ -114,15 +126,12 @@ def compstat(incidents: pd.DataFrame, layers: Layers, as_of) -> CompStat:
     >>> int(city["Year to date"]), int(city["Year to date, year before"])
     (5525, 6459)
     """
+    if is_cube(incidents):
+        return _compstat_cube(incidents, layers, as_of)
     t = incidents["occurred_at"]
-    as_of = pd.Timestamp(as_of)
     if len(t) == 0:
         raise InputError("No incidents are left to count; see the rejects for why.")
-    if as_of < t.min() or as_of > t.max() + pd.Timedelta(days=1):
-        raise InputError(
-            f"--as-of {as_of:%Y-%m-%d} is outside the data ({t.min():%Y-%m-%d} to "
-            f"{t.max():%Y-%m-%d}); give a date the incidents cover."
-        )
+    as_of = _checked_as_of(as_of, t.min(), t.max())
     windows = period_windows(as_of)
     masks = {
         label: (now.contains(t).to_numpy(), before.contains(t).to_numpy())
@@ -151,6 +160,60 @@ def compstat(incidents: pd.DataFrame, layers: Layers, as_of) -> CompStat:
         table=pd.DataFrame(rows),
         as_of=f"{as_of:%Y-%m-%d}",
         windows={k: (v[0].label, v[1].label) for k, v in windows.items()},
+    )
+
+
+def _checked_as_of(as_of, lo, hi) -> pd.Timestamp:
+    """The reporting date, refused (one sentence) outside the data's days."""
+    as_of = pd.Timestamp(as_of)
+    if as_of < pd.Timestamp(lo) or as_of > pd.Timestamp(hi) + pd.Timedelta(days=1):
+        raise InputError(
+            f"--as-of {as_of:%Y-%m-%d} is outside the data ({pd.Timestamp(lo):%Y-%m-%d} to "
+            f"{pd.Timestamp(hi):%Y-%m-%d}); give a date the incidents cover."
+        )
+    return as_of
+
+
+def _compstat_cube(cube, layers: Layers, as_of) -> CompStat:
+    """:func:`compstat` from a daily count cube: the crime groups' rows."""
+    from ..cube import cube_freq, cube_grid, cube_span
+    from ._from_cube import compstat_areas, window_periods
+
+    if cube_freq(cube) != "day":
+        raise InputError(
+            "CompStat counts the last 7 and 28 days, so it needs a daily cube "
+            "(build_cube(..., freq='day')); this cube counts whole months."
+        )
+    as_of = _checked_as_of(as_of, *cube_span(cube))
+    windows = period_windows(as_of)
+    kinds, series, exact = compstat_areas(cube, layers)
+    groups = [str(g) for g in cube["group"].values]
+    masks = {k: (window_periods(cube, n), window_periods(cube, b)) for k, (n, b) in windows.items()}
+    rows = []
+    for j, (kind, name) in enumerate(kinds):
+        for crime in (g for g in GROUPS if g in groups):
+            s = series[:, groups.index(crime), j]
+            row: dict[str, object] = {"area_type": kind, "area": name, "level": "group"}
+            row["crime"] = crime
+            for label, (now, before) in masks.items():
+                a, b = int(s[now].sum()), int(s[before].sum())
+                row[label] = a
+                row[f"{label}, year before"] = b
+                row[f"{label}, change %"] = percent_change(b, a)
+            rows.append(row)
+    membership = (
+        "exact" if exact else "cell centre: every incident of a cell counts where its centre lies"
+    )
+    return CompStat(
+        table=pd.DataFrame(rows),
+        as_of=f"{as_of:%Y-%m-%d}",
+        windows={k: (v[0].label, v[1].label) for k, v in windows.items()},
+        source={
+            "input": "count cube",
+            "cell_size_m": float(cube_grid(cube).cell),
+            "membership": membership,
+            "levels": ["group"],
+        },
     )
 
 

@@ -5,6 +5,7 @@ demo."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,9 @@ class ZoneEvaluation:
     power: Any
     summary: dict
     files: list[Path] = field(default_factory=list)
-    #: the counterfactual plot's PNG bytes (when written)
-    png: bytes | None = None
+    #: the counterfactual plot's PNG bytes (when written; while a ``draw`` given to
+    #: :func:`evaluate_zone` is drawing it, what that ``draw`` returned, e.g. a future)
+    png: Any = None
 
 
 def _clean(v):
@@ -54,10 +56,16 @@ def evaluate_zone(
     synthetic: bool = True,
     out: str | Path | None = None,
     slug: str | None = None,
+    draw: Callable[..., Any] | None = None,
 ) -> ZoneEvaluation:
     """Interrupted time series, synthetic control (neighborhoods as donors) and power for
     one zone; with ``out``, writes ``evaluate_<slug>.json``, the counterfactual PNG
     (``counterfactual_<slug>.png``) and the synthetic-control PNG.
+
+    ``draw``, when given, draws the PNGs: it is called as ``draw(function, *args)`` and
+    may hand the call to a worker process (the demo does); ``ev.png`` is then what it
+    returned for the counterfactual plot (a future of its bytes). By default they are
+    drawn here.
 
     Examples
     --------
@@ -97,8 +105,13 @@ def evaluate_zone(
     )
     ev = ZoneEvaluation(zone, its, sc, pw, summary)
     if out is not None:
-        _write_evaluation(ev, layers, Path(out), slug)
+        _write_evaluation(ev, layers, Path(out), slug, draw or _draw_here)
     return ev
+
+
+def _draw_here(fn: Callable[..., Any], *args: Any) -> Any:
+    """Draw a plot now, in this process (:func:`evaluate_zone`'s default ``draw``)."""
+    return fn(*args)
 
 
 def _synthetic_control(incidents, layers, zone: str, start, common: dict):
@@ -144,7 +157,9 @@ def _sc_summary(sc) -> dict:
     }
 
 
-def _write_evaluation(ev: ZoneEvaluation, layers, out: Path, slug: str | None) -> None:
+def _write_evaluation(
+    ev: ZoneEvaluation, layers, out: Path, slug: str | None, draw: Callable[..., Any]
+) -> None:
     """``evaluate_<slug>.json`` (naming the PNGs), the counterfactual PNG and, with a
     synthetic control, its plot and the donor weights map."""
     from ..io.safety import slugify
@@ -155,16 +170,16 @@ def _write_evaluation(ev: ZoneEvaluation, layers, out: Path, slug: str | None) -
     s = slug or slugify(ev.zone)
     summary, sc = ev.summary, ev.synthetic
     png = out / f"counterfactual_{s}.png"
-    ev.png = plot_counterfactual(ev.series, png)
+    ev.png = draw(plot_counterfactual, ev.series, png)
     ev.files.append(png)
     summary["counterfactual_png"] = png.name
     if sc is not None:
         png2 = out / f"synthetic_control_{s}.png"
-        plot_synthetic_control(sc, png2)
+        draw(plot_synthetic_control, sc, png2)
         ev.files.append(png2)
         summary["synthetic_control_png"] = png2.name
         png3 = out / f"donor_weights_{s}.png"
-        plot_donor_weights(sc, layers.neighborhoods, layers.zones, png3)
+        draw(plot_donor_weights, sc, layers.neighborhoods, layers.zones, png3)
         ev.files.append(png3)
         summary["donor_weights_png"] = png3.name
     ev.files.insert(0, write_json(summary, out / f"evaluate_{s}.json"))

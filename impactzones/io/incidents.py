@@ -21,6 +21,7 @@ from pyproj.exceptions import CRSError
 from ..core.errors import InputError
 from ..core.geo import WGS84, WORK_CRS
 from ..core.schema import (
+    AREA_LABELS,
     COLUMNS,
     group_of,
 )
@@ -60,6 +61,8 @@ class LoadResult:
         (``row`` is the 1-based data row in its file).
     read : int
         Rows read from the inputs (``len(incidents) + len(rejects)``).
+    sources : list of str
+        The files read.
     """
 
     incidents: gpd.GeoDataFrame
@@ -69,6 +72,38 @@ class LoadResult:
     disagreements: int = 0
     profiles: dict = field(default_factory=dict)
     dates: dict = field(default_factory=dict)
+    sources: list = field(default_factory=list)
+
+    def require_incidents(self) -> None:
+        """Refuse, in one sentence naming the cause, a read that left no incidents: files
+        with no rows (a header only, or no features), or every row rejected (the reasons
+        counted).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "inc.csv"
+        >>> _ = path.write_text("id,date,category,lat,lon\\n")
+        >>> read_incidents(path).require_incidents()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        impactzones.core.errors.InputError: inc.csv has no rows (a header only): there are ...
+        """
+        if len(self.incidents):
+            return
+        if self.read == 0:
+            names = [Path(s).name for s in self.sources] or ["the input"]
+            verb, what = ("has", "a header only") if len(names) == 1 else ("have", "headers only")
+            if not any(Path(s).suffix.lower() in (".csv", ".txt", ".tsv") for s in self.sources):
+                what = "no features"
+            raise InputError(
+                f"{', '.join(names)} {verb} no rows ({what}): there are no incidents to read."
+            )
+        by = self.tally["rejected_by_reason"]
+        reasons = ", ".join(f"{k} ({v:,})" for k, v in by.items())
+        raise InputError(
+            f"No incidents are left: all {self.read:,} rows read were rejected ({reasons})."
+        )
 
     @property
     def tally(self) -> dict:
@@ -230,6 +265,7 @@ def read_incidents(
     dayfirst: bool | None = None,
     date_floor: str = "1970-01-01",
     as_of=None,
+    keep_private: bool = False,
 ) -> LoadResult:
     r"""Read incidents from files or folders into the schema, with every reject explained.
 
@@ -270,6 +306,13 @@ def read_incidents(
         Default: no clock is read; dates far beyond the others are rejected
         (:func:`impactzones.io.dates.future_bound`), so the same files give the same result
         whatever the day.
+    keep_private : bool
+        Keep the private rows a clean file holds without their points (as ``load`` writes
+        them): kept with an empty geometry and the area labels they were written with
+        (:data:`impactzones.core.schema.AREA_LABELS`: district, neighborhood, zone, ring...;
+        missing on the other rows), so that counts by area (comparisons, CompStat) include
+        them. Default: they are set aside as ``sensitive_no_point`` (methods that need
+        points never see them).
 
     Returns
     -------
@@ -317,15 +360,16 @@ def read_incidents(
     read = len(frame)
     area = _union(study_area)
     sieve = _Sieve(frame)
+    pointless = _flag(frame, "private_blank") if keep_private else np.zeros(read, bool)
     _sift_records(sieve)
-    _sift_places(sieve, area, target)
+    _sift_places(sieve, area, target, pointless)
     _sift_dates(sieve, opts, date_floor, as_of)
     _sift_categories(sieve)
-    _sift_outside(sieve, area, target)
+    _sift_outside(sieve, area, target, pointless)
     suffix = _sift_duplicate_ids(sieve)
     alive = sieve.alive
     del sieve.frame, sieve.alive  # the clean table takes the rows' columns one by one
-    gdf = _clean_incidents(frame, alive, suffix, target)
+    gdf = _clean_incidents(frame, alive, suffix, target, pointless)
     del frame
     rej = sieve.rejects()
     assert len(gdf) + len(rej) == read, "every row is used or rejected"
@@ -337,6 +381,7 @@ def read_incidents(
         disagreements=opts.disagreements,
         profiles=opts.profiles,
         dates=opts.dates,
+        sources=[str(f) for f in files],
     )
 
 
@@ -435,12 +480,14 @@ def _sift_records(sieve: _Sieve) -> None:
     sieve.take(dup_raw, "duplicate_id", "an identical record appeared in an earlier file")
 
 
-def _sift_places(sieve: _Sieve, area, target) -> None:
-    """Rows that are not points, private rows stored without one, and no or bad coordinates."""
+def _sift_places(sieve: _Sieve, area, target, pointless: np.ndarray) -> None:
+    """Rows that are not points, private rows stored without one (unless kept: the rows of
+    ``pointless``), and no or bad coordinates."""
     frame = sieve.frame
     sieve.take(_flag(frame, "not_point"), "not_a_point", "only point incidents are used")
-    sieve.take(_flag(frame, "private_blank"), "sensitive_no_point", REASONS["sensitive_no_point"])
-    sieve.take(_flag(frame, "no_loc"), "no_location", REASONS["no_location"])
+    blank = _flag(frame, "private_blank") & ~pointless
+    sieve.take(blank, "sensitive_no_point", REASONS["sensitive_no_point"])
+    sieve.take(_flag(frame, "no_loc") & ~pointless, "no_location", REASONS["no_location"])
     sieve.take(
         _flag(frame, "bad_xy"),
         "bad_coordinates",
@@ -485,12 +532,13 @@ def _sift_categories(sieve: _Sieve) -> None:
     sieve.take(frame["category"].isna().to_numpy(), "unknown_category", detail)
 
 
-def _sift_outside(sieve: _Sieve, area, target) -> None:
-    """Rows outside the study area (with a hint where swapped lat/lon would be inside)."""
+def _sift_outside(sieve: _Sieve, area, target, pointless: np.ndarray) -> None:
+    """Rows outside the study area (with a hint where swapped lat/lon would be inside);
+    the kept private rows without a point were inside when written."""
     if area is None:
         return
     frame = sieve.frame
-    idx = np.flatnonzero(sieve.alive)
+    idx = np.flatnonzero(sieve.alive & ~pointless)
     inside = shapely.intersects_xy(area, frame["x"].to_numpy()[idx], frame["y"].to_numpy()[idx])
     out = np.zeros(len(frame), bool)
     out[idx[~inside]] = True
@@ -537,9 +585,12 @@ def _all_distinct(ids: pd.Series) -> bool:
         return not ids.duplicated().any()
 
 
-def _clean_incidents(frame: pd.DataFrame, alive: np.ndarray, suffix: dict, target):
+def _clean_incidents(
+    frame: pd.DataFrame, alive: np.ndarray, suffix: dict, target, pointless: np.ndarray
+):
     """The kept rows in the schema, column by column, each column of ``frame`` dropped once
-    taken (so that the rows are held about once, not twice)."""
+    taken (so that the rows are held about once, not twice); the kept private rows of
+    ``pointless`` get an empty geometry and their area labels."""
     keep = None if alive.all() else np.flatnonzero(alive)
     release_memory()  # what the checks freed, before the points take their room
 
@@ -548,6 +599,11 @@ def _clean_incidents(frame: pd.DataFrame, alive: np.ndarray, suffix: dict, targe
         return (s if keep is None else s.take(keep)).reset_index(drop=True)
 
     geometry = gpd.points_from_xy(take("x").to_numpy(), take("y").to_numpy())
+    blank = pointless if keep is None else pointless[keep]
+    labels = {}
+    if blank.any():
+        geometry[blank] = shapely.Point()
+        labels = {c: take(c) for c in AREA_LABELS if c in frame}
     for col in ("raw_x", "raw_y", "no_loc", "bad_xy", "count", "raw_key"):
         if col in frame:
             del frame[col]
@@ -569,7 +625,8 @@ def _clean_incidents(frame: pd.DataFrame, alive: np.ndarray, suffix: dict, targe
     for col in ("source_code", "source_label", "source"):
         out[col] = _as_category(take(col), fill="")
     order = [c for c in COLUMNS if c != "geometry"] + EXTRA_COLUMNS + ["source"]
-    return gpd.GeoDataFrame({c: out.pop(c) for c in order}, geometry=geometry, crs=target)
+    cols = {c: out.pop(c) for c in order} | labels
+    return gpd.GeoDataFrame(cols, geometry=geometry, crs=target)
 
 
 def _as_category(values: pd.Series, fill: str | None = None) -> pd.Series:

@@ -22,6 +22,7 @@ from pyproj import CRS
 from ..core.errors import InputError
 from ..core.geo import WGS84
 from ..core.schema import (
+    AREA_LABELS,
     DOMESTIC_COLUMNS,
     SENSITIVE_LABEL,
     domestic_flag,
@@ -577,8 +578,12 @@ def _coordinates(df, out, found, source, crs, profile):
         missing = shapely.is_missing(arr)
         empty = missing | shapely.is_empty(arr)
         out["not_point"] = ~geom.geom_type.isin(["Point"]).to_numpy() & ~empty
-        # a private incident `load` wrote without its point
-        out["private_blank"] = empty & out["sensitive"].to_numpy(bool)
+        # a private incident `load` wrote without its point, with the areas it was in
+        blank = empty & out["sensitive"].to_numpy(bool)
+        out["private_blank"] = blank
+        if blank.any():
+            for col in (c for c in AREA_LABELS if c in df):
+                out[col] = df[col].where(blank).to_numpy()
         return out, src_crs
     xy_crs = crs or (CRS.from_user_input(profile.crs) if profile.crs else None)
     if profile.columns and not crs and found["lat"] and found["lon"]:

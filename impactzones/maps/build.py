@@ -6,6 +6,7 @@ an analyst map, static PNGs and an index page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -343,6 +344,7 @@ def build_maps(
     evaluations: dict | None = None,
     self_contained: bool | None = None,
     skipped: list[str] | None = None,
+    draw: Callable[..., Any] | None = None,
 ) -> list[Path]:
     """Write the commander maps (one per zone that has a comparison, and a citywide one),
     the analyst map, static PNGs, a one-page PDF brief per zone and ``index.html`` into
@@ -359,7 +361,10 @@ def build_maps(
     ``counterfactuals`` maps a zone to ``(png, caption)`` for its commander map and
     ``evaluations`` a zone to its interrupted time series (a ``SeriesResult``) for its brief.
     ``skipped``, when given, gets one sentence per map not drawn, saying why (as the index
-    page says it).
+    page says it). ``draw``, when given, draws the static pictures (PNG maps, PDF briefs):
+    it is called as ``draw(function, *args, **kwargs)`` and may hand the call to a worker
+    process (the demo does), the file being complete once that call returns; by default
+    they are drawn here, in turn.
 
     Examples
     --------
@@ -400,6 +405,7 @@ def build_maps(
         static=static,
         online_tiles=online_tiles,
         window_results=dict(window_hotspots or {}),
+        draw=draw or _draw_here,
     )
     b.zone_maps(comparisons, counterfactuals or {}, evaluations or {}, brief)
     years = sorted(incidents["occurred_at"].dt.year.unique())
@@ -425,6 +431,11 @@ def build_maps(
     return b.files
 
 
+def _draw_here(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Draw a static picture now, in this process (``build_maps``' default ``draw``)."""
+    return fn(*args, **kwargs)
+
+
 @dataclass
 class _Build:
     """The maps of one run as they are written: what they share, the files and the index."""
@@ -439,6 +450,8 @@ class _Build:
     entries: list[dict] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     window_results: dict[str, dict] = field(default_factory=dict)
+    #: draws a static picture: ``draw(function, *args, **kwargs)`` (here, or in a worker)
+    draw: Callable[..., Any] = _draw_here
 
     def save(self, data, name: str, *, analyst: bool = False) -> list:
         """The web map ``name``.html and, with ``static``, its PNG; returns the index links."""
@@ -448,7 +461,8 @@ class _Build:
         self.files.append(save_map(m, self.out / f"{name}.html"))
         if not self.static:
             return []
-        self.files.append(static_map(data, self.out / f"{name}.png"))
+        self.draw(static_map, data, self.out / f"{name}.png")
+        self.files.append(self.out / f"{name}.png")
         return [("picture (PNG)", f"{name}.png")]
 
     def zone_maps(self, comparisons: dict, counterfactuals: dict, evaluations: dict, brief):
@@ -472,15 +486,15 @@ class _Build:
             if brief:
                 from .brief import write_brief
 
-                self.files.append(
-                    write_brief(
-                        data,
-                        table,
-                        self.out / f"brief_{slug}.pdf",
-                        series=self.common["trends"].get(f"zone:{zone}"),
-                        counterfactual=evaluations.get(zone),
-                    )
+                self.draw(
+                    write_brief,
+                    data,
+                    table,
+                    self.out / f"brief_{slug}.pdf",
+                    series=self.common["trends"].get(f"zone:{zone}"),
+                    counterfactual=evaluations.get(zone),
                 )
+                self.files.append(self.out / f"brief_{slug}.pdf")
                 links.append(("one-page brief (PDF)", f"brief_{slug}.pdf"))
             self.entries.append(
                 dict(
@@ -583,7 +597,8 @@ class _Build:
         links = []
         if self.static:  # the picture has no popups: say what its marks are instead
             data.headline = [f"{lead} (proposed zones dotted, lettered as on the analyst map)."]
-            self.files.append(static_map(data, self.out / "analyst.png"))
+            self.draw(static_map, data, self.out / "analyst.png")
+            self.files.append(self.out / "analyst.png")
             links.append(("picture (PNG)", "analyst.png"))
         finding = list(registry.headline(data.results)["findings"])
         if props is not None:

@@ -7,9 +7,17 @@ The modules: :mod:`~impactzones.propose.surfaces` (where zones grow),
 :mod:`~impactzones.propose.backtests` and :mod:`~impactzones.propose.capture`.
 """
 
-from .backtests import COMPACT, NAIVE, RANDOM, backtest, rolling_backtest
+from .backtests import COMPACT, NAIVE, RANDOM, Backtest, backtest, rolling_backtest
 from .baselines import compact_baseline, naive_cells, random_placements
-from .capture import CAPTURE_SHARES, HINDSIGHT, capture_curve, capture_table, plot_capture_curve
+from .capture import (
+    CAPTURE_SHARES,
+    HINDSIGHT,
+    HINDSIGHT_ZONES,
+    CaptureCurve,
+    capture_curve,
+    capture_table,
+    plot_capture_curve,
+)
 from .metrics import best_hits, pai, rri
 from .shapes import Constraints
 from .surfaces import METHODS
@@ -19,9 +27,12 @@ __all__ = [
     "CAPTURE_SHARES",
     "COMPACT",
     "HINDSIGHT",
+    "HINDSIGHT_ZONES",
     "METHODS",
     "NAIVE",
     "RANDOM",
+    "Backtest",
+    "CaptureCurve",
     "Constraints",
     "Proposals",
     "backtest",

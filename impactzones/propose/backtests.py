@@ -5,7 +5,9 @@ period, at the same total area (hit rate, PAI, PEI, RRI; see :mod:`impactzones.p
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -16,17 +18,76 @@ from ..core.defaults import GAP
 from ..core.errors import InputError
 from ..core.geo import Layers, xy
 from ..core.grid import make_grid
-from ..core.results import column_label
+from ..core.results import ResultFiles, TableView, column_label
 from ..core.windows import Window, parse_window, select
 from .baselines import compact_baseline, naive_cells, random_placements
 from .metrics import best_hits, pai, rri
 from .zones import Proposals, propose_zones, study_area_of
 
-__all__ = ["COMPACT", "NAIVE", "RANDOM", "backtest", "rolling_backtest"]
+__all__ = ["COMPACT", "NAIVE", "RANDOM", "Backtest", "backtest", "rolling_backtest"]
 
 NAIVE = "naive: last period's top cells"
 COMPACT = "compact naive: discs on last period's densest cells"
 RANDOM = "random placements of the same shapes (mean)"
+
+
+@dataclass(eq=False)
+class Backtest(TableView, ResultFiles):
+    """A backtest (from :func:`backtest`): the table, the shapes scored and the settings.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per proposal, per existing zone, for all proposals, all existing zones and
+        each baseline: ``set, name, area_km2, hits, hit_rate, pai, pei, rri, hits_before,
+        period, before, period_incidents`` (areas in km^2).
+    geometries : list
+        The shape each row scored (None for the random placements: a mean over draws).
+    params : dict
+        Every setting used (cell size and gap in metres, draws, seed, the crimes).
+    period, before : Window
+        The period scored and the proposal period.
+    crs : CRS
+        The shapes' CRS.
+
+    For code written when :func:`backtest` returned a DataFrame, the result reads like its
+    table: ``bt["pai"]``, ``bt.set_index("name")``, ``len(bt)``, ``bt.to_csv(...)``.
+
+    Examples
+    --------
+    >>> import pandas as pd, shapely
+    >>> from impactzones.core.windows import parse_window
+    >>> t = pd.DataFrame({"set": ["proposals"], "name": ["all proposals"], "pai": [3.0]})
+    >>> bt = Backtest(t, [shapely.box(0, 0, 100, 100)], {"draws": 0}, parse_window(2019),
+    ...               parse_window(2018), "EPSG:26915")
+    >>> float(bt.set_index("name").loc["all proposals", "pai"]), bt.to_geodataframe().area[0]
+    (3.0, 10000.0)
+    """
+
+    table: pd.DataFrame
+    geometries: list = field(repr=False)
+    params: dict
+    period: Window
+    before: Window
+    crs: Any = None
+    map_layer: ClassVar[str] = "backtest"
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table (a copy)."""
+        return self.table.copy()
+
+    def to_geodataframe(self) -> gpd.GeoDataFrame:
+        """The table with the shape each row scored (empty for the random placements)."""
+        return gpd.GeoDataFrame(self.table.copy(), geometry=list(self.geometries), crs=self.crs)
+
+    def to_file(self, path: str | Path) -> Path:
+        """Write by extension: ``.csv`` the table (as before), ``.json`` its records,
+        ``.geojson``, ``.gpkg``, ``.parquet``... the table with the shapes; atomic."""
+        from ..io.writers import write_table
+
+        if Path(path).suffix.lower() == ".json":
+            return write_table(self.table, path)
+        return super().to_file(path)
 
 
 def _before(proposals: Any, before: Any) -> Window:
@@ -116,7 +177,7 @@ def backtest(
     gap: float = GAP.default,
     draws: int = 200,
     seed: int = 0,
-) -> pd.DataFrame:
+) -> Backtest:
     """How the proposals, the existing zones and three baselines did in ``period``.
 
     The baselines cover the proposals' total area: the naive top cells of the proposal
@@ -139,10 +200,12 @@ def backtest(
 
     Returns
     -------
-    DataFrame
-        One row per proposal, one per existing zone, and one row each for all proposals,
-        all existing zones and each baseline: ``set, name, area_km2, hits, hit_rate, pai,
-        pei, rri, hits_before``.
+    Backtest
+        Its ``table``: one row per proposal, one per existing zone, and one row each for
+        all proposals, all existing zones and each baseline: ``set, name, area_km2, hits,
+        hit_rate, pai, pei, rri, hits_before`` (and the periods); the shapes scored
+        (``to_geodataframe()``), the settings (``params``) and ``to_file(path)``. It reads
+        like its table, as the DataFrame returned before did.
 
     Examples
     --------
@@ -160,30 +223,40 @@ def backtest(
     before_w = _before(proposals, before)
     area = study_area_of(layers, study_area, incidents)
     sc = _Scorer(incidents, before_w, after_w, group, category, area, cell_size)
-    rows = [sc("proposals", r.name, r.geometry) for r in proposals.itertuples()]
-    rows.append(sc("proposals", "all proposals", proposals.geometry.union_all()))
+    scored = [("proposals", r.name, r.geometry) for r in proposals.itertuples()]
+    scored.append(("proposals", "all proposals", proposals.geometry.union_all()))
     if existing is not None and len(existing):
-        rows += [
-            sc("existing", str(n), g)
-            for n, g in zip(existing["name"], existing.geometry, strict=True)
-        ]
-        rows.append(sc("existing", "all existing zones", existing.geometry.union_all()))
+        names = existing["name"].astype(str)
+        scored += [("existing", n, g) for n, g in zip(names, existing.geometry, strict=True)]
+        scored.append(("existing", "all existing zones", existing.geometry.union_all()))
     allowed = sc.allowed(existing, gap)
     areas = list(proposals.area / 1e6)
-    rows.append(sc("baseline", NAIVE, sc.naive(allowed, sum(areas))))
+    scored.append(("baseline", NAIVE, sc.naive(allowed, sum(areas))))
     discs = compact_baseline(sc.counts_b, sc.grid, allowed, areas, area, gap)
-    rows.append(sc("baseline", COMPACT, shapely.union_all(discs)))
-    scored = [
-        sc("baseline", RANDOM, shapely.union_all(d))
-        for d in random_placements(list(proposals.geometry), area, draws, seed)
-    ]
-    mean = pd.DataFrame(scored)[["area_km2", "hits", "hit_rate", "pai", "pei", "rri"]].mean()
-    rows.append({"set": "baseline", "name": RANDOM, **mean.to_dict(), "hits_before": math.nan})
+    scored.append(("baseline", COMPACT, shapely.union_all(discs)))
+    rows = [sc(*s) for s in scored]
+    rows.append(_random_row(sc, list(proposals.geometry), area, draws, seed))
     out = pd.DataFrame(rows)
     # the periods travel as columns (they survive a file round trip; attrs would not)
     out["period"], out["before"] = after_w.label, before_w.label
     out["period_incidents"] = sc.total_a
-    return out
+    params = dict(
+        period=after_w.label, before=before_w.label, group=group, category=category,
+        cell_size_m=cell_size, gap_m=gap, draws=draws, seed=seed,
+        study_area_km2=sc.area_km2, period_incidents=sc.total_a,
+    )  # fmt: skip
+    geoms = [g for *_, g in scored] + [None]
+    return Backtest(out, geoms, params, after_w, before_w, incidents.crs)
+
+
+def _random_row(sc: _Scorer, shapes: list, area, draws: int, seed: int) -> dict:
+    """The random placements' row: the mean over ``draws`` placements of the shapes."""
+    scored = [
+        sc("baseline", RANDOM, shapely.union_all(d))
+        for d in random_placements(shapes, area, draws, seed)
+    ]
+    mean = pd.DataFrame(scored)[["area_km2", "hits", "hit_rate", "pai", "pei", "rri"]].mean()
+    return {"set": "baseline", "name": RANDOM, **mean.to_dict(), "hits_before": math.nan}
 
 
 def rolling_backtest(incidents, years, *, k=2, exclude=None, layers=None, **kwargs) -> pd.DataFrame:

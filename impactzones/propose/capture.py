@@ -5,7 +5,9 @@ covered (0 to 10% of the city), for the proposals and every baseline, as a table
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -14,17 +16,67 @@ import shapely
 
 from ..core.defaults import GAP
 from ..core.geo import Layers
-from ..core.windows import parse_window
+from ..core.results import TableFiles, TableView
+from ..core.windows import Window, parse_window
 from .backtests import _Scorer
 from .baselines import compact_baseline, random_placements
 from .zones import propose_zones, study_area_of
 
-__all__ = ["CAPTURE_SHARES", "HINDSIGHT", "capture_curve", "capture_table", "plot_capture_curve"]
+__all__ = [
+    "CAPTURE_SHARES",
+    "HINDSIGHT",
+    "HINDSIGHT_ZONES",
+    "CaptureCurve",
+    "capture_curve",
+    "capture_table",
+    "plot_capture_curve",
+]
 
 #: Area shares (of the study area) at which the capture table reads every curve.
 CAPTURE_SHARES = (0.005, 0.01, 0.025, 0.05, 0.10)
 #: The hindsight line: the period's own top cells (no design can do better at any area).
 HINDSIGHT = "hindsight: the period's own top cells"
+#: The contiguous hindsight line: zones grown (same rules) on the scored period itself, an
+#: upper reference for any design of contiguous zones of the same minimum area.
+HINDSIGHT_ZONES = "hindsight zones: grown on the period itself"
+
+
+@dataclass(eq=False)
+class CaptureCurve(TableView, TableFiles):
+    """Capture curves (from :func:`capture_curve`): the table and the settings behind it.
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``strategy, zones, area_km2, area_share, capture, pai, period, before``: one row
+        per point of each strategy's curve (areas in km^2, shares 0-1).
+    params : dict
+        Every setting used (the proposals' too), shares 0-1, distances in metres.
+    period, before : Window
+        The period scored and the period the strategies were chosen from.
+
+    For code written when :func:`capture_curve` returned a DataFrame, the result reads
+    like its table: ``cc["strategy"]``, ``cc.groupby(...)``, ``len(cc)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"strategy": ["a", "a"], "area_share": [0.01, 0.03],
+    ...                   "capture": [0.1, 0.2]})
+    >>> cc = CaptureCurve(t, {"max_share": 0.1}, parse_window(2019), parse_window(2018))
+    >>> len(cc), capture_table(cc, shares=(0.02,)).iloc[0, 1].round(3)
+    (2, np.float64(0.15))
+    """
+
+    table: pd.DataFrame
+    params: dict
+    period: Window
+    before: Window
+    map_layer: ClassVar[str] = "capture"
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table (a copy)."""
+        return self.table.copy()
 
 
 def _cumulative(strategy: str, sc: _Scorer, geoms) -> list[dict]:
@@ -86,21 +138,27 @@ def capture_curve(
     gap: float = GAP.default,
     draws: int = 50,
     seed: int = 0,
+    hindsight_zones: bool = True,
     **propose_kwargs,
-) -> pd.DataFrame:
+) -> CaptureCurve:
     """The share of ``period``'s incidents captured against the area covered, per strategy.
 
-    Strategies (all chosen from ``before`` only, except the hindsight line): the proposals
-    (:func:`propose_zones` asked for as many zones as fit in ``max_share`` of the study
-    area, added in rank order), the compact naive discs of the same sizes, random
-    placements of the same shapes (mean over ``draws``), the naive top cells of
-    ``before``, the existing zones, and hindsight (``period``'s own top cells: no design
-    can do better at any area).
+    Strategies (all chosen from ``before`` only, except the two hindsight lines): the
+    proposals (:func:`propose_zones` with a budget of ``max_share`` of the study area,
+    added in the order they were grown, so the curve at any budget is the proposals that
+    budget gives), the compact naive discs of the same sizes, random placements of the
+    same shapes (mean over ``draws``), the naive top cells of ``before``, the existing
+    zones, and hindsight: ``period``'s own top cells (no design can do better at any
+    area) and, with ``hindsight_zones``, zones grown by the same rules on ``period``
+    itself (an upper reference for contiguous zones of the same minimum area: what the
+    shape rules cost, apart from the prediction).
 
     Returns
     -------
-    DataFrame
-        ``strategy, zones, area_km2, area_share, capture, pai``, one row per point.
+    CaptureCurve
+        Its ``table``: ``strategy, zones, area_km2, area_share, capture, pai`` (and the
+        periods), one row per point; the settings (``params``) and ``to_file(path)``. It
+        reads like its table, as the DataFrame returned before did.
 
     Examples
     --------
@@ -110,41 +168,29 @@ def capture_curve(
     >>> inc = synthesize(seed=2018, years=[2018, 2019]).incidents
     >>> cc = capture_curve(inc, period=2019, before=2018, layers=layers, max_share=0.02,
     ...                    existing=layers.zones.iloc[:1], draws=5)
-    >>> sorted(cc["strategy"].unique())[:2]
-    ['compact naive', "hindsight: the period's own top cells"]
+    >>> sorted(cc["strategy"].unique())[:3] == ["compact naive", HINDSIGHT, HINDSIGHT_ZONES]
+    True
     >>> bool((cc["capture"] <= 1).all())
     True
     """
     area = study_area_of(layers, study_area, incidents)
-    sc = _Scorer(
-        incidents,
-        parse_window(before),
-        parse_window(period),
-        group,
-        category,
-        area,
-        propose_kwargs.get("cell_size", 100.0),
-    )
+    before_w, after_w = parse_window(before), parse_window(period)
+    cell = propose_kwargs.get("cell_size", 100.0)
+    sc = _Scorer(incidents, before_w, after_w, group, category, area, cell)
     allowed = sc.allowed(existing, gap)
-    kwargs = {"k": 2, "max_area_km2": 3.0, "min_area_km2": 0.5, **propose_kwargs}
-    k_max = max(int(math.ceil(max_share * sc.area_km2 / kwargs["min_area_km2"])), 1)
-    kwargs["k"] = min(max(kwargs["k"], k_max), 60)
-    props = propose_zones(
-        incidents,
-        period=before,
-        exclude=existing,
-        layers=layers,
-        study_area=study_area,
-        group=group,
-        category=category,
-        gap=gap,
-        **kwargs,
-    )
-    shapes = list(props.geometry)
-    discs = compact_baseline(sc.counts_b, sc.grid, allowed, list(props.area / 1e6), area, gap)
+    kwargs = {"budget_km2": max_share * sc.area_km2, **propose_kwargs, "k": None}
+    common = dict(exclude=existing, layers=layers, study_area=study_area, group=group,
+                  category=category, gap=gap)  # fmt: skip
+    props = propose_zones(incidents, period=before, **common, **kwargs)
+    shapes = _in_growth_order(props)
+    sizes = [g.area / 1e6 for g in shapes]
+    discs = compact_baseline(sc.counts_b, sc.grid, allowed, sizes, area, gap)
     rows = _cumulative("proposals", sc, shapes) + _cumulative("compact naive", sc, discs)
     rows += _random_curve(sc, random_placements(shapes, area, draws, seed))
     rows += _cells_curve("naive top cells", sc, sc.counts_b, allowed, max_share)
+    if hindsight_zones:
+        seen = propose_zones(incidents, period=period, **common, **{**kwargs, "history": 0})
+        rows += _cumulative(HINDSIGHT_ZONES, sc, _in_growth_order(seen))
     rows += _cells_curve(HINDSIGHT, sc, sc.counts_a, sc.grid.mask, max_share)
     if existing is not None and len(existing):
         rows += _cumulative("existing zones", sc, list(existing.geometry))
@@ -153,9 +199,22 @@ def capture_curve(
     out = out[out["area_share"] <= max_share * (1 + 1e-9)].reset_index(drop=True)
     out["pai"] = out["capture"] / out["area_share"]
     out["zones"] = out["zones"].astype("Int64")  # a count; missing for the cell curves
-    out["period"], out["before"] = parse_window(period).label, parse_window(before).label
+    out["period"], out["before"] = after_w.label, before_w.label
     columns = ["strategy", "zones", "area_km2", "area_share", "capture", "pai"]
-    return out[[*columns, "period", "before"]]
+    params = dict(
+        period=after_w.label, before=before_w.label, group=group, category=category,
+        max_share=max_share, gap_m=gap, draws=draws, seed=seed,
+        hindsight_zones=hindsight_zones, study_area_km2=sc.area_km2,
+        proposals=props.params,
+    )  # fmt: skip
+    return CaptureCurve(out[[*columns, "period", "before"]], params, after_w, before_w)
+
+
+def _in_growth_order(props) -> list:
+    """The proposals' shapes in the order they were grown (hottest seed first): the first
+    zones of a larger budget are the zones a smaller budget gives."""
+    order = props.meta.get("grown", range(len(props)))
+    return [props.geometry.iloc[i] for i in order]
 
 
 def capture_table(curve: pd.DataFrame, shares=CAPTURE_SHARES) -> pd.DataFrame:
@@ -211,6 +270,7 @@ def plot_capture_curve(curve: pd.DataFrame, path, *, title: str = "", dpi: int =
         "random placements": ("#9e9e9e", "-", "."),
         "naive top cells": ("#1565c0", "--", ""),
         HINDSIGHT: ("#000000", ":", ""),
+        HINDSIGHT_ZONES: ("#000000", "-.", ""),
         "existing zones": ("#7b1fa2", "", "D"),
     }
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=dpi)

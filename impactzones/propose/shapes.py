@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from ..core.defaults import GAP, MAX_AREA_KM2
+from ..core.defaults import BUDGET_KM2, GAP, MAX_AREA_KM2, MIN_AREA_KM2
 from ..core.errors import InputError
 
 __all__ = ["BUFFER_SEGMENTS", "GAP_PAD", "Constraints"]
@@ -34,12 +34,15 @@ GAP_PAD = 1 / math.cos(math.pi / (4 * BUFFER_SEGMENTS))
 
 @dataclass(frozen=True)
 class Constraints:
-    """The commander's constraints on a proposal (areas in km^2, distances in metres)."""
+    """The commander's constraints on a proposal (areas in km^2, distances in metres):
+    each zone's area limits, the gap kept clear, the least solidity and the total area of
+    all zones together (``budget_km2``; None: no limit)."""
 
     max_area_km2: float = MAX_AREA_KM2.default
-    min_area_km2: float = 0.5
+    min_area_km2: float = MIN_AREA_KM2.default
     gap_m: float = GAP.default
     solidity: float = 0.0
+    budget_km2: float | None = BUDGET_KM2.default
 
     def check(self) -> None:
         if not (0 < self.min_area_km2 <= self.max_area_km2):
@@ -51,6 +54,11 @@ class Constraints:
             raise InputError(f"gap must be >= 0 metres, got {self.gap_m}.")
         if not 0 <= self.solidity <= 1:
             raise InputError(f"solidity must be between 0 and 1, got {self.solidity}.")
+        if self.budget_km2 is not None and not self.budget_km2 >= self.min_area_km2:
+            raise InputError(
+                f"budget_km2 ({self.budget_km2}) must be at least min_area_km2 "
+                f"({self.min_area_km2}): the zones together cover at most the budget."
+            )
 
 
 def _grow(

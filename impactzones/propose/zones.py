@@ -14,6 +14,7 @@ are ranked by incidents per km^2.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,12 +23,19 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from ..core.defaults import GAP, MAX_AREA_KM2
+from ..core.defaults import (
+    BUDGET_KM2,
+    GAP,
+    GROWTH_THRESHOLD,
+    HISTORY,
+    MAX_AREA_KM2,
+    MIN_AREA_KM2,
+)
 from ..core.errors import InputError
 from ..core.geo import Layers, xy
 from ..core.results import ResultFiles
 from ..core.windows import Window, parse_window, select
-from .shapes import BUFFER_SEGMENTS, GAP_PAD, Constraints, _grow, _outline, _snap
+from .shapes import BUFFER_SEGMENTS, GAP_PAD, Constraints, _fit_area, _grow, _outline, _snap
 from .surfaces import METHODS, _surface
 
 __all__ = ["Proposals", "propose_zones", "study_area_of"]
@@ -70,6 +78,9 @@ class Proposals(ResultFiles):
         Incidents of the chosen crimes in the period.
     study_area_km2 : float
         The study area's size, km^2.
+    meta : dict
+        ``grown``: the zones' rows in the order they were grown (hottest seed first; the
+        table is ranked by incidents per km^2 after growth).
 
     For code written when :func:`propose_zones` returned a GeoDataFrame, the result reads
     like its ``zones`` table: ``p["name"]``, ``len(p)``, ``p.geometry``, ``p["period"]``.
@@ -147,9 +158,10 @@ def propose_zones(
     incidents: gpd.GeoDataFrame,
     *,
     period: Any,
-    k: int = 8,
+    k: int | None = None,
+    budget_km2: float | None = BUDGET_KM2.default,
     max_area_km2: float = MAX_AREA_KM2.default,
-    min_area_km2: float = 0.5,
+    min_area_km2: float = MIN_AREA_KM2.default,
     exclude: gpd.GeoDataFrame | None = None,
     method: str = "cells",
     group: str | None = "violent",
@@ -159,13 +171,13 @@ def propose_zones(
     gap: float = GAP.default,
     cell_size: float = 100.0,
     bandwidth: float | None = None,
-    threshold: float = 0.6,
+    threshold: float = GROWTH_THRESHOLD.default,
     snap: str | None = None,
     smooth: float = 100.0,
     stability: bool = False,
     floor: float = 0.0,
     solidity: float = 0.0,
-    history: int = 1,
+    history: int = HISTORY.default,
 ) -> Proposals:
     """Up to ``k`` candidate Impact Zones from the hot spots of ``period``.
 
@@ -175,12 +187,17 @@ def propose_zones(
         Incidents in a metric CRS.
     period : int, "START:END" or (start, end)
         The proposal period (e.g. ``2018``).
-    k : int, default 8
-        How many zones to propose. Eight half-km^2 zones hold far more of the next
-        year's crime per km^2 than two zones of the same total area (tuned on the real
-        St. Louis 2017 -> 2018 backtest; see docs/proposals.md).
-    max_area_km2, min_area_km2 : float, default 3 and 0.5
-        Area limits of each zone, in km^2.
+    k : int, optional
+        The most zones to propose (default: as many as ``budget_km2`` holds).
+    budget_km2 : float or None, default 4
+        The total area of all the zones together, km^2 (the patrol budget): zones are
+        added, hottest first, while they fit; the last is shrunk to fit when it can stay
+        above the minimum area. None: no limit (then give ``k``). Many small zones hold
+        far more of the next period's crime per km^2 than a few large ones of the same
+        total area (tuned on the real St. Louis exports; see docs/proposals.md).
+    max_area_km2, min_area_km2 : float, default 3 and 0.05
+        Area limits of each zone, in km^2. The minimum is a micro-place of a few block
+        faces; a zone grows past it only while its border stays hot (``threshold``).
     exclude : GeoDataFrame, optional
         Existing zones: proposals stay ``gap`` metres away from them.
     method : {"cells", "kde", "gistar", "dbscan"}
@@ -198,7 +215,7 @@ def propose_zones(
         Grid cell in metres.
     bandwidth : float, optional
         KDE bandwidth in metres (default: the automatic rule).
-    threshold : float, default 0.6
+    threshold : float, default 0.5
         Growth stops at cells below this share of the seed's density (once the minimum
         area is reached): a zone is the hot spot's core. Lower values give larger zones
         that catch more incidents at a lower density (and a lower PAI).
@@ -238,13 +255,15 @@ def propose_zones(
     >>> from impactzones.datasets.synth import synthesize
     >>> layers = st_louis()
     >>> inc = synthesize(seed=2018, years=[2018]).incidents
-    >>> p = propose_zones(inc, period=2018, k=2, exclude=layers.zones.iloc[:1], layers=layers)
-    >>> len(p), bool((p["area_km2"] <= 3.0).all())
-    (2, True)
+    >>> p = propose_zones(inc, period=2018, exclude=layers.zones.iloc[:1], layers=layers)
+    >>> bool(p["area_km2"].sum() <= 4.0 + 1e-9), bool((p["area_km2"] >= 0.05 - 1e-9).all())
+    (True, True)
+    >>> len(propose_zones(inc, period=2018, k=2, exclude=layers.zones.iloc[:1], layers=layers))
+    2
     """
     params = dict(
-        k=k, max_area_km2=max_area_km2, min_area_km2=min_area_km2, method=method,
-        group=group, category=category, gap_m=gap, cell_size_m=cell_size,
+        k=k, budget_km2=budget_km2, max_area_km2=max_area_km2, min_area_km2=min_area_km2,
+        method=method, group=group, category=category, gap_m=gap, cell_size_m=cell_size,
         bandwidth_m=bandwidth, threshold=threshold, snap=snap, smooth_m=smooth,
         stability=stability, floor=floor, solidity=solidity, history=history,
     )  # fmt: skip
@@ -276,7 +295,10 @@ def propose_zones(
         )
     params["surface"] = note
     zones = _zone_table(shapes, sel, incidents.crs, area.area / 1e6, layers, window, params)
-    return Proposals(zones, params, window, len(sel), area.area / 1e6, cell_size)
+    grown = [int(i) for i in np.argsort(zones.pop("grown").to_numpy(), kind="stable")]
+    return Proposals(
+        zones, params, window, len(sel), area.area / 1e6, cell_size, meta={"grown": grown}
+    )
 
 
 def _check(params: dict) -> Constraints:
@@ -284,7 +306,9 @@ def _check(params: dict) -> Constraints:
     if params["method"] not in METHODS:
         raise InputError(f"method must be one of {METHODS}, got {params['method']!r}.")
     k = params["k"]
-    if k < 1 or int(k) != k:
+    if k is None and params["budget_km2"] is None:
+        raise InputError("Give k (how many zones) or budget_km2 (their total area, km^2).")
+    if k is not None and (k < 1 or int(k) != k):
         raise InputError(f"k must be a whole number >= 1, got {k!r}.")
     if params["snap"] not in (None, "neighborhoods"):
         raise InputError(f"snap must be None or 'neighborhoods', got {params['snap']!r}.")
@@ -293,7 +317,11 @@ def _check(params: dict) -> Constraints:
     if not 0 <= params["floor"] < 1:
         raise InputError(f"floor must be a quantile in [0, 1), got {params['floor']!r}.")
     c = Constraints(
-        params["max_area_km2"], params["min_area_km2"], params["gap_m"], params["solidity"]
+        params["max_area_km2"],
+        params["min_area_km2"],
+        params["gap_m"],
+        params["solidity"],
+        params["budget_km2"],
     )
     c.check()
     return c
@@ -324,8 +352,10 @@ def _grow_zones(grid, values, area, blocked, c: Constraints, params: dict, layer
     floor = params["floor"]
     floor_value = float(np.quantile(values[free], floor)) if floor and free.any() else 0.0
     shapes: list = []
-    k, tries = params["k"], 0
-    while len(shapes) < k and tries < 4 * k + 4:
+    left = c.budget_km2 * 1e6 if c.budget_km2 is not None else math.inf  # m^2
+    k = params["k"] or int(math.floor(left / (c.min_area_km2 * 1e6) + 1e-9))
+    tries = 0
+    while len(shapes) < k and tries < 4 * k + 4 and left >= c.min_area_km2 * 1e6 * (1 - 1e-9):
         tries += 1
         region = _grow(values, free, grid.cell_area_km2, c, params["threshold"], floor_value)
         if region is None:
@@ -338,10 +368,15 @@ def _grow_zones(grid, values, area, blocked, c: Constraints, params: dict, layer
         if params["snap"] == "neighborhoods" and layers is not None:
             if layers.neighborhoods is not None:
                 shape = _snap(shape, layers.neighborhoods, allowed, c) or shape
+        if shape.area > left:  # the budget's last zone: shrunk to what is left, or none
+            shape = _fit_area(shape, allowed, left, shrink=True)
+            if shape is None or shape.area < c.min_area_km2 * 1e6 * (1 - 1e-9):
+                break
         around = shape.buffer(c.gap_m * GAP_PAD, quad_segs=BUFFER_SEGMENTS)
         blocked = shapely.union(blocked, around)
         free &= ~shapely.contains_xy(around, cx, cy)
         shapes.append(shape)
+        left -= shape.area
     return shapes
 
 
@@ -352,14 +387,15 @@ def _zone_table(shapes, sel, crs, area_km2: float, layers, window, params) -> gp
     for shape in shapes:
         shapely.prepare(shape)
         hits.append(int(shapely.intersects_xy(shape, x, y).sum()))
-    out = gpd.GeoDataFrame({"incidents": hits}, geometry=shapes, crs=crs)
+    grown = range(len(shapes))
+    out = gpd.GeoDataFrame({"incidents": hits, "grown": grown}, geometry=shapes, crs=crs)
     out["area_km2"] = out.area / 1e6
     out["share"] = out["incidents"] / len(sel)
     out["pai"] = out["share"] / (out["area_km2"] / area_km2)
     out["per_km2"] = out["incidents"] / out["area_km2"]
     out = out.sort_values("per_km2", ascending=False, ignore_index=True)
     out["rank"] = np.arange(1, len(out) + 1)
-    out["name"] = [f"Proposal {LETTERS[i % 26]}" for i in range(len(out))]
+    out["name"] = [f"Proposal {_letters(i)}" for i in range(len(out))]
     nb = layers.neighborhoods if layers is not None else None
     dist = layers.districts if layers is not None else None
     out["neighborhoods"] = ["; ".join(_covers(g, nb, "name")) for g in out.geometry]
@@ -373,7 +409,7 @@ def _zone_table(shapes, sel, crs, area_km2: float, layers, window, params) -> gp
         + (f"; snapped to {params['snap']}" if params["snap"] else "")
     )
     _summarise(out, params, window, area_km2)
-    return out[COLUMNS]
+    return out[[*COLUMNS, "grown"]]
 
 
 def _summarise(out: gpd.GeoDataFrame, params: dict, window, area_km2: float) -> None:
@@ -383,10 +419,10 @@ def _summarise(out: gpd.GeoDataFrame, params: dict, window, area_km2: float) -> 
     cat = params["category"]
     crime = params["group"] or ", ".join([cat] if isinstance(cat, str) else cat or [])
     summary = [
-        f"{r.name}, {r.area_km2:.1f} km^2"
+        f"{r.name}, {r.area_km2:.2f} km^2"
         + (f" around {_first(r.neighborhoods, 2)}" if r.neighborhoods else "")
         + f", held {r.share:.1%} of {crime} crime in {window.label} on "
-        f"{r.area_km2 / area_km2:.1%} of the city's area (PAI {r.pai:.1f})."
+        f"{_pct(r.area_km2 / area_km2)} of the city's area (PAI {r.pai:.1f})."
         for r in out.itertuples()
     ]
     per_year = out["incidents"].astype(float) * 365.25 / window.days
@@ -397,6 +433,21 @@ def _summarise(out: gpd.GeoDataFrame, params: dict, window, area_km2: float) -> 
         s if pw is None else f"{s} {pw.verdict.split(' (')[0]}, a year against a year."
         for s, pw in zip(summary, powers, strict=True)
     ]
+
+
+def _pct(share: float) -> str:
+    """A share as a percentage, with two decimals below 1% (a micro-place's area)."""
+    return f"{share:.2%}" if share < 0.01 else f"{share:.1%}"
+
+
+def _letters(i: int) -> str:
+    """A, B, ..., Z, AA, AB, ...: the ``i``-th name (from 0), as spreadsheet columns."""
+    name = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        name = LETTERS[r] + name
+    return name
 
 
 def _covers(geom, layer: gpd.GeoDataFrame | None, col: str, min_share: float = 0.05):
