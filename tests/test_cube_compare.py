@@ -315,3 +315,34 @@ def test_the_compstat_command_reads_a_daily_cube_file(cube_files, capsys, tmp_pa
     code, _out, err = _run(capsys, "compstat", str(cube_files / "monthly.nc"), "--out",
                            str(tmp_path / "cs2"), "--quiet")  # fmt: skip
     assert code == 2 and "needs a daily cube" in err
+
+
+@pytest.mark.parametrize(("freq", "cube_freq"), [("M", "month"), ("W", "day")])
+def test_series_counts_from_a_cube_equal_those_from_the_incidents(
+    centred, layers, grid, freq, cube_freq
+):
+    from impactzones.evaluate.series import series_counts
+
+    cube = build_cube(centred, grid, study_area=layers.study_area, freq=cube_freq)
+    kw = {"study_area": layers.study_area, "freq": freq, "crime": "property"}
+    from_cube = series_counts(cube, layers.zones, "Central", **kw)
+    from_inc = series_counts(centred, layers.zones, "Central", **kw)
+    pd.testing.assert_frame_equal(from_cube, from_inc)
+    assert from_cube["y"].sum() > 1000
+
+
+def test_an_interrupted_time_series_from_an_exact_cube_equals_the_incidents(synth, layers, grid):
+    from impactzones.evaluate.series import evaluate_series
+
+    inc = synth.incidents[shapely.contains_xy(layers.study_area, *xy(synth.incidents))]
+    kw = {"study_area": layers.study_area}
+    cube = build_cube(inc, grid, zones=layers.zones, **kw)
+    a = evaluate_series(cube, "North", zones=layers.zones, **kw)
+    b = evaluate_series(inc, "North", zones=layers.zones, **kw)
+    assert a.effect == b.effect and a.verdict == b.verdict
+    pd.testing.assert_frame_equal(a.table, b.table)
+    pd.testing.assert_frame_equal(a.counterfactual, b.counterfactual)
+    assert a.params.pop("source")["membership"] == "exact"
+    assert a.params == b.params
+    with pytest.raises(InputError, match="Weekly counts need a daily cube"):
+        evaluate_series(cube, "North", zones=layers.zones, freq="W", **kw)
