@@ -284,4 +284,6 @@ def _inside_indexed(incidents, area):
         shapely.prepare(area)
         status[todo] = shapely.intersects_xy(area, b[todo, 0], b[todo, 1])
     keep = np.flatnonzero(status == 1)
+    if len(keep) == len(b):  # nothing left out: views, no copies
+        return b[:, 0], b[:, 1], keep
     return b[keep, 0], b[keep, 1], keep

@@ -582,7 +582,7 @@ def _ring_tail(r, ring_m) -> str:
     q, ring_p = r["wdq"], r["ring_relative_p"]
     tests = [f"ring {_fmt_p(ring_p)}"] if np.isfinite(ring_p) else []
     if np.isfinite(r["wdd_p"]):
-        tests.append(f"WDD {r['wdd']:+.0f}, {_fmt_p(r['wdd_p'])}")
+        tests.append(f"WDD {int(round(r['wdd'])):+d}, {_fmt_p(r['wdd_p'])}")  # never '-0'
     tests_txt = f" ({'; '.join(tests)})" if tests else ""
     if r["wdq_reading"].startswith("no reduction"):
         return f"no reduction to displace, so {ring_txt} is not judged{tests_txt}"
