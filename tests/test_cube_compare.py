@@ -351,3 +351,25 @@ def test_an_interrupted_time_series_from_an_exact_cube_equals_the_incidents(synt
     assert a.params == b.params
     with pytest.raises(InputError, match="Weekly counts need a daily cube"):
         evaluate_series(cube, "North", zones=layers.zones, freq="W", **kw)
+
+
+@pytest.mark.parametrize(("freq", "cube_freq"), [("month", "month"), ("quarter", "day")])
+def test_emerging_hot_spots_from_a_cube_equal_those_from_the_incidents(
+    synth, layers, grid, freq, cube_freq
+):
+    """The space-time Gi* counts incidents per cell and slice: the cube's counts are those,
+    so every z, class and trend is the incidents' (on the cube's grid)."""
+    from impactzones.hotspots import emerging
+
+    inc = synth.incidents[synth.incidents["group"] == "violent"]
+    inc = inc[inc["occurred_at"] < "2019-06-15"]  # a last slice half covered: dropped alike
+    cube = build_cube(inc, grid, study_area=layers.study_area, freq=cube_freq)
+    a = emerging(cube.sel(group="violent"), freq=freq)
+    b = emerging(inc, freq=freq, study_area=layers.study_area, grid=grid)
+    np.testing.assert_array_equal(a.z, b.z)
+    assert list(a.slices) == list(b.slices)
+    pd.testing.assert_frame_equal(
+        a.cells.drop(columns="geometry"), b.cells.drop(columns="geometry")
+    )
+    assert a.params.pop("source")["input"] == "count cube"
+    assert a.params == b.params and a.summary()["persistent"] > 0
