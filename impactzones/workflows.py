@@ -423,7 +423,10 @@ def load(
         res.require_incidents()  # no rows at all: nothing to write
     warn = []
     if res.read and not len(res.incidents):
-        warn.append(f"No row of the {res.read:,} read is usable; the rejects table says why.")
+        try:
+            res.require_incidents()
+        except InputError as exc:  # the same sentence, as a warning: the rejects are written
+            warn.append(f"{exc} The rejects table says why, row by row.")
     step("Writing")
     inc, blanked = res.incidents, 0
     if not keep_sensitive_points:

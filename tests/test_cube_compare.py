@@ -143,7 +143,9 @@ def test_real_exports_cube_counts_differ_only_by_the_edge_cells(real_incidents_d
     cube = build_cube(inc, study_area=layers.study_area, cell_size=CELL)
     kw = {"study_area": layers.study_area, "dispersion": "poisson"}
     by_inc = compare_zones(inc, layers.zones, 2017, 2018, **kw).table
-    by_cube = compare_zones(cube, layers.zones, 2017, 2018, **kw).table
+    with pytest.warns(UserWarning, match="lie in 250 m cells that a zone or ring edge cuts"):
+        cmp_cube = compare_zones(cube, layers.zones, 2017, 2018, **kw)
+    by_cube = cmp_cube.table
     grid = cube_grid(cube)
     zones = list(layers.zones.geometry)
     rings = ring_polygons(layers.zones, 400.0, layers.study_area)
@@ -171,6 +173,9 @@ def test_real_exports_cube_counts_differ_only_by_the_edge_cells(real_incidents_d
                     checked += 1
                     moved += diff
     assert checked == len(zones) * 2 * 2 * 3 and moved > 0  # the edges did move some
+    compared = np.isin(year, [2017, 2018]) & np.isin(group, ["violent", "property"])
+    cut = int(any_edge[row[compared], col[compared]].sum())
+    assert cmp_cube.params["source"]["incidents_in_cut_cells"] == cut
     city = by_cube[by_cube["zone"] == "Citywide"].set_index("crime")
     city_inc = by_inc[by_inc["zone"] == "Citywide"].set_index("crime")
     pd.testing.assert_series_equal(city["zone_before"], city_inc["zone_before"])
@@ -346,3 +351,55 @@ def test_an_interrupted_time_series_from_an_exact_cube_equals_the_incidents(synt
     assert a.params == b.params
     with pytest.raises(InputError, match="Weekly counts need a daily cube"):
         evaluate_series(cube, "North", zones=layers.zones, freq="W", **kw)
+
+
+@pytest.mark.parametrize(("freq", "cube_freq"), [("month", "month"), ("quarter", "day")])
+def test_emerging_hot_spots_from_a_cube_equal_those_from_the_incidents(
+    synth, layers, grid, freq, cube_freq
+):
+    """The space-time Gi* counts incidents per cell and slice: the cube's counts are those,
+    so every z, class and trend is the incidents' (on the cube's grid)."""
+    from impactzones.hotspots import emerging
+
+    inc = synth.incidents[synth.incidents["group"] == "violent"]
+    inc = inc[inc["occurred_at"] < "2019-06-15"]  # a last slice half covered: dropped alike
+    cube = build_cube(inc, grid, study_area=layers.study_area, freq=cube_freq)
+    a = emerging(cube.sel(group="violent"), freq=freq)
+    b = emerging(inc, freq=freq, study_area=layers.study_area, grid=grid)
+    np.testing.assert_array_equal(a.z, b.z)
+    assert list(a.slices) == list(b.slices)
+    pd.testing.assert_frame_equal(
+        a.cells.drop(columns="geometry"), b.cells.drop(columns="geometry")
+    )
+    assert a.params.pop("source")["input"] == "count cube"
+    assert a.params == b.params and a.summary()["persistent"] > 0
+
+
+def test_private_rows_without_points_count_in_an_exact_cube_as_in_the_incidents(
+    synth, layers, grid
+):
+    """A loaded file keeps private incidents without their points, with the areas they
+    were in: the exact cube counts them there (never in a cell), as the incident path
+    places them, so the comparison and CompStat are still the incidents' exactly."""
+    from impactzones.assign import assign
+    from impactzones.evaluate.compstat import compstat
+    from impactzones.pipeline import blank_sensitive
+
+    inc = synth.incidents[synth.incidents["occurred_at"].dt.year.isin([2017, 2018])]
+    inc = inc[shapely.contains_xy(layers.study_area, *xy(inc))]
+    blanked, n = blank_sensitive(inc, layers)
+    assert n > 500
+    kw = {"study_area": layers.study_area}
+    cube = build_cube(blanked, grid, zones=layers.zones, districts=layers.districts,
+                      freq="day", **kw)  # fmt: skip
+    assert int(cube["count"].sum()) == len(inc) - n  # no private row in any cell
+    city = int(cube["area_count"].sel(area="city").sum())
+    assert city == len(inc)
+    _same_table(
+        compare_zones(cube, layers.zones, 2017, 2018, **kw),
+        compare_zones(blanked, layers.zones, 2017, 2018, **kw),
+    )
+    pd.testing.assert_frame_equal(
+        compstat(cube, layers, "2018-11-30").table,
+        _group_rows(compstat(assign(blanked, layers), layers, "2018-11-30")),
+    )

@@ -101,8 +101,12 @@ class LoadResult:
             )
         by = self.tally["rejected_by_reason"]
         reasons = ", ".join(f"{k} ({v:,})" for k, v in by.items())
+        hint = ""
+        if by.get("outside_study_area", 0) * 2 > self.read:  # another city's incidents?
+            hint = "; most lie outside the study area: give your city's --boundary"
         raise InputError(
-            f"No incidents are left: all {self.read:,} rows read were rejected ({reasons})."
+            f"No incidents are left: all {self.read:,} rows read were rejected ({reasons})"
+            f"{hint}."
         )
 
     @property
