@@ -9,8 +9,9 @@ aggregate, made once and shared: an :class:`xarray.Dataset` with
   month, labelled by its first day);
 * ``in_study_area`` (bool, ``(y, x)``): the grid's mask (cells whose centre is inside);
 * optionally ``area_count`` (int32, ``(time, group, area)``): the same incidents counted
-  exactly where they lie, in each Impact Zone, its displacement ring, the control area
-  and each patrol district (:func:`area_members`; ``build_cube(zones=...)``, and always
+  exactly where they lie, in each Impact Zone, its displacement ring, the control area,
+  each patrol district and the city (``city``: also the private rows kept without a
+  point, placed by their labels) (:func:`area_members`; ``build_cube(zones=...)``, and always
   on the distributed path, which labels every incident per partition). A comparison or a
   CompStat report from the cube reads these exact counts when its zones, ring and study
   area are the ones counted (``attrs["areas_key"]``), and otherwise counts each cell where
@@ -439,10 +440,38 @@ def build_cube(
     if zones is not None:
         ring = check_params(ring=ring)["ring"]
         labels, members = area_members(x, y, zones, ring, study_area, districts)
-        members &= grid.cell_of(x, y)[2][:, None]  # what the cells count, no more
-        areas = (labels, area_counts(members, times, groups, starts, freq=freq))
+        in_grid = grid.cell_of(x, y)[2]
+        members = np.column_stack([members & in_grid[:, None], in_grid])  # + "city"
+        by_area = area_counts(members, times, groups, starts, freq=freq)
+        by_area += _pointless_counts(frame, zones, ring, districts, starts, freq)
+        areas = ([*labels, "city"], by_area)
         attrs.update(areas_attrs(zones, ring, study_area, districts))
     return to_dataset(counts, grid, starts, attrs=attrs, areas=areas)
+
+
+def _pointless_counts(frame, zones, ring: float, districts, starts, freq: str) -> np.ndarray:
+    """Per-area counts ``(periods, groups, areas)`` of the private rows kept without a
+    point (the ``load`` output), placed by the labels kept for them, as a comparison from
+    the incidents places them (:func:`impactzones.assign.place_by_labels`); none in cells.
+    A row whose ring is unknown (another ring width at load) counts citywide and in its
+    zone only."""
+    from .assign import place_by_labels
+
+    names = zones["name"].astype(str).tolist()
+    rows, in_zone, in_ring, control, inside, _unknown = place_by_labels(frame, names, ring)
+    n_areas = 2 * len(names) + 1 + (0 if districts is None else len(set(districts["district"])))
+    if not len(rows):
+        return np.zeros((len(starts), len(GROUPS), n_areas + 1), np.int64)
+    parts = [in_zone, in_ring, control[:, None]]
+    if districts is not None:
+        order = [str(i) for i in dict.fromkeys(districts["district"].tolist())]
+        kept = frame["district"].iloc[rows].tolist() if "district" in frame else [None] * len(rows)
+        label = np.array([str(v) if pd.notna(v) else "" for v in kept], dtype=object)
+        parts.append((label[:, None] == np.array(order, dtype=object)[None, :]) & inside[:, None])
+    members = np.column_stack([*parts, inside])
+    times = frame["occurred_at"].to_numpy()[rows]
+    groups = frame["group"].to_numpy(dtype=object)[rows]
+    return area_counts(members, times, groups, starts, freq=freq)
 
 
 def data_span(times) -> dict[str, str]:

@@ -373,3 +373,33 @@ def test_emerging_hot_spots_from_a_cube_equal_those_from_the_incidents(
     )
     assert a.params.pop("source")["input"] == "count cube"
     assert a.params == b.params and a.summary()["persistent"] > 0
+
+
+def test_private_rows_without_points_count_in_an_exact_cube_as_in_the_incidents(
+    synth, layers, grid
+):
+    """A loaded file keeps private incidents without their points, with the areas they
+    were in: the exact cube counts them there (never in a cell), as the incident path
+    places them, so the comparison and CompStat are still the incidents' exactly."""
+    from impactzones.assign import assign
+    from impactzones.evaluate.compstat import compstat
+    from impactzones.pipeline import blank_sensitive
+
+    inc = synth.incidents[synth.incidents["occurred_at"].dt.year.isin([2017, 2018])]
+    inc = inc[shapely.contains_xy(layers.study_area, *xy(inc))]
+    blanked, n = blank_sensitive(inc, layers)
+    assert n > 500
+    kw = {"study_area": layers.study_area}
+    cube = build_cube(blanked, grid, zones=layers.zones, districts=layers.districts,
+                      freq="day", **kw)  # fmt: skip
+    assert int(cube["count"].sum()) == len(inc) - n  # no private row in any cell
+    city = int(cube["area_count"].sel(area="city").sum())
+    assert city == len(inc)
+    _same_table(
+        compare_zones(cube, layers.zones, 2017, 2018, **kw),
+        compare_zones(blanked, layers.zones, 2017, 2018, **kw),
+    )
+    pd.testing.assert_frame_equal(
+        compstat(cube, layers, "2018-11-30").table,
+        _group_rows(compstat(assign(blanked, layers), layers, "2018-11-30")),
+    )

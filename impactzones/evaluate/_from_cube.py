@@ -107,14 +107,23 @@ def area_series(cube, zones, ring: float, study_area, exact: bool) -> np.ndarray
         names = zones["name"].astype(str).tolist()
         labels = [f"zone:{n}" for n in names] + [f"ring:{n}" for n in names] + ["control"]
         da = cube["area_count"].sel(area=labels).transpose("time", "group", "area")
-        total = np.asarray(cube["count"].sum(dim=["y", "x"]).transpose("time", "group").values)
-        total = total.astype(np.int64)[:, :, None]
+        total = city_counts(cube)[:, :, None]
         return np.concatenate([np.asarray(da.values, np.int64), total, 0 * total], axis=2)
     from ..cube import cube_grid
 
     x, y, counts = occupied_cells(cube)
     member = cell_areas(x, y, cube_grid(cube).cell, zones, ring, study_area).astype(np.int64)
     return np.einsum("tgc,ca->tga", counts, member)
+
+
+def city_counts(cube) -> np.ndarray:
+    """Counts ``(time, group)`` of the whole city: the cube's ``city`` area when it has one
+    (which also holds private rows kept without a point), else its cells' sum."""
+    if "area" in cube.coords and "city" in set(cube["area"].values):
+        da = cube["area_count"].sel(area="city").transpose("time", "group")
+    else:
+        da = cube["count"].sum(dim=["y", "x"]).transpose("time", "group")
+    return np.asarray(da.values).astype(np.int64)
 
 
 def window_periods(cube, w: Window) -> np.ndarray:
@@ -167,7 +176,7 @@ def compstat_areas(cube, layers) -> tuple[list[tuple[str, str]], np.ndarray, boo
         and cube.attrs.get("zones_key") == shapes_key(zones, "name")
         and cube.attrs.get("districts_key") == shapes_key(districts, "district")
     )
-    total = np.asarray(cube["count"].sum(dim=["y", "x"]).transpose("time", "group").values)
+    total = city_counts(cube)
     if exact:
         labels = [f"district:{d}" for d in districts["district"]]
         labels += [f"zone:{z}" for z in zones["name"].astype(str)]
