@@ -10,23 +10,22 @@ from __future__ import annotations
 import argparse
 import time
 
-import geopandas as gpd
-import pandas as pd
-
-from impactzones.assign import assign
-from impactzones.core.geo import st_louis
-from impactzones.datasets.synth import synthesize
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument(
-        "--n", type=int, help="incidents (default about 1,000,000; overrides --scale)"
-    )
+    ap.add_argument("--n", type=int, help="incidents (default about 1,000,000; overrides --scale)")
     ap.add_argument(
         "--scale", type=float, default=6.0, help="synthetic scale (default 6: about 1M)"
     )
     args = ap.parse_args()
+    # imported after parsing, so that --help answers at once
+    import geopandas as gpd
+    import pandas as pd
+
+    from impactzones.assign import assign
+    from impactzones.core.geo import st_louis
+    from impactzones.datasets.synth import synthesize
+
     if args.n:
         args.scale = args.n / 166_486
     layers = st_louis()

@@ -116,15 +116,15 @@ def case(name: str, n: int) -> dict:
     pick = np.random.default_rng(0).choice(m.sum(), size=min(3000, m.sum()), replace=False)
     out = {"case": name, "n": len(inc)}
     if "-ours" in name:  # warm up compiled code, threads and imports outside the timing
-        kde(inc.iloc[:60000], cell_size=50, bandwidth=300, mask=land)
-        kde(inc.iloc[:2000], cell_size=50, bandwidth=300, kernel="gaussian", mask=land)
+        kde(inc.iloc[:60000], cell_size=50, bandwidth=300, study_area=land)
+        kde(inc.iloc[:2000], cell_size=50, bandwidth=300, kernel="gaussian", study_area=land)
         dbscan(inc.iloc[:2000], eps=150, min_samples=5)
-        gistar(inc.iloc[:2000], cell_size=60, mask=land, permutations=9)
+        gistar(inc.iloc[:2000], cell_size=60, study_area=land, permutations=9)
     base = _reset_peak()
     if name.startswith("kde-ours"):
         kernel = name.rsplit("-", 1)[1]
         t = time.perf_counter()
-        s = kde(inc, cell_size=50, bandwidth=300, kernel=kernel, mask=land)
+        s = kde(inc, cell_size=50, bandwidth=300, kernel=kernel, study_area=land)
         out["seconds"] = time.perf_counter() - t
         out["peak_mb"] = _peak_since(base)
         t = time.perf_counter()
@@ -170,7 +170,7 @@ def case(name: str, n: int) -> dict:
         out["max_rel_error"] = max_rel(dens[m][pick], ref)
     elif name == "dbscan-ours":
         t = time.perf_counter()
-        res = dbscan(inc, eps=150, mask=land)
+        res = dbscan(inc, eps=150, study_area=land)
         out["seconds"] = time.perf_counter() - t
         out["peak_mb"] = _peak_since(base)
         out["clusters"] = res.params["clusters"]
@@ -197,7 +197,7 @@ def case(name: str, n: int) -> dict:
             os.remove(path)
     elif name == "gistar-ours":
         t = time.perf_counter()
-        g = gistar(inc, cell_size=60, mask=land, permutations=999, seed=0)
+        g = gistar(inc, cell_size=60, study_area=land, permutations=999, seed=0)
         out["seconds"] = time.perf_counter() - t
         out["peak_mb"] = _peak_since(base)
         out["cells"] = g.params["cells"]

@@ -21,9 +21,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from impactzones.pipeline import run_demo
-from tests.browser import Browser
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -36,6 +33,10 @@ def main() -> None:
     )
     ap.add_argument("--runs", type=int, default=3, help="openings of each map (default 3)")
     args = ap.parse_args()
+    # imported after parsing, so that --help answers at once
+    from impactzones.pipeline import run_demo
+    from tests.browser import Browser
+
     browser = Browser()
     rows = []
     try:
@@ -52,8 +53,15 @@ def main() -> None:
                         rep = browser.open(html, settle_ms=0)
                         assert rep.ok, (html.name, rep.console_errors, rep.refused)
                         times.append(rep.ready_ms)
-                    rows.append((len(res.incidents), html.name, html.stat().st_size / 1e6,
-                                 statistics.median(times), build))
+                    rows.append(
+                        (
+                            len(res.incidents),
+                            html.name,
+                            html.stat().st_size / 1e6,
+                            statistics.median(times),
+                            build,
+                        )
+                    )
     finally:
         browser.close()
     print(f"{'incidents':>10} {'map':24} {'MB':>6} {'ready ms':>9} {'pipeline s':>11}")

@@ -27,15 +27,17 @@ import argparse
 import time
 
 import numpy as np
-import pandas as pd
 
-from impactzones.datasets.synth import synthesize
-from impactzones.evaluate.nearrepeat import near_repeat
+# the package and pandas are imported where used, so that --help answers at once
 
 S_BAND, S_BANDS, T_BAND, T_BANDS = 100.0, 4, 7.0, 4
 
 
 def _data(n: int, seed: int = 1):
+    import pandas as pd
+
+    from impactzones.datasets.synth import synthesize
+
     scale = max(n / 150_000, 0.1) * 1.2
     inc = synthesize(seed=seed, scale=scale).incidents
     inc = inc.sample(n=min(n, len(inc)), random_state=seed)
@@ -44,6 +46,8 @@ def _data(n: int, seed: int = 1):
 
 
 def ours(x, y, t, perms):
+    from impactzones.evaluate.nearrepeat import near_repeat
+
     r = near_repeat(
         x,
         y,
@@ -100,8 +104,12 @@ def main() -> None:
         default=[10_000, 100_000],
         help="incident counts to run at (default 10000 100000)",
     )
-    ap.add_argument("--permutations", type=int, default=19, help="Monte Carlo permutations")
-    ap.add_argument("--runs", type=int, default=3, help="repetitions; the minimum is kept")
+    ap.add_argument(
+        "--permutations", type=int, default=19, help="Monte Carlo permutations (default 19)"
+    )
+    ap.add_argument(
+        "--runs", type=int, default=3, help="repetitions; the minimum is kept (default 3)"
+    )
     ap.add_argument(
         "--pointpats-max",
         type=int,
@@ -109,6 +117,8 @@ def main() -> None:
         help="largest size pointpats' Knox is run at (default 10000)",
     )
     args = ap.parse_args()
+    import pandas as pd
+
     try:
         import pointpats  # noqa: F401
 

@@ -9,8 +9,9 @@ aggregate, made once and shared: an :class:`xarray.Dataset` with
   month, labelled by its first day);
 * ``in_study_area`` (bool, ``(y, x)``): the grid's mask (cells whose centre is inside);
 * optionally ``area_count`` (int32, ``(time, group, area)``): the same incidents counted
-  exactly where they lie, in each Impact Zone, its displacement ring, the control area
-  and each patrol district (:func:`area_members`; ``build_cube(zones=...)``, and always
+  exactly where they lie, in each Impact Zone, its displacement ring, the control area,
+  each patrol district and the city (``city``: also the private rows kept without a
+  point, placed by their labels) (:func:`area_members`; ``build_cube(zones=...)``, and always
   on the distributed path, which labels every incident per partition). A comparison or a
   CompStat report from the cube reads these exact counts when its zones, ring and study
   area are the ones counted (``attrs["areas_key"]``), and otherwise counts each cell where
@@ -57,7 +58,9 @@ __all__ = [
     "areas_attrs",
     "build_cube",
     "cube_counts",
+    "cube_freq",
     "cube_grid",
+    "cube_span",
     "cube_to_grid_counts",
     "data_span",
     "is_cube",
@@ -437,10 +440,38 @@ def build_cube(
     if zones is not None:
         ring = check_params(ring=ring)["ring"]
         labels, members = area_members(x, y, zones, ring, study_area, districts)
-        members &= grid.cell_of(x, y)[2][:, None]  # what the cells count, no more
-        areas = (labels, area_counts(members, times, groups, starts, freq=freq))
+        in_grid = grid.cell_of(x, y)[2]
+        members = np.column_stack([members & in_grid[:, None], in_grid])  # + "city"
+        by_area = area_counts(members, times, groups, starts, freq=freq)
+        by_area += _pointless_counts(frame, zones, ring, districts, starts, freq)
+        areas = ([*labels, "city"], by_area)
         attrs.update(areas_attrs(zones, ring, study_area, districts))
     return to_dataset(counts, grid, starts, attrs=attrs, areas=areas)
+
+
+def _pointless_counts(frame, zones, ring: float, districts, starts, freq: str) -> np.ndarray:
+    """Per-area counts ``(periods, groups, areas)`` of the private rows kept without a
+    point (the ``load`` output), placed by the labels kept for them, as a comparison from
+    the incidents places them (:func:`impactzones.assign.place_by_labels`); none in cells.
+    A row whose ring is unknown (another ring width at load) counts citywide and in its
+    zone only."""
+    from .assign import place_by_labels
+
+    names = zones["name"].astype(str).tolist()
+    rows, in_zone, in_ring, control, inside, _unknown = place_by_labels(frame, names, ring)
+    n_areas = 2 * len(names) + 1 + (0 if districts is None else len(set(districts["district"])))
+    if not len(rows):
+        return np.zeros((len(starts), len(GROUPS), n_areas + 1), np.int64)
+    parts = [in_zone, in_ring, control[:, None]]
+    if districts is not None:
+        order = [str(i) for i in dict.fromkeys(districts["district"].tolist())]
+        kept = frame["district"].iloc[rows].tolist() if "district" in frame else [None] * len(rows)
+        label = np.array([str(v) if pd.notna(v) else "" for v in kept], dtype=object)
+        parts.append((label[:, None] == np.array(order, dtype=object)[None, :]) & inside[:, None])
+    members = np.column_stack([*parts, inside])
+    times = frame["occurred_at"].to_numpy()[rows]
+    groups = frame["group"].to_numpy(dtype=object)[rows]
+    return area_counts(members, times, groups, starts, freq=freq)
 
 
 def data_span(times) -> dict[str, str]:
@@ -457,6 +488,49 @@ def data_span(times) -> dict[str, str]:
     if len(t) == 0:
         return {}
     return {"first_day": f"{t.min():%Y-%m-%d}", "last_day": f"{t.max():%Y-%m-%d}"}
+
+
+def cube_freq(cube) -> str:
+    """``"day"`` or ``"month"``: the length of a cube's periods.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> from impactzones.core.grid import make_grid
+    >>> g = make_grid(box(0, 0, 200, 100), "EPSG:32615", 100)
+    >>> days = periods("2018-01-01", "2018-01-02", "day")
+    >>> cube_freq(to_dataset(np.zeros((2, 3, 1, 2), int), g, days))
+    'day'
+    """
+    freq = cube.attrs.get("freq")
+    if freq in ("day", "month"):
+        return str(freq)
+    starts = pd.DatetimeIndex(cube["time"].values)
+    return "day" if len(starts) > 1 and (starts[1] - starts[0]).days == 1 else "month"
+
+
+def cube_span(cube) -> tuple:
+    """The first and last day (``datetime.date``) of the data a cube counted: the days it
+    recorded (``first_day``, ``last_day``), else its first period's start and its last
+    period's end.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> from impactzones.core.grid import make_grid
+    >>> g = make_grid(box(0, 0, 200, 100), "EPSG:32615", 100)
+    >>> ds = to_dataset(np.zeros((2, 3, 1, 2), int), g, periods("2018-01-01", "2018-02-01"))
+    >>> [d.isoformat() for d in cube_span(ds)]
+    ['2018-01-01', '2018-02-28']
+    """
+    starts = pd.DatetimeIndex(cube["time"].values)
+    if len(starts) == 0:
+        raise InputError("The count cube has no time periods; there is nothing to count.")
+    step = pd.offsets.Day(1) if cube_freq(cube) == "day" else pd.offsets.MonthBegin(1)
+    lo = pd.Timestamp(cube.attrs.get("first_day", starts[0])).date()
+    hi_default = (starts[-1] + step - pd.Timedelta(days=1)).date()
+    hi = pd.Timestamp(cube.attrs.get("last_day", hi_default)).date()
+    return lo, hi
 
 
 def is_cube(obj) -> bool:
@@ -584,8 +658,18 @@ def read_cube(path: str | Path):
     path = Path(path)
     if not path.exists():
         raise InputError(f"There is no cube file {path}.")
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        cube = ds.load()
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            cube = ds.load()
+    except (OSError, ValueError):
+        raise InputError(f"{path.name} is not a readable NetCDF-4 file.") from None
+    need = {"count", "in_study_area", "time", "group", "x", "y", "spatial_ref"}
+    missing = sorted(need - set(cube.variables))
+    if missing:
+        raise InputError(
+            f"{path.name} is not a count cube (it lacks {', '.join(missing)}); write one "
+            "with impactzones.cube.write_cube."
+        )
     cube["in_study_area"] = cube["in_study_area"].astype(bool)
     cube["count"] = cube["count"].astype(np.int32)
     cube["group"] = cube["group"].astype(object)

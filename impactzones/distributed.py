@@ -150,7 +150,9 @@ def _sparse_areas(frame, layers: Layers, grid: Grid, freq: str, ring: float) -> 
     labels, members = area_members(
         x, y, layers.zones, ring, layers.study_area, getattr(layers, "districts", None)
     )
-    members &= grid.cell_of(x, y)[2][:, None]  # what the cube's cells count, no more
+    in_grid = grid.cell_of(x, y)[2]
+    members = np.column_stack([members & in_grid[:, None], in_grid])  # + the city
+    labels = [*labels, "city"]
     point, area = np.nonzero(members)
     period = pd.PeriodIndex(frame["occurred_at"].dt.to_period(_FREQ_CODE[freq])).asi8
     keys = pd.DataFrame(
@@ -267,6 +269,7 @@ def _finish(total: dict, grid: Grid, freq: str, layers: Layers, ring: float) -> 
     used = total["read"] - sum(rejected.values())
     districts = getattr(layers, "districts", None)
     labels = area_members(np.zeros(0), np.zeros(0), layers.zones, ring, None, districts)[0]
+    labels = [*labels, "city"]
     cube = to_dataset(
         counts,
         grid,

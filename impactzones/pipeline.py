@@ -661,6 +661,7 @@ def _demo_incidents(layers, incidents, columns, crs, read_options, seed, scale, 
             work_crs=layers.crs,
             **(read_options or {}),
         )
+        load.require_incidents()  # one sentence: no rows, or every row rejected and why
         inc = load.incidents
         source = source_label(inputs)  # the files' names, never the machine's paths
     else:

@@ -25,6 +25,7 @@ __all__ = [
     "knox_summary",
     "proposal_summary",
     "tally_lines",
+    "wrap_prose",
 ]
 
 #: One line per term, for the glossary under a table that shows it.
@@ -35,6 +36,31 @@ TERMS = {
     "WDQ": "WDQ = ring's change / zone's, both vs the control (<0 displacement, >0 diffusion)",
     "WDD": "WDD = incidents prevented in zone and ring, vs the control (negative is fewer)",
 }
+
+
+def wrap_prose(text: str, width: int = 80) -> str:
+    """Prose wrapped between words to ``width`` columns: a bullet's ("- ") continuation
+    lines under its text, an indented line's under its start; a word longer than the
+    width (a path) is kept whole.
+
+    Examples
+    --------
+    >>> print(wrap_prose("- Violent crime fell 20.0% in the North zone (740 to 592).", 30))
+    - Violent crime fell 20.0% in
+      the North zone (740 to 592).
+    """
+    import textwrap
+
+    out = []
+    for line in text.split("\n"):
+        lead = len(line) - len(line.lstrip(" "))
+        hang = lead + 2 if line[lead:].startswith("- ") else lead
+        out.append(
+            textwrap.fill(line, max(width, 20), subsequent_indent=" " * hang,
+                          break_long_words=False, break_on_hyphens=False)
+            if line.strip() else line
+        )  # fmt: skip
+    return "\n".join(out)
 
 
 class Note(str):

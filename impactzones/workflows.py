@@ -155,6 +155,7 @@ def read_for_command(
         keep_private=keep_private,
         **reading_options(**reading),
     )
+    _check_some_left(res, reading.get("as_of"))
     return res, layers, notes
 
 
@@ -418,6 +419,14 @@ def load(
         study_area=None if no_boundary else layers.study_area,
         **options,
     )  # fmt: skip
+    if res.read == 0:
+        res.require_incidents()  # no rows at all: nothing to write
+    warn = []
+    if res.read and not len(res.incidents):
+        try:
+            res.require_incidents()
+        except InputError as exc:  # the same sentence, as a warning: the rejects are written
+            warn.append(f"{exc} The rejects table says why, row by row.")
     step("Writing")
     inc, blanked = res.incidents, 0
     if not keep_sensitive_points:
@@ -430,7 +439,6 @@ def load(
         "rejects": str(rejects),
         "sensitive_points_blanked": blanked,
     }
-    warn = []
     if keep_sensitive_points and tally["sensitive"]:
         warn.append(
             f"--keep-sensitive-points: {tally['sensitive']:,} rape, sexual-assault and "
@@ -510,16 +518,22 @@ def _harm_path(out: str | Path) -> Path:
     return out.with_name(out.with_suffix("").name + "_harm.csv")
 
 
+def _unknown_zones(missing: Sequence[str], zones) -> InputError:
+    """The one sentence for zone names the zones layer lacks (``compare``, ``evaluate``)."""
+    names = ", ".join(zones["name"].astype(str))
+    asked = ", ".join(repr(str(m)) for m in missing)
+    noun = "zone" if len(missing) == 1 else "zones"
+    return InputError(f"No {noun} named {asked}; the zones are {names}.")
+
+
 def _only_zones(zones, names: str | None):
     """The zones named (comma-separated), or all; an unknown name is refused."""
     if not names:
         return zones
     wanted = [z.strip() for z in names.split(",")]
-    missing = set(wanted) - set(zones["name"])
+    missing = [w for w in dict.fromkeys(wanted) if w not in set(zones["name"].astype(str))]
     if missing:
-        raise InputError(
-            f"No zone named {', '.join(sorted(missing))}; the zones are {', '.join(zones['name'])}."
-        )
+        raise _unknown_zones(missing, zones)
     return zones[zones["name"].isin(wanted)]
 
 
@@ -527,12 +541,34 @@ def _check_windows(inc, before: str, after: str, normalise: str | None = None) -
     """Refuse windows the data cannot fill (a window with no data, or unequal lengths)."""
     import pandas as pd
 
+    from .cube import cube_span, is_cube
     from .evaluate.compare import align_windows, check_windows
 
-    times = inc["occurred_at"]
+    times = pd.Series(pd.to_datetime(cube_span(inc))) if is_cube(inc) else inc["occurred_at"]
     end = times.max().date() if len(times) and pd.notna(times.max()) else None
     b, a, _ = align_windows(before, after, end, normalise=normalise)
     check_windows(b, a, times, strict=True)
+
+
+def _cube_file(paths: Sequence[str | Path]):
+    """The count cube when the input is one NetCDF file (``.nc``, from
+    :func:`impactzones.cube.write_cube`), else None."""
+    cubes = [p for p in paths if Path(p).suffix.lower() in (".nc", ".nc4")]
+    if not cubes:
+        return None
+    if len(paths) != 1:
+        raise InputError("Give a count cube (.nc) alone, not together with incident files.")
+    from .cube import read_cube
+
+    return read_cube(cubes[0])
+
+
+def _layers_for_cube(boundary, zones, crs) -> tuple:
+    """The layers (and the notes on stand-ins) for a command fed a count cube."""
+    from .pipeline import fill_missing_layers, load_layers
+
+    layers = load_layers(boundary=boundary, zones=zones, layer_crs=crs, strict=not boundary)
+    return fill_missing_layers(layers)
 
 
 def compare(
@@ -574,9 +610,17 @@ def compare(
         k: kwargs.pop(k) for k in ("ring", "normalise", "dispersion") if k in kwargs
     }
     step("Reading incidents")
-    res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
-                                          keep_private=True, **_pop_cli(kwargs))  # fmt: skip
-    inc = res.incidents  # with the private rows a clean file holds without their points
+    cube = _cube_file(incidents)  # a count cube in place of the incidents
+    if cube is not None:
+        if weights is not None:
+            raise InputError("--harm weighs categories, and a count cube counts crime groups "
+                             "only; give the incidents.")  # fmt: skip
+        layers, notes = _layers_for_cube(boundary, zones, kwargs.get("crs"))
+        inc = cube
+    else:
+        res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
+                                              keep_private=True, **_pop_cli(kwargs))  # fmt: skip
+        inc = res.incidents  # with the private rows a clean file holds without their points
     if weights is not None:
         check_harm_categories(weights, inc["category"].unique(), str(harm))
     chosen = _only_zones(layers.zones, zone)
@@ -760,13 +804,19 @@ def compstat(
     step = _step(progress)
     _guard([*incidents, zones, boundary], [out])
     step("Reading incidents")
-    res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
-                                          as_of=as_of, keep_private=True,
-                                          **_pop_cli(kwargs))  # fmt: skip
-    _check_some_left(res, as_of)
+    cube = _cube_file(incidents)  # a daily count cube in place of the incidents
+    if cube is not None:
+        from .cube import cube_span
+
+        layers, notes = _layers_for_cube(boundary, zones, kwargs.get("crs"))
+        inc, day = cube, as_of or cube_span(cube)[1].isoformat()
+    else:
+        res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
+                                              as_of=as_of, keep_private=True,
+                                              **_pop_cli(kwargs))  # fmt: skip
+        inc = assign(res.incidents, layers)  # private rows placed by the labels they kept
+        day = as_of or f"{inc['occurred_at'].max():%Y-%m-%d}"
     step("Counting the periods")
-    inc = assign(res.incidents, layers)  # private rows placed by the labels they kept
-    day = as_of or f"{inc['occurred_at'].max():%Y-%m-%d}"
     table, files = write_compstat(inc, layers, day, out, online_tiles=online_tiles,
                                   source=source_label(incidents))  # fmt: skip
     data = {"windows": table.windows, "rows": to_records(table)}
@@ -776,8 +826,9 @@ def compstat(
 
 
 def _check_some_left(res, as_of) -> None:
-    """Refuse, naming the cause, a read that left no incidents (compstat writes no rejects
-    file): an ``--as-of`` before every incident, or the rejection reasons."""
+    """Refuse, naming the cause, a read that left no incidents (the commands that analyse
+    write no rejects file): files with no rows, an ``--as-of`` before every incident, or
+    the rejection reasons."""
     import pandas as pd
 
     if len(res.incidents):
@@ -789,8 +840,7 @@ def _check_some_left(res, as_of) -> None:
             f"{by['future_date']:,} incidents with a readable date come after it; give a day "
             "within the data."
         )
-    reasons = ", ".join(f"{k} ({v:,})" for k, v in by.items()) or "the input holds none"
-    raise InputError(f"No incidents are left to count; every row was rejected: {reasons}.")
+    res.require_incidents()
 
 
 def proposal_year(incidents) -> int:
@@ -841,8 +891,6 @@ def explore(
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
                                           **_pop_cli(kwargs))  # fmt: skip
     inc = res.incidents
-    if len(inc) == 0:
-        raise InputError("No incidents are left to show; see the rejects for why.")
     step("Proposing zones from the latest full year")
     year = proposal_year(inc)
     try:
@@ -897,10 +945,9 @@ def evaluate(
     kw = {k: kwargs.pop(k) for k in keys if k in kwargs}
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
-                                          **_pop_cli(kwargs))  # fmt: skip
-    names = layers.zones["name"].astype(str).tolist()
-    if zone not in names:
-        raise InputError(f"No zone named {zone!r}; the zones are {', '.join(names)}.")
+                                          keep_private=True, **_pop_cli(kwargs))  # fmt: skip
+    if zone not in set(layers.zones["name"].astype(str)):
+        raise _unknown_zones([zone], layers.zones)
     step("Fitting the time series and the synthetic control")
     kw["synthetic"] = not no_synthetic_control
     done = _inside(out, lambda: [evaluate_zone(res.incidents, layers, zone, out=out, **kw)])

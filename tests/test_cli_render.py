@@ -39,7 +39,8 @@ def test_every_parsed_option_is_taken_by_the_library_call(command, tmp_path, mon
     from impactzones.cli import build_parser
     from impactzones.cli.main import CLI_ONLY
 
-    def fake_read(paths, *, boundary=None, zones=None, columns=None, crs=None, **reading):
+    def fake_read(paths, *, boundary=None, zones=None, columns=None, crs=None,
+                  keep_private=False, **reading):
         wf.reading_options(**reading)
         raise Reached
 

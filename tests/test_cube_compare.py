@@ -143,7 +143,9 @@ def test_real_exports_cube_counts_differ_only_by_the_edge_cells(real_incidents_d
     cube = build_cube(inc, study_area=layers.study_area, cell_size=CELL)
     kw = {"study_area": layers.study_area, "dispersion": "poisson"}
     by_inc = compare_zones(inc, layers.zones, 2017, 2018, **kw).table
-    by_cube = compare_zones(cube, layers.zones, 2017, 2018, **kw).table
+    with pytest.warns(UserWarning, match="lie in 250 m cells that a zone or ring edge cuts"):
+        cmp_cube = compare_zones(cube, layers.zones, 2017, 2018, **kw)
+    by_cube = cmp_cube.table
     grid = cube_grid(cube)
     zones = list(layers.zones.geometry)
     rings = ring_polygons(layers.zones, 400.0, layers.study_area)
@@ -171,6 +173,9 @@ def test_real_exports_cube_counts_differ_only_by_the_edge_cells(real_incidents_d
                     checked += 1
                     moved += diff
     assert checked == len(zones) * 2 * 2 * 3 and moved > 0  # the edges did move some
+    compared = np.isin(year, [2017, 2018]) & np.isin(group, ["violent", "property"])
+    cut = int(any_edge[row[compared], col[compared]].sum())
+    assert cmp_cube.params["source"]["incidents_in_cut_cells"] == cut
     city = by_cube[by_cube["zone"] == "Citywide"].set_index("crime")
     city_inc = by_inc[by_inc["zone"] == "Citywide"].set_index("crime")
     pd.testing.assert_series_equal(city["zone_before"], city_inc["zone_before"])
@@ -244,3 +249,157 @@ def test_compstat_needs_a_daily_cube_and_a_date_inside_it(centred, layers, grid)
     daily = build_cube(centred, grid, study_area=layers.study_area, freq="day")
     with pytest.raises(InputError, match="outside the data"):
         compstat(daily, layers, "2020-01-01")
+
+
+@pytest.fixture(scope="module")
+def cube_files(synth, layers, tmp_path_factory):
+    """The 2017-2018 incidents as a file, and as a monthly and a daily cube file (the
+    districts and zones counted exactly)."""
+    folder = tmp_path_factory.mktemp("cube_cli")
+    inc = synth.incidents[synth.incidents["occurred_at"].dt.year.isin([2017, 2018])]
+    inc.to_parquet(folder / "inc.parquet")
+    kw = {"study_area": layers.study_area, "cell_size": CELL, "zones": layers.zones}
+    kw["districts"] = layers.districts
+    write_cube(build_cube(inc, **kw), folder / "monthly.nc")
+    write_cube(build_cube(inc, freq="day", **kw), folder / "daily.nc")
+    return folder
+
+
+def _run(capsys, *args):
+    from impactzones.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_compare_command_reads_a_cube_file_as_its_incidents(cube_files, capsys):
+    common = ("--before", "2017", "--after", "2018", "--json", "--quiet")
+    code, from_cube, _ = _run(capsys, "compare", str(cube_files / "monthly.nc"), *common)
+    assert code == 0
+    code, from_inc, _ = _run(capsys, "compare", str(cube_files / "inc.parquet"), *common)
+    assert code == 0 and from_cube == from_inc  # exact zone counts: the same document
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("monthly.nc", "--before", "2017-01-15:2017-03-14", "--after", "2018-01-15:2018-03-14"),
+         "counts whole months"),
+        (("monthly.nc", "--before", "2017", "--after", "2018", "--by", "category"),
+         "crime groups, not categories"),
+        (("monthly.nc", "--before", "2017", "--after", "2020"), "lies outside the data"),
+        (("monthly.nc", "inc.parquet", "--before", "2017", "--after", "2018"), "alone"),
+        (("bad.nc", "--before", "2017", "--after", "2018"), "not a readable NetCDF-4 file"),
+    ],
+)  # fmt: skip
+def test_what_a_cube_file_cannot_compare_exits_2_in_one_sentence(
+    cube_files, capsys, args, says
+):
+    (cube_files / "bad.nc").write_text("not a cube")
+    paths = [str(cube_files / a) if a.endswith((".nc", ".parquet")) else a for a in args]
+    code, _out, err = _run(capsys, "compare", *paths, "--quiet")
+    assert code == 2
+    assert says in err and "Traceback" not in err
+    assert err.strip().count("\n") == 0  # one line
+
+
+def test_the_compstat_command_reads_a_daily_cube_file(cube_files, capsys, tmp_path):
+    code, out, _ = _run(capsys, "compstat", str(cube_files / "daily.nc"), "--out",
+                        str(tmp_path / "cs"), "--json", "--quiet")  # fmt: skip
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "cs").iterdir()) == [
+        "compstat.csv", "compstat.html", "compstat_hotspots.html"]  # fmt: skip
+    code, out_inc, _ = _run(capsys, "compstat", str(cube_files / "inc.parquet"), "--out",
+                            str(tmp_path / "cs_inc"), "--json", "--quiet")  # fmt: skip
+    import json
+
+    rows = json.loads(out)["rows"]
+    rows_inc = [r for r in json.loads(out_inc)["rows"] if r["level"] == "group"]
+    assert rows == rows_inc
+    code, _out, err = _run(capsys, "compstat", str(cube_files / "monthly.nc"), "--out",
+                           str(tmp_path / "cs2"), "--quiet")  # fmt: skip
+    assert code == 2 and "needs a daily cube" in err
+
+
+@pytest.mark.parametrize(("freq", "cube_freq"), [("M", "month"), ("W", "day")])
+def test_series_counts_from_a_cube_equal_those_from_the_incidents(
+    centred, layers, grid, freq, cube_freq
+):
+    from impactzones.evaluate.series import series_counts
+
+    cube = build_cube(centred, grid, study_area=layers.study_area, freq=cube_freq)
+    kw = {"study_area": layers.study_area, "freq": freq, "crime": "property"}
+    from_cube = series_counts(cube, layers.zones, "Central", **kw)
+    from_inc = series_counts(centred, layers.zones, "Central", **kw)
+    pd.testing.assert_frame_equal(from_cube, from_inc)
+    assert from_cube["y"].sum() > 1000
+
+
+def test_an_interrupted_time_series_from_an_exact_cube_equals_the_incidents(synth, layers, grid):
+    from impactzones.evaluate.series import evaluate_series
+
+    inc = synth.incidents[shapely.contains_xy(layers.study_area, *xy(synth.incidents))]
+    kw = {"study_area": layers.study_area}
+    cube = build_cube(inc, grid, zones=layers.zones, **kw)
+    a = evaluate_series(cube, "North", zones=layers.zones, **kw)
+    b = evaluate_series(inc, "North", zones=layers.zones, **kw)
+    assert a.effect == b.effect and a.verdict == b.verdict
+    pd.testing.assert_frame_equal(a.table, b.table)
+    pd.testing.assert_frame_equal(a.counterfactual, b.counterfactual)
+    assert a.params.pop("source")["membership"] == "exact"
+    assert a.params == b.params
+    with pytest.raises(InputError, match="Weekly counts need a daily cube"):
+        evaluate_series(cube, "North", zones=layers.zones, freq="W", **kw)
+
+
+@pytest.mark.parametrize(("freq", "cube_freq"), [("month", "month"), ("quarter", "day")])
+def test_emerging_hot_spots_from_a_cube_equal_those_from_the_incidents(
+    synth, layers, grid, freq, cube_freq
+):
+    """The space-time Gi* counts incidents per cell and slice: the cube's counts are those,
+    so every z, class and trend is the incidents' (on the cube's grid)."""
+    from impactzones.hotspots import emerging
+
+    inc = synth.incidents[synth.incidents["group"] == "violent"]
+    inc = inc[inc["occurred_at"] < "2019-06-15"]  # a last slice half covered: dropped alike
+    cube = build_cube(inc, grid, study_area=layers.study_area, freq=cube_freq)
+    a = emerging(cube.sel(group="violent"), freq=freq)
+    b = emerging(inc, freq=freq, study_area=layers.study_area, grid=grid)
+    np.testing.assert_array_equal(a.z, b.z)
+    assert list(a.slices) == list(b.slices)
+    pd.testing.assert_frame_equal(
+        a.cells.drop(columns="geometry"), b.cells.drop(columns="geometry")
+    )
+    assert a.params.pop("source")["input"] == "count cube"
+    assert a.params == b.params and a.summary()["persistent"] > 0
+
+
+def test_private_rows_without_points_count_in_an_exact_cube_as_in_the_incidents(
+    synth, layers, grid
+):
+    """A loaded file keeps private incidents without their points, with the areas they
+    were in: the exact cube counts them there (never in a cell), as the incident path
+    places them, so the comparison and CompStat are still the incidents' exactly."""
+    from impactzones.assign import assign
+    from impactzones.evaluate.compstat import compstat
+    from impactzones.pipeline import blank_sensitive
+
+    inc = synth.incidents[synth.incidents["occurred_at"].dt.year.isin([2017, 2018])]
+    inc = inc[shapely.contains_xy(layers.study_area, *xy(inc))]
+    blanked, n = blank_sensitive(inc, layers)
+    assert n > 500
+    kw = {"study_area": layers.study_area}
+    cube = build_cube(blanked, grid, zones=layers.zones, districts=layers.districts,
+                      freq="day", **kw)  # fmt: skip
+    assert int(cube["count"].sum()) == len(inc) - n  # no private row in any cell
+    city = int(cube["area_count"].sel(area="city").sum())
+    assert city == len(inc)
+    _same_table(
+        compare_zones(cube, layers.zones, 2017, 2018, **kw),
+        compare_zones(blanked, layers.zones, 2017, 2018, **kw),
+    )
+    pd.testing.assert_frame_equal(
+        compstat(cube, layers, "2018-11-30").table,
+        _group_rows(compstat(assign(blanked, layers), layers, "2018-11-30")),
+    )

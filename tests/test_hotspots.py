@@ -268,6 +268,49 @@ def test_grid_dbscan_equals_scikit_learn_at_every_cell_size(k):
         np.testing.assert_array_equal(lab, ref.labels_)
         assert 0 < core.mean() < 1 and lab.max() > 0
 
+
+def test_grid_dbscan_equals_scikit_learn_when_the_points_spread_thinly():
+    """A far outlier makes the box of the points too wide for the dense table of cells:
+    the cells are then found by sorting, with the same labels (scikit-learn's)."""
+    from sklearn.cluster import DBSCAN
+
+    from impactzones.hotspots import _dbscan_grid
+
+    pts = piled_points(3).astype(float)
+    pts = np.vstack([pts, [[pts[0, 0] + 5e6, pts[0, 1] - 3e6]]])
+    w = np.random.default_rng(3).integers(1, 4, len(pts)).astype(float)
+    side = 60.0 / (2 * np.sqrt(2))
+    assert np.ptp(pts[:, 0]) / side * np.ptp(pts[:, 1]) / side > 2 * len(pts) + (1 << 20)
+    for eps, ms in ((60.0, 40), (30.0, 12)):
+        lab, core = _dbscan_grid.grid_dbscan(pts[:, 0], pts[:, 1], eps, ms, w, k=2)
+        ref = DBSCAN(eps=eps, min_samples=ms).fit(pts, sample_weight=w)
+        np.testing.assert_array_equal(lab, ref.labels_)
+        assert core.sum() == len(ref.core_sample_indices_) and lab.max() > 0
+
+
+def test_unique_locations_equal_numpy_unique_in_first_occurrence_order():
+    """Against numpy's sort-based unique, reordered by first occurrence: many repeats,
+    0.0 and -0.0 (equal), and enough points for many hash buckets."""
+    from impactzones.hotspots.dbscan import unique_locations
+
+    rng = np.random.default_rng(7)
+    sites = np.vstack([rng.uniform(-50, 50, (20_000, 2)).round(1), [[0.0, 0.0], [-0.0, 5]]])
+    pts = sites[rng.integers(0, len(sites), 60_000)]
+    pts[:3] = [[-0.0, 0.0], [0.0, -0.0], [-0.0, 5.0]]
+    pts[3] = [0.0, 5.0]
+    ux, uy, n, inv = unique_locations(pts[:, 0], pts[:, 1])
+    u, first, back, cnt = np.unique(
+        pts + 0.0, axis=0, return_index=True, return_inverse=True, return_counts=True
+    )
+    by_first = np.argsort(first)
+    np.testing.assert_array_equal(np.column_stack([ux, uy]) + 0.0, u[by_first])
+    np.testing.assert_array_equal(n, cnt[by_first])
+    rank = np.empty(len(u), np.int64)
+    rank[by_first] = np.arange(len(u))
+    np.testing.assert_array_equal(inv, rank[back.ravel()])
+    assert inv[0] == inv[1] and inv[2] == inv[3] and len(ux) > 10_000
+
+
 def test_dbscan_cluster_table(violent18, layers):
     res = dbscan(violent18, study_area=layers.land)
     c = res.clusters

@@ -158,3 +158,42 @@ def test_share_inside_is_the_hand_worked_share():
                            geometry=[shapely.box(10, 10, 20, 20), shapely.box(2000, 0, 2100, 9)])
     with pytest.raises(InputError, match=r"^Zone\(s\) Away lie outside the study area;"):
         share_inside(out, area)
+
+
+@pytest.mark.parametrize("name, text", [
+    ("words.geojson", "North Impact Zone: Natural Bridge to Goodfellow\n"),
+    ("empty.geojson", ""),
+    ("cut.geojson", '{"type": "FeatureCollection", "features": [{"type": "Feature", "geom'),
+])  # fmt: skip
+def test_an_unreadable_layer_is_one_sentence_naming_the_file(tmp_path, name, text):
+    """No GDAL wording (driver prefixes, '.;'), the file named, what was expected said."""
+    from impactzones.core.errors import InputError
+    from impactzones.io.layers import read_layer
+
+    p = tmp_path / name
+    p.write_text(text)
+    with pytest.raises(InputError) as err:
+        read_layer(p, kind="zones")
+    msg = str(err.value)
+    assert str(p) in msg and "expected a GeoJSON, GeoPackage, Shapefile" in msg
+    assert "DRIVER" not in msg and ".;" not in msg and msg.count(". ") == 0
+    assert msg.endswith("polygons.")
+
+
+def test_a_geographic_crs_given_for_metres_is_refused(tmp_path):
+    """--crs EPSG:4326 for a shapefile without .prj whose coordinates are UTM metres (a
+    square 1 km wide near St. Louis): refused in one sentence naming --crs and the file."""
+    import warnings
+
+    from impactzones.core.errors import InputError
+    from impactzones.io.layers import read_layer
+
+    p = tmp_path / "zones.shp"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gpd.GeoDataFrame({"name": ["A"]}, geometry=[shapely.box(740000, 4285000, 741000, 4286000)]
+                         ).to_file(p)  # fmt: skip
+    with pytest.raises(InputError, match=r"^--crs EPSG:4326 says longitude/latitude.*zones\.shp"):
+        read_layer(p, kind="zones", crs="EPSG:4326")
+    z = read_layer(p, kind="zones", crs="EPSG:26915")  # the right one: 1 km^2
+    assert round(float(z.to_crs(26915).area.iloc[0])) == 1_000_000

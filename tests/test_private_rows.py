@@ -159,3 +159,17 @@ def test_a_clean_file_without_ring_labels_still_counts_them_citywide(clean_file,
                       .data["rows"])  # fmt: skip
     for key in truth:
         assert got[key][:2] == truth[key][:2]
+
+
+def test_evaluate_on_the_clean_file_equals_the_points(clean_file, layers):
+    """The interrupted time series and the synthetic control's donors count the private
+    rows where their points are (the truth: evaluate_zone on the incidents with points)."""
+    from impactzones.evaluate.run import evaluate_zone
+
+    inc, path = clean_file
+    truth = evaluate_zone(inc, layers, "North")
+    got = workflows.evaluate([path], zone="North").value
+    assert truth.synthetic is not None and got.synthetic is not None
+    assert got.series.verdict == truth.series.verdict
+    assert got.synthetic.verdict == truth.synthetic.verdict
+    assert got.summary == truth.summary

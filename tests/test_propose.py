@@ -15,6 +15,7 @@ from impactzones.core.errors import InputError
 from impactzones.propose import (
     COMPACT,
     HINDSIGHT,
+    HINDSIGHT_ZONES,
     NAIVE,
     RANDOM,
     Proposals,
@@ -77,7 +78,7 @@ def test_candidate_attributes(proposals, synth, layers):
         assert r.incidents == len(inside)
         assert r.share == pytest.approx(len(inside) / len(v))
         assert r.pai == pytest.approx(r.share / (r.area_km2 / (layers.land.area / 1e6)))
-        assert r.summary.startswith(f"{r.name}, {r.area_km2:.1f} km^2")
+        assert r.summary.startswith(f"{r.name}, {r.area_km2:.2f} km^2")
         assert "Gravois Park" in r.neighborhoods or "Jeff Vanderlou" in r.neighborhoods \
             or "Dutchtown" in r.neighborhoods
         assert r.districts
@@ -267,7 +268,7 @@ def test_capture_curve_is_bounded_by_hindsight(synth, layers):
     cc = capture_curve(synth.incidents, period=2019, before=2018, existing=north,
                        layers=layers, max_share=0.03, draws=5)
     assert set(cc["strategy"]) >= {"proposals", "compact naive", "random placements",
-                                   "naive top cells", HINDSIGHT}
+                                   "naive top cells", HINDSIGHT, HINDSIGHT_ZONES}
     assert (cc["area_share"] <= 0.03 + 1e-9).all() and (cc["capture"].between(0, 1)).all()
     table = capture_table(cc, shares=(0.01, 0.02)).set_index("strategy")
     # no strategy beats hindsight (the period's own top cells) at any area
@@ -493,3 +494,22 @@ def test_zone_names_stay_unique_past_z():
     names = [_letters(i) for i in range(800)]
     assert names[:3] == ["A", "B", "C"] and names[25:28] == ["Z", "AA", "AB"]
     assert names[701:703] == ["ZZ", "AAA"] and len(set(names)) == 800
+
+
+def test_the_capture_curve_at_a_budget_is_what_that_budget_proposes(synth, layers):
+    """The curve adds the zones in the order they were grown, so its first zones are the
+    proposals a smaller budget gives (all but the last, which that budget shrinks to fit):
+    the same shapes, the same areas."""
+    north = layers.zones[layers.zones["name"] == "North"]
+    cc = capture_curve(synth.incidents, period=2019, before=2018, existing=north,
+                       layers=layers, max_share=0.03, draws=1, hindsight_zones=False)
+    assert HINDSIGHT_ZONES not in set(cc["strategy"])
+    small = propose_zones(synth.incidents, period=2018, exclude=north, layers=layers,
+                          budget_km2=2.0)
+    grown = [small.geometry.iloc[i] for i in small.meta["grown"]]
+    assert sorted(small.meta["grown"]) == list(range(len(small)))
+    ours = cc[cc["strategy"] == "proposals"].set_index("zones")["area_km2"]
+    n = len(grown) - 1
+    assert n >= 1
+    assert ours.loc[n] == pytest.approx(sum(g.area for g in grown[:n]) / 1e6, rel=1e-9)
+    assert ours.loc[n + 1] >= sum(g.area for g in grown) / 1e6 * (1 - 1e-9)

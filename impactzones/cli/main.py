@@ -197,10 +197,13 @@ def run_command(args: argparse.Namespace) -> int:
     if getattr(args, "json", False):
         print(json.dumps(outcome.data, indent=2, default=str))
         return EXIT_OK
+    from ..summaries import wrap_prose
+
     for block in outcome.report(args.wide):
         if isinstance(block, str):
             style = "dim" if type(block).__name__ == "Note" else None
-            con.print(block, markup=False, style=style)
+            text = wrap_prose(block, con.width)
+            con.print(text, markup=False, style=style, soft_wrap=True)
         else:
             _show(con, block, wide=args.wide)
     return EXIT_OK

@@ -487,6 +487,10 @@ READING = ("columns", "crs", "categories", "sensitive_categories", "profile", "t
 COMMON = ("quiet", "debug", "wide")
 _SELECT = ("from", "to", "category", "group")
 _WF = "impactzones.workflows:"
+#: The incidents, or one count cube file in their place (compare, compstat).
+_INCIDENTS_OR_CUBE = ("incidents", {"help": "incident files or folders, or one count cube "
+                                    "(.nc, from impactzones.cube.write_cube; counts by crime "
+                                    "group; a daily cube for compstat)"})
 _BOUNDARY = ("boundary", {"help": "study-area polygons (default: St. Louis)"})
 _ZONES_NAMED = ("zones", {"help": "Impact Zone polygons with name and start columns"})
 _MAPS = ("online_tiles", "basemap", "self_contained")
@@ -534,7 +538,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             "Compare crime in each Impact Zone, its displacement ring and the rest of the city "
             "between two windows: percent change, rate ratio, E-test, change relative to the "
             "control area, WDQ and WDD, and a verdict in plain words.", _WF + "compare",
-            ("incidents", "zones", "zone", "before", "after", "by", "crimes", "ring",
+            (_INCIDENTS_OR_CUBE, "zones", "zone", "before", "after", "by", "crimes", "ring",
              "normalise", "dispersion", "harm", _out(help="write OUT.csv, OUT.json and OUT.md"),
              _BOUNDARY), json="print the table as JSON"),
     Command("propose", "propose new Impact Zones and backtest them",
@@ -559,7 +563,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             "--as-of, each against the same days a year earlier; write compstat.csv, "
             "compstat.html and the 28-day hot spots map (compstat_hotspots.html).",
             _WF + "compstat",
-            ("incidents", ("as_of", {"metavar": None, "help": "the report's last day, "
+            (_INCIDENTS_OR_CUBE, ("as_of", {"metavar": None, "help": "the report's last day, "
                                      "YYYY-MM-DD (default: the data's last); later dates are "
                                      "rejected as future_date"}),
              _out("compstat", "output folder (default: compstat)"), "zones",

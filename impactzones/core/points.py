@@ -229,7 +229,8 @@ def points_in_study_area(
         return p.x, p.y, w, p.area, p.outside
     if not isinstance(incidents, gpd.GeoDataFrame):
         raise InputError("Hot-spot methods take a GeoDataFrame of point incidents.")
-    if incidents.crs is None or not incidents.crs.is_projected:
+    crs = incidents.crs  # one lookup: each reaches for the geometry column
+    if crs is None or not crs.is_projected:
         raise InputError(
             "Hot spots are measured in metres: reproject the incidents to a projected CRS "
             "first (e.g. incidents.to_crs(impactzones.core.geo.WORK_CRS))."
@@ -238,7 +239,7 @@ def points_in_study_area(
         study_area is not None
         and hasattr(study_area, "crs")
         and study_area.crs is not None
-        and not study_area.crs.equals(incidents.crs)
+        and not study_area.crs.equals(crs)
     ):
         raise InputError("The study area and the incidents have different CRSs; reproject one.")
     area = study_geometry(study_area)
@@ -284,4 +285,6 @@ def _inside_indexed(incidents, area):
         shapely.prepare(area)
         status[todo] = shapely.intersects_xy(area, b[todo, 0], b[todo, 1])
     keep = np.flatnonzero(status == 1)
+    if len(keep) == len(b):  # nothing left out: views, no copies
+        return b[:, 0], b[:, 1], keep
     return b[keep, 0], b[keep, 1], keep

@@ -20,35 +20,14 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..core.errors import InputError
 from ..core.geometry import locate_all, ring_polygons
 from ..core.windows import Window
+from ..cube import cube_freq
 
 __all__: list[str] = []
-
-
-def cube_span(cube) -> tuple[dt.date, dt.date]:
-    """The first and last day of the data the cube counted: the dates it recorded
-    (``first_day`` / ``last_day``), else its first period's start and last period's end."""
-    starts = pd.DatetimeIndex(cube["time"].values)
-    if len(starts) == 0:
-        raise InputError("The count cube has no time periods; there is nothing to compare.")
-    freq = cube_freq(cube)
-    step = pd.offsets.Day(1) if freq == "day" else pd.offsets.MonthBegin(1)
-    lo = pd.Timestamp(cube.attrs.get("first_day", starts[0])).date()
-    hi_default = (starts[-1] + step - pd.Timedelta(days=1)).date()
-    hi = pd.Timestamp(cube.attrs.get("last_day", hi_default)).date()
-    return lo, hi
-
-
-def cube_freq(cube) -> str:
-    """``"day"`` or ``"month"``: the length of the cube's periods."""
-    freq = cube.attrs.get("freq")
-    if freq in ("day", "month"):
-        return str(freq)
-    starts = pd.DatetimeIndex(cube["time"].values)
-    return "day" if len(starts) > 1 and (starts[1] - starts[0]).days == 1 else "month"
 
 
 def check_whole_periods(cube, *windows: Window) -> None:
@@ -94,15 +73,19 @@ def occupied_cells(cube) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return xs[cols], ys[rows], counts.astype(np.int64)
 
 
-def cell_areas(x, y, zones, ring: float, study_area) -> np.ndarray:
+def cell_areas(x, y, cell: float, zones, ring: float, study_area) -> np.ndarray:
     """Which areas hold each cell centre (cells x areas: each zone, each ring, the control
-    area, then the whole cube), by the rules of the incident path."""
+    area, the whole cube), by the rules of the incident path, and last, whether a zone's
+    or a ring's edge cuts the cell (its incidents may lie on the other side)."""
     in_zone = locate_all(x, y, list(zones.geometry))
     rings = ring_polygons(zones, ring, study_area)
     in_ring = locate_all(x, y, rings) & ~in_zone.any(axis=1, keepdims=True)
     # every incident the cube counted is inside its study area: no test against it here
     control = ~in_zone.any(axis=1) & ~in_ring.any(axis=1)
-    return np.column_stack([in_zone, in_ring, control, np.ones(len(x), bool)])
+    edges = shapely.union_all(shapely.boundary([*zones.geometry, *rings]))
+    half = cell / 2
+    cut = shapely.intersects(shapely.box(x - half, y - half, x + half, y + half), edges)
+    return np.column_stack([in_zone, in_ring, control, np.ones(len(x), bool), cut])
 
 
 def exact_areas(cube, zones, ring: float, study_area) -> bool:
@@ -116,21 +99,31 @@ def exact_areas(cube, zones, ring: float, study_area) -> bool:
 
 
 def area_series(cube, zones, ring: float, study_area, exact: bool) -> np.ndarray:
-    """Counts ``(time, group, areas)``: each zone, each ring, the control area and the
-    whole cube; from the cube's exact per-area counts when ``exact``, else each cell
-    counted where its centre lies."""
+    """Counts ``(time, group, areas)``: each zone, each ring, the control area, the whole
+    cube and (last) the incidents in cells a zone or ring edge cuts; from the cube's exact
+    per-area counts when ``exact`` (no cell is then cut), else each cell counted where its
+    centre lies."""
     if exact:
         names = zones["name"].astype(str).tolist()
         labels = [f"zone:{n}" for n in names] + [f"ring:{n}" for n in names] + ["control"]
         da = cube["area_count"].sel(area=labels).transpose("time", "group", "area")
-        total = cube["count"].sum(dim=["y", "x"]).transpose("time", "group")
-        return np.concatenate(
-            [np.asarray(da.values, np.int64), np.asarray(total.values, np.int64)[:, :, None]],
-            axis=2,
-        )
+        total = city_counts(cube)[:, :, None]
+        return np.concatenate([np.asarray(da.values, np.int64), total, 0 * total], axis=2)
+    from ..cube import cube_grid
+
     x, y, counts = occupied_cells(cube)
-    member = cell_areas(x, y, zones, ring, study_area).astype(np.int64)
+    member = cell_areas(x, y, cube_grid(cube).cell, zones, ring, study_area).astype(np.int64)
     return np.einsum("tgc,ca->tga", counts, member)
+
+
+def city_counts(cube) -> np.ndarray:
+    """Counts ``(time, group)`` of the whole city: the cube's ``city`` area when it has one
+    (which also holds private rows kept without a point), else its cells' sum."""
+    if "area" in cube.coords and "city" in set(cube["area"].values):
+        da = cube["area_count"].sel(area="city").transpose("time", "group")
+    else:
+        da = cube["count"].sum(dim=["y", "x"]).transpose("time", "group")
+    return np.asarray(da.values).astype(np.int64)
 
 
 def window_periods(cube, w: Window) -> np.ndarray:
@@ -183,7 +176,7 @@ def compstat_areas(cube, layers) -> tuple[list[tuple[str, str]], np.ndarray, boo
         and cube.attrs.get("zones_key") == shapes_key(zones, "name")
         and cube.attrs.get("districts_key") == shapes_key(districts, "district")
     )
-    total = np.asarray(cube["count"].sum(dim=["y", "x"]).transpose("time", "group").values)
+    total = city_counts(cube)
     if exact:
         labels = [f"district:{d}" for d in districts["district"]]
         labels += [f"zone:{z}" for z in zones["name"].astype(str)]

@@ -582,7 +582,7 @@ def _ring_tail(r, ring_m) -> str:
     q, ring_p = r["wdq"], r["ring_relative_p"]
     tests = [f"ring {_fmt_p(ring_p)}"] if np.isfinite(ring_p) else []
     if np.isfinite(r["wdd_p"]):
-        tests.append(f"WDD {r['wdd']:+.0f}, {_fmt_p(r['wdd_p'])}")
+        tests.append(f"WDD {int(round(r['wdd'])):+d}, {_fmt_p(r['wdd_p'])}")  # never '-0'
     tests_txt = f" ({'; '.join(tests)})" if tests else ""
     if r["wdq_reading"].startswith("no reduction"):
         return f"no reduction to displace, so {ring_txt} is not judged{tests_txt}"
@@ -1070,14 +1070,12 @@ def _comparison(rows: list, zones, ctx: dict, settings: dict, source: dict) -> C
 def _compare_cube(cube, zones, before, after, settings: dict) -> Comparison:
     """:func:`compare_zones` on a count cube: the same table, each cell counted where its
     centre lies (see :mod:`impactzones.evaluate._from_cube`)."""
-    from ..cube import cube_grid
+    from ..cube import cube_freq, cube_grid, cube_span
     from ._from_cube import (
         area_series,
         before_months,
         check_whole_periods,
         cube_crimes,
-        cube_freq,
-        cube_span,
         exact_areas,
         month_table,
         window_periods,
@@ -1119,6 +1117,7 @@ def _compare_cube(cube, zones, before, after, settings: dict) -> Comparison:
             rows.append(_row(zname, crime, counts(zi), counts(n + zi), counts(2 * n), crime_ctx))
         if settings["citywide"]:
             rows.append(_row("Citywide", crime, counts(2 * n + 1), None, None, crime_ctx))
+    cut = sum(sum(counts(2 * n + 2, series[:, groups.index(c), :])) for c in crimes)
     source = {
         "input": "count cube",
         "cell_size_m": float(grid.cell),
@@ -1126,8 +1125,24 @@ def _compare_cube(cube, zones, before, after, settings: dict) -> Comparison:
         "membership": "exact: the cube's counts per zone, ring and control area"
         if exact
         else "cell centre: every incident of a cell counts where its centre lies",
+        "incidents_in_cut_cells": int(cut),
     }
+    if cut:
+        _warn_cut_cells(cut, grid.cell)
     return _comparison(rows, zones, ctx, dict(settings, crimes=crimes), source)
+
+
+def _warn_cut_cells(cut: int, cell: float) -> None:
+    """One warning: how many incidents were placed by their cell's centre, not their own
+    point (the cells a zone or ring edge cuts), and how to count them exactly."""
+    import warnings
+
+    warnings.warn(
+        f"{cut:,} of the incidents compared lie in {cell:g} m cells that a zone or ring edge "
+        "cuts, and count where their cell's centre lies; for exact counts, build the cube "
+        "with these zones (build_cube(..., zones=...), or the distributed path).",
+        stacklevel=4,
+    )
 
 
 def _checked_crimes(incidents, zones, by: str, crimes) -> list[str]:

@@ -176,8 +176,8 @@ def _checked_as_of(as_of, lo, hi) -> pd.Timestamp:
 
 def _compstat_cube(cube, layers: Layers, as_of) -> CompStat:
     """:func:`compstat` from a daily count cube: the crime groups' rows."""
-    from ..cube import cube_grid
-    from ._from_cube import compstat_areas, cube_freq, cube_span, window_periods
+    from ..cube import cube_freq, cube_grid, cube_span
+    from ._from_cube import compstat_areas, window_periods
 
     if cube_freq(cube) != "day":
         raise InputError(

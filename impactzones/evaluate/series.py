@@ -42,6 +42,7 @@ from scipy import stats
 
 from ..core.defaults import CONF, RING, describe
 from ..core.errors import InputError
+from ..cube import is_cube
 from ..io.writers import write_png
 
 __all__ = [
@@ -173,14 +174,25 @@ def _periods(times: pd.Series, freq: str) -> pd.PeriodIndex:
     of old occurrences (SLMPD's go back to 1900); those months are not a series."""
     code = {"M": "M", "W": "W-SUN"}[freq]
     t = times.dropna()
-    first, last = t.min(), t.max()
-    per = pd.period_range(first.to_period(code), last.to_period(code), freq=code)
-    per = per[
-        (per.start_time >= first.normalize()) & (per.end_time.normalize() <= last.normalize())
-    ]
+    per = _whole_periods(t.min(), t.max(), code)
     if len(per) == 0:
         return per
-    n = t.dt.to_period(code).value_counts().reindex(per, fill_value=0).to_numpy()
+    return _busy_run(per, t.dt.to_period(code).value_counts().reindex(per, fill_value=0))
+
+
+def _whole_periods(first, last, code: str) -> pd.PeriodIndex:
+    """The whole periods (months or weeks) from ``first`` to ``last`` (both days in)."""
+    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    per = pd.period_range(first.to_period(code), last.to_period(code), freq=code)
+    return per[
+        (per.start_time >= first.normalize()) & (per.end_time.normalize() <= last.normalize())
+    ]
+
+
+def _busy_run(per: pd.PeriodIndex, counts: pd.Series) -> pd.PeriodIndex:
+    """The longest run of ``per`` whose counts (all crimes) reach half the 90th percentile
+    of the periods with any."""
+    n = counts.reindex(per, fill_value=0).to_numpy()
     ok = n >= 0.5 * np.quantile(n[n > 0], 0.9) if (n > 0).any() else np.zeros(len(n), bool)
     best, run_start, best_span = (0, 0), None, 0
     for i, good in enumerate([*ok, False]):
@@ -209,7 +221,8 @@ def series_counts(
     Periods run over the whole months (``freq="M"``) or weeks (``"W"``, Monday to Sunday)
     that the data cover: the longest run of periods with at least half the 90th percentile's
     incidents (so a thin tail of old occurrences in an export by report date is left out),
-    partial periods at either end left out.
+    partial periods at either end left out. ``incidents`` may be a count cube (see
+    :func:`evaluate_series`).
 
     Returns
     -------
@@ -230,6 +243,8 @@ def series_counts(
     ring = RING.check(ring)
     from .compare import _memberships
 
+    if is_cube(incidents):  # counts by cell (or the cube's exact counts per area)
+        return _series_counts_cube(incidents, zones, zone, crime, by, ring, study_area, freq)
     if freq not in ("M", "W"):
         raise InputError(f"freq must be 'M' (months) or 'W' (weeks), got {freq!r}.")
     if by not in ("group", "category"):
@@ -260,6 +275,41 @@ def series_counts(
                     int((p.end_time - p.start_time).days) + 1,
                 )
             )
+    return pd.DataFrame(rows, columns=["period", "area", "y", "days"])
+
+
+def _series_counts_cube(cube, zones, zone, crime, by, ring, study_area, freq) -> pd.DataFrame:
+    """:func:`series_counts` from a count cube: its periods summed to months or weeks."""
+    from ..cube import cube_freq, cube_grid, cube_span
+    from ._from_cube import area_series, cube_crimes, exact_areas
+
+    if freq not in ("M", "W"):
+        raise InputError(f"freq must be 'M' (months) or 'W' (weeks), got {freq!r}.")
+    if freq == "W" and cube_freq(cube) != "day":
+        raise InputError("Weekly counts need a daily cube (build_cube(..., freq='day')).")
+    if zones.crs is None or not cube_grid(cube).crs.equals(zones.crs):
+        raise InputError("The count cube and the zones need the same (metric) CRS; reproject one.")
+    names = zones["name"].astype(str).tolist()
+    if zone not in names:
+        raise InputError(f"No zone named {zone!r}; the zones are {', '.join(names)}.")
+    cube_crimes(cube, by, [crime])
+    code = {"M": "M", "W": "W-SUN"}[freq]
+    of = pd.DatetimeIndex(cube["time"].values).to_period(code)
+    total = pd.Series(np.asarray(cube["count"].sum(dim=["group", "y", "x"]).values), index=of)
+    first, last = cube_span(cube)
+    per = _whole_periods(first, last, code)
+    per = _busy_run(per, total.groupby(level=0).sum()) if len(per) else per
+    if len(per) == 0:
+        raise InputError("The cube does not cover one whole period, so there is no series.")
+    series = area_series(cube, zones, ring, study_area, exact_areas(cube, zones, ring, study_area))
+    g = [str(v) for v in cube["group"].values].index(crime)
+    zi, n = names.index(zone), len(names)
+    rows = []
+    for area, j in (("zone", zi), ("ring", n + zi), ("control", 2 * n)):
+        by_period = pd.Series(series[:, g, j], index=of).groupby(level=0).sum()
+        for p in per:
+            days = int((p.end_time - p.start_time).days) + 1
+            rows.append((p.start_time, area, int(by_period.get(p, 0)), days))
     return pd.DataFrame(rows, columns=["period", "area", "y", "days"])
 
 
@@ -738,8 +788,12 @@ def evaluate_series(
 
     Parameters
     ----------
-    incidents : GeoDataFrame
-        Incidents in the zones' metric CRS.
+    incidents : GeoDataFrame or count cube
+        Incidents in the zones' metric CRS, or a count cube of them
+        (:func:`impactzones.cube.build_cube`; monthly for ``freq="M"``, daily for either),
+        counted as :func:`impactzones.evaluate.compare.compare_zones` counts a cube (exact
+        per-area counts when the cube has them for these zones, else by cell centre;
+        ``params["source"]`` says which).
     zone : str or GeoDataFrame
         The zone's name in ``zones``, or a one-row zones layer (with ``name``).
     start : date or str, optional
@@ -769,7 +823,7 @@ def evaluate_series(
     """
     ring, conf = RING.check(ring), CONF.check(conf)
     zone, zones, start = _zone_and_start(zone, zones, start)
-    if incidents.crs is None or not incidents.crs.equals(zones.crs):
+    if not is_cube(incidents) and (incidents.crs is None or not incidents.crs.equals(zones.crs)):
         raise InputError("The incidents and zones need the same (metric) CRS; reproject one.")
     counts = series_counts(
         incidents, zones, zone, crime=crime, by=by, ring=ring, study_area=study_area, freq=freq
@@ -787,6 +841,16 @@ def evaluate_series(
     )
     result.params.update({"ring_m": ring, "ring_rule": describe("ring", ring)["ring_rule"]})
     result.params["by"] = by
+    if is_cube(incidents):
+        from ..cube import cube_grid
+        from ._from_cube import exact_areas
+
+        exact = exact_areas(incidents, zones, ring, study_area)
+        result.params["source"] = {
+            "input": "count cube",
+            "cell_size_m": float(cube_grid(incidents).cell),
+            "membership": "exact" if exact else "cell centre",
+        }
     return result
 
 

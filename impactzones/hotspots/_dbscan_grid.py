@@ -9,9 +9,9 @@ cells of its cell. Then:
 1. **core points**: when the inner block holds ``min_samples`` weight, every point of the
    centre cell is core; when the whole neighbourhood holds less, none is; otherwise each
    point takes each outer cell whole if the cell lies wholly within ``eps`` of it, skips
-   it if wholly beyond, and adds the weights within ``eps`` (``<=``, as scikit-learn
-   does) only in the cells the eps circle cuts, nearest cells first, stopping as soon as
-   it reaches ``min_samples`` or can no longer reach it;
+   it if wholly beyond, and, only if that leaves the answer open, adds the weights within
+   ``eps`` (``<=``, as scikit-learn does) in the cells the eps circle cuts, a cell at a
+   time, stopping as soon as it reaches ``min_samples`` or can no longer reach it;
 2. **clusters**: the core points of one cell are one cluster; two cells' clusters join
    (union-find) when they are in one 3 x 3 block (all such pairs first: no distances to
    test), or some pair of their core points is within ``eps`` (tested only for cells not
@@ -21,6 +21,11 @@ cells of its cell. Then:
 4. **border points** (not core, within ``eps`` of a core point) join the reachable
    cluster with the smallest number. scikit-learn expands clusters one at a time in that
    order, so a border point reachable from two clusters gets the same label there.
+
+The points are sorted into cells by a counting sort over a dense table of the cells
+(linear in the points) unless their box is too wide for one; the unique locations that
+:func:`impactzones.hotspots.dbscan.unique_locations` gives this module come from a
+bucketed hash (:func:`unique_points`), linear too.
 
 The labels therefore equal scikit-learn's ``DBSCAN(eps, min_samples).fit(X,
 sample_weight=w).labels_`` exactly, in time and memory that grow with the points, not with
@@ -92,14 +97,16 @@ def _core_points(px, py, pw, cell_start, cell_end, nbr, ninner, eps2, min_sample
     ``box`` holds each cell's bounds (x0, y0, x1, y1), widened by a hair so that they hold
     every point of the cell despite round-off. A point of a cell near the threshold takes
     each outer cell whole when the cell lies wholly within eps of it, skips it when wholly
-    beyond, and tests point by point only the cells the eps circle cuts; it stops as soon
-    as it has ``min_samples``, or can no longer reach it.
+    beyond, and tests point by point only the cells the eps circle cuts, and only when
+    those cells can change the answer; it stops as soon as it has ``min_samples``, or can
+    no longer reach it.
     """
     n = px.shape[0]
     ncell = cell_start.shape[0]
     nnb = nbr.shape[1]
     core = np.zeros(n, dtype=np.bool_)
     cell_w = _cell_weights(pw, cell_start, cell_end)
+    cut = np.empty(nnb, np.int64)  # scratch for _reaches
     for c in range(ncell):
         sure = 0.0  # weight wholly within eps of every point of the cell
         for k in range(ninner):
@@ -119,41 +126,64 @@ def _core_points(px, py, pw, cell_start, cell_end, nbr, ninner, eps2, min_sample
             continue
         for i in range(cell_start[c], cell_end[c]):
             core[i] = _reaches(px, py, pw, i, c, cell_start, cell_end, nbr, ninner, eps2,
-                               min_samples, box, cell_w, sure, reach)  # fmt: skip
+                               min_samples, box, cell_w, sure, cut)  # fmt: skip
     return core
 
 
 @njit
 def _reaches(px, py, pw, i, c, cell_start, cell_end, nbr, ninner, eps2, min_samples, box,
-             cell_w, sure, reach):  # fmt: skip  # pragma: no cover - compiled
-    """Whether point ``i`` (of cell ``c``) has ``min_samples`` weight within eps."""
+             cell_w, sure, cut):  # fmt: skip  # pragma: no cover - compiled
+    """Whether point ``i`` (of cell ``c``) has ``min_samples`` weight within eps.
+
+    First every outer cell is placed against the eps circle (wholly within: counted
+    whole; wholly beyond: dropped; cut: kept in ``cut``, a scratch array); only when the
+    cells within and the cut cells leave the answer open are the cut cells' points
+    tested, stopping as soon as the answer is known.
+    """
     total = sure
-    left = reach - sure  # weight of the outer cells not yet counted
+    left = 0.0  # weight of the cut cells' points not yet tested
+    ncut = 0
     xi, yi = px[i], py[i]
     for k in range(ninner, nbr.shape[1]):
         d = nbr[c, k]
         if d < 0:
             continue
-        left -= cell_w[d]
-        nx = max(box[d, 0] - xi, 0.0, xi - box[d, 2])
-        ny = max(box[d, 1] - yi, 0.0, yi - box[d, 3])
-        if nx * nx + ny * ny > eps2:  # wholly beyond eps
-            continue
-        fx = max(abs(xi - box[d, 0]), abs(xi - box[d, 2]))
-        fy = max(abs(yi - box[d, 1]), abs(yi - box[d, 3]))
-        if fx * fx + fy * fy <= eps2:  # wholly within eps
+        where = _cell_within(box, d, xi, yi, eps2)
+        if where == 2:
             total += cell_w[d]
-        else:
-            for j in range(cell_start[d], cell_end[d]):
-                dx = xi - px[j]
-                dy = yi - py[j]
-                if dx * dx + dy * dy <= eps2:
-                    total += pw[j]
+        elif where == 1:
+            left += cell_w[d]
+            cut[ncut] = d
+            ncut += 1
+    if total >= min_samples:
+        return True
+    if total + left < min_samples:
+        return False
+    for m in range(ncut):
+        d = cut[m]
+        left -= cell_w[d]
+        total += _weight_within(px, py, pw, cell_start[d], cell_end[d], xi, yi, eps2)
         if total >= min_samples:
             return True
         if total + left < min_samples:
             return False
     return total >= min_samples
+
+
+@njit(fastmath={"reassoc", "nsz"})
+def _weight_within(px, py, pw, lo, hi, xi, yi, eps2):  # pragma: no cover - compiled
+    """The weight of the points lo..hi-1 within eps of (xi, yi).
+
+    Branch-free, so that it runs on vector instructions: the sum may be reordered (exact
+    for the whole-number weights DBSCAN gets: counts), the distances are not (no fused
+    multiply-add), so the test is the plain ``dx^2 + dy^2 <= eps^2`` everywhere.
+    """
+    s = 0.0
+    for j in range(lo, hi):
+        dx = xi - px[j]
+        dy = yi - py[j]
+        s += pw[j] if dx * dx + dy * dy <= eps2 else 0.0
+    return s
 
 
 @njit
@@ -215,8 +245,13 @@ def _link_cells(px, py, core, cell_start, cell_end, nbr, ninner, eps2):
 
 
 @njit
-def _border(px, py, core, cell_start, cell_end, nbr, ninner, eps2, cell_label):
-    """Label of each point: its cluster if core, else the smallest label within eps."""
+def _border(px, py, core, cell_start, cell_end, nbr, ninner, eps2, cell_label, box):
+    """Label of each point: its cluster if core, else the smallest label within eps.
+
+    An outer cell holding core points (``cell_label >= 0``) is skipped when it lies wholly
+    beyond eps of the point, taken whole when wholly within, and searched point by point
+    only when the eps circle cuts it.
+    """
     n = px.shape[0]
     ncell = cell_start.shape[0]
     big = 1 << 62
@@ -232,29 +267,233 @@ def _border(px, py, core, cell_start, cell_end, nbr, ninner, eps2, cell_label):
                 out[i] = cell_label[c]
                 continue
             best = inner_best
+            xi, yi = px[i], py[i]
             for k in range(ninner, nbr.shape[1]):
                 d = nbr[c, k]
                 if d < 0 or cell_label[d] < 0 or cell_label[d] >= best:
                     continue
-                for j in range(cell_start[d], cell_end[d]):
-                    if core[j]:
-                        dx = px[i] - px[j]
-                        dy = py[i] - py[j]
-                        if dx * dx + dy * dy <= eps2:
-                            best = cell_label[d]
-                            break
+                where = _cell_within(box, d, xi, yi, eps2)
+                if where == 2 or (where == 1 and _touches_core(
+                    px, py, core, cell_start[d], cell_end[d], xi, yi, eps2
+                )):  # fmt: skip
+                    best = cell_label[d]
             out[i] = best if best < big else -1
     return out
 
 
-def _cells(x, y, eps: float, k: int):
-    """Sort the points into cells of side eps / (k sqrt 2): the order, each cell's first
-    and past-the-end positions, its neighbour cells (-1: empty) and its bounds."""
+@njit
+def _cell_within(box, d, xi, yi, eps2):  # pragma: no cover - compiled
+    """0 if cell ``d`` lies wholly beyond eps of (xi, yi), 2 if wholly within, else 1."""
+    nx = max(box[d, 0] - xi, 0.0, xi - box[d, 2])
+    ny = max(box[d, 1] - yi, 0.0, yi - box[d, 3])
+    if nx * nx + ny * ny > eps2:
+        return 0
+    fx = max(abs(xi - box[d, 0]), abs(xi - box[d, 2]))
+    fy = max(abs(yi - box[d, 1]), abs(yi - box[d, 3]))
+    return 2 if fx * fx + fy * fy <= eps2 else 1
+
+
+@njit
+def _touches_core(px, py, core, lo, hi, xi, yi, eps2):  # pragma: no cover - compiled
+    """Whether some core point among positions lo..hi-1 is within eps of (xi, yi)."""
+    for j in range(lo, hi):
+        if core[j]:
+            dx = xi - px[j]
+            dy = yi - py[j]
+            if dx * dx + dy * dy <= eps2:
+                return True
+    return False
+
+
+@njit(inline="always")
+def _mix(z):  # pragma: no cover - compiled
+    """splitmix64's finaliser: a well-spread 64-bit hash."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(inline="always")
+def _key(xb, yb):  # pragma: no cover - compiled
+    """The hash of a location from the bits of its coordinates."""
+    return _mix(np.uint64(xb) ^ _mix(np.uint64(yb) + np.uint64(0x9E3779B97F4A7C15)))
+
+
+@njit(inline="always")
+def _bits(v):  # pragma: no cover - compiled
+    """A coordinate's bits, with -0.0 taken as 0.0."""
+    return 0 if v == -9223372036854775808 else v  # -0.0 is 0.0
+
+
+@njit
+def _unique_xy(x, y, xb, yb, bits):  # pragma: no cover - compiled
+    """Unique locations in the order of their first point, their counts and each
+    point's location (see :func:`unique_points`).
+
+    The points are first split by the top ``bits`` bits of their hash into buckets of a
+    few thousand (a stable counting sort), then each bucket is deduplicated with an
+    open-addressing table small enough to stay in cache: the work is linear in the points
+    and, unlike one large hash table, does not slow down once the table outgrows the cache.
+    """
+    n = x.shape[0]
+    nb = 1 << bits
+    shift = np.uint64(64 - bits)
+    start = np.zeros(nb + 1, np.int64)
+    for i in range(n):
+        b = np.int64(_key(_bits(xb[i]), _bits(yb[i])) >> shift) if bits > 0 else 0
+        start[b + 1] += 1
+    for b in range(nb):
+        start[b + 1] += start[b]
+    pos = start[:-1].copy()
+    px = np.empty(n, np.int64)  # each bucket's coordinates' bits, and the points' positions
+    py = np.empty(n, np.int64)
+    pi = np.empty(n, np.int64)
+    for i in range(n):
+        u, v = _bits(xb[i]), _bits(yb[i])
+        b = np.int64(_key(u, v) >> shift) if bits > 0 else 0
+        p = pos[b]
+        pos[b] = p + 1
+        px[p], py[p], pi[p] = u, v, i
+    first = np.empty(n, np.int64)
+    maxlen = 0
+    for b in range(nb):
+        maxlen = max(maxlen, start[b + 1] - start[b])
+    ts = 2
+    while ts < 2 * maxlen:
+        ts *= 2
+    table = np.empty(ts, np.int64)
+    for b in range(nb):
+        lo, hi = start[b], start[b + 1]
+        if hi == lo:
+            continue
+        ts = 2
+        while ts < 2 * (hi - lo):
+            ts *= 2
+        table[:ts] = -1
+        for p in range(lo, hi):
+            s = np.int64(_key(px[p], py[p]) & np.uint64(ts - 1))
+            while True:
+                q = table[s]
+                if q < 0:
+                    table[s] = p
+                    first[pi[p]] = pi[p]
+                    break
+                if px[q] == px[p] and py[q] == py[p]:
+                    first[pi[p]] = pi[q]
+                    break
+                s = (s + 1) & (ts - 1)
+    codes = first  # overwritten in place: codes[f] is set before any i > f reads it
+    nu = 0
+    for i in range(n):
+        f = first[i]
+        if f == i:
+            codes[i] = nu
+            px[nu] = i  # the first point of each location, reusing px
+            nu += 1
+        else:
+            codes[i] = codes[f]
+    ux, uy, cnt = np.empty(nu), np.empty(nu), np.zeros(nu)
+    for u in range(nu):
+        ux[u], uy[u] = x[px[u]], y[px[u]]
+    for i in range(n):
+        cnt[codes[i]] += 1.0
+    return ux, uy, cnt, codes
+
+
+def unique_points(x: np.ndarray, y: np.ndarray):
+    """Unique (x, y) in the order of their first occurrence, their counts (float) and each
+    point's location (the inverse), with the compiled bucketed hash of :func:`_unique_xy`.
+    Coordinates are compared by value (-0.0 equals 0.0).
+    """
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    bits = max(0, math.ceil(math.log2(max(len(x), 1) / 2048)))
+    return _unique_xy(x, y, x.view(np.int64), y.view(np.int64), bits)
+
+
+#: The counting sort's dense table may hold up to this many cells per point (plus 2^20):
+#: beyond that (points spread thinly over a wide box) the cells are found by sorting.
+DENSE_CELLS_PER_POINT = 2
+
+
+def _cells(x, y, w, eps: float, k: int):
+    """Sort the points into cells of side eps / (k sqrt 2): the order, the sorted x, y and
+    weights, each cell's first and past-the-end positions, its neighbour cells (-1: empty)
+    and its bounds.
+
+    When the box of the points holds few enough cells, a counting sort over a dense table
+    of the cells (padded by the neighbourhood's reach, so that no lookup leaves it) does
+    it in time linear in the points; otherwise a stable sort of the cell keys and binary
+    searches. Both give the same cells in the same order.
+    """
     inner, ring = _offsets(k)
     offsets = np.vstack([inner, ring])
     side = eps / (k * np.sqrt(2.0))
-    cx = np.floor((x - x.min()) / side).astype(np.int64)
-    cy = np.floor((y - y.min()) / side).astype(np.int64)
+    xmin, ymin = float(x.min()), float(y.min())
+    pad = int(np.abs(offsets).max())
+    nx = int((float(x.max()) - xmin) / side) + 2 * pad + 2
+    ny = int((float(y.max()) - ymin) / side) + 2 * pad + 2
+    if nx * ny <= DENSE_CELLS_PER_POINT * len(x) + (1 << 20):
+        order, start, end, ucx, ucy, nbr, px, py, pw = _dense_cells(
+            x, y, w, xmin, ymin, side, pad, nx, ny, offsets[:, 0].copy(), offsets[:, 1].copy()
+        )
+    else:
+        order, start, end, ucx, ucy, nbr = _sorted_cells(x, y, xmin, ymin, side, offsets)
+        px, py, pw = x[order], y[order], w[order]
+    hair = 1e-9 * (abs(xmin) + abs(ymin) + eps)  # round-off margin
+    bx, by = xmin + ucx * side, ymin + ucy * side
+    box = np.column_stack([bx - hair, by - hair, bx + side + hair, by + side + hair])
+    return order, px, py, pw, start, end, nbr, len(inner), box
+
+
+@njit
+def _dense_cells(x, y, w, xmin, ymin, side, pad, nx, ny, odx, ody):  # pragma: no cover
+    """Counting sort of the points into the cells of a dense ``nx`` x ``ny`` table (cells
+    offset by ``pad``), each occupied cell's neighbours at offsets (odx, ody), and the
+    points' x, y and weights in the sorted order (written as they are placed)."""
+    n = x.shape[0]
+    key = np.empty(n, np.int64)
+    pos = np.zeros(nx * ny + 1, np.int64)
+    for i in range(n):
+        cx = np.int64(math.floor((x[i] - xmin) / side)) + pad
+        cy = np.int64(math.floor((y[i] - ymin) / side)) + pad
+        key[i] = cx * ny + cy
+        pos[key[i] + 1] += 1
+    table = np.full(nx * ny, -1, np.int32)
+    ncell = 0
+    for q in range(nx * ny):
+        if pos[q + 1] > 0:
+            table[q] = ncell
+            ncell += 1
+        pos[q + 1] += pos[q]
+    start = np.empty(ncell, np.int64)
+    end = np.empty(ncell, np.int64)
+    ucx = np.empty(ncell, np.int64)
+    ucy = np.empty(ncell, np.int64)
+    for q in range(nx * ny):
+        c = table[q]
+        if c >= 0:
+            start[c], end[c] = pos[q], pos[q + 1]
+            ucx[c], ucy[c] = q // ny - pad, q % ny - pad
+    order = np.empty(n, np.int64)
+    px, py, pw = np.empty(n), np.empty(n), np.empty(n)
+    for i in range(n):  # stable: each cell's points stay in input order
+        p = pos[key[i]]
+        pos[key[i]] = p + 1
+        order[p] = i
+        px[p], py[p], pw[p] = x[i], y[i], w[i]
+    nbr = np.empty((ncell, odx.shape[0]), np.int32)
+    for c in range(ncell):
+        q = (ucx[c] + pad) * ny + ucy[c] + pad
+        for m in range(odx.shape[0]):
+            nbr[c, m] = table[q + odx[m] * ny + ody[m]]
+    return order, start, end, ucx, ucy, nbr, px, py, pw
+
+
+def _sorted_cells(x, y, xmin, ymin, side, offsets):
+    """The same as :func:`_dense_cells` by a stable sort of the cell keys."""
+    cx = np.floor((x - xmin) / side).astype(np.int64)
+    cy = np.floor((y - ymin) / side).astype(np.int64)
     ny = int(cy.max()) + 2 * int(np.abs(offsets).max()) + 4
     key = cx * ny + cy
     order = np.argsort(key, kind="stable")
@@ -268,10 +507,7 @@ def _cells(x, y, eps: float, k: int):
         pos = np.minimum(np.searchsorted(ukeys, q), len(ukeys) - 1)
         found = (qy >= 0) & (qy < ny) & (qx >= 0) & (ukeys[pos] == q)
         nbr[found, m] = pos[found]
-    hair = 1e-9 * (abs(float(x.min())) + abs(float(y.min())) + eps)  # round-off margin
-    bx, by = x.min() + ucx * side, y.min() + ucy * side
-    box = np.column_stack([bx - hair, by - hair, bx + side + hair, by + side + hair])
-    return order, start, end, nbr, len(inner), box
+    return order, start, end, ucx, ucy, nbr
 
 
 def cells_per_eps(points_at_threshold: float) -> int:
@@ -309,8 +545,7 @@ def grid_dbscan(
         return np.empty(0, np.int64), np.empty(0, bool)
     if k is None:  # points within eps of a point at the threshold
         k = cells_per_eps(min_samples / max(float(w.mean()), 1e-12))
-    order, start, end, nbr, ninner, box = _cells(x, y, eps, k)
-    px, py, pw = x[order], y[order], w[order]
+    order, px, py, pw, start, end, nbr, ninner, box = _cells(x, y, w, eps, k)
     e2 = eps * eps
     core_s = _core_points(px, py, pw, start, end, nbr, ninner, e2, float(min_samples), box)
     roots = _link_cells(px, py, core_s, start, end, nbr, ninner, e2)
@@ -325,7 +560,7 @@ def grid_dbscan(
     root_label = np.full(len(start), -1, np.int64)
     root_label[uroots[np.argsort(first_at)]] = np.arange(len(uroots))
     cell_label = np.where(roots >= 0, root_label[np.maximum(roots, 0)], -1)
-    lab_s = _border(px, py, core_s, start, end, nbr, ninner, e2, cell_label)
+    lab_s = _border(px, py, core_s, start, end, nbr, ninner, e2, cell_label, box)
     labels = np.empty(n, np.int64)
     labels[order] = lab_s
     return labels, core

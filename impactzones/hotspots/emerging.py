@@ -50,6 +50,7 @@ from ..core.errors import InputError
 from ..core.grid import Grid
 from ..core.points import grid_for, points_in_study_area
 from ..core.results import ResultFiles
+from ..cube import is_cube
 from .gistar import footprint, randomisation_p
 
 __all__ = [
@@ -173,6 +174,27 @@ def _slices(t, freq: str, start, end):
     return slices, edges
 
 
+def _cube_input(cube, freq: str, grid: Grid | None):
+    """A count cube as weighted points: each cell's count per period at the cell's centre
+    (summed over every other dimension: select a group first), the period starts, the
+    data's first and last day, the cube's grid and the incidents it left out."""
+    from ..cube import cube_grid, cube_span
+
+    cgrid = cube_grid(cube)
+    if grid is not None and (grid.transform != cgrid.transform or grid.shape != cgrid.shape):
+        raise InputError("A count cube carries its own grid; call without grid=.")
+    da = cube["count"] if hasattr(cube, "data_vars") else cube
+    other = [d for d in da.dims if d not in ("time", "y", "x")]
+    counts = np.asarray((da.sum(dim=other) if other else da).transpose("time", "y", "x").values)
+    k, rows, cols = np.nonzero(counts)
+    x = cgrid.x0 + (cols + 0.5) * cgrid.cell
+    y = cgrid.y0 - (rows + 0.5) * cgrid.cell
+    t = pd.DatetimeIndex(cube["time"].values).to_numpy()[k]
+    span = np.array(pd.to_datetime(list(cube_span(cube))))
+    outside = int(getattr(cube, "attrs", {}).get("outside_study_area", 0))
+    return x, y, counts[k, rows, cols].astype(float), t, span, cgrid, outside
+
+
 def space_time_gi(
     grid: Grid,
     x: np.ndarray,
@@ -182,12 +204,14 @@ def space_time_gi(
     window: np.ndarray,
     time_steps: int = TIME_STEPS.default,
     inference: str = "exact",
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Space-time Gi* z and two-sided p of every bin (slices x cells in the study area).
 
     A bin's neighbourhood is ``window`` around its cell in its slice and the
     ``time_steps`` slices before it; ``n``, the mean and the variance are the cube's.
-    Points with ``which`` outside ``0 .. n_slices - 1`` are left out.
+    Points with ``which`` outside ``0 .. n_slices - 1`` are left out. ``weights``: each
+    point's count (a count cube's cells at their centres; default 1).
 
     Examples
     --------
@@ -207,7 +231,7 @@ def space_time_gi(
     W_sp = ndimage.correlate(grid.mask.astype(float), window, mode="constant")[grid.mask]
     for k in range(n_slices):
         sel = which == k
-        c = grid.counts(x[sel], y[sel])
+        c = grid.counts(x[sel], y[sel], None if weights is None else weights[sel])
         counts[k] = c[grid.mask]
         sums[k] = ndimage.correlate(np.where(grid.mask, c, 0.0), window, mode="constant")[grid.mask]
     # add the previous time steps: a running sum over slices (cumulative, then differenced)
@@ -297,8 +321,11 @@ def emerging(
 
     Parameters
     ----------
-    incidents : GeoDataFrame
-        Point incidents in a metric CRS, with ``occurred_at``.
+    incidents : GeoDataFrame or count cube
+        Point incidents in a metric CRS, with ``occurred_at``; or a count cube
+        (:func:`impactzones.cube.build_cube`, monthly or daily; select one group first,
+        ``cube.sel(group="violent")``, as it is summed over every dimension but time and
+        the cells): the same Gi* and trends as from its incidents on its grid.
     freq : {"month", "quarter", "year"}, default "month"
         The time slices.
     start, end : date-like, optional
@@ -339,17 +366,21 @@ def emerging(
     alpha, time_steps, cell_size = (checked[k] for k in ("alpha", "time_steps", "cell_size"))
     if inference not in ("exact", "normal"):
         raise InputError(f"inference must be 'exact' or 'normal', got {inference!r}.")
-    x, y, _w, area, outside, pos = points_in_study_area(incidents, study_area, positions=True)
-    t = incidents["occurred_at"].to_numpy()[pos]
+    w = None
+    if is_cube(incidents):  # each cell's count per period, at the cell's centre
+        x, y, w, t, span, grid, outside = _cube_input(incidents, freq, grid)
+    else:
+        x, y, _w, area, outside, pos = points_in_study_area(incidents, study_area, positions=True)
+        t = span = incidents["occurred_at"].to_numpy()[pos]
     if len(t) == 0:
         raise InputError("There are no incidents in the study area.")
-    slices, edges = _slices(t, freq, start, end)
+    slices, edges = _slices(span, freq, start, end)
     if grid is None:
         grid = grid_for(x, y, area, incidents.crs, cell_size)
     distance, _rule = neighbour_distance(grid.cell, distance)  # the same rule as gistar's
     window = footprint(grid.cell, distance)
     which = np.searchsorted(edges.to_numpy(), t, side="right") - 1
-    z, p = space_time_gi(grid, x, y, which, len(slices), window, int(time_steps), inference)
+    z, p = space_time_gi(grid, x, y, which, len(slices), window, int(time_steps), inference, w)
     p_adj = stats.false_discovery_control(p.ravel(), method="bh").reshape(p.shape)
     significant = p_adj < alpha
     hot = significant & (z > 0)
@@ -383,7 +414,9 @@ def emerging(
         "inference": inference,
         "alpha": alpha,
         "fdr": "Benjamini-Hochberg over every bin of the space-time cube",
-        "incidents": len(x),
+        "incidents": len(x) if w is None else int(w.sum()),
         "outside_study_area": int(outside),
     }
+    if w is not None:
+        params["source"] = {"input": "count cube", "cell_size_m": float(grid.cell)}
     return Emerging(cells=cells, z=z, hot=hot, cold=cold, slices=slices, params=params)

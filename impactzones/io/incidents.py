@@ -61,6 +61,8 @@ class LoadResult:
         (``row`` is the 1-based data row in its file).
     read : int
         Rows read from the inputs (``len(incidents) + len(rejects)``).
+    sources : list of str
+        The files read.
     """
 
     incidents: gpd.GeoDataFrame
@@ -70,6 +72,42 @@ class LoadResult:
     disagreements: int = 0
     profiles: dict = field(default_factory=dict)
     dates: dict = field(default_factory=dict)
+    sources: list = field(default_factory=list)
+
+    def require_incidents(self) -> None:
+        """Refuse, in one sentence naming the cause, a read that left no incidents: files
+        with no rows (a header only, or no features), or every row rejected (the reasons
+        counted).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "inc.csv"
+        >>> _ = path.write_text("id,date,category,lat,lon\\n")
+        >>> read_incidents(path).require_incidents()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        impactzones.core.errors.InputError: inc.csv has no rows (a header only): there are ...
+        """
+        if len(self.incidents):
+            return
+        if self.read == 0:
+            names = [Path(s).name for s in self.sources] or ["the input"]
+            verb, what = ("has", "a header only") if len(names) == 1 else ("have", "headers only")
+            if not any(Path(s).suffix.lower() in (".csv", ".txt", ".tsv") for s in self.sources):
+                what = "no features"
+            raise InputError(
+                f"{', '.join(names)} {verb} no rows ({what}): there are no incidents to read."
+            )
+        by = self.tally["rejected_by_reason"]
+        reasons = ", ".join(f"{k} ({v:,})" for k, v in by.items())
+        hint = ""
+        if by.get("outside_study_area", 0) * 2 > self.read:  # another city's incidents?
+            hint = "; most lie outside the study area: give your city's --boundary"
+        raise InputError(
+            f"No incidents are left: all {self.read:,} rows read were rejected ({reasons})"
+            f"{hint}."
+        )
 
     @property
     def tally(self) -> dict:
@@ -347,6 +385,7 @@ def read_incidents(
         disagreements=opts.disagreements,
         profiles=opts.profiles,
         dates=opts.dates,
+        sources=[str(f) for f in files],
     )
 
 

@@ -57,9 +57,12 @@ def _check_polygons(gdf, kind: str, path) -> None:
         )
 
 
-def _lonlat_bounds(gdf: gpd.GeoDataFrame) -> bool:
-    """Whether a layer's coordinates can be longitude/latitude degrees."""
+def _lonlat_bounds(gdf: gpd.GeoDataFrame, swapped: bool = False) -> bool:
+    """Whether a layer's coordinates can be longitude/latitude degrees (``swapped``: can be
+    latitude/longitude, y first)."""
     x0, y0, x1, y1 = (float(v) for v in gdf.total_bounds)
+    if swapped:
+        x0, y0, x1, y1 = y0, x0, y1, x1
     return bool(np.isfinite([x0, y0, x1, y1]).all()) and (
         -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90
     )
@@ -99,14 +102,33 @@ def read_layer(
     return to_work_crs(gdf.reset_index(drop=True), work_crs)
 
 
+#: What a layer file should be, for the messages that refuse one.
+_EXPECTED = "a GeoJSON, GeoPackage, Shapefile or GeoParquet file of polygons"
+
+
+def _unreadable(path: Path, kind: str, exc: Exception) -> str:
+    """One sentence naming the file and what was expected, for a file GDAL cannot read
+    (its own words kept, briefly, only where they say where the file breaks)."""
+    text = str(exc).replace(str(path), path.name)
+    if "not recognized as being in a supported file format" in text or not text.strip():
+        return f"The {kind} file {path} is not in a format I can read; expected {_EXPECTED}."
+    detail = "; ".join(p.strip().rstrip(".") for p in text.replace(".;", ";").split(";"))
+    return f"Could not read the {kind} file {path} ({detail}); expected {_EXPECTED}."
+
+
 def _read_features(path: Path, kind: str) -> gpd.GeoDataFrame:
     """The file's features, or one sentence on why they cannot be read."""
     if not path.exists():
         raise InputError(f"The {kind} file {path} does not exist; check the path.")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"The {kind} file {path} is empty (0 bytes); expected {_EXPECTED}.")
     try:
-        gdf = gpd.read_file(path, engine="pyogrio")
+        if path.suffix.lower() in {".parquet", ".geoparquet"}:
+            gdf = gpd.read_parquet(path)
+        else:
+            gdf = gpd.read_file(path, engine="pyogrio")
     except Exception as exc:
-        raise InputError(f"Could not read the {kind} file {path}: {exc}") from exc
+        raise InputError(_unreadable(path, kind, exc)) from exc
     if len(gdf) == 0:
         raise InputError(f"The {kind} file {path} has no features.")
     return gdf
@@ -121,8 +143,24 @@ def _with_crs(gdf: gpd.GeoDataFrame, path: Path, kind: str, crs) -> gpd.GeoDataF
                 f"The {kind} file {path} has no CRS (a shapefile without .prj?); give one "
                 "with --crs."
             )
-        return gdf.set_crs(crs)
+        gdf = gdf.set_crs(crs)
+        if gdf.crs.is_geographic and not _lonlat_bounds(gdf):
+            x1, y1 = (float(v) for v in gdf.total_bounds[2:])
+            raise InputError(
+                f"--crs {crs} says longitude/latitude, but the {kind} file {path} has "
+                f"coordinates up to ({x1:,.0f}, {y1:,.0f}), which cannot be degrees; give the "
+                "projected CRS the file is in (e.g. --crs EPSG:26915 for UTM 15N metres)."
+            )
+        return gdf
     if gdf.crs.is_geographic and not _lonlat_bounds(gdf):
+        if crs is None and _lonlat_bounds(gdf, swapped=True):
+            x0, y0, x1, y1 = (float(v) for v in gdf.total_bounds)
+            raise InputError(
+                f"The {kind} file {path} has latitude and longitude in swapped order (its "
+                f"x runs {x0:.2f} to {x1:.2f} and its y {y0:.2f} to {y1:.2f}, which cannot be "
+                "a latitude); write each point as longitude, latitude (x first, as GeoJSON "
+                "requires)."
+            )
         # GeoJSON without a "crs" member is read as WGS 84, even when it is in feet
         if crs is None:
             x1, y1 = (float(v) for v in gdf.total_bounds[2:])

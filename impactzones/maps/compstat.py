@@ -133,18 +133,25 @@ def write_compstat(
 
 def _hotspot_map(incidents, layers, table, out: Path, note: str, online_tiles: bool):
     """The last 28 days' violent crime as a density surface, zones and districts on top."""
+    from ..cube import is_cube
     from ..hotspots import kde
     from .webmap import MapData, commander_map, save_map
 
     now, _before = period_windows(table.as_of)["28 days"]
-    sel = incidents[
-        (incidents["group"] == "violent")
-        & now.contains(incidents["occurred_at"])
-        & (incidents["area_type"] != "outside")
-    ]
-    if len(sel) < 10:
-        return None
-    surface = kde(sel, study_area=layers.land)
+    if is_cube(incidents):  # a daily count cube: the binned density of its cells
+        sel = incidents.sel(group="violent", time=slice(str(now.start), str(now.end)))
+        if int(sel["count"].sum()) < 10:
+            return None
+        surface = kde(sel)
+    else:
+        sel = incidents[
+            (incidents["group"] == "violent")
+            & now.contains(incidents["occurred_at"])
+            & (incidents["area_type"] != "outside")
+        ]
+        if len(sel) < 10:
+            return None
+        surface = kde(sel, study_area=layers.land)
     city = table[(table["area"] == "Citywide") & (table["crime"] == "violent")].iloc[0]
     line = (
         f"Violent crime, last 28 days: {city['28 days']:,} against "

@@ -419,10 +419,10 @@ def _summarise(out: gpd.GeoDataFrame, params: dict, window, area_km2: float) -> 
     cat = params["category"]
     crime = params["group"] or ", ".join([cat] if isinstance(cat, str) else cat or [])
     summary = [
-        f"{r.name}, {r.area_km2:.1f} km^2"
+        f"{r.name}, {r.area_km2:.2f} km^2"
         + (f" around {_first(r.neighborhoods, 2)}" if r.neighborhoods else "")
         + f", held {r.share:.1%} of {crime} crime in {window.label} on "
-        f"{r.area_km2 / area_km2:.1%} of the city's area (PAI {r.pai:.1f})."
+        f"{_pct(r.area_km2 / area_km2)} of the city's area (PAI {r.pai:.1f})."
         for r in out.itertuples()
     ]
     per_year = out["incidents"].astype(float) * 365.25 / window.days
@@ -433,6 +433,11 @@ def _summarise(out: gpd.GeoDataFrame, params: dict, window, area_km2: float) -> 
         s if pw is None else f"{s} {pw.verdict.split(' (')[0]}, a year against a year."
         for s, pw in zip(summary, powers, strict=True)
     ]
+
+
+def _pct(share: float) -> str:
+    """A share as a percentage, with two decimals below 1% (a micro-place's area)."""
+    return f"{share:.2%}" if share < 0.01 else f"{share:.1%}"
 
 
 def _letters(i: int) -> str:

@@ -161,6 +161,11 @@ def main():
     write("zones/blank_name.geojson", collection([
         feature(z["N"], name="North", start="2018-01-01"),
         feature(z["C"], name="  ", start="2018-01-01")]))
+    swapped = {"type": "Polygon",
+               "coordinates": [[[y, x] for x, y in z["N"]["coordinates"][0]]]}  # lat, lon
+    write("zones/swapped_latlon.geojson", collection([feature(swapped, name="North",
+                                                              start="2018-01-01")]))
+    write("zones/not_a_layer.geojson", "North Impact Zone: Natural Bridge to Goodfellow\n")
     # study files
     study = {
         "seed_text": 'seed = "abc"\n',
