@@ -213,14 +213,16 @@ def classify_bounds(b, x0, y0, cell, code):  # pragma: no cover - compiled
     status = np.zeros(n, dtype=np.uint8)
     odd = np.empty(n, dtype=np.int64)
     m = 0
+    inv = 1.0 / cell  # a product, not a division, per point (the index's edge band,
+    # two cells wide, absorbs the last-bit difference at a cell's border)
     for i in range(n):
         x = b[i, 0]
         y = b[i, 1]
         if not (x == b[i, 2] and y == b[i, 3]):  # NaN goes here too
             odd[m] = i
             m += 1
-        fc = (x - x0) / cell
-        fr = (y0 - y) / cell
+        fc = (x - x0) * inv
+        fr = (y0 - y) * inv
         if fc >= 0 and fr >= 0 and fc < width and fr < height:
             status[i] = code[int(fr), int(fc)]
     return status, odd[:m].copy()

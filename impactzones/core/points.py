@@ -229,7 +229,8 @@ def points_in_study_area(
         return p.x, p.y, w, p.area, p.outside
     if not isinstance(incidents, gpd.GeoDataFrame):
         raise InputError("Hot-spot methods take a GeoDataFrame of point incidents.")
-    if incidents.crs is None or not incidents.crs.is_projected:
+    crs = incidents.crs  # one lookup: each reaches for the geometry column
+    if crs is None or not crs.is_projected:
         raise InputError(
             "Hot spots are measured in metres: reproject the incidents to a projected CRS "
             "first (e.g. incidents.to_crs(impactzones.core.geo.WORK_CRS))."
@@ -238,7 +239,7 @@ def points_in_study_area(
         study_area is not None
         and hasattr(study_area, "crs")
         and study_area.crs is not None
-        and not study_area.crs.equals(incidents.crs)
+        and not study_area.crs.equals(crs)
     ):
         raise InputError("The study area and the incidents have different CRSs; reproject one.")
     area = study_geometry(study_area)

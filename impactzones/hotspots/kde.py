@@ -373,7 +373,8 @@ def kde(
         raise InputError(f"kernel must be one of {KERNELS}, got {kernel!r}.")
     checked = check_params(bandwidth=bandwidth, cell_size=cell_size)
     bandwidth, cell_size = checked["bandwidth"], checked["cell_size"]
-    if is_cube(incidents):  # binned: the counts at their cell centres
+    cube = is_cube(incidents)
+    if cube:  # binned: the counts at their cell centres
         if weights is not None or study_area is not None:
             raise InputError(
                 "A count cube carries its counts and study area: no weights or study_area."
@@ -383,12 +384,13 @@ def kde(
         x, y, w, area, outside = points_in_study_area(incidents, study_area, weights)
         if grid is None:
             grid = grid_for(x, y, area, incidents.crs, cell_size)
+    total = float(w.sum())
     params: dict = {
         "kernel": kernel,
         "cell_size_m": grid.cell,
         "cell_rule": grid.rule,
-        "incidents": int(round(w.sum())) if is_cube(incidents) else int(len(x)),
-        "weight_total": float(w.sum()),
+        "incidents": int(round(total)) if cube else int(len(x)),
+        "weight_total": total,
         "outside_study_area": int(outside),
     }
     if bandwidth is None:
