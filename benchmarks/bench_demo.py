@@ -11,7 +11,8 @@ Run by hand from the repository root::
 Each run goes in a fresh process (so every run pays its imports, as ``impactzones demo``
 does) and prints a table: the seconds each stage took (from one progress line to the next;
 "Finishing the pictures" is the wait for the worker drawing the matplotlib pictures), the
-total, the peak resident memory of the demo's process and of its picture worker (Linux
+total, the CPU seconds of the demo's process and of its picture worker (less sensitive to
+other work on the machine than the wall time), the peak resident memory of both (Linux
 ``ru_maxrss``, including the interpreter and imports), and the load average. With
 ``--repeat`` it keeps each stage's minimum. Run it once first: a fresh environment also
 compiles numba's code.
@@ -38,10 +39,12 @@ with tempfile.TemporaryDirectory() as d:
     res = run_demo(d, seed=args["seed"], scale=args["scale"], progress=step,
                    pictures=args["pictures"], parallel=args["parallel"])
 marks.append(("end", time.perf_counter() - t))
-own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print(json.dumps({"marks": marks, "incidents": len(res.incidents), "peak_mb": own,
-                  "worker_peak_mb": worker}))
+me = resource.getrusage(resource.RUSAGE_SELF)
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"marks": marks, "incidents": len(res.incidents),
+                  "peak_mb": me.ru_maxrss / 1024, "worker_peak_mb": kids.ru_maxrss / 1024,
+                  "cpu_s": me.ru_utime + me.ru_stime,
+                  "worker_cpu_s": kids.ru_utime + kids.ru_stime}))
 """
 
 
@@ -98,6 +101,10 @@ def main() -> None:
             for name, secs in stages(run).items():
                 best[kind][name] = min(secs, best[kind].get(name, float("inf")))
             best[kind]["total"] = min(total, best[kind].get("total", float("inf")))
+            for key in ("cpu_s", "worker_cpu_s"):
+                name = {"cpu_s": "CPU seconds, demo process", "worker_cpu_s":
+                        "CPU seconds, picture worker"}[key]  # fmt: skip
+                best[kind][name] = min(run[key], best[kind].get(name, float("inf")))
             info[kind] = run
     _print_table(best, info)
 

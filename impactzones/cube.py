@@ -449,6 +449,17 @@ def build_cube(
     return to_dataset(counts, grid, starts, attrs=attrs, areas=areas)
 
 
+def _id_text(value) -> str:
+    """A district id as text, whatever a file made of it (3, 3.0, "3" -> "3"; missing: "")."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return str(int(number)) if number.is_integer() else str(value)
+
+
 def _pointless_counts(frame, zones, ring: float, districts, starts, freq: str) -> np.ndarray:
     """Per-area counts ``(periods, groups, areas)`` of the private rows kept without a
     point (the ``load`` output), placed by the labels kept for them, as a comparison from
@@ -464,9 +475,9 @@ def _pointless_counts(frame, zones, ring: float, districts, starts, freq: str) -
         return np.zeros((len(starts), len(GROUPS), n_areas + 1), np.int64)
     parts = [in_zone, in_ring, control[:, None]]
     if districts is not None:
-        order = [str(i) for i in dict.fromkeys(districts["district"].tolist())]
+        order = [_id_text(i) for i in dict.fromkeys(districts["district"].tolist())]
         kept = frame["district"].iloc[rows].tolist() if "district" in frame else [None] * len(rows)
-        label = np.array([str(v) if pd.notna(v) else "" for v in kept], dtype=object)
+        label = np.array([_id_text(v) for v in kept], dtype=object)
         parts.append((label[:, None] == np.array(order, dtype=object)[None, :]) & inside[:, None])
     members = np.column_stack([*parts, inside])
     times = frame["occurred_at"].to_numpy()[rows]

@@ -481,16 +481,18 @@ class _Pictures:
 
     ``draw(function, *args, **kwargs)`` hands the call over (its arguments pickled at once,
     so later changes to them do not reach the picture) and returns a future of its result;
-    :meth:`result` waits for one, :meth:`finish` for all (raising the first error). The
-    worker runs the same function on the same arguments, so the files are the same bytes.
-    Should the worker fail to start or die, the pictures not yet drawn are drawn here.
+    :meth:`result` waits for one, :meth:`finish` for all (raising the first error). Once
+    the demo's own work is done, :meth:`finish` draws here the pictures the worker has not
+    begun, the latest first, while the worker draws the earlier ones: both cores draw.
+    Either way the same function runs on the same pickled arguments, so the files are the
+    same bytes. Should the worker fail to start or die, its pictures are drawn here.
     """
 
     def __init__(self, parallel: bool) -> None:
         import os
 
         self.pool = None
-        self.futures: list = []
+        self.futures: list = []  # [future, the pickled call, and its result once known]
         if parallel and (os.cpu_count() or 1) > 1:
             self.pool = _picture_worker()
 
@@ -506,7 +508,7 @@ class _Pictures:
             except RuntimeError:  # a broken pool (the worker died): draw here from now on
                 self.pool = None
             else:
-                self.futures.append((future, fn, args, kwargs))
+                self.futures.append([future, blob])
                 return future
         done: Future = Future()
         done.set_result(fn(*args, **kwargs))
@@ -514,25 +516,33 @@ class _Pictures:
 
     def result(self, value):
         """A future's result (waiting for it; drawn here if the worker died), or ``value``."""
-        for future, fn, args, kwargs in self.futures:
-            if future is value:
-                return self._outcome(future, fn, args, kwargs)
+        for entry in self.futures:
+            if entry[0] is value:
+                return self._outcome(entry)
         return value.result() if hasattr(value, "result") else value
 
     @staticmethod
-    def _outcome(future, fn, args, kwargs):
+    def _outcome(entry: list):
+        """The result of one picture: drawn here (taken from the worker, or left by a dead
+        worker) or by the worker."""
         from concurrent.futures.process import BrokenProcessPool
 
-        try:
-            return future.result()
-        except BrokenProcessPool:
-            return fn(*args, **kwargs)
+        future, blob = entry[:2]
+        if len(entry) == 2:
+            try:
+                entry.append(future.result() if not future.cancelled() else _draw_pickled(blob))
+            except BrokenProcessPool:
+                entry.append(_draw_pickled(blob))
+        return entry[2]
 
     def finish(self) -> None:
-        """Wait for every picture (drawing here any a dead worker left); raise the first
-        error."""
-        for future, fn, args, kwargs in self.futures:
-            self._outcome(future, fn, args, kwargs)
+        """Draw here the pictures the worker has not begun (the latest first), wait for
+        the rest (drawing here any a dead worker left); raise the first error."""
+        for entry in reversed(self.futures):
+            if entry[0].cancel():  # not begun: the worker will never draw it
+                self._outcome(entry)
+        for entry in self.futures:
+            self._outcome(entry)
 
     def __enter__(self) -> _Pictures:
         return self

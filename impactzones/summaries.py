@@ -362,7 +362,18 @@ def hotspot_summary(params: dict) -> list[str]:
 
 def _shown(value):
     """A parameter as a reader wants it: a whole float as an integer (``56.0`` -> ``56``),
-    others to one decimal from 100 up, else four significant digits; the rest as it is."""
+    others to one decimal from 100 up, else four significant digits; counts by class
+    (a dict) as ``class count`` pairs, the empty classes left out; the rest as it is.
+
+    Examples
+    --------
+    >>> _shown({"Hot spot, 99% confidence": 27, "Cold spot, 99% confidence": 0})
+    'Hot spot, 99% confidence 27 (the others 0)'
+    """
+    if isinstance(value, dict):
+        some = [f"{k} {_shown(v)}" for k, v in value.items() if v]
+        rest = " (the others 0)" if len(some) < len(value) else ""
+        return "; ".join(some) + rest if some else "none"
     if isinstance(value, bool) or not isinstance(value, float):
         return value
     if value.is_integer():

@@ -55,10 +55,34 @@ def test_pictures_a_dead_worker_left_are_drawn_here(tmp_path):
 
     with _Pictures(parallel=True) as draw:
         first = draw(_die_in_worker, os.getpid(), str(tmp_path / "a.txt"))
-        draw.finish()
-        assert draw.result(first) == str(tmp_path / "a.txt")
+        assert draw.result(first) == str(tmp_path / "a.txt")  # the worker died drawing it
         draw(_die_in_worker, os.getpid(), str(tmp_path / "b.txt"))  # the pool is broken now
+        draw.finish()
     assert (tmp_path / "a.txt").read_text() == (tmp_path / "b.txt").read_text() == "drawn"
+
+
+def test_pictures_the_worker_has_not_begun_are_drawn_here_once(tmp_path):
+    import os
+
+    from impactzones.pipeline import _Pictures
+
+    with _Pictures(parallel=True) as draw:
+        futures = [draw(_whose, os.getpid(), str(tmp_path / f"{i}.txt")) for i in range(6)]
+        draw.finish()
+        drawn = [draw.result(f) for f in futures]
+    # every picture drawn exactly once, by one process or the other; the last one here
+    assert [(tmp_path / f"{i}.txt").read_text() for i in range(6)] == drawn
+    assert drawn[-1] == "here"
+
+
+def _whose(parent: int, path: str) -> str:
+    """A 'picture' that says which process drew it (and refuses to be drawn twice)."""
+    import os
+
+    who = "here" if os.getpid() == parent else "worker"
+    with open(path, "x") as f:
+        f.write(who)
+    return who
 
 
 def test_a_picture_that_fails_in_the_worker_raises_its_error(tmp_path):

@@ -178,3 +178,22 @@ def test_an_unreadable_layer_is_one_sentence_naming_the_file(tmp_path, name, tex
     assert str(p) in msg and "expected a GeoJSON, GeoPackage, Shapefile" in msg
     assert "DRIVER" not in msg and ".;" not in msg and msg.count(". ") == 0
     assert msg.endswith("polygons.")
+
+
+def test_a_geographic_crs_given_for_metres_is_refused(tmp_path):
+    """--crs EPSG:4326 for a shapefile without .prj whose coordinates are UTM metres (a
+    square 1 km wide near St. Louis): refused in one sentence naming --crs and the file."""
+    import warnings
+
+    from impactzones.core.errors import InputError
+    from impactzones.io.layers import read_layer
+
+    p = tmp_path / "zones.shp"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gpd.GeoDataFrame({"name": ["A"]}, geometry=[shapely.box(740000, 4285000, 741000, 4286000)]
+                         ).to_file(p)  # fmt: skip
+    with pytest.raises(InputError, match=r"^--crs EPSG:4326 says longitude/latitude.*zones\.shp"):
+        read_layer(p, kind="zones", crs="EPSG:4326")
+    z = read_layer(p, kind="zones", crs="EPSG:26915")  # the right one: 1 km^2
+    assert round(float(z.to_crs(26915).area.iloc[0])) == 1_000_000

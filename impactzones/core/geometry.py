@@ -272,11 +272,11 @@ def share_inside(zones: gpd.GeoDataFrame, study_area) -> np.ndarray:
     names = zones["name"].astype(str).tolist() if "name" in zones else []
     names = names or [str(i) for i in range(1, len(zones) + 1)]
     geoms = zones.geometry.to_numpy()
-    finite = np.isfinite(shapely.bounds(geoms)).all(axis=1) & np.isfinite(shapely.area(geoms))
     cover = np.zeros(len(geoms))
-    for i in np.flatnonzero(finite):
+    for i in np.flatnonzero(np.isfinite(shapely.bounds(geoms)).all(axis=1)):
         area = shapely.area(geoms[i])
-        cover[i] = shapely.area(shapely.intersection(geoms[i], study_area)) / area if area else 0.0
+        if np.isfinite(area) and area > 0:
+            cover[i] = shapely.area(shapely.intersection(geoms[i], study_area)) / area
     outside = [n for n, c in zip(names, cover, strict=True) if c == 0]
     if outside:
         raise InputError(

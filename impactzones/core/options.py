@@ -384,6 +384,9 @@ OPTIONS: dict[str, Option] = _options(
     Option("method", "choice", "methods to run (default: %(default)s; emerging: Gi* per "
            "month and a trend per cell)", nargs="+", choices=hotspot_methods),  # type: ignore
     Option("cell_size", "number", "grid cell in metres" + _AUTO, setting="cell_size"),
+    Option("cube_freq", "choice", "periods of the cube: months, or days for CompStat and "
+           "windows of any days (default %(default)s)", default="month",
+           choices=("month", "day"), flag="--freq", dest="freq"),
     Option("bandwidth", "number", "KDE bandwidth in metres (quartic radius / Gaussian sd; "
            "default: auto)", setting="bandwidth"),
     Option("kernel", "choice", "KDE kernel (default %(default)s)", default="quartic",
@@ -534,6 +537,13 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
              "kernel", "top", "eps", "min_samples", "distance", "permutations", "inference",
              ("seed", {"default": 0, "help": "seed for the permutations"}), _BOUNDARY),
             json="print the parameters as JSON"),
+    Command("cube", "count incidents into a cube file (cell x day or month x crime group)",
+            "Count incidents by grid cell, by day or month and by crime group, and each one "
+            "exactly in its Impact Zone, ring, the control area and its district, into one "
+            "NetCDF-4 file (CF-georeferenced) that compare, compstat and the Python analyses "
+            "read in place of the incidents.", _WF + "cube",
+            ("incidents", _out("cube.nc", "cube file (.nc; default cube.nc)"), "cube_freq",
+             "cell_size", "ring", "zones", _BOUNDARY), json="print what was counted as JSON"),
     Command("compare", "before/after evaluation of Impact Zones",
             "Compare crime in each Impact Zone, its displacement ring and the rest of the city "
             "between two windows: percent change, rate ratio, E-test, change relative to the "

@@ -1218,8 +1218,9 @@ def _month_index(when: pd.Series, b: Window) -> np.ndarray:
     if last < first:
         return out
     ok = when.notna().to_numpy()
-    per = when[ok].dt.to_period("M")
-    k = (per - first).apply(lambda d: d.n).to_numpy()
+    # months since `first`, from the calendar year and month (as to_period("M") counts)
+    t = when[ok].dt
+    k = (t.year.to_numpy() * 12 + t.month.to_numpy()) - (first.year * 12 + first.month)
     inside = (k >= 0) & (k <= (last - first).n)
     idx = np.flatnonzero(ok)
     out[idx[inside]] = k[inside]

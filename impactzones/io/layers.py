@@ -143,7 +143,15 @@ def _with_crs(gdf: gpd.GeoDataFrame, path: Path, kind: str, crs) -> gpd.GeoDataF
                 f"The {kind} file {path} has no CRS (a shapefile without .prj?); give one "
                 "with --crs."
             )
-        return gdf.set_crs(crs)
+        gdf = gdf.set_crs(crs)
+        if gdf.crs.is_geographic and not _lonlat_bounds(gdf):
+            x1, y1 = (float(v) for v in gdf.total_bounds[2:])
+            raise InputError(
+                f"--crs {crs} says longitude/latitude, but the {kind} file {path} has "
+                f"coordinates up to ({x1:,.0f}, {y1:,.0f}), which cannot be degrees; give the "
+                "projected CRS the file is in (e.g. --crs EPSG:26915 for UTM 15N metres)."
+            )
+        return gdf
     if gdf.crs.is_geographic and not _lonlat_bounds(gdf):
         if crs is None and _lonlat_bounds(gdf, swapped=True):
             x0, y0, x1, y1 = (float(v) for v in gdf.total_bounds)

@@ -283,8 +283,51 @@ def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _for_map(gdf: gpd.GeoDataFrame, simplify: float = SIMPLIFY_M) -> gpd.GeoDataFrame:
-    """Simplified (metres), escaped, with dates as text, in WGS 84, to about a metre."""
+#: GeoJSON text of the layers drawn, by a fingerprint of their content (every map of a run
+#: draws the same districts, zones, rings, neighborhoods and base)
+_DRAWN: dict[str, str] = {}
+
+
+def _for_map(gdf: gpd.GeoDataFrame, simplify: float = SIMPLIFY_M) -> dict:
+    """Simplified (metres), escaped, with dates as text, in WGS 84, to about a metre: the
+    GeoJSON that folium embeds for it (:func:`_geojson`). A layer with the same content
+    (columns, values, index, geometries, CRS) as one drawn before is read back from
+    ``_DRAWN`` rather than made again."""
+    import json
+
+    key = _fingerprint(gdf, simplify)
+    if key is None:
+        return _prepared(gdf, simplify)
+    if key not in _DRAWN:
+        if len(_DRAWN) >= 256:
+            _DRAWN.clear()
+        _DRAWN[key] = json.dumps(_prepared(gdf, simplify))
+    return json.loads(_DRAWN[key])
+
+
+def _fingerprint(gdf: gpd.GeoDataFrame, simplify: float) -> str | None:
+    """A SHA-256 of everything :func:`_prepared` reads (None when a column cannot be
+    hashed: such a layer is not remembered)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    crs = gdf.crs.to_wkt() if gdf.crs is not None else ""
+    head = (repr(float(simplify)), crs, gdf.geometry.name, list(map(str, gdf.columns)),
+            list(map(str, gdf.dtypes)), len(gdf))  # fmt: skip
+    h.update(repr(head).encode())
+    try:
+        rest = gdf.drop(columns=gdf.geometry.name)
+        h.update(pd.util.hash_pandas_object(rest, index=True).to_numpy().tobytes())
+        h.update(pd.util.hash_pandas_object(gdf.index.to_series(), index=False).to_numpy())
+    except TypeError:
+        return None
+    for wkb in shapely.to_wkb(gdf.geometry.to_numpy(), include_srid=False).tolist():
+        h.update(b"\x00" if wkb is None else len(wkb).to_bytes(8, "little") + wkb)
+    return h.hexdigest()
+
+
+def _prepared(gdf: gpd.GeoDataFrame, simplify: float) -> dict:
+    """:func:`_for_map`'s work, done."""
     out = gdf.copy()
     if out.crs is not None and out.crs.is_projected and simplify > 0:
         out["geometry"] = out.geometry.simplify(simplify, preserve_topology=True)
@@ -294,7 +337,42 @@ def _for_map(gdf: gpd.GeoDataFrame, simplify: float = SIMPLIFY_M) -> gpd.GeoData
     out = escape_frame(out).to_crs(WGS84)
     # 5 decimals of a degree is about a metre: all the screen can show, half the bytes
     out["geometry"] = shapely.transform(out.geometry.to_numpy(), lambda c: np.round(c, 5))
-    return out
+    return _geojson(out)
+
+
+def _geojson(gdf: gpd.GeoDataFrame) -> dict:
+    """The GeoJSON dict folium makes of a GeoDataFrame in WGS 84 (its
+    ``__geo_interface__``, through JSON: ids, properties with missing values as null,
+    each feature's bbox and the collection's), the same values, built in bulk: GEOS
+    writes the geometries (every coordinate to full precision) instead of a Python
+    loop over each feature's coordinates."""
+    import json
+
+    geoms = gdf.geometry.to_numpy()
+    blank = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    text = np.where(blank, "null", shapely.to_geojson(np.where(blank, None, geoms)))
+    shapes = json.loads("[" + ",".join(text.tolist()) + "]")
+    bounds = shapely.bounds(geoms).tolist()
+    props = gdf.drop(columns=gdf.geometry.name)
+    values = props.astype(object)
+    values[pd.isna(props).to_numpy()] = None
+    cols = list(props.columns)
+    features = [
+        {
+            "id": str(fid),
+            "type": "Feature",
+            "properties": dict(zip(cols, row, strict=True)),
+            "geometry": shape,
+            "bbox": None if empty else box,
+        }
+        for fid, row, shape, empty, box in zip(
+            np.asarray(gdf.index), values.to_numpy().tolist(), shapes, blank.tolist(), bounds,
+            strict=True,
+        )
+    ]
+    collection = {"type": "FeatureCollection", "features": features}
+    collection["bbox"] = tuple(gdf.total_bounds.tolist())
+    return json.loads(json.dumps(collection))
 
 
 def _rgba_hex(rgba) -> str:
