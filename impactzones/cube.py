@@ -439,6 +439,9 @@ def build_cube(
     areas = None
     if zones is not None:
         ring = check_params(ring=ring)["ring"]
+        for layer in (zones, districts):
+            if layer is not None and not (layer.crs is not None and layer.crs.equals(grid.crs)):
+                raise InputError("The zones and districts need the incidents' CRS; reproject them.")
         labels, members = area_members(x, y, zones, ring, study_area, districts)
         in_grid = grid.cell_of(x, y)[2]
         members = np.column_stack([members & in_grid[:, None], in_grid])  # + "city"
@@ -447,6 +450,17 @@ def build_cube(
         areas = ([*labels, "city"], by_area)
         attrs.update(areas_attrs(zones, ring, study_area, districts))
     return to_dataset(counts, grid, starts, attrs=attrs, areas=areas)
+
+
+def _id_text(value) -> str:
+    """A district id as text, whatever a file made of it (3, 3.0, "3" -> "3"; missing: "")."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return str(int(number)) if number.is_integer() else str(value)
 
 
 def _pointless_counts(frame, zones, ring: float, districts, starts, freq: str) -> np.ndarray:
@@ -464,9 +478,9 @@ def _pointless_counts(frame, zones, ring: float, districts, starts, freq: str) -
         return np.zeros((len(starts), len(GROUPS), n_areas + 1), np.int64)
     parts = [in_zone, in_ring, control[:, None]]
     if districts is not None:
-        order = [str(i) for i in dict.fromkeys(districts["district"].tolist())]
+        order = [_id_text(i) for i in dict.fromkeys(districts["district"].tolist())]
         kept = frame["district"].iloc[rows].tolist() if "district" in frame else [None] * len(rows)
-        label = np.array([str(v) if pd.notna(v) else "" for v in kept], dtype=object)
+        label = np.array([_id_text(v) for v in kept], dtype=object)
         parts.append((label[:, None] == np.array(order, dtype=object)[None, :]) & inside[:, None])
     members = np.column_stack([*parts, inside])
     times = frame["occurred_at"].to_numpy()[rows]

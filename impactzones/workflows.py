@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import summaries
+from .core.defaults import RING
 from .core.errors import InputError
 from .core.options import parse_columns
 
@@ -23,6 +24,7 @@ __all__ = [
     "compare",
     "compstat",
     "concentration",
+    "cube",
     "demo",
     "evaluate",
     "explore",
@@ -550,6 +552,56 @@ def _check_windows(inc, before: str, after: str, normalise: str | None = None) -
     check_windows(b, a, times, strict=True)
 
 
+def cube(
+    incidents: Sequence[str | Path],
+    *,
+    out: str | Path = "cube.nc",
+    freq: str = "month",
+    cell_size: float | None = None,
+    ring: float = RING.default,
+    boundary: str | Path | None = None,
+    zones: str | Path | None = None,
+    progress: Progress = None,
+    **kwargs: Any,
+) -> Outcome:
+    """``impactzones cube``: the count cube of the incidents (cells, and each incident
+    exactly in its zone, ring, control area and district: :func:`impactzones.cube.build_cube`
+    with the layers), written to ``out`` (``.nc``).
+
+    Examples
+    --------
+    >>> cube(["inc.parquet"], out="cube.nc", freq="day").data["periods"]  # doctest: +SKIP
+    """
+    from .cube import build_cube, cube_span, write_cube
+
+    step = _step(progress)
+    _guard([*incidents, zones, boundary], [out])
+    if Path(out).suffix.lower() not in (".nc", ".nc4"):
+        raise InputError(f"Write the cube to a .nc file (NetCDF-4), not {Path(out).name}.")
+    step("Reading incidents")
+    res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
+                                          keep_private=True, **_pop_cli(kwargs))  # fmt: skip
+    step("Counting")
+    built = build_cube(res.incidents, study_area=layers.study_area, cell_size=cell_size,
+                       freq=freq, zones=layers.zones, ring=ring,
+                       districts=layers.districts)  # fmt: skip
+    path = write_cube(built, out)
+    first, last = cube_span(built)
+    data = {"file": str(path), "freq": freq, "cell_size_m": float(built.attrs["cell_size_m"]),
+            "periods": int(built.sizes["time"]), "first_day": first.isoformat(),
+            "last_day": last.isoformat(), "incidents_in_cells": int(built["count"].sum()),
+            "incidents_in_city": int(built["area_count"].sel(area="city").sum()),
+            "ring_m": float(ring)}  # fmt: skip
+    lines = [
+        f"Counted {data['incidents_in_city']:,} incidents ({data['incidents_in_cells']:,} with "
+        f"a point, in {data['cell_size_m']:g} m cells) by {freq}, {data['first_day']} to "
+        f"{data['last_day']}, and each one in its zone, {ring:g} m ring, control area and "
+        f"district.",
+        f"Wrote {path}.",
+    ]
+    return Outcome(data, lambda wide: lines, [path], notes, value=built)
+
+
 def _cube_file(paths: Sequence[str | Path]):
     """The count cube when the input is one NetCDF file (``.nc``, from
     :func:`impactzones.cube.write_cube`), else None."""
@@ -714,7 +766,8 @@ def propose(
 
     ``kwargs``: the :func:`impactzones.propose.propose_zones` settings (``k``,
     ``budget_km2``, ``max_area_km2``, ``min_area_km2``, ``gap``, ``method``, ``threshold``,
-    ``snap``, ``stability``, ``history``, ``solidity``) and the reading options.
+    ``snap``, ``stability``, ``history``, ``solidity``, ``min_pai``) and the reading
+    options.
 
     Examples
     --------
@@ -727,7 +780,7 @@ def propose(
     step = _step(progress)
     _guard(incidents, [out])
     keys = ("k", "budget_km2", "max_area_km2", "min_area_km2", "gap", "method", "threshold",
-            "snap", "stability", "history", "solidity")  # fmt: skip
+            "snap", "stability", "history", "solidity", "min_pai")  # fmt: skip
     settings = {k: kwargs.pop(k) for k in keys if k in kwargs}
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
@@ -889,8 +942,9 @@ def explore(
     _guard(incidents, [out])
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
-                                          **_pop_cli(kwargs))  # fmt: skip
-    inc = res.incidents
+                                          keep_private=True, **_pop_cli(kwargs))  # fmt: skip
+    everything = res.incidents  # private rows without points: counted by district only
+    inc = everything[~everything.geometry.is_empty.to_numpy()]
     step("Proposing zones from the latest full year")
     year = proposal_year(inc)
     try:
@@ -908,7 +962,7 @@ def explore(
         except InputError:
             curve = None
     step("Writing the page")
-    path = write_explore(inc, layers, out, proposals=props, cell=cell, capture=curve)
+    path = write_explore(everything, layers, out, proposals=props, cell=cell, capture=curve)
     line = f"Wrote {path}; open it in a browser (it works offline)."
     return Outcome({"file": str(path)}, lambda wide: [line], [path], notes, value=props)
 

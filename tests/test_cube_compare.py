@@ -403,3 +403,25 @@ def test_private_rows_without_points_count_in_an_exact_cube_as_in_the_incidents(
         compstat(cube, layers, "2018-11-30").table,
         _group_rows(compstat(assign(blanked, layers), layers, "2018-11-30")),
     )
+
+
+def test_the_cube_command_end_to_end_from_a_loaded_file(synth, tmp_path, capsys):
+    """synth -> load (private rows lose their points) -> cube -> compare and compstat:
+    the same documents as compare and compstat on the loaded file itself."""
+    import json
+
+    inc = synth.incidents[synth.incidents["occurred_at"].dt.year.isin([2017, 2018])]
+    inc.to_parquet(tmp_path / "raw.parquet")
+    clean, cube_nc = str(tmp_path / "clean.parquet"), str(tmp_path / "c.nc")
+    assert _run(capsys, "load", str(tmp_path / "raw.parquet"), "--out", clean, "--quiet")[0] == 0
+    code, out, _ = _run(capsys, "cube", clean, "--out", cube_nc, "--freq", "day", "--json")
+    assert code == 0
+    counted = json.loads(out)
+    assert counted["incidents_in_city"] > counted["incidents_in_cells"]  # private rows: no cell
+    common = ("--before", "2017", "--after", "2018", "--json", "--quiet")
+    assert _run(capsys, "compare", cube_nc, *common)[1] == _run(capsys, "compare", clean, *common)[1]
+    day = ("--as-of", "2018-12-31", "--json", "--quiet", "--out")
+    a = json.loads(_run(capsys, "compstat", cube_nc, *day, str(tmp_path / "a"))[1])["rows"]
+    b = json.loads(_run(capsys, "compstat", clean, *day, str(tmp_path / "b"))[1])["rows"]
+    assert a == [r for r in b if r["level"] == "group"]
+    assert _run(capsys, "cube", clean, "--out", str(tmp_path / "c.zarr"))[0] == 2

@@ -111,6 +111,11 @@ def test_the_indexed_extraction_equals_shapely_point_by_point(layers):
     np.testing.assert_array_equal(py, y[truth])
     np.testing.assert_array_equal(w, frame["w"].to_numpy()[truth])
     assert outside == (~truth).sum() and truth[:200].all()
+    # nothing left out (the coordinates are then views of the bounds, not copies)
+    px, py, w, _area, outside, pos = points_in_study_area(frame[truth], area, "w", positions=True)
+    np.testing.assert_array_equal(px, x[truth])
+    np.testing.assert_array_equal(py, y[truth])
+    assert outside == 0 and len(pos) == truth.sum()
     geoms[7] = shapely.LineString([(xmin, ymin), (xmax, ymax)])
     with pytest.raises(InputError, match="point incidents"):
         points_in_study_area(frame.set_geometry(geoms), area)

@@ -384,6 +384,9 @@ OPTIONS: dict[str, Option] = _options(
     Option("method", "choice", "methods to run (default: %(default)s; emerging: Gi* per "
            "month and a trend per cell)", nargs="+", choices=hotspot_methods),  # type: ignore
     Option("cell_size", "number", "grid cell in metres" + _AUTO, setting="cell_size"),
+    Option("cube_freq", "choice", "periods of the cube: months, or days for CompStat and "
+           "windows of any days (default %(default)s)", default="month",
+           choices=("month", "day"), flag="--freq", dest="freq"),
     Option("bandwidth", "number", "KDE bandwidth in metres (quartic radius / Gaussian sd; "
            "default: auto)", setting="bandwidth"),
     Option("kernel", "choice", "KDE kernel (default %(default)s)", default="quartic",
@@ -424,6 +427,9 @@ OPTIONS: dict[str, Option] = _options(
     Option("threshold", "number", "grow while density >= this share of the peak "
            "(%(default)s, tuned on real data)", setting="threshold"),
     Option("snap", "choice", "snap outlines to neighborhoods", choices=("neighborhoods",)),
+    Option("min_pai", "number", "propose only hot spots: zones at least this many times the "
+           "city's density of crime (%(default)g; 0: always fill the budget)",
+           setting="min_pai"),
     # ---- the commands' own ----
     Option("rejects", "path", "rejects table (default: OUT_rejects.csv)"),
     Option("no_boundary", "bool", "keep incidents wherever they are (no study-area check)"),
@@ -534,6 +540,13 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
              "kernel", "top", "eps", "min_samples", "distance", "permutations", "inference",
              ("seed", {"default": 0, "help": "seed for the permutations"}), _BOUNDARY),
             json="print the parameters as JSON"),
+    Command("cube", "count incidents into a cube file (cell x day or month x crime group)",
+            "Count incidents by grid cell, by day or month and by crime group, and each one "
+            "exactly in its Impact Zone, ring, the control area and its district, into one "
+            "NetCDF-4 file (CF-georeferenced) that compare, compstat and the Python analyses "
+            "read in place of the incidents.", _WF + "cube",
+            ("incidents", _out("cube.nc", "cube file (.nc; default cube.nc)"), "cube_freq",
+             "cell_size", "ring", "zones", _BOUNDARY), json="print what was counted as JSON"),
     Command("compare", "before/after evaluation of Impact Zones",
             "Compare crime in each Impact Zone, its displacement ring and the rest of the city "
             "between two windows: percent change, rate ratio, E-test, change relative to the "
@@ -552,7 +565,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
              "exclude", ("method", {"nargs": None, "choices": proposal_surfaces,
                                     "help": "priority surface (default cells: counts per 100 m "
                                     "cell, lightly smoothed)"}),
-             "stability", "history", "solidity", "threshold", "snap",
+             "stability", "history", "solidity", "threshold", "snap", "min_pai",
              ("group", {"help": "crime group (default violent)"}),
              ("category", {"help": "categories instead of a group, comma-separated"}),
              _out(help="proposals file (.geojson, .gpkg, .parquet)"), _BOUNDARY),
