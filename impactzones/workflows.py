@@ -766,7 +766,8 @@ def propose(
 
     ``kwargs``: the :func:`impactzones.propose.propose_zones` settings (``k``,
     ``budget_km2``, ``max_area_km2``, ``min_area_km2``, ``gap``, ``method``, ``threshold``,
-    ``snap``, ``stability``, ``history``, ``solidity``) and the reading options.
+    ``snap``, ``stability``, ``history``, ``solidity``, ``min_pai``) and the reading
+    options.
 
     Examples
     --------
@@ -779,7 +780,7 @@ def propose(
     step = _step(progress)
     _guard(incidents, [out])
     keys = ("k", "budget_km2", "max_area_km2", "min_area_km2", "gap", "method", "threshold",
-            "snap", "stability", "history", "solidity")  # fmt: skip
+            "snap", "stability", "history", "solidity", "min_pai")  # fmt: skip
     settings = {k: kwargs.pop(k) for k in keys if k in kwargs}
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
