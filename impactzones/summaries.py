@@ -195,6 +195,10 @@ def harm_summary(harm) -> list:
     return [t] if len(harm) else [t, "No zone has incidents in the weighted categories."]
 
 
+#: Proposed zones described in a sentence each in a summary; the rest get one line together.
+SUMMARY_ZONES = 8
+
+
 def proposal_summary(props, bt) -> list:
     """The proposed zones (:func:`impactzones.propose.propose_zones`), their summary lines
     and, when given, the backtest table.
@@ -227,7 +231,19 @@ def proposal_summary(props, bt) -> list:
         left=("Name", "Neighborhoods"),
         drop=("Neighborhoods", "Incidents"),
     )
-    blocks: list = [t, *(f"- {line}" for line in props["summary"])]
+    blocks: list = [t]
+    if hasattr(type(props), "headline"):  # a Proposals result: what the budget bought, and why
+        blocks.append(props.headline())
+    lines = list(props["summary"])
+    blocks += [f"- {line}" for line in lines[:SUMMARY_ZONES]]
+    if len(lines) > SUMMARY_ZONES:
+        rest = props.iloc[SUMMARY_ZONES:]
+        blocks.append(
+            f"- {len(rest)} more zones ({rest.iloc[0]['name']} to {rest.iloc[-1]['name']}), "
+            f"{rest['area_km2'].sum():.2f} km^2 together, held {rest['share'].sum():.1%} "
+            f"(PAI {rest['pai'].min():.1f} to {rest['pai'].max():.1f}); each zone's summary "
+            "is in the proposals' summary column."
+        )
     if bt is not None:
         tested = int(column_label(bt, "period_incidents", "0"))
         blocks.append(

@@ -710,9 +710,9 @@ def compare(
 
 
 def _json(value: Any) -> str:
-    import json
+    from .core.files import json_text
 
-    return json.dumps(value, indent=2, default=str)
+    return json_text(value)
 
 
 def _period_end(period: str | int):
@@ -766,7 +766,8 @@ def propose(
 
     ``kwargs``: the :func:`impactzones.propose.propose_zones` settings (``k``,
     ``budget_km2``, ``max_area_km2``, ``min_area_km2``, ``gap``, ``method``, ``threshold``,
-    ``snap``, ``stability``, ``history``, ``solidity``) and the reading options.
+    ``snap``, ``stability``, ``history``, ``solidity``, ``min_pai``) and the reading
+    options.
 
     Examples
     --------
@@ -779,7 +780,7 @@ def propose(
     step = _step(progress)
     _guard(incidents, [out])
     keys = ("k", "budget_km2", "max_area_km2", "min_area_km2", "gap", "method", "threshold",
-            "snap", "stability", "history", "solidity")  # fmt: skip
+            "snap", "stability", "history", "solidity", "min_pai")  # fmt: skip
     settings = {k: kwargs.pop(k) for k in keys if k in kwargs}
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
@@ -941,8 +942,9 @@ def explore(
     _guard(incidents, [out])
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
-                                          **_pop_cli(kwargs))  # fmt: skip
-    inc = res.incidents
+                                          keep_private=True, **_pop_cli(kwargs))  # fmt: skip
+    everything = res.incidents  # private rows without points: counted by district only
+    inc = everything[~everything.geometry.is_empty.to_numpy()]
     step("Proposing zones from the latest full year")
     year = proposal_year(inc)
     try:
@@ -960,7 +962,7 @@ def explore(
         except InputError:
             curve = None
     step("Writing the page")
-    path = write_explore(inc, layers, out, proposals=props, cell=cell, capture=curve)
+    path = write_explore(everything, layers, out, proposals=props, cell=cell, capture=curve)
     line = f"Wrote {path}; open it in a browser (it works offline)."
     return Outcome({"file": str(path)}, lambda wide: [line], [path], notes, value=props)
 

@@ -173,3 +173,27 @@ def test_evaluate_on_the_clean_file_equals_the_points(clean_file, layers):
     assert got.series.verdict == truth.series.verdict
     assert got.synthetic.verdict == truth.synthetic.verdict
     assert got.summary == truth.summary
+
+
+def test_explore_counts_private_rows_by_district_from_the_clean_file(clean_file, layers,
+                                                                     monkeypatch, tmp_path):
+    """The proposal page's private table (district x year) from the clean file equals the
+    one from the incidents with their points (it said 0 before: the rows were rejected)."""
+    import impactzones.maps.explore as explore_mod
+    from impactzones.io.incidents import read_incidents
+    from impactzones.maps.explore import explore_data
+
+    inc, path = clean_file
+    truth = explore_data(inc, layers)["private"]
+    assert truth["total"] == int(is_sensitive(inc).sum()) > 1000
+    kept = read_incidents(path, study_area=layers.study_area, keep_private=True).incidents
+    assert explore_data(kept, layers)["private"] == truth
+    seen = {}
+
+    def fake_write(incidents, layers_, out, **kw):
+        seen["private"] = explore_data(incidents, layers_)["private"]
+        return tmp_path / "explore.html"
+
+    monkeypatch.setattr(explore_mod, "write_explore", fake_write)
+    workflows.explore([path], tmp_path / "explore.html")
+    assert seen["private"] == truth

@@ -427,6 +427,9 @@ OPTIONS: dict[str, Option] = _options(
     Option("threshold", "number", "grow while density >= this share of the peak "
            "(%(default)s, tuned on real data)", setting="threshold"),
     Option("snap", "choice", "snap outlines to neighborhoods", choices=("neighborhoods",)),
+    Option("min_pai", "number", "propose only hot spots: zones at least this many times the "
+           "city's density of crime (%(default)g; 0: always fill the budget)",
+           setting="min_pai"),
     # ---- the commands' own ----
     Option("rejects", "path", "rejects table (default: OUT_rejects.csv)"),
     Option("no_boundary", "bool", "keep incidents wherever they are (no study-area check)"),
@@ -562,7 +565,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
              "exclude", ("method", {"nargs": None, "choices": proposal_surfaces,
                                     "help": "priority surface (default cells: counts per 100 m "
                                     "cell, lightly smoothed)"}),
-             "stability", "history", "solidity", "threshold", "snap",
+             "stability", "history", "solidity", "threshold", "snap", "min_pai",
              ("group", {"help": "crime group (default violent)"}),
              ("category", {"help": "categories instead of a group, comma-separated"}),
              _out(help="proposals file (.geojson, .gpkg, .parquet)"), _BOUNDARY),

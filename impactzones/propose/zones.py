@@ -30,6 +30,9 @@ from ..core.defaults import (
     HISTORY,
     MAX_AREA_KM2,
     MIN_AREA_KM2,
+    MIN_PAI,
+    PROPOSAL_CELL_M,
+    PROPOSAL_SMOOTH_M,
 )
 from ..core.errors import InputError
 from ..core.geo import Layers, xy
@@ -38,7 +41,7 @@ from ..core.windows import Window, parse_window, select
 from .shapes import BUFFER_SEGMENTS, GAP_PAD, Constraints, _fit_area, _grow, _outline, _snap
 from .surfaces import METHODS, _surface
 
-__all__ = ["Proposals", "propose_zones", "study_area_of"]
+__all__ = ["HotFloor", "Proposals", "propose_zones", "study_area_of"]
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #: The columns of :attr:`Proposals.zones`, in order.
@@ -119,6 +122,34 @@ class Proposals(ResultFiles):
             return Path(path)
         return super().to_file(path)
 
+    def headline(self) -> str:
+        """How many zones, how much of the budget they cover and, when they stopped short of
+        it, why (``params["stopped"]``): one sentence for a summary.
+
+        Examples
+        --------
+        >>> import shapely, geopandas as gpd
+        >>> from impactzones.core.windows import parse_window
+        >>> z = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1000, 1800)], crs="EPSG:26915")
+        >>> params = {"budget_km2": 4.0, "min_pai": 3.0, "stopped": "hot", "k": None}
+        >>> for part in Proposals(z, params, parse_window(2018), 120, 160.0).headline().split(": "):
+        ...     print(part)
+        1 zone, 1.8 km^2 of the 4 km^2 budget
+        no other place has at least 3 times the city's density.
+        """
+        p = self.params
+        n, used = len(self.zones), float(self.zones.area.sum()) / 1e6
+        budget = p.get("budget_km2")
+        text = f"{n} zone{'s' if n != 1 else ''}, {used:.{2 if used < 1 else 1}f} km^2"
+        if budget is not None:
+            text += f" of the {budget:g} km^2 budget"
+        why = {
+            "hot": f"no other place has at least {p.get('min_pai', 0):g} times the city's density",
+            "k": f"the {p.get('k')} zones asked for",
+            "room": "no other place fits the constraints (area limits, gap, existing zones)",
+        }.get(p.get("stopped", ""), "")
+        return f"{text}: {why}." if why else f"{text}."
+
     # the GeoDataFrame that propose_zones returned before: read through to the zones
     def __len__(self) -> int:
         return len(self.zones)
@@ -169,15 +200,16 @@ def propose_zones(
     layers: Layers | None = None,
     study_area: Any = None,
     gap: float = GAP.default,
-    cell_size: float = 100.0,
+    cell_size: float = PROPOSAL_CELL_M.default,
     bandwidth: float | None = None,
     threshold: float = GROWTH_THRESHOLD.default,
     snap: str | None = None,
-    smooth: float = 100.0,
+    smooth: float = PROPOSAL_SMOOTH_M.default,
     stability: bool = False,
     floor: float = 0.0,
     solidity: float = 0.0,
     history: int = HISTORY.default,
+    min_pai: float = MIN_PAI.default,
 ) -> Proposals:
     """Up to ``k`` candidate Impact Zones from the hot spots of ``period``.
 
@@ -239,6 +271,13 @@ def propose_zones(
         year's spike. The zones' figures (incidents, share, PAI) are still the
         proposal period's. Chosen on rolling half-year backtests within 2017-2018 of the
         real St. Louis exports (see docs/proposals.md); 0 uses the period alone.
+    min_pai : float, default 3
+        Only hot spots are proposed: a zone's incidents per km^2 in the proposal period
+        (its PAI) and its seed cell's value on the surface must be at least this multiple
+        of the city's (the study area's mean). When no other place passes, the budget is
+        left partly unspent and ``params["stopped"]`` says why (:meth:`Proposals.headline`).
+        0: no floor, the budget is always filled. Chosen on the tuning data only (see
+        docs/proposals.md).
 
     Returns
     -------
@@ -266,6 +305,7 @@ def propose_zones(
         method=method, group=group, category=category, gap_m=gap, cell_size_m=cell_size,
         bandwidth_m=bandwidth, threshold=threshold, snap=snap, smooth_m=smooth,
         stability=stability, floor=floor, solidity=solidity, history=history,
+        min_pai=min_pai,
     )  # fmt: skip
     c = _check(params)
     window = parse_window(period)
@@ -276,23 +316,30 @@ def propose_zones(
             "zones from; widen the period or the crimes."
         )
     area = study_area_of(layers, study_area, incidents)
-    hot = (
+    ranked = (
         sel
         if not history
         else select(
             incidents, window=_with_history(window, history), group=group, category=category
         )
     )
-    grid, values, note = _surface(hot, area, method, cell_size, bandwidth, smooth, stability)
+    grid, values, note = _surface(ranked, area, method, cell_size, bandwidth, smooth, stability)
     if history:
         note += f", {_with_history(window, history).label} (the period and {history} before)"
     blocked = _kept_clear(exclude, incidents.crs, gap)
-    shapes = _grow_zones(grid, values, area, blocked, c, params, layers)
+    hot = HotFloor.of(min_pai, values, grid.mask, sel, area.area)
+    shapes, stopped = _grow_zones(grid, values, area, blocked, c, params, layers, hot)
     if not shapes:
         raise InputError(
-            "No zone fits the constraints: allow a larger area, a smaller gap, or "
+            f"No place has at least {min_pai:g} times the city's density of these crimes "
+            f"in {window.label}: no hot spot to propose (min_pai={min_pai:g}; lower it to "
+            "see the densest places anyway)."
+            if stopped == "hot"
+            else "No zone fits the constraints: allow a larger area, a smaller gap, or "
             "fewer existing zones to avoid."
         )
+    params["stopped"] = stopped
+    params["area_km2"] = round(sum(s.area for s in shapes) / 1e6, 6)
     params["surface"] = note
     zones = _zone_table(shapes, sel, incidents.crs, area.area / 1e6, layers, window, params)
     grown = [int(i) for i in np.argsort(zones.pop("grown").to_numpy(), kind="stable")]
@@ -314,6 +361,7 @@ def _check(params: dict) -> Constraints:
         raise InputError(f"snap must be None or 'neighborhoods', got {params['snap']!r}.")
     if params["history"] < 0 or int(params["history"]) != params["history"]:
         raise InputError(f"history must be a whole number >= 0, got {params['history']!r}.")
+    MIN_PAI.check(params["min_pai"])
     if not 0 <= params["floor"] < 1:
         raise InputError(f"floor must be a quantile in [0, 1), got {params['floor']!r}.")
     c = Constraints(
@@ -341,8 +389,45 @@ def _kept_clear(exclude: gpd.GeoDataFrame | None, crs: Any, gap: float) -> Any:
     return exclude.geometry.union_all().buffer(gap * GAP_PAD, quad_segs=BUFFER_SEGMENTS)
 
 
-def _grow_zones(grid, values, area, blocked, c: Constraints, params: dict, layers) -> list:
-    """Grow, outline and keep clear, one zone at a time, until ``k`` zones (or no room)."""
+@dataclass(frozen=True)
+class HotFloor:
+    """The hot-spot floor of a proposal (``min_pai``): the least value of a seed cell on the
+    ranking surface, and the least proposal-period incidents per m^2 of a zone, both
+    ``min_pai`` times the city's (the study area's mean).
+
+    Examples
+    --------
+    >>> import numpy as np, geopandas as gpd, shapely
+    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([5, 6, 7, 500], [5, 5, 5, 500]))
+    >>> hot = HotFloor.of(2.0, np.ones((2, 2)), np.ones((2, 2), bool), pts, 1000.0 * 1000.0)
+    >>> hot.seed, hot.zone_ok(shapely.box(0, 0, 10, 10)), hot.zone_ok(shapely.box(0, 0, 900, 900))
+    (2.0, True, False)
+    """
+
+    min_pai: float
+    seed: float
+    per_m2: float
+    x: np.ndarray
+    y: np.ndarray
+
+    @classmethod
+    def of(cls, min_pai: float, values, mask, sel, area_m2: float) -> HotFloor:
+        """The floor for ``sel``'s incidents on a study area of ``area_m2`` square metres,
+        with the surface ``values`` over its cells ``mask``."""
+        x, y = xy(sel)
+        mean = float(values[mask].mean()) if mask.any() else 0.0
+        return cls(min_pai, min_pai * mean, min_pai * len(sel) / area_m2, x, y)
+
+    def zone_ok(self, shape) -> bool:
+        """Whether ``shape`` holds at least ``min_pai`` times the city's incidents per m^2."""
+        if self.min_pai <= 0:
+            return True
+        return bool(shapely.intersects_xy(shape, self.x, self.y).sum() >= self.per_m2 * shape.area)
+
+
+def _grow_zones(grid, values, area, blocked, c: Constraints, params: dict, layers, hot):
+    """Grow, outline and keep clear, one zone at a time, hottest seed first, until ``k``
+    zones, the budget, the hot spots (``hot``) or the room runs out; and which did."""
     cx, cy = grid.centres()
     free = (
         grid.mask & ~shapely.contains_xy(blocked, cx, cy)
@@ -353,31 +438,38 @@ def _grow_zones(grid, values, area, blocked, c: Constraints, params: dict, layer
     floor_value = float(np.quantile(values[free], floor)) if floor and free.any() else 0.0
     shapes: list = []
     left = c.budget_km2 * 1e6 if c.budget_km2 is not None else math.inf  # m^2
+    smallest = c.min_area_km2 * 1e6 * (1 - 1e-9)
     k = params["k"] or int(math.floor(left / (c.min_area_km2 * 1e6) + 1e-9))
-    tries = 0
-    while len(shapes) < k and tries < 4 * k + 4 and left >= c.min_area_km2 * 1e6 * (1 - 1e-9):
+    tries, stopped = 0, ""
+    while not stopped and len(shapes) < k and tries < 4 * k + 4 and left >= smallest:
         tries += 1
         region = _grow(values, free, grid.cell_area_km2, c, params["threshold"], floor_value)
-        if region is None:
+        if region is None or values[region].max() < hot.seed:
+            stopped = "room" if region is None else "hot"
             break
         allowed = shapely.difference(area, blocked)
         shape = _outline(region, grid, allowed, c)
         free &= ~region  # never try these cells again, whatever happens to the outline
-        if shape is None:
-            continue
-        if params["snap"] == "neighborhoods" and layers is not None:
+        if shape is not None and params["snap"] == "neighborhoods" and layers is not None:
             if layers.neighborhoods is not None:
                 shape = _snap(shape, layers.neighborhoods, allowed, c) or shape
-        if shape.area > left:  # the budget's last zone: shrunk to what is left, or none
+        if shape is not None and shape.area > left:  # the budget's last zone: shrunk to fit
             shape = _fit_area(shape, allowed, left, shrink=True)
-            if shape is None or shape.area < c.min_area_km2 * 1e6 * (1 - 1e-9):
+            if shape is None or shape.area < smallest:
+                stopped = "budget"
                 break
+        if shape is None or not hot.zone_ok(shape):
+            continue
         around = shape.buffer(c.gap_m * GAP_PAD, quad_segs=BUFFER_SEGMENTS)
         blocked = shapely.union(blocked, around)
         free &= ~shapely.contains_xy(around, cx, cy)
         shapes.append(shape)
         left -= shape.area
-    return shapes
+    if not stopped:
+        stopped = (
+            "k" if params["k"] and len(shapes) >= k else "budget" if left < smallest else "room"
+        )
+    return shapes, stopped
 
 
 def _zone_table(shapes, sel, crs, area_km2: float, layers, window, params) -> gpd.GeoDataFrame:
@@ -407,6 +499,11 @@ def _zone_table(shapes, sel, crs, area_km2: float, layers, window, params) -> gp
         f"{params['threshold']:g}; areas {params['min_area_km2']:g} to "
         f"{params['max_area_km2']:g} km^2; gap {params['gap_m']:g} m; period {window.label}"
         + (f"; snapped to {params['snap']}" if params["snap"] else "")
+        + (
+            f"; hot spots only: at least {params['min_pai']:g} times the city's density"
+            if params["min_pai"]
+            else ""
+        )
     )
     _summarise(out, params, window, area_km2)
     return out[[*COLUMNS, "grown"]]
