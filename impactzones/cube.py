@@ -439,6 +439,9 @@ def build_cube(
     areas = None
     if zones is not None:
         ring = check_params(ring=ring)["ring"]
+        for layer in (zones, districts):
+            if layer is not None and not (layer.crs is not None and layer.crs.equals(grid.crs)):
+                raise InputError("The zones and districts need the incidents' CRS; reproject them.")
         labels, members = area_members(x, y, zones, ring, study_area, districts)
         in_grid = grid.cell_of(x, y)[2]
         members = np.column_stack([members & in_grid[:, None], in_grid])  # + "city"

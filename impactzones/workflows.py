@@ -710,9 +710,9 @@ def compare(
 
 
 def _json(value: Any) -> str:
-    import json
+    from .core.files import json_text
 
-    return json.dumps(value, indent=2, default=str)
+    return json_text(value)
 
 
 def _period_end(period: str | int):

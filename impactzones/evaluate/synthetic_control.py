@@ -244,6 +244,27 @@ def simulate_panel(
     return pd.DataFrame(data, index=idx)
 
 
+def _donor_table(times: pd.Series, which: np.ndarray, names: list, per) -> pd.DataFrame:
+    """Incidents per period (rows: ``per``, by first day) and donor (columns: ``names``;
+    donors of one name share its count), from each incident's time and donor index
+    (``which``, -1 for none), counted on the periods' integer ordinals."""
+    ordinal = times.dt.to_period(per.freqstr).array.asi8
+    row = np.searchsorted(per.asi8, ordinal)
+    ok = (which >= 0) & times.notna().to_numpy() & (row < len(per))
+    ok[ok] = per.asi8[row[ok]] == ordinal[ok]
+    unique, code = np.unique(np.asarray(names, dtype=object), return_inverse=True)
+    counts = np.zeros((len(per), len(unique)), dtype=np.int64)
+    np.add.at(counts, (row[ok], code[which[ok]]), 1)
+    # one column per donor, as laid out before (the fit's sums run in the same order)
+    tab = pd.DataFrame(
+        np.ascontiguousarray(counts[:, code]), index=per.start_time, columns=pd.Index(names),
+        copy=False,
+    )
+    tab.columns.name = "donor"
+    tab.index.name = None
+    return tab
+
+
 def synthetic_control(
     incidents,
     zone: str,
@@ -295,15 +316,9 @@ def synthetic_control(
     sel = incidents[(incidents[by] == crime).to_numpy()]
     x, y = xy(sel)
     which = _by_kept_label(sel, clear, locate(x, y, list(clear.geometry)))
-    code = {"M": "M", "W": "W-SUN"}[freq]
     per = _periods(pd.to_datetime(incidents["occurred_at"]), freq)
-    p_of = pd.to_datetime(sel["occurred_at"]).dt.to_period(code).to_numpy()
     names = clear[donor_name].astype(str).tolist()
-    frame = pd.DataFrame({"donor": np.asarray(names, dtype=object)[which.clip(0)], "p": p_of})
-    frame = frame[which >= 0]
-    tab = frame.groupby(["p", "donor"]).size().unstack(fill_value=0)
-    tab = tab.reindex(index=per, columns=names, fill_value=0)
-    tab.index = tab.index.start_time
+    tab = _donor_table(pd.to_datetime(sel["occurred_at"]), which, names, per)
     panel = pd.concat([zs.rename(zone), tab], axis=1).loc[zs.index]
     days = counts[counts["area"] == "zone"]["days"].to_numpy()
     ends = panel.index + pd.to_timedelta(days, unit="D")

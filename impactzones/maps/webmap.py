@@ -311,14 +311,13 @@ def _fingerprint(gdf: gpd.GeoDataFrame, simplify: float) -> str | None:
     import hashlib
 
     h = hashlib.sha256()
-    crs = gdf.crs.to_wkt() if gdf.crs is not None else ""
+    crs = gdf.crs.srs if gdf.crs is not None else ""  # the CRS as it was given
     head = (repr(float(simplify)), crs, gdf.geometry.name, list(map(str, gdf.columns)),
             list(map(str, gdf.dtypes)), len(gdf))  # fmt: skip
     h.update(repr(head).encode())
     try:
-        rest = gdf.drop(columns=gdf.geometry.name)
-        h.update(pd.util.hash_pandas_object(rest, index=True).to_numpy().tobytes())
-        h.update(pd.util.hash_pandas_object(gdf.index.to_series(), index=False).to_numpy())
+        for col in [gdf.index, *(gdf[c] for c in gdf.columns if c != gdf.geometry.name)]:
+            h.update(pd.util.hash_array(np.asarray(col)).tobytes())
     except TypeError:
         return None
     for wkb in shapely.to_wkb(gdf.geometry.to_numpy(), include_srid=False).tolist():
