@@ -194,6 +194,12 @@ def test_rolling_backtest_over_years(synth, layers):
     assert (ours > compact).all()
     assert (ours > 1).all()
     assert (ours >= naive).sum() >= 2  # compact cores hold up better than last year's cells
+    from impactzones.propose import Backtest, RollingBacktest
+
+    assert isinstance(rb, RollingBacktest) and rb.params["years"] == [2015, 2016, 2017]
+    assert all(isinstance(rb.backtests[y], Backtest) for y in (2015, 2016, 2017))
+    full = rb.backtests[2016].set_index("name").loc["all proposals", "pai"]
+    assert ours[2016] == pytest.approx(full)
 
 
 @pytest.fixture(scope="module")
