@@ -158,6 +158,10 @@ def read_for_command(
         **reading_options(**reading),
     )
     _check_some_left(res, reading.get("as_of"))
+    blank = res.tally["rejected_by_reason"].get("sensitive_no_point", 0)
+    if blank:  # a clean file's private rows: this command works on points
+        notes = [*notes, f"{blank:,} private incidents have no point in the input (as `load` "
+                 "writes them) and are left out here: this command works on points."]  # fmt: skip
     return res, layers, notes
 
 
@@ -277,7 +281,17 @@ def map_files(incidents: Sequence[str | Path], out: str | Path = "maps", **kwarg
 
     _guard(incidents, [out])
     warn_if_incomplete(incidents)
-    return demo(out, seed=0, incidents=incidents, **kwargs)
+    outcome = demo(out, seed=0, incidents=incidents, **kwargs)
+    load = getattr(outcome.value, "load", None)
+    blank = load.tally["rejected_by_reason"].get("sensitive_no_point", 0) if load else 0
+    if blank:  # the pipeline's steps need points: say what that costs (see the lead's note)
+        outcome.warnings.append(
+            f"{blank:,} private incidents in the input have no point (a clean file from "
+            "`load`), and this pipeline leaves them out of every count, so its figures are "
+            "lower than `compare` or `compstat` give on the same file; run `map` on the raw "
+            "exports for complete counts."
+        )
+    return outcome
 
 
 def run_study(
@@ -710,9 +724,9 @@ def compare(
 
 
 def _json(value: Any) -> str:
-    import json
+    from .core.files import json_text
 
-    return json.dumps(value, indent=2, default=str)
+    return json_text(value)
 
 
 def _period_end(period: str | int):

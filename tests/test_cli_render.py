@@ -96,3 +96,32 @@ def test_columns_dropped_to_fit_are_named():
     text = con.export_text()
     assert "Not shown in 80 columns: Neighborhoods" in text and "PAI = share of crime" in text
     assert all(len(line) <= 80 for line in text.splitlines() if "N " in line[:3])
+
+
+def test_json_output_is_standard_json(monkeypatch, tmp_path, capsys):
+    """--json prints JSON any parser reads: an undefined figure (NaN, infinity) is null,
+    never Python's NaN (which JSON does not have); written .json files the same."""
+    import json
+    import math
+
+    import impactzones.workflows as wf
+    from impactzones.cli import main
+    from impactzones.io.writers import write_json
+
+    doc = {"pai": math.nan, "rows": [{"wdq": math.inf, "n": 3}], "ok": 1.5}
+
+    def fake_propose(incidents, **kw):
+        return wf.Outcome(doc)
+
+    monkeypatch.setattr(wf, "propose", fake_propose)
+    src = tmp_path / "a.csv"
+    src.write_text("id,date,category,lat,lon\n1,2018-03-01,robbery,38.63,-90.2\n")
+    assert main(["propose", str(src), "--period", "2018", "--json"]) == 0
+
+    def refuse(name):
+        raise ValueError(f"not JSON: {name}")
+
+    want = {"pai": None, "rows": [{"wdq": None, "n": 3}], "ok": 1.5}
+    assert json.loads(capsys.readouterr().out, parse_constant=refuse) == want
+    written = write_json(doc, tmp_path / "d.json").read_text()
+    assert json.loads(written, parse_constant=refuse) == want

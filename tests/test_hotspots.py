@@ -311,6 +311,30 @@ def test_unique_locations_equal_numpy_unique_in_first_occurrence_order():
     assert inv[0] == inv[1] and inv[2] == inv[3] and len(ux) > 10_000
 
 
+def test_cluster_outlines_are_the_buffered_union_of_the_member_cells():
+    """Against an independent construction: shapely boxes for each occupied eps/4 cell,
+    merged, then buffered by eps/2 (the outline's definition), for clusters scattered
+    over many cells (the outlines buffer each part and merge after)."""
+    from impactzones.hotspots.dbscan import cluster_outlines
+
+    rng = np.random.default_rng(5)
+    eps = 40.0
+    x = np.concatenate([rng.uniform(0, 2000, 3000), rng.uniform(5000, 5400, 500)])
+    y = np.concatenate([rng.uniform(0, 2000, 3000), rng.uniform(0, 400, 500)])
+    lab = np.concatenate([np.zeros(3000, int), np.ones(500, int)])
+    lab[::7] = -1
+    out = cluster_outlines(x, y, lab, lab >= 0, eps)
+    side = eps / 4
+    for k in (0, 1):
+        cells = np.unique(np.floor(np.column_stack([x, y])[lab == k] / side), axis=0)
+        boxes = shapely.box(cells[:, 0] * side, cells[:, 1] * side,
+                            (cells[:, 0] + 1) * side, (cells[:, 1] + 1) * side)  # fmt: skip
+        ref = shapely.buffer(shapely.union_all(boxes), eps / 2, quad_segs=4)
+        got = out.geometry[k]
+        assert shapely.area(shapely.symmetric_difference(got, ref)) < 1e-9 * ref.area
+        assert got.covers(shapely.multipoints(np.column_stack([x, y])[lab == k]))
+
+
 def test_dbscan_cluster_table(violent18, layers):
     res = dbscan(violent18, study_area=layers.land)
     c = res.clusters

@@ -9,7 +9,6 @@ sentence says what and what to do next); 1 an unexpected error (rerun with ``--d
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from contextlib import contextmanager
 
@@ -195,7 +194,9 @@ def run_command(args: argparse.Namespace) -> int:
     for line in [] if quiet else outcome.notes:
         _say(line)
     if getattr(args, "json", False):
-        print(json.dumps(outcome.data, indent=2, default=str))
+        from ..core.files import json_text
+
+        print(json_text(outcome.data))  # standard JSON: NaN as null
         return EXIT_OK
     from ..summaries import wrap_prose
 

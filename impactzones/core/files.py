@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .errors import InputError
 
-__all__ = ["atomic_write", "check_inside", "output_root", "writes_into"]
+__all__ = ["atomic_write", "check_inside", "json_text", "output_root", "writes_into"]
 
 _ROOT: contextvars.ContextVar[Path | None] = contextvars.ContextVar("iz_output_root", default=None)
 
@@ -144,3 +144,29 @@ def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def json_text(obj, *, indent: int | None = 2, sort_keys: bool = False) -> str:
+    """Standard JSON for a document: NaN and infinities (undefined figures) become
+    ``null``, which every JSON parser reads (Python's ``NaN`` is not JSON); other values
+    that JSON lacks (dates, numpy scalars) are written as text.
+
+    Examples
+    --------
+    >>> json_text({"pai": float("nan"), "n": [1, float("inf")]}, indent=None)
+    '{"pai": null, "n": [1, null]}'
+    """
+    import json
+    import math
+
+    def finite(value):
+        if isinstance(value, float):
+            return value if math.isfinite(value) else None
+        if isinstance(value, dict):
+            return {k: finite(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [finite(v) for v in value]
+        return value
+
+    return json.dumps(finite(obj), indent=indent, sort_keys=sort_keys, default=str,
+                      allow_nan=False)  # fmt: skip

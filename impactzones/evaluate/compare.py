@@ -701,10 +701,13 @@ def _check_crimes(crimes, by: str, incidents) -> None:
         )
 
 
-def check_windows(b: Window, a: Window, times: pd.Series, *, strict: bool = False) -> None:
+def check_windows(
+    b: Window, a: Window, times: pd.Series, *, strict: bool = False, stacklevel: int = 3
+) -> None:
     """Refuse windows in the wrong order or overlapping; warn when a window runs past the
     data's dates; a window with no data at all is refused when ``strict`` (the CLI) and
-    warned about otherwise (the table then says the change is undefined).
+    warned about otherwise (the table then says the change is undefined). ``stacklevel``:
+    the warnings' (3 names the caller of the function calling this one).
 
     Examples
     --------
@@ -735,16 +738,16 @@ def check_windows(b: Window, a: Window, times: pd.Series, *, strict: bool = Fals
             )
             if strict:
                 raise InputError(msg)
-            warnings.warn(msg, stacklevel=3)
+            warnings.warn(msg, stacklevel=stacklevel)
         elif w.start < lo or w.end > hi:
             warnings.warn(
                 f"The {which} window ({w.label}) runs past the data, which run from {span}; "
                 "its count covers only the days with data.",
-                stacklevel=3,
+                stacklevel=stacklevel,
             )
 
 
-def _warn_not_begun(zones, after: Window) -> None:
+def _warn_not_begun(zones, after: Window, stacklevel: int = 3) -> None:
     """Warn, by name, about zones that began after the after window started (or whose
     start is unknown): the comparison then does not measure the zone."""
     import warnings
@@ -757,7 +760,7 @@ def _warn_not_begun(zones, after: Window) -> None:
         warnings.warn(
             f"Zone(s) {', '.join(late)} began after the after window starts ({after.label}): "
             "this compares periods before the zone existed.",
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 
@@ -1090,8 +1093,8 @@ def _compare_cube(cube, zones, before, after, settings: dict) -> Comparison:
     lo, hi = cube_span(cube)
     b, a, note, exp, no_after = _windows_to(hi, before, after, settings["normalise"])
     check_whole_periods(cube, b, a)
-    check_windows(b, a, pd.Series(pd.to_datetime([lo, hi])))
-    _warn_not_begun(zones, a)
+    check_windows(b, a, pd.Series(pd.to_datetime([lo, hi])), stacklevel=4)
+    _warn_not_begun(zones, a, stacklevel=4)
     ring, study_area = settings["ring"], settings["study_area"]
     ctx = {"b": b, "a": a, "exp": exp, "ring": ring, "note": note, "no_after": no_after}
     if study_area is not None:

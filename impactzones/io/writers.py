@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -162,7 +161,9 @@ def write_json(obj, path: str | Path) -> Path:
     >>> write_json({"b": 1, "a": 2}, pathlib.Path(tempfile.mkdtemp()) / "s.json").read_text()
     '{\\n  "a": 2,\\n  "b": 1\\n}\\n'
     """
-    return write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n", path)
+    from ..core.files import json_text
+
+    return write_text(json_text(obj, sort_keys=True) + "\n", path)  # NaN as null
 
 
 def write_png(fig, path: str | Path | None = None) -> bytes:

@@ -7,7 +7,15 @@ The modules: :mod:`~impactzones.propose.surfaces` (where zones grow),
 :mod:`~impactzones.propose.backtests` and :mod:`~impactzones.propose.capture`.
 """
 
-from .backtests import COMPACT, NAIVE, RANDOM, Backtest, backtest, rolling_backtest
+from .backtests import (
+    COMPACT,
+    NAIVE,
+    RANDOM,
+    Backtest,
+    RollingBacktest,
+    backtest,
+    rolling_backtest,
+)
 from .baselines import compact_baseline, naive_cells, random_placements
 from .capture import (
     CAPTURE_SHARES,
@@ -35,6 +43,7 @@ __all__ = [
     "CaptureCurve",
     "Constraints",
     "Proposals",
+    "RollingBacktest",
     "backtest",
     "best_hits",
     "capture_curve",

@@ -18,13 +18,21 @@ from ..core.defaults import GAP
 from ..core.errors import InputError
 from ..core.geo import Layers, xy
 from ..core.grid import make_grid
-from ..core.results import ResultFiles, TableView, column_label
+from ..core.results import ResultFiles, TableFiles, TableView, column_label
 from ..core.windows import Window, parse_window, select
 from .baselines import compact_baseline, naive_cells, random_placements
 from .metrics import best_hits, pai, rri
 from .zones import Proposals, propose_zones, study_area_of
 
-__all__ = ["COMPACT", "NAIVE", "RANDOM", "Backtest", "backtest", "rolling_backtest"]
+__all__ = [
+    "COMPACT",
+    "NAIVE",
+    "RANDOM",
+    "Backtest",
+    "RollingBacktest",
+    "backtest",
+    "rolling_backtest",
+]
 
 NAIVE = "naive: last period's top cells"
 COMPACT = "compact naive: discs on last period's densest cells"
@@ -60,7 +68,7 @@ class Backtest(TableView, ResultFiles):
     >>> t = pd.DataFrame({"set": ["proposals"], "name": ["all proposals"], "pai": [3.0]})
     >>> bt = Backtest(t, [shapely.box(0, 0, 100, 100)], {"draws": 0}, parse_window(2019),
     ...               parse_window(2018), "EPSG:26915")
-    >>> float(bt.set_index("name").loc["all proposals", "pai"]), bt.to_geodataframe().area[0]
+    >>> float(bt.set_index("name").loc["all proposals", "pai"]), float(bt.to_geodataframe().area[0])
     (3.0, 10000.0)
     """
 
@@ -259,8 +267,75 @@ def _random_row(sc: _Scorer, shapes: list, area, draws: int, seed: int) -> dict:
     return {"set": "baseline", "name": RANDOM, **mean.to_dict(), "hits_before": math.nan}
 
 
-def rolling_backtest(incidents, years, *, k=2, exclude=None, layers=None, **kwargs) -> pd.DataFrame:
+@dataclass(eq=False)
+class RollingBacktest(TableView, TableFiles):
+    """Rolling backtests (from :func:`rolling_backtest`): one row per year and set, the
+    settings, and each year's full :class:`Backtest`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``year, set, name, pai, pei, rri, hit_rate, area_km2``: for each proposal year, all
+        proposals, all existing zones and the baselines scored on the next year (km^2).
+    params : dict
+        The years and every :func:`propose_zones` setting given (``k`` included).
+    backtests : dict
+        Each proposal year's :class:`Backtest` (its shapes and every row).
+
+    It reads like its table (``rb["pai"]``, ``rb[rb["set"] == "proposals"]``), as the
+    DataFrame returned before did.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"year": [2017], "set": ["proposals"], "pai": [5.0]})
+    >>> rb = RollingBacktest(t, {"years": [2017]}, {})
+    >>> len(rb), float(rb[rb["set"] == "proposals"]["pai"].iloc[0])
+    (1, 5.0)
+    """
+
+    table: pd.DataFrame
+    params: dict
+    backtests: dict = field(default_factory=dict, repr=False)
+    map_layer: ClassVar[str] = "rolling_backtest"
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table (a copy)."""
+        return self.table.copy()
+
+
+def rolling_backtest(
+    incidents: gpd.GeoDataFrame,
+    years: list[int],
+    *,
+    k: int | None = None,
+    exclude: gpd.GeoDataFrame | None = None,
+    layers: Layers | None = None,
+    **kwargs: Any,
+) -> RollingBacktest:
     """Propose from each year and score on the next: one row per year and set.
+
+    Parameters
+    ----------
+    incidents : GeoDataFrame
+        Incidents in a metric CRS, covering each year and the one after it.
+    years : list of int
+        The proposal years; each is scored on the year after it.
+    k : int, optional
+        The most zones per year (default: as many as the budget holds, as
+        :func:`propose_zones`; it was 2 before the micro-place defaults).
+    exclude : GeoDataFrame, optional
+        Existing zones, kept clear and scored beside the proposals.
+    layers : Layers, optional
+        The city's layers (study area, districts, neighborhoods).
+    **kwargs
+        Any other :func:`propose_zones` setting (``budget_km2``, ``min_pai``...).
+
+    Returns
+    -------
+    RollingBacktest
+        ``table``: ``year, set, name, pai, pei, rri, hit_rate, area_km2`` for all proposals,
+        all existing zones and the baselines; ``backtests``: each year's :class:`Backtest`.
 
     Examples
     --------
@@ -269,15 +344,16 @@ def rolling_backtest(incidents, years, *, k=2, exclude=None, layers=None, **kwar
     >>> layers = st_louis()
     >>> inc = synthesize(seed=2018, years=[2016, 2017]).incidents
     >>> rb = rolling_backtest(inc, [2016], exclude=layers.zones.iloc[:1], layers=layers)
-    >>> sorted(rb["set"].unique())
-    ['baseline', 'existing', 'proposals']
+    >>> sorted(rb["set"].unique()), list(rb.backtests)
+    (['baseline', 'existing', 'proposals'], [2016])
     """
-    rows = []
+    rows, runs = [], {}
+    keep = ["all proposals", "all existing zones", NAIVE, COMPACT, RANDOM]
     for y in years:
         p = propose_zones(incidents, period=y, k=k, exclude=exclude, layers=layers, **kwargs)
         bt = backtest(p, incidents, period=y + 1, before=y, existing=exclude, layers=layers)
-        keep = bt["name"].isin(["all proposals", "all existing zones", NAIVE, COMPACT, RANDOM])
-        for r in bt[keep].itertuples():
+        runs[y] = bt
+        for r in bt.table[bt.table["name"].isin(keep)].itertuples():
             rows.append(
                 {
                     "year": y,
@@ -290,4 +366,5 @@ def rolling_backtest(incidents, years, *, k=2, exclude=None, layers=None, **kwar
                     "area_km2": r.area_km2,
                 }
             )
-    return pd.DataFrame(rows)
+    params = {"years": list(years), "k": k, **kwargs}
+    return RollingBacktest(pd.DataFrame(rows), params, runs)

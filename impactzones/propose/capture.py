@@ -168,7 +168,7 @@ def capture_curve(
     >>> inc = synthesize(seed=2018, years=[2018, 2019]).incidents
     >>> cc = capture_curve(inc, period=2019, before=2018, layers=layers, max_share=0.02,
     ...                    existing=layers.zones.iloc[:1], draws=5)
-    >>> sorted(cc["strategy"].unique())[:3] == ["compact naive", HINDSIGHT, HINDSIGHT_ZONES]
+    >>> {"proposals", "compact naive", HINDSIGHT, HINDSIGHT_ZONES} <= set(cc["strategy"])
     True
     >>> bool((cc["capture"] <= 1).all())
     True
