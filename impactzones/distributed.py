@@ -122,47 +122,65 @@ def clean_partition(frame, layers: Layers) -> tuple[object, Counter]:
     return frame[inside], rejects
 
 
+def _counted(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The distinct rows of some non-negative integer columns and how often each occurs
+    (one flat integer key and ``np.unique``: no strings, no groupby)."""
+    names = list(columns)
+    values = [np.asarray(columns[n], np.int64) for n in names]
+    if not len(values[0]):
+        return pd.DataFrame(
+            {**{n: np.zeros(0, np.int64) for n in names}, "count": np.zeros(0, np.int64)}
+        )
+    lows = [int(v.min()) for v in values]
+    sizes = [int(v.max()) - lo + 1 for v, lo in zip(values, lows, strict=True)]
+    key = np.zeros(len(values[0]), np.int64)
+    for v, lo, size in zip(values, lows, sizes, strict=True):
+        key = key * size + (v - lo)
+    uniq, count = np.unique(key, return_counts=True)
+    out = {}
+    for n, lo, size in reversed(list(zip(names, lows, sizes, strict=True))):
+        uniq, digit = np.divmod(uniq, size)
+        out[n] = digit + lo
+    return pd.DataFrame({**{n: out[n] for n in names}, "count": count.astype(np.int64)})
+
+
+def _group_codes(frame) -> np.ndarray:
+    """Each row's crime group as its position in :data:`~impactzones.core.schema.GROUPS`."""
+    from .core.schema import GROUPS
+
+    groups = np.asarray(frame["group"], dtype=object)
+    return pd.Categorical(groups, categories=list(GROUPS)).codes.astype(np.int64)
+
+
 def _sparse_cube(frame, grid: Grid, freq: str) -> pd.DataFrame:
-    """Non-zero cube entries of one partition: period, group, row, col and count."""
+    """Non-zero cube entries of one partition: period (ordinal), group (code), row, col
+    and count."""
     from .core.geo import xy
 
     x, y = xy(frame)
     row, col, ok = grid.cell_of(x, y)
-    period = frame["occurred_at"].dt.to_period(_FREQ_CODE[freq]).to_numpy()
-    keys = pd.DataFrame(
-        {
-            "period": pd.PeriodIndex(period).asi8[ok],
-            "group": frame["group"].astype(str).to_numpy()[ok],
-            "row": row[ok],
-            "col": col[ok],
-        }
-    )
-    return keys.groupby(list(keys.columns)).size().rename("count").reset_index()
+    period = pd.PeriodIndex(frame["occurred_at"].dt.to_period(_FREQ_CODE[freq])).asi8
+    ok &= _group_codes(frame) >= 0
+    cols = {"period": period, "group": _group_codes(frame), "row": row, "col": col}
+    return _counted({k: v[ok] for k, v in cols.items()})
 
 
 def _sparse_areas(frame, layers: Layers, grid: Grid, freq: str, ring: float) -> pd.DataFrame:
-    """Non-zero per-area counts of one partition: period, group, area (label) and count,
-    each incident where it lies (:func:`impactzones.cube.area_members`)."""
+    """Non-zero per-area counts of one partition: period (ordinal), group (code), area
+    (position in the labels of :func:`impactzones.cube.area_members`, then the city) and
+    count, each incident where it lies."""
     from .core.geo import xy
     from .cube import area_members
 
     x, y = xy(frame)
-    labels, members = area_members(
+    _labels, members = area_members(
         x, y, layers.zones, ring, layers.study_area, getattr(layers, "districts", None)
     )
-    in_grid = grid.cell_of(x, y)[2]
+    in_grid = grid.cell_of(x, y)[2] & (_group_codes(frame) >= 0)
     members = np.column_stack([members & in_grid[:, None], in_grid])  # + the city
-    labels = [*labels, "city"]
     point, area = np.nonzero(members)
     period = pd.PeriodIndex(frame["occurred_at"].dt.to_period(_FREQ_CODE[freq])).asi8
-    keys = pd.DataFrame(
-        {
-            "period": period[point],
-            "group": frame["group"].astype(str).to_numpy()[point],
-            "area": np.asarray(labels, dtype=object)[area],
-        }
-    )
-    return keys.groupby(list(keys.columns)).size().rename("count").reset_index()
+    return _counted({"period": period[point], "group": _group_codes(frame)[point], "area": area})
 
 
 def _tables(assigned) -> tuple[pd.Series, pd.Series]:
@@ -232,10 +250,10 @@ def _area_array(total: dict, labels: list, first: int, n_periods: int) -> np.nda
 
     sparse = total["areas"]
     out = np.zeros((n_periods, len(GROUPS), len(labels)), np.int64)
-    g = pd.Categorical(sparse["group"], categories=list(GROUPS)).codes
-    a = pd.Categorical(sparse["area"], categories=labels).codes
+    g = sparse["group"].to_numpy()
+    a = sparse["area"].to_numpy()
     k = sparse["period"].to_numpy() - first
-    ok = (g >= 0) & (a >= 0) & (k >= 0) & (k < n_periods)
+    ok = (g >= 0) & (a >= 0) & (a < len(labels)) & (k >= 0) & (k < n_periods)
     np.add.at(out, (k[ok], g[ok], a[ok]), sparse["count"].to_numpy()[ok])
     return out
 
@@ -253,7 +271,7 @@ def _finish(total: dict, grid: Grid, freq: str, layers: Layers, ring: float) -> 
     starts = pd.date_range(lo, hi, freq=FREQS[freq])
     first = pd.Period(lo, freq=code).ordinal
     counts = np.zeros((len(starts), len(GROUPS), grid.height, grid.width), np.int64)
-    g = pd.Categorical(sparse["group"], categories=list(GROUPS)).codes
+    g = sparse["group"].to_numpy()
     ok = g >= 0
     np.add.at(
         counts,

@@ -245,27 +245,41 @@ def proposal_summary(props, bt) -> list:
             "is in the proposals' summary column."
         )
     if bt is not None:
-        tested = int(column_label(bt, "period_incidents", "0"))
-        blocks.append(
-            TextTable(
-                f"Backtest on {column_label(bt, 'period')} ({tested:,} incidents)",
-                ["Set", "Name", "km^2", "Hits", "Hit rate", "PAI", "PEI", "RRI"],
+        blocks += _backtest_blocks(bt, list(props["name"])[SUMMARY_ZONES:])
+    return blocks
+
+
+def _backtest_blocks(bt, hidden: list) -> list:
+    """The backtest table without the rows of the ``hidden`` proposals (beyond the first
+    few), and a line saying where they are."""
+    frame = getattr(bt, "table", bt)
+    shown = frame[~((frame["set"] == "proposals") & frame["name"].isin(hidden))]
+    tested = int(column_label(bt, "period_incidents", "0"))
+    blocks: list = [
+        TextTable(
+            f"Backtest on {column_label(bt, 'period')} ({tested:,} incidents)",
+            ["Set", "Name", "km^2", "Hits", "Hit rate", "PAI", "PEI", "RRI"],
+            [
                 [
-                    [
-                        r.set,
-                        r.name,
-                        f"{r.area_km2:.2f}",
-                        f"{r.hits:,}",
-                        f"{r.hit_rate:.1%}",
-                        f"{r.pai:.1f}",
-                        f"{r.pei:.2f}",
-                        f"{r.rri:.2f}",
-                    ]
-                    for r in bt.itertuples()
-                ],
-                left=("Set", "Name"),
-                drop=("Hits", "km^2"),
-            )
+                    r.set,
+                    r.name,
+                    f"{r.area_km2:.2f}",
+                    f"{r.hits:,}",
+                    f"{r.hit_rate:.1%}",
+                    f"{r.pai:.1f}",
+                    f"{r.pei:.2f}",
+                    f"{r.rri:.2f}",
+                ]
+                for r in shown.itertuples()
+            ],
+            left=("Set", "Name"),
+            drop=("Hits", "km^2"),
+        )
+    ]
+    if hidden:
+        blocks.append(
+            f"The other {len(hidden)} proposals' rows ({hidden[0]} to {hidden[-1]}) are in "
+            "the backtest table (--json, or the _backtest.csv file)."
         )
     return blocks
 

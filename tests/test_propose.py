@@ -570,3 +570,28 @@ def test_the_hot_spot_floor_is_declared_checked_and_reported(synth, layers):
         propose_zones(synth.incidents, period=2018, layers=layers, min_pai=-1)
     with pytest.raises(InputError, match="no hot spot to propose"):
         propose_zones(synth.incidents, period=2018, layers=layers, min_pai=1e6)
+
+
+def test_the_summary_lists_the_top_zones_and_sums_up_the_rest():
+    """A commander's summary stays short: twelve planted spots give twelve zones; the text
+    describes the first eight, sums up the other four in one line (their area and share
+    counted here from the incidents) and the backtest table keeps eight proposal rows."""
+    from impactzones.summaries import SUMMARY_ZONES, TextTable, proposal_summary
+
+    rng = np.random.default_rng(29)
+    centres = np.array([(1500 + 3000 * i, 1500 + 4000 * j) for i in range(4) for j in range(3)],
+                       float)
+    inc = _planted_city(rng, centres)
+    p = propose_zones(inc, period=2017, study_area=shapely.box(0, 0, 12_000, 12_000))
+    assert len(p) == 12 and SUMMARY_ZONES == 8
+    bt = backtest(p, inc, period=2018, draws=2)
+    blocks = proposal_summary(p, bt)
+    bullets = [b for b in blocks if isinstance(b, str) and b.startswith("- ")]
+    assert len(bullets) == 9 and bullets[-1].startswith("- 4 more zones (Proposal I to Proposal L)")
+    y17 = inc[inc["occurred_at"].dt.year == 2017]
+    rest = p.geometry.iloc[8:]
+    held = sum(int(y17.within(g).sum()) for g in rest) / len(y17)
+    assert f"{rest.area.sum() / 1e6:.2f} km^2 together, held {held:.1%}" in bullets[-1]
+    table = next(b for b in blocks if isinstance(b, TextTable) and b.title.startswith("Backtest"))
+    assert sum(row[0] == "proposals" for row in table.rows) == SUMMARY_ZONES + 1  # + the set
+    assert any("The other 4 proposals' rows" in b for b in blocks if isinstance(b, str))
