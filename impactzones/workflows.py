@@ -158,6 +158,10 @@ def read_for_command(
         **reading_options(**reading),
     )
     _check_some_left(res, reading.get("as_of"))
+    blank = res.tally["rejected_by_reason"].get("sensitive_no_point", 0)
+    if blank:  # a clean file's private rows: this command works on points
+        notes = [*notes, f"{blank:,} private incidents have no point in the input (as `load` "
+                 "writes them) and are left out here: this command works on points."]  # fmt: skip
     return res, layers, notes
 
 

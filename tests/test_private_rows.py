@@ -214,3 +214,15 @@ def test_map_on_a_clean_file_warns_that_private_rows_are_left_out(clean_file, la
     got = workflows.map_files([path], tmp_path / "maps")
     n = int(is_sensitive(inc).sum())
     assert len(got.warnings) == 1 and f"{n:,} private incidents" in got.warnings[0]
+
+
+def test_commands_on_points_say_how_many_private_rows_they_leave_out(clean_file):
+    """hotspots, propose, concentration and nearrepeat need points: on a clean file they
+    say how many private incidents they leave out (the truth: the private rows written)."""
+    inc, path = clean_file
+    got = workflows.concentration([path], group="violent")
+    n = int(is_sensitive(inc).sum())
+    assert [m for m in got.notes if f"{n:,} private incidents have no point" in m]
+    # commands that count by area keep them, so they say nothing
+    kept = workflows.compare([path], before="2017", after="2018", zone="North")
+    assert not [m for m in kept.notes if "private incidents have no point" in m]
