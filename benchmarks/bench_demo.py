@@ -5,6 +5,8 @@ Run by hand from the repository root::
     python benchmarks/bench_demo.py --scale 1                 # the default size
     python benchmarks/bench_demo.py --scale 1 --repeat 3 --serial-too   # interleaved with
                                                               # the pictures drawn in turn
+    python benchmarks/bench_demo.py --scale 1 --repeat 3 --against /tmp/before   # against
+                                                              # another checkout
     python benchmarks/bench_demo.py --scale 1 --no-pictures   # without PNG maps and PDFs
     python benchmarks/bench_demo.py --scale 6                 # about 1M incidents
 
@@ -26,6 +28,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 _CHILD = """
 import json, resource, sys, tempfile, time
@@ -36,8 +39,9 @@ def step(msg):
     marks.append((msg, time.perf_counter() - t))
 args = json.loads(sys.argv[1])
 with tempfile.TemporaryDirectory() as d:
+    more = {} if args["parallel"] else {"parallel": False}  # older code has no `parallel`
     res = run_demo(d, seed=args["seed"], scale=args["scale"], progress=step,
-                   pictures=args["pictures"], parallel=args["parallel"])
+                   pictures=args["pictures"], **more)
 marks.append(("end", time.perf_counter() - t))
 me = resource.getrusage(resource.RUSAGE_SELF)
 kids = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -48,11 +52,14 @@ print(json.dumps({"marks": marks, "incidents": len(res.incidents),
 """
 
 
-def run_once(scale: float, seed: int, pictures: bool, parallel: bool) -> dict:
-    """One demo run in a fresh interpreter: its progress marks, size and peak memory."""
+def run_once(scale: float, seed: int, pictures: bool, parallel: bool, code: str) -> dict:
+    """One demo run in a fresh interpreter, importing impactzones from the folder ``code``:
+    its progress marks, size, CPU time and peak memory."""
     args = json.dumps(dict(scale=scale, seed=seed, pictures=pictures, parallel=parallel))
+    env = dict(os.environ, PYTHONPATH=code)
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, args], capture_output=True, text=True, check=True
+        [sys.executable, "-c", _CHILD, args], capture_output=True, text=True, check=True,
+        env=env, cwd=code,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -85,17 +92,26 @@ def main() -> None:
         help="interleave every run with one drawing the pictures in turn (--serial), and "
         "print both columns and their ratio",
     )
+    ap.add_argument(
+        "--against",
+        metavar="DIR",
+        help="interleave every run with one of the impactzones in DIR (another checkout, "
+        "e.g. `git archive <commit>` unpacked), and print both columns and their ratio",
+    )
     ap.add_argument("--repeat", type=int, default=1, help="runs of each kind (default 1)")
     args = ap.parse_args()
-    kinds = {"worker": not args.serial}
+    here = str(Path(__file__).resolve().parents[1])
+    kinds = {"this": (here, not args.serial)}
     if args.serial_too:
-        kinds = {"worker": True, "serial": False}
+        kinds = {"worker": (here, True), "serial": (here, False)}
+    elif args.against:
+        kinds["against"] = (str(Path(args.against).resolve()), True)
     best: dict[str, dict[str, float]] = {k: {} for k in kinds}
     info: dict[str, dict] = {}
     for i in range(args.repeat):
-        for kind, parallel in kinds.items():
+        for kind, (code, parallel) in kinds.items():
             load = os.getloadavg()[0]
-            run = run_once(args.scale, args.seed, not args.no_pictures, parallel)
+            run = run_once(args.scale, args.seed, not args.no_pictures, parallel, code)
             total = run["marks"][-1][1]
             print(f"run {i + 1} {kind}: {total:.1f} s (load {load:.1f})", flush=True)
             for name, secs in stages(run).items():
@@ -120,7 +136,7 @@ def _print_table(best: dict, info: dict) -> None:
         cells = [best[k].get(name, float("nan")) for k in kinds]
         row = "".join(f"{c:10.2f}" for c in cells)
         if len(kinds) == 2 and cells[0] > 0:
-            row += f"{cells[1] / cells[0]:9.2f}x"
+            row += f"{cells[1] / cells[0]:9.2f}x"  # how many times longer the second takes
         print(f"{name:<{width}}{row}")
     for k in kinds:
         r = info[k]

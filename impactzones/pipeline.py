@@ -140,11 +140,17 @@ def blank_sensitive(
     >>> bool(out["district"].notna().all()), float(out["ring_m"].iloc[0])
     (True, 400.0)
     """
+    return _blank(incidents, layers, ring, assigned=False)
+
+
+def _blank(incidents, layers: Layers | None, ring: float, *, assigned: bool):
+    """:func:`blank_sensitive`; ``assigned``: the incidents already carry
+    :func:`impactzones.assign.assign`'s columns for these layers and ring (the demo's)."""
     import shapely
 
     out = incidents.copy()
     if layers is not None:
-        out = _area_labels(out, layers, ring)
+        out = _area_labels(out, layers, ring, assigned=assigned)
     private = is_sensitive(out).to_numpy()
     geoms = out.geometry.array.to_numpy().copy()
     geoms[private] = shapely.Point()
@@ -152,8 +158,11 @@ def blank_sensitive(
     return out, int(private.sum())
 
 
-def _area_labels(inc: gpd.GeoDataFrame, layers: Layers, ring: float) -> gpd.GeoDataFrame:
-    """Every area a point is in, as labels (see :func:`blank_sensitive`)."""
+def _area_labels(
+    inc: gpd.GeoDataFrame, layers: Layers, ring: float, *, assigned: bool = False
+) -> gpd.GeoDataFrame:
+    """Every area a point is in, as labels (see :func:`blank_sensitive`); ``assigned``:
+    ``inc`` already has :func:`impactzones.assign.assign`'s columns for these layers."""
     import shapely
 
     from .core.geo import xy
@@ -161,12 +170,13 @@ def _area_labels(inc: gpd.GeoDataFrame, layers: Layers, ring: float) -> gpd.GeoD
 
     x, y = xy(inc)
     if layers.zones is not None and layers.districts is not None:
-        inc = assign(inc, layers, ring=ring)
+        if not assigned:
+            inc = assign(inc, layers, ring=ring)
         zones = layers.zones
         names = zones["name"].astype(str).to_numpy()
         buffers = [shapely.buffer(g, ring) for g in zones.geometry]
         hits = locate_all(x, y, buffers) if len(buffers) else np.zeros((len(x), 0), bool)
-        inc["ring_zones"] = [";".join(names[h]) for h in hits]
+        inc["ring_zones"] = _joined_names(hits, names)
         inc["ring_m"] = float(ring)
         return inc
     if layers.districts is not None:
@@ -174,6 +184,16 @@ def _area_labels(inc: gpd.GeoDataFrame, layers: Layers, ring: float) -> gpd.GeoD
     if layers.neighborhoods is not None and "neighborhood" in layers.neighborhoods:
         inc["neighborhood"] = polygon_ids(layers.neighborhoods, "neighborhood", x, y)
     return inc
+
+
+def _joined_names(hits: np.ndarray, names: np.ndarray) -> list[str]:
+    """For each row of ``hits`` (points x zones), the names of the zones it hits joined by
+    ``;`` (each distinct row joined once)."""
+    if hits.shape[1] == 0:
+        return [""] * len(hits)
+    rows, which = np.unique(hits, axis=0, return_inverse=True)
+    text = np.array([";".join(names[r]) for r in rows], dtype=object)
+    return text[which.ravel()].tolist()
 
 
 def guard_folder(inputs, out: Path) -> None:
@@ -745,7 +765,7 @@ def _demo_tables(inc, out: Path, headline: dict, counts, comparisons, harm_table
     comparison in CSV, JSON and Markdown."""
     from .evaluate.compare import to_markdown, to_records
 
-    export, blanked = blank_sensitive(inc, places[0], ring=places[1])
+    export, blanked = _blank(inc, places[0], places[1], assigned=True)  # inc: assigned
     export = _named_sources(export)
     files = [
         write_vector(export, out / "incidents.parquet"),
