@@ -126,6 +126,18 @@
       l.bindTooltip(document.createTextNode(f.properties.summary || f.properties.name || ""));
       l.on("click", ev => { L.DomEvent.stopPropagation(ev); edit(l.getLatLngs()[0].map(p => [p.lat, p.lng])); });
     } }).addTo(map);
+  /* each proposal's letter, as in the tables (a text node: a name never becomes markup);
+     in the proposals' layer, so that they show and hide together */
+  const letters = [];
+  proposals.eachLayer(l => {
+    const name = String((l.feature && l.feature.properties.name) || "").replace(/^Proposal /, "");
+    if (!name || !l.getBounds) return;
+    const span = document.createElement("span");
+    span.textContent = name;
+    letters.push(L.marker(l.getBounds().getCenter(), { interactive: false, keyboard: false,
+      icon: L.divIcon({ className: "iz-prop-letter", html: span, iconSize: null }) }));
+  });
+  letters.forEach(m => proposals.addLayer(m));
   const overlays = {};
   overlays[D.density.label] = dens;
   overlays["Hot cells (top 2%, last 12 months)"] = hot;
