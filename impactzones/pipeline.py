@@ -574,7 +574,8 @@ class _Pictures:
 
 def _picture_worker():
     """One worker process (a fresh interpreter: never a fork of a process that may hold
-    threads), started now and importing matplotlib while the demo's first stages run.
+    threads), started now and importing matplotlib while the demo's first stages run;
+    None when no process can be started here (the pictures are then drawn in turn).
 
     The worker is started with ``__main__`` set aside for the moment it starts, so that
     it never runs the caller's script again (multiprocessing's spawn would, in a script
@@ -590,6 +591,9 @@ def _picture_worker():
     sys.modules["__main__"] = types.ModuleType("__main__")
     try:
         pool.submit(_warm_worker)  # starts the process
+    except Exception:  # e.g. a daemonic process may have no children: draw here
+        pool.shutdown(wait=False, cancel_futures=True)
+        return None
     finally:
         sys.modules["__main__"] = main
     return pool

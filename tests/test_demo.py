@@ -94,3 +94,26 @@ def test_a_picture_that_fails_in_the_worker_raises_its_error(tmp_path):
         draw(int, "not a number")
         with pytest.raises(ValueError, match="invalid literal"):
             draw.finish()
+
+
+def _draw_in_a_daemon(path: str) -> None:
+    """Run a picture through ``_Pictures`` inside a daemonic process (no children)."""
+    from pathlib import Path
+
+    from impactzones.pipeline import _Pictures
+
+    with _Pictures(parallel=True) as draw:
+        assert draw.pool is None
+        draw(Path(path).write_text, "drawn")
+        draw.finish()
+
+
+def test_pictures_are_drawn_in_turn_where_no_worker_can_start(tmp_path):
+    import multiprocessing
+
+    p = multiprocessing.get_context("spawn").Process(
+        target=_draw_in_a_daemon, args=(str(tmp_path / "a.txt"),), daemon=True
+    )
+    p.start()
+    p.join(120)
+    assert p.exitcode == 0 and (tmp_path / "a.txt").read_text() == "drawn"
