@@ -820,7 +820,8 @@ def propose(
             name = Path(out).with_suffix("").as_posix() + "_backtest.csv"
             files.append(write_table(bt, name))
     data = {"proposals": props.drop(columns="geometry").to_dict("records"),
-            "backtest": None if bt is None else bt.to_dict("records")}  # fmt: skip
+            "backtest": None if bt is None else bt.to_dict("records"),
+            "headline": props.headline(), "stopped": props.params["stopped"]}  # fmt: skip
     wrote = (
         [f"Wrote {out}" + (" and its backtest table." if bt is not None else ".")] if out else []
     )

@@ -495,8 +495,8 @@ _SELECT = ("from", "to", "category", "group")
 _WF = "impactzones.workflows:"
 #: The incidents, or one count cube file in their place (compare, compstat).
 _INCIDENTS_OR_CUBE = ("incidents", {"help": "incident files or folders, or one count cube "
-                                    "(.nc, from impactzones.cube.write_cube; counts by crime "
-                                    "group; a daily cube for compstat)"})
+                                    "file (.nc, made by `impactzones cube`; compstat needs "
+                                    "a daily cube)"})
 _BOUNDARY = ("boundary", {"help": "study-area polygons (default: St. Louis)"})
 _ZONES_NAMED = ("zones", {"help": "Impact Zone polygons with name and start columns"})
 _MAPS = ("online_tiles", "basemap", "self_contained")

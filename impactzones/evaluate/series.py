@@ -554,6 +554,12 @@ def _check(counts: pd.DataFrame, start: pd.Timestamp, model: str, seasonality: s
     zone = counts[counts["area"] == "zone"]
     pre = int((pd.to_datetime(zone["period"]) < start).sum())
     post = len(zone) - pre
+    if post == 0 and pre > 0:
+        last = pd.to_datetime(zone["period"]).max().date()
+        raise InputError(
+            f"The start {start.date()} is after the last period of the series ({last}): an "
+            f"interrupted time series needs at least 3 periods from the start."
+        )
     if pre < 6 or post < 3:
         raise InputError(
             f"An interrupted time series needs at least 6 periods before the start and 3 "

@@ -146,6 +146,11 @@ def synthetic_control_from_panel(
         raise InputError(f"No series for the {zone} zone in the panel.")
     idx = pd.to_datetime(panel.index)
     pre = np.asarray(idx < start)
+    if (~pre).sum() == 0 and pre.sum() > 0:
+        raise InputError(
+            f"The start {start.date()} is after the data's last period "
+            f"({idx.max().date()}): a synthetic control needs at least one period from it."
+        )
     if pre.sum() < 6 or (~pre).sum() < 1:
         raise InputError(
             f"A synthetic control needs at least 6 periods before {start.date()} and one "
