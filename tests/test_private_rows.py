@@ -199,23 +199,6 @@ def test_explore_counts_private_rows_by_district_from_the_clean_file(clean_file,
     assert seen["private"] == truth
 
 
-def test_map_on_a_clean_file_warns_that_private_rows_are_left_out(clean_file, layers,
-                                                                  monkeypatch, tmp_path):
-    """The demo pipeline reads without the private rows (its steps need points): `map` on a
-    clean file says how many it left out (the truth: the private incidents written)."""
-    from types import SimpleNamespace
-
-    from impactzones.io.incidents import read_incidents
-
-    inc, path = clean_file
-    res = read_incidents(path, study_area=layers.study_area)  # what the pipeline reads
-    monkeypatch.setattr(workflows, "demo", lambda out, **kw: workflows.Outcome(
-        {}, value=SimpleNamespace(load=res)))  # fmt: skip
-    got = workflows.map_files([path], tmp_path / "maps")
-    n = int(is_sensitive(inc).sum())
-    assert len(got.warnings) == 1 and f"{n:,} private incidents" in got.warnings[0]
-
-
 def test_commands_on_points_say_how_many_private_rows_they_leave_out(clean_file):
     """hotspots, propose, concentration and nearrepeat need points: on a clean file they
     say how many private incidents they leave out (the truth: the private rows written)."""
