@@ -595,3 +595,25 @@ def test_the_summary_lists_the_top_zones_and_sums_up_the_rest():
     table = next(b for b in blocks if isinstance(b, TextTable) and b.title.startswith("Backtest"))
     assert sum(row[0] == "proposals" for row in table.rows) == SUMMARY_ZONES + 1  # + the set
     assert any("The other 4 proposals' rows" in b for b in blocks if isinstance(b, str))
+
+
+def test_a_place_hot_only_last_year_is_not_proposed_from_this_year():
+    """Planted truth: the two-year ranking surface (history=1) still ranks a place that was
+    hot in 2017 only, but in the proposal year 2018 it holds background crime: its zone
+    falls below 3 times the city's density there, so it is skipped, and the three places
+    hot in both years are the proposals."""
+    rng = np.random.default_rng(31)
+    city = shapely.box(0, 0, 12_000, 12_000)
+    both = np.array([(2000, 2000), (10_000, 3000), (6000, 10_000)], float)
+    inc = _planted_city(rng, both)
+    gone = (6000.0, 5000.0)
+    old = rng.normal(0, 40, (900, 2)) + gone
+    extra = gpd.GeoDataFrame({"occurred_at": [pd.Timestamp("2017-06-01")] * len(old),
+                              "group": "violent", "category": "robbery"},
+                             geometry=gpd.points_from_xy(old[:, 0], old[:, 1]), crs=CRS)
+    inc = pd.concat([inc, extra], ignore_index=True)
+    p = propose_zones(inc, period=2018, study_area=city)
+    assert not any(g.contains(shapely.Point(gone)) for g in p.geometry)
+    assert len(p) == 3 and all(any(g.contains(shapely.Point(c)) for g in p.geometry) for c in both)
+    loose = propose_zones(inc, period=2018, study_area=city, min_pai=0, budget_km2=0.5)
+    assert any(g.contains(shapely.Point(gone)) for g in loose.geometry)  # the floor did it
