@@ -23,7 +23,7 @@ from .core.files import writes_into
 from .core.geo import Layers, st_louis
 from .core.geometry import share_inside
 from .core.results import column_label
-from .core.schema import is_sensitive
+from .core.schema import AREA_LABELS, is_sensitive
 from .hotspots import registry as _registry
 from .io.incidents import LoadResult, read_incidents
 from .io.layers import read_layer
@@ -150,12 +150,34 @@ def _blank(incidents, layers: Layers | None, ring: float, *, assigned: bool):
 
     out = incidents.copy()
     if layers is not None:
-        out = _area_labels(out, layers, ring, assigned=assigned)
+        out = _keep_kept_labels(_area_labels(out, layers, ring, assigned=assigned), incidents)
     private = is_sensitive(out).to_numpy()
     geoms = out.geometry.array.to_numpy().copy()
     geoms[private] = shapely.Point()
     out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
     return out, int(private.sum())
+
+
+def _no_point(incidents: gpd.GeoDataFrame) -> np.ndarray:
+    """Rows without a point (private rows of a clean file, as ``load`` writes them)."""
+    import shapely
+
+    geoms = incidents.geometry.array.to_numpy()
+    return shapely.is_missing(geoms) | shapely.is_empty(geoms)
+
+
+def _keep_kept_labels(out: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Rows that came without a point keep the area labels they came with (recorded where
+    the point was), not the empty ones their missing point would give."""
+    rows = _no_point(incidents)
+    if not rows.any():
+        return out
+    for col in AREA_LABELS:
+        if col in incidents and col in out:
+            kept = out[col].copy()
+            kept[rows] = incidents[col][rows]
+            out[col] = kept
+    return out
 
 
 def _area_labels(
@@ -418,6 +440,9 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     ring, seed = settings["ring"], settings["seed"]
     step("Assigning incidents to districts and zones")
     inc = assign(inc, layers, ring=ring)
+    # private rows of a clean file have labels but no point: counted, never located
+    located = ~_no_point(inc)
+    pts = inc if located.all() else inc[located]
     counts = count_incidents(inc, by=["year", "district", "group"])
     headline = _demo_headline(inc, source)
     step("Comparing the zones before and after")
@@ -426,11 +451,11 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     harm = settings["harm"]
     harm_tables = _demo_harm(inc, layers, ring, weights, harm) if weights is not None else {}
     step("Finding hot spots (violent crime, the latest full year)")
-    hotspots, files = _demo_hotspots(inc, layers, out, seed, headline)
+    hotspots, files = _demo_hotspots(pts, layers, out, seed, headline)
     step("Proposing new zones and backtesting them")
-    proposals, backtest_table = _demo_proposals(inc, layers)
+    proposals, backtest_table = _demo_proposals(pts, layers)
     capture, proposal_files = _demo_proposal_files(
-        inc, layers, out, proposals, backtest_table, draw
+        pts, layers, out, proposals, backtest_table, draw
     )
     files += proposal_files
     if proposals is not None:
@@ -445,7 +470,7 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     evaluations = _demo_evaluations(inc, layers, ring, out, settings["evaluate_model"],
                                     settings["evaluate_freq"], settings["evaluate"],
                                     skipped=skipped, draw=draw)  # fmt: skip
-    files += _demo_patterns(inc, layers, out, headline, settings["concentration"],
+    files += _demo_patterns(pts, layers, out, headline, settings["concentration"],
                             settings["nearrepeat_category"], settings["nearrepeat_permutations"],
                             seed, draw)  # fmt: skip
     files += _evaluation_files(evaluations, headline)
@@ -462,7 +487,7 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
         source=source, ring=ring, online_tiles=settings["online_tiles"],
         basemap=settings["basemap"], extra=extra, capture=capture,
         pictures=settings["pictures"], hotspots_year=headline.get("hotspots", {}).get("year"),
-        window_hotspots=_window_hotspots(inc, layers, comparisons, headline, seed),
+        window_hotspots=_window_hotspots(pts, layers, comparisons, headline, seed),
         skipped=skipped, draw=draw,
     )  # fmt: skip
     if skipped:
@@ -679,6 +704,7 @@ def _demo_incidents(layers, incidents, columns, crs, read_options, seed, scale, 
         inputs = [incidents] if isinstance(incidents, (str, Path)) else list(incidents)
         load = read_incidents(
             inputs,
+            keep_private=True,  # a clean file's private rows: no point, their areas kept
             columns=columns,
             crs=crs,
             study_area=layers.study_area,

@@ -199,23 +199,6 @@ def test_explore_counts_private_rows_by_district_from_the_clean_file(clean_file,
     assert seen["private"] == truth
 
 
-def test_map_on_a_clean_file_warns_that_private_rows_are_left_out(clean_file, layers,
-                                                                  monkeypatch, tmp_path):
-    """The demo pipeline reads without the private rows (its steps need points): `map` on a
-    clean file says how many it left out (the truth: the private incidents written)."""
-    from types import SimpleNamespace
-
-    from impactzones.io.incidents import read_incidents
-
-    inc, path = clean_file
-    res = read_incidents(path, study_area=layers.study_area)  # what the pipeline reads
-    monkeypatch.setattr(workflows, "demo", lambda out, **kw: workflows.Outcome(
-        {}, value=SimpleNamespace(load=res)))  # fmt: skip
-    got = workflows.map_files([path], tmp_path / "maps")
-    n = int(is_sensitive(inc).sum())
-    assert len(got.warnings) == 1 and f"{n:,} private incidents" in got.warnings[0]
-
-
 def test_commands_on_points_say_how_many_private_rows_they_leave_out(clean_file):
     """hotspots, propose, concentration and nearrepeat need points: on a clean file they
     say how many private incidents they leave out (the truth: the private rows written)."""
@@ -226,3 +209,37 @@ def test_commands_on_points_say_how_many_private_rows_they_leave_out(clean_file)
     # commands that count by area keep them, so they say nothing
     kept = workflows.compare([path], before="2017", after="2018", zone="North")
     assert not [m for m in kept.notes if "private incidents have no point" in m]
+
+
+def test_the_demo_on_the_clean_file_counts_private_rows_as_their_points(clean_file, layers,
+                                                                        tmp_path):  # fmt: skip
+    """``map``/``demo --incidents CLEAN_FILE``: the zone comparison is the one the same
+    incidents give WITH their points (the truth: compare_zones on them, North 740 -> 592),
+    the hot spots use the rows with points only, and the incidents file it rewrites keeps
+    the private rows' labels (compare on it gives the same counts again)."""
+    import geopandas as gpd
+
+    from impactzones.pipeline import run_demo
+
+    inc, path = clean_file
+    north = layers.zones[layers.zones["name"] == "North"]
+    truth = compare_zones(inc, north, 2017, 2018, study_area=layers.study_area)
+    res = run_demo(tmp_path / "d", incidents=[path], evaluate=False, concentration=False,
+                   pictures=False, parallel=False)  # fmt: skip
+    table = res.comparisons["north"]
+    assert _counts(table.to_dict("records")) == _counts(truth.table.to_dict("records"))
+    assert _counts(table.to_dict("records"))[("North", "violent")][:2] == [740, 592]
+    assert res.headline["zone_change"]["display"] == "-20.0%"
+    assert res.headline["incidents"] == len(inc)
+    assert res.headline["load"]["rejected"] == 0
+    written = gpd.read_parquet(tmp_path / "d" / "incidents.parquet")
+    clean = gpd.read_parquet(path).set_index("incident_id")
+    private = written[written.geometry.is_empty].set_index("incident_id")
+    assert len(private) == int(is_sensitive(inc).sum())
+    for col in ("district", "zones", "ring_zones", "area_type"):
+        want = clean.loc[private.index, col].astype(object)
+        assert private[col].astype(object).where(private[col].notna(), None).tolist() == \
+            want.where(want.notna(), None).tolist(), col
+    again = workflows.compare([tmp_path / "d" / "incidents.parquet"], before="2017",
+                              after="2018", zone="North")  # fmt: skip
+    assert _counts(again.data["rows"]) == _counts(truth.table.to_dict("records"))
