@@ -771,7 +771,7 @@ def propose(
 
     ``kwargs``: the :func:`impactzones.propose.propose_zones` settings (``k``,
     ``budget_km2``, ``max_area_km2``, ``min_area_km2``, ``gap``, ``method``, ``threshold``,
-    ``snap``, ``stability``, ``history``, ``solidity``, ``min_pai``) and the reading
+    ``snap``, ``stability``, ``history``, ``solidity``, ``min_pai``, ``min_incidents``) and the reading
     options.
 
     Examples
@@ -785,7 +785,7 @@ def propose(
     step = _step(progress)
     _guard(incidents, [out])
     keys = ("k", "budget_km2", "max_area_km2", "min_area_km2", "gap", "method", "threshold",
-            "snap", "stability", "history", "solidity", "min_pai")  # fmt: skip
+            "snap", "stability", "history", "solidity", "min_pai", "min_incidents")  # fmt: skip
     settings = {k: kwargs.pop(k) for k in keys if k in kwargs}
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,

@@ -561,6 +561,27 @@ def test_only_the_planted_hot_spots_are_proposed_and_the_rest_of_the_budget_is_l
     assert (filled["pai"] < 2).sum() >= 1  # the filler the floor keeps out
 
 
+def test_sparse_data_gives_no_one_incident_zones():
+    """Planted truth, sparse: 4 spots of 25 incidents over 150 scattered ones a year in a
+    144 km^2 city. One scattered incident in a 0.05 km^2 micro-place is 12 times the city's
+    density, so the density floor alone lets the budget fill with one-incident zones; the
+    least count (min_incidents, 5) keeps exactly the 4 spots, each zone's count recounted
+    here from the points."""
+    rng = np.random.default_rng(7)
+    city = shapely.box(0, 0, 12_000, 12_000)
+    centres = np.array([(2000, 2000), (9000, 3000), (3000, 9500), (9500, 9000)], float)
+    inc = _planted_city(rng, centres, per_spot=25, background=150)
+    p = propose_zones(inc, period=2018, study_area=city)
+    on_spot = [[g.contains(shapely.Point(c)) for c in centres] for g in p.geometry]
+    assert len(p) == len(centres) and all(sum(row) == 1 for row in on_spot)
+    in_2018 = inc[inc["occurred_at"].dt.year == 2018]
+    counts = [int(in_2018.within(g).sum()) for g in p.geometry]
+    assert min(counts) >= 5 and p.params["min_incidents"] == 5
+    loose = propose_zones(inc, period=2018, study_area=city, min_incidents=1)
+    loose_counts = [int(in_2018.within(g).sum()) for g in loose.geometry]
+    assert min(loose_counts) < 5  # the chance zones the least count keeps out
+
+
 def test_the_hot_spot_floor_is_declared_checked_and_reported(synth, layers):
     from impactzones.core import defaults
 

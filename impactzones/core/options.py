@@ -430,6 +430,8 @@ OPTIONS: dict[str, Option] = _options(
     Option("min_pai", "number", "propose only hot spots: zones at least this many times the "
            "city's density of crime (%(default)g; 0: always fill the budget)",
            setting="min_pai"),
+    Option("min_incidents", "int", "propose only zones holding at least this many incidents "
+           "of the period (%(default)s; fewer is chance)", setting="min_incidents"),
     # ---- the commands' own ----
     Option("rejects", "path", "rejects table (default: OUT_rejects.csv)"),
     Option("no_boundary", "bool", "keep incidents wherever they are (no study-area check)"),
@@ -566,7 +568,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
                                     "help": "priority surface (default cells: counts per 100 m "
                                     "cell, lightly smoothed)"}),
              "stability", "history", "solidity", "threshold", "snap", "min_pai",
-             ("group", {"help": "crime group (default violent)"}),
+             "min_incidents", ("group", {"help": "crime group (default violent)"}),
              ("category", {"help": "categories instead of a group, comma-separated"}),
              _out(help="proposals file (.geojson, .gpkg, .parquet)"), _BOUNDARY),
             json="print proposals and backtest as JSON"),

@@ -31,6 +31,7 @@ from ..core.defaults import (
     MAX_AREA_KM2,
     MIN_AREA_KM2,
     MIN_PAI,
+    MIN_ZONE_INCIDENTS,
     PROPOSAL_CELL_M,
     PROPOSAL_SMOOTH_M,
 )
@@ -210,6 +211,7 @@ def propose_zones(
     solidity: float = 0.0,
     history: int = HISTORY.default,
     min_pai: float = MIN_PAI.default,
+    min_incidents: int = MIN_ZONE_INCIDENTS.default,
 ) -> Proposals:
     """Up to ``k`` candidate Impact Zones from the hot spots of ``period``.
 
@@ -278,6 +280,10 @@ def propose_zones(
         left partly unspent and ``params["stopped"]`` says why (:meth:`Proposals.headline`).
         0: no floor, the budget is always filled. Chosen on the tuning data only (see
         docs/proposals.md).
+    min_incidents : int, default 5
+        A zone must also hold at least this many incidents of the proposal period: with
+        fewer, its density is chance (sparse data would otherwise fill the budget with
+        one-incident micro-places that pass ``min_pai`` by luck).
 
     Returns
     -------
@@ -305,7 +311,7 @@ def propose_zones(
         method=method, group=group, category=category, gap_m=gap, cell_size_m=cell_size,
         bandwidth_m=bandwidth, threshold=threshold, snap=snap, smooth_m=smooth,
         stability=stability, floor=floor, solidity=solidity, history=history,
-        min_pai=min_pai,
+        min_pai=min_pai, min_incidents=min_incidents,
     )  # fmt: skip
     c = _check(params)
     window = parse_window(period)
@@ -327,13 +333,14 @@ def propose_zones(
     if history:
         note += f", {_with_history(window, history).label} (the period and {history} before)"
     blocked = _kept_clear(exclude, incidents.crs, gap)
-    hot = HotFloor.of(min_pai, values, grid.mask, sel, area.area)
+    hot = HotFloor.of(min_pai, values, grid.mask, sel, area.area, min_incidents)
     shapes, stopped = _grow_zones(grid, values, area, blocked, c, params, layers, hot)
     if not shapes:
         raise InputError(
             f"No place has at least {min_pai:g} times the city's density of these crimes "
-            f"in {window.label}: no hot spot to propose (min_pai={min_pai:g}; lower it to "
-            "see the densest places anyway)."
+            f"and {min_incidents} incidents in {window.label}: no hot spot to propose "
+            f"(min_pai={min_pai:g}, min_incidents={min_incidents}; lower them to see the "
+            "densest places anyway)."
             if stopped == "hot"
             else "No zone fits the constraints: allow a larger area, a smaller gap, or "
             "fewer existing zones to avoid."
@@ -362,6 +369,7 @@ def _check(params: dict) -> Constraints:
     if params["history"] < 0 or int(params["history"]) != params["history"]:
         raise InputError(f"history must be a whole number >= 0, got {params['history']!r}.")
     MIN_PAI.check(params["min_pai"])
+    MIN_ZONE_INCIDENTS.check(params["min_incidents"])
     if not 0 <= params["floor"] < 1:
         raise InputError(f"floor must be a quantile in [0, 1), got {params['floor']!r}.")
     c = Constraints(
@@ -409,20 +417,25 @@ class HotFloor:
     per_m2: float
     x: np.ndarray
     y: np.ndarray
+    min_incidents: int = 1
 
     @classmethod
-    def of(cls, min_pai: float, values, mask, sel, area_m2: float) -> HotFloor:
+    def of(
+        cls, min_pai: float, values, mask, sel, area_m2: float, min_incidents: int = 1
+    ) -> HotFloor:
         """The floor for ``sel``'s incidents on a study area of ``area_m2`` square metres,
-        with the surface ``values`` over its cells ``mask``."""
+        with the surface ``values`` over its cells ``mask``; a zone also needs
+        ``min_incidents`` of them."""
         x, y = xy(sel)
         mean = float(values[mask].mean()) if mask.any() else 0.0
-        return cls(min_pai, min_pai * mean, min_pai * len(sel) / area_m2, x, y)
+        per_m2 = min_pai * len(sel) / area_m2
+        return cls(min_pai, min_pai * mean, per_m2, x, y, int(min_incidents))
 
     def zone_ok(self, shape) -> bool:
-        """Whether ``shape`` holds at least ``min_pai`` times the city's incidents per m^2."""
-        if self.min_pai <= 0:
-            return True
-        return bool(shapely.intersects_xy(shape, self.x, self.y).sum() >= self.per_m2 * shape.area)
+        """Whether ``shape`` holds at least ``min_incidents`` incidents and ``min_pai``
+        times the city's incidents per m^2."""
+        n = int(shapely.intersects_xy(shape, self.x, self.y).sum())
+        return n >= self.min_incidents and (self.min_pai <= 0 or n >= self.per_m2 * shape.area)
 
 
 def _grow_zones(grid, values, area, blocked, c: Constraints, params: dict, layers, hot):
@@ -501,6 +514,7 @@ def _zone_table(shapes, sel, crs, area_km2: float, layers, window, params) -> gp
         + (f"; snapped to {params['snap']}" if params["snap"] else "")
         + (
             f"; hot spots only: at least {params['min_pai']:g} times the city's density"
+            f" and {params['min_incidents']} incidents"
             if params["min_pai"]
             else ""
         )
