@@ -771,8 +771,8 @@ def propose(
 
     ``kwargs``: the :func:`impactzones.propose.propose_zones` settings (``k``,
     ``budget_km2``, ``max_area_km2``, ``min_area_km2``, ``gap``, ``method``, ``threshold``,
-    ``snap``, ``stability``, ``history``, ``solidity``, ``min_pai``, ``min_incidents``) and the reading
-    options.
+    ``snap``, ``stability``, ``history``, ``solidity``, ``min_pai``, ``min_incidents``) and
+    the reading options.
 
     Examples
     --------
