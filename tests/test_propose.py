@@ -369,7 +369,9 @@ def test_history_prefers_the_place_that_stayed_hot_over_last_years_spike():
 
 def test_real_half_years_chose_the_history(real, layers):
     """The tuning evidence for ``history=1`` (2017-2018 only, never 2019): on the rolling
-    half-year backtests the surface with the half-year before beats the period alone."""
+    half-year backtests the surface with the half-year before beats the period alone.
+    Run as it was tuned, before the least count per zone existed (``min_incidents=1``):
+    the default of 5 drops one 4-incident zone of the second half-year (0.846 -> 0.834)."""
     north = layers.zones[layers.zones["name"] == "North"]
     halves = [
         ("2017-07-01:2017-12-31", "2018-01-01:2018-06-30"),
@@ -378,7 +380,8 @@ def test_real_half_years_chose_the_history(real, layers):
     for before, after in halves:
         ratio = {}
         for h in (0, 1):
-            p = propose_zones(real, period=before, exclude=north, layers=layers, history=h)
+            p = propose_zones(real, period=before, exclude=north, layers=layers, history=h,
+                              min_incidents=1)
             bt = backtest(p, real, period=after, existing=north, layers=layers, draws=1)
             bt = bt.set_index("name")
             ratio[h] = bt.loc["all proposals", "pai"] / bt.loc[NAIVE, "pai"]
