@@ -495,7 +495,7 @@ def data_span(times) -> dict[str, str]:
 
     Examples
     --------
-    >>> data_span(pd.to_datetime(["2019-03-02 10:00", "2019-01-05"]).to_numpy())
+    >>> data_span(pd.to_datetime(["2019-03-02 10:00", "2019-01-05 08:30"]).to_numpy())
     {'first_day': '2019-01-05', 'last_day': '2019-03-02'}
     """
     t = pd.DatetimeIndex(np.asarray(times).ravel()).dropna()
