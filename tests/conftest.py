@@ -80,6 +80,7 @@ SLOW_TESTS = {
     "tests/test_security.py::test_demo_comparison_files_use_slugs",
     "tests/test_sensitive.py::test_no_private_point_reaches_any_map_or_file",
     "tests/test_private_rows.py::test_compstat_on_the_clean_file_matches_the_points",
+    "tests/test_private_rows.py::test_the_demo_on_the_clean_file_counts_private_rows_as_their_points",
     "tests/test_cli.py::test_load_prints_a_tally_that_adds_up",
     "tests/test_maps.py::test_a_city_elsewhere_gets_its_own_base",
     "tests/test_packaging.py::test_wheel_ships_the_layers",

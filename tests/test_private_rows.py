@@ -243,3 +243,20 @@ def test_the_demo_on_the_clean_file_counts_private_rows_as_their_points(clean_fi
     again = workflows.compare([tmp_path / "d" / "incidents.parquet"], before="2017",
                               after="2018", zone="North")  # fmt: skip
     assert _counts(again.data["rows"]) == _counts(truth.table.to_dict("records"))
+
+
+def test_the_demo_on_the_real_clean_file_gives_the_raw_exports_comparison(real_incidents_dir,
+                                                                          tmp_path):  # fmt: skip
+    """`map` on a clean file from the real exports: the raw exports' North comparison
+    (230 -> 187 violent, 6,093 -> 5,124 citywide: `compare` on the raw exports, asserted in
+    test_real_clean_file_gives_the_raw_exports_numbers), not 193 -> 151 without the private
+    rows."""
+    from impactzones.pipeline import run_demo
+
+    clean = tmp_path / "clean.parquet"
+    assert main(["load", str(real_incidents_dir), "--out", str(clean), "--quiet"]) == 0
+    res = run_demo(tmp_path / "d", seed=0, incidents=[clean], evaluate=False,
+                   concentration=False, pictures=False, parallel=False)  # fmt: skip
+    got = _counts(res.comparisons["north"].to_dict("records"))
+    assert got[("North", "violent")][:2] == [230, 187]
+    assert got[("Citywide", "violent")][:2] == [6093, 5124]
