@@ -557,6 +557,13 @@ def test_only_the_planted_hot_spots_are_proposed_and_the_rest_of_the_budget_is_l
     assert all(sum(row) == 1 for row in on_spot)  # each zone holds one spot: no filler
     assert sorted(np.argmax(on_spot, axis=1)) == list(range(len(centres)))
     assert (p["pai"] >= 3).all() and p.area.sum() < 2e6
+    # the floor recounted here from the points: each zone's 2018 incidents per m^2 against
+    # the city's (every planted point lies in the city)
+    y18 = inc[inc["occurred_at"].dt.year == 2018]
+    city_density = len(y18) / city.area
+    ratios = np.array([int(y18.within(g).sum()) / g.area / city_density for g in p.geometry])
+    assert (ratios >= 3).all(), ratios
+    assert np.allclose(ratios, p["pai"], rtol=1e-9), (ratios, p["pai"].to_numpy())
     assert p.params["stopped"] == "hot" and p.params["min_pai"] == 3
     assert "no other place has at least 3 times the city's density" in p.headline()
     filled = propose_zones(inc, period=2018, study_area=city, budget_km2=2.0, min_pai=0)
