@@ -216,3 +216,23 @@ def test_same_inputs_give_the_same_page(synth, layers, zone, tmp_path):
     a = write_explore(inc, layers, tmp_path / "a.html", proposals=zone).read_bytes()
     b = write_explore(inc, layers, tmp_path / "b.html", proposals=zone).read_bytes()
     assert a == b
+
+
+def test_a_name_like_a_placeholder_stays_data(synth, layers, tmp_path):
+    """A zone named as the page's own placeholders is embedded as that text: the page is
+    filled in one pass, so no user string is searched again for a placeholder."""
+    import json
+
+    from impactzones.core.geo import Layers
+
+    zones = layers.zones.copy()
+    names = ["/*TITLE*/null", "/*DATA*/null", "/*APP_JS*/"]
+    zones["name"] = names[: len(zones)]
+    evil = Layers(boundary=layers.boundary, districts=layers.districts,
+                  neighborhoods=layers.neighborhoods, zones=zones)  # fmt: skip
+    page = write_explore(synth.incidents[:5000], evil, tmp_path / "p.html", title="/*DATA*/null")
+    html = page.read_text(encoding="utf-8")
+    data = json.loads(re.search(r"window\.IZ_DATA = (.*?);\n", html).group(1))
+    title = json.loads(re.search(r"window\.IZ_TITLE = (.*?);\n", html).group(1))
+    assert [f["properties"]["name"] for f in data["zones"]["features"]] == names[: len(zones)]
+    assert title == "/*DATA*/null"

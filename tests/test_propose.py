@@ -583,6 +583,8 @@ def test_sparse_data_gives_no_one_incident_zones():
     loose = propose_zones(inc, period=2018, study_area=city, min_incidents=1)
     loose_counts = [int(in_2018.within(g).sum()) for g in loose.geometry]
     assert min(loose_counts) < 5  # the chance zones the least count keeps out
+    with pytest.raises(InputError, match="min_incidents must be a whole number"):
+        propose_zones(inc, period=2018, study_area=city, min_incidents=2.5)
 
 
 def test_the_hot_spot_floor_is_declared_checked_and_reported(synth, layers):

@@ -86,6 +86,38 @@ def _locate_exact(x, y, polygons, todo) -> np.ndarray:
     return out
 
 
+def _raster_frame(bounds) -> tuple[float, float, float, object, tuple[int, int]]:
+    """The frame of a raster index over ``bounds`` (``xmin, ymin, xmax, ymax``, CRS units):
+    about a million square cells with a two-cell margin all round. Returns ``x0, y0`` (the
+    top-left corner), the cell side, the affine transform and the ``(height, width)``."""
+    from affine import Affine
+
+    xmin, ymin, xmax, ymax = bounds
+    cell = max(np.sqrt((xmax - xmin) * (ymax - ymin) / 1e6), 1e-9)
+    width = int(np.ceil((xmax - xmin) / cell)) + 4
+    height = int(np.ceil((ymax - ymin) / cell)) + 4
+    x0, y0 = xmin - 2 * cell, ymax + 2 * cell
+    transform = Affine(cell, 0.0, x0, 0.0, -cell, y0)
+    return x0, y0, cell, transform, (height, width)
+
+
+def _edge_band(geoms, shape: tuple[int, int], transform) -> np.ndarray:
+    """The cells of a raster frame within two cells of any of ``geoms``' edges (where a
+    cell's label is uncertain and points need the exact test), as a boolean array."""
+    from rasterio import features
+    from scipy import ndimage
+
+    edges = features.rasterize(
+        [(shapely.boundary(g), 1) for g in geoms],
+        out_shape=shape,
+        transform=transform,
+        fill=0,
+        all_touched=True,
+        dtype="uint8",
+    ).astype(bool)
+    return ndimage.binary_dilation(edges, iterations=2)
+
+
 def _locate_grid(x, y, polygons) -> np.ndarray:
     """:func:`locate` through a raster index: exact tests only near polygon edges.
 
@@ -94,36 +126,20 @@ def _locate_grid(x, y, polygons) -> np.ndarray:
     cell takes the cell's label; the others are tested exactly. Same answer, a few times
     faster for large inputs.
     """
-    from affine import Affine
     from rasterio import features
-    from scipy import ndimage
 
     geoms = [g for g in polygons if g is not None and not g.is_empty]
     if not geoms:
         return np.full(len(x), -1, dtype="int64")
-    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
-    cell = max(np.sqrt((xmax - xmin) * (ymax - ymin) / 1e6), 1e-9)
-    width = int(np.ceil((xmax - xmin) / cell)) + 4
-    height = int(np.ceil((ymax - ymin) / cell)) + 4
-    x0, y0 = xmin - 2 * cell, ymax + 2 * cell
-    transform = Affine(cell, 0.0, x0, 0.0, -cell, y0)
+    x0, y0, cell, transform, shape = _raster_frame(shapely.total_bounds(geoms))
+    height, width = shape
     shapes = [
         (g, i + 1)
         for i, g in reversed(list(enumerate(polygons)))
         if g is not None and not g.is_empty
     ]
-    label = features.rasterize(
-        shapes, out_shape=(height, width), transform=transform, fill=0, dtype="int32"
-    )
-    edges = features.rasterize(
-        [(shapely.boundary(g), 1) for g, _ in shapes],
-        out_shape=(height, width),
-        transform=transform,
-        fill=0,
-        all_touched=True,
-        dtype="uint8",
-    ).astype(bool)
-    edges = ndimage.binary_dilation(edges, iterations=2)
+    label = features.rasterize(shapes, out_shape=shape, transform=transform, fill=0, dtype="int32")
+    edges = _edge_band([g for g, _ in shapes], shape, transform)
     if HAVE_NUMBA:  # one compiled pass instead of a dozen array temporaries
         out = raster_lookup(x, y, x0, y0, cell, label, edges)
         todo = np.flatnonzero(out == -2)

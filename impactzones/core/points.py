@@ -87,28 +87,15 @@ def _area_index(area):
     2 for those within two cells of its edge (points there need the exact test), 0 for
     the rest. Keyed on the geometry itself (immutable, hashed by its coordinates), so it
     cannot go stale."""
-    from affine import Affine
     from rasterio import features
-    from scipy import ndimage
 
-    xmin, ymin, xmax, ymax = area.bounds
-    cell = max(np.sqrt((xmax - xmin) * (ymax - ymin) / 1e6), 1e-9)
-    width = int(np.ceil((xmax - xmin) / cell)) + 4
-    height = int(np.ceil((ymax - ymin) / cell)) + 4
-    x0, y0 = xmin - 2 * cell, ymax + 2 * cell
-    transform = Affine(cell, 0.0, x0, 0.0, -cell, y0)
+    from .geometry import _edge_band, _raster_frame
+
+    x0, y0, cell, transform, shape = _raster_frame(area.bounds)
     inside = features.rasterize(
-        [(area, 1)], out_shape=(height, width), transform=transform, fill=0, dtype="uint8"
+        [(area, 1)], out_shape=shape, transform=transform, fill=0, dtype="uint8"
     ).astype(bool)
-    edges = features.rasterize(
-        [(shapely.boundary(area), 1)],
-        out_shape=(height, width),
-        transform=transform,
-        fill=0,
-        all_touched=True,
-        dtype="uint8",
-    ).astype(bool)
-    edges = ndimage.binary_dilation(edges, iterations=2)
+    edges = _edge_band([area], shape, transform)
     code = np.where(edges, 2, inside).astype(np.uint8)  # one read per point
     code.flags.writeable = False
     return x0, y0, cell, code

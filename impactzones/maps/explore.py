@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import zlib
 from pathlib import Path
 
@@ -320,11 +321,13 @@ def write_explore(
     js, css = _leaflet_inline()
     page = (_HERE / "explore_page.html").read_text(encoding="utf-8")
     app = (_HERE / "explore_page.js").read_text(encoding="utf-8")
-    html = (
-        page.replace("/*LEAFLET_CSS*/", css)
-        .replace("/*LEAFLET_JS*/", js)
-        .replace("/*APP_JS*/", app.replace("</script", "<\\/script"))
-        .replace("/*DATA*/null", _js_json(data))
-        .replace("/*TITLE*/null", _js_json(title))
-    )
+    fill = {
+        "/*LEAFLET_CSS*/": css,
+        "/*LEAFLET_JS*/": js,
+        "/*APP_JS*/": app.replace("</script", "<\\/script"),
+        "/*DATA*/null": _js_json(data),
+        "/*TITLE*/null": _js_json(title),
+    }
+    # one pass: a name in the data that reads like a placeholder is never filled in again
+    html = re.sub("|".join(map(re.escape, fill)), lambda m: fill[m.group(0)], page)
     return atomic_write(Path(path), lambda p: p.write_text(html, encoding="utf-8"))

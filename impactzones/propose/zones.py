@@ -370,6 +370,10 @@ def _check(params: dict) -> Constraints:
         raise InputError(f"history must be a whole number >= 0, got {params['history']!r}.")
     MIN_PAI.check(params["min_pai"])
     MIN_ZONE_INCIDENTS.check(params["min_incidents"])
+    if int(params["min_incidents"]) != params["min_incidents"]:
+        raise InputError(
+            f"min_incidents must be a whole number >= 1, got {params['min_incidents']!r}."
+        )
     if not 0 <= params["floor"] < 1:
         raise InputError(f"floor must be a quantile in [0, 1), got {params['floor']!r}.")
     c = Constraints(
