@@ -19,7 +19,7 @@ import shapely
 
 from .core.defaults import RING
 from .core.errors import InputError
-from .core.geo import Layers, xy
+from .core.geo import Layers, no_point, xy
 from .core.geometry import locate, locate_all, polygon_ids, ring_polygons
 from .core.schema import AREA_LABELS
 
@@ -133,14 +133,15 @@ def _pointless(incidents: pd.DataFrame) -> np.ndarray:
     cols = [c for c in ("zones", "zone", "district") if c in incidents]
     if not cols or not isinstance(incidents, gpd.GeoDataFrame):
         return np.zeros(len(incidents), bool)
-    geoms = incidents.geometry.array.to_numpy()
-    no_point = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    return no_point & incidents[cols].notna().any(axis=1).to_numpy()
+    return no_point(incidents) & incidents[cols].notna().any(axis=1).to_numpy()
 
 
-def _keep_labels(out: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Rows without a point keep the labels they came with (recorded where the point was)."""
-    rows = _pointless(incidents)
+def _keep_labels(
+    out: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, rows: np.ndarray | None = None
+) -> gpd.GeoDataFrame:
+    """Rows without a point keep the labels they came with (recorded where the point was);
+    ``rows``: which rows (default: those :func:`_pointless` finds, with a label)."""
+    rows = _pointless(incidents) if rows is None else rows
     if rows.any():
         for col in LABELS:
             if col in incidents and col in out:

@@ -14,16 +14,16 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .assign import assign, count_incidents
+from .assign import _keep_labels, assign, count_incidents
 from .core.change import format_pct
 from .core.compat import renamed_keyword
 from .core.defaults import RING
 from .core.errors import InputError
 from .core.files import writes_into
-from .core.geo import Layers, st_louis
+from .core.geo import Layers, no_point, st_louis
 from .core.geometry import share_inside
 from .core.results import column_label
-from .core.schema import AREA_LABELS, is_sensitive
+from .core.schema import is_sensitive
 from .hotspots import registry as _registry
 from .io.incidents import LoadResult, read_incidents
 from .io.layers import read_layer
@@ -150,34 +150,13 @@ def _blank(incidents, layers: Layers | None, ring: float, *, assigned: bool):
 
     out = incidents.copy()
     if layers is not None:
-        out = _keep_kept_labels(_area_labels(out, layers, ring, assigned=assigned), incidents)
+        labelled = _area_labels(out, layers, ring, assigned=assigned)
+        out = _keep_labels(labelled, incidents, no_point(incidents))  # every row without a point
     private = is_sensitive(out).to_numpy()
     geoms = out.geometry.array.to_numpy().copy()
     geoms[private] = shapely.Point()
     out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
     return out, int(private.sum())
-
-
-def _no_point(incidents: gpd.GeoDataFrame) -> np.ndarray:
-    """Rows without a point (private rows of a clean file, as ``load`` writes them)."""
-    import shapely
-
-    geoms = incidents.geometry.array.to_numpy()
-    return shapely.is_missing(geoms) | shapely.is_empty(geoms)
-
-
-def _keep_kept_labels(out: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Rows that came without a point keep the area labels they came with (recorded where
-    the point was), not the empty ones their missing point would give."""
-    rows = _no_point(incidents)
-    if not rows.any():
-        return out
-    for col in AREA_LABELS:
-        if col in incidents and col in out:
-            kept = out[col].copy()
-            kept[rows] = incidents[col][rows]
-            out[col] = kept
-    return out
 
 
 def _area_labels(
@@ -441,7 +420,7 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     step("Assigning incidents to districts and zones")
     inc = assign(inc, layers, ring=ring)
     # private rows of a clean file have labels but no point: counted, never located
-    located = ~_no_point(inc)
+    located = ~no_point(inc)
     pts = inc if located.all() else inc[located]
     counts = count_incidents(inc, by=["year", "district", "group"])
     headline = _demo_headline(inc, source)

@@ -26,6 +26,7 @@ __all__ = [
     "Layers",
     "data_dir",
     "load_layer",
+    "no_point",
     "st_louis",
     "to_work_crs",
     "utm_crs_for",
@@ -191,6 +192,20 @@ def st_louis(crs: CRS | str | None = None) -> Layers:
         neighborhoods=load_layer("neighborhoods", crs),
         zones=load_layer("zones", crs),
     )
+
+
+def no_point(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    """Which rows have no point: a missing or empty geometry (private rows of a clean
+    file, as ``load`` writes them), as a boolean array.
+
+    Examples
+    --------
+    >>> pts = gpd.GeoDataFrame(geometry=[shapely.Point(1, 2), shapely.Point(), None])
+    >>> no_point(pts).tolist()
+    [False, True, True]
+    """
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    return shapely.is_missing(geoms) | shapely.is_empty(geoms)
 
 
 def xy(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:

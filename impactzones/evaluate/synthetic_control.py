@@ -34,6 +34,7 @@ from scipy import optimize
 
 from ..core.defaults import RING, describe
 from ..core.errors import InputError
+from ..core.geo import no_point
 from ..io.writers import write_png
 
 __all__ = [
@@ -341,10 +342,7 @@ def _by_kept_label(incidents, donors, which: np.ndarray) -> np.ndarray:
     ``neighborhood`` label names (when the donors carry that id), like the zone's own count."""
     if "neighborhood" not in incidents or "neighborhood" not in donors:
         return which
-    import shapely
-
-    geoms = incidents.geometry.array.to_numpy()
-    rows = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    rows = np.flatnonzero(no_point(incidents))
     if not len(rows):
         return which
     ids = pd.Index(donors["neighborhood"].astype(str))

@@ -35,7 +35,7 @@ import pandas as pd
 from pyproj import Transformer
 
 from ..core.defaults import RING
-from ..core.geo import WGS84, Layers, xy
+from ..core.geo import WGS84, Layers, no_point, xy
 from ..core.geometry import locate
 from ..core.grid import make_grid
 from ..core.results import column_label
@@ -216,10 +216,7 @@ def _by_district_label(private: pd.DataFrame, names: list[str], where: np.ndarra
     kept ``district`` label names; ``where``: the districts found from the points."""
     if "district" not in private or not isinstance(private, gpd.GeoDataFrame):
         return where
-    import shapely
-
-    geoms = private.geometry.array.to_numpy()
-    rows = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    rows = np.flatnonzero(no_point(private))
     if not len(rows):
         return where
     labels = private["district"].to_numpy(dtype=object)[rows]

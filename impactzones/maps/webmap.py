@@ -46,7 +46,7 @@ import shapely
 from ..core import defaults
 from ..core.change import format_pct
 from ..core.errors import InputError
-from ..core.geo import WGS84, Layers
+from ..core.geo import WGS84, Layers, no_point
 from ..core.results import column_label
 from ..core.schema import is_sensitive
 from ..io.safety import js_literal
@@ -348,7 +348,7 @@ def _geojson(gdf: gpd.GeoDataFrame) -> dict:
     import json
 
     geoms = gdf.geometry.to_numpy()
-    blank = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    blank = no_point(gdf)
     text = np.where(blank, "null", shapely.to_geojson(np.where(blank, None, geoms)))
     shapes = json.loads("[" + ",".join(text.tolist()) + "]")
     bounds = shapely.bounds(geoms).tolist()
