@@ -129,3 +129,8 @@ def test_a_comparison_from_the_distributed_cube_equals_one_from_the_incidents(
     by_district = assigned.groupby("district").size()
     for d, n in by_district.items():
         assert int(area[f"district:{d}"]) == n
+    by_ring = assigned[assigned["area_type"] == "ring"].groupby("ring").size()
+    assert len(by_ring) == len(layers.zones)  # the St. Louis rings do not overlap
+    for name, n in by_ring.items():
+        assert int(area[f"ring:{name}"]) == n
+    assert int(area["control"]) == int((assigned["area_type"] == "control").sum())
