@@ -24,6 +24,7 @@ __all__ = [
     "WGS84",
     "WORK_CRS",
     "Layers",
+    "at_kept_label",
     "data_dir",
     "load_layer",
     "no_point",
@@ -192,6 +193,36 @@ def st_louis(crs: CRS | str | None = None) -> Layers:
         neighborhoods=load_layer("neighborhoods", crs),
         zones=load_layer("zones", crs),
     )
+
+
+def at_kept_label(frame: pd.DataFrame, column: str, ids, where: np.ndarray) -> np.ndarray:
+    """Which polygon each row is in: ``where`` (found from the points) for rows with a
+    point, and for rows without one (private rows as ``load`` writes them) the position
+    in ``ids`` of the id their kept ``column`` label names (-1: no label, or one no
+    polygon has). Whole-number ids read back as floats match (3.0 names "3").
+
+    Examples
+    --------
+    >>> rows = gpd.GeoDataFrame({"district": [None, 3.0, 9.0]},
+    ...                         geometry=[shapely.Point(0, 0), shapely.Point(), None])
+    >>> at_kept_label(rows, "district", ["1", "3"], np.array([0, -1, -1])).tolist()
+    [0, 1, -1]
+    """
+    if column not in frame or not isinstance(frame, gpd.GeoDataFrame):
+        return where
+    rows = np.flatnonzero(no_point(frame))
+    if not len(rows):
+        return where
+    labels = frame[column].to_numpy(dtype=object)[rows]
+    known = pd.notna(labels)
+    text = [
+        str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in labels[known]
+    ]
+    at = np.full(len(rows), -1)
+    at[known] = pd.Index([str(i) for i in ids]).get_indexer(text)
+    out = where.copy()
+    out[rows] = at
+    return out
 
 
 def no_point(gdf: gpd.GeoDataFrame) -> np.ndarray:

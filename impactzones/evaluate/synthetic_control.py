@@ -34,7 +34,7 @@ from scipy import optimize
 
 from ..core.defaults import RING, describe
 from ..core.errors import InputError
-from ..core.geo import no_point
+from ..core.geo import at_kept_label
 from ..io.writers import write_png
 
 __all__ = [
@@ -321,7 +321,9 @@ def synthetic_control(
         raise InputError("Fewer than two donor areas lie clear of the zones and their rings.")
     sel = incidents[(incidents[by] == crime).to_numpy()]
     x, y = xy(sel)
-    which = _by_kept_label(sel, clear, locate(x, y, list(clear.geometry)))
+    which = locate(x, y, list(clear.geometry))
+    if "neighborhood" in clear:  # rows without a point: in the donor their label names
+        which = at_kept_label(sel, "neighborhood", clear["neighborhood"], which)
     per = _periods(pd.to_datetime(incidents["occurred_at"]), freq)
     names = clear[donor_name].astype(str).tolist()
     tab = _donor_table(pd.to_datetime(sel["occurred_at"]), which, names, per)
@@ -335,31 +337,6 @@ def synthetic_control(
         {"crime": crime, "by": by, "ring_m": ring, "ring_rule": ring_rule, "freq": freq}
     )
     return res
-
-
-def _by_kept_label(incidents, donors, which: np.ndarray) -> np.ndarray:
-    """Rows without a point (private rows as ``load`` writes them) in the donor their kept
-    ``neighborhood`` label names (when the donors carry that id), like the zone's own count."""
-    if "neighborhood" not in incidents or "neighborhood" not in donors:
-        return which
-    rows = np.flatnonzero(no_point(incidents))
-    if not len(rows):
-        return which
-    ids = pd.Index(donors["neighborhood"].astype(str))
-    labels = incidents["neighborhood"].to_numpy(dtype=object)[rows]
-    known = pd.notna(labels)
-    at = np.full(len(rows), -1)
-    at[known] = ids.get_indexer(pd.Series(labels[known]).map(_id_text).to_numpy())
-    out = which.copy()
-    out[rows] = at
-    return out
-
-
-def _id_text(value) -> str:
-    """An id as text, whole numbers without a decimal point (3.0 read back from a file: 3)."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def plot_synthetic_control(result: SyntheticControl, path: str | Path | None = None) -> bytes:

@@ -35,7 +35,7 @@ import pandas as pd
 from pyproj import Transformer
 
 from ..core.defaults import RING
-from ..core.geo import WGS84, Layers, no_point, xy
+from ..core.geo import WGS84, Layers, at_kept_label, xy
 from ..core.geometry import locate
 from ..core.grid import make_grid
 from ..core.results import column_label
@@ -197,8 +197,8 @@ def _private_summary(private: pd.DataFrame, layers: Layers, months: pd.PeriodInd
     rows = []
     if layers.districts is not None and len(layers.districts):
         names = [str(n) for n in layers.districts["district"]]
-        where = _by_district_label(private, names, locate(*xy(private),
-                                                          list(layers.districts.geometry)))
+        found = locate(*xy(private), list(layers.districts.geometry))
+        where = at_kept_label(private, "district", names, found)  # or by the kept label
         for i, name in enumerate(names):
             got = [int(((where == i) & (year == y)).sum()) for y in years]
             rows.append([name] + [c if c == 0 or c >= PRIVATE_MIN else None for c in got])
@@ -209,21 +209,6 @@ def _private_summary(private: pd.DataFrame, layers: Layers, months: pd.PeriodInd
         "rows": rows,
         "min_shown": PRIVATE_MIN,
     }
-
-
-def _by_district_label(private: pd.DataFrame, names: list[str], where: np.ndarray) -> np.ndarray:
-    """Rows without a point (as ``load`` writes private incidents) in the district their
-    kept ``district`` label names; ``where``: the districts found from the points."""
-    if "district" not in private or not isinstance(private, gpd.GeoDataFrame):
-        return where
-    rows = np.flatnonzero(no_point(private))
-    if not len(rows):
-        return where
-    labels = private["district"].to_numpy(dtype=object)[rows]
-    text = [str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in labels]
-    out = where.copy()
-    out[rows] = pd.Index(names).get_indexer(text)  # -1: a label no district has (or none)
-    return out
 
 
 def _capture(curve: pd.DataFrame | None) -> dict | None:
