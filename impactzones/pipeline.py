@@ -1123,20 +1123,23 @@ def _demo_comparisons(inc, layers: Layers, ring: float) -> dict:
     stop early): the North zone 2017 vs 2018, the Central and South zones 2018 vs 2019."""
     from .evaluate.compare import compare_zones
 
-    out: dict = {}
-    zones = layers.zones
-    years = set(inc["occurred_at"].dt.year.unique())
+    return {
+        key: compare_zones(inc, group, y - 1, y, ring=ring, study_area=layers.study_area)
+        for key, group, y in _zone_start_years(inc, layers.zones)
+    }
+
+
+def _zone_start_years(inc, zones):
+    """``(key, zones, year)`` for each start year of the zones with data in it and the
+    year before; ``key`` names the comparison's files (compare_<key>.csv: safe and unique
+    whatever the names)."""
     if "start" not in zones:
-        return out
-    slugs = Slugs()  # file names: compare_<key>.csv, safe and unique whatever the names
+        return
+    years = set(inc["occurred_at"].dt.year.unique())
+    slugs = Slugs()
     for start_year, group in zones.groupby(zones["start"].dt.year):
-        if pd.isna(start_year):
-            continue
-        y = int(start_year)
-        if {y - 1, y} <= years:
-            key = slugs("_".join(str(n) for n in group["name"]))
-            out[key] = compare_zones(inc, group, y - 1, y, ring=ring, study_area=layers.study_area)
-    return out
+        if not pd.isna(start_year) and {int(start_year) - 1, int(start_year)} <= years:
+            yield slugs("_".join(str(n) for n in group["name"])), group, int(start_year)
 
 
 def _demo_harm(inc, layers: Layers, ring: float, weights: dict, source) -> dict:
@@ -1147,22 +1150,12 @@ def _demo_harm(inc, layers: Layers, ring: float, weights: dict, source) -> dict:
 
     check_harm_categories(weights, inc["category"].unique(), str(source))
     out: dict = {}
-    zones = layers.zones
-    if "start" not in zones:
-        return out
-    years = set(inc["occurred_at"].dt.year.unique())
-    slugs = Slugs()  # the same keys as _demo_comparisons
-    for start_year, group in zones.groupby(zones["start"].dt.year):
-        if pd.isna(start_year):
-            continue
-        y = int(start_year)
-        if {y - 1, y} <= years:
-            key = slugs("_".join(str(n) for n in group["name"]))
-            table = compare_zones(
-                inc, group, y - 1, y, by="category", crimes=sorted(weights), ring=ring,
-                study_area=layers.study_area,
-            )
-            out[key] = harm_table(table[table["crime"].isin(list(weights))], weights)
+    for key, group, y in _zone_start_years(inc, layers.zones):  # _demo_comparisons' keys
+        table = compare_zones(
+            inc, group, y - 1, y, by="category", crimes=sorted(weights), ring=ring,
+            study_area=layers.study_area,
+        )  # fmt: skip
+        out[key] = harm_table(table[table["crime"].isin(list(weights))], weights)
     return out
 
 
