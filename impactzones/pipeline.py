@@ -1004,10 +1004,19 @@ def existing_zones(
     ['North']
     >>> existing_zones(zones, names="South, Central")["name"].tolist()
     ['Central', 'South']
+    >>> existing_zones(zones, names="Nowhere")
+    Traceback (most recent call last):
+    impactzones.core.errors.InputError: No zone named 'Nowhere'; the zones are North, ...
     """
     kept = zones
     if names:
-        kept = zones[zones["name"].isin([z.strip() for z in names.split(",")])]
+        wanted = [z.strip() for z in names.split(",") if z.strip()]
+        known = zones["name"].astype(str).tolist()
+        if missing := [z for z in wanted if z not in known]:
+            raise InputError(
+                f"No zone named {', '.join(map(repr, missing))}; the zones are {', '.join(known)}."
+            )
+        kept = zones[zones["name"].isin(wanted)]
     elif by is not None and "start" in zones:
         kept = zones[zones["start"].isna() | (zones["start"] <= pd.Timestamp(by))]
     if extra:

@@ -205,6 +205,11 @@ def test_propose_command_prints_the_backtest(synth_file, tmp_path):
     text = " ".join(proc.stdout.split())
     assert "Proposal A" in text and "Backtest on 2019" in text and "naive" in text
     assert out.exists() and (tmp_path / "proposals_backtest.csv").exists()
+    proc = run("propose", str(synth_file), "--period", "2018", "--existing", "North,Nowhere",
+               "--out", str(tmp_path / "none.geojson"))  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "No zone named 'Nowhere'; the zones are North, Central, South." in proc.stderr
+    assert not (tmp_path / "none.geojson").exists()
 
 
 @pytest.mark.slow
