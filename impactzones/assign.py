@@ -28,6 +28,7 @@ __all__ = [
     "LABELS",
     "assign",
     "count_incidents",
+    "keep_labels",
     "place_by_labels",
 ]
 
@@ -124,7 +125,7 @@ def assign(
     in_study = shapely.intersects_xy(_prepared(layers.study_area), x, y)
     area = np.where(first >= 0, 0, np.where(in_ring >= 0, 1, 2))
     out["area_type"] = _labels(np.where(in_study, area, 3), np.array(AREA_TYPES, object))
-    return _keep_labels(out, incidents)
+    return keep_labels(out, incidents)
 
 
 def _pointless(incidents: pd.DataFrame) -> np.ndarray:
@@ -136,11 +137,23 @@ def _pointless(incidents: pd.DataFrame) -> np.ndarray:
     return no_point(incidents) & incidents[cols].notna().any(axis=1).to_numpy()
 
 
-def _keep_labels(
+def keep_labels(
     out: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, rows: np.ndarray | None = None
 ) -> gpd.GeoDataFrame:
-    """Rows without a point keep the labels they came with (recorded where the point was);
-    ``rows``: which rows (default: those :func:`_pointless` finds, with a label)."""
+    """Rows without a point keep the area labels (:data:`LABELS`) they came with in
+    ``incidents`` (recorded where the point was), not those ``out`` found for them.
+
+    ``rows``: which rows, a boolean array (default: those with no point and a ``zones``,
+    ``zone`` or ``district`` label). Returns ``out``, its label columns replaced there.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> inc = gpd.GeoDataFrame({"district": [4.0, 2.0]},
+    ...                        geometry=[shapely.Point(), shapely.Point(0, 0)])
+    >>> keep_labels(inc.assign(district=[None, 1.0]), inc)["district"].tolist()
+    [4.0, 1.0]
+    """
     rows = _pointless(incidents) if rows is None else rows
     if rows.any():
         for col in LABELS:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .assign import _keep_labels, assign, count_incidents
+from .assign import assign, count_incidents, keep_labels
 from .core.change import format_pct
 from .core.compat import renamed_keyword
 from .core.defaults import RING
@@ -151,7 +151,7 @@ def _blank(incidents, layers: Layers | None, ring: float, *, assigned: bool):
     out = incidents.copy()
     if layers is not None:
         labelled = _area_labels(out, layers, ring, assigned=assigned)
-        out = _keep_labels(labelled, incidents, no_point(incidents))  # every row without a point
+        out = keep_labels(labelled, incidents, no_point(incidents))  # every row without a point
     private = is_sensitive(out).to_numpy()
     geoms = out.geometry.array.to_numpy().copy()
     geoms[private] = shapely.Point()
