@@ -68,11 +68,13 @@ def plot_polygons(ax: Any, geoms: Iterable, **style: Any) -> Any:
     Examples
     --------
     >>> import matplotlib.figure
-    >>> from shapely.geometry import box
+    >>> from shapely.geometry import Polygon, box
     >>> ax = matplotlib.figure.Figure().add_subplot()
-    >>> c = plot_polygons(ax, [box(0, 0, 2, 1), box(0, 0, 0, 0)], facecolor="red")
-    >>> len(c.get_paths()), c.get_paths()[0].get_extents().bounds
-    (1, (0.0, 0.0, 2.0, 1.0))
+    >>> c = plot_polygons(ax, [box(0, 0, 2, 1), Polygon(), None], facecolor=["red", "b", "g"])
+    >>> len(c.get_paths()), [float(v) for v in c.get_paths()[0].get_extents().bounds]
+    (1, [0.0, 0.0, 2.0, 1.0])
+    >>> c.get_facecolor().tolist()  # the colour of the one drawn
+    [[1.0, 0.0, 0.0, 1.0]]
     """
     from matplotlib.collections import PathCollection
     from matplotlib.path import Path
@@ -110,7 +112,7 @@ def plot_lines(ax: Any, geoms: Iterable, **style: Any) -> Any:
     >>> from shapely.geometry import box
     >>> ax = matplotlib.figure.Figure().add_subplot()
     >>> c = plot_lines(ax, [box(0, 0, 2, 1).boundary], color="black", linewidth=2)
-    >>> len(c.get_segments()), c.get_linewidth()[0]
+    >>> len(c.get_segments()), float(c.get_linewidth()[0])
     (1, 2.0)
     """
     from matplotlib.collections import LineCollection
