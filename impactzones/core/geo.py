@@ -199,13 +199,18 @@ def at_kept_label(frame: pd.DataFrame, column: str, ids, where: np.ndarray) -> n
     """Which polygon each row is in: ``where`` (found from the points) for rows with a
     point, and for rows without one (private rows as ``load`` writes them) the position
     in ``ids`` of the id their kept ``column`` label names (-1: no label, or one no
-    polygon has). Whole-number ids read back as floats match (3.0 names "3").
+    polygon has). Labels and ids are compared as text, whole numbers as integers whatever
+    a file made of them (3, 3.0, "3" and "3.0" all name "3"): the one rule for a kept
+    label, used by the cube, the synthetic control and the explore page.
 
     Examples
     --------
     >>> rows = gpd.GeoDataFrame({"district": [None, 3.0, 9.0]},
     ...                         geometry=[shapely.Point(0, 0), shapely.Point(), None])
     >>> at_kept_label(rows, "district", ["1", "3"], np.array([0, -1, -1])).tolist()
+    [0, 1, -1]
+    >>> at_kept_label(rows.assign(district=[None, "3.0", "x"]), "district", [1.0, 3.0],
+    ...               np.array([0, -1, -1])).tolist()
     [0, 1, -1]
     """
     if column not in frame or not isinstance(frame, gpd.GeoDataFrame):
@@ -215,14 +220,26 @@ def at_kept_label(frame: pd.DataFrame, column: str, ids, where: np.ndarray) -> n
         return where
     labels = frame[column].to_numpy(dtype=object)[rows]
     known = pd.notna(labels)
-    text = [
-        str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in labels[known]
-    ]
     at = np.full(len(rows), -1)
-    at[known] = pd.Index([str(i) for i in ids]).get_indexer(text)
+    at[known] = pd.Index([_id_text(i) for i in ids]).get_indexer(
+        [_id_text(v) for v in labels[known]]
+    )
     out = where.copy()
     out[rows] = at
     return out
+
+
+def _id_text(value) -> str:
+    """An area id as text, whole numbers as integers (3, 3.0, "3", "3.0" -> "3")."""
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return str(int(number)) if number.is_integer() else value
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def no_point(gdf: gpd.GeoDataFrame) -> np.ndarray:
