@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import folium
 import numpy as np
 
+from ..core.drawing import plot_lines, plot_polygons
 from ..core.errors import InputError
 from ..hotspots import registry
 from .webmap import (
@@ -240,7 +241,7 @@ def _clusters_static(ax, result, data: MapData, *, name: str) -> list:
     c = result.to_geodataframe()
     if not len(c):
         return []
-    c.to_crs(data.layers.zones.crs).boundary.plot(ax=ax, color="#e65100", linewidth=1, zorder=5)
+    plot_lines(ax, c.to_crs(data.layers.zones.crs).boundary, color="#e65100", linewidth=1, zorder=5)
     return [Line2D([], [], color="#e65100", lw=1, label="DBSCAN cluster")]
 
 
@@ -328,7 +329,9 @@ def _gistar_static(ax, result, data: MapData, *, name: str) -> list:
     for b in (3, 2, -2, -3):
         part = cells[cells["bin"] == b]
         if len(part):
-            part.plot(ax=ax, color=GI_COLOURS[b], alpha=0.6, zorder=2.5, edgecolor="none")
+            plot_polygons(
+                ax, part.geometry, facecolor=GI_COLOURS[b], alpha=0.6, zorder=2.5, edgecolor="none"
+            )
             handles.append(Patch(color=GI_COLOURS[b], alpha=0.6, label=GI_LABELS[b]))
     return handles
 

@@ -46,6 +46,7 @@ import shapely
 
 from ..core import defaults
 from ..core.change import format_pct
+from ..core.drawing import plot_lines, plot_polygons
 from ..core.errors import InputError
 from ..core.geo import WGS84, Layers, no_point
 from ..core.results import column_label
@@ -1514,7 +1515,9 @@ def _draw_map(ax, data: MapData, *, label_size: float = 9) -> list:
     if data.layers.neighborhoods is not None:
         from matplotlib.lines import Line2D
 
-        data.layers.neighborhoods.boundary.plot(ax=ax, color="#8a8a8a", linewidth=0.35, zorder=1.5)
+        plot_lines(
+            ax, data.layers.neighborhoods.boundary, color="#8a8a8a", linewidth=0.35, zorder=1.5
+        )
         handles.append(Line2D([], [], color="#8a8a8a", lw=0.6, label="Neighborhood"))
     handles += _draw_results(ax, data)
     handles = _draw_zones(ax, data, handles, label_size)
@@ -1529,18 +1532,28 @@ def _draw_base(ax, data: MapData) -> None:
     """The study area, the river and the roads (or the user's base map lines)."""
     layers = data.layers
     crs = layers.zones.crs
-    layers.boundary.plot(ax=ax, color="#fbfaf6", edgecolor="#b9b4a6", linewidth=0.6, zorder=0)
+    plot_polygons(
+        ax,
+        layers.boundary.geometry,
+        facecolor="#fbfaf6",
+        edgecolor="#b9b4a6",
+        linewidth=0.6,
+        zorder=0,
+    )
     roads, river = _bundled_roads(layers)
     if data.basemap is not None and len(data.basemap):
         roads = data.basemap.assign(kind="arterial")
     if river is not None:
-        river.to_crs(crs).plot(ax=ax, color="#b9d3ea", edgecolor="none", zorder=0.5)
+        plot_polygons(
+            ax, river.to_crs(crs).geometry, facecolor="#b9d3ea", edgecolor="none", zorder=0.5
+        )
     if roads is not None:
         for kind, style in ROAD_STYLE.items():
             part = roads[roads.get("kind", "arterial") == kind]
             if len(part):
-                part.to_crs(crs).plot(
-                    ax=ax,
+                plot_lines(
+                    ax,
+                    part.to_crs(crs).geometry,
                     color=style["color"],
                     zorder=0.6,
                     linewidth=0.6 * float(str(style["weight"])),
@@ -1557,17 +1570,24 @@ def _draw_change(ax, data: MapData) -> list:
     ch = data.change
     ok = ch["pct"].astype(float).apply(np.isfinite)
     if ok.any():
-        ch[ok].plot(
-            ax=ax,
-            color=[change_colour(p) for p in ch.loc[ok, "pct"]],
+        plot_polygons(
+            ax,
+            ch[ok].geometry,
+            facecolor=[change_colour(p) for p in ch.loc[ok, "pct"]],
             alpha=0.6,
             edgecolor="#999999",
             linewidth=0.3,
             zorder=1,
         )
     if (~ok).any():
-        ch[~ok].plot(
-            ax=ax, facecolor="white", edgecolor="#9e9e9e", hatch="////", linewidth=0.3, zorder=1
+        plot_polygons(
+            ax,
+            ch[~ok].geometry,
+            facecolor="white",
+            edgecolor="#9e9e9e",
+            hatch="////",
+            linewidth=0.3,
+            zorder=1,
         )
         handles.append(
             Patch(
@@ -1601,7 +1621,7 @@ def _draw_zones(ax, data: MapData, handles: list, label_size: float) -> list:
 
     layers = data.layers
     crs = layers.zones.crs
-    layers.districts.boundary.plot(ax=ax, color="#222222", linewidth=1.2, zorder=4)
+    plot_lines(ax, layers.districts.boundary, color="#222222", linewidth=1.2, zorder=4)
     handles = [
         Line2D([], [], color="#7b1fa2", lw=2.5, label="Impact Zone"),
         Line2D([], [], color="#7b1fa2", ls="--", label=f"Displacement ring ({data.ring:g} m)"),
@@ -1609,13 +1629,17 @@ def _draw_zones(ax, data: MapData, handles: list, label_size: float) -> list:
         Line2D([], [], color="#222222", label="Patrol district"),
     ]
     zones = layers.zones
-    gpd.GeoSeries(ring_polygons(zones, data.ring or 1.0, layers.study_area), crs=crs).boundary.plot(
-        ax=ax, color="#7b1fa2", linewidth=1, linestyle="--", zorder=5
-    )
-    zones.boundary.plot(ax=ax, color="#7b1fa2", linewidth=2.5, zorder=6)
+    rings = shapely.boundary(np.asarray(ring_polygons(zones, data.ring or 1.0, layers.study_area)))
+    plot_lines(ax, rings, color="#7b1fa2", linewidth=1, linestyle="--", zorder=5)
+    plot_lines(ax, zones.boundary, color="#7b1fa2", linewidth=2.5, zorder=6)
     if data.proposals is not None and len(data.proposals):
-        data.proposals.to_crs(crs).boundary.plot(
-            ax=ax, color="#00897b", linewidth=2, linestyle=":", zorder=7
+        plot_lines(
+            ax,
+            data.proposals.to_crs(crs).boundary,
+            color="#00897b",
+            linewidth=2,
+            linestyle=":",
+            zorder=7,
         )
         handles.append(Line2D([], [], color="#00897b", ls=":", label="Proposed zone"))
         _label_proposals(ax, data.proposals.to_crs(crs), label_size)
