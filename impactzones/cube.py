@@ -450,7 +450,7 @@ def build_cube(
         blank, when = _pointless_counts(frame, zones, ring, districts, starts, freq)
         areas = ([*labels, "city"], by_area + blank)
         if len(when):  # counted by their kept labels, not outside the study area
-            attrs["outside_study_area"] -= len(when)
+            attrs["outside_study_area"] = int(outside) - len(when)
             attrs["kept_without_point"] = len(when)
             attrs.update(data_span(np.concatenate([times, when])))
         attrs.update(areas_attrs(zones, ring, study_area, districts))

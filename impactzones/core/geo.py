@@ -133,6 +133,16 @@ def load_layer(name: str, crs: CRS | str | None = None) -> gpd.GeoDataFrame:
 class Layers:
     """The polygon layers one analysis runs on, all in the same metric CRS.
 
+    Two areas come from them; which to pass as ``study_area=``:
+
+    * :attr:`study_area`, the boundary (for St. Louis the city limit, the river
+      included): where an incident counts as the city's. Pass it when reading, assigning
+      and comparing (``read_incidents``, ``compare_zones``, ``compstat``, ``propose``).
+    * :attr:`land`, where incidents can happen: the boundary less what no neighborhood
+      covers (for St. Louis, the city without the river). Pass it to the grid methods
+      (``kde``, ``gistar``, ``emerging``, ``build_cube``), so that river cells do not show
+      as cold spots or dilute the averages. Without neighborhoods it is the boundary.
+
     Attributes
     ----------
     boundary : GeoDataFrame
@@ -156,16 +166,28 @@ class Layers:
 
     @property
     def study_area(self):
-        """The union of the boundary polygons (a shapely geometry, in metres)."""
+        """The union of the boundary polygons (a shapely geometry, in metres): where an
+        incident counts as inside the city, for reading, assignment and comparisons. For
+        the hot-spot grids pass :attr:`land` instead (see the class notes)."""
         return _union(self.boundary)
 
     @property
     def land(self):
         """Where incidents can happen: the neighborhoods inside the boundary (for St. Louis,
-        the city without the river), or the boundary when there are no neighborhoods.
+        the city without the river), or the boundary when there are no neighborhoods (a
+        shapely geometry, in metres).
 
-        Hot-spot grids and their statistics use this, so that empty river cells do not show
-        up as cold spots or dilute the averages.
+        Pass it as ``study_area=`` to the hot-spot grids and their statistics (``kde``,
+        ``gistar``, ``emerging``, ``build_cube``), so that empty river cells do not show up
+        as cold spots or dilute the averages; reading, assignment and comparisons use
+        :attr:`study_area`, the whole boundary. The name is kept: it is a property of the
+        ground (the land, not the water), not a second study area.
+
+        Examples
+        --------
+        >>> layers = st_louis()
+        >>> round(layers.study_area.area / 1e6), round(layers.land.area / 1e6)  # km^2
+        (172, 161)
         """
         if self.neighborhoods is None or len(self.neighborhoods) == 0:
             return self.study_area
