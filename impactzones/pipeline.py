@@ -994,7 +994,9 @@ def existing_zones(
 
     Those ``names`` (comma-separated) when given; else the zones that had begun by the day
     ``by`` (a zone without a start date counts as existing; ``by=None``: every zone); plus
-    the zones in the file ``extra`` (e.g. one drawn on the ``explore`` page).
+    the zones in the file ``extra`` (e.g. one drawn on the ``explore`` page). A zone of
+    ``extra`` that repeats one already counted (the same shape, whatever its name) is counted
+    once; a different shape under a name already counted is named ``NAME (FILE)``.
 
     Examples
     --------
@@ -1021,8 +1023,36 @@ def existing_zones(
         kept = zones[zones["start"].isna() | (zones["start"] <= pd.Timestamp(by))]
     if extra:
         more = read_layer(extra, kind="zones", work_crs=crs if crs is not None else zones.crs)
+        more = _not_repeated(kept, more, Path(extra).name)
         kept = pd.concat([kept, more], ignore_index=True)
     return kept
+
+
+def _not_repeated(kept: gpd.GeoDataFrame, more: gpd.GeoDataFrame, source: str):
+    """The zones of ``more`` that repeat none of ``kept`` nor an earlier one of ``more``
+    (the same shape: their symmetric difference under a millionth of the larger area);
+    one under a name already counted is renamed ``NAME (source)``."""
+    shapes = list(kept.geometry)
+    rows = []
+    for i, shape in enumerate(more.geometry):
+        if not any(_same_shape(shape, other) for other in shapes):
+            shapes.append(shape)
+            rows.append(i)
+    more = more.iloc[rows].copy()
+    names = more["name"].astype(str)
+    clash = names.isin(set(kept["name"].astype(str))).to_numpy()
+    more.loc[clash, "name"] = names[clash] + f" ({source})"
+    return more
+
+
+def _same_shape(a, b) -> bool:
+    """Whether two zone shapes are the same area on the ground (to a millionth of it)."""
+    import shapely.errors
+
+    try:
+        return a.symmetric_difference(b).area <= 1e-6 * max(a.area, b.area)
+    except shapely.errors.GEOSException:
+        return False
 
 
 def _demo_proposals(inc, layers: Layers):

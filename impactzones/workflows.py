@@ -434,6 +434,8 @@ def load(
             res.require_incidents()
         except InputError as exc:  # the same sentence, as a warning: the rejects are written
             warn.append(f"{exc} The rejects table says why, row by row.")
+    elif res.swapped_hint():  # some rows right, most swapped: kept, but said
+        warn.append(f"{res.swapped_hint()}.")
     step("Writing")
     inc, blanked = res.incidents, 0
     if not keep_sensitive_points:

@@ -650,3 +650,31 @@ def test_a_place_hot_only_last_year_is_not_proposed_from_this_year():
     assert len(p) == 3 and all(any(g.contains(shapely.Point(c)) for g in p.geometry) for c in both)
     loose = propose_zones(inc, period=2018, study_area=city, min_pai=0, budget_km2=0.5)
     assert any(g.contains(shapely.Point(gone)) for g in loose.geometry)  # the floor did it
+
+
+def test_an_exclude_file_repeating_an_existing_zone_counts_it_once(tmp_path):
+    """propose --existing North --exclude FILE, FILE holding North again (as exported from
+    the bundled file) and a drawn box: North once and the box; an edited North (another
+    shape under the same name) is kept under its own name. The truth is the names."""
+    from shapely.geometry import box
+
+    from impactzones.core.geo import st_louis
+    from impactzones.pipeline import existing_zones
+
+    zones = st_louis().zones
+    north = zones[zones["name"] == "North"].geometry.iloc[0]
+
+    def file(name, names, shapes):
+        path = tmp_path / name  # in lon/lat, as a drawn or exported file holds it
+        frame = gpd.GeoDataFrame({"name": names}, geometry=shapes, crs=zones.crs)
+        frame.to_crs("EPSG:4326").to_file(path)
+        return path
+
+    again = file("again.geojson", ["North", "Drawn"], [north, box(*north.bounds).buffer(-300)])
+    kept = existing_zones(zones, names="North", extra=again, crs=zones.crs)
+    assert kept["name"].tolist() == ["North", "Drawn"]
+    renamed = file("edited.geojson", ["Nord", "North"], [north, north.buffer(50)])
+    kept = existing_zones(zones, names="North", extra=renamed, crs=zones.crs)
+    assert kept["name"].tolist() == ["North", "North (edited.geojson)"]
+    # the backtest then lists each existing zone once
+    assert kept["name"].is_unique

@@ -104,9 +104,37 @@ class LoadResult:
         hint = ""
         if by.get("outside_study_area", 0) * 2 > self.read:  # another city's incidents?
             hint = "; most lie outside the study area: give your city's --boundary"
+            if self.swapped_hint():
+                hint = f"; {self.swapped_hint()}"
         raise InputError(
             f"No incidents are left: all {self.read:,} rows read were rejected ({reasons})"
             f"{hint}."
+        )
+
+    def swapped_hint(self) -> str:
+        """One sentence when most rows fall outside the study area and most of those would
+        fall inside with latitude and longitude swapped (a mix of swapped and right rows,
+        which the per-file check does not refuse); else "".
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "inc.csv"
+        >>> _ = path.write_text("id,date,category,lat,lon\\n1,2018-05-01,robbery,38.63,-90.2\\n")
+        >>> read_incidents(path).swapped_hint()
+        ''
+        """
+        rej = self.rejects
+        out = rej["reason"].to_numpy() == "outside_study_area"
+        if out.sum() * 2 <= self.read:
+            return ""
+        swapped = rej["detail"].astype(str).str.contains("swapped", regex=False).to_numpy()
+        if (out & swapped).sum() * 2 <= out.sum():
+            return ""
+        return (
+            f"{int(out.sum()):,} of the {self.read:,} rows fall outside the study area, and "
+            f"{int((out & swapped).sum()):,} of them would fall inside with latitude and "
+            "longitude swapped: check the files' coordinate columns (--columns)"
         )
 
     @property
@@ -440,8 +468,9 @@ def _read_files(files: list[Path], opts: _Options, target, study_area) -> pd.Dat
         frame, src_crs = _read_one(path, opts)
         if len(frame):
             x, y = _to_target(frame, src_crs, target)
-            if frame.get("latlon") is not None and study_area is not None:
-                _check_swapped(frame, x, y, study_area, target, str(path))
+            if study_area is not None and src_crs is not None:
+                how = opts.coords.get(str(path))
+                _check_swapped(x, y, src_crs, study_area, target, str(path), how)
             del x, y
         parts.append(frame)
     # SLMPD files are read in the order they were coded (january before february), so
@@ -706,26 +735,68 @@ def _swap_details(frame: pd.DataFrame, mask: np.ndarray, area, target, kind: str
         hit = shapely.intersects_xy(area, np.asarray(sx), np.asarray(sy))
     where = "inside the study area" if area is not None else "a valid place"
     detail[idx[hit]] = (
-        f"{reason}; with latitude and longitude swapped it would be {where}: check the lat/lon "
-        "columns of this row"
+        f"{reason}; with latitude and longitude swapped it would be {where}: check this "
+        "row's latitude and longitude"
     )
     return detail
 
 
-def _check_swapped(frame, lon, lat, study_area, target, source):
-    ok = np.isfinite(lon) & np.isfinite(lat) & ~((lon == 0) & (lat == 0))
+def _check_swapped(x, y, src_crs, study_area, target, source: str, how) -> None:
+    """Refuse, in one sentence offering the fix, a file whose two coordinates look swapped:
+    most points fall outside the study area and most would fall inside with x and y swapped
+    (or, in degrees, most latitudes are beyond 90). ``how`` says where the points came from
+    (``opts.coords``), so that the sentence names the columns to map the other way."""
+    ok = np.isfinite(x) & np.isfinite(y) & ~((x == 0) & (y == 0))
     if not ok.any():
         return
-    area = study_area.union_all() if hasattr(study_area, "union_all") else study_area
-    tr = Transformer.from_crs(WGS84, target, always_xy=True)
-    sample = np.flatnonzero(ok)[:2000]
-    x1, y1 = tr.transform(lon[sample], lat[sample])
-    x2, y2 = tr.transform(lat[sample], lon[sample])
-    inside = shapely.intersects_xy(area, x1, y1).mean()
-    swapped = shapely.intersects_xy(area, np.asarray(x2), np.asarray(y2)).mean()
-    if (swapped > 0.5 and inside < 0.1) or (np.abs(lat[ok]) > 90).mean() > 0.5:
-        raise InputError(
-            f"{source}: the latitude and longitude columns look swapped (most points land "
-            "inside the study area only when swapped); map them the other way with "
-            "--columns lat=...,lon=...."
-        )
+    degrees = CRS.from_user_input(src_crs).is_geographic
+    beyond = degrees and (np.abs(y[ok]) > 90).mean() > 0.5
+    if not beyond:
+        area = _union(study_area)
+        tr = Transformer.from_crs(src_crs, target, always_xy=True)
+        sample = np.flatnonzero(ok)[:2000]
+        with np.errstate(all="ignore"):
+            x1, y1 = tr.transform(x[sample], y[sample])
+            x2, y2 = tr.transform(y[sample], x[sample])
+        inside = shapely.intersects_xy(area, np.asarray(x1), np.asarray(y1)).mean()
+        swapped = shapely.intersects_xy(area, np.asarray(x2), np.asarray(y2)).mean()
+        if not (swapped > 0.5 and inside < 0.1):
+            return
+    raise InputError(f"{source}: {_swap_advice(how, degrees)}")
+
+
+def _swap_advice(how, degrees: bool = True) -> str:
+    """The sentence (without the file name) for coordinates that look swapped, offering the
+    ``--columns`` mapping that swaps them back where the points came from columns.
+
+    Parameters
+    ----------
+    how : tuple or None
+        Where the points came from: ``("lat", LAT, "lon", LON)``, ``("x", X, "y", Y)``,
+        ``("geometry",)`` or None (unknown).
+    degrees : bool
+        Whether the coordinates are degrees (latitude and longitude).
+
+    Returns
+    -------
+    str
+        One sentence.
+
+    Examples
+    --------
+    >>> _swap_advice(("lat", "Lat", "lon", "Lon")).split("; ")[-1]
+    'map them the other way with --columns lat=Lon,lon=Lat.'
+    """
+    what = "latitude and longitude" if degrees else "x and y coordinates"
+    why = (
+        "most points fall outside the study area, and most would fall inside with the two "
+        "swapped"
+    )
+    if how and how[0] in ("lat", "x"):
+        a, col_a, b, col_b = how
+        fix = f"map them the other way with --columns {a}={col_b},{b}={col_a}"
+    elif how and how[0] == "geometry":
+        fix = "swap them in the file itself (no option swaps a geometry's coordinates)"
+    else:
+        fix = "map the columns the other way with --columns"
+    return f"the {what} look swapped ({why}); {fix}."

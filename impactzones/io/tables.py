@@ -102,6 +102,7 @@ class _Options:
     profiles: dict = field(default_factory=dict)
     dates: dict = field(default_factory=dict)
     years: dict = field(default_factory=dict)
+    coords: dict = field(default_factory=dict)  # source -> where its points came from
     row0: int = 0  # rows of the file read before the current chunk
 
 
@@ -560,11 +561,14 @@ def _prepare_table(
         out["sensitive"] |= domestic_flag(df["sensitive"].to_numpy()).to_numpy()
     # generic files: no count, raw_key or slmpd columns (duplicates are judged by id, not
     # by content); read_incidents takes them as 1, 0 and False
-    return _coordinates(df, out, found, source, opts.crs, profile)
+    return _coordinates(df, out, found, source, opts, profile)
 
 
-def _coordinates(df, out, found, source, crs, profile):
-    """x/y (in the profile's or the user's CRS), lat/lon or a geometry, into ``out``."""
+def _coordinates(df, out, found, source, opts, profile):
+    """x/y (in the profile's or the user's CRS), lat/lon or a geometry, into ``out``; where
+    they came from in ``opts.coords[source]`` (``("lat", LAT, "lon", LON)``, ``("x", X, "y",
+    Y)`` or ``("geometry",)``), and ``latlon`` set for coordinates in degrees."""
+    crs = opts.crs
     if isinstance(df, gpd.GeoDataFrame):
         geom = df.geometry
         if geom.crs is None and crs is None:
@@ -575,6 +579,9 @@ def _coordinates(df, out, found, source, crs, profile):
         x, y = np.full(len(arr), np.nan), np.full(len(arr), np.nan)
         x[is_pt], y[is_pt] = shapely.get_x(arr[is_pt]), shapely.get_y(arr[is_pt])
         out["x"], out["y"] = x, y
+        if CRS.from_user_input(src_crs).is_geographic:
+            out["latlon"] = True  # degrees: checked for range and for swapped axes
+        opts.coords[source] = ("geometry",)
         missing = shapely.is_missing(arr)
         empty = missing | shapely.is_empty(arr)
         out["not_point"] = ~geom.geom_type.isin(["Point"]).to_numpy() & ~empty
@@ -599,11 +606,15 @@ def _coordinates(df, out, found, source, crs, profile):
             )
         out["x"] = _number(df[found["x"]])
         out["y"] = _number(df[found["y"]])
+        if CRS.from_user_input(xy_crs).is_geographic:
+            out["latlon"] = True  # degrees: checked for range and for swapped axes
+        opts.coords[source] = ("x", found["x"], "y", found["y"])
         return out, xy_crs
     if found["lat"] and found["lon"]:
         out["x"] = _number(df[found["lon"]])
         out["y"] = _number(df[found["lat"]])
         out["latlon"] = True
+        opts.coords[source] = ("lat", found["lat"], "lon", found["lon"])
         return out, WGS84
     raise InputError(
         f"{source}: no coordinates found (x/y, lat/lon or a geometry); map them with "

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import folium
 import numpy as np
 
+from ..core.drawing import plot_lines, plot_polygons
 from ..core.errors import InputError
 from ..hotspots import registry
 from .webmap import (
@@ -28,6 +29,7 @@ from .webmap import (
     GI_LABELS,
     GI_LAYER,
     _for_map,
+    _once,
     _ramp,
     _section,
     esc,
@@ -123,8 +125,7 @@ def _kde_title(data: MapData, name: str) -> str:
 
 def _kde_web(m, result, data: MapData, *, name: str, analyst: bool) -> list[str]:
     title = _kde_title(data, name)
-    png, bounds, (vmin, vmax) = surface_png(result)
-    url = "data:image/png;base64," + base64.b64encode(png).decode()
+    url, bounds, (vmin, vmax) = _once(data, "surface", result, lambda: _surface_url(result))
     folium.raster_layers.ImageOverlay(
         image=url,
         bounds=bounds,
@@ -152,6 +153,13 @@ def _kde_web(m, result, data: MapData, *, name: str, analyst: bool) -> list[str]
             f"{p.get('bandwidth_m', 0):,.0f} m, {p.get('cell_size_m', 0):g} m cells</div>",
         )
     ]
+
+
+def _surface_url(result) -> tuple[str, list, tuple[float, float]]:
+    """The surface's picture (:func:`~impactzones.maps.webmap.surface_png`) as a data URL,
+    its bounds and its value range."""
+    png, bounds, span = surface_png(result)
+    return "data:image/png;base64," + base64.b64encode(png).decode(), bounds, span
 
 
 def _kde_static(ax, result, data: MapData, *, name: str) -> list:
@@ -233,7 +241,7 @@ def _clusters_static(ax, result, data: MapData, *, name: str) -> list:
     c = result.to_geodataframe()
     if not len(c):
         return []
-    c.to_crs(data.layers.zones.crs).boundary.plot(ax=ax, color="#e65100", linewidth=1, zorder=5)
+    plot_lines(ax, c.to_crs(data.layers.zones.crs).boundary, color="#e65100", linewidth=1, zorder=5)
     return [Line2D([], [], color="#e65100", lw=1, label="DBSCAN cluster")]
 
 
@@ -321,7 +329,9 @@ def _gistar_static(ax, result, data: MapData, *, name: str) -> list:
     for b in (3, 2, -2, -3):
         part = cells[cells["bin"] == b]
         if len(part):
-            part.plot(ax=ax, color=GI_COLOURS[b], alpha=0.6, zorder=2.5, edgecolor="none")
+            plot_polygons(
+                ax, part.geometry, facecolor=GI_COLOURS[b], alpha=0.6, zorder=2.5, edgecolor="none"
+            )
             handles.append(Patch(color=GI_COLOURS[b], alpha=0.6, label=GI_LABELS[b]))
     return handles
 

@@ -1,0 +1,171 @@
+"""What every matplotlib picture of the package shares: drawing now (the default of the
+functions that hand pictures to a worker), polygons and lines drawn as one collection each,
+and the fonts.
+
+GeoPandas' ``GeoSeries.plot`` ends by re-drawing the whole figure (``canvas.draw_idle()``,
+a full render on the Agg and PDF canvases): on a map of ten layers that is ten renders of
+everything drawn so far for the one that is saved. :func:`plot_polygons` and
+:func:`plot_lines` draw the same collections (the geometries normalized, as GeoPandas
+does, so a dashed outline starts where it did) without that render.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import shapely
+
+__all__ = ["draw_here", "picture_fonts", "plot_lines", "plot_polygons"]
+
+#: Fonts with the glyphs of Chinese, Japanese and Korean names, tried after DejaVu Sans.
+CJK_FONTS = (
+    "Noto Sans CJK JP",
+    "Noto Sans CJK SC",
+    "Noto Sans CJK KR",
+    "Source Han Sans",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Droid Sans Fallback",
+    "IPAGothic",
+    "Unifont",
+)
+
+
+def draw_here(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Draw a picture now, in this process: ``fn(*args, **kwargs)``.
+
+    The default ``draw`` of the functions that may hand their pictures to a worker
+    process (the demo's); it returns what ``fn`` returns.
+
+    Examples
+    --------
+    >>> draw_here(max, 2, 5, key=abs)
+    5
+    """
+    return fn(*args, **kwargs)
+
+
+def _valid(geoms: Iterable) -> np.ndarray:
+    """The geometries as a normalized shapely array, without missing or empty ones."""
+    arr = np.asarray(getattr(geoms, "values", geoms), dtype=object)
+    arr = arr[~(shapely.is_missing(arr) | shapely.is_empty(arr))]
+    return shapely.normalize(arr)
+
+
+def plot_polygons(ax: Any, geoms: Iterable, **style: Any) -> Any:
+    """Draw (multi)polygons on ``ax`` as one collection, each geometry one path (holes
+    kept), with matplotlib collection ``style`` (``facecolor`` one colour or one per
+    geometry, ``edgecolor``, ``linewidth``, ``alpha``, ``hatch``, ``zorder``...); the
+    axes' limits are left alone. Missing and empty geometries are left out (with their
+    colour, when colours are given one per geometry).
+
+    Returns the collection (a ``matplotlib.collections.PathCollection``).
+
+    Examples
+    --------
+    >>> import matplotlib.figure
+    >>> from shapely.geometry import Polygon, box
+    >>> ax = matplotlib.figure.Figure().add_subplot()
+    >>> c = plot_polygons(ax, [box(0, 0, 2, 1), Polygon(), None], facecolor=["red", "b", "g"])
+    >>> len(c.get_paths()), [float(v) for v in c.get_paths()[0].get_extents().bounds]
+    (1, [0.0, 0.0, 2.0, 1.0])
+    >>> c.get_facecolor().tolist()  # the colour of the one drawn
+    [[1.0, 0.0, 0.0, 1.0]]
+    """
+    from matplotlib.collections import PathCollection
+    from matplotlib.path import Path
+
+    arr = np.asarray(getattr(geoms, "values", geoms), dtype=object)
+    keep = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    colour = style.get("facecolor")
+    if colour is not None and not isinstance(colour, str) and len(colour) == len(arr):
+        style["facecolor"] = [c for c, k in zip(colour, keep, strict=True) if k]
+    paths = []
+    for geom in shapely.normalize(arr[keep]):
+        rings = []
+        for part in shapely.get_parts(geom):
+            rings.append(part.exterior)
+            rings.extend(part.interiors)
+        paths.append(
+            Path.make_compound_path(
+                *(Path(np.asarray(r.coords)[:, :2], closed=True) for r in rings)
+            )
+        )
+    collection = PathCollection(paths, **style)
+    ax.add_collection(collection, autolim=True)
+    return collection
+
+
+def plot_lines(ax: Any, geoms: Iterable, **style: Any) -> Any:
+    """Draw lines on ``ax`` as one ``LineCollection`` (every part of a multi-line its own
+    segment), with matplotlib line ``style`` (``color``, ``linewidth``, ``linestyle``,
+    ``zorder``...); the outline of polygons is drawn by passing their ``boundary``.
+    Missing and empty geometries are left out; the axes' limits are left alone.
+
+    Examples
+    --------
+    >>> import matplotlib.figure
+    >>> from shapely.geometry import box
+    >>> ax = matplotlib.figure.Figure().add_subplot()
+    >>> c = plot_lines(ax, [box(0, 0, 2, 1).boundary], color="black", linewidth=2)
+    >>> len(c.get_segments()), float(c.get_linewidth()[0])
+    (1, 2.0)
+    """
+    from matplotlib.collections import LineCollection
+
+    parts = shapely.get_parts(_valid(geoms))
+    collection = LineCollection([np.asarray(p.coords)[:, :2] for p in parts], **style)
+    ax.add_collection(collection, autolim=True)
+    return collection
+
+
+@lru_cache(maxsize=1)
+def _cjk_font() -> str | None:
+    """The first installed font of :data:`CJK_FONTS` (None when there is none)."""
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in names), None)
+
+
+def picture_fonts(texts: Iterable[str] = ()) -> dict[str, Any]:
+    """The rc settings of a picture's fonts: DejaVu Sans, then a font with Chinese,
+    Japanese and Korean glyphs when one is installed (matplotlib falls back glyph by
+    glyph). When one of ``texts`` holds such characters and no such font is installed,
+    a ``UserWarning`` says once that they will draw as boxes.
+
+    Examples
+    --------
+    >>> picture_fonts(["North"])["font.family"][0]
+    'DejaVu Sans'
+    """
+    family = ["DejaVu Sans"]
+    cjk = _cjk_font()
+    if cjk is not None:
+        family.append(cjk)
+    elif any(_has_cjk(t) for t in texts):
+        _warn_no_cjk()
+    return {"font.family": family}
+
+
+def _has_cjk(text: str) -> bool:
+    """Whether ``text`` holds a Chinese, Japanese or Korean character."""
+    return any(
+        0x2E80 <= ord(ch) <= 0x9FFF or 0xAC00 <= ord(ch) <= 0xD7AF or 0xF900 <= ord(ch) <= 0xFAFF
+        for ch in str(text)
+    )
+
+
+@lru_cache(maxsize=1)
+def _warn_no_cjk() -> None:
+    """Say once that no installed font has Chinese, Japanese or Korean glyphs."""
+    warnings.warn(
+        "No font with Chinese, Japanese or Korean glyphs is installed (e.g. fonts-noto-cjk): "
+        "such names draw as boxes in the PNG maps and PDF briefs (the web maps show them).",
+        UserWarning,
+        stacklevel=3,
+    )
