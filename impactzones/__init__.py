@@ -10,74 +10,49 @@ import types as _types
 
 from ._version import __version__
 from .core.errors import ImpactZonesError, InputError
+from .core.lazy import lazy_package as _lazy_package
 
-# The public names below are imported on first use (PEP 562), so that ``import
-# impactzones`` and ``impactzones --help`` do not pay for geopandas and pandas.
+# The public names below are imported on first use (PEP 562, see core.lazy), so that
+# ``import impactzones`` and ``impactzones --help`` do not pay for geopandas and pandas.
 _LAZY = {
-    "assign": "assign",
-    "count_incidents": "assign",
-    "format_pct": "core.change",
-    "percent_change": "core.change",
-    "Layers": "core.geo",
-    "load_layer": "core.geo",
-    "st_louis": "core.geo",
-    "Grid": "core.grid",
-    "Surface": "core.grid",
-    "make_grid": "core.grid",
-    "locate": "core.geometry",
-    "ring_polygons": "core.geometry",
-    "LoadResult": "io",
-    "read_incidents": "io",
-    "read_layer": "io",
-    "synthesize": "datasets.synth",
-    "kde": "hotspots",
-    "dbscan": "hotspots",
-    "gistar": "hotspots",
-    "emerging": "hotspots",
-    "hotspot_polygons": "hotspots",
-    "prepare_points": "hotspots",
-    "compare_zones": "evaluate.compare",
-    "evaluate_series": "evaluate",
-    "synthetic_control": "evaluate",
-    "zone_power": "evaluate",
-    "minimum_detectable_effect": "evaluate",
-    "near_repeat": "evaluate",
-    "concentration": "evaluate",
-    "propose_zones": "propose",
-    "backtest": "propose",
-    "rolling_backtest": "propose",
-    "capture_curve": "propose",
-    "build_maps": "maps",
-    "run_demo": "pipeline",
+    "assign": ".assign",
+    "count_incidents": ".assign",
+    "format_pct": ".core.change",
+    "percent_change": ".core.change",
+    "Layers": ".core.geo",
+    "load_layer": ".core.geo",
+    "st_louis": ".core.geo",
+    "Grid": ".core.grid",
+    "Surface": ".core.grid",
+    "make_grid": ".core.grid",
+    "locate": ".core.geometry",
+    "ring_polygons": ".core.geometry",
+    "LoadResult": ".io",
+    "read_incidents": ".io",
+    "read_layer": ".io",
+    "synthesize": ".datasets.synth",
+    "kde": ".hotspots",
+    "dbscan": ".hotspots",
+    "gistar": ".hotspots",
+    "emerging": ".hotspots",
+    "hotspot_polygons": ".hotspots",
+    "prepare_points": ".hotspots",
+    "compare_zones": ".evaluate.compare",
+    "evaluate_series": ".evaluate",
+    "synthetic_control": ".evaluate",
+    "zone_power": ".evaluate",
+    "minimum_detectable_effect": ".evaluate",
+    "near_repeat": ".evaluate",
+    "concentration": ".evaluate",
+    "propose_zones": ".propose",
+    "backtest": ".propose",
+    "rolling_backtest": ".propose",
+    "capture_curve": ".propose",
+    "build_maps": ".maps",
+    "run_demo": ".pipeline",
 }
 
-
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'impactzones' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
-
-
-class _Package(_types.ModuleType):
-    """Keeps ``impactzones.assign`` the function: importing the submodule of the same name
-    (which Python records on its package) must not replace it, lazily loaded or not."""
-
-    def __setattr__(self, name: str, value: object) -> None:
-        if name in _LAZY and isinstance(value, _types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-_sys.modules[__name__].__class__ = _Package
+_lazy_package(__name__, _LAZY)
 
 
 # Modules of 0.1 that moved into the layer packages in 0.2 (issue 11): importing an old path

@@ -8,7 +8,21 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("pandas", "geopandas", "numba", "shapely", "matplotlib", "xarray", "dask")
+HEAVY = (
+    "pandas",
+    "geopandas",
+    "numba",
+    "shapely",
+    "matplotlib",
+    "xarray",
+    "dask",
+    "scipy",
+    "statsmodels",
+    "folium",
+    "pyarrow",
+    "rasterio",
+    "sklearn",
+)
 
 
 def _loaded(code: str) -> set[str]:
@@ -42,3 +56,31 @@ def test_public_names_still_load_on_first_use():
 
     assert callable(impactzones.assign) and callable(impactzones.synthesize)
     assert "assign" in dir(impactzones)
+
+
+def test_both_lazy_packages_load_each_name_from_its_own_module():
+    """``impactzones`` and ``impactzones.hotspots`` share one lazy loader (core.lazy):
+    every listed name is the very object its module defines, and listed in ``dir``."""
+    import importlib
+
+    import impactzones
+    import impactzones.hotspots as hs
+
+    for package in (impactzones, hs):
+        for name, source in package._LAZY.items():
+            module = importlib.import_module(source, package.__name__)
+            assert getattr(package, name) is getattr(module, name)
+            assert name in dir(package)
+
+
+def test_an_unknown_name_is_an_attribute_error():
+    import impactzones
+    import impactzones.hotspots as hs
+
+    for package in (impactzones, hs):
+        try:
+            package.no_such_name  # noqa: B018
+        except AttributeError as e:
+            assert "no_such_name" in str(e)
+        else:
+            raise AssertionError("an unknown name loaded")

@@ -388,6 +388,8 @@ def build_maps(
         f"impactzones {__version__}. "
         "Zones are illustrative where they come from the bundled layers."
     )
+    from .webmap import MapCache
+
     tr = _trends(incidents, layers)
     b = _Build(
         incidents=incidents,
@@ -402,6 +404,7 @@ def build_maps(
             trends=tr,
             ring=ring,
             basemap=basemap,
+            cache=MapCache(),  # the maps draw the same layers: each made once
         ),
         static=static,
         online_tiles=online_tiles,

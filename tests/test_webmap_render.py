@@ -1,0 +1,132 @@
+"""How the web maps are put together: page text taken as text (never run as a template),
+layers drawn once per build and where the shapes say they are."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import geopandas as gpd
+import jinja2
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given
+from hypothesis import strategies as st
+
+from impactzones.core.geo import WGS84
+
+# text of every kind a page holds: braces, percent and hash signs, line breaks of each kind
+PAGE_TEXT = st.text(alphabet=st.sampled_from(list("ab {}%#\n\r\t<>\"'$`\\é")), max_size=60)
+
+
+@given(PAGE_TEXT.filter(lambda t: not any(m in t for m in ("{{", "{%", "{#"))))
+def test_text_without_template_syntax_comes_out_as_jinja_gives_it(text):
+    """The page is the same as before: where Jinja found no syntax, its output (the
+    reference) is what the literal element gives (line breaks made \\n, the last dropped)."""
+    from impactzones.maps._templates import _Literal
+
+    assert _Literal(text).render(this=None, kwargs={}) == jinja2.Template(text).render()
+
+
+def test_template_syntax_in_a_name_is_shown_not_run(layers, tmp_path):
+    """A zone or neighborhood named like a template is text on the page; Jinja used to run
+    it (``{{ 7*7 }}`` became 49: a way to run code on the analyst's machine)."""
+    import branca.element
+
+    from impactzones.maps.webmap import MapData, commander_map, save_map
+
+    zones = layers.zones.copy()
+    zones.loc[0, "name"] = "{{ 1234*1000 }}"
+    nb = layers.neighborhoods.copy()
+    nb.loc[0, "name"] = "{% for x in [1, 2] %}Nxq{{ x }}{% endfor %}{# c #}"
+    evil = dataclasses.replace(layers, zones=zones, neighborhoods=nb)
+    page = save_map(
+        commander_map(MapData(layers=evil, title="{{ 4321*1000 }}")), tmp_path / "m.html"
+    )
+    text = page.read_text()
+    assert "{{ 1234*1000 }}" in text and "{{ 4321*1000 }}" in text
+    assert "{% for x in [1, 2] %}Nxq{{ x }}{% endfor %}{# c #}" in text
+    assert "Nxq1Nxq2" not in text and "1234000" not in text and "4321000" not in text
+    # the library's own names are back once the page is written
+    assert branca.element.Template is jinja2.Template
+
+
+def _geojson_layers(m) -> list:
+    import folium
+
+    out = []
+
+    def walk(el):
+        for child in el._children.values():
+            if isinstance(child, folium.GeoJson):
+                out.append(child)
+            walk(child)
+
+    walk(m)
+    return out
+
+
+def test_districts_on_the_map_lie_on_the_districts(layers):
+    """Each district's outline on the map (parsed back from the map's GeoJSON) is within
+    the screen simplification (8 m) and the rounding (~1 m) of the district polygon, and
+    its bbox is the outline's own bounds."""
+    from impactzones.maps.webmap import MapCache, MapData, commander_map
+
+    m = commander_map(MapData(layers=layers, title="t", cache=MapCache()))
+    names = set(layers.districts["name"].astype(str))
+    drawn = {}
+    for layer in _geojson_layers(m):
+        feats = layer.data["features"]
+        if len(feats) == 1 and str(feats[0]["properties"].get("name")) in names:
+            drawn[feats[0]["properties"]["name"]] = feats[0]
+    assert set(drawn) == names
+    crs = layers.districts.crs
+    for name, geom in zip(
+        layers.districts["name"].astype(str), layers.districts.geometry, strict=True
+    ):
+        shape = shapely.geometry.shape(drawn[name]["geometry"])
+        back = gpd.GeoSeries([shape], crs=WGS84).to_crs(crs).iloc[0]  # in metres
+        assert back.hausdorff_distance(geom) < 10.0
+        assert np.allclose(drawn[name]["bbox"], shape.bounds)
+
+
+def test_maps_sharing_a_cache_are_the_maps_drawn_alone(layers, synth, tmp_path):
+    """Maps of one build share each layer's GeoJSON and the density picture: each page is
+    the page the same map gives drawn on its own."""
+    from impactzones.assign import assign
+    from impactzones.core.windows import Window
+    from impactzones.hotspots import kde
+    from impactzones.maps.build import change_by_neighborhood
+    from impactzones.maps.webmap import MapCache, MapData, commander_map, save_map
+
+    inc = assign(synth.incidents[synth.incidents["occurred_at"].dt.year >= 2017], layers)
+    results = {"kde": kde(inc[inc["occurred_at"].dt.year == 2018], cell_size=200,
+                          study_area=layers.study_area)}  # fmt: skip
+    change = change_by_neighborhood(inc, layers, Window.year(2017), Window.year(2018))
+    cache = MapCache()
+    pages = {}
+    for zone in (None, "North", "South"):
+        for shared in (cache, None):
+            data = MapData(layers=layers, title=f"map {zone}", zone=zone, results=results,
+                           change=change, cache=shared)  # fmt: skip
+            path = tmp_path / f"{zone}_{shared is None}.html"
+            pages[zone, shared is None] = save_map(commander_map(data), path).read_bytes()
+    assert len(cache) > 10  # the base, districts, zones, rings, change and density, once
+    for zone in (None, "North", "South"):
+        assert pages[zone, False] == pages[zone, True]
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_literal_elements_puts_the_library_back(nested):
+    import branca.element
+    import folium.features
+
+    from impactzones.maps._templates import literal_elements
+
+    before = (branca.element.Template, folium.features.Template)
+    with literal_elements():
+        if nested:
+            with literal_elements():
+                pass
+            assert branca.element.Template is not before[0]
+    assert (branca.element.Template, folium.features.Template) == before
