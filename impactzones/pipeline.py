@@ -371,6 +371,7 @@ def run_demo(
     harm=None,
     pictures: bool = True,
     parallel: bool = True,
+    png_maps: bool = False,
 ) -> DemoResult:
     """Run the pipeline on the bundled (or given) layers and synthetic (or given) incidents.
 
@@ -378,11 +379,13 @@ def run_demo(
     domestic-violence ones without their points, their areas kept, as ``load`` writes them),
     ``counts_by_year_district.csv``, ``summary.json``, the planted truth (synthetic runs) or
     the rejects table (real runs), the comparison tables, the hot-spot outputs, and the maps
-    (``index.html`` links them). ``pictures=False`` skips the static PNG maps and the PDF
-    briefs (drawn with matplotlib, they take about half the demo's time; the web maps and
-    every table are written either way). The matplotlib pictures are drawn by a worker
-    process while the rest goes on (``parallel=False``, or one CPU: here, in turn); each
-    is drawn by the same function either way, so the files are the same bytes.
+    (``index.html`` links them). ``png_maps=True`` adds a static PNG picture of each web
+    map (commander, citywide, analyst: about 0.3 s of matplotlib each, so not drawn unless
+    asked); ``pictures=False`` skips every static picture of a map, the PDF briefs too
+    (the web maps, the evaluation plots and every table are written either way). The
+    matplotlib pictures are drawn by a worker process while the rest goes on
+    (``parallel=False``, or one CPU: here, in turn); each is drawn by the same function
+    either way, so the files are the same bytes.
 
     Examples
     --------
@@ -467,7 +470,8 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
         inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
         source=source, ring=ring, online_tiles=settings["online_tiles"],
         basemap=settings["basemap"], extra=extra, capture=capture,
-        pictures=settings["pictures"], hotspots_year=headline.get("hotspots", {}).get("year"),
+        pictures=settings["pictures"], png_maps=settings["png_maps"],
+        hotspots_year=headline.get("hotspots", {}).get("year"),
         window_hotspots=_window_hotspots(pts, layers, comparisons, headline, seed),
         skipped=skipped, draw=draw,
     )  # fmt: skip
@@ -618,9 +622,10 @@ def _picture_worker():
 
 def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
                *, source, ring, online_tiles, basemap, extra, capture,
-               pictures=True, hotspots_year=None, window_hotspots=None,
+               pictures=True, png_maps=False, hotspots_year=None, window_hotspots=None,
                skipped=None, draw=None) -> list:  # fmt: skip
-    """The commander, citywide and analyst maps, their static pictures and the index page."""
+    """The commander, citywide and analyst maps, their PDF briefs (``pictures``), their PNG
+    pictures (``pictures`` and ``png_maps``) and the index page."""
     from .maps.build import build_maps
 
     return build_maps(
@@ -643,7 +648,7 @@ def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_tabl
             name: (ev.png, ev.series.verdict) for name, ev in evaluations.items() if ev.png
         },
         evaluations={name: ev.series for name, ev in evaluations.items()},
-        static=pictures,
+        static=pictures and png_maps,
         brief=pictures,
         skipped=skipped,
         draw=draw,
