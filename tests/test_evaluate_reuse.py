@@ -69,3 +69,13 @@ def test_compstat_counts_are_pandas_groupby_counts(assigned, layers):
         want = ref.get((names[r.area], r.crime), 0)
         assert int(rows.loc[r.Index, "Year to date"]) == int(want)
     assert np.isfinite(rows["Year to date"].to_numpy(float)).all()
+
+
+def test_series_counts_in_the_block_are_copies(synth, layers):
+    inc, kw = synth.incidents, dict(study_area=layers.study_area)
+    with reuse_memberships():
+        first = series_counts(inc, layers.zones, "North", **kw)
+        first["y"] = -1  # the caller's own copy
+        again = series_counts(inc, layers.zones, "North", **kw)
+    assert (again["y"] >= 0).all()
+    assert again.equals(series_counts(inc, layers.zones, "North", **kw))

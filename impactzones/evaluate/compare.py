@@ -650,6 +650,8 @@ def ring_reading(q: float, ring_p: float, ring_m: float) -> tuple[str, str]:
     return what, "beyond chance" if ring_p < 0.05 else "not beyond chance"
 
 
+#: What :func:`reused` hands out as copies (a caller may change them).
+_MUTABLE = (np.ndarray, pd.DataFrame, pd.Series)
 #: Memberships kept by :func:`reuse_memberships` (None outside such a block).
 _REUSE: ContextVar[dict | None] = ContextVar("impactzones_reuse_memberships", default=None)
 
@@ -713,7 +715,7 @@ def reused(incidents, key: tuple, compute: Callable[[], tuple]) -> tuple:
         kept[full] = hit
         while len(kept) > store["limit"]:
             del kept[next(iter(kept))]
-    return tuple(v.copy() if isinstance(v, np.ndarray) else v for v in hit[1])
+    return tuple(v.copy() if isinstance(v, _MUTABLE) else v for v in hit[1])
 
 
 def geometry_key(geoms) -> tuple:
