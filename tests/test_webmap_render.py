@@ -187,3 +187,17 @@ def test_stable_ids_renumber_exactly_the_32_digit_runs(pieces, tail):
     ids = sorted({i for _, _, i in pieces})  # ids repeat, so some are seen again
     page = "".join(g + sep + (ids[len(i) % len(ids)] if ids else i) for g, sep, i in pieces) + tail
     assert stable_ids(page) == _stable_ids_by_regex(page)
+
+
+def test_a_map_handed_to_the_picture_worker_leaves_the_cache_behind(layers):
+    """MapData is pickled for the picture worker: the cache goes as an empty one."""
+    import pickle
+
+    from impactzones.maps.webmap import MapCache, MapData, commander_map
+
+    data = MapData(layers=layers, title="t", cache=MapCache())
+    commander_map(data)
+    assert len(data.cache) > 5
+    back = pickle.loads(pickle.dumps(data))
+    assert isinstance(back.cache, MapCache) and len(back.cache) == 0
+    assert len(pickle.dumps(data)) < len(pickle.dumps(MapData(layers=layers, title="t"))) + 200

@@ -301,8 +301,7 @@ def synthetic_control(
     (True, True)
     """
     ring = RING.check(ring)
-    from ..core.geo import xy
-    from ..core.geometry import locate
+    from .compare import geometry_key, reused
     from .series import _periods, series_counts
 
     match = zones[zones["name"].astype(str) == zone]
@@ -320,10 +319,11 @@ def synthetic_control(
     if len(clear) < 2:
         raise InputError("Fewer than two donor areas lie clear of the zones and their rings.")
     sel = incidents[(incidents[by] == crime).to_numpy()]
-    x, y = xy(sel)
-    which = locate(x, y, list(clear.geometry))
-    if "neighborhood" in clear:  # rows without a point: in the donor their label names
-        which = at_kept_label(sel, "neighborhood", clear["neighborhood"], which)
+    (which,) = reused(
+        incidents,
+        ("donors", by, crime, tuple(clear.index), geometry_key(clear.geometry)),
+        lambda: (_donor_of(sel, clear),),
+    )
     per = _periods(pd.to_datetime(incidents["occurred_at"]), freq)
     names = clear[donor_name].astype(str).tolist()
     tab = _donor_table(pd.to_datetime(sel["occurred_at"]), which, names, per)
@@ -337,6 +337,19 @@ def synthetic_control(
         {"crime": crime, "by": by, "ring_m": ring, "ring_rule": ring_rule, "freq": freq}
     )
     return res
+
+
+def _donor_of(sel, clear) -> np.ndarray:
+    """The position in ``clear`` of the donor area holding each incident of ``sel`` (-1:
+    none); rows without a point are in the donor their kept ``neighborhood`` names."""
+    from ..core.geo import xy
+    from ..core.geometry import locate
+
+    x, y = xy(sel)
+    which = locate(x, y, list(clear.geometry))
+    if "neighborhood" in clear:  # rows without a point: in the donor their label names
+        which = at_kept_label(sel, "neighborhood", clear["neighborhood"], which)
+    return which
 
 
 def plot_synthetic_control(result: SyntheticControl, path: str | Path | None = None) -> bytes:

@@ -18,6 +18,7 @@ import pandas as pd
 from .. import __version__
 from ..core.change import percent_change
 from ..core.defaults import RING
+from ..core.drawing import draw_here
 from ..core.files import writes_into
 from ..core.geo import Layers
 from ..core.results import column_label
@@ -409,7 +410,7 @@ def build_maps(
         static=static,
         online_tiles=online_tiles,
         window_results=dict(window_hotspots or {}),
-        draw=draw or _draw_here,
+        draw=draw or draw_here,
     )
     b.zone_maps(comparisons, counterfactuals or {}, evaluations or {}, brief)
     years = sorted(incidents["occurred_at"].dt.year.unique())
@@ -435,11 +436,6 @@ def build_maps(
     return b.files
 
 
-def _draw_here(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Draw a static picture now, in this process (``build_maps``' default ``draw``)."""
-    return fn(*args, **kwargs)
-
-
 @dataclass
 class _Build:
     """The maps of one run as they are written: what they share, the files and the index."""
@@ -455,7 +451,7 @@ class _Build:
     missing: list[str] = field(default_factory=list)
     window_results: dict[str, dict] = field(default_factory=dict)
     #: draws a static picture: ``draw(function, *args, **kwargs)`` (here, or in a worker)
-    draw: Callable[..., Any] = _draw_here
+    draw: Callable[..., Any] = draw_here
     #: the change by neighborhood, by (before, after) windows: maps comparing the same
     #: windows share it (and so its layer's GeoJSON)
     changes: dict[tuple[Window, Window], Any] = field(default_factory=dict)
@@ -472,11 +468,12 @@ class _Build:
         """The web map ``name``.html and, with ``static``, its PNG; returns the index links."""
         from .webmap import commander_map, save_map, static_map
 
+        if self.static:  # handed over first: a worker draws it while the web map is built
+            self.draw(static_map, data, self.out / f"{name}.png")
         m = commander_map(data, analyst=analyst, online_tiles=self.online_tiles)
         self.files.append(save_map(m, self.out / f"{name}.html"))
         if not self.static:
             return []
-        self.draw(static_map, data, self.out / f"{name}.png")
         self.files.append(self.out / f"{name}.png")
         return [("picture (PNG)", f"{name}.png")]
 
@@ -497,8 +494,7 @@ class _Build:
         for zone, table in zone_table.items():
             data = self.zone_data(zone, table, counterfactuals.get(zone))
             slug = slugs(zone)
-            links = self.save(data, f"commander_{slug}")
-            if brief:
+            if brief:  # handed over first: a worker draws it while the web map is built
                 from .brief import write_brief
 
                 self.draw(
@@ -509,6 +505,8 @@ class _Build:
                     series=self.common["trends"].get(f"zone:{zone}"),
                     counterfactual=evaluations.get(zone),
                 )
+            links = self.save(data, f"commander_{slug}")
+            if brief:
                 self.files.append(self.out / f"brief_{slug}.pdf")
                 links.append(("one-page brief (PDF)", f"brief_{slug}.pdf"))
             self.entries.append(

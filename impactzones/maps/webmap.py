@@ -325,6 +325,11 @@ class MapCache:
     def __len__(self) -> int:
         return len(self._items)
 
+    def __reduce__(self):
+        # a map handed to another process (the picture worker) takes an empty cache along,
+        # not every layer drawn so far
+        return (MapCache, ())
+
 
 def _once(data: MapData, key, source, make):
     """``make()``, or what it made for ``key`` and ``source`` on an earlier map of the same
