@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -18,6 +19,7 @@ from .assign import assign, count_incidents, keep_labels
 from .core.change import format_pct
 from .core.compat import renamed_keyword
 from .core.defaults import RING
+from .core.drawing import draw_here
 from .core.errors import InputError
 from .core.files import writes_into
 from .core.geo import Layers, no_point, st_louis
@@ -403,7 +405,11 @@ def run_demo(
         inc, load, truth, source = _demo_incidents(
             layers, incidents, columns, crs, read_options, seed, scale, ring, step
         )
-        res = _demo_stages(inc, layers, out, settings, step, draw, load, truth, source, weights)
+        from .evaluate.compare import reuse_memberships
+
+        with reuse_memberships():  # where each incident is: found once, for every analysis
+            res = _demo_stages(inc, layers, out, settings, step, draw, load, truth, source,
+                               weights)  # fmt: skip
         step("Finishing the pictures")
         draw.finish()  # every file complete before the manifest lists it
     from .io.manifest import write_manifest
@@ -476,11 +482,6 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
                       proposals, backtest_table, evaluations=evaluations)  # fmt: skip
 
 
-def _draw_here(fn, *args, **kwargs):
-    """Draw a picture now, in this process."""
-    return fn(*args, **kwargs)
-
-
 def _draw_pickled(blob: bytes):
     """The worker's side of :class:`_Pictures`: call the function pickled in ``blob``."""
     import pickle
@@ -490,13 +491,43 @@ def _draw_pickled(blob: bytes):
 
 
 def _warm_worker() -> None:
-    """Import what the pictures need while the demo's first stages run."""
+    """Import what the pictures need while the demo's first stages run (the modules of
+    every function the demo hands over, and of the results it pickles)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot
 
+    from .evaluate import concentration, series, synthetic_control  # noqa: F401
     from .maps import brief, webmap  # noqa: F401
+    from .propose import capture  # noqa: F401
+
+
+@dataclass
+class _Picture:
+    """One picture handed to the worker: its future, the pickled call (drawn here from it
+    should the worker not draw it) and, once known, its result."""
+
+    future: Any
+    blob: bytes
+    known: bool = False
+    value: Any = None
+
+    def outcome(self) -> Any:
+        """The picture's result: the worker's, or drawn here (taken back from the worker
+        before it began, or left by a dead worker)."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        if not self.known:
+            try:
+                if self.future.cancelled():
+                    self.value = _draw_pickled(self.blob)
+                else:
+                    self.value = self.future.result()
+            except BrokenProcessPool:
+                self.value = _draw_pickled(self.blob)
+            self.known = True
+        return self.value
 
 
 class _Pictures:
@@ -516,7 +547,7 @@ class _Pictures:
         import os
 
         self.pool = None
-        self.futures: list = []  # [future, the pickled call, and its result once known]
+        self.pictures: list[_Picture] = []  # those handed to the worker, in order
         if parallel and (os.cpu_count() or 1) > 1:
             self.pool = _picture_worker()
 
@@ -532,7 +563,7 @@ class _Pictures:
             except RuntimeError:  # a broken pool (the worker died): draw here from now on
                 self.pool = None
             else:
-                self.futures.append([future, blob])
+                self.pictures.append(_Picture(future, blob))
                 return future
         done: Future = Future()
         done.set_result(fn(*args, **kwargs))
@@ -540,33 +571,19 @@ class _Pictures:
 
     def result(self, value):
         """A future's result (waiting for it; drawn here if the worker died), or ``value``."""
-        for entry in self.futures:
-            if entry[0] is value:
-                return self._outcome(entry)
+        for picture in self.pictures:
+            if picture.future is value:
+                return picture.outcome()
         return value.result() if hasattr(value, "result") else value
-
-    @staticmethod
-    def _outcome(entry: list):
-        """The result of one picture: drawn here (taken from the worker, or left by a dead
-        worker) or by the worker."""
-        from concurrent.futures.process import BrokenProcessPool
-
-        future, blob = entry[:2]
-        if len(entry) == 2:
-            try:
-                entry.append(future.result() if not future.cancelled() else _draw_pickled(blob))
-            except BrokenProcessPool:
-                entry.append(_draw_pickled(blob))
-        return entry[2]
 
     def finish(self) -> None:
         """Draw here the pictures the worker has not begun (the latest first), wait for
         the rest (drawing here any a dead worker left); raise the first error."""
-        for entry in reversed(self.futures):
-            if entry[0].cancel():  # not begun: the worker will never draw it
-                self._outcome(entry)
-        for entry in self.futures:
-            self._outcome(entry)
+        for picture in reversed(self.pictures):
+            if picture.future.cancel():  # not begun: the worker will never draw it
+                picture.outcome()
+        for picture in self.pictures:
+            picture.outcome()
 
     def __enter__(self) -> _Pictures:
         return self
@@ -914,7 +931,7 @@ def _demo_patterns(inc, layers, out, headline, concentration, nr_category, nr_pe
         table = concentration_report(this_year, layers.land, districts=layers.districts)
         files.append(write_table(table, out / "concentration.csv"))
         png = out / "concentration_lorenz.png"
-        (draw or _draw_here)(plot_lorenz, table.results, png)
+        (draw or draw_here)(plot_lorenz, table.results, png)
         files.append(png)
         headline["concentration"] = {"year": year, "city": table.loc[0, "verdict"]}
     if nr_category:
@@ -1120,7 +1137,7 @@ def _demo_capture(inc, layers: Layers, bt, out: Path, draw=None):
         return [], None
     title = f"Violent crime captured in {after} by zones chosen from {before}"
     png = out / "capture_curve.png"
-    (draw or _draw_here)(plot_capture_curve, curve, png, title=title)
+    (draw or draw_here)(plot_capture_curve, curve, png, title=title)
     return [
         write_table(curve, out / "capture_curve.csv"),
         write_table(capture_table(curve), out / "capture_table.csv"),

@@ -250,13 +250,15 @@ def _comparison_and_notes(fig, data, table, its: str) -> None:
 
 def _save_pdf(fig, path: Path) -> Path:
     """The page as a PDF, atomically, without a creation date (the same bytes each run)."""
+    from ..core.drawing import lean_font_subsets
     from ..core.files import atomic_write
 
     def write(p):
-        fig.savefig(
-            p,
-            format="pdf",
-            metadata={"CreationDate": None, "Creator": "impactzones", "Producer": None},
-        )
+        with lean_font_subsets():  # the fonts without the tables no PDF viewer reads
+            fig.savefig(
+                p,
+                format="pdf",
+                metadata={"CreationDate": None, "Creator": "impactzones", "Producer": None},
+            )
 
     return atomic_write(path, write)
