@@ -39,6 +39,7 @@ long-form GeoParquet would repeat the cell geometry on every (cell, period, grou
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -574,9 +575,8 @@ def is_cube(obj) -> bool:
     >>> is_cube(np.zeros(3))
     False
     """
-    try:
-        import xarray as xr
-    except ImportError:  # pragma: no cover
+    xr = sys.modules.get("xarray")  # no xarray imported yet: no xarray object either
+    if xr is None:
         return False
     if isinstance(obj, xr.Dataset):
         return "count" in obj and {"x", "y"} <= set(obj["count"].dims)

@@ -408,7 +408,11 @@ def run_demo(
         inc, load, truth, source = _demo_incidents(
             layers, incidents, columns, crs, read_options, seed, scale, ring, step
         )
-        res = _demo_stages(inc, layers, out, settings, step, draw, load, truth, source, weights)
+        from .evaluate.compare import reuse_memberships
+
+        with reuse_memberships():  # where each incident is: found once, for every analysis
+            res = _demo_stages(inc, layers, out, settings, step, draw, load, truth, source,
+                               weights)  # fmt: skip
         step("Finishing the pictures")
         draw.finish()  # every file complete before the manifest lists it
     from .io.manifest import write_manifest

@@ -432,7 +432,7 @@ def load(
     warn = []
     if res.read and not len(res.incidents):
         try:
-            res.require_incidents()
+            res.require_incidents(boundary_given=boundary is not None and not no_boundary)
         except InputError as exc:  # the same sentence, as a warning: the rejects are written
             warn.append(f"{exc} The rejects table says why, row by row.")
     elif res.swapped_hint():  # some rows right, most swapped: kept, but said

@@ -130,3 +130,74 @@ def test_literal_elements_puts_the_library_back(nested):
                 pass
             assert branca.element.Template is not before[0]
     assert (branca.element.Template, folium.features.Template) == before
+
+
+def test_layer_geojson_is_what_geopandas_gives():
+    """The bulk GeoJSON (GEOS writes the shapes) holds the values of geopandas' own
+    ``__geo_interface__`` through JSON (what folium embeds for a GeoDataFrame): ids,
+    properties with missing values as null, each feature's bbox and the collection's."""
+    import json
+
+    from shapely.geometry import MultiPolygon, Point, box
+
+    from impactzones.maps.webmap import _geojson
+
+    shapes = [
+        box(-90.3, 38.5, -90.2, 38.6),
+        MultiPolygon([box(-90.1, 38.61, -90.05, 38.65), box(-90.0, 38.7, -89.99, 38.71)]),
+        box(-90.25, 38.55, -90.24, 38.56).difference(box(-90.248, 38.552, -90.246, 38.554)),
+        Point(-90.123456789, 38.987654321),
+    ]
+    g = gpd.GeoDataFrame(
+        {
+            "count": [3, 0, 7, 1],
+            "z": [1.25, float("nan"), -2.5, 0.1],
+            "name": ["a", None, "c &amp; d", "é"],
+            "flag": [True, False, True, False],
+        },
+        geometry=shapes,
+        crs=WGS84,
+        index=[10, 11, 12, 13],
+    )
+    expected = json.loads(json.dumps(g.__geo_interface__))
+    assert json.dumps(_geojson(g), sort_keys=True) == json.dumps(expected, sort_keys=True)
+
+
+def _stable_ids_by_regex(page: str) -> str:
+    """The rule written as a regular expression (the reference): every run of exactly 32
+    lowercase hex digits, numbered in order of first appearance."""
+    import re
+
+    seen: dict[str, str] = {}
+
+    def sub(match):
+        return seen.setdefault(match.group(0), f"{len(seen):032x}")
+
+    return re.sub(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])", sub, page)
+
+
+_ID = st.text(alphabet="0123456789abcdef", min_size=30, max_size=34)
+_GAP = st.text(alphabet=st.sampled_from(list("_ ;\"'gA9fé€\n")), max_size=4)
+
+
+@given(st.lists(st.tuples(_GAP, st.sampled_from(["", "x"]), _ID), max_size=12), _GAP)
+def test_stable_ids_renumber_exactly_the_32_digit_runs(pieces, tail):
+    from impactzones.maps.webmap import stable_ids
+
+    ids = sorted({i for _, _, i in pieces})  # ids repeat, so some are seen again
+    page = "".join(g + sep + (ids[len(i) % len(ids)] if ids else i) for g, sep, i in pieces) + tail
+    assert stable_ids(page) == _stable_ids_by_regex(page)
+
+
+def test_a_map_handed_to_the_picture_worker_leaves_the_cache_behind(layers):
+    """MapData is pickled for the picture worker: the cache goes as an empty one."""
+    import pickle
+
+    from impactzones.maps.webmap import MapCache, MapData, commander_map
+
+    data = MapData(layers=layers, title="t", cache=MapCache())
+    commander_map(data)
+    assert len(data.cache) > 5
+    back = pickle.loads(pickle.dumps(data))
+    assert isinstance(back.cache, MapCache) and len(back.cache) == 0
+    assert len(pickle.dumps(data)) < len(pickle.dumps(MapData(layers=layers, title="t"))) + 200

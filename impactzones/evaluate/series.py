@@ -56,6 +56,7 @@ __all__ = [
     "formulas",
     "its_from_counts",
     "nb_alpha",
+    "periods_of",
     "plot_counterfactual",
     "series_counts",
     "simulate_counts",
@@ -243,7 +244,7 @@ def series_counts(
     (72, ['control', 'ring', 'zone'])
     """
     ring = RING.check(ring)
-    from .compare import _memberships
+    from .compare import geometry_key, reused
 
     if is_cube(incidents):  # counts by cell (or the cube's exact counts per area)
         return _series_counts_cube(incidents, zones, zone, crime, by, ring, study_area, freq)
@@ -257,11 +258,43 @@ def series_counts(
     times = pd.to_datetime(incidents["occurred_at"])
     if times.notna().sum() == 0:
         raise InputError("The incidents have no dates, so there is no series to evaluate.")
-    per = _periods(times, freq)
+    per = periods_of(incidents, freq)
     if len(per) == 0:
         raise InputError("The incidents do not cover one whole period, so there is no series.")
+    key: tuple = ("series_counts", zone, crime, by, float(ring), freq, tuple(names))
+    key += (geometry_key(zones.geometry), geometry_key(study_area))
+    where = (zones, names.index(zone), ring, study_area)
+    made = reused(incidents, key, lambda: (_counts_table(incidents, times, per, where, crime, by),))
+    return made[0]
+
+
+def periods_of(incidents: pd.DataFrame, freq: str) -> pd.PeriodIndex:
+    """The whole periods (``"M"`` months or ``"W"`` weeks) the incidents' ``occurred_at``
+    cover, as :func:`series_counts` takes them (found once per table inside
+    :func:`~.compare.reuse_memberships`).
+
+    Examples
+    --------
+    >>> inc = pd.DataFrame({"occurred_at": pd.date_range("2018-01-01", "2018-03-31", freq="D")})
+    >>> [str(p) for p in periods_of(inc, "M")]
+    ['2018-01', '2018-02', '2018-03']
+    """
+    from .compare import reused
+
+    return reused(
+        incidents, ("periods", freq),
+        lambda: (_periods(pd.to_datetime(incidents["occurred_at"]), freq),),
+    )[0]  # fmt: skip
+
+
+def _counts_table(incidents, times, per, where: tuple, crime: str, by: str) -> pd.DataFrame:
+    """:func:`series_counts`' table: the zone's, its ring's and the control area's counts
+    in each period of ``per``; ``where``: the zones, the zone's position, the ring width
+    and the study area."""
+    from .compare import _memberships
+
+    zones, zi, ring, study_area = where
     in_zone, in_ring, control, _ = _memberships(incidents, zones, ring, study_area)
-    zi = names.index(zone)
     sel = (incidents[by] == crime).to_numpy()
     code = per.freqstr
     p_of = times.dt.to_period(code)
@@ -605,8 +638,8 @@ def _coef_effect(res, term: str, conf: float) -> Effect:
 
 def _avg_effect(res, data: pd.DataFrame, rows: np.ndarray, terms: list[str], conf: float):
     """Average post effect ``sum mu1 / sum mu0`` over ``rows`` (delta method on the log)."""
-    names = list(res.model.exog_names)
-    names = [n for n in names if n in res.params.index]
+    fitted = set(res.params.index)  # res.params makes a new Series at each access
+    names = [n for n in res.model.exog_names if n in fitted]
     idx = [names.index(t) for t in terms if t in names]
     if not rows.any() or not idx:
         return Effect.nan()
@@ -627,7 +660,8 @@ def _avg_effect(res, data: pd.DataFrame, rows: np.ndarray, terms: list[str], con
 
 
 def _counterfactual(res, data: pd.DataFrame, terms: list[str], conf: float) -> pd.DataFrame:
-    names = [n for n in res.model.exog_names if n in res.params.index]
+    fitted = set(res.params.index)
+    names = [n for n in res.model.exog_names if n in fitted]
     X = np.asarray(res.model.exog)[:, : len(names)]
     off = np.log(data["days"].to_numpy(float))
     b = res.params[names].to_numpy(float)

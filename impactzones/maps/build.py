@@ -93,9 +93,10 @@ def change_by_neighborhood(
     nb = layers.neighborhoods
     if nb is None or "neighborhood" not in incidents:
         return None
-    sel = incidents[incidents["group"] == group]
-    b = sel[before.contains(sel["occurred_at"])].groupby("neighborhood").size()
-    a = sel[after.contains(sel["occurred_at"])].groupby("neighborhood").size()
+    sel = (incidents["group"] == group).to_numpy()
+    when, where = incidents["occurred_at"][sel], incidents["neighborhood"][sel]
+    b = where[before.contains(when)].value_counts()
+    a = where[after.contains(when)].value_counts()
     out = nb[["neighborhood", "name", "geometry"]].copy()
     out["before"] = out["neighborhood"].map(b).fillna(0).astype(int)
     out["after"] = out["neighborhood"].map(a).fillna(0).astype(int)
@@ -451,6 +452,17 @@ class _Build:
     window_results: dict[str, dict] = field(default_factory=dict)
     #: draws a static picture: ``draw(function, *args, **kwargs)`` (here, or in a worker)
     draw: Callable[..., Any] = draw_here
+    #: the change by neighborhood, by (before, after) windows: maps comparing the same
+    #: windows share it (and so its layer's GeoJSON)
+    changes: dict[tuple[Window, Window], Any] = field(default_factory=dict)
+
+    def change(self, before: Window, after: Window):
+        """:func:`change_by_neighborhood` of violent crime, once per pair of windows."""
+        if (before, after) not in self.changes:
+            self.changes[before, after] = change_by_neighborhood(
+                self.incidents, self.layers, before, after
+            )
+        return self.changes[before, after]
 
     def save(self, data, name: str, *, analyst: bool = False) -> list:
         """The web map ``name``.html and, with ``static``, its PNG; returns the index links."""
@@ -521,7 +533,7 @@ class _Build:
             title=f"{zone} Impact Zone: {phrase}",
             zone=zone,
             headline=zone_headline(table, zone, self.common["ring"]),
-            change=change_by_neighborhood(self.incidents, self.layers, before, after),
+            change=self.change(before, after),
             change_label=f"Change in violent crime, {phrase}",
             trend_start=start,
             chart=trend_svg(
@@ -554,7 +566,7 @@ class _Build:
             zone=None,
             headline=lines,
             show_change=True,
-            change=change_by_neighborhood(self.incidents, self.layers, before, after),
+            change=self.change(before, after),
             change_label=f"Change in violent crime, {phrase}",
             chart=trend_svg(
                 _city_series(self.incidents, months), None, label="Violent crimes a month citywide"
