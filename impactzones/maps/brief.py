@@ -178,10 +178,8 @@ def write_brief(
     # a name in a script DejaVu Sans lacks: an installed CJK font, or one warning (not one
     # for each glyph)
     fonts = picture_fonts([*_texts(data), *table.get("zone", pd.Series(dtype=str)).astype(str)])
-    with (
-        warnings.catch_warnings(),
-        matplotlib.rc_context({"pdf.fonttype": 42, "text.parse_math": False, **fonts}),
-    ):
+    rc: dict = {"pdf.fonttype": 42, "text.parse_math": False, **fonts}
+    with warnings.catch_warnings(), matplotlib.rc_context(rc):
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         fig = plt.figure(figsize=LETTER)
         try:

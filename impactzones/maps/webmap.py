@@ -1830,10 +1830,8 @@ def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
     from ..core.files import atomic_write
 
     # "$" in a name is text; a script DejaVu Sans lacks: an installed CJK font, or one warning
-    with (
-        warnings.catch_warnings(),
-        matplotlib.rc_context({"text.parse_math": False, **picture_fonts(_texts(data))}),
-    ):
+    rc: dict = {"text.parse_math": False, **picture_fonts(_texts(data))}
+    with warnings.catch_warnings(), matplotlib.rc_context(rc):
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         fig = plt.figure(figsize=(10, 12), dpi=dpi)
         head = [textwrap.fill(line, 110) for line in data.headline]
