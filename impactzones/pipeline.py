@@ -16,6 +16,7 @@ import pandas as pd
 from . import __version__
 from .assign import assign, count_incidents, keep_labels
 from .core.change import format_pct
+from .core.collect import fewer_collections
 from .core.compat import renamed_keyword
 from .core.defaults import RING
 from .core.errors import InputError
@@ -343,6 +344,7 @@ def check_zones(zones: gpd.GeoDataFrame, area) -> None:
 
 
 @writes_into("out")
+@fewer_collections()  # half a million objects: walking them all costs seconds
 def run_demo(
     out: str | Path = "maps",
     *,

@@ -31,6 +31,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from ..core.collect import fewer_collections
 from ..core.defaults import RING
 from ..core.errors import InputError
 from ..core.geo import WGS84, Layers, st_louis
@@ -404,6 +405,7 @@ def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 
 
+@fewer_collections(pause=True)  # a point object per incident, and no garbage cycles
 def synthesize(
     seed: int = 2018,
     scale: float = 1.0,
