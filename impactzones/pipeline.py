@@ -193,8 +193,13 @@ def _joined_names(hits: np.ndarray, names: np.ndarray) -> list[str]:
     ``;`` (each distinct row joined once)."""
     if hits.shape[1] == 0:
         return [""] * len(hits)
-    rows, which = np.unique(hits, axis=0, return_inverse=True)
-    text = np.array([";".join(names[r]) for r in rows], dtype=object)
+    if hits.shape[1] > 20:  # too many zones for one number per pattern of hits
+        rows, which = np.unique(hits, axis=0, return_inverse=True)
+        text = np.array([";".join(names[r]) for r in rows], dtype=object)
+        return text[which.ravel()].tolist()
+    bits = 1 << np.arange(hits.shape[1])
+    codes, which = np.unique(hits.astype(np.int64) @ bits, return_inverse=True)
+    text = np.array([";".join(names[(code & bits) > 0]) for code in codes], dtype=object)
     return text[which.ravel()].tolist()
 
 
