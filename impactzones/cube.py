@@ -39,6 +39,7 @@ long-form GeoParquet would repeat the cell geometry on every (cell, period, grou
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,7 @@ __all__ = [
     "data_span",
     "is_cube",
     "periods",
+    "pointless_members",
     "read_cube",
     "shapes_key",
     "to_dataset",
@@ -446,46 +448,64 @@ def build_cube(
         in_grid = grid.cell_of(x, y)[2]
         members = np.column_stack([members & in_grid[:, None], in_grid])  # + "city"
         by_area = area_counts(members, times, groups, starts, freq=freq)
-        by_area += _pointless_counts(frame, zones, ring, districts, starts, freq)
-        areas = ([*labels, "city"], by_area)
+        blank, when = _pointless_counts(frame, zones, ring, districts, starts, freq)
+        areas = ([*labels, "city"], by_area + blank)
+        if len(when):  # counted by their kept labels, not outside the study area
+            attrs["outside_study_area"] = int(outside) - len(when)
+            attrs["kept_without_point"] = len(when)
+            attrs.update(data_span(np.concatenate([times, when])))
         attrs.update(areas_attrs(zones, ring, study_area, districts))
     return to_dataset(counts, grid, starts, attrs=attrs, areas=areas)
 
 
-def _id_text(value) -> str:
-    """A district id as text, whatever a file made of it (3, 3.0, "3" -> "3"; missing: "")."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return str(int(number)) if number.is_integer() else str(value)
+def pointless_members(frame, zones, ring: float = RING.default, districts=None):
+    """The rows without a point that are counted by the area labels kept for them (the
+    private rows ``load`` writes without their points), and the areas of
+    :func:`area_members` (plus ``city``, the last column) each is in, as a comparison from
+    the incidents places them (:func:`impactzones.assign.place_by_labels`; districts by
+    :func:`impactzones.core.geo.at_kept_label`). A row whose ring is unknown (another ring
+    width at load) is in its zone and the city only; a row kept outside the study area is
+    in none.
 
+    Returns
+    -------
+    rows : ndarray of int
+        Positions in ``frame`` of the rows placed by their labels.
+    members : ndarray of bool, rows x (areas + 1)
 
-def _pointless_counts(frame, zones, ring: float, districts, starts, freq: str) -> np.ndarray:
-    """Per-area counts ``(periods, groups, areas)`` of the private rows kept without a
-    point (the ``load`` output), placed by the labels kept for them, as a comparison from
-    the incidents places them (:func:`impactzones.assign.place_by_labels`); none in cells.
-    A row whose ring is unknown (another ring width at load) counts citywide and in its
-    zone only."""
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> from shapely import box
+    >>> zones = gpd.GeoDataFrame({"name": ["A"]}, geometry=[box(0, 0, 100, 100)], crs=32615)
+    >>> rows = gpd.GeoDataFrame({"zones": ["A", "", None], "ring_zones": ["A", "A", None],
+    ...                          "ring_m": 100.0, "area_type": ["zone", "ring", None]},
+    ...                         geometry=[shapely.Point(), shapely.Point(), shapely.Point(1, 1)])
+    >>> at, members = pointless_members(rows, zones, 100)
+    >>> at.tolist(), members.astype(int).tolist()  # zone:A, ring:A, control, city
+    ([0, 1], [[1, 0, 0, 1], [0, 1, 0, 1]])
+    """
     from .assign import place_by_labels
+    from .core.geo import at_kept_label
 
     names = zones["name"].astype(str).tolist()
     rows, in_zone, in_ring, control, inside, _unknown = place_by_labels(frame, names, ring)
-    n_areas = 2 * len(names) + 1 + (0 if districts is None else len(set(districts["district"])))
-    if not len(rows):
-        return np.zeros((len(starts), len(GROUPS), n_areas + 1), np.int64)
     parts = [in_zone, in_ring, control[:, None]]
     if districts is not None:
-        order = [_id_text(i) for i in dict.fromkeys(districts["district"].tolist())]
-        kept = frame["district"].iloc[rows].tolist() if "district" in frame else [None] * len(rows)
-        label = np.array([_id_text(v) for v in kept], dtype=object)
-        parts.append((label[:, None] == np.array(order, dtype=object)[None, :]) & inside[:, None])
-    members = np.column_stack([*parts, inside])
+        order = list(dict.fromkeys(districts["district"].tolist()))
+        sub = frame.iloc[rows]
+        which = at_kept_label(sub, "district", order, np.full(len(rows), -1))
+        parts.append((which[:, None] == np.arange(len(order))[None, :]) & inside[:, None])
+    return rows, np.column_stack([*parts, inside]).astype(bool)
+
+
+def _pointless_counts(frame, zones, ring: float, districts, starts, freq: str):
+    """Per-area counts ``(periods, groups, areas)`` of :func:`pointless_members` (none in
+    cells), and those rows' times."""
+    rows, members = pointless_members(frame, zones, ring, districts)
     times = frame["occurred_at"].to_numpy()[rows]
     groups = frame["group"].to_numpy(dtype=object)[rows]
-    return area_counts(members, times, groups, starts, freq=freq)
+    return area_counts(members, times, groups, starts, freq=freq), times
 
 
 def data_span(times) -> dict[str, str]:
@@ -555,9 +575,7 @@ def is_cube(obj) -> bool:
     >>> is_cube(np.zeros(3))
     False
     """
-    import sys
-
-    xr = sys.modules.get("xarray")  # not imported yet: no object can be one of its types
+    xr = sys.modules.get("xarray")  # no xarray imported yet: no xarray object either
     if xr is None:
         return False
     if isinstance(obj, xr.Dataset):

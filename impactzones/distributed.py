@@ -14,11 +14,15 @@ scheduler runs it in this process; with one (``distributed.Client("tcp://host:87
 the same call runs on a cluster. See ``docs/scale.md``.
 
 Clean-up per partition (each row used or rejected with a reason): rows without a point
-(``no_location``), without a date (``no_date``), without a known category
-(``unknown_category``) and outside the study area (``outside_study_area``) are rejected;
-the rest are reprojected to the layers' CRS. Duplicates across partitions are not looked
-for (that needs a shuffle): load the files with ``impactzones load`` first when that
-matters.
+and without an area label (``no_location``), without a date (``no_date``), without a
+known category (``unknown_category``) and outside the study area (``outside_study_area``)
+are rejected; the rest are reprojected to the layers' CRS. The private rows
+``impactzones load`` writes without their points, with the areas they were in, are kept
+and counted by those labels exactly as the in-memory cube counts them
+(:func:`impactzones.cube.pointless_members`): in the per-area counts and the count tables,
+never in a cell (``attrs["kept_without_point"]``). So the partitions may be raw exports or
+``load``'s output. Duplicates across partitions are not looked for (that needs a
+shuffle): load the files with ``impactzones load`` first when that matters.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from .core.defaults import RING, check_params
 from .core.errors import InputError
 from .core.geo import Layers
 from .core.grid import Grid
+from .core.schema import AREA_LABELS
 
 __all__ = [
     "TABLE_BY",
@@ -86,7 +91,17 @@ def clean_partition(frame, layers: Layers) -> tuple[object, Counter]:
     >>> clean, rejects = clean_partition(df, layers)
     >>> len(clean), dict(rejects)
     (1, {'no_date': 1})
+
+    A private row as ``load`` writes it (no point, its district and area kept) stays:
+
+    >>> import shapely
+    >>> blank = df.iloc[:1].assign(district=[3], zones=[""], area_type=["control"])
+    >>> blank = blank.set_geometry(gpd.GeoSeries([shapely.Point()], crs="EPSG:4326"))
+    >>> clean, rejects = clean_partition(blank, layers)
+    >>> len(clean), dict(rejects)
+    (1, {})
     """
+    from .assign import place_by_labels
     from .core.geo import xy
     from .core.geometry import locate
     from .core.schema import GROUPS, group_of
@@ -106,7 +121,9 @@ def clean_partition(frame, layers: Layers) -> tuple[object, Counter]:
             keep &= ~bad
 
     geom = frame.geometry
-    reject(geom.isna().to_numpy() | geom.is_empty.to_numpy(), "no_location")
+    labelled = np.zeros(len(frame), bool)  # no point, counted by its kept area labels
+    labelled[place_by_labels(frame, [])[0]] = True
+    reject((geom.isna().to_numpy() | geom.is_empty.to_numpy()) & ~labelled, "no_location")
     reject(frame["occurred_at"].isna().to_numpy(), "no_date")
     if "group" not in frame:
         frame = frame.assign(
@@ -116,6 +133,8 @@ def clean_partition(frame, layers: Layers) -> tuple[object, Counter]:
     frame = frame[keep]
     x, y = xy(frame)
     inside = locate(x, y, [layers.study_area]) == 0
+    rows, *_, in_study, _unknown = place_by_labels(frame, [])
+    inside[rows] = in_study  # kept outside the study area: rejected as the others
     rejects["outside_study_area"] += int((~inside).sum())
     if not rejects["outside_study_area"]:
         del rejects["outside_study_area"]
@@ -152,12 +171,23 @@ def _group_codes(frame) -> np.ndarray:
     return pd.Categorical(groups, categories=list(GROUPS)).codes.astype(np.int64)
 
 
-def _sparse_cube(frame, grid: Grid, freq: str) -> pd.DataFrame:
-    """Non-zero cube entries of one partition: period (ordinal), group (code), row, col
-    and count."""
+def _placed_xy(frame, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """The rows' coordinates, those without a point placed one cell off the grid's corner
+    (in no cell; they are counted by their kept labels)."""
     from .core.geo import xy
 
     x, y = xy(frame)
+    blank = ~(np.isfinite(x) & np.isfinite(y))
+    if blank.any():
+        x, y = np.where(blank, grid.x0 - grid.cell, x), np.where(blank, grid.y0 + grid.cell, y)
+    return x, y
+
+
+def _sparse_cube(frame, grid: Grid, freq: str) -> pd.DataFrame:
+    """Non-zero cube entries of one partition: period (ordinal), group (code), row, col
+    and count."""
+
+    x, y = _placed_xy(frame, grid)
     row, col, ok = grid.cell_of(x, y)
     period = pd.PeriodIndex(frame["occurred_at"].dt.to_period(_FREQ_CODE[freq])).asi8
     ok &= _group_codes(frame) >= 0
@@ -168,19 +198,21 @@ def _sparse_cube(frame, grid: Grid, freq: str) -> pd.DataFrame:
 def _sparse_areas(frame, layers: Layers, grid: Grid, freq: str, ring: float) -> pd.DataFrame:
     """Non-zero per-area counts of one partition: period (ordinal), group (code), area
     (position in the labels of :func:`impactzones.cube.area_members`, then the city) and
-    count, each incident where it lies."""
-    from .core.geo import xy
-    from .cube import area_members
+    count, each incident where it lies, and each row without a point where its kept
+    labels place it (:func:`impactzones.cube.pointless_members`), as the in-memory cube."""
+    from .cube import area_members, pointless_members
 
-    x, y = xy(frame)
-    _labels, members = area_members(
-        x, y, layers.zones, ring, layers.study_area, getattr(layers, "districts", None)
-    )
-    in_grid = grid.cell_of(x, y)[2] & (_group_codes(frame) >= 0)
+    districts = getattr(layers, "districts", None)
+    x, y = _placed_xy(frame, grid)
+    _labels, members = area_members(x, y, layers.zones, ring, layers.study_area, districts)
+    groups = _group_codes(frame)
+    in_grid = grid.cell_of(x, y)[2] & (groups >= 0)
     members = np.column_stack([members & in_grid[:, None], in_grid])  # + the city
+    rows, blank = pointless_members(frame, layers.zones, ring, districts)
+    members[rows] = blank & (groups[rows] >= 0)[:, None]
     point, area = np.nonzero(members)
     period = pd.PeriodIndex(frame["occurred_at"].dt.to_period(_FREQ_CODE[freq])).asi8
-    return _counted({"period": period[point], "group": _group_codes(frame)[point], "area": area})
+    return _counted({"period": period[point], "group": groups[point], "area": area})
 
 
 def _tables(assigned) -> tuple[pd.Series, pd.Series]:
@@ -196,12 +228,14 @@ def _tables(assigned) -> tuple[pd.Series, pd.Series]:
 def _summarise_part(frame, layers: Layers, grid: Grid, freq: str, ring: float) -> dict:
     """One partition's summary (small: sparse counts, two tables and the tally)."""
     from .assign import assign
+    from .core.geo import no_point
 
     read = len(frame)
     clean, rejects = clean_partition(frame, layers)
     assigned = assign(clean, layers, ring=ring)
     counts, area = _tables(assigned)
     t = assigned["occurred_at"]
+    blank = int(no_point(clean).sum())  # kept by their labels (clean_partition)
     return {
         "cube": _sparse_cube(clean, grid, freq),
         "areas": _sparse_areas(clean, layers, grid, freq, ring),
@@ -209,6 +243,7 @@ def _summarise_part(frame, layers: Layers, grid: Grid, freq: str, ring: float) -
         "area": area,
         "rejects": rejects,
         "read": read,
+        "blank": blank,
         "span": (t.min(), t.max()) if len(t) else (pd.NaT, pd.NaT),
     }
 
@@ -225,6 +260,7 @@ def _combine(a: dict, b: dict) -> dict:
         "area": a["area"].add(b["area"], fill_value=0),
         "rejects": a["rejects"] + b["rejects"],
         "read": a["read"] + b["read"],
+        "blank": a["blank"] + b["blank"],
         "span": (
             min((t for t in (a["span"][0], b["span"][0]) if pd.notna(t)), default=pd.NaT),
             max((t for t in (a["span"][1], b["span"][1]) if pd.notna(t)), default=pd.NaT),
@@ -285,6 +321,7 @@ def _finish(total: dict, grid: Grid, freq: str, layers: Layers, ring: float) -> 
     )
     rejected = dict(sorted(total["rejects"].items()))
     used = total["read"] - sum(rejected.values())
+    blank = {"kept_without_point": int(total["blank"])} if total["blank"] else {}
     districts = getattr(layers, "districts", None)
     labels = area_members(np.zeros(0), np.zeros(0), layers.zones, ring, None, districts)[0]
     labels = [*labels, "city"]
@@ -296,7 +333,8 @@ def _finish(total: dict, grid: Grid, freq: str, layers: Layers, ring: float) -> 
             "freq": freq,
             "incidents": int(counts.sum()),
             "outside_study_area": int(rejected.get("outside_study_area", 0)),
-            "outside_grid_or_period": int(used - counts.sum()),
+            "outside_grid_or_period": int(used - counts.sum() - total["blank"]),
+            **blank,
             **data_span([t for t in total["span"] if pd.notna(t)]),
             **areas_attrs(layers.zones, ring, layers.study_area, districts),
         },
@@ -308,7 +346,12 @@ def _finish(total: dict, grid: Grid, freq: str, layers: Layers, ring: float) -> 
         cube=cube,
         counts=counts_t,
         area_counts=total["area"].astype("int64").rename("count").reset_index(),
-        tally={"read": int(total["read"]), "used": int(used), "rejected_by_reason": rejected},
+        tally={
+            "read": int(total["read"]),
+            "used": int(used),
+            "rejected_by_reason": rejected,
+            **blank,
+        },
     )
 
 
@@ -380,7 +423,8 @@ def summarise_parquet(
         Where to run (default: the current client, or Dask's local scheduler).
     columns : sequence of str, optional
         Columns to read besides the geometry (default: ``occurred_at`` and ``group``, or
-        ``category`` to derive the group from when there is no ``group`` column).
+        ``category`` to derive the group from when there is no ``group`` column, and the
+        area labels ``load`` keeps for private rows without a point, where present).
 
     Notes
     -----
@@ -418,6 +462,7 @@ def summarise_parquet(
     ddf = dask_geopandas.read_parquet(path, split_row_groups=True)
     if columns is None:  # only what the summary needs (category only to derive a group)
         columns = ("occurred_at", "group" if "group" in ddf.columns else "category")
+        columns += AREA_LABELS  # those a file has: where its rows without a point are
     cols = [c for c in columns if c in ddf.columns]
     if "occurred_at" not in cols or not {"category", "group"} & set(cols):
         raise InputError(f"{path}: the partitions need occurred_at and category columns.")

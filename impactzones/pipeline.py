@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -19,6 +20,7 @@ from .core.change import format_pct
 from .core.collect import fewer_collections
 from .core.compat import renamed_keyword
 from .core.defaults import RING
+from .core.drawing import draw_here
 from .core.errors import InputError
 from .core.files import writes_into
 from .core.geo import Layers, no_point, st_louis
@@ -376,6 +378,7 @@ def run_demo(
     harm=None,
     pictures: bool = True,
     parallel: bool = True,
+    png_maps: bool = False,
 ) -> DemoResult:
     """Run the pipeline on the bundled (or given) layers and synthetic (or given) incidents.
 
@@ -383,11 +386,13 @@ def run_demo(
     domestic-violence ones without their points, their areas kept, as ``load`` writes them),
     ``counts_by_year_district.csv``, ``summary.json``, the planted truth (synthetic runs) or
     the rejects table (real runs), the comparison tables, the hot-spot outputs, and the maps
-    (``index.html`` links them). ``pictures=False`` skips the static PNG maps and the PDF
-    briefs (drawn with matplotlib, they take about half the demo's time; the web maps and
-    every table are written either way). The matplotlib pictures are drawn by a worker
-    process while the rest goes on (``parallel=False``, or one CPU: here, in turn); each
-    is drawn by the same function either way, so the files are the same bytes.
+    (``index.html`` links them). ``png_maps=True`` adds a static PNG picture of each web
+    map (commander, citywide, analyst: about 0.3 s of matplotlib each, so not drawn unless
+    asked); ``pictures=False`` skips every static picture of a map, the PDF briefs too
+    (the web maps, the evaluation plots and every table are written either way). The
+    matplotlib pictures are drawn by a worker process while the rest goes on
+    (``parallel=False``, or one CPU: here, in turn); each is drawn by the same function
+    either way, so the files are the same bytes.
 
     Examples
     --------
@@ -410,7 +415,11 @@ def run_demo(
         inc, load, truth, source = _demo_incidents(
             layers, incidents, columns, crs, read_options, seed, scale, ring, step
         )
-        res = _demo_stages(inc, layers, out, settings, step, draw, load, truth, source, weights)
+        from .evaluate.compare import reuse_memberships
+
+        with reuse_memberships():  # where each incident is: found once, for every analysis
+            res = _demo_stages(inc, layers, out, settings, step, draw, load, truth, source,
+                               weights)  # fmt: skip
         step("Finishing the pictures")
         draw.finish()  # every file complete before the manifest lists it
     from .io.manifest import write_manifest
@@ -472,7 +481,8 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
         inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
         source=source, ring=ring, online_tiles=settings["online_tiles"],
         basemap=settings["basemap"], extra=extra, capture=capture,
-        pictures=settings["pictures"], hotspots_year=headline.get("hotspots", {}).get("year"),
+        pictures=settings["pictures"], png_maps=settings["png_maps"],
+        hotspots_year=headline.get("hotspots", {}).get("year"),
         window_hotspots=_window_hotspots(pts, layers, comparisons, headline, seed),
         skipped=skipped, draw=draw,
     )  # fmt: skip
@@ -481,11 +491,6 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     files.append(write_json(headline, out / "summary.json"))
     return DemoResult(inc, layers, counts, headline, files, load, truth, hotspots, comparisons,
                       proposals, backtest_table, evaluations=evaluations)  # fmt: skip
-
-
-def _draw_here(fn, *args, **kwargs):
-    """Draw a picture now, in this process."""
-    return fn(*args, **kwargs)
 
 
 def _draw_pickled(blob: bytes):
@@ -497,13 +502,43 @@ def _draw_pickled(blob: bytes):
 
 
 def _warm_worker() -> None:
-    """Import what the pictures need while the demo's first stages run."""
+    """Import what the pictures need while the demo's first stages run (the modules of
+    every function the demo hands over, and of the results it pickles)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot
 
+    from .evaluate import concentration, series, synthetic_control  # noqa: F401
     from .maps import brief, webmap  # noqa: F401
+    from .propose import capture  # noqa: F401
+
+
+@dataclass
+class _Picture:
+    """One picture handed to the worker: its future, the pickled call (drawn here from it
+    should the worker not draw it) and, once known, its result."""
+
+    future: Any
+    blob: bytes
+    known: bool = False
+    value: Any = None
+
+    def outcome(self) -> Any:
+        """The picture's result: the worker's, or drawn here (taken back from the worker
+        before it began, or left by a dead worker)."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        if not self.known:
+            try:
+                if self.future.cancelled():
+                    self.value = _draw_pickled(self.blob)
+                else:
+                    self.value = self.future.result()
+            except BrokenProcessPool:
+                self.value = _draw_pickled(self.blob)
+            self.known = True
+        return self.value
 
 
 class _Pictures:
@@ -523,7 +558,7 @@ class _Pictures:
         import os
 
         self.pool = None
-        self.futures: list = []  # [future, the pickled call, and its result once known]
+        self.pictures: list[_Picture] = []  # those handed to the worker, in order
         if parallel and (os.cpu_count() or 1) > 1:
             self.pool = _picture_worker()
 
@@ -539,7 +574,7 @@ class _Pictures:
             except RuntimeError:  # a broken pool (the worker died): draw here from now on
                 self.pool = None
             else:
-                self.futures.append([future, blob])
+                self.pictures.append(_Picture(future, blob))
                 return future
         done: Future = Future()
         done.set_result(fn(*args, **kwargs))
@@ -547,33 +582,19 @@ class _Pictures:
 
     def result(self, value):
         """A future's result (waiting for it; drawn here if the worker died), or ``value``."""
-        for entry in self.futures:
-            if entry[0] is value:
-                return self._outcome(entry)
+        for picture in self.pictures:
+            if picture.future is value:
+                return picture.outcome()
         return value.result() if hasattr(value, "result") else value
-
-    @staticmethod
-    def _outcome(entry: list):
-        """The result of one picture: drawn here (taken from the worker, or left by a dead
-        worker) or by the worker."""
-        from concurrent.futures.process import BrokenProcessPool
-
-        future, blob = entry[:2]
-        if len(entry) == 2:
-            try:
-                entry.append(future.result() if not future.cancelled() else _draw_pickled(blob))
-            except BrokenProcessPool:
-                entry.append(_draw_pickled(blob))
-        return entry[2]
 
     def finish(self) -> None:
         """Draw here the pictures the worker has not begun (the latest first), wait for
         the rest (drawing here any a dead worker left); raise the first error."""
-        for entry in reversed(self.futures):
-            if entry[0].cancel():  # not begun: the worker will never draw it
-                self._outcome(entry)
-        for entry in self.futures:
-            self._outcome(entry)
+        for picture in reversed(self.pictures):
+            if picture.future.cancel():  # not begun: the worker will never draw it
+                picture.outcome()
+        for picture in self.pictures:
+            picture.outcome()
 
     def __enter__(self) -> _Pictures:
         return self
@@ -612,9 +633,10 @@ def _picture_worker():
 
 def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
                *, source, ring, online_tiles, basemap, extra, capture,
-               pictures=True, hotspots_year=None, window_hotspots=None,
+               pictures=True, png_maps=False, hotspots_year=None, window_hotspots=None,
                skipped=None, draw=None) -> list:  # fmt: skip
-    """The commander, citywide and analyst maps, their static pictures and the index page."""
+    """The commander, citywide and analyst maps, their PDF briefs (``pictures``), their PNG
+    pictures (``pictures`` and ``png_maps``) and the index page."""
     from .maps.build import build_maps
 
     return build_maps(
@@ -637,7 +659,7 @@ def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_tabl
             name: (ev.png, ev.series.verdict) for name, ev in evaluations.items() if ev.png
         },
         evaluations={name: ev.series for name, ev in evaluations.items()},
-        static=pictures,
+        static=pictures and png_maps,
         brief=pictures,
         skipped=skipped,
         draw=draw,
@@ -921,7 +943,7 @@ def _demo_patterns(inc, layers, out, headline, concentration, nr_category, nr_pe
         table = concentration_report(this_year, layers.land, districts=layers.districts)
         files.append(write_table(table, out / "concentration.csv"))
         png = out / "concentration_lorenz.png"
-        (draw or _draw_here)(plot_lorenz, table.results, png)
+        (draw or draw_here)(plot_lorenz, table.results, png)
         files.append(png)
         headline["concentration"] = {"year": year, "city": table.loc[0, "verdict"]}
     if nr_category:
@@ -1127,7 +1149,7 @@ def _demo_capture(inc, layers: Layers, bt, out: Path, draw=None):
         return [], None
     title = f"Violent crime captured in {after} by zones chosen from {before}"
     png = out / "capture_curve.png"
-    (draw or _draw_here)(plot_capture_curve, curve, png, title=title)
+    (draw or draw_here)(plot_capture_curve, curve, png, title=title)
     return [
         write_table(curve, out / "capture_curve.csv"),
         write_table(capture_table(curve), out / "capture_table.csv"),

@@ -260,7 +260,8 @@ def demo(
     from . import pipeline
 
     kwargs = _pop_cli(kwargs)
-    layer_keys = ("boundary", "districts", "zones", "crs", "ring", "online_tiles", "basemap")
+    layer_keys = ("boundary", "districts", "zones", "crs", "ring", "online_tiles", "basemap",
+                  "png_maps")
     run = {k: kwargs.pop(k) for k in layer_keys if k in kwargs}
     res = pipeline.run_demo(
         out, seed=seed, incidents=incidents, columns=parse_columns(columns),
@@ -431,7 +432,7 @@ def load(
     warn = []
     if res.read and not len(res.incidents):
         try:
-            res.require_incidents()
+            res.require_incidents(boundary_given=boundary is not None and not no_boundary)
         except InputError as exc:  # the same sentence, as a warning: the rejects are written
             warn.append(f"{exc} The rejects table says why, row by row.")
     elif res.swapped_hint():  # some rows right, most swapped: kept, but said

@@ -134,3 +134,63 @@ def test_a_comparison_from_the_distributed_cube_equals_one_from_the_incidents(
     for name, n in by_ring.items():
         assert int(area[f"ring:{name}"]) == n
     assert int(area["control"]) == int((assigned["area_type"] == "control").sum())
+
+
+@pytest.fixture(scope="module")
+def load_parts(tmp_path_factory, layers):
+    """Partitions as ``impactzones load`` writes them: the private rows without their
+    points, with the areas they were in; plus two rows with no point and no label (to
+    reject). Also the same incidents with every point (the truth)."""
+    from impactzones.core.geo import no_point
+    from impactzones.pipeline import blank_sensitive
+
+    folder = tmp_path_factory.mktemp("loadparts")
+    raw = tmp_path_factory.mktemp("rawparts")
+    files = write_partitions(raw, 2, seed=7, scale=0.1, years=[2017, 2018], layers=layers)
+    points = pd.concat([gpd.read_parquet(f) for f in files], ignore_index=True)
+    blanked, n = blank_sensitive(points, layers)
+    assert n > 50 and int(no_point(blanked).sum()) == n
+    lost = blanked[~no_point(blanked)].iloc[:2].copy()
+    lost["geometry"] = shapely.Point()  # no point, no label: no_location
+    lost[["district", "zone", "zones", "ring_zones", "area_type"]] = None
+    cut = len(blanked) // 2
+    blanked.iloc[:cut].to_parquet(folder / "part-0.parquet")
+    pd.concat([blanked.iloc[cut:], lost]).to_parquet(folder / "part-1.parquet")
+    return folder, points, blanked, n
+
+
+def test_load_output_is_counted_by_its_kept_labels_as_in_memory(load_parts, layers, client):
+    """The distributed path takes ``load``'s output: each private row without a point is
+    counted in its zone, ring, control area, district and the city by its kept labels, as
+    the in-memory cube counts it, and in no cell. Two independent truths: the in-memory
+    cube and count tables on the same rows, and the per-area counts of the incidents with
+    every point (blanking must not move a row between areas)."""
+    folder, points, blanked, n = load_parts
+    grid = make_grid(layers.study_area, layers.crs, 250)
+    dist = summarise_parquet(folder, layers, grid=grid, client=client)
+    assert len(client.scheduler_info()["workers"]) == 2
+    kw = {"study_area": layers.study_area, "zones": layers.zones, "districts": layers.districts}
+    mem = build_cube(blanked, grid, **kw)
+    np.testing.assert_array_equal(dist.cube["count"].values, mem["count"].values)
+    np.testing.assert_array_equal(dist.cube["area_count"].values, mem["area_count"].values)
+    np.testing.assert_array_equal(dist.cube["area"].values, mem["area"].values)
+    assert dist.cube.attrs["kept_without_point"] == mem.attrs["kept_without_point"] == n
+    # the truth with every point: the same per-area counts; the cells lack the private rows
+    full = build_cube(points, grid, **kw)
+    np.testing.assert_array_equal(dist.cube["area_count"].values, full["area_count"].values)
+    public = build_cube(points[~blanked.geometry.is_empty.to_numpy()], grid, **kw)
+    np.testing.assert_array_equal(dist.cube["count"].values, public["count"].values)
+    # the count tables: as assign + count_incidents on the same rows
+    assigned = assign(blanked, layers)
+    ref = count_incidents(assigned, by=["year", "district", "group"])
+    pd.testing.assert_frame_equal(
+        dist.counts.astype({"year": "int64", "group": str}),
+        ref.astype({"year": "int64", "group": str}),
+        check_dtype=False,
+    )
+    assert dist.tally == {
+        "read": len(blanked) + 2,
+        "used": len(blanked),
+        "rejected_by_reason": {"no_location": 2},
+        "kept_without_point": n,
+    }

@@ -171,6 +171,8 @@ def test_drawn_zone_figures_match_python(page, synth, layers, zone):
                                    latlngs)
         got["panel"] = p.evaluate("() => document.getElementById('iz-figures').textContent")
         got["geojson"] = p.evaluate("() => izExplore.geojson()")
+        got["map"] = p.evaluate("() => window.izMap instanceof L.Map && "
+                                "[izMap.getCenter().lng, izMap.getCenter().lat]")
 
     b = _browser()
     try:
@@ -199,6 +201,9 @@ def test_drawn_zone_figures_match_python(page, synth, layers, zone):
     assert back["name"].iloc[0] == "Drawn zone"
     assert back.to_crs(layers.crs).geometry.iloc[0].symmetric_difference(geom).area < 1e-3 * geom.area
     json.dumps(got["geojson"])
+    # the page's map is on window (for checkers), centred on the study area
+    x0, y0, x1, y1 = gpd.GeoSeries([layers.land], crs=layers.crs).to_crs(WGS84).total_bounds
+    assert got["map"] and x0 < got["map"][0] < x1 and y0 < got["map"][1] < y1
 
 
 @pytest.mark.slow

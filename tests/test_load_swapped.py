@@ -124,3 +124,16 @@ def test_cli_load_warns_on_a_mostly_swapped_file(tmp_path, capsys):
     )  # fmt: skip
     err = " ".join(capsys.readouterr().err.split())
     assert code == 0 and "3 of them would fall inside with latitude and longitude swapped" in err
+
+
+def test_cli_load_with_a_boundary_does_not_ask_for_one(tmp_path, capsys):
+    """Every row outside the user's own --boundary: the sentence points at the coordinates
+    or the boundary file, not at a missing --boundary."""
+    far = [(38.63, -90.20), (38.60, -90.25)]  # St. Louis, against Kyiv's boundary
+    code = main(
+        ["load", str(_csv(tmp_path / "far.csv", far)), "--boundary", str(_boundary(tmp_path)),
+         "--out", str(tmp_path / "clean.parquet")]
+    )  # fmt: skip
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 0 and "check that --boundary is the same city" in err
+    assert "give your city's --boundary" not in err

@@ -678,3 +678,54 @@ def test_an_exclude_file_repeating_an_existing_zone_counts_it_once(tmp_path):
     assert kept["name"].tolist() == ["North", "North (edited.geojson)"]
     # the backtest then lists each existing zone once
     assert kept["name"].is_unique
+
+
+def _placements_one_at_a_time(shapes, study_area, n, seed):
+    """The documented rule, spelled out: for each draw and shape in turn, uniform points
+    of the bounding box (x then y) until one is inside, the shape's centroid moved there
+    with shapely.affinity.translate."""
+    import shapely.affinity
+
+    rng = np.random.default_rng(seed)
+    xmin, ymin, xmax, ymax = study_area.bounds
+    out = []
+    for _ in range(n):
+        placed = []
+        for g in shapes:
+            while True:
+                px, py = rng.uniform(xmin, xmax), rng.uniform(ymin, ymax)
+                if shapely.contains_xy(study_area, px, py):
+                    break
+            c = g.centroid
+            placed.append(shapely.affinity.translate(g, px - c.x, py - c.y))
+        out.append(placed)
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_random_placements_are_the_one_at_a_time_rule_to_the_last_digit(layers, seed):
+    from impactzones.propose import random_placements
+
+    shapes = [*layers.zones.geometry, shapely.MultiPolygon([shapely.box(0, 0, 9, 9),
+                                                            shapely.box(20, 0, 29, 9)])]  # fmt: skip
+    got = random_placements(shapes, layers.study_area, 40, seed)
+    want = _placements_one_at_a_time(shapes, layers.study_area, 40, seed)
+    assert [[shapely.to_wkb(g) for g in d] for d in got] == [
+        [shapely.to_wkb(g) for g in d] for d in want
+    ]
+
+
+def test_scorer_hits_are_sjoin_counts(synth, layers):
+    """Hits of scattered multi-part shapes (the bounding-box filter), against sjoin."""
+    from impactzones.core.windows import parse_window
+    from impactzones.propose import random_placements
+    from impactzones.propose.backtests import _Scorer
+
+    inc = synth.incidents
+    sc = _Scorer(inc, parse_window(2017), parse_window(2018), "violent", None,
+                 layers.study_area, 100.0)  # fmt: skip
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*sc.pts["a"]), crs=inc.crs)
+    for draw in random_placements(list(layers.zones.geometry), layers.study_area, 5, 1):
+        union = shapely.union_all(draw)
+        shape = gpd.GeoDataFrame(geometry=[union], crs=inc.crs)
+        assert sc.hits(union) == len(gpd.sjoin(pts, shape, predicate="intersects"))

@@ -133,6 +133,16 @@ def load_layer(name: str, crs: CRS | str | None = None) -> gpd.GeoDataFrame:
 class Layers:
     """The polygon layers one analysis runs on, all in the same metric CRS.
 
+    Two areas come from them; which to pass as ``study_area=``:
+
+    * :attr:`study_area`, the boundary (for St. Louis the city limit, the river
+      included): where an incident counts as the city's. Pass it when reading, assigning
+      and comparing (``read_incidents``, ``compare_zones``, ``compstat``, ``propose``).
+    * :attr:`land`, where incidents can happen: the boundary less what no neighborhood
+      covers (for St. Louis, the city without the river). Pass it to the grid methods
+      (``kde``, ``gistar``, ``emerging``, ``build_cube``), so that river cells do not show
+      as cold spots or dilute the averages. Without neighborhoods it is the boundary.
+
     Attributes
     ----------
     boundary : GeoDataFrame
@@ -156,16 +166,28 @@ class Layers:
 
     @property
     def study_area(self):
-        """The union of the boundary polygons (a shapely geometry, in metres)."""
+        """The union of the boundary polygons (a shapely geometry, in metres): where an
+        incident counts as inside the city, for reading, assignment and comparisons. For
+        the hot-spot grids pass :attr:`land` instead (see the class notes)."""
         return _union(self.boundary)
 
     @property
     def land(self):
         """Where incidents can happen: the neighborhoods inside the boundary (for St. Louis,
-        the city without the river), or the boundary when there are no neighborhoods.
+        the city without the river), or the boundary when there are no neighborhoods (a
+        shapely geometry, in metres).
 
-        Hot-spot grids and their statistics use this, so that empty river cells do not show
-        up as cold spots or dilute the averages.
+        Pass it as ``study_area=`` to the hot-spot grids and their statistics (``kde``,
+        ``gistar``, ``emerging``, ``build_cube``), so that empty river cells do not show up
+        as cold spots or dilute the averages; reading, assignment and comparisons use
+        :attr:`study_area`, the whole boundary. The name is kept: it is a property of the
+        ground (the land, not the water), not a second study area.
+
+        Examples
+        --------
+        >>> layers = st_louis()
+        >>> round(layers.study_area.area / 1e6), round(layers.land.area / 1e6)  # km^2
+        (172, 161)
         """
         if self.neighborhoods is None or len(self.neighborhoods) == 0:
             return self.study_area
@@ -199,13 +221,18 @@ def at_kept_label(frame: pd.DataFrame, column: str, ids, where: np.ndarray) -> n
     """Which polygon each row is in: ``where`` (found from the points) for rows with a
     point, and for rows without one (private rows as ``load`` writes them) the position
     in ``ids`` of the id their kept ``column`` label names (-1: no label, or one no
-    polygon has). Whole-number ids read back as floats match (3.0 names "3").
+    polygon has). Labels and ids are compared as text, whole numbers as integers whatever
+    a file made of them (3, 3.0, "3" and "3.0" all name "3"): the one rule for a kept
+    label, used by the cube, the synthetic control and the explore page.
 
     Examples
     --------
     >>> rows = gpd.GeoDataFrame({"district": [None, 3.0, 9.0]},
     ...                         geometry=[shapely.Point(0, 0), shapely.Point(), None])
     >>> at_kept_label(rows, "district", ["1", "3"], np.array([0, -1, -1])).tolist()
+    [0, 1, -1]
+    >>> at_kept_label(rows.assign(district=[None, "3.0", "x"]), "district", [1.0, 3.0],
+    ...               np.array([0, -1, -1])).tolist()
     [0, 1, -1]
     """
     if column not in frame or not isinstance(frame, gpd.GeoDataFrame):
@@ -215,14 +242,26 @@ def at_kept_label(frame: pd.DataFrame, column: str, ids, where: np.ndarray) -> n
         return where
     labels = frame[column].to_numpy(dtype=object)[rows]
     known = pd.notna(labels)
-    text = [
-        str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in labels[known]
-    ]
     at = np.full(len(rows), -1)
-    at[known] = pd.Index([str(i) for i in ids]).get_indexer(text)
+    at[known] = pd.Index([_id_text(i) for i in ids]).get_indexer(
+        [_id_text(v) for v in labels[known]]
+    )
     out = where.copy()
     out[rows] = at
     return out
+
+
+def _id_text(value) -> str:
+    """An area id as text, whole numbers as integers (3, 3.0, "3", "3.0" -> "3")."""
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return str(int(number)) if number.is_integer() else value
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def no_point(gdf: gpd.GeoDataFrame) -> np.ndarray:

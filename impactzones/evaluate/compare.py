@@ -37,7 +37,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -71,8 +73,11 @@ __all__ = [
     "dispersion",
     "display_table",
     "e_test",
+    "geometry_key",
     "rate_ratio",
     "relative_change",
+    "reuse_memberships",
+    "reused",
     "ring_reading",
     "to_markdown",
     "to_records",
@@ -645,8 +650,107 @@ def ring_reading(q: float, ring_p: float, ring_m: float) -> tuple[str, str]:
     return what, "beyond chance" if ring_p < 0.05 else "not beyond chance"
 
 
+#: What :func:`reused` hands out as copies (a caller may change them).
+_MUTABLE = (np.ndarray, pd.DataFrame, pd.Series)
+#: Memberships kept by :func:`reuse_memberships` (None outside such a block).
+_REUSE: ContextVar[dict | None] = ContextVar("impactzones_reuse_memberships", default=None)
+
+
+@contextmanager
+def reuse_memberships(limit: int = 8) -> Iterator[None]:
+    """Inside this block, work out where the incidents are once and reuse it.
+
+    Which zone, ring and control area each incident is in (and which donor area, for a
+    synthetic control) is found once per incidents table, zones, ring width (metres) and
+    study area, and reused by :func:`compare_zones`, :func:`~.series.series_counts`,
+    :func:`~.synthetic_control.synthetic_control` and :func:`~.run.evaluate_zone` on the
+    same table (the demo runs them all on one). The answers are the same as without the
+    block. The tables are held until the block ends, at most ``limit`` answers are kept
+    (the oldest dropped first), and a table must not be changed inside the block.
+
+    Examples
+    --------
+    >>> from impactzones.core.geo import st_louis
+    >>> from impactzones.datasets.synth import synthesize
+    >>> from impactzones.evaluate.series import series_counts
+    >>> layers = st_louis()
+    >>> inc = synthesize(seed=1, years=[2017, 2018]).incidents
+    >>> with reuse_memberships():
+    ...     a = series_counts(inc, layers.zones, "North", study_area=layers.study_area)
+    ...     b = series_counts(inc, layers.zones, "South", study_area=layers.study_area)
+    >>> a.equals(series_counts(inc, layers.zones, "North", study_area=layers.study_area))
+    True
+    """
+    token = _REUSE.set({"limit": max(int(limit), 1), "kept": {}})
+    try:
+        yield
+    finally:
+        _REUSE.reset(token)
+
+
+def reused(incidents, key: tuple, compute: Callable[[], tuple]) -> tuple:
+    """``compute()`` (a tuple of arrays) for ``incidents`` and ``key``, kept inside a
+    :func:`reuse_memberships` block and computed once there; copies are returned, so a
+    caller may change them. Outside a block: ``compute()``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> table = pd.DataFrame({"a": [1, 2]})
+    >>> with reuse_memberships():
+    ...     first = reused(table, ("demo",), lambda: (np.array([1, 2]),))
+    ...     again = reused(table, ("demo",), lambda: (np.array([9, 9]),))  # not computed
+    >>> again[0].tolist()
+    [1, 2]
+    """
+    store = _REUSE.get()
+    if store is None:
+        return compute()
+    kept = store["kept"]
+    full = (id(incidents), len(incidents), *key)
+    hit = kept.get(full)
+    if hit is None or hit[0] is not incidents:
+        hit = (incidents, compute())
+        kept.pop(full, None)
+        kept[full] = hit
+        while len(kept) > store["limit"]:
+            del kept[next(iter(kept))]
+    return tuple(v.copy() if isinstance(v, _MUTABLE) else v for v in hit[1])
+
+
+def geometry_key(geoms) -> tuple:
+    """A key for shapes by their exact coordinates (WKB), for :func:`reused`.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> geometry_key([box(0, 0, 1, 1)]) == geometry_key([box(0, 0, 1, 1)])
+    True
+    """
+    import shapely
+
+    if geoms is None:
+        return (None,)
+    if isinstance(geoms, shapely.Geometry):
+        geoms = [geoms]
+    return tuple(shapely.to_wkb(np.asarray(list(geoms), dtype=object)).tolist())
+
+
 def _memberships(incidents, zones, ring: float, study_area):
-    x, y = xy(incidents)
+    """Which zone, ring and control area each incident is in, and whether it is inside
+    the study area (reused inside :func:`reuse_memberships`)."""
+    key = (
+        "memberships",
+        tuple(zones["name"].astype(str)) if "name" in zones else len(zones),
+        geometry_key(zones.geometry),
+        float(ring),
+        geometry_key(study_area),
+    )
+    return reused(incidents, key, lambda: _find_memberships(incidents, zones, ring, study_area))
+
+
+def _find_memberships(incidents, zones, ring: float, study_area):
+    x, y = reused(incidents, ("xy",), lambda: xy(incidents))
     in_zone = locate_all(x, y, list(zones.geometry))
     rings = ring_polygons(zones, ring, study_area)
     in_ring = locate_all(x, y, rings) & ~in_zone.any(axis=1, keepdims=True)
@@ -654,7 +758,10 @@ def _memberships(incidents, zones, ring: float, study_area):
     if study_area is not None:
         from ..core.geometry import locate
 
-        inside = locate(x, y, [study_area]) == 0
+        (inside,) = reused(
+            incidents, ("inside", geometry_key(study_area)),
+            lambda: (locate(x, y, [study_area]) == 0,),
+        )  # fmt: skip
         control &= inside
         in_zone &= inside[:, None]
         in_ring &= inside[:, None]

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..core.change import percent_change
@@ -138,12 +139,18 @@ def compstat(incidents: pd.DataFrame, layers: Layers, as_of) -> CompStat:
         for label, (now, before) in windows.items()
     }
     crimes = [("group", g) for g in GROUPS] + [("Part I", c) for c in PART_I]
+    # only the rows in some window count: every mask below is cut to them once
+    keep = np.logical_or.reduce([m for pair in masks.values() for m in pair])
+    masks = {label: (now[keep], before[keep]) for label, (now, before) in masks.items()}
+    of_crime = {
+        (level, crime): _is(incidents, "group" if level == "group" else "category", crime, keep)
+        for level, crime in crimes
+    }
     rows = []
     for kind, name, area in _areas(incidents, layers):
-        area = area.fillna(False).to_numpy(dtype=bool)  # unknown district: not in it
+        area = area.fillna(False).to_numpy(dtype=bool)[keep]  # unknown district: not in it
         for level, crime in crimes:
-            col = "group" if level == "group" else "category"
-            sel = area & (incidents[col] == crime).fillna(False).to_numpy(dtype=bool)
+            sel = area & of_crime[level, crime]
             row: dict[str, object] = {
                 "area_type": kind,
                 "area": name,
@@ -151,7 +158,7 @@ def compstat(incidents: pd.DataFrame, layers: Layers, as_of) -> CompStat:
                 "crime": crime,
             }
             for label, (now, before) in masks.items():
-                a, b = int((sel & now).sum()), int((sel & before).sum())
+                a, b = int(np.count_nonzero(sel & now)), int(np.count_nonzero(sel & before))
                 row[label] = a
                 row[f"{label}, year before"] = b
                 row[f"{label}, change %"] = percent_change(b, a)
@@ -161,6 +168,11 @@ def compstat(incidents: pd.DataFrame, layers: Layers, as_of) -> CompStat:
         as_of=f"{as_of:%Y-%m-%d}",
         windows={k: (v[0].label, v[1].label) for k, v in windows.items()},
     )
+
+
+def _is(incidents: pd.DataFrame, col: str, value: str, keep: np.ndarray) -> np.ndarray:
+    """Whether each kept row's ``col`` is ``value`` (missing: no), as booleans."""
+    return (incidents[col][keep] == value).fillna(False).to_numpy(dtype=bool)
 
 
 def _checked_as_of(as_of, lo, hi) -> pd.Timestamp:

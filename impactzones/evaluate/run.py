@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.defaults import RING
+from ..core.drawing import draw_here
 from ..core.errors import InputError
 
 __all__ = ["ZoneEvaluation", "evaluate_zone", "write_near_repeat"]
@@ -105,13 +106,8 @@ def evaluate_zone(
     )
     ev = ZoneEvaluation(zone, its, sc, pw, summary)
     if out is not None:
-        _write_evaluation(ev, layers, Path(out), slug, draw or _draw_here)
+        _write_evaluation(ev, layers, Path(out), slug, draw or draw_here)
     return ev
-
-
-def _draw_here(fn: Callable[..., Any], *args: Any) -> Any:
-    """Draw a plot now, in this process (:func:`evaluate_zone`'s default ``draw``)."""
-    return fn(*args)
 
 
 def _synthetic_control(incidents, layers, zone: str, start, common: dict):

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,12 +49,14 @@ from ..io.writers import write_png
 __all__ = [
     "Effect",
     "SeriesResult",
+    "design_matrix",
     "draw_counterfactual",
     "evaluate_series",
     "fit_model",
     "formulas",
     "its_from_counts",
     "nb_alpha",
+    "periods_of",
     "plot_counterfactual",
     "series_counts",
     "simulate_counts",
@@ -241,7 +244,7 @@ def series_counts(
     (72, ['control', 'ring', 'zone'])
     """
     ring = RING.check(ring)
-    from .compare import _memberships
+    from .compare import geometry_key, reused
 
     if is_cube(incidents):  # counts by cell (or the cube's exact counts per area)
         return _series_counts_cube(incidents, zones, zone, crime, by, ring, study_area, freq)
@@ -255,11 +258,43 @@ def series_counts(
     times = pd.to_datetime(incidents["occurred_at"])
     if times.notna().sum() == 0:
         raise InputError("The incidents have no dates, so there is no series to evaluate.")
-    per = _periods(times, freq)
+    per = periods_of(incidents, freq)
     if len(per) == 0:
         raise InputError("The incidents do not cover one whole period, so there is no series.")
+    key: tuple = ("series_counts", zone, crime, by, float(ring), freq, tuple(names))
+    key += (geometry_key(zones.geometry), geometry_key(study_area))
+    where = (zones, names.index(zone), ring, study_area)
+    made = reused(incidents, key, lambda: (_counts_table(incidents, times, per, where, crime, by),))
+    return made[0]
+
+
+def periods_of(incidents: pd.DataFrame, freq: str) -> pd.PeriodIndex:
+    """The whole periods (``"M"`` months or ``"W"`` weeks) the incidents' ``occurred_at``
+    cover, as :func:`series_counts` takes them (found once per table inside
+    :func:`~.compare.reuse_memberships`).
+
+    Examples
+    --------
+    >>> inc = pd.DataFrame({"occurred_at": pd.date_range("2018-01-01", "2018-03-31", freq="D")})
+    >>> [str(p) for p in periods_of(inc, "M")]
+    ['2018-01', '2018-02', '2018-03']
+    """
+    from .compare import reused
+
+    return reused(
+        incidents, ("periods", freq),
+        lambda: (_periods(pd.to_datetime(incidents["occurred_at"]), freq),),
+    )[0]  # fmt: skip
+
+
+def _counts_table(incidents, times, per, where: tuple, crime: str, by: str) -> pd.DataFrame:
+    """:func:`series_counts`' table: the zone's, its ring's and the control area's counts
+    in each period of ``per``; ``where``: the zones, the zone's position, the ring width
+    and the study area."""
+    from .compare import _memberships
+
+    zones, zi, ring, study_area = where
     in_zone, in_ring, control, _ = _memberships(incidents, zones, ring, study_area)
-    zi = names.index(zone)
     sel = (incidents[by] == crime).to_numpy()
     code = per.freqstr
     p_of = times.dt.to_period(code)
@@ -425,6 +460,11 @@ def fit_model(
     area of thousands of incidents is far more overdispersed, relative to the Poisson, than
     a zone of dozens; one pooled dispersion would widen the zone's interval for nothing.
 
+    The design matrix of the package's own formulas (see :func:`formulas`) is built
+    directly (:func:`design_matrix`: the columns, names and order patsy gives); any other
+    formula goes through statsmodels' formula interface. Either way the same statsmodels
+    GLM is fitted to the same numbers.
+
     Examples
     --------
     >>> d = _design(_example_counts(), pd.Timestamp("2018-01-01"), "month")
@@ -432,30 +472,133 @@ def fit_model(
     >>> round(float(np.exp(res.params["post"])), 2)
     0.76
     """
-    # statsmodels.formula.api's glm is GLM.from_formula; the submodules spare the import
-    # of statsmodels.api (every model, the plots, joblib: about a second)
     from statsmodels.genmod import families
-    from statsmodels.genmod.generalized_linear_model import GLM
 
     data = data.reset_index(drop=True)
     offset = np.log(data["days"].to_numpy(float))
-    res = GLM.from_formula(formula, data, family=families.Poisson(), offset=offset).fit(
-        scale="X2" if model == "quasipoisson" else None
-    )
+    glm = _glm_maker(formula, data)
+    res = glm(families.Poisson(), offset).fit(scale="X2" if model == "quasipoisson" else None)
     if model == "quasipoisson" and by_area:
         phi = _area_dispersion(data, np.asarray(res.mu), res.df_resid)
         w = 1.0 / data["area"].map(phi).to_numpy(float)
-        res = GLM.from_formula(
-            formula, data, family=families.Poisson(), offset=offset, var_weights=w
-        ).fit(scale="X2")
+        res = glm(families.Poisson(), offset, var_weights=w).fit(scale="X2")
         res.area_dispersion = phi
     if model != "negbin":
         return res
     alpha = nb_alpha(data["y"].to_numpy(float), np.asarray(res.mu), res.df_resid)
-    fam = families.NegativeBinomial(alpha=max(alpha, 1e-8))
-    nb = GLM.from_formula(formula, data, family=fam, offset=offset).fit()
+    nb = glm(families.NegativeBinomial(alpha=max(alpha, 1e-8)), offset).fit()
     nb.nb_alpha = alpha
     return nb
+
+
+def _glm_maker(formula: str, data: pd.DataFrame):
+    """``make(family, offset, **kw)``: a statsmodels GLM of ``formula`` on ``data``, from
+    the design matrix built directly when :func:`design_matrix` can, else from the
+    formula (patsy)."""
+    built = design_matrix(formula, data)
+    if built is None:
+        import statsmodels.formula.api as smf
+
+        return lambda family, offset, **kw: smf.glm(
+            formula, data, family=family, offset=offset, **kw
+        )
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    endog, exog = built
+    return lambda family, offset, **kw: GLM(endog, exog, family=family, offset=offset, **kw)
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def design_matrix(formula: str, data: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame] | None:
+    """The response and design matrix of a simple formula, as patsy builds them, or None.
+
+    Simple: ``y ~ a + b + a:b + C(m)``: an intercept, numeric columns, products of numeric
+    columns and at most one categorical term ``C(col)`` of an integer column (treatment
+    coding, the smallest level as reference), with no missing values. The columns come
+    in patsy's order (intercept, the categorical's dummies, then the other terms as
+    written) with patsy's names, so a GLM fitted to them is the one
+    ``statsmodels.formula.api.glm`` fits, to the last digit. None for anything else
+    (the caller then uses the formula interface).
+
+    Parameters
+    ----------
+    formula : str
+        A patsy formula.
+    data : DataFrame
+        The columns the formula names.
+
+    Returns
+    -------
+    (Series, DataFrame) or None
+        The response (float) and the design matrix (float columns, ``data``'s index).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"y": [1, 2, 3, 4], "t": [0.0, 1.0, 2.0, 3.0], "m": [1, 2, 1, 2]})
+    >>> y, X = design_matrix("y ~ t + C(m) + t:t", d) or (None, None)
+    >>> X is None  # a term repeated (t:t is t): left to patsy
+    True
+    >>> y, X = design_matrix("y ~ t + C(m)", d)
+    >>> X.columns.tolist()
+    ['Intercept', 'C(m)[T.2]', 't']
+    """
+    terms = _simple_terms(formula)
+    if terms is None:
+        return None
+    response, numeric, categorical = terms
+    used = [response, *{c for term in numeric for c in term}, *categorical]
+    if any(c not in data for c in used) or data[used].isna().any().any():
+        return None
+    cols: dict[str, np.ndarray] = {"Intercept": np.ones(len(data))}
+    for c in categorical:
+        values = data[c].to_numpy()
+        if not np.issubdtype(values.dtype, np.integer):
+            return None
+        for level in np.unique(values)[1:]:
+            cols[f"C({c})[T.{level}]"] = (values == level).astype(float)
+    for term in numeric:
+        arrays = [data[c].to_numpy() for c in term]
+        if any(not np.issubdtype(a.dtype, np.number) for a in arrays):
+            return None
+        col = arrays[0].astype(float)
+        for a in arrays[1:]:
+            col = col * a.astype(float)
+        cols[":".join(term)] = col
+    endog = pd.Series(data[response].to_numpy(float), index=data.index, name=response)
+    return endog, pd.DataFrame(cols, index=data.index)
+
+
+def _simple_terms(formula: str):
+    """``(response, numeric terms, categorical columns)`` of a simple formula (see
+    :func:`design_matrix`), or None."""
+    if formula.count("~") != 1:
+        return None
+    lhs, rhs = (side.strip() for side in formula.split("~"))
+    if not _NAME.fullmatch(lhs):
+        return None
+    numeric: list[tuple[str, ...]] = []
+    categorical: list[str] = []
+    seen: set[frozenset] = set()
+    for raw in rhs.split("+"):
+        term = raw.strip()
+        cat = re.fullmatch(r"C\(([A-Za-z_][A-Za-z0-9_]*)\)", term)
+        if cat:
+            key = frozenset([term])
+            categorical.append(cat.group(1))
+        else:
+            factors = tuple(f.strip() for f in term.split(":"))
+            if not all(_NAME.fullmatch(f) for f in factors) or len(set(factors)) < len(factors):
+                return None
+            key = frozenset(factors)
+            numeric.append(factors)
+        if key in seen:
+            return None
+        seen.add(key)
+    if len(categorical) > 1 or lhs in {c for t in numeric for c in t} | set(categorical):
+        return None
+    return lhs, numeric, categorical
 
 
 def _area_dispersion(data: pd.DataFrame, mu: np.ndarray, df_resid: float) -> dict:
@@ -495,8 +638,8 @@ def _coef_effect(res, term: str, conf: float) -> Effect:
 
 def _avg_effect(res, data: pd.DataFrame, rows: np.ndarray, terms: list[str], conf: float):
     """Average post effect ``sum mu1 / sum mu0`` over ``rows`` (delta method on the log)."""
-    names = list(res.model.exog_names)
-    names = [n for n in names if n in res.params.index]
+    fitted = set(res.params.index)  # res.params makes a new Series at each access
+    names = [n for n in res.model.exog_names if n in fitted]
     idx = [names.index(t) for t in terms if t in names]
     if not rows.any() or not idx:
         return Effect.nan()
@@ -517,7 +660,8 @@ def _avg_effect(res, data: pd.DataFrame, rows: np.ndarray, terms: list[str], con
 
 
 def _counterfactual(res, data: pd.DataFrame, terms: list[str], conf: float) -> pd.DataFrame:
-    names = [n for n in res.model.exog_names if n in res.params.index]
+    fitted = set(res.params.index)
+    names = [n for n in res.model.exog_names if n in fitted]
     X = np.asarray(res.model.exog)[:, : len(names)]
     off = np.log(data["days"].to_numpy(float))
     b = res.params[names].to_numpy(float)

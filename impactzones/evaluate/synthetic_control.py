@@ -112,7 +112,13 @@ def _rmspe(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _fit_one(y: np.ndarray, D: np.ndarray, pre: np.ndarray):
-    """Fit on index series; return weights, synthetic counts, effect, pre/post RMSPE."""
+    """Fit on index series; return weights, synthetic counts, effect, pre/post RMSPE.
+
+    The donors are taken in C order (rows of periods), whatever layout they came in: the
+    sums over periods (``mean(axis=0)``, the matrix product) add in an order that depends
+    on the layout, so the last digits would otherwise depend on how the panel was built."""
+    y = np.ascontiguousarray(y, dtype=float)
+    D = np.ascontiguousarray(D, dtype=float)
     my = y[pre].mean()
     md = D[pre].mean(axis=0)
     z, Dz = y / my, D / md
@@ -197,7 +203,8 @@ def synthetic_control_from_panel(
 def _with_verdict(r: SyntheticControl) -> SyntheticControl:
     from dataclasses import replace
 
-    top = ", ".join(f"{d} ({w:.0%})" for d, w in r.weights.head(3).itertuples(index=False))
+    head = r.weights.head(3)
+    top = ", ".join(f"{d} ({w:.0%})" for d, w in zip(head["donor"], head["weight"], strict=True))
     word = "lower" if r.effect_pct < 0 else "higher"
     sig = "unusual" if r.p_value <= 0.05 else "not unusual"
     text = (
@@ -301,9 +308,8 @@ def synthetic_control(
     (True, True)
     """
     ring = RING.check(ring)
-    from ..core.geo import xy
-    from ..core.geometry import locate
-    from .series import _periods, series_counts
+    from .compare import geometry_key, reused
+    from .series import periods_of, series_counts
 
     match = zones[zones["name"].astype(str) == zone]
     if start is None:
@@ -320,11 +326,12 @@ def synthetic_control(
     if len(clear) < 2:
         raise InputError("Fewer than two donor areas lie clear of the zones and their rings.")
     sel = incidents[(incidents[by] == crime).to_numpy()]
-    x, y = xy(sel)
-    which = locate(x, y, list(clear.geometry))
-    if "neighborhood" in clear:  # rows without a point: in the donor their label names
-        which = at_kept_label(sel, "neighborhood", clear["neighborhood"], which)
-    per = _periods(pd.to_datetime(incidents["occurred_at"]), freq)
+    (which,) = reused(
+        incidents,
+        ("donors", by, crime, tuple(clear.index), geometry_key(clear.geometry)),
+        lambda: (_donor_of(sel, clear),),
+    )
+    per = periods_of(incidents, freq)
     names = clear[donor_name].astype(str).tolist()
     tab = _donor_table(pd.to_datetime(sel["occurred_at"]), which, names, per)
     panel = pd.concat([zs.rename(zone), tab], axis=1).loc[zs.index]
@@ -337,6 +344,19 @@ def synthetic_control(
         {"crime": crime, "by": by, "ring_m": ring, "ring_rule": ring_rule, "freq": freq}
     )
     return res
+
+
+def _donor_of(sel, clear) -> np.ndarray:
+    """The position in ``clear`` of the donor area holding each incident of ``sel`` (-1:
+    none); rows without a point are in the donor their kept ``neighborhood`` names."""
+    from ..core.geo import xy
+    from ..core.geometry import locate
+
+    x, y = xy(sel)
+    which = locate(x, y, list(clear.geometry))
+    if "neighborhood" in clear:  # rows without a point: in the donor their label names
+        which = at_kept_label(sel, "neighborhood", clear["neighborhood"], which)
+    return which
 
 
 def plot_synthetic_control(result: SyntheticControl, path: str | Path | None = None) -> bytes:

@@ -74,10 +74,12 @@ class LoadResult:
     dates: dict = field(default_factory=dict)
     sources: list = field(default_factory=list)
 
-    def require_incidents(self) -> None:
+    def require_incidents(self, boundary_given: bool = False) -> None:
         """Refuse, in one sentence naming the cause, a read that left no incidents: files
         with no rows (a header only, or no features), or every row rejected (the reasons
-        counted).
+        counted). ``boundary_given``: the study area was the user's own (``--boundary``),
+        so most rows outside it point at the coordinates or the boundary file, not at a
+        missing boundary.
 
         Examples
         --------
@@ -104,6 +106,11 @@ class LoadResult:
         hint = ""
         if by.get("outside_study_area", 0) * 2 > self.read:  # another city's incidents?
             hint = "; most lie outside the study area: give your city's --boundary"
+            if boundary_given:
+                hint = (
+                    "; most lie outside the study area: check that --boundary is the same "
+                    "city and the coordinates' CRS (--crs)"
+                )
             if self.swapped_hint():
                 hint = f"; {self.swapped_hint()}"
         raise InputError(

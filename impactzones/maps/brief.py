@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..core.drawing import picture_fonts
+
 __all__ = ["BRIEF_COLUMNS", "BRIEF_GLOSSARY", "CAPTION", "LETTER", "write_brief"]
 
 #: US letter, in inches.
@@ -170,14 +172,14 @@ def write_brief(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from .webmap import _texts
+
     # TrueType fonts keep the text searchable; a "$" in a user's name is text, not maths
-    # a name in a script the fonts lack draws as boxes; say nothing about each glyph
-    with (
-        warnings.catch_warnings(),
-        matplotlib.rc_context(
-            {"pdf.fonttype": 42, "font.family": "DejaVu Sans", "text.parse_math": False}
-        ),
-    ):
+    # a name in a script DejaVu Sans lacks: an installed CJK font, or one warning (not one
+    # for each glyph)
+    fonts = picture_fonts([*_texts(data), *table.get("zone", pd.Series(dtype=str)).astype(str)])
+    rc: dict = {"pdf.fonttype": 42, "text.parse_math": False, **fonts}
+    with warnings.catch_warnings(), matplotlib.rc_context(rc):
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         fig = plt.figure(figsize=LETTER)
         try:
@@ -250,13 +252,15 @@ def _comparison_and_notes(fig, data, table, its: str) -> None:
 
 def _save_pdf(fig, path: Path) -> Path:
     """The page as a PDF, atomically, without a creation date (the same bytes each run)."""
+    from ..core.drawing import lean_font_subsets
     from ..core.files import atomic_write
 
     def write(p):
-        fig.savefig(
-            p,
-            format="pdf",
-            metadata={"CreationDate": None, "Creator": "impactzones", "Producer": None},
-        )
+        with lean_font_subsets():  # the fonts without the tables no PDF viewer reads
+            fig.savefig(
+                p,
+                format="pdf",
+                metadata={"CreationDate": None, "Creator": "impactzones", "Producer": None},
+            )
 
     return atomic_write(path, write)

@@ -18,6 +18,7 @@ import pandas as pd
 from .. import __version__
 from ..core.change import percent_change
 from ..core.defaults import RING
+from ..core.drawing import draw_here
 from ..core.files import writes_into
 from ..core.geo import Layers
 from ..core.results import column_label
@@ -92,9 +93,10 @@ def change_by_neighborhood(
     nb = layers.neighborhoods
     if nb is None or "neighborhood" not in incidents:
         return None
-    sel = incidents[incidents["group"] == group]
-    b = sel[before.contains(sel["occurred_at"])].groupby("neighborhood").size()
-    a = sel[after.contains(sel["occurred_at"])].groupby("neighborhood").size()
+    sel = (incidents["group"] == group).to_numpy()
+    when, where = incidents["occurred_at"][sel], incidents["neighborhood"][sel]
+    b = where[before.contains(when)].value_counts()
+    a = where[after.contains(when)].value_counts()
     out = nb[["neighborhood", "name", "geometry"]].copy()
     out["before"] = out["neighborhood"].map(b).fillna(0).astype(int)
     out["after"] = out["neighborhood"].map(a).fillna(0).astype(int)
@@ -387,6 +389,8 @@ def build_maps(
         f"impactzones {__version__}. "
         "Zones are illustrative where they come from the bundled layers."
     )
+    from .webmap import MapCache
+
     tr = _trends(incidents, layers)
     b = _Build(
         incidents=incidents,
@@ -401,11 +405,12 @@ def build_maps(
             trends=tr,
             ring=ring,
             basemap=basemap,
+            cache=MapCache(),  # the maps draw the same layers: each made once
         ),
         static=static,
         online_tiles=online_tiles,
         window_results=dict(window_hotspots or {}),
-        draw=draw or _draw_here,
+        draw=draw or draw_here,
     )
     b.zone_maps(comparisons, counterfactuals or {}, evaluations or {}, brief)
     years = sorted(incidents["occurred_at"].dt.year.unique())
@@ -431,11 +436,6 @@ def build_maps(
     return b.files
 
 
-def _draw_here(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Draw a static picture now, in this process (``build_maps``' default ``draw``)."""
-    return fn(*args, **kwargs)
-
-
 @dataclass
 class _Build:
     """The maps of one run as they are written: what they share, the files and the index."""
@@ -451,17 +451,29 @@ class _Build:
     missing: list[str] = field(default_factory=list)
     window_results: dict[str, dict] = field(default_factory=dict)
     #: draws a static picture: ``draw(function, *args, **kwargs)`` (here, or in a worker)
-    draw: Callable[..., Any] = _draw_here
+    draw: Callable[..., Any] = draw_here
+    #: the change by neighborhood, by (before, after) windows: maps comparing the same
+    #: windows share it (and so its layer's GeoJSON)
+    changes: dict[tuple[Window, Window], Any] = field(default_factory=dict)
+
+    def change(self, before: Window, after: Window):
+        """:func:`change_by_neighborhood` of violent crime, once per pair of windows."""
+        if (before, after) not in self.changes:
+            self.changes[before, after] = change_by_neighborhood(
+                self.incidents, self.layers, before, after
+            )
+        return self.changes[before, after]
 
     def save(self, data, name: str, *, analyst: bool = False) -> list:
         """The web map ``name``.html and, with ``static``, its PNG; returns the index links."""
         from .webmap import commander_map, save_map, static_map
 
+        if self.static:  # handed over first: a worker draws it while the web map is built
+            self.draw(static_map, data, self.out / f"{name}.png")
         m = commander_map(data, analyst=analyst, online_tiles=self.online_tiles)
         self.files.append(save_map(m, self.out / f"{name}.html"))
         if not self.static:
             return []
-        self.draw(static_map, data, self.out / f"{name}.png")
         self.files.append(self.out / f"{name}.png")
         return [("picture (PNG)", f"{name}.png")]
 
@@ -482,8 +494,7 @@ class _Build:
         for zone, table in zone_table.items():
             data = self.zone_data(zone, table, counterfactuals.get(zone))
             slug = slugs(zone)
-            links = self.save(data, f"commander_{slug}")
-            if brief:
+            if brief:  # handed over first: a worker draws it while the web map is built
                 from .brief import write_brief
 
                 self.draw(
@@ -494,6 +505,8 @@ class _Build:
                     series=self.common["trends"].get(f"zone:{zone}"),
                     counterfactual=evaluations.get(zone),
                 )
+            links = self.save(data, f"commander_{slug}")
+            if brief:
                 self.files.append(self.out / f"brief_{slug}.pdf")
                 links.append(("one-page brief (PDF)", f"brief_{slug}.pdf"))
             self.entries.append(
@@ -520,7 +533,7 @@ class _Build:
             title=f"{zone} Impact Zone: {phrase}",
             zone=zone,
             headline=zone_headline(table, zone, self.common["ring"]),
-            change=change_by_neighborhood(self.incidents, self.layers, before, after),
+            change=self.change(before, after),
             change_label=f"Change in violent crime, {phrase}",
             trend_start=start,
             chart=trend_svg(
@@ -553,7 +566,7 @@ class _Build:
             zone=None,
             headline=lines,
             show_change=True,
-            change=change_by_neighborhood(self.incidents, self.layers, before, after),
+            change=self.change(before, after),
             change_label=f"Change in violent crime, {phrase}",
             chart=trend_svg(
                 _city_series(self.incidents, months), None, label="Violent crimes a month citywide"

@@ -130,24 +130,14 @@ def explore_data(
     >>> d["groups"], d["months"][0], d["grid"]["cell"]
     (['violent', 'property', 'other'], '2019-01', 100.0)
     """
-    grid = make_grid(layers.land, layers.crs, cell)
+    land = layers.land  # a union of polygons, made anew at each use of the property
+    grid = make_grid(land, layers.crs, cell)
     keep = np.flatnonzero(grid.mask.ravel())
     months = _months(incidents)
     private = is_sensitive(incidents).to_numpy()
     withheld = _private_summary(incidents[private], layers, months)
-    incidents = incidents[~private]
-    per = incidents["occurred_at"].dt.to_period("M")
-    x, y = xy(incidents)
-    row, col, ok = grid.cell_of(x, y)
-    flat = np.where(ok, row * grid.width + col, -1)
-    pos = np.full(grid.width * grid.height, -1)
-    pos[keep] = np.arange(len(keep))
-    cell_idx = np.where(flat >= 0, pos[np.clip(flat, 0, None)], -1)
-    month_idx = np.asarray(months.get_indexer(per))
-    group_idx = np.asarray(pd.Index(GROUPS).get_indexer(incidents["group"]))
-    use = (cell_idx >= 0) & (month_idx >= 0) & (group_idx >= 0)
-    counts = np.zeros((len(GROUPS), len(months), len(keep)), np.int64)
-    np.add.at(counts, (group_idx[use], month_idx[use], cell_idx[use]), 1)
+    public = incidents.loc[~private, ["occurred_at", "group", incidents.geometry.name]]
+    counts, outside = _counts(public, grid, keep, months)
     packed = np.minimum(counts, 65535).astype("<u2").tobytes()
     data = {
         "grid": {
@@ -164,10 +154,12 @@ def explore_data(
         "fit": _fit_lonlat_to_xy(grid),
         "months": [str(m) for m in months],
         "groups": list(GROUPS),
-        "counts": base64.b64encode(zlib.compress(packed, 9)).decode(),
-        "study_area_km2": layers.land.area / 1e6,
+        # zlib's default level: a tenth of level 9's time (0.06 s against 0.56 s for the
+        # demo's 7.8 MB of counts) for a page 7% larger
+        "counts": base64.b64encode(zlib.compress(packed, 6)).decode(),
+        "study_area_km2": land.area / 1e6,
         "ring": ring,
-        "outside": int((~use).sum()),
+        "outside": outside,
         "private": withheld,
         "boundary": _geojson(layers.boundary, []),
         "districts": _geojson(layers.districts, ["district"]),
@@ -180,6 +172,23 @@ def explore_data(
     }
     data["density"] = _density_png(counts, months, grid, keep)
     return data
+
+
+def _counts(incidents: gpd.GeoDataFrame, grid, keep: np.ndarray, months: pd.PeriodIndex):
+    """Incidents by group, month and kept cell (shape groups x months x cells), and how
+    many have no cell, month or group there."""
+    x, y = xy(incidents)
+    row, col, ok = grid.cell_of(x, y)
+    pos = np.full(grid.width * grid.height, -1)
+    pos[keep] = np.arange(len(keep))
+    cell_idx = np.where(ok, pos[np.where(ok, row * grid.width + col, 0)], -1)
+    month_idx = np.asarray(months.get_indexer(incidents["occurred_at"].dt.to_period("M")))
+    group_idx = np.asarray(pd.Index(GROUPS).get_indexer(incidents["group"]))
+    use = (cell_idx >= 0) & (month_idx >= 0) & (group_idx >= 0)
+    shape = (len(GROUPS), len(months), len(keep))
+    flat = np.ravel_multi_index((group_idx[use], month_idx[use], cell_idx[use]), shape)
+    counts = np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape)
+    return counts, int((~use).sum())
 
 
 #: District-year counts of the withheld incidents below this are shown as "fewer than".

@@ -114,6 +114,7 @@
   };
 
   const map = L.map("map", { preferCanvas: false });
+  window.izMap = map; /* for checkers and tests: the page's one Leaflet map */
   const outline = L.geoJSON(D.boundary, { style: { color: "#333", weight: 1.5, fill: false } }).addTo(map);
   map.fitBounds(outline.getBounds());
   const dens = L.imageOverlay("data:image/png;base64," + D.density.png, D.density.bounds, { opacity: 0.8 }).addTo(map);

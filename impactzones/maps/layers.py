@@ -29,6 +29,7 @@ from .webmap import (
     GI_LABELS,
     GI_LAYER,
     _for_map,
+    _once,
     _ramp,
     _section,
     esc,
@@ -124,8 +125,7 @@ def _kde_title(data: MapData, name: str) -> str:
 
 def _kde_web(m, result, data: MapData, *, name: str, analyst: bool) -> list[str]:
     title = _kde_title(data, name)
-    png, bounds, (vmin, vmax) = surface_png(result)
-    url = "data:image/png;base64," + base64.b64encode(png).decode()
+    url, bounds, (vmin, vmax) = _once(data, "surface", result, lambda: _surface_url(result))
     folium.raster_layers.ImageOverlay(
         image=url,
         bounds=bounds,
@@ -153,6 +153,13 @@ def _kde_web(m, result, data: MapData, *, name: str, analyst: bool) -> list[str]
             f"{p.get('bandwidth_m', 0):,.0f} m, {p.get('cell_size_m', 0):g} m cells</div>",
         )
     ]
+
+
+def _surface_url(result) -> tuple[str, list, tuple[float, float]]:
+    """The surface's picture (:func:`~impactzones.maps.webmap.surface_png`) as a data URL,
+    its bounds and its value range."""
+    png, bounds, span = surface_png(result)
+    return "data:image/png;base64," + base64.b64encode(png).decode(), bounds, span
 
 
 def _kde_static(ax, result, data: MapData, *, name: str) -> list:

@@ -29,11 +29,15 @@ Design rules:
 from __future__ import annotations
 
 import base64
+import gc
 import html
 import io
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -45,19 +49,21 @@ import shapely
 
 from ..core import defaults
 from ..core.change import format_pct
-from ..core.drawing import plot_lines, plot_polygons
+from ..core.drawing import picture_fonts, plot_lines, plot_polygons
 from ..core.errors import InputError
 from ..core.geo import WGS84, Layers, no_point
 from ..core.results import column_label
 from ..core.schema import is_sensitive
 from ..io.safety import js_literal
 from ..io.writers import write_text
+from ._templates import literal_elements
 
 if TYPE_CHECKING:
     from ..core.results import Result
 
 __all__ = [
     "MAX_POINTS",
+    "MapCache",
     "MapData",
     "add_incident_sample",
     "base_map",
@@ -215,6 +221,9 @@ class MapData:
         An SVG trend chart (:func:`trend_svg`) for the title block.
     basemap : GeoDataFrame, optional
         Lines to draw as the offline base instead of the bundled St. Louis roads.
+    cache : MapCache, optional
+        Shared by the maps of one build, which then make each layer's GeoJSON and each
+        surface's picture once (the layers and results must not change meanwhile).
     """
 
     layers: Layers
@@ -239,6 +248,7 @@ class MapData:
     show_change: bool = True
     chart: str = ""
     basemap: gpd.GeoDataFrame | None = None
+    cache: MapCache | None = field(default=None, repr=False, compare=False)
 
     def shown(self, name: str) -> bool:
         """Whether layer ``name`` is on when the map opens (``visible``, else its entry's)."""
@@ -284,46 +294,53 @@ def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-#: GeoJSON text of the layers drawn, by a fingerprint of their content (every map of a run
-#: draws the same districts, zones, rings, neighborhoods and base)
-_DRAWN: dict[str, str] = {}
+class MapCache:
+    """What the maps of one build share, each made once: a layer's GeoJSON, a surface's
+    PNG, the offline base.
+
+    An entry is found by a key and the object it was made from, that object by identity
+    (the maps of one build draw the same layers and results, unchanged); the cache holds
+    a reference to it, and lives as long as the build that made it (``MapData.cache``).
+
+    Examples
+    --------
+    >>> cache, frame = MapCache(), [1, 2]
+    >>> cache.get("sum", frame, lambda: sum(frame)), cache.get("sum", frame, lambda: 0)
+    (3, 3)
+    >>> cache.get("sum", [1, 2], lambda: 0)  # an equal list, but another object
+    0
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[tuple, tuple] = {}
+
+    def get(self, key, source, make):
+        """The value made by ``make()`` for ``key`` and ``source``, made at the first call."""
+        entry = self._items.get((key, id(source)))
+        if entry is None or entry[0] is not source:
+            entry = (source, make())
+            self._items[(key, id(source))] = entry
+        return entry[1]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __reduce__(self):
+        # a map handed to another process (the picture worker) takes an empty cache along,
+        # not every layer drawn so far
+        return (MapCache, ())
+
+
+def _once(data: MapData, key, source, make):
+    """``make()``, or what it made for ``key`` and ``source`` on an earlier map of the same
+    build (``data.cache``)."""
+    return make() if data.cache is None else data.cache.get(key, source, make)
 
 
 def _for_map(gdf: gpd.GeoDataFrame, simplify: float = SIMPLIFY_M) -> dict:
     """Simplified (metres), escaped, with dates as text, in WGS 84, to about a metre: the
-    GeoJSON that folium embeds for it (:func:`_geojson`). A layer with the same content
-    (columns, values, index, geometries, CRS) as one drawn before is read back from
-    ``_DRAWN`` rather than made again."""
-    import json
-
-    key = _fingerprint(gdf, simplify)
-    if key is None:
-        return _prepared(gdf, simplify)
-    if key not in _DRAWN:
-        if len(_DRAWN) >= 256:
-            _DRAWN.clear()
-        _DRAWN[key] = json.dumps(_prepared(gdf, simplify))
-    return json.loads(_DRAWN[key])
-
-
-def _fingerprint(gdf: gpd.GeoDataFrame, simplify: float) -> str | None:
-    """A SHA-256 of everything :func:`_prepared` reads (None when a column cannot be
-    hashed: such a layer is not remembered)."""
-    import hashlib
-
-    h = hashlib.sha256()
-    crs = gdf.crs.srs if gdf.crs is not None else ""  # the CRS as it was given
-    head = (repr(float(simplify)), crs, gdf.geometry.name, list(map(str, gdf.columns)),
-            list(map(str, gdf.dtypes)), len(gdf))  # fmt: skip
-    h.update(repr(head).encode())
-    try:
-        for col in [gdf.index, *(gdf[c] for c in gdf.columns if c != gdf.geometry.name)]:
-            h.update(pd.util.hash_array(np.asarray(col)).tobytes())
-    except TypeError:
-        return None
-    for wkb in shapely.to_wkb(gdf.geometry.to_numpy(), include_srid=False).tolist():
-        h.update(b"\x00" if wkb is None else len(wkb).to_bytes(8, "little") + wkb)
-    return h.hexdigest()
+    GeoJSON that folium embeds for it (:func:`_geojson`)."""
+    return _prepared(gdf, simplify)
 
 
 def _prepared(gdf: gpd.GeoDataFrame, simplify: float) -> dict:
@@ -345,18 +362,33 @@ def _geojson(gdf: gpd.GeoDataFrame) -> dict:
     ``__geo_interface__``, through JSON: ids, properties with missing values as null,
     each feature's bbox and the collection's), the same values, built in bulk: GEOS
     writes the geometries (every coordinate to full precision) instead of a Python
-    loop over each feature's coordinates."""
+    loop over each feature's coordinates.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoDataFrame({"n": [1], "s": [None]}, geometry=[box(0, 0, 1, 2)], crs=WGS84)
+    >>> f = _geojson(g)["features"][0]
+    >>> f["id"], f["properties"], f["bbox"], f["geometry"]["type"]
+    ('0', {'n': 1, 's': None}, [0.0, 0.0, 1.0, 2.0], 'Polygon')
+    """
     import json
 
     geoms = gdf.geometry.to_numpy()
     blank = no_point(gdf)
     text = np.where(blank, "null", shapely.to_geojson(np.where(blank, None, geoms)))
-    shapes = json.loads("[" + ",".join(text.tolist()) + "]")
     bounds = shapely.bounds(geoms).tolist()
     props = gdf.drop(columns=gdf.geometry.name)
     values = props.astype(object)
     values[pd.isna(props).to_numpy()] = None
     cols = list(props.columns)
+    with _gc_paused():  # many small lists and dicts, none of them garbage
+        shapes = json.loads("[" + ",".join(text.tolist()) + "]")
+        return _collection(gdf, cols, values.to_numpy().tolist(), shapes, blank, bounds)
+
+
+def _collection(gdf, cols, rows, shapes, blank, bounds) -> dict:
+    """The FeatureCollection of :func:`_geojson`'s parts."""
     features = [
         {
             "id": str(fid),
@@ -366,13 +398,34 @@ def _geojson(gdf: gpd.GeoDataFrame) -> dict:
             "bbox": None if empty else box,
         }
         for fid, row, shape, empty, box in zip(
-            np.asarray(gdf.index), values.to_numpy().tolist(), shapes, blank.tolist(), bounds,
-            strict=True,
+            np.asarray(gdf.index), rows, shapes, blank.tolist(), bounds, strict=True
         )
     ]
-    collection = {"type": "FeatureCollection", "features": features}
-    collection["bbox"] = tuple(gdf.total_bounds.tolist())
-    return json.loads(json.dumps(collection))
+    # plain Python values only (the page writes them with json): no trip through JSON text
+    return {"type": "FeatureCollection", "features": features, "bbox": gdf.total_bounds.tolist()}
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a block that makes many containers and no
+    garbage (a layer's GeoJSON: its collections would scan the whole heap, again and again,
+    for nothing); reference counting still frees what is dropped."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+@lru_cache(maxsize=16)
+def _colormap(name: str):
+    """matplotlib's colormap ``name``, looked up once (each lookup copies it, and a copy
+    builds its colour table again at its first use)."""
+    import matplotlib
+
+    return matplotlib.colormaps[name]
 
 
 def _rgba_hex(rgba) -> str:
@@ -388,11 +441,9 @@ def change_colour(pct: float) -> str:
     >>> change_colour(-50.0), change_colour(float("nan"))
     ('#053061', '#bdbdbd')
     """
-    import matplotlib
-
     if pct is None or not np.isfinite(pct):
         return "#bdbdbd"
-    cmap = matplotlib.colormaps["RdBu_r"]
+    cmap = _colormap("RdBu_r")
     t = 0.5 + 0.5 * float(np.clip(pct / CHANGE_LIMIT, -1, 1))
     return _rgba_hex(cmap(t))
 
@@ -543,13 +594,7 @@ class _Fullscreen(folium.MacroElement):
 class _Box(folium.MacroElement):
     """An HTML box (title block or legend) as a Leaflet control, already escaped."""
 
-    def __init__(self, html_text: str, position: str, css_class: str):
-        super().__init__()
-        self.html_text = html_text
-        self.html_text_js = js_literal(html_text)
-        self.position = position
-        self.css_class = css_class
-        self._template = folium.elements.Template("""
+    _template = folium.elements.Template("""
 {% macro script(this, kwargs) %}
 (function(){
   var Box = L.Control.extend({options:{position: {{ this.position|tojson }} },
@@ -562,7 +607,27 @@ class _Box(folium.MacroElement):
 {% endmacro %}
 """)
 
+    def __init__(self, html_text: str, position: str, css_class: str):
+        super().__init__()
+        self.html_text = html_text
+        self.html_text_js = js_literal(html_text)
+        self.position = position
+        self.css_class = css_class
 
+
+class _Text(folium.Element):
+    """A piece of the page given as finished text (folium's Element would compile it as a
+    template: Leaflet's 150 kB, on every map)."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
+@lru_cache(maxsize=1)
 def _leaflet_inline() -> tuple[str, str]:
     """Leaflet's JS and CSS (images as data URIs) from the pinned ``xstatic-leaflet``."""
     try:
@@ -595,6 +660,7 @@ def base_map(
     online_tiles: bool = False,
     basemap: gpd.GeoDataFrame | None = None,
     self_contained: bool | None = None,
+    cache: MapCache | None = None,
 ) -> folium.Map:
     """A self-contained map of the study area: Leaflet inlined, an offline vector base
     (land, river, major roads and their names), a scale bar and a fullscreen button.
@@ -610,6 +676,8 @@ def base_map(
         St. Louis roads, e.g. another city's streets.
     self_contained : bool, optional
         Ignored: every map is self-contained now (kept for old callers).
+    cache : MapCache, optional
+        Where the maps of one build keep the offline base, made once.
 
     Examples
     --------
@@ -632,16 +700,14 @@ def base_map(
     m.default_css = []
     root = cast(folium.Figure, m.get_root())
     js, css = _leaflet_inline()
-    root.header.add_child(folium.Element(f"<style>{css}</style>"), name="leaflet_css")
-    root.header.add_child(folium.Element(f"<script>{js}</script>"), name="leaflet_js")
-    root.header.add_child(folium.Element(f"<style>{CSS}</style>"), name="iz_css")
-    root.header.add_child(
-        folium.Element('<meta name="generator" content="impactzones">'), name="iz_meta"
-    )
-    root.html.add_child(folium.Element(HATCH_SVG), name="iz_hatch")
+    root.header.add_child(_Text(f"<style>{css}</style>"), name="leaflet_css")
+    root.header.add_child(_Text(f"<script>{js}</script>"), name="leaflet_js")
+    root.header.add_child(_Text(f"<style>{CSS}</style>"), name="iz_css")
+    root.header.add_child(_Text('<meta name="generator" content="impactzones">'), name="iz_meta")
+    root.html.add_child(_Text(HATCH_SVG), name="iz_hatch")
     for name, z in PANES.items():
         folium.map.CustomPane(name, z_index=z, pointer_events=name != "izLabels").add_to(m)
-    _add_offline_base(m, layers, basemap)
+    _add_offline_base(m, layers, basemap, cache)
     if online_tiles:
         import xyzservices.providers as xyz
 
@@ -682,10 +748,17 @@ def _label_point(geom) -> tuple[float, float] | None:
     return round(p.y, 5), round(p.x, 5)
 
 
-def _add_offline_base(m: folium.Map, layers: Layers, basemap=None) -> None:
+def _add_offline_base(
+    m: folium.Map, layers: Layers, basemap=None, cache: MapCache | None = None
+) -> None:
     """Land, river, roads and their names in the base pane (under any tiles)."""
+    if cache is None:
+        land, river, roads, labels = _offline_base(layers, basemap)
+    else:  # the build keeps the basemap it passes for as long as it lasts
+        land, river, roads, labels = cache.get(
+            ("offline base", id(basemap)), layers, lambda: _offline_base(layers, basemap)
+        )
     group = folium.FeatureGroup(name="Offline base", control=False, show=True)
-    land = _for_map(layers.boundary[["geometry"]])
     folium.GeoJson(
         land,
         style_function=lambda _f: {
@@ -697,16 +770,9 @@ def _add_offline_base(m: folium.Map, layers: Layers, basemap=None) -> None:
         interactive=False,
         pane="izBase",
     ).add_to(group)
-    roads, river = _bundled_roads(layers)
-    if basemap is not None and len(basemap):
-        roads = basemap.to_crs(WGS84).copy()
-        if "name" not in roads:
-            roads["name"] = ""
-        roads["kind"] = "arterial"
-        roads = roads[["name", "kind", "geometry"]]
     if river is not None:
         folium.GeoJson(
-            _for_map(river[["name", "geometry"]], simplify=0),
+            river,
             style_function=lambda _f: {
                 "color": "#8fb4d4",
                 "weight": 0.5,
@@ -716,16 +782,34 @@ def _add_offline_base(m: folium.Map, layers: Layers, basemap=None) -> None:
             interactive=False,
             pane="izBase",
         ).add_to(group)
-    labels = []
-    if roads is not None and len(roads):
-        roads = roads.copy()
-        roads["name"] = roads["name"].fillna("").astype(str)
+    if roads is not None:
         folium.GeoJson(
-            _for_map(roads, simplify=0),
+            roads,
             style_function=lambda f: ROAD_STYLE[f["properties"].get("kind", "arterial")],
             interactive=False,
             pane="izBase",
         ).add_to(group)
+    if labels:
+        _Labels(labels).add_to(group)
+    group.add_to(m)
+
+
+def _offline_base(layers: Layers, basemap=None) -> tuple[dict, dict | None, dict | None, list]:
+    """The offline base's GeoJSON (land; river and roads, or None) and its labels."""
+    land = _for_map(layers.boundary[["geometry"]])
+    roads, river = _bundled_roads(layers)
+    if basemap is not None and len(basemap):
+        roads = basemap.to_crs(WGS84).copy()
+        if "name" not in roads:
+            roads["name"] = ""
+        roads["kind"] = "arterial"
+        roads = roads[["name", "kind", "geometry"]]
+    river_json = None if river is None else _for_map(river[["name", "geometry"]], simplify=0)
+    roads_json, labels = None, []
+    if roads is not None and len(roads):
+        roads = roads.copy()
+        roads["name"] = roads["name"].fillna("").astype(str)
+        roads_json = _for_map(roads, simplify=0)
         for row in roads.to_crs(WGS84).itertuples():
             pt = _label_point(row.geometry)
             if pt and row.name:
@@ -736,9 +820,7 @@ def _add_offline_base(m: folium.Map, layers: Layers, basemap=None) -> None:
             pt = _label_point(row.geometry)
             if pt:
                 labels.append([*pt, esc(getattr(row, "name", "") or "River"), "iz-lbl-river"])
-    if labels:
-        _Labels(labels).add_to(group)
-    group.add_to(m)
+    return land, river_json, roads_json, labels
 
 
 class _Labels(folium.MacroElement):
@@ -914,9 +996,7 @@ class _Fit(folium.MacroElement):
 def _ramp(
     title: str, cmap_name: str, lo: str, mid: str | None, hi: str, centre: bool = False
 ) -> str:
-    import matplotlib
-
-    cmap = matplotlib.colormaps[cmap_name]
+    cmap = _colormap(cmap_name)
     stops = ",".join(_rgba_hex(cmap(t)) for t in np.linspace(0, 1, 9))
     ticks = (
         f"<span>{esc(lo)}</span>"
@@ -943,17 +1023,7 @@ def _add_areas(m: folium.Map, data: MapData) -> list[str]:
     layers = data.layers
     nb = layers.neighborhoods
     if data.change is not None and len(data.change):
-        ch = data.change.copy()
-        ch["colour"] = [
-            change_colour(p) if np.isfinite(p) else HATCH for p in ch["pct"].astype(float)
-        ]
-        ch["label"] = [
-            f"{b:,} to {a:,} ({format_pct(p)})"
-            if np.isfinite(p)
-            else f"{b:,} to {a:,} (too few before to tell)"
-            for b, a, p in zip(ch["before"], ch["after"], ch["pct"].astype(float), strict=True)
-        ]
-        shown = _for_map(ch[["name", "label", "colour", "geometry"]])
+        shown = _once(data, "change", data.change, lambda: _change_shown(data.change))
         folium.GeoJson(
             shown,
             name=data.change_label,
@@ -986,27 +1056,24 @@ def _add_areas(m: folium.Map, data: MapData) -> list[str]:
         cols = [c for c in ("neighborhood", "name", "geometry") if c in nb]
         group = folium.FeatureGroup(name="Neighborhoods", show=True)
         folium.GeoJson(
-            _for_map(nb[cols]),
+            _once(data, "neighborhoods", nb, lambda: _for_map(nb[cols])),
             style_function=lambda _f: NEIGHBORHOOD_STYLE,
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Neighborhood"]),
         ).add_to(group)
-        labels = []
-        for row in nb.to_crs(WGS84).itertuples():
-            pt = _label_point(row.geometry)
-            if pt:
-                labels.append([*pt, esc(row.name), "iz-lbl-nb"])
-        _Labels(labels).add_to(group)
+        _Labels(_once(data, "neighborhood labels", nb, lambda: _labels(nb, "iz-lbl-nb"))).add_to(
+            group
+        )
         group.add_to(m)
         legend.append(_section("Neighborhoods", _line_key("#8a8a8a", "Neighborhood")))
     d = layers.districts
     group = folium.FeatureGroup(name="Patrol districts", show=True)
-    for row in d.itertuples():
-        gdf = gpd.GeoDataFrame({"name": [row.name]}, geometry=[row.geometry], crs=d.crs)
+    for i, row in enumerate(d.itertuples()):
         series = data.trends.get(f"district:{row.district}")
         lines = []
         if series is not None:
             lines.append(f"{int(series.sum()):,} violent incidents in the chart's months")
-        layer = folium.GeoJson(_for_map(gdf), style_function=lambda _f: DISTRICT_STYLE)
+        shown = _once(data, ("district", i), d, lambda r=row: _one_area(r.name, r.geometry, d.crs))
+        layer = folium.GeoJson(shown, style_function=lambda _f: DISTRICT_STYLE)
         layer.add_child(_BoundTooltip(str(row.name)))
         layer.add_child(_popup(str(row.name), lines, trend_svg(series, data.trend_start)))
         layer.add_to(group)
@@ -1015,54 +1082,44 @@ def _add_areas(m: folium.Map, data: MapData) -> list[str]:
     return legend
 
 
+def _change_shown(change: gpd.GeoDataFrame) -> dict:
+    """The change layer's GeoJSON: each area's name, counts before and after and colour."""
+    ch = change.copy()
+    ch["colour"] = [change_colour(p) if np.isfinite(p) else HATCH for p in ch["pct"].astype(float)]
+    ch["label"] = [
+        f"{b:,} to {a:,} ({format_pct(p)})"
+        if np.isfinite(p)
+        else f"{b:,} to {a:,} (too few before to tell)"
+        for b, a, p in zip(ch["before"], ch["after"], ch["pct"].astype(float), strict=True)
+    ]
+    return _for_map(ch[["name", "label", "colour", "geometry"]])
+
+
+def _one_area(name: str, geometry, crs) -> dict:
+    """The GeoJSON of one named area (a district, a zone or a ring)."""
+    return _for_map(gpd.GeoDataFrame({"name": [name]}, geometry=[geometry], crs=crs))
+
+
+def _labels(areas: gpd.GeoDataFrame, css_class: str) -> list:
+    """A label (lat, lon, escaped name, class) for each area of ``areas`` (by ``name``)."""
+    labels = []
+    for row in areas.to_crs(WGS84).itertuples():
+        pt = _label_point(row.geometry)
+        if pt:
+            labels.append([*pt, esc(row.name), css_class])
+    return labels
+
+
 def _add_zones(m: folium.Map, data: MapData) -> list[str]:
     """Impact Zones (with trend popups, labels) and their displacement rings, in the zone
     pane above the fills and the density."""
-    from ..core.geometry import ring_polygons
-
-    layers = data.layers
-    zones = layers.zones
-    legend = []
-    ring_name = f"Displacement rings ({data.ring:g} m)"
-    if data.ring:
-        geoms = ring_polygons(zones, data.ring, layers.study_area)
-        group = folium.FeatureGroup(name=ring_name, show=True)
-        labels = []
-        for name, geom in zip(zones["name"].astype(str), geoms, strict=True):
-            gdf = gpd.GeoDataFrame(
-                {"name": [f"{name} ring ({data.ring:g} m)"]}, geometry=[geom], crs=zones.crs
-            )
-            style = dict(RING_STYLE)
-            if name == data.zone:
-                style["className"] = "iz-ring-main"
-            folium.GeoJson(
-                _for_map(gdf),
-                style_function=lambda _f, s=style: s,
-                tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Ring"]),
-                pane="izZones",
-            ).add_to(group)
-            if name == data.zone:
-                top = gpd.GeoSeries([geom], crs=zones.crs).to_crs(WGS84).total_bounds
-                labels.append(
-                    [
-                        round(float(top[3]), 5),
-                        round(float((top[0] + top[2]) / 2), 5),
-                        esc(f"{name} ring, {data.ring:g} m"),
-                        "iz-lbl-ring",
-                    ]
-                )
-        _Labels(labels).add_to(group)
-        group.add_to(m)
-        legend.append(
-            _section(
-                ring_name, _line_key("#7b1fa2", f"Displacement ring ({data.ring:g} m)", "dashed")
-            )
-        )
+    legend = _add_rings(m, data) if data.ring else []
+    zones = data.layers.zones
     group = folium.FeatureGroup(name="Impact Zones", show=True)
     labels = []
-    for row in zones.itertuples():
+    for i, row in enumerate(zones.itertuples()):
         name = str(row.name)
-        gdf = gpd.GeoDataFrame({"name": [name]}, geometry=[row.geometry], crs=zones.crs)
+        shown, pt = _once(data, ("zone", i), zones, lambda r=row: _zone_shown(r, zones.crs))
         series = data.trends.get(f"zone:{name}")
         lines = []
         start = getattr(row, "start", None)
@@ -1076,18 +1133,70 @@ def _add_zones(m: folium.Map, data: MapData) -> list[str]:
             style.update({"weight": 1.5, "opacity": 0.6})
         if name == data.zone:
             style["className"] = "iz-zone-main"
-        layer = folium.GeoJson(_for_map(gdf), style_function=lambda _f, s=style: s, pane="izZones")
+        layer = folium.GeoJson(shown, style_function=lambda _f, s=style: s, pane="izZones")
         layer.add_child(_BoundTooltip(f"Impact Zone: {name}"))
         began = pd.Timestamp(start) if start is not None and pd.notna(start) else None
         layer.add_child(_popup(f"Impact Zone: {name}", lines, trend_svg(series, began)))
         layer.add_to(group)
-        pt = _label_point(gdf.to_crs(WGS84).geometry.iloc[0])
         if pt:
             labels.append([*pt, esc(name), "iz-lbl-zone"])
     _Labels(labels).add_to(group)
     group.add_to(m)
     legend.insert(0, _section("Impact Zones", _line_key("#7b1fa2", "Impact Zone")))
     return legend
+
+
+def _zone_shown(row, crs) -> tuple[dict, tuple[float, float] | None]:
+    """A zone's GeoJSON and where its label goes."""
+    gdf = gpd.GeoDataFrame({"name": [str(row.name)]}, geometry=[row.geometry], crs=crs)
+    return _for_map(gdf), _label_point(gdf.to_crs(WGS84).geometry.iloc[0])
+
+
+def _add_rings(m: folium.Map, data: MapData) -> list[str]:
+    """The zones' displacement rings (the map's own zone's labelled); its legend section."""
+    zones = data.layers.zones
+    ring_name = f"Displacement rings ({data.ring:g} m)"
+    rings = _once(data, ("rings", data.ring), zones, lambda: _rings_shown(data))
+    group = folium.FeatureGroup(name=ring_name, show=True)
+    labels = []
+    for name, shown, top in rings:
+        style = dict(RING_STYLE)
+        if name == data.zone:
+            style["className"] = "iz-ring-main"
+        folium.GeoJson(
+            shown,
+            style_function=lambda _f, s=style: s,
+            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Ring"]),
+            pane="izZones",
+        ).add_to(group)
+        if name == data.zone:
+            labels.append(
+                [
+                    round(float(top[3]), 5),
+                    round(float((top[0] + top[2]) / 2), 5),
+                    esc(f"{name} ring, {data.ring:g} m"),
+                    "iz-lbl-ring",
+                ]
+            )
+    _Labels(labels).add_to(group)
+    group.add_to(m)
+    return [
+        _section(ring_name, _line_key("#7b1fa2", f"Displacement ring ({data.ring:g} m)", "dashed"))
+    ]
+
+
+def _rings_shown(data: MapData) -> list[tuple[str, dict, np.ndarray]]:
+    """Each zone's name, its ring's GeoJSON and the ring's WGS 84 bounds."""
+    from ..core.geometry import ring_polygons
+
+    zones = data.layers.zones
+    geoms = ring_polygons(zones, data.ring, data.layers.study_area)
+    out = []
+    for name, geom in zip(zones["name"].astype(str), geoms, strict=True):
+        shown = _one_area(f"{name} ring ({data.ring:g} m)", geom, zones.crs)
+        top = gpd.GeoSeries([geom], crs=zones.crs).to_crs(WGS84).total_bounds
+        out.append((name, shown, top))
+    return out
 
 
 def surface_png(surface, *, cmap: str = DENSITY_CMAP, floor: float = 0.05):
@@ -1106,7 +1215,6 @@ def surface_png(surface, *, cmap: str = DENSITY_CMAP, floor: float = 0.05):
     >>> png[:4], lo < hi
     (b'\\x89PNG', True)
     """
-    import matplotlib
     from PIL import Image
     from pyproj import Transformer
     from rasterio.warp import Resampling, calculate_default_transform, reproject
@@ -1135,7 +1243,7 @@ def surface_png(surface, *, cmap: str = DENSITY_CMAP, floor: float = 0.05):
     vmax = float(np.nanmax(dst)) if np.isfinite(dst).any() else 1.0
     vmin = floor * vmax
     norm = np.clip((dst - vmin) / max(vmax - vmin, 1e-12), 0, 1)
-    rgba = matplotlib.colormaps[cmap](norm)
+    rgba = _colormap(cmap)(norm)
     # opacity grows with the density, so the low end leaves the map beneath readable
     rgba[..., 3] = np.where(np.isfinite(dst) & (dst >= vmin), 0.25 + 0.6 * norm, 0.0)
     img = Image.fromarray((rgba * 255).astype("uint8"), mode="RGBA")
@@ -1313,7 +1421,7 @@ def commander_map(
     True
     """
     analyst = analyst or data.analyst
-    m = base_map(data.layers, online_tiles=online_tiles, basemap=data.basemap)
+    m = base_map(data.layers, online_tiles=online_tiles, basemap=data.basemap, cache=data.cache)
     legend = _add_areas(m, data)
     legend += _add_results(m, data, analyst=analyst)
     legend = _add_zones(m, data) + legend
@@ -1349,15 +1457,24 @@ def stable_ids(page: str) -> str:
     >>> stable_ids("map_" + "ab" * 16 + " map_" + "ab" * 16)
     'map_00000000000000000000000000000000 map_00000000000000000000000000000000'
     """
-    seen: dict[str, str] = {}
-
-    def sub(match):
-        key = match.group(0)
-        if key not in seen:
-            seen[key] = f"{len(seen):032x}"
-        return seen[key]
-
-    return re.sub(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])", sub, page)
+    # an id is a run of exactly 32 lowercase hex digits; found on the UTF-8 bytes in bulk
+    # (a regular expression takes ~30 ns a character: 60 ms for the analyst map)
+    raw = page.encode("utf-8")
+    hexdigit = np.zeros(256, np.int8)
+    hexdigit[np.frombuffer(b"0123456789abcdef", np.uint8)] = 1
+    edges = np.flatnonzero(np.diff(np.r_[0, hexdigit[np.frombuffer(raw, np.uint8)], 0]))
+    starts, ends = edges[0::2], edges[1::2]
+    starts = starts[ends - starts == 32]
+    if not len(starts):
+        return page
+    seen: dict[bytes, bytes] = {}
+    parts, last = [], 0
+    for a in starts.tolist():
+        key = raw[a : a + 32]
+        parts += [raw[last:a], seen.setdefault(key, b"%032x" % len(seen))]
+        last = a + 32
+    parts.append(raw[last:])
+    return b"".join(parts).decode("utf-8")
 
 
 def save_map(m: folium.Map, path: str | Path) -> Path:
@@ -1372,7 +1489,9 @@ def save_map(m: folium.Map, path: str | Path) -> Path:
     >>> p.read_text().startswith("<!DOCTYPE html>")
     True
     """
-    return write_text(stable_ids(m.get_root().render()), path)
+    with literal_elements():  # the page's text is never run as a template
+        page = m.get_root().render()
+    return write_text(stable_ids(page), path)
 
 
 def write_index(
@@ -1678,6 +1797,15 @@ def _draw_scales(fig, data: MapData, rect) -> None:
         cb.set_label(label, fontsize=7)
 
 
+def _texts(data: MapData) -> list[str]:
+    """The words a static picture of ``data`` may draw: its title, headline and the names of
+    its zones and proposed zones (for :func:`~impactzones.core.drawing.picture_fonts`)."""
+    names = [*data.layers.zones.get("name", [])]
+    if data.proposals is not None and "name" in data.proposals:
+        names += list(data.proposals["name"])
+    return [str(t) for t in (data.title, *data.headline, *names)]
+
+
 def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
     """A static PNG of the commander map (matplotlib), for briefings and print: the title
     and headline above the map, the legend and colour scales below it (never over the
@@ -1701,7 +1829,10 @@ def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
 
     from ..core.files import atomic_write
 
-    with matplotlib.rc_context({"text.parse_math": False}):  # "$" in a name is text
+    # "$" in a name is text; a script DejaVu Sans lacks: an installed CJK font, or one warning
+    rc: dict = {"text.parse_math": False, **picture_fonts(_texts(data))}
+    with warnings.catch_warnings(), matplotlib.rc_context(rc):
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         fig = plt.figure(figsize=(10, 12), dpi=dpi)
         head = [textwrap.fill(line, 110) for line in data.headline]
         fig.text(0.03, 0.985, data.title, fontsize=15, fontweight="bold", va="top")

@@ -21,7 +21,7 @@ from ..core.grid import make_grid
 from ..core.results import ResultFiles, TableFiles, TableView, column_label
 from ..core.windows import Window, parse_window, select
 from .baselines import compact_baseline, naive_cells, random_placements
-from .metrics import best_hits, pai, rri
+from .metrics import pai, rri
 from .zones import Proposals, propose_zones, study_area_of
 
 __all__ = [
@@ -128,10 +128,19 @@ class _Scorer:
         g = self.grid
         self.counts_a = np.where(g.mask, g.counts(*pts["a"]), 0)
         self.counts_b = np.where(g.mask, g.counts(*pts["b"]), 0)
+        # best_hits(counts_a, n) for every n at once: the running sum of the sorted counts
+        top = np.sort(np.asarray(self.counts_a).ravel())[::-1]
+        self._best_a = np.concatenate([[0], np.cumsum(top)])
 
     def hits(self, geom, key="a") -> int:
+        x, y = self.pts[key]
+        # only points in the bounding box of some part of the shape can be in it
+        box = shapely.bounds(shapely.get_parts(geom))
+        near = np.zeros(len(x), bool)
+        for xmin, ymin, xmax, ymax in box:
+            near |= (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
         shapely.prepare(geom)
-        return int(shapely.intersects_xy(geom, *self.pts[key]).sum())
+        return int(np.count_nonzero(shapely.intersects_xy(geom, x[near], y[near])))
 
     def __call__(self, set_name: str, name: str, geom) -> dict:
         ha, hb = self.hits(geom, "a"), self.hits(geom, "b")
@@ -139,7 +148,7 @@ class _Scorer:
         p = pai(ha, self.total_a, area, self.area_km2)
         n_cells = int(round(area / self.grid.cell_area_km2))
         best = pai(
-            best_hits(self.counts_a, n_cells),
+            int(self._best_a[min(max(n_cells, 0), len(self._best_a) - 1)]),
             self.total_a,
             n_cells * self.grid.cell_area_km2,
             self.area_km2,

@@ -80,6 +80,36 @@ def compact_baseline(
     return discs
 
 
+def _uniform_points_inside(rng: np.random.Generator, study_area: Any, m: int):
+    """``m`` points drawn uniformly in ``study_area`` by rejection from its bounding box,
+    ``x`` then ``y`` for each try, in blocks: the points (and the generator's draws) of
+    ``m`` one-at-a-time loops of ``rng.uniform(xmin, xmax), rng.uniform(ymin, ymax)``
+    until the point is inside."""
+    xmin, ymin, xmax, ymax = study_area.bounds
+    shapely.prepare(study_area)
+    xs, ys, got = [], [], 0
+    while got < m:
+        tries = max(2 * (m - got), 16)
+        u = rng.random(2 * tries)
+        x, y = xmin + (xmax - xmin) * u[0::2], ymin + (ymax - ymin) * u[1::2]
+        ok = np.flatnonzero(shapely.contains_xy(study_area, x, y))[: m - got]
+        xs.append(x[ok])
+        ys.append(y[ok])
+        got += len(ok)
+    return np.concatenate(xs) if xs else np.empty(0), np.concatenate(ys) if ys else np.empty(0)
+
+
+def _translated(geom: Any, dx: np.ndarray, dy: np.ndarray) -> list:
+    """Copies of ``geom`` moved by each ``(dx, dy)`` (what ``shapely.affinity.translate``
+    gives, the coordinates plus the offsets)."""
+    if len(dx) == 0:
+        return []
+    copies = np.array([geom] * len(dx), dtype=object)
+    counts = shapely.get_num_coordinates(copies)
+    off = np.column_stack([np.repeat(dx, counts), np.repeat(dy, counts)])
+    return list(shapely.transform(copies, lambda xy: xy + off))
+
+
 @renamed_keyword("land", "study_area")
 def random_placements(shapes: Sequence[Any], study_area: Any, n: int = 200, seed: int = 0) -> list:
     """``n`` random placements of the same shapes: each shape moved (not turned) so that
@@ -93,17 +123,13 @@ def random_placements(shapes: Sequence[Any], study_area: Any, n: int = 200, seed
     (3, 1, 100)
     """
     rng = np.random.default_rng(seed)
-    xmin, ymin, xmax, ymax = study_area.bounds
-    shapely.prepare(study_area)
-    out = []
-    for _ in range(n):
-        placed = []
-        for g in shapes:
-            while True:
-                px, py = rng.uniform(xmin, xmax), rng.uniform(ymin, ymax)
-                if shapely.contains_xy(study_area, px, py):
-                    break
-            c = g.centroid
-            placed.append(shapely.affinity.translate(g, px - c.x, py - c.y))
-        out.append(placed)
+    shapes = list(shapes)
+    px, py = _uniform_points_inside(rng, study_area, n * len(shapes))
+    out: list[list] = [[] for _ in range(n)]
+    for j, g in enumerate(shapes):
+        c = g.centroid
+        # draw i's copy of shape j: placed on the (i * len(shapes) + j)-th point
+        dx, dy = px[j :: len(shapes)] - c.x, py[j :: len(shapes)] - c.y
+        for i, placed in enumerate(_translated(g, dx, dy)):
+            out[i].append(placed)
     return out
