@@ -76,3 +76,19 @@ def test_proposal_summaries_carry_the_power_sentence(synth, layers):
     expect = zone_power(row["incidents"] * 365.25 / 365)
     assert row["power_20"] == pytest.approx(expect.power)
     assert f"detected {expect.power:.0%} of the time, a year against a year" in row["summary"]
+
+
+def test_power_for_is_the_wald_formula_with_scipy_stats_norm():
+    """power_for against the textbook formula written with scipy.stats.norm, to the digit."""
+    import math
+
+    from scipy import stats as st
+
+    from impactzones.evaluate.power import power_for
+
+    for base, eff, ratio, phi in [(200, -0.2, 1.0, 1.0), (35, -0.5, 0.5, 2.3), (9000, 0.1, 2, 7)]:
+        z = st.norm.ppf(0.975)
+        se = math.sqrt(phi * (1 / base + 1 / (ratio * base * (1 + eff))))
+        d = abs(math.log1p(eff)) / se
+        want = float(st.norm.cdf(d - z) + st.norm.cdf(-d - z))
+        assert power_for(base, eff, ratio=ratio, dispersion=phi) == want

@@ -750,7 +750,7 @@ def _memberships(incidents, zones, ring: float, study_area):
 
 
 def _find_memberships(incidents, zones, ring: float, study_area):
-    x, y = xy(incidents)
+    x, y = reused(incidents, ("xy",), lambda: xy(incidents))
     in_zone = locate_all(x, y, list(zones.geometry))
     rings = ring_polygons(zones, ring, study_area)
     in_ring = locate_all(x, y, rings) & ~in_zone.any(axis=1, keepdims=True)
@@ -758,7 +758,10 @@ def _find_memberships(incidents, zones, ring: float, study_area):
     if study_area is not None:
         from ..core.geometry import locate
 
-        inside = locate(x, y, [study_area]) == 0
+        (inside,) = reused(
+            incidents, ("inside", geometry_key(study_area)),
+            lambda: (locate(x, y, [study_area]) == 0,),
+        )  # fmt: skip
         control &= inside
         in_zone &= inside[:, None]
         in_ring &= inside[:, None]

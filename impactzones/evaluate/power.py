@@ -122,10 +122,15 @@ def power_for(
         raise InputError(f"A change must be above -100%, got {100 * effect:g}%.")
     if effect == 0:
         return alpha
-    z = stats.norm.ppf(1 - alpha / 2)
+    from scipy import special
+
+    # the normal quantile and distribution function as scipy.stats.norm computes them
+    # (ndtri, ndtr), without its per-call argument handling: minimum_detectable_effect
+    # calls this in a root search
+    z = special.ndtri(1 - alpha / 2)
     se = _se(baseline, effect, ratio, dispersion, control, control_dispersion)
     d = abs(math.log1p(effect)) / se
-    return float(stats.norm.cdf(d - z) + stats.norm.cdf(-d - z))
+    return float(special.ndtr(d - z) + special.ndtr(-d - z))
 
 
 def _power_grid(
