@@ -17,6 +17,7 @@ import pandas as pd
 from . import __version__
 from .assign import assign, count_incidents, keep_labels
 from .core.change import format_pct
+from .core.collect import fewer_collections
 from .core.compat import renamed_keyword
 from .core.defaults import RING
 from .core.drawing import draw_here
@@ -194,8 +195,13 @@ def _joined_names(hits: np.ndarray, names: np.ndarray) -> list[str]:
     ``;`` (each distinct row joined once)."""
     if hits.shape[1] == 0:
         return [""] * len(hits)
-    rows, which = np.unique(hits, axis=0, return_inverse=True)
-    text = np.array([";".join(names[r]) for r in rows], dtype=object)
+    if hits.shape[1] > 20:  # too many zones for one number per pattern of hits
+        rows, which = np.unique(hits, axis=0, return_inverse=True)
+        text = np.array([";".join(names[r]) for r in rows], dtype=object)
+        return text[which.ravel()].tolist()
+    bits = 1 << np.arange(hits.shape[1])
+    codes, which = np.unique(hits.astype(np.int64) @ bits, return_inverse=True)
+    text = np.array([";".join(names[(code & bits) > 0]) for code in codes], dtype=object)
     return text[which.ravel()].tolist()
 
 
@@ -345,6 +351,7 @@ def check_zones(zones: gpd.GeoDataFrame, area) -> None:
 
 
 @writes_into("out")
+@fewer_collections()  # half a million objects: walking them all costs seconds
 def run_demo(
     out: str | Path = "maps",
     *,
