@@ -17,7 +17,7 @@ import pandas as pd
 from . import __version__
 from .assign import assign, count_incidents, keep_labels
 from .core.change import format_pct
-from .core.collect import fewer_collections
+from .core.collect import fewer_collections, no_collection_at_exit
 from .core.compat import renamed_keyword
 from .core.defaults import RING
 from .core.drawing import draw_here
@@ -513,6 +513,7 @@ def _warm_worker() -> None:
     from .maps import brief, webmap  # noqa: F401
     from .propose import capture  # noqa: F401
 
+    no_collection_at_exit()  # the worker's exit is waited for: no collection walks its objects
 
 @dataclass
 class _Picture:
