@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .core.collect import fewer_collections
 from .core.defaults import RING
 from .core.errors import InputError
 from .core.geo import Layers, no_point, xy
@@ -40,6 +41,7 @@ LABELS = AREA_LABELS
 AREA_TYPES = ("zone", "ring", "control", "outside")
 
 
+@fewer_collections(pause=True)  # many objects, no garbage cycles
 def assign(
     incidents: gpd.GeoDataFrame,
     layers: Layers,

@@ -17,6 +17,7 @@ import pandas as pd
 from . import __version__
 from .assign import assign, count_incidents, keep_labels
 from .core.change import format_pct
+from .core.collect import fewer_collections
 from .core.compat import renamed_keyword
 from .core.defaults import RING
 from .core.drawing import draw_here
@@ -194,8 +195,13 @@ def _joined_names(hits: np.ndarray, names: np.ndarray) -> list[str]:
     ``;`` (each distinct row joined once)."""
     if hits.shape[1] == 0:
         return [""] * len(hits)
-    rows, which = np.unique(hits, axis=0, return_inverse=True)
-    text = np.array([";".join(names[r]) for r in rows], dtype=object)
+    if hits.shape[1] > 20:  # too many zones for one number per pattern of hits
+        rows, which = np.unique(hits, axis=0, return_inverse=True)
+        text = np.array([";".join(names[r]) for r in rows], dtype=object)
+        return text[which.ravel()].tolist()
+    bits = 1 << np.arange(hits.shape[1])
+    codes, which = np.unique(hits.astype(np.int64) @ bits, return_inverse=True)
+    text = np.array([";".join(names[(code & bits) > 0]) for code in codes], dtype=object)
     return text[which.ravel()].tolist()
 
 
@@ -345,6 +351,7 @@ def check_zones(zones: gpd.GeoDataFrame, area) -> None:
 
 
 @writes_into("out")
+@fewer_collections()  # half a million objects: walking them all costs seconds
 def run_demo(
     out: str | Path = "maps",
     *,
@@ -371,6 +378,7 @@ def run_demo(
     harm=None,
     pictures: bool = True,
     parallel: bool = True,
+    png_maps: bool = False,
 ) -> DemoResult:
     """Run the pipeline on the bundled (or given) layers and synthetic (or given) incidents.
 
@@ -378,11 +386,13 @@ def run_demo(
     domestic-violence ones without their points, their areas kept, as ``load`` writes them),
     ``counts_by_year_district.csv``, ``summary.json``, the planted truth (synthetic runs) or
     the rejects table (real runs), the comparison tables, the hot-spot outputs, and the maps
-    (``index.html`` links them). ``pictures=False`` skips the static PNG maps and the PDF
-    briefs (drawn with matplotlib, they take about half the demo's time; the web maps and
-    every table are written either way). The matplotlib pictures are drawn by a worker
-    process while the rest goes on (``parallel=False``, or one CPU: here, in turn); each
-    is drawn by the same function either way, so the files are the same bytes.
+    (``index.html`` links them). ``png_maps=True`` adds a static PNG picture of each web
+    map (commander, citywide, analyst: about 0.3 s of matplotlib each, so not drawn unless
+    asked); ``pictures=False`` skips every static picture of a map, the PDF briefs too
+    (the web maps, the evaluation plots and every table are written either way). The
+    matplotlib pictures are drawn by a worker process while the rest goes on
+    (``parallel=False``, or one CPU: here, in turn); each is drawn by the same function
+    either way, so the files are the same bytes.
 
     Examples
     --------
@@ -471,7 +481,8 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
         inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
         source=source, ring=ring, online_tiles=settings["online_tiles"],
         basemap=settings["basemap"], extra=extra, capture=capture,
-        pictures=settings["pictures"], hotspots_year=headline.get("hotspots", {}).get("year"),
+        pictures=settings["pictures"], png_maps=settings["png_maps"],
+        hotspots_year=headline.get("hotspots", {}).get("year"),
         window_hotspots=_window_hotspots(pts, layers, comparisons, headline, seed),
         skipped=skipped, draw=draw,
     )  # fmt: skip
@@ -622,9 +633,10 @@ def _picture_worker():
 
 def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
                *, source, ring, online_tiles, basemap, extra, capture,
-               pictures=True, hotspots_year=None, window_hotspots=None,
+               pictures=True, png_maps=False, hotspots_year=None, window_hotspots=None,
                skipped=None, draw=None) -> list:  # fmt: skip
-    """The commander, citywide and analyst maps, their static pictures and the index page."""
+    """The commander, citywide and analyst maps, their PDF briefs (``pictures``), their PNG
+    pictures (``pictures`` and ``png_maps``) and the index page."""
     from .maps.build import build_maps
 
     return build_maps(
@@ -647,7 +659,7 @@ def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_tabl
             name: (ev.png, ev.series.verdict) for name, ev in evaluations.items() if ev.png
         },
         evaluations={name: ev.series for name, ev in evaluations.items()},
-        static=pictures,
+        static=pictures and png_maps,
         brief=pictures,
         skipped=skipped,
         draw=draw,

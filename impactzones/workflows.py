@@ -260,7 +260,8 @@ def demo(
     from . import pipeline
 
     kwargs = _pop_cli(kwargs)
-    layer_keys = ("boundary", "districts", "zones", "crs", "ring", "online_tiles", "basemap")
+    layer_keys = ("boundary", "districts", "zones", "crs", "ring", "online_tiles", "basemap",
+                  "png_maps")
     run = {k: kwargs.pop(k) for k in layer_keys if k in kwargs}
     res = pipeline.run_demo(
         out, seed=seed, incidents=incidents, columns=parse_columns(columns),

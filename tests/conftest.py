@@ -192,7 +192,8 @@ def real_incidents_dir():
 
 @pytest.fixture(scope="session")
 def demo_cli(tmp_path_factory):
-    """``impactzones demo --out <tmp>``, run ONCE for the whole session, in this process.
+    """``impactzones demo --out <tmp> --png-maps``, run ONCE for the whole session, in this
+    process (with the PNG pictures of the maps, which the tests of the pictures read).
 
     Returns ``out`` (the folder), ``stdout`` (what it printed), ``returncode`` and ``result``
     (the :class:`~impactzones.pipeline.DemoResult` the command computed, caught on its way
@@ -216,7 +217,7 @@ def demo_cli(tmp_path_factory):
         for m in patched:
             m.run_demo = spy
         with contextlib.redirect_stdout(buf):
-            code = cli.main(["demo", "--out", str(out)])
+            code = cli.main(["demo", "--out", str(out), "--png-maps"])
     finally:
         for m in patched:
             m.run_demo = real_run_demo

@@ -61,7 +61,7 @@ def test_demo_outputs_keep_sensitive_incidents_private(demo):
 @pytest.mark.slow
 def test_demo_is_deterministic(demo, tmp_path):
     out, _ = demo  # run in this process; now again in a fresh one
-    proc = run("demo", "--out", str(tmp_path), "--quiet")
+    proc = run("demo", "--out", str(tmp_path), "--quiet", "--png-maps")  # as the session's
     assert proc.returncode == 0, proc.stderr
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(p.name for p in tmp_path.iterdir())

@@ -26,7 +26,7 @@ def test_pictures_drawn_in_turn_are_the_workers_bytes(demo_cli, tmp_path):
 
     from impactzones.pipeline import run_demo
 
-    run_demo(tmp_path, seed=2018, parallel=False)
+    run_demo(tmp_path, seed=2018, parallel=False, png_maps=True)  # as the session's --png-maps
     names = sorted(p.name for p in demo_cli.out.iterdir())
     assert names == sorted(p.name for p in tmp_path.iterdir())
     assert any(n.endswith(".pdf") for n in names) and any(n.endswith(".png") for n in names)

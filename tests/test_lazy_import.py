@@ -84,3 +84,28 @@ def test_an_unknown_name_is_an_attribute_error():
             assert "no_such_name" in str(e)
         else:
             raise AssertionError("an unknown name loaded")
+
+
+def test_a_run_leaves_the_garbage_collector_as_it_found_it():
+    """run_demo, synthesize and assign collect less often while they run (core.collect);
+    afterwards the thresholds, the switch and the frozen set are what they were, and a
+    cycle made after is collected again."""
+    import gc
+
+    from impactzones.assign import assign
+    from impactzones.core.collect import fewer_collections
+    from impactzones.core.geo import st_louis
+    from impactzones.datasets.synth import synthesize
+
+    before = (gc.get_threshold(), gc.isenabled(), gc.get_freeze_count())
+    with fewer_collections():
+        res = synthesize(seed=3, years=[2018], scale=0.05)
+        assert gc.isenabled() and gc.get_threshold()[0] >= 100_000
+    assign(res.incidents, st_louis())
+    assert (gc.get_threshold(), gc.isenabled(), gc.get_freeze_count()) == before
+    cycle: list = []
+    cycle.append(cycle)
+    ident = id(cycle)
+    del cycle
+    gc.collect()
+    assert all(id(o) != ident for o in gc.get_objects())

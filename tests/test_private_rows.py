@@ -260,3 +260,18 @@ def test_the_demo_on_the_real_clean_file_gives_the_raw_exports_comparison(real_i
     got = _counts(res.comparisons["north"].to_dict("records"))
     assert got[("North", "violent")][:2] == [230, 187]
     assert got[("Citywide", "violent")][:2] == [6093, 5124]
+
+
+def test_ring_zone_names_are_each_rows_hits_joined():
+    """The ``ring_zones`` text (one number per pattern of hits, looked up) is, row by row,
+    the names of the zones hit joined by ``;`` as a plain loop writes them, with few zones
+    and with more than fit one number."""
+    import numpy as np
+
+    from impactzones.pipeline import _joined_names
+
+    rng = np.random.default_rng(0)
+    for k in (1, 3, 25):
+        names = np.array([f"Zone {i}" for i in range(k)])
+        hits = rng.random((2000, k)) > 0.7
+        assert _joined_names(hits, names) == [";".join(names[row]) for row in hits]

@@ -180,15 +180,17 @@ def run_command(args: argparse.Namespace) -> int:
     outcome (JSON with ``--json``, else its report; notes on stderr unless quiet)."""
     from importlib import import_module
 
+    from ..core.collect import fewer_collections
     from ..core.options import COMMANDS
 
     module, name = COMMANDS[args.command].runner.split(":")
-    runner = getattr(import_module(module), name)
     quiet = args.quiet or getattr(args, "json", False)
     con = _console(quiet)
     kwargs = {k: v for k, v in vars(args).items() if k not in CLI_ONLY}
-    with _steps(con, quiet, total=8 if args.command in ("demo", "map", "run") else 4) as step:
-        outcome = runner(progress=step, **kwargs)
+    with fewer_collections():  # the imports and a run make many objects, few garbage cycles
+        runner = getattr(import_module(module), name)
+        with _steps(con, quiet, total=8 if args.command in ("demo", "map", "run") else 4) as step:
+            outcome = runner(progress=step, **kwargs)
     for line in outcome.warnings:
         _say(f"impactzones: warning: {line}")
     for line in [] if quiet else outcome.notes:

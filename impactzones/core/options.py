@@ -458,6 +458,8 @@ OPTIONS: dict[str, Option] = _options(
     Option("json", "bool", "print the result as JSON"),
     Option("online_tiles", "bool", "also offer online tile base maps (they load over the "
            "offline base)"),
+    Option("png_maps", "bool", "also write a PNG picture of each web map (commander, citywide, "
+           "analyst; matplotlib, about 0.3 s each)"),
     Option("self_contained", "bool", "ignored: every map opens with no network now",
            hidden=True),
     Option("quiet", "bool", "print nothing but errors", short="-q"),
@@ -501,7 +503,7 @@ _INCIDENTS_OR_CUBE = ("incidents", {"help": "incident files or folders, or one c
                                     "a daily cube)"})
 _BOUNDARY = ("boundary", {"help": "study-area polygons (default: St. Louis)"})
 _ZONES_NAMED = ("zones", {"help": "Impact Zone polygons with name and start columns"})
-_MAPS = ("online_tiles", "basemap", "self_contained")
+_MAPS = ("online_tiles", "basemap", "png_maps", "self_contained")
 
 
 def _out(default: str | None = None, help: str = "output folder", required: bool = False):
@@ -601,12 +603,13 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             reading=False, json="print the summary as JSON"),
     Command("map", "the demo's whole pipeline on your files: maps, tables, proposals, "
             "evaluations", "Run the demo's whole pipeline on your incident files (as "
-            "`impactzones demo --incidents`) and write all of its outputs into --out, about 55 "
-            "files: the commander maps (one per zone, each with a PNG and a one-page PDF "
-            "brief), the citywide and analyst maps and index.html; the comparison tables "
-            "(compare_*.csv, .json, .md); the hot spots (hotspots_*); proposed zones with "
-            "their backtest, capture curve and the explore.html page; each zone's time-series "
-            "and synthetic-control evaluation (evaluate_*.json and plots); concentration; the "
+            "`impactzones demo --incidents`) and write all of its outputs into --out, about 50 "
+            "files: the commander maps (one per zone, each with a one-page PDF brief), the "
+            "citywide and analyst maps (a PNG picture of each map with --png-maps) and "
+            "index.html; the comparison tables (compare_*.csv, .json, .md); the hot spots "
+            "(hotspots_*); proposed zones with their backtest, capture curve and the "
+            "explore.html page; each zone's time-series and synthetic-control evaluation "
+            "(evaluate_*.json and plots); concentration; the "
             "CompStat report; incidents.parquet (no private incidents as points), counts, "
             "rejects.csv, summary.json and manifest.json.", _WF + "map_files",
             ("incidents", _out("maps", "output folder (default: maps)"), _ZONES_NAMED,
@@ -648,7 +651,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
 #: The keys a study file may hold (at the top level or in any ``[section]``): options of
 #: the whole pipeline (:func:`impactzones.pipeline.run_demo`), checked as the CLI checks them.
 STUDY_KEYS = ("incidents", "boundary", "districts", "zones", "columns", "crs", "seed", "scale",
-              "ring", "out", "self_contained", "online_tiles", "basemap", "evaluate",
+              "ring", "out", "self_contained", "online_tiles", "basemap", "png_maps", "evaluate",
               "evaluate_model", "evaluate_freq", "concentration", "nearrepeat_category",
               "nearrepeat_permutations", "harm")  # fmt: skip
 

@@ -31,6 +31,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from ..core.collect import fewer_collections
 from ..core.defaults import RING
 from ..core.errors import InputError
 from ..core.geo import WGS84, Layers, st_louis
@@ -248,6 +249,20 @@ class SynthResult:
 # --------------------------------------------------------------------------------------
 
 
+def _cdf(p: np.ndarray) -> np.ndarray:
+    """The cumulative weights ``rng.choice(len(p), size, p=p)`` builds at every call."""
+    cdf = np.asarray(p, dtype=float).cumsum()
+    cdf /= cdf[-1]
+    return cdf
+
+
+def _choice(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
+    """``rng.choice(len(p), size=n, p=p)``, the same draws bit for bit (numpy's own steps:
+    one uniform per draw, searched in the cumulative weights), with ``cdf = _cdf(p)`` made
+    once instead of at every call."""
+    return cdf.searchsorted(rng.random(n), side="right").astype(np.int64, copy=False)
+
+
 class _Sampler:
     """Draws points from a group's mixture (population background + hot spots)."""
 
@@ -282,6 +297,7 @@ class _Sampler:
         self.tri = np.concatenate(tri_xy)
         w = np.concatenate(tri_w)
         self.tri_p = w / w.sum()
+        self.tri_cdf = _cdf(self.tri_p)
         to_m = Transformer.from_crs(WGS84, layers.crs, always_xy=True)
         self.spots = []
         for h in hotspots:
@@ -297,6 +313,7 @@ class _Sampler:
         if total >= 1:
             raise InputError(f"The {group} hot-spot shares add to {total:.2f}; keep them below 1.")
         self.weights = np.array([1.0 - total] + [s[0] for s in self.spots])
+        self.weights_cdf = _cdf(self.weights)
 
     def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """``n`` points (x, y in metres) from the mixture, all on land inside the city."""
@@ -312,12 +329,12 @@ class _Sampler:
         return x, y
 
     def _draw_raw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-        comp = rng.choice(len(self.weights), size=n, p=self.weights)
+        comp = _choice(rng, self.weights_cdf, n)
         x = np.empty(n)
         y = np.empty(n)
         bg = np.flatnonzero(comp == 0)
         if len(bg):
-            t = self.tri[rng.choice(len(self.tri), size=len(bg), p=self.tri_p)]
+            t = self.tri[_choice(rng, self.tri_cdf, len(bg))]
             r1 = rng.random(len(bg))
             r2 = rng.random(len(bg))
             flip = r1 + r2 > 1
@@ -404,6 +421,7 @@ def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 
 
+@fewer_collections(pause=True)  # a point object per incident, and no garbage cycles
 def synthesize(
     seed: int = 2018,
     scale: float = 1.0,
@@ -466,7 +484,7 @@ def synthesize(
     periods, n_by, carjack_by = _counts_by_year(table, scale)
     times = _incident_times(n_by, periods, seed)
     targets, records = _planted_targets(effects, share, times)
-    frames = []
+    parts = []
     for year in sorted({y for y, _ in n_by}):
         for group in ("violent", "property"):
             cats = [c for c in PART_I if group_of(c) == group and (year, c) in n_by]
@@ -475,10 +493,9 @@ def synthesize(
                 for ci, cat in enumerate(cats):
                     placed = {k: int(v[ci]) for k, v in alloc.items()}
                     x, y = _place(samplers[group], regions, targets, times, placed, year, cat, seed)
-                    frames.append(_attributes(seed, year, cat, times[(year, cat)], x, y))
-    inc = pd.concat(frames, ignore_index=True)
-    inc = inc.sort_values(["occurred_at", "category"], kind="stable", ignore_index=True)
-    inc = _flag_carjackings(inc, n_by, carjack_by, seed)
+                    parts.append(_attributes(seed, year, cat, times[(year, cat)], x, y))
+    inc = _in_time_order(parts)
+    _flag_carjackings(inc, n_by, carjack_by, seed)
     return SynthResult(
         incidents=_with_ids(inc, layers),
         hotspots=_hotspot_frame(hotspots, layers),
@@ -653,39 +670,61 @@ def _place(sampler, regions: dict, targets: dict, times: dict, placed: dict, yea
     return x, y
 
 
-def _flag_carjackings(inc: pd.DataFrame, n_by: dict, carjack_by: dict, seed: int):
+def _flag_carjackings(inc: dict, n_by: dict, carjack_by: dict, seed: int) -> None:
     """Carjackings: flag robberies (never extra incidents), as many as published (or, for
-    a year without a figure, the 2018 share of robberies); most involve a firearm."""
-    inc["carjacking"] = False
+    a year without a figure, the 2018 share of robberies); most involve a firearm. Sets
+    ``inc["carjacking"]`` and updates ``inc["firearm"]`` (arrays in time order)."""
+    carjacking = np.zeros(len(inc["x"]), dtype=bool)
     rob_share = None
     if 2018 in carjack_by and (2018, "robbery") in n_by:
         rob_share = carjack_by[2018] / max(n_by[(2018, "robbery")], 1)
+    robbery = inc["category_code"] == PART_I.index("robbery")
     for year in sorted({y for y, _ in n_by}):
-        rob = np.flatnonzero(
-            (inc["category"].to_numpy() == "robbery")
-            & (inc["occurred_at"].dt.year.to_numpy() == year)
-        )
+        rob = np.flatnonzero(robbery & (inc["year"] == year))
         n_cj = carjack_by.get(year)
         if n_cj is None:
             if rob_share is None:
                 continue
             n_cj = round(rob_share * len(rob))
         rng = np.random.default_rng([seed, year, 99])
-        inc.loc[rng.choice(rob, size=min(n_cj, len(rob)), replace=False), "carjacking"] = True
-    cj = inc["carjacking"].to_numpy()
-    fire = inc["firearm"].to_numpy().copy()
-    fire[cj] = np.random.default_rng([seed, 98]).random(cj.sum()) < 0.85
+        carjacking[rng.choice(rob, size=min(n_cj, len(rob)), replace=False)] = True
+    fire = inc["firearm"].copy()
+    fire[carjacking] = np.random.default_rng([seed, 98]).random(carjacking.sum()) < 0.85
+    inc["carjacking"] = carjacking
     inc["firearm"] = fire
+
+
+def _in_time_order(parts: list[dict]) -> dict:
+    """The categories' arrays as one, in time order (ties: by category name, then in the
+    order drawn: a stable sort), with each incident's year and category code."""
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    by_name = {c: r for r, c in enumerate(sorted(PART_I))}
+    name_rank = np.array([by_name[c] for c in PART_I])[cols["category_code"]]
+    order = np.lexsort((name_rank, cols["occurred_at"]))
+    inc = {k: v[order] for k, v in cols.items()}
+    inc["year"] = inc["occurred_at"].astype("datetime64[Y]").astype(int) + 1970
     return inc
 
 
-def _with_ids(inc: pd.DataFrame, layers: Layers) -> gpd.GeoDataFrame:
-    """The incidents in the standard columns, with ids ``S<year>-<7 digits>``, as points."""
-    year_str = inc["occurred_at"].dt.year.astype(str)
-    seq = inc.groupby(year_str).cumcount() + 1
-    inc["incident_id"] = "S" + year_str + "-" + seq.map("{:07d}".format)
+def _with_ids(inc: dict, layers: Layers) -> gpd.GeoDataFrame:
+    """The incidents in the standard columns, with ids ``S<year>-<7 digits>`` (numbered
+    in time order within each year), as points."""
+    codes = inc["category_code"]
+    names = np.array(PART_I, dtype=object)
+    groups = np.array([group_of(c) for c in PART_I], dtype=object)
+    frame = pd.DataFrame(
+        {
+            "incident_id": _incident_ids(inc["year"]),
+            "occurred_at": inc["occurred_at"].astype("datetime64[ns]"),
+            "category": pd.array(names[codes], dtype="str"),
+            "group": pd.array(groups[codes], dtype="str"),
+            "carjacking": inc["carjacking"],
+            "firearm": inc["firearm"],
+            "domestic": inc["domestic"],
+        }
+    )
     return gpd.GeoDataFrame(
-        inc[[c for c in COLUMNS if c != "geometry"]],
+        frame[[c for c in COLUMNS if c != "geometry"]],
         geometry=gpd.points_from_xy(inc["x"], inc["y"]),
         crs=layers.crs,
     )
@@ -708,20 +747,36 @@ def _draw_in(sampler: _Sampler, rng, region, k: int):
     return np.concatenate(xs) if xs else np.empty(0), np.concatenate(ys) if ys else np.empty(0)
 
 
-def _attributes(seed: int, year: int, cat: str, t, x, y) -> pd.DataFrame:
+def _incident_ids(year: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``S<year>-<number>``, numbered from 1 within each year in the order given, the
+    number zero-padded to 7 digits."""
+    order = np.argsort(year, kind="stable")
+    _, first, size = np.unique(year[order], return_index=True, return_counts=True)
+    seq = np.empty(len(year), dtype=np.int64)
+    seq[order] = np.arange(1, len(year) + 1) - np.repeat(first, size)
+    if len(year) and (seq.max() >= 10**7 or year.min() < 1000 or year.max() > 9999):
+        return pd.array([f"S{y}-{i:07d}" for y, i in zip(year, seq, strict=True)], dtype="str")
+    chars = np.empty((len(year), 13), dtype=np.uint8)  # the text, one ASCII byte a column
+    chars[:, 0], chars[:, 5] = ord("S"), ord("-")
+    for col, (value, power) in enumerate([(year, p) for p in range(3, -1, -1)]
+                                         + [(seq, p) for p in range(6, -1, -1)]):  # fmt: skip
+        chars[:, col + 1 + (col >= 4)] = value // 10**power % 10 + ord("0")
+    return pd.array(chars.view("S13").ravel().astype(str), dtype="str")
+
+
+def _attributes(seed: int, year: int, cat: str, t, x, y) -> dict:
+    """One category's incidents of a year as arrays: times, category code (its place in
+    ``PART_I``), firearm and domestic flags, and the points' coordinates."""
     rng = np.random.default_rng([seed, year, PART_I.index(cat), 3])
     n = len(t)
-    return pd.DataFrame(
-        {
-            "occurred_at": t.astype("datetime64[ns]"),
-            "category": cat,
-            "group": group_of(cat),
-            "firearm": rng.random(n) < FIREARM_SHARE.get(cat, 0.0),
-            "domestic": rng.random(n) < DOMESTIC_SHARE.get(cat, 0.0),
-            "x": x,
-            "y": y,
-        }
-    )
+    return {
+        "occurred_at": t,
+        "category_code": np.full(n, PART_I.index(cat)),
+        "firearm": rng.random(n) < FIREARM_SHARE.get(cat, 0.0),
+        "domestic": rng.random(n) < DOMESTIC_SHARE.get(cat, 0.0),
+        "x": x,
+        "y": y,
+    }
 
 
 def _hotspot_frame(hotspots, layers: Layers) -> gpd.GeoDataFrame:

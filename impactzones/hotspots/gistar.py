@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
-from scipy import ndimage, signal, stats
+from scipy import ndimage, stats
 
 from ..core.compat import renamed_keyword
 from ..core.defaults import ALPHA, PERMUTATIONS, neighbour_distance
@@ -211,6 +211,8 @@ def _draws(rng: np.random.Generator, n: int, k: int, permutations: int) -> np.nd
 
 def _power_pmf(pmf: np.ndarray, k: int) -> np.ndarray:
     """The ``k``-fold convolution of a probability mass function (by repeated squaring)."""
+    from scipy import signal  # only for the randomisation p-values: not at import
+
     out = np.array([1.0])
     base = pmf
     while k:

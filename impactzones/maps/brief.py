@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..core.drawing import picture_fonts
+
 __all__ = ["BRIEF_COLUMNS", "BRIEF_GLOSSARY", "CAPTION", "LETTER", "write_brief"]
 
 #: US letter, in inches.
@@ -170,14 +172,14 @@ def write_brief(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from .webmap import _texts
+
     # TrueType fonts keep the text searchable; a "$" in a user's name is text, not maths
-    # a name in a script the fonts lack draws as boxes; say nothing about each glyph
-    with (
-        warnings.catch_warnings(),
-        matplotlib.rc_context(
-            {"pdf.fonttype": 42, "font.family": "DejaVu Sans", "text.parse_math": False}
-        ),
-    ):
+    # a name in a script DejaVu Sans lacks: an installed CJK font, or one warning (not one
+    # for each glyph)
+    fonts = picture_fonts([*_texts(data), *table.get("zone", pd.Series(dtype=str)).astype(str)])
+    rc: dict = {"pdf.fonttype": 42, "text.parse_math": False, **fonts}
+    with warnings.catch_warnings(), matplotlib.rc_context(rc):
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         fig = plt.figure(figsize=LETTER)
         try:

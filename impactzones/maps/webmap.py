@@ -49,7 +49,7 @@ import shapely
 
 from ..core import defaults
 from ..core.change import format_pct
-from ..core.drawing import plot_lines, plot_polygons
+from ..core.drawing import picture_fonts, plot_lines, plot_polygons
 from ..core.errors import InputError
 from ..core.geo import WGS84, Layers, no_point
 from ..core.results import column_label
@@ -1797,6 +1797,15 @@ def _draw_scales(fig, data: MapData, rect) -> None:
         cb.set_label(label, fontsize=7)
 
 
+def _texts(data: MapData) -> list[str]:
+    """The words a static picture of ``data`` may draw: its title, headline and the names of
+    its zones and proposed zones (for :func:`~impactzones.core.drawing.picture_fonts`)."""
+    names = [*data.layers.zones.get("name", [])]
+    if data.proposals is not None and "name" in data.proposals:
+        names += list(data.proposals["name"])
+    return [str(t) for t in (data.title, *data.headline, *names)]
+
+
 def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
     """A static PNG of the commander map (matplotlib), for briefings and print: the title
     and headline above the map, the legend and colour scales below it (never over the
@@ -1820,7 +1829,10 @@ def static_map(data: MapData, path: str | Path, *, dpi: int = 150) -> Path:
 
     from ..core.files import atomic_write
 
-    with matplotlib.rc_context({"text.parse_math": False}):  # "$" in a name is text
+    # "$" in a name is text; a script DejaVu Sans lacks: an installed CJK font, or one warning
+    rc: dict = {"text.parse_math": False, **picture_fonts(_texts(data))}
+    with warnings.catch_warnings(), matplotlib.rc_context(rc):
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         fig = plt.figure(figsize=(10, 12), dpi=dpi)
         head = [textwrap.fill(line, 110) for line in data.headline]
         fig.text(0.03, 0.985, data.title, fontsize=15, fontweight="bold", va="top")

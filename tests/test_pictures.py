@@ -1,0 +1,214 @@
+"""The matplotlib pictures: drawn as GeoPandas draws them, deterministic, the PNG maps only
+when asked, the PDF fonts' lean subsets the same page, and a warning for missing CJK glyphs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+
+def _pixels(fig) -> np.ndarray:
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+
+def _figure():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4, 4), dpi=60)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    return fig, ax
+
+
+def test_polygons_and_lines_draw_the_pixels_geopandas_draws(layers):
+    """GeoPandas' own ``plot`` is the reference: the same colours per geometry, the hatch,
+    holes and dashed outlines give the same pixels through plot_polygons / plot_lines."""
+    import geopandas as gpd
+    from shapely.geometry import Polygon
+
+    from impactzones.core.drawing import plot_lines, plot_polygons
+
+    nb = layers.neighborhoods.iloc[:40]
+    ring = Polygon([(0, 0), (4000, 0), (4000, 4000), (0, 4000)], [[(1000, 1000), (3000, 1000),
+                                                                  (3000, 3000), (1000, 3000)]])
+    x0, y0 = nb.total_bounds[:2]
+    holed = gpd.GeoSeries([shapely_translate(ring, x0, y0)], crs=nb.crs)
+    colours = ["#d73027" if i % 3 else "#4575b4" for i in range(len(nb))]
+    drawn = []
+    for ours in (False, True):
+        fig, ax = _figure()
+        if ours:
+            plot_polygons(ax, nb.geometry, facecolor=colours, edgecolor="#999999", linewidth=0.3,
+                          alpha=0.6)
+            plot_polygons(ax, holed, facecolor="white", edgecolor="k", hatch="////")
+            plot_lines(ax, layers.zones.boundary, color="#7b1fa2", linewidth=2, linestyle="--")
+        else:
+            nb.plot(ax=ax, color=colours, edgecolor="#999999", linewidth=0.3, alpha=0.6)
+            holed.plot(ax=ax, facecolor="white", edgecolor="k", hatch="////")
+            layers.zones.boundary.plot(ax=ax, color="#7b1fa2", linewidth=2, linestyle="--")
+        ax.set_xlim(*nb.total_bounds[[0, 2]])
+        ax.set_ylim(*nb.total_bounds[[1, 3]])
+        ax.set_aspect("equal")
+        drawn.append(_pixels(fig))
+    assert (drawn[0][..., :3] != 255).any()  # something was drawn
+    assert np.array_equal(drawn[0], drawn[1])
+
+
+def shapely_translate(geom, dx, dy):
+    from shapely import affinity
+
+    return affinity.translate(geom, dx, dy)
+
+
+def _zone_map(layers):
+    from impactzones.maps.webmap import MapData
+
+    return MapData(layers=layers, title="North Impact Zone", zone="North", ring=400.0,
+                   headline=["A line of headline."])
+
+
+def test_static_map_is_deterministic_sized_and_shows_the_zone(layers, tmp_path):
+    """Two drawings give the same bytes; the picture is the figure's size at its dpi (10 x 12
+    inches); the zone's purple outline and the river's blue are in it."""
+    from PIL import Image
+
+    from impactzones.maps.webmap import static_map
+
+    a = static_map(_zone_map(layers), tmp_path / "a.png", dpi=40)
+    b = static_map(_zone_map(layers), tmp_path / "b.png", dpi=40)
+    assert a.read_bytes() == b.read_bytes()
+    img = Image.open(a).convert("RGB")
+    assert img.size == (400, 480)
+    rgb = np.asarray(img).reshape(-1, 3).astype(int)
+
+    def near(colour: str, tol: int = 12) -> int:
+        target = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+        return int((np.abs(rgb - target).max(axis=1) <= tol).sum())
+
+    assert near("#7b1fa2") > 50  # the zone and its ring
+    assert near("#b9d3ea") > 50  # the river
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
+                    reason="poppler-utils (pdftoppm, pdftotext) not installed")
+def test_lean_font_subsets_give_the_same_page_smaller(tmp_path):
+    """A page written with the fonts' layout tables left out renders to the same pixels
+    (poppler) and the same text as one written with them, and is smaller."""
+    from matplotlib.backends.backend_pdf import FigureCanvasPdf
+    from matplotlib.figure import Figure
+
+    from impactzones.core.drawing import lean_font_subsets
+
+    def page(path, lean):
+        fig = Figure(figsize=(4, 2))
+        FigureCanvasPdf(fig)
+        fig.text(0.05, 0.6, "Violent crime fell 20% (740 to 592) — WAVE, Tz, km²", fontsize=11)
+        fig.text(0.05, 0.3, "Bold: AVAST −4", fontsize=11, fontweight="bold")
+        kw = dict(format="pdf", metadata={"CreationDate": None, "Producer": None})
+        with matplotlib_rc(), (lean_font_subsets() if lean else _nothing()):
+            fig.savefig(path, **kw)
+
+    page(tmp_path / "full.pdf", False)
+    page(tmp_path / "lean.pdf", True)
+    for name in ("full", "lean"):
+        subprocess.run(["pdftoppm", "-r", "150", "-png", str(tmp_path / f"{name}.pdf"),
+                        str(tmp_path / name)], check=True)
+    from PIL import Image
+
+    full, lean = (np.asarray(Image.open(next(tmp_path.glob(f"{n}-*.png")))) for n in ("full", "lean"))
+    assert np.array_equal(full, lean)
+    texts = [subprocess.run(["pdftotext", str(tmp_path / f"{n}.pdf"), "-"], check=True,
+                            capture_output=True, text=True).stdout for n in ("full", "lean")]
+    assert texts[0] == texts[1] and "fell 20% (740 to 592)" in texts[1] and "AVAST" in texts[1]
+    assert (tmp_path / "lean.pdf").stat().st_size < (tmp_path / "full.pdf").stat().st_size
+    page(tmp_path / "again.pdf", True)
+    assert (tmp_path / "again.pdf").read_bytes() == (tmp_path / "lean.pdf").read_bytes()
+
+
+def matplotlib_rc():
+    import matplotlib
+
+    return matplotlib.rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans"})
+
+
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def test_png_maps_only_when_asked(tmp_path):
+    """Without ``static`` no PNG is written and the index links none; with it, the citywide
+    and analyst PNGs are written and linked."""
+    from impactzones.assign import assign
+    from impactzones.core.geo import st_louis
+    from impactzones.datasets.synth import synthesize
+    from impactzones.maps.build import build_maps
+
+    layers = st_louis()
+    inc = assign(synthesize(seed=1, years=[2017, 2018], scale=0.1).incidents, layers)
+    for static in (False, True):
+        out = tmp_path / str(static)
+        files = build_maps(inc, layers, out, comparisons={}, hotspots={}, static=static)
+        pngs = sorted(p.name for p in out.glob("*.png"))
+        index = (out / "index.html").read_text()
+        assert pngs == (["analyst.png", "citywide.png"] if static else [])
+        assert sorted(p.name for p in files if p.suffix == ".png") == pngs
+        assert ('href="citywide.png"' in index) is static
+        assert ('href="analyst.png"' in index) is static
+
+
+def test_the_demo_option_reaches_the_maps(monkeypatch, tmp_path):
+    """``impactzones demo`` draws the PNG maps only with ``--png-maps`` (the PDF briefs
+    always; ``pictures=False`` neither)."""
+    import impactzones.maps.build as build
+    from impactzones import pipeline
+
+    seen = []
+    monkeypatch.setattr(build, "build_maps",
+                        lambda *a, **k: seen.append((k["static"], k["brief"])) or [])
+    common = dict(source="", ring=400.0, online_tiles=False, basemap=None, extra=[],
+                  capture=None)
+    for kw in ({}, {"png_maps": True}, {"pictures": False, "png_maps": True}):
+        pipeline._demo_maps(None, None, None, {}, {}, None, None, {}, **common, **kw)
+    assert seen == [(False, True), (True, True), (False, False)]
+
+    from impactzones import cli
+
+    asked = []
+
+    def fake_run_demo(*args, **kwargs):
+        asked.append(kwargs.get("png_maps", False))
+        raise KeyboardInterrupt  # stop here: only the keyword is wanted
+
+    monkeypatch.setattr(pipeline, "run_demo", fake_run_demo)
+    for argv in (["demo", "--quiet"], ["demo", "--quiet", "--png-maps"]):
+        assert cli.main([*argv, "--out", str(tmp_path / "out")]) != 0  # interrupted
+    assert asked == [False, True]
+
+
+def test_picture_fonts_fall_back_to_a_cjk_font_or_warn_once(monkeypatch):
+    """With a CJK font installed it follows DejaVu Sans; without one, a name with CJK
+    characters gets one warning (not one per picture), a Latin name none."""
+    import warnings
+
+    from impactzones.core import drawing
+
+    monkeypatch.setattr(drawing, "_cjk_font", lambda: "Noto Sans CJK JP")
+    assert drawing.picture_fonts(["北区"])["font.family"] == ["DejaVu Sans", "Noto Sans CJK JP"]
+    monkeypatch.setattr(drawing, "_cjk_font", lambda: None)
+    drawing._warn_no_cjk.cache_clear()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert drawing.picture_fonts(["North"])["font.family"] == ["DejaVu Sans"]
+        drawing.picture_fonts(["北区 Zone"])
+        drawing.picture_fonts(["강남"])
+    assert [str(w.message).split(":")[0] for w in caught] == [
+        "No font with Chinese, Japanese or Korean glyphs is installed (e.g. fonts-noto-cjk)"
+    ]
