@@ -436,7 +436,7 @@ def build_cube(
     )
     counts = cube_counts(x, y, times, groups, grid, starts, freq=freq)
     used = int(counts.sum())
-    attrs = {
+    attrs: dict = {
         "freq": freq,
         "incidents": used,
         "outside_study_area": int(outside),
