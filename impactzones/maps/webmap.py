@@ -32,7 +32,6 @@ import base64
 import gc
 import html
 import io
-import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,12 +49,12 @@ import shapely
 from ..core import defaults
 from ..core.change import format_pct
 from ..core.drawing import picture_fonts, plot_lines, plot_polygons
-from ..core.errors import InputError
 from ..core.geo import WGS84, Layers, no_point
 from ..core.results import column_label
 from ..core.schema import is_sensitive
 from ..io.safety import js_literal
 from ..io.writers import write_text
+from ._leaflet import leaflet_inline as _leaflet_inline
 from ._templates import literal_elements
 
 if TYPE_CHECKING:
@@ -625,33 +624,6 @@ class _Text(folium.Element):
 
     def render(self, **kwargs) -> str:
         return self.text
-
-
-@lru_cache(maxsize=1)
-def _leaflet_inline() -> tuple[str, str]:
-    """Leaflet's JS and CSS (images as data URIs) from the pinned ``xstatic-leaflet``."""
-    try:
-        import xstatic.pkg.leaflet as xleaflet
-    except ImportError as exc:  # a runtime dependency: only a broken install lacks it
-        raise InputError(
-            "Leaflet (the xstatic-leaflet package) is missing; reinstall impactzones."
-        ) from exc
-    base = Path(xleaflet.BASE_DIR)
-    js = (base / "leaflet.js").read_text(encoding="utf-8")
-    css = (base / "leaflet.css").read_text(encoding="utf-8")
-
-    def data_uri(match):
-        name = match.group(1)
-        path = base / "images" / name
-        if not path.exists():
-            return match.group(0)
-        b64 = base64.b64encode(path.read_bytes()).decode()
-        return f"url(data:image/png;base64,{b64})"
-
-    css = re.sub(r"url\(images/([\w.-]+\.png)\)", data_uri, css)
-    # the map's scripts run inline, so "</script" must never appear inside one
-    js = js.replace("</script", "<\\/script")
-    return js, css
 
 
 def base_map(
