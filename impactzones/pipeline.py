@@ -503,17 +503,29 @@ def _draw_pickled(blob: bytes):
 
 def _warm_worker() -> None:
     """Import what the pictures need while the demo's first stages run (the modules of
-    every function the demo hands over, and of the results it pickles)."""
+    every function the demo hands over, and of the results it pickles), and draw a word
+    in the fonts they use to a PNG and a PDF (loading the fonts, the PDF backend and
+    fontTools once, before the first picture waits for them)."""
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot
+    from matplotlib.figure import Figure
 
     from .evaluate import concentration, series, synthetic_control  # noqa: F401
     from .maps import brief, webmap  # noqa: F401
     from .propose import capture  # noqa: F401
 
+    fig = Figure(figsize=(1, 1), dpi=20)
+    fig.text(0.1, 0.5, "Warm 1", fontsize=8)
+    fig.text(0.1, 0.2, "Warm 2", fontsize=8, fontweight="bold")
+    with matplotlib.rc_context({"pdf.fonttype": 42}):
+        for fmt in ("png", "pdf"):
+            fig.savefig(io.BytesIO(), format=fmt)
     no_collection_at_exit()  # the worker's exit is waited for: no collection walks its objects
+
 
 @dataclass
 class _Picture:

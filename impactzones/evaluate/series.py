@@ -480,7 +480,7 @@ def fit_model(
     res = glm(families.Poisson(), offset).fit(scale="X2" if model == "quasipoisson" else None)
     if model == "quasipoisson" and by_area:
         phi = _area_dispersion(data, np.asarray(res.mu), res.df_resid)
-        w = 1.0 / data["area"].map(phi).to_numpy(float)
+        w = 1.0 / np.array([phi[str(a)] for a in data["area"]], dtype=float)
         res = glm(families.Poisson(), offset, var_weights=w).fit(scale="X2")
         res.area_dispersion = phi
     if model != "negbin":
@@ -549,25 +549,30 @@ def design_matrix(formula: str, data: pd.DataFrame) -> tuple[pd.Series, pd.DataF
         return None
     response, numeric, categorical = terms
     used = [response, *{c for term in numeric for c in term}, *categorical]
-    if any(c not in data for c in used) or data[used].isna().any().any():
+    if any(c not in data for c in used):
         return None
-    cols: dict[str, np.ndarray] = {"Intercept": np.ones(len(data))}
+    arrays = {c: data[c].to_numpy() for c in used}
+    if any(a.dtype.kind not in "iuf" or (a.dtype.kind == "f" and np.isnan(a).any())
+           for a in arrays.values()):  # fmt: skip
+        return None  # not plain numbers, or missing values: patsy decides
+    names, cols = ["Intercept"], [np.ones(len(data))]
     for c in categorical:
-        values = data[c].to_numpy()
-        if not np.issubdtype(values.dtype, np.integer):
+        values = arrays[c]
+        if values.dtype.kind not in "iu":
             return None
         for level in np.unique(values)[1:]:
-            cols[f"C({c})[T.{level}]"] = (values == level).astype(float)
+            names.append(f"C({c})[T.{level}]")
+            cols.append((values == level).astype(float))
     for term in numeric:
-        arrays = [data[c].to_numpy() for c in term]
-        if any(not np.issubdtype(a.dtype, np.number) for a in arrays):
-            return None
-        col = arrays[0].astype(float)
-        for a in arrays[1:]:
-            col = col * a.astype(float)
-        cols[":".join(term)] = col
-    endog = pd.Series(data[response].to_numpy(float), index=data.index, name=response)
-    return endog, pd.DataFrame(cols, index=data.index)
+        col = arrays[term[0]].astype(float)
+        for c in term[1:]:
+            col = col * arrays[c].astype(float)
+        names.append(":".join(term))
+        cols.append(col)
+    # one C-ordered matrix, as patsy hands it to pandas
+    matrix = np.ascontiguousarray(np.column_stack(cols), dtype=float)
+    endog = pd.Series(arrays[response].astype(float), index=data.index, name=response)
+    return endog, pd.DataFrame(matrix, columns=names, index=data.index)
 
 
 def _simple_terms(formula: str):
@@ -606,7 +611,9 @@ def _area_dispersion(data: pd.DataFrame, mu: np.ndarray, df_resid: float) -> dic
     chi = (y - mu) ** 2 / mu
     n = len(data)
     out = {}
-    for area, rows in data.groupby("area").indices.items():
+    areas, code = np.unique(data["area"].to_numpy(dtype=object), return_inverse=True)
+    for k, area in enumerate(areas):  # sorted, as groupby gives them
+        rows = np.flatnonzero(code == k)
         df = df_resid * len(rows) / n
         out[str(area)] = max(float(chi[rows].sum() / df), 1e-6) if df > 0 else 1.0
     return out

@@ -307,12 +307,12 @@ def write_explore(
     True
     """
     from ..core.files import atomic_write
-    from .webmap import _leaflet_inline
+    from ._leaflet import leaflet_inline
 
     data = explore_data(
         incidents, layers, proposals=proposals, cell=cell, ring=ring, capture=capture
     )
-    js, css = _leaflet_inline()
+    js, css = leaflet_inline()
     page = (_HERE / "explore_page.html").read_text(encoding="utf-8")
     app = (_HERE / "explore_page.js").read_text(encoding="utf-8")
     fill = {

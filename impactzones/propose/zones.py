@@ -570,11 +570,11 @@ def _covers(geom, layer: gpd.GeoDataFrame | None, col: str, min_share: float = 0
     if layer is None or len(layer) == 0:
         return []
     out = []
-    for name, g in zip(layer[col], layer.geometry, strict=True):
-        if g.intersects(geom):
-            share = g.intersection(geom).area / geom.area
-            if share >= min_share:
-                out.append((share, str(name)))
+    geoms, names = layer.geometry.to_numpy(), layer[col].tolist()
+    for i in np.flatnonzero(shapely.intersects(geoms, geom)):  # one call for the whole layer
+        share = geoms[i].intersection(geom).area / geom.area
+        if share >= min_share:
+            out.append((share, str(names[i])))
     return [n for _, n in sorted(out, reverse=True)]
 
 
