@@ -177,7 +177,10 @@ def place_by_labels(
     zone *i* when its ``zones`` label names zone *i*; in ring *i* when ``ring_zones`` names
     zone *i*, it is in none of ``names`` and ``ring_m`` equals ``ring`` (metres); in the
     control area when inside the study area and in none of those zones or rings. With a
-    different ring width its ring and control membership is unknown (``unknown``).
+    different ring width its ring and control membership is unknown (``unknown``). A
+    hand-made file may label a row with its ``district`` alone: it names no zone, and with
+    no ``ring_zones`` either its ring and control membership is unknown too (it counts in
+    its district and the city only).
 
     Returns
     -------
@@ -211,7 +214,9 @@ def place_by_labels(
         sets = [set(str(v).split(";")) if pd.notna(v) else set() for v in sub[col]]
         return np.array([[n in s for n in names] for s in sets], bool).reshape(len(sub), -1)
 
-    in_zone = named("zones" if "zones" in sub else "zone") & inside[:, None]
+    label = next((c for c in ("zones", "zone") if c in sub), None)  # none: no zone named
+    in_zone = named(label) if label else np.zeros((len(sub), len(names)), bool)
+    in_zone &= inside[:, None]
     ring_m = sub["ring_m"].to_numpy(float) if "ring_m" in sub else np.full(len(sub), np.nan)
     known = np.isclose(ring_m, ring) if "ring_zones" in sub else np.zeros(len(sub), bool)
     in_ring = (named("ring_zones") if "ring_zones" in sub else in_zone & False) & (

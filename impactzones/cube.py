@@ -426,12 +426,17 @@ def build_cube(
     groups = frame["group"].to_numpy(dtype=object)[pos]
     if len(times) == 0:
         raise InputError("There are no incidents in the study area to count.")
+    if zones is not None:
+        ring = check_params(ring=ring)["ring"]
+        blank = pointless_members(frame, zones, ring, districts)
+        when = frame["occurred_at"].to_numpy()[blank[0]]
+    span = pd.Series(np.concatenate([times, when]) if zones is not None else times)
     starts = periods(
-        start if start is not None else times.min(), end if end is not None else times.max(), freq
+        start if start is not None else span.min(), end if end is not None else span.max(), freq
     )
     counts = cube_counts(x, y, times, groups, grid, starts, freq=freq)
     used = int(counts.sum())
-    attrs = {
+    attrs: dict = {
         "freq": freq,
         "incidents": used,
         "outside_study_area": int(outside),
@@ -440,7 +445,6 @@ def build_cube(
     }
     areas = None
     if zones is not None:
-        ring = check_params(ring=ring)["ring"]
         for layer in (zones, districts):
             if layer is not None and not (layer.crs is not None and layer.crs.equals(grid.crs)):
                 raise InputError("The zones and districts need the incidents' CRS; reproject them.")
@@ -448,11 +452,14 @@ def build_cube(
         in_grid = grid.cell_of(x, y)[2]
         members = np.column_stack([members & in_grid[:, None], in_grid])  # + "city"
         by_area = area_counts(members, times, groups, starts, freq=freq)
-        blank, when = _pointless_counts(frame, zones, ring, districts, starts, freq)
-        areas = ([*labels, "city"], by_area + blank)
-        if len(when):  # counted by their kept labels, not outside the study area
-            attrs["outside_study_area"] = int(outside) - len(when)
-            attrs["kept_without_point"] = len(when)
+        blank_groups = frame["group"].to_numpy(dtype=object)[blank[0]]
+        by_label = area_counts(blank[1], when, blank_groups, starts, freq=freq)
+        areas = ([*labels, "city"], by_area + by_label)
+        kept = int(blank[1][:, -1].sum())  # in the study area by their kept labels
+        if kept:  # counted by their kept labels, not outside the study area
+            attrs["outside_study_area"] = int(outside) - kept
+            attrs["kept_without_point"] = kept
+            attrs["outside_grid_or_period"] += kept - int(by_label[..., -1].sum())
             attrs.update(data_span(np.concatenate([times, when])))
         attrs.update(areas_attrs(zones, ring, study_area, districts))
     return to_dataset(counts, grid, starts, attrs=attrs, areas=areas)
@@ -497,15 +504,6 @@ def pointless_members(frame, zones, ring: float = RING.default, districts=None):
         which = at_kept_label(sub, "district", order, np.full(len(rows), -1))
         parts.append((which[:, None] == np.arange(len(order))[None, :]) & inside[:, None])
     return rows, np.column_stack([*parts, inside]).astype(bool)
-
-
-def _pointless_counts(frame, zones, ring: float, districts, starts, freq: str):
-    """Per-area counts ``(periods, groups, areas)`` of :func:`pointless_members` (none in
-    cells), and those rows' times."""
-    rows, members = pointless_members(frame, zones, ring, districts)
-    times = frame["occurred_at"].to_numpy()[rows]
-    groups = frame["group"].to_numpy(dtype=object)[rows]
-    return area_counts(members, times, groups, starts, freq=freq), times
 
 
 def data_span(times) -> dict[str, str]:

@@ -302,8 +302,9 @@ def _finish(total: dict, grid: Grid, freq: str, layers: Layers, ring: float) -> 
     if len(sparse) == 0:
         raise InputError("No incidents are left in the study area after clean-up.")
     code = _FREQ_CODE[freq]
-    lo = pd.Period(ordinal=int(sparse["period"].min()), freq=code).start_time
-    hi = pd.Period(ordinal=int(sparse["period"].max()), freq=code).start_time
+    seen = pd.concat([sparse["period"], total["areas"]["period"]])  # + rows without a point
+    lo = pd.Period(ordinal=int(seen.min()), freq=code).start_time
+    hi = pd.Period(ordinal=int(seen.max()), freq=code).start_time
     starts = pd.date_range(lo, hi, freq=FREQS[freq])
     first = pd.Period(lo, freq=code).ordinal
     counts = np.zeros((len(starts), len(GROUPS), grid.height, grid.width), np.int64)
