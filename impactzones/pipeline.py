@@ -17,7 +17,7 @@ import pandas as pd
 from . import __version__
 from .assign import assign, count_incidents, keep_labels
 from .core.change import format_pct
-from .core.collect import fewer_collections
+from .core.collect import fewer_collections, no_collection_at_exit
 from .core.compat import renamed_keyword
 from .core.defaults import RING
 from .core.drawing import draw_here
@@ -524,6 +524,7 @@ def _warm_worker() -> None:
     with matplotlib.rc_context({"pdf.fonttype": 42}):
         for fmt in ("png", "pdf"):
             fig.savefig(io.BytesIO(), format=fmt)
+    no_collection_at_exit()  # the worker's exit is waited for: no collection walks its objects
 
 
 @dataclass

@@ -111,7 +111,7 @@ def test_maps_sharing_a_cache_are_the_maps_drawn_alone(layers, synth, tmp_path):
                            change=change, cache=shared)  # fmt: skip
             path = tmp_path / f"{zone}_{shared is None}.html"
             pages[zone, shared is None] = save_map(commander_map(data), path).read_bytes()
-    assert len(cache) > 10  # the base, districts, zones, rings, change and density, once
+    assert len(cache) >= 7  # the base, districts, zones, rings, change and density, once
     for zone in (None, "North", "South"):
         assert pages[zone, False] == pages[zone, True]
 

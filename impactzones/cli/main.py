@@ -269,6 +269,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     import warnings
 
+    from ..core.collect import no_collection_at_exit
+
+    no_collection_at_exit()  # a command's process ends after it: seconds saved on the way out
+
     def show(message, category, *_args, **_kwargs):  # no source path
         _say(f"impactzones: warning: {message}")
 

@@ -325,15 +325,15 @@ def synthetic_control(
     clear = donors[~donors.geometry.intersects(keep_out)]
     if len(clear) < 2:
         raise InputError("Fewer than two donor areas lie clear of the zones and their rings.")
-    sel = incidents[(incidents[by] == crime).to_numpy()]
+    of_crime = (incidents[by] == crime).to_numpy()
     (which,) = reused(
         incidents,
         ("donors", by, crime, tuple(clear.index), geometry_key(clear.geometry)),
-        lambda: (_donor_of(sel, clear),),
+        lambda: (_donor_of(incidents[of_crime], clear),),
     )
     per = periods_of(incidents, freq)
     names = clear[donor_name].astype(str).tolist()
-    tab = _donor_table(pd.to_datetime(sel["occurred_at"]), which, names, per)
+    tab = _donor_table(pd.to_datetime(incidents["occurred_at"][of_crime]), which, names, per)
     panel = pd.concat([zs.rename(zone), tab], axis=1).loc[zs.index]
     days = counts[counts["area"] == "zone"]["days"].to_numpy()
     ends = panel.index + pd.to_timedelta(days, unit="D")

@@ -1044,7 +1044,7 @@ def _add_areas(m: folium.Map, data: MapData) -> list[str]:
         lines = []
         if series is not None:
             lines.append(f"{int(series.sum()):,} violent incidents in the chart's months")
-        shown = _once(data, ("district", i), d, lambda r=row: _one_area(r.name, r.geometry, d.crs))
+        shown = _once(data, "districts", d, lambda: _each_area(d["name"], d.geometry, d.crs))[i]
         layer = folium.GeoJson(shown, style_function=lambda _f: DISTRICT_STYLE)
         layer.add_child(_BoundTooltip(str(row.name)))
         layer.add_child(_popup(str(row.name), lines, trend_svg(series, data.trend_start)))
@@ -1067,9 +1067,16 @@ def _change_shown(change: gpd.GeoDataFrame) -> dict:
     return _for_map(ch[["name", "label", "colour", "geometry"]])
 
 
-def _one_area(name: str, geometry, crs) -> dict:
-    """The GeoJSON of one named area (a district, a zone or a ring)."""
-    return _for_map(gpd.GeoDataFrame({"name": [name]}, geometry=[geometry], crs=crs))
+def _each_area(names, geometries, crs) -> list[dict]:
+    """The GeoJSON of each named area (districts, zones or rings), one collection each, as
+    each would be on its own (made in one pass)."""
+    gdf = gpd.GeoDataFrame({"name": list(names)}, geometry=list(geometries), crs=crs)
+    if no_point(gdf).any():  # an area without a shape: each on its own, as it was
+        return [_for_map(gdf.iloc[[i]].reset_index(drop=True)) for i in range(len(gdf))]
+    return [
+        {"type": "FeatureCollection", "features": [dict(f, id="0")], "bbox": f["bbox"]}
+        for f in _for_map(gdf)["features"]
+    ]
 
 
 def _labels(areas: gpd.GeoDataFrame, css_class: str) -> list:
@@ -1091,7 +1098,7 @@ def _add_zones(m: folium.Map, data: MapData) -> list[str]:
     labels = []
     for i, row in enumerate(zones.itertuples()):
         name = str(row.name)
-        shown, pt = _once(data, ("zone", i), zones, lambda r=row: _zone_shown(r, zones.crs))
+        shown, pt = _once(data, "zones", zones, lambda: _zones_shown(zones))[i]
         series = data.trends.get(f"zone:{name}")
         lines = []
         start = getattr(row, "start", None)
@@ -1118,10 +1125,11 @@ def _add_zones(m: folium.Map, data: MapData) -> list[str]:
     return legend
 
 
-def _zone_shown(row, crs) -> tuple[dict, tuple[float, float] | None]:
-    """A zone's GeoJSON and where its label goes."""
-    gdf = gpd.GeoDataFrame({"name": [str(row.name)]}, geometry=[row.geometry], crs=crs)
-    return _for_map(gdf), _label_point(gdf.to_crs(WGS84).geometry.iloc[0])
+def _zones_shown(zones: gpd.GeoDataFrame) -> list[tuple[dict, tuple[float, float] | None]]:
+    """Each zone's GeoJSON and where its label goes."""
+    shown = _each_area(zones["name"].astype(str), zones.geometry, zones.crs)
+    points = [_label_point(g) for g in zones.geometry.to_crs(WGS84)]
+    return list(zip(shown, points, strict=True))
 
 
 def _add_rings(m: folium.Map, data: MapData) -> list[str]:
@@ -1163,12 +1171,10 @@ def _rings_shown(data: MapData) -> list[tuple[str, dict, np.ndarray]]:
 
     zones = data.layers.zones
     geoms = ring_polygons(zones, data.ring, data.layers.study_area)
-    out = []
-    for name, geom in zip(zones["name"].astype(str), geoms, strict=True):
-        shown = _one_area(f"{name} ring ({data.ring:g} m)", geom, zones.crs)
-        top = gpd.GeoSeries([geom], crs=zones.crs).to_crs(WGS84).total_bounds
-        out.append((name, shown, top))
-    return out
+    names = zones["name"].astype(str).tolist()
+    shown = _each_area([f"{n} ring ({data.ring:g} m)" for n in names], geoms, zones.crs)
+    tops = gpd.GeoSeries(list(geoms), crs=zones.crs).to_crs(WGS84).bounds.to_numpy()
+    return list(zip(names, shown, tops, strict=True))
 
 
 def surface_png(surface, *, cmap: str = DENSITY_CMAP, floor: float = 0.05):
