@@ -735,6 +735,12 @@ def _demo_incidents(layers, incidents, columns, crs, read_options, seed, scale, 
         load.require_incidents()  # one sentence: no rows, or every row rejected and why
         inc = load.incidents
         source = source_label(inputs)  # the files' names, never the machine's paths
+        if no_point(inc).all():  # only a clean file's private rows: nothing to place
+            raise InputError(
+                f"All {len(inc):,} incidents read are private rows kept without their points "
+                "(as `load` writes them): maps and hot spots need incidents with points; "
+                "give the whole clean file, or count these by area with compare or compstat."
+            )
     else:
         from .datasets.synth import synthesize
 

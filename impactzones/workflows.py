@@ -157,7 +157,7 @@ def read_for_command(
         keep_private=keep_private,
         **reading_options(**reading),
     )
-    _check_some_left(res, reading.get("as_of"))
+    _check_some_left(res, reading.get("as_of"), boundary_given=boundary is not None)
     blank = res.tally["rejected_by_reason"].get("sensitive_no_point", 0)
     if blank:  # a clean file's private rows: this command works on points
         notes = [*notes, f"{blank:,} private incidents have no point in the input (as `load` "
@@ -427,22 +427,15 @@ def load(
         study_area=None if no_boundary else layers.study_area,
         **options,
     )  # fmt: skip
-    if res.read == 0:
-        res.require_incidents()  # no rows at all: nothing to write
-    warn = []
-    if res.read and not len(res.incidents):
-        try:
-            res.require_incidents(boundary_given=boundary is not None and not no_boundary)
-        except InputError as exc:  # the same sentence, as a warning: the rejects are written
-            warn.append(f"{exc} The rejects table says why, row by row.")
-    elif res.swapped_hint():  # some rows right, most swapped: kept, but said
-        warn.append(f"{res.swapped_hint()}.")
+    rejects = rejects or str(Path(out).with_suffix("")) + "_rejects.csv"
+    if not len(res.incidents):
+        _refuse_all_rejected(res, rejects, boundary is not None and not no_boundary)
+    warn = [f"{res.swapped_hint()}."] if res.swapped_hint() else []  # most swapped: said
     step("Writing")
     inc, blanked = res.incidents, 0
     if not keep_sensitive_points:
         inc, blanked = blank_sensitive(inc, layers)
     write_vector(inc, out)
-    rejects = rejects or str(Path(out).with_suffix("")) + "_rejects.csv"
     write_table(res.rejects, rejects)
     tally = res.tally | {
         "out": str(out),
@@ -465,6 +458,24 @@ def load(
     lines.append(f"Wrote {out} and the rejects table {rejects}.")
     files = [Path(out), Path(rejects)]
     return Outcome(tally, lambda wide: lines, files, value=res, warnings=warn)
+
+
+def _refuse_all_rejected(res, rejects: str | Path, boundary_given: bool) -> None:
+    """Refuse a ``load`` that left no incidents, in one sentence: the most common reasons
+    and what to check. When rows were read, the rejects table (what the user needs to fix
+    the file) is written first and named; no empty clean file is written."""
+    from .io.writers import write_table
+
+    try:
+        res.require_incidents(boundary_given=boundary_given)
+    except InputError as exc:
+        if not res.read:  # no rows at all: nothing to write
+            raise
+        write_table(res.rejects, rejects)
+        raise InputError(
+            f"{str(exc).rstrip('.')}; the rejects table {rejects} gives each row's reason, "
+            "and no clean file was written."
+        ) from None
 
 
 # ----------------------------------------------------------------------------------------
@@ -887,7 +898,7 @@ def compstat(
                    list(files), notes, value=table)  # fmt: skip
 
 
-def _check_some_left(res, as_of) -> None:
+def _check_some_left(res, as_of, boundary_given: bool = False) -> None:
     """Refuse, naming the cause, a read that left no incidents (the commands that analyse
     write no rejects file): files with no rows, an ``--as-of`` before every incident, or
     the rejection reasons."""
@@ -902,7 +913,7 @@ def _check_some_left(res, as_of) -> None:
             f"{by['future_date']:,} incidents with a readable date come after it; give a day "
             "within the data."
         )
-    res.require_incidents()
+    res.require_incidents(boundary_given=boundary_given)
 
 
 def proposal_year(incidents) -> int:

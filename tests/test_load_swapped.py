@@ -135,5 +135,8 @@ def test_cli_load_with_a_boundary_does_not_ask_for_one(tmp_path, capsys):
          "--out", str(tmp_path / "clean.parquet")]
     )  # fmt: skip
     err = " ".join(capsys.readouterr().err.split())
-    assert code == 0 and "check that --boundary is the same city" in err
+    assert code == 2 and "check that --boundary is the same city" in err
     assert "give your city's --boundary" not in err
+    # every row rejected: the rejects table is written and named, no empty clean file
+    assert not (tmp_path / "clean.parquet").exists()
+    assert (tmp_path / "clean_rejects.csv").exists() and "clean_rejects.csv" in err

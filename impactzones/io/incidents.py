@@ -46,6 +46,27 @@ __all__ = [
 # Results
 # --------------------------------------------------------------------------------------
 
+#: What to check when every row was rejected, for the most common reason (a reject code of
+#: :data:`~impactzones.io.tables.REASONS`); most outside the study area has its own hint.
+FIXES = {
+    "no_location": "check that the coordinate columns are found and filled (map them with "
+    "--columns lat=...,lon=... or x=...,y=... with --crs)",
+    "bad_coordinates": "check that the coordinates are latitude and longitude in degrees, or "
+    "give their CRS (--crs)",
+    "unparseable_date": "check the date column and its format (map it with --columns "
+    "occurred_at=...; --dayfirst or --monthfirst for dates like 01/05/2018)",
+    "unknown_category": "check the category or crime-code column (map it with --columns "
+    "category=... or code=..., or name the layout with --profile)",
+    "date_before_floor": "check the date column, or lower --date-floor",
+    "future_date": "check the date column, --as-of and --timezone",
+    "not_a_point": "give one point per incident (polygons and lines are not read)",
+    "ragged_row": "check the file's separator and quoting: rows have more or fewer fields "
+    "than the header",
+    "sensitive_no_point": "these are private incidents that `load` kept without their points; "
+    "the commands that count by area (compare, compstat, cube, evaluate, explore, map) "
+    "count them",
+}
+
 
 @dataclass
 class LoadResult:
@@ -90,6 +111,18 @@ class LoadResult:
         Traceback (most recent call last):
         ...
         impactzones.core.errors.InputError: inc.csv has no rows (a header only): there are ...
+
+        Every row rejected: the most common reasons, and what to check for the first.
+
+        >>> _ = path.write_text("id,date,category,lat,lon\\n1,2018-03-01,robbery,,\\n"
+        ...                     "2,2018-03-02,robbery,,\\n3,2018-03-0x,robbery,38.63,-90.2\\n")
+        >>> try:
+        ...     read_incidents(path).require_incidents()
+        ... except InputError as exc:
+        ...     print(exc)  # doctest: +NORMALIZE_WHITESPACE
+        No incidents are left: all 3 rows read were rejected (no_location (2),
+        unparseable_date (1)); check that the coordinate columns are found and filled (map
+        them with --columns lat=...,lon=... or x=...,y=... with --crs).
         """
         if len(self.incidents):
             return
@@ -101,9 +134,20 @@ class LoadResult:
             raise InputError(
                 f"{', '.join(names)} {verb} no rows ({what}): there are no incidents to read."
             )
+        reasons, hint = self._why_rejected(boundary_given)
+        rows = "the one row read was" if self.read == 1 else f"all {self.read:,} rows read were"
+        raise InputError(f"No incidents are left: {rows} rejected ({reasons}){hint}.")
+
+    def _why_rejected(self, boundary_given: bool) -> tuple[str, str]:
+        """The three most common reject reasons with their counts, and what to check for
+        the most common one (``"; ..."``, or "")."""
         by = self.tally["rejected_by_reason"]
-        reasons = ", ".join(f"{k} ({v:,})" for k, v in by.items())
-        hint = ""
+        common = sorted(by.items(), key=lambda kv: (-kv[1], kv[0]))  # most common first
+        reasons = ", ".join(f"{k} ({v:,})" for k, v in common[:3])
+        if len(common) > 3:
+            rest = sum(v for _k, v in common[3:])
+            reasons += f" and {len(common) - 3} other reasons ({rest:,})"
+        hint = f"; {FIXES[common[0][0]]}" if common and common[0][0] in FIXES else ""
         if by.get("outside_study_area", 0) * 2 > self.read:  # another city's incidents?
             hint = "; most lie outside the study area: give your city's --boundary"
             if boundary_given:
@@ -113,10 +157,7 @@ class LoadResult:
                 )
             if self.swapped_hint():
                 hint = f"; {self.swapped_hint()}"
-        raise InputError(
-            f"No incidents are left: all {self.read:,} rows read were rejected ({reasons})"
-            f"{hint}."
-        )
+        return reasons, hint
 
     def swapped_hint(self) -> str:
         """One sentence when most rows fall outside the study area and most of those would
