@@ -73,10 +73,13 @@ def literal_elements() -> Iterator[None]:
 
     with _LOCK:
         if _DEPTH == 0:
-            _SAVED["branca"] = branca.element.Template
-            _SAVED["folium"] = folium.features.Template
-            vars(branca.element)["Template"] = _Literal
-            vars(folium.features)["Template"] = _folium_template
+            # (a branca or folium without these names is left alone: its pages as before)
+            _SAVED["branca"] = vars(branca.element).get("Template")
+            _SAVED["folium"] = vars(folium.features).get("Template")
+            if _SAVED["branca"] is not None:
+                vars(branca.element)["Template"] = _Literal
+            if _SAVED["folium"] is not None:
+                vars(folium.features)["Template"] = _folium_template
         _DEPTH += 1
     try:
         yield
@@ -84,5 +87,7 @@ def literal_elements() -> Iterator[None]:
         with _LOCK:
             _DEPTH -= 1
             if _DEPTH == 0:
-                vars(branca.element)["Template"] = _SAVED.pop("branca")
-                vars(folium.features)["Template"] = _SAVED.pop("folium")
+                for module, key in ((branca.element, "branca"), (folium.features, "folium")):
+                    saved = _SAVED.pop(key)
+                    if saved is not None:
+                        vars(module)["Template"] = saved
