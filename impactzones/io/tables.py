@@ -568,9 +568,11 @@ def _prepare_table(
 def _coordinates(df, out, found, source, opts, profile):
     """x/y (in the profile's or the user's CRS), lat/lon or a geometry, into ``out``; where
     they came from in ``opts.coords[source]`` (``("lat", LAT, "lon", LON)``, ``("x", X, "y",
-    Y)`` or ``("geometry",)``), and ``latlon`` set for coordinates in degrees."""
+    Y)`` or ``("geometry",)``), and ``latlon`` set for coordinates in degrees. A vector file
+    is placed by its geometry unless ``--columns`` names its x/y or lat/lon columns."""
     crs = opts.crs
-    if isinstance(df, gpd.GeoDataFrame):
+    mapped = {"lat", "lon"} <= set(opts.mapping) or {"x", "y"} <= set(opts.mapping)
+    if isinstance(df, gpd.GeoDataFrame) and not mapped:  # columns the user named win
         geom = df.geometry
         if geom.crs is None and crs is None:
             raise InputError(f"{source} has no coordinate reference system; give one with --crs.")
