@@ -390,3 +390,22 @@ def test_large_files_read_in_chunks_give_the_same_result(tmp_path, monkeypatch, 
     ).sum() - (np.isin(labels[[100, 2500, 2600, 2700]], ["Rape", "Domestic Battery"]).sum()) - (
         ragged and labels[1500] in ("Rape", "Domestic Battery")
     )
+
+
+def test_a_vector_file_is_placed_by_the_columns_the_user_names(tmp_path, layers):
+    """A GeoJSON whose geometry is empty but whose properties hold latitude and longitude:
+    ``--columns lat=...,lon=...`` places the rows by those columns (it was ignored, and
+    every row rejected as no_location). The truth: five St. Louis places, by hand."""
+    places = [(38.63, -90.20), (38.60, -90.25), (38.65, -90.22), (38.62, -90.24),
+              (38.64, -90.21)]  # fmt: skip
+    frame = pd.DataFrame({"id": range(1, 6), "date": "2018-03-01", "category": "robbery",
+                          "Lat": [p[0] for p in places], "Lon": [p[1] for p in places]})
+    path = tmp_path / "no_geometry.geojson"
+    gpd.GeoDataFrame(frame, geometry=[None] * 5, crs=4326).to_file(path)
+    assert read_incidents(path).tally["rejected_by_reason"] == {"no_location": 5}
+    res = read_incidents(path, columns={"lat": "Lat", "lon": "Lon"},
+                         study_area=layers.study_area, work_crs=layers.crs)  # fmt: skip
+    assert res.tally["used"] == 5
+    got = res.incidents.to_crs(4326)
+    assert np.allclose(got.geometry.y, [p[0] for p in places])
+    assert np.allclose(got.geometry.x, [p[1] for p in places])

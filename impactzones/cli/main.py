@@ -48,6 +48,14 @@ def os_error_sentence(exc: OSError) -> str:
     return f"Cannot write or read {where}: {advice}."
 
 
+def _one_line(message: object, limit: int | None = None) -> str:
+    """A message as one line the terminal shows as written: user text inside it (a column
+    or file name) cannot break the line or send escape codes; ``limit``: most characters."""
+    from ..io.safety import message_text
+
+    return message_text(message, limit=limit)
+
+
 def _width() -> int | None:
     """The printed width in columns: ``COLUMNS`` when set, else the terminal's own width
     (``None``: rich measures it), else :data:`TERMINAL_COLUMNS` when the output is not a
@@ -192,7 +200,7 @@ def run_command(args: argparse.Namespace) -> int:
         with _steps(con, quiet, total=8 if args.command in ("demo", "map", "run") else 4) as step:
             outcome = runner(progress=step, **kwargs)
     for line in outcome.warnings:
-        _say(f"impactzones: warning: {line}")
+        _say(f"impactzones: warning: {_one_line(line)}")
     for line in [] if quiet else outcome.notes:
         _say(line)
     if getattr(args, "json", False):
@@ -274,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     no_collection_at_exit()  # a command's process ends after it: seconds saved on the way out
 
     def show(message, category, *_args, **_kwargs):  # no source path
-        _say(f"impactzones: warning: {message}")
+        _say(f"impactzones: warning: {_one_line(message)}")
 
     previous, warnings.showwarning = warnings.showwarning, show
     try:
@@ -282,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     except ImpactZonesError as exc:
         if args.debug:
             raise
-        print(f"impactzones: {exc}", file=sys.stderr)
+        print(f"impactzones: {_one_line(exc)}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("impactzones: interrupted.", file=sys.stderr)
@@ -296,8 +304,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print(
-            f"impactzones: unexpected error ({type(exc).__name__}: {exc}); rerun with --debug "
-            "for the details and report it.",
+            f"impactzones: unexpected error ({type(exc).__name__}: {_one_line(exc, 300)}); "
+            "rerun with --debug for the details and report it.",
             file=sys.stderr,
         )
         return EXIT_UNEXPECTED

@@ -27,6 +27,7 @@ from ..core.schema import (
 )
 from .dates import check_range, future_bound
 from .offenses import read_mapping
+from .safety import message_text
 from .tables import (
     EXTRA_COLUMNS,
     REASONS,
@@ -810,7 +811,7 @@ def _check_swapped(x, y, src_crs, study_area, target, source: str, how) -> None:
         swapped = shapely.intersects_xy(area, np.asarray(x2), np.asarray(y2)).mean()
         if not (swapped > 0.5 and inside < 0.1):
             return
-    raise InputError(f"{source}: {_swap_advice(how, degrees)}")
+    raise InputError(f"{message_text(source, limit=None)}: {_swap_advice(how, degrees)}")
 
 
 def _swap_advice(how, degrees: bool = True) -> str:
@@ -834,6 +835,12 @@ def _swap_advice(how, degrees: bool = True) -> str:
     --------
     >>> _swap_advice(("lat", "Lat", "lon", "Lon")).split("; ")[-1]
     'map them the other way with --columns lat=Lon,lon=Lat.'
+    >>> _swap_advice(("lat", "Lat deg", "lon", "Lon deg")).split("; ")[-1]
+    "map them the other way with --columns 'lat=Lon deg,lon=Lat deg'."
+    >>> print(_swap_advice(("lat", "La\\nt", "lon", "\\x1b[31mLon")).split("; ")[-1])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    rename the column "La\\nt" to lon and "\\x1b[31mLon" to lat in the file
+    (then no --columns is needed).
     """
     what = "latitude and longitude" if degrees else "x and y coordinates"
     why = (
@@ -841,10 +848,25 @@ def _swap_advice(how, degrees: bool = True) -> str:
         "swapped"
     )
     if how and how[0] in ("lat", "x"):
-        a, col_a, b, col_b = how
-        fix = f"map them the other way with --columns {a}={col_b},{b}={col_a}"
+        fix = _remap_advice(*how)
     elif how and how[0] == "geometry":
         fix = "swap them in the file itself (no option swaps a geometry's coordinates)"
     else:
         fix = "map the columns the other way with --columns"
     return f"the {what} look swapped ({why}); {fix}."
+
+
+def _remap_advice(a: str, col_a, b: str, col_b) -> str:
+    """How to read the columns ``col_a`` (read as ``a``) and ``col_b`` the other way: the
+    ``--columns`` value, shell-quoted when it needs to be, or, for names ``--columns``
+    cannot pass plainly (a comma or ``=``, characters a terminal does not show, or very
+    long), the renaming to do in the file, the names quoted on one printable line."""
+    import shlex
+
+    names = [str(col_a), str(col_b)]
+    if all(message_text(n) == n and not set(n) & {",", "="} for n in names):
+        return f"map them the other way with --columns {shlex.quote(f'{a}={col_b},{b}={col_a}')}"
+    return (
+        f'rename the column "{message_text(col_a)}" to {b} and "{message_text(col_b)}" to {a} '
+        "in the file (then no --columns is needed)"
+    )

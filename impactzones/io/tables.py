@@ -27,6 +27,7 @@ from ..core.schema import (
     SENSITIVE_LABEL,
     domestic_flag,
 )
+from .safety import message_list
 
 __all__ = [
     "EXTRA_COLUMNS",
@@ -287,7 +288,7 @@ def _find(cols: list[str], field: str, mapping: Mapping[str, str]) -> str | None
         if want not in cols:
             raise InputError(
                 f"Column {want!r} (mapped to {field}) is not in the file; it has: "
-                f"{', '.join(cols)}."
+                f"{message_list(cols)}."
             )
         return want
     keys = {_key(c): c for c in cols}
@@ -484,12 +485,12 @@ def _check_found(found: dict, cols: list, source: str, opts: _Options, profile) 
         raise InputError(
             f"{source}: cannot find the {' and '.join(missing)} column(s); map them with "
             f"--columns, e.g. --columns occurred_at=Date,category=Offense, or name the "
-            f"layout with --profile (columns: {', '.join(map(str, cols))})."
+            f"layout with --profile (columns: {message_list(cols)})."
         )
     if opts.domestic_column and opts.domestic_column not in cols:
         raise InputError(
             f"--domestic-column {opts.domestic_column!r} is not in the file; it has: "
-            f"{', '.join(map(str, cols))}."
+            f"{message_list(cols)}."
         )
 
 
@@ -567,9 +568,11 @@ def _prepare_table(
 def _coordinates(df, out, found, source, opts, profile):
     """x/y (in the profile's or the user's CRS), lat/lon or a geometry, into ``out``; where
     they came from in ``opts.coords[source]`` (``("lat", LAT, "lon", LON)``, ``("x", X, "y",
-    Y)`` or ``("geometry",)``), and ``latlon`` set for coordinates in degrees."""
+    Y)`` or ``("geometry",)``), and ``latlon`` set for coordinates in degrees. A vector file
+    is placed by its geometry unless ``--columns`` names its x/y or lat/lon columns."""
     crs = opts.crs
-    if isinstance(df, gpd.GeoDataFrame):
+    mapped = {"lat", "lon"} <= set(opts.mapping) or {"x", "y"} <= set(opts.mapping)
+    if isinstance(df, gpd.GeoDataFrame) and not mapped:  # columns the user named win
         geom = df.geometry
         if geom.crs is None and crs is None:
             raise InputError(f"{source} has no coordinate reference system; give one with --crs.")
