@@ -201,3 +201,30 @@ def test_a_map_handed_to_the_picture_worker_leaves_the_cache_behind(layers):
     back = pickle.loads(pickle.dumps(data))
     assert isinstance(back.cache, MapCache) and len(back.cache) == 0
     assert len(pickle.dumps(data)) < len(pickle.dumps(MapData(layers=layers, title="t"))) + 200
+
+
+def test_literal_elements_leaves_other_threads_their_templates():
+    """While one thread writes a page, another building branca Elements meanwhile gets
+    Jinja as ever (a ``Div``'s own text is a template: taken literally, it draws nothing)."""
+    import threading
+
+    from branca.element import Div, Element
+
+    from impactzones.maps._templates import literal_elements
+
+    got = {}
+
+    def other():
+        div = Div()
+        div.add_child(Element("<p>x</p>"))
+        got["element"] = Element("{{ 7*7 }}").render()
+        got["div"] = div.html._template.render(this=div, kwargs={})
+
+    with literal_elements():
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+        got["here"] = Element("{{ 7*7 }}").render()
+    assert got["element"] == "49" and got["here"] == "{{ 7*7 }}"
+    assert "<p>x</p>" in got["div"]
+
