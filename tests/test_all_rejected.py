@@ -133,3 +133,15 @@ def test_map_of_private_rows_alone_says_why(tmp_path, capsys, layers):
     code, text = _run(["map", str(src), "--out", str(tmp_path / "m"), "-q"], capsys)
     assert code == 2
     assert "private rows kept without their points" in _one_sentence(text)
+
+
+def test_one_other_reason_is_named_in_the_singular(tmp_path, capsys):
+    rows = ["1,2018-03-01,robbery,,", "2,2018-03-01,robbery,,", "3,notadate,robbery,38.63,-90.2",
+            "4,2018-03-01,,38.63,-90.2", "5,2018-03-01,robbery,38.63,-190.2"]  # fmt: skip
+    src = tmp_path / "four.csv"
+    src.write_text(HEADER + "\n".join(rows) + "\n")
+    code, text = _run(["load", str(src), "--out", str(tmp_path / "c.parquet"), "-q"], capsys)
+    assert code == 2
+    assert "no_location (2), bad_coordinates (1), unknown_category (1) and 1 other reason (1))" in (
+        _one_sentence(text)
+    )

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = (
     "pandas",
@@ -109,3 +111,33 @@ def test_a_run_leaves_the_garbage_collector_as_it_found_it():
     del cycle
     gc.collect()
     assert all(id(o) != ident for o in gc.get_objects())
+
+
+def test_a_callers_own_frozen_objects_stay_frozen():
+    """A program that froze its objects itself (``gc.freeze`` before forking workers, to
+    share their memory) keeps them frozen through a run, an error and repeated calls; a
+    garbage cycle made during the calls is still freed once they end."""
+    import gc
+    import weakref
+
+    from impactzones.core.collect import fewer_collections
+
+    class Node:
+        pass
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        for _ in range(3):  # a notebook calling assign() again and again
+            with fewer_collections(), fewer_collections(pause=True):
+                node = Node()
+                node.self = node
+                alive = weakref.ref(node)
+                del node
+        with pytest.raises(RuntimeError), fewer_collections():
+            raise RuntimeError("a run that fails")
+        assert gc.get_freeze_count() == frozen and gc.isenabled()
+    finally:
+        gc.unfreeze()
+    gc.collect()
+    assert alive() is None

@@ -212,3 +212,32 @@ def test_picture_fonts_fall_back_to_a_cjk_font_or_warn_once(monkeypatch):
     assert [str(w.message).split(":")[0] for w in caught] == [
         "No font with Chinese, Japanese or Korean glyphs is installed (e.g. fonts-noto-cjk)"
     ]
+
+
+def test_lean_font_subsets_puts_the_default_back_after_threads_and_errors():
+    """Blocks in two threads that end in the other order (the first in, first out), and
+    a block left by an exception: fontTools' default list is the library's own after."""
+    import threading
+
+    from fontTools import subset
+
+    from impactzones.core.drawing import lean_font_subsets
+
+    before = list(subset.Options._drop_tables_default)
+    entered, release = threading.Event(), threading.Event()
+
+    def other():
+        with lean_font_subsets():
+            entered.set()
+            release.wait(10)
+
+    with lean_font_subsets():
+        t = threading.Thread(target=other)
+        t.start()
+        entered.wait(10)
+    release.set()
+    t.join()
+    assert subset.Options._drop_tables_default == before
+    with pytest.raises(RuntimeError), lean_font_subsets():
+        raise RuntimeError("a page that fails")
+    assert subset.Options._drop_tables_default == before

@@ -201,3 +201,72 @@ def test_a_map_handed_to_the_picture_worker_leaves_the_cache_behind(layers):
     back = pickle.loads(pickle.dumps(data))
     assert isinstance(back.cache, MapCache) and len(back.cache) == 0
     assert len(pickle.dumps(data)) < len(pickle.dumps(MapData(layers=layers, title="t"))) + 200
+
+
+def test_literal_elements_leaves_other_threads_their_templates():
+    """While one thread writes a page, another building branca Elements meanwhile gets
+    Jinja as ever (a ``Div``'s own text is a template: taken literally, it draws nothing)."""
+    import threading
+
+    from branca.element import Div, Element
+
+    from impactzones.maps._templates import literal_elements
+
+    got = {}
+
+    def other():
+        div = Div()
+        div.add_child(Element("<p>x</p>"))
+        got["element"] = Element("{{ 7*7 }}").render()
+        got["div"] = div.html._template.render(this=div, kwargs={})
+
+    with literal_elements():
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+        got["here"] = Element("{{ 7*7 }}").render()
+    assert got["element"] == "49" and got["here"] == "{{ 7*7 }}"
+    assert "<p>x</p>" in got["div"]
+
+
+def test_a_shared_cache_keys_the_rings_by_the_boundary_too(layers, tmp_path):
+    """Two maps sharing a cache and the zones, but not the boundary the rings are cut to:
+    each map's rings are its own (the same page as drawn alone), not the first map's."""
+    from shapely.geometry import box
+
+    from impactzones.maps.webmap import MapCache, MapData, commander_map, save_map
+
+    x0, y0, x1, y1 = layers.boundary.total_bounds
+    cut = layers.boundary.clip(box(x0, y0, x1, (y0 + y1) / 2))  # the southern half
+    small = dataclasses.replace(layers, boundary=cut)
+    cache = MapCache()
+    pages = {}
+    for name, lay in (("whole", layers), ("small", small)):
+        for shared in (cache, None):
+            data = MapData(layers=lay, title="t", ring=400.0, cache=shared)
+            pages[name, shared is None] = save_map(
+                commander_map(data), tmp_path / f"{name}_{shared is None}.html"
+            ).read_bytes()
+    assert pages["small", False] == pages["small", True]
+    assert pages["whole", False] == pages["whole", True]
+
+
+def test_a_shared_cache_holds_the_basemap_it_drew(layers):
+    """The offline base is found by the basemap's identity: the cache keeps the basemap
+    alive, so no later basemap can take its ``id`` and be drawn as the old one."""
+    import gc
+    import weakref
+
+    from shapely.geometry import LineString
+
+    from impactzones.maps.webmap import MapCache, MapData, commander_map
+
+    x0, y0, x1, y1 = layers.boundary.total_bounds
+    road = gpd.GeoDataFrame({"name": ["Old Rd"]}, geometry=[LineString([(x0, y0), (x1, y1)])],
+                            crs=layers.crs)  # fmt: skip
+    cache = MapCache()
+    commander_map(MapData(layers=layers, title="t", basemap=road, cache=cache))
+    alive = weakref.ref(road)
+    del road
+    gc.collect()
+    assert alive() is not None

@@ -12,6 +12,7 @@ less often for the run, then restores both.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -21,7 +22,10 @@ __all__ = ["fewer_collections", "no_collection_at_exit"]
 #: (Python's default is 700); the older generations keep their default ratios.
 RUN_THRESHOLD = 100_000
 
-_depth = 0  # blocks inside blocks (run_demo calling synthesize...): the outermost restores
+_depth = 0  # blocks open (run_demo calling synthesize..., other threads): the last out restores
+_froze = False  # whether the open blocks froze objects (never when the caller had frozen some)
+_saved: dict = {}
+_lock = threading.Lock()
 
 
 @contextmanager
@@ -32,10 +36,12 @@ def fewer_collections(threshold: int = RUN_THRESHOLD, *, pause: bool = False) ->
     collection, never freed while set aside, which they would not be anyway since the caller
     holds them) and the youngest generation is collected every ``threshold`` new objects;
     with ``pause``, not at all inside the block (for a step that makes many objects and no
-    garbage cycles, like one point per incident). On leaving the outermost block the objects
-    set aside go back to the collector (``gc.unfreeze``) and the thresholds are restored; a
-    block inside another sets aside, on entry, what the outer one made so far. Results do
-    not change: only when cycles are freed does.
+    garbage cycles, like one point per incident). When the last open block ends (blocks
+    nest, and may be open in several threads) the objects set aside go back to the
+    collector (``gc.unfreeze``) and the thresholds are restored, also on an exception; a
+    block inside another sets aside, on entry, what the outer one made so far. When the
+    caller had frozen objects itself, nothing is frozen or unfrozen (its freeze stays).
+    Results do not change: only when cycles are freed does.
 
     Parameters
     ----------
@@ -55,25 +61,33 @@ def fewer_collections(threshold: int = RUN_THRESHOLD, *, pause: bool = False) ->
     >>> paused, during, gc.get_threshold() == before, gc.isenabled()
     (True, 100000, True, True)
     """
-    global _depth
-    outermost = _depth == 0
-    old = gc.get_threshold()
-    was_enabled = gc.isenabled()
-    _depth += 1
-    gc.freeze()
-    if outermost:
-        gc.set_threshold(max(threshold, old[0]), *old[1:])
-    if pause:
-        gc.disable()
+    global _depth, _froze
+    with _lock:  # blocks in several threads: the first in sets up, the last out restores
+        outermost = _depth == 0
+        if outermost:
+            _saved["threshold"] = gc.get_threshold()
+            # objects the caller froze itself (a server before it forks) stay frozen: then
+            # nothing is frozen or unfrozen here, so its freeze is never undone
+            _froze = gc.get_freeze_count() == 0
+            gc.set_threshold(max(threshold, _saved["threshold"][0]), *_saved["threshold"][1:])
+        _depth += 1
+        if _froze:
+            gc.freeze()
+        was_enabled = gc.isenabled()
+        if pause:
+            gc.disable()
     try:
         yield
     finally:
-        _depth -= 1
-        if pause and was_enabled:
-            gc.enable()
-        if outermost:
-            gc.set_threshold(*old)
-            gc.unfreeze()
+        with _lock:
+            _depth -= 1
+            if pause and was_enabled:
+                gc.enable()
+            if _depth == 0:
+                gc.set_threshold(*_saved.pop("threshold"))
+                if _froze:
+                    gc.unfreeze()
+                _froze = False
 
 
 def no_collection_at_exit() -> None:

@@ -11,6 +11,7 @@ does, so a dashed outline starts where it did) without that render.
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -183,6 +184,11 @@ def _warn_no_cjk() -> None:
     )
 
 
+_LEAN_LOCK = threading.Lock()
+_LEAN_DEPTH = 0
+_LEAN_SAVED: dict = {}
+
+
 @contextmanager
 def lean_font_subsets() -> Iterator[None]:
     """While a PDF is written: subset its TrueType (Type 42) fonts without
@@ -204,15 +210,26 @@ def lean_font_subsets() -> Iterator[None]:
     >>> "GPOS" in subset.Options().drop_tables
     False
     """
+    global _LEAN_DEPTH
     try:
         from fontTools import subset
 
-        drop = subset.Options._drop_tables_default
+        subset.Options._drop_tables_default  # noqa: B018 - present in this fontTools?
     except (ImportError, AttributeError):  # pragma: no cover - another fontTools
         yield
         return
-    subset.Options._drop_tables_default = [*drop, *(t for t in LAYOUT_TABLES if t not in drop)]
+    with _LEAN_LOCK:  # blocks in several threads: the default is put back by the last out
+        if _LEAN_DEPTH == 0:
+            drop = _LEAN_SAVED["drop"] = subset.Options._drop_tables_default
+            subset.Options._drop_tables_default = [
+                *drop,
+                *(t for t in LAYOUT_TABLES if t not in drop),
+            ]
+        _LEAN_DEPTH += 1
     try:
         yield
     finally:
-        subset.Options._drop_tables_default = drop
+        with _LEAN_LOCK:
+            _LEAN_DEPTH -= 1
+            if _LEAN_DEPTH == 0:
+                subset.Options._drop_tables_default = _LEAN_SAVED.pop("drop")

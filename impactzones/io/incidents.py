@@ -147,7 +147,8 @@ class LoadResult:
         reasons = ", ".join(f"{k} ({v:,})" for k, v in common[:3])
         if len(common) > 3:
             rest = sum(v for _k, v in common[3:])
-            reasons += f" and {len(common) - 3} other reasons ({rest:,})"
+            more = len(common) - 3
+            reasons += f" and {more} other reason{'s' if more > 1 else ''} ({rest:,})"
         hint = f"; {FIXES[common[0][0]]}" if common and common[0][0] in FIXES else ""
         if by.get("outside_study_area", 0) * 2 > self.read:  # another city's incidents?
             hint = "; most lie outside the study area: give your city's --boundary"

@@ -11,7 +11,10 @@ Inside :func:`literal_elements`, the Elements folium and branca make take their 
 it is: the text Jinja would have given for it when it holds no template syntax (one final
 line break dropped, line breaks made ``\\n``), and the same, not evaluated, when it does.
 The templates folium compiles while rendering (a tooltip's style, per layer) are compiled
-once per text.
+once per text. The library's names are swapped for the duration of the outermost block, but
+the swap acts only in the threads inside a block: another thread building folium or branca
+Elements meanwhile (whose texts may be templates on purpose, such as branca's ``Div``) gets
+the library's own templates.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from typing import Any
 
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 _LOCK = threading.RLock()
-_DEPTH = 0
+_DEPTH = 0  # blocks open, in every thread (the library's names are swapped while > 0)
 _SAVED: dict[str, Any] = {}
+_HERE = threading.local()  # .depth: blocks open in this thread
 
 
 class _Literal:
@@ -50,6 +54,21 @@ def _folium_template(source: str):
     from folium.template import Template
 
     return Template(source)
+
+
+def _in_block() -> bool:
+    return getattr(_HERE, "depth", 0) > 0
+
+
+def _branca_template(source: str):
+    """branca's ``Template`` while a block is open: literal in a thread inside a block."""
+    return _Literal(source) if _in_block() else _SAVED["branca"](source)
+
+
+def _folium_features_template(source: str):
+    """folium's ``Template`` (features) while a block is open: compiled once per text in a
+    thread inside a block."""
+    return _folium_template(source) if _in_block() else _SAVED["folium"](source)
 
 
 @contextmanager
@@ -77,17 +96,19 @@ def literal_elements() -> Iterator[None]:
             _SAVED["branca"] = vars(branca.element).get("Template")
             _SAVED["folium"] = vars(folium.features).get("Template")
             if _SAVED["branca"] is not None:
-                vars(branca.element)["Template"] = _Literal
+                vars(branca.element)["Template"] = _branca_template
             if _SAVED["folium"] is not None:
-                vars(folium.features)["Template"] = _folium_template
+                vars(folium.features)["Template"] = _folium_features_template
         _DEPTH += 1
+    _HERE.depth = getattr(_HERE, "depth", 0) + 1
     try:
         yield
     finally:
+        _HERE.depth -= 1
         with _LOCK:
             _DEPTH -= 1
             if _DEPTH == 0:
                 for module, key in ((branca.element, "branca"), (folium.features, "folium")):
-                    saved = _SAVED.pop(key)
+                    saved = _SAVED[key]  # kept: a thread may still be calling the swap
                     if saved is not None:
                         vars(module)["Template"] = saved

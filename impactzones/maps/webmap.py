@@ -314,11 +314,16 @@ class MapCache:
         self._items: dict[tuple, tuple] = {}
 
     def get(self, key, source, make):
-        """The value made by ``make()`` for ``key`` and ``source``, made at the first call."""
-        entry = self._items.get((key, id(source)))
-        if entry is None or entry[0] is not source:
-            entry = (source, make())
-            self._items[(key, id(source))] = entry
+        """The value made by ``make()`` for ``key`` and ``source``, made at the first call.
+
+        ``source`` may be a tuple of the objects the value is made from: each is then
+        matched by identity (and held, so that no other object takes its ``id``)."""
+        sources = source if isinstance(source, tuple) else (source,)
+        ids = (key, *map(id, sources))
+        entry = self._items.get(ids)
+        if entry is None or any(a is not b for a, b in zip(entry[0], sources, strict=True)):
+            entry = (sources, make())
+            self._items[ids] = entry
         return entry[1]
 
     def __len__(self) -> int:
@@ -726,9 +731,9 @@ def _add_offline_base(
     """Land, river, roads and their names in the base pane (under any tiles)."""
     if cache is None:
         land, river, roads, labels = _offline_base(layers, basemap)
-    else:  # the build keeps the basemap it passes for as long as it lasts
+    else:
         land, river, roads, labels = cache.get(
-            ("offline base", id(basemap)), layers, lambda: _offline_base(layers, basemap)
+            "offline base", (layers, basemap), lambda: _offline_base(layers, basemap)
         )
     group = folium.FeatureGroup(name="Offline base", control=False, show=True)
     folium.GeoJson(
@@ -1136,7 +1141,10 @@ def _add_rings(m: folium.Map, data: MapData) -> list[str]:
     """The zones' displacement rings (the map's own zone's labelled); its legend section."""
     zones = data.layers.zones
     ring_name = f"Displacement rings ({data.ring:g} m)"
-    rings = _once(data, ("rings", data.ring), zones, lambda: _rings_shown(data))
+    # the rings are cut to the study area: made from the zones and the boundary
+    rings = _once(
+        data, ("rings", data.ring), (zones, data.layers.boundary), lambda: _rings_shown(data)
+    )
     group = folium.FeatureGroup(name=ring_name, show=True)
     labels = []
     for name, shown, top in rings:
