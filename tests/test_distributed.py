@@ -194,3 +194,33 @@ def test_load_output_is_counted_by_its_kept_labels_as_in_memory(load_parts, laye
         "rejected_by_reason": {"no_location": 2},
         "kept_without_point": n,
     }
+
+
+def test_a_real_month_loaded_with_private_rows_blanked_counts_as_with_every_point(
+    real_incidents_dir, layers
+):
+    """A real SLMPD month as ``load`` writes it (private rows without their points): the
+    summary's per-area counts are those of the same rows with every point (build_cube,
+    the independent truth), its cells hold only the points kept, and its count table is
+    assign + count_incidents on the rows with every point."""
+    from impactzones.io import read_incidents
+    from impactzones.pipeline import blank_sensitive
+
+    month = real_incidents_dir / "2018" / "may2018.csv"
+    points = read_incidents(month, study_area=layers.study_area, work_crs=layers.crs).incidents
+    blanked, n = blank_sensitive(points, layers)
+    assert n > 50  # the month has private rows
+    grid = make_grid(layers.study_area, layers.crs, 250)
+    s = summarise_frame(blanked, layers, grid=grid)
+    kw = {"study_area": layers.study_area, "zones": layers.zones, "districts": layers.districts}
+    full = build_cube(points, grid, **kw)
+    np.testing.assert_array_equal(s.cube["area_count"].values, full["area_count"].values)
+    public = build_cube(points[~blanked.geometry.is_empty.to_numpy()], grid, **kw)
+    np.testing.assert_array_equal(s.cube["count"].values, public["count"].values)
+    assert s.cube.attrs["kept_without_point"] == n
+    ref = count_incidents(assign(points, layers), by=["year", "district", "group"])
+    pd.testing.assert_frame_equal(
+        s.counts.astype({"year": "int64", "group": str}).reset_index(drop=True),
+        ref.astype({"year": "int64", "group": str}).reset_index(drop=True),
+        check_dtype=False,
+    )

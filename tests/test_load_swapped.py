@@ -140,3 +140,29 @@ def test_cli_load_with_a_boundary_does_not_ask_for_one(tmp_path, capsys):
     # every row rejected: the rejects table is written and named, no empty clean file
     assert not (tmp_path / "clean.parquet").exists()
     assert (tmp_path / "clean_rejects.csv").exists() and "clean_rejects.csv" in err
+
+
+def test_a_real_slmpd_month_is_not_taken_for_swapped_and_swapped_it_is(real_incidents_dir,
+                                                                      tmp_path):  # fmt: skip
+    """A real SLMPD month (State Plane feet) is read with no swapped hint; its points
+    written as lat/lon with the two columns swapped are refused as swapped, with the
+    mapping that swaps them back (truth: the month's own points, known inside the city)."""
+    import pandas as pd
+
+    from impactzones.core.geo import st_louis
+
+    layers = st_louis()
+    month = real_incidents_dir / "2018" / "may2018.csv"
+    res = read_incidents(month, study_area=layers.study_area, work_crs=layers.crs)
+    assert res.swapped_hint() == "" and res.tally["used"] > 3000
+    pts = res.incidents[~res.incidents.geometry.is_empty].to_crs(4326).iloc[:500]
+    d = pd.DataFrame({"id": range(len(pts)), "date": "2018-05-02 10:00", "category": "robbery",
+                      "lat": pts.geometry.x.to_numpy(), "lon": pts.geometry.y.to_numpy()})  # fmt: skip
+    d.to_csv(tmp_path / "swapped.csv", index=False)
+    with pytest.raises(InputError, match=r"swapped.*--columns lat=lon,lon=lat\.$"):
+        read_incidents(tmp_path / "swapped.csv", study_area=layers.study_area,
+                       work_crs=layers.crs).require_incidents()  # fmt: skip
+    d.rename(columns={"lat": "lon", "lon": "lat"}).to_csv(tmp_path / "fixed.csv", index=False)
+    fixed = read_incidents(tmp_path / "fixed.csv", study_area=layers.study_area,
+                           work_crs=layers.crs)  # fmt: skip
+    assert fixed.tally["used"] == len(pts)
