@@ -79,3 +79,49 @@ def test_series_counts_in_the_block_are_copies(synth, layers):
         again = series_counts(inc, layers.zones, "North", **kw)
     assert (again["y"] >= 0).all()
     assert again.equals(series_counts(inc, layers.zones, "North", **kw))
+
+
+def _north_zone_violent(counts):
+    return int(counts.loc[counts["area"] == "zone", "y"].sum())
+
+
+def _zone_series(counts):
+    z = counts[counts["area"] == "zone"]
+    return pd.Series(z["y"].to_numpy(), index=pd.PeriodIndex(z["period"], freq="M"))
+
+
+def test_a_table_changed_inside_the_block_is_counted_anew(synth, layers):
+    """A crime column or points changed in place (same table, same length) inside the
+    block: the counts are those of the changed table, as geopandas' sjoin finds them."""
+    inc = synth.incidents.copy()
+    kw = dict(study_area=layers.study_area)
+    zone = layers.zones.geometry.iloc[0]
+    with reuse_memberships():
+        before = series_counts(inc, layers.zones, "North", **kw)
+        inside = inc.index[inc.within(zone).to_numpy() & (inc["group"] == "violent").to_numpy()]
+        inc.loc[inside[:50], "group"] = "property"  # an edit in place
+        edited = series_counts(inc, layers.zones, "North", **kw)
+        inc["group"] = inc["group"].where(~inc.index.isin(inside[50:60]), "property")  # replaced
+        replaced = series_counts(inc, layers.zones, "North", **kw)
+        far = layers.zones.geometry.iloc[-1].representative_point()
+        inc.loc[inside[60:90], "geometry"] = far  # points moved out of the zone, in place
+        moved = series_counts(inc, layers.zones, "North", **kw)
+    ref = _sjoin_monthly(inc, zone, layers.zones.crs)
+    assert _north_zone_violent(before) - _north_zone_violent(edited) == 50
+    assert _north_zone_violent(edited) - _north_zone_violent(replaced) == 10
+    got = _zone_series(moved)
+    assert (got == ref.reindex(got.index, fill_value=0)).all()  # sjoin on the final table
+    assert _north_zone_violent(replaced) - _north_zone_violent(moved) == 30
+
+
+def test_a_new_table_in_the_block_is_never_answered_from_another(synth, layers):
+    """Tables made, used and dropped inside the block (their ids free for reuse): each
+    answer is that table's own."""
+    zones, area = layers.zones, layers.study_area
+    with reuse_memberships():
+        for k in range(4):
+            inc = synth.incidents.iloc[k * 7 : k * 7 + 3000].copy()
+            got = compare._memberships(inc, zones, 400.0, area)[0].sum(axis=0)
+            want = [int(inc.within(z).sum()) for z in zones.geometry]
+            assert got.tolist() == want
+            del inc

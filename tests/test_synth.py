@@ -198,7 +198,13 @@ def test_same_incidents_as_before_the_array_rewrite():
     table = pd.util.hash_pandas_object(inc.drop(columns="geometry"), index=True)
     digest = hashlib.sha256(table.to_numpy().tobytes() + b"".join(inc.geometry.to_wkb()))
     assert len(inc) == 23668
-    assert digest.hexdigest() == "28ee5c81b281379ff9ebfba7fb48ca6a290aaff60f5f05eccc8b1a58faf42c1e"
+    assert digest.hexdigest() == "28ee5c81b281379ff9ebfba7fb48ca6a290aaff60f5f05eccc8b1a58faf42c1e", (
+        "The synthetic incidents changed. If the synth code changed on purpose, refresh this "
+        "digest together with any reference copy of the demo outputs; if only numpy or pandas "
+        "changed (a Generator method's algorithm, or pandas' hashing of str columns), see "
+        "test_choice_is_numpys_weighted_choice first: the generator's draws are numpy's, and "
+        "pin numpy in pyproject.toml or refresh the digest, saying which version made it."
+    )
     assert [str(inc[c].dtype) for c in ("incident_id", "category", "occurred_at")] == [
         "str",
         "str",
@@ -218,3 +224,32 @@ def test_incident_ids_number_each_year_from_one_in_the_order_given():
         seq = y.groupby(y).cumcount() + 1
         want = ["S" + str(a) + "-" + f"{b:07d}" for a, b in zip(y, seq, strict=True)]
         assert list(_incident_ids(np.array(year))) == want
+
+
+def test_choice_is_numpys_weighted_choice():
+    """``_choice`` (the cumulative weights made once) draws what numpy's own
+    ``Generator.choice(len(p), size, p=p)`` draws, index for index, and leaves the
+    generator in the same state: the reference is numpy itself, on the numpy installed."""
+    import numpy as np
+
+    from impactzones.datasets.synth import _cdf, _choice
+
+    weights = [
+        np.array([0.2, 0.5, 0.3]),
+        np.array([0.0, 1.0, 0.0, 2.0]) / 3.0,  # zero weights are never drawn
+        np.random.default_rng(5).random(5000) ** 3,  # many small weights, not summing to 1
+        np.array([1.0]),
+    ]
+    for seed, p in enumerate(weights):
+        p = p / p.sum()
+        for n in (0, 1, 7, 10_000):
+            ours, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
+            got = _choice(ours, _cdf(p), n)
+            want = theirs.choice(len(p), size=n, p=p)
+            assert np.array_equal(got, want) and got.dtype == want.dtype, (
+                f"numpy {np.__version__} changed Generator.choice(p=...): make _choice "
+                "call rng.choice again (the demo's files then change: refresh the pinned "
+                "digest in test_same_incidents_as_before_the_array_rewrite) or keep _choice "
+                "and reword its docstring (numpy's former steps, no longer its choice)."
+            )
+            assert ours.random() == theirs.random()  # the same draws used up

@@ -666,7 +666,8 @@ def reuse_memberships(limit: int = 8) -> Iterator[None]:
     :func:`~.synthetic_control.synthetic_control` and :func:`~.run.evaluate_zone` on the
     same table (the demo runs them all on one). The answers are the same as without the
     block. The tables are held until the block ends, at most ``limit`` answers are kept
-    (the oldest dropped first), and a table must not be changed inside the block.
+    (the oldest dropped first); an answer is keyed on the contents of the columns it
+    read, so a table changed inside the block is worked out anew.
 
     Examples
     --------
@@ -688,34 +689,71 @@ def reuse_memberships(limit: int = 8) -> Iterator[None]:
         _REUSE.reset(token)
 
 
-def reused(incidents, key: tuple, compute: Callable[[], tuple]) -> tuple:
+def reused(
+    incidents, key: tuple, compute: Callable[[], tuple], reads: Sequence[str] = ()
+) -> tuple:
     """``compute()`` (a tuple of arrays) for ``incidents`` and ``key``, kept inside a
     :func:`reuse_memberships` block and computed once there; copies are returned, so a
     caller may change them. Outside a block: ``compute()``.
+
+    ``reads`` names the columns ``compute`` reads (``"geometry"``: the active geometry and
+    the CRS); their contents are part of the key, so a column changed inside the block,
+    replaced or edited in place, is computed anew rather than answered from before.
 
     Examples
     --------
     >>> import numpy as np
     >>> table = pd.DataFrame({"a": [1, 2]})
     >>> with reuse_memberships():
-    ...     first = reused(table, ("demo",), lambda: (np.array([1, 2]),))
-    ...     again = reused(table, ("demo",), lambda: (np.array([9, 9]),))  # not computed
-    >>> again[0].tolist()
-    [1, 2]
+    ...     first = reused(table, ("demo",), lambda: (np.array([1, 2]),), reads=["a"])
+    ...     again = reused(table, ("demo",), lambda: (np.array([9, 9]),), reads=["a"])
+    ...     table.loc[0, "a"] = 5  # changed: computed anew
+    ...     new = reused(table, ("demo",), lambda: (np.array([5, 2]),), reads=["a"])
+    >>> again[0].tolist(), new[0].tolist()
+    ([1, 2], [5, 2])
     """
     store = _REUSE.get()
     if store is None:
         return compute()
     kept = store["kept"]
-    full = (id(incidents), len(incidents), *key)
+    now = [_column_state(incidents, c) for c in reads]
+    full = (id(incidents), len(incidents), *key, tuple(reads))
     hit = kept.get(full)
-    if hit is None or hit[0] is not incidents:
-        hit = (incidents, compute())
+    if hit is None or hit[0] is not incidents or hit[1] != [s for s, _ in now]:
+        # the table and what the states stand for are held: no id or address is reused
+        held = [h.copy() if isinstance(h, np.ndarray) else h for _, h in now]
+        hit = (incidents, [s for s, _ in now], held, compute())
         kept.pop(full, None)
         kept[full] = hit
         while len(kept) > store["limit"]:
             del kept[next(iter(kept))]
-    return tuple(v.copy() if isinstance(v, _MUTABLE) else v for v in hit[1])
+    return tuple(v.copy() if isinstance(v, _MUTABLE) else v for v in hit[3])
+
+
+def _column_state(incidents, name: str) -> tuple[tuple, object]:
+    """What one column holds now (compared with ``==``: exact bytes or ids), and what must
+    be held (an array: a copy of it) for that to stay sound (so no object's id or address
+    can be taken by another)."""
+    if name == "geometry" and isinstance(incidents, gpd.GeoDataFrame):
+        # shapely geometries never change: the same objects are the same shapes, and an
+        # edit, in place or not, puts other objects (other addresses) in the column
+        objs = np.asarray(incidents.geometry.array, dtype=object)  # copied when kept
+        return (name, str(incidents.crs), objs.tobytes()), objs
+    if name not in incidents:
+        return (name, None), None
+    arr = incidents[name].array
+    if isinstance(arr, pd.arrays.ArrowExtensionArray):  # arrow data never changes in place
+        data = arr.__arrow_array__()
+        return (name, id(data)), data
+    values = np.asarray(arr)
+    if values.dtype != object:
+        return (name, values.dtype.str, values.tobytes()), None
+    hashed = pd.util.hash_pandas_object(incidents[name], index=False).to_numpy()
+    return (name, hashed.tobytes()), None
+
+
+#: Columns the memberships read: the points and the labels of rows kept without one.
+_MEMBERSHIP_READS = ("geometry", "zones", "zone", "district", "ring_zones", "ring_m", "area_type")
 
 
 def geometry_key(geoms) -> tuple:
@@ -746,11 +784,14 @@ def _memberships(incidents, zones, ring: float, study_area):
         float(ring),
         geometry_key(study_area),
     )
-    return reused(incidents, key, lambda: _find_memberships(incidents, zones, ring, study_area))
+    return reused(
+        incidents, key, lambda: _find_memberships(incidents, zones, ring, study_area),
+        reads=_MEMBERSHIP_READS,
+    )  # fmt: skip
 
 
 def _find_memberships(incidents, zones, ring: float, study_area):
-    x, y = reused(incidents, ("xy",), lambda: xy(incidents))
+    x, y = reused(incidents, ("xy",), lambda: xy(incidents), reads=["geometry"])
     in_zone = locate_all(x, y, list(zones.geometry))
     rings = ring_polygons(zones, ring, study_area)
     in_ring = locate_all(x, y, rings) & ~in_zone.any(axis=1, keepdims=True)
@@ -760,7 +801,7 @@ def _find_memberships(incidents, zones, ring: float, study_area):
 
         (inside,) = reused(
             incidents, ("inside", geometry_key(study_area)),
-            lambda: (locate(x, y, [study_area]) == 0,),
+            lambda: (locate(x, y, [study_area]) == 0,), reads=["geometry"],
         )  # fmt: skip
         control &= inside
         in_zone &= inside[:, None]

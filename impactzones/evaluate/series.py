@@ -244,7 +244,7 @@ def series_counts(
     (72, ['control', 'ring', 'zone'])
     """
     ring = RING.check(ring)
-    from .compare import geometry_key, reused
+    from .compare import _MEMBERSHIP_READS, geometry_key, reused
 
     if is_cube(incidents):  # counts by cell (or the cube's exact counts per area)
         return _series_counts_cube(incidents, zones, zone, crime, by, ring, study_area, freq)
@@ -264,7 +264,10 @@ def series_counts(
     key: tuple = ("series_counts", zone, crime, by, float(ring), freq, tuple(names))
     key += (geometry_key(zones.geometry), geometry_key(study_area))
     where = (zones, names.index(zone), ring, study_area)
-    made = reused(incidents, key, lambda: (_counts_table(incidents, times, per, where, crime, by),))
+    made = reused(
+        incidents, key, lambda: (_counts_table(incidents, times, per, where, crime, by),),
+        reads=("occurred_at", by, *_MEMBERSHIP_READS),
+    )  # fmt: skip
     return made[0]
 
 
@@ -284,6 +287,7 @@ def periods_of(incidents: pd.DataFrame, freq: str) -> pd.PeriodIndex:
     return reused(
         incidents, ("periods", freq),
         lambda: (_periods(pd.to_datetime(incidents["occurred_at"]), freq),),
+        reads=["occurred_at"],
     )[0]  # fmt: skip
 
 

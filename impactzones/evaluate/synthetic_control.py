@@ -330,6 +330,7 @@ def synthetic_control(
         incidents,
         ("donors", by, crime, tuple(clear.index), geometry_key(clear.geometry)),
         lambda: (_donor_of(incidents[of_crime], clear),),
+        reads=[by, "geometry"],
     )
     per = periods_of(incidents, freq)
     names = clear[donor_name].astype(str).tolist()
