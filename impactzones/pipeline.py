@@ -412,14 +412,16 @@ def run_demo(
     weights = _demo_start(out, harm, [incidents, boundary, districts, zones])
     with _Pictures(parallel) as draw:  # matplotlib's PNGs and PDFs, in a worker
         layers = _demo_layers(boundary, districts, zones, crs, step)
+        # read before any output is written (a bad file refused first); the stages draw it
+        streets = read_layer(basemap, kind="basemap", work_crs=layers.crs) if basemap else None
         inc, load, truth, source = _demo_incidents(
             layers, incidents, columns, crs, read_options, seed, scale, ring, step
         )
         from .evaluate.compare import reuse_memberships
 
         with reuse_memberships():  # where each incident is: found once, for every analysis
-            res = _demo_stages(inc, layers, out, settings, step, draw, load, truth, source,
-                               weights)  # fmt: skip
+            res = _demo_stages(inc, layers, out, {**settings, "basemap": streets}, step, draw,
+                               load, truth, source, weights)  # fmt: skip
         step("Finishing the pictures")
         draw.finish()  # every file complete before the manifest lists it
     from .io.manifest import write_manifest
@@ -666,7 +668,7 @@ def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_tabl
         backtest=backtest_table,
         capture=capture,
         online_tiles=online_tiles,
-        basemap=read_layer(basemap, kind="basemap", work_crs=layers.crs) if basemap else None,
+        basemap=basemap,
         extra=extra,
         counterfactuals={
             name: (ev.png, ev.series.verdict) for name, ev in evaluations.items() if ev.png

@@ -197,3 +197,27 @@ def test_a_geographic_crs_given_for_metres_is_refused(tmp_path):
         read_layer(p, kind="zones", crs="EPSG:4326")
     z = read_layer(p, kind="zones", crs="EPSG:26915")  # the right one: 1 km^2
     assert round(float(z.to_crs(26915).area.iloc[0])) == 1_000_000
+
+
+def test_a_basemap_of_streets_is_read_and_a_bad_one_refused_before_any_output(tmp_path):
+    """``--basemap`` is a line layer (streets): its lines are read as they are (they were
+    refused as "must hold polygons"), and a basemap that cannot be read is refused in one
+    sentence before the demo writes any file (it used to fail at the maps, after ~40)."""
+    from shapely.geometry import LineString
+
+    from impactzones.core.errors import InputError
+    from impactzones.core.geo import st_louis
+    from impactzones.io.layers import read_layer
+    from impactzones.pipeline import run_demo
+
+    layers = st_louis()
+    x0, y0, x1, y1 = layers.boundary.total_bounds
+    streets = gpd.GeoDataFrame({"name": ["Grand Blvd"]}, geometry=[LineString([(x0, y0), (x1, y1)])],
+                               crs=layers.crs).to_crs(4326)  # fmt: skip
+    streets.to_file(tmp_path / "streets.geojson", driver="GeoJSON")
+    back = read_layer(tmp_path / "streets.geojson", kind="basemap", work_crs=layers.crs)
+    assert list(back["name"]) == ["Grand Blvd"] and back.geom_type.tolist() == ["LineString"]
+    out = tmp_path / "out"
+    with pytest.raises(InputError, match="basemap"):
+        run_demo(out, basemap=tmp_path / "missing.geojson", scale=0.05, parallel=False)
+    assert not out.exists() or not any(out.iterdir())

@@ -75,7 +75,8 @@ def read_layer(
     crs: str | CRS | None = None,
     work_crs: str | CRS | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read a polygon layer (boundary, districts, zones), repaired and in the working CRS.
+    """Read a polygon layer (boundary, districts, zones), or a ``basemap`` of streets (lines
+    allowed), repaired and in the working CRS.
 
     Invalid geometries are repaired with ``shapely.make_valid`` and a warning; a layer with
     no CRS needs ``crs``. Districts get a ``district`` column (from ``district``,
@@ -91,7 +92,8 @@ def read_layer(
     """
     path = Path(path)
     gdf = _with_crs(_read_features(path, kind), path, kind, crs)
-    _check_polygons(gdf, kind, path)
+    if kind != "basemap":  # a basemap is streets: lines (or areas)
+        _check_polygons(gdf, kind, path)
     gdf = _repaired(gdf, path, kind)
     if kind == "districts":
         gdf = _as_districts(gdf)
