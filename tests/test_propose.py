@@ -729,3 +729,37 @@ def test_scorer_hits_are_sjoin_counts(synth, layers):
         union = shapely.union_all(draw)
         shape = gpd.GeoDataFrame(geometry=[union], crs=inc.crs)
         assert sc.hits(union) == len(gpd.sjoin(pts, shape, predicate="intersects"))
+
+
+def test_random_placements_of_shapes_with_heights_keep_them_as_translate_does(layers):
+    """A zone drawn with heights (a PolygonZ, as some shapefiles hold): placed copies keep
+    their z, as shapely.affinity.translate (the one-at-a-time rule) keeps it."""
+    from impactzones.propose import random_placements
+
+    shapes = [shapely.Polygon([(0, 0, 5), (90, 0, 5), (90, 90, 7), (0, 90, 5)]),
+              shapely.box(0, 0, 50, 50)]  # fmt: skip
+    got = random_placements(shapes, layers.study_area, 6, 2)
+    want = _placements_one_at_a_time(shapes, layers.study_area, 6, 2)
+    assert [[shapely.to_wkb(g) for g in d] for d in got] == [
+        [shapely.to_wkb(g) for g in d] for d in want
+    ]
+    assert all(d[0].has_z for d in got)
+
+
+def test_scorer_hits_on_edges_holes_and_parts_are_shapelys_intersects(synth, layers):
+    """Points on an outer edge, on a hole's edge, inside a hole, on a bounding-box corner
+    outside the shape, and in the second part of a multipolygon: the bounding-box filter
+    counts what shapely.intersects_xy on every point counts (boundary points in)."""
+    from impactzones.core.windows import parse_window
+    from impactzones.propose.backtests import _Scorer
+
+    sc = _Scorer(synth.incidents, parse_window(2017), parse_window(2018), "violent", None,
+                 layers.study_area, 100.0)  # fmt: skip
+    ring = shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10)], [[(3, 3), (6, 3), (6, 6), (3, 6)]])
+    tri = shapely.Polygon([(20, 0), (30, 0), (20, 10)])
+    x = np.array([0, 10, 5, 3, 4.5, 5, 30, 25, 21, 30, 20, 10.0000001, -1e-12, 4, 22])
+    y = np.array([0, 5, 10, 4, 4.5, 3, 10, 5, 1, 0, 10, 5, 5, 3, 2.0])
+    sc.pts = {"a": (x, y)}
+    for shape in (ring, tri, shapely.MultiPolygon([ring, tri]),
+                  shapely.GeometryCollection([ring, shapely.Point(25, 5)]), shapely.Polygon()):  # fmt: skip
+        assert sc.hits(shape) == int(shapely.intersects_xy(shape, x, y).sum())

@@ -104,6 +104,8 @@ def _translated(geom: Any, dx: np.ndarray, dy: np.ndarray) -> list:
     gives, the coordinates plus the offsets)."""
     if len(dx) == 0:
         return []
+    if shapely.has_z(geom):  # heights kept, as translate keeps them
+        return [shapely.affinity.translate(geom, a, b) for a, b in zip(dx, dy, strict=True)]
     copies = np.array([geom] * len(dx), dtype=object)
     counts = shapely.get_num_coordinates(copies)
     off = np.column_stack([np.repeat(dx, counts), np.repeat(dy, counts)])
