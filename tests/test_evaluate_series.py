@@ -234,3 +234,37 @@ def test_design_matrix_leaves_other_formulas_to_patsy():
     ref = smf.glm("y ~ C(m) + np.log(days)", z, family=sm.families.Poisson(),
                   offset=np.log(z["days"].to_numpy(float))).fit(scale="X2")  # fmt: skip
     assert np.array_equal(r.params.to_numpy(), ref.params.to_numpy())
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 30])
+def test_design_matrix_is_patsys_on_odd_tables(n):
+    """Against patsy on tables the models' own formulas do not reach: one row, one level of
+    the categorical (no dummy), negative and unsigned levels, float32 and integer columns,
+    an index out of order, terms written in any order; a table with a missing value is
+    left to patsy (None)."""
+    import itertools
+
+    import patsy
+
+    from impactzones.evaluate.series import design_matrix
+
+    rng = np.random.default_rng(n)
+    d = pd.DataFrame({"y": rng.poisson(3, n), "a": rng.normal(size=n), "b": rng.integers(0, 3, n),
+                      "c": rng.normal(size=n).astype(np.float32), "m": rng.choice([7, -1, 3], n),
+                      "one": np.full(n, 5), "u": rng.integers(0, 4, n).astype(np.uint8)},
+                     index=rng.permutation(n) + 10)  # fmt: skip
+    terms = ["a", "b:a", "a:b:c", "C(m)", "C(one)", "C(u)", "u", "c"]
+    for k in (1, 2, 3):
+        for chosen in itertools.combinations(terms, k):
+            formula = "y ~ " + " + ".join(chosen)
+            got = design_matrix(formula, d)
+            if sum(t.startswith("C(") for t in chosen) > 1:
+                assert got is None
+                continue
+            y, X = patsy.dmatrices(formula, d, return_type="dataframe")
+            assert got is not None, formula
+            assert got[1].columns.tolist() == X.columns.tolist(), formula
+            assert np.array_equal(got[1].to_numpy(), X.to_numpy()) and got[1].index.equals(X.index)
+            assert np.array_equal(got[0].to_numpy(), y["y"].to_numpy())
+    d.loc[d.index[0], "a"] = np.nan
+    assert design_matrix("y ~ a + C(m)", d) is None
