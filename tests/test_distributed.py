@@ -20,6 +20,16 @@ from impactzones.datasets.synth import write_partitions  # noqa: E402
 from impactzones.distributed import summarise_frame, summarise_parquet  # noqa: E402
 
 
+def _same_count_table(counts, assigned):
+    """A summary's count table is count_incidents' on the assigned rows (the reference)."""
+    ref = count_incidents(assigned, by=["year", "district", "group"])
+    pd.testing.assert_frame_equal(
+        counts.astype({"year": "int64", "group": str}).reset_index(drop=True),
+        ref.astype({"year": "int64", "group": str}).reset_index(drop=True),
+        check_dtype=False,
+    )
+
+
 @pytest.fixture(scope="module")
 def parts(tmp_path_factory, layers):
     """Three synthetic partitions; the second gets three rows the clean-up must reject."""
@@ -62,12 +72,7 @@ def test_distributed_cube_and_tables_equal_the_in_memory_ones(parts, layers, cli
     for c in ("time", "group", "x", "y"):
         np.testing.assert_array_equal(dist.cube[c].values, ref_cube[c].values)
     assigned = assign(good, layers)
-    ref_counts = count_incidents(assigned, by=["year", "district", "group"])
-    pd.testing.assert_frame_equal(
-        dist.counts.astype({"year": "int64", "group": str}),
-        ref_counts.astype({"year": "int64", "group": str}),
-        check_dtype=False,
-    )
+    _same_count_table(dist.counts, assigned)
     ref_area = (
         assigned.groupby(
             [assigned["occurred_at"].dt.year, "area_type", "zone", "group"], dropna=False
@@ -182,12 +187,7 @@ def test_load_output_is_counted_by_its_kept_labels_as_in_memory(load_parts, laye
     np.testing.assert_array_equal(dist.cube["count"].values, public["count"].values)
     # the count tables: as assign + count_incidents on the same rows
     assigned = assign(blanked, layers)
-    ref = count_incidents(assigned, by=["year", "district", "group"])
-    pd.testing.assert_frame_equal(
-        dist.counts.astype({"year": "int64", "group": str}),
-        ref.astype({"year": "int64", "group": str}),
-        check_dtype=False,
-    )
+    _same_count_table(dist.counts, assigned)
     assert dist.tally == {
         "read": len(blanked) + 2,
         "used": len(blanked),
@@ -218,9 +218,4 @@ def test_a_real_month_loaded_with_private_rows_blanked_counts_as_with_every_poin
     public = build_cube(points[~blanked.geometry.is_empty.to_numpy()], grid, **kw)
     np.testing.assert_array_equal(s.cube["count"].values, public["count"].values)
     assert s.cube.attrs["kept_without_point"] == n
-    ref = count_incidents(assign(points, layers), by=["year", "district", "group"])
-    pd.testing.assert_frame_equal(
-        s.counts.astype({"year": "int64", "group": str}).reset_index(drop=True),
-        ref.astype({"year": "int64", "group": str}).reset_index(drop=True),
-        check_dtype=False,
-    )
+    _same_count_table(s.counts, assign(points, layers))
