@@ -51,7 +51,7 @@ def os_error_sentence(exc: OSError) -> str:
 def _one_line(message: object, limit: int | None = None) -> str:
     """A message as one line the terminal shows as written: user text inside it (a column
     or file name) cannot break the line or send escape codes; ``limit``: most characters."""
-    from ..io.safety import message_text
+    from ..core.messages import message_text
 
     return message_text(message, limit=limit)
 
