@@ -792,12 +792,14 @@ def propose(
     --------
     >>> propose(["inc.parquet"], period="2018", k=2)  # doctest: +SKIP
     """
-    from .io.writers import write_table, write_vector
+    from .io.writers import check_vector_path, write_table, write_vector
     from .pipeline import existing_zones
     from .propose import backtest, propose_zones
 
     step = _step(progress)
     _guard(incidents, [out])
+    if out:
+        check_vector_path(out)  # refused before reading, not after the backtest
     keys = ("k", "budget_km2", "max_area_km2", "min_area_km2", "gap", "method", "threshold",
             "snap", "stability", "history", "solidity", "min_pai", "min_incidents")  # fmt: skip
     settings = {k: kwargs.pop(k) for k in keys if k in kwargs}

@@ -273,3 +273,12 @@ def test_a_bad_window_date_is_refused_before_any_incident_is_read(tmp_path):
     text = str(err.value)
     assert text.startswith("Cannot read the date '2019-13-01' in the window")
     assert "(" not in text.split("window", 1)[1].split(";")[0]  # no tuple
+
+
+def test_propose_refuses_an_out_without_an_extension_before_reading(tmp_path):
+    """The bad --out was refused only after reading, proposing and backtesting (review rc)."""
+    proc = run("propose", str(tmp_path / "missing.csv"), "--period", "2018",
+               "--out", str(tmp_path / "props"))  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "Cannot write" in proc.stderr and ".geojson" in proc.stderr, proc.stderr
+    assert "Reading incidents" not in proc.stderr

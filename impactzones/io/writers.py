@@ -74,6 +74,32 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     return atomic_write(path, lambda p: df.to_csv(p, index=False, lineterminator="\n"))
 
 
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".parquet", ".geoparquet", ".fgb", ".shp", ".csv")
+
+
+def check_vector_path(path: str | Path) -> Path:
+    """``path`` if :func:`write_vector` can write it (by its extension), else an InputError.
+
+    Commands call it before any work, so that a bad ``--out`` is refused at once.
+
+    Examples
+    --------
+    >>> check_vector_path("zones.gpkg").name
+    'zones.gpkg'
+    >>> check_vector_path("zones")
+    Traceback (most recent call last):
+    ...
+    impactzones.core.errors.InputError: Cannot write zones: use .parquet, .gpkg, .geojson, ...
+    """
+    path = Path(path)
+    if path.suffix.lower() not in VECTOR_SUFFIXES:
+        raise InputError(
+            f"Cannot write {path}: use .parquet, .gpkg, .geojson, .fgb, .shp or .csv as the "
+            "extension."
+        )
+    return path
+
+
 def write_vector(gdf: gpd.GeoDataFrame, path: str | Path) -> Path:
     """Write a GeoDataFrame atomically, in a format chosen by the file extension.
 
