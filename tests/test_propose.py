@@ -763,3 +763,27 @@ def test_scorer_hits_on_edges_holes_and_parts_are_shapelys_intersects(synth, lay
     for shape in (ring, tri, shapely.MultiPolygon([ring, tri]),
                   shapely.GeometryCollection([ring, shapely.Point(25, 5)]), shapely.Polygon()):  # fmt: skip
         assert sc.hits(shape) == int(shapely.intersects_xy(shape, x, y).sum())
+
+
+def test_rolling_backtest_scores_the_crimes_and_study_area_it_proposed_from():
+    """rolling_backtest(group="property", study_area=...): the backtest scores the same
+    crimes on the same study area as the proposals (it scored violent crime on the
+    incidents' extent before). The truth: the share of next year's property incidents
+    inside the proposals, counted here from the points."""
+    from impactzones.propose import rolling_backtest
+
+    rng = np.random.default_rng(41)
+    city = shapely.box(0, 0, 12_000, 12_000)
+    violent = _planted_city(rng, np.array([(3000.0, 3000.0)]), background=2000)
+    prop = _planted_city(rng, np.array([(9000.0, 9000.0), (3000.0, 9000.0)]), background=2000)
+    prop["group"], prop["category"] = "property", "larceny"
+    inc = pd.concat([violent, prop], ignore_index=True)
+    rb = rolling_backtest(inc, [2017], group="property", study_area=city)
+    props = rb.backtests[2017]
+    union = props.to_geodataframe().set_index("name").geometry["all proposals"]
+    y18 = prop[prop["occurred_at"].dt.year == 2018]
+    want = int(y18.intersects(union).sum()) / len(y18)
+    got = rb[(rb["year"] == 2017) & (rb["name"] == "all proposals")]["hit_rate"].iloc[0]
+    assert got == pytest.approx(want, rel=1e-12) and want > 0.2
+    assert props.params["group"] == "property"
+    assert props.params["study_area_km2"] == pytest.approx(city.area / 1e6)

@@ -358,9 +358,14 @@ def rolling_backtest(
     """
     rows, runs = [], {}
     keep = ["all proposals", "all existing zones", NAIVE, COMPACT, RANDOM]
+    # the proposals' crimes, study area, gap and cell size are the backtest's too
+    shared = {n: kwargs[n] for n in ("group", "category", "study_area", "gap", "cell_size")
+              if n in kwargs}  # fmt: skip
     for y in years:
         p = propose_zones(incidents, period=y, k=k, exclude=exclude, layers=layers, **kwargs)
-        bt = backtest(p, incidents, period=y + 1, before=y, existing=exclude, layers=layers)
+        bt = backtest(
+            p, incidents, period=y + 1, before=y, existing=exclude, layers=layers, **shared
+        )
         runs[y] = bt
         for r in bt.table[bt.table["name"].isin(keep)].itertuples():
             rows.append(
