@@ -268,3 +268,28 @@ def test_design_matrix_is_patsys_on_odd_tables(n):
             assert np.array_equal(got[0].to_numpy(), y["y"].to_numpy())
     d.loc[d.index[0], "a"] = np.nan
     assert design_matrix("y ~ a + C(m)", d) is None
+
+
+def test_an_unbounded_interval_is_inf_not_an_overflow_error():
+    """A near-separated fit (huge standard error) once raised OverflowError in math.exp
+    and killed `demo` (hostile-input review: 5 zones, 2 with little crime)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pandas as pd
+
+    from impactzones.evaluate.series import _avg_effect, _coef_effect
+
+    names = ["const", "post"]
+    res = SimpleNamespace(
+        params=pd.Series([0.0, 1.0], index=names),
+        bse=pd.Series([0.1, 500.0], index=names),
+        model=SimpleNamespace(exog_names=names, exog=np.array([[1.0, 1.0], [1.0, 1.0]])),
+        cov_params=lambda: pd.DataFrame([[0.01, 0.0], [0.0, 500.0**2]], index=names, columns=names),
+    )
+    e = _coef_effect(res, "post", 0.95)
+    assert e.high == float("inf") and e.low == -100.0  # exp(1 -/+ 980): -100 % .. unbounded
+    assert abs(e.pct - 100 * (np.e - 1)) < 1e-9
+    data = pd.DataFrame({"days": [30.0, 30.0]})
+    a = _avg_effect(res, data, np.array([True, True]), ["post"], 0.95)
+    assert a.high == float("inf") and abs(a.pct - 100 * (np.e - 1)) < 1e-9

@@ -637,13 +637,19 @@ def nb_alpha(y: np.ndarray, mu: np.ndarray, df_resid: float) -> float:
     return max(float(np.sum(((y - mu) ** 2 - y) / mu**2) / df_resid), 0.0)
 
 
+def _pct(log_ratio: float) -> float:
+    """A log rate ratio as a percent change; ``inf`` past float range (an unbounded interval
+    from a near-separated fit, written as null), never an OverflowError."""
+    return math.inf if log_ratio >= 709 else 100 * math.expm1(log_ratio)
+
+
 def _coef_effect(res, term: str, conf: float) -> Effect:
     if term not in res.params.index:
         return Effect.nan()
     b, se = float(res.params[term]), float(res.bse[term])
     q = stats.norm.ppf(0.5 + conf / 2)
     p = float(2 * stats.norm.sf(abs(b / se))) if se > 0 else math.nan
-    pct = [100 * (math.exp(v) - 1) for v in (b, b - q * se, b + q * se)]
+    pct = [_pct(v) for v in (b, b - q * se, b + q * se)]
     return Effect(pct[0], pct[1], pct[2], p)
 
 
@@ -666,7 +672,7 @@ def _avg_effect(res, data: pd.DataFrame, rows: np.ndarray, terms: list[str], con
     se = math.sqrt(max(float(g @ V @ g), 0.0))
     q = stats.norm.ppf(0.5 + conf / 2)
     p = float(2 * stats.norm.sf(abs(log_r / se))) if se > 0 else math.nan
-    pct = [100 * (math.exp(v) - 1) for v in (log_r, log_r - q * se, log_r + q * se)]
+    pct = [_pct(v) for v in (log_r, log_r - q * se, log_r + q * se)]
     return Effect(pct[0], pct[1], pct[2], p)
 
 
