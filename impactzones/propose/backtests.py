@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..core.defaults import GAP
+from ..core.defaults import GAP, PROPOSAL_CELL_M
 from ..core.errors import InputError
 from ..core.geo import Layers, xy
 from ..core.grid import make_grid
@@ -188,7 +188,7 @@ def backtest(
     category=None,
     layers: Layers | None = None,
     study_area=None,
-    cell_size: float = 100.0,
+    cell_size: float = PROPOSAL_CELL_M.default,
     gap: float = GAP.default,
     draws: int = 200,
     seed: int = 0,
