@@ -125,6 +125,18 @@ def test_cube_rejects_a_wrong_extension(cube, tmp_path):
         write_cube(cube, tmp_path / "cube.zarr")
 
 
+def test_zones_or_districts_in_another_crs_are_refused_in_one_sentence(inc18, layers):
+    """Zones in degrees against incidents in metres would place no incident in any zone,
+    silently; the cube refuses them instead."""
+    from impactzones.core.errors import InputError
+
+    grid = cube_grid(build_cube(inc18.iloc[:200], study_area=layers.land, cell_size=500))
+    for kw in ({"zones": layers.zones.to_crs(4326)},
+               {"zones": layers.zones, "districts": layers.districts.to_crs(4326)}):  # fmt: skip
+        with pytest.raises(InputError, match="need the incidents' CRS"):
+            build_cube(inc18.iloc[:200], grid, study_area=layers.study_area, **kw)
+
+
 @pytest.mark.real
 def test_real_exports_cube_feeds_gistar_like_the_incidents(real_incidents_dir, layers):
     from impactzones.io import read_incidents

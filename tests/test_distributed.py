@@ -191,6 +191,7 @@ def test_load_output_is_counted_by_its_kept_labels_as_in_memory(load_parts, laye
     np.testing.assert_array_equal(dist.cube["area_count"].values, mem["area_count"].values)
     np.testing.assert_array_equal(dist.cube["area"].values, mem["area"].values)
     assert dist.cube.attrs["kept_without_point"] == mem.attrs["kept_without_point"] == n
+    assert dist.cube.attrs == mem.attrs  # every row accounted for alike (span, outside...)
     # the truth with every point: the same per-area counts; the cells lack the private rows
     full = build_cube(points, grid, **kw)
     np.testing.assert_array_equal(dist.cube["area_count"].values, full["area_count"].values)

@@ -787,3 +787,18 @@ def test_rolling_backtest_scores_the_crimes_and_study_area_it_proposed_from():
     assert got == pytest.approx(want, rel=1e-12) and want > 0.2
     assert props.params["group"] == "property"
     assert props.params["study_area_km2"] == pytest.approx(city.area / 1e6)
+
+
+def test_best_hits_curve_is_the_best_subset_of_cells_by_brute_force():
+    """best_hits_curve (the backtest's PEI denominator, sorted once) against every subset
+    of n cells of a small grid, for n from -1 to past the number of cells."""
+    from itertools import combinations
+
+    from impactzones.propose import best_hits_curve
+
+    counts = np.random.default_rng(5).poisson(2.0, (2, 4))
+    flat = counts.ravel().tolist()
+    best = best_hits_curve(counts)
+    for n in range(-1, len(flat) + 3):
+        truth = max((sum(c) for c in combinations(flat, min(max(n, 0), len(flat)))), default=0)
+        assert best(n) == truth == best_hits(counts, n), n

@@ -28,6 +28,7 @@ __all__ = [
     "data_dir",
     "load_layer",
     "no_point",
+    "require_same_crs",
     "st_louis",
     "to_work_crs",
     "utm_crs_for",
@@ -62,6 +63,25 @@ def data_dir() -> Path:
         "The bundled St. Louis layers are missing from this installation; "
         "reinstall impactzones with `pip install .` from a full checkout."
     )
+
+
+def require_same_crs(crs, other, what: str) -> None:
+    """Refuse two layers in different (or unknown) CRSs: ``what`` names them in the message.
+
+    Counting points of one CRS in polygons of another counts nothing, silently; this says
+    so in one sentence instead (``InputError``, exit 2 on the command line).
+
+    Examples
+    --------
+    >>> require_same_crs(WORK_CRS, CRS.from_epsg(32615), "The incidents and zones")
+    >>> try:
+    ...     require_same_crs(WORK_CRS, WGS84, "The incidents and zones")
+    ... except InputError as e:
+    ...     print(e)
+    The incidents and zones need the same (metric) CRS; reproject one.
+    """
+    if crs is None or other is None or not CRS.from_user_input(crs).equals(other):
+        raise InputError(f"{what} need the same (metric) CRS; reproject one.")
 
 
 def utm_crs_for(gdf: gpd.GeoDataFrame) -> CRS:

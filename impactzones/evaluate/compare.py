@@ -52,7 +52,7 @@ from scipy import stats
 from ..core.change import UNDEFINED_REASON, format_pct, percent_change
 from ..core.defaults import ALPHA, CONF, RING, describe
 from ..core.errors import InputError
-from ..core.geo import xy
+from ..core.geo import require_same_crs, xy
 from ..core.geometry import locate_all, ring_polygons, share_inside
 from ..core.results import ResultFiles, TableView  # TableView: re-exported here too
 from ..core.schema import GROUPS, PART_I
@@ -1233,8 +1233,7 @@ def _compare_cube(cube, zones, before, after, settings: dict) -> Comparison:
     )
 
     grid = cube_grid(cube)
-    if zones.crs is None or not grid.crs.equals(zones.crs):
-        raise InputError("The count cube and the zones need the same (metric) CRS; reproject one.")
+    require_same_crs(grid.crs, zones.crs, "The count cube and the zones")
     if "name" not in zones:
         raise InputError("The zones need a 'name' column.")
     crimes = cube_crimes(cube, settings["by"], settings["crimes"])
@@ -1300,8 +1299,7 @@ def _checked_crimes(incidents, zones, by: str, crimes) -> list[str]:
     """The crimes compared (checked against the data), after the inputs' basic checks."""
     if by not in ("group", "category"):
         raise InputError(f"by must be 'group' or 'category', got {by!r}.")
-    if incidents.crs is None or not incidents.crs.equals(zones.crs):
-        raise InputError("The incidents and zones need the same (metric) CRS; reproject one.")
+    require_same_crs(incidents.crs, zones.crs, "The incidents and zones")
     if "name" not in zones:
         raise InputError("The zones need a 'name' column.")
     if crimes is None:

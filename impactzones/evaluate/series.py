@@ -43,6 +43,7 @@ from scipy import stats
 
 from ..core.defaults import CONF, RING, describe
 from ..core.errors import InputError
+from ..core.geo import require_same_crs
 from ..cube import is_cube
 from ..io.writers import write_png
 
@@ -326,8 +327,7 @@ def _series_counts_cube(cube, zones, zone, crime, by, ring, study_area, freq) ->
         raise InputError(f"freq must be 'M' (months) or 'W' (weeks), got {freq!r}.")
     if freq == "W" and cube_freq(cube) != "day":
         raise InputError("Weekly counts need a daily cube (build_cube(..., freq='day')).")
-    if zones.crs is None or not cube_grid(cube).crs.equals(zones.crs):
-        raise InputError("The count cube and the zones need the same (metric) CRS; reproject one.")
+    require_same_crs(cube_grid(cube).crs, zones.crs, "The count cube and the zones")
     names = zones["name"].astype(str).tolist()
     if zone not in names:
         raise InputError(f"No zone named {zone!r}; the zones are {', '.join(names)}.")
@@ -992,8 +992,8 @@ def evaluate_series(
     """
     ring, conf = RING.check(ring), CONF.check(conf)
     zone, zones, start = _zone_and_start(zone, zones, start)
-    if not is_cube(incidents) and (incidents.crs is None or not incidents.crs.equals(zones.crs)):
-        raise InputError("The incidents and zones need the same (metric) CRS; reproject one.")
+    if not is_cube(incidents):
+        require_same_crs(incidents.crs, zones.crs, "The incidents and zones")
     counts = series_counts(
         incidents, zones, zone, crime=crime, by=by, ring=ring, study_area=study_area, freq=freq
     )

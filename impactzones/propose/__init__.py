@@ -26,7 +26,7 @@ from .capture import (
     capture_table,
     plot_capture_curve,
 )
-from .metrics import best_hits, pai, rri
+from .metrics import best_hits, best_hits_curve, pai, rri
 from .shapes import Constraints
 from .surfaces import METHODS
 from .zones import Proposals, propose_zones
@@ -46,6 +46,7 @@ __all__ = [
     "RollingBacktest",
     "backtest",
     "best_hits",
+    "best_hits_curve",
     "capture_curve",
     "capture_table",
     "compact_baseline",

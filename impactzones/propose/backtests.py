@@ -14,14 +14,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..core.defaults import GAP
+from ..core.defaults import GAP, PROPOSAL_CELL_M
 from ..core.errors import InputError
 from ..core.geo import Layers, xy
 from ..core.grid import make_grid
 from ..core.results import ResultFiles, TableFiles, TableView, column_label
 from ..core.windows import Window, parse_window, select
 from .baselines import compact_baseline, naive_cells, random_placements
-from .metrics import pai, rri
+from .metrics import best_hits_curve, pai, rri
 from .zones import Proposals, propose_zones, study_area_of
 
 __all__ = [
@@ -128,9 +128,7 @@ class _Scorer:
         g = self.grid
         self.counts_a = np.where(g.mask, g.counts(*pts["a"]), 0)
         self.counts_b = np.where(g.mask, g.counts(*pts["b"]), 0)
-        # best_hits(counts_a, n) for every n at once: the running sum of the sorted counts
-        top = np.sort(np.asarray(self.counts_a).ravel())[::-1]
-        self._best_a = np.concatenate([[0], np.cumsum(top)])
+        self.best_a = best_hits_curve(self.counts_a)  # best_hits, sorted once
 
     def hits(self, geom, key="a") -> int:
         x, y = self.pts[key]
@@ -148,7 +146,7 @@ class _Scorer:
         p = pai(ha, self.total_a, area, self.area_km2)
         n_cells = int(round(area / self.grid.cell_area_km2))
         best = pai(
-            int(self._best_a[min(max(n_cells, 0), len(self._best_a) - 1)]),
+            self.best_a(n_cells),
             self.total_a,
             n_cells * self.grid.cell_area_km2,
             self.area_km2,
@@ -190,7 +188,7 @@ def backtest(
     category=None,
     layers: Layers | None = None,
     study_area=None,
-    cell_size: float = 100.0,
+    cell_size: float = PROPOSAL_CELL_M.default,
     gap: float = GAP.default,
     draws: int = 200,
     seed: int = 0,

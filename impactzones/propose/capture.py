@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..core.defaults import GAP
+from ..core.defaults import GAP, PROPOSAL_CELL_M
 from ..core.geo import Layers
 from ..core.results import TableFiles, TableView
 from ..core.windows import Window, parse_window
@@ -175,7 +175,7 @@ def capture_curve(
     """
     area = study_area_of(layers, study_area, incidents)
     before_w, after_w = parse_window(before), parse_window(period)
-    cell = propose_kwargs.get("cell_size", 100.0)
+    cell = propose_kwargs.get("cell_size", PROPOSAL_CELL_M.default)
     sc = _Scorer(incidents, before_w, after_w, group, category, area, cell)
     allowed = sc.allowed(existing, gap)
     kwargs = {"budget_km2": max_share * sc.area_km2, **propose_kwargs, "k": None}

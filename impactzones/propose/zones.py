@@ -105,7 +105,7 @@ class Proposals(ResultFiles):
     window: Window
     incidents: int
     study_area_km2: float
-    cell_size: float = 100.0
+    cell_size: float = PROPOSAL_CELL_M.default
     map_layer: ClassVar[str] = "proposals"
     meta: dict[str, Any] = field(default_factory=dict, repr=False)
 
