@@ -13,6 +13,7 @@ from ..core.files import atomic_write
 from ..core.geo import WGS84
 
 __all__ = [
+    "check_vector_path",
     "guard_outputs",
     "write_json",
     "write_png",
