@@ -36,6 +36,7 @@ top-level package (inflated a little by the measuring itself)."""
 from __future__ import annotations
 
 import argparse
+import compileall
 import itertools
 import json
 import os
@@ -177,8 +178,9 @@ def main() -> None:
     elif args.against:
         kinds["against"] = (str(Path(args.against).resolve()), True)
     command = args.scale == 1 and not args.no_pictures and not args.serial
-    if not args.no_warmup:  # warm: numba's cache compiled, the files read once
+    if not args.no_warmup:  # warm: bytecode and numba's cache compiled, the files read once
         for code, parallel in dict(kinds.values()).items():
+            compileall.compile_dir(str(Path(code) / "impactzones"), quiet=1)
             run_once(args.scale, args.seed, not args.no_pictures, parallel, code)
     best: dict[str, dict[str, float]] = {k: {} for k in kinds}
     info: dict[str, dict] = {}
