@@ -462,17 +462,18 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     files += proposal_files
     if proposals is not None:
         headline["proposals"] = proposals["summary"].tolist()
-    step("Writing the proposal page")
-    draw(_demo_explore, shared["inc"], layers, out, proposals, ring, capture)
-    files.append(out / "explore.html")
-    step("Writing outputs")
-    files += _demo_tables(inc, out, headline, counts, comparisons, harm_tables, truth, load,
-                          places=(layers, ring))  # fmt: skip
     step("Evaluating the zones over time (time series, synthetic control)")
     skipped = _skipped_tables(comparisons, proposals, backtest_table)
+    soon = draw.preferring(_counterfactual_plot())  # the maps wait for these first
     evaluations = _demo_evaluations(inc, layers, ring, out, settings["evaluate_model"],
                                     settings["evaluate_freq"], settings["evaluate"],
-                                    skipped=skipped, draw=draw)  # fmt: skip
+                                    skipped=skipped, draw=soon)  # fmt: skip
+    step("Writing the proposal page")  # handed over after the pictures the maps wait for
+    draw(_demo_explore, shared["inc"], layers, out, proposals, ring, capture)
+    files.append(out / "explore.html")
+    step("Writing outputs")  # while the worker draws the counterfactuals the maps embed
+    files += _demo_tables(inc, out, headline, counts, comparisons, harm_tables, truth, load,
+                          incidents_file=shared["incidents"])  # fmt: skip
     files += _demo_patterns(pts, layers, out, headline, shared["concentration"],
                             settings["nearrepeat_category"], settings["nearrepeat_permutations"],
                             seed, draw)  # fmt: skip
@@ -483,6 +484,7 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     extra += _index_entries(headline, evaluations)
     extra.append(_explore_entry(backtest_table, capture is not None))
     step("Drawing the maps")
+    window_hotspots = _window_hotspots(pts, layers, comparisons, headline, seed)
     for ev in evaluations.values():  # the counterfactual PNG's bytes go into the maps
         ev.png = draw.result(ev.png)
     files += _demo_maps(
@@ -491,9 +493,9 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
         basemap=settings["basemap"], extra=extra, capture=capture,
         pictures=settings["pictures"], png_maps=settings["png_maps"],
         hotspots_year=headline.get("hotspots", {}).get("year"),
-        window_hotspots=_window_hotspots(pts, layers, comparisons, headline, seed),
-        skipped=skipped, draw=draw,
+        window_hotspots=window_hotspots, skipped=skipped, draw=draw,
     )  # fmt: skip
+    headline["sensitive_not_exported"] = draw.result(shared["incidents"])[1]
     if skipped:
         headline["skipped"] = skipped  # each map not drawn, and why
     files.append(write_json(headline, out / "summary.json"))
@@ -504,10 +506,11 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
 def _hand_over_early(draw, inc, pts, layers: Layers, out: Path, settings: dict, source: str):
     """Hand the worker, once the incidents are assigned, the incidents themselves (sent
     once for every call that reads them) and the outputs that need nothing more: the
-    CompStat report and the concentration table and plot. Returns the incidents' stand-in
-    (``"inc"``) and the two futures."""
+    incidents file, the CompStat report and the concentration table and plot. Returns the
+    incidents' stand-in (``"inc"``) and the futures of the three."""
     handed = {"inc": draw.share(inc)}
     located = handed["inc"] if pts is inc else draw.share(pts)
+    handed["incidents"] = draw(_write_incidents, handed["inc"], layers, settings["ring"], out)
     handed["compstat"] = draw(
         _demo_compstat, handed["inc"], layers, out, source, settings["online_tiles"]
     )
@@ -611,10 +614,24 @@ class _Pictures:
         self.jobs: list[Any] = list(self.worker.jobs) if self.worker else []  # + the warm-up
 
     def __call__(self, fn, *args, **kwargs):
+        return self._hand(fn, args, kwargs)
+
+    def preferring(self, *functions):
+        """A ``draw`` like this one that hands calls of ``functions`` to the worker before
+        the calls waiting (after the earlier such calls): for results the demo waits for
+        soon (the counterfactual PNGs the maps embed)."""
+
+        def draw(fn, *args, **kwargs):
+            return self._hand(fn, args, kwargs, soon=fn in functions)
+
+        return draw
+
+    def _hand(self, fn, args, kwargs, soon: bool = False):
+        """Hand a call to the worker (or run it here): the future of its result."""
         from concurrent.futures import Future
 
         if self.worker is not None:
-            job = self._submit(fn, args, kwargs)
+            job = self._submit(fn, args, kwargs, soon=soon)
             if job is not None:
                 self.pictures.append(_Picture(job))
                 return job.future
@@ -627,13 +644,13 @@ class _Pictures:
         job.done = time.perf_counter()
         return job.future
 
-    def _submit(self, fn, args, kwargs, name: str | None = None):
+    def _submit(self, fn, args, kwargs, soon: bool = False):
         """Hand a call to the worker: its job, or None (drawn here) if the worker is gone."""
         import pickle
 
         blob = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            job = self.worker.submit(blob, name or _name(fn))  # type: ignore[union-attr]
+            job = self.worker.submit(blob, _name(fn), soon=soon)
         except RuntimeError:  # the worker died: draw here from now on
             self.worker = None
             return None
@@ -655,21 +672,38 @@ class _Pictures:
         return handle
 
     def result(self, value):
-        """A future's result (drawn here if the worker has not begun it, or died), or
-        ``value``."""
+        """A future's result, or ``value``: drawn here if the worker has other calls to
+        draw before it (or died), else waited for (it is the worker's next call: it begins
+        it as soon as the one it is drawing is done, sooner than this process could, whose
+        first picture costs the import of matplotlib)."""
         for picture in self.pictures:
             if picture.job.future is value:
+                queued = self._queued()
+                if queued and queued[0] is picture:
+                    from concurrent.futures import wait
+
+                    wait([picture.job.future])
                 return picture.outcome()
         return value.result() if hasattr(value, "result") else value
 
     def finish(self) -> None:
-        """Draw here the pictures the worker has not begun (the latest first), wait for
-        the rest (drawing here any a dead worker left); raise the first error."""
-        for picture in reversed(self.pictures):
-            if picture.job.future.cancel():  # not begun: the worker will never draw it
-                picture.outcome()
+        """Once the demo's own work is done: draw here the calls the worker would reach
+        last, one at a time, while it has more than one not begun (the worker takes them
+        from the front, this process from the back: both cores draw, and the next one is
+        left to the worker, which begins it as soon as it is free), then wait for the
+        rest (drawing here any a dead worker left); raise the first error."""
+        while len(queued := self._queued()) > 1:
+            if queued[-1].job.future.cancel():  # still not begun: the worker never draws it
+                queued[-1].outcome()
         for picture in self.pictures:
             picture.outcome()
+
+    def _queued(self) -> list[_Picture]:
+        """The pictures the worker has not begun, in the order it will take them."""
+        if self.worker is None:
+            return []
+        mine = {id(p.job): p for p in self.pictures}
+        return [mine[id(j)] for j in self.worker.queued() if id(j) in mine]
 
     def __enter__(self) -> _Pictures:
         return self
@@ -677,6 +711,13 @@ class _Pictures:
     def __exit__(self, *exc) -> None:
         if self.worker is not None:
             self.worker.close(cancel=exc[0] is not None)
+
+
+def _counterfactual_plot():
+    """The function that draws a zone's counterfactual PNG (the maps embed its bytes)."""
+    from .evaluate.series import plot_counterfactual
+
+    return plot_counterfactual
 
 
 def _name(fn) -> str:
@@ -878,20 +919,18 @@ def _demo_proposal_files(inc, layers: Layers, out: Path, proposals, backtest_tab
 
 
 def _demo_tables(inc, out: Path, headline: dict, counts, comparisons, harm_tables, truth, load,
-                 places: tuple[Layers, float]):
-    """The tables: incidents (the private ones without their points, as ``load`` writes
-    them: :func:`blank_sensitive`), counts, the planted truth or the rejects, and each
-    comparison in CSV, JSON and Markdown."""
+                 incidents_file=None):  # fmt: skip
+    """The tables: counts, the planted truth or the rejects, and each comparison in CSV,
+    JSON and Markdown; ``incidents_file`` (the future of :func:`_write_incidents`) writes
+    the incidents, whose count of points left out goes in the headline once known."""
     from .evaluate.compare import to_markdown, to_records
 
-    export, blanked = _blank(inc, places[0], places[1], assigned=True)  # inc: assigned
-    export = _named_sources(export)
     files = [
-        write_vector(export, out / "incidents.parquet"),
+        out / "incidents.parquet",
         write_table(counts, out / "counts_by_year_district.csv"),
         write_table(count_incidents(inc, by=["year", "category"]), out / "counts_by_year.csv"),
     ]
-    headline["sensitive_not_exported"] = blanked
+    headline["sensitive_not_exported"] = None  # its place in the summary; counted by the worker
     if truth is not None:
         from .datasets.synth import write_truth
 
@@ -907,6 +946,14 @@ def _demo_tables(inc, out: Path, headline: dict, counts, comparisons, harm_table
         files.append(write_table(_named_sources(load.rejects), out / "rejects.csv"))
         headline["load"] = _named_keys(load.tally)
     return files
+
+
+def _write_incidents(inc, layers: Layers, ring: float, out: Path) -> tuple[Path, int]:
+    """``incidents.parquet``: every incident, the private ones without their points, as
+    ``load`` writes them (:func:`blank_sensitive`; ``inc`` assigned), sources as file
+    names. Returns the file and the number of points left out."""
+    export, blanked = _blank(inc, layers, ring, assigned=True)
+    return write_vector(_named_sources(export), out / "incidents.parquet"), blanked
 
 
 def _named_sources(frame):

@@ -97,8 +97,9 @@ def test_starting_the_worker_leaves_main_as_it_is_for_other_threads(light):
 
 
 def test_a_call_not_begun_is_drawn_here_rather_than_waited_for(light, tmp_path):
-    """While the worker is busy, asking for a later call's result draws it here at once;
-    the worker never draws it too (the file is created exclusively)."""
+    """While the worker is busy, asking for a call's result draws it here at once when
+    the worker has another call to draw before it; the worker never draws it too (the
+    file is created exclusively). The worker's next call is waited for."""
     import time
 
     from impactzones.pipeline import _Pictures
@@ -108,15 +109,42 @@ def test_a_call_not_begun_is_drawn_here_rather_than_waited_for(light, tmp_path):
         busy = draw(_sleep, 3.0)
         while not busy.running():  # the worker has begun it
             time.sleep(0.01)
+        following = draw(_whose, os.getpid(), str(tmp_path / "following.txt"))
         later = draw(_whose, os.getpid(), str(tmp_path / "later.txt"))
         t = time.perf_counter()
         assert draw.result(later) == "here"
         assert time.perf_counter() - t < 2.5  # not after the worker's three seconds
+        assert draw.result(following) == "worker"  # next in line: waited for
+        assert time.perf_counter() - t > 0.5
         draw.finish()
         assert draw.result(busy) == 3.0
     assert (tmp_path / "later.txt").read_text() == "here"
-    jobs = {j.name: j for j in draw.jobs}
-    assert jobs["_whose"].where == "here" and jobs["_sleep"].where == "worker"
+    assert (tmp_path / "following.txt").read_text() == "worker"
+    assert [j.where for j in draw.jobs[1:]] == ["worker", "worker", "here"]
+
+
+def test_finish_draws_here_what_the_worker_would_reach_last(light, tmp_path):
+    """With the worker busy and five calls waiting, finish() draws the last ones here and
+    leaves the worker the next (every call drawn once); the order the worker takes them
+    is the order handed over, those handed as soon first."""
+    import time
+
+    from impactzones.pipeline import _Pictures
+
+    with _Pictures(parallel=True) as draw:
+        draw.jobs[0].future.result()
+        busy = draw(_sleep, 1.5)
+        while not busy.running():
+            time.sleep(0.01)
+        paths = [str(tmp_path / f"{i}.txt") for i in range(5)]
+        soon = draw.preferring(_whose)
+        futures = [draw(_whose, os.getpid(), p) for p in paths[:4]]
+        futures.append(soon(_whose, os.getpid(), paths[4]))  # handed last, taken first
+        assert [p.job.future for p in draw._queued()] == [futures[4], *futures[:4]]
+        draw.finish()
+        who = [draw.result(f) for f in futures]
+    assert who == [Path(p).read_text() for p in paths]
+    assert who[4] == "worker" and who[3] == "here"
 
 
 def _frame():

@@ -190,6 +190,7 @@ class Worker:
 
         self.jobs: list[Job] = []
         self._waiting: deque[Job] = deque()
+        self._soon: deque[Job] = deque()  # handed over to be run before those waiting
         self._ready = threading.Condition()
         self._closing = False
         self.lost = False
@@ -207,17 +208,23 @@ class Worker:
         if warm:
             self.submit(pickle.dumps((_call_named, (warm,), {}), protocol=_PROTOCOL), "warm-up")
 
-    def submit(self, blob: bytes, name: str = "", *, first: bool = False) -> Job:
-        """Hand over a pickled ``(function, args, kwargs)``; ``first`` puts it before every
-        call not yet begun (for a result the caller will soon wait for)."""
+    def submit(self, blob: bytes, name: str = "", *, soon: bool = False) -> Job:
+        """Hand over a pickled ``(function, args, kwargs)``; ``soon`` puts it after the
+        other ``soon`` calls but before every other call not yet begun (for a result the
+        caller will soon wait for)."""
         job = Job(Future(), blob, name)
         with self._ready:
             if self.lost or self._closing:
                 raise RuntimeError("the worker process has ended")
-            self._waiting.appendleft(job) if first else self._waiting.append(job)
+            (self._soon if soon else self._waiting).append(job)
             self.jobs.append(job)
             self._ready.notify()
         return job
+
+    def queued(self) -> list[Job]:
+        """The calls not begun, in the order the worker will take them (a snapshot)."""
+        with self._ready:
+            return [j for j in (*self._soon, *self._waiting) if not j.future.done()]
 
     def share(self, obj) -> tuple[Shared, Job]:
         """Send ``obj`` to the worker once, for many calls: returns the :class:`Shared`
@@ -236,7 +243,7 @@ class Worker:
         with self._ready:
             self._closing = True
             if cancel:
-                for job in self._waiting:
+                for job in [*self._soon, *self._waiting]:
                     job.future.cancel()
             self._ready.notify()
         self._feeder.join()
@@ -259,8 +266,8 @@ class Worker:
         """The next call not taken back (waiting for one), or None once closing."""
         with self._ready:
             while True:
-                while self._waiting:
-                    job = self._waiting.popleft()
+                while self._soon or self._waiting:
+                    job = (self._soon or self._waiting).popleft()
                     if job.future.set_running_or_notify_cancel():
                         return job
                 if self._closing:
@@ -290,8 +297,9 @@ class Worker:
         caller's to run."""
         with self._ready:
             self.lost = True
-            for waiting in self._waiting:
+            for waiting in [*self._soon, *self._waiting]:
                 waiting.future.cancel()
+            self._soon.clear()
             self._waiting.clear()
         if job is not None and not job.future.done():
             job.future.set_exception(WorkerLost("the worker process ended while running it"))
