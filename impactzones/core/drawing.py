@@ -170,10 +170,10 @@ def picture_fonts(texts: Iterable[str] = ()) -> dict[str, Any]:
 #: Blocks.txt), as code point ranges: Hangul Jamo; the CJK radicals, strokes, symbols and
 #: punctuation; kana, Bopomofo, Kanbun; enclosed letters and compatibility squares; the
 #: ideographs (Extension A, the unified ones, compatibility ones); Hangul Jamo Extended-A,
-#: the syllables and Extended-B; the compatibility, vertical and small forms; halfwidth and
-#: fullwidth forms; the kana supplements and extensions; the counting rod numerals; the enclosed ideographic
-#: supplement; and planes 2 and 3 whole (Extensions B to I and the compatibility
-#: supplement: nothing else is assigned there).
+#: the syllables and Extended-B; the compatibility, vertical and small forms; halfwidth
+#: and fullwidth forms; the kana supplements and extensions; the counting rod numerals;
+#: the enclosed ideographic supplement; and planes 2 and 3 whole (Extensions B to I and
+#: the compatibility supplement: nothing else is assigned there).
 CJK_RANGES = (
     (0x1100, 0x11FF),
     (0x2E80, 0x2FDF),
