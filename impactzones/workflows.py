@@ -838,7 +838,7 @@ def propose(
     if out:
         files.append(write_vector(props, out))
         if bt is not None:
-            files.append(write_table(bt, backtest_file))
+            files.append(write_table(bt, str(backtest_file)))
     data = {"proposals": props.drop(columns="geometry").to_dict("records"),
             "backtest": None if bt is None else bt.to_dict("records"),
             "headline": props.headline(), "stopped": props.params["stopped"]}  # fmt: skip
