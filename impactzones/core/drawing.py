@@ -11,6 +11,7 @@ does, so a dashed outline starts where it did) without that render.
 
 from __future__ import annotations
 
+import re
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -165,12 +166,39 @@ def picture_fonts(texts: Iterable[str] = ()) -> dict[str, Any]:
     return {"font.family": family}
 
 
+#: The Unicode blocks of Chinese, Japanese and Korean text (The Unicode Standard 16.0,
+#: Blocks.txt), as code point ranges: Hangul Jamo; the CJK radicals, strokes, symbols and
+#: punctuation; kana, Bopomofo, Kanbun; enclosed letters and compatibility squares; the
+#: ideographs (Extension A, the unified ones, compatibility ones); Hangul Jamo Extended-A,
+#: the syllables and Extended-B; the compatibility, vertical and small forms; halfwidth
+#: and fullwidth forms; the kana supplements and extensions; the counting rod numerals;
+#: the enclosed ideographic supplement; and planes 2 and 3 whole (Extensions B to I and
+#: the compatibility supplement: nothing else is assigned there).
+CJK_RANGES = (
+    (0x1100, 0x11FF),
+    (0x2E80, 0x2FDF),
+    (0x2FF0, 0x31FF),
+    (0x3200, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xA960, 0xA97F),
+    (0xAC00, 0xD7FF),
+    (0xF900, 0xFAFF),
+    (0xFE10, 0xFE1F),
+    (0xFE30, 0xFE6F),
+    (0xFF00, 0xFFEF),
+    (0x16FE0, 0x16FFF),
+    (0x1AFF0, 0x1B16F),
+    (0x1D360, 0x1D37F),
+    (0x1F200, 0x1F2FF),
+    (0x20000, 0x3FFFF),
+)
+_CJK = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in CJK_RANGES) + "]")
+
+
 def _has_cjk(text: str) -> bool:
-    """Whether ``text`` holds a Chinese, Japanese or Korean character."""
-    return any(
-        0x2E80 <= ord(ch) <= 0x9FFF or 0xAC00 <= ord(ch) <= 0xD7AF or 0xF900 <= ord(ch) <= 0xFAFF
-        for ch in str(text)
-    )
+    """Whether ``text`` holds a Chinese, Japanese or Korean character (one in
+    :data:`CJK_RANGES`)."""
+    return _CJK.search(str(text)) is not None
 
 
 @lru_cache(maxsize=1)
