@@ -415,6 +415,7 @@ def build_cube(
     >>> cube.sizes["time"], list(cube["group"].values)
     (12, ['violent', 'property', 'other'])
     """
+    from .core.geo import require_same_crs
     from .core.points import grid_for, points_in_study_area
 
     cell_size = check_params(cell_size=cell_size)["cell_size"]
@@ -445,9 +446,9 @@ def build_cube(
     }
     areas = None
     if zones is not None:
-        for layer in (zones, districts):
-            if layer is not None and not (layer.crs is not None and layer.crs.equals(grid.crs)):
-                raise InputError("The zones and districts need the incidents' CRS; reproject them.")
+        for layer, name in ((zones, "zones"), (districts, "districts")):
+            if layer is not None:  # else no incident lands in any of them, silently
+                require_same_crs(layer.crs, grid.crs, f"The incidents and the {name}")
         labels, members = area_members(x, y, zones, ring, study_area, districts)
         in_grid = grid.cell_of(x, y)[2]
         members = np.column_stack([members & in_grid[:, None], in_grid])  # + "city"

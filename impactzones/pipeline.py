@@ -6,6 +6,7 @@ the same function, or the stages one by one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -409,13 +410,14 @@ def run_demo(
     settings = {k: v for k, v in locals().items() if k not in ("progress", "out", "parallel")}
     step = progress or (lambda _msg: None)
     out = Path(out)
-    weights = _demo_start(out, harm, [incidents, boundary, districts, zones])
+    weights = _demo_start(out, harm, [incidents, boundary, districts, zones, basemap, harm])
     with _Pictures(parallel) as draw:  # matplotlib's PNGs and PDFs, in a worker
         layers = _demo_layers(boundary, districts, zones, crs, step)
         # read before any output is written (a bad file refused first); the stages draw it
         streets = read_layer(basemap, kind="basemap", work_crs=layers.crs) if basemap else None
         inc, load, truth, source = _demo_incidents(
-            layers, incidents, columns, crs, read_options, seed, scale, ring, step
+            layers, incidents, columns, crs, read_options, seed, scale, ring, step,
+            boundary_given=boundary is not None,
         )
         from .evaluate.compare import reuse_memberships
 
@@ -702,25 +704,28 @@ def _demo_explore(inc, layers: Layers, out: Path, proposals, ring: float, captur
 
 
 def _demo_start(out: Path, harm, inputs: list):
-    """Before any work: the harm weights read (a bad file is refused), no output folder
-    holding an input, and a killed run's temporaries and stale manifest cleaned away."""
+    """Before any work: no output folder holding an input (the layers, the base map and
+    the harm weights too), the harm weights read (a bad file is refused), and a killed
+    run's temporaries and stale manifest cleaned away."""
     from .io.manifest import clean_temporaries
 
+    incidents, *layer_files = inputs
+    listed = incidents if isinstance(incidents, (list, tuple)) else [incidents]
+    guard_folder([*listed, *layer_files], out)
     weights = None
     if harm is not None:
         from .evaluate.harm import read_harm_weights
 
         weights = read_harm_weights(harm)
-    incidents, *layer_files = inputs
-    listed = incidents if isinstance(incidents, (list, tuple)) else [incidents]
-    guard_folder([*listed, *layer_files], out)
     clean_temporaries(out)
     return weights
 
 
-def _demo_incidents(layers, incidents, columns, crs, read_options, seed, scale, ring, step):
+def _demo_incidents(layers, incidents, columns, crs, read_options, seed, scale, ring, step,
+                    boundary_given: bool = False):  # fmt: skip
     """The incidents: read from the files given (every row used or rejected with a reason),
-    or synthetic ones with their planted truth. Returns ``(incidents, load, truth, source)``."""
+    or synthetic ones with their planted truth. Returns ``(incidents, load, truth, source)``.
+    ``boundary_given``: the study area is the user's (a refusal then says to check it)."""
     load = truth = None
     if incidents:
         step("Reading incidents")
@@ -734,7 +739,7 @@ def _demo_incidents(layers, incidents, columns, crs, read_options, seed, scale, 
             work_crs=layers.crs,
             **(read_options or {}),
         )
-        load.require_incidents()  # one sentence: no rows, or every row rejected and why
+        load.require_incidents(boundary_given)  # one sentence: no rows, or all rejected
         inc = load.incidents
         source = source_label(inputs)  # the files' names, never the machine's paths
         if no_point(inc).all():  # only a clean file's private rows: nothing to place
@@ -1036,17 +1041,19 @@ def existing_zones(
     zones: gpd.GeoDataFrame,
     *,
     by=None,
-    names: str | None = None,
+    names: str | Sequence[str] | None = None,
     extra: str | Path | None = None,
     crs=None,
 ) -> gpd.GeoDataFrame:
     """The zones that count as existing when proposing new ones (kept clear of).
 
-    Those ``names`` (comma-separated) when given; else the zones that had begun by the day
-    ``by`` (a zone without a start date counts as existing; ``by=None``: every zone); plus
-    the zones in the file ``extra`` (e.g. one drawn on the ``explore`` page). A zone of
-    ``extra`` that repeats one already counted (the same shape, whatever its name) is counted
-    once; a different shape under a name already counted is named ``NAME (FILE)``.
+    Those ``names`` when given (each matched exactly; a string that is no zone's name is
+    read as comma-separated names: :func:`impactzones.core.options.pick_names`); else the
+    zones that had begun by the day ``by`` (a zone without a start date counts as existing;
+    ``by=None``: every zone); plus the zones in the file ``extra`` (e.g. one drawn on the
+    ``explore`` page). A zone of ``extra`` that repeats one already counted (the same shape,
+    whatever its name) is counted once; a different shape under a name already counted is
+    named ``NAME (FILE)``.
 
     Examples
     --------
@@ -1062,13 +1069,10 @@ def existing_zones(
     """
     kept = zones
     if names:
-        wanted = [z.strip() for z in names.split(",") if z.strip()]
-        known = zones["name"].astype(str).tolist()
-        if missing := [z for z in wanted if z not in known]:
-            raise InputError(
-                f"No zone named {', '.join(map(repr, missing))}; the zones are {', '.join(known)}."
-            )
-        kept = zones[zones["name"].isin(wanted)]
+        from .core.options import pick_names
+
+        wanted = pick_names(names, zones["name"].astype(str).tolist())
+        kept = zones[zones["name"].astype(str).isin(wanted)]
     elif by is not None and "start" in zones:
         kept = zones[zones["start"].isna() | (zones["start"] <= pd.Timestamp(by))]
     if extra:
