@@ -20,7 +20,7 @@ from .assign import assign, count_incidents, keep_labels
 from .core.change import format_pct
 from .core.collect import fewer_collections, no_collection_at_exit
 from .core.compat import renamed_keyword
-from .core.defaults import RING
+from .core.defaults import DISTRICT_REACH, RING
 from .core.drawing import draw_here
 from .core.errors import InputError
 from .core.files import writes_into
@@ -185,7 +185,8 @@ def _area_labels(
         inc["ring_m"] = float(ring)
         return inc
     if layers.districts is not None:
-        inc["district"] = polygon_ids(layers.districts, "district", x, y)
+        inc["district"] = polygon_ids(layers.districts, "district", x, y,
+                                      reach=DISTRICT_REACH.default, within=layers.study_area)
     if layers.neighborhoods is not None and "neighborhood" in layers.neighborhoods:
         inc["neighborhood"] = polygon_ids(layers.neighborhoods, "neighborhood", x, y)
     return inc
