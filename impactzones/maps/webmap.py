@@ -1334,7 +1334,7 @@ def capture_layer(m: folium.Map, curve: pd.DataFrame | None, png: bytes | None =
         + "</tr>"
         for r in table.itertuples(index=False)
     )
-    png = base64.b64encode(png or capture_curve_png(curve, dpi=60)).decode()
+    encoded = base64.b64encode(png or capture_curve_png(curve, dpi=60)).decode()
     period, before = column_label(curve, "period"), column_label(curve, "before")
     title = f"Capture of {period} crime, zones chosen from {before}" if period else "Capture"
     folium.FeatureGroup(name=CAPTURE_LAYER, show=False).add_to(m)
@@ -1342,7 +1342,7 @@ def capture_layer(m: folium.Map, curve: pd.DataFrame | None, png: bytes | None =
         f"<b>{esc(title)}</b><div class='iz-note'>Share of the crime captured against the "
         "share of the city covered (of the whole city).</div>"
         f"<table class='iz-capture'><tr>{head}</tr>{body}</table>"
-        f"<img alt='Capture curves' style='width:100%' src='data:image/png;base64,{png}'>"
+        f"<img alt='Capture curves' style='width:100%' src='data:image/png;base64,{encoded}'>"
     )
     return [_section(CAPTURE_LAYER, html_text)]
 
