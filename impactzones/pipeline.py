@@ -381,6 +381,8 @@ def run_demo(
     pictures: bool = True,
     parallel: bool = True,
     png_maps: bool = False,
+    explore: bool = True,
+    compstat: bool = True,
 ) -> DemoResult:
     """Run the pipeline on the bundled (or given) layers and synthetic (or given) incidents.
 
@@ -394,7 +396,8 @@ def run_demo(
     (the web maps, the evaluation plots and every table are written either way). The
     matplotlib pictures are drawn by a worker process while the rest goes on
     (``parallel=False``, or one CPU: here, in turn); each is drawn by the same function
-    either way, so the files are the same bytes.
+    either way, so the files are the same bytes. ``explore=False`` skips the proposal page
+    (``explore.html``), ``compstat=False`` the CompStat report (``compstat.*``).
 
     Examples
     --------
@@ -409,6 +412,9 @@ def run_demo(
     """
     _check_evaluation(evaluate_model, evaluate_freq)
     settings = {k: v for k, v in locals().items() if k not in ("progress", "out", "parallel")}
+    for page in ("explore", "compstat"):  # recorded when switched off (manifests unchanged)
+        if settings[page]:
+            del settings[page]
     step = progress or (lambda _msg: None)
     out = Path(out)
     weights = _demo_start(out, harm, [incidents, boundary, districts, zones, basemap, harm])
@@ -460,8 +466,9 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     files += proposal_files
     if proposals is not None:
         headline["proposals"] = proposals["summary"].tolist()
-    step("Writing the proposal page")
-    files.append(_demo_explore(inc, layers, out, proposals, ring, capture))
+    if settings.get("explore", True):
+        step("Writing the proposal page")
+        files.append(_demo_explore(inc, layers, out, proposals, ring, capture))
     step("Writing outputs")
     files += _demo_tables(inc, out, headline, counts, comparisons, harm_tables, truth, load,
                           places=(layers, ring))  # fmt: skip
@@ -474,11 +481,14 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
                             settings["nearrepeat_category"], settings["nearrepeat_permutations"],
                             seed, draw)  # fmt: skip
     files += _evaluation_files(evaluations, headline)
-    step("Writing the CompStat report")
-    compstat_files, extra = _demo_compstat(inc, layers, out, source, settings["online_tiles"])
+    compstat_files, extra = [], []
+    if settings.get("compstat", True):
+        step("Writing the CompStat report")
+        compstat_files, extra = _demo_compstat(inc, layers, out, source, settings["online_tiles"])
     files += compstat_files
     extra += _index_entries(headline, evaluations)
-    extra.append(_explore_entry(backtest_table, capture is not None))
+    if settings.get("explore", True):
+        extra.append(_explore_entry(backtest_table, capture is not None))
     step("Drawing the maps")
     for ev in evaluations.values():  # the counterfactual PNG's bytes go into the maps
         ev.png = draw.result(ev.png)
