@@ -460,7 +460,7 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     hotspots, files = _demo_hotspots(pts, layers, out, seed, headline)
     step("Proposing new zones and backtesting them")
     proposals, backtest_table = _demo_proposals(pts, layers)
-    capture, proposal_files = _demo_proposal_files(
+    capture, capture_drawn, proposal_files = _demo_proposal_files(
         pts, layers, out, proposals, backtest_table, draw
     )
     files += proposal_files
@@ -468,7 +468,8 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
         headline["proposals"] = proposals["summary"].tolist()
     if settings.get("explore", True):
         step("Writing the proposal page")
-        files.append(_demo_explore(inc, layers, out, proposals, ring, capture))
+        files.append(_demo_explore(inc, layers, out, proposals, ring, capture,
+                                   lambda: draw.result(capture_drawn)))  # fmt: skip
     step("Writing outputs")
     files += _demo_tables(inc, out, headline, counts, comparisons, harm_tables, truth, load,
                           places=(layers, ring))  # fmt: skip
@@ -490,12 +491,13 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     if settings.get("explore", True):
         extra.append(_explore_entry(backtest_table, capture is not None))
     step("Drawing the maps")
+    capture_png = draw.result(capture_drawn)  # capture_curve.png's bytes, for the analyst map
     for ev in evaluations.values():  # the counterfactual PNG's bytes go into the maps
         ev.png = draw.result(ev.png)
     files += _demo_maps(
         inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
         source=source, ring=ring, online_tiles=settings["online_tiles"],
-        basemap=settings["basemap"], extra=extra, capture=capture,
+        basemap=settings["basemap"], extra=extra, capture=capture, capture_png=capture_png,
         pictures=settings["pictures"], png_maps=settings["png_maps"],
         hotspots_year=headline.get("hotspots", {}).get("year"),
         window_hotspots=_window_hotspots(pts, layers, comparisons, headline, seed),
@@ -660,7 +662,7 @@ def _picture_worker():
 
 
 def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
-               *, source, ring, online_tiles, basemap, extra, capture,
+               *, source, ring, online_tiles, basemap, extra, capture, capture_png=None,
                pictures=True, png_maps=False, hotspots_year=None, window_hotspots=None,
                skipped=None, draw=None) -> list:  # fmt: skip
     """The commander, citywide and analyst maps, their PDF briefs (``pictures``), their PNG
@@ -680,6 +682,7 @@ def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_tabl
         ring=ring,
         backtest=backtest_table,
         capture=capture,
+        capture_png=capture_png,
         online_tiles=online_tiles,
         basemap=basemap,
         extra=extra,
@@ -705,13 +708,14 @@ def _demo_layers(boundary, districts, zones, crs, step) -> Layers:
     return layers
 
 
-def _demo_explore(inc, layers: Layers, out: Path, proposals, ring: float, capture) -> Path:
-    """The offline proposal page, with the demo's proposals and capture curve."""
+def _demo_explore(inc, layers: Layers, out: Path, proposals, ring: float, capture,
+                  capture_png=None) -> Path:  # fmt: skip
+    """The offline proposal page, with the demo's proposals and capture curve (its plot:
+    the bytes of ``capture_curve.png``, or a function waiting for the worker's)."""
     from .maps.explore import write_explore
 
-    return write_explore(
-        inc, layers, out / "explore.html", proposals=proposals, ring=ring, capture=capture
-    )
+    return write_explore(inc, layers, out / "explore.html", proposals=proposals, ring=ring,
+                         capture=capture, capture_png=capture_png)  # fmt: skip
 
 
 def _demo_start(out: Path, harm, inputs: list):
@@ -821,16 +825,16 @@ def _window_hotspots(inc, layers: Layers, comparisons: dict, headline: dict, see
 
 def _demo_proposal_files(inc, layers: Layers, out: Path, proposals, backtest_table, draw=None):
     """The proposals, their backtest and capture curves, written. Returns
-    ``(capture curve or None, files)``."""
+    ``(capture curve or None, its PNG's bytes (or their future) or None, files)``."""
     files: list[Path] = []
-    capture = None
+    capture = png = None
     if proposals is not None:
         files.append(write_vector(proposals, out / "proposals.geojson"))
         if backtest_table is not None:
             files.append(write_table(backtest_table, out / "proposals_backtest.csv"))
-            capture_files, capture = _demo_capture(inc, layers, backtest_table, out, draw)
+            capture_files, capture, png = _demo_capture(inc, layers, backtest_table, out, draw)
             files.extend(capture_files)
-    return capture, files
+    return capture, png, files
 
 
 def _demo_tables(inc, out: Path, headline: dict, counts, comparisons, harm_tables, truth, load,
@@ -1171,8 +1175,9 @@ def _explore_entry(bt, with_capture: bool) -> tuple:
 
 def _demo_capture(inc, layers: Layers, bt, out: Path, draw=None):
     """The capture curves of the demo's backtest (same periods, same existing zones) as a
-    table, a summary table at a few area shares and a plot."""
-    from .propose import capture_curve, capture_table, plot_capture_curve
+    table, a summary table at a few area shares and a plot. Returns ``(files, curve,
+    the plot's bytes or their future)`` (``([], None, None)`` without a curve)."""
+    from .propose import capture_curve, capture_curve_png, capture_table
 
     before, after = column_label(bt, "before"), column_label(bt, "period")
     year = int(before[:4])
@@ -1182,15 +1187,15 @@ def _demo_capture(inc, layers: Layers, bt, out: Path, draw=None):
             inc, period=int(after[:4]), before=year, existing=existing, layers=layers, draws=20
         )
     except InputError:
-        return [], None
+        return [], None, None
     title = f"Violent crime captured in {after} by zones chosen from {before}"
     png = out / "capture_curve.png"
-    (draw or draw_here)(plot_capture_curve, curve, png, title=title)
+    drawn = (draw or draw_here)(capture_curve_png, curve, png, title=title)
     return [
         write_table(curve, out / "capture_curve.csv"),
         write_table(capture_table(curve), out / "capture_table.csv"),
         png,
-    ], curve
+    ], curve, drawn
 
 
 def _headline_change(comparisons: dict) -> dict:

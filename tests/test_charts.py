@@ -159,3 +159,41 @@ def test_charts_are_the_same_bytes_when_drawn_again(layers):
                  lambda: plot_donor_weights(result, donors, layers.zones),
                  lambda: capture_curve_png(curve, title="t", dpi=70)):  # fmt: skip
         assert draw() == draw()
+
+
+def test_the_demo_embeds_its_capture_curve_png_in_both_pages(demo_cli):
+    """One picture: the proposal page and the analyst map embed the bytes of the demo's
+    capture_curve.png (drawn by the worker), not pictures of their own."""
+    import base64
+
+    out = demo_cli.out
+    png = (out / "capture_curve.png").read_bytes()
+    assert png[:4] == b"\x89PNG"
+    encoded = base64.b64encode(png).decode()
+    for page in ("explore.html", "analyst.html"):
+        assert encoded in (out / page).read_text(encoding="utf-8"), page
+
+
+def test_the_capture_pages_take_a_drawn_picture_or_draw_their_own(monkeypatch):
+    """Given bytes or a function returning them (called once), the pages embed those;
+    given none, they draw the plot themselves (at 70 and 60 dpi: 490 and 420 pixels)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    from impactzones.core.geo import st_louis
+    from impactzones.maps.explore import _capture
+    from impactzones.maps.webmap import base_map, capture_layer
+
+    curve = pd.DataFrame({"strategy": ["proposals"] * 2, "area_share": [0.01, 0.03],
+                          "capture": [0.05, 0.12], "period": "2019", "before": "2018"})  # fmt: skip
+    calls = []
+    assert _capture(curve, lambda: calls.append(1) or b"PNGBYTES")["png"] == "UE5HQllURVM="
+    assert calls == [1]
+    assert "base64,UE5HQllURVM=" in capture_layer(base_map(st_louis()), curve, b"PNGBYTES")[0]
+    own = base64.b64decode(_capture(curve)["png"])
+    assert Image.open(io.BytesIO(own)).size == (490, 315)
+    html = capture_layer(base_map(st_louis()), curve)[0]
+    own = base64.b64decode(html.split("base64,")[1].split("'")[0])
+    assert Image.open(io.BytesIO(own)).size == (420, 270)

@@ -205,6 +205,13 @@ class MapData:
     analyst : bool
         An analyst map: draws the layers the registry keeps for analysts too.
     proposals : GeoDataFrame, optional
+    capture : DataFrame, optional
+        The proposals' capture curve (:func:`impactzones.propose.capture_curve`), a layer
+        of the analyst map.
+    capture_png : bytes, optional
+        Its plot, already drawn (:func:`impactzones.propose.capture_curve_png`: the demo's
+        worker draws it once for its file, its proposal page and this map); drawn here
+        when not given.
     trends : dict, optional
         Area name -> monthly counts (a Series indexed by month start) for popup charts.
     trend_start : Timestamp, optional
@@ -240,6 +247,7 @@ class MapData:
     analyst: bool = False
     proposals: gpd.GeoDataFrame | None = None
     capture: pd.DataFrame | None = None
+    capture_png: bytes | None = field(default=None, repr=False)
     trends: dict = field(default_factory=dict)
     trend_start: pd.Timestamp | None = None
     ring: float = defaults.RING.default
@@ -1293,10 +1301,11 @@ def _add_proposals(m: folium.Map, data: MapData) -> list[str]:
     return [_section(PROPOSAL_LAYER, _line_key("#00897b", key, "dotted"))]
 
 
-def capture_layer(m: folium.Map, curve: pd.DataFrame | None) -> list[str]:
+def capture_layer(m: folium.Map, curve: pd.DataFrame | None, png: bytes | None = None) -> list[str]:
     """The capture curve (:func:`impactzones.propose.capture_curve`) as a layer of its own,
     off when the map opens: turned on, the legend shows its table and plot (the share of
-    the next period's crime captured against the share of the city covered).
+    the next period's crime captured against the share of the city covered): ``png``, its
+    plot already drawn (:func:`impactzones.propose.capture_curve_png`), or drawn here.
 
     Returns the legend section (empty without a curve).
 
@@ -1312,7 +1321,7 @@ def capture_layer(m: folium.Map, curve: pd.DataFrame | None) -> list[str]:
     """
     if curve is None or len(curve) == 0:
         return []
-    from ..propose import capture_table, plot_capture_curve
+    from ..propose import capture_curve_png, capture_table
 
     table = capture_table(curve)
     shares = [str(c).replace("capture_at_", "at ") for c in table.columns[1:]]
@@ -1325,9 +1334,7 @@ def capture_layer(m: folium.Map, curve: pd.DataFrame | None) -> list[str]:
         + "</tr>"
         for r in table.itertuples(index=False)
     )
-    buf = io.BytesIO()
-    plot_capture_curve(curve, buf, dpi=60)
-    png = base64.b64encode(buf.getvalue()).decode()
+    encoded = base64.b64encode(png or capture_curve_png(curve, dpi=60)).decode()
     period, before = column_label(curve, "period"), column_label(curve, "before")
     title = f"Capture of {period} crime, zones chosen from {before}" if period else "Capture"
     folium.FeatureGroup(name=CAPTURE_LAYER, show=False).add_to(m)
@@ -1335,7 +1342,7 @@ def capture_layer(m: folium.Map, curve: pd.DataFrame | None) -> list[str]:
         f"<b>{esc(title)}</b><div class='iz-note'>Share of the crime captured against the "
         "share of the city covered (of the whole city).</div>"
         f"<table class='iz-capture'><tr>{head}</tr>{body}</table>"
-        f"<img alt='Capture curves' style='width:100%' src='data:image/png;base64,{png}'>"
+        f"<img alt='Capture curves' style='width:100%' src='data:image/png;base64,{encoded}'>"
     )
     return [_section(CAPTURE_LAYER, html_text)]
 
@@ -1413,7 +1420,7 @@ def commander_map(
     legend = _add_zones(m, data) + legend
     if analyst:
         legend += _add_proposals(m, data)
-        legend += capture_layer(m, data.capture)
+        legend += capture_layer(m, data.capture, data.capture_png)
     if data.sample is not None:
         add_incident_sample(m, data.sample)
     target = data.layers.boundary
