@@ -335,6 +335,7 @@ def build_maps(
     proposals: gpd.GeoDataFrame | None = None,
     backtest: pd.DataFrame | None = None,
     capture: pd.DataFrame | None = None,
+    capture_png: bytes | None = None,
     source: str = "",
     ring: float = RING.default,
     online_tiles: bool = False,
@@ -360,6 +361,8 @@ def build_maps(
     else ``window_hotspots[label]`` (results by the window's label, e.g. ``"2018"``), else
     none (never another year's hot spots under its title). ``extra`` lists more (title,
     file, window, finding) rows for the index (e.g. the CompStat report).
+    ``capture`` is the proposals' capture curve, a layer of the analyst map, and
+    ``capture_png`` its plot drawn beforehand (PNG bytes; drawn here when not given).
     ``counterfactuals`` maps a zone to ``(png, caption)`` for its commander map and
     ``evaluations`` a zone to its interrupted time series (a ``SeriesResult``) for its brief.
     ``skipped``, when given, gets one sentence per map not drawn, saying why (as the index
@@ -417,7 +420,7 @@ def build_maps(
     if len(years) >= 2:  # citywide: the hot spots' year (or the latest) against the one before
         data = b.citywide_map(int(year or years[-1]))
         props = annotate_proposals(proposals, layers, backtest) if proposals is not None else None
-        b.analyst_map(data, int(year or years[-1]), props, capture)
+        b.analyst_map(data, int(year or years[-1]), props, capture, capture_png)
     else:
         b.missing.append("No citywide or analyst map: the data cover fewer than two years.")
     for row in extra or []:
@@ -587,7 +590,7 @@ class _Build:
         )
         return data
 
-    def analyst_map(self, data, year: int, props, capture=None) -> None:
+    def analyst_map(self, data, year: int, props, capture=None, capture_png=None) -> None:
         """The analyst map: every hot-spot layer and the proposed zones, from the citywide
         map's data."""
         from dataclasses import replace
@@ -597,7 +600,14 @@ class _Build:
         from .webmap import commander_map, save_map, static_map
 
         # the proposals' capture curve: a layer of its own, off at first
-        data = replace(data, analyst=True, proposals=props, capture=capture, show_change=False)
+        data = replace(
+            data,
+            analyst=True,
+            proposals=props,
+            capture=capture,
+            capture_png=capture_png,
+            show_change=False,
+        )
         data.title = f"Analyst map: hot spots {year}"
         what = [registry.REGISTRY[name].title for name, *_ in drawn_layers(data, analyst=True)]
         if props is not None:
