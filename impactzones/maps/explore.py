@@ -285,7 +285,9 @@ def _rgba_png(rgba: np.ndarray) -> bytes:
     from PIL import Image, PngImagePlugin
 
     info = PngImagePlugin.PngInfo()
-    info.add_text("Software", f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/")
+    info.add_text(
+        "Software", f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/"
+    )
     img = Image.fromarray(np.ascontiguousarray((rgba * 255).astype(np.uint8)), mode="RGBA")
     buf = io.BytesIO()
     img.save(buf, format="png", optimize=True, pnginfo=info, dpi=(100, 100))

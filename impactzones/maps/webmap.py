@@ -1304,9 +1304,7 @@ def _add_proposals(m: folium.Map, data: MapData) -> list[str]:
     return [_section(PROPOSAL_LAYER, _line_key("#00897b", key, "dotted"))]
 
 
-def capture_layer(
-    m: folium.Map, curve: pd.DataFrame | None, png: bytes | None = None
-) -> list[str]:
+def capture_layer(m: folium.Map, curve: pd.DataFrame | None, png: bytes | None = None) -> list[str]:
     """The capture curve (:func:`impactzones.propose.capture_curve`) as a layer of its own,
     off when the map opens: turned on, the legend shows its table and plot (the share of
     the next period's crime captured against the share of the city covered).
