@@ -628,6 +628,39 @@ class _Box(folium.MacroElement):
         self.css_class = css_class
 
 
+class _GeoJson(folium.GeoJson):
+    """folium's GeoJson with one style for every feature (``style``): folium's style map of
+    it made at once, instead of by calling a style function on every feature and writing
+    each answer as JSON when the map is rendered (4,024 times for the Gi* grid). The page
+    is the same as with ``style_function=lambda _f: style``.
+
+    Examples
+    --------
+    >>> from impactzones.core.geo import st_louis
+    >>> data = _for_map(st_louis().districts[["name", "geometry"]])
+    >>> def page(layer):
+    ...     m = folium.Map(tiles=None)
+    ...     layer.add_to(m)
+    ...     return stable_ids(m.get_root().render())
+    >>> page(_GeoJson(data, style=DISTRICT_STYLE)) == page(
+    ...     folium.GeoJson(data, style_function=lambda _f: DISTRICT_STYLE))
+    True
+    """
+
+    def __init__(self, data, *, style: dict, **kwargs):
+        super().__init__(data, style_function=lambda _f: style, **kwargs)
+        # folium's mapping when every feature has this style: its one (default) entry
+        self._style_key = folium.features.GeoJsonStyleMapper._to_key(dict(style))
+
+    def render(self, **kwargs) -> None:
+        from folium.utilities import get_obj_in_upper_tree
+
+        self.parent_map = get_obj_in_upper_tree(self, folium.Map)
+        if self.data["features"]:
+            self.style_map = {"default": self._style_key}
+        super(folium.GeoJson, self).render()  # folium's GeoJson.render, without the mapping
+
+
 class _Text(folium.Element):
     """A piece of the page given as finished text (folium's Element would compile it as a
     template: Leaflet's 150 kB, on every map)."""
@@ -745,26 +778,16 @@ def _add_offline_base(
             "offline base", (layers, basemap), lambda: _offline_base(layers, basemap)
         )
     group = folium.FeatureGroup(name="Offline base", control=False, show=True)
-    folium.GeoJson(
+    _GeoJson(
         land,
-        style_function=lambda _f: {
-            "color": "#b9b4a6",
-            "weight": 1,
-            "fillColor": "#fbfaf6",
-            "fillOpacity": 1,
-        },
+        style={"color": "#b9b4a6", "weight": 1, "fillColor": "#fbfaf6", "fillOpacity": 1},
         interactive=False,
         pane="izBase",
     ).add_to(group)
     if river is not None:
-        folium.GeoJson(
+        _GeoJson(
             river,
-            style_function=lambda _f: {
-                "color": "#8fb4d4",
-                "weight": 0.5,
-                "fillColor": "#b9d3ea",
-                "fillOpacity": 1,
-            },
+            style={"color": "#8fb4d4", "weight": 0.5, "fillColor": "#b9d3ea", "fillOpacity": 1},
             interactive=False,
             pane="izBase",
         ).add_to(group)
@@ -1041,9 +1064,9 @@ def _add_areas(m: folium.Map, data: MapData) -> list[str]:
     if nb is not None and len(nb):
         cols = [c for c in ("neighborhood", "name", "geometry") if c in nb]
         group = folium.FeatureGroup(name="Neighborhoods", show=True)
-        folium.GeoJson(
+        _GeoJson(
             _once(data, "neighborhoods", nb, lambda: _for_map(nb[cols])),
-            style_function=lambda _f: NEIGHBORHOOD_STYLE,
+            style=NEIGHBORHOOD_STYLE,
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Neighborhood"]),
         ).add_to(group)
         _Labels(_once(data, "neighborhood labels", nb, lambda: _labels(nb, "iz-lbl-nb"))).add_to(
@@ -1059,7 +1082,7 @@ def _add_areas(m: folium.Map, data: MapData) -> list[str]:
         if series is not None:
             lines.append(f"{int(series.sum()):,} violent incidents in the chart's months")
         shown = _once(data, "districts", d, lambda: _each_area(d["name"], d.geometry, d.crs))[i]
-        layer = folium.GeoJson(shown, style_function=lambda _f: DISTRICT_STYLE)
+        layer = _GeoJson(shown, style=DISTRICT_STYLE)
         layer.add_child(_BoundTooltip(str(row.name)))
         layer.add_child(_popup(str(row.name), lines, trend_svg(series, data.trend_start)))
         layer.add_to(group)
@@ -1126,7 +1149,7 @@ def _add_zones(m: folium.Map, data: MapData) -> list[str]:
             style.update({"weight": 1.5, "opacity": 0.6})
         if name == data.zone:
             style["className"] = "iz-zone-main"
-        layer = folium.GeoJson(shown, style_function=lambda _f, s=style: s, pane="izZones")
+        layer = _GeoJson(shown, style=style, pane="izZones")
         layer.add_child(_BoundTooltip(f"Impact Zone: {name}"))
         began = pd.Timestamp(start) if start is not None and pd.notna(start) else None
         layer.add_child(_popup(f"Impact Zone: {name}", lines, trend_svg(series, began)))
@@ -1160,9 +1183,9 @@ def _add_rings(m: folium.Map, data: MapData) -> list[str]:
         style = dict(RING_STYLE)
         if name == data.zone:
             style["className"] = "iz-ring-main"
-        folium.GeoJson(
+        _GeoJson(
             shown,
-            style_function=lambda _f, s=style: s,
+            style=style,
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Ring"]),
             pane="izZones",
         ).add_to(group)
@@ -1285,9 +1308,9 @@ def _add_proposals(m: folium.Map, data: MapData) -> list[str]:
     if "pai" in shown:
         shown["pai"] = shown["pai"].round(1)
     group = folium.FeatureGroup(name=PROPOSAL_LAYER, show=True)
-    folium.GeoJson(
+    _GeoJson(
         _for_map(shown),
-        style_function=lambda _f: PROPOSAL_STYLE,
+        style=PROPOSAL_STYLE,
         tooltip=folium.GeoJsonTooltip(fields=cols, aliases=[aliases[c] for c in cols]),
         pane="izZones",
     ).add_to(group)
