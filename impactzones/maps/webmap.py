@@ -56,6 +56,7 @@ from ..io.safety import js_literal
 from ..io.writers import write_text
 from ._leaflet import leaflet_inline as _leaflet_inline
 from ._templates import literal_elements
+from .cache import MapCache
 
 if TYPE_CHECKING:
     from ..core.results import Result
@@ -300,48 +301,6 @@ def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(lambda v: esc(v) if pd.notna(v) else "")
     return out
-
-
-class MapCache:
-    """What the maps of one build share, each made once: a layer's GeoJSON, a surface's
-    PNG, the offline base.
-
-    An entry is found by a key and the object it was made from, that object by identity
-    (the maps of one build draw the same layers and results, unchanged); the cache holds
-    a reference to it, and lives as long as the build that made it (``MapData.cache``).
-
-    Examples
-    --------
-    >>> cache, frame = MapCache(), [1, 2]
-    >>> cache.get("sum", frame, lambda: sum(frame)), cache.get("sum", frame, lambda: 0)
-    (3, 3)
-    >>> cache.get("sum", [1, 2], lambda: 0)  # an equal list, but another object
-    0
-    """
-
-    def __init__(self) -> None:
-        self._items: dict[tuple, tuple] = {}
-
-    def get(self, key, source, make):
-        """The value made by ``make()`` for ``key`` and ``source``, made at the first call.
-
-        ``source`` may be a tuple of the objects the value is made from: each is then
-        matched by identity (and held, so that no other object takes its ``id``)."""
-        sources = source if isinstance(source, tuple) else (source,)
-        ids = (key, *map(id, sources))
-        entry = self._items.get(ids)
-        if entry is None or any(a is not b for a, b in zip(entry[0], sources, strict=True)):
-            entry = (sources, make())
-            self._items[ids] = entry
-        return entry[1]
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __reduce__(self):
-        # a map handed to another process (the picture worker) takes an empty cache along,
-        # not every layer drawn so far
-        return (MapCache, ())
 
 
 def _once(data: MapData, key, source, make):
