@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from .core.collect import fewer_collections
-from .core.defaults import RING
+from .core.defaults import DISTRICT_REACH, RING
 from .core.errors import InputError
 from .core.geo import Layers, no_point, xy
 from .core.geometry import locate, locate_all, polygon_ids, ring_polygons
@@ -68,7 +68,10 @@ def assign(
         unchanged):
 
         * ``district``, ``neighborhood``: the id of the polygon holding the point
-          (``<NA>`` outside every polygon; edge points go to the first polygon by id);
+          (``<NA>`` outside every polygon; edge points go to the first polygon by id); a
+          point inside the study area in no district, within
+          :data:`~impactzones.core.defaults.DISTRICT_REACH` (100 m) of one, is the nearest
+          district's (a bridge or riverbank past the layer's edge);
         * ``zone``: the name of the zone holding the point, or ``""``. Where zones overlap
           the point goes to the first zone in the layer's order, and ``zones`` lists all of
           them, separated by ``;``;
@@ -97,7 +100,8 @@ def assign(
     out = incidents.copy(deep=False)
     x, y = xy(out)
     # .array: positional, whatever the input's index
-    out["district"] = polygon_ids(layers.districts, "district", x, y).array
+    out["district"] = polygon_ids(layers.districts, "district", x, y,
+                                  reach=DISTRICT_REACH.default, within=layers.study_area).array
     if layers.neighborhoods is not None and "neighborhood" in layers.neighborhoods:
         out["neighborhood"] = polygon_ids(layers.neighborhoods, "neighborhood", x, y).array
     zones = layers.zones

@@ -6,6 +6,7 @@ the same function, or the stages one by one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from .assign import assign, count_incidents, keep_labels
 from .core.change import format_pct
 from .core.collect import fewer_collections, no_collection_at_exit
 from .core.compat import renamed_keyword
-from .core.defaults import RING
+from .core.defaults import DISTRICT_REACH, RING
 from .core.drawing import draw_here
 from .core.errors import InputError
 from .core.files import writes_into
@@ -184,7 +185,8 @@ def _area_labels(
         inc["ring_m"] = float(ring)
         return inc
     if layers.districts is not None:
-        inc["district"] = polygon_ids(layers.districts, "district", x, y)
+        inc["district"] = polygon_ids(layers.districts, "district", x, y,
+                                      reach=DISTRICT_REACH.default, within=layers.study_area)
     if layers.neighborhoods is not None and "neighborhood" in layers.neighborhoods:
         inc["neighborhood"] = polygon_ids(layers.neighborhoods, "neighborhood", x, y)
     return inc
@@ -409,13 +411,14 @@ def run_demo(
     settings = {k: v for k, v in locals().items() if k not in ("progress", "out", "parallel")}
     step = progress or (lambda _msg: None)
     out = Path(out)
-    weights = _demo_start(out, harm, [incidents, boundary, districts, zones])
+    weights = _demo_start(out, harm, [incidents, boundary, districts, zones, basemap, harm])
     with _Pictures(parallel) as draw:  # matplotlib's PNGs and PDFs, in a worker
         layers = _demo_layers(boundary, districts, zones, crs, step)
         # read before any output is written (a bad file refused first); the stages draw it
         streets = read_layer(basemap, kind="basemap", work_crs=layers.crs) if basemap else None
         inc, load, truth, source = _demo_incidents(
-            layers, incidents, columns, crs, read_options, seed, scale, ring, step
+            layers, incidents, columns, crs, read_options, seed, scale, ring, step,
+            boundary_given=boundary is not None,
         )
         from .evaluate.compare import reuse_memberships
 
@@ -451,14 +454,15 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     hotspots, files = _demo_hotspots(pts, layers, out, seed, headline)
     step("Proposing new zones and backtesting them")
     proposals, backtest_table = _demo_proposals(pts, layers)
-    capture, proposal_files = _demo_proposal_files(
+    capture, capture_drawn, proposal_files = _demo_proposal_files(
         pts, layers, out, proposals, backtest_table, draw
     )
     files += proposal_files
     if proposals is not None:
         headline["proposals"] = proposals["summary"].tolist()
     step("Writing the proposal page")
-    files.append(_demo_explore(inc, layers, out, proposals, ring, capture))
+    files.append(_demo_explore(inc, layers, out, proposals, ring, capture,
+                               lambda: draw.result(capture_drawn)))  # fmt: skip
     step("Writing outputs")
     files += _demo_tables(inc, out, headline, counts, comparisons, harm_tables, truth, load,
                           places=(layers, ring))  # fmt: skip
@@ -481,12 +485,13 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     extra += _index_entries(headline, evaluations)
     extra.append(_explore_entry(backtest_table, capture is not None))
     step("Drawing the maps")
+    capture_png = draw.result(capture_drawn)  # capture_curve.png's bytes, for the analyst map
     for ev in evaluations.values():  # the counterfactual PNG's bytes go into the maps
         ev.png = draw.result(ev.png)
     files += _demo_maps(
         inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
         source=source, ring=ring, online_tiles=settings["online_tiles"],
-        basemap=settings["basemap"], extra=extra, capture=capture,
+        basemap=settings["basemap"], extra=extra, capture=capture, capture_png=capture_png,
         pictures=settings["pictures"], png_maps=settings["png_maps"],
         hotspots_year=headline.get("hotspots", {}).get("year"),
         window_hotspots=_window_hotspots(pts, layers, comparisons, headline, seed),
@@ -651,7 +656,7 @@ def _picture_worker():
 
 
 def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
-               *, source, ring, online_tiles, basemap, extra, capture,
+               *, source, ring, online_tiles, basemap, extra, capture, capture_png=None,
                pictures=True, png_maps=False, hotspots_year=None, window_hotspots=None,
                skipped=None, draw=None, cache=None) -> list:  # fmt: skip
     """The commander, citywide and analyst maps, their PDF briefs (``pictures``), their PNG
@@ -672,6 +677,7 @@ def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_tabl
         ring=ring,
         backtest=backtest_table,
         capture=capture,
+        capture_png=capture_png,
         online_tiles=online_tiles,
         basemap=basemap,
         extra=extra,
@@ -698,35 +704,39 @@ def _demo_layers(boundary, districts, zones, crs, step) -> Layers:
     return layers
 
 
-def _demo_explore(inc, layers: Layers, out: Path, proposals, ring: float, capture) -> Path:
-    """The offline proposal page, with the demo's proposals and capture curve."""
+def _demo_explore(inc, layers: Layers, out: Path, proposals, ring: float, capture,
+                  capture_png=None) -> Path:  # fmt: skip
+    """The offline proposal page, with the demo's proposals and capture curve (its plot:
+    the bytes of ``capture_curve.png``, or a function waiting for the worker's)."""
     from .maps.explore import write_explore
 
-    return write_explore(
-        inc, layers, out / "explore.html", proposals=proposals, ring=ring, capture=capture
-    )
+    return write_explore(inc, layers, out / "explore.html", proposals=proposals, ring=ring,
+                         capture=capture, capture_png=capture_png)  # fmt: skip
 
 
 def _demo_start(out: Path, harm, inputs: list):
-    """Before any work: the harm weights read (a bad file is refused), no output folder
-    holding an input, and a killed run's temporaries and stale manifest cleaned away."""
+    """Before any work: no output folder holding an input (the layers, the base map and
+    the harm weights too), the harm weights read (a bad file is refused), and a killed
+    run's temporaries and stale manifest cleaned away."""
     from .io.manifest import clean_temporaries
 
+    incidents, *layer_files = inputs
+    listed = incidents if isinstance(incidents, (list, tuple)) else [incidents]
+    guard_folder([*listed, *layer_files], out)
     weights = None
     if harm is not None:
         from .evaluate.harm import read_harm_weights
 
         weights = read_harm_weights(harm)
-    incidents, *layer_files = inputs
-    listed = incidents if isinstance(incidents, (list, tuple)) else [incidents]
-    guard_folder([*listed, *layer_files], out)
     clean_temporaries(out)
     return weights
 
 
-def _demo_incidents(layers, incidents, columns, crs, read_options, seed, scale, ring, step):
+def _demo_incidents(layers, incidents, columns, crs, read_options, seed, scale, ring, step,
+                    boundary_given: bool = False):  # fmt: skip
     """The incidents: read from the files given (every row used or rejected with a reason),
-    or synthetic ones with their planted truth. Returns ``(incidents, load, truth, source)``."""
+    or synthetic ones with their planted truth. Returns ``(incidents, load, truth, source)``.
+    ``boundary_given``: the study area is the user's (a refusal then says to check it)."""
     load = truth = None
     if incidents:
         step("Reading incidents")
@@ -740,7 +750,7 @@ def _demo_incidents(layers, incidents, columns, crs, read_options, seed, scale, 
             work_crs=layers.crs,
             **(read_options or {}),
         )
-        load.require_incidents()  # one sentence: no rows, or every row rejected and why
+        load.require_incidents(boundary_given)  # one sentence: no rows, or all rejected
         inc = load.incidents
         source = source_label(inputs)  # the files' names, never the machine's paths
         if no_point(inc).all():  # only a clean file's private rows: nothing to place
@@ -811,16 +821,16 @@ def _window_hotspots(inc, layers: Layers, comparisons: dict, headline: dict, see
 
 def _demo_proposal_files(inc, layers: Layers, out: Path, proposals, backtest_table, draw=None):
     """The proposals, their backtest and capture curves, written. Returns
-    ``(capture curve or None, files)``."""
+    ``(capture curve or None, its PNG's bytes (or their future) or None, files)``."""
     files: list[Path] = []
-    capture = None
+    capture = png = None
     if proposals is not None:
         files.append(write_vector(proposals, out / "proposals.geojson"))
         if backtest_table is not None:
             files.append(write_table(backtest_table, out / "proposals_backtest.csv"))
-            capture_files, capture = _demo_capture(inc, layers, backtest_table, out, draw)
+            capture_files, capture, png = _demo_capture(inc, layers, backtest_table, out, draw)
             files.extend(capture_files)
-    return capture, files
+    return capture, png, files
 
 
 def _demo_tables(inc, out: Path, headline: dict, counts, comparisons, harm_tables, truth, load,
@@ -1045,17 +1055,19 @@ def existing_zones(
     zones: gpd.GeoDataFrame,
     *,
     by=None,
-    names: str | None = None,
+    names: str | Sequence[str] | None = None,
     extra: str | Path | None = None,
     crs=None,
 ) -> gpd.GeoDataFrame:
     """The zones that count as existing when proposing new ones (kept clear of).
 
-    Those ``names`` (comma-separated) when given; else the zones that had begun by the day
-    ``by`` (a zone without a start date counts as existing; ``by=None``: every zone); plus
-    the zones in the file ``extra`` (e.g. one drawn on the ``explore`` page). A zone of
-    ``extra`` that repeats one already counted (the same shape, whatever its name) is counted
-    once; a different shape under a name already counted is named ``NAME (FILE)``.
+    Those ``names`` when given (each matched exactly; a string that is no zone's name is
+    read as comma-separated names: :func:`impactzones.core.options.pick_names`); else the
+    zones that had begun by the day ``by`` (a zone without a start date counts as existing;
+    ``by=None``: every zone); plus the zones in the file ``extra`` (e.g. one drawn on the
+    ``explore`` page). A zone of ``extra`` that repeats one already counted (the same shape,
+    whatever its name) is counted once; a different shape under a name already counted is
+    named ``NAME (FILE)``.
 
     Examples
     --------
@@ -1071,13 +1083,10 @@ def existing_zones(
     """
     kept = zones
     if names:
-        wanted = [z.strip() for z in names.split(",") if z.strip()]
-        known = zones["name"].astype(str).tolist()
-        if missing := [z for z in wanted if z not in known]:
-            raise InputError(
-                f"No zone named {', '.join(map(repr, missing))}; the zones are {', '.join(known)}."
-            )
-        kept = zones[zones["name"].isin(wanted)]
+        from .core.options import pick_names
+
+        wanted = pick_names(names, zones["name"].astype(str).tolist())
+        kept = zones[zones["name"].astype(str).isin(wanted)]
     elif by is not None and "start" in zones:
         kept = zones[zones["start"].isna() | (zones["start"] <= pd.Timestamp(by))]
     if extra:
@@ -1165,8 +1174,9 @@ def _explore_entry(bt, with_capture: bool) -> tuple:
 
 def _demo_capture(inc, layers: Layers, bt, out: Path, draw=None):
     """The capture curves of the demo's backtest (same periods, same existing zones) as a
-    table, a summary table at a few area shares and a plot."""
-    from .propose import capture_curve, capture_table, plot_capture_curve
+    table, a summary table at a few area shares and a plot. Returns ``(files, curve,
+    the plot's bytes or their future)`` (``([], None, None)`` without a curve)."""
+    from .propose import capture_curve, capture_curve_png, capture_table
 
     before, after = column_label(bt, "before"), column_label(bt, "period")
     year = int(before[:4])
@@ -1176,15 +1186,15 @@ def _demo_capture(inc, layers: Layers, bt, out: Path, draw=None):
             inc, period=int(after[:4]), before=year, existing=existing, layers=layers, draws=20
         )
     except InputError:
-        return [], None
+        return [], None, None
     title = f"Violent crime captured in {after} by zones chosen from {before}"
     png = out / "capture_curve.png"
-    (draw or draw_here)(plot_capture_curve, curve, png, title=title)
+    drawn = (draw or draw_here)(capture_curve_png, curve, png, title=title)
     return [
         write_table(curve, out / "capture_curve.csv"),
         write_table(capture_table(curve), out / "capture_table.csv"),
         png,
-    ], curve
+    ], curve, drawn
 
 
 def _headline_change(comparisons: dict) -> dict:

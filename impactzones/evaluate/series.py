@@ -42,6 +42,7 @@ import pandas as pd
 from scipy import stats
 
 from ..core.defaults import CONF, RING, describe
+from ..core.drawing import fit_axes
 from ..core.errors import InputError
 from ..core.geo import require_same_crs
 from ..cube import is_cube
@@ -1111,5 +1112,5 @@ def plot_counterfactual(result: SeriesResult, path: str | Path | None = None) ->
     fig = Figure(figsize=(8, 4), dpi=100)
     ax = fig.add_subplot()
     draw_counterfactual(ax, result)
-    fig.tight_layout()
+    fit_axes(fig, ax, titles=[ax.title])
     return write_png(fig, path)

@@ -363,8 +363,8 @@ def build_maps(
     else ``window_hotspots[label]`` (results by the window's label, e.g. ``"2018"``), else
     none (never another year's hot spots under its title). ``extra`` lists more (title,
     file, window, finding) rows for the index (e.g. the CompStat report).
-    ``capture`` is the proposals' capture curve, a layer of the analyst map, and
-    ``capture_png`` its plot drawn beforehand (PNG bytes; drawn here when not given).
+    ``capture`` is the proposals' capture curve for the analyst map, ``capture_png`` its
+    plot already drawn (:func:`impactzones.propose.capture_curve_png`; else drawn here).
     ``counterfactuals`` maps a zone to ``(png, caption)`` for its commander map and
     ``evaluations`` a zone to its interrupted time series (a ``SeriesResult``) for its brief.
     ``skipped``, when given, gets one sentence per map not drawn, saying why (as the index
@@ -602,14 +602,8 @@ class _Build:
         from .webmap import commander_map, save_map, static_map
 
         # the proposals' capture curve: a layer of its own, off at first
-        data = replace(
-            data,
-            analyst=True,
-            proposals=props,
-            capture=capture,
-            capture_png=capture_png,
-            show_change=False,
-        )
+        data = replace(data, analyst=True, proposals=props, capture=capture,
+                       capture_png=capture_png, show_change=False)  # fmt: skip
         data.title = f"Analyst map: hot spots {year}"
         what = [registry.REGISTRY[name].title for name, *_ in drawn_layers(data, analyst=True)]
         if props is not None:

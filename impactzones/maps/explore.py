@@ -27,6 +27,7 @@ import base64
 import json
 import re
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -106,7 +107,7 @@ def explore_data(
     cell: float = 100.0,
     ring: float = RING.default,
     capture: pd.DataFrame | None = None,
-    capture_png: bytes | None = None,
+    capture_png: bytes | Callable[[], bytes] | None = None,
 ) -> dict:
     """Everything the proposal page embeds: aggregates and layers, no points.
 
@@ -120,7 +121,9 @@ def explore_data(
         ``study_area_km2``, ``ring`` (metres), the layers as GeoJSON
         (proposals simplified to 10 m, so that their corners can be dragged) and, given a
         capture curve (:func:`impactzones.propose.capture_curve`), its table and plot
-        (``capture_png``, PNG bytes drawn beforehand; drawn here, at 70 dpi, when not given).
+        (``capture_png``: drawn already by :func:`impactzones.propose.capture_curve_png`,
+        or a function returning it, called once the rest is done, e.g. waiting for a
+        worker process drawing it meanwhile; else drawn here).
 
     Examples
     --------
@@ -170,9 +173,9 @@ def explore_data(
             None if proposals is None else proposals.assign(geometry=proposals.simplify(10.0)),
             ["name", "summary"],
         ),
-        "capture": _capture(capture, capture_png),
     }
     data["density"] = _density_png(counts, months, grid, keep)
+    data["capture"] = _capture(capture, capture_png)  # last: a picture drawn meanwhile
     return data
 
 
@@ -222,27 +225,21 @@ def _private_summary(private: pd.DataFrame, layers: Layers, months: pd.PeriodInd
     }
 
 
-def _capture(curve: pd.DataFrame | None, png: bytes | None = None) -> dict | None:
-    """The capture table (rows of strings) and the plot (PNG, base64) for the page."""
+def _capture(curve: pd.DataFrame | None, png=None) -> dict | None:
+    """The capture table (rows of strings) and the plot (``png``: bytes, a function
+    returning them, or None to draw it here; base64) for the page."""
     if curve is None or len(curve) == 0:
         return None
-    import io
-
-    from ..propose import capture_table
+    png = png() if callable(png) else png
+    from ..propose import capture_curve_png, capture_table
 
     table = capture_table(curve)
     rows = [[str(c).replace("capture_at_", "") for c in table.columns]]
     for r in table.itertuples(index=False):
         rows.append([str(r[0])] + [("-" if pd.isna(v) else f"{v:.1%}") for v in r[1:]])
-    if png is None:
-        from ..propose import plot_capture_curve
-
-        buf = io.BytesIO()
-        plot_capture_curve(curve, buf, dpi=70)
-        png = buf.getvalue()
     return {
         "rows": rows,
-        "png": base64.b64encode(png).decode(),
+        "png": base64.b64encode(png or capture_curve_png(curve, dpi=70)).decode(),
         "period": column_label(curve, "period"),
         "before": column_label(curve, "before"),
     }
@@ -310,9 +307,10 @@ def write_explore(
     ring: float = RING.default,
     title: str = "Propose an Impact Zone",
     capture: pd.DataFrame | None = None,
-    capture_png: bytes | None = None,
+    capture_png: bytes | Callable[[], bytes] | None = None,
 ) -> Path:
-    """Write the proposal page (one offline HTML file) to ``path``.
+    """Write the proposal page (one offline HTML file) to ``path`` (``capture``,
+    ``capture_png``: as :func:`explore_data` takes them).
 
     Examples
     --------

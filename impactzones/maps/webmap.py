@@ -210,10 +210,11 @@ class MapData:
     proposals : GeoDataFrame, optional
     capture : DataFrame, optional
         The proposals' capture curve (:func:`impactzones.propose.capture_curve`), a layer
-        of the analyst map (:func:`capture_layer`).
+        of the analyst map.
     capture_png : bytes, optional
-        Its plot, drawn beforehand (e.g. by the demo's picture worker); drawn here when
-        not given.
+        Its plot, already drawn (:func:`impactzones.propose.capture_curve_png`: the demo's
+        worker draws it once for its file, its proposal page and this map); drawn here
+        when not given.
     trends : dict, optional
         Area name -> monthly counts (a Series indexed by month start) for popup charts.
     trend_start : Timestamp, optional
@@ -249,7 +250,7 @@ class MapData:
     analyst: bool = False
     proposals: gpd.GeoDataFrame | None = None
     capture: pd.DataFrame | None = None
-    capture_png: bytes | None = None
+    capture_png: bytes | None = field(default=None, repr=False)
     trends: dict = field(default_factory=dict)
     trend_start: pd.Timestamp | None = None
     ring: float = defaults.RING.default
@@ -611,7 +612,7 @@ class _GeoJson(folium.GeoJson):
         # folium's mapping when every feature has this style: its one (default) entry
         self._style_key = folium.features.GeoJsonStyleMapper._to_key(dict(style))
 
-    def render(self, **kwargs) -> None:
+    def render(self, **kwargs):  # as folium's (whose types mypy would hold it to)
         from folium.utilities import get_obj_in_upper_tree
 
         self.parent_map = get_obj_in_upper_tree(self, folium.Map)
@@ -1289,10 +1290,8 @@ def _add_proposals(m: folium.Map, data: MapData) -> list[str]:
 def capture_layer(m: folium.Map, curve: pd.DataFrame | None, png: bytes | None = None) -> list[str]:
     """The capture curve (:func:`impactzones.propose.capture_curve`) as a layer of its own,
     off when the map opens: turned on, the legend shows its table and plot (the share of
-    the next period's crime captured against the share of the city covered).
-
-    ``png`` is the curve's plot (:func:`impactzones.propose.plot_capture_curve`) as PNG
-    bytes, drawn beforehand; without it the plot is drawn here (60 dpi).
+    the next period's crime captured against the share of the city covered): ``png``, its
+    plot already drawn (:func:`impactzones.propose.capture_curve_png`), or drawn here.
 
     Returns the legend section (empty without a curve).
 
@@ -1308,7 +1307,7 @@ def capture_layer(m: folium.Map, curve: pd.DataFrame | None, png: bytes | None =
     """
     if curve is None or len(curve) == 0:
         return []
-    from ..propose import capture_table
+    from ..propose import capture_curve_png, capture_table
 
     table = capture_table(curve)
     shares = [str(c).replace("capture_at_", "at ") for c in table.columns[1:]]
@@ -1321,13 +1320,7 @@ def capture_layer(m: folium.Map, curve: pd.DataFrame | None, png: bytes | None =
         + "</tr>"
         for r in table.itertuples(index=False)
     )
-    if png is None:
-        from ..propose import plot_capture_curve
-
-        buf = io.BytesIO()
-        plot_capture_curve(curve, buf, dpi=60)
-        png = buf.getvalue()
-    b64 = base64.b64encode(png).decode()
+    encoded = base64.b64encode(png or capture_curve_png(curve, dpi=60)).decode()
     period, before = column_label(curve, "period"), column_label(curve, "before")
     title = f"Capture of {period} crime, zones chosen from {before}" if period else "Capture"
     folium.FeatureGroup(name=CAPTURE_LAYER, show=False).add_to(m)
@@ -1335,7 +1328,7 @@ def capture_layer(m: folium.Map, curve: pd.DataFrame | None, png: bytes | None =
         f"<b>{esc(title)}</b><div class='iz-note'>Share of the crime captured against the "
         "share of the city covered (of the whole city).</div>"
         f"<table class='iz-capture'><tr>{head}</tr>{body}</table>"
-        f"<img alt='Capture curves' style='width:100%' src='data:image/png;base64,{b64}'>"
+        f"<img alt='Capture curves' style='width:100%' src='data:image/png;base64,{encoded}'>"
     )
     return [_section(CAPTURE_LAYER, html_text)]
 
