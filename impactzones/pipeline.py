@@ -476,7 +476,11 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
                             seed, draw)  # fmt: skip
     files += _evaluation_files(evaluations, headline)
     step("Writing the CompStat report")
-    compstat_files, extra = _demo_compstat(inc, layers, out, source, settings["online_tiles"])
+    from .maps.cache import MapCache
+
+    map_cache = MapCache()  # the CompStat map and the other maps draw the same layers
+    compstat_files, extra = _demo_compstat(inc, layers, out, source, settings["online_tiles"],
+                                           map_cache)  # fmt: skip
     files += compstat_files
     extra += _index_entries(headline, evaluations)
     extra.append(_explore_entry(backtest_table, capture is not None))
@@ -491,7 +495,7 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
         pictures=settings["pictures"], png_maps=settings["png_maps"],
         hotspots_year=headline.get("hotspots", {}).get("year"),
         window_hotspots=_window_hotspots(pts, layers, comparisons, headline, seed),
-        skipped=skipped, draw=draw,
+        skipped=skipped, draw=draw, cache=map_cache,
     )  # fmt: skip
     if skipped:
         headline["skipped"] = skipped  # each map not drawn, and why
@@ -654,9 +658,10 @@ def _picture_worker():
 def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
                *, source, ring, online_tiles, basemap, extra, capture, capture_png=None,
                pictures=True, png_maps=False, hotspots_year=None, window_hotspots=None,
-               skipped=None, draw=None) -> list:  # fmt: skip
+               skipped=None, draw=None, cache=None) -> list:  # fmt: skip
     """The commander, citywide and analyst maps, their PDF briefs (``pictures``), their PNG
-    pictures (``pictures`` and ``png_maps``) and the index page."""
+    pictures (``pictures`` and ``png_maps``) and the index page (``cache``: the layers'
+    GeoJSON shared with the CompStat map, :class:`~impactzones.maps.cache.MapCache`)."""
     from .maps.build import build_maps
 
     return build_maps(
@@ -684,6 +689,7 @@ def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_tabl
         brief=pictures,
         skipped=skipped,
         draw=draw,
+        cache=cache,
     )
 
 
@@ -891,12 +897,15 @@ def _evaluation_files(evaluations: dict, headline: dict) -> list:
     return files
 
 
-def _demo_compstat(inc, layers: Layers, out: Path, source: str, online_tiles: bool):
-    """The CompStat report to the data's last day, and its entry on the index page."""
+def _demo_compstat(inc, layers: Layers, out: Path, source: str, online_tiles: bool, cache=None):
+    """The CompStat report to the data's last day, and its entry on the index page (its map
+    shares ``cache`` with the maps drawn after it)."""
     from .maps.compstat import write_compstat
 
     as_of = inc["occurred_at"].max()
-    cs, files = write_compstat(inc, layers, as_of, out, source=source, online_tiles=online_tiles)
+    cs, files = write_compstat(
+        inc, layers, as_of, out, source=source, online_tiles=online_tiles, cache=cache
+    )
     city = cs[(cs["area"] == "Citywide") & (cs["crime"] == "violent")].iloc[0]
     links = [("table (CSV)", "compstat.csv")]
     if any(p.name == "compstat_hotspots.html" for p in files):

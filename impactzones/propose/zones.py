@@ -457,12 +457,7 @@ def _grow_zones(grid, values, area, blocked, c: Constraints, params: dict, layer
     """Grow, outline and keep clear, one zone at a time, hottest seed first, until ``k``
     zones, the budget, the hot spots (``hot``) or the room runs out. Returns the shapes,
     their incidents (counted once, for the floor and the table) and which limit stopped."""
-    cx, cy = grid.centres()
-    free = (
-        grid.mask & ~shapely.contains_xy(blocked, cx, cy)
-        if not blocked.is_empty
-        else (grid.mask.copy())
-    )
+    free = grid.mask & ~grid.centres_in(blocked)
     floor = params["floor"]
     floor_value = float(np.quantile(values[free], floor)) if floor and free.any() else 0.0
     shapes: list = []
@@ -493,7 +488,7 @@ def _grow_zones(grid, values, area, blocked, c: Constraints, params: dict, layer
             continue
         around = shape.buffer(c.gap_m * GAP_PAD, quad_segs=BUFFER_SEGMENTS)
         blocked = shapely.union(blocked, around)
-        free &= ~shapely.contains_xy(around, cx, cy)
+        free &= ~grid.centres_in(around)
         shapes.append(shape)
         hits.append(n)
         left -= shape.area
