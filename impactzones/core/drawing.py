@@ -454,7 +454,7 @@ def lean_pdf_text() -> Iterator[None]:
     with _TEXT_LOCK:  # blocks in several threads: the helper is put back by the last out
         if _TEXT_DEPTH == 0:
             _TEXT_SAVED["helpers"] = backend_pdf._text_helpers
-            backend_pdf._text_helpers = types.SimpleNamespace(layout=layout)
+            backend_pdf._text_helpers = types.SimpleNamespace(layout=layout)  # type: ignore[assignment]
         _TEXT_DEPTH += 1
     try:
         yield
