@@ -381,6 +381,8 @@ def run_demo(
     pictures: bool = True,
     parallel: bool = True,
     png_maps: bool = False,
+    explore: bool = True,
+    compstat: bool = True,
 ) -> DemoResult:
     """Run the pipeline on the bundled (or given) layers and synthetic (or given) incidents.
 
@@ -394,7 +396,8 @@ def run_demo(
     (the web maps, the evaluation plots and every table are written either way). The
     matplotlib pictures are drawn by a worker process while the rest goes on
     (``parallel=False``, or one CPU: here, in turn); each is drawn by the same function
-    either way, so the files are the same bytes.
+    either way, so the files are the same bytes. ``explore=False`` skips the proposal page
+    (``explore.html``), ``compstat=False`` the CompStat report (``compstat.*``).
 
     Examples
     --------
@@ -409,6 +412,9 @@ def run_demo(
     """
     _check_evaluation(evaluate_model, evaluate_freq)
     settings = {k: v for k, v in locals().items() if k not in ("progress", "out", "parallel")}
+    for page in ("explore", "compstat"):  # recorded when switched off (manifests unchanged)
+        if settings[page]:
+            del settings[page]
     step = progress or (lambda _msg: None)
     out = Path(out)
     weights = _demo_start(out, harm, [incidents, boundary, districts, zones, basemap, harm])
@@ -460,9 +466,10 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     files += proposal_files
     if proposals is not None:
         headline["proposals"] = proposals["summary"].tolist()
-    step("Writing the proposal page")
-    files.append(_demo_explore(inc, layers, out, proposals, ring, capture,
-                               lambda: draw.result(capture_drawn)))  # fmt: skip
+    if settings.get("explore", True):
+        step("Writing the proposal page")
+        files.append(_demo_explore(inc, layers, out, proposals, ring, capture,
+                                   lambda: draw.result(capture_drawn)))  # fmt: skip
     step("Writing outputs")
     files += _demo_tables(inc, out, headline, counts, comparisons, harm_tables, truth, load,
                           places=(layers, ring))  # fmt: skip
@@ -475,11 +482,18 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
                             settings["nearrepeat_category"], settings["nearrepeat_permutations"],
                             seed, draw)  # fmt: skip
     files += _evaluation_files(evaluations, headline)
-    step("Writing the CompStat report")
-    compstat_files, extra = _demo_compstat(inc, layers, out, source, settings["online_tiles"])
+    from .maps.cache import MapCache
+
+    map_cache = MapCache()  # the CompStat map and the other maps draw the same layers
+    compstat_files, extra = [], []
+    if settings.get("compstat", True):
+        step("Writing the CompStat report")
+        compstat_files, extra = _demo_compstat(inc, layers, out, source,
+                                               settings["online_tiles"], map_cache)  # fmt: skip
     files += compstat_files
     extra += _index_entries(headline, evaluations)
-    extra.append(_explore_entry(backtest_table, capture is not None))
+    if settings.get("explore", True):
+        extra.append(_explore_entry(backtest_table, capture is not None))
     step("Drawing the maps")
     capture_png = draw.result(capture_drawn)  # capture_curve.png's bytes, for the analyst map
     for ev in evaluations.values():  # the counterfactual PNG's bytes go into the maps
@@ -491,7 +505,7 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
         pictures=settings["pictures"], png_maps=settings["png_maps"],
         hotspots_year=headline.get("hotspots", {}).get("year"),
         window_hotspots=_window_hotspots(pts, layers, comparisons, headline, seed),
-        skipped=skipped, draw=draw,
+        skipped=skipped, draw=draw, cache=map_cache,
     )  # fmt: skip
     if skipped:
         headline["skipped"] = skipped  # each map not drawn, and why
@@ -654,9 +668,10 @@ def _picture_worker():
 def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
                *, source, ring, online_tiles, basemap, extra, capture, capture_png=None,
                pictures=True, png_maps=False, hotspots_year=None, window_hotspots=None,
-               skipped=None, draw=None) -> list:  # fmt: skip
+               skipped=None, draw=None, cache=None) -> list:  # fmt: skip
     """The commander, citywide and analyst maps, their PDF briefs (``pictures``), their PNG
-    pictures (``pictures`` and ``png_maps``) and the index page."""
+    pictures (``pictures`` and ``png_maps``) and the index page (``cache``: the layers'
+    GeoJSON shared with the CompStat map, :class:`~impactzones.maps.cache.MapCache`)."""
     from .maps.build import build_maps
 
     return build_maps(
@@ -684,6 +699,7 @@ def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_tabl
         brief=pictures,
         skipped=skipped,
         draw=draw,
+        cache=cache,
     )
 
 
@@ -891,12 +907,15 @@ def _evaluation_files(evaluations: dict, headline: dict) -> list:
     return files
 
 
-def _demo_compstat(inc, layers: Layers, out: Path, source: str, online_tiles: bool):
-    """The CompStat report to the data's last day, and its entry on the index page."""
+def _demo_compstat(inc, layers: Layers, out: Path, source: str, online_tiles: bool, cache=None):
+    """The CompStat report to the data's last day, and its entry on the index page (its map
+    shares ``cache`` with the maps drawn after it)."""
     from .maps.compstat import write_compstat
 
     as_of = inc["occurred_at"].max()
-    cs, files = write_compstat(inc, layers, as_of, out, source=source, online_tiles=online_tiles)
+    cs, files = write_compstat(
+        inc, layers, as_of, out, source=source, online_tiles=online_tiles, cache=cache
+    )
     city = cs[(cs["area"] == "Citywide") & (cs["crime"] == "violent")].iloc[0]
     links = [("table (CSV)", "compstat.csv")]
     if any(p.name == "compstat_hotspots.html" for p in files):

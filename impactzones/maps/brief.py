@@ -252,11 +252,13 @@ def _comparison_and_notes(fig, data, table, its: str) -> None:
 
 def _save_pdf(fig, path: Path) -> Path:
     """The page as a PDF, atomically, without a creation date (the same bytes each run)."""
-    from ..core.drawing import lean_font_subsets
+    from ..core.drawing import lean_font_subsets, lean_pdf_text
     from ..core.files import atomic_write
 
     def write(p):
-        with lean_font_subsets():  # the fonts without the tables no PDF viewer reads
+        # the fonts without the tables no PDF viewer reads; the text laid out without
+        # loading the glyph outlines the PDF never draws
+        with lean_font_subsets(), lean_pdf_text():
             fig.savefig(
                 p,
                 format="pdf",

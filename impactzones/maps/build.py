@@ -24,6 +24,7 @@ from ..core.geo import Layers
 from ..core.results import column_label
 from ..core.windows import Window, compare_phrase
 from ..io.safety import Slugs, source_label
+from .cache import MapCache
 
 __all__ = [
     "GLOSSARY",
@@ -348,6 +349,7 @@ def build_maps(
     self_contained: bool | None = None,
     skipped: list[str] | None = None,
     draw: Callable[..., Any] | None = None,
+    cache: MapCache | None = None,
 ) -> list[Path]:
     """Write the commander maps (one per zone that has a comparison, and a citywide one),
     the analyst map, static PNGs, a one-page PDF brief per zone and ``index.html`` into
@@ -369,7 +371,9 @@ def build_maps(
     page says it). ``draw``, when given, draws the static pictures (PNG maps, PDF briefs):
     it is called as ``draw(function, *args, **kwargs)`` and may hand the call to a worker
     process (the demo does), the file being complete once that call returns; by default
-    they are drawn here, in turn.
+    they are drawn here, in turn. ``cache``, when given, is shared with other maps of the
+    run (the CompStat map: :func:`~impactzones.maps.compstat.write_compstat`), so that the
+    layers they draw alike are made once; by default the maps of this build share one.
 
     Examples
     --------
@@ -392,8 +396,6 @@ def build_maps(
         f"impactzones {__version__}. "
         "Zones are illustrative where they come from the bundled layers."
     )
-    from .webmap import MapCache
-
     tr = _trends(incidents, layers)
     b = _Build(
         incidents=incidents,
@@ -408,7 +410,7 @@ def build_maps(
             trends=tr,
             ring=ring,
             basemap=basemap,
-            cache=MapCache(),  # the maps draw the same layers: each made once
+            cache=MapCache() if cache is None else cache,  # the same layers: each made once
         ),
         static=static,
         online_tiles=online_tiles,
