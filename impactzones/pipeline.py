@@ -782,9 +782,11 @@ def _demo_incidents(layers, incidents, columns, crs, read_options, seed, scale, 
 
 
 def _demo_headline(inc, source: str) -> dict:
-    """The summary's first keys: the source, the version, and the data's own stamp."""
+    """The summary's first keys: the source, the version, and the data's own stamp; and
+    how many incidents in the study area are in no district (beyond DISTRICT_REACH of
+    every district polygon: counted citywide, in no district's row), when any are."""
     years = sorted(inc["occurred_at"].dt.year.unique())
-    return {
+    headline = {
         "source": source,
         "version": __version__,
         # a stamp from the data, never the clock: same inputs, same bytes, any day
@@ -792,6 +794,11 @@ def _demo_headline(inc, source: str) -> dict:
         "incidents": len(inc),
         "years": [int(y) for y in years],
     }
+    if "district" in inc and "area_type" in inc:
+        none = int((inc["district"].isna() & inc["area_type"].ne("outside")).sum())
+        if none:
+            headline["in_no_district"] = none
+    return headline
 
 
 def _demo_hotspots(inc, layers: Layers, out: Path, seed: int, headline: dict):

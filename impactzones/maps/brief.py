@@ -168,9 +168,7 @@ def write_brief(
     b'%PDF-'
     """
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from .webmap import _texts
 
@@ -181,14 +179,11 @@ def write_brief(
     rc: dict = {"pdf.fonttype": 42, "text.parse_math": False, **fonts}
     with warnings.catch_warnings(), matplotlib.rc_context(rc):
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-        fig = plt.figure(figsize=LETTER)
-        try:
-            _page_head(fig, data)
-            its = _map_and_charts(fig, data, series, counterfactual)
-            _comparison_and_notes(fig, data, table, its)
-            return _save_pdf(fig, Path(path))
-        finally:
-            plt.close(fig)
+        fig = Figure(figsize=LETTER)  # no pyplot: nothing to import or close
+        _page_head(fig, data)
+        its = _map_and_charts(fig, data, series, counterfactual)
+        _comparison_and_notes(fig, data, table, its)
+        return _save_pdf(fig, Path(path))
 
 
 def _page_head(fig, data) -> None:
