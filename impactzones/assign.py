@@ -15,10 +15,9 @@ from collections.abc import Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from .core.collect import fewer_collections
-from .core.defaults import RING
+from .core.defaults import DISTRICT_REACH, RING
 from .core.errors import InputError
 from .core.geo import Layers, no_point, xy
 from .core.geometry import locate, locate_all, polygon_ids, ring_polygons
@@ -68,7 +67,10 @@ def assign(
         unchanged):
 
         * ``district``, ``neighborhood``: the id of the polygon holding the point
-          (``<NA>`` outside every polygon; edge points go to the first polygon by id);
+          (``<NA>`` outside every polygon; edge points go to the first polygon by id); a
+          point inside the study area in no district, within
+          :data:`~impactzones.core.defaults.DISTRICT_REACH` (100 m) of one, is the nearest
+          district's (a bridge or riverbank past the layer's edge);
         * ``zone``: the name of the zone holding the point, or ``""``. Where zones overlap
           the point goes to the first zone in the layer's order, and ``zones`` lists all of
           them, separated by ``;``;
@@ -97,7 +99,8 @@ def assign(
     out = incidents.copy(deep=False)
     x, y = xy(out)
     # .array: positional, whatever the input's index
-    out["district"] = polygon_ids(layers.districts, "district", x, y).array
+    out["district"] = polygon_ids(layers.districts, "district", x, y,
+                                  reach=DISTRICT_REACH.default, within=layers.study_area).array
     if layers.neighborhoods is not None and "neighborhood" in layers.neighborhoods:
         out["neighborhood"] = polygon_ids(layers.neighborhoods, "neighborhood", x, y).array
     zones = layers.zones
@@ -124,7 +127,7 @@ def assign(
     in_ring = locate(x, y, rings)
     in_ring[first >= 0] = -1
     out["ring"] = _labels(in_ring, names)
-    in_study = shapely.intersects_xy(_prepared(layers.study_area), x, y)
+    in_study = locate(x, y, [layers.study_area]) == 0  # intersects: edges included
     area = np.where(first >= 0, 0, np.where(in_ring >= 0, 1, 2))
     out["area_type"] = _labels(np.where(in_study, area, 3), np.array(AREA_TYPES, object))
     return keep_labels(out, incidents)
@@ -232,10 +235,6 @@ def _labels(codes: np.ndarray, names, missing: str = "") -> pd.api.extensions.Ex
     table = pd.array([*[str(v) for v in names], missing], dtype="str")
     return table.take(np.where(codes >= 0, codes, len(names)))
 
-
-def _prepared(geom):
-    shapely.prepare(geom)
-    return geom
 
 
 def count_incidents(

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from .core.compat import renamed_keyword
-from .core.defaults import RING, check_params
+from .core.defaults import DISTRICT_REACH, RING, check_params
 from .core.errors import InputError
 from .core.grid import Grid
 from .core.schema import GROUPS
@@ -157,9 +157,11 @@ def area_members(x, y, zones, ring: float, study_area=None, districts=None):
     Areas, in order: ``zone:<name>`` (each zone; a point may be in several),
     ``ring:<name>`` (each zone's displacement ring of ``ring`` metres, outside every zone,
     clipped to the study area), ``control`` (in no zone or ring), then ``district:<id>``
-    (the first district holding the point, as :func:`impactzones.assign.assign` labels
-    it) when ``districts`` (with a ``district`` column) are given. The rules are
-    :func:`impactzones.evaluate.compare.compare_zones`' for points inside the study area.
+    (the first district holding the point, or the nearest within
+    :data:`~impactzones.core.defaults.DISTRICT_REACH` of a point in none, as
+    :func:`impactzones.assign.assign` labels it) when ``districts`` (with a ``district``
+    column) are given. The rules are :func:`impactzones.evaluate.compare.compare_zones`'
+    for points inside the study area.
 
     Returns
     -------
@@ -175,7 +177,7 @@ def area_members(x, y, zones, ring: float, study_area=None, districts=None):
     >>> labels, m.astype(int).tolist()
     (['zone:A', 'ring:A', 'control'], [[1, 0, 0], [0, 1, 0], [0, 0, 1]])
     """
-    from .core.geometry import locate, locate_all, ring_polygons
+    from .core.geometry import locate, locate_all, nearest_within, ring_polygons
 
     names = zones["name"].astype(str).tolist()
     in_zone = locate_all(x, y, list(zones.geometry))
@@ -187,7 +189,8 @@ def area_members(x, y, zones, ring: float, study_area=None, districts=None):
     if districts is not None:
         ids = districts["district"].tolist()
         order = list(dict.fromkeys(ids))
-        pos = locate(x, y, list(districts.geometry))
+        pos = nearest_within(locate(x, y, list(districts.geometry)), x, y,
+                             list(districts.geometry), DISTRICT_REACH.default, study_area)
         which = np.array([order.index(i) for i in ids] + [-1])[pos]  # -1: in none
         labels += [f"district:{i}" for i in order]
         parts.append(which[:, None] == np.arange(len(order))[None, :])
@@ -415,6 +418,7 @@ def build_cube(
     >>> cube.sizes["time"], list(cube["group"].values)
     (12, ['violent', 'property', 'other'])
     """
+    from .core.geo import require_same_crs
     from .core.points import grid_for, points_in_study_area
 
     cell_size = check_params(cell_size=cell_size)["cell_size"]
@@ -445,9 +449,9 @@ def build_cube(
     }
     areas = None
     if zones is not None:
-        for layer in (zones, districts):
-            if layer is not None and not (layer.crs is not None and layer.crs.equals(grid.crs)):
-                raise InputError("The zones and districts need the incidents' CRS; reproject them.")
+        for layer, name in ((zones, "zones"), (districts, "districts")):
+            if layer is not None:  # else no incident lands in any of them, silently
+                require_same_crs(layer.crs, grid.crs, f"The incidents and the {name}")
         labels, members = area_members(x, y, zones, ring, study_area, districts)
         in_grid = grid.cell_of(x, y)[2]
         members = np.column_stack([members & in_grid[:, None], in_grid])  # + "city"

@@ -121,8 +121,10 @@ def clean_partition(frame, layers: Layers) -> tuple[object, Counter]:
             keep &= ~bad
 
     geom = frame.geometry
-    labelled = np.zeros(len(frame), bool)  # no point, counted by its kept area labels
-    labelled[place_by_labels(frame, [])[0]] = True
+    # rows with no point, counted by their kept area labels (and whether those say inside)
+    rows, *_, in_study, _unknown = place_by_labels(frame, [])
+    labelled, labelled_inside = np.zeros(len(frame), bool), np.zeros(len(frame), bool)
+    labelled[rows], labelled_inside[rows] = True, in_study
     reject((geom.isna().to_numpy() | geom.is_empty.to_numpy()) & ~labelled, "no_location")
     reject(frame["occurred_at"].isna().to_numpy(), "no_date")
     if "group" not in frame:
@@ -133,8 +135,8 @@ def clean_partition(frame, layers: Layers) -> tuple[object, Counter]:
     frame = frame[keep]
     x, y = xy(frame)
     inside = locate(x, y, [layers.study_area]) == 0
-    rows, *_, in_study, _unknown = place_by_labels(frame, [])
-    inside[rows] = in_study  # kept outside the study area: rejected as the others
+    by_label = labelled[keep]
+    inside[by_label] = labelled_inside[keep][by_label]  # labelled outside: rejected too
     rejects["outside_study_area"] += int((~inside).sum())
     if not rejects["outside_study_area"]:
         del rejects["outside_study_area"]
@@ -142,8 +144,10 @@ def clean_partition(frame, layers: Layers) -> tuple[object, Counter]:
 
 
 def _counted(columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    """The distinct rows of some non-negative integer columns and how often each occurs
-    (one flat integer key and ``np.unique``: no strings, no groupby)."""
+    """The distinct rows of some integer columns and how often each occurs, sorted by the
+    columns in order: each row as one flat index into the box the columns span
+    (``np.ravel_multi_index``), counted by ``np.unique``, and the distinct indices turned
+    back into columns (``np.unravel_index``); no strings, no groupby."""
     names = list(columns)
     values = [np.asarray(columns[n], np.int64) for n in names]
     if not len(values[0]):
@@ -151,16 +155,12 @@ def _counted(columns: dict[str, np.ndarray]) -> pd.DataFrame:
             {**{n: np.zeros(0, np.int64) for n in names}, "count": np.zeros(0, np.int64)}
         )
     lows = [int(v.min()) for v in values]
-    sizes = [int(v.max()) - lo + 1 for v, lo in zip(values, lows, strict=True)]
-    key = np.zeros(len(values[0]), np.int64)
-    for v, lo, size in zip(values, lows, sizes, strict=True):
-        key = key * size + (v - lo)
+    dims = tuple(int(v.max()) - lo + 1 for v, lo in zip(values, lows, strict=True))
+    key = np.ravel_multi_index(tuple(v - lo for v, lo in zip(values, lows, strict=True)), dims)
     uniq, count = np.unique(key, return_counts=True)
-    out = {}
-    for n, lo, size in reversed(list(zip(names, lows, sizes, strict=True))):
-        uniq, digit = np.divmod(uniq, size)
-        out[n] = digit + lo
-    return pd.DataFrame({**{n: out[n] for n in names}, "count": count.astype(np.int64)})
+    digits = np.unravel_index(uniq, dims)
+    out = {n: d.astype(np.int64) + lo for n, d, lo in zip(names, digits, lows, strict=True)}
+    return pd.DataFrame({**out, "count": count.astype(np.int64)})
 
 
 def _group_codes(frame) -> np.ndarray:
@@ -171,31 +171,41 @@ def _group_codes(frame) -> np.ndarray:
     return pd.Categorical(groups, categories=list(GROUPS)).codes.astype(np.int64)
 
 
-def _placed_xy(frame, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
-    """The rows' coordinates, those without a point placed one cell off the grid's corner
-    (in no cell; they are counted by their kept labels)."""
-    from .core.geo import xy
+@dataclass
+class _Rows:
+    """What the cube and the per-area counts read of a partition's rows, found once:
+    coordinates (NaN for a row without a point), the crime group's code (-1: none), the
+    period (ordinal), the grid cell (row, col) and whether the row has a point inside the
+    grid (a row without one is in no cell: it is counted by its kept labels)."""
 
-    x, y = xy(frame)
-    blank = ~(np.isfinite(x) & np.isfinite(y))
-    if blank.any():
-        x, y = np.where(blank, grid.x0 - grid.cell, x), np.where(blank, grid.y0 + grid.cell, y)
-    return x, y
+    x: np.ndarray
+    y: np.ndarray
+    group: np.ndarray
+    period: np.ndarray
+    row: np.ndarray
+    col: np.ndarray
+    in_grid: np.ndarray
+
+    @classmethod
+    def of(cls, frame, grid: Grid, freq: str) -> _Rows:
+        from .core.geo import xy
+
+        x, y = xy(frame)
+        located = np.isfinite(x) & np.isfinite(y)
+        row, col, ok = grid.cell_of(np.where(located, x, grid.x0), np.where(located, y, grid.y0))
+        period = pd.PeriodIndex(frame["occurred_at"].dt.to_period(_FREQ_CODE[freq])).asi8
+        return cls(x, y, _group_codes(frame), period, row, col, ok & located)
 
 
-def _sparse_cube(frame, grid: Grid, freq: str) -> pd.DataFrame:
+def _sparse_cube(rows: _Rows) -> pd.DataFrame:
     """Non-zero cube entries of one partition: period (ordinal), group (code), row, col
-    and count."""
-
-    x, y = _placed_xy(frame, grid)
-    row, col, ok = grid.cell_of(x, y)
-    period = pd.PeriodIndex(frame["occurred_at"].dt.to_period(_FREQ_CODE[freq])).asi8
-    ok &= _group_codes(frame) >= 0
-    cols = {"period": period, "group": _group_codes(frame), "row": row, "col": col}
+    and count (rows with a point in the grid and a group)."""
+    ok = rows.in_grid & (rows.group >= 0)
+    cols = {"period": rows.period, "group": rows.group, "row": rows.row, "col": rows.col}
     return _counted({k: v[ok] for k, v in cols.items()})
 
 
-def _sparse_areas(frame, layers: Layers, grid: Grid, freq: str, ring: float) -> pd.DataFrame:
+def _sparse_areas(frame, rows: _Rows, layers: Layers, ring: float) -> pd.DataFrame:
     """Non-zero per-area counts of one partition: period (ordinal), group (code), area
     (position in the labels of :func:`impactzones.cube.area_members`, then the city) and
     count, each incident where it lies, and each row without a point where its kept
@@ -203,16 +213,15 @@ def _sparse_areas(frame, layers: Layers, grid: Grid, freq: str, ring: float) -> 
     from .cube import area_members, pointless_members
 
     districts = getattr(layers, "districts", None)
-    x, y = _placed_xy(frame, grid)
-    _labels, members = area_members(x, y, layers.zones, ring, layers.study_area, districts)
-    groups = _group_codes(frame)
-    in_grid = grid.cell_of(x, y)[2] & (groups >= 0)
-    members = np.column_stack([members & in_grid[:, None], in_grid])  # + the city
-    rows, blank = pointless_members(frame, layers.zones, ring, districts)
-    members[rows] = blank & (groups[rows] >= 0)[:, None]
+    here = rows.in_grid & (rows.group >= 0)  # points located, in the grid, with a group
+    labels, located = area_members(rows.x[here], rows.y[here], layers.zones, ring,
+                                   layers.study_area, districts)  # fmt: skip
+    members = np.zeros((len(here), len(labels) + 1), bool)
+    members[here] = np.column_stack([located, np.ones(int(here.sum()), bool)])  # + the city
+    placed, blank = pointless_members(frame, layers.zones, ring, districts)
+    members[placed] = blank & (rows.group[placed] >= 0)[:, None]
     point, area = np.nonzero(members)
-    period = pd.PeriodIndex(frame["occurred_at"].dt.to_period(_FREQ_CODE[freq])).asi8
-    return _counted({"period": period[point], "group": groups[point], "area": area})
+    return _counted({"period": rows.period[point], "group": rows.group[point], "area": area})
 
 
 def _tables(assigned) -> tuple[pd.Series, pd.Series]:
@@ -236,9 +245,10 @@ def _summarise_part(frame, layers: Layers, grid: Grid, freq: str, ring: float) -
     counts, area = _tables(assigned)
     t = assigned["occurred_at"]
     blank = int(no_point(clean).sum())  # kept by their labels (clean_partition)
+    rows = _Rows.of(clean, grid, freq)
     return {
-        "cube": _sparse_cube(clean, grid, freq),
-        "areas": _sparse_areas(clean, layers, grid, freq, ring),
+        "cube": _sparse_cube(rows),
+        "areas": _sparse_areas(clean, rows, layers, ring),
         "counts": counts,
         "area": area,
         "rejects": rejects,

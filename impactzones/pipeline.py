@@ -7,6 +7,7 @@ the same function, or the stages one by one.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from .assign import assign, count_incidents, keep_labels
 from .core.change import format_pct
 from .core.collect import fewer_collections, no_collection_at_exit
 from .core.compat import renamed_keyword
-from .core.defaults import RING
+from .core.defaults import DISTRICT_REACH, RING
 from .core.drawing import draw_here
 from .core.errors import InputError
 from .core.files import writes_into
@@ -185,7 +186,8 @@ def _area_labels(
         inc["ring_m"] = float(ring)
         return inc
     if layers.districts is not None:
-        inc["district"] = polygon_ids(layers.districts, "district", x, y)
+        inc["district"] = polygon_ids(layers.districts, "district", x, y,
+                                      reach=DISTRICT_REACH.default, within=layers.study_area)
     if layers.neighborhoods is not None and "neighborhood" in layers.neighborhoods:
         inc["neighborhood"] = polygon_ids(layers.neighborhoods, "neighborhood", x, y)
     return inc
@@ -380,6 +382,8 @@ def run_demo(
     pictures: bool = True,
     parallel: bool = True,
     png_maps: bool = False,
+    explore: bool = True,
+    compstat: bool = True,
 ) -> DemoResult:
     """Run the pipeline on the bundled (or given) layers and synthetic (or given) incidents.
 
@@ -393,7 +397,8 @@ def run_demo(
     (the web maps, the evaluation plots and every table are written either way). The
     matplotlib pictures are drawn by a worker process while the rest goes on
     (``parallel=False``, or one CPU: here, in turn); each is drawn by the same function
-    either way, so the files are the same bytes.
+    either way, so the files are the same bytes. ``explore=False`` skips the proposal page
+    (``explore.html``), ``compstat=False`` the CompStat report (``compstat.*``).
 
     Examples
     --------
@@ -408,15 +413,19 @@ def run_demo(
     """
     _check_evaluation(evaluate_model, evaluate_freq)
     settings = {k: v for k, v in locals().items() if k not in ("progress", "out", "parallel")}
+    for page in ("explore", "compstat"):  # recorded when switched off (manifests unchanged)
+        if settings[page]:
+            del settings[page]
     step = progress or (lambda _msg: None)
     out = Path(out)
-    weights = _demo_start(out, harm, [incidents, boundary, districts, zones])
+    weights = _demo_start(out, harm, [incidents, boundary, districts, zones, basemap, harm])
     with _Pictures(parallel) as draw:  # matplotlib's PNGs and PDFs, in a worker
         layers = _demo_layers(boundary, districts, zones, crs, step)
         # read before any output is written (a bad file refused first); the stages draw it
         streets = read_layer(basemap, kind="basemap", work_crs=layers.crs) if basemap else None
         inc, load, truth, source = _demo_incidents(
-            layers, incidents, columns, crs, read_options, seed, scale, ring, step
+            layers, incidents, columns, crs, read_options, seed, scale, ring, step,
+            boundary_given=boundary is not None,
         )
         from .evaluate.compare import reuse_memberships
 
@@ -456,7 +465,7 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     hotspots, files = _demo_hotspots(pts, layers, out, seed, headline)
     step("Proposing new zones and backtesting them")
     proposals, backtest_table = _demo_proposals(pts, layers)
-    capture, proposal_files = _demo_proposal_files(
+    capture, capture_drawn, proposal_files = _demo_proposal_files(
         pts, layers, out, proposals, backtest_table, draw
     )
     files += proposal_files
@@ -468,9 +477,8 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     evaluations = _demo_evaluations(inc, layers, ring, out, settings["evaluate_model"],
                                     settings["evaluate_freq"], settings["evaluate"],
                                     skipped=skipped, draw=soon)  # fmt: skip
-    step("Writing the proposal page")  # handed over after the pictures the maps wait for
-    draw(_demo_explore, shared["inc"], layers, out, proposals, ring, capture)
-    files.append(out / "explore.html")
+    if settings.get("explore", True):
+        files.append(out / "explore.html")  # written by the worker: handed over below
     step("Writing outputs")  # while the worker draws the counterfactuals the maps embed
     files += _demo_tables(inc, out, headline, counts, comparisons, harm_tables, truth, load,
                           incidents_file=shared["incidents"])  # fmt: skip
@@ -478,19 +486,26 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
                             settings["nearrepeat_category"], settings["nearrepeat_permutations"],
                             seed, draw)  # fmt: skip
     files += _evaluation_files(evaluations, headline)
-    step("Writing the CompStat report")
-    compstat_files, extra = draw.result(shared["compstat"])
+    compstat_files, extra = [], []
+    if shared["compstat"] is not None:
+        step("Writing the CompStat report")
+        compstat_files, extra = draw.result(shared["compstat"])
     files += compstat_files
     extra += _index_entries(headline, evaluations)
-    extra.append(_explore_entry(backtest_table, capture is not None))
+    if settings.get("explore", True):
+        extra.append(_explore_entry(backtest_table, capture is not None))
     step("Drawing the maps")
     window_hotspots = _window_hotspots(pts, layers, comparisons, headline, seed)
+    capture_png = draw.result(capture_drawn)  # capture_curve.png's bytes: explore, analyst map
+    if settings.get("explore", True):  # last in the worker's line: HTML, no matplotlib
+        draw.last(_demo_explore, shared["inc"], layers, out, proposals, ring, capture,
+                  capture_png)  # fmt: skip
     for ev in evaluations.values():  # the counterfactual PNG's bytes go into the maps
         ev.png = draw.result(ev.png)
     files += _demo_maps(
         inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
         source=source, ring=ring, online_tiles=settings["online_tiles"],
-        basemap=settings["basemap"], extra=extra, capture=capture,
+        basemap=settings["basemap"], extra=extra, capture=capture, capture_png=capture_png,
         pictures=settings["pictures"], png_maps=settings["png_maps"],
         hotspots_year=headline.get("hotspots", {}).get("year"),
         window_hotspots=window_hotspots, skipped=skipped, draw=draw,
@@ -511,8 +526,10 @@ def _hand_over_early(draw, inc, pts, layers: Layers, out: Path, settings: dict, 
     handed = {"inc": draw.share(inc)}
     located = handed["inc"] if pts is inc else draw.share(pts)
     handed["incidents"] = draw(_write_incidents, handed["inc"], layers, settings["ring"], out)
-    handed["compstat"] = draw(
-        _demo_compstat, handed["inc"], layers, out, source, settings["online_tiles"]
+    handed["compstat"] = (
+        draw(_demo_compstat, handed["inc"], layers, out, source, settings["online_tiles"])
+        if settings.get("compstat", True)
+        else None
     )
     handed["concentration"] = (
         draw(_demo_concentration, located, layers, out) if settings["concentration"] else None
@@ -622,16 +639,21 @@ class _Pictures:
         soon (the counterfactual PNGs the maps embed)."""
 
         def draw(fn, *args, **kwargs):
-            return self._hand(fn, args, kwargs, soon=fn in functions)
+            return self._hand(fn, args, kwargs, lane=0 if fn in functions else 1)
 
         return draw
 
-    def _hand(self, fn, args, kwargs, soon: bool = False):
+    def last(self, fn, *args, **kwargs):
+        """Hand a call over after every other not begun, now or later: the first this
+        process takes back at :meth:`finish` (a page, which needs no matplotlib here)."""
+        return self._hand(fn, args, kwargs, lane=2)
+
+    def _hand(self, fn, args, kwargs, lane: int = 1):
         """Hand a call to the worker (or run it here): the future of its result."""
         from concurrent.futures import Future
 
         if self.worker is not None:
-            job = self._submit(fn, args, kwargs, soon=soon)
+            job = self._submit(fn, args, kwargs, lane=lane)
             if job is not None:
                 self.pictures.append(_Picture(job))
                 return job.future
@@ -644,13 +666,13 @@ class _Pictures:
         job.done = time.perf_counter()
         return job.future
 
-    def _submit(self, fn, args, kwargs, soon: bool = False):
+    def _submit(self, fn, args, kwargs, lane: int = 1):
         """Hand a call to the worker: its job, or None (drawn here) if the worker is gone."""
         import pickle
 
         blob = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            job = self.worker.submit(blob, _name(fn), soon=soon)
+            job = self.worker.submit(blob, _name(fn), lane=lane)
         except RuntimeError:  # the worker died: draw here from now on
             self.worker = None
             return None
@@ -748,11 +770,12 @@ def _picture_worker(parallel: bool = True):
 
 
 def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
-               *, source, ring, online_tiles, basemap, extra, capture,
+               *, source, ring, online_tiles, basemap, extra, capture, capture_png=None,
                pictures=True, png_maps=False, hotspots_year=None, window_hotspots=None,
-               skipped=None, draw=None) -> list:  # fmt: skip
+               skipped=None, draw=None, cache=None) -> list:  # fmt: skip
     """The commander, citywide and analyst maps, their PDF briefs (``pictures``), their PNG
-    pictures (``pictures`` and ``png_maps``) and the index page."""
+    pictures (``pictures`` and ``png_maps``) and the index page (``cache``: the layers'
+    GeoJSON shared with the CompStat map, :class:`~impactzones.maps.cache.MapCache`)."""
     from .maps.build import build_maps
 
     return build_maps(
@@ -768,6 +791,7 @@ def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_tabl
         ring=ring,
         backtest=backtest_table,
         capture=capture,
+        capture_png=capture_png,
         online_tiles=online_tiles,
         basemap=basemap,
         extra=extra,
@@ -779,6 +803,7 @@ def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_tabl
         brief=pictures,
         skipped=skipped,
         draw=draw,
+        cache=cache,
     )
 
 
@@ -793,35 +818,39 @@ def _demo_layers(boundary, districts, zones, crs, step) -> Layers:
     return layers
 
 
-def _demo_explore(inc, layers: Layers, out: Path, proposals, ring: float, capture) -> Path:
-    """The offline proposal page, with the demo's proposals and capture curve."""
+def _demo_explore(inc, layers: Layers, out: Path, proposals, ring: float, capture,
+                  capture_png=None) -> Path:  # fmt: skip
+    """The offline proposal page, with the demo's proposals and capture curve (its plot:
+    the bytes of ``capture_curve.png``, or a function waiting for the worker's)."""
     from .maps.explore import write_explore
 
-    return write_explore(
-        inc, layers, out / "explore.html", proposals=proposals, ring=ring, capture=capture
-    )
+    return write_explore(inc, layers, out / "explore.html", proposals=proposals, ring=ring,
+                         capture=capture, capture_png=capture_png)  # fmt: skip
 
 
 def _demo_start(out: Path, harm, inputs: list):
-    """Before any work: the harm weights read (a bad file is refused), no output folder
-    holding an input, and a killed run's temporaries and stale manifest cleaned away."""
+    """Before any work: no output folder holding an input (the layers, the base map and
+    the harm weights too), the harm weights read (a bad file is refused), and a killed
+    run's temporaries and stale manifest cleaned away."""
     from .io.manifest import clean_temporaries
 
+    incidents, *layer_files = inputs
+    listed = incidents if isinstance(incidents, (list, tuple)) else [incidents]
+    guard_folder([*listed, *layer_files], out)
     weights = None
     if harm is not None:
         from .evaluate.harm import read_harm_weights
 
         weights = read_harm_weights(harm)
-    incidents, *layer_files = inputs
-    listed = incidents if isinstance(incidents, (list, tuple)) else [incidents]
-    guard_folder([*listed, *layer_files], out)
     clean_temporaries(out)
     return weights
 
 
-def _demo_incidents(layers, incidents, columns, crs, read_options, seed, scale, ring, step):
+def _demo_incidents(layers, incidents, columns, crs, read_options, seed, scale, ring, step,
+                    boundary_given: bool = False):  # fmt: skip
     """The incidents: read from the files given (every row used or rejected with a reason),
-    or synthetic ones with their planted truth. Returns ``(incidents, load, truth, source)``."""
+    or synthetic ones with their planted truth. Returns ``(incidents, load, truth, source)``.
+    ``boundary_given``: the study area is the user's (a refusal then says to check it)."""
     load = truth = None
     if incidents:
         step("Reading incidents")
@@ -835,7 +864,7 @@ def _demo_incidents(layers, incidents, columns, crs, read_options, seed, scale, 
             work_crs=layers.crs,
             **(read_options or {}),
         )
-        load.require_incidents()  # one sentence: no rows, or every row rejected and why
+        load.require_incidents(boundary_given)  # one sentence: no rows, or all rejected
         inc = load.incidents
         source = source_label(inputs)  # the files' names, never the machine's paths
         if no_point(inc).all():  # only a clean file's private rows: nothing to place
@@ -857,9 +886,11 @@ def _demo_incidents(layers, incidents, columns, crs, read_options, seed, scale, 
 
 
 def _demo_headline(inc, source: str) -> dict:
-    """The summary's first keys: the source, the version, and the data's own stamp."""
+    """The summary's first keys: the source, the version, and the data's own stamp; and
+    how many incidents in the study area are in no district (beyond DISTRICT_REACH of
+    every district polygon: counted citywide, in no district's row), when any are."""
     years = sorted(inc["occurred_at"].dt.year.unique())
-    return {
+    headline = {
         "source": source,
         "version": __version__,
         # a stamp from the data, never the clock: same inputs, same bytes, any day
@@ -867,6 +898,11 @@ def _demo_headline(inc, source: str) -> dict:
         "incidents": len(inc),
         "years": [int(y) for y in years],
     }
+    if "district" in inc and "area_type" in inc:
+        none = int((inc["district"].isna() & inc["area_type"].ne("outside")).sum())
+        if none:
+            headline["in_no_district"] = none
+    return headline
 
 
 def _demo_hotspots(inc, layers: Layers, out: Path, seed: int, headline: dict):
@@ -906,16 +942,16 @@ def _window_hotspots(inc, layers: Layers, comparisons: dict, headline: dict, see
 
 def _demo_proposal_files(inc, layers: Layers, out: Path, proposals, backtest_table, draw=None):
     """The proposals, their backtest and capture curves, written. Returns
-    ``(capture curve or None, files)``."""
+    ``(capture curve or None, its PNG's bytes (or their future) or None, files)``."""
     files: list[Path] = []
-    capture = None
+    capture = png = None
     if proposals is not None:
         files.append(write_vector(proposals, out / "proposals.geojson"))
         if backtest_table is not None:
             files.append(write_table(backtest_table, out / "proposals_backtest.csv"))
-            capture_files, capture = _demo_capture(inc, layers, backtest_table, out, draw)
+            capture_files, capture, png = _demo_capture(inc, layers, backtest_table, out, draw)
             files.extend(capture_files)
-    return capture, files
+    return capture, png, files
 
 
 def _demo_tables(inc, out: Path, headline: dict, counts, comparisons, harm_tables, truth, load,
@@ -988,12 +1024,15 @@ def _evaluation_files(evaluations: dict, headline: dict) -> list:
     return files
 
 
-def _demo_compstat(inc, layers: Layers, out: Path, source: str, online_tiles: bool):
-    """The CompStat report to the data's last day, and its entry on the index page."""
+def _demo_compstat(inc, layers: Layers, out: Path, source: str, online_tiles: bool, cache=None):
+    """The CompStat report to the data's last day, and its entry on the index page (its map
+    shares ``cache`` with the maps drawn after it)."""
     from .maps.compstat import write_compstat
 
     as_of = inc["occurred_at"].max()
-    cs, files = write_compstat(inc, layers, as_of, out, source=source, online_tiles=online_tiles)
+    cs, files = write_compstat(
+        inc, layers, as_of, out, source=source, online_tiles=online_tiles, cache=cache
+    )
     city = cs[(cs["area"] == "Citywide") & (cs["crime"] == "violent")].iloc[0]
     links = [("table (CSV)", "compstat.csv")]
     if any(p.name == "compstat_hotspots.html" for p in files):
@@ -1155,17 +1194,19 @@ def existing_zones(
     zones: gpd.GeoDataFrame,
     *,
     by=None,
-    names: str | None = None,
+    names: str | Sequence[str] | None = None,
     extra: str | Path | None = None,
     crs=None,
 ) -> gpd.GeoDataFrame:
     """The zones that count as existing when proposing new ones (kept clear of).
 
-    Those ``names`` (comma-separated) when given; else the zones that had begun by the day
-    ``by`` (a zone without a start date counts as existing; ``by=None``: every zone); plus
-    the zones in the file ``extra`` (e.g. one drawn on the ``explore`` page). A zone of
-    ``extra`` that repeats one already counted (the same shape, whatever its name) is counted
-    once; a different shape under a name already counted is named ``NAME (FILE)``.
+    Those ``names`` when given (each matched exactly; a string that is no zone's name is
+    read as comma-separated names: :func:`impactzones.core.options.pick_names`); else the
+    zones that had begun by the day ``by`` (a zone without a start date counts as existing;
+    ``by=None``: every zone); plus the zones in the file ``extra`` (e.g. one drawn on the
+    ``explore`` page). A zone of ``extra`` that repeats one already counted (the same shape,
+    whatever its name) is counted once; a different shape under a name already counted is
+    named ``NAME (FILE)``.
 
     Examples
     --------
@@ -1181,13 +1222,10 @@ def existing_zones(
     """
     kept = zones
     if names:
-        wanted = [z.strip() for z in names.split(",") if z.strip()]
-        known = zones["name"].astype(str).tolist()
-        if missing := [z for z in wanted if z not in known]:
-            raise InputError(
-                f"No zone named {', '.join(map(repr, missing))}; the zones are {', '.join(known)}."
-            )
-        kept = zones[zones["name"].isin(wanted)]
+        from .core.options import pick_names
+
+        wanted = pick_names(names, zones["name"].astype(str).tolist())
+        kept = zones[zones["name"].astype(str).isin(wanted)]
     elif by is not None and "start" in zones:
         kept = zones[zones["start"].isna() | (zones["start"] <= pd.Timestamp(by))]
     if extra:
@@ -1275,8 +1313,9 @@ def _explore_entry(bt, with_capture: bool) -> tuple:
 
 def _demo_capture(inc, layers: Layers, bt, out: Path, draw=None):
     """The capture curves of the demo's backtest (same periods, same existing zones) as a
-    table, a summary table at a few area shares and a plot."""
-    from .propose import capture_curve, capture_table, plot_capture_curve
+    table, a summary table at a few area shares and a plot. Returns ``(files, curve,
+    the plot's bytes or their future)`` (``([], None, None)`` without a curve)."""
+    from .propose import capture_curve, capture_curve_png, capture_table
 
     before, after = column_label(bt, "before"), column_label(bt, "period")
     year = int(before[:4])
@@ -1286,15 +1325,15 @@ def _demo_capture(inc, layers: Layers, bt, out: Path, draw=None):
             inc, period=int(after[:4]), before=year, existing=existing, layers=layers, draws=20
         )
     except InputError:
-        return [], None
+        return [], None, None
     title = f"Violent crime captured in {after} by zones chosen from {before}"
     png = out / "capture_curve.png"
-    (draw or draw_here)(plot_capture_curve, curve, png, title=title)
+    drawn = (draw or draw_here)(capture_curve_png, curve, png, title=title)
     return [
         write_table(curve, out / "capture_curve.csv"),
         write_table(capture_table(curve), out / "capture_table.csv"),
         png,
-    ], curve
+    ], curve, drawn
 
 
 def _headline_change(comparisons: dict) -> dict:

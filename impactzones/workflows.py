@@ -253,7 +253,8 @@ def demo(
     and synthetic incidents (or the files given), with its printed summary.
 
     ``kwargs``: the layers (``boundary``, ``districts``, ``zones``, ``basemap``), ``ring``,
-    ``crs``, ``online_tiles`` and the reading options of :func:`reading_options`.
+    ``crs``, ``online_tiles``, ``no_explore`` and ``no_compstat`` (skip the proposal page,
+    the CompStat report) and the reading options of :func:`reading_options`.
 
     Examples
     --------
@@ -271,6 +272,9 @@ def demo(
     layer_keys = ("boundary", "districts", "zones", "crs", "ring", "online_tiles", "basemap",
                   "png_maps")
     run = {k: kwargs.pop(k) for k in layer_keys if k in kwargs}
+    for page in ("explore", "compstat"):  # --no-explore, --no-compstat
+        if kwargs.pop(f"no_{page}", False):
+            run[page] = False
     res = pipeline.run_demo(
         out, seed=seed, incidents=incidents, columns=parse_columns(columns),
         read_options=reading_options(**kwargs), progress=progress, **run,
@@ -425,7 +429,8 @@ def load(
 
     step = _step(progress)
     options = reading_options(**_pop_cli(reading))
-    _guard(paths, [out, rejects])
+    rejects = rejects or str(Path(out).with_suffix("")) + "_rejects.csv"
+    _guard([*paths, boundary], [out, rejects])  # the default rejects file too
     warn_if_incomplete(paths)
     step("Loading the study area")
     layers = load_layers(boundary=boundary, strict=False, layer_crs=crs)
@@ -435,7 +440,6 @@ def load(
         study_area=None if no_boundary else layers.study_area,
         **options,
     )  # fmt: skip
-    rejects = rejects or str(Path(out).with_suffix("")) + "_rejects.csv"
     if not len(res.incidents):
         _refuse_all_rejected(res, rejects, boundary is not None and not no_boundary)
     warn = [f"{res.swapped_hint()}."] if res.swapped_hint() else []  # most swapped: said
@@ -471,19 +475,22 @@ def load(
 def _refuse_all_rejected(res, rejects: str | Path, boundary_given: bool) -> None:
     """Refuse a ``load`` that left no incidents, in one sentence: the most common reasons
     and what to check. When rows were read, the rejects table (what the user needs to fix
-    the file) is written first and named; no empty clean file is written."""
+    the file) is written first and named; no empty clean file is written. The refusal
+    carries the tally (``out`` None, the sentence as ``error``) for ``--json``."""
     from .io.writers import write_table
 
     try:
         res.require_incidents(boundary_given=boundary_given)
     except InputError as exc:
+        data = res.tally | {"out": None, "rejects": None, "sensitive_points_blanked": 0}
         if not res.read:  # no rows at all: nothing to write
+            exc.data = data | {"error": str(exc)}  # what --json prints, with the exit 2
             raise
         write_table(res.rejects, rejects)
-        raise InputError(
-            f"{str(exc).rstrip('.')}; the rejects table {rejects} gives each row's reason, "
-            "and no clean file was written."
-        ) from None
+        message = (f"{str(exc).rstrip('.')}; the rejects table {rejects} gives each row's "
+                   "reason, and no clean file was written.")  # fmt: skip
+        data |= {"rejects": str(rejects), "error": message}
+        raise InputError(message, data=data) from None
 
 
 # ----------------------------------------------------------------------------------------
@@ -549,21 +556,22 @@ def _harm_path(out: str | Path) -> Path:
 
 def _unknown_zones(missing: Sequence[str], zones) -> InputError:
     """The one sentence for zone names the zones layer lacks (``compare``, ``evaluate``)."""
-    names = ", ".join(zones["name"].astype(str))
+    known = zones["name"].astype(str)  # a name with a comma quoted, so the list reads right
+    names = ", ".join(repr(n) if "," in n or n != n.strip() else n for n in known)
     asked = ", ".join(repr(str(m)) for m in missing)
     noun = "zone" if len(missing) == 1 else "zones"
     return InputError(f"No {noun} named {asked}; the zones are {names}.")
 
 
-def _only_zones(zones, names: str | None):
-    """The zones named (comma-separated), or all; an unknown name is refused."""
+def _only_zones(zones, names: str | Sequence[str] | None):
+    """The zones named (each ``--zone`` exactly, or comma-separated: see
+    :func:`impactzones.core.options.pick_names`), or all; an unknown name is refused."""
     if not names:
         return zones
-    wanted = [z.strip() for z in names.split(",")]
-    missing = [w for w in dict.fromkeys(wanted) if w not in set(zones["name"].astype(str))]
-    if missing:
-        raise _unknown_zones(missing, zones)
-    return zones[zones["name"].isin(wanted)]
+    from .core.options import pick_names
+
+    wanted = pick_names(names, zones["name"].astype(str).tolist(), option="--zone")
+    return zones[zones["name"].astype(str).isin(wanted)]
 
 
 def _check_windows(inc, before: str, after: str, normalise: str | None = None) -> None:
@@ -655,7 +663,7 @@ def compare(
     *,
     before: str,
     after: str,
-    zone: str | None = None,
+    zone: str | Sequence[str] | None = None,
     by: str = "group",
     crimes: str | None = None,
     harm: str | Path | None = None,
@@ -777,7 +785,7 @@ def propose(
     period: str,
     test_period: str | int | None = None,
     zones: str | Path | None = None,
-    existing: str | None = None,
+    existing: str | Sequence[str] | None = None,
     exclude: str | Path | None = None,
     group: str | None = None,
     category: str | None = None,
@@ -805,7 +813,8 @@ def propose(
     from .propose import backtest, propose_zones
 
     step = _step(progress)
-    _guard(incidents, [out])
+    backtest_file = Path(out).with_suffix("").as_posix() + "_backtest.csv" if out else None
+    _guard([*incidents, zones, exclude, boundary], [out, backtest_file])
     if out:
         check_vector_path(out)  # refused before reading, not after the backtest
     keys = ("k", "budget_km2", "max_area_km2", "min_area_km2", "gap", "method", "threshold",
@@ -841,8 +850,7 @@ def propose(
     if out:
         files.append(write_vector(props, out))
         if bt is not None:
-            name = Path(out).with_suffix("").as_posix() + "_backtest.csv"
-            files.append(write_table(bt, name))
+            files.append(write_table(bt, str(backtest_file)))
     data = {"proposals": props.drop(columns="geometry").to_dict("records"),
             "backtest": None if bt is None else bt.to_dict("records"),
             "headline": props.headline(), "stopped": props.params["stopped"]}  # fmt: skip
@@ -885,7 +893,7 @@ def compstat(
         except ValueError:
             raise InputError(f"--as-of expects a date (YYYY-MM-DD); got {as_of!r}.") from None
     step = _step(progress)
-    _guard([*incidents, zones, boundary], [out])
+    _guard([*incidents, zones, boundary], [out], folder=True)
     step("Reading incidents")
     cube = _cube_file(incidents)  # a daily count cube in place of the incidents
     if cube is not None:
@@ -969,7 +977,7 @@ def explore(
     from .propose import capture_curve, propose_zones
 
     step = _step(progress)
-    _guard(incidents, [out])
+    _guard([*incidents, zones, boundary], [out])
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
                                           keep_private=True, **_pop_cli(kwargs))  # fmt: skip

@@ -131,9 +131,10 @@ def test_zones_or_districts_in_another_crs_are_refused_in_one_sentence(inc18, la
     from impactzones.core.errors import InputError
 
     grid = cube_grid(build_cube(inc18.iloc[:200], study_area=layers.land, cell_size=500))
-    for kw in ({"zones": layers.zones.to_crs(4326)},
-               {"zones": layers.zones, "districts": layers.districts.to_crs(4326)}):  # fmt: skip
-        with pytest.raises(InputError, match="need the incidents' CRS"):
+    for kw, name in (({"zones": layers.zones.to_crs(4326)}, "zones"),
+                     ({"zones": layers.zones, "districts": layers.districts.to_crs(4326)},
+                      "districts")):  # fmt: skip
+        with pytest.raises(InputError, match=f"The incidents and the {name} need the same"):
             build_cube(inc18.iloc[:200], grid, study_area=layers.study_area, **kw)
 
 

@@ -160,3 +160,21 @@ def test_unknown_inference_is_refused(bad):
 
     with pytest.raises(InputError, match="inference"):
         gistar(_csr(0, n=200), cell_size=500, inference=bad)
+
+
+def test_convolve_gives_scipy_signal_convolve_bit_for_bit():
+    """The p-values' convolution (scipy.signal's choice of method and its FFT steps,
+    without importing scipy.signal) against scipy.signal.convolve itself, on both sides
+    of its direct/FFT switch."""
+    from scipy import signal
+
+    from impactzones.hotspots.gistar import _convolve
+
+    rng = np.random.default_rng(3)
+    for na, nb in [(1, 1), (1, 40), (7, 5), (40, 40), (60, 300), (300, 300), (513, 1700),
+                   (2000, 2000), (5, 4000), (4000, 4000), (2500, 9000), (3001, 3001)]:  # fmt: skip
+        a, b = rng.random(na), rng.random(nb)
+        want = signal.convolve(a, b)
+        got = _convolve(a, b)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        assert np.array_equal(got, want), (na, nb)

@@ -241,3 +241,99 @@ def test_lean_font_subsets_puts_the_default_back_after_threads_and_errors():
     with pytest.raises(RuntimeError), lean_font_subsets():
         raise RuntimeError("a page that fails")
     assert subset.Options._drop_tables_default == before
+
+
+#: Words of the Unicode character names of Chinese, Japanese and Korean writing (the
+#: standard's names, read from unicodedata: an independent truth for the ranges).
+CJK_NAME_WORDS = ("CJK", "HANGUL", "HIRAGANA", "KATAKANA", "BOPOMOFO", "KANGXI", "KANBUN",
+                  "IDEOGRAPHIC", "FULLWIDTH", "HALFWIDTH")
+NOT_CJK_NAME_STARTS = ("LATIN ", "GREEK ", "CYRILLIC ", "ARABIC ", "HEBREW ", "DIGIT ",
+                       "DEVANAGARI ", "THAI ", "HEXAGRAM FOR ", "BOX DRAWINGS ")
+
+
+def test_cjk_check_matches_the_unicode_names():
+    """Every character the standard names as Chinese, Japanese or Korean (Hangul Jamo and
+    its extensions, kana, the ideographs of every extension in planes 2 and 3, the
+    fullwidth and halfwidth forms...) is found; no Latin, Greek, Cyrillic, Arabic or
+    other script's character, and no narrow character (East Asian width Na), is."""
+    import sys
+    import unicodedata
+
+    from impactzones.core.drawing import _has_cjk
+
+    missed, wrong, seen = [], [], 0
+    for cp in range(sys.maxunicode + 1):
+        ch = chr(cp)
+        name = unicodedata.name(ch, "")
+        if not name:
+            continue
+        found = _has_cjk(f"Zone {ch}")
+        if any(w in name for w in CJK_NAME_WORDS):
+            seen += 1
+            if not found:
+                missed.append(f"U+{cp:04X} {name}")
+        elif found and (name.startswith(NOT_CJK_NAME_STARTS)
+                        or unicodedata.east_asian_width(ch) == "Na"):
+            wrong.append(f"U+{cp:04X} {name}")
+    assert seen > 90_000  # the ideographs of every extension, not a few blocks
+    assert not missed, missed[:20]
+    assert not wrong, wrong[:20]
+    assert _has_cjk("\u1100\u1161")  # Hangul Jamo (conjoining), missed before
+    assert _has_cjk("\U00020000") and _has_cjk("\U00030000")  # Extensions B and G
+    assert not _has_cjk("North Patrol Zone, 2018 (-12%)")
+
+
+def test_a_hangul_jamo_or_extension_b_name_warns_without_a_cjk_font(monkeypatch):
+    """The warning about boxes is given for the characters the old check missed."""
+    import warnings
+
+    from impactzones.core import drawing
+
+    monkeypatch.setattr(drawing, "_cjk_font", lambda: None)
+    for text in ("\u1112\u1161\u11ab", "\U00020bb7 zone"):
+        drawing._warn_no_cjk.cache_clear()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            drawing.picture_fonts([text])
+        assert len(caught) == 1, text
+
+
+@pytest.mark.parametrize("fonttype", [3, 42])
+def test_lean_pdf_text_writes_the_same_bytes_and_puts_the_helper_back(fonttype):
+    """matplotlib's own PDF (its layout helper loading every glyph) is the reference: text
+    with ligatures, a minus sign, kerning pairs, rotated text and text drawn as paths (a
+    path effect: the full helper) give the same bytes; the helper is matplotlib's again
+    after the block, also when the block raises."""
+    import io
+
+    import matplotlib
+    from matplotlib import patheffects
+    from matplotlib.backends import backend_pdf
+    from matplotlib.figure import Figure
+
+    from impactzones.core.drawing import lean_pdf_text
+
+    helpers = backend_pdf._text_helpers
+    fig = Figure(figsize=(4, 3))
+    fig.text(0.05, 0.8, "Office traffic fell \N{MINUS SIGN}12% (AVAST, Wolf)", fontsize=11)
+    fig.text(0.05, 0.5, "North zone", fontsize=14, rotation=20, fontweight="bold")
+    halo = [patheffects.withStroke(linewidth=3, foreground="white")]
+    fig.text(0.05, 0.2, "Affton labels", fontsize=12, path_effects=halo)
+    ax = fig.add_axes((0.6, 0.1, 0.35, 0.35))
+    ax.plot([-5, 5])
+    pages = []
+    with matplotlib.rc_context({"pdf.fonttype": fonttype}):
+        for lean in (False, True, False):
+            buf = io.BytesIO()
+            if lean:
+                with lean_pdf_text():
+                    assert backend_pdf._text_helpers is not helpers
+                    fig.savefig(buf, format="pdf", metadata={"CreationDate": None})
+            else:
+                fig.savefig(buf, format="pdf", metadata={"CreationDate": None})
+            pages.append(buf.getvalue())
+    assert pages[0] == pages[1] == pages[2]
+    assert backend_pdf._text_helpers is helpers
+    with pytest.raises(RuntimeError), lean_pdf_text():
+        raise RuntimeError("a picture that failed")
+    assert backend_pdf._text_helpers is helpers

@@ -802,3 +802,24 @@ def test_best_hits_curve_is_the_best_subset_of_cells_by_brute_force():
     for n in range(-1, len(flat) + 3):
         truth = max((sum(c) for c in combinations(flat, min(max(n, 0), len(flat)))), default=0)
         assert best(n) == truth == best_hits(counts, n), n
+
+
+def test_grid_centres_in_is_contains_xy_on_every_centre():
+    """Grid.centres_in (only the centres in the shape's box tested) against shapely's
+    contains_xy on every cell centre: shapes inside, across the edge, outside, a ring with a
+    hole, and a point on a centre (not contained: on the boundary of nothing)."""
+    import shapely
+
+    from impactzones.core.grid import make_grid
+
+    g = make_grid(shapely.box(0, 0, 2000, 1500), "EPSG:32615", 100)
+    rng = np.random.default_rng(5)
+    shapes = [shapely.Point(rng.uniform(-500, 2500), rng.uniform(-500, 2000)).buffer(
+        rng.uniform(10, 900)) for _ in range(30)]  # fmt: skip
+    shapes += [shapely.box(150, 150, 450, 250), shapely.box(-100, -100, 50, 50),
+               shapely.box(5000, 5000, 6000, 6000), shapely.Polygon(),
+               shapely.box(0, 0, 2000, 1500).difference(shapely.box(500, 500, 900, 900)),
+               shapely.box(150, 150, 150, 150)]  # fmt: skip
+    cx, cy = g.centres()
+    for s in shapes:
+        assert np.array_equal(g.centres_in(s), shapely.contains_xy(s, cx, cy))

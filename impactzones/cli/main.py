@@ -148,6 +148,8 @@ def _add(p, opt, groups: dict) -> None:
         )
     else:
         kw |= {"default": opt.default, "metavar": opt.metavar, "nargs": opt.nargs}
+        if opt.repeat:
+            kw["action"] = "append"
         if opt.choices:
             kw["choices"] = opt.choices
         elif opt.kind not in ("path", "paths", "text", "columns"):
@@ -195,6 +197,7 @@ def run_command(args: argparse.Namespace) -> int:
     quiet = args.quiet or getattr(args, "json", False)
     con = _console(quiet)
     kwargs = {k: v for k, v in vars(args).items() if k not in CLI_ONLY}
+    _guard_inputs(args)  # before any work: no output over (or a folder round) an input
     with fewer_collections():  # the imports and a run make many objects, few garbage cycles
         runner = getattr(import_module(module), name)
         with _steps(con, quiet, total=8 if args.command in ("demo", "map", "run") else 4) as step:
@@ -218,6 +221,23 @@ def run_command(args: argparse.Namespace) -> int:
         else:
             _show(con, block, wide=args.wide)
     return EXIT_OK
+
+
+def _guard_inputs(args: argparse.Namespace) -> None:
+    """Refuse an ``--out`` (or ``--rejects``) over any input the command declares (every
+    path option but the outputs: incidents, layers, base map, harm weights, crosswalk,
+    study file); a folder ``--out`` may hold none of them."""
+    from ..core.options import COMMANDS, OUTPUT_PATHS, command_options
+
+    inputs: list = []
+    for opt in command_options(args.command):
+        if opt.kind in ("path", "paths") and opt.name not in OUTPUT_PATHS:
+            value = getattr(args, opt.dest or opt.name, None)
+            inputs += value if isinstance(value, list) else [value] if value else []
+    from ..core.files import check_apart
+
+    outs = [getattr(args, "out", None), getattr(args, "rejects", None)]
+    check_apart(inputs, outs, folder=COMMANDS[args.command].out_folder)
 
 
 def _show(con, table, *, wide: bool = False) -> None:
@@ -290,6 +310,10 @@ def main(argv: list[str] | None = None) -> int:
     except ImpactZonesError as exc:
         if args.debug:
             raise
+        if getattr(args, "json", False) and exc.data is not None:  # machine-readable too
+            from ..core.files import json_text
+
+            print(json_text(exc.data))
         print(f"impactzones: {_one_line(exc)}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:

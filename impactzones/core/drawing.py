@@ -11,6 +11,7 @@ does, so a dashed outline starts where it did) without that render.
 
 from __future__ import annotations
 
+import re
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -24,7 +25,10 @@ import shapely
 __all__ = [
     "LAYOUT_TABLES",
     "draw_here",
+    "fit_axes",
+    "fit_titles",
     "lean_font_subsets",
+    "lean_pdf_text",
     "picture_fonts",
     "plot_lines",
     "plot_polygons",
@@ -136,6 +140,129 @@ def plot_lines(ax: Any, geoms: Iterable, **style: Any) -> Any:
     return collection
 
 
+def fit_axes(fig: Any, ax: Any, *, titles: Iterable[Any] = (), pad: float = 0.15) -> None:
+    """Place ``ax``, the one axes of ``fig``, so that its tick labels, axis labels and
+    ``titles`` (the title ``Text`` artists ``set_title`` returned) fit inside the figure
+    with ``pad`` inches around them, where ``fig.tight_layout()`` would place it, but
+    measured from those texts alone (the tick labels from the axis' locator and
+    formatter, without laying out every tick twice): about a tenth of the time. A title
+    too wide for the figure is wrapped onto more lines.
+
+    The figure gets an Agg canvas: ``savefig(format="png")`` then draws with the renderer
+    that measured the texts here (their sizes cached).
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure(figsize=(4, 3), dpi=100)
+    >>> ax = fig.add_subplot()
+    >>> _ = ax.plot([0, 1200]); _ = ax.set_ylabel("incidents")
+    >>> fit_axes(fig, ax, titles=[ax.set_title("A title")])
+    >>> left, bottom, right, top = ax.get_position().extents
+    >>> bool(0.1 < left < 0.3 and 0.9 < right < 1 and 0.8 < top < 0.95)
+    True
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
+    width, height = fig.get_size_inches()
+    ytick = _tick_labels(ax.yaxis, renderer, fig.dpi)
+    xtick = _tick_labels(ax.xaxis, renderer, fig.dpi)
+    left = pad + max((w for w, _, _ in ytick), default=0.0) + _label_room(ax.yaxis, renderer, 0)
+    bottom = pad + max((h for _, h, _ in xtick), default=0.0) + _label_room(ax.xaxis, renderer, 1)
+    right = pad
+    if xtick:  # the last x tick label, centred on its tick, may stand out past the axes
+        lo, hi = sorted(ax.get_xlim())
+        w, _, x = xtick[-1]
+        right = max(pad, pad + w / 2 - (hi - x) / (hi - lo) * (width - left - pad))
+    top = pad + fit_titles(fig, titles, between=(left, width - right), pad=pad)
+    fig.subplots_adjust(
+        left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height
+    )
+
+
+def _tick_labels(axis: Any, renderer: Any, dpi: float) -> list[tuple[float, float, float]]:
+    """The major tick labels ``axis`` will draw, as (width, height in inches, position in
+    data units), from its locator and formatter."""
+    lo, hi = sorted(axis.get_view_interval())
+    tol = (hi - lo) * 1e-9
+    locs = [float(v) for v in axis.get_majorticklocs() if lo - tol <= v <= hi + tol]
+    label = axis.get_major_ticks(1)[0].label1  # in the font every tick label is drawn in
+    if not locs or not label.get_visible():
+        return []
+    sizes = []
+    for text, loc in zip(axis.get_major_formatter().format_ticks(locs), locs, strict=True):
+        if text:
+            label.set_text(text)
+            box = label.get_window_extent(renderer)
+            sizes.append((box.width / dpi, box.height / dpi, loc))
+    return sizes
+
+
+def _label_room(axis: Any, renderer: Any, which: int) -> float:
+    """Inches from the axes to the outer edge of ``axis``' label, but for its tick
+    labels' own size: the ticks outside the axes, their labels' pad, the axis label
+    (``which``: 0 its width, 1 its height) and its pad."""
+    tick = axis.get_major_ticks(1)[0]
+    room = (tick.get_tick_padding() + tick.get_pad()) / 72
+    label = axis.label
+    if label.get_visible() and label.get_text():
+        box = label.get_window_extent(renderer)
+        room += (box.width, box.height)[which] / renderer.dpi + axis.labelpad / 72
+    return room
+
+
+def fit_titles(
+    fig: Any, titles: Iterable[Any], *, between: tuple[float, float], pad: float = 0.15
+) -> float:
+    """The room (inches) ``titles`` (title ``Text`` artists) need above an axes whose left
+    and right edges are ``between`` (inches from the figure's left edge), each wrapped
+    at spaces onto as many lines as it takes to fit inside the figure with ``pad``
+    inches to spare; 0 without a title.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure(figsize=(3, 2), dpi=100)
+    >>> title = fig.add_subplot().set_title("A title much too long for a figure this narrow")
+    >>> room = fit_titles(fig, [title], between=(0.5, 2.85))
+    >>> title.get_text().count(chr(10)), bool(0.3 < room < 0.5)
+    (1, True)
+    """
+    import textwrap
+
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
+    dpi, (x0, x1) = renderer.dpi, between
+    fig_width = renderer.width / dpi
+    room = 0.0
+    for title in titles:
+        text = title.get_text()
+        if not text or not title.get_visible():
+            continue
+        anchor = {"left": x0, "right": x1}.get(title.get_horizontalalignment(), (x0 + x1) / 2)
+        fit = {
+            "left": fig_width - pad - x0,
+            "right": x1 - pad,
+        }.get(title.get_horizontalalignment(), 2 * min(anchor - pad, fig_width - pad - anchor))
+        chars = len(text)
+        while chars > 10 and title.get_window_extent(renderer).width / dpi > fit:
+            chars = int(chars * 0.9)
+            title.set_text("\n".join(textwrap.fill(line, chars) for line in text.splitlines()))
+        height = title.get_window_extent(renderer).height
+        if title.get_verticalalignment() == "baseline":  # the last line's descent hangs below
+            last = title.get_text().splitlines()[-1]
+            height -= renderer.get_text_width_height_descent(
+                last, title.get_fontproperties(), ismath=False
+            )[2]
+        room = max(room, height / dpi)
+    return room + float(matplotlib.rcParams["axes.titlepad"]) / 72 if room else 0.0
+
+
 @lru_cache(maxsize=1)
 def _cjk_font() -> str | None:
     """The first installed font of :data:`CJK_FONTS` (None when there is none)."""
@@ -165,12 +292,39 @@ def picture_fonts(texts: Iterable[str] = ()) -> dict[str, Any]:
     return {"font.family": family}
 
 
+#: The Unicode blocks of Chinese, Japanese and Korean text (The Unicode Standard 16.0,
+#: Blocks.txt), as code point ranges: Hangul Jamo; the CJK radicals, strokes, symbols and
+#: punctuation; kana, Bopomofo, Kanbun; enclosed letters and compatibility squares; the
+#: ideographs (Extension A, the unified ones, compatibility ones); Hangul Jamo Extended-A,
+#: the syllables and Extended-B; the compatibility, vertical and small forms; halfwidth
+#: and fullwidth forms; the kana supplements and extensions; the counting rod numerals;
+#: the enclosed ideographic supplement; and planes 2 and 3 whole (Extensions B to I and
+#: the compatibility supplement: nothing else is assigned there).
+CJK_RANGES = (
+    (0x1100, 0x11FF),
+    (0x2E80, 0x2FDF),
+    (0x2FF0, 0x31FF),
+    (0x3200, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xA960, 0xA97F),
+    (0xAC00, 0xD7FF),
+    (0xF900, 0xFAFF),
+    (0xFE10, 0xFE1F),
+    (0xFE30, 0xFE6F),
+    (0xFF00, 0xFFEF),
+    (0x16FE0, 0x16FFF),
+    (0x1AFF0, 0x1B16F),
+    (0x1D360, 0x1D37F),
+    (0x1F200, 0x1F2FF),
+    (0x20000, 0x3FFFF),
+)
+_CJK = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in CJK_RANGES) + "]")
+
+
 def _has_cjk(text: str) -> bool:
-    """Whether ``text`` holds a Chinese, Japanese or Korean character."""
-    return any(
-        0x2E80 <= ord(ch) <= 0x9FFF or 0xAC00 <= ord(ch) <= 0xD7AF or 0xF900 <= ord(ch) <= 0xFAFF
-        for ch in str(text)
-    )
+    """Whether ``text`` holds a Chinese, Japanese or Korean character (one in
+    :data:`CJK_RANGES`)."""
+    return _CJK.search(str(text)) is not None
 
 
 @lru_cache(maxsize=1)
@@ -233,3 +387,79 @@ def lean_font_subsets() -> Iterator[None]:
             _LEAN_DEPTH -= 1
             if _LEAN_DEPTH == 0:
                 subset.Options._drop_tables_default = _LEAN_SAVED.pop("drop")
+
+
+_TEXT_LOCK = threading.Lock()
+_TEXT_DEPTH = 0
+_TEXT_SAVED: dict = {}
+
+
+@lru_cache(maxsize=1)
+def _layout_only() -> Callable[..., Iterator[Any]] | None:
+    """matplotlib's text layout without the glyph loads (None when this matplotlib lays
+    text out otherwise: then nothing is replaced)."""
+    try:
+        from matplotlib import font_manager
+        from matplotlib.backends import backend_pdf
+        from matplotlib.ft2font import LoadFlags
+
+        backend_pdf._text_helpers.layout  # noqa: B018 - the helper this replaces
+        font = font_manager.get_font(font_manager.findfont("DejaVu Sans"))
+        item = font._layout("Af", LoadFlags.NO_HINTING)[0]
+        item.ft_object, item.char, item.glyph_index, item.x, item.y, item.prev_kern  # noqa: B018
+    except (ImportError, AttributeError, TypeError, IndexError):  # pragma: no cover
+        return None
+
+    def layout(string: str, font: Any, *, features: Any = None, language: Any = None):
+        return iter(font._layout(string, LoadFlags.NO_HINTING, features=features,
+                                 language=language))  # fmt: skip
+
+    return layout
+
+
+@contextmanager
+def lean_pdf_text() -> Iterator[None]:
+    """While a PDF is written: lay its text out without loading each glyph's outline.
+
+    matplotlib's PDF backend places each string's glyphs with a layout helper that also
+    loads every glyph's outline into the font as it goes, for text drawn as paths; the
+    PDF backend never reads them (the page names each glyph and where it goes; the font
+    file is embedded apart), and the loads are about a third of a brief's time. The same
+    layout (glyphs, positions, kerning) without them gives the same bytes. Text drawn as
+    paths (``TextPath``, path effects) keeps the full helper; with a matplotlib that lays
+    text out otherwise, nothing changes.
+
+    Examples
+    --------
+    >>> import io
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure(figsize=(2, 1)); _ = fig.text(0.1, 0.5, "Office hours")
+    >>> kw = dict(format="pdf", metadata={"CreationDate": None})
+    >>> plain, lean = io.BytesIO(), io.BytesIO()
+    >>> fig.savefig(plain, **kw)
+    >>> with lean_pdf_text():
+    ...     fig.savefig(lean, **kw)
+    >>> plain.getvalue() == lean.getvalue()
+    True
+    """
+    global _TEXT_DEPTH
+    layout = _layout_only()
+    if layout is None:  # pragma: no cover - another matplotlib
+        yield
+        return
+    import types
+
+    from matplotlib.backends import backend_pdf
+
+    with _TEXT_LOCK:  # blocks in several threads: the helper is put back by the last out
+        if _TEXT_DEPTH == 0:
+            _TEXT_SAVED["helpers"] = backend_pdf._text_helpers
+            backend_pdf._text_helpers = types.SimpleNamespace(layout=layout)  # type: ignore[assignment]
+        _TEXT_DEPTH += 1
+    try:
+        yield
+    finally:
+        with _TEXT_LOCK:
+            _TEXT_DEPTH -= 1
+            if _TEXT_DEPTH == 0:
+                backend_pdf._text_helpers = _TEXT_SAVED.pop("helpers")

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from .errors import InputError
 
-__all__ = ["atomic_write", "check_inside", "json_text", "output_root", "writes_into"]
+__all__ = ["atomic_write", "check_apart", "check_inside", "json_text", "output_root",
+           "writes_into"]
 
 _ROOT: contextvars.ContextVar[Path | None] = contextvars.ContextVar("iz_output_root", default=None)
 
@@ -108,6 +109,39 @@ def check_inside(path: str | Path) -> Path:
             "data must not choose where files go."
         )
     return resolved
+
+
+def check_apart(inputs, outputs, folder: bool = False) -> None:
+    """Refuse outputs over inputs, before any work: a file output that is one of the input
+    paths, or (``folder``: the outputs are folders) an output folder that is, or holds, an
+    input path. Paths only, nothing read (:func:`impactzones.pipeline.guard_folder` also
+    looks inside input folders).
+
+    Examples
+    --------
+    >>> check_apart(["data/in.csv", None], ["out/a.parquet"])  # fine
+    >>> check_apart(["out/streets.geojson"], ["out"], folder=True)
+    Traceback (most recent call last):
+    ...
+    impactzones.core.errors.InputError: The output folder ... holds the input ...
+    >>> check_apart(["in.csv"], ["in.csv"])
+    Traceback (most recent call last):
+    ...
+    impactzones.core.errors.InputError: in.csv is one of the inputs; write the output ...
+    """
+    ins = [Path(p).resolve() for p in inputs if p]
+    for out in outputs:
+        if not out:
+            continue
+        where = Path(out).resolve()
+        if not folder and where in ins:
+            raise InputError(f"{out} is one of the inputs; write the output somewhere else.")
+        for f in ins if folder else ():
+            if f == where or where in f.parents:
+                raise InputError(
+                    f"The output folder {where} holds the input {f}; write the outputs "
+                    "to another folder (--out)."
+                )
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:

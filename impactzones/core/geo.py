@@ -189,7 +189,7 @@ class Layers:
         """The union of the boundary polygons (a shapely geometry, in metres): where an
         incident counts as inside the city, for reading, assignment and comparisons. For
         the hot-spot grids pass :attr:`land` instead (see the class notes)."""
-        return _union(self.boundary)
+        return self._once("study_area", (self.boundary,), lambda: _union(self.boundary))
 
     @property
     def land(self):
@@ -211,9 +211,25 @@ class Layers:
         """
         if self.neighborhoods is None or len(self.neighborhoods) == 0:
             return self.study_area
-        import shapely
+        return self._once(
+            "land",
+            (self.neighborhoods, self.boundary),
+            lambda: shapely.intersection(_union(self.neighborhoods), self.study_area),
+        )
 
-        return shapely.intersection(_union(self.neighborhoods), self.study_area)
+    def _once(self, key: str, frames: tuple, make):
+        """``make()``, made once for these layers: kept with the geometries it came from
+        (the shapely objects themselves, immutable) and made again only when a frame's
+        geometries are no longer those (a frame changed in place)."""
+        parts = tuple(g for frame in frames for g in frame.geometry.to_numpy())
+        cache = self.__dict__.setdefault("_made", {})  # frozen: no attribute is set
+        kept = cache.get(key)
+        if kept is not None and len(kept[0]) == len(parts):
+            if all(a is b for a, b in zip(kept[0], parts, strict=True)):
+                return kept[1]
+        value = make()
+        cache[key] = (parts, value)
+        return value
 
 
 def _union(gdf: gpd.GeoDataFrame):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,14 @@ from .errors import InputError
 __all__ = [
     "COMMANDS",
     "OPTIONS",
+    "OUTPUT_PATHS",
     "STUDY_KEYS",
     "Command",
     "Option",
     "command_options",
     "hotspot_methods",
     "parse_columns",
+    "pick_names",
     "proposal_surfaces",
     "read_study",
     "validate_study",
@@ -78,6 +81,60 @@ def parse_columns(text: str | dict | None) -> dict[str, str]:
     return out
 
 
+def _shown(name: str) -> str:
+    """A name as a message lists it: quoted when a comma or edge spaces would blur it."""
+    return repr(name) if "," in name or name != name.strip() else name
+
+
+def pick_names(
+    asked: str | Sequence[str] | None, known: Sequence[str], option: str = "--existing",
+    noun: str = "zone",
+) -> list[str]:
+    """The names asked for (a repeatable option's values), each matched exactly to one of
+    ``known``; in the order asked, each once. Names are user strings and may hold commas:
+    a value that is a known name is that name; a value that is not, but holds commas, is
+    read the older way, as comma-separated names (each stripped). A value that is a known
+    name AND splits into known names is refused as ambiguous, as is an unknown name.
+
+    Examples
+    --------
+    >>> zones = ["Zone A, North", "North", "South"]
+    >>> pick_names(["Zone A, North", "South"], zones)
+    ['Zone A, North', 'South']
+    >>> pick_names("North, South", zones)
+    ['North', 'South']
+    >>> pick_names(["North,Nowhere"], zones)
+    Traceback (most recent call last):
+    ...
+    impactzones.core.errors.InputError: No zone named 'Nowhere'; the zones are 'Zone A, North', \
+North, South.
+    >>> pick_names(["A,B"], ["A,B", "A", "B"])
+    Traceback (most recent call last):
+    ...
+    impactzones.core.errors.InputError: --existing 'A,B' is both a zone's name and a list of \
+zones' names; give each zone with its own --existing.
+    """
+    values = [asked] if isinstance(asked, str) else list(asked or [])
+    names = set(known)
+    picked: list[str] = []
+    for value in values:
+        parts = [p.strip() for p in value.split(",") if p.strip()] if "," in value else []
+        if value in names and parts and all(p in names for p in parts):
+            raise InputError(
+                f"{option} {value!r} is both a {noun}'s name and a list of {noun}s' names; "
+                f"give each {noun} with its own {option}."
+            )
+        picked += [value] if value in names or not parts else parts
+    missing = [p for p in dict.fromkeys(picked) if p not in names]
+    if missing:
+        word = noun if len(missing) == 1 else noun + "s"
+        raise InputError(
+            f"No {word} named {', '.join(map(repr, missing))}; the {noun}s are "
+            f"{', '.join(map(_shown, known))}."
+        )
+    return list(dict.fromkeys(picked))
+
+
 #: How each kind of value is described in a study file's error sentence.
 _KIND_WORDS = {
     "path": "a path in quotes",
@@ -109,6 +166,9 @@ class Option:
     setting : str, optional
         A :data:`impactzones.core.defaults.SETTINGS` name: default, unit and range come
         from there.
+    repeat : bool
+        The option may be given more than once; its values are collected in a list
+        (names that may hold commas: ``--existing "Zone A, North" --existing South``).
 
     Examples
     --------
@@ -140,6 +200,7 @@ class Option:
     setting: str | None = None
     exclusive: str | None = None
     hidden: bool = False
+    repeat: bool = False
 
     def __post_init__(self) -> None:
         s = SETTINGS.get(self.setting or "")
@@ -356,7 +417,8 @@ OPTIONS: dict[str, Option] = _options(
     # ---- comparisons and evaluation ----
     Option("ring", "number", "displacement ring width in metres (default %(default)g)",
            setting="ring"),
-    Option("zone", "text", "only these zones (names, comma-separated)"),
+    Option("zone", "text", "only this zone (give --zone once per zone; a value that is no "
+           "zone's name is read as comma-separated names)", metavar="NAME", repeat=True),
     Option("before", "text", "before window: a year (2017) or START:END "
            "(2017-01-01:2017-06-30)", required=True),
     Option("after", "text", "after window, the same way", required=True),
@@ -377,6 +439,11 @@ OPTIONS: dict[str, Option] = _options(
            default="M", choices=("M", "W"), flag="--freq", dest="freq"),
     Option("concentration", "bool", "crime concentration table and Lorenz plot (true)",
            default=True),
+    Option("explore", "bool", "the proposal page, explore.html (true)", default=True),
+    Option("compstat", "bool", "the CompStat report, compstat.* (true)", default=True),
+    Option("no_explore", "bool", "skip the proposal page (explore.html)"),
+    Option("no_compstat", "bool", "skip the CompStat report (compstat.csv, .html and the "
+           "28-day hot spots map)"),
     Option("nearrepeat_category", "text", "a category for the near-repeat table"),
     Option("nearrepeat_permutations", "int", "Monte Carlo permutations of the times "
            "(default %(default)s)", default=99, low=1, flag="--permutations", dest="permutations"),
@@ -404,7 +471,9 @@ OPTIONS: dict[str, Option] = _options(
            "(ArcGIS) or conditional permutation", default="exact",
            choices=("exact", "normal", "permutation")),
     # ---- proposals ----
-    Option("existing", "text", "only these existing zones (names, comma-separated)"),
+    Option("existing", "text", "only this existing zone (give --existing once per zone; a "
+           "value that is no zone's name is read as comma-separated names)", metavar="NAME",
+           repeat=True),
     Option("period", "text", "proposal period: a year or START:END", required=True),
     Option("test_period", "text", "period to backtest on (default: the next year)"),
     Option("k", "int", "most zones to propose (default: as many as --budget-km2 holds)",
@@ -477,7 +546,8 @@ class Command:
     to reword it for this command; ``reading`` adds the reading options (``--columns``,
     ``--crs``, ``--profile``...); ``json`` is the help of ``--json`` (None: no ``--json``).
     ``runner`` is the library function (``module:function``) the command calls with its
-    parsed options as keywords.
+    parsed options as keywords. ``out_folder``: ``--out`` is a folder (it may hold none of
+    the inputs), else a file (it may be none of them).
     """
 
     name: str
@@ -488,6 +558,7 @@ class Command:
     reading: bool = True
     json: str | None = None
     extra: dict = field(default_factory=dict)
+    out_folder: bool = False
 
 
 #: The reading options every command that reads incident files takes.
@@ -504,6 +575,8 @@ _INCIDENTS_OR_CUBE = ("incidents", {"help": "incident files or folders, or one c
 _BOUNDARY = ("boundary", {"help": "study-area polygons (default: St. Louis)"})
 _ZONES_NAMED = ("zones", {"help": "Impact Zone polygons with name and start columns"})
 _MAPS = ("online_tiles", "basemap", "png_maps", "self_contained")
+#: The demo's pages a run may skip.
+_PAGES = ("no_explore", "no_compstat")
 
 
 def _out(default: str | None = None, help: str = "output folder", required: bool = False):
@@ -522,7 +595,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
              "districts", ("zones", _ZONES_NAMED[1]),
              ("incidents", {"positional": False, "metavar": "PATH", "help": "incident files "
                             "or folders (default: synthetic incidents)"}),
-             "ring", *_MAPS), json="print the summary as JSON"),
+             "ring", *_MAPS, *_PAGES), json="print the summary as JSON"),
     Command("synth", "generate synthetic St. Louis incidents with a known truth",
             "Generate incidents calibrated to the published St. Louis counts, with planted hot "
             "spots and zone effects.", _WF + "synth",
@@ -613,14 +686,15 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             "CompStat report; incidents.parquet (no private incidents as points), counts, "
             "rejects.csv, summary.json and manifest.json.", _WF + "map_files",
             ("incidents", _out("maps", "output folder (default: maps)"), _ZONES_NAMED,
-             "districts", "boundary", "ring", *_MAPS), json="print the summary as JSON"),
+             "districts", "boundary", "ring", *_MAPS, *_PAGES), json="print the summary as JSON"),
     Command("evaluate", "did the zone work? interrupted time series, synthetic control and "
             "power", "Evaluate one Impact Zone from its monthly (or weekly) series: a count "
             "regression with trend, seasonality and a level and slope change, alone and "
             "against the rest of the city; a synthetic control from neighborhoods clear of the "
             "zones; and the power to see a 20% drop. Writes JSON and the counterfactual plot.",
             _WF + "evaluate",
-            ("incidents", ("zone", {"help": "the zone's name", "required": True}), "zones",
+            ("incidents", ("zone", {"help": "the zone's name", "required": True,
+                                    "repeat": False}), "zones",
              "start", "crime", ("by", {"help": "--crime names a group or a "
                                                    "category (default %(default)s)"}),
              "ring", "evaluate_freq", "evaluate_model", "seasonality",
@@ -653,8 +727,15 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
 STUDY_KEYS = ("incidents", "boundary", "districts", "zones", "columns", "crs", "seed", "scale",
               "ring", "out", "self_contained", "online_tiles", "basemap", "png_maps", "evaluate",
               "evaluate_model", "evaluate_freq", "concentration", "nearrepeat_category",
-              "nearrepeat_permutations", "harm")  # fmt: skip
+              "nearrepeat_permutations", "harm", "explore", "compstat")  # fmt: skip
 
+
+#: The commands whose --out is a folder they write many files into.
+_FOLDER_OUT = ("demo", "map", "run", "hotspots", "compstat", "evaluate", "concentration",
+               "nearrepeat")  # fmt: skip
+COMMANDS = {n: replace(c, out_folder=n in _FOLDER_OUT) for n, c in COMMANDS.items()}
+#: The path options a command writes (every other path option is an input it reads).
+OUTPUT_PATHS = ("out", "rejects", "truth")
 
 _KEYS = ", ".join(sorted(STUDY_KEYS))
 _RUN = COMMANDS["run"]

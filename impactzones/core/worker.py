@@ -189,8 +189,7 @@ class Worker:
         import sys
 
         self.jobs: list[Job] = []
-        self._waiting: deque[Job] = deque()
-        self._soon: deque[Job] = deque()  # handed over to be run before those waiting
+        self._lanes: tuple[deque[Job], ...] = (deque(), deque(), deque())  # not begun
         self._ready = threading.Condition()
         self._closing = False
         self.lost = False
@@ -208,15 +207,16 @@ class Worker:
         if warm:
             self.submit(pickle.dumps((_call_named, (warm,), {}), protocol=_PROTOCOL), "warm-up")
 
-    def submit(self, blob: bytes, name: str = "", *, soon: bool = False) -> Job:
-        """Hand over a pickled ``(function, args, kwargs)``; ``soon`` puts it after the
-        other ``soon`` calls but before every other call not yet begun (for a result the
-        caller will soon wait for)."""
+    def submit(self, blob: bytes, name: str = "", *, lane: int = 1) -> Job:
+        """Hand over a pickled ``(function, args, kwargs)``. The worker takes the calls of
+        ``lane`` 0 first (results the caller will soon wait for), then those of lane 1
+        (the default), then lane 2 (calls the caller would rather take back), each lane
+        in the order handed over."""
         job = Job(Future(), blob, name)
         with self._ready:
             if self.lost or self._closing:
                 raise RuntimeError("the worker process has ended")
-            (self._soon if soon else self._waiting).append(job)
+            self._lanes[lane].append(job)
             self.jobs.append(job)
             self._ready.notify()
         return job
@@ -224,7 +224,10 @@ class Worker:
     def queued(self) -> list[Job]:
         """The calls not begun, in the order the worker will take them (a snapshot)."""
         with self._ready:
-            return [j for j in (*self._soon, *self._waiting) if not j.future.done()]
+            return [j for j in self._queue() if not j.future.done()]
+
+    def _queue(self) -> list[Job]:
+        return [job for lane in self._lanes for job in lane]
 
     def share(self, obj) -> tuple[Shared, Job]:
         """Send ``obj`` to the worker once, for many calls: returns the :class:`Shared`
@@ -243,7 +246,7 @@ class Worker:
         with self._ready:
             self._closing = True
             if cancel:
-                for job in [*self._soon, *self._waiting]:
+                for job in self._queue():
                     job.future.cancel()
             self._ready.notify()
         self._feeder.join()
@@ -266,10 +269,11 @@ class Worker:
         """The next call not taken back (waiting for one), or None once closing."""
         with self._ready:
             while True:
-                while self._soon or self._waiting:
-                    job = (self._soon or self._waiting).popleft()
-                    if job.future.set_running_or_notify_cancel():
-                        return job
+                for lane in self._lanes:
+                    while lane:
+                        job = lane.popleft()
+                        if job.future.set_running_or_notify_cancel():
+                            return job
                 if self._closing:
                     return None
                 self._ready.wait()
@@ -297,10 +301,10 @@ class Worker:
         caller's to run."""
         with self._ready:
             self.lost = True
-            for waiting in [*self._soon, *self._waiting]:
+            for waiting in self._queue():
                 waiting.future.cancel()
-            self._soon.clear()
-            self._waiting.clear()
+            for lane in self._lanes:
+                lane.clear()
         if job is not None and not job.future.done():
             job.future.set_exception(WorkerLost("the worker process ended while running it"))
         if self.process.poll() is None:  # alive but unreadable: end it

@@ -266,38 +266,10 @@ def _choice(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
 class _Sampler:
     """Draws points from a group's mixture (population background + hot spots)."""
 
-    def __init__(self, layers: Layers, hotspots, group: str, rng_seed: int):
+    def __init__(self, layers: Layers, hotspots, group: str, rng_seed: int, background=None):
         self.group = group
-        nb = layers.neighborhoods
-        if nb is None or "population" not in nb:
-            raise InputError("Synthetic incidents need neighborhoods with a population column.")
-        # Land inside the city: the neighborhoods (which stop at the river), clipped to the
-        # study area (their edges stray a few metres past the city limit in places).
-        land = shapely.intersection(shapely.union_all(nb.geometry.to_numpy()), layers.study_area)
-        self.land = land
-        shapely.prepare(land)
-        # Background: triangles of the neighborhoods, weighted by population density.
-        tri_xy, tri_w = [], []
-        for geom, pop in zip(nb.geometry, nb["population"], strict=True):
-            if pop <= 0 or geom.is_empty:
-                continue
-            tris = shapely.get_parts(shapely.constrained_delaunay_triangles(geom))
-            if len(tris) == 0:
-                continue
-            coords = shapely.get_coordinates(shapely.get_exterior_ring(tris)).reshape(-1, 4, 2)
-            a = coords[:, 0]
-            b = coords[:, 1]
-            c = coords[:, 2]
-            area = 0.5 * np.abs(
-                (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1])
-                - (c[:, 0] - a[:, 0]) * (b[:, 1] - a[:, 1])
-            )
-            tri_xy.append(np.stack([a, b, c], axis=1))
-            tri_w.append(area / area.sum() * pop)
-        self.tri = np.concatenate(tri_xy)
-        w = np.concatenate(tri_w)
-        self.tri_p = w / w.sum()
-        self.tri_cdf = _cdf(self.tri_p)
+        # the land and its population triangles: the same for every group (made once)
+        self.land, self.tri, self.tri_p, self.tri_cdf = background or _background(layers)
         to_m = Transformer.from_crs(WGS84, layers.crs, always_xy=True)
         self.spots = []
         for h in hotspots:
@@ -359,6 +331,48 @@ class _Sampler:
                 x[idx] = rng.normal(sx, sigma, m)
                 y[idx] = rng.normal(sy, sigma, m)
         return x, y
+
+
+def _background(layers: Layers) -> tuple:
+    """What every group's background draws from: the land inside the city (the
+    neighborhoods, which stop at the river, clipped to the study area: their edges stray a
+    few metres past the city limit in places), prepared, and the triangles of the
+    neighborhoods (n x 3 x 2 corners, metres) with their probabilities (population density)
+    and cumulative weights."""
+    nb = layers.neighborhoods
+    if nb is None or "population" not in nb:
+        raise InputError("Synthetic incidents need neighborhoods with a population column.")
+    land = layers.land  # the union of the neighborhoods clipped to the study area
+    shapely.prepare(land)
+    tri_xy, tri_w = [], []
+    for geom, pop in zip(nb.geometry, nb["population"], strict=True):
+        if pop <= 0 or geom.is_empty:
+            continue
+        tris = shapely.get_parts(shapely.constrained_delaunay_triangles(geom))
+        if len(tris) == 0:
+            continue
+        coords = shapely.get_coordinates(shapely.get_exterior_ring(tris)).reshape(-1, 4, 2)
+        a = coords[:, 0]
+        b = coords[:, 1]
+        c = coords[:, 2]
+        area = 0.5 * np.abs(
+            (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (c[:, 0] - a[:, 0]) * (b[:, 1] - a[:, 1])
+        )
+        tri_xy.append(np.stack([a, b, c], axis=1))
+        tri_w.append(area / area.sum() * pop)
+    w = np.concatenate(tri_w)
+    tri_p = w / w.sum()
+    return land, np.concatenate(tri_xy), tri_p, _cdf(tri_p)
+
+
+def _inside(region, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``shapely.intersects_xy(region, x, y)``, testing only the points in the region's
+    bounding box (a zone or ring is a small part of the city: most points are not)."""
+    xmin, ymin, xmax, ymax = region.bounds
+    near = np.flatnonzero((x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax))
+    out = np.zeros(len(x), bool)
+    out[near] = shapely.intersects_xy(region, x[near], y[near])
+    return out
 
 
 def _region_polygons(layers: Layers, ring: float):
@@ -477,7 +491,9 @@ def synthesize(
     layers = layers or st_louis()
     table = _counts_to_match(counts, years)
     effects = _effects_that_apply(default_effects() if effects is None else effects, layers, table)
-    samplers = {g: _Sampler(layers, hotspots, g, seed) for g in ("violent", "property")}
+    background = _background(layers)
+    groups = ("violent", "property")
+    samplers = {g: _Sampler(layers, hotspots, g, seed, background) for g in groups}
     zones, rings = _region_polygons(layers, ring)
     regions = {"zone": zones, "ring": rings}
     share = _expected_shares(samplers, zones, rings, seed)
@@ -539,8 +555,8 @@ def _expected_shares(samplers: dict, zones: dict, rings: dict, seed: int) -> dic
     for g, s in samplers.items():
         cx, cy = s.draw(calib_rng, 200_000)
         for name in zones:
-            share[(g, "zone", name)] = shapely.intersects_xy(zones[name], cx, cy).mean()
-            share[(g, "ring", name)] = shapely.intersects_xy(rings[name], cx, cy).mean()
+            share[(g, "zone", name)] = _inside(zones[name], cx, cy).mean()
+            share[(g, "ring", name)] = _inside(rings[name], cx, cy).mean()
     return share
 
 
@@ -662,7 +678,7 @@ def _place(sampler, regions: dict, targets: dict, times: dict, placed: dict, yea
         px, py = sampler.draw(rng, len(todo))
         bad = np.zeros(len(todo), bool)
         for region, elig in constraints:
-            bad |= elig[todo] & shapely.intersects_xy(region, px, py)
+            bad |= elig[todo] & _inside(region, px, py)
         ok = ~bad
         x[todo[ok]] = px[ok]
         y[todo[ok]] = py[ok]
@@ -710,14 +726,15 @@ def _with_ids(inc: dict, layers: Layers) -> gpd.GeoDataFrame:
     """The incidents in the standard columns, with ids ``S<year>-<7 digits>`` (numbered
     in time order within each year), as points."""
     codes = inc["category_code"]
-    names = np.array(PART_I, dtype=object)
-    groups = np.array([group_of(c) for c in PART_I], dtype=object)
+    # a few labels taken by position (an Arrow take), not a Python string per incident
+    names = pd.array(list(PART_I), dtype="str")
+    groups = pd.array([group_of(c) for c in PART_I], dtype="str")
     frame = pd.DataFrame(
         {
             "incident_id": _incident_ids(inc["year"]),
             "occurred_at": inc["occurred_at"].astype("datetime64[ns]"),
-            "category": pd.array(names[codes], dtype="str"),
-            "group": pd.array(groups[codes], dtype="str"),
+            "category": names.take(codes),
+            "group": groups.take(codes),
             "carjacking": inc["carjacking"],
             "firearm": inc["firearm"],
             "domestic": inc["domestic"],
@@ -737,7 +754,7 @@ def _draw_in(sampler: _Sampler, rng, region, k: int):
     tries = 0
     while need > 0:
         px, py = sampler.draw(rng, max(4 * need, 1000))
-        inside = shapely.intersects_xy(region, px, py)
+        inside = _inside(region, px, py)
         xs.append(px[inside][:need])
         ys.append(py[inside][:need])
         need -= len(xs[-1])
@@ -761,7 +778,19 @@ def _incident_ids(year: np.ndarray) -> pd.api.extensions.ExtensionArray:
     for col, (value, power) in enumerate([(year, p) for p in range(3, -1, -1)]
                                          + [(seq, p) for p in range(6, -1, -1)]):  # fmt: skip
         chars[:, col + 1 + (col >= 4)] = value // 10**power % 10 + ord("0")
-    return pd.array(chars.view("S13").ravel().astype(str), dtype="str")
+    return _ascii_strings(chars)
+
+
+def _ascii_strings(chars: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """The rows of ``chars`` (n x width ASCII bytes) as a pandas string array, its Arrow
+    buffers made from the bytes as they are (no Python string per row)."""
+    import pyarrow as pa
+
+    n, width = chars.shape
+    offsets = np.arange(0, width * (n + 1), width, dtype=np.int64)
+    data = np.ascontiguousarray(chars).ravel()
+    text = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    return pd.array(text, dtype="str")
 
 
 def _attributes(seed: int, year: int, cat: str, t, x, y) -> dict:

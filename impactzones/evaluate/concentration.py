@@ -34,6 +34,7 @@ import pandas as pd
 
 from ..core.compat import renamed_keyword
 from ..core.defaults import CELL_SIZE
+from ..core.drawing import fit_axes
 from ..core.errors import InputError
 from ..io.writers import write_png
 from .compare import TableView
@@ -341,5 +342,5 @@ def plot_lorenz(results: dict, path: str | Path | None = None) -> bytes:
     ax.set_ylim(0, 1)
     if len(results) <= 8:
         ax.legend(fontsize=7, loc="lower right", frameon=False)
-    fig.tight_layout()
+    fit_axes(fig, ax)
     return write_png(fig, path)

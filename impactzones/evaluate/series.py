@@ -42,6 +42,7 @@ import pandas as pd
 from scipy import stats
 
 from ..core.defaults import CONF, RING, describe
+from ..core.drawing import fit_axes
 from ..core.errors import InputError
 from ..core.geo import require_same_crs
 from ..cube import is_cube
@@ -303,18 +304,12 @@ def _counts_table(incidents, times, per, where: tuple, crime: str, by: str) -> p
     sel = (incidents[by] == crime).to_numpy()
     code = per.freqstr
     p_of = times.dt.to_period(code)
+    # each period's first day and length, worked out once for the three areas
+    spans = [(p, p.start_time, int((p.end_time - p.start_time).days) + 1) for p in per]
     rows = []
     for area, mask in (("zone", in_zone[:, zi]), ("ring", in_ring[:, zi]), ("control", control)):
         counts = p_of[mask & sel].value_counts()
-        for p in per:
-            rows.append(
-                (
-                    p.start_time,
-                    area,
-                    int(counts.get(p, 0)),
-                    int((p.end_time - p.start_time).days) + 1,
-                )
-            )
+        rows += [(start, area, int(counts.get(p, 0)), days) for p, start, days in spans]
     return pd.DataFrame(rows, columns=["period", "area", "y", "days"])
 
 
@@ -1111,5 +1106,5 @@ def plot_counterfactual(result: SeriesResult, path: str | Path | None = None) ->
     fig = Figure(figsize=(8, 4), dpi=100)
     ax = fig.add_subplot()
     draw_counterfactual(ax, result)
-    fig.tight_layout()
+    fit_axes(fig, ax, titles=[ax.title])
     return write_png(fig, path)

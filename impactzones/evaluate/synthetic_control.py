@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import optimize
 
 from ..core.defaults import RING, describe
+from ..core.drawing import fit_axes, fit_titles, plot_lines, plot_polygons
 from ..core.errors import InputError
 from ..core.geo import at_kept_label
 from ..io.writers import write_png
@@ -270,7 +271,9 @@ def _donor_table(times: pd.Series, which: np.ndarray, names: list, per) -> pd.Da
     np.add.at(counts, (row[ok], code[which[ok]]), 1)
     # one column per donor, as laid out before (the fit's sums run in the same order)
     tab = pd.DataFrame(
-        np.ascontiguousarray(counts[:, code]), index=per.start_time, columns=pd.Index(names),
+        np.ascontiguousarray(counts[:, code]),
+        index=per.start_time,
+        columns=pd.Index(names),
         copy=False,
     )
     tab.columns.name = "donor"
@@ -380,13 +383,13 @@ def plot_synthetic_control(result: SyntheticControl, path: str | Path | None = N
     ax.axvline(pd.Timestamp(result.params["start"]), color="black", lw=0.8)
     ax.set_ylim(bottom=0)
     ax.set_ylabel("incidents per period")
-    ax.set_title(
+    title = ax.set_title(
         f"{result.zone} zone against its synthetic control: {result.effect_pct:+.0f}% "
         f"(placebo p = {result.p_value:.2f})",
         fontsize=10,
     )
     ax.legend(fontsize=8, loc="upper left", frameon=False)
-    fig.tight_layout()
+    fit_axes(fig, ax, titles=[title])
     return write_png(fig, path)
 
 
@@ -419,6 +422,7 @@ def donor_weights_frame(result: SyntheticControl, donors, donor_name: str = "nam
 def _donor_figure(result: SyntheticControl, donors, zones, donor_name: str = "name"):
     """The matplotlib figure of :func:`plot_donor_weights` (its first collection holds the
     donors, coloured by weight)."""
+    from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
     from matplotlib.figure import Figure
@@ -427,27 +431,50 @@ def _donor_figure(result: SyntheticControl, donors, zones, donor_name: str = "na
     used = frame[frame["role"] == "donor"]
     rest = frame[frame["role"] != "donor"]
     fig = Figure(figsize=(6, 7), dpi=100)
-    ax = fig.add_subplot()
+    ax, cax = _donor_axes(fig, result.zone, used)
     norm = Normalize(0, max(float(used["weight"].max()), 1e-9) if len(used) else 1)
-    used.plot(ax=ax, column="weight", cmap="Blues", norm=norm, edgecolor="#999999", lw=0.3)
-    rest.plot(ax=ax, color="#eeeeee", edgecolor="#cccccc", lw=0.3, hatch="//")
-    zones.boundary.plot(ax=ax, color="#555555", lw=0.8, linestyle="--")
+    cmap = colormaps["Blues"]
+    drawn = used[~(used.geometry.isna() | used.geometry.is_empty)]  # coloured by weight:
+    plot_polygons(ax, drawn.geometry, array=drawn["weight"].to_numpy(float), cmap=cmap,
+                  norm=norm, edgecolor="#999999", linewidth=0.3)  # fmt: skip
+    plot_polygons(ax, rest.geometry, facecolor="#eeeeee", edgecolor="#cccccc", linewidth=0.3,
+                  hatch="//")  # fmt: skip
+    plot_lines(ax, zones.boundary, color="#555555", linewidth=0.8, linestyle="--")
     zone = zones[zones["name"].astype(str) == result.zone]
-    zone.boundary.plot(ax=ax, color="#d62728", lw=2)
+    plot_lines(ax, zone.boundary, color="#d62728", linewidth=2)
     for r in used[used["weight"] > 0].itertuples(index=False):
         pt = r.geometry.representative_point()
         ax.annotate(f"{r.weight:.0%}", (pt.x, pt.y), ha="center", va="center", fontsize=6)
-    fig.colorbar(ScalarMappable(norm=norm, cmap="Blues"), ax=ax, shrink=0.6, label="donor weight")
+    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax, label="donor weight")
+    ax.autoscale_view()
+    return fig
+
+
+def _donor_axes(fig, zone: str, used):
+    """The map's axes under the figure's title (wrapped to the figure when a zone's name
+    is long) and the colour bar's axes at its right: the places ``tight_layout`` gave
+    them."""
+    pad, bar = 0.15, 1.35  # inches: around the figure; right of the map, for the colour bar
+    width, height = fig.get_size_inches()
+    ax = fig.add_axes((0, 0, 1, 1))
     ax.set_axis_off()
-    ax.set_aspect("equal")
-    ax.set_title(
-        f"{result.zone} zone (red): its synthetic control's donor weights\n"
+    ax.set_aspect("equal", anchor="E")  # a tall city's map beside its colour bar
+    title = fig.text(  # over the map and its colour bar
+        0.5,
+        1 - pad / height,
+        f"{zone} zone (red): its synthetic control's donor weights\n"
         f"{int((used['weight'] > 0).sum())} of {len(used)} donor neighborhoods weighted; "
         "hatched: near a zone or too few incidents",
         fontsize=9,
+        ha="center",
+        va="top",
     )
-    fig.tight_layout()
-    return fig
+    top = pad + fit_titles(fig, [title], between=(pad, width - pad), pad=pad)
+    box = (pad / width, pad / height, (width - bar - pad) / width, (height - top - pad) / height)
+    ax.set_position(box)
+    tall = 0.6 * box[3]  # the colour bar: 60% of the map's height, centred beside it
+    cax = fig.add_axes((1 - 1.065 / width, box[1] + (box[3] - tall) / 2, 0.1855 / width, tall))
+    return ax, cax
 
 
 def plot_donor_weights(

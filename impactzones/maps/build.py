@@ -24,6 +24,7 @@ from ..core.geo import Layers
 from ..core.results import column_label
 from ..core.windows import Window, compare_phrase
 from ..io.safety import Slugs, source_label
+from .cache import MapCache
 
 __all__ = [
     "GLOSSARY",
@@ -335,6 +336,7 @@ def build_maps(
     proposals: gpd.GeoDataFrame | None = None,
     backtest: pd.DataFrame | None = None,
     capture: pd.DataFrame | None = None,
+    capture_png: bytes | None = None,
     source: str = "",
     ring: float = RING.default,
     online_tiles: bool = False,
@@ -347,6 +349,7 @@ def build_maps(
     self_contained: bool | None = None,
     skipped: list[str] | None = None,
     draw: Callable[..., Any] | None = None,
+    cache: MapCache | None = None,
 ) -> list[Path]:
     """Write the commander maps (one per zone that has a comparison, and a citywide one),
     the analyst map, static PNGs, a one-page PDF brief per zone and ``index.html`` into
@@ -360,13 +363,17 @@ def build_maps(
     else ``window_hotspots[label]`` (results by the window's label, e.g. ``"2018"``), else
     none (never another year's hot spots under its title). ``extra`` lists more (title,
     file, window, finding) rows for the index (e.g. the CompStat report).
+    ``capture`` is the proposals' capture curve for the analyst map, ``capture_png`` its
+    plot already drawn (:func:`impactzones.propose.capture_curve_png`; else drawn here).
     ``counterfactuals`` maps a zone to ``(png, caption)`` for its commander map and
     ``evaluations`` a zone to its interrupted time series (a ``SeriesResult``) for its brief.
     ``skipped``, when given, gets one sentence per map not drawn, saying why (as the index
     page says it). ``draw``, when given, draws the static pictures (PNG maps, PDF briefs):
     it is called as ``draw(function, *args, **kwargs)`` and may hand the call to a worker
     process (the demo does), the file being complete once that call returns; by default
-    they are drawn here, in turn.
+    they are drawn here, in turn. ``cache``, when given, is shared with other maps of the
+    run (the CompStat map: :func:`~impactzones.maps.compstat.write_compstat`), so that the
+    layers they draw alike are made once; by default the maps of this build share one.
 
     Examples
     --------
@@ -389,8 +396,6 @@ def build_maps(
         f"impactzones {__version__}. "
         "Zones are illustrative where they come from the bundled layers."
     )
-    from .webmap import MapCache
-
     tr = _trends(incidents, layers)
     b = _Build(
         incidents=incidents,
@@ -405,7 +410,7 @@ def build_maps(
             trends=tr,
             ring=ring,
             basemap=basemap,
-            cache=MapCache(),  # the maps draw the same layers: each made once
+            cache=MapCache() if cache is None else cache,  # the same layers: each made once
         ),
         static=static,
         online_tiles=online_tiles,
@@ -417,7 +422,7 @@ def build_maps(
     if len(years) >= 2:  # citywide: the hot spots' year (or the latest) against the one before
         data = b.citywide_map(int(year or years[-1]))
         props = annotate_proposals(proposals, layers, backtest) if proposals is not None else None
-        b.analyst_map(data, int(year or years[-1]), props, capture)
+        b.analyst_map(data, int(year or years[-1]), props, capture, capture_png)
     else:
         b.missing.append("No citywide or analyst map: the data cover fewer than two years.")
     for row in extra or []:
@@ -587,7 +592,7 @@ class _Build:
         )
         return data
 
-    def analyst_map(self, data, year: int, props, capture=None) -> None:
+    def analyst_map(self, data, year: int, props, capture=None, capture_png=None) -> None:
         """The analyst map: every hot-spot layer and the proposed zones, from the citywide
         map's data."""
         from dataclasses import replace
@@ -597,7 +602,8 @@ class _Build:
         from .webmap import commander_map, save_map, static_map
 
         # the proposals' capture curve: a layer of its own, off at first
-        data = replace(data, analyst=True, proposals=props, capture=capture, show_change=False)
+        data = replace(data, analyst=True, proposals=props, capture=capture,
+                       capture_png=capture_png, show_change=False)  # fmt: skip
         data.title = f"Analyst map: hot spots {year}"
         what = [registry.REGISTRY[name].title for name, *_ in drawn_layers(data, analyst=True)]
         if props is not None:

@@ -15,6 +15,7 @@ from ..core.change import format_pct
 from ..core.geo import Layers
 from ..evaluate.compstat import PERIODS, CompStat, compstat, period_windows
 from ..io.safety import source_label
+from .cache import MapCache
 
 __all__ = ["compstat_html", "write_compstat"]
 
@@ -87,9 +88,14 @@ def write_compstat(
     *,
     source: str = "",
     online_tiles: bool = False,
+    cache: MapCache | None = None,
 ) -> tuple[CompStat, list[Path]]:
     """Write ``compstat.csv``, ``compstat.html`` and ``compstat_hotspots.html`` (the
     28-day violent-crime density map) into ``out``.
+
+    ``cache``, when given, is shared with the run's other maps (:func:`~impactzones.maps.
+    build_maps`'s ``cache``), which then make the layers they draw alike (the offline
+    base, districts, neighborhoods, zones and rings) once.
 
     Examples
     --------
@@ -114,7 +120,7 @@ def write_compstat(
         "the same calendar days a year earlier for comparison. No incident is shown as a point."
     )
     files = [write_table(table, out / "compstat.csv")]
-    map_file = _hotspot_map(incidents, layers, table, out, note, online_tiles)
+    map_file = _hotspot_map(incidents, layers, table, out, note, online_tiles, cache)
     files.append(
         write_text(
             compstat_html(
@@ -131,7 +137,7 @@ def write_compstat(
     return table, files
 
 
-def _hotspot_map(incidents, layers, table, out: Path, note: str, online_tiles: bool):
+def _hotspot_map(incidents, layers, table, out: Path, note: str, online_tiles: bool, cache=None):
     """The last 28 days' violent crime as a density surface, zones and districts on top."""
     from ..cube import is_cube
     from ..hotspots import kde
@@ -166,5 +172,6 @@ def _hotspot_map(incidents, layers, table, out: Path, note: str, online_tiles: b
         results={"kde": surface},
         labels={surface.map_layer: f"Violent crime density, {now.label}"},
         show_change=False,
+        cache=cache,
     )
     return save_map(commander_map(data, online_tiles=online_tiles), out / "compstat_hotspots.html")

@@ -27,6 +27,7 @@ import base64
 import json
 import re
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -106,6 +107,7 @@ def explore_data(
     cell: float = 100.0,
     ring: float = RING.default,
     capture: pd.DataFrame | None = None,
+    capture_png: bytes | Callable[[], bytes] | None = None,
 ) -> dict:
     """Everything the proposal page embeds: aggregates and layers, no points.
 
@@ -118,7 +120,10 @@ def explore_data(
         out, by district and year, counts below ``PRIVATE_MIN`` as ``None``),
         ``study_area_km2``, ``ring`` (metres), the layers as GeoJSON
         (proposals simplified to 10 m, so that their corners can be dragged) and, given a
-        capture curve (:func:`impactzones.propose.capture_curve`), its table and plot.
+        capture curve (:func:`impactzones.propose.capture_curve`), its table and plot
+        (``capture_png``: drawn already by :func:`impactzones.propose.capture_curve_png`,
+        or a function returning it, called once the rest is done, e.g. waiting for a
+        worker process drawing it meanwhile; else drawn here).
 
     Examples
     --------
@@ -168,9 +173,9 @@ def explore_data(
             None if proposals is None else proposals.assign(geometry=proposals.simplify(10.0)),
             ["name", "summary"],
         ),
-        "capture": _capture(capture),
     }
     data["density"] = _density_png(counts, months, grid, keep)
+    data["capture"] = _capture(capture, capture_png)  # last: a picture drawn meanwhile
     return data
 
 
@@ -220,23 +225,21 @@ def _private_summary(private: pd.DataFrame, layers: Layers, months: pd.PeriodInd
     }
 
 
-def _capture(curve: pd.DataFrame | None) -> dict | None:
-    """The capture table (rows of strings) and the plot (PNG, base64) for the page."""
+def _capture(curve: pd.DataFrame | None, png=None) -> dict | None:
+    """The capture table (rows of strings) and the plot (``png``: bytes, a function
+    returning them, or None to draw it here; base64) for the page."""
     if curve is None or len(curve) == 0:
         return None
-    import io
-
-    from ..propose import capture_table, plot_capture_curve
+    png = png() if callable(png) else png
+    from ..propose import capture_curve_png, capture_table
 
     table = capture_table(curve)
     rows = [[str(c).replace("capture_at_", "") for c in table.columns]]
     for r in table.itertuples(index=False):
         rows.append([str(r[0])] + [("-" if pd.isna(v) else f"{v:.1%}") for v in r[1:]])
-    buf = io.BytesIO()
-    plot_capture_curve(curve, buf, dpi=70)
     return {
         "rows": rows,
-        "png": base64.b64encode(buf.getvalue()).decode(),
+        "png": base64.b64encode(png or capture_curve_png(curve, dpi=70)).decode(),
         "period": column_label(curve, "period"),
         "before": column_label(curve, "before"),
     }
@@ -245,12 +248,7 @@ def _capture(curve: pd.DataFrame | None) -> dict | None:
 def _density_png(counts, months, grid, keep) -> dict:
     """Violent crime in the last 12 months per cell, as a coloured PNG and its lon/lat
     bounds (an image overlay; aggregates only)."""
-    import io
-
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from scipy import ndimage
 
     last = counts[0, -12:].sum(0).astype(float)
@@ -258,10 +256,8 @@ def _density_png(counts, months, grid, keep) -> dict:
     img[keep] = last
     img = ndimage.gaussian_filter(img.reshape(grid.shape), 1.5)
     top = np.quantile(img[img > 0], 0.995) if (img > 0).any() else 1.0
-    rgba = plt.get_cmap("YlOrRd")(np.clip(img / top, 0, 1))
+    rgba = matplotlib.colormaps["YlOrRd"](np.clip(img / top, 0, 1))
     rgba[..., 3] = np.where(img > 0.02 * top, 0.7, 0.0)
-    buf = io.BytesIO()
-    plt.imsave(buf, rgba, format="png", pil_kwargs={"optimize": True})
     to_ll = Transformer.from_crs(grid.crs, WGS84, always_xy=True)
     xmin, ymin, xmax, ymax = grid.bounds
     (w, e), (s, n) = to_ll.transform([xmin, xmax], [ymin, ymax])
@@ -269,11 +265,30 @@ def _density_png(counts, months, grid, keep) -> dict:
     if (last > 0).any():
         hot[keep] = last >= max(np.quantile(last[last > 0], 0.98), 1)
     return {
-        "png": base64.b64encode(buf.getvalue()).decode(),
+        "png": base64.b64encode(_rgba_png(rgba)).decode(),
         "bounds": [[s, w], [n, e]],
         "label": f"Violent crime density, {months[max(len(months) - 12, 0)]} to {months[-1]}",
         "hot": base64.b64encode(zlib.compress(np.packbits(hot).tobytes(), 9)).decode(),
     }
+
+
+def _rgba_png(rgba: np.ndarray) -> bytes:
+    """An RGBA picture (floats 0-1, rows from the top) as PNG bytes: the bytes
+    ``matplotlib.pyplot.imsave`` writes for it (with its tags: 100 dpi, the Software text),
+    without importing pyplot (a third of a second) in the process that writes the page."""
+    import io
+
+    import matplotlib
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text(
+        "Software", f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/"
+    )
+    img = Image.fromarray(np.ascontiguousarray((rgba * 255).astype(np.uint8)), mode="RGBA")
+    buf = io.BytesIO()
+    img.save(buf, format="png", optimize=True, pnginfo=info, dpi=(100, 100))
+    return buf.getvalue()
 
 
 def _js_json(obj) -> str:
@@ -292,8 +307,10 @@ def write_explore(
     ring: float = RING.default,
     title: str = "Propose an Impact Zone",
     capture: pd.DataFrame | None = None,
+    capture_png: bytes | Callable[[], bytes] | None = None,
 ) -> Path:
-    """Write the proposal page (one offline HTML file) to ``path``.
+    """Write the proposal page (one offline HTML file) to ``path`` (``capture``,
+    ``capture_png``: as :func:`explore_data` takes them).
 
     Examples
     --------
@@ -310,7 +327,13 @@ def write_explore(
     from ._leaflet import leaflet_inline
 
     data = explore_data(
-        incidents, layers, proposals=proposals, cell=cell, ring=ring, capture=capture
+        incidents,
+        layers,
+        proposals=proposals,
+        cell=cell,
+        ring=ring,
+        capture=capture,
+        capture_png=capture_png,
     )
     js, css = leaflet_inline()
     page = (_HERE / "explore_page.html").read_text(encoding="utf-8")

@@ -29,6 +29,7 @@ from .webmap import (
     GI_LABELS,
     GI_LAYER,
     _for_map,
+    _GeoJson,
     _once,
     _ramp,
     _section,
@@ -219,10 +220,10 @@ def _clusters_web(m, result, data: MapData, *, name: str, analyst: bool) -> list
     if "dominant_category" in shown:
         shown["dominant_category"] = shown["dominant_category"].str.replace("_", " ")
     fields = [k for k in cols if k != "geometry"]
-    folium.GeoJson(
+    _GeoJson(
         _for_map(shown),
         name=esc(title),
-        style_function=lambda _f: CLUSTER_STYLE,
+        style=CLUSTER_STYLE,
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[CLUSTER_ALIASES[f] for f in fields]),
         show=data.shown(name),
     ).add_to(m)
@@ -309,10 +310,10 @@ def _gistar_grid(m, cells) -> None:
     grid["z"] = grid["z"].round(2)
     for col in (pcol, "p_adjusted"):
         grid[col] = grid[col].round(4)
-    folium.GeoJson(
+    _GeoJson(
         _for_map(grid, simplify=0),
         name="Gi* grid (z, p, counts)",
-        style_function=lambda _f: {"color": "#555", "weight": 0.3, "fillOpacity": 0.0},
+        style={"color": "#555", "weight": 0.3, "fillOpacity": 0.0},
         popup=folium.GeoJsonPopup(
             fields=["count", "z", pcol, "p_adjusted", "label"],
             aliases=["Incidents", "z", "p", "p (FDR-adjusted)", "Reading"],

@@ -56,6 +56,7 @@ from ..io.safety import js_literal
 from ..io.writers import write_text
 from ._leaflet import leaflet_inline as _leaflet_inline
 from ._templates import literal_elements
+from .cache import MapCache
 
 if TYPE_CHECKING:
     from ..core.results import Result
@@ -93,6 +94,8 @@ BASEMAPS = {
 PANES = {"izBase": 150, "izDensity": 440, "izZones": 460, "izLabels": 620}
 #: Geometry simplification for the screen, in metres.
 SIMPLIFY_M = 8.0
+#: zlib level of the surfaces' PNGs (6, zlib's default: level 9 costs 7x the time for 7%)
+PNG_LEVEL = 6
 
 ZONE_STYLE = {"color": "#7b1fa2", "weight": 3, "fill": False}
 RING_STYLE = {"color": "#7b1fa2", "weight": 1.5, "dashArray": "6 5", "fill": False}
@@ -205,6 +208,13 @@ class MapData:
     analyst : bool
         An analyst map: draws the layers the registry keeps for analysts too.
     proposals : GeoDataFrame, optional
+    capture : DataFrame, optional
+        The proposals' capture curve (:func:`impactzones.propose.capture_curve`), a layer
+        of the analyst map.
+    capture_png : bytes, optional
+        Its plot, already drawn (:func:`impactzones.propose.capture_curve_png`: the demo's
+        worker draws it once for its file, its proposal page and this map); drawn here
+        when not given.
     trends : dict, optional
         Area name -> monthly counts (a Series indexed by month start) for popup charts.
     trend_start : Timestamp, optional
@@ -240,6 +250,7 @@ class MapData:
     analyst: bool = False
     proposals: gpd.GeoDataFrame | None = None
     capture: pd.DataFrame | None = None
+    capture_png: bytes | None = field(default=None, repr=False)
     trends: dict = field(default_factory=dict)
     trend_start: pd.Timestamp | None = None
     ring: float = defaults.RING.default
@@ -291,48 +302,6 @@ def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(lambda v: esc(v) if pd.notna(v) else "")
     return out
-
-
-class MapCache:
-    """What the maps of one build share, each made once: a layer's GeoJSON, a surface's
-    PNG, the offline base.
-
-    An entry is found by a key and the object it was made from, that object by identity
-    (the maps of one build draw the same layers and results, unchanged); the cache holds
-    a reference to it, and lives as long as the build that made it (``MapData.cache``).
-
-    Examples
-    --------
-    >>> cache, frame = MapCache(), [1, 2]
-    >>> cache.get("sum", frame, lambda: sum(frame)), cache.get("sum", frame, lambda: 0)
-    (3, 3)
-    >>> cache.get("sum", [1, 2], lambda: 0)  # an equal list, but another object
-    0
-    """
-
-    def __init__(self) -> None:
-        self._items: dict[tuple, tuple] = {}
-
-    def get(self, key, source, make):
-        """The value made by ``make()`` for ``key`` and ``source``, made at the first call.
-
-        ``source`` may be a tuple of the objects the value is made from: each is then
-        matched by identity (and held, so that no other object takes its ``id``)."""
-        sources = source if isinstance(source, tuple) else (source,)
-        ids = (key, *map(id, sources))
-        entry = self._items.get(ids)
-        if entry is None or any(a is not b for a, b in zip(entry[0], sources, strict=True)):
-            entry = (sources, make())
-            self._items[ids] = entry
-        return entry[1]
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __reduce__(self):
-        # a map handed to another process (the picture worker) takes an empty cache along,
-        # not every layer drawn so far
-        return (MapCache, ())
 
 
 def _once(data: MapData, key, source, make):
@@ -619,6 +588,39 @@ class _Box(folium.MacroElement):
         self.css_class = css_class
 
 
+class _GeoJson(folium.GeoJson):
+    """folium's GeoJson with one style for every feature (``style``): folium's style map of
+    it made at once, instead of by calling a style function on every feature and writing
+    each answer as JSON when the map is rendered (4,024 times for the Gi* grid). The page
+    is the same as with ``style_function=lambda _f: style``.
+
+    Examples
+    --------
+    >>> from impactzones.core.geo import st_louis
+    >>> data = _for_map(st_louis().districts[["name", "geometry"]])
+    >>> def page(layer):
+    ...     m = folium.Map(tiles=None)
+    ...     layer.add_to(m)
+    ...     return stable_ids(m.get_root().render())
+    >>> page(_GeoJson(data, style=DISTRICT_STYLE)) == page(
+    ...     folium.GeoJson(data, style_function=lambda _f: DISTRICT_STYLE))
+    True
+    """
+
+    def __init__(self, data, *, style: dict, **kwargs):
+        super().__init__(data, style_function=lambda _f: style, **kwargs)
+        # folium's mapping when every feature has this style: its one (default) entry
+        self._style_key = folium.features.GeoJsonStyleMapper._to_key(dict(style))
+
+    def render(self, **kwargs):  # as folium's (whose types mypy would hold it to)
+        from folium.utilities import get_obj_in_upper_tree
+
+        self.parent_map = get_obj_in_upper_tree(self, folium.Map)
+        if self.data["features"]:
+            self.style_map = {"default": self._style_key}
+        super(folium.GeoJson, self).render()  # folium's GeoJson.render, without the mapping
+
+
 class _Text(folium.Element):
     """A piece of the page given as finished text (folium's Element would compile it as a
     template: Leaflet's 150 kB, on every map)."""
@@ -736,26 +738,16 @@ def _add_offline_base(
             "offline base", (layers, basemap), lambda: _offline_base(layers, basemap)
         )
     group = folium.FeatureGroup(name="Offline base", control=False, show=True)
-    folium.GeoJson(
+    _GeoJson(
         land,
-        style_function=lambda _f: {
-            "color": "#b9b4a6",
-            "weight": 1,
-            "fillColor": "#fbfaf6",
-            "fillOpacity": 1,
-        },
+        style={"color": "#b9b4a6", "weight": 1, "fillColor": "#fbfaf6", "fillOpacity": 1},
         interactive=False,
         pane="izBase",
     ).add_to(group)
     if river is not None:
-        folium.GeoJson(
+        _GeoJson(
             river,
-            style_function=lambda _f: {
-                "color": "#8fb4d4",
-                "weight": 0.5,
-                "fillColor": "#b9d3ea",
-                "fillOpacity": 1,
-            },
+            style={"color": "#8fb4d4", "weight": 0.5, "fillColor": "#b9d3ea", "fillOpacity": 1},
             interactive=False,
             pane="izBase",
         ).add_to(group)
@@ -1032,9 +1024,9 @@ def _add_areas(m: folium.Map, data: MapData) -> list[str]:
     if nb is not None and len(nb):
         cols = [c for c in ("neighborhood", "name", "geometry") if c in nb]
         group = folium.FeatureGroup(name="Neighborhoods", show=True)
-        folium.GeoJson(
+        _GeoJson(
             _once(data, "neighborhoods", nb, lambda: _for_map(nb[cols])),
-            style_function=lambda _f: NEIGHBORHOOD_STYLE,
+            style=NEIGHBORHOOD_STYLE,
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Neighborhood"]),
         ).add_to(group)
         _Labels(_once(data, "neighborhood labels", nb, lambda: _labels(nb, "iz-lbl-nb"))).add_to(
@@ -1050,7 +1042,7 @@ def _add_areas(m: folium.Map, data: MapData) -> list[str]:
         if series is not None:
             lines.append(f"{int(series.sum()):,} violent incidents in the chart's months")
         shown = _once(data, "districts", d, lambda: _each_area(d["name"], d.geometry, d.crs))[i]
-        layer = folium.GeoJson(shown, style_function=lambda _f: DISTRICT_STYLE)
+        layer = _GeoJson(shown, style=DISTRICT_STYLE)
         layer.add_child(_BoundTooltip(str(row.name)))
         layer.add_child(_popup(str(row.name), lines, trend_svg(series, data.trend_start)))
         layer.add_to(group)
@@ -1117,7 +1109,7 @@ def _add_zones(m: folium.Map, data: MapData) -> list[str]:
             style.update({"weight": 1.5, "opacity": 0.6})
         if name == data.zone:
             style["className"] = "iz-zone-main"
-        layer = folium.GeoJson(shown, style_function=lambda _f, s=style: s, pane="izZones")
+        layer = _GeoJson(shown, style=style, pane="izZones")
         layer.add_child(_BoundTooltip(f"Impact Zone: {name}"))
         began = pd.Timestamp(start) if start is not None and pd.notna(start) else None
         layer.add_child(_popup(f"Impact Zone: {name}", lines, trend_svg(series, began)))
@@ -1151,9 +1143,9 @@ def _add_rings(m: folium.Map, data: MapData) -> list[str]:
         style = dict(RING_STYLE)
         if name == data.zone:
             style["className"] = "iz-ring-main"
-        folium.GeoJson(
+        _GeoJson(
             shown,
-            style_function=lambda _f, s=style: s,
+            style=style,
             tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Ring"]),
             pane="izZones",
         ).add_to(group)
@@ -1234,7 +1226,9 @@ def surface_png(surface, *, cmap: str = DENSITY_CMAP, floor: float = 0.05):
     rgba[..., 3] = np.where(np.isfinite(dst) & (dst >= vmin), 0.25 + 0.6 * norm, 0.0)
     img = Image.fromarray((rgba * 255).astype("uint8"), mode="RGBA")
     buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=True)
+    # zlib's default level: a seventh of level 9's time (13 ms against 90 ms for the demo's
+    # 257 x 548 surface) for a picture 7% larger (44 kB against 41 kB, on a 550 kB page)
+    img.save(buf, format="PNG", compress_level=PNG_LEVEL)
     x0, y1 = transform.c, transform.f
     x1, y0 = x0 + width * transform.a, y1 + height * transform.e
     tr = Transformer.from_crs(dst_crs, WGS84, always_xy=True)
@@ -1274,9 +1268,9 @@ def _add_proposals(m: folium.Map, data: MapData) -> list[str]:
     if "pai" in shown:
         shown["pai"] = shown["pai"].round(1)
     group = folium.FeatureGroup(name=PROPOSAL_LAYER, show=True)
-    folium.GeoJson(
+    _GeoJson(
         _for_map(shown),
-        style_function=lambda _f: PROPOSAL_STYLE,
+        style=PROPOSAL_STYLE,
         tooltip=folium.GeoJsonTooltip(fields=cols, aliases=[aliases[c] for c in cols]),
         pane="izZones",
     ).add_to(group)
@@ -1293,10 +1287,11 @@ def _add_proposals(m: folium.Map, data: MapData) -> list[str]:
     return [_section(PROPOSAL_LAYER, _line_key("#00897b", key, "dotted"))]
 
 
-def capture_layer(m: folium.Map, curve: pd.DataFrame | None) -> list[str]:
+def capture_layer(m: folium.Map, curve: pd.DataFrame | None, png: bytes | None = None) -> list[str]:
     """The capture curve (:func:`impactzones.propose.capture_curve`) as a layer of its own,
     off when the map opens: turned on, the legend shows its table and plot (the share of
-    the next period's crime captured against the share of the city covered).
+    the next period's crime captured against the share of the city covered): ``png``, its
+    plot already drawn (:func:`impactzones.propose.capture_curve_png`), or drawn here.
 
     Returns the legend section (empty without a curve).
 
@@ -1312,7 +1307,7 @@ def capture_layer(m: folium.Map, curve: pd.DataFrame | None) -> list[str]:
     """
     if curve is None or len(curve) == 0:
         return []
-    from ..propose import capture_table, plot_capture_curve
+    from ..propose import capture_curve_png, capture_table
 
     table = capture_table(curve)
     shares = [str(c).replace("capture_at_", "at ") for c in table.columns[1:]]
@@ -1325,9 +1320,7 @@ def capture_layer(m: folium.Map, curve: pd.DataFrame | None) -> list[str]:
         + "</tr>"
         for r in table.itertuples(index=False)
     )
-    buf = io.BytesIO()
-    plot_capture_curve(curve, buf, dpi=60)
-    png = base64.b64encode(buf.getvalue()).decode()
+    encoded = base64.b64encode(png or capture_curve_png(curve, dpi=60)).decode()
     period, before = column_label(curve, "period"), column_label(curve, "before")
     title = f"Capture of {period} crime, zones chosen from {before}" if period else "Capture"
     folium.FeatureGroup(name=CAPTURE_LAYER, show=False).add_to(m)
@@ -1335,7 +1328,7 @@ def capture_layer(m: folium.Map, curve: pd.DataFrame | None) -> list[str]:
         f"<b>{esc(title)}</b><div class='iz-note'>Share of the crime captured against the "
         "share of the city covered (of the whole city).</div>"
         f"<table class='iz-capture'><tr>{head}</tr>{body}</table>"
-        f"<img alt='Capture curves' style='width:100%' src='data:image/png;base64,{png}'>"
+        f"<img alt='Capture curves' style='width:100%' src='data:image/png;base64,{encoded}'>"
     )
     return [_section(CAPTURE_LAYER, html_text)]
 
@@ -1413,7 +1406,7 @@ def commander_map(
     legend = _add_zones(m, data) + legend
     if analyst:
         legend += _add_proposals(m, data)
-        legend += capture_layer(m, data.capture)
+        legend += capture_layer(m, data.capture, data.capture_png)
     if data.sample is not None:
         add_incident_sample(m, data.sample)
     target = data.layers.boundary

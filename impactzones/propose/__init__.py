@@ -23,6 +23,7 @@ from .capture import (
     HINDSIGHT_ZONES,
     CaptureCurve,
     capture_curve,
+    capture_curve_png,
     capture_table,
     plot_capture_curve,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "best_hits",
     "best_hits_curve",
     "capture_curve",
+    "capture_curve_png",
     "capture_table",
     "compact_baseline",
     "naive_cells",

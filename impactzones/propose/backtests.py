@@ -167,8 +167,7 @@ class _Scorer:
         """Cells in the study area and ``gap`` metres clear of the existing zones."""
         ok = self.grid.mask.copy()
         if existing is not None and len(existing):
-            cx, cy = self.grid.centres()
-            ok &= ~shapely.contains_xy(existing.geometry.union_all().buffer(gap), cx, cy)
+            ok &= ~self.grid.centres_in(existing.geometry.union_all().buffer(gap))
         return ok
 
     def naive(self, allowed: np.ndarray, area_km2: float):

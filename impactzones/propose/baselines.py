@@ -76,7 +76,7 @@ def compact_baseline(
         centre = shapely.Point(cx[r[0], k[0]], cy[r[0], k[0]])
         disc = centre.buffer(math.sqrt(a * 1e6 / math.pi), quad_segs=BUFFER_SEGMENTS)
         discs.append(shapely.intersection(disc, study_area))
-        allowed &= ~shapely.contains_xy(disc.buffer(gap + r_max), cx, cy)
+        allowed &= ~grid.centres_in(disc.buffer(gap + r_max))
     return discs
 
 

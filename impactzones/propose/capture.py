@@ -28,6 +28,7 @@ __all__ = [
     "HINDSIGHT_ZONES",
     "CaptureCurve",
     "capture_curve",
+    "capture_curve_png",
     "capture_table",
     "plot_capture_curve",
 ]
@@ -244,9 +245,29 @@ def capture_table(curve: pd.DataFrame, shares=CAPTURE_SHARES) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def capture_curve_png(
+    curve: pd.DataFrame, path: str | Path | None = None, *, title: str = "", dpi: int = 100
+) -> bytes:
+    """The capture curves (share of incidents against share of area) as PNG bytes, 7 by
+    4.5 inches at ``dpi``, written atomically to ``path`` if given: the one picture the
+    demo writes and embeds in its proposal page and analyst map.
+
+    Examples
+    --------
+    >>> cc = pd.DataFrame({"strategy": ["a", "a"], "area_share": [0.01, 0.03],
+    ...                    "capture": [0.1, 0.2]})
+    >>> png = capture_curve_png(cc, dpi=40)
+    >>> png[:4] == b"\\x89PNG", png == capture_curve_png(cc, dpi=40)
+    (True, True)
+    """
+    from ..io.writers import write_png
+
+    return write_png(_capture_figure(curve, title, dpi), path)
+
+
 def plot_capture_curve(curve: pd.DataFrame, path, *, title: str = "", dpi: int = 100):
     """Draw the capture curves (share of incidents against share of area) as a PNG (to a
-    path, written atomically, or to a binary file object).
+    path, written atomically, or to a binary file object); returns ``path``.
 
     Examples
     --------
@@ -257,25 +278,37 @@ def plot_capture_curve(curve: pd.DataFrame, path, *, title: str = "", dpi: int =
     >>> p.read_bytes()[:4]
     b'\\x89PNG'
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from ..core.files import atomic_write
 
-    styles = {
-        "proposals": ("#00897b", "-", "o"),
-        "compact naive": ("#ef6c00", "-", "s"),
-        "random placements": ("#9e9e9e", "-", "."),
-        "naive top cells": ("#1565c0", "--", ""),
-        HINDSIGHT: ("#000000", ":", ""),
-        HINDSIGHT_ZONES: ("#000000", "-.", ""),
-        "existing zones": ("#7b1fa2", "", "D"),
-    }
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=dpi)
+    png = capture_curve_png(curve, title=title, dpi=dpi)
+    if hasattr(path, "write"):
+        path.write(png)
+        return path
+    return atomic_write(Path(path), lambda p: p.write_bytes(png))
+
+
+#: How each strategy's curve is drawn: colour, line style, marker.
+CURVE_STYLES = {
+    "proposals": ("#00897b", "-", "o"),
+    "compact naive": ("#ef6c00", "-", "s"),
+    "random placements": ("#9e9e9e", "-", "."),
+    "naive top cells": ("#1565c0", "--", ""),
+    HINDSIGHT: ("#000000", ":", ""),
+    HINDSIGHT_ZONES: ("#000000", "-.", ""),
+    "existing zones": ("#7b1fa2", "", "D"),
+}
+
+
+def _capture_figure(curve: pd.DataFrame, title: str, dpi: int):
+    """The matplotlib figure of the capture curves (no pyplot: nothing to close)."""
+    from matplotlib.figure import Figure
+
+    from ..core.drawing import fit_axes
+
+    fig = Figure(figsize=(7, 4.5), dpi=dpi)
+    ax = fig.add_subplot()
     for name, part in curve.groupby("strategy", sort=False):
-        colour, ls, marker = styles.get(name, ("#555555", "-", ""))
+        colour, ls, marker = CURVE_STYLES.get(name, ("#555555", "-", ""))
         part = part.sort_values("area_share")
         ax.plot(
             np.r_[0, part["area_share"]] * 100,
@@ -302,14 +335,5 @@ def plot_capture_curve(curve: pd.DataFrame, path, *, title: str = "", dpi: int =
     ax.set_ylim(0, None)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
-    ax.set_title(title, fontsize=10, loc="left")
-    fig.tight_layout()
-    try:
-        if hasattr(path, "write"):
-            fig.savefig(path, format="png", dpi=dpi, metadata={"Software": None})
-            return path
-        return atomic_write(
-            Path(path), lambda p: fig.savefig(p, format="png", dpi=dpi, metadata={"Software": None})
-        )
-    finally:
-        plt.close(fig)
+    fit_axes(fig, ax, titles=[ax.set_title(title, fontsize=10, loc="left")])
+    return fig

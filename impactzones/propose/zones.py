@@ -334,7 +334,7 @@ def propose_zones(
         note += f", {_with_history(window, history).label} (the period and {history} before)"
     blocked = _kept_clear(exclude, incidents.crs, gap)
     hot = HotFloor.of(min_pai, values, grid.mask, sel, area.area, min_incidents)
-    shapes, stopped = _grow_zones(grid, values, area, blocked, c, params, layers, hot)
+    shapes, hits, stopped = _grow_zones(grid, values, area, blocked, c, params, layers, hot)
     if not shapes:
         raise InputError(
             f"No place has at least {min_pai:g} times the city's density of these crimes "
@@ -346,9 +346,9 @@ def propose_zones(
             "fewer existing zones to avoid."
         )
     params["stopped"] = stopped
-    params["area_km2"] = round(sum(s.area for s in shapes) / 1e6, 6)
     params["surface"] = note
-    zones = _zone_table(shapes, sel, incidents.crs, area.area / 1e6, layers, window, params)
+    zones = _zone_table(shapes, hits, len(sel), incidents.crs, area.area / 1e6, layers, window,
+                        params)  # fmt: skip
     grown = [int(i) for i in np.argsort(zones.pop("grown").to_numpy(), kind="stable")]
     return Proposals(
         zones, params, window, len(sel), area.area / 1e6, cell_size, meta={"grown": grown}
@@ -414,6 +414,8 @@ class HotFloor:
     >>> hot = HotFloor.of(2.0, np.ones((2, 2)), np.ones((2, 2), bool), pts, 1000.0 * 1000.0)
     >>> hot.seed, hot.zone_ok(shapely.box(0, 0, 10, 10)), hot.zone_ok(shapely.box(0, 0, 900, 900))
     (2.0, True, False)
+    >>> hot.count(shapely.box(0, 0, 10, 10))
+    3
     """
 
     min_pai: float
@@ -435,25 +437,31 @@ class HotFloor:
         per_m2 = min_pai * len(sel) / area_m2
         return cls(min_pai, min_pai * mean, per_m2, x, y, int(min_incidents))
 
-    def zone_ok(self, shape) -> bool:
+    def count(self, shape) -> int:
+        """The incidents in ``shape`` (edges included; only those in its bounding box are
+        tested)."""
+        xmin, ymin, xmax, ymax = shape.bounds
+        x, y = self.x, self.y
+        near = np.flatnonzero((x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax))
+        shapely.prepare(shape)
+        return int(np.count_nonzero(shapely.intersects_xy(shape, x[near], y[near])))
+
+    def zone_ok(self, shape, n: int | None = None) -> bool:
         """Whether ``shape`` holds at least ``min_incidents`` incidents and ``min_pai``
-        times the city's incidents per m^2."""
-        n = int(shapely.intersects_xy(shape, self.x, self.y).sum())
+        times the city's incidents per m^2 (``n``: its incidents, when counted already)."""
+        n = self.count(shape) if n is None else n
         return n >= self.min_incidents and (self.min_pai <= 0 or n >= self.per_m2 * shape.area)
 
 
 def _grow_zones(grid, values, area, blocked, c: Constraints, params: dict, layers, hot):
     """Grow, outline and keep clear, one zone at a time, hottest seed first, until ``k``
-    zones, the budget, the hot spots (``hot``) or the room runs out; and which did."""
-    cx, cy = grid.centres()
-    free = (
-        grid.mask & ~shapely.contains_xy(blocked, cx, cy)
-        if not blocked.is_empty
-        else (grid.mask.copy())
-    )
+    zones, the budget, the hot spots (``hot``) or the room runs out. Returns the shapes,
+    their incidents (counted once, for the floor and the table) and which limit stopped."""
+    free = grid.mask & ~grid.centres_in(blocked)
     floor = params["floor"]
     floor_value = float(np.quantile(values[free], floor)) if floor and free.any() else 0.0
     shapes: list = []
+    hits: list[int] = []
     left = c.budget_km2 * 1e6 if c.budget_km2 is not None else math.inf  # m^2
     smallest = c.min_area_km2 * 1e6 * (1 - 1e-9)
     k = params["k"] or int(math.floor(left / (c.min_area_km2 * 1e6) + 1e-9))
@@ -475,31 +483,30 @@ def _grow_zones(grid, values, area, blocked, c: Constraints, params: dict, layer
             if shape is None or shape.area < smallest:
                 stopped = "budget"
                 break
-        if shape is None or not hot.zone_ok(shape):
+        n = hot.count(shape) if shape is not None else 0
+        if shape is None or not hot.zone_ok(shape, n):
             continue
         around = shape.buffer(c.gap_m * GAP_PAD, quad_segs=BUFFER_SEGMENTS)
         blocked = shapely.union(blocked, around)
-        free &= ~shapely.contains_xy(around, cx, cy)
+        free &= ~grid.centres_in(around)
         shapes.append(shape)
+        hits.append(n)
         left -= shape.area
     if not stopped:
         stopped = (
             "k" if params["k"] and len(shapes) >= k else "budget" if left < smallest else "room"
         )
-    return shapes, stopped
+    return shapes, hits, stopped
 
 
-def _zone_table(shapes, sel, crs, area_km2: float, layers, window, params) -> gpd.GeoDataFrame:
-    """The ranked candidates with their figures, names, places, power and summary."""
-    x, y = xy(sel)
-    hits = []
-    for shape in shapes:
-        shapely.prepare(shape)
-        hits.append(int(shapely.intersects_xy(shape, x, y).sum()))
+def _zone_table(shapes, hits, n_sel: int, crs, area_km2: float, layers, window,
+                params) -> gpd.GeoDataFrame:  # fmt: skip
+    """The ranked candidates (``hits``: the incidents in each of ``shapes``, of ``n_sel``
+    in the period) with their figures, names, places, power and summary."""
     grown = range(len(shapes))
     out = gpd.GeoDataFrame({"incidents": hits, "grown": grown}, geometry=shapes, crs=crs)
     out["area_km2"] = out.area / 1e6
-    out["share"] = out["incidents"] / len(sel)
+    out["share"] = out["incidents"] / n_sel
     out["pai"] = out["share"] / (out["area_km2"] / area_km2)
     out["per_km2"] = out["incidents"] / out["area_km2"]
     out = out.sort_values("per_km2", ascending=False, ignore_index=True)
