@@ -40,7 +40,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -54,6 +53,7 @@ from ..core.results import column_label
 from ..core.schema import is_sensitive
 from ..io.safety import js_literal
 from ..io.writers import write_text
+from ._folium import folium
 from ._leaflet import leaflet_inline as _leaflet_inline
 from ._templates import literal_elements
 from .cache import MapCache
