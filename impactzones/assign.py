@@ -15,7 +15,6 @@ from collections.abc import Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from .core.collect import fewer_collections
 from .core.defaults import DISTRICT_REACH, RING
@@ -128,7 +127,7 @@ def assign(
     in_ring = locate(x, y, rings)
     in_ring[first >= 0] = -1
     out["ring"] = _labels(in_ring, names)
-    in_study = shapely.intersects_xy(_prepared(layers.study_area), x, y)
+    in_study = locate(x, y, [layers.study_area]) == 0  # intersects: edges included
     area = np.where(first >= 0, 0, np.where(in_ring >= 0, 1, 2))
     out["area_type"] = _labels(np.where(in_study, area, 3), np.array(AREA_TYPES, object))
     return keep_labels(out, incidents)
@@ -236,10 +235,6 @@ def _labels(codes: np.ndarray, names, missing: str = "") -> pd.api.extensions.Ex
     table = pd.array([*[str(v) for v in names], missing], dtype="str")
     return table.take(np.where(codes >= 0, codes, len(names)))
 
-
-def _prepared(geom):
-    shapely.prepare(geom)
-    return geom
 
 
 def count_incidents(

@@ -381,6 +381,8 @@ def run_demo(
     pictures: bool = True,
     parallel: bool = True,
     png_maps: bool = False,
+    explore: bool = True,
+    compstat: bool = True,
 ) -> DemoResult:
     """Run the pipeline on the bundled (or given) layers and synthetic (or given) incidents.
 
@@ -394,7 +396,8 @@ def run_demo(
     (the web maps, the evaluation plots and every table are written either way). The
     matplotlib pictures are drawn by a worker process while the rest goes on
     (``parallel=False``, or one CPU: here, in turn); each is drawn by the same function
-    either way, so the files are the same bytes.
+    either way, so the files are the same bytes. ``explore=False`` skips the proposal page
+    (``explore.html``), ``compstat=False`` the CompStat report (``compstat.*``).
 
     Examples
     --------
@@ -409,6 +412,9 @@ def run_demo(
     """
     _check_evaluation(evaluate_model, evaluate_freq)
     settings = {k: v for k, v in locals().items() if k not in ("progress", "out", "parallel")}
+    for page in ("explore", "compstat"):  # recorded when switched off (manifests unchanged)
+        if settings[page]:
+            del settings[page]
     step = progress or (lambda _msg: None)
     out = Path(out)
     weights = _demo_start(out, harm, [incidents, boundary, districts, zones, basemap, harm])
@@ -460,9 +466,10 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     files += proposal_files
     if proposals is not None:
         headline["proposals"] = proposals["summary"].tolist()
-    step("Writing the proposal page")
-    files.append(_demo_explore(inc, layers, out, proposals, ring, capture,
-                               lambda: draw.result(capture_drawn)))  # fmt: skip
+    if settings.get("explore", True):
+        step("Writing the proposal page")
+        files.append(_demo_explore(inc, layers, out, proposals, ring, capture,
+                                   lambda: draw.result(capture_drawn)))  # fmt: skip
     step("Writing outputs")
     files += _demo_tables(inc, out, headline, counts, comparisons, harm_tables, truth, load,
                           places=(layers, ring))  # fmt: skip
@@ -475,15 +482,18 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
                             settings["nearrepeat_category"], settings["nearrepeat_permutations"],
                             seed, draw)  # fmt: skip
     files += _evaluation_files(evaluations, headline)
-    step("Writing the CompStat report")
     from .maps.cache import MapCache
 
     map_cache = MapCache()  # the CompStat map and the other maps draw the same layers
-    compstat_files, extra = _demo_compstat(inc, layers, out, source, settings["online_tiles"],
-                                           map_cache)  # fmt: skip
+    compstat_files, extra = [], []
+    if settings.get("compstat", True):
+        step("Writing the CompStat report")
+        compstat_files, extra = _demo_compstat(inc, layers, out, source,
+                                               settings["online_tiles"], map_cache)  # fmt: skip
     files += compstat_files
     extra += _index_entries(headline, evaluations)
-    extra.append(_explore_entry(backtest_table, capture is not None))
+    if settings.get("explore", True):
+        extra.append(_explore_entry(backtest_table, capture is not None))
     step("Drawing the maps")
     capture_png = draw.result(capture_drawn)  # capture_curve.png's bytes, for the analyst map
     for ev in evaluations.values():  # the counterfactual PNG's bytes go into the maps
@@ -772,9 +782,11 @@ def _demo_incidents(layers, incidents, columns, crs, read_options, seed, scale, 
 
 
 def _demo_headline(inc, source: str) -> dict:
-    """The summary's first keys: the source, the version, and the data's own stamp."""
+    """The summary's first keys: the source, the version, and the data's own stamp; and
+    how many incidents in the study area are in no district (beyond DISTRICT_REACH of
+    every district polygon: counted citywide, in no district's row), when any are."""
     years = sorted(inc["occurred_at"].dt.year.unique())
-    return {
+    headline = {
         "source": source,
         "version": __version__,
         # a stamp from the data, never the clock: same inputs, same bytes, any day
@@ -782,6 +794,11 @@ def _demo_headline(inc, source: str) -> dict:
         "incidents": len(inc),
         "years": [int(y) for y in years],
     }
+    if "district" in inc and "area_type" in inc:
+        none = int((inc["district"].isna() & inc["area_type"].ne("outside")).sum())
+        if none:
+            headline["in_no_district"] = none
+    return headline
 
 
 def _demo_hotspots(inc, layers: Layers, out: Path, seed: int, headline: dict):

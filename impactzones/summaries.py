@@ -450,6 +450,12 @@ def demo_summary(res, out: str | Path) -> list:
             f"{h['sensitive_not_exported']:,} rape and domestic-violence incidents are counted "
             "in the tables but never exported or mapped as points."
         )
+    if h.get("in_no_district"):
+        blocks.append(
+            f"{h['in_no_district']:,} incidents in the study area lie in no district (more "
+            "than 100 m from every district polygon): counted citywide and in the zones, in "
+            "no district's row; check the districts layer (--districts)."
+        )
     blocks += [f"Skipped: {line}" for line in h.get("skipped", [])]
     blocks.append(
         f"Wrote {len(res.files)} files to {Path(out)}/; open {Path(out) / 'index.html'} in a "

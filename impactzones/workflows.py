@@ -248,7 +248,8 @@ def demo(
     and synthetic incidents (or the files given), with its printed summary.
 
     ``kwargs``: the layers (``boundary``, ``districts``, ``zones``, ``basemap``), ``ring``,
-    ``crs``, ``online_tiles`` and the reading options of :func:`reading_options`.
+    ``crs``, ``online_tiles``, ``no_explore`` and ``no_compstat`` (skip the proposal page,
+    the CompStat report) and the reading options of :func:`reading_options`.
 
     Examples
     --------
@@ -263,6 +264,9 @@ def demo(
     layer_keys = ("boundary", "districts", "zones", "crs", "ring", "online_tiles", "basemap",
                   "png_maps")
     run = {k: kwargs.pop(k) for k in layer_keys if k in kwargs}
+    for page in ("explore", "compstat"):  # --no-explore, --no-compstat
+        if kwargs.pop(f"no_{page}", False):
+            run[page] = False
     res = pipeline.run_demo(
         out, seed=seed, incidents=incidents, columns=parse_columns(columns),
         read_options=reading_options(**kwargs), progress=progress, **run,

@@ -223,3 +223,36 @@ def test_load_json_prints_the_rejections_when_every_row_is_rejected(tmp_path, ca
     src.write_text(HEADER)
     code, printed, err = _run(["load", src, "--out", out, "--json"], capsys)
     assert code == 2 and json.loads(printed)["read"] == 0 and "no rows" in err
+
+
+# ---- 8. demo --no-explore --no-compstat -------------------------------------------------
+
+
+def test_demo_switches_reach_the_pipeline(monkeypatch, tmp_path):
+    from impactzones import pipeline
+
+    seen = {}
+    monkeypatch.setattr(pipeline, "run_demo", lambda out, **kw: seen.update(kw) or 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        main(["demo", "--out", str(tmp_path / "m"), "--no-explore", "--no-compstat", "--debug"])
+    assert seen["explore"] is False and seen["compstat"] is False
+    seen.clear()
+    with pytest.raises(ZeroDivisionError):
+        main(["demo", "--out", str(tmp_path / "m"), "--debug"])
+    assert "explore" not in seen or seen["explore"]
+
+
+@pytest.mark.slow
+def test_a_demo_without_its_proposal_page_and_compstat_links_to_neither(tmp_path):
+    from impactzones.pipeline import run_demo
+
+    res = run_demo(tmp_path, scale=0.1, explore=False, compstat=False, pictures=False,
+                   parallel=False, evaluate=False, concentration=False)  # fmt: skip
+    names = {p.name for p in tmp_path.iterdir()}
+    assert "explore.html" not in names and not any(n.startswith("compstat") for n in names)
+    assert "index.html" in names and {p.name for p in res.files} <= names
+    for page in tmp_path.glob("*.html"):  # no link to a page not written
+        text = page.read_text(encoding="utf-8")
+        assert "explore.html" not in text and "compstat.html" not in text, page.name
+    settings = json.loads((tmp_path / "manifest.json").read_text())["settings"]
+    assert settings["explore"] is False and settings["compstat"] is False

@@ -296,3 +296,44 @@ def test_a_hangul_jamo_or_extension_b_name_warns_without_a_cjk_font(monkeypatch)
             warnings.simplefilter("always")
             drawing.picture_fonts([text])
         assert len(caught) == 1, text
+
+
+@pytest.mark.parametrize("fonttype", [3, 42])
+def test_lean_pdf_text_writes_the_same_bytes_and_puts_the_helper_back(fonttype):
+    """matplotlib's own PDF (its layout helper loading every glyph) is the reference: text
+    with ligatures, a minus sign, kerning pairs, rotated text and text drawn as paths (a
+    path effect: the full helper) give the same bytes; the helper is matplotlib's again
+    after the block, also when the block raises."""
+    import io
+
+    import matplotlib
+    from matplotlib import patheffects
+    from matplotlib.backends import backend_pdf
+    from matplotlib.figure import Figure
+
+    from impactzones.core.drawing import lean_pdf_text
+
+    helpers = backend_pdf._text_helpers
+    fig = Figure(figsize=(4, 3))
+    fig.text(0.05, 0.8, "Office traffic fell \N{MINUS SIGN}12% (AVAST, Wolf)", fontsize=11)
+    fig.text(0.05, 0.5, "North zone", fontsize=14, rotation=20, fontweight="bold")
+    halo = [patheffects.withStroke(linewidth=3, foreground="white")]
+    fig.text(0.05, 0.2, "Affton labels", fontsize=12, path_effects=halo)
+    ax = fig.add_axes((0.6, 0.1, 0.35, 0.35))
+    ax.plot([-5, 5])
+    pages = []
+    with matplotlib.rc_context({"pdf.fonttype": fonttype}):
+        for lean in (False, True, False):
+            buf = io.BytesIO()
+            if lean:
+                with lean_pdf_text():
+                    assert backend_pdf._text_helpers is not helpers
+                    fig.savefig(buf, format="pdf", metadata={"CreationDate": None})
+            else:
+                fig.savefig(buf, format="pdf", metadata={"CreationDate": None})
+            pages.append(buf.getvalue())
+    assert pages[0] == pages[1] == pages[2]
+    assert backend_pdf._text_helpers is helpers
+    with pytest.raises(RuntimeError), lean_pdf_text():
+        raise RuntimeError("a picture that failed")
+    assert backend_pdf._text_helpers is helpers

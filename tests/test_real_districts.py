@@ -81,3 +81,31 @@ def test_the_cube_counts_them_in_the_same_districts(real_assigned):
     got = {int(a.split(":")[1]): int(v) for a, v in by_district.items()}
     assert got == {int(k): int(v) for k, v in expected.items()}
     assert sum(got.values()) == int(areas["city"])
+
+
+@pytest.mark.slow
+def test_incidents_beyond_reach_of_every_district_are_counted_and_said(tmp_path, layers):
+    """No real data needed: the bundled districts less district 1, so that most of its
+    incidents lie in no district; the demo says how many (the truth: geopandas' own
+    point-in-polygon and distances), and the summary says why."""
+    import geopandas as gpd
+
+    from impactzones.core.defaults import DISTRICT_REACH
+    from impactzones.core.geo import Layers
+    from impactzones.pipeline import run_demo
+    from impactzones.summaries import demo_summary
+
+    districts = layers.districts[layers.districts["district"] != 1].reset_index(drop=True)
+    fewer = Layers(layers.boundary, districts, layers.neighborhoods, layers.zones)
+    dfile = tmp_path / "districts.geojson"
+    districts.to_file(dfile, driver="GeoJSON")
+    res = run_demo(tmp_path / "out", scale=0.05, districts=dfile, pictures=False,
+                   parallel=False, evaluate=False, concentration=False, explore=False,
+                   compstat=False)  # fmt: skip
+    inc = res.incidents
+    pts = gpd.GeoSeries(inc.geometry, crs=inc.crs)
+    city = pts.intersects(fewer.study_area) & ~pts.is_empty
+    far = pts.distance(districts.geometry.union_all()) > DISTRICT_REACH.default
+    assert res.headline["in_no_district"] == int((city & far).sum()) > 0
+    said = " ".join(b for b in demo_summary(res, tmp_path / "out") if isinstance(b, str))
+    assert f"{int((city & far).sum()):,} incidents in the study area lie in no district" in said

@@ -104,9 +104,11 @@ def _raster_frame(bounds) -> tuple[float, float, float, object, tuple[int, int]]
 
 def _edge_band(geoms, shape: tuple[int, int], transform) -> np.ndarray:
     """The cells of a raster frame within two cells of any of ``geoms``' edges (where a
-    cell's label is uncertain and points need the exact test), as a boolean array."""
+    cell's label is uncertain and points need the exact test), as a boolean array: the
+    cells an edge touches, widened by two cells each way (a 5 x 5 square, by shifted
+    copies: faster than a morphological dilation, and a wider band only sends a few more
+    points to the exact test)."""
     from rasterio import features
-    from scipy import ndimage
 
     edges = features.rasterize(
         [(shapely.boundary(g), 1) for g in geoms],
@@ -115,8 +117,21 @@ def _edge_band(geoms, shape: tuple[int, int], transform) -> np.ndarray:
         fill=0,
         all_touched=True,
         dtype="uint8",
-    ).astype(bool)
-    return ndimage.binary_dilation(edges, iterations=2)
+    ).view(bool)
+    return _widened(edges, 2)
+
+
+def _widened(a: np.ndarray, k: int) -> np.ndarray:
+    """``a`` (boolean, 2-D) with each True cell spread ``k`` cells each way (a square)."""
+    rows = a.copy()
+    for i in range(1, k + 1):
+        rows[i:] |= a[:-i]
+        rows[:-i] |= a[i:]
+    out = rows.copy()
+    for i in range(1, k + 1):
+        out[:, i:] |= rows[:, :-i]
+        out[:, :-i] |= rows[:, i:]
+    return out
 
 
 def _locate_grid(x, y, polygons) -> np.ndarray:

@@ -439,6 +439,11 @@ OPTIONS: dict[str, Option] = _options(
            default="M", choices=("M", "W"), flag="--freq", dest="freq"),
     Option("concentration", "bool", "crime concentration table and Lorenz plot (true)",
            default=True),
+    Option("explore", "bool", "the proposal page, explore.html (true)", default=True),
+    Option("compstat", "bool", "the CompStat report, compstat.* (true)", default=True),
+    Option("no_explore", "bool", "skip the proposal page (explore.html)"),
+    Option("no_compstat", "bool", "skip the CompStat report (compstat.csv, .html and the "
+           "28-day hot spots map)"),
     Option("nearrepeat_category", "text", "a category for the near-repeat table"),
     Option("nearrepeat_permutations", "int", "Monte Carlo permutations of the times "
            "(default %(default)s)", default=99, low=1, flag="--permutations", dest="permutations"),
@@ -570,6 +575,8 @@ _INCIDENTS_OR_CUBE = ("incidents", {"help": "incident files or folders, or one c
 _BOUNDARY = ("boundary", {"help": "study-area polygons (default: St. Louis)"})
 _ZONES_NAMED = ("zones", {"help": "Impact Zone polygons with name and start columns"})
 _MAPS = ("online_tiles", "basemap", "png_maps", "self_contained")
+#: The demo's pages a run may skip.
+_PAGES = ("no_explore", "no_compstat")
 
 
 def _out(default: str | None = None, help: str = "output folder", required: bool = False):
@@ -588,7 +595,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
              "districts", ("zones", _ZONES_NAMED[1]),
              ("incidents", {"positional": False, "metavar": "PATH", "help": "incident files "
                             "or folders (default: synthetic incidents)"}),
-             "ring", *_MAPS), json="print the summary as JSON"),
+             "ring", *_MAPS, *_PAGES), json="print the summary as JSON"),
     Command("synth", "generate synthetic St. Louis incidents with a known truth",
             "Generate incidents calibrated to the published St. Louis counts, with planted hot "
             "spots and zone effects.", _WF + "synth",
@@ -679,7 +686,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             "CompStat report; incidents.parquet (no private incidents as points), counts, "
             "rejects.csv, summary.json and manifest.json.", _WF + "map_files",
             ("incidents", _out("maps", "output folder (default: maps)"), _ZONES_NAMED,
-             "districts", "boundary", "ring", *_MAPS), json="print the summary as JSON"),
+             "districts", "boundary", "ring", *_MAPS, *_PAGES), json="print the summary as JSON"),
     Command("evaluate", "did the zone work? interrupted time series, synthetic control and "
             "power", "Evaluate one Impact Zone from its monthly (or weekly) series: a count "
             "regression with trend, seasonality and a level and slope change, alone and "
@@ -720,7 +727,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
 STUDY_KEYS = ("incidents", "boundary", "districts", "zones", "columns", "crs", "seed", "scale",
               "ring", "out", "self_contained", "online_tiles", "basemap", "png_maps", "evaluate",
               "evaluate_model", "evaluate_freq", "concentration", "nearrepeat_category",
-              "nearrepeat_permutations", "harm")  # fmt: skip
+              "nearrepeat_permutations", "harm", "explore", "compstat")  # fmt: skip
 
 
 #: The commands whose --out is a folder they write many files into.

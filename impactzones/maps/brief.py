@@ -168,9 +168,7 @@ def write_brief(
     b'%PDF-'
     """
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from .webmap import _texts
 
@@ -181,14 +179,11 @@ def write_brief(
     rc: dict = {"pdf.fonttype": 42, "text.parse_math": False, **fonts}
     with warnings.catch_warnings(), matplotlib.rc_context(rc):
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-        fig = plt.figure(figsize=LETTER)
-        try:
-            _page_head(fig, data)
-            its = _map_and_charts(fig, data, series, counterfactual)
-            _comparison_and_notes(fig, data, table, its)
-            return _save_pdf(fig, Path(path))
-        finally:
-            plt.close(fig)
+        fig = Figure(figsize=LETTER)  # no pyplot: nothing to import or close
+        _page_head(fig, data)
+        its = _map_and_charts(fig, data, series, counterfactual)
+        _comparison_and_notes(fig, data, table, its)
+        return _save_pdf(fig, Path(path))
 
 
 def _page_head(fig, data) -> None:
@@ -252,11 +247,13 @@ def _comparison_and_notes(fig, data, table, its: str) -> None:
 
 def _save_pdf(fig, path: Path) -> Path:
     """The page as a PDF, atomically, without a creation date (the same bytes each run)."""
-    from ..core.drawing import lean_font_subsets
+    from ..core.drawing import lean_font_subsets, lean_pdf_text
     from ..core.files import atomic_write
 
     def write(p):
-        with lean_font_subsets():  # the fonts without the tables no PDF viewer reads
+        # the fonts without the tables no PDF viewer reads; the text laid out without
+        # loading the glyph outlines the PDF never draws
+        with lean_font_subsets(), lean_pdf_text():
             fig.savefig(
                 p,
                 format="pdf",
