@@ -304,18 +304,12 @@ def _counts_table(incidents, times, per, where: tuple, crime: str, by: str) -> p
     sel = (incidents[by] == crime).to_numpy()
     code = per.freqstr
     p_of = times.dt.to_period(code)
+    # each period's first day and length, worked out once for the three areas
+    spans = [(p, p.start_time, int((p.end_time - p.start_time).days) + 1) for p in per]
     rows = []
     for area, mask in (("zone", in_zone[:, zi]), ("ring", in_ring[:, zi]), ("control", control)):
         counts = p_of[mask & sel].value_counts()
-        for p in per:
-            rows.append(
-                (
-                    p.start_time,
-                    area,
-                    int(counts.get(p, 0)),
-                    int((p.end_time - p.start_time).days) + 1,
-                )
-            )
+        rows += [(start, area, int(counts.get(p, 0)), days) for p, start, days in spans]
     return pd.DataFrame(rows, columns=["period", "area", "y", "days"])
 
 
