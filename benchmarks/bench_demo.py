@@ -12,6 +12,9 @@ Run by hand from the repository root::
     python benchmarks/bench_demo.py --imports                 # + what every import of the
                                                               # run costs, by package
     python benchmarks/bench_demo.py --scale 6                 # about 1M incidents
+    python benchmarks/bench_demo.py --timeline                # + where the time goes: each
+                                                              # stage and each hand-off to
+                                                              # the picture worker
 
 What the target (issue 17: "the demo at default size in under 5 s warm") means, and what
 this prints for it: **warm** is a second run, numba's cache compiled and the files read
@@ -31,7 +34,13 @@ wall time), the peak resident memory of both (Linux ``ru_maxrss``, including the
 interpreter and imports), and the load average. With ``--repeat`` it keeps each stage's
 minimum. ``--imports`` adds one run under ``python -X importtime``: the seconds spent
 importing across the whole run (every import the demo pays, not only the first), by
-top-level package (inflated a little by the measuring itself)."""
+top-level package (inflated a little by the measuring itself). ``--timeline`` prints, for
+the last run of each kind, when each stage of the demo's process began and ended and, for
+each call handed to the picture worker (pictures, pages, the incidents shared with it),
+when it was handed over, begun and done (seconds from the start of the process), who ran
+it (``worker``, or ``here``: the demo's process took it back, not yet begun, rather than
+wait) and the worker's CPU seconds for it: the critical path, and the worker's idle
+time, read off it."""
 
 from __future__ import annotations
 
@@ -52,12 +61,29 @@ try:  # as the CLI imports and runs (core.collect; older checkouts lack it)
 except ImportError:
     import contextlib
     fewer_collections = contextlib.nullcontext
+args = json.loads(sys.argv[1])
+if args["parallel"]:  # as the CLI does: the picture worker starts before the heavy imports
+    try:
+        from impactzones.core.worker import prestart
+        from impactzones.workflows import PICTURE_WARM_UP
+        prestart(PICTURE_WARM_UP)
+    except ImportError:  # older checkouts
+        pass
 with fewer_collections():
     from impactzones.pipeline import run_demo
 marks = [("Importing impactzones", 0.0)]
 def step(msg):
     marks.append((msg, time.perf_counter() - t))
-args = json.loads(sys.argv[1])
+jobs = []  # every hand-off of the picture worker (checkouts that record them)
+import impactzones.pipeline as _pipeline
+_exit = getattr(_pipeline, "_Pictures", None) and _pipeline._Pictures.__exit__
+if _exit:
+    def _keep_jobs(self, *exc):
+        jobs.extend(getattr(self, "jobs", []))
+        return _exit(self, *exc)
+    _pipeline._Pictures.__exit__ = _keep_jobs
+def _s(v):
+    return None if v is None else v - t
 with tempfile.TemporaryDirectory() as d:
     more = {} if args["parallel"] else {"parallel": False}  # older code has no `parallel`
     res = run_demo(d, seed=args["seed"], scale=args["scale"], progress=step,
@@ -65,7 +91,8 @@ with tempfile.TemporaryDirectory() as d:
 marks.append(("end", time.perf_counter() - t))
 me = resource.getrusage(resource.RUSAGE_SELF)
 kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"marks": marks, "incidents": len(res.incidents),
+jobs = [[j.name, _s(j.submitted), _s(j.begun), _s(j.done), j.where, j.cpu] for j in jobs]
+print(json.dumps({"marks": marks, "incidents": len(res.incidents), "jobs": jobs,
                   "peak_mb": me.ru_maxrss / 1024, "worker_peak_mb": kids.ru_maxrss / 1024,
                   "cpu_s": me.ru_utime + me.ru_stime,
                   "worker_cpu_s": kids.ru_utime + kids.ru_stime}))
@@ -170,6 +197,12 @@ def main() -> None:
         help="one more run of each kind under -X importtime: the seconds of every import "
         "the whole run pays, by top-level package",
     )
+    ap.add_argument(
+        "--timeline",
+        action="store_true",
+        help="print the last run's timeline: each stage's start and end, and each hand-off "
+        "to the picture worker (handed over, begun, done, by whom, its CPU seconds)",
+    )
     args = ap.parse_args()
     here = str(Path(__file__).resolve().parents[1])
     kinds = {"this": (here, not args.serial)}
@@ -201,6 +234,9 @@ def main() -> None:
             print(line, flush=True)
             info[kind] = run
     _print_table(best, info)
+    if args.timeline:
+        for kind, run in info.items():
+            _print_timeline(kind, run)
     if args.imports:
         _print_imports(args, kinds)
 
@@ -225,6 +261,26 @@ def _print_imports(args, kinds: dict) -> None:
     for name in top:
         print(f"{name:<48}" + "".join(f"{r.get(name, 0.0):10.2f}" for r in runs.values()))
     print(f"(load {os.getloadavg()[0]:.1f})")
+
+
+def _print_timeline(kind: str, run: dict) -> None:
+    """One run's timeline: the demo process's stages, then every hand-off to the worker."""
+
+    def cell(v):
+        return f"{v:8.2f}" if v is not None else f"{'-':>8}"
+
+    print(f"\ntimeline of the last run ({kind}), seconds from the start of the process")
+    marks = run["marks"]
+    print(f"{'stage (demo process)':<56}{'start':>8}{'end':>8}")
+    for (name, start), (_, end) in itertools.pairwise(marks):
+        print(f"{name:<56}{start:8.2f}{end:8.2f}")
+    if not run.get("jobs"):
+        print("(no hand-offs recorded: this checkout does not record them, or --serial)")
+        return
+    print(f"\n{'hand-off':<32}{'handed':>8}{'begun':>8}{'done':>8}  {'by':<8}{'CPU s':>6}")
+    for name, handed, begun, done, where, cpu in run["jobs"]:
+        print(f"{name[:31]:<32}{cell(handed)}{cell(begun)}{cell(done)}  {where:<8}"
+              + (f"{cpu:6.2f}" if cpu is not None else f"{'':>6}"))  # fmt: skip
 
 
 def _print_table(best: dict, info: dict) -> None:

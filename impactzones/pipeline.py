@@ -6,6 +6,7 @@ the same function, or the stages one by one.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -442,7 +443,10 @@ def run_demo(
 def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, load, truth,
                  source: str, weights) -> DemoResult:  # fmt: skip
     """The demo's stages on the incidents read or made: assignment, comparisons, hot
-    spots, proposals, tables, evaluations, CompStat and the maps (see :func:`run_demo`)."""
+    spots, proposals, tables, evaluations, CompStat and the maps (see :func:`run_demo`).
+    The outputs no later stage reads (the CompStat report, the concentration table and
+    plot, the proposal page) are handed to ``draw``'s worker as soon as their inputs
+    exist; what they add to the summary and the index is collected where it goes."""
     ring, seed = settings["ring"], settings["seed"]
     step("Assigning incidents to districts and zones")
     inc = assign(inc, layers, ring=ring)
@@ -451,6 +455,7 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     pts = inc if located.all() else inc[located]
     counts = count_incidents(inc, by=["year", "district", "group"])
     headline = _demo_headline(inc, source)
+    shared = _hand_over_early(draw, inc, pts, layers, out, settings, source)
     step("Comparing the zones before and after")
     comparisons = _demo_comparisons(inc, layers, ring)
     headline.update(_headline_change(comparisons))
@@ -466,36 +471,35 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     files += proposal_files
     if proposals is not None:
         headline["proposals"] = proposals["summary"].tolist()
-    if settings.get("explore", True):
-        step("Writing the proposal page")
-        files.append(_demo_explore(inc, layers, out, proposals, ring, capture,
-                                   lambda: draw.result(capture_drawn)))  # fmt: skip
-    step("Writing outputs")
-    files += _demo_tables(inc, out, headline, counts, comparisons, harm_tables, truth, load,
-                          places=(layers, ring))  # fmt: skip
     step("Evaluating the zones over time (time series, synthetic control)")
     skipped = _skipped_tables(comparisons, proposals, backtest_table)
+    soon = draw.preferring(_counterfactual_plot())  # the maps wait for these first
     evaluations = _demo_evaluations(inc, layers, ring, out, settings["evaluate_model"],
                                     settings["evaluate_freq"], settings["evaluate"],
-                                    skipped=skipped, draw=draw)  # fmt: skip
-    files += _demo_patterns(pts, layers, out, headline, settings["concentration"],
+                                    skipped=skipped, draw=soon)  # fmt: skip
+    if settings.get("explore", True):
+        files.append(out / "explore.html")  # written by the worker: handed over below
+    step("Writing outputs")  # while the worker draws the counterfactuals the maps embed
+    files += _demo_tables(inc, out, headline, counts, comparisons, harm_tables, truth, load,
+                          incidents_file=shared["incidents"])  # fmt: skip
+    files += _demo_patterns(pts, layers, out, headline, shared["concentration"],
                             settings["nearrepeat_category"], settings["nearrepeat_permutations"],
                             seed, draw)  # fmt: skip
     files += _evaluation_files(evaluations, headline)
-    from .maps.cache import MapCache
-
-    map_cache = MapCache()  # the CompStat map and the other maps draw the same layers
     compstat_files, extra = [], []
-    if settings.get("compstat", True):
+    if shared["compstat"] is not None:
         step("Writing the CompStat report")
-        compstat_files, extra = _demo_compstat(inc, layers, out, source,
-                                               settings["online_tiles"], map_cache)  # fmt: skip
+        compstat_files, extra = draw.result(shared["compstat"])
     files += compstat_files
     extra += _index_entries(headline, evaluations)
     if settings.get("explore", True):
         extra.append(_explore_entry(backtest_table, capture is not None))
     step("Drawing the maps")
-    capture_png = draw.result(capture_drawn)  # capture_curve.png's bytes, for the analyst map
+    window_hotspots = _window_hotspots(pts, layers, comparisons, headline, seed)
+    capture_png = draw.result(capture_drawn)  # capture_curve.png's bytes: explore, analyst map
+    if settings.get("explore", True):  # last in the worker's line: HTML, no matplotlib
+        draw.last(_demo_explore, shared["inc"], layers, out, proposals, ring, capture,
+                  capture_png)  # fmt: skip
     for ev in evaluations.values():  # the counterfactual PNG's bytes go into the maps
         ev.png = draw.result(ev.png)
     files += _demo_maps(
@@ -504,9 +508,9 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
         basemap=settings["basemap"], extra=extra, capture=capture, capture_png=capture_png,
         pictures=settings["pictures"], png_maps=settings["png_maps"],
         hotspots_year=headline.get("hotspots", {}).get("year"),
-        window_hotspots=_window_hotspots(pts, layers, comparisons, headline, seed),
-        skipped=skipped, draw=draw, cache=map_cache,
+        window_hotspots=window_hotspots, skipped=skipped, draw=draw.preferring(_brief()),
     )  # fmt: skip
+    headline["sensitive_not_exported"] = draw.result(shared["incidents"])[1]
     if skipped:
         headline["skipped"] = skipped  # each map not drawn, and why
     files.append(write_json(headline, out / "summary.json"))
@@ -514,8 +518,28 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
                       proposals, backtest_table, evaluations=evaluations)  # fmt: skip
 
 
+def _hand_over_early(draw, inc, pts, layers: Layers, out: Path, settings: dict, source: str):
+    """Hand the worker, once the incidents are assigned, the incidents themselves (sent
+    once for every call that reads them) and the outputs that need nothing more: the
+    incidents file, the CompStat report and the concentration table and plot. Returns the
+    incidents' stand-in (``"inc"``) and the futures of the three."""
+    handed = {"inc": draw.share(inc)}
+    located = handed["inc"] if pts is inc else draw.share(pts)
+    handed["incidents"] = draw(_write_incidents, handed["inc"], layers, settings["ring"], out)
+    handed["compstat"] = (
+        draw(_demo_compstat, handed["inc"], layers, out, source, settings["online_tiles"])
+        if settings.get("compstat", True)
+        else None
+    )
+    handed["concentration"] = (
+        draw(_demo_concentration, located, layers, out) if settings["concentration"] else None
+    )
+    return handed
+
+
 def _draw_pickled(blob: bytes):
-    """The worker's side of :class:`_Pictures`: call the function pickled in ``blob``."""
+    """Call the function pickled in ``blob`` (a picture handed to :class:`_Pictures`, drawn
+    here when the worker did not draw it)."""
     import pickle
 
     fn, args, kwargs = pickle.loads(blob)
@@ -550,119 +574,207 @@ def _warm_worker() -> None:
 
 @dataclass
 class _Picture:
-    """One picture handed to the worker: its future, the pickled call (drawn here from it
-    should the worker not draw it) and, once known, its result."""
+    """One picture handed to the worker: its job (future, pickled call, times) and, once
+    known, its result."""
 
-    future: Any
-    blob: bytes
+    job: Any
     known: bool = False
     value: Any = None
 
     def outcome(self) -> Any:
-        """The picture's result: the worker's, or drawn here (taken back from the worker
-        before it began, or left by a dead worker)."""
-        from concurrent.futures.process import BrokenProcessPool
+        """The picture's result: the worker's (waited for, once begun), or drawn here
+        (taken back before the worker began it, or left by a dead worker)."""
+        from .core.worker import Unshared, WorkerLost
 
         if not self.known:
-            try:
-                if self.future.cancelled():
-                    self.value = _draw_pickled(self.blob)
-                else:
-                    self.value = self.future.result()
-            except BrokenProcessPool:
-                self.value = _draw_pickled(self.blob)
+            future = self.job.future
+            if future.cancel() or future.cancelled():  # not begun: drawn here, now
+                self.value = self.here()
+            else:
+                try:
+                    self.value = future.result()
+                except (WorkerLost, Unshared):  # the worker died, or lost a shared object
+                    self.value = self.here()
             self.known = True
         return self.value
 
+    def here(self) -> Any:
+        """Draw the picture in this process, on its pickled arguments, and time it."""
+        self.job.where, self.job.begun = "here", time.perf_counter()
+        value = _draw_pickled(self.job.blob)
+        self.job.done = time.perf_counter()
+        return value
+
 
 class _Pictures:
-    """Draws the demo's matplotlib pictures (PNGs, PDF briefs) in one worker process while
-    the demo goes on, or here, in turn, when not ``parallel`` or with one CPU.
+    """Draws the demo's matplotlib pictures (PNGs, PDF briefs) and writes the pages no
+    later stage reads, in one worker process while the demo goes on, or here, in turn,
+    when not ``parallel`` or with one CPU.
 
     ``draw(function, *args, **kwargs)`` hands the call over (its arguments pickled at once,
-    so later changes to them do not reach the picture) and returns a future of its result;
-    :meth:`result` waits for one, :meth:`finish` for all (raising the first error). Once
-    the demo's own work is done, :meth:`finish` draws here the pictures the worker has not
+    so later changes to them do not reach it) and returns a future of its result;
+    :meth:`share` sends a large argument once for many calls. The worker is fed one call
+    at a time (:class:`~impactzones.core.worker.Worker`), so every call it has not begun
+    is still ours: :meth:`result` draws such a call here rather than wait for it, and
+    :meth:`finish` (once the demo's own work is done) draws here those the worker has not
     begun, the latest first, while the worker draws the earlier ones: both cores draw.
     Either way the same function runs on the same pickled arguments, so the files are the
     same bytes. Should the worker fail to start or die, its pictures are drawn here.
+    ``jobs`` lists every call with its times (``benchmarks/bench_demo.py --timeline``).
     """
 
     def __init__(self, parallel: bool) -> None:
         import os
 
-        self.pool = None
+        self.worker = _picture_worker(parallel and (os.cpu_count() or 1) > 1)
         self.pictures: list[_Picture] = []  # those handed to the worker, in order
-        if parallel and (os.cpu_count() or 1) > 1:
-            self.pool = _picture_worker()
+        self.jobs: list[Any] = list(self.worker.jobs) if self.worker else []  # + the warm-up
 
     def __call__(self, fn, *args, **kwargs):
+        return self._hand(fn, args, kwargs)
+
+    def preferring(self, *functions):
+        """A ``draw`` like this one that hands calls of ``functions`` to the worker before
+        the calls waiting (after the earlier such calls): for results the demo waits for
+        soon (the counterfactual PNGs the maps embed)."""
+
+        def draw(fn, *args, **kwargs):
+            return self._hand(fn, args, kwargs, lane=0 if fn in functions else 1)
+
+        return draw
+
+    def last(self, fn, *args, **kwargs):
+        """Hand a call over after every other not begun, now or later: the first this
+        process takes back at :meth:`finish` (a page, which needs no matplotlib here)."""
+        return self._hand(fn, args, kwargs, lane=2)
+
+    def _hand(self, fn, args, kwargs, lane: int = 1):
+        """Hand a call to the worker (or run it here): the future of its result."""
         from concurrent.futures import Future
 
-        if self.pool is not None:
-            import pickle
+        if self.worker is not None:
+            job = self._submit(fn, args, kwargs, lane=lane)
+            if job is not None:
+                self.pictures.append(_Picture(job))
+                return job.future
+        from .core.worker import Job
 
-            blob = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
-            try:
-                future = self.pool.submit(_draw_pickled, blob)
-            except RuntimeError:  # a broken pool (the worker died): draw here from now on
-                self.pool = None
-            else:
-                self.pictures.append(_Picture(future, blob))
-                return future
-        done: Future = Future()
-        done.set_result(fn(*args, **kwargs))
-        return done
+        job = Job(Future(), b"", _name(fn), where="here")
+        self.jobs.append(job)
+        job.begun = job.submitted
+        job.future.set_result(fn(*args, **kwargs))
+        job.done = time.perf_counter()
+        return job.future
+
+    def _submit(self, fn, args, kwargs, lane: int = 1):
+        """Hand a call to the worker: its job, or None (drawn here) if the worker is gone."""
+        import pickle
+
+        blob = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            job = self.worker.submit(blob, _name(fn), lane=lane)
+        except RuntimeError:  # the worker died: draw here from now on
+            self.worker = None
+            return None
+        self.jobs.append(job)
+        return job
+
+    def share(self, obj):
+        """``obj`` for the calls handed over from now on: sent to the worker once (a
+        GeoDataFrame of points packed as coordinates), each call naming it by a key. The
+        object must not change afterwards (calls drawn here read it as it is)."""
+        if self.worker is None:
+            return obj
+        try:
+            handle, job = self.worker.share(obj)
+        except RuntimeError:  # the worker died: draw here from now on
+            self.worker = None
+            return obj
+        self.jobs.append(job)
+        return handle
 
     def result(self, value):
-        """A future's result (waiting for it; drawn here if the worker died), or ``value``."""
+        """A future's result, or ``value``: drawn here if the worker has other calls to
+        draw before it (or died), else waited for (it is the worker's next call: it begins
+        it as soon as the one it is drawing is done, sooner than this process could, whose
+        first picture costs the import of matplotlib)."""
         for picture in self.pictures:
-            if picture.future is value:
+            if picture.job.future is value:
+                queued = self._queued()
+                if queued and queued[0] is picture:
+                    from concurrent.futures import wait
+
+                    wait([picture.job.future])
                 return picture.outcome()
         return value.result() if hasattr(value, "result") else value
 
     def finish(self) -> None:
-        """Draw here the pictures the worker has not begun (the latest first), wait for
-        the rest (drawing here any a dead worker left); raise the first error."""
-        for picture in reversed(self.pictures):
-            if picture.future.cancel():  # not begun: the worker will never draw it
-                picture.outcome()
+        """Once the demo's own work is done: draw here the calls the worker would reach
+        last, one at a time, while it has more than one not begun (the worker takes them
+        from the front, this process from the back: both cores draw, and the next one is
+        left to the worker, which begins it as soon as it is free), then wait for the
+        rest (drawing here any a dead worker left); raise the first error."""
+        while len(queued := self._queued()) > 1:
+            if queued[-1].job.future.cancel():  # still not begun: the worker never draws it
+                queued[-1].outcome()
         for picture in self.pictures:
             picture.outcome()
+
+    def _queued(self) -> list[_Picture]:
+        """The pictures the worker has not begun, in the order it will take them."""
+        if self.worker is None:
+            return []
+        mine = {id(p.job): p for p in self.pictures}
+        return [mine[id(j)] for j in self.worker.queued() if id(j) in mine]
 
     def __enter__(self) -> _Pictures:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=exc[0] is not None)
+        if self.worker is not None:
+            self.worker.close(cancel=exc[0] is not None)
 
 
-def _picture_worker():
-    """One worker process (a fresh interpreter: never a fork of a process that may hold
-    threads), started now and importing matplotlib while the demo's first stages run;
-    None when no process can be started here (the pictures are then drawn in turn).
+def _brief():
+    """The function that draws a zone's PDF brief: the worker's longest call, handed
+    over first so the calls left for the end (and taken back) are the short ones."""
+    from .maps.brief import write_brief
 
-    The worker is started with ``__main__`` set aside for the moment it starts, so that
-    it never runs the caller's script again (multiprocessing's spawn would, in a script
-    without ``if __name__ == "__main__":``); it needs only impactzones' own functions.
-    """
-    import multiprocessing
-    import sys
-    import types
-    from concurrent.futures import ProcessPoolExecutor
+    return write_brief
 
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-    main = sys.modules["__main__"]
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        pool.submit(_warm_worker)  # starts the process
-    except Exception:  # e.g. a daemonic process may have no children: draw here
-        pool.shutdown(wait=False, cancel_futures=True)
+
+def _counterfactual_plot():
+    """The function that draws a zone's counterfactual PNG (the maps embed its bytes)."""
+    from .evaluate.series import plot_counterfactual
+
+    return plot_counterfactual
+
+
+def _name(fn) -> str:
+    """A call's name in the timeline: its function's."""
+    return getattr(fn, "__qualname__", None) or repr(fn)
+
+
+#: what the picture worker does first: import what the pictures need (:func:`_warm_worker`)
+PICTURE_WARM_UP = "impactzones.pipeline:_warm_worker"
+
+
+def _picture_worker(parallel: bool = True):
+    """One worker process (:class:`~impactzones.core.worker.Worker`: a fresh interpreter
+    that runs only impactzones' own code, never the caller's script, whatever its
+    ``__main__``), importing matplotlib while the demo's first stages run: the one the
+    command started before its imports (:func:`~impactzones.core.worker.prestart`), else
+    one started now; None when not ``parallel`` or when no process can be started here
+    (the pictures are then drawn in turn)."""
+    from .core.worker import end_spares, take_worker
+
+    if not parallel:
+        end_spares()  # one started ahead for a run that draws in turn after all
         return None
-    finally:
-        sys.modules["__main__"] = main
-    return pool
+    try:
+        return take_worker(PICTURE_WARM_UP)
+    except OSError:
+        return None
 
 
 def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_table, evaluations,
@@ -851,20 +963,18 @@ def _demo_proposal_files(inc, layers: Layers, out: Path, proposals, backtest_tab
 
 
 def _demo_tables(inc, out: Path, headline: dict, counts, comparisons, harm_tables, truth, load,
-                 places: tuple[Layers, float]):
-    """The tables: incidents (the private ones without their points, as ``load`` writes
-    them: :func:`blank_sensitive`), counts, the planted truth or the rejects, and each
-    comparison in CSV, JSON and Markdown."""
+                 incidents_file=None):  # fmt: skip
+    """The tables: counts, the planted truth or the rejects, and each comparison in CSV,
+    JSON and Markdown; ``incidents_file`` (the future of :func:`_write_incidents`) writes
+    the incidents, whose count of points left out goes in the headline once known."""
     from .evaluate.compare import to_markdown, to_records
 
-    export, blanked = _blank(inc, places[0], places[1], assigned=True)  # inc: assigned
-    export = _named_sources(export)
     files = [
-        write_vector(export, out / "incidents.parquet"),
+        out / "incidents.parquet",
         write_table(counts, out / "counts_by_year_district.csv"),
         write_table(count_incidents(inc, by=["year", "category"]), out / "counts_by_year.csv"),
     ]
-    headline["sensitive_not_exported"] = blanked
+    headline["sensitive_not_exported"] = None  # its place in the summary; counted by the worker
     if truth is not None:
         from .datasets.synth import write_truth
 
@@ -880,6 +990,14 @@ def _demo_tables(inc, out: Path, headline: dict, counts, comparisons, harm_table
         files.append(write_table(_named_sources(load.rejects), out / "rejects.csv"))
         headline["load"] = _named_keys(load.tally)
     return files
+
+
+def _write_incidents(inc, layers: Layers, ring: float, out: Path) -> tuple[Path, int]:
+    """``incidents.parquet``: every incident, the private ones without their points, as
+    ``load`` writes them (:func:`blank_sensitive`; ``inc`` assigned), sources as file
+    names. Returns the file and the number of points left out."""
+    export, blanked = _blank(inc, layers, ring, assigned=True)
+    return write_vector(_named_sources(export), out / "incidents.parquet"), blanked
 
 
 def _named_sources(frame):
@@ -989,24 +1107,20 @@ def _check_evaluation(model: str, freq: str) -> None:
 
 def _demo_patterns(inc, layers, out, headline, concentration, nr_category, nr_perms, seed,
                    draw=None):  # fmt: skip
-    """Concentration (the latest full year, city and districts, 150 m cells) and, when a
-    category is named, its near-repeat table; both written to ``out``."""
+    """Concentration (``concentration``: the future of :func:`_demo_concentration`, or
+    None) and, when a category is named, its near-repeat table (the latest full year);
+    both written to ``out``, their lines in the headline."""
     files: list[Path] = []
-    year = _latest_full_year(inc)
-    this_year = inc[inc["occurred_at"].dt.year == year]
-    if concentration and len(this_year):
-        from .evaluate.concentration import concentration_report, plot_lorenz
-
-        table = concentration_report(this_year, layers.land, districts=layers.districts)
-        files.append(write_table(table, out / "concentration.csv"))
-        png = out / "concentration_lorenz.png"
-        (draw or draw_here)(plot_lorenz, table.results, png)
-        files.append(png)
-        headline["concentration"] = {"year": year, "city": table.loc[0, "verdict"]}
+    if concentration is not None:
+        files, line = draw.result(concentration) if draw else concentration.result()
+        if line:
+            headline["concentration"] = line
     if nr_category:
         from .evaluate.nearrepeat import near_repeat_incidents
         from .evaluate.run import write_near_repeat
 
+        year = _latest_full_year(inc)
+        this_year = inc[inc["occurred_at"].dt.year == year]
         sel = this_year[this_year["category"] == nr_category]
         if len(sel) < 2:
             raise InputError(f"No {nr_category} incidents in {year} for the near-repeat table.")
@@ -1014,6 +1128,22 @@ def _demo_patterns(inc, layers, out, headline, concentration, nr_category, nr_pe
         files.extend(write_near_repeat(r, out, stem=f"nearrepeat_{slugify(nr_category)}"))
         headline["nearrepeat"] = {"year": year, "category": nr_category, "verdict": r.verdict}
     return files
+
+
+def _demo_concentration(inc, layers: Layers, out: Path) -> tuple[list[Path], dict | None]:
+    """Concentration in the latest full year (city and districts, 150 m cells): its table
+    and Lorenz curve written to ``out``, and its line in the headline (None, and no file,
+    when that year has no incidents)."""
+    from .evaluate.concentration import concentration_report, plot_lorenz
+
+    year = _latest_full_year(inc)
+    this_year = inc[inc["occurred_at"].dt.year == year]
+    if not len(this_year):
+        return [], None
+    table = concentration_report(this_year, layers.land, districts=layers.districts)
+    files = [write_table(table, out / "concentration.csv"), out / "concentration_lorenz.png"]
+    plot_lorenz(table.results, files[1])
+    return files, {"year": year, "city": table.loc[0, "verdict"]}
 
 
 def _demo_evaluations(

@@ -235,6 +235,11 @@ def _pop_cli(kwargs: dict) -> dict:
 # ----------------------------------------------------------------------------------------
 
 
+#: the picture worker's warm-up (``pipeline.PICTURE_WARM_UP``, named here without importing
+#: the pipeline, so the worker starts before that import)
+PICTURE_WARM_UP = "impactzones.pipeline:_warm_worker"
+
+
 def demo(
     out: str | Path = "maps",
     *,
@@ -258,6 +263,9 @@ def demo(
     >>> demo("maps").data["zone_change"]["display"]  # doctest: +SKIP
     '-20.0%'
     """
+    from .core.worker import prestart
+
+    prestart(PICTURE_WARM_UP)  # the pictures' worker imports while the pipeline is imported
     from . import pipeline
 
     kwargs = _pop_cli(kwargs)

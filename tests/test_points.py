@@ -58,6 +58,29 @@ def test_study_area_test_equals_shapely_point_by_point(layers):
     assert got[: len(edge)].all() and not got[-3:].any()
 
 
+def test_interior_test_equals_shapely_contains_point_by_point(layers):
+    """boundary=False (the synthetic generator's land test) against shapely's exact
+    contains of each point: points on the boundary's vertices are not in, nor NaN."""
+    import shapely
+
+    from impactzones.core.points import in_study_area
+
+    area = layers.land
+    xmin, ymin, xmax, ymax = area.bounds
+    rng = np.random.default_rng(8)
+    x = rng.uniform(xmin - 500, xmax + 500, 60_000)
+    y = rng.uniform(ymin - 500, ymax + 500, 60_000)
+    edge = shapely.get_coordinates(shapely.boundary(area))[:2000]
+    x[: len(edge)], y[: len(edge)] = edge[:, 0], edge[:, 1]
+    x[-3:], y[-3:] = np.nan, [np.nan, 0.0, 1e9]
+    truth = np.array([area.contains(shapely.Point(a, b)) for a, b in zip(x, y, strict=True)])
+    for n in (len(x), 500):  # through the raster index, and point by point
+        got = in_study_area(x[-n:], y[-n:], area, boundary=False)
+        np.testing.assert_array_equal(got, truth[-n:])
+    assert not got[-3:].any() and truth.any()
+    assert not in_study_area(edge[:, 0], edge[:, 1], area, boundary=False).any()
+
+
 def test_a_cached_grid_is_a_fresh_copy_for_each_call(layers):
     from impactzones.core.grid import make_grid
     from impactzones.core.points import grid_for

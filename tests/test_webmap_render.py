@@ -270,3 +270,81 @@ def test_a_shared_cache_holds_the_basemap_it_drew(layers):
     del road
     gc.collect()
     assert alive() is not None
+
+
+TEMPLATE_TEXTS = [
+    "{{ 6 * 7 }} {{ name|upper }}",
+    "{% macro script(this) %}var {{ this.n }} = {{ this.data|tojson }};{% endmacro %}"
+    "{{ script(this) }}",
+    "{% for k, v in items.items() %}{{ k }}={{ v }};{% endfor %}{# gone #}",
+]
+TEMPLATE_ARGS = {"name": "ok", "this": {"n": "x", "data": {"a": [1, "<b>"]}},
+                 "items": {"p": 1, "q": "r"}}  # fmt: skip
+
+
+def _own_cache(monkeypatch, folder):
+    """jinja2's bytecode cache in ``folder`` (the block uses jinja2's default folder)."""
+    made = jinja2.FileSystemBytecodeCache
+    monkeypatch.setattr(jinja2, "FileSystemBytecodeCache", lambda: made(str(folder)))
+
+
+def test_templates_compiled_once_render_as_jinja_compiles_them(monkeypatch, tmp_path):
+    """Inside the block a text is compiled by jinja2 once, then loaded from jinja2's cache
+    (a second process would find it there): each template renders what jinja2's own
+    compile gives, and ``Environment.compile`` is jinja2's again after the block."""
+    from impactzones.maps._templates import templates_compiled_once
+
+    _own_cache(monkeypatch, tmp_path)
+    truth = [jinja2.Template(t).render(**TEMPLATE_ARGS) for t in TEMPLATE_TEXTS]
+    compile_text = jinja2.Environment.compile
+    with templates_compiled_once():
+        first = [jinja2.Template(t).render(**TEMPLATE_ARGS) for t in TEMPLATE_TEXTS]
+    assert len(list(tmp_path.iterdir())) == len(TEMPLATE_TEXTS)
+
+    def no_compiling(*_a, **_k):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(jinja2.Environment, "_generate", no_compiling)
+    with templates_compiled_once():
+        again = [jinja2.Template(t).render(**TEMPLATE_ARGS) for t in TEMPLATE_TEXTS]
+    assert first == again == truth
+    assert jinja2.Environment.compile is compile_text
+
+
+def test_templates_compiled_once_keep_each_syntax_apart(monkeypatch, tmp_path):
+    """One text compiled by environments of different syntax gives each its own code."""
+    from impactzones.maps._templates import templates_compiled_once
+
+    _own_cache(monkeypatch, tmp_path)
+    text = "[[ 1 + 1 ]] {{ 2 + 2 }}"
+    with templates_compiled_once():
+        plain = jinja2.Environment().from_string(text).render()
+        square = jinja2.Environment(variable_start_string="[[", variable_end_string="]]")
+        other = square.from_string(text).render()
+    assert (plain, other) == ("[[ 1 + 1 ]] 4", "2 {{ 2 + 2 }}")
+
+
+def test_one_style_geojson_is_folium_geojson_with_that_style(layers):
+    """A layer of one style for every feature (the Gi* grid's many cells) gives the page
+    folium's GeoJson gives with the style function, tooltip, pane and name included."""
+    import folium
+
+    from impactzones.core.grid import make_grid
+    from impactzones.maps.webmap import _for_map, _GeoJson, stable_ids
+
+    grid = make_grid(layers.study_area, layers.crs, 1000.0)
+    rows, cols = np.nonzero(grid.mask)
+    cells = gpd.GeoDataFrame({"count": np.arange(len(rows)), "label": "<cell>"},
+                             geometry=grid.polygons(rows, cols), crs=layers.crs)  # fmt: skip
+    data = _for_map(cells[["count", "label", "geometry"]], simplify=0)
+    style = {"color": "#555", "weight": 0.3, "fillOpacity": 0.0}
+
+    def page(make):
+        m = folium.Map(tiles=None)
+        make(data, name="Grid", pane="overlayPane",
+             tooltip=folium.GeoJsonTooltip(fields=["count", "label"])).add_to(m)  # fmt: skip
+        return stable_ids(m.get_root().render())
+
+    ours = page(lambda d, **kw: _GeoJson(d, style=style, **kw))
+    theirs = page(lambda d, **kw: folium.GeoJson(d, style_function=lambda _f: style, **kw))
+    assert len(data["features"]) > 100 and ours == theirs

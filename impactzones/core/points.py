@@ -101,24 +101,37 @@ def _area_index(area):
     return x0, y0, cell, code
 
 
-def in_study_area(x: np.ndarray, y: np.ndarray, area) -> np.ndarray:
+def in_study_area(x: np.ndarray, y: np.ndarray, area, *, boundary: bool = True) -> np.ndarray:
     """Whether each point is in the study area (edges included), as
     ``locate(x, y, [area]) == 0`` answers it: points deep inside or far outside are looked
-    up in the area's cached raster index, the rest tested exactly."""
+    up in the area's cached raster index, the rest tested exactly. ``boundary=False``: in
+    its interior, as ``shapely.contains_xy`` answers it (a point on an edge is not in).
+
+    Examples
+    --------
+    >>> square = shapely.box(0, 0, 10, 10)
+    >>> x, y = np.array([5.0, 10.0, 11.0]), np.array([5.0, 5.0, 5.0])
+    >>> in_study_area(x, y, square).tolist(), in_study_area(x, y, square, boundary=False).tolist()
+    ([True, True, False], [True, False, False])
+    """
     from .geometry import locate
 
+    def exact(px, py):
+        shapely.prepare(area)
+        test = shapely.intersects_xy if boundary else shapely.contains_xy
+        return test(area, px, py)
+
     if len(x) < INDEX_MIN_POINTS or not HAVE_NUMBA or area.is_empty:
-        return locate(x, y, [area]) == 0
+        return locate(x, y, [area]) == 0 if boundary else exact(x, y)
     try:
         index = _area_index(area)
     except TypeError:  # unhashable geometry
-        return locate(x, y, [area]) == 0
+        return locate(x, y, [area]) == 0 if boundary else exact(x, y)
     x = np.ascontiguousarray(x, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
-    ok, todo = raster_inside(x, y, *index)
+    ok, todo = raster_inside(x, y, *index)  # cells wholly inside, or near an edge (todo)
     if len(todo):
-        shapely.prepare(area)
-        ok[todo] = shapely.intersects_xy(area, x[todo], y[todo])
+        ok[todo] = exact(x[todo], y[todo])
     return ok
 
 

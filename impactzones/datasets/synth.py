@@ -289,12 +289,13 @@ class _Sampler:
 
     def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """``n`` points (x, y in metres) from the mixture, all on land inside the city."""
+        from ..core.points import in_study_area  # numba's raster index: loaded when drawing
         x = np.empty(n)
         y = np.empty(n)
         todo = np.arange(n)
         while len(todo):
             px, py = self._draw_raw(rng, len(todo))
-            ok = shapely.contains_xy(self.land, px, py)
+            ok = in_study_area(px, py, self.land, boundary=False)  # contains_xy, indexed
             x[todo[ok]] = px[ok]
             y[todo[ok]] = py[ok]
             todo = todo[~ok]

@@ -15,10 +15,17 @@ once per text. The library's names are swapped for the duration of the outermost
 the swap acts only in the threads inside a block: another thread building folium or branca
 Elements meanwhile (whose texts may be templates on purpose, such as branca's ``Div``) gets
 the library's own templates.
+
+folium and branca compile their classes' templates (about sixty) when they are imported, in
+every process that draws a map: two thirds of folium's import. Inside
+:func:`templates_compiled_once` (around that import) each text's compiled code is kept in
+jinja2's own bytecode cache (:class:`jinja2.FileSystemBytecodeCache`, in its default
+folder), so that the next process loads it instead of compiling it again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections.abc import Iterator
@@ -112,3 +119,90 @@ def literal_elements() -> Iterator[None]:
                     saved = _SAVED[key]  # kept: a thread may still be calling the swap
                     if saved is not None:
                         vars(module)["Template"] = saved
+
+
+#: The settings of a jinja2 Environment that change the code it compiles from a text.
+_SYNTAX = (
+    "block_start_string",
+    "block_end_string",
+    "variable_start_string",
+    "variable_end_string",
+    "comment_start_string",
+    "comment_end_string",
+    "line_statement_prefix",
+    "line_comment_prefix",
+    "trim_blocks",
+    "lstrip_blocks",
+    "newline_sequence",
+    "keep_trailing_newline",
+    "optimized",
+    "autoescape",
+    "is_async",
+)
+
+
+def _code_key(env, source: str) -> str | None:
+    """The cache's name for ``source`` compiled by ``env``: the jinja2 version, the
+    environment's class, syntax and extensions, and the text; None when ``env`` decides
+    something by a function (an ``autoescape`` callable), which a key cannot hold."""
+    import jinja2
+
+    if callable(env.autoescape):
+        return None
+    parts = [jinja2.__version__, f"{type(env).__module__}.{type(env).__qualname__}"]
+    parts += [repr(getattr(env, name, None)) for name in _SYNTAX]
+    parts += sorted(env.extensions)
+    parts.append(source)
+    return "impactzones-template:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+@contextmanager
+def templates_compiled_once() -> Iterator[None]:
+    """Within this block, a template made from a text (``Environment.from_string``, as
+    folium's and branca's classes make theirs when imported) takes its compiled code from
+    jinja2's bytecode cache, where the first process to compile it left it; without a
+    usable cache folder, templates compile as usual.
+
+    Not re-entrant across threads: meant for one import, in the thread that imports.
+
+    Examples
+    --------
+    >>> import jinja2
+    >>> with templates_compiled_once():
+    ...     t = jinja2.Template("{{ 6 * 7 }} {{ name|upper }}")
+    >>> t.render(name="ok")
+    '42 OK'
+    """
+    import jinja2
+
+    try:
+        cache = jinja2.FileSystemBytecodeCache()  # jinja2's own folder, private to the user
+    except (OSError, RuntimeError):
+        cache = None
+    if cache is None:
+        yield
+        return
+    compile_text = jinja2.Environment.compile
+
+    def compile_once(self, source, name=None, filename=None, raw=False, defer_init=False):
+        plain = (name, filename, raw, defer_init) == (None, None, False, False)
+        key = _code_key(self, source) if plain else None
+        if key is None:
+            return compile_text(self, source, name, filename, raw, defer_init)
+        try:
+            bucket = cache.get_bucket(self, key, None, source)
+        except (OSError, EOFError, ValueError):
+            return compile_text(self, source)
+        if bucket.code is None:
+            bucket.code = compile_text(self, source)
+            try:
+                cache.set_bucket(bucket)
+            except OSError:
+                pass
+        return bucket.code
+
+    jinja2.Environment.compile = compile_once  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        jinja2.Environment.compile = compile_text  # type: ignore[method-assign]

@@ -16,12 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import folium
 import numpy as np
 
 from ..core.drawing import plot_lines, plot_polygons
 from ..core.errors import InputError
 from ..hotspots import registry
+from ._folium import folium
 from .webmap import (
     CLUSTER_STYLE,
     DENSITY_CMAP,

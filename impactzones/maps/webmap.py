@@ -40,7 +40,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -54,6 +53,7 @@ from ..core.results import column_label
 from ..core.schema import is_sensitive
 from ..io.safety import js_literal
 from ..io.writers import write_text
+from ._folium import folium
 from ._leaflet import leaflet_inline as _leaflet_inline
 from ._templates import literal_elements
 from .cache import MapCache
@@ -300,8 +300,19 @@ def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
         if col == geom:
             continue
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(lambda v: esc(v) if pd.notna(v) else "")
+            out[col] = _escaped(out[col])
     return out
+
+
+def _escaped(column: pd.Series) -> pd.Series:
+    """Each cell of ``column`` HTML-escaped, missing ones as "": each distinct value escaped
+    once (a grid's 4,024 cells hold a handful of labels), in the column's dtype."""
+    try:
+        codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=True)
+    except TypeError:  # unhashable cells (lists): one at a time
+        return column.map(lambda v: esc(v) if pd.notna(v) else "")
+    escaped = np.array([esc(v) for v in uniques] + [""], dtype=object)  # [-1]: missing
+    return pd.Series(escaped[codes], index=column.index, dtype=column.dtype, name=column.name)
 
 
 def _once(data: MapData, key, source, make):
