@@ -509,7 +509,7 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
         basemap=settings["basemap"], extra=extra, capture=capture, capture_png=capture_png,
         pictures=settings["pictures"], png_maps=settings["png_maps"],
         hotspots_year=headline.get("hotspots", {}).get("year"),
-        window_hotspots=window_hotspots, skipped=skipped, draw=draw,
+        window_hotspots=window_hotspots, skipped=skipped, draw=draw.preferring(_brief()),
     )  # fmt: skip
     headline["sensitive_not_exported"] = draw.result(shared["incidents"])[1]
     if skipped:
@@ -734,6 +734,14 @@ class _Pictures:
     def __exit__(self, *exc) -> None:
         if self.worker is not None:
             self.worker.close(cancel=exc[0] is not None)
+
+
+def _brief():
+    """The function that draws a zone's PDF brief: the worker's longest call, handed
+    over first so the calls left for the end (and taken back) are the short ones."""
+    from .maps.brief import write_brief
+
+    return write_brief
 
 
 def _counterfactual_plot():
