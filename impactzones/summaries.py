@@ -461,7 +461,8 @@ def demo_summary(res, out: str | Path) -> list:
         blocks.append(
             f"{h['in_no_district']:,} incidents in the study area lie in no district (more "
             f"than {DISTRICT_REACH.default:g} m from every district polygon): counted "
-            "citywide and in the zones, in no district's row; check the districts layer (--districts)."
+            "citywide and in the zones, in no district's row; check the districts layer "
+            "(--districts)."
         )
     blocks += [f"Skipped: {line}" for line in h.get("skipped", [])]
     blocks.append(
