@@ -658,11 +658,14 @@ class _Pictures:
             if job is not None:
                 self.pictures.append(_Picture(job))
                 return job.future
-        from .core.worker import Job
+        from .core.worker import Job, Shared
 
         job = Job(Future(), b"", _name(fn), where="here")
         self.jobs.append(job)
         job.begun = job.submitted
+        # shared before the worker died: the stand-ins are this process's own objects
+        args = tuple(a.get() if isinstance(a, Shared) else a for a in args)
+        kwargs = {k: v.get() if isinstance(v, Shared) else v for k, v in kwargs.items()}
         job.future.set_result(fn(*args, **kwargs))
         job.done = time.perf_counter()
         return job.future
