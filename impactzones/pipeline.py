@@ -455,6 +455,7 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     pts = inc if located.all() else inc[located]
     counts = count_incidents(inc, by=["year", "district", "group"])
     headline = _demo_headline(inc, source)
+    headline.update(_districts_by_reach(pts, layers))
     shared = _hand_over_early(draw, inc, pts, layers, out, settings, source)
     step("Comparing the zones before and after")
     comparisons = _demo_comparisons(inc, layers, ring)
@@ -508,7 +509,7 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
         basemap=settings["basemap"], extra=extra, capture=capture, capture_png=capture_png,
         pictures=settings["pictures"], png_maps=settings["png_maps"],
         hotspots_year=headline.get("hotspots", {}).get("year"),
-        window_hotspots=window_hotspots, skipped=skipped, draw=draw,
+        window_hotspots=window_hotspots, skipped=skipped, draw=draw.preferring(_brief()),
     )  # fmt: skip
     headline["sensitive_not_exported"] = draw.result(shared["incidents"])[1]
     if skipped:
@@ -735,6 +736,14 @@ class _Pictures:
             self.worker.close(cancel=exc[0] is not None)
 
 
+def _brief():
+    """The function that draws a zone's PDF brief: the worker's longest call, handed
+    over first so the calls left for the end (and taken back) are the short ones."""
+    from .maps.brief import write_brief
+
+    return write_brief
+
+
 def _counterfactual_plot():
     """The function that draws a zone's counterfactual PNG (the maps embed its bytes)."""
     from .evaluate.series import plot_counterfactual
@@ -903,6 +912,20 @@ def _demo_headline(inc, source: str) -> dict:
         if none:
             headline["in_no_district"] = none
     return headline
+
+
+def _districts_by_reach(pts, layers: Layers) -> dict:
+    """``{"district_by_reach": n}`` when ``n`` located incidents lie in no district polygon
+    but were given the nearest district (within DISTRICT_REACH: a bridge or a riverbank
+    past the layer's edge), so the summary says so; else ``{}``."""
+    from .core.geo import xy
+    from .core.geometry import locate
+
+    if "district" not in pts or layers.districts is None or not len(pts):
+        return {}
+    inside = locate(*xy(pts), list(layers.districts.geometry)) >= 0
+    reached = int((~inside & pts["district"].notna().to_numpy()).sum())
+    return {"district_by_reach": reached} if reached else {}
 
 
 def _demo_hotspots(inc, layers: Layers, out: Path, seed: int, headline: dict):

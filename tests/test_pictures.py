@@ -337,3 +337,60 @@ def test_lean_pdf_text_writes_the_same_bytes_and_puts_the_helper_back(fonttype):
     with pytest.raises(RuntimeError), lean_pdf_text():
         raise RuntimeError("a picture that failed")
     assert backend_pdf._text_helpers is helpers
+
+
+@pytest.mark.skipif(
+    shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
+    reason="poppler-utils (pdftoppm, pdftotext) not installed",
+)
+def test_shared_font_subsets_give_the_same_page_whichever_page_made_them(tmp_path):
+    """Poppler's rendering and text of matplotlib's own PDF are the reference: the pages
+    with shared subsets look and read the same; a page's bytes do not depend on whether
+    it made the subset or found it made; matplotlib's subsetter is back after."""
+    import matplotlib
+    from matplotlib.backends import _backend_pdf_ps
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from impactzones.core import drawing
+
+    make = _backend_pdf_ps.get_glyphs_subset
+    texts = {
+        "north": "North: The quick brown fox jumps over the lazy dog. THE QUICK BROWN FOX "
+        "0123456789 (-12%)",
+        "south": "South: Pack my box with five dozen liquor jugs! PACK MY BOX WITH FIVE DOZEN "
+        "2018-2019 (+7%)",
+    }
+
+    def page(name: str, shared: bool) -> bytes:
+        fig = Figure(figsize=(6, 1.5))
+        fig.text(0.02, 0.6, texts[name], fontsize=9)
+        fig.text(0.02, 0.2, f"{name.title()} Impact Zone", fontsize=12, fontweight="bold")
+        path = tmp_path / f"{name}-{shared}.pdf"
+        with matplotlib.rc_context({"pdf.fonttype": 42}):
+            if shared:
+                with drawing.shared_font_subsets():
+                    fig.savefig(path, metadata={"CreationDate": None})
+            else:
+                fig.savefig(path, metadata={"CreationDate": None})
+        return path.read_bytes()
+
+    drawing._SUBSETS.clear()
+    first = {name: page(name, True) for name in ("north", "south")}
+    # one subset of the text's font for both pages (with every ASCII glyph)
+    assert [len(glyphs) >= 95 for _, glyphs in drawing._SUBSETS].count(True) == 1
+    drawing._SUBSETS.clear()
+    second = {name: page(name, True) for name in ("south", "north")}
+    assert first == second
+    assert _backend_pdf_ps.get_glyphs_subset is make
+    for name in texts:
+        page(name, False)
+        pixels, words = [], []
+        for shared in (False, True):
+            pdf = tmp_path / f"{name}-{shared}.pdf"
+            subprocess.run(["pdftoppm", "-r", "100", "-png", str(pdf), str(pdf)], check=True)
+            pixels.append(np.asarray(Image.open(next(tmp_path.glob(f"{name}-{shared}.pdf-*.png")))))
+            words.append(subprocess.run(["pdftotext", str(pdf), "-"], check=True,
+                                        capture_output=True, text=True).stdout)  # fmt: skip
+        assert np.array_equal(pixels[0], pixels[1]), name
+        assert words[0] == words[1] and texts[name].split(":")[0] in words[1]

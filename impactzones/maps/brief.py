@@ -247,13 +247,13 @@ def _comparison_and_notes(fig, data, table, its: str) -> None:
 
 def _save_pdf(fig, path: Path) -> Path:
     """The page as a PDF, atomically, without a creation date (the same bytes each run)."""
-    from ..core.drawing import lean_font_subsets, lean_pdf_text
+    from ..core.drawing import lean_font_subsets, lean_pdf_text, shared_font_subsets
     from ..core.files import atomic_write
 
     def write(p):
-        # the fonts without the tables no PDF viewer reads; the text laid out without
-        # loading the glyph outlines the PDF never draws
-        with lean_font_subsets(), lean_pdf_text():
+        # the fonts without the tables no PDF viewer reads, each subset made once for the
+        # briefs of a run; the text laid out without loading outlines the PDF never draws
+        with lean_font_subsets(), shared_font_subsets(), lean_pdf_text():
             fig.savefig(
                 p,
                 format="pdf",
