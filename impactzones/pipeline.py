@@ -455,6 +455,7 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     pts = inc if located.all() else inc[located]
     counts = count_incidents(inc, by=["year", "district", "group"])
     headline = _demo_headline(inc, source)
+    headline.update(_districts_by_reach(pts, layers))
     shared = _hand_over_early(draw, inc, pts, layers, out, settings, source)
     step("Comparing the zones before and after")
     comparisons = _demo_comparisons(inc, layers, ring)
@@ -657,11 +658,14 @@ class _Pictures:
             if job is not None:
                 self.pictures.append(_Picture(job))
                 return job.future
-        from .core.worker import Job
+        from .core.worker import Job, Shared
 
         job = Job(Future(), b"", _name(fn), where="here")
         self.jobs.append(job)
         job.begun = job.submitted
+        # shared before the worker died: the stand-ins are this process's own objects
+        args = tuple(a.get() if isinstance(a, Shared) else a for a in args)
+        kwargs = {k: v.get() if isinstance(v, Shared) else v for k, v in kwargs.items()}
         job.future.set_result(fn(*args, **kwargs))
         job.done = time.perf_counter()
         return job.future
@@ -911,6 +915,20 @@ def _demo_headline(inc, source: str) -> dict:
         if none:
             headline["in_no_district"] = none
     return headline
+
+
+def _districts_by_reach(pts, layers: Layers) -> dict:
+    """``{"district_by_reach": n}`` when ``n`` located incidents lie in no district polygon
+    but were given the nearest district (within DISTRICT_REACH: a bridge or a riverbank
+    past the layer's edge), so the summary says so; else ``{}``."""
+    from .core.geo import xy
+    from .core.geometry import locate
+
+    if "district" not in pts or layers.districts is None or not len(pts):
+        return {}
+    inside = locate(*xy(pts), list(layers.districts.geometry)) >= 0
+    reached = int((~inside & pts["district"].notna().to_numpy()).sum())
+    return {"district_by_reach": reached} if reached else {}
 
 
 def _demo_hotspots(inc, layers: Layers, out: Path, seed: int, headline: dict):

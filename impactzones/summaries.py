@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .core.defaults import DISTRICT_REACH
 from .core.results import column_label
 
 __all__ = [
@@ -450,11 +451,18 @@ def demo_summary(res, out: str | Path) -> list:
             f"{h['sensitive_not_exported']:,} rape and domestic-violence incidents are counted "
             "in the tables but never exported or mapped as points."
         )
+    if h.get("district_by_reach"):
+        blocks.append(
+            f"{h['district_by_reach']:,} incidents in the study area lie just outside every "
+            f"district polygon (within {DISTRICT_REACH.default:g} m: a bridge or a riverbank "
+            "past the layer's edge) and are counted in the nearest district."
+        )
     if h.get("in_no_district"):
         blocks.append(
             f"{h['in_no_district']:,} incidents in the study area lie in no district (more "
-            "than 100 m from every district polygon): counted citywide and in the zones, in "
-            "no district's row; check the districts layer (--districts)."
+            f"than {DISTRICT_REACH.default:g} m from every district polygon): counted "
+            "citywide and in the zones, in no district's row; check the districts layer "
+            "(--districts)."
         )
     blocks += [f"Skipped: {line}" for line in h.get("skipped", [])]
     blocks.append(

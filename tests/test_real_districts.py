@@ -109,3 +109,8 @@ def test_incidents_beyond_reach_of_every_district_are_counted_and_said(tmp_path,
     assert res.headline["in_no_district"] == int((city & far).sum()) > 0
     said = " ".join(b for b in demo_summary(res, tmp_path / "out") if isinstance(b, str))
     assert f"{int((city & far).sum()):,} incidents in the study area lie in no district" in said
+    # those within reach are in the nearest district, and the summary says how many
+    # (geopandas' distances and point-in-polygon are the truth)
+    reached = city & ~far & ~pts.within(districts.geometry.union_all())
+    assert res.headline["district_by_reach"] == int(reached.sum()) > 0
+    assert f"{int(reached.sum()):,} incidents in the study area lie just outside" in said

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._compiled import HAVE_NUMBA, raster_lookup
 from .errors import InputError
 
 __all__ = [
@@ -143,6 +142,8 @@ def _locate_grid(x, y, polygons) -> np.ndarray:
     faster for large inputs.
     """
     from rasterio import features
+
+    from ._compiled import HAVE_NUMBA, raster_lookup  # numba: loaded when first needed
 
     geoms = [g for g in polygons if g is not None and not g.is_empty]
     if not geoms:

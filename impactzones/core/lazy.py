@@ -12,7 +12,7 @@ import sys
 import types
 from collections.abc import Callable, Mapping
 
-__all__ = ["lazy_package"]
+__all__ = ["lazy_module", "lazy_package"]
 
 
 class _LazyPackage(types.ModuleType):
@@ -72,3 +72,36 @@ def _loader(module: types.ModuleType, table: dict[str, str]) -> Callable[[str], 
         return value
 
     return __getattr__
+
+
+class _LazyModule(types.ModuleType):
+    """A stand-in for a module, imported at the first use of one of its names."""
+
+    def __getattr__(self, name: str) -> object:
+        import importlib
+
+        return getattr(importlib.import_module(self.__dict__["_target"]), name)
+
+
+def lazy_module(name: str) -> types.ModuleType:
+    """``name``'s module, imported at the first use of one of its attributes.
+
+    For a heavy module that a package's functions use but its classes do not: a process
+    that only unpickles or draws a result (the demo's picture worker) then never imports
+    it. Once imported, each use is one lookup in ``sys.modules``.
+
+    Examples
+    --------
+    >>> import sys
+    >>> sys.modules.pop("colorsys", None) and None
+    >>> colorsys = lazy_module("colorsys")
+    >>> "colorsys" in sys.modules
+    False
+    >>> colorsys.rgb_to_hsv(1.0, 0.0, 0.0), "colorsys" in sys.modules
+    ((0.0, 1.0, 1.0), True)
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    module = _LazyModule(name)
+    module.__dict__["_target"] = name
+    return module

@@ -95,6 +95,11 @@ class Shared:
     def __reduce__(self):
         return (_held, (self.key,))
 
+    def get(self) -> Any:
+        """The object shared under this key, as this process holds it (for a call run
+        here, without pickling, once the worker is gone)."""
+        return _held(self.key)
+
 
 def _hold(key: int, packed) -> None:
     """The worker's side of :meth:`Worker.share`: hold the object under ``key``."""

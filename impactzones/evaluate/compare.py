@@ -47,17 +47,19 @@ from typing import Any, ClassVar
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..core.change import UNDEFINED_REASON, format_pct, percent_change
 from ..core.defaults import ALPHA, CONF, RING, describe
 from ..core.errors import InputError
 from ..core.geo import require_same_crs, xy
 from ..core.geometry import locate_all, ring_polygons, share_inside
+from ..core.lazy import lazy_module
 from ..core.results import ResultFiles, TableView  # TableView: re-exported here too
 from ..core.schema import GROUPS, PART_I
 from ..core.windows import Window, parse_window
 from ..cube import is_cube
+
+stats = lazy_module("scipy.stats")  # at first use: not by the picture worker
 
 __all__ = [
     "COLUMNS",

@@ -29,10 +29,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..core.defaults import ALPHA
 from ..core.errors import InputError
+from ..core.lazy import lazy_module
+
+stats = lazy_module("scipy.stats")  # at first use: not by the picture worker
 
 __all__ = [
     "HarmWDD",

@@ -27,10 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import optimize, stats
 
 from ..core.defaults import ALPHA
 from ..core.errors import InputError
+from ..core.lazy import lazy_module
+
+optimize = lazy_module("scipy.optimize")  # at first use: not by the picture worker
+stats = lazy_module("scipy.stats")  # at first use: not by the picture worker
 
 __all__ = [
     "PowerResult",

@@ -39,14 +39,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..core.defaults import CONF, RING, describe
 from ..core.drawing import fit_axes
 from ..core.errors import InputError
 from ..core.geo import require_same_crs
+from ..core.lazy import lazy_module
 from ..cube import is_cube
 from ..io.writers import write_png
+
+stats = lazy_module("scipy.stats")  # at first use: not by the picture worker
 
 __all__ = [
     "Effect",

@@ -30,13 +30,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from ..core.defaults import RING, describe
 from ..core.drawing import fit_axes, fit_titles, plot_lines, plot_polygons
 from ..core.errors import InputError
 from ..core.geo import at_kept_label
+from ..core.lazy import lazy_module
 from ..io.writers import write_png
+
+optimize = lazy_module("scipy.optimize")  # at first use: not by the picture worker
 
 __all__ = [
     "SyntheticControl",

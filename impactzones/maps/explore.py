@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from ..core.defaults import RING
+from ..core.defaults import DISTRICT_REACH, RING
 from ..core.geo import WGS84, Layers, at_kept_label, xy
-from ..core.geometry import locate
+from ..core.geometry import locate, nearest_within
 from ..core.grid import make_grid
 from ..core.results import column_label
 from ..core.schema import GROUPS, is_sensitive
@@ -211,7 +211,10 @@ def _private_summary(private: pd.DataFrame, layers: Layers, months: pd.PeriodInd
     rows = []
     if layers.districts is not None and len(layers.districts):
         names = [str(n) for n in layers.districts["district"]]
-        found = locate(*xy(private), list(layers.districts.geometry))
+        px, py = xy(private)
+        shapes = list(layers.districts.geometry)  # in no district: as assign places it
+        found = nearest_within(locate(px, py, shapes), px, py, shapes, DISTRICT_REACH.default,
+                               layers.study_area)  # fmt: skip
         where = at_kept_label(private, "district", names, found)  # or by the kept label
         for i, name in enumerate(names):
             got = [int(((where == i) & (year == y)).sum()) for y in years]
