@@ -113,9 +113,9 @@ def check_inside(path: str | Path) -> Path:
 
 def check_apart(inputs, outputs, folder: bool = False) -> None:
     """Refuse outputs over inputs, before any work: a file output that is one of the input
-    paths or lies inside an input folder, or (``folder``: the outputs are folders) an output folder that is, or holds, an
-    input path. Paths only, nothing read (:func:`impactzones.pipeline.guard_folder` also
-    looks inside input folders).
+    paths or lies inside an input folder, or (``folder``: the outputs are folders) an
+    output folder that is, or holds, an input path. Paths only, nothing read
+    (:func:`impactzones.pipeline.guard_folder` also looks inside input folders).
 
     Examples
     --------
