@@ -735,8 +735,8 @@ class _Pictures:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.worker is not None:
-            self.worker.close(cancel=exc[0] is not None)
+        if self.worker is not None:  # its exit (memory given back) overlaps what follows
+            self.worker.close(cancel=exc[0] is not None, wait=False)
 
 
 def _brief():
