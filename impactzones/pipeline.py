@@ -786,8 +786,9 @@ def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_tabl
                pictures=True, png_maps=False, hotspots_year=None, window_hotspots=None,
                skipped=None, draw=None, cache=None) -> list:  # fmt: skip
     """The commander, citywide and analyst maps, their PDF briefs (``pictures``), their PNG
-    pictures (``pictures`` and ``png_maps``) and the index page (``cache``: the layers'
-    GeoJSON shared with the CompStat map, :class:`~impactzones.maps.cache.MapCache`)."""
+    pictures (``pictures`` and ``png_maps``) and the index page (``cache``: a
+    :class:`~impactzones.maps.cache.MapCache` shared with other maps drawn in this process;
+    by default these maps share one of their own)."""
     from .maps.build import build_maps
 
     return build_maps(
