@@ -287,3 +287,33 @@ def test_a_call_handed_over_after_the_worker_died_gets_the_shared_object(light):
         assert draw.worker is None  # a handing-over found it dead
     assert draw.result(futures[0]) is frame
     assert draw.result(futures[1]) is frame
+
+
+def _warn_twice(text: str) -> int:
+    import warnings
+
+    warnings.warn(text, UserWarning, stacklevel=1)
+    warnings.warn(text, UserWarning, stacklevel=1)
+    return 1
+
+
+def test_a_warning_in_the_worker_reaches_the_caller_once():
+    """A call's warnings (matplotlib's "Glyph ... missing" for a CJK zone name, say) are
+    raised in the caller, once each, where the CLI prints them as one line; the worker
+    used to print them raw on stderr with their source lines, even under --quiet."""
+    import pickle
+    import warnings
+
+    from impactzones.core.worker import Worker
+
+    w = Worker()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            job = w.submit(pickle.dumps((_warn_twice, ("Glyph 21271 missing",), {})))
+            assert job.future.result() == 1
+    finally:
+        w.close()
+    assert [(str(c.message), c.category) for c in caught] == [
+        ("Glyph 21271 missing", UserWarning)
+    ]

@@ -419,13 +419,21 @@ def _call_named(name: str):
 
 
 def _answer(job: Job, message: bytes) -> None:
-    """Set a job's future from the worker's answer ``(ok, value, cpu seconds)``."""
+    """Set a job's future from the worker's answer ``(ok, value, cpu seconds,
+    warnings)``, its warnings raised here first."""
+    import warnings
+
     job.done = time.perf_counter()
     try:
-        ok, value, job.cpu = pickle.loads(message)
+        ok, value, job.cpu, warned = pickle.loads(message)
     except Exception as exc:  # e.g. an exception that does not unpickle
         job.future.set_exception(exc)
         return
+    for text, category in warned:  # shown here, as the caller shows its own warnings
+        try:
+            warnings.warn(text, category, stacklevel=2)
+        except Exception:  # warnings made errors: the call's result still counts
+            pass
     if ok:
         job.future.set_result(value)
     else:
@@ -488,19 +496,36 @@ def serve() -> None:
 
 
 def _run(blob: bytes) -> bytes:
-    """One call, run: its pickled answer ``(ok, value, cpu seconds)``."""
+    """One call, run: its pickled answer ``(ok, value, cpu seconds, warnings)``; the
+    warnings it raised (each text and category once) go back to the caller, which
+    shows them its own way (the CLI's one line), not printed here with source lines."""
+    import warnings
+
     cpu = time.process_time()
-    try:
-        fn, args, kwargs = pickle.loads(blob)
-        answer: tuple[bool, Any] = (True, fn(*args, **kwargs))
-    except Exception as exc:
-        answer = (False, exc)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            fn, args, kwargs = pickle.loads(blob)
+            answer: tuple[bool, Any] = (True, fn(*args, **kwargs))
+        except Exception as exc:
+            answer = (False, exc)
     cpu = time.process_time() - cpu
+    warned = list(dict.fromkeys((str(w.message), _sendable(w.category)) for w in caught))
     try:
-        return pickle.dumps((*answer, cpu), protocol=_PROTOCOL)
+        return pickle.dumps((*answer, cpu, warned), protocol=_PROTOCOL)
     except Exception as exc:  # a result or an error that does not pickle
         error = RuntimeError(f"the worker's answer could not be sent back: {exc!r}")
-        return pickle.dumps((False, error, cpu), protocol=_PROTOCOL)
+        return pickle.dumps((False, error, cpu, warned), protocol=_PROTOCOL)
+
+
+def _sendable(category: type[Warning]) -> type[Warning]:
+    """A warning's category if it pickles (it names an importable class), else
+    UserWarning."""
+    try:
+        pickle.dumps(category, protocol=_PROTOCOL)
+    except Exception:
+        return UserWarning
+    return category
 
 
 def _executable() -> str:
