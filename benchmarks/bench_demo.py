@@ -89,6 +89,11 @@ with tempfile.TemporaryDirectory() as d:
     res = run_demo(d, seed=args["seed"], scale=args["scale"], progress=step,
                    pictures=args["pictures"], **more)
 marks.append(("end", time.perf_counter() - t))
+try:  # the worker's exit, so that its CPU seconds count (checkouts that do not wait for it)
+    from impactzones.core.worker import wait_for_workers
+    wait_for_workers()
+except ImportError:
+    pass
 me = resource.getrusage(resource.RUSAGE_SELF)
 kids = resource.getrusage(resource.RUSAGE_CHILDREN)
 jobs = [[j.name, _s(j.submitted), _s(j.begun), _s(j.done), j.where, j.cpu] for j in jobs]

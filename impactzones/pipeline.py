@@ -658,11 +658,14 @@ class _Pictures:
             if job is not None:
                 self.pictures.append(_Picture(job))
                 return job.future
-        from .core.worker import Job
+        from .core.worker import Job, Shared
 
         job = Job(Future(), b"", _name(fn), where="here")
         self.jobs.append(job)
         job.begun = job.submitted
+        # shared before the worker died: the stand-ins are this process's own objects
+        args = tuple(a.get() if isinstance(a, Shared) else a for a in args)
+        kwargs = {k: v.get() if isinstance(v, Shared) else v for k, v in kwargs.items()}
         job.future.set_result(fn(*args, **kwargs))
         job.done = time.perf_counter()
         return job.future
@@ -732,8 +735,8 @@ class _Pictures:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.worker is not None:
-            self.worker.close(cancel=exc[0] is not None)
+        if self.worker is not None:  # its exit (memory given back) overlaps what follows
+            self.worker.close(cancel=exc[0] is not None, wait=False)
 
 
 def _brief():
@@ -783,8 +786,9 @@ def _demo_maps(inc, layers, out, comparisons, hotspots, proposals, backtest_tabl
                pictures=True, png_maps=False, hotspots_year=None, window_hotspots=None,
                skipped=None, draw=None, cache=None) -> list:  # fmt: skip
     """The commander, citywide and analyst maps, their PDF briefs (``pictures``), their PNG
-    pictures (``pictures`` and ``png_maps``) and the index page (``cache``: the layers'
-    GeoJSON shared with the CompStat map, :class:`~impactzones.maps.cache.MapCache`)."""
+    pictures (``pictures`` and ``png_maps``) and the index page (``cache``: a
+    :class:`~impactzones.maps.cache.MapCache` shared with other maps drawn in this process;
+    by default these maps share one of their own)."""
     from .maps.build import build_maps
 
     return build_maps(

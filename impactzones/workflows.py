@@ -311,6 +311,9 @@ def run_study(
     """
     from . import __version__
     from .core.options import read_study
+    from .core.worker import prestart
+
+    prestart(PICTURE_WARM_UP)  # the pictures' worker imports while the pipeline is imported
     from .io.writers import write_json
     from .pipeline import run_demo
 

@@ -224,3 +224,18 @@ def test_hostile_strings_show_as_text(browser, evil_layers, synth, tmp_path):
     assert rep.probe["xss"] == 0 and rep.probe["unsafe_imgs"] == 0
     assert "<img src=x onerror=window.__xss=1;alert(1)>" in rep.probe["title"]
     assert "<script>window.__xss=5</script>" in rep.probe["title"]
+
+
+def test_index_fits_a_phone_whatever_the_zone_names(browser, tmp_path):
+    """A zone named by a 300-letter word (user data) wraps on a 390 px phone instead of
+    widening the index page past the screen (the browser's own layout is the truth)."""
+    from impactzones.maps.webmap import write_index
+
+    page_file = write_index([("L" * 300 + " Impact Zone", "z.html", "M" * 200)],
+                            tmp_path / "index.html")  # fmt: skip
+    page = browser._browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        page.goto(page_file.resolve().as_uri(), wait_until="load")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        page.close()

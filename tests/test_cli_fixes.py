@@ -256,3 +256,17 @@ def test_a_demo_without_its_proposal_page_and_compstat_links_to_neither(tmp_path
         assert "explore.html" not in text and "compstat.html" not in text, page.name
     settings = json.loads((tmp_path / "manifest.json").read_text())["settings"]
     assert settings["explore"] is False and settings["compstat"] is False
+
+
+def test_load_refuses_an_output_file_inside_an_input_folder(tmp_path, capsys):
+    """``load data/ --out data/2019.csv`` replaced the export data/2019.csv with the
+    cleaned table (exit 0); now refused before anything is read, the export untouched."""
+    data = tmp_path / "data"
+    data.mkdir()
+    src = data / "2019.csv"
+    src.write_text(HEADER + "1,2018-03-01,robbery,38.63,-90.2\n")
+    for out in (src, data / "clean.parquet"):
+        code, _, err = _run(["load", data, "--out", out], capsys)
+        assert code == 2 and "is inside the input folder" in _one_sentence(err), err
+    assert src.read_text() == HEADER + "1,2018-03-01,robbery,38.63,-90.2\n"
+    assert sorted(p.name for p in data.iterdir()) == ["2019.csv"]

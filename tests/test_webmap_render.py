@@ -348,3 +348,18 @@ def test_one_style_geojson_is_folium_geojson_with_that_style(layers):
     ours = page(lambda d, **kw: _GeoJson(d, style=style, **kw))
     theirs = page(lambda d, **kw: folium.GeoJson(d, style_function=lambda _f: style, **kw))
     assert len(data["features"]) > 100 and ours == theirs
+
+
+def test_templates_compiled_once_survive_a_damaged_cache_file(monkeypatch, tmp_path):
+    """A cache file cut short or overwritten with junk: the text is compiled again."""
+    from impactzones.maps._templates import templates_compiled_once
+
+    _own_cache(monkeypatch, tmp_path)
+    with templates_compiled_once():
+        jinja2.Template(TEMPLATE_TEXTS[0])
+    (cached,) = tmp_path.iterdir()
+    magic = jinja2.bccache.bc_magic
+    for junk in (magic + b"not a pickle", magic[:3], b""):
+        cached.write_bytes(junk)
+        with templates_compiled_once():
+            assert jinja2.Template(TEMPLATE_TEXTS[0]).render(name="ok").startswith("42 OK")

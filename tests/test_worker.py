@@ -263,3 +263,27 @@ def test_an_error_in_the_worker_is_raised_here(error):
 
 def _raise_it(error):
     raise error
+
+
+def test_a_call_handed_over_after_the_worker_died_gets_the_shared_object(light):
+    """A frame shared while the worker lived, named by a call handed over after it was
+    killed: the call runs here on the frame itself (the demo's proposal page crashed with
+    "'Shared' object is not subscriptable" when the worker was killed mid-run)."""
+    import pickle
+    from concurrent.futures import wait
+
+    from impactzones.pipeline import _Pictures
+
+    frame = _frame()
+    with _Pictures(parallel=True) as draw:
+        shared = draw.share(frame)
+        assert draw(_echo, shared).result() is not frame  # the worker's copy came back
+        draw.worker.process.kill()
+        draw.worker.process.wait()
+        probe = draw.worker.submit(pickle.dumps((_echo, (1,), {})))
+        wait([probe.future])  # the feeder found the worker gone (WorkerLost)
+        futures = [draw(_echo, shared), draw.last(_echo, obj=shared)]
+        draw.finish()
+        assert draw.worker is None  # a handing-over found it dead
+    assert draw.result(futures[0]) is frame
+    assert draw.result(futures[1]) is frame

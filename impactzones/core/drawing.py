@@ -499,6 +499,8 @@ def _shared_subset(make: Callable[..., Any]) -> Callable[..., Any]:
         key = (fontfile, asked)
         made = _SUBSETS.get(key)
         if made is None:
+            if len(_SUBSETS) >= 64:  # a long-lived process: a bounded memory (the bytes
+                _SUBSETS.clear()  # do not depend on what is kept)
             with make(fontfile, sorted(key[1])) as done:
                 data = _backend_pdf_ps.font_as_file(done.font).getvalue()
                 made = _SUBSETS[key] = (data, dict(done.glyph_index_map))

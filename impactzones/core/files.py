@@ -113,9 +113,9 @@ def check_inside(path: str | Path) -> Path:
 
 def check_apart(inputs, outputs, folder: bool = False) -> None:
     """Refuse outputs over inputs, before any work: a file output that is one of the input
-    paths, or (``folder``: the outputs are folders) an output folder that is, or holds, an
-    input path. Paths only, nothing read (:func:`impactzones.pipeline.guard_folder` also
-    looks inside input folders).
+    paths or lies inside an input folder, or (``folder``: the outputs are folders) an
+    output folder that is, or holds, an input path. Paths only, nothing read
+    (:func:`impactzones.pipeline.guard_folder` also looks inside input folders).
 
     Examples
     --------
@@ -128,6 +128,10 @@ def check_apart(inputs, outputs, folder: bool = False) -> None:
     Traceback (most recent call last):
     ...
     impactzones.core.errors.InputError: in.csv is one of the inputs; write the output ...
+    >>> check_apart(["data"], ["data/2019.csv"])  # data/2019.csv may be an input file
+    Traceback (most recent call last):
+    ...
+    impactzones.core.errors.InputError: data/2019.csv is inside the input folder ...
     """
     ins = [Path(p).resolve() for p in inputs if p]
     for out in outputs:
@@ -136,6 +140,12 @@ def check_apart(inputs, outputs, folder: bool = False) -> None:
         where = Path(out).resolve()
         if not folder and where in ins:
             raise InputError(f"{out} is one of the inputs; write the output somewhere else.")
+        for f in () if folder else ins:  # an input folder's files are all read as inputs
+            if f in where.parents:
+                raise InputError(
+                    f"{out} is inside the input folder {f} (it could replace, or later be read "
+                    "as, one of its files); write the output somewhere else."
+                )
         for f in ins if folder else ():
             if f == where or where in f.parents:
                 raise InputError(

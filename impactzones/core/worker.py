@@ -34,6 +34,7 @@ __all__ = [
     "prestart",
     "serve",
     "take_worker",
+    "wait_for_workers",
 ]
 
 #: what the worker's interpreter runs: the caller's ``sys.path`` first (so it imports the
@@ -93,6 +94,11 @@ class Shared:
 
     def __reduce__(self):
         return (_held, (self.key,))
+
+    def get(self) -> Any:
+        """The object shared under this key, as this process holds it (for a call run
+        here, without pickling, once the worker is gone)."""
+        return _held(self.key)
 
 
 def _hold(key: int, packed) -> None:
@@ -240,9 +246,11 @@ class Worker:
         blob = pickle.dumps((_hold, (key, _pack(obj)), {}), protocol=_PROTOCOL)
         return Shared(key), self.submit(blob, "share")
 
-    def close(self, cancel: bool = False) -> None:
+    def close(self, cancel: bool = False, wait: bool = True) -> None:
         """Let the worker finish the calls handed over (``cancel``: only the one it is
-        running), then end it and wait for it to exit."""
+        running), then end it and wait for it to exit (``wait=False``: not for its exit,
+        which takes a few tenths of a second to give back its memory; it is waited for
+        when this program exits, or by :func:`wait_for_workers`)."""
         with self._ready:
             self._closing = True
             if cancel:
@@ -250,9 +258,16 @@ class Worker:
                     job.future.cancel()
             self._ready.notify()
         self._feeder.join()
-        self.process.wait()
         for key in self._keys:
             _HELD.pop(key, None)
+        if wait:
+            self.process.wait()
+        else:
+            import atexit
+
+            _EXITING.append(self.process)
+            atexit.unregister(wait_for_workers)  # registered once, however many runs
+            atexit.register(wait_for_workers)
 
     def kill(self) -> None:
         """End the worker now, whatever it is running (for a worker that was never used:
@@ -313,6 +328,24 @@ class Worker:
 
 #: a worker started ahead of need (:func:`prestart`), for the next :func:`take_worker`
 _SPARE: list[Worker] = []
+#: workers' processes closed without waiting for their exit (``Worker.close(wait=False)``)
+_EXITING: list = []
+
+
+def wait_for_workers() -> None:
+    """Wait for the exit of every worker closed without waiting for it (so that their
+    CPU time counts among this process's children's); also run when the program exits.
+
+    Examples
+    --------
+    >>> w = Worker()
+    >>> w.close(wait=False)
+    >>> wait_for_workers()
+    >>> w.process.returncode
+    0
+    """
+    while _EXITING:
+        _EXITING.pop().wait()
 
 
 def prestart(warm: str | None = None) -> None:
@@ -337,6 +370,7 @@ def prestart(warm: str | None = None) -> None:
         _SPARE.append(Worker(warm))
     except OSError:
         return
+    atexit.unregister(end_spares)  # registered once, however many runs
     atexit.register(end_spares)
 
 
@@ -419,7 +453,7 @@ def serve() -> None:
     """The worker's side (run by the worker process, not called by users): run each call
     read from standard input, in turn, and write ``(ok, value, cpu seconds)`` back on the
     original standard output (anything the calls print goes to standard error), until the
-    input ends.
+    input ends; then exit at once (``os._exit``: no teardown).
 
     Examples
     --------
@@ -445,8 +479,12 @@ def serve() -> None:
             try:
                 blob = _receive(calls)
             except EOFError:
-                return
+                break
             _send(answers, _run(blob))
+    # every file written is complete (atomic) and every answer sent: end at once, without
+    # the interpreter's teardown of its modules (most of a second, which the caller waits)
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _run(blob: bytes) -> bytes:

@@ -26,6 +26,7 @@ folder), so that the next process loads it instead of compiling it again.
 from __future__ import annotations
 
 import hashlib
+import pickle
 import re
 import threading
 from collections.abc import Iterator
@@ -191,7 +192,7 @@ def templates_compiled_once() -> Iterator[None]:
             return compile_text(self, source, name, filename, raw, defer_init)
         try:
             bucket = cache.get_bucket(self, key, None, source)
-        except (OSError, EOFError, ValueError):
+        except (OSError, EOFError, ValueError, pickle.UnpicklingError):  # a damaged file
             return compile_text(self, source)
         if bucket.code is None:
             bucket.code = compile_text(self, source)
