@@ -49,16 +49,19 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
-from scipy import ndimage, stats
 
 from ..core.compat import renamed_keyword
 from ..core.defaults import ALPHA, PERMUTATIONS, neighbour_distance
 from ..core.errors import InputError
 from ..core.grid import Grid
+from ..core.lazy import lazy_module
 from ..core.points import grid_for, points_in_study_area
 from ..core.results import ResultFiles
 from ..cube import is_cube
 from ._cube_input import cube_points
+
+ndimage = lazy_module("scipy.ndimage")  # at first use: not by the picture worker
+stats = lazy_module("scipy.stats")
 
 __all__ = [
     "BIN_LABELS",
