@@ -200,6 +200,7 @@ class Worker:
         self._closing = False
         self.lost = False
         self._keys: list[int] = []  # the objects shared
+        self._warned: set[tuple] = set()  # the calls' warnings raised here, each once
         if getattr(sys, "frozen", False):  # a frozen app has no interpreter to start
             raise OSError("no Python interpreter to start a worker with")
         self.process = subprocess.Popen(
@@ -306,7 +307,7 @@ class Worker:
             while (job := self._next()) is not None:
                 job.where, job.begun = "worker", time.perf_counter()
                 _send(stdin, job.blob)
-                _answer(job, _receive(stdout))
+                _answer(job, _receive(stdout), self._warned)
             stdin.close()  # the worker's end of input: it exits
         except (OSError, EOFError, ValueError, struct.error):
             self._lose(job)
@@ -418,9 +419,10 @@ def _call_named(name: str):
     return getattr(import_module(module), function)()
 
 
-def _answer(job: Job, message: bytes) -> None:
+def _answer(job: Job, message: bytes, warned_before: set | None = None) -> None:
     """Set a job's future from the worker's answer ``(ok, value, cpu seconds,
-    warnings)``, its warnings raised here first."""
+    warnings)``, its warnings raised here first (those not in ``warned_before``, which
+    they join)."""
     import warnings
 
     job.done = time.perf_counter()
@@ -430,6 +432,10 @@ def _answer(job: Job, message: bytes) -> None:
         job.future.set_exception(exc)
         return
     for text, category in warned:  # shown here, as the caller shows its own warnings
+        if warned_before is not None:  # once a worker, whatever the caller's filters
+            if (text, category) in warned_before:
+                continue
+            warned_before.add((text, category))
         try:
             warnings.warn(text, category, stacklevel=2)
         except Exception:  # warnings made errors: the call's result still counts
