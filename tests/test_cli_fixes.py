@@ -270,3 +270,26 @@ def test_load_refuses_an_output_file_inside_an_input_folder(tmp_path, capsys):
         assert code == 2 and "is inside the input folder" in _one_sentence(err), err
     assert src.read_text() == HEADER + "1,2018-03-01,robbery,38.63,-90.2\n"
     assert sorted(p.name for p in data.iterdir()) == ["2019.csv"]
+
+
+def test_a_warning_is_printed_once_a_command(tmp_path, capsys, monkeypatch):
+    """The same warning from several places (a CJK zone name's missing glyphs, from
+    every picture drawn in either process) is one line, printed once."""
+    import warnings
+
+    import impactzones.workflows as workflows
+
+    def warns(**_kwargs):
+        for line in (1, 2):  # two places: the default filter would show both
+            warnings.warn_explicit("Glyph 21271 missing from font(s) DejaVu Sans.",
+                                   UserWarning, "drawing.py", line)  # fmt: skip
+        warnings.warn("another", UserWarning, stacklevel=1)
+        raise InputError("stop here.")
+
+    monkeypatch.setattr(workflows, "load", warns)
+    src = tmp_path / "a.csv"
+    src.write_text(HEADER)
+    code, _, err = _run(["load", src, "--out", tmp_path / "a.parquet"], capsys)
+    assert code == 2
+    assert err.count("impactzones: warning: Glyph 21271") == 1, err
+    assert err.count("impactzones: warning: another") == 1, err

@@ -301,8 +301,13 @@ def main(argv: list[str] | None = None) -> int:
 
     no_collection_at_exit()  # a command's process ends after it: seconds saved on the way out
 
-    def show(message, category, *_args, **_kwargs):  # no source path
-        _say(f"impactzones: warning: {_one_line(message)}")
+    shown: set[str] = set()
+
+    def show(message, category, *_args, **_kwargs):  # no source path; each text once
+        text = _one_line(message)
+        if text not in shown:  # a picture drawn here and in the worker warns in both
+            shown.add(text)
+            _say(f"impactzones: warning: {text}")
 
     previous, warnings.showwarning = warnings.showwarning, show
     try:
