@@ -499,7 +499,7 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
     window_hotspots = _window_hotspots(pts, layers, comparisons, headline, seed)
     capture_png = draw.result(capture_drawn)  # capture_curve.png's bytes: explore, analyst map
     if settings.get("explore", True):  # last in the worker's line: HTML, no matplotlib
-        draw.last(_demo_explore, shared["inc"], layers, out, proposals, ring, capture,
+        shared["hand"](_demo_explore, shared["inc"], layers, out, proposals, ring, capture,
                   capture_png)  # fmt: skip
     for ev in evaluations.values():  # the counterfactual PNG's bytes go into the maps
         ev.png = draw.result(ev.png)
@@ -519,21 +519,36 @@ def _demo_stages(inc, layers: Layers, out: Path, settings: dict, step, draw, loa
                       proposals, backtest_table, evaluations=evaluations)  # fmt: skip
 
 
+#: Above this many incidents the demo keeps the incidents file, the CompStat report, the
+#: concentration table and the proposal page in its own process rather than send the
+#: worker a copy of the incidents (about 0.45 kB an incident in the worker: 1M incidents
+#: took the two processes' peak together from 1.7 to 2.2 GB); below it, the worker writes
+#: them while this process computes.
+SHARE_MAX_ROWS = 400_000
+
+
 def _hand_over_early(draw, inc, pts, layers: Layers, out: Path, settings: dict, source: str):
     """Hand the worker, once the incidents are assigned, the incidents themselves (sent
     once for every call that reads them) and the outputs that need nothing more: the
-    incidents file, the CompStat report and the concentration table and plot. Returns the
-    incidents' stand-in (``"inc"``) and the futures of the three."""
-    handed = {"inc": draw.share(inc)}
-    located = handed["inc"] if pts is inc else draw.share(pts)
-    handed["incidents"] = draw(_write_incidents, handed["inc"], layers, settings["ring"], out)
+    incidents file, the CompStat report and the concentration table and plot; above
+    :data:`SHARE_MAX_ROWS` incidents, those run here. Returns the incidents' stand-in
+    (``"inc"``), the way to hand over the proposal page (``"hand"``: last in the worker's
+    line, or here) and the futures of the three."""
+    if len(inc) > SHARE_MAX_ROWS:  # a copy in the worker would cost more memory than it saves
+        hand, located = draw.here, pts
+        handed: dict[str, Any] = {"inc": inc, "hand": draw.here}
+    else:
+        hand = draw
+        handed = {"inc": draw.share(inc), "hand": draw.last}
+        located = handed["inc"] if pts is inc else draw.share(pts)
+    handed["incidents"] = hand(_write_incidents, handed["inc"], layers, settings["ring"], out)
     handed["compstat"] = (
-        draw(_demo_compstat, handed["inc"], layers, out, source, settings["online_tiles"])
+        hand(_demo_compstat, handed["inc"], layers, out, source, settings["online_tiles"])
         if settings.get("compstat", True)
         else None
     )
     handed["concentration"] = (
-        draw(_demo_concentration, located, layers, out) if settings["concentration"] else None
+        hand(_demo_concentration, located, layers, out) if settings["concentration"] else None
     )
     return handed
 
@@ -651,13 +666,17 @@ class _Pictures:
 
     def _hand(self, fn, args, kwargs, lane: int = 1):
         """Hand a call to the worker (or run it here): the future of its result."""
-        from concurrent.futures import Future
-
         if self.worker is not None:
             job = self._submit(fn, args, kwargs, lane=lane)
             if job is not None:
                 self.pictures.append(_Picture(job))
                 return job.future
+        return self.here(fn, *args, **kwargs)
+
+    def here(self, fn, *args, **kwargs):
+        """Run a call in this process now (listed with the others): its done future."""
+        from concurrent.futures import Future
+
         from .core.worker import Job, Shared
 
         job = Job(Future(), b"", _name(fn), where="here")

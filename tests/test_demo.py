@@ -37,6 +37,30 @@ def test_pictures_drawn_in_turn_are_the_workers_bytes(demo_cli, tmp_path):
     assert listed[0] == listed[1]
 
 
+def test_a_city_too_big_to_share_writes_the_same_files(demo_cli, tmp_path, monkeypatch):
+    """Above ``SHARE_MAX_ROWS`` incidents the demo keeps the incidents file, CompStat, the
+    concentration files and the proposal page in its own process (no copy of the incidents
+    in the worker); the files are the same bytes as when the worker writes them."""
+    import impactzones.pipeline as pipeline
+
+    kept = []
+    here = pipeline._Pictures.here
+
+    def spy(self, fn, *args, **kwargs):
+        kept.append(fn.__name__)
+        return here(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "SHARE_MAX_ROWS", 0)
+    monkeypatch.setattr(pipeline._Pictures, "here", spy)
+    pipeline.run_demo(tmp_path, seed=2018, png_maps=True)
+    names = sorted(p.name for p in demo_cli.out.iterdir())
+    assert names == sorted(p.name for p in tmp_path.iterdir())
+    for name in names:
+        if name != "manifest.json":
+            assert (tmp_path / name).read_bytes() == (demo_cli.out / name).read_bytes(), name
+    assert {"_write_incidents", "_demo_compstat", "_demo_explore"} <= set(kept)
+
+
 def _die_in_worker(parent: int, path: str) -> str:
     """A 'picture' whose worker dies while drawing it (it draws fine in the parent)."""
     import os
