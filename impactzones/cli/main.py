@@ -18,6 +18,8 @@ from ..core.errors import ImpactZonesError, InputError
 __all__ = ["build_parser", "main", "os_error_sentence", "run_command"]
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT = 0, 1, 2
+#: stopped by the user (Ctrl-C): 128 + SIGINT, as a shell reports a process SIGINT ended
+EXIT_INTERRUPTED = 130
 #: Terminal tables fit this many columns unless --wide.
 TERMINAL_COLUMNS = 80
 #: What the CLI keeps for itself: never passed to the library.
@@ -323,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("impactzones: interrupted.", file=sys.stderr)
-        return EXIT_UNEXPECTED
+        return EXIT_INTERRUPTED
     except OSError as exc:  # the file system said no: a setting to change, not a bug
         if args.debug:
             raise
