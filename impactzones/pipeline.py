@@ -683,9 +683,10 @@ class _Pictures:
         self.jobs.append(job)
         job.begun = job.submitted
         # shared before the worker died: the stand-ins are this process's own objects
-        args = tuple(a.get() if isinstance(a, Shared) else a for a in args)
-        kwargs = {k: v.get() if isinstance(v, Shared) else v for k, v in kwargs.items()}
-        job.future.set_result(fn(*args, **kwargs))
+        def own(value):
+            return value.get() if isinstance(value, Shared) else value
+
+        job.future.set_result(fn(*map(own, args), **{k: own(v) for k, v in kwargs.items()}))
         job.done = time.perf_counter()
         return job.future
 
