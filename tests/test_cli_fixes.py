@@ -333,8 +333,6 @@ def test_ctrl_c_mid_demo_exits_130_and_leaves_no_partial_file(tmp_path):
         time.sleep(0.05)  # interrupt once it has begun writing
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    if proc.returncode == 0:  # finished before the signal arrived: nothing to check
-        return
     # 130 as the CLI returns it, or (rarely, a signal landing in the interpreter's own exit)
     # ended by SIGINT itself: a shell reports both as 130
     assert proc.returncode in (128 + signal.SIGINT, -signal.SIGINT), err
