@@ -371,3 +371,22 @@ def test_templates_compiled_once_survive_a_damaged_cache_file(monkeypatch, tmp_p
         cached.write_bytes(junk)
         with templates_compiled_once():
             assert jinja2.Template(TEMPLATE_TEXTS[0]).render(name="ok").startswith("42 OK")
+
+
+def test_escape_frame_escapes_each_cell_as_python_html_escape_does():
+    """Text columns (hostile names repeated, as a grid's labels are) and a column mixing
+    True, 1 and 1.0 (one value to a hash table): each cell is ``html.escape`` of its text,
+    missing ones ""."""
+    import html
+
+    import pandas as pd
+
+    from impactzones.maps.webmap import escape_frame
+
+    hostile = ["${x}", "`", "../", "</script>", "<b>&'\"", None, "${x}", np.nan, "`"]
+    mixed = [1, True, 1.0, 0, False, "<i>", None, 2.5, "1"]
+    frame = pd.DataFrame({"name": hostile, "mixed": pd.Series(mixed, dtype=object)})
+    out = escape_frame(frame)
+    for col in frame:
+        truth = ["" if pd.isna(v) else html.escape(str(v), quote=True) for v in frame[col]]
+        assert out[col].tolist() == truth, col

@@ -306,11 +306,12 @@ def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 def _escaped(column: pd.Series) -> pd.Series:
     """Each cell of ``column`` HTML-escaped, missing ones as "": each distinct value escaped
-    once (a grid's 4,024 cells hold a handful of labels), in the column's dtype."""
-    try:
-        codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=True)
-    except TypeError:  # unhashable cells (lists): one at a time
+    once (a grid's 4,024 cells hold a handful of labels), in the column's dtype. Cells
+    other than text are escaped one at a time: to ``factorize``, 1, 1.0 and True are one
+    value, escaped as "1", "1.0" and "True"."""
+    if pd.api.types.infer_dtype(column, skipna=True) != "string":  # (and lists, unhashable)
         return column.map(lambda v: esc(v) if pd.notna(v) else "")
+    codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=True)
     escaped = np.array([esc(v) for v in uniques] + [""], dtype=object)  # [-1]: missing
     return pd.Series(escaped[codes], index=column.index, dtype=column.dtype, name=column.name)
 
