@@ -683,9 +683,10 @@ class _Pictures:
         self.jobs.append(job)
         job.begun = job.submitted
         # shared before the worker died: the stand-ins are this process's own objects
-        args = tuple(a.get() if isinstance(a, Shared) else a for a in args)
-        kwargs = {k: v.get() if isinstance(v, Shared) else v for k, v in kwargs.items()}
-        job.future.set_result(fn(*args, **kwargs))
+        def own(value):
+            return value.get() if isinstance(value, Shared) else value
+
+        job.future.set_result(fn(*map(own, args), **{k: own(v) for k, v in kwargs.items()}))
         job.done = time.perf_counter()
         return job.future
 
@@ -694,27 +695,26 @@ class _Pictures:
         import pickle
 
         blob = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
-        try:
-            job = self.worker.submit(blob, _name(fn), lane=lane)
-        except RuntimeError:  # the worker died: draw here from now on
-            self.worker = None
-            return None
-        self.jobs.append(job)
-        return job
+        return self._ask("submit", blob, _name(fn), lane=lane)
 
     def share(self, obj):
         """``obj`` for the calls handed over from now on: sent to the worker once (a
         GeoDataFrame of points packed as coordinates), each call naming it by a key. The
         object must not change afterwards (calls drawn here read it as it is)."""
-        if self.worker is None:
-            return obj
+        sent = self._ask("share", obj) if self.worker is not None else None
+        return obj if sent is None else sent[0]
+
+    def _ask(self, method: str, *args, **kwargs):
+        """The worker's ``submit`` (a job) or ``share`` (a stand-in and its job) called,
+        the job listed: its answer, or None if the worker died (everything is drawn here
+        from then on)."""
         try:
-            handle, job = self.worker.share(obj)
+            answer = getattr(self.worker, method)(*args, **kwargs)
         except RuntimeError:  # the worker died: draw here from now on
             self.worker = None
-            return obj
-        self.jobs.append(job)
-        return handle
+            return None
+        self.jobs.append(answer[1] if method == "share" else answer)
+        return answer
 
     def result(self, value):
         """A future's result, or ``value``: drawn here if the worker has other calls to

@@ -292,7 +292,7 @@ def map_files(incidents: Sequence[str | Path], out: str | Path = "maps", **kwarg
     """
     from .io.manifest import warn_if_incomplete
 
-    _guard(incidents, [out])
+    _guard(incidents, [out], folder=True)  # a folder, as the CLI declares it
     warn_if_incomplete(incidents)
     # a clean file's private rows (no point, their areas kept) count like compare's
     return demo(out, seed=0, incidents=incidents, **kwargs)

@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..core.errors import InputError
-from ..core.files import atomic_write
+from ..core.files import atomic_write, check_apart
 from ..core.geo import WGS84
 
 __all__ = [
@@ -28,7 +28,8 @@ __all__ = [
 
 
 def guard_outputs(inputs: Iterable[str | Path], outputs: Iterable[str | Path]) -> None:
-    """Refuse to write an output over an input file.
+    """Refuse to write an output over an input file, or inside an input folder
+    (:func:`~impactzones.core.files.check_apart`, the check the CLI makes first).
 
     Examples
     --------
@@ -38,10 +39,7 @@ def guard_outputs(inputs: Iterable[str | Path], outputs: Iterable[str | Path]) -
     ...
     impactzones.core.errors.InputError: in.csv is one of the inputs; write the output ...
     """
-    ins = {Path(p).resolve() for p in inputs if p is not None}
-    for out in outputs:
-        if out is not None and Path(out).resolve() in ins:
-            raise InputError(f"{out} is one of the inputs; write the output somewhere else.")
+    check_apart(list(inputs), list(outputs))
 
 
 def write_text(text: str, path: str | Path) -> Path:
