@@ -75,23 +75,28 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("big, zone", CASES)
-def test_counterfactual_labels_lie_inside_the_figure(monkeypatch, big, zone):
-    series = importlib.import_module("impactzones.evaluate.series")
+def _donors(layers):
+    """The neighbourhoods, each named as a donor."""
+    return layers.neighborhoods.assign(
+        name=[f"donor {i}" for i in range(len(layers.neighborhoods))]
+    )
 
-    result = _series(big, zone)
-    (fig,) = _drawn(monkeypatch, series, lambda: series.plot_counterfactual(result))
+
+CHARTS = [
+    pytest.param("series", "plot_counterfactual", _series, id="counterfactual"),
+    pytest.param("synthetic_control", "plot_synthetic_control", _control, id="synthetic-control"),
+]
+
+
+@pytest.mark.parametrize("module, plot, make", CHARTS)
+@pytest.mark.parametrize("big, zone", CASES)
+def test_chart_labels_lie_inside_the_figure(monkeypatch, module, plot, make, big, zone):
+    module = importlib.import_module(f"impactzones.evaluate.{module}")
+
+    result = make(big, zone)
+    (fig,) = _drawn(monkeypatch, module, lambda: getattr(module, plot)(result))
     assert not _outside(fig)
     assert zone.split()[-1] in fig.axes[0].get_title()  # wrapped, not cut
-
-
-@pytest.mark.parametrize("big, zone", CASES)
-def test_synthetic_control_labels_lie_inside_the_figure(monkeypatch, big, zone):
-    sc = importlib.import_module("impactzones.evaluate.synthetic_control")
-
-    result = _control(big, zone)
-    (fig,) = _drawn(monkeypatch, sc, lambda: sc.plot_synthetic_control(result))
-    assert not _outside(fig)
 
 
 @pytest.mark.parametrize("zone", ["North", LONG])
@@ -99,7 +104,7 @@ def test_donor_weights_labels_lie_inside_the_figure(monkeypatch, layers, zone):
     sc = importlib.import_module("impactzones.evaluate.synthetic_control")
 
     result = _control(zone=zone)
-    donors = layers.neighborhoods.assign(name=[f"donor {i}" for i in range(len(layers.neighborhoods))])
+    donors = _donors(layers)
     fig = sc._donor_figure(result, donors, layers.zones)
     fig.canvas.draw()
     assert not _outside(fig)
@@ -154,7 +159,7 @@ def test_charts_are_the_same_bytes_when_drawn_again(layers):
 
     curve = pd.DataFrame({"strategy": ["a", "a"], "area_share": [0.01, 0.03], "capture": [0.1, 0.2]})
     result = _control()
-    donors = layers.neighborhoods.assign(name=[f"donor {i}" for i in range(len(layers.neighborhoods))])
+    donors = _donors(layers)
     for draw in (lambda: plot_counterfactual(_series()), lambda: plot_synthetic_control(result),
                  lambda: plot_donor_weights(result, donors, layers.zones),
                  lambda: capture_curve_png(curve, title="t", dpi=70)):  # fmt: skip

@@ -339,9 +339,34 @@ def _warn_no_cjk() -> None:
     )
 
 
-_LEAN_LOCK = threading.Lock()
-_LEAN_DEPTH = 0
-_LEAN_SAVED: dict = {}
+class _SharedPatch:
+    """One name of a library replaced while a block using it is open, in any thread: set
+    by the first block in, put back by the last one out."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved: Any = None
+
+    @contextmanager
+    def patched(self, owner: Any, name: str, make: Callable[[Any], Any]) -> Iterator[None]:
+        """``owner.name`` replaced by ``make(the library's own)`` within this block."""
+        with self._lock:
+            if self._depth == 0:
+                self._saved = getattr(owner, name)
+                setattr(owner, name, make(self._saved))
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0:
+                    setattr(owner, name, self._saved)
+                    self._saved = None
+
+
+_LEAN = _SharedPatch()
 
 
 @contextmanager
@@ -365,7 +390,6 @@ def lean_font_subsets() -> Iterator[None]:
     >>> "GPOS" in subset.Options().drop_tables
     False
     """
-    global _LEAN_DEPTH
     try:
         from fontTools import subset
 
@@ -373,26 +397,15 @@ def lean_font_subsets() -> Iterator[None]:
     except (ImportError, AttributeError):  # pragma: no cover - another fontTools
         yield
         return
-    with _LEAN_LOCK:  # blocks in several threads: the default is put back by the last out
-        if _LEAN_DEPTH == 0:
-            drop = _LEAN_SAVED["drop"] = subset.Options._drop_tables_default
-            subset.Options._drop_tables_default = [
-                *drop,
-                *(t for t in LAYOUT_TABLES if t not in drop),
-            ]
-        _LEAN_DEPTH += 1
-    try:
+
+    def lean(drop: list) -> list:
+        return [*drop, *(t for t in LAYOUT_TABLES if t not in drop)]
+
+    with _LEAN.patched(subset.Options, "_drop_tables_default", lean):
         yield
-    finally:
-        with _LEAN_LOCK:
-            _LEAN_DEPTH -= 1
-            if _LEAN_DEPTH == 0:
-                subset.Options._drop_tables_default = _LEAN_SAVED.pop("drop")
 
 
-_TEXT_LOCK = threading.Lock()
-_TEXT_DEPTH = 0
-_TEXT_SAVED: dict = {}
+_TEXT = _SharedPatch()
 
 
 @lru_cache(maxsize=1)
@@ -443,7 +456,6 @@ def lean_pdf_text() -> Iterator[None]:
     >>> plain.getvalue() == lean.getvalue()
     True
     """
-    global _TEXT_DEPTH
     layout = _layout_only()
     if layout is None:  # pragma: no cover - another matplotlib
         yield
@@ -452,23 +464,13 @@ def lean_pdf_text() -> Iterator[None]:
 
     from matplotlib.backends import backend_pdf
 
-    with _TEXT_LOCK:  # blocks in several threads: the helper is put back by the last out
-        if _TEXT_DEPTH == 0:
-            _TEXT_SAVED["helpers"] = backend_pdf._text_helpers
-            backend_pdf._text_helpers = types.SimpleNamespace(layout=layout)  # type: ignore[assignment]
-        _TEXT_DEPTH += 1
-    try:
+    with _TEXT.patched(
+        backend_pdf, "_text_helpers", lambda _own: types.SimpleNamespace(layout=layout)
+    ):
         yield
-    finally:
-        with _TEXT_LOCK:
-            _TEXT_DEPTH -= 1
-            if _TEXT_DEPTH == 0:
-                backend_pdf._text_helpers = _TEXT_SAVED.pop("helpers")
 
 
-_SUBSET_LOCK = threading.Lock()
-_SUBSET_DEPTH = 0
-_SUBSET_SAVED: dict = {}
+_SUBSET = _SharedPatch()
 #: (font file, glyphs) -> (the subset font's bytes, glyph index map): made once a process.
 _SUBSETS: dict = {}
 
@@ -535,25 +537,14 @@ def shared_font_subsets() -> Iterator[None]:
     >>> pages[0][:5], len(_SUBSETS) >= 1
     (b'%PDF-', True)
     """
-    global _SUBSET_DEPTH
     try:
         from matplotlib.backends import _backend_pdf_ps
 
-        make = _backend_pdf_ps.get_glyphs_subset
+        _backend_pdf_ps.get_glyphs_subset  # noqa: B018
         _backend_pdf_ps.SubsetResults._as_cm  # noqa: B018 - present in this matplotlib?
         _backend_pdf_ps.font_as_file  # noqa: B018
     except (ImportError, AttributeError):  # pragma: no cover - another matplotlib
         yield
         return
-    with _SUBSET_LOCK:  # blocks in several threads: the subsetter is put back by the last out
-        if _SUBSET_DEPTH == 0:
-            _SUBSET_SAVED["make"] = make
-            _backend_pdf_ps.get_glyphs_subset = _shared_subset(make)
-        _SUBSET_DEPTH += 1
-    try:
+    with _SUBSET.patched(_backend_pdf_ps, "get_glyphs_subset", _shared_subset):
         yield
-    finally:
-        with _SUBSET_LOCK:
-            _SUBSET_DEPTH -= 1
-            if _SUBSET_DEPTH == 0:
-                _backend_pdf_ps.get_glyphs_subset = _SUBSET_SAVED.pop("make")
