@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from .core.collect import fewer_collections
-from .core.defaults import DISTRICT_REACH, RING
+from .core.defaults import RING
 from .core.errors import InputError
 from .core.geo import Layers, no_point, xy
-from .core.geometry import locate, locate_all, polygon_ids, ring_polygons
+from .core.geometry import locate, locate_all, locate_districts, polygon_ids, ring_polygons
 from .core.schema import AREA_LABELS
 
 __all__ = [
@@ -99,8 +99,8 @@ def assign(
     out = incidents.copy(deep=False)
     x, y = xy(out)
     # .array: positional, whatever the input's index
-    out["district"] = polygon_ids(layers.districts, "district", x, y,
-                                  reach=DISTRICT_REACH.default, within=layers.study_area).array
+    found = locate_districts(x, y, layers.districts.geometry, layers.study_area)
+    out["district"] = polygon_ids(layers.districts, "district", x, y, pos=found).array
     if layers.neighborhoods is not None and "neighborhood" in layers.neighborhoods:
         out["neighborhood"] = polygon_ids(layers.neighborhoods, "neighborhood", x, y).array
     zones = layers.zones
@@ -234,7 +234,6 @@ def _labels(codes: np.ndarray, names, missing: str = "") -> pd.api.extensions.Ex
     """``names[codes]`` as a pandas string array, ``missing`` where ``codes`` is -1."""
     table = pd.array([*[str(v) for v in names], missing], dtype="str")
     return table.take(np.where(codes >= 0, codes, len(names)))
-
 
 
 def count_incidents(

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from .core.compat import renamed_keyword
-from .core.defaults import DISTRICT_REACH, RING, check_params
+from .core.defaults import RING, check_params
 from .core.errors import InputError
 from .core.grid import Grid
 from .core.schema import GROUPS
@@ -177,7 +177,7 @@ def area_members(x, y, zones, ring: float, study_area=None, districts=None):
     >>> labels, m.astype(int).tolist()
     (['zone:A', 'ring:A', 'control'], [[1, 0, 0], [0, 1, 0], [0, 0, 1]])
     """
-    from .core.geometry import locate, locate_all, nearest_within, ring_polygons
+    from .core.geometry import locate_all, locate_districts, ring_polygons
 
     names = zones["name"].astype(str).tolist()
     in_zone = locate_all(x, y, list(zones.geometry))
@@ -189,8 +189,7 @@ def area_members(x, y, zones, ring: float, study_area=None, districts=None):
     if districts is not None:
         ids = districts["district"].tolist()
         order = list(dict.fromkeys(ids))
-        pos = nearest_within(locate(x, y, list(districts.geometry)), x, y,
-                             list(districts.geometry), DISTRICT_REACH.default, study_area)
+        pos = locate_districts(x, y, districts.geometry, study_area)
         which = np.array([order.index(i) for i in ids] + [-1])[pos]  # -1: in none
         labels += [f"district:{i}" for i in order]
         parts.append(which[:, None] == np.arange(len(order))[None, :])

@@ -21,7 +21,7 @@ from .assign import assign, count_incidents, keep_labels
 from .core.change import format_pct
 from .core.collect import fewer_collections, no_collection_at_exit
 from .core.compat import renamed_keyword
-from .core.defaults import DISTRICT_REACH, RING
+from .core.defaults import RING
 from .core.drawing import draw_here
 from .core.errors import InputError
 from .core.files import writes_into
@@ -172,7 +172,7 @@ def _area_labels(
     import shapely
 
     from .core.geo import xy
-    from .core.geometry import locate_all, polygon_ids
+    from .core.geometry import locate_all, locate_districts, polygon_ids
 
     x, y = xy(inc)
     if layers.zones is not None and layers.districts is not None:
@@ -186,8 +186,8 @@ def _area_labels(
         inc["ring_m"] = float(ring)
         return inc
     if layers.districts is not None:
-        inc["district"] = polygon_ids(layers.districts, "district", x, y,
-                                      reach=DISTRICT_REACH.default, within=layers.study_area)
+        found = locate_districts(x, y, layers.districts.geometry, layers.study_area)
+        inc["district"] = polygon_ids(layers.districts, "district", x, y, pos=found)
     if layers.neighborhoods is not None and "neighborhood" in layers.neighborhoods:
         inc["neighborhood"] = polygon_ids(layers.neighborhoods, "neighborhood", x, y)
     return inc

@@ -557,15 +557,6 @@ def _harm_path(out: str | Path) -> Path:
     return out.with_name(out.with_suffix("").name + "_harm.csv")
 
 
-def _unknown_zones(missing: Sequence[str], zones) -> InputError:
-    """The one sentence for zone names the zones layer lacks (``compare``, ``evaluate``)."""
-    known = zones["name"].astype(str)  # a name with a comma quoted, so the list reads right
-    names = ", ".join(repr(n) if "," in n or n != n.strip() else n for n in known)
-    asked = ", ".join(repr(str(m)) for m in missing)
-    noun = "zone" if len(missing) == 1 else "zones"
-    return InputError(f"No {noun} named {asked}; the zones are {names}.")
-
-
 def _only_zones(zones, names: str | Sequence[str] | None):
     """The zones named (each ``--zone`` exactly, or comma-separated: see
     :func:`impactzones.core.options.pick_names`), or all; an unknown name is refused."""
@@ -1041,8 +1032,11 @@ def evaluate(
     step("Reading incidents")
     res, layers, notes = read_for_command(incidents, boundary=boundary, zones=zones,
                                           keep_private=True, **_pop_cli(kwargs))  # fmt: skip
-    if zone not in set(layers.zones["name"].astype(str)):
-        raise _unknown_zones([zone], layers.zones)
+    known = layers.zones["name"].astype(str).tolist()
+    if zone not in known:
+        from .core.options import unknown_names
+
+        raise unknown_names([zone], known)
     step("Fitting the time series and the synthetic control")
     kw["synthetic"] = not no_synthetic_control
     done = _inside(out, lambda: [evaluate_zone(res.incidents, layers, zone, out=out, **kw)])

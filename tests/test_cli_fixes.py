@@ -67,6 +67,18 @@ def test_existing_is_repeatable_and_takes_a_name_with_a_comma(comma_zones):
         existing_zones(zones, names=["Zone A"])  # exactly: no prefix, no stripping
 
 
+def test_evaluate_refuses_an_unknown_zone_in_the_same_sentence(comma_zones, tmp_path):
+    """``evaluate --zone`` names the zones as ``--existing`` does (a comma'd name quoted)."""
+    from impactzones.workflows import evaluate
+
+    _, zfile = comma_zones
+    src = tmp_path / "inc.csv"
+    src.write_text(HEADER + "1,2018-03-01,robbery,38.63,-90.2\n")
+    with pytest.raises(InputError, match=r"^No zone named 'Zone A'; the zones are "
+                       r"'Zone A, North', Central, South\.$"):  # fmt: skip
+        evaluate([src], zone="Zone A", zones=zfile)
+
+
 def test_a_name_that_is_also_a_list_of_names_is_refused_as_ambiguous(layers):
     from impactzones.pipeline import existing_zones
 

@@ -37,6 +37,22 @@ def test_points_refuse_a_second_mask(violent, layers):
         kde(pts, study_area=layers.land)
 
 
+def _probe_points(area, seed: int):
+    """60,000 random points over ``area``'s bounds widened by 500 m, the first up to 2,000
+    moved onto the boundary's vertices and the last three NaN, NaN-y and far away: the
+    points (x, y) and those vertices (an (n, 2) array)."""
+    import shapely
+
+    xmin, ymin, xmax, ymax = area.bounds
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(xmin - 500, xmax + 500, 60_000)
+    y = rng.uniform(ymin - 500, ymax + 500, 60_000)
+    edge = shapely.get_coordinates(shapely.boundary(area))[:2000]
+    x[: len(edge)], y[: len(edge)] = edge[:, 0], edge[:, 1]
+    x[-3:], y[-3:] = np.nan, [np.nan, 0.0, 1e9]
+    return x, y, edge
+
+
 def test_study_area_test_equals_shapely_point_by_point(layers):
     """The raster-indexed membership test (used above 20,000 points) against shapely's
     exact test of each point, with points on the boundary's vertices, NaN and far away."""
@@ -45,13 +61,7 @@ def test_study_area_test_equals_shapely_point_by_point(layers):
     from impactzones.core.points import in_study_area
 
     area = layers.land
-    xmin, ymin, xmax, ymax = area.bounds
-    rng = np.random.default_rng(7)
-    x = rng.uniform(xmin - 500, xmax + 500, 60_000)
-    y = rng.uniform(ymin - 500, ymax + 500, 60_000)
-    edge = shapely.get_coordinates(shapely.boundary(area))[:2000]
-    x[: len(edge)], y[: len(edge)] = edge[:, 0], edge[:, 1]
-    x[-3:], y[-3:] = np.nan, [np.nan, 0.0, 1e9]
+    x, y, edge = _probe_points(area, seed=7)
     truth = np.array([area.intersects(shapely.Point(a, b)) for a, b in zip(x, y, strict=True)])
     got = in_study_area(x, y, area)
     np.testing.assert_array_equal(got, truth)
@@ -66,13 +76,7 @@ def test_interior_test_equals_shapely_contains_point_by_point(layers):
     from impactzones.core.points import in_study_area
 
     area = layers.land
-    xmin, ymin, xmax, ymax = area.bounds
-    rng = np.random.default_rng(8)
-    x = rng.uniform(xmin - 500, xmax + 500, 60_000)
-    y = rng.uniform(ymin - 500, ymax + 500, 60_000)
-    edge = shapely.get_coordinates(shapely.boundary(area))[:2000]
-    x[: len(edge)], y[: len(edge)] = edge[:, 0], edge[:, 1]
-    x[-3:], y[-3:] = np.nan, [np.nan, 0.0, 1e9]
+    x, y, edge = _probe_points(area, seed=8)
     truth = np.array([area.contains(shapely.Point(a, b)) for a, b in zip(x, y, strict=True)])
     for n in (len(x), 500):  # through the raster index, and point by point
         got = in_study_area(x[-n:], y[-n:], area, boundary=False)

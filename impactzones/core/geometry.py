@@ -18,12 +18,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .defaults import DISTRICT_REACH
 from .errors import InputError
 
 __all__ = [
     "GRID_MIN_POINTS",
     "locate",
     "locate_all",
+    "locate_districts",
     "nearest_within",
     "polygon_ids",
     "ring_polygons",
@@ -278,14 +280,37 @@ def nearest_within(pos: np.ndarray, x: np.ndarray, y: np.ndarray, polygons: Sequ
     return pos
 
 
+def locate_districts(x: np.ndarray, y: np.ndarray, districts: Sequence,
+                     study_area=None) -> np.ndarray:  # fmt: skip
+    """The position of the first of ``districts`` (polygons, metres) holding each point (as
+    :func:`locate`, -1 in none), and for a point in none but inside ``study_area`` (None:
+    anywhere), the nearest district within
+    :data:`~impactzones.core.defaults.DISTRICT_REACH` (100 m; :func:`nearest_within`): the
+    one rule every district count uses.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> squares = [box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)]
+    >>> x, y = np.array([500.0, 2050, 2500]), np.array([500.0, 500, 500])
+    >>> locate_districts(x, y, squares).tolist()
+    [0, 1, -1]
+    >>> locate_districts(x, y, squares, study_area=box(0, 0, 2000, 1000)).tolist()
+    [0, -1, -1]
+    """
+    districts = list(districts)
+    pos = locate(x, y, districts)
+    return nearest_within(pos, x, y, districts, DISTRICT_REACH.default, study_area)
+
+
 def polygon_ids(
     layer: gpd.GeoDataFrame, column: str, x: np.ndarray, y: np.ndarray, *,
-    reach: float = 0.0, within=None,
+    pos: np.ndarray | None = None,
 ) -> pd.Series:  # fmt: skip
     """The ``column`` value of the first polygon of ``layer`` holding each point (see
     :func:`locate`), missing outside every polygon: nullable integers for an integer
-    column, objects (None when missing) otherwise. ``reach`` (metres) and ``within``: a
-    point in no polygon takes the nearest within ``reach`` (:func:`nearest_within`).
+    column, objects (None when missing) otherwise. ``pos``: the polygons' positions
+    already found (e.g. by :func:`locate_districts`), -1 for none.
 
     Examples
     --------
@@ -295,9 +320,8 @@ def polygon_ids(
     >>> polygon_ids(layer, "district", x, y).tolist()
     [1, 2, <NA>]
     """
-    pos = locate(x, y, list(layer.geometry))
-    if reach > 0:
-        pos = nearest_within(pos, x, y, list(layer.geometry), reach, within)
+    if pos is None:
+        pos = locate(x, y, list(layer.geometry))
     ids = layer[column]
     if pd.api.types.is_integer_dtype(ids):
         values = pd.array(ids.to_numpy()[np.maximum(pos, 0)], dtype="Int64")

@@ -36,6 +36,7 @@ __all__ = [
     "pick_names",
     "proposal_surfaces",
     "read_study",
+    "unknown_names",
     "validate_study",
 ]
 
@@ -127,12 +128,25 @@ zones' names; give each zone with its own --existing.
         picked += [value] if value in names or not parts else parts
     missing = [p for p in dict.fromkeys(picked) if p not in names]
     if missing:
-        word = noun if len(missing) == 1 else noun + "s"
-        raise InputError(
-            f"No {word} named {', '.join(map(repr, missing))}; the {noun}s are "
-            f"{', '.join(map(_shown, known))}."
-        )
+        raise unknown_names(missing, known, noun)
     return list(dict.fromkeys(picked))
+
+
+def unknown_names(missing: Sequence[str], known: Sequence[str], noun: str = "zone") -> InputError:
+    """The one sentence refusing names a layer lacks (``--zone``, ``--existing``): the
+    names asked for, and the known ones (quoted where a comma or edge spaces would blur
+    the list).
+
+    Examples
+    --------
+    >>> print(unknown_names(["Nowhere"], ["Zone A, North", "South"]))
+    No zone named 'Nowhere'; the zones are 'Zone A, North', South.
+    """
+    word = noun if len(missing) == 1 else noun + "s"
+    return InputError(
+        f"No {word} named {', '.join(repr(str(m)) for m in missing)}; the {noun}s are "
+        f"{', '.join(map(_shown, known))}."
+    )
 
 
 #: How each kind of value is described in a study file's error sentence.

@@ -163,8 +163,7 @@ def compstat_areas(cube, layers) -> tuple[list[tuple[str, str]], np.ndarray, boo
     """CompStat's areas (kind, name: the city, each district, each zone), their counts
     ``(time, group, areas)`` and whether those are exact (the cube counted its incidents
     in these very districts and zones) or by cell centre."""
-    from ..core.defaults import DISTRICT_REACH
-    from ..core.geometry import locate, nearest_within
+    from ..core.geometry import locate, locate_districts
 
     districts, zones = layers.districts, layers.zones
     kinds = [("City", "Citywide")]
@@ -185,9 +184,8 @@ def compstat_areas(cube, layers) -> tuple[list[tuple[str, str]], np.ndarray, boo
         parts = np.asarray(da.values, np.int64)
     else:  # the first district and the first zone holding each cell's centre
         x, y, counts = occupied_cells(cube)
-        shapes = list(districts.geometry)  # a centre in no district: as assign places it
-        d_pos = nearest_within(locate(x, y, shapes), x, y, shapes, DISTRICT_REACH.default,
-                               layers.study_area)  # fmt: skip
+        # a centre in no district: as assign places it
+        d_pos = locate_districts(x, y, districts.geometry, layers.study_area)
         ids = districts["district"].to_numpy()
         in_d = np.column_stack([(d_pos >= 0) & (ids[np.maximum(d_pos, 0)] == i) for i in ids])
         z_pos = locate(x, y, list(zones.geometry))

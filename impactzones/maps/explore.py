@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from ..core.defaults import DISTRICT_REACH, RING
+from ..core.defaults import RING
 from ..core.geo import WGS84, Layers, at_kept_label, xy
-from ..core.geometry import locate, nearest_within
+from ..core.geometry import locate_districts
 from ..core.grid import make_grid
 from ..core.results import column_label
 from ..core.schema import GROUPS, is_sensitive
@@ -212,9 +212,8 @@ def _private_summary(private: pd.DataFrame, layers: Layers, months: pd.PeriodInd
     if layers.districts is not None and len(layers.districts):
         names = [str(n) for n in layers.districts["district"]]
         px, py = xy(private)
-        shapes = list(layers.districts.geometry)  # in no district: as assign places it
-        found = nearest_within(locate(px, py, shapes), px, py, shapes, DISTRICT_REACH.default,
-                               layers.study_area)  # fmt: skip
+        # in no district: as assign places it
+        found = locate_districts(px, py, layers.districts.geometry, layers.study_area)
         where = at_kept_label(private, "district", names, found)  # or by the kept label
         for i, name in enumerate(names):
             got = [int(((where == i) & (year == y)).sum()) for y in years]
