@@ -327,6 +327,21 @@ def test_templates_compiled_once_keep_each_syntax_apart(monkeypatch, tmp_path):
     assert (plain, other) == ("[[ 1 + 1 ]] 4", "2 {{ 2 + 2 }}")
 
 
+def test_templates_compiled_once_keep_each_filter_convention_apart(monkeypatch, tmp_path):
+    """A filter taking the context (``pass_context``) is called with it in the compiled
+    code: an environment whose filter of that name takes none gets code of its own."""
+    from impactzones.maps._templates import templates_compiled_once
+
+    _own_cache(monkeypatch, tmp_path)
+    plain, with_context = jinja2.Environment(), jinja2.Environment()
+    plain.filters["shout"] = lambda v: v.upper() + "!"
+    with_context.filters["shout"] = jinja2.pass_context(lambda c, v: f"{v.upper()}?{c['y']}")
+    with templates_compiled_once():
+        got = [env.from_string("{{ x|shout }}").render(x="hi", y=1)
+               for env in (plain, with_context)]  # fmt: skip
+    assert got == ["HI!", "HI?1"]
+
+
 def test_one_style_geojson_is_folium_geojson_with_that_style(layers):
     """A layer of one style for every feature (the Gi* grid's many cells) gives the page
     folium's GeoJson gives with the style function, tooltip, pane and name included."""

@@ -144,7 +144,8 @@ _SYNTAX = (
 
 def _code_key(env, source: str) -> str | None:
     """The cache's name for ``source`` compiled by ``env``: the jinja2 version, the
-    environment's class, syntax and extensions, and the text; None when ``env`` decides
+    environment's class, syntax, extensions, filters' and tests' names and calling
+    conventions (``pass_context``...), and the text; None when ``env`` decides
     something by a function (an ``autoescape`` callable), which a key cannot hold."""
     import jinja2
 
@@ -153,6 +154,10 @@ def _code_key(env, source: str) -> str | None:
     parts = [jinja2.__version__, f"{type(env).__module__}.{type(env).__qualname__}"]
     parts += [repr(getattr(env, name, None)) for name in _SYNTAX]
     parts += sorted(env.extensions)
+    # the code calls each filter and test as it takes its arguments (a context first...)
+    for kind, funcs in (("filter", env.filters), ("test", env.tests)):
+        conventions = (f"{kind} {n} {getattr(f, 'jinja_pass_arg', None)}" for n, f in funcs.items())
+        parts += sorted(conventions)
     parts.append(source)
     return "impactzones-template:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
