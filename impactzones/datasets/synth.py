@@ -35,6 +35,7 @@ from ..core.collect import fewer_collections
 from ..core.defaults import RING
 from ..core.errors import InputError
 from ..core.geo import WGS84, Layers, st_louis
+from ..core.geometry import locate_all
 from ..core.schema import COLUMNS, PART_I, group_of
 
 __all__ = [
@@ -368,12 +369,9 @@ def _background(layers: Layers) -> tuple:
 
 def _inside(region, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``shapely.intersects_xy(region, x, y)``, testing only the points in the region's
-    bounding box (a zone or ring is a small part of the city: most points are not)."""
-    xmin, ymin, xmax, ymax = region.bounds
-    near = np.flatnonzero((x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax))
-    out = np.zeros(len(x), bool)
-    out[near] = shapely.intersects_xy(region, x[near], y[near])
-    return out
+    bounding box (:func:`~impactzones.core.geometry.locate_all`: a zone or ring is a small
+    part of the city, most points are not)."""
+    return locate_all(x, y, [region])[:, 0]
 
 
 def _region_polygons(layers: Layers, ring: float):

@@ -37,6 +37,7 @@ from ..core.defaults import (
 )
 from ..core.errors import InputError
 from ..core.geo import Layers, xy
+from ..core.geometry import locate_all
 from ..core.results import ResultFiles
 from ..core.windows import Window, parse_window, select
 from .shapes import BUFFER_SEGMENTS, GAP_PAD, Constraints, _fit_area, _grow, _outline, _snap
@@ -439,12 +440,8 @@ class HotFloor:
 
     def count(self, shape) -> int:
         """The incidents in ``shape`` (edges included; only those in its bounding box are
-        tested)."""
-        xmin, ymin, xmax, ymax = shape.bounds
-        x, y = self.x, self.y
-        near = np.flatnonzero((x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax))
-        shapely.prepare(shape)
-        return int(np.count_nonzero(shapely.intersects_xy(shape, x[near], y[near])))
+        tested, by :func:`~impactzones.core.geometry.locate_all`)."""
+        return int(np.count_nonzero(locate_all(self.x, self.y, [shape])))
 
     def zone_ok(self, shape, n: int | None = None) -> bool:
         """Whether ``shape`` holds at least ``min_incidents`` incidents and ``min_pai``
