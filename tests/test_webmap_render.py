@@ -4,6 +4,9 @@ layers drawn once per build and where the shapes say they are."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import marshal
+import pickle
 
 import geopandas as gpd
 import jinja2
@@ -351,7 +354,9 @@ def test_one_style_geojson_is_folium_geojson_with_that_style(layers):
 
 
 def test_templates_compiled_once_survive_a_damaged_cache_file(monkeypatch, tmp_path):
-    """A cache file cut short or overwritten with junk: the text is compiled again."""
+    """A cache file cut short or overwritten with junk (a pickle naming a missing module,
+    an intact header and checksum before data that is not code): the text is compiled
+    again."""
     from impactzones.maps._templates import templates_compiled_once
 
     _own_cache(monkeypatch, tmp_path)
@@ -359,7 +364,29 @@ def test_templates_compiled_once_survive_a_damaged_cache_file(monkeypatch, tmp_p
         jinja2.Template(TEMPLATE_TEXTS[0])
     (cached,) = tmp_path.iterdir()
     magic = jinja2.bccache.bc_magic
-    for junk in (magic + b"not a pickle", magic[:3], b""):
+    checksum = pickle.dumps(hashlib.sha1(TEMPLATE_TEXTS[0].encode()).hexdigest(), 2)
+    assert cached.read_bytes().startswith(magic + checksum)  # jinja2's layout, as assumed
+    for junk in (magic + b"not a pickle", magic[:3], b"", magic + b"cnosuchmodule\nx\n.",
+                 magic + checksum + marshal.dumps(42)):  # fmt: skip
         cached.write_bytes(junk)
         with templates_compiled_once():
             assert jinja2.Template(TEMPLATE_TEXTS[0]).render(name="ok").startswith("42 OK")
+
+
+def test_escape_frame_escapes_each_cell_as_python_html_escape_does():
+    """Text columns (hostile names repeated, as a grid's labels are) and a column mixing
+    True, 1 and 1.0 (one value to a hash table): each cell is ``html.escape`` of its text,
+    missing ones ""."""
+    import html
+
+    import pandas as pd
+
+    from impactzones.maps.webmap import escape_frame
+
+    hostile = ["${x}", "`", "../", "</script>", "<b>&'\"", None, "${x}", np.nan, "`"]
+    mixed = [1, True, 1.0, 0, False, "<i>", None, 2.5, "1"]
+    frame = pd.DataFrame({"name": hostile, "mixed": pd.Series(mixed, dtype=object)})
+    out = escape_frame(frame)
+    for col in frame:
+        truth = ["" if pd.isna(v) else html.escape(str(v), quote=True) for v in frame[col]]
+        assert out[col].tolist() == truth, col

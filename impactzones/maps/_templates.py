@@ -26,9 +26,9 @@ folder), so that the next process loads it instead of compiling it again.
 from __future__ import annotations
 
 import hashlib
-import pickle
 import re
 import threading
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -190,11 +190,11 @@ def templates_compiled_once() -> Iterator[None]:
         key = _code_key(self, source) if plain else None
         if key is None:
             return compile_text(self, source, name, filename, raw, defer_init)
-        try:
+        try:  # a damaged file's pickle may raise nearly anything (a missing module...)
             bucket = cache.get_bucket(self, key, None, source)
-        except (OSError, EOFError, ValueError, pickle.UnpicklingError):  # a damaged file
+        except Exception:
             return compile_text(self, source)
-        if bucket.code is None:
+        if not isinstance(bucket.code, types.CodeType):  # none kept, or not code
             bucket.code = compile_text(self, source)
             try:
                 cache.set_bucket(bucket)

@@ -306,11 +306,12 @@ def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 def _escaped(column: pd.Series) -> pd.Series:
     """Each cell of ``column`` HTML-escaped, missing ones as "": each distinct value escaped
-    once (a grid's 4,024 cells hold a handful of labels), in the column's dtype."""
-    try:
-        codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=True)
-    except TypeError:  # unhashable cells (lists): one at a time
+    once (a grid's 4,024 cells hold a handful of labels), in the column's dtype. Cells
+    other than text are escaped one at a time: to ``factorize``, 1, 1.0 and True are one
+    value, escaped as "1", "1.0" and "True"."""
+    if pd.api.types.infer_dtype(column, skipna=True) != "string":  # (and lists, unhashable)
         return column.map(lambda v: esc(v) if pd.notna(v) else "")
+    codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=True)
     escaped = np.array([esc(v) for v in uniques] + [""], dtype=object)  # [-1]: missing
     return pd.Series(escaped[codes], index=column.index, dtype=column.dtype, name=column.name)
 
@@ -709,20 +710,22 @@ def base_map(
     return m
 
 
+@lru_cache(maxsize=4)
+def _read_bundled(path: Path) -> gpd.GeoDataFrame | None:
+    """A bundled base layer, read once a process (shared: callers copy it before changing
+    it), or None when the file is absent."""
+    return gpd.read_file(path) if path.exists() else None
+
+
 def _bundled_roads(layers: Layers) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
     """The bundled St. Louis roads and river, when they lie in the study area."""
     from ..core.geo import data_dir
 
     folder = data_dir()
-    roads_file, river_file = folder / "basemap_roads.geojson", folder / "basemap_river.geojson"
-    if not roads_file.exists():
+    roads = _read_bundled(folder / "basemap_roads.geojson")
+    if roads is None or not roads.intersects(layers.boundary.to_crs(WGS84).union_all()).any():
         return None, None
-    roads = gpd.read_file(roads_file)
-    area = layers.boundary.to_crs(WGS84).union_all()
-    if not roads.intersects(area).any():
-        return None, None
-    river = gpd.read_file(river_file) if river_file.exists() else None
-    return roads, river
+    return roads, _read_bundled(folder / "basemap_river.geojson")
 
 
 def _label_point(geom) -> tuple[float, float] | None:

@@ -278,13 +278,11 @@ def plot_capture_curve(curve: pd.DataFrame, path, *, title: str = "", dpi: int =
     >>> p.read_bytes()[:4]
     b'\\x89PNG'
     """
-    from ..core.files import atomic_write
-
-    png = capture_curve_png(curve, title=title, dpi=dpi)
     if hasattr(path, "write"):
-        path.write(png)
+        path.write(capture_curve_png(curve, title=title, dpi=dpi))
         return path
-    return atomic_write(Path(path), lambda p: p.write_bytes(png))
+    capture_curve_png(curve, path, title=title, dpi=dpi)  # written atomically by write_png
+    return Path(path)
 
 
 #: How each strategy's curve is drawn: colour, line style, marker.
