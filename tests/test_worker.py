@@ -289,6 +289,30 @@ def test_a_call_handed_over_after_the_worker_died_gets_the_shared_object(light):
     assert draw.result(futures[1]) is frame
 
 
+def test_an_object_shared_after_the_worker_died_is_used_as_it_is(light):
+    """Sharing once the worker is gone (its feeder found it dead): no stand-in, the object
+    itself, and every call from then on runs here."""
+    import pickle
+    from concurrent.futures import wait
+
+    from impactzones.pipeline import _Pictures
+
+    frame = _frame()
+    with _Pictures(parallel=True) as draw:
+        draw.worker.process.kill()
+        draw.worker.process.wait()
+        try:
+            wait([draw.worker.submit(pickle.dumps((_echo, (1,), {}))).future])
+        except RuntimeError:  # the feeder had found it gone already (the warm-up)
+            pass
+        assert draw.worker.lost  # the feeder found the worker gone
+        assert draw.share(frame) is frame
+        assert draw.worker is None  # the sharing found it dead
+        assert draw.result(draw(_echo, frame)) is frame
+        draw.finish()
+    assert draw.jobs[-1].where == "here"
+
+
 def _warn_twice(text: str) -> int:
     import warnings
 

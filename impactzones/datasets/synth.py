@@ -267,10 +267,10 @@ def _choice(rng: np.random.Generator, cdf: np.ndarray, n: int) -> np.ndarray:
 class _Sampler:
     """Draws points from a group's mixture (population background + hot spots)."""
 
-    def __init__(self, layers: Layers, hotspots, group: str, rng_seed: int, background=None):
+    def __init__(self, layers: Layers, hotspots, group: str, rng_seed: int, background: tuple):
         self.group = group
-        # the land and its population triangles: the same for every group (made once)
-        self.land, self.tri, self.tri_p, self.tri_cdf = background or _background(layers)
+        # the land and its population triangles: the same for every group (_background)
+        self.land, self.tri, self.tri_cdf = background
         to_m = Transformer.from_crs(WGS84, layers.crs, always_xy=True)
         self.spots = []
         for h in hotspots:
@@ -285,8 +285,7 @@ class _Sampler:
         total = sum(s[0] for s in self.spots)
         if total >= 1:
             raise InputError(f"The {group} hot-spot shares add to {total:.2f}; keep them below 1.")
-        self.weights = np.array([1.0 - total] + [s[0] for s in self.spots])
-        self.weights_cdf = _cdf(self.weights)
+        self.weights_cdf = _cdf(np.array([1.0 - total] + [s[0] for s in self.spots]))
 
     def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """``n`` points (x, y in metres) from the mixture, all on land inside the city."""
@@ -339,8 +338,8 @@ def _background(layers: Layers) -> tuple:
     """What every group's background draws from: the land inside the city (the
     neighborhoods, which stop at the river, clipped to the study area: their edges stray a
     few metres past the city limit in places), prepared, and the triangles of the
-    neighborhoods (n x 3 x 2 corners, metres) with their probabilities (population density)
-    and cumulative weights."""
+    neighborhoods (n x 3 x 2 corners, metres) with their cumulative weights (population
+    density, :func:`_cdf`)."""
     nb = layers.neighborhoods
     if nb is None or "population" not in nb:
         raise InputError("Synthetic incidents need neighborhoods with a population column.")
@@ -363,8 +362,7 @@ def _background(layers: Layers) -> tuple:
         tri_xy.append(np.stack([a, b, c], axis=1))
         tri_w.append(area / area.sum() * pop)
     w = np.concatenate(tri_w)
-    tri_p = w / w.sum()
-    return land, np.concatenate(tri_xy), tri_p, _cdf(tri_p)
+    return land, np.concatenate(tri_xy), _cdf(w / w.sum())
 
 
 def _inside(region, x: np.ndarray, y: np.ndarray) -> np.ndarray:
