@@ -366,6 +366,11 @@ def test_one_style_geojson_is_folium_geojson_with_that_style(layers):
     ours = page(lambda d, **kw: _GeoJson(d, style=style, **kw))
     theirs = page(lambda d, **kw: folium.GeoJson(d, style_function=lambda _f: style, **kw))
     assert len(data["features"]) > 100 and ours == theirs
+    lit = {"weight": 3}  # and a highlight, which folium maps feature by feature
+    ours = page(lambda d, **kw: _GeoJson(d, style=style, highlight_function=lambda _f: lit, **kw))
+    theirs = page(lambda d, **kw: folium.GeoJson(
+        d, style_function=lambda _f: style, highlight_function=lambda _f: lit, **kw))  # fmt: skip
+    assert "highlight" in ours and ours == theirs
 
 
 def test_templates_compiled_once_survive_a_damaged_cache_file(monkeypatch, tmp_path):

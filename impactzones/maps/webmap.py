@@ -630,6 +630,11 @@ class _GeoJson(folium.GeoJson):
         self.parent_map = get_obj_in_upper_tree(self, folium.Map)
         if self.data["features"]:
             self.style_map = {"default": self._style_key}
+            if self.highlight:  # as folium maps it, feature by feature
+                mapper = folium.features.GeoJsonStyleMapper(
+                    self.data, self.feature_identifier, self
+                )
+                self.highlight_map = mapper.get_highlight_map(self.highlight_function)
         super(folium.GeoJson, self).render()  # folium's GeoJson.render, without the mapping
 
 
